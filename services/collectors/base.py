@@ -1,0 +1,58 @@
+"""The collector contract and the typed errors a collector may raise."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from console.domain import CollectorReport
+
+
+class CollectorError(Exception):
+    """A source could not be read; the message says what happened and what to try."""
+
+    kind = "error"
+
+
+class SourceUnreachable(CollectorError):
+    """Connection refused, DNS failure, host down."""
+
+    kind = "unreachable"
+
+
+class SourceTimeout(CollectorError):
+    """The source accepted but did not answer within its timeout."""
+
+    kind = "timeout"
+
+
+class AuthFailed(CollectorError):
+    """The source refused our credentials (401/403, bad password)."""
+
+    kind = "auth"
+
+
+class TlsError(CollectorError):
+    """The TLS handshake failed: untrusted, expired or wrong-host certificate."""
+
+    kind = "tls"
+
+
+class BadResponse(CollectorError):
+    """The source answered with something we cannot read (wrong kind of server, malformed)."""
+
+    kind = "bad-response"
+
+
+@runtime_checkable
+class Collector(Protocol):
+    """One source. ``collect`` does blocking I/O bounded by ``timeout_s``; it never sleeps,
+    never retries, never touches Qt, and raises :class:`CollectorError` on failure."""
+
+    name: str
+    kind: str
+    interval_s: float
+    timeout_s: float
+
+    def collect(self) -> CollectorReport: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Backroom's test suite: unit, integration (real servers), gui and benchmarks."""
