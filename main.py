@@ -1,0 +1,266 @@
+"""Backroom's entry point: parse arguments, start the demo shop when asked, run the GUI or a command."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+EXIT_OK = 0
+EXIT_USAGE = 3
+COMMANDS = ("gui", "diagnose", "demo", "db", "package")
+PAGES = ("today", "dashboard", "bookings", "orders", "products", "diagnostics", "alerts",
+         "settings")
+
+log = logging.getLogger("backroom")
+
+
+def _version() -> str:
+    from console import __version__
+
+    return __version__
+
+
+class UsageError(Exception):
+    """A bad argument or an unreadable profile: one line on stderr, exit 3."""
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line and exits 3 (monitoring 'unknown')."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> CliParser:
+    parser = CliParser(
+        prog="backroom",
+        description="Backroom: the admin console for a restaurant's or shop's web back end.",
+    )
+    parser.add_argument("--version", action="version", version=f"backroom {_version()}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the console window (the default command)")
+    _add_profile_options(gui)
+    gui.add_argument("--page", choices=PAGES, help="open on this page")
+    gui.add_argument("--quit-after", type=_positive_float, metavar="SECONDS",
+                     help="quit cleanly after this many seconds (exit 0)")
+    gui.add_argument("--screenshot", type=Path, metavar="PATH",
+                     help="save a PNG of the window just before quitting (with --quit-after)")
+    gui.add_argument("--no-traffic", action="store_true",
+                     help="demo shop: no simulated customers")
+    gui.add_argument("--view", choices=("manager", "support"), help="start in this view")
+
+    diag = sub.add_parser("diagnose", help="check every probe and source once, headless")
+    _add_profile_options(diag)
+    diag.add_argument("--json", action="store_true", help="print one JSON object")
+    diag.add_argument("--samples", type=_positive_int, default=5,
+                      help="requests per probe (default 5)")
+    diag.add_argument("--window", type=_non_negative_float, default=0.0, metavar="SECONDS",
+                      help="take two readings this far apart for rates")
+    diag.add_argument("--html", type=Path, metavar="PATH", help="also write an HTML report")
+    diag.add_argument("--bundle", type=Path, metavar="PATH",
+                      help="also write a redacted support bundle (zip)")
+
+    demo = sub.add_parser("demo", help="the embedded demo shop")
+    demo_sub = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
+    serve = demo_sub.add_parser("serve", help="run the demo shop standalone")
+    serve.add_argument("args", nargs=argparse.REMAINDER,
+                       help="--port P --db PATH --no-traffic --rate R --redis-url U --amqp-url U")
+
+    db = sub.add_parser("db", help="the shop database for direct SQL (migrations, seed data)")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    init = db_sub.add_parser("init", help="create or upgrade the shop schema")
+    init.add_argument("--url", required=True, help="SQLAlchemy URL of the database")
+    seed = db_sub.add_parser("seed", help="fill the shop database with believable data")
+    seed.add_argument("--url", required=True, help="SQLAlchemy URL of the database")
+    seed.add_argument("--bookings", type=_non_negative_int, default=10_000)
+    seed.add_argument("--products", type=_non_negative_int, default=300)
+    seed.add_argument("--orders", type=_non_negative_int, default=5_000)
+
+    package = sub.add_parser("package", help="build the installer bundle under dist/")
+    package.add_argument("--skip-tarball", action="store_true", help="only the folder")
+    return parser
+
+
+def _add_profile_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--profile", type=Path, metavar="PATH", help="a shop profile (TOML)")
+    group.add_argument("--demo", action="store_true", help="use the embedded demo shop")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    if text.strip() in ("0", "0.0"):
+        return 0.0
+    return _positive_float(text)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+def _normalise(argv: list[str]) -> list[str]:
+    """``backroom [--demo ...]`` means ``backroom gui [--demo ...]``."""
+    if any(arg in ("-h", "--help", "--version") for arg in argv[:1]):
+        return argv
+    head = [a for a in argv if a in ("-v", "--verbose")]
+    rest = [a for a in argv if a not in ("-v", "--verbose")]
+    if not rest or rest[0] not in COMMANDS:
+        rest = ["gui", *rest]
+    return head + rest
+
+
+def _demo_db_path() -> Path:
+    import platformdirs
+
+    directory = Path(platformdirs.user_data_dir("backroom", appauthor=False))
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / "demo-shop.sqlite"
+
+
+@contextlib.contextmanager
+def _demo_shop(traffic: bool) -> Iterator[Any]:
+    """Start the embedded demo shop in this process and stop it on the way out."""
+    from demo import DemoShop
+
+    shop = DemoShop(_demo_db_path(), port=0, traffic=traffic)
+    shop.start()
+    try:
+        yield shop
+    finally:
+        shop.stop()
+
+
+def _load_profile(path: Path) -> Any:
+    from console.profile import ProfileError
+    from services.profiles import load_profile
+
+    try:
+        return load_profile(path)
+    except ProfileError as exc:
+        problems = "; ".join(exc.problems)
+        raise UsageError(f"profile {path} is not valid: {problems}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read profile {path}: {exc.strerror or exc}") from None
+
+
+def _default_profile_path() -> Path | None:
+    """The user's one configured profile, or None: then the console opens on the demo."""
+    from services.profiles import default_profile_path
+
+    return default_profile_path()
+
+
+@contextlib.contextmanager
+def _profile_for(args: argparse.Namespace, traffic: bool) -> Iterator[tuple[Any, bool]]:
+    """Yield (profile, is_demo) for the command: --profile, --demo, the default, or the demo."""
+    path = args.profile
+    if path is None and not args.demo:
+        path = _default_profile_path()
+    if path is not None:
+        yield _load_profile(path), False
+        return
+    from services.profiles import demo_profile
+
+    with _demo_shop(traffic) as shop:
+        yield demo_profile(shop.base_url, shop.token, shop.db_path), True
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    from ui.app import run_gui
+
+    with _profile_for(args, traffic=not args.no_traffic) as (profile, is_demo):
+        return run_gui(profile, is_demo=is_demo, first_run=is_demo and not args.demo,
+                       page=args.page, quit_after=args.quit_after, screenshot=args.screenshot,
+                       view=args.view, verbose=args.verbose)
+
+
+def _run_diagnose(args: argparse.Namespace) -> int:
+    from services.diagnose import diagnose_main
+
+    with _profile_for(args, traffic=False) as (profile, _is_demo):
+        return diagnose_main(profile, as_json=args.json, samples=args.samples,
+                             window_s=args.window, html_path=args.html,
+                             bundle_path=args.bundle, stdout=sys.stdout, stderr=sys.stderr)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from demo import serve_main
+
+    return serve_main(list(args.args))
+
+
+def _run_db(args: argparse.Namespace) -> int:
+    from services.shop import cli
+
+    if args.db_command == "init":
+        return cli.db_init_main(args.url, sys.stdout, sys.stderr)
+    return cli.db_seed_main(args.url, args.bookings, args.products, args.orders,
+                            sys.stdout, sys.stderr)
+
+
+def _run_package(args: argparse.Namespace) -> int:
+    import runpy
+
+    script = Path(__file__).resolve().parent / "packaging" / "build.py"
+    if not script.exists():
+        raise UsageError("packaging/build.py is missing: run `backroom package` from a source checkout")
+    sys.argv = [str(script), *(["--skip-tarball"] if args.skip_tarball else [])]
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the process exit status."""
+    argv = _normalise(list(sys.argv[1:] if argv is None else argv))
+    args = build_parser().parse_args(argv)
+    from services.logsetup import setup_logging
+
+    setup_logging(verbose=args.verbose)
+    runners = {"gui": _run_gui, "diagnose": _run_diagnose, "demo": _run_demo, "db": _run_db,
+               "package": _run_package}
+    try:
+        return runners[args.command](args)
+    except UsageError as exc:
+        print(f"backroom: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

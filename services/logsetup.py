@@ -1,0 +1,97 @@
+"""Logging for the console: a rotating file in the user's log dir that never holds a secret."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import threading
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "backroom"
+
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/=]+")
+
+
+def log_dir() -> Path:
+    """Where the console's log files live (platformdirs' user log dir)."""
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def mask_text(text: str, secrets: frozenset[str] = frozenset()) -> str:
+    """Mask URL passwords, bearer tokens and every known secret value in ``text``."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+    text = _BEARER.sub(r"\1***", text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+class SecretMaskingFilter(logging.Filter):
+    """Rewrites every record so that no known secret and no URL password reaches a handler."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+
+    def add_secret(self, value: str) -> None:
+        """Remember a secret value (and its common encodings) so it is masked from now on."""
+        import base64
+        import urllib.parse
+
+        if not value:
+            return
+        variants = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
+                    base64.b64encode(value.encode()).decode().rstrip("=")}
+        with self._lock:
+            self._secrets = self._secrets | frozenset(variants)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg = mask_text(message, self._secrets)
+        record.args = None
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text, self._secrets)
+        return True
+
+
+def setup_logging(verbose: bool = False, directory: Path | None = None) -> SecretMaskingFilter:
+    """Configure the root logger: rotating file (5 x 1 MiB) and stderr warnings.
+
+    Returns the masking filter so the composition root can register resolved secrets.
+    """
+    directory = directory or log_dir()
+    masking = SecretMaskingFilter()
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_backroom", False):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        file_handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            directory / "backroom.log", maxBytes=1 << 20, backupCount=5, encoding="utf-8")
+    except OSError:
+        file_handler = logging.NullHandler()
+    file_handler.setFormatter(fmt)
+    file_handler.addFilter(masking)
+    file_handler._backroom = True  # type: ignore[attr-defined]
+    stderr_handler = logging.StreamHandler()
+    stderr_handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    stderr_handler.setFormatter(logging.Formatter("backroom: %(levelname)s: %(message)s"))
+    stderr_handler.addFilter(masking)
+    stderr_handler._backroom = True  # type: ignore[attr-defined]
+    root.addHandler(file_handler)
+    root.addHandler(stderr_handler)
+    for noisy in ("urllib3", "pika", "waitress", "werkzeug", "PyQt6", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return masking

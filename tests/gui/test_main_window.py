@@ -1,0 +1,141 @@
+"""The main window shell: navigation, views, shortcuts, remembered page and geometry, states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtWidgets import QApplication
+
+from console.domain import SourceState
+from ui.context import AppContext
+from ui.main_window import MainWindow
+from ui.worker import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+
+@dataclass
+class FakeStatus:
+    name: str
+    state: SourceState
+    last_error: str = ""
+
+
+@dataclass
+class FakePoller:
+    states: list[FakeStatus] = field(default_factory=list)
+
+    def statuses(self) -> list[FakeStatus]:
+        return list(self.states)
+
+
+@dataclass
+class FakeProfile:
+    name: str = "Main Street Bistro"
+    role: str = "support"
+    sources: tuple = ()
+    backend: object = None
+
+
+@dataclass
+class FakeServices:
+    profile: FakeProfile
+    poller: FakePoller
+    store: object = None
+    shop: object = None
+
+
+@pytest.fixture
+def prefs(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, qapp: QApplication, prefs: QSettings):
+    runners: list[TaskRunner] = []
+
+    def make(poller: FakePoller | None = None, **kwargs) -> MainWindow:
+        runner = TaskRunner()
+        runners.append(runner)
+        services = FakeServices(FakeProfile(), poller or FakePoller())
+        window = MainWindow(AppContext(services=services, tasks=runner), prefs, **kwargs)
+        qtbot.addWidget(window)
+        window.show()
+        return window
+
+    yield make
+    for runner in runners:
+        runner.shutdown()
+
+
+def test_rail_lists_every_page_and_switches_the_stack(make_window) -> None:
+    window = make_window()
+    assert window.rail.visible_keys() == ["today", "dashboard", "bookings", "orders",
+                                          "products", "diagnostics", "alerts", "settings"]
+    window.rail.select("orders")
+    assert window.current_page_key() == "orders"
+    assert window.stack.currentWidget() is window.page("orders")
+
+
+def test_ctrl_number_jumps_to_a_page(qtbot, make_window) -> None:
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    qtbot.keyClick(window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page_key() == "diagnostics"
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page_key() == "bookings"
+
+
+def test_manager_view_hides_support_pages(make_window) -> None:
+    window = make_window()
+    window.show_page("dashboard")
+    window.top_bar.manager_button.click()
+    assert window.rail.visible_keys() == ["today", "bookings", "orders", "products", "settings"]
+    assert window.current_page_key() == "today"
+    window.top_bar.support_button.click()
+    assert "diagnostics" in window.rail.visible_keys()
+
+
+def test_last_page_and_view_are_remembered(make_window, prefs: QSettings) -> None:
+    first = make_window()
+    first.show_page("products")
+    first.close()
+    second = make_window()
+    assert second.current_page_key() == "products"
+
+
+def test_geometry_is_remembered(make_window) -> None:
+    first = make_window()
+    first.resize(1111, 777)
+    first.close()
+    second = make_window()
+    assert (second.width(), second.height()) == (1111, 777)
+
+
+def test_status_light_and_chips_follow_the_poller(make_window) -> None:
+    poller = FakePoller([FakeStatus("web", SourceState.UP), FakeStatus("cache", SourceState.UP)])
+    window = make_window(poller)
+    assert window.top_bar.light.text() == "All normal"
+    assert window.top_bar.light.state == "ok"
+    poller.states[1] = FakeStatus("cache", SourceState.DOWN, "Connection refused by 127.0.0.1:6379")
+    window.update_source_states()
+    assert window.top_bar.light.state == "fail"
+    assert window.top_bar.light.text() == "cache down"
+    assert window.source_states.state_of("cache") == "down"
+
+
+def test_demo_banner_offers_to_add_a_shop(qtbot, make_window) -> None:
+    window = make_window(is_demo=True, first_run=True)
+    assert window.banner is not None and window.banner.isVisible()
+    assert "demo shop" in window.banner.label.text()
+    with qtbot.waitSignal(window.sig_add_shop, timeout=1000):
+        window.banner.add_button.click()
+    assert window.current_page_key() == "settings"
+
+
+def test_no_banner_on_a_real_shop(make_window) -> None:
+    assert make_window().banner is None

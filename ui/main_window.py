@@ -1,0 +1,234 @@
+"""The thin main window: top bar, navigation rail, a stack of pages, the status bar."""
+
+from __future__ import annotations
+
+import logging
+
+import qtawesome as qta
+from PyQt6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PyQt6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.context import AppContext
+from ui.pages import registry
+from ui.theme import FAIL
+from ui.widgets.demo_banner import DemoBanner
+from ui.widgets.nav_rail import NavRail
+from ui.widgets.source_states import SourceStates
+from ui.widgets.top_bar import TopBar
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """Composes the page widgets; holds no business logic of its own."""
+
+    sig_page_changed = pyqtSignal(str)
+    """Emitted with the key of the page now shown."""
+    sig_add_shop = pyqtSignal()
+    """Emitted when the user asks to add their own shop (from the demo banner)."""
+    sig_profile_chosen = pyqtSignal(str)
+    """Emitted with a profile path chosen in the top bar's switcher."""
+
+    def __init__(self, ctx: AppContext, settings: QSettings, *, is_demo: bool = False,
+                 first_run: bool = False, view: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._settings = settings
+        self._pages: dict[str, QWidget] = {}
+        profile = ctx.profile
+        self.setWindowTitle(f"Backroom — {profile.name}")
+        self.setMinimumSize(960, 600)
+
+        self.top_bar = TopBar(profile.name)
+        self.top_bar.sig_view_changed.connect(self.set_view)
+        self.top_bar.sig_profile_chosen.connect(self.sig_profile_chosen)
+        self.banner: DemoBanner | None = None
+        if is_demo:
+            self.banner = DemoBanner(first_run)
+            self.banner.sig_add_shop.connect(self.sig_add_shop)
+            self.banner.sig_add_shop.connect(lambda: self.show_page("settings"))
+
+        self.rail = NavRail()
+        for number, page in enumerate(registry.PAGES, start=1):
+            shortcut = f"Ctrl+{number}"
+            self.rail.add_page(page.key, page.title, qta.icon(page.icon, color="#5b6573"),
+                               shortcut)
+            QShortcut(QKeySequence(shortcut), self,
+                      activated=lambda key=page.key: self.show_page(key))
+        self.rail.sig_page_chosen.connect(self._on_rail)
+        self.stack = QStackedWidget()
+
+        body = QWidget()
+        body_layout = QHBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.setSpacing(0)
+        body_layout.addWidget(self.rail)
+        right = QVBoxLayout()
+        right.setContentsMargins(12, 10, 12, 6)
+        if self.banner is not None:
+            right.addWidget(self.banner)
+        right.addWidget(self.stack, 1)
+        body_layout.addLayout(right, 1)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.top_bar)
+        layout.addWidget(body, 1)
+        self.setCentralWidget(central)
+
+        self.profile_label = QLabel(f"Profile: {profile.name}")
+        self.tls_warning = QLabel()
+        self.tls_warning.setStyleSheet(f"color: {FAIL}; font-weight: 600;")
+        self.tls_warning.setVisible(False)
+        self.source_states = SourceStates()
+        self.statusBar().addWidget(self.profile_label)
+        self.statusBar().addWidget(self.tls_warning)
+        self.statusBar().addPermanentWidget(self.source_states)
+        self._show_tls_warning()
+
+        QShortcut(QKeySequence("F5"), self, activated=self.refresh_current)
+        QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
+        QShortcut(QKeySequence("Ctrl+R"), self, activated=self._run_sweep)
+
+        self._state_timer = QTimer(self)
+        self._state_timer.setInterval(1000)
+        self._state_timer.timeout.connect(self.update_source_states)
+        self._state_timer.start()
+
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        size = settings.value("window/size")
+        self.resize(size if isinstance(size, QSize) and size.isValid() else QSize(1400, 900))
+        start_view = view or str(settings.value("window/view", getattr(profile, "role", "support")
+                                                or "support"))
+        self.set_view(start_view if start_view in ("manager", "support") else "support")
+        last = str(settings.value("window/page", "dashboard"))
+        self.show_page(last if last in self.rail.visible_keys() else self.rail.visible_keys()[0])
+        self.update_source_states()
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def page(self, key: str) -> QWidget:
+        """The page widget for ``key``, built on first use."""
+        widget = self._pages.get(key)
+        if widget is None:
+            widget = registry.build_page(registry.spec(key), self.ctx)
+            widget.setObjectName(widget.objectName() or "page")
+            self._pages[key] = widget
+            self.stack.addWidget(widget)
+        return widget
+
+    def current_page_key(self) -> str | None:
+        return self.rail.current_key()
+
+    def show_page(self, key: str) -> None:
+        if key not in self.rail.visible_keys():
+            self.set_view("support")
+        if self.rail.current_key() != key:
+            self.rail.select(key)  # comes back through _on_rail
+        else:
+            self._on_rail(key)
+
+    def _on_rail(self, key: str) -> None:
+        widget = self.page(key)
+        self.stack.setCurrentWidget(widget)
+        on_shown = getattr(widget, "on_shown", None)
+        if callable(on_shown):
+            on_shown()
+        self._settings.setValue("window/page", key)
+        self.sig_page_changed.emit(key)
+
+    def set_view(self, view: str) -> None:
+        """Manager view shows the manager's pages; Support shows everything."""
+        keys = {p.key for p in registry.PAGES if view in p.views}
+        self.rail.set_visible_keys(keys)
+        self.top_bar.set_view(view)
+        self._settings.setValue("window/view", view)
+        self.view = view
+        current = self.rail.current_key()
+        if current is not None and current not in keys:
+            self.rail.select(self.rail.visible_keys()[0])
+
+    def refresh_current(self) -> None:
+        widget = self.stack.currentWidget()
+        refresh = getattr(widget, "refresh", None)
+        if callable(refresh):
+            refresh()
+
+    def _focus_search(self) -> None:
+        focus = getattr(self.stack.currentWidget(), "focus_search", None)
+        if callable(focus):
+            focus()
+
+    def _run_sweep(self) -> None:
+        self.show_page("diagnostics")
+        run = getattr(self.page("diagnostics"), "run_sweep", None)
+        if callable(run):
+            run()
+
+    # -- status -------------------------------------------------------------------------------
+
+    def _show_tls_warning(self) -> None:
+        profile = self.ctx.profile
+        off = []
+        backend = getattr(profile, "backend", None)
+        if backend is not None and not getattr(backend, "verify_tls", True):
+            off.append("back end")
+        for source in getattr(profile, "sources", ()):
+            if not getattr(source, "verify_tls", True):
+                off.append(source.name)
+        if off:
+            self.tls_warning.setText("TLS verification OFF: " + ", ".join(off))
+            self.tls_warning.setVisible(True)
+
+    def update_source_states(self) -> None:
+        """Read the poller's per-source states (thread-safe) into the chips and the light."""
+        poller = getattr(self.ctx.services, "poller", None)
+        if poller is None:
+            self.top_bar.light.set_state("unknown", "No live sources in this profile")
+            return
+        statuses = list(poller.statuses())
+        self.source_states.update_states(
+            (s.name, str(s.state), s.last_error or "") for s in statuses)
+        summary = getattr(self.ctx.services, "health_summary", None)
+        state, words = summary() if callable(summary) else _summarise(statuses)
+        self.top_bar.light.set_state(state, words)
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent | None) -> None:
+        self._settings.setValue("window/geometry", self.saveGeometry())
+        self._settings.setValue("window/size", self.size())
+        self._state_timer.stop()
+        for widget in self._pages.values():
+            shutdown = getattr(widget, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
+        super().closeEvent(event)
+
+
+def _summarise(statuses: list) -> tuple[str, str]:
+    down = [s.name for s in statuses if str(s.state) == "down"]
+    stale = [s.name for s in statuses if str(s.state) == "stale"]
+    if down:
+        return "fail", f"{', '.join(down)} down"
+    if stale:
+        return "warn", f"No fresh data from {', '.join(stale)}"
+    if statuses and all(str(s.state) == "up" for s in statuses):
+        return "ok", "All normal"
+    return "unknown", "Waiting for the first readings"
+
+
+__all__ = ["MainWindow", "Qt"]
