@@ -1,0 +1,60 @@
+"""Standard metric names every collector emits and the dashboard, store, alerts and reports read."""
+
+from __future__ import annotations
+
+UP = "up"
+STATUS_CODE = "status_code"
+LATENCY = "latency"
+LATENCY_P50 = "latency_p50"
+LATENCY_P95 = "latency_p95"
+LATENCY_P99 = "latency_p99"
+LATENCY_COUNT = "latency_count"
+REQUEST_RATE = "request_rate"
+ERROR_RATE = "error_rate"
+ERROR_RATIO = "error_ratio"
+CACHE_HIT_RATE = "cache_hit_rate"
+CACHE_HITS_RATE = "cache_hits_rate"
+CACHE_MISSES_RATE = "cache_misses_rate"
+QUEUE_DEPTH = "queue_depth"
+QUEUE_READY = "queue_ready"
+QUEUE_UNACKED = "queue_unacked"
+QUEUE_CONSUMERS = "queue_consumers"
+QUEUE_PUBLISH_RATE = "queue_publish_rate"
+QUEUE_DELIVER_RATE = "queue_deliver_rate"
+MEMORY_BYTES = "memory_bytes"
+CLIENTS = "clients"
+EVICTIONS_RATE = "evictions_rate"
+DB_CONNECTIONS = "db_connections"
+DB_CONNECTIONS_TOTAL = "db_connections_total"
+DB_MAX_CONNECTIONS = "db_max_connections"
+DB_BUFFER_HIT_RATE = "db_buffer_hit_rate"
+DB_SIZE_BYTES = "db_size_bytes"
+DB_WAL_BYTES = "db_wal_bytes"
+DB_FREE_PAGES = "db_free_pages"
+TABLE_SEQ_SCANS = "table_seq_scans"
+TABLE_IDX_SCANS = "table_idx_scans"
+TABLE_ROWS = "table_rows"
+BOOKINGS_RATE = "bookings_rate"
+ORDERS_RATE = "orders_rate"
+
+LATENCY_QUANTILES: tuple[tuple[str, float], ...] = (
+    (LATENCY_P50, 0.50),
+    (LATENCY_P95, 0.95),
+    (LATENCY_P99, 0.99),
+)
+
+#: Metrics whose values are seconds (shown in milliseconds).
+SECONDS_METRICS = frozenset({LATENCY, LATENCY_P50, LATENCY_P95, LATENCY_P99})
+
+#: Metrics whose values are ratios in 0..1 (shown as percentages).
+RATIO_METRICS = frozenset({ERROR_RATIO, CACHE_HIT_RATE, DB_BUFFER_HIT_RATE})
+
+#: Every standard metric name, for validating alert rules and building menus.
+STANDARD_METRICS: tuple[str, ...] = (
+    UP, STATUS_CODE, LATENCY, LATENCY_P50, LATENCY_P95, LATENCY_P99, LATENCY_COUNT,
+    REQUEST_RATE, ERROR_RATE, ERROR_RATIO, CACHE_HIT_RATE, CACHE_HITS_RATE, CACHE_MISSES_RATE,
+    QUEUE_DEPTH, QUEUE_READY, QUEUE_UNACKED, QUEUE_CONSUMERS, QUEUE_PUBLISH_RATE,
+    QUEUE_DELIVER_RATE, MEMORY_BYTES, CLIENTS, EVICTIONS_RATE, DB_CONNECTIONS,
+    DB_CONNECTIONS_TOTAL, DB_MAX_CONNECTIONS, DB_BUFFER_HIT_RATE, DB_SIZE_BYTES, DB_WAL_BYTES,
+    DB_FREE_PAGES, TABLE_SEQ_SCANS, TABLE_IDX_SCANS, TABLE_ROWS, BOOKINGS_RATE, ORDERS_RATE,
+)

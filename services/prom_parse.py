@@ -1,0 +1,215 @@
+"""Fast Prometheus text-format scan: skips unwanted families, parses labels only for the rest."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from prometheus_client.parser import text_string_to_metric_families
+
+#: Samples by name: each a (labels, value) pair, in page order.
+Samples = dict[str, list[tuple[dict[str, str], float]]]
+
+_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_LEGACY_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+_PAIR_TEXT = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
+_LABELS = re.compile(r"\{((?:" + _PAIR_TEXT + "(?:," + _PAIR_TEXT + r")*)?,?)\}")
+_PAIR = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+_ESCAPE = re.compile(r'\\[\\n"]')
+_ESCAPES = {"\\\\": "\\", "\\n": "\n", '\\"': '"'}
+_COMMENT_SPACE = " \t\n\r\x0b\x0c"
+
+# Sample names a family of each type owns (the text-format parser's rule).
+_OWNED_SUFFIXES = {
+    "counter": ("",),
+    "gauge": ("",),
+    "summary": ("_count", "_sum", ""),
+    "histogram": ("_count", "_sum", "_bucket"),
+}
+
+
+class PromParseError(ValueError):
+    """The page is not Prometheus text format; the message names the line."""
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text) if "\\" in text else text
+
+
+def _number(token: str) -> float:
+    if "_" in token or token != token.strip():
+        raise ValueError(f"invalid value {token!r}")
+    try:
+        return int(token)
+    except ValueError:
+        return float(token)
+
+
+def _value(text: str) -> float:
+    """Value of a sample from the text after its name and labels; a timestamp is checked
+    and dropped (extra fields in between are ignored, as prometheus_client does)."""
+    text = text.lstrip()
+    separator = " " if " " in text else "\t"
+    fields = [part.strip() for part in text.split(separator) if part.strip()]
+    if not fields:
+        return float(text)
+    value = _number(fields[0])
+    if len(fields) > 1:
+        _number(fields[-1])
+    return value
+
+
+def _escaped(text: str, pos: int) -> bool:
+    slashes = 0
+    while pos > slashes and text[pos - 1 - slashes] == "\\":
+        slashes += 1
+    return slashes % 2 == 1
+
+
+def _split_comment(line: str) -> list[str]:
+    """Split a comment line on unquoted whitespace into at most four fields."""
+    fields: list[str] = []
+    pos, size = 0, len(line)
+    while pos < size and len(fields) < 3:
+        while pos < size and line[pos] in _COMMENT_SPACE:
+            pos += 1
+        if pos >= size:
+            break
+        start, quoted = pos, False
+        while pos < size:
+            char = line[pos]
+            if char == '"' and not _escaped(line, pos):
+                quoted = not quoted
+            elif not quoted and char in _COMMENT_SPACE:
+                break
+            pos += 1
+        fields.append(line[start:pos])
+    while pos < size and line[pos] in _COMMENT_SPACE:
+        pos += 1
+    if pos < size:
+        fields.append(line[pos:])
+    return fields
+
+
+def _unquote(text: str) -> tuple[str, bool]:
+    if not text:
+        return text, False
+    text = text.strip()
+    quoted = text[0] == '"'
+    if quoted:
+        if len(text) == 1 or text[-1] != '"':
+            raise ValueError("missing close quote")
+        text = text[1:-1]
+    return _unescape(text), quoted
+
+
+def _slow_sample(line: str) -> tuple[str, dict[str, str], float]:
+    """Parse one unusual sample line exactly as prometheus_client does."""
+    family = next(iter(text_string_to_metric_families(line)))
+    sample = family.samples[0]
+    return sample.name, dict(sample.labels), sample.value
+
+
+def _parse_line(line: str, match: re.Match[str] | None) -> tuple[dict[str, str], float]:
+    """Labels and value of a sample line whose name is already known."""
+    if match is None:
+        _, labels, value = _slow_sample(line)
+        return labels, value
+    end = match.end()
+    if line[end] != "{":
+        return {}, _value(line[end + 1 :])
+    labels_match = _LABELS.match(line, end)
+    if labels_match is not None:
+        pairs = _PAIR.findall(labels_match.group(1))
+        keys = {key for key, _ in pairs}
+        if len(keys) == len(pairs) and not any(key.startswith("__") for key in keys):
+            labels = {key: _unescape(val) for key, val in pairs}
+            return labels, _value(line[labels_match.end() :])
+    _, labels, value = _slow_sample(line)
+    return labels, value
+
+
+def parse_samples(text: str, wanted: Collection[str]) -> Samples:
+    """Samples of the ``wanted`` sample names (e.g. ``x_bucket``, ``y_total``) on a page.
+
+    Gives what prometheus_client's parser gives for those names (the samples of a family
+    whose final type is counter and whose name lacks ``_total`` gain the suffix, as there)
+    while skipping everything else cheaply. Raises :class:`PromParseError` on text that is
+    not the Prometheus text format.
+    """
+    wanted = frozenset(wanted)
+    # A sample may be renamed name -> name_total, so keep both spellings while in a family.
+    keep = wanted | {w[:-6] for w in wanted if w.endswith("_total")}
+    found: Samples = {}
+    family = ""
+    family_type = "untyped"
+    owned: frozenset[str] = frozenset()
+    pending: list[tuple[str, dict[str, str], float]] = []
+
+    def flush() -> None:
+        rename = family_type == "counter" and not family.endswith("_total")
+        for raw, labels, value in pending:
+            name = raw + "_total" if rename else raw
+            if name in wanted:
+                found.setdefault(name, []).append((labels, value))
+        pending.clear()
+
+    number = 0
+    line = ""
+    try:
+        for number, raw_line in enumerate(text.split("\n"), start=1):  # noqa: B007
+            line = raw_line.strip()
+            if not line:
+                continue
+            if line[0] == "#":
+                fields = _split_comment(line)
+                if len(fields) < 2:
+                    continue
+                candidate = ""
+                if len(fields) > 2:
+                    if fields[1] not in ("TYPE", "HELP"):
+                        continue
+                    candidate, quoted = _unquote(fields[2])
+                    if not quoted and not _LEGACY_NAME.match(candidate):
+                        raise ValueError(f"invalid metric name {candidate!r}")
+                if fields[1] == "HELP":
+                    if candidate != family:
+                        flush()
+                        family, family_type = candidate, "untyped"
+                        owned = frozenset((candidate,))
+                elif fields[1] == "TYPE":
+                    if len(fields) < 4:
+                        raise ValueError("TYPE line without a type")
+                    if candidate != family:
+                        flush()
+                    family = candidate
+                    family_type = fields[3]
+                    suffixes = _OWNED_SUFFIXES.get(family_type, ("",))
+                    owned = frozenset(family + s for s in suffixes)
+                continue
+            match = _NAME.match(line)
+            labels: dict[str, str] | None = None
+            if match is not None:
+                name = match.group()
+                follow = line[match.end() : match.end() + 1]
+                if not (follow == "{" or (follow in (" ", "\t") and "{" not in line)):
+                    match = None
+            if match is None:
+                name, labels, value = _slow_sample(line)
+            if name in owned:
+                if name in keep:
+                    if labels is None:
+                        labels, value = _parse_line(line, match)
+                    pending.append((name, labels, value))
+                continue
+            # A sample outside the current family stands alone as an untyped family.
+            flush()
+            family, family_type, owned = "", "untyped", frozenset()
+            if name in wanted:
+                if labels is None:
+                    labels, value = _parse_line(line, match)
+                found.setdefault(name, []).append((labels, value))
+        flush()
+    except (ValueError, IndexError, StopIteration) as err:
+        raise PromParseError(f"line {number}: {err or 'cannot parse'}: {line[:120]!r}") from err
+    return found

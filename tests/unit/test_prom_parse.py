@@ -1,0 +1,181 @@
+"""The fast scrape parser gives exactly what prometheus_client gives for the wanted names."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.prom_parse import PromParseError, parse_samples
+
+
+def oracle(text: str, wanted: set[str]) -> dict[str, list[tuple[dict[str, str], object]]]:
+    """prometheus_client's full parse, kept to the wanted sample names."""
+    found: dict[str, list[tuple[dict[str, str], object]]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in wanted:
+                found.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
+    return found
+
+
+def comparable(samples: dict) -> dict:
+    def key(value: float) -> object:
+        return "nan" if isinstance(value, float) and math.isnan(value) else value
+
+    return {name: [(labels, key(v)) for labels, v in rows] for name, rows in samples.items()}
+
+
+def test_real_exposition_matches_the_oracle() -> None:
+    registry = CollectorRegistry()
+    hist = Histogram("http_request_duration_seconds", "latency", ["method"], registry=registry)
+    hits = Counter("cache_hits", "hits", registry=registry)
+    depth = Gauge("celery_queue_length", "depth", ["queue_name"], registry=registry)
+    for i in range(50):
+        hist.labels("GET" if i % 3 else 'PO"ST\\n').observe(i / 100)
+    hits.inc(7)
+    depth.labels("emails").set(4)
+    text = generate_latest(registry).decode()
+    wanted = {
+        "http_request_duration_seconds_bucket",
+        "http_request_duration_seconds_count",
+        "cache_hits_total",
+        "celery_queue_length",
+    }
+    fast = parse_samples(text, wanted)
+    assert comparable(fast) == comparable(oracle(text, wanted))
+    assert fast["cache_hits_total"] == [({}, 7.0)]
+    assert fast["celery_queue_length"] == [({"queue_name": "emails"}, 4.0)]
+    # 14 default bounds and +Inf, for two label sets
+    assert len(fast["http_request_duration_seconds_bucket"]) == 2 * 15
+
+
+def test_unwanted_families_are_skipped() -> None:
+    text = "# TYPE a gauge\na 1\n# TYPE b gauge\nb{x=\"1\"} 2\n"
+    assert parse_samples(text, {"b"}) == {"b": [({"x": "1"}, 2)]}
+
+
+def test_counter_declared_without_total_gains_the_suffix() -> None:
+    text = "# TYPE hits counter\nhits 3\n"
+    assert parse_samples(text, {"hits_total"}) == {"hits_total": [({}, 3)]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<html><body>Not found</body></html>",
+        'x{a="unterminated} 1\n',
+        "x{a=\"1\"} not-a-number\n",
+        "# TYPE x\n",
+    ],
+)
+def test_malformed_pages_raise_a_clear_error(text: str) -> None:
+    with pytest.raises(PromParseError, match="line 1"):
+        parse_samples(text, {"x"})
+
+
+# ---- hypothesis: structured pages and plain noise --------------------------------------
+
+NAMES = st.sampled_from(["a", "b", "req", "req_total", "lat"])
+SUFFIXES = st.sampled_from(["", "", "_total", "_bucket", "_count", "_sum", "_created"])
+TYPES = st.sampled_from(["counter", "gauge", "histogram", "summary", "untyped", "info"])
+LABEL_NAMES = st.sampled_from(["le", "method", "status", "q"] * 8 + ["__x", "a b", "__name__"])
+LABEL_VALUES = st.lists(
+    st.sampled_from(list("abc09 ,={}.\t") * 3 + ['"', "\\", "\\\\", '\\"', "\\n", "é"]),
+    max_size=8,
+).map("".join)
+VALUES = st.one_of(
+    st.integers(-(10**20), 10**20).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["NaN", "+Inf", "-Inf", "1e3", "2", "0.25"]),
+    st.sampled_from(["1_0", "0x1", "", "abc", "1.5.2", "٣", "nan", "infinity"]),
+)
+SPACE = st.sampled_from([" ", " ", " ", "\t", "  ", " \t"])
+
+
+CLEAN_VALUES = st.one_of(
+    st.integers(-(10**20), 10**20).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["NaN", "+Inf", "-Inf", "1e3", "2", "0.25"]),
+)
+CLEAN_LABEL_VALUES = st.lists(
+    st.sampled_from([*"abc09 ,={}.\t#é", "\\\\", '\\"', "\\n", "\\t"]), max_size=8
+).map("".join)
+
+
+@st.composite
+def sample_lines(draw: st.DrawFn, clean: bool) -> str:
+    name = draw(NAMES) + draw(SUFFIXES)
+    label_values = CLEAN_LABEL_VALUES if clean else LABEL_VALUES
+    pairs = draw(st.lists(st.tuples(LABEL_NAMES, label_values), max_size=3))
+    if clean:
+        pairs = [(k, v) for k, v in dict(pairs).items() if not k.startswith("_") and " " not in k]
+    if pairs or draw(st.booleans()):
+        inner = ",".join(
+            f'{k}="{v}"' if clean or draw(st.integers(0, 19)) else f"{k} = {v}"
+            for k, v in pairs
+        )
+        if draw(st.integers(0, 5)) == 0:
+            inner += ","
+        labels = "{" + inner + "}"
+    else:
+        labels = ""
+    line = name + labels + draw(SPACE) + draw(CLEAN_VALUES if clean else VALUES)
+    if draw(st.integers(0, 4)) == 0:
+        stamps = ["1700000000000", "12"] if clean else ["1700000000000", "12", "x"]
+        line += draw(SPACE) + draw(st.sampled_from(stamps))
+    if not clean and draw(st.integers(0, 9)) == 0:
+        line = "  " + line + " \r"
+    return line
+
+
+@st.composite
+def comment_lines(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["TYPE", "HELP", "TYPE", "other"]))
+    name = draw(NAMES)
+    if kind == "TYPE":
+        return f"# TYPE {name} {draw(TYPES)}"
+    if kind == "HELP":
+        return f"# HELP {name} {draw(st.text(max_size=10))}"
+    return "# " + draw(st.text(max_size=12))
+
+
+CLEAN_LINES = st.one_of(*[sample_lines(True)] * 4, comment_lines(), st.just(""))
+NOISY_LINES = st.one_of(
+    *[sample_lines(False)] * 6, comment_lines(), comment_lines(), st.just(""),
+    st.text(max_size=15),
+)
+PAGES = st.one_of(
+    st.lists(CLEAN_LINES, max_size=30), st.lists(NOISY_LINES, max_size=6)
+).map("\n".join)
+WANTED = st.sets(
+    st.sampled_from([n + s for n in ["a", "b", "req", "req_total", "lat"]
+                     for s in ["", "_total", "_bucket", "_count", "_sum"]]),
+    min_size=8,
+)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(page=PAGES, wanted=WANTED)
+def test_fast_parser_agrees_with_prometheus_client(page: str, wanted: set[str]) -> None:
+    try:
+        expected = oracle(page, wanted)
+    except Exception:  # the oracle rejects the page: ours must fail cleanly or be laxer
+        with contextlib.suppress(PromParseError):
+            parse_samples(page, wanted)
+        return
+    assert comparable(parse_samples(page, wanted)) == comparable(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(page=st.text(max_size=200), wanted=WANTED)
+def test_noise_never_crashes(page: str, wanted: set[str]) -> None:
+    try:
+        parse_samples(page, wanted)
+    except PromParseError as err:
+        assert "line" in str(err)
