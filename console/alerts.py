@@ -1,0 +1,547 @@
+"""The alert engine: rules over series, with pending, firing and resolved states and hysteresis."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from console import metrics
+from console.domain import Reading, Severity, SourceState, split_series
+
+#: Fraction of the threshold a value must be back past before a firing alert resolves
+#: (when the rule sets no ``resolve_margin``): 5 % of 0.80 hit rate is 0.04.
+DEFAULT_MARGIN_FRACTION = 0.05
+#: How long a series may be silent before the rule shows "no data".
+DEFAULT_NO_DATA_AFTER_S = 30.0
+#: How long a source must be down (per the poller) before the rule shows "error".
+DEFAULT_ERROR_AFTER_S = 10.0
+
+
+class AlertState(StrEnum):
+    """Where a rule is now. ``resolved`` is an event, not a state: the rule is normal again."""
+
+    NORMAL = "normal"
+    PENDING = "pending"
+    FIRING = "firing"
+    NO_DATA = "no_data"
+    ERROR = "error"
+
+
+#: The states of events in the alert log: every state plus the end of a firing.
+RESOLVED = "resolved"
+
+_STATE_WORDS: dict[str, str] = {
+    "normal": "Normal",
+    "pending": "Pending",
+    "firing": "Firing",
+    "no_data": "No data",
+    "error": "Error",
+    RESOLVED: "Resolved",
+}
+
+
+def state_words(state: str) -> str:
+    """'no_data' -> 'No data': how a state reads on screen."""
+    return _STATE_WORDS.get(str(state), str(state).replace("_", " ").capitalize())
+
+
+_SEVERITY_ALIASES = {
+    "info": Severity.INFO, "notice": Severity.INFO,
+    "warn": Severity.WARN, "warning": Severity.WARN,
+    "fail": Severity.FAIL, "critical": Severity.FAIL, "error": Severity.FAIL,
+    "page": Severity.FAIL,
+}
+
+
+def parse_severity(text: object) -> Severity:
+    """'warning' -> WARN, 'critical' -> FAIL; anything unknown is WARN."""
+    return _SEVERITY_ALIASES.get(str(text or "warn").strip().lower(), Severity.WARN)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """One alert rule as the engine reads it.
+
+    Fires when ``metric`` of ``source`` (every series of it whose labels include ``labels``;
+    the worst one counts) is above ``threshold`` (``direction`` 'above') or below it, for
+    ``for_s`` seconds without a break. Resolves only once the value is back past the
+    threshold by ``resolve_margin`` and stays there for ``resolve_for_s`` (hysteresis, so a
+    value wobbling around the line neither flaps nor notifies twice). An empty ``source``
+    means every source.
+    """
+
+    name: str
+    metric: str
+    source: str
+    direction: str
+    threshold: float
+    for_s: float = 0.0
+    severity: Severity = Severity.WARN
+    labels: tuple[tuple[str, str], ...] = ()
+    resolve_margin: float = 0.0
+    resolve_for_s: float = 0.0
+    no_data_after_s: float = DEFAULT_NO_DATA_AFTER_S
+    error_after_s: float = DEFAULT_ERROR_AFTER_S
+
+    def __post_init__(self) -> None:
+        if self.direction not in ("above", "below"):
+            raise ValueError(f"rule {self.name!r}: direction must be 'above' or 'below'")
+        if not math.isfinite(self.threshold):
+            raise ValueError(f"rule {self.name!r}: the threshold must be a number")
+        if self.for_s < 0 or self.resolve_for_s < 0 or self.resolve_margin < 0:
+            raise ValueError(f"rule {self.name!r}: times and margins cannot be negative")
+
+    @classmethod
+    def create(cls, name: str, metric: str, source: str = "", *, above: float | None = None,
+               below: float | None = None, for_s: float = 0.0,
+               severity: str | Severity = Severity.WARN,
+               labels: Mapping[str, str] | None = None, resolve_margin: float | None = None,
+               resolve_for_s: float | None = None,
+               no_data_after_s: float | None = None) -> RuleSpec:
+        """A rule with the defaults filled in: margin 5 % of the threshold, resolve period
+        equal to ``for_s``."""
+        if (above is None) == (below is None):
+            raise ValueError(f"rule {name!r}: give exactly one of above or below")
+        direction = "above" if above is not None else "below"
+        threshold = float(above if above is not None else below)  # type: ignore[arg-type]
+        margin = (abs(threshold) * DEFAULT_MARGIN_FRACTION if resolve_margin is None
+                  else float(resolve_margin))
+        return cls(
+            name=name, metric=metric, source=source or "", direction=direction,
+            threshold=threshold, for_s=float(for_s), severity=parse_severity(severity),
+            labels=tuple(sorted((labels or {}).items())), resolve_margin=margin,
+            resolve_for_s=float(for_s if resolve_for_s is None else resolve_for_s),
+            no_data_after_s=float(DEFAULT_NO_DATA_AFTER_S if no_data_after_s is None
+                                  else no_data_after_s),
+        )
+
+    @classmethod
+    def from_rule(cls, rule: Any) -> RuleSpec:
+        """Read a profile's alert rule (``console.profile.AlertRule`` or anything with its
+        attributes: name, metric, source, above/below, for_s, severity)."""
+        above = getattr(rule, "above", None)
+        below = getattr(rule, "below", None)
+        op = getattr(rule, "op", None) or getattr(rule, "direction", None)
+        if above is None and below is None and op in ("above", "below"):
+            threshold = getattr(rule, "threshold", None)
+            above, below = (threshold, None) if op == "above" else (None, threshold)
+        labels = getattr(rule, "labels", None)
+        if labels is not None and not isinstance(labels, Mapping):
+            labels = dict(labels)
+        return cls.create(
+            str(rule.name), str(rule.metric), str(getattr(rule, "source", "") or ""),
+            above=above, below=below, for_s=float(getattr(rule, "for_s", 0.0) or 0.0),
+            severity=getattr(rule, "severity", "warn"), labels=labels,
+            resolve_margin=getattr(rule, "resolve_margin", None),
+            resolve_for_s=getattr(rule, "resolve_for_s", None),
+            no_data_after_s=getattr(rule, "no_data_after_s", None),
+        )
+
+    @property
+    def resolve_line(self) -> float:
+        """The value a firing alert must get back past before it may resolve."""
+        if self.direction == "above":
+            return self.threshold - self.resolve_margin
+        return self.threshold + self.resolve_margin
+
+    def breaching(self, value: float) -> bool:
+        if self.direction == "above":
+            return value > self.threshold
+        return value < self.threshold
+
+    def clear(self, value: float) -> bool:
+        """Back past the threshold by the margin (the hysteresis band excluded)."""
+        if self.direction == "above":
+            return value <= self.resolve_line
+        return value >= self.resolve_line
+
+    def matches(self, series: str) -> bool:
+        """True when ``series`` is one this rule watches."""
+        source, metric, labels = split_series(series)
+        if metric != self.metric or (self.source and source != self.source):
+            return False
+        return all(labels.get(k) == v for k, v in self.labels)
+
+    @property
+    def where(self) -> str:
+        """'cache/cache_hit_rate': what the rule watches."""
+        where = f"{self.source}/{self.metric}" if self.source else self.metric
+        if self.labels:
+            where += "{" + ",".join(f'{k}="{v}"' for k, v in self.labels) + "}"
+        return where
+
+    def describe(self) -> str:
+        """'cache/cache_hit_rate below 80% for 60 s' — the rule in one line."""
+        text = f"{self.where} {self.direction} {format_value(self.metric, self.threshold)}"
+        if self.for_s:
+            text += f" for {format_duration(self.for_s)}"
+        return text
+
+
+def format_value(metric: str, value: float | None) -> str:
+    """A value as a person reads it: latency in ms, ratios in %, counts as they are."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    if metric in metrics.SECONDS_METRICS:
+        return f"{value * 1000:.0f} ms"
+    if metric in metrics.RATIO_METRICS:
+        return f"{value * 100:.0f}%"
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def format_duration(seconds: float) -> str:
+    """90 -> '1 min 30 s'; 7200 -> '2 h'."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes} min" + (f" {rest} s" if rest else "")
+    hours, rest = divmod(round(seconds) // 60, 60)
+    return f"{hours} h" + (f" {rest} min" if rest else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What the rule sees at one evaluation: the worst current value of its series (None
+    when every series is silent or NaN) and the state of its source per the poller."""
+
+    value: float | None
+    source_state: SourceState = SourceState.UP
+    series: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """One change of a rule's state, as kept in the alert log and marked on the timeline.
+
+    ``state`` is an :class:`AlertState` value or ``'resolved'``; ``ts`` is UTC epoch seconds.
+    """
+
+    ts: float
+    rule: str
+    state: str
+    previous: str
+    severity: Severity
+    value: float | None = None
+    series: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertStatus:
+    """A snapshot of one rule now: its state, since when, the last value seen."""
+
+    rule: RuleSpec
+    state: AlertState
+    since: float
+    value: float | None
+    series: str
+    message: str
+    last_event: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.rule.name
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+
+@dataclass(slots=True)
+class _RuleState:
+    spec: RuleSpec
+    state: AlertState = AlertState.NORMAL
+    since: float = 0.0
+    pending_since: float | None = None
+    clear_since: float | None = None
+    silent_since: float | None = None
+    down_since: float | None = None
+    value: float | None = None
+    series: str = ""
+    error: str = ""
+    last_event: str = ""
+
+
+_SEVERITY_ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
+
+
+class AlertEngine:
+    """Evaluates every rule of a profile, one observation per rule per call.
+
+    Pure and deterministic: the caller passes the time and the observations, so the same
+    recorded series always gives the same events. Safe to read from one thread while
+    another evaluates (one short lock; readers get immutable snapshots).
+    """
+
+    def __init__(self, rules: Iterable[RuleSpec] = ()) -> None:
+        self._lock = threading.Lock()
+        self._rules: dict[str, _RuleState] = {}
+        self.set_rules(rules)
+
+    # -- rules -------------------------------------------------------------------------------
+
+    def set_rules(self, rules: Iterable[RuleSpec]) -> None:
+        """Replace the rules; a rule whose definition did not change keeps its state."""
+        with self._lock:
+            fresh: dict[str, _RuleState] = {}
+            for spec in rules:
+                if spec.name in fresh:
+                    raise ValueError(f"two alert rules are named {spec.name!r}")
+                old = self._rules.get(spec.name)
+                fresh[spec.name] = old if old is not None and old.spec == spec else _RuleState(spec)
+            self._rules = fresh
+
+    @property
+    def rules(self) -> tuple[RuleSpec, ...]:
+        with self._lock:
+            return tuple(s.spec for s in self._rules.values())
+
+    # -- evaluation --------------------------------------------------------------------------
+
+    def evaluate(self, now: float, observations: Mapping[str, Observation]) -> list[AlertEvent]:
+        """Advance every rule to ``now``; a rule missing from ``observations`` sees no data.
+        Returns the state changes, in rule order."""
+        events: list[AlertEvent] = []
+        with self._lock:
+            for name, rule_state in self._rules.items():
+                obs = observations.get(name, Observation(None, SourceState.UNKNOWN))
+                event = _step(rule_state, now, obs)
+                if event is not None:
+                    events.append(event)
+        return events
+
+    def step(self, rule: str, now: float, observation: Observation) -> AlertEvent | None:
+        """Advance one rule; returns its state change, if any."""
+        with self._lock:
+            return _step(self._rules[rule], now, observation)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def statuses(self) -> list[AlertStatus]:
+        """Every rule now, in profile order."""
+        with self._lock:
+            return [_status(s) for s in self._rules.values()]
+
+    def status(self, rule: str) -> AlertStatus:
+        with self._lock:
+            return _status(self._rules[rule])
+
+    def firing(self) -> list[AlertStatus]:
+        """The firing rules, most severe first, then the longest firing first."""
+        firing = [s for s in self.statuses() if s.state is AlertState.FIRING]
+        return sorted(firing, key=lambda s: (_SEVERITY_ORDER[s.severity], s.since))
+
+    def summary(self) -> tuple[str, str] | None:
+        """(light state, words) for the status light while something fires, else None.
+
+        The words are the rule's name ("Cache hit rate low"), plus how many more fire.
+        """
+        return summarise(self.firing())
+
+
+def summarise(firing: Sequence[AlertStatus]) -> tuple[str, str] | None:
+    """(light state 'fail'|'warn', words) for firing alerts, most severe first; None if none."""
+    if not firing:
+        return None
+    top = firing[0]
+    state = "fail" if top.severity is Severity.FAIL else "warn"
+    words = top.name if len(firing) == 1 else f"{top.name} (+{len(firing) - 1} more)"
+    return state, words
+
+
+def _status(s: _RuleState) -> AlertStatus:
+    return AlertStatus(rule=s.spec, state=s.state, since=s.since, value=s.value,
+                       series=s.series, message=_message(s), last_event=s.last_event)
+
+
+def _message(s: _RuleState) -> str:
+    spec = s.spec
+    if s.state is AlertState.ERROR:
+        return f"Source {spec.source or '?'} is down" + (f": {s.error}" if s.error else "")
+    if s.state is AlertState.NO_DATA:
+        return f"No data from {spec.where}"
+    now_value = format_value(spec.metric, s.value)
+    return f"{now_value} now; fires when {spec.describe()}"
+
+
+def _step(s: _RuleState, now: float, obs: Observation) -> AlertEvent | None:
+    spec = s.spec
+    value = obs.value if obs.value is not None and math.isfinite(obs.value) else None
+    before = s.state
+    if obs.series:
+        s.series = obs.series
+    if value is not None:
+        s.value = value
+
+    if obs.source_state is SourceState.DOWN:
+        s.silent_since = None
+        s.error = obs.error
+        if s.down_since is None:
+            s.down_since = now
+        if now - s.down_since >= spec.error_after_s:
+            return _enter(s, AlertState.ERROR, now, value)
+        return None
+    s.down_since = None
+
+    if value is None:
+        if s.silent_since is None:
+            s.silent_since = now
+        if now - s.silent_since >= spec.no_data_after_s:
+            return _enter(s, AlertState.NO_DATA, now, None)
+        # A short gap changes nothing: pending keeps its clock, firing keeps firing.
+        return None
+    s.silent_since = None
+
+    if before in (AlertState.NO_DATA, AlertState.ERROR):
+        # Back from silence: judge the value afresh, as if from normal.
+        s.state = AlertState.NORMAL
+        s.pending_since = s.clear_since = None
+
+    if s.state is AlertState.FIRING:
+        if spec.clear(value):
+            if s.clear_since is None:
+                s.clear_since = now
+            if now - s.clear_since >= spec.resolve_for_s:
+                s.clear_since = None
+                return _enter(s, AlertState.NORMAL, now, value, label=RESOLVED, previous=before)
+        else:
+            s.clear_since = None
+        return None
+
+    if spec.breaching(value):
+        if s.pending_since is None:
+            s.pending_since = now
+        if now - s.pending_since >= spec.for_s:
+            s.pending_since = None
+            return _enter(s, AlertState.FIRING, now, value, previous=before)
+        return _enter(s, AlertState.PENDING, now, value, previous=before)
+    s.pending_since = None
+    return _enter(s, AlertState.NORMAL, now, value, previous=before)
+
+
+def _enter(s: _RuleState, state: AlertState, now: float, value: float | None, *,
+           label: str | None = None, previous: AlertState | None = None) -> AlertEvent | None:
+    before = previous if previous is not None else s.state
+    if state is s.state and label is None and before is s.state:
+        return None
+    if state is not AlertState.PENDING:
+        s.pending_since = None
+    if state is not AlertState.FIRING:
+        s.clear_since = None
+    s.state = state
+    s.since = now
+    event_state = label or state.value
+    s.last_event = event_state
+    return AlertEvent(ts=now, rule=s.spec.name, state=event_state, previous=before.value,
+                      severity=s.spec.severity, value=value, series=s.series,
+                      message=_event_message(s, event_state, value))
+
+
+def _event_message(s: _RuleState, event_state: str, value: float | None) -> str:
+    spec = s.spec
+    shown = format_value(spec.metric, value)
+    if event_state == AlertState.FIRING:
+        return f"{spec.name}: {shown} ({spec.describe()})"
+    if event_state == RESOLVED:
+        return f"{spec.name} resolved: {shown}"
+    if event_state == AlertState.PENDING:
+        return f"{spec.name} pending: {shown}"
+    if event_state == AlertState.NO_DATA:
+        return f"{spec.name}: no data for {format_duration(spec.no_data_after_s)}"
+    if event_state == AlertState.ERROR:
+        return f"{spec.name}: source {spec.source or '?'} down" + (f" ({s.error})" if s.error
+                                                                  else "")
+    return f"{spec.name} normal: {shown}"
+
+
+# -- observations from readings ------------------------------------------------------------------
+
+
+def observe(spec: RuleSpec, latest: Iterable[Reading], now: float, max_age_s: float,
+            source_state: SourceState = SourceState.UP, error: str = "") -> Observation:
+    """The rule's view of the newest readings: the worst fresh, finite value among the
+    series it watches (highest for 'above', lowest for 'below'); None when all are silent.
+
+    ``latest`` may hold readings of other series; they are ignored.
+    """
+    best: Reading | None = None
+    for reading in latest:
+        if not spec.matches(reading.series):
+            continue
+        if not math.isfinite(reading.value) or now - reading.ts > max_age_s:
+            continue
+        if best is None or (reading.value > best.value if spec.direction == "above"
+                            else reading.value < best.value):
+            best = reading
+    if best is None:
+        return Observation(None, source_state, "", error)
+    return Observation(best.value, source_state, best.series, error)
+
+
+def replay(spec: RuleSpec, samples: Iterable[tuple[float, float | None]
+                                             | tuple[float, float | None, SourceState]]
+           ) -> list[AlertEvent]:
+    """Run one rule over a recorded series of (ts, value[, source state]); the events."""
+    engine = AlertEngine([spec])
+    events: list[AlertEvent] = []
+    for sample in samples:
+        ts, value = sample[0], sample[1]
+        state = sample[2] if len(sample) > 2 else SourceState.UP  # type: ignore[misc]
+        event = engine.step(spec.name, ts, Observation(value, state))
+        if event is not None:
+            events.append(event)
+    return events
+
+
+# -- defaults ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultRule:
+    """A suggested rule for a source kind; what the demo profile and the editor start from."""
+
+    name: str
+    metric: str
+    above: float | None = None
+    below: float | None = None
+    for_s: float = 60.0
+    severity: str = "warn"
+    kinds: tuple[str, ...] = field(default=())
+
+
+#: Sensible starting rules: p95 latency, cache hit rate, queue depth, error ratio.
+DEFAULT_RULES: tuple[DefaultRule, ...] = (
+    DefaultRule("Pages slow (p95 latency high)", metrics.LATENCY_P95, above=0.5, for_s=60,
+                severity="warn", kinds=("prometheus", "prometheus-server", "http")),
+    DefaultRule("Error rate high", metrics.ERROR_RATIO, above=0.05, for_s=60, severity="fail",
+                kinds=("prometheus", "prometheus-server")),
+    DefaultRule("Cache hit rate low", metrics.CACHE_HIT_RATE, below=0.8, for_s=120,
+                severity="warn", kinds=("redis", "memcached", "prometheus")),
+    DefaultRule("Queue backing up", metrics.QUEUE_DEPTH, above=100, for_s=60, severity="warn",
+                kinds=("rabbitmq", "celery-redis", "prometheus")),
+)
+
+
+def default_rules_for(sources: Iterable[tuple[str, str]]) -> list[RuleSpec]:
+    """Suggested rules for (source name, kind) pairs: one per default and matching source,
+    the first source of a fitting kind winning (a rule is named once per profile)."""
+    chosen: list[RuleSpec] = []
+    pairs = list(sources)
+    for default in DEFAULT_RULES:
+        for name, kind in pairs:
+            if kind in default.kinds:
+                chosen.append(RuleSpec.create(
+                    default.name, default.metric, name, above=default.above,
+                    below=default.below, for_s=default.for_s, severity=default.severity))
+                break
+    return chosen
+
