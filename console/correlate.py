@@ -1,0 +1,185 @@
+"""What moved first: rank the series that changed in a window and order their change points."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from console.domain import split_series
+
+FloatArray = npt.NDArray[np.float64]
+
+#: A mover whose score is below this is noise and never named in the headline.
+MIN_HEADLINE_SCORE = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Mover:
+    """One series that changed between the baseline and the selected window.
+
+    ``score`` (0..1) ranks movers: the Kolmogorov-Smirnov distance between the two windows'
+    values, damped when the mean shift is small against the baseline's spread (``shift`` is
+    that standardized shift, window minus baseline). ``change_ts`` is the single change
+    point of the series over baseline + window (UTC epoch seconds); ``lead_s`` is how much
+    earlier (negative) or later (positive) it moved than the top mover.
+    """
+
+    series: str
+    score: float
+    ks: float
+    shift: float
+    before: float
+    during: float
+    change_ts: float | None
+    lead_s: float | None = None
+
+    @property
+    def direction(self) -> str:
+        """'rose' or 'fell' (window against baseline)."""
+        return "rose" if self.during >= self.before else "fell"
+
+
+def ks_distance(a: FloatArray, b: FloatArray) -> float:
+    """Two-sample Kolmogorov-Smirnov statistic: the largest gap between the two ECDFs."""
+    if a.size == 0 or b.size == 0:
+        return 0.0
+    a = np.sort(a)
+    b = np.sort(b)
+    pooled = np.concatenate([a, b])
+    cdf_a = np.searchsorted(a, pooled, side="right") / a.size
+    cdf_b = np.searchsorted(b, pooled, side="right") / b.size
+    return float(np.max(np.abs(cdf_a - cdf_b)))
+
+
+def robust_scale(values: FloatArray) -> float:
+    """Spread of a baseline: 1.4826 x MAD, else the standard deviation, never zero."""
+    if values.size == 0:
+        return 1e-12
+    median = float(np.median(values))
+    mad = 1.4826 * float(np.median(np.abs(values - median)))
+    scale = mad if mad > 0 else float(np.std(values))
+    # a flat baseline (queue depth 0 all along) still has a finite scale
+    floor = max(1e-3 * abs(median), 1e-12)
+    return max(scale, floor)
+
+
+def change_point(ts: FloatArray, values: FloatArray) -> float | None:
+    """The time of the single most likely mean shift (the first sample after it).
+
+    Binary-segmentation statistic: the split k that maximises
+    ``|mean(x[:k]) - mean(x[k:])| * sqrt(k (n - k) / n)``.
+    """
+    n = values.size
+    if n < 4:
+        return None
+    csum = np.cumsum(values)
+    total = csum[-1]
+    k = np.arange(1, n, dtype=np.float64)
+    left_mean = csum[:-1] / k
+    right_mean = (total - csum[:-1]) / (n - k)
+    stat = np.abs(left_mean - right_mean) * np.sqrt(k * (n - k) / n)
+    if not np.isfinite(stat).any() or float(np.nanmax(stat)) == 0.0:
+        return None
+    best = int(np.nanargmax(stat)) + 1
+    return float(ts[best])
+
+
+def _finite(ts: FloatArray, values: FloatArray, lo: float, hi: float) -> tuple[FloatArray,
+                                                                                FloatArray]:
+    mask = (ts >= lo) & (ts < hi) & np.isfinite(values)
+    return ts[mask], values[mask]
+
+
+def rank_movers(
+    series: Mapping[str, tuple[npt.ArrayLike, npt.ArrayLike]],
+    start: float,
+    end: float,
+    *,
+    baseline_s: float | None = None,
+    min_points: int = 3,
+) -> list[Mover]:
+    """Rank ``series`` (name -> (ts, values)) by how much they changed in ``[start, end)``
+    against the window just before it (``baseline_s`` long, by default as long as the
+    window). Series with fewer than ``min_points`` samples on either side are left out.
+    The result is sorted by score, best first, with ``lead_s`` against the first one.
+    """
+    if end <= start:
+        raise ValueError("the window must end after it starts")
+    span = baseline_s if baseline_s is not None else end - start
+    base_start = start - span
+    movers: list[Mover] = []
+    for name, (ts_like, values_like) in series.items():
+        ts = np.asarray(ts_like, dtype=np.float64)
+        values = np.asarray(values_like, dtype=np.float64)
+        _, before = _finite(ts, values, base_start, start)
+        _, during = _finite(ts, values, start, end)
+        if before.size < min_points or during.size < min_points:
+            continue
+        ks = ks_distance(before, during)
+        mean_before = float(np.mean(before))
+        mean_during = float(np.mean(during))
+        shift = (mean_during - mean_before) / robust_scale(before)
+        score = ks * (1.0 - math.exp(-abs(shift) / 3.0))
+        both_ts, both = _finite(ts, values, base_start, end)
+        movers.append(Mover(name, score, ks, shift, mean_before, mean_during,
+                            change_point(both_ts, both)))
+    movers.sort(key=lambda m: (-m.score, m.series))
+    if not movers or movers[0].change_ts is None:
+        return movers
+    ref = movers[0].change_ts
+    return [Mover(m.series, m.score, m.ks, m.shift, m.before, m.during, m.change_ts,
+                  None if m.change_ts is None else m.change_ts - ref) for m in movers]
+
+
+def format_duration(seconds: float) -> str:
+    """'30 s', '2 min 5 s', '1 h 3 min' for a positive duration."""
+    total = round(abs(seconds))
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def default_label(series: str) -> str:
+    """'cache hit rate (cache)' for 'cache/cache_hit_rate'."""
+    source, metric, labels = split_series(series)
+    words = metric.replace("_", " ")
+    extra = ", ".join(labels.values())
+    return f"{words} ({source}{', ' + extra if extra else ''})"
+
+
+def explain(movers: list[Mover], label: Callable[[str], str] = default_label,
+            min_score: float = MIN_HEADLINE_SCORE) -> str:
+    """One sentence for the side list: which series moved first, and how much earlier.
+
+    e.g. "cache hit rate (cache) fell 30 s before latency p95 (web) rose".
+    """
+    strong = [m for m in movers if m.score >= min_score and m.change_ts is not None]
+    if not strong:
+        return "Nothing moved clearly in this window against the one before it."
+    top = strong[0]
+    significant = [m for m in strong if m.score >= 0.5 * top.score]
+    first = min(significant, key=lambda m: (m.change_ts, -m.score))
+    assert first.change_ts is not None and top.change_ts is not None
+    gap = top.change_ts - first.change_ts
+    if first is top or gap < 1.0:
+        others = [m for m in significant if m is not top and m.change_ts is not None]
+        if not others:
+            return f"{label(top.series)} {top.direction}; nothing else moved clearly."
+        after = min(others, key=lambda m: m.change_ts or 0.0)
+        assert after.change_ts is not None
+        lag = after.change_ts - top.change_ts
+        if lag < 1.0:
+            return (f"{label(top.series)} {top.direction} and {label(after.series)} "
+                    f"{after.direction} at the same time.")
+        return (f"{label(top.series)} {top.direction} first, {format_duration(lag)} before "
+                f"{label(after.series)} {after.direction}.")
+    return (f"{label(first.series)} {first.direction} {format_duration(gap)} before "
+            f"{label(top.series)} {top.direction}.")

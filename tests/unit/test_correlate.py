@@ -1,0 +1,93 @@
+"""What moved first: ranking of movers, change points and the sentence the console shows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from console.correlate import (
+    change_point,
+    explain,
+    format_duration,
+    ks_distance,
+    rank_movers,
+    robust_scale,
+)
+
+T0 = 1_750_000_000.0
+
+
+def incident(seed: int = 7) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Cache hit rate falls at +600 s, p95 latency rises at +630 s, request rate is noise."""
+    rng = np.random.default_rng(seed)
+    ts = T0 + np.arange(900, dtype=float)
+    hit = np.where(ts < T0 + 600, 0.92, 0.41) + rng.normal(0, 0.01, ts.size)
+    p95 = np.where(ts < T0 + 630, 0.080, 0.450) + rng.normal(0, 0.005, ts.size)
+    rate = 5.0 + rng.normal(0, 0.3, ts.size)
+    return {"cache/cache_hit_rate": (ts, hit), "web/latency_p95": (ts, p95),
+            "web/request_rate": (ts, rate)}
+
+
+def test_the_cause_is_named_before_the_symptom() -> None:
+    movers = rank_movers(incident(), T0 + 620, T0 + 800)
+    names = [m.series for m in movers]
+    assert set(names[:2]) == {"cache/cache_hit_rate", "web/latency_p95"}
+    assert names[2] == "web/request_rate"
+    noise = movers[2]
+    assert noise.score < 0.3 < movers[1].score
+    by_name = {m.series: m for m in movers}
+    assert by_name["cache/cache_hit_rate"].direction == "fell"
+    assert by_name["web/latency_p95"].direction == "rose"
+    assert by_name["cache/cache_hit_rate"].change_ts == pytest.approx(T0 + 600, abs=2)
+    assert by_name["web/latency_p95"].change_ts == pytest.approx(T0 + 630, abs=2)
+    sentence = explain(movers)
+    assert sentence.startswith("cache hit rate (cache) fell")
+    assert "30 s before latency p95 (web) rose" in sentence
+
+
+def test_lead_is_relative_to_the_top_mover() -> None:
+    movers = rank_movers(incident(), T0 + 620, T0 + 800)
+    top = movers[0]
+    assert top.lead_s == 0
+    other = next(m for m in movers[1:2])
+    assert other.lead_s is not None and abs(abs(other.lead_s) - 30) <= 2
+
+
+def test_quiet_window_says_nothing_moved() -> None:
+    rng = np.random.default_rng(1)
+    ts = T0 + np.arange(600, dtype=float)
+    data = {"web/request_rate": (ts, 5 + rng.normal(0, 0.3, ts.size))}
+    movers = rank_movers(data, T0 + 300, T0 + 600)
+    assert movers[0].score < 0.3
+    assert explain(movers).startswith("Nothing moved clearly")
+
+
+def test_gaps_and_short_series_are_skipped() -> None:
+    ts = T0 + np.arange(100, dtype=float)
+    values = np.full(ts.size, np.nan)
+    values[:50] = 1.0  # only before the window
+    movers = rank_movers({"x/queue_depth": (ts, values)}, T0 + 50, T0 + 100)
+    assert movers == []
+
+
+def test_flat_baseline_still_scores_a_rise() -> None:
+    ts = T0 + np.arange(200, dtype=float)
+    depth = np.where(ts < T0 + 120, 0.0, 40.0)
+    movers = rank_movers({"broker/queue_depth{queue=\"emails\"}": (ts, depth)}, T0 + 100,
+                         T0 + 200)
+    assert movers[0].score == pytest.approx(0.8)  # 20 of 100 window samples still 0
+    assert movers[0].change_ts == T0 + 120
+    assert "queue depth (broker, emails) rose" in explain(movers)
+
+
+def test_building_blocks() -> None:
+    assert ks_distance(np.array([1.0, 2, 3]), np.array([1.0, 2, 3])) == 0
+    assert ks_distance(np.array([1.0, 2]), np.array([5.0, 6])) == 1
+    assert robust_scale(np.zeros(5)) > 0
+    assert change_point(np.arange(3.0), np.arange(3.0)) is None
+    assert change_point(np.arange(10.0), np.r_[np.zeros(6), np.ones(4)]) == 6
+    assert format_duration(30) == "30 s"
+    assert format_duration(125) == "2 min 5 s"
+    assert format_duration(3780) == "1 h 3 min"
+    with pytest.raises(ValueError):
+        rank_movers({}, 10, 10)
