@@ -1,0 +1,67 @@
+"""``backroom demo serve``: run the demo shop in the foreground until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+
+def _default_db() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("backroom")) / "demo-shop.sqlite3"
+
+
+def serve_main(argv: list[str]) -> int:
+    """Parse ``[serve] [--port P] [--db PATH] [--no-traffic] [--rate R] ...`` and serve."""
+    from demo.shop import DemoShop
+
+    args_in = list(argv)
+    if args_in[:1] == ["serve"]:
+        args_in = args_in[1:]
+    parser = argparse.ArgumentParser(prog="backroom demo serve",
+                                     description="Run the embedded demo shop back end.")
+    parser.add_argument("--port", type=int, default=8765, help="TCP port on 127.0.0.1 (0: any)")
+    parser.add_argument("--db", type=Path, default=None, help="SQLite file (created and seeded)")
+    parser.add_argument("--no-traffic", action="store_true", help="no simulated customers")
+    parser.add_argument("--rate", type=float, default=5.0, help="customer actions per second")
+    parser.add_argument("--workers", type=int, default=2, help="job worker threads")
+    parser.add_argument("--redis-url", default=None, help="use Redis as the cache")
+    parser.add_argument("--amqp-url", default=None, help="use RabbitMQ as the job queue")
+    parser.add_argument("--amqp-queue", default="demo.jobs", help="RabbitMQ queue name")
+    parser.add_argument("--token", default=None, help="API bearer token (default: random)")
+    parser.add_argument("--seed-scale", type=float, default=1.0, help=argparse.SUPPRESS)
+    args = parser.parse_args(args_in)
+
+    shop = DemoShop(args.db or _default_db(), port=args.port, traffic=not args.no_traffic,
+                    traffic_rate=args.rate, redis_url=args.redis_url, amqp_url=args.amqp_url,
+                    workers=args.workers, token=args.token, seed_scale=args.seed_scale,
+                    amqp_queue=args.amqp_queue)
+    done = threading.Event()
+
+    def _on_signal(_signum: int, _frame: Any) -> None:
+        done.set()
+
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            shop.start()
+        except Exception as exc:
+            print(f"demo shop could not start: {exc}", file=sys.stderr)
+            return 1
+        print(f"Demo shop serving at {shop.base_url}", flush=True)
+        print(f"API token: {shop.token}", flush=True)
+        print(f"Metrics:   {shop.metrics_url}   Health: {shop.base_url}/health", flush=True)
+        print(f"Database:  {shop.db_path}", flush=True)
+        print("Press Ctrl+C to stop.", flush=True)
+        while not done.wait(0.5):
+            pass
+        return 0
+    finally:
+        shop.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
