@@ -1,0 +1,144 @@
+"""Alert history in the console's local SQLite (SQLAlchemy Core): every rule state change."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+)
+
+from console.alerts import AlertEvent, parse_severity
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("profile", String(200), nullable=False, default=""),
+    Column("ts", Float, nullable=False),
+    Column("rule", String(200), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("previous", String(20), nullable=False, default=""),
+    Column("severity", String(10), nullable=False, default="warn"),
+    Column("value", Float, nullable=True),
+    Column("series", String(300), nullable=False, default=""),
+    Column("message", Text, nullable=False, default=""),
+)
+Index("ix_alert_events_profile_ts", alert_events.c.profile, alert_events.c.ts)
+
+#: Event states a timeline marks by default: the start and the end of a firing.
+TIMELINE_STATES = ("firing", "resolved")
+
+
+class AlertLog:
+    """The alert history of one profile in a SQLite file (WAL), shared by every profile.
+
+    Thread-safe: the evaluator thread records while the GUI reads. ``record`` is one short
+    transaction; reads are bounded by ``limit``.
+    """
+
+    def __init__(self, path: Path | str, *, profile: str = "", engine: Engine | None = None
+                 ) -> None:
+        self.profile = profile
+        self.path = Path(path) if engine is None else None
+        if engine is None:
+            assert self.path is not None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(f"sqlite:///{self.path}",
+                                   connect_args={"timeout": 5, "check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        self._engine = engine
+        self._lock = threading.Lock()
+        metadata.create_all(engine)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def record(self, events: Iterable[AlertEvent]) -> int:
+        """Store events; returns how many."""
+        rows = [{
+            "profile": self.profile, "ts": e.ts, "rule": e.rule, "state": e.state,
+            "previous": e.previous, "severity": str(e.severity), "value": e.value,
+            "series": e.series, "message": e.message,
+        } for e in events]
+        if not rows:
+            return 0
+        with self._lock, self._engine.begin() as conn:
+            conn.execute(insert(alert_events), rows)
+        return len(rows)
+
+    def prune(self, older_than_ts: float) -> int:
+        """Forget this profile's events older than ``older_than_ts``; returns how many."""
+        with self._lock, self._engine.begin() as conn:
+            result = conn.execute(delete(alert_events).where(
+                alert_events.c.profile == self.profile, alert_events.c.ts < older_than_ts))
+        return int(result.rowcount or 0)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def events(self, *, since: float | None = None, until: float | None = None,
+               rule: str | None = None, states: Sequence[str] | None = None,
+               limit: int = 500, newest_first: bool = True) -> list[AlertEvent]:
+        """This profile's events, filtered, newest first unless asked otherwise."""
+        table = alert_events
+        query = select(table).where(table.c.profile == self.profile)
+        if since is not None:
+            query = query.where(table.c.ts >= since)
+        if until is not None:
+            query = query.where(table.c.ts <= until)
+        if rule:
+            query = query.where(table.c.rule == rule)
+        if states:
+            query = query.where(table.c.state.in_(list(states)))
+        order = (table.c.ts.desc(), table.c.id.desc()) if newest_first else (table.c.ts,
+                                                                              table.c.id)
+        query = query.order_by(*order).limit(max(1, int(limit)))
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [AlertEvent(ts=r["ts"], rule=r["rule"], state=r["state"],
+                           previous=r["previous"], severity=parse_severity(r["severity"]),
+                           value=r["value"], series=r["series"], message=r["message"])
+                for r in rows]
+
+    def marks_since(self, ts: float, states: Sequence[str] = TIMELINE_STATES,
+                    limit: int = 2000) -> list[tuple[float, str, str]]:
+        """For the dashboard timeline: (ts, rule name, state) since ``ts``, oldest first."""
+        return [(e.ts, e.rule, e.state)
+                for e in self.events(since=ts, states=states, limit=limit, newest_first=False)]
+
+    def count(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(alert_events).where(
+                alert_events.c.profile == self.profile)).scalar_one())
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()

@@ -1,0 +1,243 @@
+"""Runs the alert engine on a timer thread over the metric store and the poller's states."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from console.alerts import (
+    AlertEngine,
+    AlertEvent,
+    AlertStatus,
+    Observation,
+    RuleSpec,
+    observe,
+    summarise,
+)
+from console.domain import Reading, SourceState
+from services.alert_log import TIMELINE_STATES, AlertLog
+
+log = logging.getLogger(__name__)
+
+AlertListener = Callable[[AlertEvent], None]
+
+_STATE_RANK = {"ok": 0, "unknown": 1, "warn": 2, "fail": 3}
+
+
+class _Store(Protocol):
+    def series_names(self) -> list[str]: ...
+
+    def latest(self, series: str) -> Reading | None: ...
+
+
+class AlertService:
+    """The profile's alert rules, evaluated every ``interval_s`` on the thread ``alerts``.
+
+    Each evaluation reads the newest reading of every series a rule watches (older than
+    ``max_age_s`` counts as silent) and the poller's state of the rule's source (down means
+    "error", kept apart from "no data"), advances the engine, writes the changes to the
+    alert log and calls the listeners (on the evaluator thread: a listener must not touch
+    Qt widgets). Reads (:meth:`statuses`, :meth:`summary`) are safe from any thread.
+    """
+
+    def __init__(self, rules: Iterable[Any], store: _Store, poller: Any = None,
+                 alert_log: AlertLog | None = None, *, interval_s: float = 2.0,
+                 max_age_s: float = 60.0, retention_s: float = 30 * 86_400,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.engine = AlertEngine(_specs(rules))
+        self.store = store
+        self.poller = poller
+        self.log = alert_log
+        self.interval_s = float(interval_s)
+        self.max_age_s = float(max_age_s)
+        self.retention_s = float(retention_s)
+        self._clock = clock
+        self._listeners: list[AlertListener] = []
+        self._recent: deque[AlertEvent] = deque(maxlen=500)
+        self._recent_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_prune = 0.0
+
+    @classmethod
+    def from_profile(cls, profile: Any, store: _Store, poller: Any = None,
+                     alert_log: AlertLog | None = None, **kwargs: Any) -> AlertService:
+        """The service for a profile's ``alerts`` rules (none: an idle service)."""
+        return cls(getattr(profile, "alerts", ()) or (), store, poller, alert_log, **kwargs)
+
+    # -- rules and listeners -------------------------------------------------------------------
+
+    def set_rules(self, rules: Iterable[Any]) -> None:
+        """Swap the rules (the profile was edited); unchanged rules keep their state."""
+        self.engine.set_rules(_specs(rules))
+
+    def add_listener(self, listener: AlertListener) -> None:
+        """Call ``listener(event)`` for every state change, on the evaluator thread."""
+        self._listeners.append(listener)
+
+    # -- evaluation ----------------------------------------------------------------------------
+
+    def evaluate_once(self, now: float | None = None) -> list[AlertEvent]:
+        """Read the store and the poller once and advance every rule; the events."""
+        now = self._clock() if now is None else now
+        rules = self.engine.rules
+        if not rules:
+            return []
+        states, errors = self._source_states()
+        names = self.store.series_names()
+        observations: dict[str, Observation] = {}
+        for spec in rules:
+            latest = [r for r in (self.store.latest(n) for n in names if spec.matches(n))
+                      if r is not None]
+            state = (states.get(spec.source, SourceState.UNKNOWN) if spec.source
+                     else SourceState.UP)
+            observations[spec.name] = observe(spec, latest, now, self.max_age_s, state,
+                                              errors.get(spec.source, ""))
+        events = self.engine.evaluate(now, observations)
+        if events:
+            self._publish(events)
+        return events
+
+    def _source_states(self) -> tuple[dict[str, SourceState], dict[str, str]]:
+        if self.poller is None:
+            return {}, {}
+        states: dict[str, SourceState] = {}
+        errors: dict[str, str] = {}
+        for status in self.poller.statuses():
+            states[status.name] = SourceState(str(status.state))
+            errors[status.name] = status.last_error or ""
+        return states, errors
+
+    def _publish(self, events: Sequence[AlertEvent]) -> None:
+        with self._recent_lock:
+            self._recent.extend(events)
+        for e in events:
+            level = logging.WARNING if e.state == "firing" else logging.INFO
+            log.log(level, "alert %s: %s", e.state, e.message)
+        if self.log is not None:
+            try:
+                self.log.record(events)
+            except Exception:
+                log.exception("could not write %d alert events to the log", len(events))
+        for listener in list(self._listeners):
+            try:
+                for e in events:
+                    listener(e)
+            except Exception:
+                log.exception("an alert listener failed")
+
+    # -- the thread ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start evaluating on the thread ``alerts`` (no-op when running)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="alerts", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the thread and wait for it; closes nothing else."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout_s)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self.evaluate_once()
+                self._maybe_prune()
+            except Exception:
+                log.exception("alert evaluation failed; trying again next round")
+            self._stop.wait(max(0.05, self.interval_s - (time.monotonic() - started)))
+
+    def _maybe_prune(self) -> None:
+        now = self._clock()
+        if self.log is None or now - self._last_prune < 3600:
+            return
+        self._last_prune = now
+        removed = self.log.prune(now - self.retention_s)
+        if removed:
+            log.info("forgot %d alert events older than %.0f days", removed,
+                     self.retention_s / 86_400)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def statuses(self) -> list[AlertStatus]:
+        return self.engine.statuses()
+
+    def firing(self) -> list[AlertStatus]:
+        return self.engine.firing()
+
+    def summary(self) -> tuple[str, str] | None:
+        """(light state, words) while something fires ("Cache hit rate low"), else None."""
+        return self.engine.summary()
+
+    def recent(self, limit: int = 200) -> list[AlertEvent]:
+        """The newest state changes, newest first: from the log when there is one."""
+        if self.log is not None:
+            try:
+                return self.log.events(limit=limit)
+            except Exception:
+                log.exception("could not read the alert log")
+        with self._recent_lock:
+            return list(reversed(self._recent))[:limit]
+
+    def history(self, **filters: Any) -> list[AlertEvent]:
+        """Filtered events from the log (see :meth:`AlertLog.events`)."""
+        if self.log is None:
+            return self.recent(int(filters.get("limit", 200)))
+        return self.log.events(**filters)
+
+    def marks_since(self, ts: float, states: Sequence[str] = TIMELINE_STATES
+                    ) -> list[tuple[float, str, str]]:
+        """For the dashboard timeline: (ts, rule name, state) since ``ts``, oldest first."""
+        if self.log is not None:
+            return self.log.marks_since(ts, states)
+        with self._recent_lock:
+            return [(e.ts, e.rule, e.state) for e in self._recent
+                    if e.ts >= ts and e.state in states]
+
+    def health_summary(self) -> tuple[str, str]:
+        """The overall light: the worse of "sources" (down, stale) and "alerts" (firing);
+        on a tie the alert's words win, since they say what is wrong for the shop."""
+        if self.poller is None:
+            source_state, source_words = "unknown", "No live sources in this profile"
+        else:
+            source_state, source_words = summarise_sources(list(self.poller.statuses()))
+        firing = summarise(self.firing())
+        if firing is None:
+            return source_state, source_words
+        if _STATE_RANK.get(source_state, 1) > _STATE_RANK[firing[0]]:
+            return source_state, source_words
+        return firing
+
+
+def summarise_sources(statuses: Sequence[Any]) -> tuple[str, str]:
+    """(light state, words) from the poller's states: down beats stale beats all up."""
+    down = [s.name for s in statuses if str(s.state) == "down"]
+    stale = [s.name for s in statuses if str(s.state) == "stale"]
+    if down:
+        return "fail", f"{', '.join(down)} down"
+    if stale:
+        return "warn", f"No fresh data from {', '.join(stale)}"
+    if statuses and all(str(s.state) == "up" for s in statuses):
+        return "ok", "All normal"
+    return "unknown", "Waiting for the first readings"
+
+
+def _specs(rules: Iterable[Any]) -> list[RuleSpec]:
+    specs = []
+    for rule in rules:
+        specs.append(rule if isinstance(rule, RuleSpec) else RuleSpec.from_rule(rule))
+    return specs

@@ -1,0 +1,131 @@
+"""The alert glue: rules over a real metric store and the poller's states, listeners, summary."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from console.alerts import AlertEvent, RuleSpec
+from console.domain import Reading, SourceState
+from console.store import MetricStore
+from services.alerting import AlertService, summarise_sources
+
+
+@dataclass
+class FakeStatus:
+    name: str
+    state: SourceState
+    last_error: str = ""
+
+
+@dataclass
+class FakePoller:
+    states: dict[str, SourceState] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def statuses(self) -> list[FakeStatus]:
+        return [FakeStatus(n, s, self.errors.get(n, "")) for n, s in self.states.items()]
+
+
+HIT = RuleSpec.create("Cache hit rate low", "cache_hit_rate", "cache", below=0.8, for_s=10,
+                      resolve_for_s=0)
+QUEUE = RuleSpec.create("Queue backing up", "queue_depth", "broker", above=100, for_s=0)
+
+
+def make(rules=(HIT, QUEUE), **states: SourceState):
+    store = MetricStore()
+    poller = FakePoller(dict(states) or {"cache": SourceState.UP, "broker": SourceState.UP})
+    return store, poller, AlertService(rules, store, poller, max_age_s=30)
+
+
+def test_rules_fire_from_store_readings_and_listeners_hear_once() -> None:
+    store, _poller, service = make()
+    heard: list[AlertEvent] = []
+    service.add_listener(heard.append)
+    store.append([Reading("cache/cache_hit_rate", 1000, 0.5),
+                  Reading('broker/queue_depth{queue="celery"}', 1000, 20),
+                  Reading('broker/queue_depth{queue="emails"}', 1000, 150)])
+    events = service.evaluate_once(1000)
+    assert [(e.rule, e.state) for e in events] == [("Cache hit rate low", "pending"),
+                                                   ("Queue backing up", "firing")]
+    assert events[1].series == 'broker/queue_depth{queue="emails"}'
+    store.append([Reading("cache/cache_hit_rate", 1010, 0.5)])
+    service.evaluate_once(1010)
+    service.evaluate_once(1011)
+    assert [e.state for e in heard] == ["pending", "firing", "firing"]
+    assert service.summary() == ("warn", "Queue backing up (+1 more)")
+    assert [e.state for e in service.recent()] == ["firing", "firing", "pending"]
+    assert service.marks_since(1005) == [(1010, "Cache hit rate low", "firing")]
+
+
+def test_a_down_source_is_an_error_and_a_silent_series_no_data() -> None:
+    store, poller, service = make()
+    store.append([Reading("cache/cache_hit_rate", 1000, 0.9),
+                  Reading("broker/queue_depth", 1000, 3)])
+    service.evaluate_once(1000)
+    poller.states["broker"] = SourceState.DOWN
+    poller.errors["broker"] = "connection refused"
+    # The hit rate goes stale (older than max_age_s) while the broker is down.
+    for now in (1010, 1020, 1031, 1061):
+        service.evaluate_once(now)
+    states = {s.name: s.state.value for s in service.statuses()}
+    assert states == {"Cache hit rate low": "no_data", "Queue backing up": "error"}
+    error = next(s for s in service.statuses() if s.name == "Queue backing up")
+    assert error.message == "Source broker is down: connection refused"
+
+
+def test_health_summary_prefers_the_worse_and_alert_words_on_a_tie() -> None:
+    store, poller, service = make()
+    assert service.health_summary() == ("ok", "All normal")
+    store.append([Reading("broker/queue_depth", 1000, 500)])
+    service.evaluate_once(1000)
+    assert service.health_summary() == ("warn", "Queue backing up")
+    poller.states["cache"] = SourceState.DOWN
+    assert service.health_summary() == ("fail", "cache down")
+    assert summarise_sources([]) == ("unknown", "Waiting for the first readings")
+    idle = AlertService([], store, None)
+    assert idle.health_summary() == ("unknown", "No live sources in this profile")
+    assert idle.evaluate_once(1000) == []
+
+
+def test_rules_from_a_profile_and_the_thread_starts_and_stops() -> None:
+    profile = SimpleNamespace(alerts=[SimpleNamespace(
+        name="Queue backing up", metric="queue_depth", source="broker", above=100, below=None,
+        for_s=0, severity="warn")])
+    store = MetricStore()
+    poller = FakePoller({"broker": SourceState.UP})
+    service = AlertService.from_profile(profile, store, poller, interval_s=0.05)
+    fired = threading.Event()
+    service.add_listener(lambda e: fired.set() if e.state == "firing" else None)
+    import time
+
+    store.append([Reading("broker/queue_depth", time.time(), 500)])
+    service.start()
+    try:
+        assert service.running
+        assert fired.wait(5), "the evaluator thread never fired the rule"
+        assert any(t.name == "alerts" for t in threading.enumerate())
+    finally:
+        service.stop()
+    assert not service.running
+
+
+def test_a_failing_listener_does_not_stop_the_others() -> None:
+    store, _poller, service = make()
+    heard: list[str] = []
+
+    def broken(_event: AlertEvent) -> None:
+        raise RuntimeError("boom")
+
+    service.add_listener(broken)
+    service.add_listener(lambda e: heard.append(e.state))
+    store.append([Reading("broker/queue_depth", 1000, 500)])
+    service.evaluate_once(1000)
+    assert heard == ["firing"]
+
+
+def test_set_rules_swaps_the_rules() -> None:
+    _store, _poller, service = make()
+    service.set_rules([QUEUE])
+    assert [s.name for s in service.statuses()] == ["Queue backing up"]
