@@ -1,0 +1,463 @@
+"""The in-memory metric store: per-series numpy ring buffers in tiers of 1 s, 1 min and 10 min."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from console.domain import Reading
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class TierSpec:
+    """One resolution of the store: ``capacity`` buckets of ``step_s`` seconds each.
+
+    The finest tier keeps one float32 per second (the last value written in that second);
+    coarser tiers keep mean, min and max of every raw sample that fell into the bucket, so
+    a one-second spike still shows in the day view.
+    """
+
+    step_s: int
+    capacity: int
+
+    @property
+    def span_s(self) -> int:
+        """How far back the tier reaches from its newest bucket, in seconds."""
+        return self.step_s * self.capacity
+
+
+#: 1 s for an hour, 1 min for a day, 10 min for a week: about 49 KB per series.
+DEFAULT_TIERS: tuple[TierSpec, ...] = (
+    TierSpec(step_s=1, capacity=3600),
+    TierSpec(step_s=60, capacity=1440),
+    TierSpec(step_s=600, capacity=1008),
+)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SeriesWindow:
+    """A read-only copy of one series over a time range, on a regular grid.
+
+    ``ts`` holds each bucket's start (UTC epoch seconds); ``value`` is the bucket mean and
+    ``min``/``max`` its extremes; an empty bucket is NaN in all three, so a chart shows a gap
+    where the source was silent. ``tier`` is the index of the tier read (for a window read
+    from disk by the history: 0 raw samples, 1 one-minute roll-ups) and ``step_s`` the
+    grid's spacing after any downsampling.
+    """
+
+    series: str
+    ts: FloatArray
+    value: FloatArray
+    min: FloatArray
+    max: FloatArray
+    tier: int
+    step_s: float
+
+    def __len__(self) -> int:
+        return int(self.ts.size)
+
+    @property
+    def has_data(self) -> bool:
+        """True when at least one bucket holds a sample."""
+        return bool(np.isfinite(self.value).any())
+
+
+def _readonly(*arrays: FloatArray) -> None:
+    for array in arrays:
+        array.setflags(write=False)
+
+
+def make_window(
+    series: str,
+    ts: FloatArray,
+    value: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    tier: int,
+    step_s: float,
+    max_points: int | None = None,
+) -> SeriesWindow:
+    """Build a :class:`SeriesWindow`, downsampling to at most ``max_points`` buckets."""
+    if max_points is not None and max_points > 0 and ts.size > max_points:
+        factor = math.ceil(ts.size / max_points)
+        ts, value, lo, hi = downsample(ts, value, lo, hi, factor)
+        step_s *= factor
+    _readonly(ts, value, lo, hi)
+    return SeriesWindow(series, ts, value, lo, hi, tier, float(step_s))
+
+
+def downsample(
+    ts: FloatArray, value: FloatArray, lo: FloatArray, hi: FloatArray, factor: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Merge every ``factor`` neighbouring buckets: mean of means, min of mins, max of maxes.
+
+    Empty (NaN) buckets are ignored; a group of only empty buckets stays NaN. No warnings.
+    """
+    n = ts.size
+    groups = math.ceil(n / factor)
+    pad = groups * factor - n
+
+    def shaped(a: FloatArray) -> FloatArray:
+        if pad:
+            a = np.concatenate([a, np.full(pad, np.nan)])
+        return a.reshape(groups, factor)
+
+    v = shaped(value)
+    filled = ~np.isnan(v)
+    count = filled.sum(axis=1)
+    total = np.where(filled, v, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    new_lo = np.fmin.reduce(shaped(lo), axis=1)
+    new_hi = np.fmax.reduce(shaped(hi), axis=1)
+    return ts[::factor].copy(), mean, new_lo, new_hi
+
+
+def aggregate_to_grid(
+    ts: FloatArray,
+    mean: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    count: FloatArray,
+    start_ts: float,
+    end_ts: float,
+    step_s: float,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Put irregular points (each a mean/min/max over ``count`` samples) on a regular grid.
+
+    Buckets are aligned to multiples of ``step_s`` since the epoch and cover
+    ``[start_ts, end_ts]``; a bucket with no point is NaN. The bucket mean is weighted by
+    ``count``. Returns (bucket starts, mean, min, max).
+    """
+    first = math.floor(start_ts / step_s)
+    last = math.floor(end_ts / step_s)
+    n = max(last - first + 1, 0)
+    grid = (np.arange(first, first + n, dtype=np.float64)) * step_s
+    out_mean = np.full(n, np.nan)
+    out_lo = np.full(n, np.nan)
+    out_hi = np.full(n, np.nan)
+    if n == 0 or ts.size == 0:
+        return grid, out_mean, out_lo, out_hi
+    idx = np.floor(ts / step_s).astype(np.int64) - first
+    keep = (idx >= 0) & (idx < n) & np.isfinite(mean) & (count > 0)
+    if not keep.any():
+        return grid, out_mean, out_lo, out_hi
+    idx, mean, lo, hi, count = idx[keep], mean[keep], lo[keep], hi[keep], count[keep]
+    weight = np.bincount(idx, weights=count, minlength=n)
+    total = np.bincount(idx, weights=mean * count, minlength=n)
+    filled = weight > 0
+    out_mean[filled] = total[filled] / weight[filled]
+    acc_lo = np.full(n, np.inf)
+    acc_hi = np.full(n, -np.inf)
+    np.minimum.at(acc_lo, idx, lo)
+    np.maximum.at(acc_hi, idx, hi)
+    out_lo[filled] = acc_lo[filled]
+    out_hi[filled] = acc_hi[filled]
+    return grid, out_mean, out_lo, out_hi
+
+
+class _Ring:
+    """One tier of one series. Timestamps are implicit: bucket ``b`` lives in slot
+    ``b % capacity`` and is valid while ``head - capacity < b <= head``."""
+
+    __slots__ = ("agg", "capacity", "count", "head", "hi", "lo", "step", "value")
+
+    def __init__(self, spec: TierSpec, agg: bool) -> None:
+        self.step = spec.step_s
+        self.capacity = spec.capacity
+        self.agg = agg
+        self.head: int | None = None
+        self.value = np.full(spec.capacity, np.nan, dtype=np.float32)
+        if agg:
+            self.lo = np.full(spec.capacity, np.nan, dtype=np.float32)
+            self.hi = np.full(spec.capacity, np.nan, dtype=np.float32)
+            self.count = np.zeros(spec.capacity, dtype=np.uint32)
+
+    @property
+    def nbytes(self) -> int:
+        total = self.value.nbytes
+        if self.agg:
+            total += self.lo.nbytes + self.hi.nbytes + self.count.nbytes
+        return total
+
+    def oldest_bucket(self) -> int | None:
+        return None if self.head is None else self.head - self.capacity + 1
+
+    def _clear(self, start: int, n: int) -> None:
+        """Empty ``n`` slots from slot ``start`` on, wrapping around."""
+        cap = self.capacity
+        if n >= cap:
+            spans = [(0, cap)]
+        elif start + n <= cap:
+            spans = [(start, start + n)]
+        else:
+            spans = [(start, cap), (0, start + n - cap)]
+        for a, b in spans:
+            self.value[a:b] = np.nan
+            if self.agg:
+                self.lo[a:b] = np.nan
+                self.hi[a:b] = np.nan
+                self.count[a:b] = 0
+
+    def _advance(self, bucket: int) -> None:
+        if self.head is None:
+            self.head = bucket
+            return
+        if bucket > self.head:
+            self._clear((self.head + 1) % self.capacity, bucket - self.head)
+            self.head = bucket
+
+    def put(self, ts: float, value: float) -> bool:
+        bucket = int(ts // self.step)
+        if self.head is None or bucket > self.head:
+            self._advance(bucket)
+        elif bucket <= self.head - self.capacity:
+            return False
+        slot = bucket % self.capacity
+        if not self.agg:
+            self.value[slot] = value
+            return True
+        if math.isnan(value):  # the bucket keeps whatever real samples it has
+            return False
+        seen = int(self.count[slot])
+        if seen == 0:
+            self.value[slot] = self.lo[slot] = self.hi[slot] = value
+        else:
+            self.value[slot] += (value - self.value[slot]) / (seen + 1)
+            self.lo[slot] = min(self.lo[slot], value)
+            self.hi[slot] = max(self.hi[slot], value)
+        self.count[slot] = seen + 1
+        return True
+
+    def put_many(self, ts: FloatArray, values: FloatArray) -> bool:
+        """Vectorised :meth:`put` for samples sorted by time."""
+        buckets = np.floor(ts / self.step).astype(np.int64)
+        self._advance(int(buckets[-1]))
+        assert self.head is not None
+        keep = buckets > self.head - self.capacity
+        if not self.agg:
+            buckets, values = buckets[keep], values[keep]
+            if buckets.size == 0:
+                return False
+            # last sample of each second wins, as in put(): keep the last of each run
+            last = np.append(buckets[1:] != buckets[:-1], True)
+            self.value[buckets[last] % self.capacity] = values[last]
+            return True
+        keep &= ~np.isnan(values)
+        buckets, values = buckets[keep], values[keep]
+        if buckets.size == 0:
+            return False
+        starts = np.flatnonzero(np.append(True, buckets[1:] != buckets[:-1]))
+        uniq = buckets[starts]
+        n_new = np.diff(np.append(starts, buckets.size))
+        sums = np.add.reduceat(values, starts)
+        mins = np.minimum.reduceat(values, starts)
+        maxs = np.maximum.reduceat(values, starts)
+        slots = uniq % self.capacity
+        seen = self.count[slots].astype(np.float64)
+        old_mean = np.where(seen > 0, self.value[slots].astype(np.float64), 0.0)
+        total = seen + n_new
+        self.value[slots] = (old_mean * seen + sums) / total
+        self.lo[slots] = np.fmin(self.lo[slots], mins)
+        self.hi[slots] = np.fmax(self.hi[slots], maxs)
+        self.count[slots] = np.minimum(total, np.iinfo(np.uint32).max)
+        return True
+
+    def read(self, first: int, last: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Copies of (mean, min, max) for buckets ``first..last``; NaN outside what is held."""
+        n = last - first + 1
+        value = np.full(n, np.nan)
+        lo = np.full(n, np.nan)
+        hi = np.full(n, np.nan)
+        if self.head is None or n <= 0:
+            return value, lo, hi
+        a = max(first, self.head - self.capacity + 1)
+        b = min(last, self.head)
+        if a <= b:
+            slots = np.arange(a, b + 1) % self.capacity
+            sl = slice(a - first, b - first + 1)
+            value[sl] = self.value[slots]
+            if self.agg:
+                lo[sl] = self.lo[slots]
+                hi[sl] = self.hi[slots]
+            else:
+                lo[sl] = value[sl]
+                hi[sl] = value[sl]
+        return value, lo, hi
+
+
+class _Series:
+    __slots__ = ("last_ts", "last_value", "rings", "version")
+
+    def __init__(self, tiers: tuple[TierSpec, ...]) -> None:
+        self.rings = [_Ring(spec, agg=i > 0) for i, spec in enumerate(tiers)]
+        self.version = 0
+        self.last_ts = -math.inf
+        self.last_value = math.nan
+
+
+class MetricStore:
+    """Every live series in memory, in tiers of ring buffers (see :data:`DEFAULT_TIERS`).
+
+    Safe for any number of threads: writes and reads take one short lock, and readers get
+    copies, so a chart never sees a half-written append. ``version`` grows with every
+    append that stored something; :meth:`changed_since` tells a UI timer which series to
+    redraw. Samples older than a tier's reach are dropped from that tier only.
+    """
+
+    def __init__(self, tiers: tuple[TierSpec, ...] = DEFAULT_TIERS) -> None:
+        if not tiers or tiers[0].step_s != 1:
+            raise ValueError("the finest tier must have a 1 s step")
+        steps = [t.step_s for t in tiers]
+        if steps != sorted(set(steps)):
+            raise ValueError("tiers must go from finest to coarsest")
+        self.tiers = tuple(tiers)
+        self._lock = threading.Lock()
+        self._series: dict[str, _Series] = {}
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        """A counter that grows each time an append changes something."""
+        return self._version
+
+    def _get(self, name: str) -> _Series:
+        found = self._series.get(name)
+        if found is None:
+            found = self._series[name] = _Series(self.tiers)
+        return found
+
+    def append(self, readings: Iterable[Reading]) -> int:
+        """Store readings from any source; returns the new version."""
+        with self._lock:
+            version = self._version + 1
+            changed = False
+            for reading in readings:
+                series = self._get(reading.series)
+                ts, value = reading.ts, reading.value
+                stored = False
+                for ring in series.rings:
+                    stored = ring.put(ts, value) or stored
+                if ts >= series.last_ts:
+                    series.last_ts, series.last_value = ts, value
+                    stored = True
+                if stored:
+                    series.version = version
+                    changed = True
+            if changed:
+                self._version = version
+            return self._version
+
+    def append_many(self, series: str, ts: npt.ArrayLike, values: npt.ArrayLike) -> int:
+        """Store many samples of one series at once (e.g. a day loaded from history)."""
+        ts_arr = np.asarray(ts, dtype=np.float64)
+        val_arr = np.asarray(values, dtype=np.float64)
+        if ts_arr.shape != val_arr.shape or ts_arr.ndim != 1:
+            raise ValueError("ts and values must be 1-D arrays of one length")
+        if ts_arr.size == 0:
+            return self._version
+        if ts_arr.size > 1 and (np.diff(ts_arr) < 0).any():
+            order = np.argsort(ts_arr, kind="stable")
+            ts_arr, val_arr = ts_arr[order], val_arr[order]
+        with self._lock:
+            entry = self._get(series)
+            stored = False
+            for ring in entry.rings:
+                stored = ring.put_many(ts_arr, val_arr) or stored
+            if ts_arr[-1] >= entry.last_ts:
+                entry.last_ts, entry.last_value = float(ts_arr[-1]), float(val_arr[-1])
+                stored = True
+            if stored:
+                self._version += 1
+                entry.version = self._version
+            return self._version
+
+    def changed_since(self, version: int) -> tuple[int, set[str]]:
+        """(current version, names of the series changed after ``version``)."""
+        with self._lock:
+            changed = {name for name, s in self._series.items() if s.version > version}
+            return self._version, changed
+
+    def series_names(self) -> list[str]:
+        """Every series seen so far, sorted."""
+        with self._lock:
+            return sorted(self._series)
+
+    def latest(self, series: str) -> Reading | None:
+        """The newest reading of a series (full precision), or None if never seen."""
+        with self._lock:
+            entry = self._series.get(series)
+            if entry is None or entry.last_ts == -math.inf:
+                return None
+            return Reading(series, entry.last_ts, entry.last_value)
+
+    def oldest_ts(self, series: str) -> float | None:
+        """Start of the oldest bucket memory can still hold for a series; older ranges
+        are for the history on disk."""
+        with self._lock:
+            entry = self._series.get(series)
+            if entry is None:
+                return None
+            ring = entry.rings[-1]
+            oldest = ring.oldest_bucket()
+            return None if oldest is None else float(oldest * ring.step)
+
+    def window(
+        self,
+        series: str,
+        start_ts: float,
+        end_ts: float,
+        max_points: int | None = None,
+    ) -> SeriesWindow:
+        """The series over ``[start_ts, end_ts]`` from the finest tier that reaches back
+        to ``start_ts``.
+
+        If no tier reaches that far, the coarsest is used and the window begins where it
+        does (ask the history for older data). Empty buckets are NaN. With
+        ``max_points`` the grid is merged (mean, min of mins, max of maxes) to fit.
+        """
+        if end_ts < start_ts:
+            raise ValueError("end_ts is before start_ts")
+        with self._lock:
+            entry = self._series.get(series)
+            tier = len(self.tiers) - 1
+            rings = entry.rings if entry is not None else None
+            for i, spec in enumerate(self.tiers):
+                if rings is not None and rings[i].head is not None:
+                    oldest = rings[i].oldest_bucket()
+                    assert oldest is not None
+                    # one bucket of slack: "the last 24 h" should get 1-minute buckets
+                    if (oldest - 1) * spec.step_s <= start_ts:
+                        tier = i
+                        break
+                elif end_ts - start_ts <= spec.span_s:
+                    tier = i
+                    break
+            spec = self.tiers[tier]
+            first = math.floor(start_ts / spec.step_s)
+            last = math.floor(end_ts / spec.step_s)
+            if rings is not None:
+                ring = rings[tier]
+                oldest = ring.oldest_bucket()
+                if oldest is not None and first < oldest and tier == len(self.tiers) - 1:
+                    first = min(oldest, last)
+                value, lo, hi = ring.read(first, last)
+            else:
+                first = max(first, last - spec.capacity + 1)
+                n = last - first + 1
+                value, lo, hi = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        ts = np.arange(first, last + 1, dtype=np.float64) * spec.step_s
+        return make_window(series, ts, value, lo, hi, tier, spec.step_s, max_points)
+
+    def nbytes(self, series: str | None = None) -> int:
+        """Bytes held by the ring buffers of one series, or of all."""
+        with self._lock:
+            entries = list(self._series.values()) if series is None else [self._series[series]]
+            return sum(ring.nbytes for entry in entries for ring in entry.rings)
