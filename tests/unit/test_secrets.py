@@ -1,0 +1,108 @@
+"""Secrets: keyring and env references resolve, missing ones say what to do, text is masked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+
+from console.profile import SecretRef
+from services.secrets import (
+    SecretError,
+    keychain_available,
+    mask_url,
+    redact,
+    resolve_secret,
+    store_secret,
+    with_password,
+)
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keychain that lives in a dict, for tests."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_store_then_resolve_from_the_keychain(memory_keyring: MemoryKeyring) -> None:
+    ref = store_secret("backroom/db", "pa55word")
+    assert ref == SecretRef("keyring", "backroom/db")
+    assert memory_keyring.items[("backroom", "backroom/db")] == "pa55word"
+    assert resolve_secret(ref) == "pa55word"
+    assert keychain_available()
+
+
+def test_missing_keychain_entry_says_how_to_add_it(memory_keyring: MemoryKeyring) -> None:
+    with pytest.raises(SecretError, match="no secret named 'backroom/mq' in the OS keychain"):
+        resolve_secret(SecretRef("keyring", "backroom/mq"))
+
+
+def test_no_keychain_backend_is_reported() -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        assert not keychain_available()
+        with pytest.raises(SecretError, match="keychain could not be read"):
+            resolve_secret(SecretRef("keyring", "x"))
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_env_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKROOM_TEST_SECRET", "from-env")
+    assert resolve_secret(SecretRef("env", "BACKROOM_TEST_SECRET")) == "from-env"
+    monkeypatch.delenv("BACKROOM_TEST_SECRET")
+    with pytest.raises(SecretError, match="BACKROOM_TEST_SECRET is not set"):
+        resolve_secret(SecretRef("env", "BACKROOM_TEST_SECRET"))
+
+
+def test_literal_resolves_to_itself() -> None:
+    assert resolve_secret(SecretRef.literal("abc")) == "abc"
+
+
+def test_redact_masks_values_encodings_and_url_passwords() -> None:
+    text = ("connect to redis://:p%40ss@cache:6379 failed; token=tok-123456 "
+            "url amqp://guest:guest@mq:5672/ and again p@ss")
+    masked = redact(text, ["tok-123456", "p@ss"])
+    assert "tok-123456" not in masked
+    assert "p@ss" not in masked and "p%40ss" not in masked
+    assert "amqp://guest:***@mq:5672/" in masked
+    assert masked.count("***") == 4
+
+
+def test_mask_url() -> None:
+    assert mask_url("postgresql+psycopg://app:hunter2@db:5432/shop") == \
+        "postgresql+psycopg://app:***@db:5432/shop"
+    assert mask_url("redis://cache:6379/0") == "redis://cache:6379/0"
+    assert mask_url("http://u:p@[::1]:8080/x?y=1") == "http://u:***@[::1]:8080/x?y=1"
+
+
+def test_with_password_encodes() -> None:
+    assert with_password("redis://cache:6379/0", "a@b/c") == "redis://:a%40b%2Fc@cache:6379/0"
