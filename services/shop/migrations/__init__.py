@@ -1,0 +1,1 @@
+"""Alembic migrations of the shop schema (script location for services.shop.db)."""

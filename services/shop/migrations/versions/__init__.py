@@ -1,0 +1,1 @@
+"""Revisions of the shop schema, oldest first."""

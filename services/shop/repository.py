@@ -1,0 +1,81 @@
+"""The one interface the UI uses for bookings, products and orders, whichever adapter is behind."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Protocol, runtime_checkable
+
+from console.shop import (
+    Booking,
+    BookingDraft,
+    BookingQuery,
+    BookingStatus,
+    Order,
+    OrderDetail,
+    OrderQuery,
+    OrderStatus,
+    Page,
+    Product,
+    ProductDraft,
+    ProductQuery,
+    RowCount,
+    TodayFigures,
+)
+
+PAGE_LIMIT_MAX = 200
+
+
+@runtime_checkable
+class ShopRepository(Protocol):
+    """Bookings, products and orders of one shop.
+
+    Every method blocks (call it off the GUI thread) and raises only the errors of
+    :mod:`console.shop`: ``ValidationFailed``, ``Conflict``, ``NotFound``,
+    ``BackendUnavailable``. Lists are keyset-paged: pass a page's ``next_cursor`` as ``after``
+    with the same query to get the next page. Updates carry the version the user read and
+    raise ``Conflict`` when someone else saved first; nothing is overwritten silently.
+    """
+
+    kind: str
+    """``"api"`` or ``"sql"``."""
+    location: str
+    """Where the data lives, for messages (a URL without its password)."""
+    can_seek: bool
+    """True when ``seek_*`` is cheap (SQL); the API adapter can only walk pages."""
+
+    # bookings
+    def list_bookings(self, query: BookingQuery, *, after: str | None = None,
+                      limit: int = 100) -> Page[Booking]: ...
+    def count_bookings(self, query: BookingQuery) -> RowCount: ...
+    def seek_bookings(self, query: BookingQuery, position: int) -> str | None: ...
+    def get_booking(self, booking_id: int) -> Booking: ...
+    def create_booking(self, draft: BookingDraft) -> Booking: ...
+    def update_booking(self, booking_id: int, version: int, draft: BookingDraft) -> Booking: ...
+    def set_booking_status(self, booking_id: int, version: int,
+                           status: BookingStatus) -> Booking: ...
+
+    # products
+    def list_products(self, query: ProductQuery, *, after: str | None = None,
+                      limit: int = 100) -> Page[Product]: ...
+    def count_products(self, query: ProductQuery) -> RowCount: ...
+    def seek_products(self, query: ProductQuery, position: int) -> str | None: ...
+    def get_product(self, product_id: int) -> Product: ...
+    def update_product(self, product_id: int, version: int, draft: ProductDraft) -> Product: ...
+    def restock_product(self, product_id: int, quantity: int) -> Product: ...
+    def product_categories(self) -> tuple[str, ...]: ...
+
+    # orders
+    def list_orders(self, query: OrderQuery, *, after: str | None = None,
+                    limit: int = 100) -> Page[Order]: ...
+    def count_orders(self, query: OrderQuery) -> RowCount: ...
+    def seek_orders(self, query: OrderQuery, position: int) -> str | None: ...
+    def get_order(self, order_id: int) -> OrderDetail: ...
+    def set_order_status(self, order_id: int, version: int,
+                         status: OrderStatus) -> OrderDetail: ...
+
+    # today
+    def today(self, *, now: datetime | None = None, tz: tzinfo | None = None) -> TodayFigures:
+        """Today's figures; ``tz`` is the shop's time zone (the API decides it itself)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,106 @@
+"""The shop's tables as SQLAlchemy Core metadata, the same tables the demo shop uses."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+BOOKING_STATUSES = ("confirmed", "seated", "cancelled", "no_show")
+ORDER_STATUSES = ("pending", "paid", "preparing", "ready", "completed", "cancelled", "refunded")
+
+metadata = MetaData()
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text),
+    Column("phone", Text),
+    Column("email", Text),
+    Column("created_at", DateTime),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=True),
+    Column("customer_name", Text, nullable=False),
+    Column("phone", Text),
+    Column("party_size", Integer, nullable=False),
+    Column("start_at", DateTime, nullable=False),
+    Column("table_no", Integer, nullable=True),
+    Column("status", Text, nullable=False),
+    Column("notes", Text, nullable=False, server_default=text("''")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("created_at", DateTime),
+    Column("updated_at", DateTime),
+    CheckConstraint(
+        "status IN ('confirmed', 'seated', 'cancelled', 'no_show')", name="ck_bookings_status"
+    ),
+    Index("ix_bookings_start_at", "start_at"),
+    Index("ix_bookings_customer_name", "customer_name"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sku", String(40), unique=True),
+    Column("name", Text),
+    Column("category", Text),
+    Column("price_cents", Integer),
+    Column("stock", Integer),
+    Column("low_stock_threshold", Integer, server_default=text("5")),
+    Column("active", Boolean),
+    Column("version", Integer, server_default=text("1")),
+    Column("updated_at", DateTime),
+    Index("ix_products_category", "category"),
+    Index("ix_products_name", "name"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, nullable=True),
+    Column("customer_name", Text),
+    Column("placed_at", DateTime),
+    Column("status", Text),
+    Column("total_cents", Integer),
+    Column("version", Integer, server_default=text("1")),
+    Column("updated_at", DateTime),
+    CheckConstraint(
+        "status IN ('pending', 'paid', 'preparing', 'ready', 'completed', 'cancelled', "
+        "'refunded')",
+        name="ck_orders_status",
+    ),
+    Index("ix_orders_placed_at", "placed_at"),
+    Index("ix_orders_status", "status"),
+)
+
+order_items = Table(
+    "order_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("orders.id")),
+    Column("product_id", Integer, ForeignKey("products.id")),
+    Column("quantity", Integer),
+    Column("unit_price_cents", Integer),
+    Index("ix_order_items_order_id", "order_id"),
+    Index("ix_order_items_product_id", "product_id"),
+)
+
+SHOP_TABLES = ("customers", "bookings", "products", "orders", "order_items")
