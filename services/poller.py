@@ -1,0 +1,385 @@
+"""The poller: runs collectors on named worker threads at their intervals, with deadlines."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from console.domain import CollectorReport, Reading, SourceState, series_name
+from console.store import MetricStore
+from services.collectors.base import Collector, CollectorError
+
+log = logging.getLogger(__name__)
+
+#: A source that has had no successful reading for this many intervals (and is not known
+#: to be down) is shown as stale.
+STALE_AFTER_INTERVALS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """What the poller knows of one source right now.
+
+    ``last_ok_ts`` is the UTC epoch time of the last successful reading; ``next_due`` is
+    on the poller's monotonic clock (compare with ``time.monotonic()``); ``failures``
+    counts consecutive failed polls (it drives the backoff).
+    """
+
+    name: str
+    kind: str
+    state: SourceState
+    last_ok_ts: float | None
+    last_error: str
+    last_latency_s: float | None
+    next_due: float
+    failures: int = 0
+
+
+StatusListener = Callable[[SourceStatus], None]
+
+
+class ReadingSink(Protocol):
+    """Where readings go besides the store: the history (``History.record``)."""
+
+    def record(self, readings: Sequence[Reading]) -> None: ...
+
+
+class _Call:
+    """One ``collect()`` run: the watchdog abandons it when it overruns its deadline."""
+
+    __slots__ = ("abandoned", "deadline", "source")
+
+    def __init__(self, source: _Source) -> None:
+        self.source = source
+        self.deadline: float | None = None
+        self.abandoned = False
+
+
+class _Source:
+    __slots__ = (
+        "call",
+        "collector",
+        "failures",
+        "interval",
+        "kind",
+        "last_error",
+        "last_latency",
+        "last_ok_mono",
+        "last_ok_ts",
+        "last_report",
+        "name",
+        "next_due",
+        "silent_since",
+        "state",
+        "timeout",
+    )
+
+    def __init__(self, collector: Collector, now: float) -> None:
+        self.collector = collector
+        self.name = collector.name
+        self.kind = collector.kind
+        self.interval = max(float(collector.interval_s), 0.01)
+        self.timeout = max(float(collector.timeout_s), 0.0)
+        self.state = SourceState.UNKNOWN
+        self.last_ok_ts: float | None = None
+        self.last_ok_mono: float | None = None
+        self.silent_since = now
+        self.last_error = ""
+        self.last_latency: float | None = None
+        self.last_report: CollectorReport | None = None
+        self.next_due = now
+        self.failures = 0
+        self.call: _Call | None = None
+
+    def status(self) -> SourceStatus:
+        return SourceStatus(
+            name=self.name,
+            kind=self.kind,
+            state=self.state,
+            last_ok_ts=self.last_ok_ts,
+            last_error=self.last_error,
+            last_latency_s=self.last_latency,
+            next_due=self.next_due,
+            failures=self.failures,
+        )
+
+
+class Poller:
+    """Polls every collector at its ``interval_s`` on a bounded pool of worker threads.
+
+    - A call that overruns ``timeout_s + grace_s`` is abandoned by the watchdog: the source
+      is marked down, a fresh worker replaces the stuck one, and the source is not polled
+      again until the stuck call returns (so each source holds at most one thread).
+    - A failing source backs off: ``interval * 2**failures``, capped at ``max_backoff_s``.
+    - States: up after a successful poll, down after a failure, stale after
+      :data:`STALE_AFTER_INTERVALS` intervals without a successful reading while not down.
+    - Readings (plus ``<source>/scrape_seconds``) go to the store and, if given, to the
+      history. A late answer from an abandoned call is dropped.
+    - Listeners are called on every state change, from poller threads; a UI must marshal
+      them to its own thread.
+    """
+
+    def __init__(
+        self,
+        collectors: Sequence[Collector],
+        store: MetricStore,
+        history: ReadingSink | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        max_workers: int | None = None,
+        grace_s: float = 1.0,
+        max_backoff_s: float = 60.0,
+        tick_s: float = 0.1,
+    ) -> None:
+        names = [c.name for c in collectors]
+        if len(set(names)) != len(names):
+            raise ValueError("two sources share a name")
+        self._store = store
+        self._history = history
+        self._clock = clock
+        self._wall = wall
+        self._grace = grace_s
+        self._max_backoff = max_backoff_s
+        self._tick = tick_s
+        self._max_workers = max_workers or min(16, max(2, len(collectors)))
+        now = clock()
+        self._sources = {c.name: _Source(c, now) for c in collectors}
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._poked = False
+        self._listeners: list[StatusListener] = []
+        self._tasks: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self._workers: list[threading.Thread] = []
+        self._worker_seq = 0
+        self._scheduler: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    # -- public -------------------------------------------------------------------------
+
+    def add_listener(self, fn: StatusListener) -> None:
+        """Call ``fn(status)`` whenever a source changes state (from a poller thread)."""
+        with self._lock:
+            self._listeners.append(fn)
+
+    def start(self) -> None:
+        """Start the scheduler and the workers; a poller starts once."""
+        if self._scheduler is not None:
+            raise RuntimeError("the poller was already started")
+        with self._lock:
+            for _ in range(self._max_workers):
+                self._spawn_worker()
+        self._scheduler = threading.Thread(
+            target=self._run_scheduler, name="poller-scheduler", daemon=True
+        )
+        self._scheduler.start()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop polling and join the threads (up to ``timeout``).
+
+        Returns False if some thread (a worker stuck in a hung collector) did not finish;
+        such threads are daemons and end with the process. Closing the collectors is left
+        to whoever built them (the composition root).
+        """
+        self._stopping.set()
+        with self._wake:
+            self._poked = True
+            self._wake.notify_all()
+        deadline = time.monotonic() + timeout
+        finished = True
+        if self._scheduler is not None:
+            self._scheduler.join(max(0.0, deadline - time.monotonic()))
+            finished = not self._scheduler.is_alive()
+        with self._lock:
+            workers = list(self._workers)
+        for _ in workers:
+            self._tasks.put(None)
+        for worker in workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+            finished = finished and not worker.is_alive()
+        return finished
+
+    def poll_now(self, name: str | None = None) -> None:
+        """Poll one source (or all) at once instead of waiting for its turn."""
+        with self._wake:
+            if name is not None and name not in self._sources:
+                raise KeyError(name)
+            now = self._clock()
+            for source in self._sources.values():
+                if name is None or source.name == name:
+                    source.next_due = now
+            self._poked = True
+            self._wake.notify_all()
+
+    def statuses(self) -> list[SourceStatus]:
+        """A snapshot of every source's status, in the order the collectors were given."""
+        with self._lock:
+            return [s.status() for s in self._sources.values()]
+
+    def status(self, name: str) -> SourceStatus:
+        """A snapshot of one source's status."""
+        with self._lock:
+            return self._sources[name].status()
+
+    def last_report(self, name: str) -> CollectorReport | None:
+        """The last successful report of a source (detail, version, slow queries, facts)."""
+        with self._lock:
+            return self._sources[name].last_report
+
+    def thread_count(self) -> int:
+        """Worker threads alive, including ones stuck in an abandoned call."""
+        with self._lock:
+            return sum(1 for w in self._workers if w.is_alive())
+
+    # -- scheduling ---------------------------------------------------------------------
+
+    def _backoff(self, source: _Source) -> float:
+        delay = source.interval * 2 ** min(source.failures, 30)
+        return max(source.interval, min(delay, self._max_backoff))
+
+    def _set_state(self, source: _Source, state: SourceState, changes: list[SourceStatus]) -> None:
+        if source.state is not state:
+            source.state = state
+            changes.append(source.status())
+
+    def _fail(self, source: _Source, now: float, error: str, changes: list[SourceStatus]) -> None:
+        source.failures += 1
+        source.last_error = error
+        source.next_due = now + self._backoff(source)
+        self._set_state(source, SourceState.DOWN, changes)
+
+    def _run_scheduler(self) -> None:
+        while not self._stopping.is_set():
+            changes: list[SourceStatus] = []
+            with self._wake:
+                now = self._clock()
+                wait = self._tick
+                for source in self._sources.values():
+                    wait = min(wait, self._tick_source(source, now, changes))
+                if not changes and not self._poked and wait > 0:
+                    self._wake.wait(wait)
+                self._poked = False
+            self._notify(changes)
+
+    def _tick_source(self, source: _Source, now: float, changes: list[SourceStatus]) -> float:
+        """Dispatch, watchdog and staleness for one source; returns seconds until its
+        next event. Called with the lock held."""
+        call = source.call
+        if call is not None:
+            if call.deadline is not None and not call.abandoned and now >= call.deadline:
+                call.abandoned = True
+                log.warning("source %s hangs past its %.3g s timeout", source.name, source.timeout)
+                self._fail(
+                    source,
+                    now,
+                    f"no answer within {source.timeout:g} s: the source hangs; "
+                    "check that it is running and reachable",
+                    changes,
+                )
+                self._spawn_worker()
+            elif call.abandoned and now >= source.next_due:
+                # still stuck: do not start a second call, try again after another backoff
+                source.next_due = now + self._backoff(source)
+        elif now >= source.next_due:
+            source.call = _Call(source)
+            following = source.next_due + source.interval
+            source.next_due = following if following > now else now + source.interval
+            self._tasks.put(source.call)
+        if source.state in (SourceState.UP, SourceState.UNKNOWN):
+            silent_for = now - (source.last_ok_mono or source.silent_since)
+            if silent_for > STALE_AFTER_INTERVALS * source.interval:
+                self._set_state(source, SourceState.STALE, changes)
+        call = source.call
+        if call is None or call.abandoned:
+            until = source.next_due - now
+        elif call.deadline is not None:
+            until = call.deadline - now
+        else:
+            until = self._tick  # queued for a worker
+        return max(until, 0.0)
+
+    def _spawn_worker(self) -> None:
+        """Start one more worker; called with the lock held."""
+        self._workers = [w for w in self._workers if w.is_alive()]
+        self._worker_seq += 1
+        worker = threading.Thread(
+            target=self._run_worker, name=f"poller-worker-{self._worker_seq}", daemon=True
+        )
+        self._workers.append(worker)
+        worker.start()
+
+    def _run_worker(self) -> None:
+        while True:
+            call = self._tasks.get()
+            if call is None or self._stopping.is_set():
+                if call is not None:
+                    with self._lock:
+                        call.source.call = None
+                return
+            self._run_call(call)
+            if call.abandoned:
+                return  # a replacement took this worker's place while it was stuck
+
+    def _run_call(self, call: _Call) -> None:
+        source = call.source
+        with self._lock:
+            started = self._clock()
+            call.deadline = started + source.timeout + self._grace
+        wall_ts = self._wall()
+        report: CollectorReport | None = None
+        error = ""
+        try:
+            report = source.collector.collect()
+        except CollectorError as exc:
+            error = str(exc) or f"{exc.kind} error"
+        except Exception as exc:
+            log.exception("collector %s raised an unexpected error", source.name)
+            error = f"unexpected {type(exc).__name__}: {exc}"
+        changes: list[SourceStatus] = []
+        with self._wake:
+            now = self._clock()
+            latency = now - started
+            source.call = None
+            if call.abandoned:
+                return
+            source.last_latency = latency
+            if report is None:
+                self._fail(source, now, error, changes)
+            else:
+                source.failures = 0
+                source.last_error = ""
+                source.last_ok_ts = wall_ts
+                source.last_ok_mono = now
+                source.last_report = report
+                self._set_state(source, SourceState.UP, changes)
+            self._poked = True
+            self._wake.notify_all()
+        if report is not None:
+            readings = (
+                *report.readings,
+                Reading(series_name(source.name, "scrape_seconds"), wall_ts, latency),
+            )
+            try:
+                self._store.append(readings)
+                if self._history is not None:
+                    self._history.record(readings)
+            except Exception:
+                log.exception("storing readings of %s failed", source.name)
+        self._notify(changes)
+
+    def _notify(self, changes: list[SourceStatus]) -> None:
+        if not changes:
+            return
+        with self._lock:
+            listeners = list(self._listeners)
+        for status in changes:
+            for fn in listeners:
+                try:
+                    fn(status)
+                except Exception:
+                    log.exception("a source-state listener failed")
