@@ -180,7 +180,8 @@ def _seed_fresh(conn: Connection, rng: random.Random, sizes: SeedSizes, now: dat
             name = f"{rng.choice(adjs)} {rng.choice(nouns)} No. {rng.randint(2, 99)}"
         seen.add(name)
         threshold = rng.choice((3, 5, 5, 8, 10))
-        stock = rng.randint(0, threshold) if rng.random() < 0.04 else rng.randint(20, 400)
+        running_low = i % 25 == 7 or rng.random() < 0.02
+        stock = rng.randint(0, threshold) if running_low else rng.randint(20, 400)
         rows.append({
             "id": i, "sku": f"{prefix}-{i:04d}", "name": name, "category": cat,
             "price_cents": rng.randint(lo // 10, hi // 10) * 10, "stock": stock,

@@ -125,6 +125,9 @@ def search_text(errors: dict[str, str]) -> str | None:
     if len(q) > MAX_Q:
         errors["q"] = f"at most {MAX_Q} characters"
         return None
+    if any(ord(c) < 32 for c in q):
+        errors["q"] = "must not contain control characters"
+        return None
     return q.strip() or None
 
 
