@@ -525,9 +525,7 @@ class SqlShopRepository:
         sort = OrderSort(query.sort)
         sort_col: ColumnElement[Any] = {OrderSort.PLACED_AT: o.placed_at,
                                         OrderSort.TOTAL: func.coalesce(o.total_cents, 0)}[sort]
-        item_count = (select(func.count()).where(order_items.c.order_id == o.id)
-                      .scalar_subquery().label("item_count"))
-        base = select(orders, item_count, sort_col.label("_sort"), o.id.label("_id"))
+        base = select(orders, _item_count(), sort_col.label("_sort"), o.id.label("_id"))
         return _ListSpec(orders, base, self._order_where(query), sort.value, sort_col, o.id,
                          query.descending, sort is OrderSort.PLACED_AT, _order)
 
@@ -558,9 +556,7 @@ class SqlShopRepository:
     @staticmethod
     def _load_order(conn: Connection, order_id: int) -> Order:
         o = orders.c
-        item_count = (select(func.count()).where(order_items.c.order_id == o.id)
-                      .scalar_subquery().label("item_count"))
-        row = conn.execute(select(orders, item_count).where(o.id == order_id)).first()
+        row = conn.execute(select(orders, _item_count()).where(o.id == order_id)).first()
         if row is None:
             raise NotFound(f"order {order_id} not found")
         return _order(row)
@@ -658,6 +654,13 @@ class SqlShopRepository:
 
 
 # --------------------------------------------------------------------------- mapping
+
+
+def _item_count() -> Any:
+    """Units in an order (the sum of its lines' quantities), as the shop API counts them."""
+    i = order_items.c
+    return (select(func.coalesce(func.sum(i.quantity), 0)).where(i.order_id == orders.c.id)
+            .correlate(orders).scalar_subquery().label("item_count"))
 
 
 def _check_limit(limit: int) -> int:

@@ -1,0 +1,431 @@
+"""The shop repository over the shop's REST API (docs/api.md): bearer token, ETag/If-Match."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, tzinfo
+from typing import Any, TypeVar
+
+import requests
+
+from console.shop import (
+    SEARCH_MAX,
+    BackendUnavailable,
+    Booking,
+    BookingDraft,
+    BookingQuery,
+    BookingSort,
+    BookingStatus,
+    Conflict,
+    NotFound,
+    Order,
+    OrderDetail,
+    OrderItem,
+    OrderQuery,
+    OrderSort,
+    OrderStatus,
+    Page,
+    Product,
+    ProductDraft,
+    ProductQuery,
+    ProductSort,
+    RowCount,
+    ShopError,
+    TodayFigures,
+    ValidationFailed,
+    iso_z,
+    parse_iso,
+    validate_booking,
+    validate_product,
+    validate_restock,
+)
+from services.shop.repository import PAGE_LIMIT_MAX
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT_S = 10.0
+# The API's query parameter names where they differ from the console's field names.
+_FIELD_NAMES = {"q": "search"}
+
+
+def etag(version: int) -> str:
+    return f'W/"{version}"'
+
+
+class ApiShopRepository:
+    """:class:`~services.shop.repository.ShopRepository` over HTTP.
+
+    ``session`` is passed in (the composition root owns it: pooling, proxies, retries);
+    every request carries the bearer token, a (connect, read) timeout and ``verify`` (True,
+    False or a CA bundle path). Saves send ``If-Match`` with the version read; a 412 answer
+    becomes :class:`~console.shop.Conflict` with the server's current record.
+    """
+
+    kind = "api"
+    can_seek = False
+
+    def __init__(self, base_url: str, token: str, *, session: requests.Session | None = None,
+                 timeout: float = DEFAULT_TIMEOUT_S, verify: bool | str = True,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.location = self.base_url
+        self._token = token
+        self._own_session = session is None
+        self._session = session or requests.Session()
+        self._timeout = (min(3.05, timeout), timeout)
+        self._verify = verify
+        self._clock = clock
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+              body: Mapping[str, Any] | None = None, version: int | None = None,
+              on_conflict: Callable[[dict[str, Any]], ShopError] | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        if version is not None:
+            headers["If-Match"] = etag(version)
+        url = f"{self.base_url}{path}"
+        try:
+            resp = self._session.request(method, url, params=params, json=body,
+                                         headers=headers, timeout=self._timeout,
+                                         verify=self._verify)
+        except requests.exceptions.SSLError as exc:
+            raise BackendUnavailable(f"the TLS certificate check failed ({_first_line(exc)}); "
+                                     "add the shop's CA bundle to the profile") from exc
+        except requests.exceptions.Timeout as exc:
+            raise BackendUnavailable(f"no answer within {self._timeout[1]:g} s") from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise BackendUnavailable(_connection_reason(exc)) from exc
+        except requests.exceptions.RequestException as exc:
+            raise BackendUnavailable(_first_line(exc)) from exc
+        try:
+            data = resp.json() if resp.content else {}
+        except ValueError:
+            data = None
+        status = resp.status_code
+        if 200 <= status < 300:
+            if data is None:
+                raise BackendUnavailable(f"{method} {path} answered {status} but not JSON "
+                                         "(is this the shop's API?)")
+            return data
+        error = data.get("error", "") if isinstance(data, dict) else ""
+        if status == 412 and on_conflict is not None and isinstance(data, dict) \
+                and isinstance(data.get("current"), dict):
+            raise on_conflict(data["current"])
+        if status == 422 and isinstance(data, dict) and isinstance(data.get("errors"), dict):
+            raise ValidationFailed({_FIELD_NAMES.get(k, k): str(v)
+                                    for k, v in data["errors"].items()})
+        if status == 409:
+            allowed = ", ".join(data.get("allowed", [])) if isinstance(data, dict) else ""
+            raise ValidationFailed({"status": f"{error} (allowed now: {allowed or 'none'})"})
+        if status == 404:
+            raise NotFound(error or f"{path} not found")
+        if status == 401:
+            raise BackendUnavailable("the shop refused the API token (401); check the token "
+                                     "in Settings")
+        if status == 403:
+            raise BackendUnavailable("the API token may not do this (403)")
+        detail = f": {error}" if error else ""
+        raise BackendUnavailable(f"{method} {path} answered HTTP {status}{detail}")
+
+    def _list(self, path: str, params: dict[str, Any], after: str | None, limit: int,
+              parse: Callable[[dict[str, Any]], T]) -> Page[T]:
+        if not 1 <= limit <= PAGE_LIMIT_MAX:
+            raise ValidationFailed({"limit": f"limit must be 1 to {PAGE_LIMIT_MAX}"})
+        params = {**params, "limit": limit}
+        if after:
+            params["cursor"] = after
+        data = self._call("GET", path, params=params)
+        try:
+            rows = tuple(parse(item) for item in data["items"])
+            cursor = data.get("next_cursor") or None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendUnavailable(f"the shop's list answer is not as documented ({exc!r})") \
+                from exc
+        return Page(rows, cursor)
+
+    def _count(self, path: str, params: dict[str, Any]) -> RowCount:
+        data = self._call("GET", path, params={**params, "limit": 1})
+        return RowCount(int(data.get("estimated_total", 0)), exact=False)
+
+    def _walk(self, path: str, params: dict[str, Any], position: int) -> str | None:
+        """The cursor after row ``position - 1``: the API pages forward only, so walk."""
+        cursor: str | None = None
+        seen = 0
+        while seen < position:
+            take = min(PAGE_LIMIT_MAX, position - seen)
+            data = self._call("GET", path, params={**params, "limit": take,
+                                                   **({"cursor": cursor} if cursor else {})})
+            nxt = data.get("next_cursor")
+            seen += len(data.get("items", ()))
+            if not nxt:
+                return cursor if seen < position else None
+            cursor = nxt
+        return cursor
+
+    # ------------------------------------------------------------------ bookings
+
+    @staticmethod
+    def _booking_params(query: BookingQuery) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if query.start_from is not None:
+            params["from"] = iso_z(query.start_from)
+        if query.start_to is not None:
+            params["to"] = iso_z(query.start_to)
+        if query.statuses:
+            params["status"] = ",".join(sorted(s.value for s in query.statuses))
+        q = _search(query.search)
+        if q:
+            params["q"] = q
+        sort = BookingSort(query.sort).value
+        params["sort"] = f"-{sort}" if query.descending else sort
+        return params
+
+    def list_bookings(self, query: BookingQuery, *, after: str | None = None,
+                      limit: int = 100) -> Page[Booking]:
+        return self._list("/api/bookings", self._booking_params(query), after, limit,
+                          booking_from_json)
+
+    def count_bookings(self, query: BookingQuery) -> RowCount:
+        return self._count("/api/bookings", self._booking_params(query))
+
+    def seek_bookings(self, query: BookingQuery, position: int) -> str | None:
+        return self._walk("/api/bookings", self._booking_params(query), position)
+
+    def get_booking(self, booking_id: int) -> Booking:
+        return booking_from_json(self._call("GET", f"/api/bookings/{int(booking_id)}"))
+
+    def create_booking(self, draft: BookingDraft) -> Booking:
+        errors = validate_booking(draft, now=self._now())
+        if errors:
+            raise ValidationFailed(errors)
+        return booking_from_json(self._call("POST", "/api/bookings",
+                                            body=_booking_body(draft)))
+
+    def update_booking(self, booking_id: int, version: int, draft: BookingDraft) -> Booking:
+        errors = validate_booking(draft, now=self._now(), original_start=draft.start_at)
+        if errors:
+            raise ValidationFailed(errors)
+        data = self._call("PATCH", f"/api/bookings/{int(booking_id)}",
+                          body=_booking_body(draft), version=version,
+                          on_conflict=lambda cur: Conflict(draft, booking_from_json(cur)))
+        return booking_from_json(data)
+
+    def set_booking_status(self, booking_id: int, version: int,
+                           status: BookingStatus) -> Booking:
+        status = BookingStatus(status)
+
+        def conflict(cur: dict[str, Any]) -> ShopError:
+            return Conflict(status, booking_from_json(cur))
+
+        if status is BookingStatus.CANCELLED:
+            data = self._call("POST", f"/api/bookings/{int(booking_id)}/cancel", body={},
+                              version=version, on_conflict=conflict)
+        else:
+            data = self._call("PATCH", f"/api/bookings/{int(booking_id)}",
+                              body={"status": status.value}, version=version,
+                              on_conflict=conflict)
+        return booking_from_json(data)
+
+    # ------------------------------------------------------------------ products
+
+    @staticmethod
+    def _product_params(query: ProductQuery) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        q = _search(query.search)
+        if q:
+            params["q"] = q
+        if query.category:
+            params["category"] = query.category
+        if query.low_stock_only:
+            params["low_stock"] = "true"
+        if query.low_stock_only or not query.include_inactive:
+            params["active"] = "true"
+        sort = ProductSort(query.sort)
+        if sort is ProductSort.SKU and query.descending:
+            raise ValidationFailed({"sort": "the shop API sorts SKUs A to Z only"})
+        params["sort"] = f"-{sort.value}" if query.descending else sort.value
+        return params
+
+    def list_products(self, query: ProductQuery, *, after: str | None = None,
+                      limit: int = 100) -> Page[Product]:
+        return self._list("/api/products", self._product_params(query), after, limit,
+                          product_from_json)
+
+    def count_products(self, query: ProductQuery) -> RowCount:
+        return self._count("/api/products", self._product_params(query))
+
+    def seek_products(self, query: ProductQuery, position: int) -> str | None:
+        return self._walk("/api/products", self._product_params(query), position)
+
+    def get_product(self, product_id: int) -> Product:
+        return product_from_json(self._call("GET", f"/api/products/{int(product_id)}"))
+
+    def update_product(self, product_id: int, version: int, draft: ProductDraft) -> Product:
+        errors = validate_product(draft)
+        if errors:
+            raise ValidationFailed(errors)
+        body = {"name": draft.name.strip(), "category": draft.category.strip(),
+                "price_cents": draft.price_cents, "stock": draft.stock,
+                "low_stock_threshold": draft.low_stock_threshold, "active": draft.active}
+        data = self._call("PATCH", f"/api/products/{int(product_id)}", body=body,
+                          version=version,
+                          on_conflict=lambda cur: Conflict(draft, product_from_json(cur)))
+        return product_from_json(data)
+
+    def restock_product(self, product_id: int, quantity: int) -> Product:
+        errors = validate_restock(quantity)
+        if errors:
+            raise ValidationFailed(errors)
+        return product_from_json(self._call("POST", f"/api/products/{int(product_id)}/restock",
+                                            body={"quantity": quantity}))
+
+    def product_categories(self) -> tuple[str, ...]:
+        data = self._call("GET", "/api/products/categories")
+        return tuple(str(c) for c in data.get("items", ()) if c)
+
+    # ------------------------------------------------------------------ orders
+
+    @staticmethod
+    def _order_params(query: OrderQuery) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if query.placed_from is not None:
+            params["from"] = iso_z(query.placed_from)
+        if query.placed_to is not None:
+            params["to"] = iso_z(query.placed_to)
+        if query.statuses:
+            params["status"] = ",".join(sorted(s.value for s in query.statuses))
+        q = _search(query.search)
+        if q:
+            params["q"] = q
+        sort = OrderSort(query.sort).value
+        params["sort"] = f"-{sort}" if query.descending else sort
+        return params
+
+    def list_orders(self, query: OrderQuery, *, after: str | None = None,
+                    limit: int = 100) -> Page[Order]:
+        return self._list("/api/orders", self._order_params(query), after, limit,
+                          order_from_json)
+
+    def count_orders(self, query: OrderQuery) -> RowCount:
+        return self._count("/api/orders", self._order_params(query))
+
+    def seek_orders(self, query: OrderQuery, position: int) -> str | None:
+        return self._walk("/api/orders", self._order_params(query), position)
+
+    def get_order(self, order_id: int) -> OrderDetail:
+        return order_detail_from_json(self._call("GET", f"/api/orders/{int(order_id)}"))
+
+    def set_order_status(self, order_id: int, version: int,
+                         status: OrderStatus) -> OrderDetail:
+        status = OrderStatus(status)
+        data = self._call("PATCH", f"/api/orders/{int(order_id)}", body={"status": status.value},
+                          version=version,
+                          on_conflict=lambda cur: Conflict(status, order_detail_from_json(cur)))
+        return order_detail_from_json(data)
+
+    # ------------------------------------------------------------------ today
+
+    def today(self, *, now: datetime | None = None, tz: tzinfo | None = None) -> TodayFigures:
+        """The shop's own figures for its today (``now`` and ``tz`` are the server's call)."""
+        d = self._call("GET", "/api/stats/today")
+        try:
+            return TodayFigures(
+                day=date.fromisoformat(d["date"]), bookings=int(d["bookings"]),
+                covers=int(d["covers"]), orders=int(d["orders"]),
+                revenue_cents=int(d["revenue_cents"]), low_stock=int(d["low_stock_count"]),
+                bookings_per_hour=_ints(d["bookings_per_hour"]),
+                bookings_per_hour_last_week=_ints(d["bookings_per_hour_last_week"]),
+                orders_per_hour=_ints(d["orders_per_hour"]),
+                orders_per_hour_last_week=_ints(d["orders_per_hour_last_week"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendUnavailable(f"the shop's today figures are not as documented "
+                                     f"({exc!r})") from exc
+
+    def _now(self) -> datetime:
+        from datetime import UTC
+
+        return self._clock() if self._clock is not None else datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- JSON mapping
+
+
+def _ints(values: Any) -> tuple[int, ...]:
+    return tuple(int(v) for v in values)
+
+
+def _search(text: str) -> str:
+    text = text.strip()
+    if len(text) > SEARCH_MAX:
+        raise ValidationFailed({"search": f"Search at most {SEARCH_MAX} characters."})
+    return text
+
+
+def _opt_time(value: Any) -> datetime | None:
+    return parse_iso(value) if value else None
+
+
+def _booking_body(draft: BookingDraft) -> dict[str, Any]:
+    return {"customer_name": draft.customer_name.strip(), "party_size": draft.party_size,
+            "start_at": iso_z(draft.start_at), "phone": draft.phone.strip() or None,
+            "table_no": draft.table_no, "notes": draft.notes}
+
+
+def booking_from_json(d: dict[str, Any]) -> Booking:
+    return Booking(id=int(d["id"]), customer_name=d["customer_name"],
+                   party_size=int(d["party_size"]), start_at=parse_iso(d["start_at"]),
+                   status=BookingStatus(d["status"]), version=int(d["version"]),
+                   phone=d.get("phone") or "", table_no=d.get("table_no"),
+                   notes=d.get("notes") or "", customer_id=d.get("customer_id"),
+                   created_at=_opt_time(d.get("created_at")),
+                   updated_at=_opt_time(d.get("updated_at")))
+
+
+def product_from_json(d: dict[str, Any]) -> Product:
+    return Product(id=int(d["id"]), sku=d.get("sku") or "", name=d.get("name") or "",
+                   category=d.get("category") or "", price_cents=int(d.get("price_cents") or 0),
+                   stock=int(d.get("stock") or 0),
+                   low_stock_threshold=int(d.get("low_stock_threshold") or 0),
+                   active=bool(d.get("active")), version=int(d["version"]),
+                   updated_at=_opt_time(d.get("updated_at")))
+
+
+def order_from_json(d: dict[str, Any]) -> Order:
+    return Order(id=int(d["id"]), customer_name=d.get("customer_name") or "",
+                 placed_at=parse_iso(d["placed_at"]), status=OrderStatus(d["status"]),
+                 total_cents=int(d.get("total_cents") or 0), version=int(d["version"]),
+                 item_count=int(d.get("item_count") or 0), customer_id=d.get("customer_id"),
+                 updated_at=_opt_time(d.get("updated_at")))
+
+
+def order_detail_from_json(d: dict[str, Any]) -> OrderDetail:
+    items = tuple(OrderItem(id=int(i["id"]), product_id=int(i["product_id"]),
+                            product_name=i.get("name") or "", sku=i.get("sku") or "",
+                            quantity=int(i["quantity"]),
+                            unit_price_cents=int(i["unit_price_cents"]))
+                  for i in d.get("items", ()))
+    return OrderDetail(order_from_json(d), items)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def _connection_reason(exc: requests.exceptions.ConnectionError) -> str:
+    text = str(exc)
+    if "Connection refused" in text or "ECONNREFUSED" in text or "[Errno 111]" in text:
+        return "connection refused (is the shop's server running?)"
+    if "Name or service not known" in text or "getaddrinfo" in text or "nodename" in text:
+        return "the host name does not resolve"
+    if "timed out" in text:
+        return "the connection timed out"
+    return _first_line(exc)
