@@ -1,0 +1,38 @@
+"""Cache counters to readings: hit rate from deltas between polls, evictions per second."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from console import metrics
+from console.quantiles import counter_increase
+
+
+@dataclass(frozen=True, slots=True)
+class CacheCounters:
+    """Cumulative counters of a cache server at one moment (monotonic seconds)."""
+
+    mono: float
+    hits: float
+    misses: float
+    evictions: float
+
+
+def cache_figures(now: CacheCounters, before: CacheCounters | None) -> dict[str, float]:
+    """Hit rate over the interval since ``before`` (or since the server's last reset on the
+    first poll), hits/misses/evictions per second once there are two polls."""
+    out: dict[str, float] = {}
+    if before is None or now.mono <= before.mono:
+        lookups = now.hits + now.misses
+        if lookups > 0:
+            out[metrics.CACHE_HIT_RATE] = now.hits / lookups
+        return out
+    dt = now.mono - before.mono
+    hits = counter_increase(before.hits, now.hits)
+    misses = counter_increase(before.misses, now.misses)
+    if hits + misses > 0:
+        out[metrics.CACHE_HIT_RATE] = hits / (hits + misses)
+    out[metrics.CACHE_HITS_RATE] = hits / dt
+    out[metrics.CACHE_MISSES_RATE] = misses / dt
+    out[metrics.EVICTIONS_RATE] = counter_increase(before.evictions, now.evictions) / dt
+    return out

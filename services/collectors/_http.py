@@ -1,0 +1,131 @@
+"""HTTP helpers shared by the collectors: one bounded GET, and requests' errors made typed."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import requests.adapters
+
+from services.collectors.base import (
+    AuthFailed,
+    BadResponse,
+    CollectorError,
+    SourceTimeout,
+    SourceUnreachable,
+    TlsError,
+)
+from services.secrets import mask_url
+
+MIB = 1024 * 1024
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """An HTTP answer read (up to a size cap) within a deadline."""
+
+    status: int
+    body: bytes
+    elapsed_s: float
+    truncated: bool
+    content_type: str
+
+
+def new_session(pool_size: int = 10) -> requests.Session:
+    """A pooled session (keep-alive) for all HTTP collectors of one profile."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size,
+                                            max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = "Backroom"
+    return session
+
+
+def verify_option(verify_tls: bool, ca_bundle: str | None) -> bool | str:
+    """requests' ``verify``: a CA bundle path when given, else on/off."""
+    if ca_bundle:
+        return ca_bundle
+    return verify_tls
+
+
+def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool | str = True,
+          headers: dict[str, str] | None = None, auth: tuple[str, str] | None = None,
+          max_bytes: int = MIB, params: dict[str, str] | None = None) -> Fetched:
+    """GET ``url`` and read at most ``max_bytes`` of the body, all within ``timeout_s``
+    (connect and each read bounded by requests; the whole body by our own deadline).
+    Latency is wall time from before the request to the last byte read."""
+    start = time.perf_counter()
+    try:
+        response = session.get(url, timeout=(timeout_s, timeout_s), stream=True, verify=verify,
+                               headers=headers, auth=auth, params=params)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            truncated = False
+            for chunk in response.iter_content(CHUNK):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= max_bytes:
+                    truncated = True
+                    break
+                if time.perf_counter() - start > timeout_s:
+                    raise SourceTimeout(
+                        f"{mask_url(url)} was still sending after {timeout_s:g} s; "
+                        "the server is overloaded or the page is huge")
+            elapsed = time.perf_counter() - start
+            body = b"".join(chunks)[:max_bytes]
+        finally:
+            response.close()
+    except requests.RequestException as err:
+        raise translate(err, url, timeout_s) from err
+    return Fetched(status=response.status_code, body=body, elapsed_s=elapsed,
+                   truncated=truncated, content_type=response.headers.get("Content-Type", ""))
+
+
+def translate(err: requests.RequestException, url: str, timeout_s: float) -> CollectorError:
+    """A requests failure as a typed collector error saying what happened and what to try."""
+    where = mask_url(url)
+    if isinstance(err, requests.exceptions.SSLError):
+        return TlsError(f"TLS handshake with {where} failed ({_reason(err)}); check the "
+                        "server's certificate, or set ca_bundle (or verify_tls = false)")
+    if isinstance(err, requests.exceptions.ConnectTimeout):
+        return SourceTimeout(f"{where} did not accept a connection within {timeout_s:g} s; "
+                             "check the host is up and no firewall drops the traffic")
+    if isinstance(err, requests.exceptions.Timeout):
+        return SourceTimeout(f"{where} accepted the connection but did not answer within "
+                             f"{timeout_s:g} s; the server may be overloaded or stuck")
+    if isinstance(err, requests.exceptions.ConnectionError):
+        return SourceUnreachable(f"cannot connect to {where} ({_reason(err)}); check the URL "
+                                 "and that the server is running")
+    if isinstance(err, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema |
+                  requests.exceptions.InvalidSchema):
+        return BadResponse(f"{where} is not a usable URL ({_reason(err)})")
+    return CollectorError(f"request to {where} failed ({_reason(err)})")
+
+
+def check_status(fetched: Fetched, url: str, what: str) -> None:
+    """Raise a typed error for answers that are not 2xx."""
+    where = mask_url(url)
+    if fetched.status in (401, 403):
+        raise AuthFailed(f"{where} refused our credentials (HTTP {fetched.status}); "
+                         "check the user and password/token in the profile")
+    if fetched.status == 404:
+        raise BadResponse(f"no {what} at {where} (HTTP 404); check the path")
+    if not 200 <= fetched.status < 300:
+        raise BadResponse(f"{where} answered HTTP {fetched.status} instead of {what}")
+
+
+def _reason(err: Any) -> str:
+    """The innermost readable reason of a requests/urllib3 error, without the URL noise."""
+    text = str(err)
+    for marker in ("Caused by ", "Failed to establish a new connection: "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    text = text.strip("()'\" ")
+    if "] " in text and text.startswith(("NewConnectionError", "<urllib3")):
+        text = text.split("] ", 1)[1]
+    return mask_url(text[:200])

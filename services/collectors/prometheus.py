@@ -1,0 +1,290 @@
+"""Prometheus ``/metrics`` pages: latency quantiles, request/error rates, cache and queue gauges."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import requests
+
+from console import metrics
+from console.domain import CollectorReport, Reading, Status, series_name
+from console.quantiles import (
+    counter_increase,
+    histogram_quantile,
+    sum_buckets,
+    total_count,
+    window_buckets,
+)
+from services.collectors import known_metrics as known
+from services.collectors._http import MIB, check_status, fetch, verify_option
+from services.collectors.base import BadResponse
+from services.prom_parse import PromParseError, Samples, parse_samples
+from services.secrets import mask_url
+
+ACCEPT = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"
+MAX_PAGE_BYTES = 64 * MIB
+
+LabelKey = tuple[tuple[str, str], ...]
+
+
+def _key(labels: dict[str, str], drop: str = "") -> LabelKey:
+    return tuple(sorted((k, v) for k, v in labels.items() if k != drop))
+
+
+def _is_error(labels: dict[str, str]) -> bool:
+    for name in known.STATUS_LABELS:
+        value = labels.get(name)
+        if value is not None:
+            return value.startswith("5")
+    return False
+
+
+def _queue_name(labels: dict[str, str], fallback: str) -> str:
+    for name in known.QUEUE_LABELS:
+        value = labels.get(name)
+        if value:
+            return value
+    return fallback
+
+
+@dataclass(slots=True)
+class _Scrape:
+    """What one page said, reduced to the figures the readings need (internal)."""
+
+    mono: float
+    histogram: dict[LabelKey, list[tuple[float, float]]] = field(default_factory=dict)
+    requests: dict[LabelKey, float] = field(default_factory=dict)
+    errors: dict[LabelKey, float] = field(default_factory=dict)
+    hits: dict[LabelKey, float] = field(default_factory=dict)
+    misses: dict[LabelKey, float] = field(default_factory=dict)
+    counters: dict[str, dict[LabelKey, float]] = field(default_factory=dict)
+    gauges: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+
+
+def _increase(before: dict[LabelKey, float], after: dict[LabelKey, float]) -> float:
+    """Sum over label sets of each counter's increase, resets handled per label set."""
+    return sum(counter_increase(before.get(k, 0.0), v) for k, v in after.items())
+
+
+class PrometheusPageReader:
+    """Turns scrapes of one page into standard readings (pure apart from the parse).
+
+    ``families`` may rename what is looked for: keys ``latency`` (histogram family),
+    ``requests`` and ``errors`` (counter sample names), ``cache_hits``/``cache_misses``
+    and ``queue_depth`` (gauge).
+    """
+
+    def __init__(self, source: str, families: dict[str, str] | None = None) -> None:
+        self.source = source
+        overrides = families or {}
+        latency = overrides.get("latency")
+        self.latency_families = (latency,) if latency else known.LATENCY_HISTOGRAMS
+        requests_name = overrides.get("requests")
+        self.request_counters = (requests_name,) if requests_name else known.REQUEST_COUNTERS
+        self.error_counter = overrides.get("errors")
+        hits, misses = overrides.get("cache_hits"), overrides.get("cache_misses")
+        self.cache_pairs = ((hits, misses),) if hits and misses else known.CACHE_COUNTERS
+        queue = overrides.get("queue_depth")
+        self.queue_gauges = ((queue, metrics.QUEUE_DEPTH),) if queue else known.QUEUE_GAUGES
+        wanted: set[str] = set()
+        for fam in self.latency_families:
+            wanted |= {fam + "_bucket", fam + "_count"}
+        wanted |= set(self.request_counters)
+        if self.error_counter:
+            wanted.add(self.error_counter)
+        for pair in self.cache_pairs:
+            wanted |= set(pair)
+        wanted |= {name for name, _ in self.queue_gauges}
+        wanted |= {name for name, _ in known.BUSINESS_COUNTERS}
+        wanted |= {known.REDIS_EXPORTER_MEMORY, known.REDIS_EXPORTER_CLIENTS,
+                   known.REDIS_EXPORTER_EVICTIONS}
+        self.wanted = frozenset(wanted)
+
+    def scrape(self, text: str, mono: float) -> _Scrape:
+        """Parse a page (raises PromParseError) and keep what the readings need."""
+        samples = parse_samples(text, self.wanted)
+        return self.reduce(samples, mono)
+
+    def reduce(self, samples: Samples, mono: float) -> _Scrape:
+        scrape = _Scrape(mono=mono)
+        for fam in self.latency_families:
+            buckets = samples.get(fam + "_bucket")
+            if not buckets:
+                continue
+            for labels, value in buckets:
+                le_text = labels.get("le")
+                if le_text is None:
+                    continue
+                try:
+                    le = float(le_text)
+                except ValueError:
+                    continue
+                scrape.histogram.setdefault(_key(labels, "le"), []).append((le, float(value)))
+            for labels, value in samples.get(fam + "_count", ()):
+                key = _key(labels)
+                scrape.requests[key] = scrape.requests.get(key, 0.0) + float(value)
+                if _is_error(labels):
+                    scrape.errors[key] = scrape.errors.get(key, 0.0) + float(value)
+            scrape.found.append(fam)
+            break
+        counted = bool(scrape.requests)
+        for name in self.request_counters:
+            rows = samples.get(name)
+            if not rows:
+                continue
+            requests_seen: dict[LabelKey, float] = {}
+            errors_seen: dict[LabelKey, float] = {}
+            for labels, value in rows:
+                key = (("__name__", name), *_key(labels))
+                requests_seen[key] = float(value)
+                if _is_error(labels):
+                    errors_seen[key] = float(value)
+            if not counted:
+                scrape.requests = requests_seen
+            if errors_seen or not scrape.errors:
+                scrape.errors = errors_seen
+            scrape.found.append(name)
+            break
+        if self.error_counter and samples.get(self.error_counter):
+            scrape.errors = {_key(labels): float(v) for labels, v in samples[self.error_counter]}
+        for hits_name, misses_name in self.cache_pairs:
+            if hits_name in samples or misses_name in samples:
+                scrape.hits = {_key(lb): float(v) for lb, v in samples.get(hits_name, ())}
+                scrape.misses = {_key(lb): float(v) for lb, v in samples.get(misses_name, ())}
+                scrape.found.append(hits_name)
+                break
+        for name, metric in self.queue_gauges:
+            for labels, value in samples.get(name, ()):
+                scrape.gauges.append((metric, {"queue": _queue_name(labels, name)}, float(value)))
+        for name, metric in (*known.BUSINESS_COUNTERS,
+                             (known.REDIS_EXPORTER_EVICTIONS, metrics.EVICTIONS_RATE)):
+            if name in samples:
+                scrape.counters[metric] = {_key(lb): float(v) for lb, v in samples[name]}
+        for name, metric in ((known.REDIS_EXPORTER_MEMORY, metrics.MEMORY_BYTES),
+                             (known.REDIS_EXPORTER_CLIENTS, metrics.CLIENTS)):
+            for _labels, value in samples.get(name, ()):
+                scrape.gauges.append((metric, {}, float(value)))
+        return scrape
+
+    def readings(self, scrape: _Scrape, previous: _Scrape | None, ts: float) -> list[Reading]:
+        """Readings of a scrape; rates and windowed quantiles need the previous scrape."""
+        out: list[Reading] = []
+
+        def add(metric: str, value: float | None, labels: dict[str, str] | None = None) -> None:
+            if value is not None and not math.isnan(value):
+                out.append(Reading(series_name(self.source, metric, labels), ts, value))
+
+        add(metrics.UP, 1.0)
+        dt = scrape.mono - previous.mono if previous is not None else 0.0
+        windowed = previous is not None and dt > 0
+        if scrape.histogram:
+            if windowed:
+                assert previous is not None
+                buckets = window_buckets(previous.histogram, scrape.histogram)
+            else:
+                buckets = sum_buckets(scrape.histogram.values())
+            count = total_count(buckets)
+            add(metrics.LATENCY_COUNT, count)
+            if count > 0:
+                for metric, q in metrics.LATENCY_QUANTILES:
+                    add(metric, histogram_quantile(q, buckets))
+        if windowed:
+            assert previous is not None
+            if scrape.requests:
+                requests_done = _increase(previous.requests, scrape.requests)
+                add(metrics.REQUEST_RATE, requests_done / dt)
+                errors_done = _increase(previous.errors, scrape.errors)
+                add(metrics.ERROR_RATE, errors_done / dt)
+                if requests_done > 0:
+                    add(metrics.ERROR_RATIO, min(1.0, errors_done / requests_done))
+            if scrape.hits or scrape.misses:
+                hits = _increase(previous.hits, scrape.hits)
+                misses = _increase(previous.misses, scrape.misses)
+                add(metrics.CACHE_HITS_RATE, hits / dt)
+                add(metrics.CACHE_MISSES_RATE, misses / dt)
+                if hits + misses > 0:
+                    add(metrics.CACHE_HIT_RATE, hits / (hits + misses))
+            for metric, series in scrape.counters.items():
+                grown = _increase(previous.counters.get(metric, {}), series)
+                per_minute = metric in (metrics.BOOKINGS_RATE, metrics.ORDERS_RATE)
+                add(metric, grown / dt * (60.0 if per_minute else 1.0))
+        elif scrape.hits or scrape.misses:
+            hits, misses = sum(scrape.hits.values()), sum(scrape.misses.values())
+            if hits + misses > 0:
+                add(metrics.CACHE_HIT_RATE, hits / (hits + misses))
+        totals: dict[tuple[str, LabelKey], float] = {}
+        for metric, labels, value in scrape.gauges:
+            key = (metric, _key(labels))
+            totals[key] = totals.get(key, 0.0) + value
+        for (metric, labels_key), value in totals.items():
+            add(metric, value, dict(labels_key) or None)
+        return out
+
+
+class PrometheusCollector:
+    """Scrapes an app's or exporter's ``/metrics`` page (text format) over HTTP."""
+
+    kind = "prometheus"
+
+    def __init__(self, name: str, url: str, session: requests.Session, *,
+                 interval_s: float = 10.0, timeout_s: float = 5.0, verify_tls: bool = True,
+                 ca_bundle: str | None = None, auth: tuple[str, str] | None = None,
+                 families: dict[str, str] | None = None,
+                 clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        self.url = url
+        self.interval_s = interval_s
+        self.timeout_s = timeout_s
+        self._session = session
+        self._verify = verify_option(verify_tls, ca_bundle)
+        self._auth = auth
+        self._reader = PrometheusPageReader(name, families)
+        self._previous: _Scrape | None = None
+        self._clock = clock
+        self._monotonic = monotonic
+
+    def collect(self) -> CollectorReport:
+        fetched = fetch(self._session, self.url, timeout_s=self.timeout_s, verify=self._verify,
+                        headers={"Accept": ACCEPT}, auth=self._auth, max_bytes=MAX_PAGE_BYTES)
+        check_status(fetched, self.url, "metrics page")
+        if fetched.truncated:
+            raise BadResponse(f"the metrics page at {mask_url(self.url)} is larger than "
+                              f"{MAX_PAGE_BYTES // MIB} MiB; scrape a smaller endpoint")
+        text = fetched.body.decode("utf-8", errors="replace")
+        try:
+            scrape = self._reader.scrape(text, self._monotonic())
+        except PromParseError as err:
+            raise BadResponse(f"{mask_url(self.url)} is not a Prometheus metrics page ({err}); "
+                              "check the URL points at /metrics") from err
+        previous, self._previous = self._previous, scrape
+        readings = self._reader.readings(scrape, previous, self._clock())
+        status = Status.OK
+        if scrape.found or scrape.gauges:
+            detail = f"{len(readings)} readings from {', '.join(scrape.found) or 'gauges'}"
+        else:
+            status = Status.WARN
+            detail = ("none of the known request, cache or queue metrics on this page; name "
+                      "yours in the source's metrics table")
+        return CollectorReport(readings=tuple(readings), detail=detail, status=status,
+                               facts=(("families", ", ".join(scrape.found)),))
+
+    def close(self) -> None:
+        """The session is shared and closed by whoever made it."""
+
+
+def readings_from_text(source: str, texts: Iterable[tuple[str, float]],
+                       families: dict[str, str] | None = None) -> list[Reading]:
+    """Readings of the last of several pages (text, monotonic time), for tests and tools."""
+    reader = PrometheusPageReader(source, families)
+    previous: _Scrape | None = None
+    readings: list[Reading] = []
+    for text, mono in texts:
+        scrape = reader.scrape(text, mono)
+        readings = reader.readings(scrape, previous, mono)
+        previous = scrape
+    return readings

@@ -1,0 +1,104 @@
+"""Redis as a cache: hit rate from keyspace hits/misses between polls, memory, clients."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+import redis.exceptions
+
+from console import metrics
+from console.domain import CollectorReport, Reading, series_name
+from services.collectors._cache import CacheCounters, cache_figures
+from services.collectors.base import (
+    AuthFailed,
+    BadResponse,
+    CollectorError,
+    SourceTimeout,
+    SourceUnreachable,
+)
+from services.secrets import mask_url
+
+
+def redis_client(url: str, timeout_s: float, password: str | None = None) -> redis.Redis:
+    """A client whose every connect and command is bounded by ``timeout_s``."""
+    options: dict[str, Any] = {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s,
+                               "retry_on_timeout": False, "health_check_interval": 0}
+    if password is not None:
+        options["password"] = password
+    client: redis.Redis = redis.Redis.from_url(url, **options)
+    return client
+
+
+def redis_error(err: redis.exceptions.RedisError, url: str, timeout_s: float) -> CollectorError:
+    """A redis-py failure as a typed error saying what to try."""
+    where = mask_url(url)
+    text = str(err)
+    if isinstance(err, redis.exceptions.AuthenticationError) or any(
+            marker in text for marker in ("NOAUTH", "WRONGPASS", "invalid password")):
+        return AuthFailed(f"Redis at {where} refused our password ({text}); check the "
+                          "source's password")
+    if isinstance(err, redis.exceptions.TimeoutError):
+        return SourceTimeout(f"Redis at {where} did not answer within {timeout_s:g} s")
+    if isinstance(err, redis.exceptions.ConnectionError):
+        return SourceUnreachable(f"cannot connect to Redis at {where} ({text}); check the URL "
+                                 "and that Redis is running")
+    return BadResponse(f"Redis at {where} answered an error: {text}")
+
+
+class RedisCollector:
+    """Reads ``INFO`` once per collect."""
+
+    kind = "redis"
+
+    def __init__(self, name: str, client: redis.Redis, *, url: str = "",
+                 interval_s: float = 10.0, timeout_s: float = 5.0,
+                 clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        self.interval_s = interval_s
+        self.timeout_s = timeout_s
+        self._client = client
+        self._url = url
+        self._clock = clock
+        self._monotonic = monotonic
+        self._before: CacheCounters | None = None
+
+    def collect(self) -> CollectorReport:
+        try:
+            info = self._client.info()
+        except redis.exceptions.RedisError as err:
+            raise redis_error(err, self._url, self.timeout_s) from err
+        if not isinstance(info, dict) or "keyspace_hits" not in info:
+            raise BadResponse(f"{mask_url(self._url)} did not answer INFO like Redis does")
+        now = CacheCounters(self._monotonic(), float(info.get("keyspace_hits", 0)),
+                            float(info.get("keyspace_misses", 0)),
+                            float(info.get("evicted_keys", 0)))
+        figures = cache_figures(now, self._before)
+        self._before = now
+        figures[metrics.UP] = 1.0
+        figures[metrics.MEMORY_BYTES] = float(info.get("used_memory", 0))
+        figures[metrics.CLIENTS] = float(info.get("connected_clients", 0))
+        ts = self._clock()
+        readings = tuple(Reading(series_name(self.name, m), ts, v) for m, v in figures.items())
+        rate = figures.get(metrics.CACHE_HIT_RATE)
+        hit_text = f"hit rate {rate:.0%}" if rate is not None else "no lookups yet"
+        since = "since last poll" if metrics.CACHE_HITS_RATE in figures else "since restart"
+        detail = (f"Redis {info.get('redis_version', '?')}: {hit_text} ({since}), "
+                  f"{info.get('used_memory_human', '?')} used, "
+                  f"{info.get('connected_clients', '?')} clients")
+        facts = (
+            ("maxmemory", str(info.get("maxmemory", "?"))),
+            ("maxmemory_policy", str(info.get("maxmemory_policy", "?"))),
+            ("evicted_keys", str(info.get("evicted_keys", 0))),
+            ("keyspace_hits", str(info.get("keyspace_hits", 0))),
+            ("keyspace_misses", str(info.get("keyspace_misses", 0))),
+        )
+        return CollectorReport(readings=readings, detail=detail,
+                               server_version=str(info.get("redis_version", "")) or None,
+                               facts=facts)
+
+    def close(self) -> None:
+        self._client.close()
