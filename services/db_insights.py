@@ -1,0 +1,439 @@
+"""Read-only database views: top statements, seq-scan-heavy tables, unused indexes, query plans."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from console.domain import SlowQuery
+from services.secrets import mask_url, redact, with_password
+
+log = logging.getLogger(__name__)
+
+#: How pg_stat_statements can be ordered, and the words the UI shows for each.
+ORDERINGS: dict[str, str] = {
+    "total": "total time",
+    "mean": "mean time",
+    "calls": "calls",
+    "rows": "rows",
+}
+#: A table is an index candidate when it has at least this many rows and is mostly scanned.
+MIN_CANDIDATE_ROWS = 10_000
+#: ... and fewer than this share of its scans use an index (PgHero uses 95 %).
+MAX_INDEX_USE = 0.95
+
+
+class InsightsError(Exception):
+    """The database could not be read; the message says what happened and what to try."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableScans:
+    """Sequential versus index scans of one table (pg_stat_user_tables)."""
+
+    table: str
+    seq_scan: int
+    seq_tup_read: int
+    idx_scan: int
+    live_rows: int
+
+    @property
+    def index_use(self) -> float:
+        """Share of scans that used an index, 0..1 (1 when nothing was scanned)."""
+        scans = self.seq_scan + self.idx_scan
+        return self.idx_scan / scans if scans else 1.0
+
+    @property
+    def index_candidate(self) -> bool:
+        """Many rows and mostly read by sequential scans: a query here likely lacks an index."""
+        return self.live_rows >= MIN_CANDIDATE_ROWS and self.index_use < MAX_INDEX_USE
+
+
+@dataclass(frozen=True, slots=True)
+class UnusedIndex:
+    """An index no query has used since statistics were reset (neither unique nor primary)."""
+
+    table: str
+    index: str
+    size_bytes: int
+    scans: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """EXPLAIN QUERY PLAN of one of the shop's known queries.
+
+    ``scans`` names the tables read whole (``SCAN t``); ``indexes`` the indexes used
+    (``SEARCH t USING INDEX i``). A plan with a full scan of a table of many rows is flagged.
+    """
+
+    name: str
+    sql: str
+    steps: tuple[str, ...]
+    scans: tuple[str, ...]
+    indexes: tuple[str, ...]
+    table_rows: int = 0
+    error: str = ""
+
+    @property
+    def uses_index(self) -> bool:
+        return bool(self.indexes) and not self.scans
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.scans) and not self.error
+
+    @property
+    def verdict(self) -> str:
+        if self.error:
+            return "error"
+        if self.scans:
+            return "SCAN " + ", ".join(self.scans)
+        if self.indexes:
+            return "SEARCH USING INDEX " + ", ".join(self.indexes)
+        return "SEARCH"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseInsights:
+    """Everything the database views show for one database, read in one pass."""
+
+    name: str
+    dialect: str
+    url: str  # password masked
+    server_version: str = ""
+    top_by_total: tuple[SlowQuery, ...] = ()
+    top_by_mean: tuple[SlowQuery, ...] = ()
+    top_by_calls: tuple[SlowQuery, ...] = ()
+    top_by_rows: tuple[SlowQuery, ...] = ()
+    table_scans: tuple[TableScans, ...] = ()
+    unused_indexes: tuple[UnusedIndex, ...] = ()
+    plans: tuple[QueryPlan, ...] = ()
+    notes: tuple[str, ...] = ()
+    elapsed_ms: float = 0.0
+
+    def top(self, ordering: str) -> tuple[SlowQuery, ...]:
+        """Top statements by one of :data:`ORDERINGS`."""
+        return {"total": self.top_by_total, "mean": self.top_by_mean,
+                "calls": self.top_by_calls, "rows": self.top_by_rows}[ordering]
+
+    @property
+    def index_candidates(self) -> tuple[TableScans, ...]:
+        return tuple(t for t in self.table_scans if t.index_candidate)
+
+    @property
+    def flagged_plans(self) -> tuple[QueryPlan, ...]:
+        return tuple(p for p in self.plans if p.flagged)
+
+
+# -- the shop's known queries (what the console and the shop ask most) ------------------------
+
+def _known_queries() -> tuple[tuple[str, str, dict[str, Any]], ...]:
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    day = now.replace(hour=0, minute=0, second=0)
+    return (
+        ("bookings by start time",
+         "SELECT id, customer_name, party_size, start_at FROM bookings "
+         "WHERE start_at >= :start AND start_at < :end ORDER BY start_at",
+         {"start": day, "end": day + timedelta(days=1)}),
+        ("bookings by customer name",
+         "SELECT id, start_at FROM bookings WHERE customer_name = :name",
+         {"name": "Ada Lovelace"}),
+        ("orders by time and status",
+         "SELECT id, total_cents FROM orders WHERE status = :status AND placed_at >= :since "
+         "ORDER BY placed_at DESC LIMIT 50",
+         {"status": "pending", "since": now - timedelta(days=1)}),
+        ("products by category",
+         "SELECT id, name, stock FROM products WHERE category = :category ORDER BY name",
+         {"category": "Drinks"}),
+    )
+
+
+KNOWN_QUERY_NAMES: tuple[str, ...] = tuple(name for name, _sql, _p in _known_queries())
+
+
+# -- connecting ---------------------------------------------------------------------------------
+
+def make_engine(url: str, *, password: str | None = None, timeout_s: float = 5.0) -> Engine:
+    """An engine that only reads: SQLite opened ``mode=ro``; PostgreSQL with a connect timeout
+    (every transaction is made read-only with a statement timeout by :func:`read_only`)."""
+    dialect = url.partition("://")[0].partition("+")[0]
+    if dialect == "sqlite":
+        path = url.partition(":///")[2].partition("?")[0]
+        if not path or path == ":memory:":
+            raise InsightsError("an in-memory SQLite database has nothing to look at")
+        return create_engine(f"sqlite:///file:{quote(path)}?mode=ro&uri=true", poolclass=NullPool,
+                             connect_args={"timeout": timeout_s, "check_same_thread": False})
+    if dialect == "postgresql":
+        if password:
+            url = with_password(url, password)
+        return create_engine(url, poolclass=NullPool,
+                             connect_args={"connect_timeout": max(1, round(timeout_s)),
+                                           "application_name": "backroom-insights"})
+    raise InsightsError(f"unsupported database {dialect!r}: expected postgresql or sqlite")
+
+
+@contextmanager
+def read_only(engine: Engine, timeout_s: float) -> Iterator[Connection]:
+    """A read-only transaction whose every statement is bounded by ``timeout_s``; always
+    rolled back. PostgreSQL: ``SET TRANSACTION READ ONLY`` + ``SET LOCAL statement_timeout``;
+    SQLite: a ``mode=ro`` file and a progress handler that interrupts past the deadline."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                conn.exec_driver_sql(
+                    f"SET LOCAL statement_timeout = {max(1, int(timeout_s * 1000))}")
+            elif engine.dialect.name == "sqlite":
+                deadline = time.monotonic() + timeout_s
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                raw.set_progress_handler(  # type: ignore[attr-defined]
+                    lambda: 1 if time.monotonic() > deadline else 0, 10_000)
+            yield conn
+        finally:
+            trans.rollback()
+
+
+def _explain_error(exc: BaseException, secrets: tuple[str, ...]) -> str:
+    orig = getattr(exc, "orig", None)
+    message = str(orig if orig is not None else exc).strip().splitlines()[0]
+    return redact(message, secrets)
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------
+
+def _pg_has_statements(conn: Connection) -> bool:
+    row = conn.execute(text(
+        "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")).first()
+    return row is not None
+
+
+def pg_top_statements(conn: Connection, ordering: str = "total",
+                      limit: int = 20) -> tuple[SlowQuery, ...]:
+    """Top statements of the current database from pg_stat_statements (PG 13+ columns)."""
+    column = {"total": "total_exec_time", "mean": "mean_exec_time", "calls": "calls",
+              "rows": "rows"}[ordering]
+    rows = conn.execute(text(
+        f"""SELECT query, calls, mean_exec_time, total_exec_time, rows
+            FROM pg_stat_statements
+            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND query NOT ILIKE '%pg_stat_statements%'
+              AND query NOT ILIKE 'SET %'
+              AND query NOT IN ('BEGIN', 'COMMIT', 'ROLLBACK')
+            ORDER BY {column} DESC NULLS LAST, queryid
+            LIMIT :limit"""), {"limit": int(limit)}).all()
+    return tuple(SlowQuery(query=str(r[0]), calls=int(r[1]), mean_ms=float(r[2] or 0.0),
+                           total_ms=float(r[3] or 0.0), rows=int(r[4] or 0)) for r in rows)
+
+
+def pg_table_scans(conn: Connection, limit: int = 30) -> tuple[TableScans, ...]:
+    """Tables by rows read in sequential scans, most first."""
+    rows = conn.execute(text(
+        """SELECT schemaname, relname, seq_scan, seq_tup_read, COALESCE(idx_scan, 0),
+                  n_live_tup
+           FROM pg_stat_user_tables
+           WHERE seq_scan > 0
+           ORDER BY seq_tup_read DESC, relname
+           LIMIT :limit"""), {"limit": int(limit)}).all()
+    return tuple(TableScans(table=_qualified(r[0], r[1]), seq_scan=int(r[2]),
+                            seq_tup_read=int(r[3]), idx_scan=int(r[4]), live_rows=int(r[5]))
+                 for r in rows)
+
+
+def pg_unused_indexes(conn: Connection, limit: int = 30) -> tuple[UnusedIndex, ...]:
+    """Indexes never scanned, neither unique nor primary (they enforce something), biggest first."""
+    rows = conn.execute(text(
+        """SELECT s.schemaname, s.relname, s.indexrelname, pg_relation_size(s.indexrelid),
+                  s.idx_scan
+           FROM pg_stat_user_indexes s
+           JOIN pg_index i ON i.indexrelid = s.indexrelid
+           WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary
+           ORDER BY pg_relation_size(s.indexrelid) DESC, s.indexrelname
+           LIMIT :limit"""), {"limit": int(limit)}).all()
+    return tuple(UnusedIndex(table=_qualified(r[0], r[1]), index=str(r[2]),
+                             size_bytes=int(r[3]), scans=int(r[4])) for r in rows)
+
+
+def _qualified(schema: str, table: str) -> str:
+    return table if schema == "public" else f"{schema}.{table}"
+
+
+# -- SQLite -----------------------------------------------------------------------------------
+
+def sqlite_plan(conn: Connection, name: str, sql: str,
+                params: dict[str, Any] | None = None) -> QueryPlan:
+    """EXPLAIN QUERY PLAN of one statement, with SCAN vs SEARCH USING INDEX read off it."""
+    try:
+        rows = conn.execute(text("EXPLAIN QUERY PLAN " + sql), params or {}).all()
+    except SQLAlchemyError as exc:
+        return QueryPlan(name, sql, (), (), (), error=_explain_error(exc, ()))
+    steps = tuple(str(r[-1]) for r in rows)
+    scans: list[str] = []
+    indexes: list[str] = []
+    for step in steps:
+        words = step.split()
+        if len(words) >= 2 and words[0] == "SCAN":
+            table = words[1]
+            # "SCAN t USING [COVERING] INDEX i" reads the whole index: still every row.
+            if table not in scans:
+                scans.append(table)
+        if "USING" in words and "INDEX" in words:
+            index = words[words.index("INDEX") + 1]
+            if index not in indexes:
+                indexes.append(index)
+        elif "USING INTEGER PRIMARY KEY" in step and "PRIMARY KEY" not in indexes:
+            indexes.append("PRIMARY KEY")
+    table_rows = 0
+    for table in scans:
+        if table.isidentifier():
+            count = conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+            table_rows = max(table_rows, int(count))
+    return QueryPlan(name, sql, steps, tuple(scans), tuple(indexes), table_rows)
+
+
+def sqlite_known_plans(conn: Connection) -> tuple[QueryPlan, ...]:
+    """Plans of the shop's known queries (bookings by time and name, orders, products)."""
+    tables = {str(r[0]) for r in conn.execute(text(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")).all()}
+    plans = []
+    for name, sql, params in _known_queries():
+        table = sql.split(" FROM ")[1].split()[0]
+        if table not in tables:
+            continue
+        plans.append(sqlite_plan(conn, name, sql, params))
+    return tuple(plans)
+
+
+def sqlite_unused_indexes(conn: Connection) -> tuple[UnusedIndex, ...]:
+    """SQLite keeps no index usage statistics: nothing to report (stated in the notes)."""
+    return ()
+
+
+# -- one pass -----------------------------------------------------------------------------------
+
+def collect_insights(url: str, *, name: str = "database", password: str | None = None,
+                     timeout_s: float = 5.0, limit: int = 20,
+                     engine: Engine | None = None,
+                     cancelled: Callable[[], bool] | None = None) -> DatabaseInsights:
+    """Read every view of one database in a read-only, time-bounded transaction.
+
+    Raises :class:`InsightsError` when the database cannot be reached at all; a view that
+    fails (e.g. no pg_stat_statements) becomes a note instead.
+    """
+    secrets = tuple(s for s in (password,) if s)
+    own_engine = engine is None
+    started = time.monotonic()
+    eng = engine or make_engine(url, password=password, timeout_s=timeout_s)
+    notes: list[str] = []
+    masked = mask_url(url)
+    try:
+        with read_only(eng, timeout_s) as conn:
+            dialect = eng.dialect.name
+            if dialect == "postgresql":
+                result = _collect_pg(conn, name, masked, limit, notes, cancelled)
+            else:
+                version = str(conn.execute(text("SELECT sqlite_version()")).scalar_one())
+                plans = sqlite_known_plans(conn)
+                if not plans:
+                    notes.append("None of the shop's tables (bookings, orders, products) are "
+                                 "in this database, so there is no query plan to show.")
+                notes.append("SQLite keeps no statistics of statements or index use; the "
+                             "query plans below show which of the shop's queries read whole "
+                             "tables.")
+                result = DatabaseInsights(name=name, dialect="sqlite", url=masked,
+                                          server_version=f"SQLite {version}", plans=plans)
+    except (OperationalError, DBAPIError) as exc:
+        raise InsightsError(f"{name}: {_explain_error(exc, secrets)}") from None
+    finally:
+        if own_engine:
+            eng.dispose()
+    elapsed = (time.monotonic() - started) * 1000.0
+    return DatabaseInsights(**{**_fields(result), "notes": tuple(notes), "elapsed_ms": elapsed})
+
+
+def _fields(insights: DatabaseInsights) -> dict[str, Any]:
+    return {f: getattr(insights, f) for f in DatabaseInsights.__dataclass_fields__}
+
+
+def _collect_pg(conn: Connection, name: str, masked: str, limit: int, notes: list[str],
+                cancelled: Callable[[], bool] | None) -> DatabaseInsights:
+    version = str(conn.execute(text("SHOW server_version")).scalar_one())
+    tops: dict[str, tuple[SlowQuery, ...]] = dict.fromkeys(ORDERINGS, ())
+    if _pg_has_statements(conn):
+        for ordering in ORDERINGS:
+            if cancelled is not None and cancelled():
+                break
+            # a savepoint, so one failed view does not abort the others
+            with conn.begin_nested() as nested:
+                try:
+                    tops[ordering] = pg_top_statements(conn, ordering, limit)
+                except DBAPIError as exc:
+                    nested.rollback()
+                    notes.append(f"pg_stat_statements could not be read: "
+                                 f"{_explain_error(exc, ())}")
+                    break
+        if any("<insufficient privilege>" in q.query for q in tops["total"]):
+            notes.append("Some statement texts are hidden: grant pg_read_all_stats to the "
+                         "console's database user to see them.")
+    else:
+        notes.append("pg_stat_statements is not installed in this database: add it to "
+                     "shared_preload_libraries and run CREATE EXTENSION pg_stat_statements "
+                     "to see the top queries.")
+    scans = pg_table_scans(conn, limit)
+    unused = pg_unused_indexes(conn, limit)
+    return DatabaseInsights(
+        name=name, dialect="postgresql", url=masked, server_version=f"PostgreSQL {version}",
+        top_by_total=tops["total"], top_by_mean=tops["mean"], top_by_calls=tops["calls"],
+        top_by_rows=tops["rows"], table_scans=scans, unused_indexes=unused)
+
+
+def database_targets(profile: Any) -> list[tuple[str, str, Any, float]]:
+    """(name, url, password SecretRef or None, timeout_s) of every database of a profile."""
+    targets: list[tuple[str, str, Any, float]] = []
+    database = getattr(profile, "database", None)
+    if database is not None:
+        targets.append(("database", database.url, database.password, database.timeout_s))
+    for source in getattr(profile, "sources", ()):
+        if source.kind == "database" and all(t[1] != source.url for t in targets):
+            targets.append((source.name, source.url, source.password, source.timeout_s))
+    return targets
+
+
+def collect_profile_insights(profile: Any, *, limit: int = 20,
+                             resolve: Callable[[Any], str] | None = None,
+                             cancelled: Callable[[], bool] | None = None,
+                             ) -> tuple[list[DatabaseInsights], list[str]]:
+    """Insights of every database in a profile; returns (insights, problems as sentences)."""
+    if resolve is None:
+        from services.secrets import resolve_secret
+
+        resolve = resolve_secret
+    found: list[DatabaseInsights] = []
+    problems: list[str] = []
+    for name, url, ref, timeout_s in database_targets(profile):
+        if cancelled is not None and cancelled():
+            break
+        password: str | None = None
+        try:
+            password = resolve(ref) if ref is not None else None
+            found.append(collect_insights(url, name=name, password=password,
+                                          timeout_s=timeout_s, limit=limit,
+                                          cancelled=cancelled))
+        except Exception as exc:
+            message = redact(str(exc), [password or ""])
+            log.info("database views of %s failed: %s", name, message)
+            problems.append(message if message.startswith(name) else f"{name}: {message}")
+    return found, problems

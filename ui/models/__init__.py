@@ -1,0 +1,1 @@
+"""Qt table models: the data of a table, apart from how it is drawn."""

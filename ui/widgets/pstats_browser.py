@@ -1,0 +1,249 @@
+"""Browse a cProfile/pstats file: sortable functions, filter by name, callers and callees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QModelIndex, Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.pstats_view import CallEdge, FuncKey, ProfileStats, describe, load_stats
+from ui.models.pstats_model import PstatsTableModel, ms
+from ui.theme import tabular_font
+
+EMPTY_TEXT = ("No profile open. Profile the back end with\n"
+              "    python -m cProfile -o app.prof manage.py runserver\n"
+              "(or any script), then press “Open profile…” to see where the time goes.")
+
+
+class PstatsBrowser(QWidget):
+    """A profile's functions in a sortable table, with who called the selected function and
+    what it called in a side panel. Files load through ``tasks`` (a TaskRunner) when given."""
+
+    sig_loaded = pyqtSignal(str)
+    """Emitted with the file name once a profile is shown."""
+    sig_failed = pyqtSignal(str)
+    """Emitted with the message shown when a file could not be read."""
+
+    def __init__(self, tasks: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self.model = PstatsTableModel(self)
+
+        self.open_button = QPushButton("Open profile…")
+        self.open_button.clicked.connect(self._choose_file)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by function or file name")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._on_filter)
+        self.summary = QLabel("")
+        self.summary.setObjectName("muted")
+        top = QHBoxLayout()
+        top.addWidget(self.open_button)
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.summary)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)  # type: ignore[union-attr]
+        self.table.setFont(tabular_font(self.table.font()))
+        header = self.table.horizontalHeader()
+        assert header is not None
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, self.model.columnCount()):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        selection = self.table.selectionModel()
+        assert selection is not None
+        selection.currentRowChanged.connect(self._on_current)
+        self.model.modelReset.connect(self._after_reset)
+
+        self.selected_title = QLabel("Select a function to see its callers and callees.")
+        self.selected_title.setWordWrap(True)
+        self.selected_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.callers = _edge_tree("Called by")
+        self.callees = _edge_tree("Calls to")
+        for tree in (self.callers, self.callees):
+            tree.itemActivated.connect(self._jump)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(6, 0, 0, 0)
+        side_layout.addWidget(self.selected_title)
+        side_layout.addWidget(self.callers, 1)
+        side_layout.addWidget(self.callees, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.table)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        self.empty = QLabel(EMPTY_TEXT)
+        self.empty.setObjectName("emptyState")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.error = QLabel("")
+        self.error.setObjectName("errorText")
+        self.error.setWordWrap(True)
+        self.error.setVisible(False)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(splitter)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.error)
+        layout.addWidget(self.stack, 1)
+        self._selected: FuncKey | None = None
+
+    # -- loading -------------------------------------------------------------------------------
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a cProfile file", "",
+            "Profiles (*.prof *.pstats *.profile *.out);;All files (*)")
+        if path:
+            self.open_file(Path(path))
+
+    def open_file(self, path: Path) -> None:
+        """Load ``path`` off the GUI thread (or at once without a task runner)."""
+        self.summary.setText(f"Loading {path.name}…")
+        if self._tasks is None:
+            try:
+                stats = load_stats(path)
+            except ValueError as exc:
+                self._on_failed(exc)
+            else:
+                self.show_stats(stats)
+            return
+        self._tasks.run(lambda _state: load_stats(path), on_success=self.show_stats,
+                        on_failure=self._on_failed, name="load-profile")
+
+    def show_stats(self, stats: ProfileStats) -> None:
+        self.error.setVisible(False)
+        self.model.set_stats(stats)
+        self.stack.setCurrentIndex(1)
+        self.summary.setText(
+            f"{stats.source or 'profile'}: {len(stats.rows):,} functions, "
+            f"{stats.total_calls:,} calls, {ms(stats.total_time)} ms own time in all")
+        if self.model.rowCount():
+            self.table.selectRow(0)
+        self.sig_loaded.emit(stats.source)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        message = f"Could not open the profile: {exc}"
+        self.error.setText(message)
+        self.error.setVisible(True)
+        self.summary.setText("")
+        self.sig_failed.emit(message)
+
+    # -- browsing ------------------------------------------------------------------------------
+    def _on_filter(self, text: str) -> None:
+        self.model.set_filter(text)
+
+    def _after_reset(self) -> None:
+        if self._selected is not None:
+            row = self.model.row_of(self._selected)
+            if row >= 0:
+                self.table.selectRow(row)
+                return
+        self._show_edges(None)
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self._selected = self.model.row_at(current.row()).key
+            self._show_edges(self._selected)
+
+    def select_function(self, key: FuncKey) -> bool:
+        """Select ``key`` in the table (clearing the filter if it hides it)."""
+        row = self.model.row_of(key)
+        if row < 0 and self.filter_edit.text():
+            self.filter_edit.clear()
+            row = self.model.row_of(key)
+        if row < 0:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        return True
+
+    def _jump(self, item: QTreeWidgetItem, _column: int) -> None:
+        key = item.data(0, Qt.ItemDataRole.UserRole)
+        if key is not None:
+            self.select_function(tuple(key))  # type: ignore[arg-type]
+
+    def _show_edges(self, key: FuncKey | None) -> None:
+        stats = self.model.stats
+        self.callers.clear()
+        self.callees.clear()
+        if key is None or stats is None:
+            self.selected_title.setText("Select a function to see its callers and callees.")
+            return
+        row = stats.row(key)
+        title = describe(key)
+        if row is not None:
+            title += (f"\n{row.calls_text} calls · own {ms(row.tottime)} ms · "
+                      f"cumulative {ms(row.cumtime)} ms")
+        self.selected_title.setText(title)
+        _fill(self.callers, stats.callers(key), use_caller=True)
+        _fill(self.callees, stats.callees(key), use_caller=False)
+
+    def callers_text(self) -> list[str]:
+        return [self.callers.topLevelItem(i).text(0)  # type: ignore[union-attr]
+                for i in range(self.callers.topLevelItemCount())]
+
+    def callees_text(self) -> list[str]:
+        return [self.callees.topLevelItem(i).text(0)  # type: ignore[union-attr]
+                for i in range(self.callees.topLevelItemCount())]
+
+
+def _edge_tree(title: str) -> QTreeWidget:
+    tree = QTreeWidget()
+    tree.setRootIsDecorated(False)
+    tree.setColumnCount(4)
+    tree.setHeaderLabels([title, "Calls", "Own ms", "Cum. ms"])
+    tree.setAlternatingRowColors(True)
+    tree.setFont(tabular_font(tree.font()))
+    header = tree.header()
+    assert header is not None
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in (1, 2, 3):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    tree.setToolTip("Double-click (or Enter) to go to that function")
+    return tree
+
+
+def _fill(tree: QTreeWidget, edges: tuple[CallEdge, ...], *, use_caller: bool) -> None:
+    for edge in edges:
+        key = edge.caller if use_caller else edge.callee
+        item = QTreeWidgetItem([describe(key), str(edge.calls), ms(edge.tottime),
+                                ms(edge.cumtime)])
+        item.setData(0, Qt.ItemDataRole.UserRole, list(key))
+        for column in (1, 2, 3):
+            item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight
+                                  | Qt.AlignmentFlag.AlignVCenter)
+        tree.addTopLevelItem(item)
+    if not edges:
+        placeholder = QTreeWidgetItem(["(none)", "", "", ""])
+        placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+        tree.addTopLevelItem(placeholder)
