@@ -62,6 +62,8 @@ class AlertService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
+        self.event_count = 0
+        """How many state changes so far: a cheap way for a UI timer to see news."""
 
     @classmethod
     def from_profile(cls, profile: Any, store: _Store, poller: Any = None,
@@ -123,6 +125,8 @@ class AlertService:
                 self.log.record(events)
             except Exception:
                 log.exception("could not write %d alert events to the log", len(events))
+        with self._recent_lock:
+            self.event_count += len(events)  # after the log write: readers see them there
         for listener in list(self._listeners):
             try:
                 for e in events:

@@ -1,0 +1,191 @@
+"""The Alerts page and the tray notifier: what a user sees as rules fire and resolve."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QMainWindow, QWidget
+
+from console.alerts import RuleSpec
+from console.domain import Reading, SourceState
+from console.store import MetricStore
+from services.alert_log import AlertLog
+from services.alerting import AlertService
+from ui.context import AppContext
+from ui.pages.alerts import AlertHistoryModel, AlertRulesModel, AlertsPage
+from ui.tray import AlertNotifier
+from ui.worker import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@dataclass
+class FakeStatus:
+    name: str
+    state: SourceState
+    last_error: str = ""
+
+
+@dataclass
+class FakePoller:
+    states: dict[str, SourceState] = field(default_factory=lambda: {
+        "web": SourceState.UP, "cache": SourceState.UP, "broker": SourceState.UP})
+
+    def statuses(self) -> list[FakeStatus]:
+        return [FakeStatus(n, s) for n, s in self.states.items()]
+
+
+RULES = [
+    RuleSpec.create("Pages slow (p95 latency high)", "latency_p95", "web", above=0.5, for_s=30),
+    RuleSpec.create("Cache hit rate low", "cache_hit_rate", "cache", below=0.8, for_s=60),
+    RuleSpec.create("Queue backing up", "queue_depth", "broker", above=100, for_s=0,
+                    resolve_for_s=0),
+]
+
+
+@pytest.fixture
+def shop(tmp_path: Path, qapp):
+    store = MetricStore()
+    log = AlertLog(tmp_path / "alerts.sqlite", profile="Main Street Bistro")
+    service = AlertService(RULES, store, FakePoller(), log, max_age_s=3600)
+    runner = TaskRunner()
+    ctx = AppContext(services=SimpleNamespace(alerts=service, profile=None, store=store),
+                     tasks=runner)
+    yield SimpleNamespace(store=store, service=service, ctx=ctx, log=log)
+    runner.shutdown()
+    log.close()
+
+
+def show(qtbot, page) -> QMainWindow:
+    """Show a page the way the console does: inside a main window (a bare top-level with a
+    layout makes the offscreen platform warn about size hints)."""
+    window = QMainWindow()
+    window.setMinimumSize(1200, 700)
+    window.setCentralWidget(page)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def feed(shop, now: float, **values: float) -> None:
+    series = {"latency": "web/latency_p95", "hit": "cache/cache_hit_rate",
+              "queue": 'broker/queue_depth{queue="celery"}'}
+    shop.store.append([Reading(series[k], now, v) for k, v in values.items()])
+    shop.service.evaluate_once(now)
+
+
+def cell(view, row: int, column: int) -> str:
+    return str(view.model().index(row, column).data())
+
+
+def test_rules_and_history_show_firing_and_resolution(qtbot, shop, qtmodeltester) -> None:
+    now = time.time() - 600
+    feed(shop, now, latency=0.2, hit=0.95, queue=5)
+    page = AlertsPage(shop.ctx)
+    window = show(qtbot, page)
+    assert [cell(page.rules_view, r, 1) for r in range(3)] == [r.name for r in RULES]
+    assert {cell(page.rules_view, r, 0) for r in range(3)} == {"Normal"}
+    assert page.summary.text() == "Nothing firing (3 rules watching)"
+
+    feed(shop, now + 10, latency=0.2, hit=0.6, queue=340)
+    feed(shop, now + 40, latency=0.2, hit=0.6, queue=20)
+    feed(shop, now + 70, latency=0.2, hit=0.58, queue=20)
+    feed(shop, now + 80, latency=0.2, hit=0.55, queue=20)
+    qtbot.waitUntil(lambda: page.summary.text() == "1 firing: Cache hit rate low",
+                    timeout=5000)
+    qtbot.waitUntil(lambda: page.history_model.rowCount() == 3, timeout=5000)
+    row = [s.name for s in shop.service.statuses()].index("Cache hit rate low")
+    assert cell(page.rules_view, row, 0) == "Firing"
+    assert cell(page.rules_view, row, 3) == "55%"
+    assert cell(page.rules_view, row, 5) == "cache/cache_hit_rate below 80% for 1 min"
+    assert cell(page.rules_view, row, 2) == "Warning"
+    # Default filter: firing and resolved, newest first.
+    history = [(cell(page.history_view, r, 1), cell(page.history_view, r, 2))
+               for r in range(page.history_model.rowCount())]
+    assert history == [("Cache hit rate low", "Firing"), ("Queue backing up", "Resolved"),
+                       ("Queue backing up", "Firing")]
+    assert cell(page.history_view, 0, 4) == ("Cache hit rate low: 58% "
+                                             "(cache/cache_hit_rate below 80% for 1 min)")
+    assert cell(page.history_view, 2, 3) == "340"
+    qtmodeltester.check(page.rules_model)
+    qtmodeltester.check(page.history_model)
+
+    # Every change, one rule: pending shows up too.
+    page.state_filter.setCurrentIndex(page.state_filter.findText("Every change"))
+    page.rule_filter.setCurrentIndex(page.rule_filter.findText("Cache hit rate low"))
+    qtbot.waitUntil(lambda: page.history_model.rowCount() == 2, timeout=5000)
+    assert [cell(page.history_view, r, 2) for r in range(2)] == ["Firing", "Pending"]
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.state_filter.setCurrentIndex(0)
+    page.rule_filter.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: page.history_model.rowCount() == 3, timeout=5000)
+    window.grab().save(str(SCREENSHOTS / "alerts-page-test.png"))
+
+
+def test_double_clicking_a_rule_filters_the_history(qtbot, shop) -> None:
+    page = AlertsPage(shop.ctx)
+    qtbot.addWidget(page)
+    index = page.rules_model.index(2, 1)
+    page.rules_view.doubleClicked.emit(index)
+    assert page.rule_filter.currentText() == "Queue backing up"
+    assert page.history_filters()["rule"] == "Queue backing up"
+
+
+def test_no_rules_and_no_service_say_what_to_do(qtbot, qapp, tmp_path: Path) -> None:
+    runner = TaskRunner()
+    try:
+        idle = AlertService([], MetricStore(), None)
+        page = AlertsPage(AppContext(services=SimpleNamespace(alerts=idle), tasks=runner))
+        qtbot.addWidget(page)
+        assert page.rules_stack.currentWidget() is page.rules_empty
+        assert "Settings" in page.rules_empty.text()
+        bare = AlertsPage(AppContext(services=SimpleNamespace(), tasks=runner))
+        qtbot.addWidget(bare)
+        assert bare.rules_empty.text() == "Alerts are not running for this profile."
+        assert not bare.refresh_button.isEnabled()
+    finally:
+        runner.shutdown()
+
+
+def test_a_firing_is_notified_once_in_the_status_bar_without_a_tray(qtbot, shop) -> None:
+    window = show(qtbot, QWidget())
+    notifier = AlertNotifier(shop.service, window, use_tray=False, interval_ms=20)
+    assert not notifier.uses_tray
+    now = time.time()
+    feed(shop, now, queue=500)
+    with qtbot.waitSignal(notifier.sig_notified, timeout=5000) as blocker:
+        pass
+    title, body = blocker.args
+    assert title == "Queue backing up"
+    assert body == '500 on broker/queue_depth{queue="celery"} — fires above 100'
+    assert window.statusBar().currentMessage().startswith("⚠ Queue backing up")
+    # Still firing on later evaluations and checks: no second notification.
+    feed(shop, now + 1, queue=600)
+    assert notifier.check() == []
+    # Resolved, then firing again: that is a new firing, notified again.
+    feed(shop, now + 2, queue=5)
+    assert notifier.check() == []
+    feed(shop, now + 3, queue=700)
+    assert [t for t, _ in notifier.check()] == ["Queue backing up"]
+    assert notifier.check() == []
+    notifier.stop()
+
+
+def test_rules_model_keeps_rows_when_only_values_change(qtbot, shop) -> None:
+    model = AlertRulesModel()
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.set_statuses(shop.service.statuses())
+    model.set_statuses(shop.service.statuses())
+    assert len(resets) == 1
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.UserRole) == "normal"
+    history = AlertHistoryModel()
+    assert history.rowCount() == 0
