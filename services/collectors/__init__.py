@@ -1,1 +1,171 @@
 """Collectors, one module per source kind; each ``collect()`` is one bounded, blocking call."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+
+import requests
+
+from console.domain import CollectorReport
+from console.profile import Probe, Profile, SecretRef, Source
+from services.collectors.base import AuthFailed, Collector, CollectorError
+from services.secrets import SecretError, resolve_secret, url_password
+
+log = logging.getLogger(__name__)
+
+DATABASE_SOURCE = "database"
+
+Resolver = Callable[[SecretRef], str]
+
+
+class UnusableCollector:
+    """Stands in for a source that could not be built (a missing secret, a bad URL): every
+    collect raises the error, so the source shows as down with the reason."""
+
+    def __init__(self, name: str, kind: str, error: CollectorError, *, interval_s: float,
+                 timeout_s: float) -> None:
+        self.name = name
+        self.kind = kind
+        self.interval_s = interval_s
+        self.timeout_s = timeout_s
+        self.error = error
+
+    def collect(self) -> CollectorReport:
+        raise self.error
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _secret(ref: SecretRef | None, resolve: Resolver) -> str | None:
+    return None if ref is None else resolve(ref)
+
+
+def _capped(value: float, cap: float | None) -> float:
+    return value if cap is None else min(value, cap)
+
+
+def build_probe(probe: Probe, session: requests.Session, resolve: Resolver = resolve_secret,
+                timeout_cap_s: float | None = None) -> Collector:
+    from services.collectors.http_probe import HttpProbe
+
+    return HttpProbe(probe.name, probe.url, session, interval_s=probe.interval_s,
+                     timeout_s=_capped(probe.timeout_s, timeout_cap_s),
+                     expect_status=probe.expect_status, verify_tls=probe.verify_tls,
+                     ca_bundle=probe.ca_bundle, token=_secret(probe.token, resolve))
+
+
+def build_source(source: Source, session: requests.Session, resolve: Resolver = resolve_secret,
+                 timeout_cap_s: float | None = None) -> Collector:
+    """The collector of one profile source (its client built with the source's timeout)."""
+    timeout = _capped(source.timeout_s, timeout_cap_s)
+    password = _secret(source.password, resolve)
+    auth = (source.user, password or "") if source.user else None
+    interval = source.interval_s
+    kind = source.kind
+    if kind == "prometheus":
+        from services.collectors.prometheus import PrometheusCollector
+
+        return PrometheusCollector(source.name, source.url, session, verify_tls=source.verify_tls,
+                                   ca_bundle=source.ca_bundle, auth=auth,
+                                   families=dict(source.metrics), interval_s=interval,
+                                   timeout_s=timeout)
+    if kind == "prometheus-server":
+        from services.collectors.prometheus_server import PrometheusServerCollector
+
+        return PrometheusServerCollector(
+            source.name, source.url, session, verify_tls=source.verify_tls,
+            ca_bundle=source.ca_bundle, auth=auth, queries=dict(source.query),
+            selector=source.selector, families=dict(source.metrics), interval_s=interval,
+            timeout_s=timeout)
+    if kind == "redis":
+        from services.collectors.redis_source import RedisCollector, redis_client
+
+        return RedisCollector(source.name, redis_client(source.url, timeout, password),
+                              url=source.url, interval_s=interval, timeout_s=timeout)
+    if kind == "celery-redis":
+        from services.collectors.celery_redis import CeleryRedisCollector
+        from services.collectors.redis_source import redis_client
+
+        return CeleryRedisCollector(source.name, redis_client(source.url, timeout, password),
+                                    source.queues, url=source.url, interval_s=interval,
+                                    timeout_s=timeout)
+    if kind == "memcached":
+        from services.collectors.memcached import MemcachedCollector, memcached_client
+
+        return MemcachedCollector(source.name, memcached_client(source.url, timeout),
+                                  address=source.url, interval_s=interval, timeout_s=timeout)
+    if kind == "rabbitmq":
+        from services.collectors.rabbitmq import RabbitMQCollector, amqp_url_for
+
+        is_api = source.url.startswith(("http://", "https://"))
+        if is_api:
+            amqp = amqp_url_for(source.url, source.user or "guest", password or "guest",
+                                source.vhost)
+        else:
+            amqp = source.url
+            if password and not url_password(amqp):
+                from services.secrets import with_password
+
+                amqp = with_password(amqp, password)
+        return RabbitMQCollector(source.name, api_url=source.url if is_api else None,
+                                 amqp_url=amqp, session=session, queues=source.queues,
+                                 vhost=source.vhost, user=source.user, password=password,
+                                 verify_tls=source.verify_tls, ca_bundle=source.ca_bundle,
+                                 interval_s=interval, timeout_s=timeout)
+    if kind == "database":
+        from services.collectors.database import DatabaseCollector, database_engine, sqlite_path
+
+        engine = database_engine(source.url, password, timeout)
+        sqlite_file = sqlite_path(source.url) if source.url.startswith("sqlite") else None
+        return DatabaseCollector(source.name, engine, url=source.url, sqlite_file=sqlite_file,
+                                 interval_s=interval, timeout_s=timeout)
+    raise ValueError(f"unknown source kind {kind!r}")
+
+
+def build_collectors(profile: Profile, *, session: requests.Session | None = None,
+                     resolve: Resolver = resolve_secret,
+                     timeout_cap_s: float | None = None) -> list[Collector]:
+    """One collector per probe and source of ``profile`` (plus one for ``[database]`` when no
+    database source is listed). HTTP collectors share one pooled session. A source whose
+    secret cannot be resolved, or whose client cannot be built, becomes an
+    :class:`UnusableCollector` that reports why on every collect."""
+    from services.collectors._http import new_session
+
+    if session is None:
+        session = new_session(pool_size=max(10, len(profile.probes) + len(profile.sources)))
+    collectors: list[Collector] = []
+    for probe in profile.probes:
+        collectors.append(_guarded(probe.name, "http", probe.interval_s, probe.timeout_s,
+                                   partial(build_probe, probe, session, resolve,
+                                           timeout_cap_s)))
+    sources = list(profile.sources)
+    db = profile.database
+    names = {s.name for s in sources} | {p.name for p in profile.probes}
+    if db is not None and not any(s.kind == "database" for s in sources) \
+            and DATABASE_SOURCE not in names:
+        sources.append(Source(name=DATABASE_SOURCE, kind="database", url=db.url,
+                              interval_s=db.interval_s, timeout_s=db.timeout_s,
+                              password=db.password))
+    for source in sources:
+        collectors.append(_guarded(source.name, source.kind, source.interval_s,
+                                   source.timeout_s,
+                                   partial(build_source, source, session, resolve,
+                                           timeout_cap_s)))
+    return collectors
+
+
+def _guarded(name: str, kind: str, interval_s: float, timeout_s: float,
+             build: Callable[[], Collector]) -> Collector:
+    try:
+        return build()
+    except SecretError as err:
+        log.warning("%s: %s", name, err)
+        return UnusableCollector(name, kind, AuthFailed(str(err)), interval_s=interval_s,
+                                 timeout_s=timeout_s)
+    except Exception as err:  # a client library rejected the URL or options
+        log.warning("%s: cannot be set up: %s", name, err)
+        return UnusableCollector(name, kind, CollectorError(f"cannot be set up: {err}"),
+                                 interval_s=interval_s, timeout_s=timeout_s)

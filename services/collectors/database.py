@@ -1,0 +1,223 @@
+"""Databases through SQLAlchemy: PostgreSQL activity, slow statements and scans; SQLite size/WAL."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.exc
+from sqlalchemy.engine import Connection, Engine
+
+from console import metrics
+from console.domain import CollectorReport, Reading, SlowQuery, Status, series_name
+from services.collectors.base import (
+    AuthFailed,
+    BadResponse,
+    CollectorError,
+    SourceTimeout,
+    SourceUnreachable,
+)
+from services.secrets import mask_url
+
+TOP_STATEMENTS = 20
+TOP_TABLES = 10
+MAX_QUERY_TEXT = 2000
+PG13 = 130000
+
+ENABLE_PGSS = ("add shared_preload_libraries = 'pg_stat_statements' to postgresql.conf, "
+               "restart PostgreSQL, then run CREATE EXTENSION pg_stat_statements; in this "
+               "database")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///path`` URL (None for in-memory)."""
+    parsed = sa.engine.make_url(url)
+    database = parsed.database or ""
+    if not database or database == ":memory:":
+        return None
+    return Path(database.removeprefix("file:"))
+
+
+def database_engine(url: str, password: str | None = None, timeout_s: float = 5.0) -> Engine:
+    """An engine for monitoring: read-only, every connect and statement bounded."""
+    parsed = sa.engine.make_url(url)
+    if password is not None:
+        parsed = parsed.set(password=password)
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(url)
+        if path is None:
+            return sa.create_engine("sqlite://", connect_args={"timeout": timeout_s})
+        ro = sa.engine.URL.create("sqlite", database=f"file:{path}",
+                                  query={"mode": "ro", "uri": "true"})
+        return sa.create_engine(ro, connect_args={"timeout": timeout_s,
+                                                  "check_same_thread": False},
+                                poolclass=sa.pool.NullPool)
+    statement_ms = int(timeout_s * 1000)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = {
+            "connect_timeout": max(2, math.ceil(timeout_s)),
+            "options": (f"-c statement_timeout={statement_ms} "
+                        f"-c lock_timeout={statement_ms} "
+                        "-c default_transaction_read_only=on"),
+            "application_name": "backroom",
+        }
+    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=1, max_overflow=1,
+                            pool_timeout=timeout_s, connect_args=connect_args)
+
+
+def database_error(err: Exception, url: str, timeout_s: float) -> CollectorError:
+    """A database failure as a typed error saying what to try."""
+    where = mask_url(url)
+    text = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:300]
+    lowered = text.lower()
+    if "password authentication failed" in lowered or "authentication failed" in lowered \
+            or "no password supplied" in lowered or "permission denied" in lowered:
+        return AuthFailed(f"{where} refused us ({text}); check the user and password")
+    if "timeout" in lowered or "timed out" in lowered or "canceling statement" in lowered:
+        return SourceTimeout(f"{where} did not answer within {timeout_s:g} s ({text})")
+    if isinstance(err, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError) or \
+            "could not connect" in lowered or "connection refused" in lowered:
+        return SourceUnreachable(f"cannot reach the database at {where} ({text}); check the "
+                                 "URL and that the server is running")
+    return BadResponse(f"{where} answered an error: {text}")
+
+
+class DatabaseCollector:
+    """One read-only round of statistics queries per collect."""
+
+    kind = "database"
+
+    def __init__(self, name: str, engine: Engine, *, url: str = "", interval_s: float = 30.0,
+                 timeout_s: float = 5.0, sqlite_file: Path | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.name = name
+        self.interval_s = interval_s
+        self.timeout_s = timeout_s
+        self._engine = engine
+        self._url = url or engine.url.render_as_string(hide_password=True)
+        self._clock = clock
+        database = engine.url.database or ""
+        if sqlite_file is None and engine.dialect.name == "sqlite" and database:
+            sqlite_file = Path(database.removeprefix("file:"))
+        self._sqlite_file = sqlite_file
+
+    def collect(self) -> CollectorReport:
+        try:
+            with self._engine.connect() as conn:
+                if self._engine.dialect.name == "postgresql":
+                    return self._postgres(conn)
+                if self._engine.dialect.name == "sqlite":
+                    return self._sqlite(conn)
+                raise BadResponse(f"{self._engine.dialect.name} is not supported yet "
+                                  "(PostgreSQL and SQLite are)")
+        except sqlalchemy.exc.SQLAlchemyError as err:
+            raise database_error(err, self._url, self.timeout_s) from err
+
+    # -- PostgreSQL --------------------------------------------------------------------------
+    def _postgres(self, conn: Connection) -> CollectorReport:
+        ts = self._clock()
+        out: list[Reading] = [Reading(series_name(self.name, metrics.UP), ts, 1.0)]
+
+        def add(metric: str, value: float, labels: dict[str, str] | None = None) -> None:
+            out.append(Reading(series_name(self.name, metric, labels), ts, float(value)))
+
+        version_num, version, max_connections = conn.execute(sa.text(
+            "SELECT current_setting('server_version_num')::int, "
+            "current_setting('server_version'), current_setting('max_connections')::int"
+        )).one()
+        states = conn.execute(sa.text(
+            "SELECT coalesce(state, 'unknown'), count(*) FROM pg_stat_activity "
+            "WHERE backend_type = 'client backend' GROUP BY 1"
+        )).all()
+        total = 0
+        for state, count in states:
+            add(metrics.DB_CONNECTIONS, count, {"state": str(state)})
+            total += int(count)
+        add(metrics.DB_CONNECTIONS_TOTAL, total)
+        add(metrics.DB_MAX_CONNECTIONS, max_connections)
+        hit, read = conn.execute(sa.text(
+            "SELECT coalesce(blks_hit, 0), coalesce(blks_read, 0) FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        )).one()
+        if hit + read > 0:
+            add(metrics.DB_BUFFER_HIT_RATE, hit / (hit + read))
+        tables = conn.execute(sa.text(
+            "SELECT schemaname || '.' || relname, seq_scan, coalesce(idx_scan, 0), n_live_tup "
+            "FROM pg_stat_user_tables ORDER BY seq_tup_read DESC, relname LIMIT :n"
+        ), {"n": TOP_TABLES}).all()
+        for table, seq_scan, idx_scan, rows in tables:
+            labels = {"table": str(table)}
+            add(metrics.TABLE_SEQ_SCANS, seq_scan, labels)
+            add(metrics.TABLE_IDX_SCANS, idx_scan, labels)
+            add(metrics.TABLE_ROWS, rows, labels)
+        slow, pgss = self._statements(conn, int(version_num))
+        detail = (f"PostgreSQL {version}: {total} of {max_connections} connections in use")
+        status = Status.OK
+        if pgss == "enabled":
+            detail += f", {len(slow)} statements from pg_stat_statements"
+        else:
+            status = Status.WARN
+            detail += f"; pg_stat_statements is {pgss}: {ENABLE_PGSS}"
+        return CollectorReport(readings=tuple(out), detail=detail, status=status,
+                               server_version=str(version), slow_queries=tuple(slow),
+                               facts=(("pg_stat_statements", pgss),))
+
+    def _statements(self, conn: Connection, version_num: int) -> tuple[list[SlowQuery], str]:
+        installed = conn.execute(sa.text(
+            "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")).first()
+        if installed is None:
+            return [], "not installed"
+        total, mean = (("total_exec_time", "mean_exec_time") if version_num >= PG13
+                       else ("total_time", "mean_time"))
+        try:
+            rows = conn.execute(sa.text(
+                f"SELECT query, calls, {mean}, {total}, rows FROM pg_stat_statements "
+                "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND query NOT LIKE '%pg_stat_statements%' "
+                f"ORDER BY {total} DESC LIMIT :n"
+            ), {"n": TOP_STATEMENTS}).all()
+        except sqlalchemy.exc.DBAPIError as err:
+            conn.rollback()
+            if "shared_preload_libraries" in str(err):
+                return [], "installed but not loaded"
+            raise
+        slow = [SlowQuery(query=" ".join(str(q).split())[:MAX_QUERY_TEXT], calls=int(calls),
+                          mean_ms=float(mean_ms), total_ms=float(total_ms), rows=int(n or 0))
+                for q, calls, mean_ms, total_ms, n in rows]
+        return slow, "enabled"
+
+    # -- SQLite ------------------------------------------------------------------------------
+    def _sqlite(self, conn: Connection) -> CollectorReport:
+        ts = self._clock()
+        version = conn.execute(sa.text("SELECT sqlite_version()")).scalar_one()
+        page_count = int(conn.execute(sa.text("PRAGMA page_count")).scalar_one())
+        page_size = int(conn.execute(sa.text("PRAGMA page_size")).scalar_one())
+        free_pages = int(conn.execute(sa.text("PRAGMA freelist_count")).scalar_one())
+        journal = str(conn.execute(sa.text("PRAGMA journal_mode")).scalar_one())
+        path = self._sqlite_file
+        size = page_count * page_size
+        wal = 0
+        if path is not None:
+            with_wal = Path(f"{path}-wal")
+            wal = os.path.getsize(with_wal) if with_wal.exists() else 0
+        readings = (
+            Reading(series_name(self.name, metrics.UP), ts, 1.0),
+            Reading(series_name(self.name, metrics.DB_SIZE_BYTES), ts, float(size)),
+            Reading(series_name(self.name, metrics.DB_WAL_BYTES), ts, float(wal)),
+            Reading(series_name(self.name, metrics.DB_FREE_PAGES), ts, float(free_pages)),
+        )
+        detail = (f"SQLite {version}: {size / 1e6:.1f} MB in {page_count} pages "
+                  f"({free_pages} free), journal {journal}")
+        if journal.lower() == "wal":
+            detail += f", WAL {wal / 1e6:.1f} MB"
+        return CollectorReport(readings=readings, detail=detail, server_version=str(version),
+                               facts=(("journal_mode", journal),))
+
+    def close(self) -> None:
+        self._engine.dispose()

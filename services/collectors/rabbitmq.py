@@ -1,0 +1,208 @@
+"""RabbitMQ queues: the management HTTP API, or an AMQP passive declare when it is absent."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import pika
+import pika.exceptions
+import requests
+
+from console import metrics
+from console.domain import CollectorReport, Reading, series_name
+from services.collectors._http import check_status, fetch, verify_option
+from services.collectors.base import (
+    AuthFailed,
+    BadResponse,
+    CollectorError,
+    SourceTimeout,
+    SourceUnreachable,
+)
+from services.secrets import mask_url
+
+MAX_QUEUES = 50
+
+
+def amqp_url_for(api_url: str, user: str | None, password: str | None, vhost: str) -> str:
+    """The AMQP URL of the broker behind a management API URL (same host, port 5672)."""
+    parts = urlsplit(api_url)
+    scheme = "amqps" if parts.scheme == "https" else "amqp"
+    port = 5671 if scheme == "amqps" else 5672
+    host = parts.hostname or "localhost"
+    if ":" in host:
+        host = f"[{host}]"
+    auth = ""
+    if user:
+        auth = quote(user, safe="") + (":" + quote(password, safe="") if password else "") + "@"
+    return urlunsplit((scheme, f"{auth}{host}:{port}", "/" + quote(vhost, safe=""), "", ""))
+
+
+class RabbitMQCollector:
+    """Depth, ready, unacked and consumers per queue (and publish/deliver rates from the API).
+
+    With ``api_url`` it asks the management API; when that cannot be reached (or there is no
+    ``api_url``) it opens an AMQP connection to ``amqp_url`` and passively declares each
+    queue, which gives ready messages and consumers. The management API refreshes its
+    figures every few seconds (collect_statistics_interval, 5 s by default).
+    """
+
+    kind = "rabbitmq"
+
+    def __init__(self, name: str, *, api_url: str | None, amqp_url: str | None,
+                 session: requests.Session | None = None, queues: tuple[str, ...] = (),
+                 vhost: str = "/", user: str | None = None, password: str | None = None,
+                 interval_s: float = 10.0, timeout_s: float = 5.0, verify_tls: bool = True,
+                 ca_bundle: str | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.name = name
+        self.interval_s = interval_s
+        self.timeout_s = timeout_s
+        self.queues = queues
+        self.vhost = vhost
+        self._api = api_url.rstrip("/") if api_url else None
+        self._amqp = amqp_url
+        self._session = session
+        self._auth = (user or "guest", password or "guest") if self._api else None
+        self._verify = verify_option(verify_tls, ca_bundle)
+        self._clock = clock
+        self._connection: Any = None
+        self.via = "api" if self._api else "amqp"
+
+    # -- management API ------------------------------------------------------------------
+    def _get(self, path: str) -> Any:
+        assert self._api is not None and self._session is not None
+        url = self._api + path
+        fetched = fetch(self._session, url, timeout_s=self.timeout_s, verify=self._verify,
+                        auth=self._auth, headers={"Accept": "application/json"},
+                        max_bytes=32 * 1024 * 1024)
+        if fetched.status == 404 and path.startswith("/api/queues/") and path.count("/") > 3:
+            queue = path.rsplit("/", 1)[1]
+            raise BadResponse(f"no queue named {_unquote(queue)!r} in vhost {self.vhost!r} "
+                              f"at {mask_url(self._api)}; check the queue names in the profile")
+        check_status(fetched, url, "RabbitMQ management API")
+        try:
+            return json.loads(fetched.body)
+        except ValueError as err:
+            raise BadResponse(f"{mask_url(url)} did not answer JSON; is this the RabbitMQ "
+                              "management API (port 15672)?") from err
+
+    def _from_api(self) -> list[dict[str, Any]]:
+        vhost = quote(self.vhost, safe="")
+        if self.queues:
+            return [self._get(f"/api/queues/{vhost}/{quote(q, safe='')}") for q in self.queues]
+        listed = self._get(f"/api/queues/{vhost}")
+        if not isinstance(listed, list):
+            raise BadResponse(f"{mask_url(self._api or '')} gave no list of queues")
+        return sorted(listed, key=lambda q: -int(q.get("messages") or 0))[:MAX_QUEUES]
+
+    # -- AMQP fallback ---------------------------------------------------------------------
+    def _channel(self) -> Any:
+        if self._connection is None or not self._connection.is_open:
+            assert self._amqp is not None
+            params = pika.URLParameters(self._amqp)
+            params.socket_timeout = self.timeout_s
+            params.blocked_connection_timeout = self.timeout_s
+            params.stack_timeout = self.timeout_s
+            params.connection_attempts = 1
+            params.retry_delay = 0
+            self._connection = pika.BlockingConnection(params)
+        return self._connection.channel()
+
+    def _from_amqp(self) -> list[dict[str, Any]]:
+        if not self.queues:
+            raise BadResponse("without the management API the queues must be named "
+                              "(queues = [...] in the profile)")
+        where = mask_url(self._amqp or "")
+        found = []
+        try:
+            for queue in self.queues:
+                channel = self._channel()
+                try:
+                    ok = channel.queue_declare(queue=queue, passive=True)
+                except pika.exceptions.ChannelClosedByBroker as err:
+                    if err.reply_code == 404:
+                        raise BadResponse(f"no queue named {queue!r} in vhost {self.vhost!r} "
+                                          f"at {where}") from err
+                    raise BadResponse(f"{where} refused to describe {queue!r}: "
+                                      f"{err.reply_text}") from err
+                found.append({"name": queue, "messages": ok.method.message_count,
+                              "messages_ready": ok.method.message_count,
+                              "consumers": ok.method.consumer_count})
+                if channel.is_open:
+                    channel.close()
+        except pika.exceptions.ProbableAuthenticationError as err:
+            self._drop()
+            raise AuthFailed(f"RabbitMQ at {where} refused our credentials; check user and "
+                             "password") from err
+        except pika.exceptions.AMQPConnectionError as err:
+            self._drop()
+            raise SourceUnreachable(f"cannot open an AMQP connection to {where} "
+                                    f"({err!r}); check the host and port 5672") from err
+        except (TimeoutError, pika.exceptions.AMQPError) as err:
+            self._drop()
+            if isinstance(err, CollectorError):
+                raise
+            raise SourceTimeout(f"RabbitMQ at {where} did not answer within "
+                                f"{self.timeout_s:g} s ({err!r})") from err
+        except CollectorError:
+            self._drop()
+            raise
+        return found
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and connection.is_open:
+            with contextlib.suppress(Exception):  # closing a broken connection
+                connection.close()
+
+    # -- collect ---------------------------------------------------------------------------
+    def collect(self) -> CollectorReport:
+        note = ""
+        if self._api is not None:
+            try:
+                queues = self._from_api()
+                self.via = "api"
+            except (SourceUnreachable, SourceTimeout) as err:
+                if self._amqp is None:
+                    raise
+                queues = self._from_amqp()
+                self.via = "amqp"
+                note = f" (management API unreachable: {err}; read by AMQP passive declare)"
+        else:
+            queues = self._from_amqp()
+        ts = self._clock()
+        readings = [Reading(series_name(self.name, metrics.UP), ts, 1.0)]
+        parts = []
+        for queue in queues:
+            name = str(queue.get("name", "?"))
+            labels = {"queue": name}
+
+            def add(metric: str, value: Any, labels: dict[str, str] = labels) -> None:
+                if value is not None:
+                    readings.append(Reading(series_name(self.name, metric, labels), ts,
+                                            float(value)))
+
+            add(metrics.QUEUE_DEPTH, queue.get("messages") or 0)
+            add(metrics.QUEUE_READY, queue.get("messages_ready"))
+            add(metrics.QUEUE_UNACKED, queue.get("messages_unacknowledged"))
+            add(metrics.QUEUE_CONSUMERS, queue.get("consumers"))
+            stats = queue.get("message_stats") or {}
+            add(metrics.QUEUE_PUBLISH_RATE, (stats.get("publish_details") or {}).get("rate"))
+            add(metrics.QUEUE_DELIVER_RATE,
+                (stats.get("deliver_get_details") or {}).get("rate"))
+            parts.append(f"{name}: {int(queue.get('messages') or 0)} waiting, "
+                         f"{queue.get('consumers', '?')} consumers")
+        detail = ("; ".join(parts) or "no queues in this vhost") + note
+        return CollectorReport(readings=tuple(readings), detail=detail,
+                               facts=(("via", self.via),))
+
+    def close(self) -> None:
+        self._drop()
+
+
+def _unquote(text: str) -> str:
+    return unquote(text)
