@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from demo import api_bookings, api_orders, api_products, api_reads
@@ -76,6 +77,16 @@ def create_app(ctx: ShopContext) -> Flask:
         messages = {404: "not found", 405: "method not allowed"}
         resp = jsonify({"error": messages.get(exc.code or 500, exc.description)})
         resp.status_code = exc.code or 500
+        return resp
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(exc: OperationalError) -> Response:
+        if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+            return _bug(exc)
+        app.logger.warning("database busy: %s", exc.orig)
+        resp = jsonify({"error": "the database is busy, try again"})
+        resp.status_code = 503
+        resp.headers["Retry-After"] = "1"
         return resp
 
     @app.errorhandler(Exception)

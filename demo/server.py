@@ -31,11 +31,11 @@ class WsgiServer:
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, threads: int = 6,
                  name: str = "demo-http") -> None:
         self._dispatcher = _NamedDispatcher(f"{name}-worker")
-        self._dispatcher.set_thread_count(threads)
         self._server: Any = create_server(
             app, host=host, port=port, threads=threads, _dispatcher=self._dispatcher,
             ident="backroom-demo", clear_untrusted_proxy_headers=True, channel_timeout=30,
             connection_limit=200, asyncore_loop_timeout=1)
+        self._dispatcher.set_thread_count(threads)  # only once the port is ours
         self.host = host
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._run, name=name)
