@@ -1,0 +1,774 @@
+"""Metric history on disk: compressed chunks in SQLite (WAL), written in batches by one thread."""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from console.domain import Reading
+from console.store import SeriesWindow, aggregate_to_grid, make_window
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+FORMAT_VERSION = 1
+RAW = 0  #: tier of raw samples on disk
+ROLLUP = 1  #: tier of one-minute roll-ups (mean, min, max, count) on disk
+ROLLUP_STEP_S = 60
+
+# -- chunk codec ----------------------------------------------------------------------------
+#
+# A chunk is one series' samples over a stretch of time:
+#   header  <BBBbI  format version, tier, flags, value exponent, n
+#   zlib(   [bitmap of finite values]  ts column  value column(s)  [count column] )
+# Timestamps are kept to 10 ms (every reader works on a grid of 1 s or coarser). Values
+# are kept as integers times 10**exponent, the exponent chosen per chunk to keep
+# SIGNIFICANT_DIGITS digits of the chunk's median magnitude (whole numbers stay exact).
+# Each integer column is stored as offsets from its minimum, as (zigzag) deltas, as deltas
+# of deltas, or as residuals from a straight line (a regular clock leaves only its
+# jitter) - whichever looks smallest - in the narrowest integer width, bytes shuffled so
+# zlib sees the high bytes together.
+# Non-finite values come back as NaN.
+
+_HEADER = struct.Struct("<BBBbI")
+_COLUMN = struct.Struct("<BBqq")
+_HAS_MASK = 1
+_MODE_OFFSET, _MODE_DELTA, _MODE_DOD, _MODE_LINEAR = 0, 1, 2, 3
+_MAX_EXACT = 2.0**52
+SIGNIFICANT_DIGITS = 3
+TS_UNITS_PER_S = 100  #: timestamps on disk are kept to 1/100 s
+
+
+def _zigzag(x: IntArray) -> npt.NDArray[np.uint64]:
+    return ((x << 1) ^ (x >> 63)).astype(np.uint64)
+
+
+def _unzigzag(u: npt.NDArray[np.uint64]) -> IntArray:
+    return ((u >> np.uint64(1)).astype(np.int64)) ^ -((u & np.uint64(1)).astype(np.int64))
+
+
+def _bits(u: npt.NDArray[np.uint64]) -> float:
+    return float(np.log2(1.0 + u.astype(np.float64)).sum())
+
+
+def _pack_column(x: IntArray) -> bytes:
+    n = x.size
+    if n == 0:
+        return _COLUMN.pack(_MODE_OFFSET, 1, 0, 0)
+    base = int(x.min())
+    options: list[tuple[float, int, int, int, npt.NDArray[np.uint64]]] = []
+    offsets = (x - base).astype(np.uint64)
+    options.append((_bits(offsets), _MODE_OFFSET, base, 0, offsets))
+    if n >= 2:
+        d = np.diff(x)
+        dz = _zigzag(d)
+        options.append((_bits(dz), _MODE_DELTA, int(x[0]), 0, dz))
+        if n >= 3:
+            ddz = _zigzag(np.diff(d))
+            options.append((_bits(ddz), _MODE_DOD, int(x[0]), int(d[0]), ddz))
+            # a regular clock: what is left after the usual step is only the jitter
+            slope = int(np.median(d))
+            rz = _zigzag(x - (x[0] + slope * np.arange(n, dtype=np.int64)))
+            options.append((_bits(rz), _MODE_LINEAR, int(x[0]), slope, rz))
+    _, mode, a, b, u = min(options, key=lambda o: o[0])
+    top = int(u.max()) if u.size else 0
+    width = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 4 if top < 1 << 32 else 8
+    shuffled = u.astype(f"<u{width}").view(np.uint8).reshape(-1, width).T.tobytes()
+    return _COLUMN.pack(mode, width, a, b) + shuffled
+
+
+def _unpack_column(buf: bytes, pos: int, n: int) -> tuple[IntArray, int]:
+    mode, width, a, b = _COLUMN.unpack_from(buf, pos)
+    pos += _COLUMN.size
+    stored = {_MODE_OFFSET: n, _MODE_LINEAR: n, _MODE_DELTA: n - 1, _MODE_DOD: n - 2}[mode]
+    stored = max(stored, 0)
+    raw = np.frombuffer(buf, dtype=np.uint8, count=stored * width, offset=pos)
+    pos += stored * width
+    u = raw.reshape(width, stored).T.copy().view(f"<u{width}").ravel().astype(np.uint64)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), pos
+    if mode == _MODE_OFFSET:
+        return u.astype(np.int64) + a, pos
+    if mode == _MODE_LINEAR:
+        return a + b * np.arange(n, dtype=np.int64) + _unzigzag(u), pos
+    d = _unzigzag(u)
+    if mode == _MODE_DOD:
+        d = b + np.concatenate(([0], np.cumsum(d)))
+    return a + np.concatenate(([0], np.cumsum(d))).astype(np.int64), pos
+
+
+def _exponent(values: FloatArray, digits: int) -> int:
+    """The power of ten to quantise ``values`` (all finite) by."""
+    if values.size == 0:
+        return 0
+    magnitude = np.abs(values)
+    top = float(magnitude.max())
+    if top < _MAX_EXACT and bool(np.all(values == np.round(values))):
+        return 0
+    nonzero = magnitude[magnitude > 0]
+    typical = float(np.median(nonzero)) if nonzero.size else 1.0
+    exp = math.floor(math.log10(typical)) - (digits - 1)
+    while top / 10.0**exp >= _MAX_EXACT:
+        exp += 1
+    return max(-120, min(120, exp))
+
+
+def _quantise(values: FloatArray, exp: int) -> IntArray:
+    scaled = values * 10.0**-exp if exp < 0 else values / 10.0**exp
+    return np.rint(scaled).astype(np.int64)
+
+
+def _dequantise(ints: IntArray, exp: int) -> FloatArray:
+    as_float = ints.astype(np.float64)
+    return as_float / 10.0**-exp if exp < 0 else as_float * 10.0**exp
+
+
+def encode_raw(ts: FloatArray, values: FloatArray, digits: int = SIGNIFICANT_DIGITS) -> bytes:
+    """One chunk of raw samples (ts sorted) as bytes; see the codec notes above."""
+    finite = np.isfinite(values)
+    flags = 0
+    parts: list[bytes] = []
+    if not finite.all():
+        flags |= _HAS_MASK
+        parts.append(np.packbits(finite).tobytes())
+    kept = values[finite]
+    exp = _exponent(kept, digits)
+    parts.append(_pack_column(np.rint(ts * TS_UNITS_PER_S).astype(np.int64)))
+    parts.append(_pack_column(_quantise(kept, exp)))
+    header = _HEADER.pack(FORMAT_VERSION, RAW, flags, exp, ts.size)
+    return header + zlib.compress(b"".join(parts), 6)
+
+
+def decode_raw(payload: bytes) -> tuple[FloatArray, FloatArray]:
+    """Inverse of :func:`encode_raw`: (ts, values)."""
+    version, tier, flags, exp, n = _HEADER.unpack_from(payload)
+    if version != FORMAT_VERSION or tier != RAW:
+        raise ValueError(f"not a raw chunk of format {FORMAT_VERSION}")
+    body = zlib.decompress(payload[_HEADER.size :])
+    pos = 0
+    finite: npt.NDArray[np.bool_] | None = None
+    if flags & _HAS_MASK:
+        nbytes = (n + 7) // 8
+        finite = np.unpackbits(np.frombuffer(body, np.uint8, nbytes), count=n).astype(bool)
+        pos = nbytes
+    ts_units, pos = _unpack_column(body, pos, n)
+    kept = int(finite.sum()) if finite is not None else n
+    ints, pos = _unpack_column(body, pos, kept)
+    ts = ts_units / TS_UNITS_PER_S
+    if finite is None:
+        return ts, _dequantise(ints, exp)
+    values = np.full(n, np.nan)
+    values[finite] = _dequantise(ints, exp)
+    return ts, values
+
+
+def encode_rollup(
+    bucket: IntArray,
+    mean: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    count: IntArray,
+    digits: int = SIGNIFICANT_DIGITS,
+) -> bytes:
+    """One chunk of one-minute roll-ups (bucket = ts // 60; all values finite)."""
+    exp = _exponent(np.concatenate([mean, lo, hi]), digits)
+    parts = [
+        _pack_column(bucket),
+        _pack_column(_quantise(mean, exp)),
+        _pack_column(_quantise(lo, exp)),
+        _pack_column(_quantise(hi, exp)),
+        _pack_column(count),
+    ]
+    header = _HEADER.pack(FORMAT_VERSION, ROLLUP, 0, exp, bucket.size)
+    return header + zlib.compress(b"".join(parts), 6)
+
+
+def decode_rollup(
+    payload: bytes,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Inverse of :func:`encode_rollup`: (bucket start ts, mean, min, max, count)."""
+    version, tier, _flags, exp, n = _HEADER.unpack_from(payload)
+    if version != FORMAT_VERSION or tier != ROLLUP:
+        raise ValueError(f"not a roll-up chunk of format {FORMAT_VERSION}")
+    body = zlib.decompress(payload[_HEADER.size :])
+    columns = []
+    pos = 0
+    for _ in range(5):
+        column, pos = _unpack_column(body, pos, n)
+        columns.append(column)
+    bucket, mean, lo, hi, count = columns
+    return (
+        bucket.astype(np.float64) * ROLLUP_STEP_S,
+        _dequantise(mean, exp),
+        _dequantise(lo, exp),
+        _dequantise(hi, exp),
+        count.astype(np.float64),
+    )
+
+
+def roll_up(
+    ts: FloatArray, values: FloatArray
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]:
+    """Raw samples -> one-minute (bucket, mean, min, max, count), NaN samples skipped."""
+    keep = np.isfinite(values)
+    ts, values = ts[keep], values[keep]
+    if ts.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        nothing = np.zeros(0)
+        return empty, nothing, nothing, nothing, empty
+    order = np.argsort(ts, kind="stable")
+    ts, values = ts[order], values[order]
+    bucket = np.floor(ts / ROLLUP_STEP_S).astype(np.int64)
+    starts = np.flatnonzero(np.append(True, bucket[1:] != bucket[:-1]))
+    count = np.diff(np.append(starts, bucket.size)).astype(np.int64)
+    mean = np.add.reduceat(values, starts) / count
+    return (
+        bucket[starts],
+        mean,
+        np.minimum.reduceat(values, starts),
+        np.maximum.reduceat(values, starts),
+        count,
+    )
+
+
+# -- schema ---------------------------------------------------------------------------------
+
+_metadata = MetaData()
+_meta = Table(
+    "meta",
+    _metadata,
+    Column("key", String, primary_key=True),
+    Column("value", String, nullable=False),
+)
+_series = Table(
+    "series",
+    _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False, unique=True),
+)
+_chunk = Table(
+    "chunk",
+    _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("series_id", Integer, nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("start_ts", Float, nullable=False),
+    Column("end_ts", Float, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Index("ix_chunk_series_time", "series_id", "tier", "start_ts"),
+    Index("ix_chunk_tier_end", "tier", "end_ts"),
+)
+
+
+@dataclass(slots=True)
+class _OpenChunk:
+    """The newest chunk of a series: rewritten at each flush until it is full."""
+
+    chunk_id: int | None = None
+    ts: list[float] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    unflushed: int = 0
+
+
+class _Request:
+    __slots__ = ("done", "now", "result")
+
+    def __init__(self, now: float | None = None) -> None:
+        self.done = threading.Event()
+        self.now = now
+        self.result: Any = None
+
+
+class _Flush(_Request):
+    __slots__ = ()
+
+
+class _Prune(_Request):
+    __slots__ = ()
+
+
+_STOP = object()
+
+
+class History:
+    """Every reading on disk for a few days, so charts show the last day at once on start.
+
+    ``record`` only queues (it never waits on the disk); one named writer thread
+    (``history-writer``) flushes every ``flush_interval_s`` or ``flush_every`` samples, each
+    flush one transaction, into compressed chunks of up to ``chunk_samples`` samples and
+    ``chunk_span_s`` seconds per series. SQLite runs in WAL mode with
+    ``synchronous=NORMAL``: a killed process loses at most the batch not yet flushed and
+    the file stays sound. Raw samples are kept
+    ``raw_retention_s``; older ones are rolled up into one-minute mean/min/max, kept
+    ``rollup_retention_s``. One process writes a history file at a time.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        flush_interval_s: float = 1.0,
+        flush_every: int = 50_000,
+        chunk_samples: int = 512,
+        chunk_span_s: float = 3600.0,
+        raw_retention_s: float = 2 * 86_400,
+        rollup_retention_s: float = 7 * 86_400,
+        prune_every_s: float = 600.0,
+        significant_digits: int = SIGNIFICANT_DIGITS,
+        synchronous: str = "NORMAL",
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        if synchronous.upper() not in {"NORMAL", "FULL", "EXTRA"}:
+            raise ValueError("synchronous must be NORMAL, FULL or EXTRA")
+        self.path = Path(path)
+        self.flush_interval_s = flush_interval_s
+        self.flush_every = flush_every
+        self.chunk_samples = chunk_samples
+        self.chunk_span_s = chunk_span_s
+        self.raw_retention_s = raw_retention_s
+        self.rollup_retention_s = rollup_retention_s
+        self.prune_every_s = prune_every_s
+        self.digits = significant_digits
+        self._wall = wall
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(
+            f"sqlite:///{self.path}", connect_args={"check_same_thread": False, "timeout": 30}
+        )
+        sync = synchronous.upper()
+
+        @event.listens_for(self.engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA page_size=16384")  # packs ~1 KB chunks with little waste
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={sync}")
+            cursor.close()
+
+        _metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            stored = conn.execute(
+                select(_meta.c.value).where(_meta.c.key == "format")
+            ).scalar_one_or_none()
+            if stored is None:
+                conn.execute(insert(_meta).values(key="format", value=str(FORMAT_VERSION)))
+            elif stored != str(FORMAT_VERSION):
+                raise RuntimeError(
+                    f"{self.path} holds history of format {stored}, this build reads "
+                    f"{FORMAT_VERSION}; move the file aside to start a new history"
+                )
+            self._series_ids: dict[str, int] = {
+                name: sid for sid, name in conn.execute(select(_series.c.id, _series.c.name))
+            }
+            self._next_chunk_id = (conn.execute(select(func.max(_chunk.c.id))).scalar() or 0) + 1
+        self._next_series_id = max(self._series_ids.values(), default=0) + 1
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._open: dict[str, _OpenChunk] = {}
+        self._pending = 0
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self.flush_errors = 0
+
+    # -- writing --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer thread (prunes once at start, then every ``prune_every_s``)."""
+        if self._thread is not None:
+            raise RuntimeError("the history writer was already started")
+        self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
+        self._thread.start()
+
+    def record(self, readings: Sequence[Reading]) -> None:
+        """Queue readings for the next flush; never waits."""
+        if readings:
+            self._queue.put(tuple(readings))
+
+    def record_many(self, series: str, ts: npt.ArrayLike, values: npt.ArrayLike) -> None:
+        """Queue many samples of one series (arrays); never waits."""
+        ts_arr = np.asarray(ts, dtype=np.float64)
+        val_arr = np.asarray(values, dtype=np.float64)
+        if ts_arr.shape != val_arr.shape or ts_arr.ndim != 1:
+            raise ValueError("ts and values must be 1-D arrays of one length")
+        if ts_arr.size:
+            self._queue.put((series, ts_arr, val_arr))
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Write everything recorded so far; returns True once it is committed."""
+        request = _Flush()
+        if not self._running():
+            self._handle(request)
+            return True
+        self._queue.put(request)
+        return request.done.wait(timeout)
+
+    def prune(self, now: float | None = None, timeout: float = 60.0) -> tuple[int, int]:
+        """Roll raw chunks older than the raw retention up into one-minute chunks and drop
+        roll-ups older than theirs. Returns (raw chunks rolled up, roll-up chunks dropped)."""
+        request = _Prune(now)
+        if not self._running():
+            self._handle(request)
+        else:
+            self._queue.put(request)
+            if not request.done.wait(timeout):
+                raise TimeoutError("the history writer did not prune in time")
+        result: tuple[int, int] = request.result
+        return result
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Flush, stop the writer thread and close the file. Returns False if the writer
+        did not finish within ``timeout``."""
+        finished = True
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+            finished = not self._thread.is_alive()
+        elif not self._stopped:
+            self._handle(_Flush())
+        if finished:
+            self._stopped = True
+            self.engine.dispose()
+        return finished
+
+    def _running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        last_flush = time.monotonic()
+        next_prune = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now >= next_prune:
+                self._handle(_Prune())
+                next_prune = now + self.prune_every_s
+                last_flush = time.monotonic()
+            wait = self.flush_interval_s - (time.monotonic() - last_flush)
+            try:
+                item = self._queue.get(timeout=max(wait, 0.001)) if wait > 0 else None
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                self._drain()
+                self._flush()
+                return
+            if item is not None:
+                self._handle(item)
+            if self._pending >= self.flush_every or (
+                time.monotonic() - last_flush >= self.flush_interval_s
+            ):
+                self._flush()
+                last_flush = time.monotonic()
+
+    def _drain(self) -> None:
+        """Take in everything queued (requests included), without waiting."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP:
+                self._handle(item)
+
+    def _handle(self, item: Any) -> None:
+        if isinstance(item, _Request):
+            try:
+                if isinstance(item, _Prune):
+                    self._drain()
+                    self._flush()
+                    item.result = self._prune(item.now if item.now is not None else self._wall())
+                else:
+                    self._drain()
+                    item.result = self._flush()
+            except Exception:
+                log.exception("history %s failed", type(item).__name__.lower().strip("_"))
+                item.result = (0, 0) if isinstance(item, _Prune) else False
+            finally:
+                item.done.set()
+            return
+        if isinstance(item, tuple) and len(item) == 3 and isinstance(item[1], np.ndarray):
+            series, ts, values = item
+            chunk = self._open.setdefault(series, _OpenChunk())
+            chunk.ts.extend(ts.tolist())
+            chunk.values.extend(values.tolist())
+            chunk.unflushed += ts.size
+            self._pending += ts.size
+            return
+        open_chunks = self._open
+        for reading in item:
+            found = open_chunks.get(reading.series)
+            if found is None:
+                found = open_chunks[reading.series] = _OpenChunk()
+            found.ts.append(reading.ts)
+            found.values.append(reading.value)
+            found.unflushed += 1
+        self._pending += len(item)
+
+    def _flush(self) -> bool:
+        """Write every open chunk with new samples, in one transaction."""
+        dirty = [(name, c) for name, c in self._open.items() if c.unflushed]
+        if not dirty:
+            return True
+        new_series: list[dict[str, Any]] = []  # {"id": int, "name": str}
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        plan: list[tuple[_OpenChunk, int | None, list[float], list[float]]] = []
+        next_chunk = self._next_chunk_id
+        next_series = self._next_series_id
+        for name, chunk in dirty:
+            sid = self._series_ids.get(name)
+            if sid is None:
+                sid = next_series
+                next_series += 1
+                new_series.append({"id": sid, "name": name})
+            ts = np.asarray(chunk.ts, dtype=np.float64)
+            values = np.asarray(chunk.values, dtype=np.float64)
+            if ts.size > 1 and (np.diff(ts) < 0).any():
+                order = np.argsort(ts, kind="stable")
+                ts, values = ts[order], values[order]
+            for lo, hi in self._pieces(ts):
+                piece_ts, piece_values = ts[lo:hi], values[lo:hi]
+                row = {
+                    "start_ts": float(piece_ts[0]),
+                    "end_ts": float(piece_ts[-1]),
+                    "n": int(piece_ts.size),
+                    "payload": encode_raw(piece_ts, piece_values, self.digits),
+                }
+                if lo == 0 and chunk.chunk_id is not None:
+                    row_id = chunk.chunk_id
+                    updates.append({"cid": row_id, **row})
+                else:
+                    row_id = next_chunk
+                    next_chunk += 1
+                    inserts.append({"id": row_id, "series_id": sid, "tier": RAW, **row})
+                if hi == ts.size:  # the newest piece stays open unless it is full
+                    if piece_ts.size < self.chunk_samples:
+                        plan.append((chunk, row_id, piece_ts.tolist(), piece_values.tolist()))
+                    else:
+                        plan.append((chunk, None, [], []))
+        try:
+            with self.engine.begin() as conn:
+                if new_series:
+                    conn.execute(insert(_series), new_series)
+                if inserts:
+                    conn.execute(insert(_chunk), inserts)
+                if updates:
+                    conn.execute(
+                        update(_chunk)
+                        .where(_chunk.c.id == bindparam("cid"))
+                        .values(
+                            start_ts=bindparam("start_ts"),
+                            end_ts=bindparam("end_ts"),
+                            n=bindparam("n"),
+                            payload=bindparam("payload"),
+                        ),
+                        updates,
+                    )
+        except Exception:
+            self.flush_errors += 1
+            log.exception("writing history to %s failed; will retry", self.path)
+            return False
+        for added in new_series:
+            self._series_ids[added["name"]] = added["id"]
+        self._next_series_id = next_series
+        self._next_chunk_id = next_chunk
+        for chunk, chunk_id, ts_left, values_left in plan:
+            chunk.chunk_id = chunk_id
+            chunk.ts = ts_left
+            chunk.values = values_left
+            chunk.unflushed = 0
+        self._pending = 0
+        return True
+
+    def _pieces(self, ts: FloatArray) -> Iterator[tuple[int, int]]:
+        """Split sorted samples into chunks of at most ``chunk_samples`` samples and
+        ``chunk_span_s`` seconds, so retention works chunk by chunk even on slow series."""
+        lo = 0
+        while lo < ts.size:
+            by_time = int(np.searchsorted(ts, ts[lo] + self.chunk_span_s, side="left"))
+            hi = min(lo + self.chunk_samples, max(by_time, lo + 1), ts.size)
+            yield lo, hi
+            lo = hi
+
+    def _prune(self, now: float) -> tuple[int, int]:
+        raw_cut = now - self.raw_retention_s
+        rollup_cut = now - self.rollup_retention_s
+        keep_rollups = self.rollup_retention_s > self.raw_retention_s
+        rolled = 0
+        with self.engine.begin() as conn:
+            old = conn.execute(
+                select(_chunk.c.id, _chunk.c.series_id, _chunk.c.payload)
+                .where(_chunk.c.tier == RAW, _chunk.c.end_ts < raw_cut)
+                .order_by(_chunk.c.series_id, _chunk.c.start_ts)
+            ).all()
+            if old and keep_rollups:
+                by_series: dict[int, list[bytes]] = {}
+                for _cid, sid, payload in old:
+                    by_series.setdefault(sid, []).append(payload)
+                rows = []
+                next_chunk = self._next_chunk_id
+                for sid, payloads in by_series.items():
+                    decoded = [decode_raw(p) for p in payloads]
+                    ts = np.concatenate([d[0] for d in decoded])
+                    values = np.concatenate([d[1] for d in decoded])
+                    bucket, mean, lo, hi, count = roll_up(ts, values)
+                    fresh = bucket * ROLLUP_STEP_S + ROLLUP_STEP_S > rollup_cut
+                    bucket, count = bucket[fresh], count[fresh]
+                    mean, lo, hi = mean[fresh], lo[fresh], hi[fresh]
+                    for i in range(0, bucket.size, self.chunk_samples):
+                        sl = slice(i, i + self.chunk_samples)
+                        rows.append(
+                            {
+                                "id": next_chunk,
+                                "series_id": sid,
+                                "tier": ROLLUP,
+                                "start_ts": float(bucket[sl][0] * ROLLUP_STEP_S),
+                                "end_ts": float(bucket[sl][-1] * ROLLUP_STEP_S),
+                                "n": int(bucket[sl].size),
+                                "payload": encode_rollup(
+                                    bucket[sl], mean[sl], lo[sl], hi[sl], count[sl], self.digits
+                                ),
+                            }
+                        )
+                        next_chunk += 1
+                if rows:
+                    conn.execute(insert(_chunk), rows)
+                self._next_chunk_id = next_chunk
+            if old:
+                ids = [row[0] for row in old]
+                for i in range(0, len(ids), 500):
+                    conn.execute(delete(_chunk).where(_chunk.c.id.in_(ids[i : i + 500])))
+                rolled = len(ids)
+            dropped = conn.execute(
+                delete(_chunk).where(_chunk.c.tier == ROLLUP, _chunk.c.end_ts < rollup_cut)
+            ).rowcount
+        # everything was flushed before pruning: start fresh chunks rather than rewrite
+        # a row the prune may have removed
+        self._open.clear()
+        return rolled, int(dropped or 0)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def load(self, since_ts: float) -> Iterator[tuple[str, FloatArray, FloatArray]]:
+        """Raw samples from ``since_ts`` on, one series at a time: (series, ts, values).
+
+        Meant for start-up, to refill the in-memory store with the last day.
+        """
+        query = (
+            select(_series.c.name, _chunk.c.payload)
+            .join(_series, _series.c.id == _chunk.c.series_id)
+            .where(_chunk.c.tier == RAW, _chunk.c.end_ts >= since_ts)
+            .order_by(_chunk.c.series_id, _chunk.c.start_ts)
+        )
+        with self.engine.connect() as conn:
+            current: str | None = None
+            pieces: list[tuple[FloatArray, FloatArray]] = []
+            for name, payload in conn.execute(query):
+                if name != current:
+                    if current is not None:
+                        yield from _joined(current, pieces, since_ts)
+                    current, pieces = name, []
+                pieces.append(decode_raw(payload))
+            if current is not None:
+                yield from _joined(current, pieces, since_ts)
+
+    def series_names(self) -> list[str]:
+        """Every series ever written to this file."""
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(_series.c.name)).scalars())
+
+    def series_window(
+        self, series: str, start_ts: float, end_ts: float, max_points: int | None = None
+    ) -> SeriesWindow:
+        """A series over a range from disk (for ranges older than memory holds), on a grid
+        of 1 s where raw samples cover it, else 60 s; ``tier`` 0 raw, 1 roll-ups."""
+        if end_ts < start_ts:
+            raise ValueError("end_ts is before start_ts")
+        query = (
+            select(_chunk.c.tier, _chunk.c.payload)
+            .join(_series, _series.c.id == _chunk.c.series_id)
+            .where(
+                _series.c.name == series,
+                _chunk.c.end_ts >= start_ts - ROLLUP_STEP_S,
+                _chunk.c.start_ts <= end_ts,
+            )
+        )
+        parts: list[tuple[FloatArray, ...]] = []
+        tier = RAW
+        with self.engine.connect() as conn:
+            for chunk_tier, payload in conn.execute(query):
+                if chunk_tier == RAW:
+                    ts, values = decode_raw(payload)
+                    parts.append((ts, values, values, values, np.ones(ts.size)))
+                else:
+                    tier = ROLLUP
+                    parts.append(decode_rollup(payload))
+        step = float(ROLLUP_STEP_S if tier == ROLLUP else 1)
+        if max_points:
+            buckets = (end_ts - start_ts) / step + 1
+            if buckets > max_points:
+                step *= math.ceil(buckets / max_points)
+        columns: list[FloatArray] = [
+            np.concatenate(c) if parts else np.zeros(0) for c in zip(*parts, strict=True)
+        ] or [np.zeros(0)] * 5
+        ts, mean, lo, hi, count = columns
+        grid, mean, lo, hi = aggregate_to_grid(ts, mean, lo, hi, count, start_ts, end_ts, step)
+        return make_window(series, grid, mean, lo, hi, tier, step)
+
+    def disk_bytes(self) -> int:
+        """Size of the database file and its write-ahead log."""
+        total = 0
+        for suffix in ("", "-wal"):
+            part = Path(f"{self.path}{suffix}")
+            if part.exists():
+                total += part.stat().st_size
+        return total
+
+    def stored_samples(self) -> tuple[int, int]:
+        """(raw samples, roll-up buckets) on disk."""
+        with self.engine.connect() as conn:
+            query = select(_chunk.c.tier, func.sum(_chunk.c.n)).group_by(_chunk.c.tier)
+            rows: dict[int, int] = dict(conn.execute(query).all())
+        return int(rows.get(RAW) or 0), int(rows.get(ROLLUP) or 0)
+
+
+def _joined(
+    name: str, pieces: Iterable[tuple[FloatArray, FloatArray]], since_ts: float
+) -> Iterator[tuple[str, FloatArray, FloatArray]]:
+    chunks = list(pieces)
+    ts = np.concatenate([p[0] for p in chunks])
+    values = np.concatenate([p[1] for p in chunks])
+    keep = ts >= since_ts
+    if keep.any():
+        yield name, ts[keep], values[keep]
