@@ -1,0 +1,299 @@
+"""What goes into the Backroom bundle and what stays out: modules, Qt plugins, data files.
+
+Plain Python, no PyInstaller import: the spec applies these rules, and the bundle smoke test and
+docs/packaging.md refer to them. Paths are destination paths inside the bundle, with '/'.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import struct
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+APP_NAME = "backroom"
+
+# Our own packages: collected whole, because pages, collectors and migrations are imported by
+# name at run time and PyInstaller's static analysis cannot see those imports.
+OWN_PACKAGES = ("console", "services", "ui", "demo")
+
+# Imported lazily or through entry points / registries (SQLAlchemy dialects by URL, keyring
+# backends, psycopg's binary implementation, Prometheus's text parser).
+HIDDEN_IMPORTS = (
+    "sqlalchemy.dialects.sqlite",
+    "sqlalchemy.dialects.sqlite.pysqlite",
+    "sqlalchemy.dialects.postgresql",
+    "sqlalchemy.dialects.postgresql.psycopg",
+    "sqlalchemy.sql.default_comparator",
+    "psycopg",
+    "psycopg_binary",
+    "psycopg_binary.pq",
+    "psycopg_binary._psycopg",
+    "alembic",
+    "alembic.command",
+    "alembic.config",
+    "alembic.runtime.migration",
+    "alembic.ddl.sqlite",
+    "alembic.ddl.postgresql",
+    "keyring.backends",
+    "prometheus_client",
+    "prometheus_client.parser",
+    "waitress",
+    "flask",
+    "redis",
+    "pika",
+    "pymemcache",
+    "platformdirs",
+    "tomli_w",
+)
+
+# PyQt6 modules the console never uses. pyqtgraph imports QtOpenGLWidgets and QtTest inside
+# try/except, so leaving them out only turns those imports into pyqtgraph's FailedImport.
+UNUSED_QT_MODULES = (
+    "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender",
+    "QtBluetooth", "QtCharts", "QtDataVisualization", "QtDBus", "QtDesigner", "QtHelp",
+    "QtMultimedia", "QtMultimediaWidgets", "QtNetwork", "QtNetworkAuth", "QtNfc", "QtOpenGL",
+    "QtOpenGLWidgets", "QtPdf", "QtPdfWidgets", "QtPositioning", "QtPrintSupport", "QtQml",
+    "QtQuick", "QtQuick3D", "QtQuickWidgets", "QtRemoteObjects", "QtSensors", "QtSerialPort",
+    "QtSpatialAudio", "QtSql", "QtStateMachine", "QtTest", "QtTextToSpeech", "QtWebChannel",
+    "QtWebEngineCore", "QtWebEngineQuick", "QtWebEngineWidgets", "QtWebSockets", "QtXml",
+    "QAxContainer", "uic", "lupdate",
+)
+
+# Whole libraries nothing in the console imports at run time (test tools, other GUI toolkits,
+# science stacks some of our dependencies mention in optional code paths).
+UNUSED_MODULES = (
+    "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data",
+    "test", "matplotlib", "scipy", "pandas", "IPython", "ipykernel", "jupyter_rfb", "PIL",
+    "PyQt5", "PySide2", "PySide6", "cupy", "numba", "h5py", "OpenGL", "pyqtgraph.opengl",
+    "pyqtgraph.examples", "pyqtgraph.jupyter", "pytest", "_pytest", "pytestqt", "hypothesis",
+    "trustme", "mypy", "ruff", "importlinter", "grimp", "setuptools", "pkg_resources", "pip",
+    "distutils", "numpy.f2py", "numpy.distutils", "sqlalchemy.testing", "alembic.testing",
+    "rich", "pygments", "markdown_it", "tests", "readline",
+)
+
+
+def excluded_modules() -> list[str]:
+    return [*UNUSED_MODULES, *(f"PyQt6.{name}" for name in UNUSED_QT_MODULES)]
+
+
+# Qt plugins kept, per plugin folder; a folder not named here is left out whole.
+# Platforms: the desktop ones plus offscreen and minimal (headless smoke tests, CI, VNC-less
+# servers). Image formats: PNG and JPEG are built into QtGui; SVG for icons, ICO for Windows.
+KEPT_QT_PLUGINS: dict[str, tuple[str, ...]] = {
+    "platforms": ("*qxcb*", "*qwayland*", "*qoffscreen*", "*qminimal.*", "*qwindows*",
+                  "*qcocoa*"),
+    # The portal theme follows the desktop's dark/light setting and gives native file dialogs.
+    # Not gtk3: it would load the system's GTK against the glib bundled from the build machine.
+    "platformthemes": ("*xdgdesktopportal*",),
+    "platforminputcontexts": ("*",),     # compose keys and input methods
+    "iconengines": ("*qsvgicon*",),
+    "imageformats": ("*qsvg*", "*qico*"),
+    "xcbglintegrations": ("*",),
+    "wayland-decoration-client": ("*bradient*",),
+    "wayland-graphics-integration-client": ("*qt-plugin-wayland-egl*", "*shm-emulation*"),
+    "wayland-shell-integration": ("*xdg-shell*", "*qt-shell*"),
+    "styles": ("*",),                    # Windows: the modern Windows style
+}
+
+# Qt libraries only the left-out plugins or modules need; dropped even if a hook pulled them in.
+UNUSED_QT_LIBRARIES = (
+    "*Qt6Quick*", "*Qt6Qml*", "*Qt6Pdf*", "*Qt6Multimedia*", "*Qt6WebEngine*", "*Qt6Designer*",
+    "*Qt6ShaderTools*", "*Qt63D*", "*Qt6Bluetooth*", "*Qt6Nfc*", "*Qt6Sensors*",
+    "*Qt6SerialPort*", "*Qt6Positioning*", "*Qt6Help*", "*Qt6Sql*", "*Qt6Test*",
+    "*Qt6RemoteObjects*", "*Qt6VirtualKeyboard*", "*Qt6TextToSpeech*", "*Qt6SpatialAudio*",
+    "*Qt6Charts*", "*Qt6DataVisualization*", "*Qt6Network*", "*Qt6OpenGLWidgets*",
+    "*Qt6PrintSupport*", "*Qt6StateMachine*", "*Qt6WebSockets*", "*Qt6WebChannel*",
+    "*libavcodec*", "*libavformat*", "*libavutil*", "*libswresample*", "*libswscale*",
+    "*libassimp*",
+)
+
+# Data files nobody reads at run time.
+UNUSED_DATA = (
+    "PyQt6/Qt6/translations/*",
+    "PyQt6/Qt6/qml/*",
+    "*/__pycache__/*",
+    "*.pyi",
+    "*/py.typed",
+    "numpy/*/tests/*",
+    "numpy/_core/include/*",
+    "pyqtgraph/examples/*",
+    "pyqtgraph/icons/*.svg.orig",
+)
+
+
+def _qt_plugin_kept(dest: str) -> bool | None:
+    """True/False for a Qt plugin path, None when ``dest`` is not a Qt plugin."""
+    marker = "/plugins/"
+    if "PyQt6/Qt6/plugins/" not in dest and "PyQt6/Qt6/PlugIns/" not in dest:
+        return None
+    tail = dest.split(marker, 1)[1] if marker in dest else dest.split("/PlugIns/", 1)[1]
+    folder, _, name = tail.partition("/")
+    patterns = KEPT_QT_PLUGINS.get(folder)
+    if patterns is None:
+        return False
+    return any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+
+def keep(dest: str) -> bool:
+    """Whether a binary or data file at bundle path ``dest`` belongs in the bundle."""
+    dest = dest.replace("\\", "/")
+    plugin = _qt_plugin_kept(dest)
+    if plugin is not None:
+        return plugin
+    name = dest.rsplit("/", 1)[-1]
+    if any(fnmatch.fnmatch(name, pattern) for pattern in UNUSED_QT_LIBRARIES):
+        return False
+    return not any(fnmatch.fnmatch(dest, pattern) for pattern in UNUSED_DATA)
+
+
+def filter_toc(entries: Iterable[tuple[str, str, str]]) -> tuple[list[tuple[str, str, str]],
+                                                                list[str]]:
+    """Split a PyInstaller TOC into (kept entries, dropped destination paths)."""
+    kept: list[tuple[str, str, str]] = []
+    dropped: list[str] = []
+    for entry in entries:
+        if keep(entry[0]):
+            kept.append(entry)
+        else:
+            dropped.append(entry[0])
+    return kept, dropped
+
+
+# Shared libraries are only collected because something needs them. When a plugin is left out,
+# the libraries only it needed (GTK's cairo and pango for the gtk3 theme, ...) go too. Never
+# pruned: the Python library, which the bootloader loads by name, not through DT_NEEDED.
+NEVER_PRUNED = ("libpython*",)
+
+
+def is_dependency_only(dest: str) -> bool:
+    """A library collected as a dependency (not a Python extension module or Qt plugin)."""
+    dest = dest.replace("\\", "/")
+    if "/" not in dest:
+        return True
+    return "/Qt6/lib/" in dest or dest.split("/", 1)[0].endswith(".libs")
+
+
+def elf_needed(path: str) -> list[str] | None:
+    """The DT_NEEDED names of an ELF shared object or executable, None if it is not ELF."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    if data[:4] != b"\x7fELF" or len(data) < 64:
+        return None
+    is64 = data[4] == 2
+    endian = "<" if data[5] == 1 else ">"
+    if is64:
+        shoff, = struct.unpack_from(endian + "Q", data, 0x28)
+        shentsize, shnum = struct.unpack_from(endian + "HH", data, 0x3A)
+        sec_fmt, dyn_fmt = endian + "IIQQQQIIQQ", endian + "qQ"
+    else:
+        shoff, = struct.unpack_from(endian + "I", data, 0x20)
+        shentsize, shnum = struct.unpack_from(endian + "HH", data, 0x2E)
+        sec_fmt, dyn_fmt = endian + "IIIIIIIIII", endian + "iI"
+    sections = [struct.unpack_from(sec_fmt, data, shoff + i * shentsize) for i in range(shnum)]
+    needed: list[str] = []
+    for sec in sections:
+        if sec[1] != 6:  # SHT_DYNAMIC
+            continue
+        strtab = sections[sec[6]]
+        str_off = strtab[4]
+        entry_size = struct.calcsize(dyn_fmt)
+        for offset in range(sec[4], sec[4] + sec[5], entry_size):
+            tag, value = struct.unpack_from(dyn_fmt, data, offset)
+            if tag == 0:
+                break
+            if tag == 1:  # DT_NEEDED
+                end = data.index(b"\0", str_off + value)
+                needed.append(data[str_off + value:end].decode())
+    return needed
+
+
+def _is_root(entry: tuple[str, str, str]) -> bool:
+    dest, _src, kind = entry
+    name = dest.replace("\\", "/").rsplit("/", 1)[-1]
+    return (kind == "EXTENSION" or not is_dependency_only(dest)
+            or any(fnmatch.fnmatch(name, pattern) for pattern in NEVER_PRUNED))
+
+
+def prune_orphans(entries: list[tuple[str, str, str]],
+                  needed_of: Callable[[str], list[str] | None] = elf_needed,
+                  ) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Drop dependency-only libraries that no kept binary needs (directly or indirectly).
+
+    Roots are the kept extension modules, Qt plugins and other non-dependency binaries.
+    Returns (kept entries, dropped destination paths). Only ELF (Linux) is analysed; on
+    other platforms nothing is dropped.
+    """
+    if not sys.platform.startswith("linux"):
+        return list(entries), []
+    needs: dict[str, list[str]] = {}
+    by_name: dict[str, list[tuple[str, str, str]]] = {}
+    for entry in entries:
+        dest, src, kind = entry
+        by_name.setdefault(dest.replace("\\", "/").rsplit("/", 1)[-1], []).append(entry)
+        if kind != "SYMLINK":
+            needs[dest] = needed_of(src) or []
+    reachable: set[str] = set()
+    stack = [name for entry in entries if _is_root(entry) for name in needs.get(entry[0], [])]
+    while stack:
+        name = stack.pop()
+        if name in reachable:
+            continue
+        reachable.add(name)
+        for dest, _src, kind in by_name.get(name, []):
+            if kind == "SYMLINK":
+                stack.append(_src.rsplit("/", 1)[-1])
+            stack.extend(needs.get(dest, []))
+    kept: list[tuple[str, str, str]] = []
+    dropped: list[str] = []
+    for entry in entries:
+        dest = entry[0]
+        name = dest.replace("\\", "/").rsplit("/", 1)[-1]
+        if not _is_root(entry) and name not in reachable:
+            dropped.append(dest)
+        else:
+            kept.append(entry)
+    return kept, dropped
+
+
+def own_data_files(root: Path) -> list[tuple[str, str]]:
+    """(source, destination folder) pairs for our own non-Python files.
+
+    Alembic reads migration scripts from disk by path, so the migrations folder goes in as
+    files (the .py sources included), next to where ``services/shop`` expects it.
+    """
+    pairs: list[tuple[str, str]] = []
+    skip_suffixes = {".pyc", ".pyo"}
+    for package in OWN_PACKAGES:
+        base = root / package
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            if not path.is_file() or "__pycache__" in path.parts:
+                continue
+            rel = path.relative_to(root)
+            in_migrations = "migrations" in rel.parts
+            if path.suffix == ".py" and not in_migrations:
+                continue
+            if path.suffix in skip_suffixes:
+                continue
+            pairs.append((str(path), rel.parent.as_posix()))
+    resources = root / "resources"
+    for path in sorted(resources.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".py":
+            pairs.append((str(path), path.relative_to(root).parent.as_posix()))
+    return pairs
+
+
+def platform_tag() -> str:
+    """'linux-x86_64', 'windows-amd64', 'macos-arm64', ... for archive names."""
+    import platform
+
+    machine = platform.machine().lower() or "unknown"
+    system = {"linux": "linux", "win32": "windows", "darwin": "macos"}.get(sys.platform,
+                                                                           sys.platform)
+    return f"{system}-{machine}"
