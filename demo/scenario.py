@@ -49,7 +49,7 @@ def validate_scenario(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, s
             else:
                 errors[key] = f"must be an integer from 0 to {top}"
         elif key == "slow_endpoint":
-            if value is None or (isinstance(value, str) and 0 < len(value) <= 200):
+            if value is None or (isinstance(value, str) and len(value) <= 200):
                 changes[key] = value or None
             else:
                 errors[key] = "must be an endpoint such as /api/availability, '*' or null"

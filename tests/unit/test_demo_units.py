@@ -1,0 +1,169 @@
+"""Pieces of the demo shop on their own: cache, cursors, search escaping, switches, seeding."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from demo.cache import MemoryStore, ReadThroughCache
+from demo.db import Database
+from demo.metrics import ShopMetrics
+from demo.scenario import EventLog, validate_scenario
+from demo.seed import SeedSizes, seed_or_top_up
+from demo.traffic import _MEAN, rush_factor
+
+
+def test_memory_store_expires_and_evicts_least_recent() -> None:
+    store = MemoryStore(max_entries=2)
+    store.set("a", 1, ttl=60)
+    store.set("b", 2, ttl=60)
+    assert store.get("a") == 1  # a is now the most recent
+    store.set("c", 3, ttl=60)
+    assert store.get("b") is not 2 and store.entries() == 2
+    store.set("short", 4, ttl=0.05)
+    time.sleep(0.08)
+    assert store.get("short") is not 4
+
+
+def test_read_through_counts_hits_and_misses() -> None:
+    metrics = ShopMetrics()
+    enabled = [True]
+    cache = ReadThroughCache(MemoryStore(), metrics, lambda: enabled[0])
+    calls = []
+
+    def compute() -> list[int]:
+        calls.append(1)
+        return [1, 2]
+
+    assert cache.get_or_compute("menu", "all", 30, compute) == ([1, 2], False)
+    assert cache.get_or_compute("menu", "all", 30, compute) == ([1, 2], True)
+    cache.invalidate("menu", "all")
+    assert cache.get_or_compute("menu", "all", 30, compute)[1] is False
+    enabled[0] = False
+    assert cache.get_or_compute("menu", "all", 30, compute)[1] is False
+    reg = metrics.registry
+    assert reg.get_sample_value("cache_hits_total", {"cache": "menu"}) == 1
+    assert reg.get_sample_value("cache_misses_total", {"cache": "menu"}) == 3
+    assert len(calls) == 3
+
+
+def test_each_shop_has_its_own_registry() -> None:
+    a, b = ShopMetrics(), ShopMetrics()
+    a.bookings_created.inc()
+    assert a.registry.get_sample_value("shop_bookings_created_total") == 1
+    assert b.registry.get_sample_value("shop_bookings_created_total") == 0
+
+
+@pytest.mark.parametrize(("body", "changes", "errors"), [
+    ({"cache": False, "workers": 0}, {"cache": False, "workers": 0}, set()),
+    ({"slow_endpoint": "", "slow_ms": 5}, {"slow_endpoint": None, "slow_ms": 5}, set()),
+    ({"traffic_rate": 2}, {"traffic_rate": 2.0}, set()),
+    ({"workers": 1.5}, {}, {"workers"}),
+    ({"booking_time_index": 1}, {}, {"booking_time_index"}),
+    ({"nope": 1, "cache": True}, {"cache": True}, {"nope"}),
+])
+def test_validate_scenario(body: dict, changes: dict, errors: set) -> None:
+    got_changes, got_errors = validate_scenario(body)
+    assert got_changes == changes and set(got_errors) == errors
+
+
+def test_event_log_since_and_bound() -> None:
+    log = EventLog()
+    for i in range(600):
+        log.add(f"e{i}")
+    items = log.since()
+    assert len(items) == 500 and items[-1]["what"] == "e599"
+    assert log.since(items[-1]["ts"]) == []
+
+
+def test_rush_profile_has_lunch_and_dinner_peaks() -> None:
+    assert rush_factor(19.75) > rush_factor(12.75) > 3 * rush_factor(16.0)
+    assert rush_factor(4.0) < 0.2
+    assert 0.5 < _MEAN < 1.5
+
+
+def test_search_escapes_like_wildcards(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from demo.db import customers
+    from demo.web import contains
+
+    db = Database(tmp_path / "s.sqlite3")
+    db.create_schema()
+    names = ["100% sure", "1000 sure", "a_b", "axb", "back\\slash", "Zoë"]
+    with db.write() as conn:
+        conn.execute(customers.insert(), [{"name": n} for n in names])
+    with db.read() as conn:
+        def find(q: str) -> list[str]:
+            return list(conn.execute(select(customers.c.name)
+                                     .where(contains(customers.c.name, q))).scalars())
+        assert find("0%") == ["100% sure"]
+        assert find("a_b") == ["a_b"]
+        assert find("k\\s") == ["back\\slash"]
+        assert find("ZOË") == ["Zoë"]
+    db.dispose()
+
+
+def test_cursor_round_trip_and_rejection() -> None:
+    from demo.web import ApiError, SortKey, decode_cursor, encode_cursor
+
+    spec = SortKey(None, False, "datetime")
+    at = datetime(2026, 11, 25, 19, 30)
+    cursor = encode_cursor("start_at", at, 42)
+    assert decode_cursor(cursor, "start_at", spec) == (at, 42)
+    for bad, sort in ((cursor, "-start_at"), ("!!", "start_at"), ("e30", "start_at")):
+        with pytest.raises(ApiError) as info:
+            decode_cursor(bad, sort, spec)
+        assert info.value.status == 422 and "cursor" in info.value.body["errors"]
+
+
+def test_seed_sizes_scale() -> None:
+    full, tiny = SeedSizes.at(1.0), SeedSizes.at(0.001)
+    assert (full.customers, full.products) == (2000, 300)
+    assert tiny.customers >= 20 and tiny.products >= 16 and tiny.bookings_per_day >= 3
+
+
+def test_seed_then_top_up_adds_only_the_missing_days(tmp_path: Path) -> None:
+    db = Database(tmp_path / "seed.sqlite3")
+    now = datetime(2026, 11, 25, 15, 0)
+    first = seed_or_top_up(db, 0.05, now=now)
+    assert first["bookings"] > 0 and first["orders"] > 0
+    assert seed_or_top_up(db, 0.05, now=now) == {}
+    later = seed_or_top_up(db, 0.05, now=now + timedelta(days=2))
+    assert set(later) == {"bookings", "orders", "order_items"}
+    db.dispose()
+    with sqlite3.connect(tmp_path / "seed.sqlite3") as conn:
+        last_booking_day = conn.execute("SELECT max(date(start_at)) FROM bookings").fetchone()[0]
+        first_booking_day = conn.execute("SELECT min(date(start_at)) FROM bookings").fetchone()[0]
+        latest_order = conn.execute("SELECT max(placed_at) FROM orders").fetchone()[0]
+        dupes = conn.execute("SELECT count(*) - count(DISTINCT id) FROM bookings").fetchone()[0]
+    assert last_booking_day == "2026-12-27"  # 30 days after the later start
+    assert first_booking_day == "2026-08-27"  # 90 days before the first
+    assert "2026-11-27" <= latest_order[:10] and dupes == 0
+
+
+def test_index_switch_on_the_database(tmp_path: Path) -> None:
+    db = Database(tmp_path / "i.sqlite3")
+    db.create_schema()
+    assert db.has_booking_time_index()
+    assert db.set_booking_time_index(False) is True
+    assert not db.has_booking_time_index()
+    assert db.set_booking_time_index(False) is False
+    assert db.set_booking_time_index(True) is True and db.has_booking_time_index()
+    db.dispose()
+
+
+def test_import_demo_is_cheap() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, demo; heavy = [m for m in ('flask', 'sqlalchemy', 'waitress', "
+            "'prometheus_client', 'requests', 'redis', 'pika') if m in sys.modules]; "
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=Path(__file__).resolve().parents[2], check=True)
+    assert out.stdout.strip() == "[]"
