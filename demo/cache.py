@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from demo.metrics import ShopMetrics
 
-_MISSING = object()
+MISSING = object()
 
 
 class CacheDownError(Exception):
@@ -23,7 +23,7 @@ class CacheStore(Protocol):
 
     backend: str
 
-    def get(self, key: str) -> Any: ...  # returns _MISSING when absent
+    def get(self, key: str) -> Any: ...  # returns MISSING when absent
     def set(self, key: str, value: Any, ttl: float) -> None: ...
     def delete(self, *keys: str) -> None: ...
     def entries(self) -> int: ...
@@ -45,11 +45,11 @@ class MemoryStore:
         with self._lock:
             item = self._data.get(key)
             if item is None:
-                return _MISSING
+                return MISSING
             expires, value = item
             if expires <= now:
                 del self._data[key]
-                return _MISSING
+                return MISSING
             self._data.move_to_end(key)
             return value
 
@@ -92,7 +92,7 @@ class RedisStore:
             raw = self._redis.get(self._prefix + key)
         except self._errors as exc:
             raise CacheDownError(str(exc)) from exc
-        return _MISSING if raw is None else json.loads(raw)
+        return MISSING if raw is None else json.loads(raw)
 
     def set(self, key: str, value: Any, ttl: float) -> None:
         try:
@@ -152,8 +152,8 @@ class ReadThroughCache:
                 self.last_error = None
             except CacheDownError as exc:
                 self.last_error = str(exc)
-                value = _MISSING
-            if value is not _MISSING:
+                value = MISSING
+            if value is not MISSING:
                 self._metrics.cache_hits.labels(cache=cache).inc()
                 return value, True
         self._metrics.cache_misses.labels(cache=cache).inc()
