@@ -1,0 +1,299 @@
+"""The advisor: rules that turn measurements into findings with evidence and advice (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from console import metrics
+from console.domain import Finding, Reading, Severity, SlowQuery, split_series
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Where each rule starts to speak (documented in docs/advisor.md)."""
+
+    latency_p95_s: float = 0.5
+    latency_p95_fail_s: float = 2.0
+    slow_mean_ms: float = 20.0  # PgHero: mean >= 20 ms ...
+    slow_calls: int = 100  # ... over >= 100 calls is a slow query
+    seq_scans: int = 100
+    seq_scan_rows: int = 10_000
+    cache_warn: float = 0.8
+    cache_fail: float = 0.5
+    queue_depth: float = 10.0
+    connections_warn: float = 0.8
+    connections_fail: float = 0.95
+    max_findings_per_rule: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyFacts:
+    source: str
+    p95_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class CacheFacts:
+    source: str
+    hit_rate: float | None
+    evictions_per_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFacts:
+    source: str
+    queue: str
+    depth: float
+    growth_per_s: float | None = None
+    consumers: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PoolFacts:
+    source: str
+    connections: float
+    max_connections: float
+
+
+@dataclass(frozen=True, slots=True)
+class TableFacts:
+    source: str
+    table: str
+    seq_scans: float
+    idx_scans: float
+    rows: float
+
+
+@dataclass(frozen=True, slots=True)
+class Measurements:
+    """What the advisor looks at, gathered from readings, slow queries and source facts."""
+
+    latency: tuple[LatencyFacts, ...] = ()
+    caches: tuple[CacheFacts, ...] = ()
+    queues: tuple[QueueFacts, ...] = ()
+    pools: tuple[PoolFacts, ...] = ()
+    tables: tuple[TableFacts, ...] = ()
+    slow_queries: tuple[SlowQuery, ...] = ()
+
+
+def _latest(readings: Iterable[Reading]) -> dict[str, Reading]:
+    latest: dict[str, Reading] = {}
+    for reading in readings:
+        held = latest.get(reading.series)
+        if held is None or reading.ts >= held.ts:
+            latest[reading.series] = reading
+    return latest
+
+
+def measurements_from_readings(readings: Iterable[Reading], *,
+                               earlier: Iterable[Reading] = (),
+                               slow_queries: Iterable[SlowQuery] = ()) -> Measurements:
+    """Build :class:`Measurements` from the latest readings (``earlier`` readings of the same
+    series, if any, give queue growth)."""
+    now = _latest(readings)
+    before = _latest(earlier)
+    latency: list[LatencyFacts] = []
+    caches: dict[str, dict[str, float]] = {}
+    queues: dict[tuple[str, str], dict[str, float]] = {}
+    pools: dict[str, dict[str, float]] = {}
+    tables: dict[tuple[str, str], dict[str, float]] = {}
+    for series, reading in sorted(now.items()):
+        source, metric, labels = split_series(series)
+        value = reading.value
+        if metric == metrics.LATENCY_P95:
+            latency.append(LatencyFacts(source, value))
+        elif metric in (metrics.CACHE_HIT_RATE, metrics.EVICTIONS_RATE):
+            caches.setdefault(source, {})[metric] = value
+        elif metric in (metrics.QUEUE_DEPTH, metrics.QUEUE_CONSUMERS) and "queue" in labels:
+            entry = queues.setdefault((source, labels["queue"]), {})
+            entry[metric] = value
+            old = before.get(series)
+            if metric == metrics.QUEUE_DEPTH and old is not None and reading.ts > old.ts:
+                entry["growth"] = (value - old.value) / (reading.ts - old.ts)
+        elif metric in (metrics.DB_CONNECTIONS_TOTAL, metrics.DB_MAX_CONNECTIONS):
+            pools.setdefault(source, {})[metric] = value
+        elif metric in (metrics.TABLE_SEQ_SCANS, metrics.TABLE_IDX_SCANS, metrics.TABLE_ROWS) \
+                and "table" in labels:
+            tables.setdefault((source, labels["table"]), {})[metric] = value
+    return Measurements(
+        latency=tuple(latency),
+        caches=tuple(CacheFacts(s, f.get(metrics.CACHE_HIT_RATE), f.get(metrics.EVICTIONS_RATE))
+                     for s, f in sorted(caches.items())),
+        queues=tuple(QueueFacts(s, q, f.get(metrics.QUEUE_DEPTH, 0.0), f.get("growth"),
+                                f.get(metrics.QUEUE_CONSUMERS))
+                     for (s, q), f in sorted(queues.items()) if metrics.QUEUE_DEPTH in f),
+        pools=tuple(PoolFacts(s, f[metrics.DB_CONNECTIONS_TOTAL], f[metrics.DB_MAX_CONNECTIONS])
+                    for s, f in sorted(pools.items())
+                    if metrics.DB_CONNECTIONS_TOTAL in f and f.get(metrics.DB_MAX_CONNECTIONS)),
+        tables=tuple(TableFacts(s, t, f.get(metrics.TABLE_SEQ_SCANS, 0.0),
+                                f.get(metrics.TABLE_IDX_SCANS, 0.0), f.get(metrics.TABLE_ROWS, 0.0))
+                     for (s, t), f in sorted(tables.items())),
+        slow_queries=tuple(slow_queries),
+    )
+
+
+# ---- rules ----------------------------------------------------------------------------------
+
+
+def _short(query: str, size: int = 90) -> str:
+    text = " ".join(query.split())
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def slow_query_findings(m: Measurements, t: Thresholds) -> list[Finding]:
+    """PgHero's rule: a statement is slow when its mean is >= 20 ms over >= 100 calls."""
+    slow = [q for q in m.slow_queries if q.mean_ms >= t.slow_mean_ms and q.calls >= t.slow_calls]
+    slow.sort(key=lambda q: q.total_ms, reverse=True)
+    return [
+        Finding(
+            severity=Severity.WARN,
+            title="Slow query: likely a missing index",
+            evidence=(f"{q.calls} calls, mean {q.mean_ms:.1f} ms, total {q.total_ms / 1000:.1f} s"
+                      f": {_short(q.query)}"),
+            advice=("Run EXPLAIN (ANALYZE, BUFFERS) on it; a Seq Scan over a big table means an "
+                    "index on the columns of its WHERE / JOIN / ORDER BY is missing "
+                    "(CREATE INDEX CONCURRENTLY ...)."),
+            rule="missing-index",
+        )
+        for q in slow[: t.max_findings_per_rule]
+    ]
+
+
+def seq_scan_findings(m: Measurements, t: Thresholds) -> list[Finding]:
+    """Tables read mostly by sequential scans while holding many rows."""
+    heavy = [x for x in m.tables
+             if x.seq_scans >= t.seq_scans and x.rows >= t.seq_scan_rows
+             and x.seq_scans > x.idx_scans]
+    heavy.sort(key=lambda x: x.seq_scans * x.rows, reverse=True)
+    return [
+        Finding(
+            severity=Severity.WARN,
+            title=f"Table {x.table} is read by sequential scans",
+            evidence=(f"{x.source}: {int(x.seq_scans)} sequential vs {int(x.idx_scans)} index "
+                      f"scans over {int(x.rows):,} rows"),
+            advice=("Find the queries filtering this table (slow queries list) and index the "
+                    "columns they filter on."),
+            rule="table-seq-scans",
+        )
+        for x in heavy[: t.max_findings_per_rule]
+    ]
+
+
+def cache_findings(m: Measurements, t: Thresholds) -> list[Finding]:
+    """Low hit rate (< 0.8 warn, < 0.5 fail); evictions point at a cache too small."""
+    found = []
+    for c in m.caches:
+        evicting = c.evictions_per_s is not None and c.evictions_per_s > 0
+        if c.hit_rate is not None and c.hit_rate < t.cache_warn:
+            severity = Severity.FAIL if c.hit_rate < t.cache_fail else Severity.WARN
+            evidence = f"{c.source}: hit rate {c.hit_rate:.0%}"
+            if evicting:
+                evidence += f", evicting {c.evictions_per_s:.1f} keys/s"
+                advice = ("The cache is too small for what is put in it: raise its memory "
+                          "(maxmemory / -m) or cache fewer, smaller entries.")
+            else:
+                advice = ("Entries expire before they are read again or are never reused: "
+                          "lengthen TTLs of hot keys, check the cache keys are stable, and "
+                          "that the cache is switched on.")
+            found.append(Finding(severity, "Cache hit rate low", evidence, advice,
+                                 "cache-hit-rate"))
+        elif evicting:
+            found.append(Finding(
+                Severity.WARN, "Cache is evicting keys",
+                f"{c.source}: {c.evictions_per_s:.1f} evictions/s"
+                + (f" at hit rate {c.hit_rate:.0%}" if c.hit_rate is not None else ""),
+                "The cache is full: raise its memory or shorten TTLs of cold keys.",
+                "cache-evictions"))
+    return found
+
+
+def queue_findings(m: Measurements, t: Thresholds) -> list[Finding]:
+    """Work piling up: no consumers at all, or growing with too few."""
+    found = []
+    for q in m.queues:
+        if q.depth < t.queue_depth:
+            continue
+        growing = q.growth_per_s is not None and q.growth_per_s > 0
+        shrinking = q.growth_per_s is not None and q.growth_per_s < 0
+        growth = (f", growing {q.growth_per_s:.1f}/s" if growing else "")
+        name = f"{q.source}/{q.queue}"
+        if q.consumers is not None and q.consumers == 0:
+            found.append(Finding(
+                Severity.FAIL, f"Queue {q.queue} has no workers",
+                f"{name}: {int(q.depth)} waiting, 0 consumers{growth}",
+                "Start the workers (celery worker / the consumer service) and check their "
+                "logs for crashes.", "queue-no-consumers"))
+        elif growing:
+            consumers = f"{int(q.consumers)} consumers" if q.consumers is not None else \
+                "consumers unknown"
+            found.append(Finding(
+                Severity.WARN, f"Queue {q.queue} is growing",
+                f"{name}: {int(q.depth)} waiting, {consumers}{growth}",
+                "The workers cannot keep up: add workers (or concurrency), or find the slow "
+                "task in the worker logs.", "queue-growing"))
+        elif not shrinking and q.growth_per_s is None:
+            found.append(Finding(
+                Severity.INFO, f"Queue {q.queue} has a backlog",
+                f"{name}: {int(q.depth)} waiting"
+                + (f", {int(q.consumers)} consumers" if q.consumers is not None else ""),
+                "Take two readings (diagnose --window 30) to see whether it grows.",
+                "queue-backlog"))
+    return found
+
+
+def latency_findings(m: Measurements, t: Thresholds, causes: list[Finding]) -> list[Finding]:
+    """p95 above the threshold, with the database or cache named when they look guilty."""
+    found = []
+    db_cause = any(f.rule in ("missing-index", "table-seq-scans") for f in causes)
+    cache_cause = any(f.rule in ("cache-hit-rate", "cache-evictions") for f in causes)
+    for lat in m.latency:
+        if lat.p95_s <= t.latency_p95_s:
+            continue
+        severity = Severity.FAIL if lat.p95_s >= t.latency_p95_fail_s else Severity.WARN
+        if db_cause and cache_cause:
+            advice = ("Likely the database, made worse by cache misses: fix the slow queries "
+                      "listed here first, then the cache.")
+        elif db_cause:
+            advice = "Likely the database: fix the slow queries / missing indexes listed here."
+        elif cache_cause:
+            advice = ("Likely the cache: misses send reads to the database; fix the cache "
+                      "finding listed here.")
+        else:
+            advice = ("Neither the database nor the cache looks guilty: check the app servers' "
+                      "CPU, worker count and outside calls; compare the endpoints' latencies.")
+        found.append(Finding(
+            severity, "Responses are slow",
+            f"{lat.source}: p95 latency {lat.p95_s * 1000:.0f} ms "
+            f"(threshold {t.latency_p95_s * 1000:.0f} ms)", advice, "latency-p95"))
+    return found
+
+
+def pool_findings(m: Measurements, t: Thresholds) -> list[Finding]:
+    """Connections near max_connections (>= 80 % warn, >= 95 % fail)."""
+    found = []
+    for p in m.pools:
+        share = p.connections / p.max_connections
+        if share < t.connections_warn:
+            continue
+        severity = Severity.FAIL if share >= t.connections_fail else Severity.WARN
+        found.append(Finding(
+            severity, "Database connections near the limit",
+            f"{p.source}: {int(p.connections)} of {int(p.max_connections)} connections "
+            f"({share:.0%})",
+            "Put a pooler (PgBouncer) in front, shrink the app's pool sizes, or look for idle "
+            "in transaction sessions; raising max_connections costs memory.",
+            "connections-near-limit"))
+    return found
+
+
+_ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
+
+
+def advise(m: Measurements, thresholds: Thresholds | None = None) -> list[Finding]:
+    """Every finding of every rule, most severe first."""
+    t = thresholds or Thresholds()
+    causes = slow_query_findings(m, t) + seq_scan_findings(m, t) + cache_findings(m, t)
+    findings = (latency_findings(m, t, causes) + causes + queue_findings(m, t)
+                + pool_findings(m, t))
+    return sorted(findings, key=lambda f: _ORDER[f.severity])

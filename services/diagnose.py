@@ -1,0 +1,272 @@
+"""``backroom diagnose``: every probe and source checked once in parallel, then the advisor."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from console import metrics
+from console.advisor import advise, measurements_from_readings
+from console.domain import (
+    Check,
+    CollectorReport,
+    Finding,
+    Reading,
+    Severity,
+    SlowQuery,
+    Status,
+    split_series,
+)
+from console.profile import Profile
+from console.quantiles import sample_quantile
+from console.report import DiagnoseResult, LatencySummary, render_json, render_table
+from services.collectors import build_collectors
+from services.collectors.base import Collector, CollectorError
+from services.secrets import SecretError, redact, resolve_secret
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DiagnoseResult", "diagnose_main", "run_diagnose"]
+
+MAX_WORKERS = 8
+CACHE_KINDS = frozenset({"redis", "memcached"})
+MAX_SLOW_QUERIES = 10
+EXIT_BY_STATUS = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2}
+_SEVERITY_STATUS = {Severity.INFO: Status.OK, Severity.WARN: Status.WARN,
+                    Severity.FAIL: Status.FAIL}
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What checking one collector gave (internal to a sweep)."""
+
+    check: Check
+    readings: list[Reading] = field(default_factory=list)
+    earlier: list[Reading] = field(default_factory=list)
+    slow_queries: tuple[SlowQuery, ...] = ()
+    latencies: list[float] = field(default_factory=list)
+
+
+def _error_detail(err: Exception) -> str:
+    if isinstance(err, CollectorError):
+        return f"{err.kind}: {err}"
+    return f"error: {type(err).__name__}: {err}"
+
+
+def _check_probe(collector: Collector, samples: int) -> _Outcome:
+    latencies: list[float] = []
+    readings: list[Reading] = []
+    statuses: list[Status] = []
+    details: list[str] = []
+    failures = 0
+    for _ in range(samples):
+        try:
+            report = collector.collect()
+        except Exception as err:
+            failures += 1
+            details.append(_error_detail(err))
+            continue
+        readings.extend(report.readings)
+        statuses.append(report.status)
+        details.append(report.detail)
+        latencies += [r.value for r in report.readings
+                      if split_series(r.series)[1] == metrics.LATENCY]
+    if failures:
+        statuses.append(Status.FAIL)
+    status = Status.worst(statuses)
+    detail = details[-1] if details else "no request made"
+    if failures:
+        errors = [d for d in details if not d.startswith("HTTP")]
+        detail = f"{failures} of {samples} requests failed: {errors[0] if errors else '?'}"
+    elif samples > 1:
+        detail += f" ({samples} requests)"
+    median = statistics.median(latencies) * 1000 if latencies else None
+    return _Outcome(Check(collector.name, collector.kind, status, detail, median), readings,
+                    latencies=latencies)
+
+
+def _check_source(collector: Collector, window_s: float) -> _Outcome:
+    def once() -> tuple[CollectorReport, float]:
+        start = time.perf_counter()
+        report = collector.collect()
+        return report, (time.perf_counter() - start) * 1000
+
+    try:
+        first, elapsed_ms = once()
+    except Exception as err:
+        return _Outcome(Check(collector.name, collector.kind, Status.FAIL, _error_detail(err)))
+    report, earlier = first, list(first.readings)
+    if window_s > 0:
+        time.sleep(window_s)
+        try:
+            report, elapsed_ms = once()
+        except Exception as err:
+            detail = f"second reading failed after {window_s:g} s: {_error_detail(err)}"
+            return _Outcome(Check(collector.name, collector.kind, Status.FAIL, detail,
+                                  elapsed_ms), list(first.readings))
+    return _Outcome(Check(collector.name, collector.kind, report.status, report.detail,
+                          elapsed_ms), list(report.readings), earlier if window_s > 0 else [],
+                    report.slow_queries)
+
+
+def _budget(collector: Collector, samples: int, window_s: float) -> float:
+    calls = samples if collector.kind == "http" else (2 if window_s > 0 else 1)
+    # requests bounds connect and each read separately: allow twice the timeout per call.
+    return calls * 2 * collector.timeout_s + window_s + 2.0
+
+
+def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
+                 timeout_cap_s: float | None = None,
+                 collectors: Sequence[Collector] | None = None,
+                 progress: Callable[[Check], None] | None = None) -> DiagnoseResult:
+    """Check every probe (``samples`` requests each) and source (once, or twice
+    ``window_s`` apart for rates) in parallel, then run the advisor. Every call is bounded
+    by its timeout (capped at ``timeout_cap_s``); the sweep never waits longer than the sum
+    of the slowest collector's timeouts."""
+    samples = max(1, samples)
+    started_at, start = time.time(), time.monotonic()
+    own = collectors is None
+    todo: list[Collector] = (build_collectors(profile, timeout_cap_s=timeout_cap_s) if own
+                             else list(collectors or ()))
+    outcomes: dict[int, _Outcome] = {}
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(todo))),
+                                                 thread_name_prefix="diagnose")
+    try:
+        futures = {}
+        for index, collector in enumerate(todo):
+            if collector.kind == "http":
+                futures[pool.submit(_check_probe, collector, samples)] = index
+            else:
+                futures[pool.submit(_check_source, collector, window_s)] = index
+        budget = max((_budget(c, samples, window_s) for c in todo), default=0.0)
+        done, _ = concurrent.futures.wait(futures, timeout=budget)
+        for future in done:
+            outcomes[futures[future]] = future.result()
+            if progress is not None:
+                progress(outcomes[futures[future]].check)
+        for index in futures.values():
+            if index not in outcomes:
+                c = todo[index]
+                outcomes[index] = _Outcome(Check(c.name, c.kind, Status.FAIL,
+                                                 f"timeout: no answer within {budget:.0f} s"))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if own:
+            for collector in todo:
+                try:
+                    collector.close()
+                except Exception:
+                    log.debug("closing %s failed", collector.name, exc_info=True)
+    ordered = [outcomes[i] for i in range(len(todo))]
+    result = _summarise(profile, ordered, started_at, time.monotonic() - start)
+    return _redacted(result, _secret_values(profile))
+
+
+def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
+               duration_s: float) -> DiagnoseResult:
+    readings = [r for o in outcomes for r in o.readings]
+    earlier = [r for o in outcomes for r in o.earlier]
+    slow = sorted((q for o in outcomes for q in o.slow_queries), key=lambda q: q.total_ms,
+                  reverse=True)
+    latency: list[LatencySummary] = []
+    caches: list[tuple[str, float | None]] = []
+    queues: list[tuple[str, int]] = []
+    for outcome in outcomes:
+        name, kind = outcome.check.name, outcome.check.kind
+        latest: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        for r in outcome.readings:
+            source, metric, label_map = split_series(r.series)
+            if source == name:
+                latest[(metric, tuple(sorted(label_map.items())))] = r.value
+        if kind == "http":
+            if outcome.latencies:
+                p50, p95, p99 = (sample_quantile(outcome.latencies, q)
+                                 for q in (0.5, 0.95, 0.99))
+                latency.append(LatencySummary(name, p50, p95, p99, len(outcome.latencies)))
+            continue
+        by_metric = {m: v for (m, labels), v in latest.items() if not labels}
+        if metrics.LATENCY_P50 in by_metric or metrics.LATENCY_COUNT in by_metric:
+            latency.append(LatencySummary(
+                name, by_metric.get(metrics.LATENCY_P50), by_metric.get(metrics.LATENCY_P95),
+                by_metric.get(metrics.LATENCY_P99), int(by_metric.get(metrics.LATENCY_COUNT, 0))))
+        if metrics.CACHE_HIT_RATE in by_metric or kind in CACHE_KINDS:
+            caches.append((name, by_metric.get(metrics.CACHE_HIT_RATE)))
+        for (metric, labels), value in latest.items():
+            if metric == metrics.QUEUE_DEPTH and labels:
+                queues.append((f"{name}/{dict(labels).get('queue', '')}", int(value)))
+    measurements = measurements_from_readings(readings, earlier=earlier, slow_queries=slow)
+    findings = advise(measurements)
+    checks = tuple(o.check for o in outcomes)
+    status = Status.worst([c.status for c in checks]
+                          + [_SEVERITY_STATUS[f.severity] for f in findings])
+    return DiagnoseResult(
+        profile=profile.name, status=status, checks=checks, latency=tuple(latency),
+        cache_hit_rate=tuple(caches), queue_depth=tuple(sorted(queues)),
+        slow_queries=tuple(slow[:MAX_SLOW_QUERIES]), findings=tuple(findings),
+        readings=tuple(readings), started_at=started_at, duration_s=duration_s)
+
+
+def _secret_values(profile: Profile) -> list[str]:
+    values = []
+    for ref in profile.secrets():
+        try:
+            values.append(resolve_secret(ref))
+        except SecretError:
+            continue
+    return values
+
+
+def _redacted(result: DiagnoseResult, secrets: list[str]) -> DiagnoseResult:
+    """No secret (nor URL password) in anything a person may paste into a ticket."""
+    def clean(text: str) -> str:
+        return redact(text, secrets)
+
+    checks = tuple(Check(c.name, c.kind, c.status, clean(c.detail), c.latency_ms)
+                   for c in result.checks)
+    findings = tuple(Finding(f.severity, clean(f.title), clean(f.evidence), clean(f.advice),
+                             f.rule) for f in result.findings)
+    slow = tuple(SlowQuery(clean(q.query), q.calls, q.mean_ms, q.total_ms, q.rows)
+                 for q in result.slow_queries)
+    return DiagnoseResult(
+        profile=result.profile, status=result.status, checks=checks, latency=result.latency,
+        cache_hit_rate=result.cache_hit_rate, queue_depth=result.queue_depth,
+        slow_queries=slow, findings=findings, readings=result.readings,
+        started_at=result.started_at, duration_s=result.duration_s)
+
+
+def diagnose_main(profile: Profile, *, as_json: bool, samples: int = 5, window_s: float = 0.0,
+                  stdout: TextIO, stderr: TextIO, html_path: Path | None = None,
+                  bundle_path: Path | None = None,
+                  timeout_cap_s: float | None = None) -> int:
+    """Run the sweep and print a table (or one JSON object). Exit status: 0 ok, 1 warn,
+    2 fail. ``html_path``/``bundle_path`` are written by the report exporters when present."""
+    if not as_json:
+        print(f"Checking {len(profile.probes)} probes and {len(profile.sources)} sources of "
+              f"{profile.name}...", file=stderr, flush=True)
+    result = run_diagnose(profile, samples=samples, window_s=window_s,
+                          timeout_cap_s=timeout_cap_s)
+    stdout.write(render_json(result) + "\n" if as_json else render_table(result))
+    stdout.flush()
+    for path, exporter in ((html_path, "write_html_report"), (bundle_path, "write_bundle")):
+        if path is not None:
+            _export(exporter, result, profile, path, stderr)
+    return EXIT_BY_STATUS[result.status]
+
+
+def _export(name: str, result: DiagnoseResult, profile: Profile, path: Path,
+            stderr: TextIO) -> None:
+    """Hand the result to the HTML/bundle exporter (services.report_export) if installed."""
+    try:
+        from services import report_export  # type: ignore[attr-defined]
+    except ImportError:
+        print(f"backroom: {path}: this build cannot write {name.split('_', 1)[1]}s yet",
+              file=stderr)
+        return
+    getattr(report_export, name)(result, profile, path)
+    print(f"wrote {path}", file=stderr)
