@@ -1,0 +1,135 @@
+"""Advisor rules on recorded measurements: each speaks at its threshold, with numbers."""
+
+from __future__ import annotations
+
+from console.advisor import (
+    CacheFacts,
+    LatencyFacts,
+    Measurements,
+    PoolFacts,
+    QueueFacts,
+    TableFacts,
+    Thresholds,
+    advise,
+    measurements_from_readings,
+)
+from console.domain import Reading, Severity, SlowQuery
+
+AVAILABILITY = SlowQuery("SELECT * FROM bookings WHERE start_at >= $1 AND start_at < $2",
+                         calls=1500, mean_ms=48.2, total_ms=72_300.0)
+
+
+def rules(findings: list) -> list[str]:
+    return [f.rule for f in findings]
+
+
+def test_quiet_shop_has_no_findings() -> None:
+    m = Measurements(
+        latency=(LatencyFacts("web", 0.12),),
+        caches=(CacheFacts("cache", 0.97, 0.0),),
+        queues=(QueueFacts("mq", "emails", 2, growth_per_s=0.0, consumers=2),),
+        pools=(PoolFacts("db", 10, 100),),
+        tables=(TableFacts("db", "public.bookings", 5000, 90000, 50_000),),
+        slow_queries=(SlowQuery("SELECT 1", calls=100_000, mean_ms=0.01, total_ms=1000.0),),
+    )
+    assert advise(m) == []
+
+
+def test_pghero_slow_query_rule_needs_both_mean_and_calls() -> None:
+    just_under = SlowQuery("a", calls=99, mean_ms=500.0, total_ms=49_500.0)
+    fast = SlowQuery("b", calls=10_000, mean_ms=19.9, total_ms=199_000.0)
+    found = advise(Measurements(slow_queries=(AVAILABILITY, just_under, fast)))
+    assert rules(found) == ["missing-index"]
+    assert "1500 calls, mean 48.2 ms" in found[0].evidence
+    assert "EXPLAIN" in found[0].advice
+
+
+def test_table_with_many_seq_scans_and_rows() -> None:
+    table = TableFacts("db", "public.bookings", seq_scans=4000, idx_scans=12, rows=250_000)
+    small = TableFacts("db", "public.tables", seq_scans=9000, idx_scans=0, rows=30)
+    found = advise(Measurements(tables=(table, small)))
+    assert rules(found) == ["table-seq-scans"]
+    assert "public.bookings" in found[0].title
+    assert "4000 sequential vs 12 index scans over 250,000 rows" in found[0].evidence
+
+
+def test_cache_hit_rate_thresholds_and_evictions() -> None:
+    warn = advise(Measurements(caches=(CacheFacts("c", 0.79),)))
+    fail = advise(Measurements(caches=(CacheFacts("c", 0.49, 3.0),)))
+    ok = advise(Measurements(caches=(CacheFacts("c", 0.8),)))
+    evicting = advise(Measurements(caches=(CacheFacts("c", 0.95, 12.0),)))
+    assert [f.severity for f in warn] == [Severity.WARN]
+    assert "TTL" in warn[0].advice
+    assert [f.severity for f in fail] == [Severity.FAIL]
+    assert "too small" in fail[0].advice and "evicting 3.0 keys/s" in fail[0].evidence
+    assert ok == []
+    assert rules(evicting) == ["cache-evictions"]
+
+
+def test_queue_without_consumers_fails_and_growing_queue_warns() -> None:
+    idle = QueueFacts("mq", "emails", depth=120, growth_per_s=1.5, consumers=0)
+    growing = QueueFacts("mq", "celery", depth=80, growth_per_s=0.5, consumers=2)
+    draining = QueueFacts("mq", "reports", depth=500, growth_per_s=-3.0, consumers=4)
+    found = advise(Measurements(queues=(idle, growing, draining)))
+    assert [(f.rule, f.severity) for f in found] == [
+        ("queue-no-consumers", Severity.FAIL), ("queue-growing", Severity.WARN)]
+    assert "120 waiting, 0 consumers, growing 1.5/s" in found[0].evidence
+    assert "add workers" in found[1].advice
+
+
+def test_slow_responses_name_the_database_when_queries_are_slow() -> None:
+    m = Measurements(latency=(LatencyFacts("web", 0.9),), slow_queries=(AVAILABILITY,))
+    found = advise(m)
+    assert rules(found) == ["latency-p95", "missing-index"]
+    assert "p95 latency 900 ms (threshold 500 ms)" in found[0].evidence
+    assert found[0].advice.startswith("Likely the database")
+
+
+def test_slow_responses_name_the_cache_or_nothing() -> None:
+    cache = advise(Measurements(latency=(LatencyFacts("web", 0.7),),
+                                caches=(CacheFacts("c", 0.3),)))
+    assert cache[0].rule == "cache-hit-rate"  # fail sorts first
+    latency = next(f for f in cache if f.rule == "latency-p95")
+    assert latency.advice.startswith("Likely the cache")
+    alone = advise(Measurements(latency=(LatencyFacts("web", 2.5),)))
+    assert alone[0].severity is Severity.FAIL
+    assert "CPU" in alone[0].advice
+
+
+def test_connections_near_the_limit() -> None:
+    assert advise(Measurements(pools=(PoolFacts("db", 79, 100),))) == []
+    warn = advise(Measurements(pools=(PoolFacts("db", 80, 100),)))
+    fail = advise(Measurements(pools=(PoolFacts("db", 97, 100),)))
+    assert [f.severity for f in warn] == [Severity.WARN]
+    assert "80 of 100 connections (80%)" in warn[0].evidence
+    assert [f.severity for f in fail] == [Severity.FAIL]
+
+
+def test_custom_thresholds() -> None:
+    m = Measurements(latency=(LatencyFacts("web", 0.3),))
+    assert advise(m) == []
+    assert rules(advise(m, Thresholds(latency_p95_s=0.25))) == ["latency-p95"]
+
+
+def test_measurements_from_recorded_readings() -> None:
+    earlier = [Reading('mq/queue_depth{queue="emails"}', 100.0, 40.0)]
+    readings = [
+        Reading("web/latency_p95", 110.0, 0.8),
+        Reading("cache/cache_hit_rate", 110.0, 0.6),
+        Reading("cache/evictions_rate", 110.0, 2.0),
+        Reading('mq/queue_depth{queue="emails"}', 110.0, 60.0),
+        Reading('mq/queue_consumers{queue="emails"}', 110.0, 0.0),
+        Reading("db/db_connections_total", 110.0, 90.0),
+        Reading("db/db_max_connections", 110.0, 100.0),
+        Reading('db/table_seq_scans{table="public.bookings"}', 110.0, 500.0),
+        Reading('db/table_idx_scans{table="public.bookings"}', 110.0, 1.0),
+        Reading('db/table_rows{table="public.bookings"}', 110.0, 20_000.0),
+    ]
+    m = measurements_from_readings(readings, earlier=earlier)
+    assert m.latency == (LatencyFacts("web", 0.8),)
+    assert m.caches == (CacheFacts("cache", 0.6, 2.0),)
+    assert m.queues == (QueueFacts("mq", "emails", 60.0, 2.0, 0.0),)
+    assert m.pools == (PoolFacts("db", 90.0, 100.0),)
+    assert m.tables == (TableFacts("db", "public.bookings", 500.0, 1.0, 20_000.0),)
+    assert set(rules(advise(m))) == {"latency-p95", "cache-hit-rate", "queue-no-consumers",
+                                     "connections-near-limit", "table-seq-scans"}

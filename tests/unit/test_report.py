@@ -1,0 +1,58 @@
+"""Diagnose rendering: the JSON shape others rely on, and a table a person can read."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from console.domain import Check, Finding, Severity, SlowQuery, Status
+from console.report import DiagnoseResult, LatencySummary, render_json, render_table
+
+RESULT = DiagnoseResult(
+    profile="Bistro",
+    status=Status.WARN,
+    checks=(Check("home", "http", Status.OK, "HTTP 200 in 12.0 ms", 12.04),
+            Check("cache", "redis", Status.FAIL, "unreachable: cannot connect", None)),
+    latency=(LatencySummary("home", 0.010, 0.020, 0.0301, 5),
+             LatencySummary("web", None, None, None, 0)),
+    cache_hit_rate=(("cache", None), ("web", 0.75), ("odd", math.nan)),
+    queue_depth=(("mq/emails", 12),),
+    slow_queries=(SlowQuery("SELECT * FROM bookings WHERE start_at > $1", 150, 40.0, 6000.0),),
+    findings=(Finding(Severity.WARN, "Cache hit rate low", "web: hit rate 75%", "lengthen TTLs",
+                      "cache-hit-rate"),),
+    duration_s=1.34,
+)
+
+
+def test_json_has_the_agreed_shape_and_units() -> None:
+    data = json.loads(render_json(RESULT))
+    assert set(data) == {"profile", "status", "checks", "metrics", "slow_queries", "findings"}
+    assert data["status"] == "warn"
+    assert data["checks"][0] == {"name": "home", "kind": "http", "status": "ok",
+                                 "detail": "HTTP 200 in 12.0 ms", "latency_ms": 12.04}
+    assert data["checks"][1]["latency_ms"] is None
+    assert data["metrics"]["latency_ms"]["home"] == {"p50": 10.0, "p95": 20.0, "p99": 30.1,
+                                                     "count": 5}
+    assert data["metrics"]["latency_ms"]["web"]["p95"] is None
+    assert data["metrics"]["cache_hit_rate"] == {"cache": None, "web": 0.75, "odd": None}
+    assert data["metrics"]["queue_depth"] == {"mq/emails": 12}
+    assert data["slow_queries"] == [{"query": "SELECT * FROM bookings WHERE start_at > $1",
+                                     "calls": 150, "mean_ms": 40.0, "total_ms": 6000.0}]
+    assert data["findings"] == [{"severity": "warn", "title": "Cache hit rate low",
+                                 "evidence": "web: hit rate 75%", "advice": "lengthen TTLs"}]
+
+
+def test_table_shows_status_checks_and_findings() -> None:
+    text = render_table(RESULT)
+    lines = text.splitlines()
+    assert lines[0] == "Backroom diagnose: Bistro: WARN (needs attention), 2 checks in 1.3 s"
+    assert any(line.startswith("home") and "12.0 ms" in line and "OK" in line for line in lines)
+    assert any(line.startswith("cache") and "FAIL" in line for line in lines)
+    assert "mq/emails" in text and "75.0%" in text
+    assert "[WARN] Cache hit rate low" in text
+    assert "-> lengthen TTLs" in text
+
+
+def test_table_without_findings_says_so() -> None:
+    quiet = DiagnoseResult(profile="x", status=Status.OK, checks=())
+    assert render_table(quiet).rstrip().endswith("No findings.")
