@@ -245,7 +245,8 @@ def diagnose_main(profile: Profile, *, as_json: bool, samples: int = 5, window_s
                   bundle_path: Path | None = None,
                   timeout_cap_s: float | None = None) -> int:
     """Run the sweep and print a table (or one JSON object). Exit status: 0 ok, 1 warn,
-    2 fail. ``html_path``/``bundle_path`` are written by the report exporters when present."""
+    2 fail. With ``html_path`` also write the HTML report, with ``bundle_path`` the redacted
+    support bundle (zip)."""
     if not as_json:
         print(f"Checking {len(profile.probes)} probes and {len(profile.sources)} sources of "
               f"{profile.name}...", file=stderr, flush=True)
@@ -253,20 +254,15 @@ def diagnose_main(profile: Profile, *, as_json: bool, samples: int = 5, window_s
                           timeout_cap_s=timeout_cap_s)
     stdout.write(render_json(result) + "\n" if as_json else render_table(result))
     stdout.flush()
-    for path, exporter in ((html_path, "write_html_report"), (bundle_path, "write_bundle")):
-        if path is not None:
-            _export(exporter, result, profile, path, stderr)
+    if html_path is not None:
+        from console.report_html import render_html
+
+        html_path = Path(html_path)
+        html_path.write_text(render_html(result), encoding="utf-8")
+        print(f"wrote {html_path}", file=stderr)
+    if bundle_path is not None:
+        from services.bundle import write_bundle
+
+        written = write_bundle(bundle_path, result=result, profile=profile)
+        print(f"wrote {written}", file=stderr)
     return EXIT_BY_STATUS[result.status]
-
-
-def _export(name: str, result: DiagnoseResult, profile: Profile, path: Path,
-            stderr: TextIO) -> None:
-    """Hand the result to the HTML/bundle exporter (services.report_export) if installed."""
-    try:
-        from services import report_export  # type: ignore[attr-defined]
-    except ImportError:
-        print(f"backroom: {path}: this build cannot write {name.split('_', 1)[1]}s yet",
-              file=stderr)
-        return
-    getattr(report_export, name)(result, profile, path)
-    print(f"wrote {path}", file=stderr)
