@@ -227,7 +227,7 @@ class Database:
         """Seconds one ``SELECT 1`` round trip takes; raises when the database is unusable."""
         start = time.perf_counter()
         with self.engine.connect() as conn:
-            conn.execute(text("SELECT count(*) FROM demo_meta"))
+            conn.execute(text("SELECT count(*) FROM demo_meta")).scalar()
             conn.rollback()
         return time.perf_counter() - start
 

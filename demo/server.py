@@ -25,11 +25,20 @@ class _NamedDispatcher(ThreadedTaskDispatcher):
         thread.start()
 
 
+def _quiet_waitress_queue_log() -> None:
+    """waitress warns "Task queue depth is N" for every short burst; keep only its errors
+    unless the application configured that logger itself."""
+    queue_log = logging.getLogger("waitress.queue")
+    if queue_log.level == logging.NOTSET:
+        queue_log.setLevel(logging.ERROR)
+
+
 class WsgiServer:
     """A waitress server bound at construction (port 0 picks a free one)."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, threads: int = 6,
                  name: str = "demo-http") -> None:
+        _quiet_waitress_queue_log()
         self._dispatcher = _NamedDispatcher(f"{name}-worker")
         self._server: Any = create_server(
             app, host=host, port=port, threads=threads, _dispatcher=self._dispatcher,
