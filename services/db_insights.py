@@ -85,6 +85,7 @@ class QueryPlan:
     indexes: tuple[str, ...]
     table_rows: int = 0
     error: str = ""
+    suggestion: str = ""  # the index that would turn the SCAN into a SEARCH
 
     @property
     def uses_index(self) -> bool:
@@ -139,28 +140,32 @@ class DatabaseInsights:
 
 # -- the shop's known queries (what the console and the shop ask most) ------------------------
 
-def _known_queries() -> tuple[tuple[str, str, dict[str, Any]], ...]:
+def _known_queries() -> tuple[tuple[str, str, dict[str, Any], str], ...]:
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     day = now.replace(hour=0, minute=0, second=0)
     return (
         ("bookings by start time",
          "SELECT id, customer_name, party_size, start_at FROM bookings "
          "WHERE start_at >= :start AND start_at < :end ORDER BY start_at",
-         {"start": day, "end": day + timedelta(days=1)}),
+         {"start": day, "end": day + timedelta(days=1)},
+         "CREATE INDEX ix_bookings_start_at ON bookings (start_at)"),
         ("bookings by customer name",
          "SELECT id, start_at FROM bookings WHERE customer_name = :name",
-         {"name": "Ada Lovelace"}),
+         {"name": "Ada Lovelace"},
+         "CREATE INDEX ix_bookings_customer_name ON bookings (customer_name)"),
         ("orders by time and status",
          "SELECT id, total_cents FROM orders WHERE status = :status AND placed_at >= :since "
          "ORDER BY placed_at DESC LIMIT 50",
-         {"status": "pending", "since": now - timedelta(days=1)}),
+         {"status": "pending", "since": now - timedelta(days=1)},
+         "CREATE INDEX ix_orders_placed_at ON orders (placed_at)"),
         ("products by category",
          "SELECT id, name, stock FROM products WHERE category = :category ORDER BY name",
-         {"category": "Drinks"}),
+         {"category": "Drinks"},
+         "CREATE INDEX ix_products_category ON products (category)"),
     )
 
 
-KNOWN_QUERY_NAMES: tuple[str, ...] = tuple(name for name, _sql, _p in _known_queries())
+KNOWN_QUERY_NAMES: tuple[str, ...] = tuple(q[0] for q in _known_queries())
 
 
 # -- connecting ---------------------------------------------------------------------------------
@@ -274,12 +279,13 @@ def _qualified(schema: str, table: str) -> str:
 # -- SQLite -----------------------------------------------------------------------------------
 
 def sqlite_plan(conn: Connection, name: str, sql: str,
-                params: dict[str, Any] | None = None) -> QueryPlan:
+                params: dict[str, Any] | None = None, suggestion: str = "") -> QueryPlan:
     """EXPLAIN QUERY PLAN of one statement, with SCAN vs SEARCH USING INDEX read off it."""
     try:
         rows = conn.execute(text("EXPLAIN QUERY PLAN " + sql), params or {}).all()
     except SQLAlchemyError as exc:
-        return QueryPlan(name, sql, (), (), (), error=_explain_error(exc, ()))
+        return QueryPlan(name, sql, (), (), (), error=_explain_error(exc, ()),
+                         suggestion=suggestion)
     steps = tuple(str(r[-1]) for r in rows)
     scans: list[str] = []
     indexes: list[str] = []
@@ -301,7 +307,8 @@ def sqlite_plan(conn: Connection, name: str, sql: str,
         if table.isidentifier():
             count = conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
             table_rows = max(table_rows, int(count))
-    return QueryPlan(name, sql, steps, tuple(scans), tuple(indexes), table_rows)
+    return QueryPlan(name, sql, steps, tuple(scans), tuple(indexes), table_rows,
+                     suggestion=suggestion)
 
 
 def sqlite_known_plans(conn: Connection) -> tuple[QueryPlan, ...]:
@@ -309,11 +316,11 @@ def sqlite_known_plans(conn: Connection) -> tuple[QueryPlan, ...]:
     tables = {str(r[0]) for r in conn.execute(text(
         "SELECT name FROM sqlite_master WHERE type = 'table'")).all()}
     plans = []
-    for name, sql, params in _known_queries():
+    for name, sql, params, suggestion in _known_queries():
         table = sql.split(" FROM ")[1].split()[0]
         if table not in tables:
             continue
-        plans.append(sqlite_plan(conn, name, sql, params))
+        plans.append(sqlite_plan(conn, name, sql, params, suggestion))
     return tuple(plans)
 
 

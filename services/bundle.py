@@ -1,0 +1,295 @@
+"""The support bundle: one zip of report, metrics, log, redacted profile and versions, no secret."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import logging
+import math
+import platform
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import tomli_w
+
+from console import __version__
+from console.profile import Profile, SecretRef, profile_to_dict
+from console.report_html import Chart, Section, render_html
+from services.logsetup import mask_text
+from services.secrets import MASK, mask_url, url_password
+
+log = logging.getLogger(__name__)
+
+#: How much of the past the metrics CSV holds.
+METRICS_WINDOW_S = 3600.0
+#: The newest log files taken (backroom.log, backroom.log.1, ...) and at most this many bytes.
+LOG_FILES = 2
+LOG_MAX_BYTES = 4 << 20
+
+
+# -- secrets ------------------------------------------------------------------------------------
+
+def secret_values(profile: Any, resolve: Callable[[SecretRef], str] | None = None) -> set[str]:
+    """Every secret value a profile can reach: literals, resolvable keyring/env references and
+    passwords written in URLs."""
+    if resolve is None:
+        from services.secrets import resolve_secret
+
+        resolve = resolve_secret
+    values: set[str] = set()
+    for ref in profile.secrets() if hasattr(profile, "secrets") else ():
+        try:
+            value = resolve(ref)
+        except Exception:  # an unresolvable reference cannot leak its value
+            continue
+        if value:
+            values.add(value)
+    for url in _profile_urls(profile):
+        password = url_password(url)
+        if password:
+            values.add(password)
+    return values
+
+
+def secret_variants(values: Iterable[str]) -> set[str]:
+    """Each secret as it may appear in text: raw, URL-encoded and base64 (standard and
+    URL-safe, with and without padding)."""
+    variants: set[str] = set()
+    for value in values:
+        if not value:
+            continue
+        encoded = base64.b64encode(value.encode()).decode()
+        variants |= {value, quote(value, safe=""), quote(value), quote_plus(value), encoded,
+                     encoded.rstrip("="),
+                     base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")}
+    return {v for v in variants if v}
+
+
+def scrub(text: str, variants: Iterable[str]) -> str:
+    """Mask URL passwords, bearer tokens and every variant of every secret in ``text``."""
+    text = mask_text(text)
+    for variant in sorted(set(variants), key=len, reverse=True):
+        if len(variant) >= 3:
+            text = text.replace(variant, MASK)
+    return text
+
+
+def _profile_urls(profile: Any) -> list[str]:
+    urls: list[str] = []
+    backend = getattr(profile, "backend", None)
+    if backend is not None:
+        urls.append(backend.base_url)
+    urls += [p.url for p in getattr(profile, "probes", ())]
+    urls += [s.url for s in getattr(profile, "sources", ())]
+    database = getattr(profile, "database", None)
+    if database is not None:
+        urls.append(database.url)
+    return urls
+
+
+# -- the parts ----------------------------------------------------------------------------------
+
+def redacted_profile_toml(profile: Profile) -> str:
+    """The profile as TOML with literal secrets removed and URL passwords masked; a comment
+    says which fields held a literal secret (worth telling support)."""
+    data = profile_to_dict(profile, redact=True)
+    _mask_urls(data)
+    removed = _literal_fields(profile)
+    head = "# Backroom profile, secrets removed for a support bundle.\n"
+    if removed:
+        head += ("# These fields held a secret written in the profile itself (removed here): "
+                 + ", ".join(removed) + "\n")
+    return head + tomli_w.dumps(data)
+
+
+def _mask_urls(data: Any) -> None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and key in ("url", "base_url", "address"):
+                data[key] = mask_url(value)
+            else:
+                _mask_urls(value)
+    elif isinstance(data, list):
+        for item in data:
+            _mask_urls(item)
+
+
+def _literal_fields(profile: Profile) -> list[str]:
+    fields: list[str] = []
+
+    def note(where: str, ref: SecretRef | None) -> None:
+        if ref is not None and ref.kind == "literal":
+            fields.append(where)
+
+    if profile.backend is not None:
+        note("backend.token", profile.backend.token)
+    for i, probe in enumerate(profile.probes):
+        note(f"probes[{i}].token", probe.token)
+    for i, source in enumerate(profile.sources):
+        note(f"sources[{i}].password", source.password)
+    if profile.database is not None:
+        note("database.password", profile.database.password)
+    return fields
+
+
+def metrics_csv(store: Any = None, readings: Iterable[Any] = (), *,
+                window_s: float = METRICS_WINDOW_S, now: float | None = None) -> str:
+    """``series,ts,value`` rows of the last ``window_s`` seconds: from the live store (1 s
+    buckets, empty ones left out) or, headless, from the readings a diagnose run took."""
+    now = time.time() if now is None else now
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("series", "ts", "value"))
+    if store is not None:
+        for series in store.series_names():
+            window = store.window(series, now - window_s, now)
+            for ts, value in zip(window.ts.tolist(), window.value.tolist(), strict=True):
+                if math.isfinite(value):
+                    writer.writerow((series, f"{ts:.3f}", repr(float(value))))
+    else:
+        for reading in sorted(readings, key=lambda r: (r.series, r.ts)):
+            if now - window_s <= reading.ts <= now + 60 and math.isfinite(reading.value):
+                writer.writerow((reading.series, f"{reading.ts:.3f}", repr(float(reading.value))))
+    return out.getvalue()
+
+
+def read_logs(log_dir: Path | None, files: int = LOG_FILES,
+              max_bytes: int = LOG_MAX_BYTES) -> str:
+    """The newest log files, oldest first, cut to the last ``max_bytes``."""
+    if log_dir is None:
+        return ""
+    paths = [log_dir / "backroom.log", *(log_dir / f"backroom.log.{i}" for i in range(1, files))]
+    chunks = []
+    for path in reversed(paths):
+        try:
+            chunks.append(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+    text = "".join(chunks)
+    if len(text) > max_bytes:
+        text = text[-max_bytes:]
+        text = text[text.find("\n") + 1:]
+    return text
+
+
+def versions_of(result: Any, extra: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """Backroom, Python and the platform, what the caller adds (Qt from the UI) and every
+    server version the sweep saw (``result.servers`` as (name, version) pairs)."""
+    found = [("Backroom", __version__), ("Python", platform.python_version()),
+             ("Platform", platform.platform())]
+    found += [(str(k), str(v)) for k, v in extra]
+    for name, version in getattr(result, "servers", ()) or ():
+        if version:
+            found.append((f"server {name}", str(version)))
+    return found
+
+
+def result_json(result: Any) -> str:
+    """The sweep as JSON: the collectors' ``console.report`` when it has a renderer, else the
+    dataclass fields of the result as they are."""
+    try:
+        from console import report as report_module
+
+        render = getattr(report_module, "render_json", None) or getattr(report_module,
+                                                                         "to_json", None)
+    except ImportError:
+        render = None
+    if callable(render):
+        try:
+            text = render(result)
+            return text if isinstance(text, str) else json.dumps(text, indent=2, default=str)
+        except Exception:
+            log.debug("console.report could not render this result; using plain fields")
+    return json.dumps(_plain(result), indent=2, default=str)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        try:
+            return _plain(asdict(value))
+        except TypeError:
+            pass
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if hasattr(value, "__dict__"):
+        return {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_")}
+    return str(value)
+
+
+_README = """Backroom support bundle
+
+report.html   the diagnostic sweep: findings, checks, charts (open in any browser)
+report.json   the same as JSON
+metrics.csv   the last hour of every series: series,ts (UTC epoch seconds),value
+backroom.log  the console's log (secrets masked)
+profile.toml  the shop profile, every secret removed
+versions.txt  Backroom, Python, Qt and the servers seen
+
+Every secret of the profile was removed or replaced with *** before anything was written.
+"""
+
+
+def write_bundle(path: Path | str, *, result: Any, profile: Profile, store: Any = None,
+                 log_dir: Path | None = None, versions: Sequence[tuple[str, str]] = (),
+                 sections: Sequence[Section] = (), charts: Sequence[Chart] | None = None,
+                 resolve: Callable[[SecretRef], str] | None = None,
+                 now: float | None = None) -> Path:
+    """Write the support bundle zip at ``path`` and return it.
+
+    Every text member is scrubbed of every secret the profile can reach (raw, URL-encoded and
+    base64) on the way in, whatever its source already did. The zip is written to a
+    temporary name and renamed, so a half-written bundle never has the final name.
+    """
+    path = Path(path)
+    variants = secret_variants(secret_values(profile, resolve))
+    all_versions = versions_of(result, versions)
+    readings = getattr(result, "readings", ()) or ()
+    members = {
+        "README.txt": _README,
+        "report.html": render_html(result, sections=sections, charts=charts,
+                                   versions=all_versions),
+        "report.json": result_json(result),
+        "metrics.csv": metrics_csv(store, readings, now=now),
+        "backroom.log": read_logs(log_dir),
+        "profile.toml": redacted_profile_toml(profile),
+        "versions.txt": "".join(f"{k}: {v}\n" for k, v in all_versions),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    stamp = time.gmtime(time.time() if now is None else now)[:6]
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+            for name, text in members.items():
+                info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+                info.compress_type = zipfile.ZIP_DEFLATED
+                bundle.writestr(info, scrub(text, variants).encode("utf-8"))
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    log.info("support bundle written: %s (%d members)", path.name, len(members))
+    return path
+
+
+__all__ = [
+    "metrics_csv",
+    "read_logs",
+    "redacted_profile_toml",
+    "result_json",
+    "scrub",
+    "secret_values",
+    "secret_variants",
+    "versions_of",
+    "write_bundle",
+]

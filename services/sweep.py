@@ -1,0 +1,269 @@
+"""The GUI's diagnostic sweep: diagnose's checks, TLS certificates and database views in
+parallel, with progress and cancel."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from console.domain import Check, CollectorReport, Finding, Reading, Severity, SlowQuery, Status
+from console.profile import Profile
+from console.report import DiagnoseResult, render_json
+from services.collectors import build_collectors
+from services.collectors.base import Collector
+from services.db_insights import DatabaseInsights, collect_profile_insights
+from services.diagnose import run_diagnose
+from services.secrets import SecretError, redact, resolve_secret
+from services.tls_check import certificate_check, https_targets
+
+log = logging.getLogger(__name__)
+
+#: A full scan of a table with fewer rows than this is cheap, not a finding.
+MIN_PLAN_ROWS = 1000
+_SEVERITY_STATUS = {Severity.INFO: Status.OK, Severity.WARN: Status.WARN,
+                    Severity.FAIL: Status.FAIL}
+_ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
+
+ProgressFn = Callable[[float, str], None]
+
+
+class SweepCancelled(Exception):  # noqa: N818 - reads like ui.worker.Cancelled
+    """The user cancelled the sweep; what was still running ends within its own timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """A whole sweep: diagnose's result plus TLS checks, database views and plan findings.
+
+    It reads like a :class:`DiagnoseResult` (``checks``, ``findings``, ``status``,
+    ``slow_queries``, ``profile``...) so reports render either.
+    """
+
+    diagnose: DiagnoseResult
+    tls: tuple[Check, ...] = ()
+    insights: tuple[DatabaseInsights, ...] = ()
+    insight_problems: tuple[str, ...] = ()
+    plan_findings: tuple[Finding, ...] = ()
+    servers: tuple[tuple[str, str], ...] = ()
+    finished_at: float = field(default_factory=time.time)
+
+    @property
+    def profile(self) -> str:
+        return self.diagnose.profile
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return self.diagnose.checks + self.tls + self._insight_checks()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        merged = list(self.diagnose.findings) + list(self.plan_findings)
+        return tuple(sorted(merged, key=lambda f: _ORDER[f.severity]))
+
+    @property
+    def status(self) -> Status:
+        return Status.worst([self.diagnose.status, *(c.status for c in self.checks),
+                             *(_SEVERITY_STATUS[f.severity] for f in self.findings)])
+
+    @property
+    def slow_queries(self) -> tuple[SlowQuery, ...]:
+        return self.diagnose.slow_queries
+
+    @property
+    def readings(self) -> tuple[Reading, ...]:
+        return self.diagnose.readings
+
+    @property
+    def started_at(self) -> float:
+        return self.diagnose.started_at
+
+    @property
+    def duration_s(self) -> float:
+        return self.finished_at - self.diagnose.started_at
+
+    def _insight_checks(self) -> tuple[Check, ...]:
+        checks = []
+        for problem in self.insight_problems:
+            name, _, detail = problem.partition(": ")
+            checks.append(Check(f"{name} views", "db-views", Status.FAIL, detail or problem))
+        return tuple(checks)
+
+    def as_diagnose_result(self) -> DiagnoseResult:
+        """One DiagnoseResult with every check and finding (for ``console.report``'s JSON)."""
+        d = self.diagnose
+        return DiagnoseResult(
+            profile=d.profile, status=self.status, checks=self.checks, latency=d.latency,
+            cache_hit_rate=d.cache_hit_rate, queue_depth=d.queue_depth,
+            slow_queries=d.slow_queries, findings=self.findings, readings=d.readings,
+            started_at=d.started_at, duration_s=self.duration_s)
+
+    def to_json(self) -> str:
+        return render_json(self.as_diagnose_result())
+
+
+class _Recording:
+    """A collector that remembers the server version its reports name (diagnose drops it)."""
+
+    def __init__(self, inner: Collector, servers: dict[str, str]) -> None:
+        self._inner = inner
+        self._servers = servers
+        self.name = inner.name
+        self.kind = inner.kind
+        self.interval_s = inner.interval_s
+        self.timeout_s = inner.timeout_s
+
+    def collect(self) -> CollectorReport:
+        report = self._inner.collect()
+        if report.server_version:
+            self._servers[self.name] = report.server_version
+        return report
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def plan_findings(insights: Sequence[DatabaseInsights],
+                  min_rows: int = MIN_PLAN_ROWS) -> tuple[Finding, ...]:
+    """A finding per known query whose plan reads a whole table of many rows."""
+    found = []
+    for db in insights:
+        for plan in db.flagged_plans:
+            if plan.table_rows < min_rows:
+                continue
+            steps = "; ".join(plan.steps)
+            found.append(Finding(
+                Severity.WARN,
+                f"{plan.name.capitalize()} reads the whole table: likely a missing index",
+                f"{db.name}: EXPLAIN QUERY PLAN gives {steps} over {plan.table_rows:,} rows",
+                (f"Add the index: {plan.suggestion}." if plan.suggestion else
+                 "Index the columns this query filters on.")
+                + " Until then every such request reads every row, and gets slower as the "
+                  "table grows.",
+                "missing-index"))
+    return tuple(found)
+
+
+def _resolve_all(profile: Profile) -> list[str]:
+    values = []
+    for ref in profile.secrets():
+        try:
+            values.append(resolve_secret(ref))
+        except SecretError:
+            continue
+    return values
+
+
+def run_sweep(profile: Profile, *, samples: int = 3, progress: ProgressFn | None = None,
+              cancelled: Callable[[], bool] | None = None,
+              timeout_cap_s: float | None = None,
+              collectors: Sequence[Collector] | None = None,
+              database_views: bool = True) -> SweepResult:
+    """Run diagnose's checks, every https certificate check and the database views at once.
+
+    ``progress(fraction, message)`` is called from worker threads as each part finishes;
+    ``cancelled()`` is polled about ten times a second and, once true, the sweep raises
+    :class:`SweepCancelled` at once (work in flight ends within its own timeouts).
+    """
+    is_cancelled = cancelled or (lambda: False)
+    report = progress or (lambda _f, _m: None)
+    servers: dict[str, str] = {}
+    own = collectors is None
+    built = list(collectors) if collectors is not None else build_collectors(
+        profile, timeout_cap_s=timeout_cap_s)
+    wrapped: list[Collector] = [_Recording(c, servers) for c in built]
+    tls_targets = https_targets(profile)
+    has_db = database_views and bool(_database_count(profile))
+    total = max(1, len(wrapped) + len(tls_targets) + (1 if has_db else 0))
+    done = 0
+    lock = threading.Lock()
+
+    def step(message: str) -> None:
+        nonlocal done
+        with lock:
+            done += 1
+            fraction = done / total
+        if not is_cancelled():
+            report(min(fraction, 0.99), message)
+
+    def on_check(check: Check) -> None:
+        step(f"{check.name}: {check.status.value}")
+
+    report(0.0, f"Checking {total} things of {profile.name}…")
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2 + min(4, len(tls_targets)),
+                                                 thread_name_prefix="sweep")
+    try:
+        diag_future = pool.submit(run_diagnose, profile, samples=samples,
+                                  timeout_cap_s=timeout_cap_s, collectors=wrapped,
+                                  progress=on_check)
+        tls_futures = []
+        for name, url, ca, verify, timeout in tls_targets:
+            cap = timeout if timeout_cap_s is None else min(timeout, timeout_cap_s)
+
+            def tls_job(name: str = name, url: str = url, ca: str | None = ca,
+                        verify: bool = verify, cap: float = cap) -> Check:
+                check = certificate_check(f"{name} certificate", url, timeout_s=cap,
+                                          ca_bundle=ca, verify=verify)
+                step(f"{check.name}: {check.status.value}")
+                return check
+
+            tls_futures.append(pool.submit(tls_job))
+        db_future = None
+        if has_db:
+            def db_job() -> tuple[list[DatabaseInsights], list[str]]:
+                found = collect_profile_insights(profile, cancelled=is_cancelled)
+                step("database views read")
+                return found
+
+            db_future = pool.submit(db_job)
+        pending: set[concurrent.futures.Future[Any]] = {diag_future, *tls_futures}
+        if db_future is not None:
+            pending.add(db_future)
+        while pending:
+            if is_cancelled():
+                raise SweepCancelled
+            _done, pending = concurrent.futures.wait(pending, timeout=0.1)
+        diagnose = diag_future.result()
+        tls = tuple(f.result() for f in tls_futures)
+        insights: list[DatabaseInsights] = []
+        problems: list[str] = []
+        if db_future is not None:
+            insights, problems = db_future.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if own:
+            # after a cancel diagnose may still be using them: close once it is through
+            diag_future.add_done_callback(lambda _f: _close(built))
+    for db in insights:
+        if db.server_version:
+            servers.setdefault(db.name, db.server_version)
+    secrets = _resolve_all(profile)
+    result = SweepResult(
+        diagnose=diagnose,
+        tls=tuple(Check(c.name, c.kind, c.status, redact(c.detail, secrets), c.latency_ms)
+                  for c in tls),
+        insights=tuple(insights),
+        insight_problems=tuple(redact(p, secrets) for p in problems),
+        plan_findings=plan_findings(insights),
+        servers=tuple(sorted(servers.items())),
+    )
+    report(1.0, f"Sweep done: {result.status.value}")
+    return result
+
+
+def _close(collectors: Sequence[Collector]) -> None:
+    for collector in collectors:
+        try:
+            collector.close()
+        except Exception:
+            log.debug("closing %s failed", collector.name, exc_info=True)
+
+
+def _database_count(profile: Profile) -> int:
+    from services.db_insights import database_targets
+
+    return len(database_targets(profile))
