@@ -182,7 +182,7 @@ def overall_status(result: Any) -> Status:
 
 
 def shop_name(result: Any) -> str:
-    for attr in ("profile_name", "shop", "name"):
+    for attr in ("profile_name", "profile", "shop", "name"):
         value = getattr(result, attr, None)
         if isinstance(value, str) and value:
             return value

@@ -192,8 +192,11 @@ def versions_of(result: Any, extra: Sequence[tuple[str, str]] = ()) -> list[tupl
 
 
 def result_json(result: Any) -> str:
-    """The sweep as JSON: the collectors' ``console.report`` when it has a renderer, else the
+    """The sweep as JSON: ``console.report``'s shape when it can render it, else the
     dataclass fields of the result as they are."""
+    as_diagnose = getattr(result, "as_diagnose_result", None)
+    if callable(as_diagnose):
+        result = as_diagnose()
     try:
         from console import report as report_module
 

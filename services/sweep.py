@@ -14,6 +14,7 @@ from typing import Any
 from console.domain import Check, CollectorReport, Finding, Reading, Severity, SlowQuery, Status
 from console.profile import Profile
 from console.report import DiagnoseResult, render_json
+from console.report_html import Section
 from services.collectors import build_collectors
 from services.collectors.base import Collector
 from services.db_insights import DatabaseInsights, collect_profile_insights
@@ -32,7 +33,7 @@ _ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
 ProgressFn = Callable[[float, str], None]
 
 
-class SweepCancelled(Exception):  # noqa: N818 - reads like ui.worker.Cancelled
+class SweepCancelled(Exception):
     """The user cancelled the sweep; what was still running ends within its own timeout."""
 
 
@@ -267,3 +268,40 @@ def _database_count(profile: Profile) -> int:
     from services.db_insights import database_targets
 
     return len(database_targets(profile))
+
+
+def report_sections(insights: Sequence[DatabaseInsights]) -> list[Section]:
+    """The database views as report tables: top statements, index candidates, unused
+    indexes, query plans (SCAN rows flagged)."""
+    sections: list[Section] = []
+    for db in insights:
+        head = f"{db.name} ({db.server_version})" if db.server_version else db.name
+        note = " ".join(db.notes)
+        if db.dialect == "postgresql":
+            sections.append(Section(
+                f"{head}: top statements by total time",
+                ("Total ms", "Mean ms", "Calls", "Rows", "Query"),
+                tuple((f"{q.total_ms:,.1f}", f"{q.mean_ms:,.2f}", f"{q.calls:,}",
+                       f"{q.rows:,}", q.query) for q in db.top_by_total[:15]), note=note))
+            sections.append(Section(
+                f"{head}: tables read by sequential scans",
+                ("Table", "Seq scans", "Rows read by seq scans", "Index scans", "Live rows",
+                 "Index candidate"),
+                tuple((t.table, f"{t.seq_scan:,}", f"{t.seq_tup_read:,}", f"{t.idx_scan:,}",
+                       f"{t.live_rows:,}", "yes" if t.index_candidate else "")
+                      for t in db.table_scans),
+                flags=tuple("warn" if t.index_candidate else "" for t in db.table_scans)))
+            sections.append(Section(
+                f"{head}: unused indexes", ("Table", "Index", "Size bytes"),
+                tuple((i.table, i.index, f"{i.size_bytes:,}") for i in db.unused_indexes),
+                note="Never scanned since statistics were last reset; neither unique nor "
+                     "primary. Each costs writes and disk."))
+        else:
+            sections.append(Section(
+                f"{head}: query plans of the shop's known queries",
+                ("Query", "Plan", "Rows scanned", "SQL"),
+                tuple((p.name, p.error or p.verdict,
+                       f"{p.table_rows:,}" if p.scans else "", p.sql) for p in db.plans),
+                note=note,
+                flags=tuple("warn" if p.flagged else "" for p in db.plans)))
+    return sections
