@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 import requests.adapters
+import urllib3
 
 from services.collectors.base import (
     AuthFailed,
@@ -18,6 +20,8 @@ from services.collectors.base import (
     TlsError,
 )
 from services.secrets import mask_url
+
+log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 CHUNK = 64 * 1024
@@ -46,9 +50,13 @@ def new_session(pool_size: int = 10) -> requests.Session:
 
 
 def verify_option(verify_tls: bool, ca_bundle: str | None) -> bool | str:
-    """requests' ``verify``: a CA bundle path when given, else on/off."""
+    """requests' ``verify``: a CA bundle path when given, else on/off. Turning verification
+    off is the profile's explicit choice: it is logged once instead of warned per request."""
     if ca_bundle:
         return ca_bundle
+    if not verify_tls:
+        log.warning("TLS certificate verification is off for a source (verify_tls = false)")
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     return verify_tls
 
 
