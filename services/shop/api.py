@@ -193,7 +193,7 @@ class ApiShopRepository:
         return self._list("/api/bookings", self._booking_params(query), after, limit,
                           booking_from_json)
 
-    def count_bookings(self, query: BookingQuery) -> RowCount:
+    def count_bookings(self, query: BookingQuery, *, exact: bool = False) -> RowCount:
         return self._count("/api/bookings", self._booking_params(query))
 
     def seek_bookings(self, query: BookingQuery, position: int) -> str | None:
@@ -259,7 +259,7 @@ class ApiShopRepository:
         return self._list("/api/products", self._product_params(query), after, limit,
                           product_from_json)
 
-    def count_products(self, query: ProductQuery) -> RowCount:
+    def count_products(self, query: ProductQuery, *, exact: bool = False) -> RowCount:
         return self._count("/api/products", self._product_params(query))
 
     def seek_products(self, query: ProductQuery, position: int) -> str | None:
@@ -314,7 +314,7 @@ class ApiShopRepository:
         return self._list("/api/orders", self._order_params(query), after, limit,
                           order_from_json)
 
-    def count_orders(self, query: OrderQuery) -> RowCount:
+    def count_orders(self, query: OrderQuery, *, exact: bool = False) -> RowCount:
         return self._count("/api/orders", self._order_params(query))
 
     def seek_orders(self, query: OrderQuery, position: int) -> str | None:

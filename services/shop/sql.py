@@ -301,10 +301,13 @@ class SqlShopRepository:
                            .where(*spec.where).order_by(*reverse).limit(1)).first()
         return None if row is None else (row[0], int(row[1]))
 
-    def _count(self, table: Any, where: tuple[ColumnElement[bool], ...]) -> RowCount:
+    def _count(self, table: Any, where: tuple[ColumnElement[bool], ...],
+               exact: bool) -> RowCount:
+        """Exact on SQLite and for small sets; PostgreSQL's estimate for big ones (no full
+        COUNT(*) of a million rows each time a list opens) unless ``exact``."""
         stmt = select(func.count()).select_from(table).where(*where)
         with self._uow() as uow:
-            if self._dialect == "postgresql":
+            if self._dialect == "postgresql" and not exact:
                 estimate = self._pg_estimate(uow.conn, select(literal_column("1"))
                                              .select_from(table).where(*where))
                 if estimate >= EXACT_COUNT_BELOW:
@@ -351,8 +354,8 @@ class SqlShopRepository:
                       limit: int = 100) -> Page[Booking]:
         return self._page(self._booking_spec(query), after, limit)
 
-    def count_bookings(self, query: BookingQuery) -> RowCount:
-        return self._count(bookings, self._booking_where(query))
+    def count_bookings(self, query: BookingQuery, *, exact: bool = False) -> RowCount:
+        return self._count(bookings, self._booking_where(query), exact)
 
     def seek_bookings(self, query: BookingQuery, position: int) -> str | None:
         return self._seek(self._booking_spec(query), position)
@@ -461,8 +464,8 @@ class SqlShopRepository:
                       limit: int = 100) -> Page[Product]:
         return self._page(self._product_spec(query), after, limit)
 
-    def count_products(self, query: ProductQuery) -> RowCount:
-        return self._count(products, self._product_where(query))
+    def count_products(self, query: ProductQuery, *, exact: bool = False) -> RowCount:
+        return self._count(products, self._product_where(query), exact)
 
     def seek_products(self, query: ProductQuery, position: int) -> str | None:
         return self._seek(self._product_spec(query), position)
@@ -547,8 +550,8 @@ class SqlShopRepository:
                     limit: int = 100) -> Page[Order]:
         return self._page(self._order_spec(query), after, limit)
 
-    def count_orders(self, query: OrderQuery) -> RowCount:
-        return self._count(orders, self._order_where(query))
+    def count_orders(self, query: OrderQuery, *, exact: bool = False) -> RowCount:
+        return self._count(orders, self._order_where(query), exact)
 
     def seek_orders(self, query: OrderQuery, position: int) -> str | None:
         return self._seek(self._order_spec(query), position)

@@ -1,0 +1,729 @@
+"""The Bookings page: a day or the next 7 days, search, status filter, edit in a side panel."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QDate, QDateTime, QModelIndex, Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDateTimeEdit,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.shop import (
+    NAME_MAX,
+    PHONE_MAX,
+    SEARCH_MAX,
+    BackendUnavailable,
+    Booking,
+    BookingDraft,
+    BookingQuery,
+    BookingStatus,
+    Conflict,
+    NotFound,
+    RowCount,
+    ValidationFailed,
+    allowed_booking_transitions,
+    validate_booking,
+)
+from ui.context import AppContext
+from ui.models.formatting import BOOKING_ACTIONS, BOOKING_STATES, when_text
+from ui.models.shop_tables import BookingsTableModel
+from ui.pages.shop_common import (
+    NO_BACKEND,
+    ShopPage,
+    TableArea,
+    ask_csv_path,
+    count_text,
+    error_text,
+    field_error,
+    header_button,
+    make_table,
+    set_field_error,
+)
+from ui.theme import state_colour
+from ui.widgets.conflict_dialog import (
+    KEEP_MINE,
+    MERGE,
+    TAKE_THEIRS,
+    ConflictDialog,
+    FieldSpec,
+    Resolution,
+)
+
+log = logging.getLogger(__name__)
+
+DAY, NEXT_7, ALL_DATES = "day", "next7", "all"
+RANGES = ((DAY, "One day"), (NEXT_7, "Next 7 days"), (ALL_DATES, "All dates"))
+STATUS_FILTERS: tuple[tuple[str, frozenset[BookingStatus]], ...] = (
+    ("All statuses", frozenset()),
+    ("Expected (confirmed or seated)", frozenset({BookingStatus.CONFIRMED,
+                                                  BookingStatus.SEATED})),
+    ("Confirmed", frozenset({BookingStatus.CONFIRMED})),
+    ("Seated", frozenset({BookingStatus.SEATED})),
+    ("No-show", frozenset({BookingStatus.NO_SHOW})),
+    ("Cancelled", frozenset({BookingStatus.CANCELLED})),
+)
+FIELDS = (
+    FieldSpec("customer_name", "Guest"),
+    FieldSpec("phone", "Phone"),
+    FieldSpec("party_size", "Party size"),
+    FieldSpec("start_at", "When", when_text),
+    FieldSpec("table_no", "Table", lambda v: str(v) if v else "none"),
+    FieldSpec("notes", "Notes"),
+)
+SEARCH_DELAY_MS = 300
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of a local calendar day, as an aware datetime."""
+    return datetime(day.year, day.month, day.day).astimezone()
+
+
+def to_qdatetime(dt: datetime) -> QDateTime:
+    return QDateTime.fromSecsSinceEpoch(int(dt.timestamp()))
+
+
+def from_qdatetime(value: QDateTime) -> datetime:
+    return datetime.fromtimestamp(value.toSecsSinceEpoch(), UTC)
+
+
+def default_start(now: datetime | None = None) -> datetime:
+    """19:00 today local time if that is still ahead, else 19:00 tomorrow."""
+    now = (now or datetime.now(UTC)).astimezone()
+    evening = now.replace(hour=19, minute=0, second=0, microsecond=0)
+    return evening if evening > now else evening + timedelta(days=1)
+
+
+class BookingForm(QFrame):
+    """The side panel: one booking's fields, its status, and what can be done with it.
+
+    It holds what the user typed until it is saved or discarded; nothing reloads it while
+    it has unsaved changes.
+    """
+
+    sig_save = pyqtSignal(object)
+    """Emitted with the :class:`BookingDraft` when Save is pressed and the form is valid."""
+    sig_status = pyqtSignal(object)
+    """Emitted with the :class:`BookingStatus` an action button asks for."""
+    sig_discard = pyqtSignal()
+    """Emitted when the user drops their changes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setMinimumWidth(330)
+        self.booking: Booking | None = None
+        self.base: BookingDraft | None = None
+        self.is_new = False
+        self._loading = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 12)
+        head = QHBoxLayout()
+        self.heading = QLabel("No booking selected")
+        self.heading.setObjectName("pageTitle")
+        self.status_chip = QLabel()
+        self.status_chip.hide()
+        head.addWidget(self.heading, 1)
+        head.addWidget(self.status_chip)
+        layout.addLayout(head)
+        self.hint = QLabel("Pick a booking in the list to see and edit it, or press "
+                           "New booking.")
+        self.hint.setObjectName("muted")
+        self.hint.setWordWrap(True)
+        layout.addWidget(self.hint)
+
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.body)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.name_edit = QLineEdit()
+        self.name_edit.setMaxLength(NAME_MAX + 20)
+        self.name_edit.setPlaceholderText("Guest's name")
+        self.name_error = field_error()
+        self.phone_edit = QLineEdit()
+        self.phone_edit.setMaxLength(PHONE_MAX + 10)
+        self.phone_edit.setPlaceholderText("+44 7700 900123")
+        self.phone_error = field_error()
+        self.party_spin = QSpinBox()
+        # Wider than allowed on purpose, so a wrong size gets a sentence, not a silent clamp.
+        self.party_spin.setRange(0, 99)
+        self.party_spin.setValue(2)
+        self.party_error = field_error()
+        self.when_edit = QDateTimeEdit()
+        self.when_edit.setCalendarPopup(True)
+        self.when_edit.setDisplayFormat("ddd d MMM yyyy  HH:mm")
+        self.when_error = field_error()
+        self.table_spin = QSpinBox()
+        self.table_spin.setRange(0, 999)
+        self.table_spin.setSpecialValueText("none")
+        self.table_error = field_error()
+        self.notes_edit = QPlainTextEdit()
+        self.notes_edit.setPlaceholderText("Allergies, high chair, occasion…")
+        self.notes_edit.setMaximumHeight(90)
+        self.notes_error = field_error()
+        for label, widget, error in (
+                ("Guest", self.name_edit, self.name_error),
+                ("Phone", self.phone_edit, self.phone_error),
+                ("Party size", self.party_spin, self.party_error),
+                ("When", self.when_edit, self.when_error),
+                ("Table", self.table_spin, self.table_error),
+                ("Notes", self.notes_edit, self.notes_error)):
+            form.addRow(label, widget)
+            form.addRow("", error)
+        body.addLayout(form)
+        self.errors = {"customer_name": self.name_error, "phone": self.phone_error,
+                       "party_size": self.party_error, "start_at": self.when_error,
+                       "table_no": self.table_error, "notes": self.notes_error}
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        layout.addWidget(self.message)
+
+        buttons = QHBoxLayout()
+        self.save_button = QPushButton("Save changes")
+        self.save_button.setProperty("primary", True)
+        self.discard_button = QPushButton("Discard changes")
+        buttons.addWidget(self.discard_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.save_button)
+        body.addLayout(buttons)
+        actions = QHBoxLayout()
+        self.action_buttons: dict[BookingStatus, QPushButton] = {}
+        for status in (BookingStatus.SEATED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED,
+                       BookingStatus.CONFIRMED):
+            button = QPushButton(BOOKING_ACTIONS[status])
+            button.clicked.connect(lambda _=False, s=status: self.sig_status.emit(s))
+            self.action_buttons[status] = button
+            actions.addWidget(button)
+        actions.addStretch(1)
+        body.addLayout(actions)
+        layout.addStretch(1)
+
+        self.save_button.clicked.connect(self._save)
+        self.discard_button.clicked.connect(self.sig_discard.emit)
+        for signal in (self.name_edit.textChanged, self.phone_edit.textChanged,
+                       self.party_spin.valueChanged, self.when_edit.dateTimeChanged,
+                       self.table_spin.valueChanged, self.notes_edit.textChanged):
+            signal.connect(self._changed)
+        self._set_enabled(False)
+        self._update_buttons()
+
+    # -- what the page calls ------------------------------------------------------------
+
+    def load(self, booking: Booking) -> None:
+        """Show a stored booking (drops unsaved changes: the caller checks :meth:`dirty`)."""
+        self.booking, self.is_new = booking, False
+        self.base = booking.draft()
+        self._fill(self.base)
+        self.heading.setText(f"Booking #{booking.id}")
+        self._show_status(booking.status)
+        self.hint.setText(f"Version {booking.version}" + (
+            f" · last changed {when_text(booking.updated_at)}" if booking.updated_at else ""))
+        self.clear_feedback()
+        self._set_enabled(True)
+        self._update_buttons()
+
+    def start_new(self, start: datetime) -> None:
+        self.booking, self.is_new = None, True
+        self.base = None
+        self._fill(BookingDraft(customer_name="", party_size=2, start_at=start))
+        self.heading.setText("New booking")
+        self.status_chip.hide()
+        self.hint.setText("Fill in the guest and the time, then press Create booking.")
+        self.clear_feedback()
+        self._set_enabled(True)
+        self._update_buttons()
+        self.name_edit.setFocus()
+
+    def fill(self, draft: BookingDraft) -> None:
+        """Put a draft in the fields (a merge) keeping what is loaded as the base."""
+        self._fill(draft)
+        self._update_buttons()
+
+    def clear(self) -> None:
+        self.booking, self.base, self.is_new = None, None, False
+        self.heading.setText("No booking selected")
+        self.status_chip.hide()
+        self.hint.setText("Pick a booking in the list to see and edit it, or press "
+                          "New booking.")
+        self.clear_feedback()
+        self._set_enabled(False)
+        self._update_buttons()
+
+    def draft(self) -> BookingDraft:
+        table = self.table_spin.value()
+        return BookingDraft(
+            customer_name=self.name_edit.text().strip(),
+            party_size=self.party_spin.value(),
+            start_at=from_qdatetime(self.when_edit.dateTime()),
+            phone=self.phone_edit.text().strip(),
+            table_no=table or None,
+            notes=self.notes_edit.toPlainText())
+
+    def dirty(self) -> bool:
+        if self.is_new:
+            return bool(self.name_edit.text().strip() or self.phone_edit.text().strip()
+                        or self.notes_edit.toPlainText().strip())
+        return self.base is not None and self.draft() != self.base
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for name, label in self.errors.items():
+            set_field_error(label, errors.get(name))
+        rest = {k: v for k, v in errors.items() if k not in self.errors}
+        if rest:
+            self.show_message("; ".join(f"{k}: {v}" for k, v in rest.items()), "fail")
+        elif errors:
+            self.show_message("Not saved: fix what the messages under the fields say.",
+                              "fail")
+
+    def show_message(self, text: str, kind: str = "ok") -> None:
+        self.message.setText(text)
+        colour = state_colour(kind) if kind in ("fail", "warn") else ""
+        self.message.setStyleSheet(f"color: {colour};" if colour else "")
+        self.message.show()
+
+    def clear_feedback(self) -> None:
+        for label in self.errors.values():
+            set_field_error(label, None)
+        self.message.hide()
+        self.message.setText("")
+
+    def set_busy(self, busy: bool) -> None:
+        self.save_button.setEnabled(not busy and self._editable())
+        for button in self.action_buttons.values():
+            button.setEnabled(not busy and button.isEnabled())
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _fill(self, draft: BookingDraft) -> None:
+        self._loading = True
+        try:
+            self.name_edit.setText(draft.customer_name)
+            self.phone_edit.setText(draft.phone)
+            self.party_spin.setValue(draft.party_size)
+            self.when_edit.setDateTime(to_qdatetime(draft.start_at))
+            self.table_spin.setValue(draft.table_no or 0)
+            self.notes_edit.setPlainText(draft.notes)
+        finally:
+            self._loading = False
+
+    def _show_status(self, status: BookingStatus) -> None:
+        colour = state_colour(BOOKING_STATES[status])
+        text_colour = "#1d232b" if BOOKING_STATES[status] == "warn" else "#ffffff"
+        self.status_chip.setText(status.label)
+        self.status_chip.setStyleSheet(f"background: {colour}; color: {text_colour}; "
+                                       "border-radius: 9px; padding: 2px 10px;")
+        self.status_chip.show()
+
+    def _editable(self) -> bool:
+        return self.is_new or self.booking is not None
+
+    def _set_enabled(self, on: bool) -> None:
+        self.body.setVisible(on)
+
+    def _changed(self) -> None:
+        if not self._loading:
+            self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        dirty = self.dirty()
+        self.save_button.setText("Create booking" if self.is_new else "Save changes")
+        self.save_button.setEnabled(self._editable() and (dirty or self.is_new))
+        self.discard_button.setEnabled(dirty or self.is_new)
+        allowed = allowed_booking_transitions(self.booking.status) if self.booking else ()
+        for status, button in self.action_buttons.items():
+            button.setVisible(status in allowed and not self.is_new)
+            button.setEnabled(not dirty)
+            button.setToolTip("Save or discard your changes first" if dirty else "")
+
+    def _save(self) -> None:
+        self.sig_save.emit(self.draft())
+
+
+class BookingsPage(ShopPage):
+    """Bookings of one day (or the next 7 days, or all), searchable, edited on the right.
+
+    ``ctx.shop`` is the repository; every call runs on ``ctx.tasks``.
+    """
+
+    title = "Bookings"
+
+    sig_saved = pyqtSignal(object)
+    """Emitted with the stored :class:`Booking` after a create, edit or status change."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._busy = False
+        self.conflict_dialog: ConflictDialog | None = None
+        self._export_handle: Any = None
+
+        bar = QHBoxLayout()
+        self.range_combo = QComboBox()
+        for key, label in RANGES:
+            self.range_combo.addItem(label, key)
+        self.prev_button = QPushButton("◀")
+        self.prev_button.setToolTip("Previous day")
+        self.prev_button.setFixedWidth(34)
+        self.day_edit = QDateEdit(QDate.currentDate())
+        self.day_edit.setCalendarPopup(True)
+        self.day_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.next_button = QPushButton("▶")
+        self.next_button.setToolTip("Next day")
+        self.next_button.setFixedWidth(34)
+        self.today_button = QPushButton("Today")
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search name or phone (Ctrl+F)")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMaxLength(SEARCH_MAX)
+        self.search_edit.setMinimumWidth(220)
+        self.status_combo = QComboBox()
+        for label, _ in STATUS_FILTERS:
+            self.status_combo.addItem(label)
+        for w in (self.range_combo, self.prev_button, self.day_edit, self.next_button,
+                  self.today_button):
+            bar.addWidget(w)
+        bar.addSpacing(12)
+        bar.addWidget(self.search_edit, 1)
+        bar.addWidget(self.status_combo)
+        self.new_button = header_button("New booking", self.new_booking, primary=True)
+        self.export_button = header_button("Export CSV…", self._ask_export,
+                                           tooltip="Save every booking of this view as CSV")
+        self.head.addWidget(self.export_button)
+        self.head.addWidget(self.new_button)
+        self.outer.addLayout(bar)
+
+        self.model = BookingsTableModel(ctx.tasks, lambda: self.ctx.shop, self._query(),
+                                        parent=self)
+        self.table = make_table(self.model, self)
+        self.area = TableArea(self.table)
+        self.form = BookingForm()
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.area)
+        split.addWidget(self.form)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([900, 380])
+        self.outer.addWidget(split, 1)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+        self.outer.addWidget(self.count_label)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._apply_filters)
+        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search_edit.returnPressed.connect(self._apply_filters)
+        self.status_combo.currentIndexChanged.connect(self._apply_filters)
+        self.day_edit.dateChanged.connect(self._apply_filters)
+        self.prev_button.clicked.connect(lambda: self._step_day(-1))
+        self.next_button.clicked.connect(lambda: self._step_day(1))
+        self.today_button.clicked.connect(self._go_today)
+        self.model.sig_count.connect(self._count_changed)
+        self.model.sig_failed.connect(self._list_failed)
+        self.model.sig_loading.connect(lambda _b: self._update_count_label())
+        self.model.modelReset.connect(self._update_count_label)
+        selection = self.table.selectionModel()
+        assert selection is not None
+        selection.currentRowChanged.connect(self._row_changed)
+        self.form.sig_save.connect(self.save)
+        self.form.sig_status.connect(self.change_status)
+        self.form.sig_discard.connect(self._discard)
+        self.range_combo.currentIndexChanged.connect(self._range_changed)
+        self.refresh()
+
+    # -- public ------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """F5: list again with the same filters; the side panel keeps what it holds."""
+        self.notice.clear()
+        if self.ctx.shop is None:
+            self.model.clear()
+            self.notice.show_text(NO_BACKEND, "warn")
+            self.area.show_empty("No bookings to show: this profile has no shop back end or "
+                                 "database. Add one in Settings.")
+            self._update_count_label()
+            return
+        self.area.show_table()
+        self.model.set_query(self._query(), force=True)
+
+    def focus_search(self) -> None:
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_edit.selectAll()
+
+    def set_day(self, day: date) -> None:
+        self.range_combo.setCurrentIndex(0)
+        self.day_edit.setDate(QDate(day.year, day.month, day.day))
+
+    def set_range(self, key: str) -> None:
+        self.range_combo.setCurrentIndex([k for k, _ in RANGES].index(key))
+
+    def new_booking(self) -> None:
+        if self.form.dirty():
+            self.form.show_message("Save or discard your changes first, then start a new "
+                                   "booking.", "warn")
+            return
+        self.table.clearSelection()
+        self.form.start_new(default_start())
+
+    def save(self, draft: BookingDraft) -> None:
+        """Create or update from the form; the form stays filled whatever happens."""
+        shop = self.ctx.shop
+        if shop is None:
+            self.form.show_message("Not saved: " + NO_BACKEND, "fail")
+            return
+        booking = self.form.booking
+        errors = validate_booking(draft, now=datetime.now(UTC),
+                                  original_start=booking.start_at if booking else None)
+        if errors:
+            self.form.show_errors(errors)
+            return
+        self.form.clear_feedback()
+        if booking is None:
+            self._run(lambda _s: shop.create_booking(draft), self._created, draft)
+        else:
+            self._save_over(booking.id, booking.version, draft)
+
+    def change_status(self, status: BookingStatus) -> None:
+        shop, booking = self.ctx.shop, self.form.booking
+        if shop is None or booking is None:
+            return
+        self.form.clear_feedback()
+        self._run(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
+                  self._saved, status)
+
+    def export_csv(self, path: Path) -> None:
+        """Write every booking of the current view to ``path`` in the background."""
+        if self.ctx.shop is None:
+            self.notice.show_text(NO_BACKEND, "warn")
+            return
+        self.count_label.setText(f"Exporting to {path.name}…")
+        self._export_handle = self.model.export_csv(
+            path, on_done=lambda n: self._exported(path, n), on_failure=self.show_failure,
+            on_progress=lambda f, _m: self.count_label.setText(
+                f"Exporting to {path.name}… {f:.0%}"))
+
+    # -- filters -----------------------------------------------------------------------
+
+    def _query(self) -> BookingQuery:
+        key = self.range_combo.currentData()
+        start: datetime | None = None
+        end: datetime | None = None
+        if key == DAY:
+            day = self.day_edit.date().toPyDate()
+            start, end = local_midnight(day), local_midnight(day + timedelta(days=1))
+        elif key == NEXT_7:
+            today = date.today()
+            start, end = local_midnight(today), local_midnight(today + timedelta(days=7))
+        statuses = STATUS_FILTERS[max(0, self.status_combo.currentIndex())][1]
+        current = getattr(getattr(self, "model", None), "query", None) or BookingQuery()
+        return BookingQuery(start_from=start, start_to=end,
+                            search=self.search_edit.text().strip(), statuses=statuses,
+                            sort=current.sort, descending=current.descending)
+
+    def _apply_filters(self) -> None:
+        self._search_timer.stop()
+        if self.ctx.shop is None:
+            self.refresh()
+            return
+        self.notice.clear()
+        self.area.show_table()
+        self.model.set_query(self._query())
+
+    def _range_changed(self) -> None:
+        day_mode = self.range_combo.currentData() == DAY
+        for w in (self.prev_button, self.day_edit, self.next_button):
+            w.setEnabled(day_mode)
+        self._apply_filters()
+
+    def _step_day(self, days: int) -> None:
+        self.day_edit.setDate(self.day_edit.date().addDays(days))
+
+    def _go_today(self) -> None:
+        self.set_day(date.today())
+
+    def _describe_view(self) -> str:
+        """Why the list is empty and what to do next."""
+        key = self.range_combo.currentData()
+        where = {DAY: f"on {self.day_edit.date().toString('ddd d MMM yyyy')}",
+                 NEXT_7: "in the next 7 days"}.get(key, "")
+        search = self.search_edit.text().strip()
+        what = " ".join(p for p in (
+            "No bookings", where, f'matching "{search}"' if search else "",
+            f"with status {self.status_combo.currentText()}"
+            if self.status_combo.currentIndex() > 0 else "") if p)
+        hints = (["clear the search"] if search else []) + (
+            ["choose All statuses"] if self.status_combo.currentIndex() > 0 else []) + (
+            ["pick another day or Next 7 days"] if key == DAY else []) + [
+            "press New booking to add one"]
+        tried = ", ".join(hints[:-1]) + " or " + hints[-1] if len(hints) > 1 else hints[0]
+        return f"{what}. To see more, {tried}."
+
+    def _count_changed(self, count: RowCount) -> None:
+        self._update_count_label()
+        if count.value == 0 and count.exact:
+            self.area.show_empty(self._describe_view())
+        else:
+            self.area.show_table()
+
+    def _update_count_label(self) -> None:
+        if self.ctx.shop is None:
+            self.count_label.setText("")
+            return
+        text = count_text(self.model.count, "booking")
+        if self.model.loading and self.model.count is not None:
+            text += " · loading…"
+        self.count_label.setText(text)
+
+    def _list_failed(self, exc: BaseException) -> None:
+        self.show_failure(exc)
+        if self.model.rowCount() == 0:
+            self.area.show_empty("The bookings could not be loaded. " + error_text(
+                exc, self.location()))
+
+    # -- selection and saving -------------------------------------------------------------
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        booking = self.model.row_object(current.row()) if current.isValid() else None
+        if booking is None:
+            return
+        if self.form.booking is not None and self.form.booking.id == booking.id:
+            return
+        if self.form.dirty():
+            who = (f"booking #{self.form.booking.id}" if self.form.booking
+                   else "the new booking")
+            self.form.show_message(f"You have unsaved changes to {who}: save or discard them "
+                                   "first, then pick another booking.", "warn")
+            return
+        self.form.load(booking)
+        self._fetch_fresh(booking.id)
+
+    def _fetch_fresh(self, booking_id: int) -> None:
+        """The list may be a little old: show the stored booking as it is now."""
+        shop = self.ctx.shop
+        if shop is None:
+            return
+
+        def fresh(b: Booking) -> None:
+            shown = self.form.booking
+            if shown is not None and shown.id == b.id and not self.form.dirty() \
+                    and b.version != shown.version:
+                self.form.load(b)
+                self.model.replace_row(b)
+
+        self.ctx.tasks.run(lambda _s: shop.get_booking(booking_id), on_success=fresh,
+                           on_failure=lambda _e: None, name="booking-detail")
+
+    def _discard(self) -> None:
+        if self.form.booking is not None:
+            self.form.load(self.form.booking)
+        else:
+            self.form.clear()
+
+    def _save_over(self, booking_id: int, version: int, draft: BookingDraft) -> None:
+        shop = self.ctx.shop
+        self._run(lambda _s: shop.update_booking(booking_id, version, draft), self._saved,
+                  draft)
+
+    def _run(self, fn: Any, on_success: Any, mine: Any) -> None:
+        self._busy = True
+        self.form.set_busy(True)
+        self.ctx.tasks.run(fn, on_success=on_success,
+                           on_failure=lambda exc: self._save_failed(exc, mine),
+                           name="booking-save")
+
+    def _created(self, booking: Booking) -> None:
+        self._busy = False
+        self.form.load(booking)
+        self.form.show_message(f"Booking #{booking.id} created for {booking.customer_name}, "
+                               f"{when_text(booking.start_at)}.")
+        self.sig_saved.emit(booking)
+        self.model.reload()
+
+    def _saved(self, booking: Booking) -> None:
+        self._busy = False
+        self.form.load(booking)
+        self.form.show_message("Saved.")
+        self.model.replace_row(booking)
+        self.sig_saved.emit(booking)
+
+    def _save_failed(self, exc: BaseException, mine: Any) -> None:
+        self._busy = False
+        self.form.set_busy(False)
+        self.form._update_buttons()
+        if isinstance(exc, Conflict):
+            self._conflict(exc)
+        elif isinstance(exc, ValidationFailed):
+            self.form.show_errors(exc.errors)
+        elif isinstance(exc, BackendUnavailable):
+            self.show_failure(exc)
+            self.form.show_message("Not saved: " + error_text(exc, self.location()) +
+                                   " Your changes are still here.", "fail")
+        elif isinstance(exc, NotFound):
+            self.form.show_message("Not saved: this booking is no longer there (someone may "
+                                   "have deleted it). Your text is still in the form.", "fail")
+        else:
+            log.exception("saving a booking failed", exc_info=exc)
+            self.form.show_message("Not saved: " + error_text(exc, self.location()), "fail")
+
+    def _conflict(self, conflict: Conflict) -> None:
+        theirs: Booking = conflict.theirs
+        if isinstance(conflict.mine, BookingStatus):
+            self.form.load(theirs)
+            self.model.replace_row(theirs)
+            self.form.show_message(
+                f"Someone else changed this booking first; it is now {theirs.status.label}. "
+                f"Your change ({BOOKING_ACTIONS[conflict.mine]}) was not made. Check the "
+                "booking and try again.", "warn")
+            return
+        mine: BookingDraft = conflict.mine
+        dialog = ConflictDialog(f"Booking #{theirs.id}", FIELDS, self.form.base, mine,
+                                theirs.draft(),
+                                theirs_note=f"Their version is {theirs.version}, status "
+                                            f"{theirs.status.label}.", parent=self)
+        self.conflict_dialog = dialog
+        dialog.sig_resolved.connect(lambda r: self._resolved(r, theirs))
+        dialog.rejected.connect(lambda: self.form.show_message(
+            "Not saved: someone else changed this booking. Your changes are still here; "
+            "press Save again to compare.", "warn") if dialog.resolution is None else None)
+        dialog.open()
+
+    def _resolved(self, resolution: Resolution, theirs: Booking) -> None:
+        self.conflict_dialog = None
+        if resolution.choice == TAKE_THEIRS:
+            self.form.load(theirs)
+            self.model.replace_row(theirs)
+            self.form.show_message("Showing their version; your changes were dropped.")
+            return
+        if resolution.choice in (KEEP_MINE, MERGE):
+            self.form.load(theirs)
+            self.form.fill(resolution.draft)
+            self._save_over(theirs.id, theirs.version, resolution.draft)
+
+    def _ask_export(self) -> None:
+        path = ask_csv_path(self, f"bookings-{date.today().isoformat()}.csv")
+        if path is not None:
+            self.export_csv(path)
+
+    def _exported(self, path: Path, rows: int) -> None:
+        self.count_label.setText(f"Exported {rows:,} bookings to {path}")
