@@ -1,4 +1,4 @@
-"""Backroom's entry point: parse arguments, start the demo shop when asked, run the GUI or a command."""
+"""Backroom's entry point: arguments, the demo shop when asked, then the GUI or a command."""
 
 from __future__ import annotations
 
@@ -203,7 +203,7 @@ def _run_gui(args: argparse.Namespace) -> int:
     with _profile_for(args, traffic=not args.no_traffic) as (profile, is_demo):
         return run_gui(profile, is_demo=is_demo, first_run=is_demo and not args.demo,
                        page=args.page, quit_after=args.quit_after, screenshot=args.screenshot,
-                       view=args.view, verbose=args.verbose)
+                       view=args.view, masking=args.masking)
 
 
 def _run_diagnose(args: argparse.Namespace) -> int:
@@ -235,7 +235,8 @@ def _run_package(args: argparse.Namespace) -> int:
 
     script = Path(__file__).resolve().parent / "packaging" / "build.py"
     if not script.exists():
-        raise UsageError("packaging/build.py is missing: run `backroom package` from a source checkout")
+        raise UsageError("packaging/build.py is missing: run `backroom package` from a source "
+                         "checkout")
     sys.argv = [str(script), *(["--skip-tarball"] if args.skip_tarball else [])]
     try:
         runpy.run_path(str(script), run_name="__main__")
@@ -248,9 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     argv = _normalise(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
-    from services.logsetup import setup_logging
+    from services.logsetup import log_dir, setup_logging
 
-    setup_logging(verbose=args.verbose)
+    args.masking = setup_logging(verbose=args.verbose)
     runners = {"gui": _run_gui, "diagnose": _run_diagnose, "demo": _run_demo, "db": _run_db,
                "package": _run_package}
     try:
@@ -260,6 +261,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the last line of defence: one line for the user, detail in the log
+        log.error("internal error", exc_info=True, extra={"file_only": True})
+        print(f"backroom: internal error: {type(exc).__name__}: {exc} "
+              f"(details in {log_dir() / 'backroom.log'})", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

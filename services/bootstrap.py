@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from console.profile import Profile, SecretRef
+
 log = logging.getLogger(__name__)
+
+RELOAD_HISTORY_S = 86_400.0
 
 
 def data_dir() -> Path:
@@ -19,8 +25,9 @@ def data_dir() -> Path:
     return path
 
 
-def _slug(name: str) -> str:
-    cleaned = "".join(ch.lower() if ch.isalnum() else "-" for ch in name).strip("-")
+def profile_slug(name: str) -> str:
+    """A file-name-safe form of a profile's name."""
+    cleaned = "".join(ch.lower() if ch.isalnum() else "-" for ch in name)
     return "-".join(part for part in cleaned.split("-") if part) or "profile"
 
 
@@ -28,17 +35,19 @@ def _slug(name: str) -> str:
 class Services:
     """Everything the UI and the headless commands use for one profile.
 
-    Built by :func:`build_services`; ``start()`` starts the poller and history writer threads
-    and ``stop()`` stops and joins them. Nothing here imports Qt.
+    Built by :func:`build_services`; ``start()`` starts the poller, history writer and alert
+    evaluator threads and ``stop()`` stops and joins them. Nothing here imports Qt.
     """
 
-    profile: Any
+    profile: Profile
     store: Any
     poller: Any = None
     history: Any = None
     shop: Any = None
-    collectors: list[Any] = field(default_factory=list)
     alerts: Any = None
+    alert_log: Any = None
+    collectors: list[Any] = field(default_factory=list)
+    directory: Path | None = None
     _started: bool = False
 
     def start(self) -> None:
@@ -50,25 +59,56 @@ class Services:
             self._reload_history()
         if self.poller is not None:
             self.poller.start()
+        if self.alerts is not None:
+            self.alerts.start()
 
     def _reload_history(self) -> None:
         """Charts show the last day at once: put the stored day back into the store."""
-        import time
-
+        started = time.perf_counter()
+        count = 0
         try:
-            for series, ts, values in self.history.load(time.time() - 86_400):
+            for series, ts, values in self.history.load(time.time() - RELOAD_HISTORY_S):
                 self.store.append_many(series, ts, values)
+                count += len(ts)
         except Exception:
             log.exception("could not reload history; starting with empty charts")
+            return
+        log.info("reloaded %d samples of history in %.0f ms", count,
+                 (time.perf_counter() - started) * 1000)
+
+    def health_summary(self) -> tuple[str, str]:
+        """(state, words) for the overall status light: firing alerts first, then sources."""
+        if self.alerts is not None:
+            summary = self.alerts.summary()
+            if summary is not None:
+                return summary
+        statuses = list(self.poller.statuses()) if self.poller is not None else []
+        down = [s.name for s in statuses if str(s.state) == "down"]
+        stale = [s.name for s in statuses if str(s.state) == "stale"]
+        if down:
+            return "fail", f"{', '.join(down)} down"
+        if stale:
+            return "warn", f"No fresh data from {', '.join(stale)}"
+        if statuses and all(str(s.state) == "up" for s in statuses):
+            return "ok", "All normal"
+        if not statuses:
+            return "unknown", "No live sources in this profile"
+        return "unknown", "Waiting for the first readings"
 
     def stop(self) -> None:
         if not self._started:
+            self._close_clients()
             return
         self._started = False
+        if self.alerts is not None:
+            self.alerts.stop()
         if self.poller is not None:
             self.poller.stop()
         if self.history is not None:
             self.history.stop()
+        self._close_clients()
+
+    def _close_clients(self) -> None:
         for collector in self.collectors:
             try:
                 collector.close()
@@ -79,29 +119,65 @@ class Services:
             close()
 
 
-def build_services(profile: Any, *, directory: Path | None = None, history: bool = True,
-                   poll: bool = True) -> Services:
-    """Build store, collectors, poller, history and the shop repository for ``profile``."""
+def _resolver(masking: Any) -> Callable[[SecretRef], str]:
+    """resolve_secret, also telling the log's masking filter every secret it hands out."""
+    from services.secrets import resolve_secret
+
+    def resolve(ref: SecretRef) -> str:
+        value = resolve_secret(ref)
+        if masking is not None:
+            masking.add_secret(value)
+        return value
+
+    return resolve
+
+
+def build_services(profile: Profile, *, directory: Path | None = None, history: bool = True,
+                   poll: bool = True, masking: Any = None) -> Services:
+    """Build store, collectors, poller, history, alerts and the shop repository for a profile."""
     from console.store import MetricStore
+    from services.alert_log import AlertLog
+    from services.alerting import AlertService
     from services.collectors import build_collectors
     from services.history import History
     from services.poller import Poller
 
     directory = directory or data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    resolve = _resolver(masking)
     store = MetricStore()
-    collectors = build_collectors(profile) if poll else []
-    hist = History(directory / f"history-{_slug(profile.name)}.sqlite") if history else None
+    collectors = build_collectors(profile, resolve=resolve) if poll else []
+    slug = profile_slug(profile.name)
+    hist = History(directory / f"history-{slug}.sqlite") if history else None
     poller = Poller(collectors, store, hist) if poll else None
-    shop = build_shop(profile)
+    alert_log = AlertLog(directory / "alerts.sqlite", profile=profile.name)
+    alerts = AlertService.from_profile(profile, store, poller, alert_log)
+    shop = build_shop(profile, resolve=resolve)
     return Services(profile=profile, store=store, poller=poller, history=hist, shop=shop,
-                    collectors=collectors)
+                    alerts=alerts, alert_log=alert_log, collectors=collectors,
+                    directory=directory)
 
 
-def build_shop(profile: Any, prefer: str = "api") -> Any:
+def build_shop(profile: Profile, prefer: str = "api",
+               resolve: Callable[[SecretRef], str] | None = None) -> Any:
     """The shop repository: the REST API when the profile has a back end, else direct SQL."""
+    from services.secrets import SecretError
+    from services.shop import make_repository
+
+    resolve = resolve or _resolver(None)
+    backend, database = profile.backend, profile.database
     try:
-        from services.shop import make_repository
-    except ImportError:
-        log.info("shop repository not available in this build")
+        token = resolve(backend.token) if backend is not None and backend.token else None
+        db_password = (resolve(database.password)
+                       if database is not None and database.password else None)
+    except SecretError as err:
+        log.warning("shop repository not available: %s", err)
         return None
-    return make_repository(profile, prefer=prefer)
+    verify: bool | str = True
+    if backend is not None:
+        verify = backend.ca_bundle or backend.verify_tls
+    return make_repository(
+        base_url=backend.base_url if backend else None, token=token, verify=verify,
+        timeout=backend.timeout_s if backend else 10.0,
+        db_url=database.url if database else None, db_password=db_password,
+        prefer="sql" if prefer == "sql" else "api")

@@ -62,6 +62,18 @@ class SecretMaskingFilter(logging.Filter):
         return True
 
 
+class _OneLineFormatter(logging.Formatter):
+    """For the terminal: the message only; tracebacks go to the log file, not to the user."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
 def setup_logging(verbose: bool = False, directory: Path | None = None) -> SecretMaskingFilter:
     """Configure the root logger: rotating file (5 x 1 MiB) and stderr warnings.
 
@@ -87,8 +99,9 @@ def setup_logging(verbose: bool = False, directory: Path | None = None) -> Secre
     file_handler._backroom = True  # type: ignore[attr-defined]
     stderr_handler = logging.StreamHandler()
     stderr_handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    stderr_handler.setFormatter(logging.Formatter("backroom: %(levelname)s: %(message)s"))
+    stderr_handler.setFormatter(_OneLineFormatter("backroom: %(levelname)s: %(message)s"))
     stderr_handler.addFilter(masking)
+    stderr_handler.addFilter(lambda record: not getattr(record, "file_only", False))
     stderr_handler._backroom = True  # type: ignore[attr-defined]
     root.addHandler(file_handler)
     root.addHandler(stderr_handler)

@@ -21,7 +21,7 @@ def settings() -> QSettings:
 def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
             page: str | None = None, quit_after: float | None = None,
             screenshot: Path | None = None, view: str | None = None,
-            verbose: bool = False) -> int:
+            masking: Any = None) -> int:
     """Open the main window on ``profile`` and run the event loop; returns the exit status."""
     from services.bootstrap import build_services
     from ui import theme
@@ -36,7 +36,7 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
     prefs = settings()
     theme.apply(app, str(prefs.value("appearance/theme", "system")))
 
-    services = build_services(profile)
+    services = build_services(profile, masking=masking)
     tasks = TaskRunner(app)
     ctx = AppContext(services=services, tasks=tasks, extras={"is_demo": is_demo})
     services.start()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import qtawesome as qta
 from PyQt6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, pyqtSignal
@@ -62,8 +65,7 @@ class MainWindow(QMainWindow):
             shortcut = f"Ctrl+{number}"
             self.rail.add_page(page.key, page.title, qta.icon(page.icon, color="#5b6573"),
                                shortcut)
-            QShortcut(QKeySequence(shortcut), self,
-                      activated=lambda key=page.key: self.show_page(key))
+            self._shortcut(shortcut, partial(self.show_page, page.key))
         self.rail.sig_page_chosen.connect(self._on_rail)
         self.stack = QStackedWidget()
 
@@ -97,9 +99,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.source_states)
         self._show_tls_warning()
 
-        QShortcut(QKeySequence("F5"), self, activated=self.refresh_current)
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
-        QShortcut(QKeySequence("Ctrl+R"), self, activated=self._run_sweep)
+        self._shortcut("F5", self.refresh_current)
+        self._shortcut("Ctrl+F", self._focus_search)
+        self._shortcut("Ctrl+R", self._run_sweep)
 
         self._state_timer = QTimer(self)
         self._state_timer.setInterval(1000)
@@ -117,6 +119,11 @@ class MainWindow(QMainWindow):
         last = str(settings.value("window/page", "dashboard"))
         self.show_page(last if last in self.rail.visible_keys() else self.rail.visible_keys()[0])
         self.update_source_states()
+
+    def _shortcut(self, keys: str, slot: Callable[[], None]) -> QShortcut:
+        shortcut = QShortcut(QKeySequence(keys), self)
+        shortcut.activated.connect(slot)
+        return shortcut
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -219,7 +226,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _summarise(statuses: list) -> tuple[str, str]:
+def _summarise(statuses: list[Any]) -> tuple[str, str]:
     down = [s.name for s in statuses if str(s.state) == "down"]
     stale = [s.name for s in statuses if str(s.state) == "stale"]
     if down:

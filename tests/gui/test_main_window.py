@@ -10,6 +10,9 @@ from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtWidgets import QApplication
 
 from console.domain import SourceState
+from console.profile import Profile
+from console.store import MetricStore
+from services.poller import SourceStatus
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.worker import TaskRunner
@@ -17,34 +20,24 @@ from ui.worker import TaskRunner
 pytestmark = pytest.mark.gui
 
 
-@dataclass
-class FakeStatus:
-    name: str
-    state: SourceState
-    last_error: str = ""
+def status(name: str, state: SourceState, error: str = "") -> SourceStatus:
+    return SourceStatus(name=name, kind="http", state=state, last_ok_ts=None, last_error=error,
+                        last_latency_s=None, next_due=0.0)
 
 
 @dataclass
 class FakePoller:
-    states: list[FakeStatus] = field(default_factory=list)
+    states: list[SourceStatus] = field(default_factory=list)
 
-    def statuses(self) -> list[FakeStatus]:
+    def statuses(self) -> list[SourceStatus]:
         return list(self.states)
 
 
 @dataclass
-class FakeProfile:
-    name: str = "Main Street Bistro"
-    role: str = "support"
-    sources: tuple = ()
-    backend: object = None
-
-
-@dataclass
 class FakeServices:
-    profile: FakeProfile
+    profile: Profile
     poller: FakePoller
-    store: object = None
+    store: MetricStore = field(default_factory=MetricStore)
     shop: object = None
 
 
@@ -60,7 +53,7 @@ def make_window(qtbot, qapp: QApplication, prefs: QSettings):
     def make(poller: FakePoller | None = None, **kwargs) -> MainWindow:
         runner = TaskRunner()
         runners.append(runner)
-        services = FakeServices(FakeProfile(), poller or FakePoller())
+        services = FakeServices(Profile(name="Main Street Bistro"), poller or FakePoller())
         window = MainWindow(AppContext(services=services, tasks=runner), prefs, **kwargs)
         qtbot.addWidget(window)
         window.show()
@@ -117,11 +110,11 @@ def test_geometry_is_remembered(make_window) -> None:
 
 
 def test_status_light_and_chips_follow_the_poller(make_window) -> None:
-    poller = FakePoller([FakeStatus("web", SourceState.UP), FakeStatus("cache", SourceState.UP)])
+    poller = FakePoller([status("web", SourceState.UP), status("cache", SourceState.UP)])
     window = make_window(poller)
     assert window.top_bar.light.text() == "All normal"
     assert window.top_bar.light.state == "ok"
-    poller.states[1] = FakeStatus("cache", SourceState.DOWN, "Connection refused by 127.0.0.1:6379")
+    poller.states[1] = status("cache", SourceState.DOWN, "Connection refused by 127.0.0.1:6379")
     window.update_source_states()
     assert window.top_bar.light.state == "fail"
     assert window.top_bar.light.text() == "cache down"
