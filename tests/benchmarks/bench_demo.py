@@ -81,6 +81,22 @@ def run(quick: bool = False) -> list[Figure]:
                 time.sleep(0.01)
             figures.append(Figure(AREA, "drain 40 jobs with 2 workers",
                                   time.perf_counter() - start, "s"))
+
+            # Under heavy simulated traffic one worker falls behind; four catch up.
+            shop.set_scenario(workers=1, traffic_rate=120.0)
+            time.sleep(4 if quick else 8)
+            behind = _queue_depth(session, shop.metrics_url)
+            figures.append(Figure(AREA, f"queue depth after {4 if quick else 8} s of traffic "
+                                  "rate 120, 1 worker", behind, "jobs", target="climbs",
+                                  met=behind > 5))
+            shop.set_scenario(workers=4)
+            start = time.perf_counter()
+            while _queue_depth(session, shop.metrics_url) > 2 \
+                    and time.perf_counter() - start < 30:
+                time.sleep(0.05)
+            figures.append(Figure(AREA, "time for 4 workers to catch up (depth <= 2)",
+                                  time.perf_counter() - start, "s"))
+            shop.set_scenario(traffic_rate=0.0)
             session.close()
         finally:
             start = time.perf_counter()
