@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QSettings, QTimer
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtCore import QObject, QSettings, QTimer
+from PyQt6.QtWidgets import QApplication, QMessageBox
 
 log = logging.getLogger(__name__)
+
+DEMO_ENTRY = ""
 
 
 def settings() -> QSettings:
@@ -18,16 +20,89 @@ def settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "backroom", "backroom")
 
 
+class ConsoleApp(QObject):
+    """Owns the active profile's services and its main window; switches profiles."""
+
+    def __init__(self, app: QApplication, prefs: QSettings, *, masking: Any = None,
+                 demo_profile: Any = None) -> None:
+        super().__init__(app)
+        from ui.worker import TaskRunner
+
+        self.app = app
+        self.prefs = prefs
+        self.masking = masking
+        self.demo_profile = demo_profile
+        self.tasks = TaskRunner(self)
+        self.services: Any = None
+        self.window: Any = None
+
+    def open(self, profile: Any, *, is_demo: bool, first_run: bool = False,
+             view: str | None = None, page: str | None = None) -> None:
+        """Build the services for ``profile`` and show its main window."""
+        from services.bootstrap import build_services
+        from ui.context import AppContext
+        from ui.main_window import MainWindow
+
+        services = build_services(profile, masking=self.masking)
+        ctx = AppContext(services=services, tasks=self.tasks, extras={"is_demo": is_demo})
+        services.start()
+        window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view)
+        window.top_bar.set_profiles(self._profile_entries(), profile.name)
+        window.sig_profile_chosen.connect(self.switch_profile)
+        if page:
+            window.show_page(page)
+        window.show()
+        self.services, self.window = services, window
+
+    def _profile_entries(self) -> list[tuple[str, str]]:
+        from services.profiles import list_profiles
+
+        entries = [(path.stem, str(path)) for path in list_profiles()]
+        if self.demo_profile is not None:
+            entries.insert(0, (self.demo_profile.name, DEMO_ENTRY))
+        return entries
+
+    def switch_profile(self, path: str) -> None:
+        """Close the current shop and open another; a bad profile leaves the current one."""
+        from console.profile import ProfileError
+        from services.profiles import load_profile
+
+        if path == DEMO_ENTRY:
+            if self.demo_profile is None:
+                return
+            profile, is_demo = self.demo_profile, True
+        else:
+            try:
+                profile, is_demo = load_profile(Path(path)), False
+            except (ProfileError, OSError) as exc:
+                problems = "\n".join(getattr(exc, "problems", [])) or str(exc)
+                QMessageBox.warning(self.window, "Cannot open this profile",
+                                    f"{path} could not be opened:\n{problems}\n\n"
+                                    "Fix it in Settings, then pick it again.")
+                self.window.top_bar.set_profiles(self._profile_entries(),
+                                                 self.services.profile.name)
+                return
+        if profile.name == self.services.profile.name and is_demo == bool(
+                self.window.ctx.extras.get("is_demo")):
+            return
+        old_window, old_services = self.window, self.services
+        self.open(profile, is_demo=is_demo, view=getattr(old_window, "view", None))
+        old_window.close()
+        old_window.deleteLater()
+        old_services.stop()
+
+    def shutdown(self) -> None:
+        self.tasks.shutdown()
+        if self.services is not None:
+            self.services.stop()
+
+
 def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
             page: str | None = None, quit_after: float | None = None,
             screenshot: Path | None = None, view: str | None = None,
             masking: Any = None) -> int:
     """Open the main window on ``profile`` and run the event loop; returns the exit status."""
-    from services.bootstrap import build_services
     from ui import theme
-    from ui.context import AppContext
-    from ui.main_window import MainWindow
-    from ui.worker import TaskRunner
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -36,17 +111,12 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
     prefs = settings()
     theme.apply(app, str(prefs.value("appearance/theme", "system")))
 
-    services = build_services(profile, masking=masking)
-    tasks = TaskRunner(app)
-    ctx = AppContext(services=services, tasks=tasks, extras={"is_demo": is_demo})
-    services.start()
-    window = MainWindow(ctx, prefs, is_demo=is_demo, first_run=first_run, view=view)
-    if page:
-        window.show_page(page)
-    window.show()
+    console = ConsoleApp(app, prefs, masking=masking, demo_profile=profile if is_demo else None)
+    console.open(profile, is_demo=is_demo, first_run=first_run, view=view, page=page)
 
     if quit_after is not None:
         def finish() -> None:
+            window = console.window
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 if not window.grab().save(str(screenshot)):
@@ -58,6 +128,5 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
     try:
         status = app.exec()
     finally:
-        tasks.shutdown()
-        services.stop()
+        console.shutdown()
     return int(status)
