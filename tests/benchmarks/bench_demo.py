@@ -23,7 +23,7 @@ def _availability_latencies(shop: object, session: requests.Session, n: int) -> 
         day = (today + timedelta(days=rng.randrange(7))).isoformat()
         start = time.perf_counter()
         r = session.get(shop.base_url + "/api/availability",  # type: ignore[attr-defined]
-                        params={"date": day, "party_size": 4}, timeout=10)
+                        params={"date": day, "party_size": "4"}, timeout=10)
         out.append(time.perf_counter() - start)
         r.raise_for_status()
     return out

@@ -48,10 +48,10 @@ def test_redis_cache_mode(tmp_path: Path, redis_url: str) -> None:
             assert s.get(shop.base_url + "/api/menu", timeout=TIMEOUT).json()["cached"] is False
             assert s.get(shop.base_url + "/api/menu", timeout=TIMEOUT).json()["cached"] is True
             day = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
-            s.get(shop.base_url + "/api/availability", params={"date": day, "party_size": 2},
+            s.get(shop.base_url + "/api/availability", params={"date": day, "party_size": "2"},
                   timeout=TIMEOUT)
-            keys = {k.decode() for k in client.scan_iter(match=prefix + "*")}
-            assert keys == {prefix + "menu:all", prefix + f"availability:{day}"}
+            found = {k.decode() for k in client.scan_iter(match=prefix + "*")}
+            assert found == {prefix + "menu:all", prefix + f"availability:{day}"}
             ttl = client.pttl(prefix + "menu:all")
             assert 0 < ttl <= 30_000
             assert sample(shop, "cache_hits_total", cache="menu") == 1

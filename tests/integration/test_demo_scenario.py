@@ -54,7 +54,7 @@ def availability_p95(shop: DemoShop, s: requests.Session, n: int = 150) -> float
     for _ in range(n):
         day = (today + timedelta(days=rng.randrange(5))).isoformat()
         start = time.perf_counter()
-        r = s.get(shop.base_url + "/api/availability", params={"date": day, "party_size": 4},
+        r = s.get(shop.base_url + "/api/availability", params={"date": day, "party_size": "4"},
                   timeout=TIMEOUT)
         latencies.append(time.perf_counter() - start)
         assert r.status_code == 200
