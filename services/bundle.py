@@ -73,12 +73,12 @@ def secret_variants(values: Iterable[str]) -> set[str]:
 
 
 def scrub(text: str, variants: Iterable[str]) -> str:
-    """Mask URL passwords, bearer tokens and every variant of every secret in ``text``."""
-    text = mask_text(text)
+    """Mask every variant of every secret in ``text``, then URL passwords and bearer tokens
+    (secrets first: a pattern that took half a secret would leave the rest unfindable)."""
     for variant in sorted(set(variants), key=len, reverse=True):
         if len(variant) >= 3:
             text = text.replace(variant, MASK)
-    return text
+    return mask_text(text)
 
 
 def _profile_urls(profile: Any) -> list[str]:
@@ -243,18 +243,27 @@ Every secret of the profile was removed or replaced with *** before anything was
 """
 
 
+_CONSOLE_LOG_DIR = Path("<the console's log directory>")
+
+
 def write_bundle(path: Path | str, *, result: Any, profile: Profile, store: Any = None,
-                 log_dir: Path | None = None, versions: Sequence[tuple[str, str]] = (),
+                 log_dir: Path | None = _CONSOLE_LOG_DIR,
+                 versions: Sequence[tuple[str, str]] = (),
                  sections: Sequence[Section] = (), charts: Sequence[Chart] | None = None,
                  resolve: Callable[[SecretRef], str] | None = None,
                  now: float | None = None) -> Path:
-    """Write the support bundle zip at ``path`` and return it.
+    """Write the support bundle zip at ``path`` and return it (``log_dir`` defaults to the
+    console's own log directory; None leaves the log out).
 
     Every text member is scrubbed of every secret the profile can reach (raw, URL-encoded and
     base64) on the way in, whatever its source already did. The zip is written to a
     temporary name and renamed, so a half-written bundle never has the final name.
     """
     path = Path(path)
+    if log_dir is _CONSOLE_LOG_DIR:
+        from services.logsetup import log_dir as console_log_dir
+
+        log_dir = console_log_dir()
     variants = secret_variants(secret_values(profile, resolve))
     all_versions = versions_of(result, versions)
     readings = getattr(result, "readings", ()) or ()
