@@ -81,29 +81,40 @@ def _unzigzag(u: npt.NDArray[np.uint64]) -> IntArray:
 
 
 def _bits(u: npt.NDArray[np.uint64]) -> float:
-    return float(np.log2(1.0 + u.astype(np.float64)).sum())
+    """A rough count of the bits ``u`` needs: how the packer compares its options."""
+    return float(np.log2(u + 1.0).sum())
 
 
-def _pack_column(x: IntArray) -> bytes:
+_VALUE_MODES = (_MODE_OFFSET, _MODE_DELTA)
+_CLOCK_MODES = (_MODE_LINEAR, _MODE_DELTA)
+
+
+def _pack_column(x: IntArray, modes: tuple[int, ...] = _VALUE_MODES) -> bytes:
+    """Pack integers in whichever of ``modes`` looks smallest (see the codec notes)."""
     n = x.size
     if n == 0:
         return _COLUMN.pack(_MODE_OFFSET, 1, 0, 0)
-    base = int(x.min())
-    options: list[tuple[float, int, int, int, npt.NDArray[np.uint64]]] = []
-    offsets = (x - base).astype(np.uint64)
-    options.append((_bits(offsets), _MODE_OFFSET, base, 0, offsets))
-    if n >= 2:
-        d = np.diff(x)
-        dz = _zigzag(d)
-        options.append((_bits(dz), _MODE_DELTA, int(x[0]), 0, dz))
-        if n >= 3:
-            ddz = _zigzag(np.diff(d))
-            options.append((_bits(ddz), _MODE_DOD, int(x[0]), int(d[0]), ddz))
-            # a regular clock: what is left after the usual step is only the jitter
-            slope = int(np.median(d))
-            rz = _zigzag(x - (x[0] + slope * np.arange(n, dtype=np.int64)))
-            options.append((_bits(rz), _MODE_LINEAR, int(x[0]), slope, rz))
-    _, mode, a, b, u = min(options, key=lambda o: o[0])
+    first = int(x[0])
+    best: tuple[float, int, int, int, npt.NDArray[np.uint64]] | None = None
+    for mode in modes:
+        if mode == _MODE_OFFSET or n < 3:
+            base = int(x.min())
+            option = (0.0, _MODE_OFFSET, base, 0, (x - base).astype(np.uint64))
+        elif mode == _MODE_DELTA:
+            option = (0.0, _MODE_DELTA, first, 0, _zigzag(np.diff(x)))
+        elif mode == _MODE_DOD:
+            d = np.diff(x)
+            option = (0.0, _MODE_DOD, first, int(d[0]), _zigzag(np.diff(d)))
+        else:  # a regular clock: what is left after the usual step is only its jitter
+            slope = round((int(x[-1]) - first) / (n - 1))
+            line = first + slope * np.arange(n, dtype=np.int64)
+            option = (0.0, _MODE_LINEAR, first, slope, _zigzag(x - line))
+        if len(modes) > 1:
+            option = (_bits(option[4]), *option[1:])
+        if best is None or option[0] < best[0]:
+            best = option
+    assert best is not None
+    _, mode, a, b, u = best
     top = int(u.max()) if u.size else 0
     width = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 4 if top < 1 << 32 else 8
     shuffled = u.astype(f"<u{width}").view(np.uint8).reshape(-1, width).T.tobytes()
@@ -136,10 +147,11 @@ def _exponent(values: FloatArray, digits: int) -> int:
         return 0
     magnitude = np.abs(values)
     top = float(magnitude.max())
-    if top < _MAX_EXACT and bool(np.all(values == np.round(values))):
+    if top < _MAX_EXACT and bool((values == np.rint(values)).all()):
         return 0
     nonzero = magnitude[magnitude > 0]
-    typical = float(np.median(nonzero)) if nonzero.size else 1.0
+    middle = (nonzero.size - 1) // 2  # the lower median: never coarser than the median
+    typical = float(np.partition(nonzero, middle)[middle]) if nonzero.size else 1.0
     exp = math.floor(math.log10(typical)) - (digits - 1)
     while top / 10.0**exp >= _MAX_EXACT:
         exp += 1
@@ -166,7 +178,7 @@ def encode_raw(ts: FloatArray, values: FloatArray, digits: int = SIGNIFICANT_DIG
         parts.append(np.packbits(finite).tobytes())
     kept = values[finite]
     exp = _exponent(kept, digits)
-    parts.append(_pack_column(np.rint(ts * TS_UNITS_PER_S).astype(np.int64)))
+    parts.append(_pack_column(np.rint(ts * TS_UNITS_PER_S).astype(np.int64), _CLOCK_MODES))
     parts.append(_pack_column(_quantise(kept, exp)))
     header = _HEADER.pack(FORMAT_VERSION, RAW, flags, exp, ts.size)
     return header + zlib.compress(b"".join(parts), 6)
@@ -206,11 +218,11 @@ def encode_rollup(
     """One chunk of one-minute roll-ups (bucket = ts // 60; all values finite)."""
     exp = _exponent(np.concatenate([mean, lo, hi]), digits)
     parts = [
-        _pack_column(bucket),
+        _pack_column(bucket, _CLOCK_MODES),
         _pack_column(_quantise(mean, exp)),
         _pack_column(_quantise(lo, exp)),
         _pack_column(_quantise(hi, exp)),
-        _pack_column(count),
+        _pack_column(count, (_MODE_OFFSET,)),
     ]
     header = _HEADER.pack(FORMAT_VERSION, ROLLUP, 0, exp, bucket.size)
     return header + zlib.compress(b"".join(parts), 6)
