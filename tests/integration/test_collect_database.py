@@ -1,0 +1,142 @@
+"""Database collector against real PostgreSQL (pg_stat_statements on) and SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from console import metrics
+from console.domain import Status
+from services.collectors.base import SourceTimeout, SourceUnreachable
+from services.collectors.database import DatabaseCollector, database_engine, database_error
+
+pytestmark = pytest.mark.integration
+
+
+def values(report: object) -> dict[str, float]:
+    return {r.series.split("/", 1)[1]: r.value for r in report.readings}  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def pg_engine(postgres_url: str) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        enabled = conn.execute(sa.text(
+            "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'")).first()
+        if enabled is None:
+            try:
+                conn.execute(sa.text("CREATE EXTENSION pg_stat_statements"))
+            except sa.exc.DBAPIError:
+                pytest.fail("pg_stat_statements is not available: set shared_preload_libraries "
+                            "= 'pg_stat_statements' and restart PostgreSQL")
+    yield engine
+    engine.dispose()
+
+
+def test_postgres_statements_connections_and_scans(pg_engine: sa.Engine,
+                                                   postgres_url: str) -> None:
+    table = f"br_collect_{uuid.uuid4().hex[:8]}"
+    with pg_engine.connect() as conn:
+        conn.execute(sa.text(f"CREATE TABLE {table} (id serial PRIMARY KEY, party int)"))
+        conn.execute(sa.text(f"INSERT INTO {table} (party) SELECT g % 20 FROM "
+                             "generate_series(1, 20000) g"))
+        for i in range(120):  # no index on party: every call is a sequential scan
+            conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE party = :p"), {"p": i % 20})
+    collector = DatabaseCollector("db", database_engine(postgres_url, timeout_s=5.0),
+                                  url=postgres_url)
+    try:
+        deadline = time.monotonic() + 10
+        while True:  # table statistics reach the views within a second or so
+            report = collector.collect()
+            got = values(report)
+            scans = got.get(f'table_seq_scans{{table="public.{table}"}}', 0)
+            rows = got.get(f'table_rows{{table="public.{table}"}}', 0)
+            if (scans >= 120 and rows == 20000) or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        with pg_engine.connect() as conn:
+            max_connections = int(conn.execute(sa.text("SHOW max_connections")).scalar_one())
+    finally:
+        collector.close()
+        with pg_engine.connect() as conn:
+            conn.execute(sa.text(f"DROP TABLE {table}"))
+    assert report.status is Status.OK
+    assert got[metrics.DB_MAX_CONNECTIONS] == max_connections
+    assert got[metrics.DB_CONNECTIONS_TOTAL] >= 1
+    assert got[f'table_seq_scans{{table="public.{table}"}}'] >= 120
+    assert got[f'table_rows{{table="public.{table}"}}'] == 20000
+    ours = [q for q in report.slow_queries if f"FROM {table} WHERE party" in q.query]
+    assert ours, [q.query for q in report.slow_queries]
+    assert ours[0].calls == 120
+    assert ours[0].total_ms == pytest.approx(ours[0].mean_ms * 120, rel=1e-6)
+    assert report.server_version
+
+
+def test_postgres_without_the_extension_says_how_to_enable_it(pg_engine: sa.Engine,
+                                                              postgres_url: str) -> None:
+    name = f"br_collect_noext_{uuid.uuid4().hex[:8]}"
+    with pg_engine.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    url = sa.engine.make_url(postgres_url).set(database=name).render_as_string(
+        hide_password=False)
+    collector = DatabaseCollector("db", database_engine(url, timeout_s=5.0), url=url)
+    try:
+        report = collector.collect()
+    finally:
+        collector.close()
+        with pg_engine.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    assert report.status is Status.WARN
+    assert "pg_stat_statements is not installed" in report.detail
+    assert "CREATE EXTENSION pg_stat_statements" in report.detail
+    assert report.slow_queries == ()
+
+
+def test_postgres_engine_is_read_only_and_bounded(postgres_url: str) -> None:
+    engine = database_engine(postgres_url, timeout_s=1.0)
+    try:
+        with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="read-only"):
+            conn.execute(sa.text("CREATE TABLE br_should_not_exist (x int)"))
+        start = time.monotonic()
+        with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError) as info:
+            conn.execute(sa.text("SELECT pg_sleep(5)"))
+        assert time.monotonic() - start < 3
+        assert isinstance(database_error(info.value, postgres_url, 1.0), SourceTimeout)
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_size_and_wal(tmp_path: Path) -> None:
+    path = tmp_path / "shop.sqlite3"
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA journal_mode=wal")
+    writer.execute("CREATE TABLE bookings (id INTEGER PRIMARY KEY, note TEXT)")
+    writer.executemany("INSERT INTO bookings (note) VALUES (?)", [("x" * 200,)] * 500)
+    writer.commit()
+    collector = DatabaseCollector("db", database_engine(f"sqlite:///{path}"),
+                                  sqlite_file=path)
+    try:
+        report = collector.collect()
+        wal_size = (tmp_path / "shop.sqlite3-wal").stat().st_size
+    finally:
+        collector.close()
+        writer.close()
+    got = values(report)
+    assert got[metrics.DB_SIZE_BYTES] >= 100_000
+    assert got[metrics.DB_WAL_BYTES] == wal_size > 0
+    assert "journal wal" in report.detail
+
+
+def test_missing_sqlite_file_is_unreachable_and_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.sqlite3"
+    collector = DatabaseCollector("db", database_engine(f"sqlite:///{path}"))
+    with pytest.raises(SourceUnreachable):
+        collector.collect()
+    collector.close()
+    assert not path.exists()

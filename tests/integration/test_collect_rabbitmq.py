@@ -1,0 +1,100 @@
+"""RabbitMQ collector: the management API and the AMQP fallback see the messages we queued."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pika
+import pytest
+
+from services.collectors._http import new_session
+from services.collectors.base import AuthFailed, BadResponse
+from services.collectors.rabbitmq import RabbitMQCollector, amqp_url_for
+from tests import servers
+
+pytestmark = pytest.mark.integration
+
+
+def values(report: object) -> dict[str, float]:
+    return {r.series.split("/", 1)[1]: r.value for r in report.readings}  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def queue(amqp_url: str) -> Iterator[str]:
+    """A fresh queue holding exactly 5 messages, deleted afterwards."""
+    name = f"backroom-test-{uuid.uuid4().hex[:8]}"
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    channel = connection.channel()
+    channel.queue_declare(name, auto_delete=False)
+    for i in range(5):
+        channel.basic_publish("", name, f"job {i}".encode())
+    try:
+        yield name
+    finally:
+        channel.queue_delete(name)
+        connection.close()
+
+
+def test_management_api_counts_the_queued_messages(queue: str, rabbitmq_api: str) -> None:
+    with new_session() as session:
+        collector = RabbitMQCollector("broker", api_url=rabbitmq_api, amqp_url=None,
+                                      session=session, queues=(queue,), user="guest",
+                                      password="guest", timeout_s=5)
+        # The API refreshes its queue figures every few seconds: wait for ours, bounded.
+        deadline = time.monotonic() + 20
+        got: dict[str, float] = {}
+        while time.monotonic() < deadline:
+            got = values(collector.collect())
+            if got.get(f'queue_depth{{queue="{queue}"}}') == 5:
+                break
+            time.sleep(0.5)
+        assert got[f'queue_depth{{queue="{queue}"}}'] == 5
+        assert got[f'queue_ready{{queue="{queue}"}}'] == 5
+        assert got[f'queue_unacked{{queue="{queue}"}}'] == 0
+        assert got[f'queue_consumers{{queue="{queue}"}}'] == 0
+        assert collector.via == "api"
+
+
+def test_unknown_queue_and_bad_credentials(rabbitmq_api: str) -> None:
+    with new_session() as session:
+        missing = RabbitMQCollector("broker", api_url=rabbitmq_api, amqp_url=None,
+                                    session=session, queues=("no-such-queue-xyz",),
+                                    user="guest", password="guest")
+        with pytest.raises(BadResponse, match="no queue named 'no-such-queue-xyz'"):
+            missing.collect()
+        wrong = RabbitMQCollector("broker", api_url=rabbitmq_api, amqp_url=None,
+                                  session=session, queues=("x",), user="guest",
+                                  password="not-the-password")
+        with pytest.raises(AuthFailed):
+            wrong.collect()
+
+
+def test_amqp_fallback_when_the_api_is_absent(queue: str, amqp_url: str) -> None:
+    closed_api = f"http://127.0.0.1:{servers.free_port()}"
+    amqp = amqp_url_for(closed_api, "guest", "guest", "/").replace(
+        f":{5672}", f":{pika.URLParameters(amqp_url).port}")
+    with new_session() as session:
+        collector = RabbitMQCollector("broker", api_url=closed_api, amqp_url=amqp,
+                                      session=session, queues=(queue,), timeout_s=3)
+        report = collector.collect()
+        collector.close()
+    got = values(report)
+    assert got[f'queue_depth{{queue="{queue}"}}'] == 5
+    assert got[f'queue_consumers{{queue="{queue}"}}'] == 0
+    assert collector.via == "amqp"
+    assert "read by AMQP passive declare" in report.detail
+
+
+def test_amqp_only_unknown_queue(amqp_url: str) -> None:
+    collector = RabbitMQCollector("broker", api_url=None, amqp_url=amqp_url,
+                                  queues=("no-such-queue-xyz",), timeout_s=3)
+    with pytest.raises(BadResponse, match="no queue named"):
+        collector.collect()
+    collector.close()
+
+
+def test_amqp_url_for_api() -> None:
+    assert amqp_url_for("https://mq.internal:15671", "mon", "p@ss", "/") == \
+        "amqps://mon:p%40ss@mq.internal:5671/%2F"
