@@ -25,6 +25,8 @@ from services.history import (
     roll_up,
 )
 
+pytestmark = pytest.mark.integration
+
 NOW = 1_700_006_400.0  # a whole hour since the epoch
 DAY = 86_400.0
 
