@@ -43,10 +43,10 @@ class StatusChipDelegate(QStyledItemDelegate):
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
         metrics = QFontMetrics(opt.font)
-        width = metrics.horizontalAdvance(text) + 14
+        width = max(metrics.horizontalAdvance(text) + 14, 26)
         height = min(opt.rect.height() - 6, metrics.height() + 4)
-        right_aligned = bool(index.data(Qt.ItemDataRole.TextAlignmentRole) or 0) & int(
-            Qt.AlignmentFlag.AlignRight)
+        alignment = int(index.data(Qt.ItemDataRole.TextAlignmentRole) or 0)
+        right_aligned = bool(alignment & Qt.AlignmentFlag.AlignRight.value)
         x = opt.rect.right() - width - 6 if right_aligned else opt.rect.left() + 6
         rect = QRectF(x, opt.rect.top() + (opt.rect.height() - height) / 2, width, height)
         painter.save()

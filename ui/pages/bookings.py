@@ -55,6 +55,7 @@ from ui.pages.shop_common import (
     header_button,
     make_table,
     set_field_error,
+    set_primary_enabled,
 )
 from ui.theme import state_colour
 from ui.widgets.conflict_dialog import (
@@ -309,7 +310,7 @@ class BookingForm(QFrame):
         self.message.setText("")
 
     def set_busy(self, busy: bool) -> None:
-        self.save_button.setEnabled(not busy and self._editable())
+        set_primary_enabled(self.save_button, not busy and self._editable())
         for button in self.action_buttons.values():
             button.setEnabled(not busy and button.isEnabled())
 
@@ -348,7 +349,7 @@ class BookingForm(QFrame):
     def _update_buttons(self) -> None:
         dirty = self.dirty()
         self.save_button.setText("Create booking" if self.is_new else "Save changes")
-        self.save_button.setEnabled(self._editable() and (dirty or self.is_new))
+        set_primary_enabled(self.save_button, self._editable() and (dirty or self.is_new))
         self.discard_button.setEnabled(dirty or self.is_new)
         allowed = allowed_booking_transitions(self.booking.status) if self.booking else ()
         for status, button in self.action_buttons.items():

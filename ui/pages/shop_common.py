@@ -228,6 +228,18 @@ def header_button(text: str, slot: Callable[[], None], *, primary: bool = False,
     return button
 
 
+def set_primary_enabled(button: QPushButton, enabled: bool) -> None:
+    """Enable or disable a primary button so that it also looks disabled (the accent
+    fill would otherwise make a disabled button look pressable)."""
+    button.setEnabled(enabled)
+    if bool(button.property("primary")) != enabled:
+        button.setProperty("primary", enabled)
+        style = button.style()
+        if style is not None:
+            style.unpolish(button)
+            style.polish(button)
+
+
 def ask_csv_path(parent: QWidget, suggested: str) -> Path | None:
     """Where to save an export (a native save dialog); None when the user cancels."""
     path, _ = QFileDialog.getSaveFileName(parent, "Export to CSV", suggested,

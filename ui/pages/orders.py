@@ -1,0 +1,489 @@
+"""The Orders page: filter by status and date, an order's lines, moves along allowed statuses."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QDate, QModelIndex, Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.shop import (
+    SEARCH_MAX,
+    BackendUnavailable,
+    Conflict,
+    NotFound,
+    OrderDetail,
+    OrderQuery,
+    OrderStatus,
+    RowCount,
+    ValidationFailed,
+    allowed_order_transitions,
+)
+from ui.context import AppContext
+from ui.models.formatting import ORDER_ACTIONS, ORDER_STATES, money, when_text
+from ui.models.shop_tables import OrdersTableModel
+from ui.pages.shop_common import (
+    NO_BACKEND,
+    ShopPage,
+    TableArea,
+    ask_csv_path,
+    count_text,
+    error_text,
+    header_button,
+    make_table,
+)
+from ui.theme import state_colour, tabular_font
+
+log = logging.getLogger(__name__)
+
+TODAY, LAST_7, LAST_30, ONE_DAY, ALL_TIME = "today", "7d", "30d", "day", "all"
+RANGES = ((TODAY, "Today"), (LAST_7, "Last 7 days"), (LAST_30, "Last 30 days"),
+          (ONE_DAY, "One day"), (ALL_TIME, "All time"))
+OPEN = frozenset({OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.PREPARING,
+                  OrderStatus.READY})
+STATUS_FILTERS: tuple[tuple[str, frozenset[OrderStatus]], ...] = (
+    ("All statuses", frozenset()),
+    ("Open (pending to ready)", OPEN),
+    *((s.label, frozenset({s})) for s in OrderStatus),
+)
+# Moves that give money back or drop the order ask once more before they happen.
+CONFIRM = frozenset({OrderStatus.CANCELLED, OrderStatus.REFUNDED})
+SEARCH_DELAY_MS = 300
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day).astimezone()
+
+
+class OrderPanel(QFrame):
+    """The side panel: an order's customer, lines, total and the moves it may make next."""
+
+    sig_move = pyqtSignal(object)
+    """Emitted with the :class:`OrderStatus` to move the shown order to (already confirmed)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setMinimumWidth(360)
+        self.detail: OrderDetail | None = None
+        self._confirming: OrderStatus | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 12)
+        head = QHBoxLayout()
+        self.heading = QLabel("No order selected")
+        self.heading.setObjectName("pageTitle")
+        self.status_chip = QLabel()
+        self.status_chip.hide()
+        head.addWidget(self.heading, 1)
+        head.addWidget(self.status_chip)
+        layout.addLayout(head)
+        self.summary = QLabel("Pick an order in the list to see its lines and move it on.")
+        self.summary.setObjectName("muted")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.items = QTableWidget(0, 4)
+        self.items.setHorizontalHeaderLabels(["Product", "Qty", "Unit", "Line"])
+        self.items.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.items.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        vheader = self.items.verticalHeader()
+        assert vheader is not None
+        vheader.hide()
+        header = self.items.horizontalHeader()
+        assert header is not None
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for i in (1, 2, 3):
+            header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
+        self.items.hide()
+        layout.addWidget(self.items)
+        self.total = QLabel()
+        self.total.setFont(tabular_font())
+        self.total.setAlignment(Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.total)
+        self.actions_label = QLabel("Next:")
+        self.actions_label.hide()
+        layout.addWidget(self.actions_label)
+        self.actions_row = QHBoxLayout()
+        self.action_buttons: dict[OrderStatus, QPushButton] = {}
+        for status in OrderStatus:
+            if status is OrderStatus.PENDING:
+                continue
+            button = QPushButton(ORDER_ACTIONS[status])
+            button.hide()
+            button.clicked.connect(lambda _=False, s=status: self._asked(s))
+            self.action_buttons[status] = button
+            self.actions_row.addWidget(button)
+        self.actions_row.addStretch(1)
+        layout.addLayout(self.actions_row)
+        confirm = QHBoxLayout()
+        self.confirm_label = QLabel()
+        self.confirm_label.setWordWrap(True)
+        self.confirm_yes = QPushButton("Yes")
+        self.confirm_no = QPushButton("No, keep it")
+        for w in (self.confirm_label, self.confirm_yes, self.confirm_no):
+            w.hide()
+        confirm.addWidget(self.confirm_label, 1)
+        confirm.addWidget(self.confirm_no)
+        confirm.addWidget(self.confirm_yes)
+        layout.addLayout(confirm)
+        self.confirm_yes.clicked.connect(self._confirmed)
+        self.confirm_no.clicked.connect(self._hide_confirm)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.hide()
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+    def show_detail(self, detail: OrderDetail) -> None:
+        self.detail = detail
+        order = detail.order
+        self.heading.setText(f"Order #{order.id}")
+        state = ORDER_STATES[order.status]
+        text_colour = "#1d232b" if state == "warn" else "#ffffff"
+        self.status_chip.setText(order.status.label)
+        self.status_chip.setStyleSheet(f"background: {state_colour(state)}; "
+                                       f"color: {text_colour}; border-radius: 9px; "
+                                       "padding: 2px 10px;")
+        self.status_chip.show()
+        self.summary.setText(f"{order.customer_name or 'No name'} · placed "
+                             f"{when_text(order.placed_at)} · version {order.version}")
+        self.items.setRowCount(len(detail.items))
+        for row, item in enumerate(detail.items):
+            cells = (f"{item.product_name}  ({item.sku})" if item.sku else item.product_name,
+                     str(item.quantity), money(item.unit_price_cents), money(item.line_cents))
+            for col, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                if col:
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight |
+                                          Qt.AlignmentFlag.AlignVCenter)
+                    cell.setFont(tabular_font())
+                self.items.setItem(row, col, cell)
+        self.items.setVisible(bool(detail.items))
+        # As tall as its lines (up to 12), so the total and the moves sit right under them.
+        rows_height = sum(self.items.rowHeight(r) for r in range(min(12, len(detail.items))))
+        header = self.items.horizontalHeader()
+        self.items.setFixedHeight(rows_height + (header.height() if header else 24) + 4)
+        self.total.setText(f"Total {money(order.total_cents)}")
+        allowed = allowed_order_transitions(order.status)
+        for status, button in self.action_buttons.items():
+            button.setVisible(status in allowed)
+            button.setEnabled(True)
+        self.actions_label.setVisible(bool(allowed))
+        self.actions_label.setText("Next:" if allowed else "")
+        if not allowed:
+            self.show_message(f"A {order.status.label.lower()} order cannot change any more.",
+                              "")
+        self._hide_confirm()
+
+    def clear(self) -> None:
+        self.detail = None
+        self.heading.setText("No order selected")
+        self.status_chip.hide()
+        self.summary.setText("Pick an order in the list to see its lines and move it on.")
+        self.items.setRowCount(0)
+        self.items.hide()
+        self.total.setText("")
+        for button in self.action_buttons.values():
+            button.hide()
+        self.actions_label.hide()
+        self._hide_confirm()
+        self.message.hide()
+
+    def allowed_actions(self) -> list[str]:
+        """The labels of the moves offered now (what a user can click)."""
+        return [b.text() for b in self.action_buttons.values() if b.isVisibleTo(self)]
+
+    def show_message(self, text: str, kind: str = "ok") -> None:
+        self.message.setText(text)
+        colour = state_colour(kind) if kind in ("fail", "warn") else ""
+        self.message.setStyleSheet(f"color: {colour};" if colour else "")
+        self.message.setVisible(bool(text))
+
+    def set_busy(self, busy: bool) -> None:
+        for button in self.action_buttons.values():
+            button.setEnabled(not busy)
+        self.confirm_yes.setEnabled(not busy)
+
+    def _asked(self, status: OrderStatus) -> None:
+        if status in CONFIRM and self.detail is not None:
+            order = self.detail.order
+            what = ("refund " + money(order.total_cents) + " to " +
+                    (order.customer_name or "the customer")
+                    if status is OrderStatus.REFUNDED else
+                    "cancel this order and put its items back in stock")
+            self._confirming = status
+            self.confirm_label.setText(f"Really {what}?")
+            self.confirm_yes.setText(ORDER_ACTIONS[status])
+            for w in (self.confirm_label, self.confirm_yes, self.confirm_no):
+                w.show()
+            return
+        self.sig_move.emit(status)
+
+    def _confirmed(self) -> None:
+        status = self._confirming
+        self._hide_confirm()
+        if status is not None:
+            self.sig_move.emit(status)
+
+    def _hide_confirm(self) -> None:
+        self._confirming = None
+        for w in (self.confirm_label, self.confirm_yes, self.confirm_no):
+            w.hide()
+
+
+class OrdersPage(ShopPage):
+    """Orders by status and date; the chosen one's lines and its next moves on the right."""
+
+    title = "Orders"
+
+    sig_saved = pyqtSignal(object)
+    """Emitted with the :class:`OrderDetail` after a status change."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._detail_task: Any = None
+        bar = QHBoxLayout()
+        self.range_combo = QComboBox()
+        for key, label in RANGES:
+            self.range_combo.addItem(label, key)
+        self.range_combo.setCurrentIndex(1)
+        self.day_edit = QDateEdit(QDate.currentDate())
+        self.day_edit.setCalendarPopup(True)
+        self.day_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.status_combo = QComboBox()
+        for label, _ in STATUS_FILTERS:
+            self.status_combo.addItem(label)
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search customer (Ctrl+F)")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMaxLength(SEARCH_MAX)
+        bar.addWidget(self.range_combo)
+        bar.addWidget(self.day_edit)
+        bar.addWidget(self.status_combo)
+        bar.addSpacing(12)
+        bar.addWidget(self.search_edit, 1)
+        self.outer.addLayout(bar)
+        self.export_button = header_button("Export CSV…", self._ask_export,
+                                           tooltip="Save every order of this view as CSV")
+        self.head.addWidget(self.export_button)
+
+        self.model = OrdersTableModel(ctx.tasks, lambda: self.ctx.shop, self._query(),
+                                      parent=self)
+        self.table = make_table(self.model, self)
+        self.area = TableArea(self.table)
+        self.panel = OrderPanel()
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.area)
+        split.addWidget(self.panel)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([820, 460])
+        self.outer.addWidget(split, 1)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+        self.outer.addWidget(self.count_label)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._apply_filters)
+        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search_edit.returnPressed.connect(self._apply_filters)
+        self.range_combo.currentIndexChanged.connect(self._range_changed)
+        self.day_edit.dateChanged.connect(self._apply_filters)
+        self.status_combo.currentIndexChanged.connect(self._apply_filters)
+        self.model.sig_count.connect(self._count_changed)
+        self.model.sig_failed.connect(self._list_failed)
+        self.model.sig_loading.connect(lambda _b: self._update_count_label())
+        self.model.modelReset.connect(self._update_count_label)
+        selection = self.table.selectionModel()
+        assert selection is not None
+        selection.currentRowChanged.connect(self._row_changed)
+        self.panel.sig_move.connect(self.move_order)
+        self.day_edit.setEnabled(False)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.notice.clear()
+        if self.ctx.shop is None:
+            self.model.clear()
+            self.notice.show_text(NO_BACKEND, "warn")
+            self.area.show_empty("No orders to show: this profile has no shop back end or "
+                                 "database. Add one in Settings.")
+            self._update_count_label()
+            return
+        self.area.show_table()
+        self.model.set_query(self._query(), force=True)
+        if self.panel.detail is not None:
+            self._load_detail(self.panel.detail.order.id)
+
+    def focus_search(self) -> None:
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_edit.selectAll()
+
+    def set_range(self, key: str) -> None:
+        self.range_combo.setCurrentIndex([k for k, _ in RANGES].index(key))
+
+    def set_status_filter(self, label: str) -> None:
+        self.status_combo.setCurrentIndex([t for t, _ in STATUS_FILTERS].index(label))
+
+    def move_order(self, status: OrderStatus) -> None:
+        shop, detail = self.ctx.shop, self.panel.detail
+        if shop is None or detail is None:
+            return
+        order = detail.order
+        self.panel.set_busy(True)
+        self.panel.show_message("")
+        self.ctx.tasks.run(lambda _s: shop.set_order_status(order.id, order.version, status),
+                           on_success=self._moved,
+                           on_failure=lambda exc: self._move_failed(exc, status),
+                           name="order-status")
+
+    def export_csv(self, path: Path) -> None:
+        if self.ctx.shop is None:
+            self.notice.show_text(NO_BACKEND, "warn")
+            return
+        self.model.export_csv(path, on_done=lambda n: self.count_label.setText(
+            f"Exported {n:,} orders to {path}"), on_failure=self.show_failure)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _query(self) -> OrderQuery:
+        key = self.range_combo.currentData()
+        today = date.today()
+        start = end = None
+        if key == TODAY:
+            start, end = local_midnight(today), local_midnight(today + timedelta(days=1))
+        elif key in (LAST_7, LAST_30):
+            days = 7 if key == LAST_7 else 30
+            start = local_midnight(today - timedelta(days=days - 1))
+            end = local_midnight(today + timedelta(days=1))
+        elif key == ONE_DAY:
+            day = self.day_edit.date().toPyDate()
+            start, end = local_midnight(day), local_midnight(day + timedelta(days=1))
+        current = getattr(getattr(self, "model", None), "query", None) or OrderQuery()
+        return OrderQuery(placed_from=start, placed_to=end,
+                          statuses=STATUS_FILTERS[max(0, self.status_combo.currentIndex())][1],
+                          search=self.search_edit.text().strip(), sort=current.sort,
+                          descending=current.descending)
+
+    def _apply_filters(self) -> None:
+        self._search_timer.stop()
+        if self.ctx.shop is None:
+            self.refresh()
+            return
+        self.notice.clear()
+        self.area.show_table()
+        self.model.set_query(self._query())
+
+    def _range_changed(self) -> None:
+        self.day_edit.setEnabled(self.range_combo.currentData() == ONE_DAY)
+        self._apply_filters()
+
+    def _count_changed(self, count: RowCount) -> None:
+        self._update_count_label()
+        if count.value == 0 and count.exact:
+            label = self.range_combo.currentText().lower()
+            hints = []
+            if self.search_edit.text().strip():
+                hints.append("clear the search")
+            if self.status_combo.currentIndex() > 0:
+                hints.append("choose All statuses")
+            hints.append("pick a longer time range")
+            tried = (", ".join(hints[:-1]) + " or " if len(hints) > 1 else "") + hints[-1]
+            search = " for this search" if self.search_edit.text().strip() else ""
+            self.area.show_empty(f"No orders in {label}{search}. To see more, {tried}.")
+        else:
+            self.area.show_table()
+
+    def _update_count_label(self) -> None:
+        if self.ctx.shop is None:
+            self.count_label.setText("")
+            return
+        text = count_text(self.model.count, "order")
+        if self.model.loading and self.model.count is not None:
+            text += " · loading…"
+        self.count_label.setText(text)
+
+    def _list_failed(self, exc: BaseException) -> None:
+        self.show_failure(exc)
+        if self.model.rowCount() == 0:
+            self.area.show_empty("The orders could not be loaded. " +
+                                 error_text(exc, self.location()))
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        order = self.model.row_object(current.row()) if current.isValid() else None
+        if order is not None:
+            self._load_detail(order.id)
+
+    def _load_detail(self, order_id: int) -> None:
+        shop = self.ctx.shop
+        if shop is None:
+            return
+        if self._detail_task is not None:
+            self._detail_task.cancel()
+        self._detail_task = self.ctx.tasks.run(
+            lambda _s: shop.get_order(order_id), on_success=self._detail_loaded,
+            on_failure=lambda exc: self.panel.show_message(
+                "Could not load this order. " + error_text(exc, self.location()), "fail"),
+            name="order-detail")
+
+    def _detail_loaded(self, detail: OrderDetail) -> None:
+        self._detail_task = None
+        self.panel.show_detail(detail)
+        self.panel.show_message("")
+
+    def _moved(self, detail: OrderDetail) -> None:
+        self.panel.set_busy(False)
+        self.panel.show_detail(detail)
+        self.model.replace_row(detail.order)
+        self.panel.show_message(f"Order #{detail.order.id} is now "
+                                f"{detail.order.status.label.lower()}.")
+        self.sig_saved.emit(detail)
+
+    def _move_failed(self, exc: BaseException, wanted: OrderStatus) -> None:
+        self.panel.set_busy(False)
+        if isinstance(exc, Conflict):
+            theirs: OrderDetail = exc.theirs
+            self.panel.show_detail(theirs)
+            self.model.replace_row(theirs.order)
+            self.panel.show_message(
+                f"Someone else changed order #{theirs.order.id} first: it is now "
+                f"{theirs.order.status.label.lower()} (you wanted "
+                f"{wanted.label.lower()}). Nothing was changed by you; the order is shown as "
+                "it is now, choose again.", "warn")
+        elif isinstance(exc, ValidationFailed):
+            self.panel.show_message("Not changed: " + "; ".join(exc.errors.values()), "fail")
+            if self.panel.detail is not None:
+                self._load_detail(self.panel.detail.order.id)
+        elif isinstance(exc, BackendUnavailable):
+            self.show_failure(exc)
+            self.panel.show_message("Not changed: " + error_text(exc, self.location()), "fail")
+        elif isinstance(exc, NotFound):
+            self.panel.show_message("This order is no longer there. Press F5 to reload.",
+                                    "fail")
+        else:
+            log.exception("changing an order failed", exc_info=exc)
+            self.panel.show_message("Not changed: " + error_text(exc, self.location()), "fail")
+
+    def _ask_export(self) -> None:
+        path = ask_csv_path(self, f"orders-{date.today().isoformat()}.csv")
+        if path is not None:
+            self.export_csv(path)
