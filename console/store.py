@@ -335,13 +335,16 @@ class MetricStore:
         return found
 
     def append(self, readings: Iterable[Reading]) -> int:
-        """Store readings from any source; returns the new version."""
+        """Store readings from any source; returns the new version. A NaN value is an
+        explicit gap; a reading whose time is not finite is ignored."""
         with self._lock:
             version = self._version + 1
             changed = False
             for reading in readings:
-                series = self._get(reading.series)
                 ts, value = reading.ts, reading.value
+                if not math.isfinite(ts):
+                    continue  # a reading without a time cannot be placed
+                series = self._get(reading.series)
                 stored = False
                 for ring in series.rings:
                     stored = ring.put(ts, value) or stored
@@ -361,6 +364,9 @@ class MetricStore:
         val_arr = np.asarray(values, dtype=np.float64)
         if ts_arr.shape != val_arr.shape or ts_arr.ndim != 1:
             raise ValueError("ts and values must be 1-D arrays of one length")
+        timed = np.isfinite(ts_arr)
+        if not timed.all():
+            ts_arr, val_arr = ts_arr[timed], val_arr[timed]
         if ts_arr.size == 0:
             return self._version
         if ts_arr.size > 1 and (np.diff(ts_arr) < 0).any():

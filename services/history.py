@@ -424,17 +424,17 @@ class History:
         self._thread.start()
 
     def record(self, readings: Sequence[Reading]) -> None:
-        """Queue readings for the next flush; never waits."""
-        if readings:
+        """Queue readings for the next flush; never waits. Ignored once stopped."""
+        if readings and not self._stopped:
             self._queue.put(tuple(readings))
 
     def record_many(self, series: str, ts: npt.ArrayLike, values: npt.ArrayLike) -> None:
-        """Queue many samples of one series (arrays); never waits."""
+        """Queue many samples of one series (arrays); never waits. Ignored once stopped."""
         ts_arr = np.asarray(ts, dtype=np.float64)
         val_arr = np.asarray(values, dtype=np.float64)
         if ts_arr.shape != val_arr.shape or ts_arr.ndim != 1:
             raise ValueError("ts and values must be 1-D arrays of one length")
-        if ts_arr.size:
+        if ts_arr.size and not self._stopped:
             self._queue.put((series, ts_arr, val_arr))
 
     def flush(self, timeout: float = 30.0) -> bool:

@@ -158,6 +158,14 @@ def test_changed_since_names_only_what_changed() -> None:
     assert store.series_names() == ["cache/hits", "web/p95"]
 
 
+def test_readings_without_a_time_are_ignored() -> None:
+    store = MetricStore()
+    store.append([Reading("a/b", float("nan"), 1.0), Reading("a/b", T0, 2.0)])
+    store.append_many("a/b", [float("inf"), T0 + 1], [5.0, 3.0])
+    w = store.window("a/b", T0, T0 + 1)
+    assert list(w.value) == [2.0, 3.0]
+
+
 def test_unknown_series_reads_as_an_empty_window() -> None:
     store = MetricStore()
     w = store.window("nobody/nothing", T0, T0 + 60)
