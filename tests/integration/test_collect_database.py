@@ -42,12 +42,14 @@ def pg_engine(postgres_url: str) -> Iterator[sa.Engine]:
 def test_postgres_statements_connections_and_scans(pg_engine: sa.Engine,
                                                    postgres_url: str) -> None:
     table = f"br_collect_{uuid.uuid4().hex[:8]}"
-    with pg_engine.connect() as conn:
+    workload = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with workload.connect() as conn:
         conn.execute(sa.text(f"CREATE TABLE {table} (id serial PRIMARY KEY, party int)"))
         conn.execute(sa.text(f"INSERT INTO {table} (party) SELECT g % 20 FROM "
                              "generate_series(1, 20000) g"))
         for i in range(120):  # no index on party: every call is a sequential scan
             conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE party = :p"), {"p": i % 20})
+    workload.dispose()  # a session hands its table statistics over when it ends
     collector = DatabaseCollector("db", database_engine(postgres_url, timeout_s=5.0),
                                   url=postgres_url)
     try:

@@ -1,0 +1,168 @@
+"""``backroom diagnose`` against real local servers: figures, exit status, bounds, no secrets."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from pymemcache.client.base import Client
+
+from console.domain import Status
+from console.profile import parse_profile
+from services.collectors.memcached import parse_address
+from services.diagnose import diagnose_main, run_diagnose
+from tests.integration.local_servers import (
+    http_server,
+    memcached,
+    redis_server,
+    reply,
+    silent_server,
+)
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def metrics_page() -> bytes:
+    registry = CollectorRegistry()
+    latency = Histogram("http_request_duration_seconds", "latency", registry=registry,
+                        buckets=(0.05, 0.1, 0.5, 1.0))
+    for seconds in [0.03] * 8 + [0.3] * 2:
+        latency.observe(seconds)
+    Counter("cache_hits", "hits", registry=registry).inc(9)
+    Counter("cache_misses", "misses", registry=registry).inc(1)
+    return generate_latest(registry)
+
+
+def run_json(profile_data: dict, **kwargs: object) -> tuple[int, dict]:
+    out, err = io.StringIO(), io.StringIO()
+    code = diagnose_main(parse_profile(profile_data), as_json=True, stdout=out, stderr=err,
+                         **kwargs)  # type: ignore[arg-type]
+    return code, json.loads(out.getvalue())
+
+
+def test_sweep_reports_known_figures(tmp_path: Path, redis_url: str) -> None:
+    queue = f"backroom-diag-{uuid.uuid4().hex[:8]}"
+    shared = redis.Redis.from_url(redis_url, socket_timeout=2)
+    shared.lpush(queue, *[b"job"] * 3)
+    routes = {"/health": reply(delay_s=0.05), "/metrics": reply(body=metrics_page())}
+    try:
+        with http_server(routes) as site, redis_server(tmp_path) as cache_url:
+            cache = redis.Redis.from_url(cache_url, socket_timeout=2)
+            cache.set("menu", "soup")
+            for key in ["menu"] * 9 + ["gone"]:
+                cache.get(key)
+            code, data = run_json({
+                "name": "Bistro",
+                "probes": [{"name": "health", "url": f"{site}/health"}],
+                "sources": [
+                    {"name": "web", "kind": "prometheus", "url": f"{site}/metrics"},
+                    {"name": "cache", "kind": "redis", "url": cache_url},
+                    {"name": "jobs", "kind": "celery-redis", "url": redis_url,
+                     "queues": [queue]},
+                ],
+            }, samples=4)
+            cache.close()
+    finally:
+        shared.delete(queue)
+        shared.close()
+    assert code == 0, data
+    assert data["profile"] == "Bistro" and data["status"] == "ok"
+    assert [(c["name"], c["status"]) for c in data["checks"]] == [
+        ("health", "ok"), ("web", "ok"), ("cache", "ok"), ("jobs", "ok")]
+    health = data["metrics"]["latency_ms"]["health"]
+    assert health["count"] == 4
+    assert 50 <= health["p50"] <= health["p95"] <= health["p99"] < 150
+    web = data["metrics"]["latency_ms"]["web"]
+    # 8 of 10 <= 50 ms: p50 = 50 * 5/8; p95 = 100 + 400 * 1.5/2
+    assert web["p50"] == pytest.approx(31.25) and web["p95"] == pytest.approx(400.0)
+    assert web["count"] == 10
+    assert data["metrics"]["cache_hit_rate"] == {"web": 0.9, "cache": 0.9}
+    assert data["metrics"]["queue_depth"] == {f"jobs/{queue}": 3}
+    assert data["findings"] == []
+
+
+def test_low_hit_rate_is_a_finding_that_sets_the_exit_status() -> None:
+    with memcached() as address:
+        client = Client(parse_address(address), connect_timeout=2, timeout=2)
+        client.set("menu", b"soup")
+        for key in ["menu"] + ["gone"] * 3:
+            client.get(key)
+        client.close()
+        code, data = run_json({"name": "x", "sources": [
+            {"name": "sessions", "kind": "memcached", "address": address}]})
+    assert code == 2
+    assert data["checks"][0]["status"] == "ok"
+    assert data["metrics"]["cache_hit_rate"] == {"sessions": 0.25}
+    assert data["findings"][0]["severity"] == "fail"
+    assert data["findings"][0]["evidence"] == "sessions: hit rate 25%"
+
+
+def test_host_that_never_answers_ends_within_the_timeouts() -> None:
+    with silent_server() as url:
+        profile = parse_profile({"name": "x", "probes": [
+            {"name": "stuck", "url": url + "/", "timeout_s": 0.5}], "sources": [
+            {"name": "web", "kind": "prometheus", "url": url + "/metrics", "timeout_s": 0.5},
+            {"name": "fleet", "kind": "prometheus-server", "url": url, "timeout_s": 0.5}]})
+        start = time.monotonic()
+        result = run_diagnose(profile, samples=3)
+        took = time.monotonic() - start
+    assert took < 4.0  # 3 probe requests of 0.5 s each, the sources alongside
+    assert result.status is Status.FAIL
+    assert all(c.status is Status.FAIL for c in result.checks)
+    assert all("timeout" in c.detail for c in result.checks), [c.detail for c in result.checks]
+
+
+def test_no_secret_reaches_the_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKROOM_TEST_CACHE_PW", "wrong-but-secret-pw")
+    with redis_server(tmp_path) as url:
+        admin = redis.Redis.from_url(url, socket_timeout=2)
+        admin.config_set("requirepass", "the-right-one")
+        admin.close()
+        inline = url.replace("redis://", "redis://:wrong-but-secret-pw@")
+        code, data = run_json({"name": "x", "sources": [
+            {"name": "cache", "kind": "redis", "url": url,
+             "password": "env:BACKROOM_TEST_CACHE_PW"},
+            {"name": "jobs", "kind": "celery-redis", "url": inline}]})
+    text = json.dumps(data)
+    assert code == 2
+    assert data["checks"][0]["detail"].startswith("auth:")
+    assert "wrong-but-secret-pw" not in text
+
+
+def test_window_gives_rates() -> None:
+    registry = CollectorRegistry()
+    requests_total = Counter("http_requests_total", "requests", ["status"], registry=registry)
+
+    def page(request: object) -> None:
+        requests_total.labels("200").inc(10)
+        reply(body=generate_latest(registry))(request)  # type: ignore[arg-type]
+
+    with http_server({"/metrics": page}) as site:
+        profile = parse_profile({"name": "x", "sources": [
+            {"name": "web", "kind": "prometheus", "url": f"{site}/metrics"}]})
+        result = run_diagnose(profile, window_s=0.5)
+    rates = {r.series: r.value for r in result.readings}
+    assert 10 <= rates["web/request_rate"] <= 20  # 10 requests in a little over 0.5 s
+    assert result.status is Status.OK
+
+
+def test_cli_prints_a_table_and_maps_fail_to_exit_2(tmp_path: Path) -> None:
+    with http_server({"/": reply(503)}) as site:
+        profile = tmp_path / "shop.toml"
+        profile.write_text(f'name = "Bistro"\n[[probes]]\nname = "home"\nurl = "{site}/"\n')
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "diagnose", "--profile", str(profile),
+             "--samples", "2"], check=False, capture_output=True, text=True, timeout=60,
+            cwd=ROOT)
+    assert result.returncode == 2, result.stderr
+    assert "Backroom diagnose: Bistro: FAIL" in result.stdout
+    assert "HTTP 503" in result.stdout
