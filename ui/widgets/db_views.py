@@ -1,0 +1,243 @@
+"""Database views: top statements, index candidates, unused indexes and query plans."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PyQt6.QtCore import QSortFilterProxyModel, Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from services.db_insights import ORDERINGS, DatabaseInsights, collect_profile_insights
+from ui.models.sweep_model import SORT_ROLE, RowsTableModel
+from ui.theme import tabular_font
+from ui.widgets.sweep_table import StatusChipDelegate
+
+STATEMENT_COLUMNS = ("Total ms", "Mean ms", "Calls", "Rows", "Query")
+SCAN_COLUMNS = ("Verdict", "Table", "Seq scans", "Rows read by seq scans", "Index scans",
+                "Live rows", "Index use")
+UNUSED_COLUMNS = ("Table", "Index", "Size")
+PLAN_COLUMNS = ("Verdict", "Query", "Plan", "Rows scanned", "Fix", "Steps")
+
+
+def _table(model: RowsTableModel, stretch: int, chip: bool = False) -> QTableView:
+    proxy = QSortFilterProxyModel(model)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    view = QTableView()
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.verticalHeader().setVisible(False)  # type: ignore[union-attr]
+    view.setFont(tabular_font(view.font()))
+    header = view.horizontalHeader()
+    assert header is not None
+    for column in range(model.columnCount()):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    # the database's own order until the user clicks a header
+    header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    proxy.sort(-1)
+    if chip:
+        view.setItemDelegateForColumn(0, StatusChipDelegate(view))
+    return view
+
+
+def _size(size_bytes: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if size_bytes < 1024 or unit == "GB":
+            return f"{size_bytes:,.0f} {unit}" if unit == "B" else f"{size_bytes:,.1f} {unit}"
+        size_bytes /= 1024  # type: ignore[assignment]
+    return str(size_bytes)
+
+
+class DbViews(QWidget):
+    """What a database is doing, read-only: pick a database, then a view.
+
+    Filled from a sweep's result (:meth:`show_insights`) or read anew with :meth:`refresh`
+    (off the GUI thread through ``tasks``).
+    """
+
+    sig_loaded = pyqtSignal(int)
+    """Emitted with the number of databases shown."""
+
+    EMPTY = ("No database views yet. Press Refresh (F5) to read the profile's databases, or run "
+             "a sweep (Ctrl+R). Nothing is ever written to the database.")
+
+    def __init__(self, profile: Any, tasks: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._profile = profile
+        self._tasks = tasks
+        self._handle: Any = None
+        self._insights: tuple[DatabaseInsights, ...] = ()
+
+        self.database_combo = QComboBox()
+        self.database_combo.currentIndexChanged.connect(self._show_current)
+        self.ordering_combo = QComboBox()
+        for key, words in ORDERINGS.items():
+            self.ordering_combo.addItem(f"by {words}", key)
+        self.ordering_combo.currentIndexChanged.connect(self._show_current)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Read the database views again (F5)")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.state = QLabel("")
+        self.state.setObjectName("muted")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Database"))
+        top.addWidget(self.database_combo)
+        top.addWidget(QLabel("Top statements"))
+        top.addWidget(self.ordering_combo)
+        top.addStretch(1)
+        top.addWidget(self.state)
+        top.addWidget(self.refresh_button)
+
+        self.notes = QLabel("")
+        self.notes.setWordWrap(True)
+        self.notes.setObjectName("muted")
+        self.error = QLabel("")
+        self.error.setObjectName("errorText")
+        self.error.setWordWrap(True)
+        self.error.setVisible(False)
+
+        self.statements = RowsTableModel(STATEMENT_COLUMNS, self)
+        self.scans = RowsTableModel(SCAN_COLUMNS, self)
+        self.unused = RowsTableModel(UNUSED_COLUMNS, self)
+        self.plans = RowsTableModel(PLAN_COLUMNS, self)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(_table(self.statements, 4), "Top statements")
+        self.tabs.addTab(_table(self.scans, 1, chip=True), "Index candidates")
+        self.tabs.addTab(_table(self.unused, 1), "Unused indexes")
+        self.tabs.addTab(_table(self.plans, 5, chip=True), "Query plans")
+
+        self.empty = QLabel(self.EMPTY)
+        self.empty.setObjectName("emptyState")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(self.notes)
+        body_layout.addWidget(self.tabs, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(body)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.error)
+        layout.addWidget(self.stack, 1)
+
+    # -- loading -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read every database of the profile again, off the GUI thread."""
+        if self._handle is not None and not self._handle.done:
+            return
+        self.state.setText("Reading…")
+        self.refresh_button.setEnabled(False)
+        profile = self._profile
+
+        def work(state: Any) -> tuple[list[DatabaseInsights], list[str]]:
+            return collect_profile_insights(profile, cancelled=lambda: state.cancelled)
+
+        if self._tasks is None:
+            self._loaded(work(None))
+            return
+        self._handle = self._tasks.run(work, on_success=self._loaded, on_failure=self._failed,
+                                       name="db-views")
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self.refresh_button.setEnabled(True)
+
+    def _loaded(self, found: tuple[list[DatabaseInsights], list[str]]) -> None:
+        insights, problems = found
+        self.show_insights(insights, problems)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.refresh_button.setEnabled(True)
+        self.state.setText("")
+        self.error.setText(f"Could not read the database views: {exc}")
+        self.error.setVisible(True)
+
+    def show_insights(self, insights: Sequence[DatabaseInsights],
+                      problems: Sequence[str] = ()) -> None:
+        self.refresh_button.setEnabled(True)
+        self._insights = tuple(insights)
+        self.error.setText("\n".join(problems))
+        self.error.setVisible(bool(problems))
+        self.database_combo.blockSignals(True)
+        previous = self.database_combo.currentText()
+        self.database_combo.clear()
+        for db in self._insights:
+            self.database_combo.addItem(db.name)
+        if previous:
+            self.database_combo.setCurrentText(previous)
+        self.database_combo.blockSignals(False)
+        if not self._insights:
+            has_db = bool(getattr(self._profile, "database", None)) or any(
+                s.kind == "database" for s in getattr(self._profile, "sources", ()))
+            self.empty.setText(self.EMPTY if has_db else
+                               "This profile has no database. Add one in Settings "
+                               "([database] url) to see its top queries and query plans.")
+            self.stack.setCurrentIndex(0)
+            self.state.setText("")
+        else:
+            self.stack.setCurrentIndex(1)
+            self._show_current()
+        self.sig_loaded.emit(len(self._insights))
+
+    def _show_current(self) -> None:
+        index = self.database_combo.currentIndex()
+        if not 0 <= index < len(self._insights):
+            return
+        db = self._insights[index]
+        ordering = str(self.ordering_combo.currentData() or "total")
+        self.state.setText(f"{db.server_version} · read in {db.elapsed_ms:,.0f} ms")
+        self.notes.setText(" ".join(db.notes))
+        self.notes.setVisible(bool(db.notes))
+        self.statements.set_rows([(f"{q.total_ms:,.1f}", f"{q.mean_ms:,.2f}", f"{q.calls:,}",
+                                   f"{q.rows:,}", " ".join(q.query.split()))
+                                  for q in db.top(ordering)])
+        self.scans.set_rows([("INDEX?" if t.index_candidate else "OK", t.table,
+                              f"{t.seq_scan:,}", f"{t.seq_tup_read:,}", f"{t.idx_scan:,}",
+                              f"{t.live_rows:,}", f"{t.index_use:.0%}")
+                             for t in db.table_scans],
+                            ["warn" if t.index_candidate else "ok" for t in db.table_scans])
+        self.unused.set_rows([(i.table, i.index, _size(i.size_bytes))
+                              for i in db.unused_indexes])
+        self.plans.set_rows([("ERROR" if p.error else "SCAN" if p.flagged else "INDEX",
+                              p.name, p.error or p.verdict,
+                              f"{p.table_rows:,}" if p.scans else "",
+                              p.suggestion if p.flagged else "", " · ".join(p.steps))
+                             for p in db.plans],
+                            ["fail" if p.error else "warn" if p.flagged else "ok"
+                             for p in db.plans])
+        sqlite = db.dialect == "sqlite"
+        self.ordering_combo.setEnabled(not sqlite)
+        for tab in range(3):
+            self.tabs.setTabEnabled(tab, not sqlite)
+        self.tabs.setTabEnabled(3, sqlite)
+        if sqlite:
+            self.tabs.setCurrentIndex(3)
+        elif self.tabs.currentIndex() == 3:
+            self.tabs.setCurrentIndex(0)
+
+    @property
+    def insights(self) -> tuple[DatabaseInsights, ...]:
+        return self._insights
