@@ -23,8 +23,6 @@ from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
 
 @dataclass
 class FakeStatus:
@@ -123,11 +121,10 @@ def test_rules_and_history_show_firing_and_resolution(qtbot, shop, qtmodeltester
     qtbot.waitUntil(lambda: page.history_model.rowCount() == 2, timeout=5000)
     assert [cell(page.history_view, r, 2) for r in range(2)] == ["Firing", "Pending"]
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.state_filter.setCurrentIndex(0)
     page.rule_filter.setCurrentIndex(0)
     qtbot.waitUntil(lambda: page.history_model.rowCount() == 3, timeout=5000)
-    window.grab().save(str(SCREENSHOTS / "alerts-page-test.png"))
+    assert not window.grab().isNull()
 
 
 def test_double_clicking_a_rule_filters_the_history(qtbot, shop) -> None:

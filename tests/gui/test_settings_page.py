@@ -1,0 +1,489 @@
+"""The Settings page and the profile editor: what a user sees while setting up a shop."""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+from PyQt6.QtCore import QSettings
+from PyQt6.QtWidgets import QApplication, QMainWindow
+
+from console.profile import parse_profile
+from console.store import MetricStore
+from services.alerting import AlertService
+from services.profiles import load_profile
+from tests import servers
+from ui.context import AppContext
+from ui.pages.settings import REFRESH_KEY, THEME_KEY, SettingsPage
+from ui.widgets.secret_field import ENV, KEYRING, LITERAL, LITERAL_WARNING, NO_KEYCHAIN
+from ui.worker import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+SECRET = "s3cret-Value-4711"
+
+EVERY_KIND = """
+name = "Main Street Bistro"
+role = "manager"
+
+[backend]
+base_url = "https://bistro.example.com"
+token = "keyring:main-street-bistro/api-token"
+verify_tls = false
+timeout_s = 8.0
+
+[[probes]]
+name = "home page"
+url = "https://bistro.example.com/"
+interval_s = 7.5
+expect_status = [200, 204]
+token = "env:BISTRO_PROBE_TOKEN"
+
+[[sources]]
+name = "web"
+kind = "prometheus"
+url = "https://bistro.example.com/metrics"
+user = "scraper"
+password = "keyring:main-street-bistro/web"
+ca_bundle = "{ca}"
+metrics = {{ latency = "shop_request_seconds" }}
+
+[[sources]]
+name = "fleet"
+kind = "prometheus-server"
+url = "http://prometheus.internal:9090"
+selector = 'job="shop"'
+query = {{ queue_depth = "sum(shop_queue_depth)" }}
+interval_s = 15.0
+
+[[sources]]
+name = "cache"
+kind = "redis"
+url = "redis://cache.internal:6379/0"
+password = "keyring:main-street-bistro/cache"
+timeout_s = 2.5
+
+[[sources]]
+name = "sessions"
+kind = "memcached"
+address = "memcache.internal:11211"
+
+[[sources]]
+name = "broker"
+kind = "rabbitmq"
+url = "http://mq.internal:15672"
+user = "monitor"
+password = "env:MQ_PASSWORD"
+queues = ["celery", "emails"]
+vhost = "shop"
+
+[[sources]]
+name = "jobs"
+kind = "celery-redis"
+url = "redis://broker.internal:6379/1"
+queues = ["celery"]
+
+[[sources]]
+name = "db"
+kind = "database"
+url = "postgresql+psycopg://monitor@db.internal/bistro"
+password = "keyring:main-street-bistro/db"
+interval_s = 60.0
+
+[database]
+url = "postgresql+psycopg://backroom@db.internal/bistro"
+password = "env:BISTRO_DB_PASSWORD"
+timeout_s = 4.0
+
+[[alerts]]
+name = "Pages slow"
+source = "web"
+metric = "latency_p95"
+above = 0.35
+for_s = 45.0
+
+[[alerts]]
+name = "Cache hit rate low"
+source = "cache"
+metric = "cache_hit_rate"
+below = 0.123456
+for_s = 120.0
+severity = "fail"
+
+[[alerts]]
+name = "Queue backing up"
+source = "broker"
+metric = 'queue_depth{{queue="celery"}}'
+above = 100.0
+"""
+
+
+class MemoryKeyring(KeyringBackend):
+    """A real keyring backend that keeps its entries in a dict."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keychain() -> Iterator[None]:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def shop_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "profiles"
+    directory.mkdir()
+    ca = tmp_path / "shop-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    (directory / "main-street-bistro.toml").write_text(EVERY_KIND.format(ca=ca),
+                                                       encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def make_page(qtbot, qapp: QApplication, tmp_path: Path, shop_dir: Path):
+    runners: list[TaskRunner] = []
+    windows: list[QMainWindow] = []
+
+    def make(*, active: Path | None = None, alerts: object = None) -> SettingsPage:
+        runner = TaskRunner()
+        runners.append(runner)
+        prefs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+        profile = SimpleNamespace(origin=str(active) if active else "demo")
+        ctx = AppContext(services=SimpleNamespace(profile=profile, alerts=alerts),
+                         tasks=runner, extras={"config_dir": shop_dir, "settings": prefs})
+        page = SettingsPage(ctx)
+        window = QMainWindow()
+        window.setMinimumSize(1400, 900)
+        window.setCentralWidget(page)
+        qtbot.addWidget(window)
+        windows.append(window)
+        window.show()
+        page.ask = lambda _title, _text: True
+        return page
+
+    yield make
+    for runner in runners:
+        runner.shutdown()
+
+
+def save_and_wait(qtbot, page: SettingsPage) -> Path:
+    with qtbot.waitSignal(page.sig_profile_saved, timeout=10_000) as blocker:
+        assert page.save()
+    return Path(blocker.args[0])
+
+
+def test_every_kind_round_trips_through_the_editor(qtbot, make_page, shop_dir: Path,
+                                                   memory_keyring) -> None:
+    original_path = shop_dir / "main-street-bistro.toml"
+    original = load_profile(original_path)
+    page = make_page()
+    assert page.names() == ["Main Street Bistro"]
+    editor = page.editor
+    assert [f.kind for f in editor.source_forms] == ["prometheus", "prometheus-server", "redis",
+                                                     "memcached", "rabbitmq", "celery-redis",
+                                                     "database"]
+    assert editor.last_problems == []
+    assert editor.tabs.tabText(2) == "Sources"
+    # What the user sees for a few kinds.
+    memcached = editor.source_forms[3]
+    assert memcached.url_edit.text() == "memcache.internal:11211"
+    assert not memcached.row_visible("password")
+    assert editor.source_forms[4].queues_edit.text() == "celery, emails"
+    threshold = editor.alerts.rows[1].threshold
+    assert threshold.suffix() == " %" and threshold.text() == "12.346 %"
+    assert editor.alerts.rows[0].threshold.text() == "350 ms"
+
+    saved = save_and_wait(qtbot, page)
+    assert saved == original_path
+    again = load_profile(saved)
+    assert again == original
+    assert memory_keyring.items == {}  # nothing typed, nothing stored
+
+
+def test_invalid_fields_are_refused_with_messages_beside_them(qtbot, make_page,
+                                                              shop_dir: Path) -> None:
+    path = shop_dir / "main-street-bistro.toml"
+    before = path.read_text(encoding="utf-8")
+    page = make_page()
+    editor = page.editor
+    cache = editor.source_forms[2]
+    cache.url_edit.setText("cache.internal:6379")
+    cache.url_edit.textEdited.emit("cache.internal:6379")
+    editor.probe_forms[0].expect_edit.setText("ok")
+    editor.source_forms[0].name_edit.setText("")
+    editor.alerts.rows[0].metric_box.setCurrentText("latency_p96")
+    editor.general.name_edit.setText("")
+    assert page.save() is False
+    assert "is not a redis/rediss/unix URL" in cache.problem_text("url")
+    assert editor.probe_forms[0].problem_text("expect_status").startswith("expected an HTTP")
+    assert editor.source_forms[0].problem_text("name") == "must not be empty"
+    assert "unknown metric 'latency_p96'" in editor.alerts.rows[0].problem_text("metric")
+    assert editor.general.problem_text("name") == "must not be empty"
+    assert editor.tabs.tabText(2) == "Sources ⚠ 2"
+    assert editor.message.text().startswith("Not saved:")
+    assert path.read_text(encoding="utf-8") == before
+    # Fixing a field clears its message on the next check.
+    cache.url_edit.setText("redis://cache.internal:6379/0")
+    editor.validate()
+    assert cache.problem_text("url") == ""
+
+
+def test_a_typed_secret_goes_to_the_keychain_never_to_the_file_or_log(
+        qtbot, make_page, shop_dir: Path, memory_keyring: MemoryKeyring, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    page = make_page()
+    editor = page.editor
+    jobs = editor.source_forms[5]  # celery-redis, no password yet
+    jobs.password.set_mode(KEYRING)
+    assert jobs.password.name_edit.text() == "main-street-bistro/jobs"
+    editor.validate()
+    assert jobs.problem_text("password") == "type the secret to store it in the keychain"
+    jobs.password.value_edit.setText(SECRET)
+    jobs.password.value_edit.textEdited.emit(SECRET)
+    path = save_and_wait(qtbot, page)
+    assert memory_keyring.items[("backroom", "main-street-bistro/jobs")] == SECRET
+    text = path.read_text(encoding="utf-8")
+    assert SECRET not in text
+    assert tomllib.loads(text)["sources"][5]["password"] == "keyring:main-street-bistro/jobs"
+    assert SECRET not in caplog.text
+    assert "1 secret stored in the keychain" in page.editor.message.text()
+    # The field forgets the value and says it is stored.
+    jobs = page.editor.source_forms[5]
+    assert jobs.password.value_edit.text() == ""
+    assert jobs.password.value_edit.placeholderText() == "stored — type to replace"
+
+
+def test_without_a_keychain_the_user_is_told_and_offered_env(qtbot, make_page, shop_dir: Path,
+                                                             no_keychain) -> None:
+    page = make_page()
+    editor = page.editor
+    assert not page.keychain
+    assert editor.keychain_banner.isVisible()
+    assert editor.keychain_banner.text() == NO_KEYCHAIN
+    cache = editor.source_forms[2]
+    field = cache.password
+    assert field.mode() == KEYRING  # what the file says, but it cannot be read here
+    assert not page.save()
+    assert cache.problem_text("password") == NO_KEYCHAIN
+    field.set_mode(ENV)
+    field.name_edit.setText("CACHE_PASSWORD")
+    field.name_edit.textEdited.emit("CACHE_PASSWORD")
+    for form in (editor.backend, editor.source_forms[0], editor.source_forms[6]):
+        secret = form.secret_fields()[0]
+        secret.set_mode(ENV)
+        secret.name_edit.setText("SOME_VAR")
+    field.set_mode(KEYRING)  # refused: no keychain
+    assert field.mode() == ENV
+    path = save_and_wait(qtbot, page)
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert data["sources"][2]["password"] == "env:CACHE_PASSWORD"
+    assert page.console_settings.keychain_label.text().startswith("Not available")
+
+
+def test_a_literal_secret_works_with_a_visible_warning(qtbot, make_page, memory_keyring) -> None:
+    page = make_page()
+    jobs = page.editor.source_forms[5]
+    jobs.password.set_mode(LITERAL)
+    assert not jobs.password.note.isHidden()
+    assert jobs.password.note.text() == LITERAL_WARNING
+    jobs.password.value_edit.setText(SECRET)
+    path = save_and_wait(qtbot, page)
+    assert tomllib.loads(path.read_text(encoding="utf-8"))["sources"][5]["password"] == SECRET
+    assert "Warnings:" in page.editor.message.text()
+    assert "written in the profile itself" in page.editor.message.text()
+    assert memory_keyring.items == {}
+
+
+def test_turning_tls_verification_off_needs_a_confirmation(qtbot, make_page,
+                                                           memory_keyring) -> None:
+    page = make_page()
+    web = page.editor.source_forms[0]
+    asked: list[str] = []
+    web.confirm = lambda _parent, what: asked.append(what) or False
+    web.verify.click()
+    assert asked == ["web"]
+    assert web.verify.isChecked()
+    web.confirm = lambda _parent, _what: True
+    web.verify.click()
+    assert not web.verify.isChecked()
+    path = save_and_wait(qtbot, page)
+    assert load_profile(path).sources[0].verify_tls is False
+
+
+def test_test_connection_says_unreachable_off_the_gui_thread(qtbot, make_page,
+                                                             memory_keyring) -> None:
+    page = make_page()
+    cache = page.editor.source_forms[2]
+    port = servers.free_port()
+    cache.url_edit.setText(f"redis://127.0.0.1:{port}/0")
+    cache.password.value_edit.setText(SECRET)
+    with qtbot.waitSignal(page.editor.sig_tested, timeout=15_000) as blocker:
+        cache.test_button.click()
+        assert cache.result.text().startswith("Testing")
+    assert blocker.args[1] == "unreachable"
+    assert cache.result.text().startswith("✗ Unreachable — ")
+    assert SECRET not in cache.result.text()
+    # Nothing was saved and nothing was stored by the test.
+    assert memory_keyring.items == {}
+    backend = page.editor.backend
+    backend.url_edit.setText(f"http://127.0.0.1:{port}")
+    with qtbot.waitSignal(page.editor.sig_tested, timeout=15_000) as blocker:
+        backend.test_button.click()
+    # The token named in the file is not in this keychain: the test says so.
+    assert blocker.args[1] == "secret"
+    assert "no secret named 'main-street-bistro/api-token'" in backend.result.text()
+    backend.token.value_edit.setText(SECRET)
+    with qtbot.waitSignal(page.editor.sig_tested, timeout=15_000) as blocker:
+        backend.test_button.click()
+    assert blocker.args[1] == "unreachable"
+    # A card with a bad field is not tested; it says what to fix.
+    cache.url_edit.setText("nonsense")
+    cache.test_button.click()
+    assert cache.result.text() == "✗ Fix the fields marked first"
+    assert "redis" in cache.problem_text("url")
+
+
+def test_new_duplicate_and_delete_profiles(qtbot, make_page, shop_dir: Path,
+                                           memory_keyring) -> None:
+    page = make_page()
+    page.new_profile()
+    assert page.names()[-1] == "New shop (not saved)"
+    editor = page.editor
+    editor.general.name_edit.setText("Harbour Café")
+    editor.general.role_box.setCurrentIndex(editor.general.role_box.findData("manager"))
+    editor.alerts.set_targets([])
+    probe = editor.add_probe({"name": "home", "url": "https://harbour.example.com/"})
+    assert probe.title.text() == "home — HTTP probe"
+    saved = save_and_wait(qtbot, page)
+    assert saved == shop_dir / "harbour-cafe.toml"
+    assert load_profile(saved).role == "manager"
+    assert page.names() == ["Harbour Café", "Main Street Bistro"]
+
+    page.duplicate_profile()
+    assert page.names()[-1] == "Harbour Café (copy) (not saved)"
+    copy = save_and_wait(qtbot, page)
+    assert copy.name == "harbour-cafe-copy.toml"
+    page.delete_profile()
+    assert not copy.exists()
+    assert page.names() == ["Harbour Café", "Main Street Bistro"]
+
+
+def test_export_leaves_secrets_out_and_import_opens_a_draft(qtbot, make_page, tmp_path: Path,
+                                                             memory_keyring) -> None:
+    page = make_page()
+    jobs = page.editor.source_forms[5]
+    jobs.password.set_mode(LITERAL)
+    jobs.password.value_edit.setText(SECRET)
+    out = tmp_path / "shared.toml"
+    page.choose_save = lambda _name: str(out)
+    page.export_button.click()
+    text = out.read_text(encoding="utf-8")
+    assert SECRET not in text
+    assert "keyring:main-street-bistro/cache" in text  # a name, not a secret
+    assert page.editor.message.text() == f"Exported to {out} (secrets left out)."
+
+    page.choose_open = lambda: str(out)
+    page.editor.dirty = False
+    page.import_button.click()
+    assert page.names()[-1] == "Main Street Bistro (not saved)"
+    assert page.editor.path is None
+    assert "password" not in page.editor.source_forms[5].to_data()
+
+
+def test_saving_the_profile_in_use_updates_the_alert_rules_at_once(qtbot, make_page,
+                                                                   shop_dir: Path,
+                                                                   memory_keyring) -> None:
+    path = shop_dir / "main-street-bistro.toml"
+    alerts = AlertService(load_profile(path).alerts, MetricStore(), None)
+    page = make_page(active=path, alerts=alerts)
+    page.open_alert_rules()
+    assert page.editor.tabs.currentIndex() == 3
+    row = page.editor.alerts.add_rule({})
+    row.name_edit.setText("Database connections high")
+    row.source_box.setCurrentText("db")
+    row.metric_box.setCurrentText("db_connections")
+    row.threshold.setValue(80)
+    save_and_wait(qtbot, page)
+    assert [s.name for s in alerts.statuses()][-1] == "Database connections high"
+    assert alerts.engine.status("Database connections high").rule.threshold == 80
+
+
+def test_suggested_rules_fit_the_sources(qtbot, make_page, memory_keyring) -> None:
+    page = make_page()
+    editor = page.editor
+    for row in list(editor.alerts.rows):
+        row.sig_remove.emit()
+    assert editor.alerts.empty.isVisibleTo(editor.alerts)
+    editor.show_tab("Alerts")
+    added = editor.alerts.add_suggested()
+    data = {r["name"]: r for r in editor.alerts.to_data()}
+    assert added == 4
+    assert data["Cache hit rate low"]["source"] == "web"  # the first fitting source
+    assert data["Queue backing up"]["source"] == "web"
+    assert data["Pages slow (p95 latency high)"]["above"] == 0.5
+    assert editor.alerts.add_suggested() == 0
+    assert editor.validate() is not None
+
+
+def test_theme_applies_live_and_preferences_are_kept(qtbot, make_page, qapp,
+                                                     memory_keyring) -> None:
+    page = make_page()
+    console = page.console_settings
+    with qtbot.waitSignal(console.sig_theme_changed):
+        console.theme_box.setCurrentIndex(console.theme_box.findData("dark"))
+    assert qapp.property("backroom_theme") == "dark"
+    assert page.prefs.value(THEME_KEY) == "dark"
+    console.theme_box.setCurrentIndex(console.theme_box.findData("light"))
+    assert qapp.property("backroom_theme") == "light"
+    console.refresh_spin.setValue(10)
+    assert int(page.prefs.value(REFRESH_KEY)) == 10
+    assert console.folder_labels["profiles"].text() == str(page.profiles_dir)
+
+
+def test_an_empty_config_folder_offers_to_set_up_a_shop(qtbot, make_page, shop_dir: Path,
+                                                        memory_keyring) -> None:
+    for path in shop_dir.glob("*.toml"):
+        path.unlink()
+    page = make_page()
+    assert page.right.currentWidget() is page.empty
+    assert "Set up your own" in page.empty_text.text()
+    page.new_profile()
+    assert page.right.currentWidget() is not page.empty
+    assert parse_profile(page.editor.to_data()).name == "New shop"

@@ -1,0 +1,576 @@
+"""The Settings page: shop profiles (list, edit, import, export) and the console's own settings."""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from PyQt6.QtCore import QSettings, Qt, QUrl, pyqtSignal
+from PyQt6.QtGui import QDesktopServices
+from PyQt6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.profile import ProfileError, parse_profile, profile_to_dict
+from services.bootstrap import data_dir
+from services.logsetup import log_dir
+from services.profiles import config_dir
+from services.secrets import keychain_available
+from ui import theme
+from ui.context import AppContext
+from ui.widgets.form_section import FormSection
+from ui.widgets.profile_editor import ProfileEditor, slug
+
+log = logging.getLogger(__name__)
+
+THEMES = (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark"))
+#: QSettings keys other parts of the console read.
+THEME_KEY = "appearance/theme"
+REFRESH_KEY = "charts/refresh_hz"
+RETENTION_KEY = "history/retention_days"
+ALERT_RETENTION_KEY = "alerts/retention_days"
+DEFAULT_REFRESH_HZ = 5
+DEFAULT_RETENTION_DAYS = 7
+DEFAULT_ALERT_RETENTION_DAYS = 30
+
+Ask = Callable[[str, str], bool]
+
+
+def ask(parent: QWidget, title: str, text: str) -> bool:
+    answer = QMessageBox.question(parent, title, text,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def read_profile_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """(TOML data, problems) of a profile file; the data may be invalid, never a crash."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        return {}, [f"{path.name}: cannot be read ({err})"]
+    try:
+        parse_profile(data, origin=str(path))
+    except ProfileError as err:
+        return data, list(err.problems)
+    return data, []
+
+
+def unique_path(directory: Path, name: str) -> Path:
+    """``directory/<slug>.toml``, numbered when taken."""
+    base = slug(name)
+    path = directory / f"{base}.toml"
+    n = 2
+    while path.exists():
+        path = directory / f"{base}-{n}.toml"
+        n += 1
+    return path
+
+
+class ConsoleSettings(QWidget):
+    """Theme (applied live), chart refresh rate, history retention, and where files live."""
+
+    sig_theme_changed = pyqtSignal(str)
+    """Emitted with 'light', 'dark' or 'system' once applied."""
+    sig_refresh_rate_changed = pyqtSignal(int)
+    """Emitted with the new chart refresh rate (updates per second)."""
+    sig_retention_changed = pyqtSignal(int)
+    """Emitted with the new history retention in days."""
+
+    def __init__(self, prefs: QSettings, ctx: AppContext, profiles_dir: Path,
+                 keychain: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.prefs = prefs
+        self.ctx = ctx
+        look = FormSection("Appearance")
+        self.theme_box = QComboBox()
+        for key, label in THEMES:
+            self.theme_box.addItem(label, key)
+        current = str(prefs.value(THEME_KEY, "system"))
+        self.theme_box.setCurrentIndex(max(0, self.theme_box.findData(current)))
+        self.theme_box.currentIndexChanged.connect(self._theme_chosen)
+        look.add_row("theme", "Theme", self.theme_box, "Applied at once.")
+        self.refresh_spin = _spin()
+        self.refresh_spin.setRange(1, 30)
+        self.refresh_spin.setSuffix(" per second")
+        self.refresh_spin.setValue(int(prefs.value(REFRESH_KEY, DEFAULT_REFRESH_HZ)))
+        self.refresh_spin.valueChanged.connect(self._refresh_chosen)
+        look.add_row("refresh", "Chart updates", self.refresh_spin,
+                     "Fewer updates save power on a laptop; the data is polled the same.")
+
+        data = FormSection("History")
+        self.retention_spin = _spin()
+        self.retention_spin.setRange(1, 365)
+        self.retention_spin.setSuffix(" days")
+        self.retention_spin.setValue(int(prefs.value(RETENTION_KEY, DEFAULT_RETENTION_DAYS)))
+        self.retention_spin.valueChanged.connect(self._retention_chosen)
+        data.add_row("retention", "Keep metrics for", self.retention_spin,
+                     "Older samples are deleted from the local history database.")
+        self.alert_retention_spin = _spin()
+        self.alert_retention_spin.setRange(1, 3650)
+        self.alert_retention_spin.setSuffix(" days")
+        self.alert_retention_spin.setValue(int(prefs.value(ALERT_RETENTION_KEY,
+                                                           DEFAULT_ALERT_RETENTION_DAYS)))
+        self.alert_retention_spin.valueChanged.connect(self._alert_retention_chosen)
+        data.add_row("alert_retention", "Keep alert history for", self.alert_retention_spin)
+
+        folders = FormSection("Folders")
+        self.folder_labels: dict[str, QLabel] = {}
+        for key, label, path in (("data", "Data", _safe(data_dir)),
+                                 ("logs", "Logs", _safe(log_dir)),
+                                 ("profiles", "Profiles", str(profiles_dir))):
+            folders.add_row(key, label, self._folder_row(key, path))
+        self.keychain_label = QLabel(
+            "Available: the profile editor stores secrets in the OS keychain." if keychain
+            else "Not available on this system: give secrets as environment variables "
+                 "(env:NAME) instead.")
+        self.keychain_label.setWordWrap(True)
+        folders.add_row("keychain", "OS keychain", self.keychain_label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        for section in (look, data, folders):
+            layout.addWidget(section)
+        layout.addStretch(1)
+
+    def _folder_row(self, key: str, path: str) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        label = QLabel(path)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder_labels[key] = label
+        button = QPushButton("Open")
+        button.setToolTip(f"Open {path} in the file manager")
+        button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(path)))
+        row.addWidget(label, 1)
+        row.addWidget(button)
+        return box
+
+    def _theme_chosen(self) -> None:
+        choice = str(self.theme_box.currentData())
+        self.prefs.setValue(THEME_KEY, choice)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app, choice)
+        self.sig_theme_changed.emit(choice)
+
+    def _refresh_chosen(self, value: int) -> None:
+        self.prefs.setValue(REFRESH_KEY, value)
+        self.sig_refresh_rate_changed.emit(value)
+
+    def _retention_chosen(self, value: int) -> None:
+        self.prefs.setValue(RETENTION_KEY, value)
+        history = getattr(self.ctx.services, "history", None)
+        if history is not None and hasattr(history, "rollup_retention_s"):
+            # The one-minute roll-ups are what a week of charts reads; raw stays as it is.
+            history.rollup_retention_s = max(value * 86_400.0,
+                                             float(getattr(history, "raw_retention_s", 0.0)))
+        self.sig_retention_changed.emit(value)
+
+    def _alert_retention_chosen(self, value: int) -> None:
+        self.prefs.setValue(ALERT_RETENTION_KEY, value)
+        alerts = getattr(self.ctx.services, "alerts", None)
+        if alerts is not None:
+            alerts.retention_s = value * 86_400.0
+
+
+def _spin() -> QSpinBox:
+    box = QSpinBox()
+    box.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
+    box.setMinimumWidth(120)
+    return box
+
+
+def _safe(fn: Callable[[], Path]) -> str:
+    try:
+        return str(fn())
+    except OSError as err:
+        return f"unavailable ({err})"
+
+
+class SettingsPage(QWidget):
+    """Profiles on the left (files in the config folder), the editor on the right; a second
+    tab for the console's own settings."""
+
+    sig_profile_saved = pyqtSignal(str)
+    """Emitted with the path of a profile file just saved."""
+    sig_open_profile = pyqtSignal(str)
+    """Emitted with a profile path the user wants the console to switch to."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("page")
+        self.ctx = ctx
+        extras = ctx.extras
+        self.profiles_dir = Path(extras.get("config_dir") or config_dir(create=True))
+        prefs = extras.get("settings")
+        if prefs is None:
+            from ui.app import settings
+
+            prefs = settings()
+        self.prefs: QSettings = prefs
+        keychain = extras.get("keychain_available")
+        self.keychain = bool(keychain_available() if keychain is None else keychain)
+        self.ask: Ask = lambda title, text: ask(self, title, text)
+        self.choose_open: Callable[[], str] = self._choose_open
+        self.choose_save: Callable[[str], str] = self._choose_save
+
+        title = QLabel("Settings")
+        title.setObjectName("pageTitle")
+
+        self.profile_list = QListWidget()
+        self.profile_list.setMinimumWidth(220)
+        self.profile_list.setMaximumWidth(280)
+        self.profile_list.currentItemChanged.connect(self._on_select)
+        self.new_button = QPushButton("New")
+        self.duplicate_button = QPushButton("Duplicate")
+        self.delete_button = QPushButton("Delete")
+        self.import_button = QPushButton("Import…")
+        self.export_button = QPushButton("Export…")
+        self.new_button.setToolTip("Set up another shop")
+        self.export_button.setToolTip("Write this profile to a file to share; secrets are "
+                                      "left out (keychain and env: names stay)")
+        self.new_button.clicked.connect(self.new_profile)
+        self.duplicate_button.clicked.connect(self.duplicate_profile)
+        self.delete_button.clicked.connect(self.delete_profile)
+        self.import_button.clicked.connect(self._import_clicked)
+        self.export_button.clicked.connect(self._export_clicked)
+        grid = QVBoxLayout()
+        first, second = QHBoxLayout(), QHBoxLayout()
+        for button in (self.new_button, self.duplicate_button, self.delete_button):
+            first.addWidget(button)
+        for button in (self.import_button, self.export_button):
+            second.addWidget(button)
+        grid.addLayout(first)
+        grid.addLayout(second)
+        left = QVBoxLayout()
+        shops = QLabel("Shops")
+        shops.setStyleSheet("font-weight: 600;")
+        left.addWidget(shops)
+        left.addWidget(self.profile_list, 1)
+        left.addLayout(grid)
+
+        self.editor = ProfileEditor(ctx.tasks, keychain_available=self.keychain)
+        self.editor.sig_changed.connect(self._editor_changed)
+        self.editor.sig_saved.connect(self._saved)
+        self.save_button = QPushButton("Save")
+        self.save_button.setProperty("primary", True)
+        self.save_button.setShortcut("Ctrl+S")
+        self.save_button.clicked.connect(self.save)
+        self.revert_button = QPushButton("Revert")
+        self.revert_button.clicked.connect(self.revert)
+        self.use_button = QPushButton("Open this shop")
+        self.use_button.setToolTip("Switch the console to this profile")
+        self.use_button.clicked.connect(self._use_clicked)
+        self.location = QLabel()
+        self.location.setObjectName("muted")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.location, 1)
+        bottom.addWidget(self.use_button)
+        bottom.addWidget(self.revert_button)
+        bottom.addWidget(self.save_button)
+        editor_box = QWidget()
+        editor_layout = QVBoxLayout(editor_box)
+        editor_layout.setContentsMargins(0, 0, 0, 0)
+        editor_layout.addWidget(self.editor, 1)
+        editor_layout.addLayout(bottom)
+
+        self.empty = QWidget()
+        empty_layout = QVBoxLayout(self.empty)
+        self.empty_text = QLabel(
+            "No shop is set up yet; the console is showing the demo shop.\n\n"
+            "Set up your own: give its web address, the token of its REST API and, if you "
+            "like, its cache, job queue and database. Secrets go into the OS keychain.")
+        self.empty_text.setObjectName("emptyState")
+        self.empty_text.setWordWrap(True)
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        start = QPushButton("Set up a shop")
+        start.setProperty("primary", True)
+        start.clicked.connect(self.new_profile)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(self.empty_text)
+        empty_layout.addWidget(start, 0, Qt.AlignmentFlag.AlignCenter)
+        empty_layout.addStretch(2)
+        self.right = QStackedWidget()
+        self.right.addWidget(editor_box)
+        self.right.addWidget(self.empty)
+
+        profiles_tab = QWidget()
+        profiles_layout = QHBoxLayout(profiles_tab)
+        profiles_layout.setContentsMargins(0, 8, 0, 0)
+        profiles_layout.addLayout(left)
+        profiles_layout.addWidget(self.right, 1)
+
+        self.console_settings = ConsoleSettings(self.prefs, ctx, self.profiles_dir, self.keychain)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(profiles_tab, "Shops and alerts")
+        self.tabs.addTab(self.console_settings, "Appearance and data")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title)
+        layout.addWidget(self.tabs, 1)
+
+        self._current_item: QListWidgetItem | None = None
+        self.reload_list(select=self._active_path())
+
+    # -- the list ------------------------------------------------------------------------------
+
+    def _active_path(self) -> Path | None:
+        origin = getattr(getattr(self.ctx.services, "profile", None), "origin", "")
+        if origin and origin != "demo":
+            return Path(origin)
+        return None
+
+    def reload_list(self, select: Path | None = None) -> None:
+        """Read the config folder again; select ``select`` (or the first profile)."""
+        self.profile_list.blockSignals(True)
+        self.profile_list.clear()
+        for path in sorted(self.profiles_dir.glob("*.toml")):
+            data, problems = read_profile_file(path)
+            name = str(data.get("name") or path.stem)
+            item = QListWidgetItem(name + ("  ⚠" if problems else ""))
+            item.setData(Qt.ItemDataRole.UserRole, str(path))
+            tip = str(path) + ("\n" + "\n".join(problems[:5]) if problems else "")
+            item.setToolTip(tip)
+            self.profile_list.addItem(item)
+        self.profile_list.blockSignals(False)
+        row = 0
+        if select is not None:
+            row = next((i for i in range(self.profile_list.count())
+                        if Path(self.profile_list.item(i).data(Qt.ItemDataRole.UserRole))
+                        == select), 0)
+        self._current_item = None
+        if self.profile_list.count():
+            self.profile_list.setCurrentRow(row)
+            self._on_select(self.profile_list.item(row), None)
+        else:
+            self.right.setCurrentWidget(self.empty)
+        self._update_buttons()
+
+    def names(self) -> list[str]:
+        """What the list shows, top to bottom."""
+        return [self.profile_list.item(i).text() for i in range(self.profile_list.count())]
+
+    def _on_select(self, item: QListWidgetItem | None, _previous: object) -> None:
+        if item is None or item is self._current_item:
+            return
+        if self.editor.dirty and self._current_item is not None and not self.ask(
+                "Discard changes?", "This profile has changes that are not saved. "
+                "Discard them?"):
+            self.profile_list.blockSignals(True)
+            self.profile_list.setCurrentItem(self._current_item)
+            self.profile_list.blockSignals(False)
+            return
+        self._drop_draft(keep=item)
+        self._current_item = item
+        raw = item.data(Qt.ItemDataRole.UserRole)
+        path = Path(raw) if raw else None
+        if path is not None:
+            data, _problems = read_profile_file(path)
+            self.editor.load(data, path)
+        self.right.setCurrentWidget(self.right.widget(0))
+        self._update_buttons()
+
+    def _drop_draft(self, keep: QListWidgetItem | None = None) -> None:
+        for i in reversed(range(self.profile_list.count())):
+            item = self.profile_list.item(i)
+            if item is not keep and not item.data(Qt.ItemDataRole.UserRole):
+                self.profile_list.takeItem(i)
+
+    def _add_draft(self, data: dict[str, Any], label: str) -> None:
+        if self.editor.dirty and not self.ask("Discard changes?",
+                                              "The profile open now has unsaved changes. "
+                                              "Discard them?"):
+            return
+        self._drop_draft()
+        item = QListWidgetItem(f"{label} (not saved)")
+        item.setData(Qt.ItemDataRole.UserRole, "")
+        self.profile_list.blockSignals(True)
+        self.profile_list.addItem(item)
+        self.profile_list.setCurrentItem(item)
+        self.profile_list.blockSignals(False)
+        self._current_item = item
+        self.editor.load(data, None)
+        self.editor.dirty = True
+        self.right.setCurrentWidget(self.right.widget(0))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        has = self._current_item is not None
+        saved = has and self.editor.path is not None
+        self.duplicate_button.setEnabled(has)
+        self.delete_button.setEnabled(saved)
+        self.export_button.setEnabled(has)
+        self.use_button.setEnabled(saved and not self.editor.dirty)
+        self.revert_button.setEnabled(has and self.editor.dirty)
+        self.save_button.setEnabled(has)
+        path = self.editor.path
+        self.location.setText(str(path) if path else "Not saved yet: Save puts it in "
+                              f"{self.profiles_dir}")
+
+    def _editor_changed(self) -> None:
+        item = self._current_item
+        if item is not None and item.data(Qt.ItemDataRole.UserRole):
+            name = self.editor.general.name_edit.text().strip() or "(no name)"
+            item.setText(f"{name} •")
+        self._update_buttons()
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def new_profile(self) -> None:
+        """A blank profile to fill in (saved on Save)."""
+        self.tabs.setCurrentIndex(0)
+        self._add_draft({"name": "New shop"}, "New shop")
+        self.editor.general.name_edit.setFocus()
+        self.editor.general.name_edit.selectAll()
+
+    def duplicate_profile(self) -> None:
+        data = self.editor.to_data()
+        data["name"] = f"{data.get('name') or 'Shop'} (copy)"
+        self._add_draft(data, str(data["name"]))
+
+    def delete_profile(self) -> None:
+        path = self.editor.path
+        if path is None:
+            return
+        name = self.editor.general.name_edit.text().strip() or path.name
+        if not self.ask("Delete profile?", f"Delete the profile “{name}” ({path})?\n\n"
+                        "Secrets it stored in the OS keychain stay there."):
+            return
+        try:
+            path.unlink()
+        except OSError as err:
+            QMessageBox.warning(self, "Not deleted", f"Could not delete {path}: {err}")
+            return
+        self.editor.dirty = False
+        self.reload_list()
+
+    def save(self) -> bool:
+        """Save the profile open in the editor (a new one gets a file in the config folder)."""
+        if self._current_item is None:
+            return False
+        path = self.editor.path or unique_path(self.profiles_dir,
+                                               self.editor.general.name_edit.text())
+        return self.editor.save(path)
+
+    def _saved(self, path: str) -> None:
+        saved = Path(path)
+        self.editor.dirty = False
+        self._apply_live(saved)
+        self.reload_list(select=saved)
+        self.sig_profile_saved.emit(path)
+
+    def _apply_live(self, path: Path) -> None:
+        """Alert rules of the profile in use take effect at once."""
+        if path != self._active_path():
+            return
+        alerts = getattr(self.ctx.services, "alerts", None)
+        if alerts is None:
+            return
+        try:
+            profile = parse_profile(self.editor.to_data(), origin=str(path))
+        except ProfileError:
+            return
+        alerts.set_rules(profile.alerts)
+
+    def revert(self) -> None:
+        path = self.editor.path
+        if path is None:
+            self.editor.dirty = False
+            self.reload_list()
+            return
+        data, _problems = read_profile_file(path)
+        self.editor.load(data, path)
+        if self._current_item is not None:
+            self._current_item.setText(str(data.get("name") or path.stem))
+        self._update_buttons()
+
+    def import_profile(self, path: Path) -> bool:
+        """Open a profile file as a new, unsaved profile (checked before it is kept)."""
+        data, problems = read_profile_file(path)
+        if not data:
+            QMessageBox.warning(self, "Not imported", "\n".join(problems))
+            return False
+        self.tabs.setCurrentIndex(0)
+        self._add_draft(data, str(data.get("name") or path.stem))
+        return True
+
+    def export_profile(self, path: Path) -> bool:
+        """Write the open profile to ``path`` with literal secrets left out."""
+        try:
+            profile = parse_profile(self.editor.to_data())
+        except ProfileError:
+            self.editor.validate()
+            self.editor.message.setText("Not exported: fix the problems marked first.")
+            self.editor.message.setVisible(True)
+            return False
+        text = tomli_w.dumps(profile_to_dict(profile, redact=True))
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as err:
+            self.editor.message.setText(f"Not exported: {err}")
+            self.editor.message.setVisible(True)
+            return False
+        self.editor.message.setText(f"Exported to {path} (secrets left out).")
+        self.editor.message.setStyleSheet("")
+        self.editor.message.setVisible(True)
+        return True
+
+    def _import_clicked(self) -> None:
+        chosen = self.choose_open()
+        if chosen:
+            self.import_profile(Path(chosen))
+
+    def _export_clicked(self) -> None:
+        name = slug(self.editor.general.name_edit.text()) + ".toml"
+        chosen = self.choose_save(name)
+        if chosen:
+            self.export_profile(Path(chosen))
+
+    def _choose_open(self) -> str:
+        path, _filter = QFileDialog.getOpenFileName(self, "Import a profile", "",
+                                                    "Profiles (*.toml);;All files (*)")
+        return path
+
+    def _choose_save(self, name: str) -> str:
+        path, _filter = QFileDialog.getSaveFileName(self, "Export the profile",
+                                                    str(Path.home() / name),
+                                                    "Profiles (*.toml)")
+        return path
+
+    def _use_clicked(self) -> None:
+        if self.editor.path is not None:
+            self.sig_open_profile.emit(str(self.editor.path))
+
+    # -- page protocol -------------------------------------------------------------------------
+
+    def open_alert_rules(self) -> None:
+        """Show the rules of the profile in use (from the Alerts page's "Edit rules")."""
+        self.tabs.setCurrentIndex(0)
+        active = self._active_path()
+        if active is not None and self.editor.path != active:
+            self.reload_list(select=active)
+        self.editor.show_tab("Alerts")
+
+    def refresh(self) -> None:
+        if not self.editor.dirty:
+            self.reload_list(select=self.editor.path)
