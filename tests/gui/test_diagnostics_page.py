@@ -1,0 +1,286 @@
+"""The Diagnostics page as a user sees it: sweep, findings, database views, profiles, exports."""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import secrets
+import socket
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QApplication, QMainWindow
+
+from console.domain import Check, Reading, Status
+from console.profile import Probe, Profile
+from console.store import MetricStore
+from services.profiles import demo_profile
+from ui.context import AppContext
+from ui.models.pstats_model import PstatsTableModel
+from ui.models.sweep_model import SweepTableModel
+from ui.pages.diagnostics import DiagnosticsPage, store_charts
+from ui.widgets.pstats_browser import PstatsBrowser
+from ui.worker import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def runner(qapp: QApplication) -> Iterator[TaskRunner]:
+    tasks = TaskRunner()
+    yield tasks
+    assert tasks.shutdown(8000)
+
+
+@pytest.fixture
+def demo_shop(tmp_path: Path) -> Iterator[object]:
+    from demo import DemoShop
+
+    shop = DemoShop(tmp_path / f"shop-{secrets.token_hex(3)}.sqlite", traffic=False,
+                    seed_scale=0.3)
+    shop.start()
+    try:
+        yield shop
+    finally:
+        shop.stop()
+
+
+def make_page(qtbot, runner: TaskRunner, profile: Profile,
+              store: MetricStore | None = None) -> DiagnosticsPage:
+    services = SimpleNamespace(profile=profile, store=store or MetricStore(), poller=None)
+    page = DiagnosticsPage(AppContext(services=services, tasks=runner))
+    page.test_window = show(qtbot, page)  # type: ignore[attr-defined]
+    return page
+
+
+def show(qtbot, widget) -> QMainWindow:
+    """Inside a main window, as the console shows pages (a bare top-level with a layout makes
+    the offscreen platform warn about size hints)."""
+    window = QMainWindow()
+    window.setMinimumSize(1400, 900)
+    window.setCentralWidget(widget)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def sweep(qtbot, page: DiagnosticsPage) -> object:
+    with qtbot.waitSignal(page.sig_sweep_finished, timeout=30_000) as blocker:
+        page.run_sweep()
+    return blocker.args[0]
+
+
+def test_empty_page_says_what_to_do(qtbot, runner: TaskRunner, demo_shop: object) -> None:
+    page = make_page(qtbot, runner, demo_profile(demo_shop.base_url, demo_shop.token,
+                                                 demo_shop.db_path))
+    assert page.sweep_stack.currentWidget() is page.empty
+    assert "Run sweep" in page.empty.text() and "Ctrl+R" in page.empty.text()
+    assert not page.html_button.isEnabled()
+    assert not page.bundle_button.isEnabled()
+    assert page.db_views.stack.currentIndex() == 0
+    assert "Refresh (F5)" in page.db_views.empty.text()
+    assert "Open profile" in page.pstats.empty.text()
+
+
+def test_sweep_shows_checks_and_the_missing_index(qtbot, runner: TaskRunner,
+                                                  demo_shop: object) -> None:
+    demo_shop.set_scenario(booking_time_index=False)  # type: ignore[attr-defined]
+    page = make_page(qtbot, runner, demo_profile(demo_shop.base_url, demo_shop.token,
+                                                 demo_shop.db_path))
+    progress: list[int] = []
+    page.progress.valueChanged.connect(progress.append)
+    sweep(qtbot, page)
+    assert progress and progress[-1] >= 80
+    assert not page.progress_box.isVisible()
+    assert page.run_button.isEnabled()
+    rows = {r[1]: r for r in page.table.row_texts()}
+    assert set(rows) == {"health", "availability", "shop", "database"}
+    assert rows["health"][0] == "OK"
+    assert rows["health"][3].endswith(" ms")
+    titles = page.findings.titles()
+    assert any(t.startswith("Bookings by start time reads the whole table") for t in titles)
+    card = next(c for c in page.findings.cards if "Bookings" in c.finding.title)
+    assert "CREATE INDEX ix_bookings_start_at" in card.advice.text()
+    assert page.status_chip.isVisible()
+    assert page.status_chip.text() in ("WARN", "FAIL")
+    assert "4 checks" in page.summary.text()
+    # the database views the sweep read are shown on the Database tab
+    plans = page.db_views.plans.rows()
+    assert plans[0][:2] == ("SCAN", "bookings by start time")
+    assert page.db_views.database_combo.currentText() == "database"
+
+    demo_shop.set_scenario(booking_time_index=True)  # type: ignore[attr-defined]
+    sweep(qtbot, page)
+    assert not any("reads the whole table" in t for t in page.findings.titles())
+    assert page.db_views.plans.rows()[0][:2] == ("INDEX", "bookings by start time")
+
+
+def test_cancel_gives_the_button_back_at_once(qtbot, runner: TaskRunner) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        profile = Profile(name="Stuck", probes=(
+            Probe("stuck", f"http://127.0.0.1:{port}/", timeout_s=3.0),))
+        page = make_page(qtbot, runner, profile)
+        page.run_sweep()
+        assert page.cancel_button.isVisible()
+        assert not page.run_button.isEnabled()
+        page.run_sweep()  # a second Ctrl+R while one runs is ignored
+        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+        assert page.run_button.isEnabled()
+        assert not page.cancel_button.isVisible()
+        assert page.message.text().startswith("Sweep cancelled")
+        assert page.result is None
+        assert runner.shutdown(8000)
+
+
+def test_exports_write_html_json_and_bundle(qtbot, runner: TaskRunner, demo_shop: object,
+                                           tmp_path: Path) -> None:
+    store = MetricStore()
+    now = time.time()
+    store.append([Reading("shop/latency_p95", now - 600 + i * 10, 0.1 + i / 1000)
+                  for i in range(60)])
+    page = make_page(qtbot, runner, demo_profile(demo_shop.base_url, demo_shop.token,
+                                                 demo_shop.db_path), store)
+    sweep(qtbot, page)
+    html = page.export_html(tmp_path / "report.html")
+    assert html is not None
+    text = html.read_text(encoding="utf-8")
+    assert "Diagnostic report: Demo shop" in text
+    assert text.count("data:image/png;base64,") == 2  # check latencies and p95 of the store
+    assert "shop p95 latency, last hour" in text
+    assert "query plans of the shop" in text
+    assert f"Qt {__import__('PyQt6.QtCore').QtCore.QT_VERSION_STR}" in text
+
+    data = json.loads(page.export_json(tmp_path / "report.json").read_text())  # type: ignore
+    assert data["profile"] == "Demo shop"
+    assert {c["name"] for c in data["checks"]} >= {"health", "database"}
+
+    with qtbot.waitSignal(page.sig_exported, timeout=15_000) as blocker:
+        page.export_bundle(tmp_path / "bundle.zip")
+    assert blocker.args == [str(tmp_path / "bundle.zip")]
+    assert page.message.text().startswith("Wrote ")
+    with zipfile.ZipFile(tmp_path / "bundle.zip") as bundle:
+        assert "shop/latency_p95," in bundle.read("metrics.csv").decode()
+        assert demo_shop.token not in bundle.read("report.html").decode()  # type: ignore
+        assert "Qt: " in bundle.read("versions.txt").decode()
+
+
+def test_export_to_an_unwritable_place_says_so(qtbot, runner: TaskRunner,
+                                               demo_shop: object, tmp_path: Path) -> None:
+    page = make_page(qtbot, runner, demo_profile(demo_shop.base_url, demo_shop.token,
+                                                 demo_shop.db_path))
+    sweep(qtbot, page)
+    assert page.export_html(tmp_path / "missing-dir" / "r.html") is None
+    assert page.message.text().startswith("Could not write")
+
+
+def test_database_refresh_reads_the_views(qtbot, runner: TaskRunner, demo_shop: object) -> None:
+    page = make_page(qtbot, runner, demo_profile(demo_shop.base_url, demo_shop.token,
+                                                 demo_shop.db_path))
+    page.tabs.setCurrentIndex(1)
+    with qtbot.waitSignal(page.db_views.sig_loaded, timeout=15_000) as blocker:
+        page.refresh()  # F5
+    assert blocker.args == [1]
+    assert page.db_views.stack.currentIndex() == 1
+    assert "SQLite" in page.db_views.state.text()
+    assert [r[1] for r in page.db_views.plans.rows()][:1] == ["bookings by start time"]
+
+
+def test_no_database_says_where_to_add_one(qtbot, runner: TaskRunner) -> None:
+    page = make_page(qtbot, runner, Profile(name="Web only"))
+    with qtbot.waitSignal(page.db_views.sig_loaded, timeout=15_000):
+        page.refresh()
+    assert "no database" in page.db_views.empty.text()
+
+
+def fib(n: int) -> int:
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def serve_menu() -> int:
+    return fib(10) + sum(range(100))
+
+
+@pytest.fixture
+def profile_file(tmp_path: Path) -> Path:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    serve_menu()
+    profiler.disable()
+    path = tmp_path / "shop.prof"
+    profiler.dump_stats(path)
+    return path
+
+
+def test_pstats_browser_sorts_filters_and_follows_calls(qtbot, runner: TaskRunner,
+                                                        profile_file: Path) -> None:
+    browser = PstatsBrowser(runner)
+    window = show(qtbot, browser)  # noqa: F841 - keeps the window alive
+    with qtbot.waitSignal(browser.sig_loaded, timeout=10_000):
+        browser.open_file(profile_file)
+    assert "shop.prof:" in browser.summary.text()
+    model = browser.model
+    assert model.rowCount() >= 3
+    header = browser.table.horizontalHeader()
+    assert header is not None
+    # sort by calls, most first (click twice if the first click sorts ascending)
+    browser.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    assert model.index(0, 1).data() == "177/1"  # fib(10): 177 calls, 1 primitive
+    assert model.index(0, 0).data().startswith("fib (test_diagnostics_page.py:")
+    browser.table.selectRow(0)
+    assert any(t.startswith("serve_menu ") for t in browser.callers_text())
+    assert "fib (" in browser.selected_title.text()
+    # jump to the caller
+    tree = browser.callers
+    items = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    target = next(i for i in items if i is not None and i.text(0).startswith("serve_menu"))
+    browser._jump(target, 0)  # what double-click or Enter on the row does
+    assert browser.selected_title.text().startswith("serve_menu (")
+    assert any(t.startswith("fib (") for t in browser.callees_text())
+    # filter by name
+    qtbot.keyClicks(browser.filter_edit, "serve_")
+    assert model.rowCount() == 1
+    assert model.index(0, 0).data().startswith("serve_menu")
+    browser.filter_edit.clear()
+    assert model.rowCount() >= 3
+
+
+def test_pstats_browser_reports_a_bad_file(qtbot, runner: TaskRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.prof"
+    bad.write_text("these are not stats")
+    browser = PstatsBrowser(runner)
+    qtbot.addWidget(browser)
+    with qtbot.waitSignal(browser.sig_failed, timeout=10_000):
+        browser.open_file(bad)
+    assert browser.error.text().startswith("Could not open the profile: notes.prof is not")
+    assert browser.stack.currentIndex() == 0
+
+
+def test_models_pass_the_model_tester(qtmodeltester, profile_file: Path) -> None:
+    from console.pstats_view import load_stats
+
+    pstats_model = PstatsTableModel()
+    pstats_model.set_stats(load_stats(profile_file))
+    qtmodeltester.check(pstats_model)
+    pstats_model.sort(2, Qt.SortOrder.AscendingOrder)
+    qtmodeltester.check(pstats_model)
+    sweep_model = SweepTableModel()
+    sweep_model.set_checks([Check("web", "http", Status.OK, "200", 3.0),
+                            Check("mq", "rabbitmq", Status.FAIL, "refused")])
+    qtmodeltester.check(sweep_model)
+
+
+def test_store_charts_draw_the_last_hour() -> None:
+    store = MetricStore()
+    now = time.time()
+    store.append([Reading("web/latency_p95", now - 300 + i, 0.2) for i in range(0, 300, 5)])
+    store.append([Reading("web/cache_hit_rate", now - 10, 0.9)])  # one point: no chart
+    charts = store_charts(store, now=now)
+    assert [c.title for c in charts] == ["web p95 latency, last hour"]
+    assert charts[0].png.startswith(b"\x89PNG")
+    assert "now 200.0 ms" in charts[0].alt
