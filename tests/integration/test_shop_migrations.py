@@ -1,0 +1,177 @@
+"""Schema by migrations (init_db), bulk seeding, the db CLI functions, PostgreSQL estimates."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from console.shop import BackendUnavailable, BookingQuery
+from services.shop import make_repository, sql
+from services.shop.api import ApiShopRepository
+from services.shop.cli import db_init_main, db_seed_main
+from services.shop.db import SchemaError, head_revision, init_db, make_engine
+from services.shop.seed import seed, table_counts
+from services.shop.sql import SqlShopRepository
+from tests import servers
+
+SHOP_TABLES = {"customers", "bookings", "products", "orders", "order_items"}
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    servers.require_port("PostgreSQL", "127.0.0.1", 5432)
+    admin_url = make_url(servers.POSTGRES_URL)
+    name = f"br_mig_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def tables_and_indexes(url: str) -> tuple[set[str], set[str]]:
+    engine = make_engine(url)
+    try:
+        insp = sa.inspect(engine)
+        tables = set(insp.get_table_names())
+        indexes = {i["name"] for t in SHOP_TABLES & tables for i in insp.get_indexes(t)
+                   if i["name"]}
+        return tables, indexes
+    finally:
+        engine.dispose()
+
+
+def test_init_creates_the_schema_and_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    assert init_db(url) == head_revision() == "0001"
+    tables, indexes = tables_and_indexes(url)
+    assert tables >= SHOP_TABLES and "alembic_version" in tables
+    assert {"ix_bookings_start_at", "ix_bookings_customer_name"} <= indexes
+    assert init_db(url) == "0001"
+
+
+def test_init_adopts_a_database_the_demo_shop_made(tmp_path: Path) -> None:
+    from demo.db import Database
+
+    path = tmp_path / "demo.sqlite3"
+    db = Database(path)
+    db.create_schema()
+    db.dispose()
+    url = f"sqlite:///{path}"
+    assert init_db(url) == "0001"
+    repo = SqlShopRepository(make_engine(url))
+    try:
+        assert repo.count_bookings(BookingQuery()).value == 0
+    finally:
+        repo.close()
+
+
+def test_half_a_schema_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'half.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE bookings (id INTEGER PRIMARY KEY)")
+    engine.dispose()
+    with pytest.raises(SchemaError, match="some shop tables"):
+        init_db(url)
+    err = io.StringIO()
+    assert db_init_main(url, io.StringIO(), err) == 1
+    assert "some shop tables" in err.getvalue()
+
+
+def test_cli_init_and_seed_with_a_progress_bar(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    out, err = io.StringIO(), io.StringIO()
+    assert db_init_main(url, out, err) == 0
+    assert "revision 0001" in out.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    assert db_seed_main(url, 2000, 30, 200, out, err) == 0
+    assert "2,000 bookings" in out.getvalue() and "30 products" in out.getvalue()
+    assert "100%" in err.getvalue() and "[" in err.getvalue()
+    counts = table_counts(url)
+    assert counts["bookings"] == 2000 and counts["products"] == 30 and counts["orders"] == 200
+    assert counts["order_items"] >= 200
+
+
+def test_cli_refuses_bad_input(tmp_path: Path) -> None:
+    err = io.StringIO()
+    assert db_init_main("not a url", io.StringIO(), err) == 3
+    assert "not a database URL" in err.getvalue()
+    assert db_seed_main(f"sqlite:///{tmp_path / 'x.db'}", -1, 0, 0, io.StringIO(),
+                        io.StringIO()) == 3
+    err = io.StringIO()
+    assert db_init_main(f"postgresql+psycopg://nobody@127.0.0.1:{servers.free_port()}/x",
+                        io.StringIO(), err) == 1
+    assert "could not migrate" in err.getvalue()
+
+
+def test_seed_twice_adds_rows_and_reads_back(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'twice.db'}"
+    seed(url, bookings=300, products=20, orders=50)
+    seed(url, bookings=200, products=10, orders=0)
+    counts = table_counts(url)
+    assert counts["bookings"] == 500 and counts["products"] == 30
+    repo = SqlShopRepository(make_engine(url))
+    try:
+        rows = repo.list_bookings(BookingQuery(), limit=200).rows
+        assert rows and all(r.start_at.tzinfo is not None for r in rows)
+        statuses = {r.status for r in rows}
+        assert statuses  # parsed as BookingStatus members
+    finally:
+        repo.close()
+
+
+def test_uninitialised_database_is_a_clear_error(tmp_path: Path) -> None:
+    repo = SqlShopRepository(make_engine(f"sqlite:///{tmp_path / 'empty.db'}"))
+    try:
+        with pytest.raises(BackendUnavailable, match="db init"):
+            repo.list_bookings(BookingQuery())
+    finally:
+        repo.close()
+
+
+def test_factory_picks_an_adapter() -> None:
+    assert make_repository() is None
+    api = make_repository(base_url="http://127.0.0.1:1", token="t", db_url="sqlite://")
+    assert isinstance(api, ApiShopRepository)
+    sqlr = make_repository(base_url="http://127.0.0.1:1", db_url="sqlite://", prefer="sql")
+    assert isinstance(sqlr, SqlShopRepository)
+    assert isinstance(make_repository(db_url="sqlite://"), SqlShopRepository)
+    for r in (api, sqlr):
+        r.close()  # type: ignore[union-attr]
+
+
+@pytest.mark.integration
+def test_postgres_init_seed_and_estimated_counts(pg_database: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    assert init_db(pg_database) == "0001"
+    tables, indexes = tables_and_indexes(pg_database)
+    assert tables >= SHOP_TABLES and "ix_bookings_start_at" in indexes
+    out = io.StringIO()
+    assert db_seed_main(pg_database, 3000, 40, 300, out, io.StringIO()) == 0
+    repo = SqlShopRepository(make_engine(pg_database))
+    try:
+        exact = repo.count_bookings(BookingQuery())
+        assert exact == type(exact)(3000, exact=True)
+        # Above the threshold the planner's estimate is used: no COUNT(*) of the whole set.
+        monkeypatch.setattr(sql, "EXACT_COUNT_BELOW", 100)
+        estimate = repo.count_bookings(BookingQuery())
+        assert not estimate.exact and 1500 <= estimate.value <= 6000
+        assert repo.count_bookings(BookingQuery(), exact=True).value == 3000
+        # New rows page in with ids from the sequence (seeding reset it).
+        cursor = repo.seek_bookings(BookingQuery(), 2500)
+        assert len(repo.list_bookings(BookingQuery(), after=cursor, limit=200).rows) == 200
+    finally:
+        repo.close()
+    assert init_db(pg_database) == "0001"

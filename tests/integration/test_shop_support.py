@@ -1,0 +1,170 @@
+"""Shop back ends for tests: seeded SQLite, a throwaway PostgreSQL database, the demo over HTTP.
+
+Test modules build their fixtures with these helpers; this module holds no tests of its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from console.shop import BookingDraft
+from services.shop.api import ApiShopRepository
+from services.shop.db import make_engine
+from services.shop.seed import seed
+from services.shop.sql import SqlShopRepository
+from tests import servers
+
+_days = itertools.count(300)
+
+
+def backend_params() -> list[Any]:
+    """pytest params for the three back ends (PostgreSQL and the API are integration)."""
+    return ["sqlite", pytest.param("postgres", marks=pytest.mark.integration),
+            pytest.param("api", marks=pytest.mark.integration)]
+
+
+@dataclass
+class Backend:
+    """One shop the tests talk to, and how to get a second, independent client of it."""
+
+    name: str
+    repo: Any
+    other_client: Callable[[], Any]
+    dead_client: Callable[[], Any]
+    sql_url: str | None = None
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def fresh_day(self) -> date:
+        """A future day no other test writes bookings on (so counts are exact)."""
+        return (datetime.now(UTC) + timedelta(days=next(_days))).date()
+
+    @staticmethod
+    def at(day: date, hour: int, minute: int = 0) -> datetime:
+        """A time on ``day`` in UTC within the demo shop's opening hours (11:00-23:00)."""
+        assert 11 <= hour < 23
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+
+    @staticmethod
+    def window(day: date) -> tuple[datetime, datetime]:
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return start, start + timedelta(days=1)
+
+    def add_booking(self, day: date, name: str, *, hour: int = 19, party: int = 2,
+                    phone: str = "", notes: str = "", repo: Any = None) -> Any:
+        return (repo or self.repo).create_booking(BookingDraft(
+            customer_name=name, party_size=party, start_at=self.at(day, hour), phone=phone,
+            notes=notes))
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            close()
+
+
+def seed_small(url: str) -> None:
+    seed(url, bookings=400, products=60, orders=150, random_seed=3)
+
+
+def sqlite_backend(directory: Path) -> Backend:
+    url = f"sqlite:///{directory / 'shop.sqlite3'}"
+    seed_small(url)
+    repo = SqlShopRepository(make_engine(url))
+    made: list[Any] = [repo]
+
+    def other() -> Any:
+        r = SqlShopRepository(make_engine(url))
+        made.append(r)
+        return r
+
+    def dead() -> Any:
+        return SqlShopRepository(make_engine(f"sqlite:///{directory / 'missing' / 'x.db'}"))
+
+    backend = Backend("sqlite", repo, other, dead, sql_url=url)
+    backend.closers.append(lambda: [r.close() for r in made])
+    return backend
+
+
+def postgres_backend() -> Backend:
+    servers.require_port("PostgreSQL", "127.0.0.1", 5432)
+    admin_url = make_url(servers.POSTGRES_URL)
+    name = f"br_shop_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    seed_small(url)
+    repo = SqlShopRepository(make_engine(url))
+    made: list[Any] = [repo]
+
+    def other() -> Any:
+        r = SqlShopRepository(make_engine(url))
+        made.append(r)
+        return r
+
+    def dead() -> Any:
+        port = servers.free_port()
+        return SqlShopRepository(make_engine(
+            f"postgresql+psycopg://postgres@127.0.0.1:{port}/nothing", timeout=2))
+
+    def drop() -> None:
+        for r in made:
+            r.close()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    backend = Backend("postgres", repo, other, dead, sql_url=url)
+    backend.closers.append(drop)
+    return backend
+
+
+def api_backend(directory: Path) -> Backend:
+    from demo import DemoShop
+
+    shop = DemoShop(directory / "demo.sqlite3", port=0, traffic=False, seed_scale=0.1,
+                    workers=1).start()
+    repo = ApiShopRepository(shop.base_url, shop.token)
+    made: list[Any] = [repo]
+
+    def other() -> Any:
+        r = ApiShopRepository(shop.base_url, shop.token)
+        made.append(r)
+        return r
+
+    def dead() -> Any:
+        return ApiShopRepository(f"http://127.0.0.1:{servers.free_port()}", "x", timeout=2)
+
+    backend = Backend("api", repo, other, dead)
+    backend.closers.append(shop.stop)
+    backend.closers.append(lambda: [r.close() for r in made])
+    backend.demo = shop  # type: ignore[attr-defined]
+    return backend
+
+
+def make_backend(kind: str, directory: Path) -> Backend:
+    if kind == "sqlite":
+        return sqlite_backend(directory)
+    if kind == "postgres":
+        return postgres_backend()
+    if kind == "api":
+        return api_backend(directory)
+    raise ValueError(kind)
+
+
+def open_backend(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """Body of a module's ``backend`` fixture: ``yield from open_backend(...)``."""
+    made = make_backend(request.param, tmp_path_factory.mktemp(f"shop-{request.param}"))
+    try:
+        yield made
+    finally:
+        made.close()
