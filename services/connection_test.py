@@ -81,10 +81,17 @@ class ConnectionResult:
         return self.outcome is Outcome.REACHABLE
 
 
+#: Said by clients that connected and then met a server speaking another protocol.
+_OTHER_PROTOCOL = ("Connection closed by server", "Protocol error", "protocol error",
+                   "wrong version number", "unexpected response")
+
+
 def classify(err: BaseException) -> Outcome:
     """The outcome a collector's typed error (or a secret problem) stands for."""
     if isinstance(err, SecretError):
         return Outcome.SECRET_MISSING
+    if isinstance(err, SourceUnreachable) and any(m in str(err) for m in _OTHER_PROTOCOL):
+        return Outcome.WRONG_SERVER  # it connected: something else listens there
     for error_type, outcome in _BY_ERROR:
         if isinstance(err, error_type):
             return outcome
@@ -118,12 +125,25 @@ def check_target(kind: str, item: Any, *, resolve: Callable[[SecretRef], str] = 
                                   " s; the server may be overloaded or a firewall drops the "
                                   "traffic")
     except Exception as err:
-        result = ConnectionResult(classify(err), str(err))
+        outcome = classify(err)
+        detail = str(err)
+        if outcome is Outcome.WRONG_SERVER and isinstance(err, SourceUnreachable):
+            detail = (f"something answers at this address but does not speak {kind_name(item)}"
+                      f" ({err})")
+        result = ConnectionResult(outcome, detail)
     clean = redact(result.detail, secrets)
     if clean != result.detail:
         result = ConnectionResult(result.outcome, clean, result.latency_ms, result.server_version)
     log.info("connection test of %s %s: %s", kind, getattr(item, "name", ""), result.title)
     return result
+
+
+def kind_name(item: Any) -> str:
+    """'Redis' for a redis source: what the user expected to find."""
+    names = {"redis": "Redis", "celery-redis": "Redis", "memcached": "memcached",
+             "rabbitmq": "RabbitMQ", "database": "the database protocol",
+             "prometheus": "Prometheus", "prometheus-server": "the Prometheus API"}
+    return names.get(str(getattr(item, "kind", "")), "the expected protocol")
 
 
 def _bounded(fn: Callable[[], ConnectionResult], seconds: float) -> ConnectionResult:
