@@ -416,7 +416,9 @@ def database_targets(profile: Any) -> list[tuple[str, str, Any, float]]:
     for source in getattr(profile, "sources", ()):
         if source.kind == "database" and all(t[1] != source.url for t in targets):
             targets.append((source.name, source.url, source.password, source.timeout_s))
-    return targets
+    names = [t[0] for t in targets]
+    return [(f"{name} ({url.partition(':')[0].partition('+')[0]})" if names.count(name) > 1
+             else name, url, ref, timeout) for name, url, ref, timeout in targets]
 
 
 def collect_profile_insights(profile: Any, *, limit: int = 20,

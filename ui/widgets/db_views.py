@@ -230,13 +230,16 @@ class DbViews(QWidget):
                              for p in db.plans])
         sqlite = db.dialect == "sqlite"
         self.ordering_combo.setEnabled(not sqlite)
-        for tab in range(3):
-            self.tabs.setTabEnabled(tab, not sqlite)
-        self.tabs.setTabEnabled(3, sqlite)
-        if sqlite:
-            self.tabs.setCurrentIndex(3)
-        elif self.tabs.currentIndex() == 3:
-            self.tabs.setCurrentIndex(0)
+        # enable the new dialect's tabs and move there before disabling the others, so Qt
+        # does not pick a neighbouring tab by itself
+        wanted = (3,) if sqlite else (0, 1, 2)
+        for tab in wanted:
+            self.tabs.setTabEnabled(tab, True)
+        if self.tabs.currentIndex() not in wanted:
+            self.tabs.setCurrentIndex(wanted[0])
+        for tab in range(4):
+            if tab not in wanted:
+                self.tabs.setTabEnabled(tab, False)
 
     @property
     def insights(self) -> tuple[DatabaseInsights, ...]:
