@@ -109,6 +109,9 @@ def _pack_column(x: IntArray, modes: tuple[int, ...] = _VALUE_MODES) -> bytes:
             slope = round((int(x[-1]) - first) / (n - 1))
             line = first + slope * np.arange(n, dtype=np.int64)
             option = (0.0, _MODE_LINEAR, first, slope, _zigzag(x - line))
+        if mode == _MODE_LINEAR and n >= 3 and 2 * int(option[4].max()) < abs(option[3]):
+            best = option  # jitter under a quarter step: a regular clock, no need to compare
+            break
         if len(modes) > 1:
             option = (_bits(option[4]), *option[1:])
         if best is None or option[0] < best[0]:
