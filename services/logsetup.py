@@ -23,12 +23,12 @@ def log_dir() -> Path:
 
 def mask_text(text: str, secrets: frozenset[str] = frozenset()) -> str:
     """Mask URL passwords, bearer tokens and every known secret value in ``text``."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
-    text = _BEARER.sub(r"\1***", text)
-    for secret in secrets:
+    # Known secrets first (longest first), so no later pattern can cut one in half.
+    for secret in sorted(secrets, key=len, reverse=True):
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
-    return text
+    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+    return _BEARER.sub(r"\1***", text)
 
 
 class SecretMaskingFilter(logging.Filter):
@@ -46,8 +46,11 @@ class SecretMaskingFilter(logging.Filter):
 
         if not value:
             return
-        variants = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
-                    base64.b64encode(value.encode()).decode().rstrip("=")}
+        raw = value.encode()
+        variants = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote(value),
+                    urllib.parse.quote_plus(value)}
+        for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
+            variants |= {encoded, encoded.rstrip("=")}
         with self._lock:
             self._secrets = self._secrets | frozenset(variants)
 
