@@ -50,7 +50,7 @@ def history_path(tmp_path: Path) -> Path:
 # -- codec -------------------------------------------------------------------------------
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     values=hnp.arrays(
         np.float64,
