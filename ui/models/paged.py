@@ -429,6 +429,8 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
         """Rows that certainly exist: the end of the furthest loaded page (+1 if it has more)."""
         known = 0
         for k, page in self._pages.items():
+            if not page:
+                continue
             more = 1 if (k + 1) in self._cursors else 0
             known = max(known, k * self.page_size + len(page) + more)
         return known

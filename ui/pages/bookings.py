@@ -627,8 +627,9 @@ class BookingsPage(ShopPage):
 
         def fresh(b: Booking) -> None:
             shown = self.form.booking
+            # Only a newer version replaces what is shown (a save may have landed first).
             if shown is not None and shown.id == b.id and not self.form.dirty() \
-                    and b.version != shown.version:
+                    and b.version > shown.version:
                 self.form.load(b)
                 self.model.replace_row(b)
 

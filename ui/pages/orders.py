@@ -349,6 +349,9 @@ class OrdersPage(ShopPage):
         if shop is None or detail is None:
             return
         order = detail.order
+        if self._detail_task is not None:
+            self._detail_task.cancel()
+            self._detail_task = None
         self.panel.set_busy(True)
         self.panel.show_message("")
         self.ctx.tasks.run(lambda _s: shop.set_order_status(order.id, order.version, status),
@@ -447,6 +450,10 @@ class OrdersPage(ShopPage):
 
     def _detail_loaded(self, detail: OrderDetail) -> None:
         self._detail_task = None
+        shown = self.panel.detail
+        if shown is not None and shown.order.id == detail.order.id \
+                and shown.order.version > detail.order.version:
+            return  # a status change landed after this read started
         self.panel.show_detail(detail)
         self.panel.show_message("")
 

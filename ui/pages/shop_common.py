@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLayout,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -178,6 +179,9 @@ class ShopPage(QWidget):
         self.ctx = ctx
         self.setObjectName("page")
         self.outer = QVBoxLayout(self)
+        # The layout does not force the page's own minimum size on it: a page shown as a
+        # window of its own (tests, screenshots) keeps a steady size as panels come and go.
+        self.outer.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self.outer.setContentsMargins(16, 12, 16, 12)
         self.outer.setSpacing(8)
         head = QHBoxLayout()

@@ -13,6 +13,7 @@ from PyQt6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -122,6 +123,9 @@ class ConflictDialog(QDialog):
         for b in (self.take_theirs_button, self.keep_mine_button, self.merge_button):
             buttons.addWidget(b)
         layout.addLayout(buttons)
+        # Sized once from its content rather than constrained by the layout afterwards.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.resize(max(560, self.sizeHint().width()), self.sizeHint().height())
         self.keep_mine_button.clicked.connect(lambda: self._resolve(KEEP_MINE))
         self.take_theirs_button.clicked.connect(lambda: self._resolve(TAKE_THEIRS))
         self.merge_button.clicked.connect(lambda: self._resolve(MERGE))
