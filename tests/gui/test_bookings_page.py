@@ -172,7 +172,7 @@ def test_the_server_refusing_a_field_shows_under_it(qtbot: Any, page: BookingsPa
     select(qtbot, page, "Table Guest")
     page.form.table_spin.setValue(31)
     page.form.save_button.click()
-    qtbot.waitUntil(lambda: page.form.table_error.isVisible(), timeout=10_000)
+    qtbot.waitUntil(page.form.table_error.isVisible, timeout=10_000)
     assert "1 to 30" in page.form.table_error.text()
     assert page.form.table_spin.value() == 31
 
@@ -242,7 +242,7 @@ def test_back_end_down_says_so_and_keeps_the_form(qtbot: Any, page: BookingsPage
     ctx.services.shop = dead
     try:
         qtbot.keyClick(page.table, Qt.Key.Key_F5)
-        qtbot.waitUntil(lambda: page.notice.isVisible(), timeout=10_000)
+        qtbot.waitUntil(page.notice.isVisible, timeout=10_000)
         text = page.notice.label.text()
         assert text.startswith(f"Could not reach the shop at {dead.location}: ")
         assert text.endswith("Check the connection and press F5.")
