@@ -688,9 +688,11 @@ class History:
             dropped = conn.execute(
                 delete(_chunk).where(_chunk.c.tier == ROLLUP, _chunk.c.end_ts < rollup_cut)
             ).rowcount
-        # everything was flushed before pruning: start fresh chunks rather than rewrite
-        # a row the prune may have removed
-        self._open.clear()
+        # everything was flushed before pruning: a series whose open chunk was rolled up
+        # starts a fresh chunk rather than rewrite a row that is gone
+        gone = {row[0] for row in old}
+        for name in [n for n, c in self._open.items() if c.chunk_id in gone]:
+            del self._open[name]
         return rolled, int(dropped or 0)
 
     # -- reading --------------------------------------------------------------------------

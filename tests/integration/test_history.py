@@ -212,6 +212,25 @@ def test_retention_rolls_raw_up_then_drops_it(history_path: Path) -> None:
     history.stop()
 
 
+def test_writing_goes_on_after_a_prune(history_path: Path) -> None:
+    history = History(history_path, wall=lambda: NOW)
+    history.start()
+    history.record([Reading("old/x", NOW - 3 * DAY, 1.0), Reading("new/x", NOW - 10, 1.0)])
+    assert history.flush()
+    assert history.prune(NOW) == (1, 0)  # old/x's open chunk was rolled up
+    history.record([Reading("old/x", NOW - 1, 2.0), Reading("new/x", NOW - 9, 2.0)])
+    assert history.stop()
+
+    with sqlite3.connect(history_path) as conn:
+        rows = conn.execute(
+            "select s.name, c.tier, c.n from chunk c join series s on s.id = c.series_id "
+            "order by s.name, c.tier"
+        ).fetchall()
+    assert rows == [("new/x", 0, 2), ("old/x", 0, 1), ("old/x", 1, 1)], (
+        "the open chunk that survived grows on; the rolled-up one is not written over"
+    )
+
+
 def test_window_from_disk_fits_max_points_and_keeps_gaps(history_path: Path) -> None:
     history = History(history_path, wall=lambda: NOW)
     ts = NOW - 7200 + np.arange(7200.0)
