@@ -20,6 +20,8 @@ Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
 class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so pooled sessions reuse connections
+    disable_nagle_algorithm = True  # headers and body go out without a 40 ms delayed-ACK stall
     routes: dict[str, Handler] = {}
 
     def do_GET(self) -> None:
