@@ -10,6 +10,7 @@ iscc is on PATH. macOS: dist/backroom/ and dist/Backroom.app.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,8 @@ DIST = ROOT / "dist"
 WORK = ROOT / "build" / "pyinstaller"
 SPEC = PACKAGING / "backroom.spec"
 BUNDLE = DIST / bundle_rules.APP_NAME
+# Written last, removed first: the smoke tests only trust a bundle with this next to it.
+BUILD_INFO = DIST / f"{bundle_rules.APP_NAME}.build-info.json"
 
 
 def project_version() -> str:
@@ -146,6 +149,15 @@ def make_tarball(bundle: Path, version: str) -> Path:
     return out
 
 
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                             capture_output=True, timeout=10, check=False)
+    except OSError:
+        return ""
+    return out.stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="backroom package", description=__doc__.splitlines()[0])
     parser.add_argument("--skip-tarball", action="store_true",
@@ -155,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     version = project_version()
+    BUILD_INFO.unlink(missing_ok=True)
 
     run_pyinstaller(clean=args.clean)
     if not BUNDLE.is_dir():
@@ -168,8 +181,15 @@ def main(argv: list[str] | None = None) -> int:
     (ROOT / "build" / "size-report.txt").write_text(report + "\n", encoding="utf-8")
     print(report)
 
+    size, files = folder_size(BUNDLE)
+    info: dict[str, object] = {
+        "version": version, "platform": bundle_rules.platform_tag(), "commit": git_commit(),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "bundle": str(BUNDLE.relative_to(ROOT)),
+        "bundle_bytes": size, "bundle_files": files,
+    }
     if sys.platform.startswith("linux") and not args.skip_tarball:
         tarball = make_tarball(BUNDLE, version)
+        info.update(tarball=str(tarball.relative_to(ROOT)), tarball_bytes=tarball.stat().st_size)
         print(f"build.py: {tarball.relative_to(ROOT)}: {tarball.stat().st_size / 1e6:.1f} MB")
     elif sys.platform == "win32":
         iscc = shutil.which("iscc") or shutil.which("ISCC")
@@ -180,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             print("build.py: Inno Setup (iscc) not on PATH; the installer .exe was not made")
     elif sys.platform == "darwin":
         print(f"build.py: {DIST / 'Backroom.app'} (see packaging/macos/README.md for the .dmg)")
+    info["build_seconds"] = round(time.monotonic() - started, 1)
+    BUILD_INFO.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     print(f"build.py: done in {time.monotonic() - started:.0f} s")
     return 0
 
