@@ -9,6 +9,7 @@ import struct
 import threading
 import time
 import zlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -311,11 +312,12 @@ _chunk = Table(
 
 @dataclass(slots=True)
 class _OpenChunk:
-    """The newest chunk of a series: rewritten at each flush until it is full."""
+    """The newest chunk of a series: rewritten at each flush until it is full. Samples are
+    kept in plain C doubles (16 bytes a sample, not ~64 as Python floats in lists)."""
 
     chunk_id: int | None = None
-    ts: list[float] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
+    ts: array[float] = field(default_factory=lambda: array("d"))
+    values: array[float] = field(default_factory=lambda: array("d"))
     unflushed: int = 0
 
 
@@ -535,8 +537,8 @@ class History:
         if isinstance(item, tuple) and len(item) == 3 and isinstance(item[1], np.ndarray):
             series, ts, values = item
             chunk = self._open.setdefault(series, _OpenChunk())
-            chunk.ts.extend(ts.tolist())
-            chunk.values.extend(values.tolist())
+            chunk.ts.frombytes(ts.tobytes())
+            chunk.values.frombytes(values.tobytes())
             chunk.unflushed += ts.size
             self._pending += ts.size
             return
@@ -558,7 +560,7 @@ class History:
         new_series: list[dict[str, Any]] = []  # {"id": int, "name": str}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        plan: list[tuple[_OpenChunk, int | None, list[float], list[float]]] = []
+        plan: list[tuple[_OpenChunk, int | None, FloatArray, FloatArray]] = []
         next_chunk = self._next_chunk_id
         next_series = self._next_series_id
         for name, chunk in dirty:
@@ -567,8 +569,8 @@ class History:
                 sid = next_series
                 next_series += 1
                 new_series.append({"id": sid, "name": name})
-            ts = np.asarray(chunk.ts, dtype=np.float64)
-            values = np.asarray(chunk.values, dtype=np.float64)
+            ts = np.frombuffer(chunk.ts, dtype=np.float64).copy()  # a copy: the array
+            values = np.frombuffer(chunk.values, dtype=np.float64).copy()  # grows on
             if ts.size > 1 and (np.diff(ts) < 0).any():
                 order = np.argsort(ts, kind="stable")
                 ts, values = ts[order], values[order]
@@ -589,9 +591,9 @@ class History:
                     inserts.append({"id": row_id, "series_id": sid, "tier": RAW, **row})
                 if hi == ts.size:  # the newest piece stays open unless it is full
                     if piece_ts.size < self.chunk_samples:
-                        plan.append((chunk, row_id, piece_ts.tolist(), piece_values.tolist()))
+                        plan.append((chunk, row_id, piece_ts, piece_values))
                     else:
-                        plan.append((chunk, None, [], []))
+                        plan.append((chunk, None, ts[:0], values[:0]))
         try:
             with self.engine.begin() as conn:
                 if new_series:
@@ -620,8 +622,8 @@ class History:
         self._next_chunk_id = next_chunk
         for chunk, chunk_id, ts_left, values_left in plan:
             chunk.chunk_id = chunk_id
-            chunk.ts = ts_left
-            chunk.values = values_left
+            chunk.ts = array("d", ts_left.tobytes())
+            chunk.values = array("d", values_left.tobytes())
             chunk.unflushed = 0
         self._pending = 0
         return True
