@@ -371,6 +371,29 @@ def run(quick: bool = False) -> list[Figure]:
         )
         figures.append(Figure(AREA, "reload into the store: wall time", took, "s"))
 
+        # a week from disk for a chart: 2 days raw + 5 days of one-minute roll-ups
+        week_days = 3 if quick else 7
+        now = T0 + week_days * 86_400
+        path = _fresh(workdir, "week")
+        history = History(path, wall=lambda: now)
+        seconds = week_days * 86_400
+        history.record_many("web/p95", T0 + np.arange(float(seconds)), _ar1_latency(seconds, rng))
+        history.flush()
+        history.prune(now)
+        week = median_time(
+            lambda: history.series_window("web/p95", now - seconds, now, max_points=2000),
+            repeat=repeat,
+        )
+        history.stop()
+        figures.append(
+            Figure(
+                AREA,
+                f"series_window(): {week_days} days from disk, max_points=2000",
+                week * 1e3,
+                "ms",
+            )
+        )
+
         # a live flush: 200 series with a new sample each, open chunks half full
         history = History(_fresh(workdir, "live"), flush_interval_s=3600)
         history.start()
