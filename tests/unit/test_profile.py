@@ -233,7 +233,7 @@ SECTIONS = st.fixed_dictionaries({}, optional={
 })
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(data=SECTIONS)
 def test_any_data_parses_or_fails_with_clear_problems(data: dict[str, Any]) -> None:
     try:
