@@ -140,3 +140,20 @@ class DemoControl:
                     continue
         events.sort(key=lambda e: e.ts)
         return events
+
+
+def control_for_profile(profile: Any, session: requests.Session,
+                        timeout_s: float = 3.0) -> DemoControl | None:
+    """The demo control of a profile's back end (its base URL and token), None without one.
+
+    Resolving the token may ask the OS keychain, so call this off the GUI thread too.
+    """
+    backend = getattr(profile, "backend", None)
+    if backend is None or not getattr(backend, "base_url", ""):
+        return None
+    token: Any = getattr(backend, "token", "")
+    if not isinstance(token, str):
+        from services.secrets import resolve_secret
+
+        token = resolve_secret(token)
+    return DemoControl(str(backend.base_url), token, session, timeout_s)

@@ -1,0 +1,416 @@
+"""The live dashboard as a user sees it: tiles, linked charts, ranges, crosshair, export."""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QPoint, QPointF, Qt
+from PyQt6.QtGui import QImage, QWheelEvent
+from PyQt6.QtWidgets import QApplication, QWidget
+
+from console.domain import SourceState
+from console.store import MetricStore
+from services.poller import SourceStatus
+from ui.context import AppContext
+from ui.pages.dashboard import DashboardPage, iso_utc
+from ui.theme import FAIL
+from ui.worker import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+
+@dataclass
+class Services:
+    profile: Any
+    store: Any
+    poller: Any = None
+    history: Any = None
+    alerts: Any = None
+
+
+@dataclass
+class FakePoller:
+    states: list[SourceStatus] = field(default_factory=list)
+
+    def statuses(self) -> list[SourceStatus]:
+        return list(self.states)
+
+
+def status(name: str, state: SourceState, error: str = "", last_ok: float | None = None,
+           kind: str = "http") -> SourceStatus:
+    return SourceStatus(name, kind, state, last_ok, error, None, 0.0)
+
+
+def rule(name: str, metric: str, source: str = "", *, above: float | None = None,
+         below: float | None = None) -> SimpleNamespace:
+    return SimpleNamespace(name=name, metric=metric, source=source, above=above, below=below,
+                           for_s=30.0, severity="warn")
+
+
+@pytest.fixture
+def make_page(qtbot, qapp: QApplication) -> Iterator[Callable[..., DashboardPage]]:
+    made: list[DashboardPage] = []
+    hosts: list[QWidget] = []
+
+    def make(services: Services, is_demo: bool = False) -> DashboardPage:
+        ctx = AppContext(services=services, tasks=TaskRunner(), extras={"is_demo": is_demo})
+        # a plain host window, as in the main window's page stack: the offscreen platform
+        # warns when a top-level window's size hints change after it is shown
+        host = QWidget()
+        hosts.append(host)
+        qtbot.add_widget(host)
+        host.resize(1400, 900)
+        page = DashboardPage(ctx, host)
+        page.resize(1400, 900)
+        host.show()
+        made.append(page)
+        return page
+
+    yield make
+    for page in made:
+        page.shutdown()
+        page.ctx.tasks.shutdown()
+
+
+def fill(store: MetricStore, series: str, start: float, end: float,
+         fn: Callable[[np.ndarray], np.ndarray], step: float = 1.0) -> np.ndarray:
+    ts = np.arange(math.floor(start), end, step, dtype=np.float64)
+    store.append_many(series, ts, fn(ts))
+    return ts
+
+
+def wheel(widget: Any, at: QPointF, steps: int = 1) -> None:
+    event = QWheelEvent(at, widget.mapToGlobal(at), QPoint(0, 0), QPoint(0, 120 * steps),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+# -- the demo shop, live -------------------------------------------------------------------
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_live_on_the_demo_shop(make_page, qtbot, tmp_path: Path) -> None:
+    import dataclasses
+
+    from demo import DemoShop
+    from services.collectors import build_collectors
+    from services.poller import Poller
+    from services.profiles import demo_profile
+
+    shop = DemoShop(tmp_path / "shop.sqlite", port=0, traffic=True, traffic_rate=15.0,
+                    seed_scale=0.02)
+    shop.start()
+    profile = demo_profile(shop.base_url, shop.token, shop.db_path)
+    profile = dataclasses.replace(
+        profile,
+        probes=tuple(dataclasses.replace(p, interval_s=1.0) for p in profile.probes),
+        sources=tuple(dataclasses.replace(s, interval_s=1.0) for s in profile.sources))
+    store = MetricStore()
+    poller = Poller(build_collectors(profile), store)
+    poller.start()
+    try:
+        page = make_page(Services(profile, store, poller), is_demo=True)
+        latency = page.timeline.panel("latency")
+        qtbot.waitUntil(lambda: page.tiles.tiles.get("shop") is not None
+                        and page.tiles.tiles["shop"].state == "up", timeout=15_000)
+        qtbot.waitUntil(lambda: "shop/latency_p95" in latency.curves
+                        and latency.curves["shop/latency_p95"].points_drawn >= 3,
+                        timeout=15_000)
+        tile = page.tiles.tiles["shop"]
+        assert tile.value.text().endswith(" ms")
+        assert tile.caption.text() == "p95 latency"
+        assert tile.spark.point_count() >= 1
+        # thresholds from the demo profile's alert rules
+        cache_panel = page.timeline.panel("cache")
+        assert any("Cache hit rate low" in line.label.format for line in cache_panel.thresholds)
+
+        # the crosshair shows every panel's value at the cursor time
+        curve = latency.curves["shop/latency_p95"]
+        ts, values = curve.buffer.finite()
+        page.timeline.show_crosshair(float(ts[-1]))
+        expected = latency.spec.unit.format(float(values[-1]), with_unit=False)
+        assert f"shop p95 {expected}" in latency.readout_text()
+
+        # the demo panel flips the cache off, and the change is marked on the timeline
+        assert page.demo_panel is not None
+        qtbot.waitUntil(lambda: page.demo_panel.scenario is not None, timeout=10_000)
+        assert page.demo_panel.cache.isChecked()
+        page.demo_panel.cache.setChecked(False)
+        qtbot.waitUntil(lambda: shop.scenario["cache"] is False, timeout=10_000)
+        qtbot.waitUntil(lambda: any(m.text == "cache off" for m in page.timeline.markers()),
+                        timeout=10_000)
+        assert page.demo_panel.cache.text() == "off"
+    finally:
+        poller.stop()
+        shop.stop()
+
+
+# -- a source that is down, one that is stale ----------------------------------------------
+
+
+@pytest.mark.integration
+def test_a_source_that_is_down(make_page, qtbot, tmp_path: Path) -> None:
+    from console.profile import Probe, Profile
+    from demo import DemoShop
+    from services.collectors import build_collectors
+    from services.poller import Poller
+    from tests.servers import free_port
+
+    shop = DemoShop(tmp_path / "shop.sqlite", port=0, traffic=False, seed_scale=0.02)
+    shop.start()
+    profile = Profile(name="Two probes", probes=(
+        Probe(name="home", url=f"{shop.base_url}/health", interval_s=1.0, timeout_s=2.0),
+        Probe(name="gone", url=f"http://127.0.0.1:{free_port()}/", interval_s=1.0,
+              timeout_s=2.0),
+    ))
+    store = MetricStore()
+    poller = Poller(build_collectors(profile), store)
+    poller.start()
+    try:
+        page = make_page(Services(profile, store, poller))
+        qtbot.waitUntil(lambda: {"home", "gone"} <= set(page.tiles.tiles), timeout=5000)
+        gone, home = page.tiles.tiles["gone"], page.tiles.tiles["home"]
+        qtbot.waitUntil(lambda: gone.state == "down" and home.state == "up", timeout=10_000)
+        assert "down" in gone.chip.text()
+        assert gone.toolTip().startswith("gone is down: ")
+        assert len(gone.toolTip()) > len("gone is down: ")
+        assert FAIL in gone.styleSheet()
+        assert FAIL not in home.styleSheet()
+        assert gone.value.text() == "–"
+        qtbot.waitUntil(lambda: home.value.text().endswith(" ms"), timeout=10_000)
+        # the live source is charted; the down one never gets a line
+        latency = page.timeline.panel("latency")
+        qtbot.waitUntil(lambda: "home/latency_p95" in latency.curves, timeout=10_000)
+        assert "gone/latency_p95" not in latency.curves
+    finally:
+        poller.stop()
+        shop.stop()
+
+
+def test_stale_source_is_grey_and_its_silence_a_gap(make_page, qtbot) -> None:
+    now = time.time()
+    store = MetricStore()
+    hit = "cache/cache_hit_rate"
+    # answered for four minutes, silent for 40 s in the middle, silent for the last 100 s
+    fill(store, hit, now - 280, now - 200, lambda ts: np.full(ts.size, 0.9))
+    fill(store, hit, now - 160, now - 100, lambda ts: np.full(ts.size, 0.9))
+    poller = FakePoller([status("cache", SourceState.STALE, last_ok=now - 100, kind="redis")])
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), store, poller))
+    tile = page.tiles.tiles["cache"]
+    assert tile.state == "stale"
+    assert "stale · 100 s ago" in tile.chip.text() or "stale · 2 min ago" in tile.chip.text()
+    assert "no fresh reading" in tile.toolTip()
+    assert "last " in tile.caption.text()  # the value is shown with its age
+    curve = page.timeline.panel("cache").curves[hit]
+    x, y = curve.item.getData()
+    # a gap (NaN) between the two stretches, and no line into the silent end
+    both = np.isfinite(y[:-1]) & np.isfinite(y[1:])
+    assert np.isnan(y).any()
+    assert (np.diff(x)[both] < 5).all()  # no line is drawn across the 40 s of silence
+    assert np.nanmax(x[np.isfinite(y)]) <= now - 100
+    # the readout says there is no current value rather than repeating the old one
+    page.timeline.refresh_readouts(now)
+    assert "cache –" in page.timeline.panel("cache").readout_text()
+
+
+def test_empty_profile_says_what_to_do(make_page) -> None:
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), MetricStore()))
+    assert page.charts.currentWidget() is page.empty
+    assert "Add a probe" in page.empty.text()
+
+
+# -- time: ranges, history, zoom, crosshair --------------------------------------------------
+
+
+def incident_store(now: float) -> MetricStore:
+    """Cache hit rate falls at now-300, p95 latency rises 30 s later, queue and rates steady."""
+    store = MetricStore()
+    rng = np.random.default_rng(3)
+    t0 = now - 900
+
+    def noisy(level: Callable[[np.ndarray], np.ndarray], sd: float) -> Callable:
+        return lambda ts: level(ts) + rng.normal(0, sd, ts.size)
+
+    fill(store, "web/cache_hit_rate", t0, now, noisy(
+        lambda ts: np.where(ts < now - 300, 0.92, 0.41), 0.01))
+    fill(store, "web/latency_p95", t0, now, noisy(
+        lambda ts: np.where(ts < now - 270, 0.080, 0.450), 0.004))
+    fill(store, "web/latency_p50", t0, now, noisy(lambda ts: np.full(ts.size, 0.02), 0.001))
+    fill(store, 'web/queue_depth{queue="emails"}', t0, now,
+         lambda ts: np.round(np.abs(rng.normal(3, 1, ts.size))))
+    fill(store, "web/request_rate", t0, now, noisy(lambda ts: np.full(ts.size, 5.0), 0.3))
+    return store
+
+
+def test_panels_share_one_time_axis_and_zooming_pauses(make_page, qtbot) -> None:
+    now = time.time()
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now)))
+    shown = page.timeline.shown_panels()
+    assert [p.spec.key for p in shown] == ["latency", "cache", "queue", "traffic"]
+    assert page.live
+    latency = page.timeline.panel("latency")
+    viewport = page.timeline.viewport()
+    centre = page.timeline.mapFromScene(latency.view_box.sceneBoundingRect().center())
+    with qtbot.waitSignal(page.sig_live_changed, timeout=3000) as blocker:
+        wheel(viewport, QPointF(centre), steps=2)
+    assert blocker.args == [False]
+    assert page.pause_button.isChecked() and not page.live_button.isChecked()
+    ranges = {tuple(round(v, 3) for v in p.view_box.viewRange()[0]) for p in shown}
+    assert len(ranges) == 1
+    start, end = ranges.pop()
+    assert end - start < 300  # zoomed in from 5 minutes
+    qtbot.waitUntil(lambda: "Paused" in page.status_label.text(), timeout=3000)
+    page.live_button.click()
+    assert page.live
+    start, end = page.timeline.x_range()
+    assert end - start == pytest.approx(300 * 1.01, rel=0.02)
+
+
+def test_crosshair_shows_every_panel_value(make_page) -> None:
+    now = time.time()
+    store = incident_store(now)
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), store))
+    page.set_live(False)
+    when = math.floor(now - 100)
+    page.timeline.show_crosshair(when + 0.5)
+    for key, series in (("latency", "web/latency_p95"), ("cache", "web/cache_hit_rate"),
+                        ("queue", 'web/queue_depth{queue="emails"}')):
+        panel = page.timeline.panel(key)
+        stored = float(store.window(series, when, when).value[0])
+        shown = panel.spec.unit.format(stored, with_unit=False)
+        assert shown in panel.readout_text(), (key, shown, panel.readout_text())
+        assert panel.crosshair.isVisible() and panel.crosshair.value() == when + 0.5
+    assert "latency" in page.timeline.panel("latency").readout_text().lower()
+
+
+def test_range_switch_loads_history(make_page, qtbot, tmp_path: Path) -> None:
+    from services.history import History
+
+    now = time.time()
+    history = History(tmp_path / "history.sqlite")
+    history.start()
+    try:
+        old_ts = np.arange(now - 6 * 86_400, now - 2 * 86_400, 30.0)
+        spikes = 0.1 + 0.9 * (np.arange(old_ts.size) % 97 == 0)
+        history.record_many("web/latency_p95", old_ts, spikes)
+        assert history.flush(timeout=30)
+        store = MetricStore()
+        fill(store, "web/latency_p95", now - 600, now, lambda ts: np.full(ts.size, 0.1))
+        page = make_page(Services(SimpleNamespace(name="x", alerts=()), store,
+                                  history=history))
+        curve = page.timeline.panel("latency").curves["web/latency_p95"]
+        assert curve.buffer.first_ts() >= now - 700
+        with qtbot.waitSignal(page.sig_history_loaded, timeout=20_000) as blocker:
+            page.range_buttons[7 * 86_400].click()
+        assert blocker.args == [1]
+        assert curve.buffer.first_ts() < now - 5 * 86_400
+        assert "from history" in page.status_label.text()
+        # min/max envelopes keep the one-sample spikes of the roll-ups
+        assert page.timeline.panel("latency").envelope_shown("web/latency_p95")
+        assert curve.env_hi is not None
+        _x, hi = curve.env_hi.getData()
+        assert np.nanmax(hi) == pytest.approx(1000.0, rel=0.01)  # 1 s in ms
+        page.range_buttons[300].click()
+        assert curve.buffer.first_ts() >= now - 400
+        assert not page.timeline.panel("latency").envelope_shown("web/latency_p95")
+    finally:
+        history.stop()
+
+
+# -- thresholds, events, what moved first ---------------------------------------------------
+
+
+def test_alert_thresholds_and_event_markers(make_page) -> None:
+    now = time.time()
+    profile = SimpleNamespace(name="x", alerts=(
+        rule("Slow pages", "latency_p95", "web", above=0.5),
+        rule("Cache cold", "cache_hit_rate", "web", below=0.5),
+    ))
+    page = make_page(Services(profile, incident_store(now)))
+    latency = page.timeline.panel("latency")
+    assert [line.value() for line in latency.thresholds] == [pytest.approx(500.0)]
+    assert latency.thresholds[0].label.format == "Slow pages (> 500 ms)"
+    cache = page.timeline.panel("cache")
+    assert cache.thresholds[0].value() == pytest.approx(50.0)
+    assert page.add_marker(now - 300, "cache off", "#888888") == 1
+    assert page.add_marker(now - 300, "cache off", "#888888") == 0  # once only
+    assert len(latency.markers) == 1 and len(cache.markers) == 1
+    assert latency.markers[0].label is not None  # labelled on the top panel only
+    assert getattr(cache.markers[0], "label", None) is None
+
+
+def test_what_moved_first(make_page, qtbot) -> None:
+    now = time.time()
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now)))
+    page.set_range(3600)
+    with qtbot.waitSignal(page.sig_movers_ranked, timeout=5000) as blocker:
+        page.select_region(now - 280, now - 100)
+    movers = blocker.args[0]
+    assert {m.series for m in movers[:2]} == {"web/cache_hit_rate", "web/latency_p95"}
+    headline = page.movers_headline.text()
+    assert headline.startswith("web cache hit rate fell 30 s before web p95 latency rose")
+    assert not page.live
+    assert page.movers_box.isVisible()
+    first_row = page.movers_list.item(0).text()
+    assert "→" in first_row
+    page.movers_button.setChecked(False)
+    assert page.timeline.region() is None
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+def test_export_png_and_csv_rows_match_the_store(make_page, qtbot, tmp_path: Path) -> None:
+    now = time.time()
+    store = incident_store(now)
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), store))
+    page.set_live(False)
+    png = tmp_path / "dash.png"
+    assert page.export_png(png)
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (page.width(), page.height())
+
+    target = tmp_path / "dash.csv"
+    with qtbot.waitSignal(page.sig_exported, timeout=5000):
+        page.export_csv(target)
+    with target.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["series", "ts", "value"]
+    start, end = page.timeline.x_range()
+    shown = [c.series for p in page.timeline.panels for c in p.curves.values()
+             if c.style.visible]
+    assert "web/latency_p50" not in shown  # hidden by default: not exported
+    expected = []
+    for series in shown:
+        w = store.window(series, start, end)
+        keep = np.isfinite(w.value) & (w.ts >= start) & (w.ts <= end)
+        expected += [[series, iso_utc(t), repr(v)]
+                     for t, v in zip(w.ts[keep].tolist(), w.value[keep].tolist(), strict=True)]
+    assert sorted(rows[1:]) == sorted(expected)
+    assert len(expected) > 1000
+
+
+def test_series_chooser_shows_hidden_quantiles(make_page) -> None:
+    now = time.time()
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now)))
+    latency = page.timeline.panel("latency")
+    p50 = latency.curves["web/latency_p50"]
+    assert not p50.item.isVisible()
+    menu = latency.chooser_actions()
+    action = next(a for a in menu.actions() if a.text() == "web p50")
+    action.setChecked(True)
+    assert p50.item.isVisible()
+    assert "web p50" in latency.readout_text() or page.timeline.refresh_readouts() is None
+    page.timeline.refresh_readouts(now)
+    assert "web p50" in latency.readout_text()

@@ -1,0 +1,1 @@
+"""Dashboard charts: linked time panels, crosshair, status tiles, sparklines, decimation."""
