@@ -176,13 +176,14 @@ def _from_collector(collector: Any) -> ConnectionResult:
         except Exception:
             log.debug("closing the test collector failed", exc_info=True)
     elapsed = (time.perf_counter() - started) * 1000
-    parts = [f"answered in {elapsed:.0f} ms"]
-    if report.server_version:
-        parts.insert(0, report.server_version)
+    parts = []
+    if report.server_version and report.server_version not in report.detail:
+        parts.append(report.server_version)
     if report.detail:
         parts.append(report.detail)
     elif report.readings:
         parts.append(f"{len(report.readings)} readings")
+    parts.append(f"answered in {elapsed:.0f} ms")
     if report.status is Status.FAIL and collector.kind == "http":
         # The server answered, but not with what the probe expects (e.g. 401 or 500).
         outcome = Outcome.AUTH_FAILED if " 401 " in f" {report.detail} " \

@@ -22,7 +22,14 @@ from services.profiles import load_profile
 from tests import servers
 from ui.context import AppContext
 from ui.pages.settings import REFRESH_KEY, THEME_KEY, SettingsPage
-from ui.widgets.secret_field import ENV, KEYRING, LITERAL, LITERAL_WARNING, NO_KEYCHAIN
+from ui.widgets.secret_field import (
+    ENV,
+    KEYRING,
+    LITERAL,
+    LITERAL_WARNING,
+    NO_KEYCHAIN,
+    NO_KEYCHAIN_PROBLEM,
+)
 from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui
@@ -301,7 +308,8 @@ def test_without_a_keychain_the_user_is_told_and_offered_env(qtbot, make_page, s
     field = cache.password
     assert field.mode() == KEYRING  # what the file says, but it cannot be read here
     assert not page.save()
-    assert cache.problem_text("password") == NO_KEYCHAIN
+    assert cache.problem_text("password") == NO_KEYCHAIN_PROBLEM
+    assert not field.value_edit.isEnabled()
     field.set_mode(ENV)
     field.name_edit.setText("CACHE_PASSWORD")
     field.name_edit.textEdited.emit("CACHE_PASSWORD")

@@ -344,10 +344,16 @@ class SettingsPage(QWidget):
         """Read the config folder again; select ``select`` (or the first profile)."""
         self.profile_list.blockSignals(True)
         self.profile_list.clear()
+        active = self._active_path()
         for path in sorted(self.profiles_dir.glob("*.toml")):
             data, problems = read_profile_file(path)
             name = str(data.get("name") or path.stem)
             item = QListWidgetItem(name + ("  ⚠" if problems else ""))
+            if path == active:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+                item.setStatusTip("the profile the console is using")
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             tip = str(path) + ("\n" + "\n".join(problems[:5]) if problems else "")
             item.setToolTip(tip)

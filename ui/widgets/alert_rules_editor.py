@@ -24,6 +24,14 @@ from console.profile import SEVERITIES
 from ui.theme import FAIL
 from ui.widgets.form_section import ExactSpinBox
 
+#: The condition's columns, left to right; the name spans them on the line above.
+_CONDITION = ("source", "metric", "direction", "threshold", "for_s", "severity")
+#: key -> (caption row, column, column span) in a rule's grid.
+_PLACES: dict[str, tuple[int, int, int]] = {
+    "name": (0, 0, len(_CONDITION) - 1),
+    **{key: (3, column, 1) for column, key in enumerate(_CONDITION)},
+}
+
 SEVERITY_LABELS = {"info": "Info", "warn": "Warning", "fail": "Critical"}
 
 #: (key, caption) of each column of a rule row; the key is the profile field.
@@ -86,28 +94,36 @@ class AlertRuleRow(QFrame):
             "severity": self.severity_box,
         }
         self.errors: dict[str, QLabel] = {}
-        for column, (key, caption) in enumerate(COLUMNS):
-            head = QLabel(caption)
+        # The name on its own line (it is what the status light says), the condition
+        # below it in columns of fixed width so the rules line up like a table.
+        for key, (row, column, span) in _PLACES.items():
+            head = QLabel(dict(COLUMNS)[key])
             head.setObjectName("muted")
-            grid.addWidget(head, 0, column)
-            grid.addWidget(self.fields[key], 1, column)
+            grid.addWidget(head, row, column, 1, span)
+            grid.addWidget(self.fields[key], row + 1, column, 1, span)
             error = QLabel()
             error.setStyleSheet(f"color: {FAIL}; font-size: 12px;")
             error.setWordWrap(True)
             error.setVisible(False)
-            grid.addWidget(error, 2, column)
+            grid.addWidget(error, row + 2, column, 1, span)
             self.errors[key] = error
-        grid.addWidget(remove, 1, len(COLUMNS))
+        grid.addWidget(remove, 1, len(_CONDITION) - 1)
         self.general_error = QLabel()
         self.general_error.setStyleSheet(f"color: {FAIL}; font-size: 12px;")
         self.general_error.setVisible(False)
-        grid.addWidget(self.general_error, 3, 0, 1, len(COLUMNS) + 1)
-        # Fixed widths line the rows up like a table; the name takes what is left.
-        for key, width in (("source", 130), ("metric", 230), ("direction", 90),
-                           ("threshold", 120), ("for_s", 90), ("severity", 100)):
+        grid.addWidget(self.general_error, 6, 0, 1, len(_CONDITION))
+        for key, width in (("direction", 90), ("threshold", 120), ("for_s", 100),
+                           ("severity", 110)):
             self.fields[key].setFixedWidth(width)
-        grid.setColumnStretch(0, 1)
-        remove.setFixedWidth(80)
+        for key in ("source", "metric"):
+            box = self.fields[key]
+            assert isinstance(box, QComboBox)
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
+        grid.setColumnStretch(0, 2)
+        grid.setColumnStretch(1, 3)
+        remove.setFixedWidth(110)
 
         self.name_edit.textEdited.connect(lambda _t: self.sig_changed.emit())
         self.source_box.currentTextChanged.connect(lambda _t: self.sig_changed.emit())

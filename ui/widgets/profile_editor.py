@@ -183,10 +183,11 @@ class ProfileEditor(QWidget):
         alerts_layout.addWidget(self.alerts)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(_scroll(shop_page), "Shop")
-        self.tabs.addTab(_scroll(probes_page), "Probes")
-        self.tabs.addTab(_scroll(sources_page), "Sources")
-        self.tabs.addTab(_scroll(alerts_page), "Alerts")
+        self._scrolls = [_scroll(page) for page in (shop_page, probes_page, sources_page,
+                                                    alerts_page)]
+        for area, name in zip(self._scrolls, ("Shop", "Probes", "Sources", "Alerts"),
+                              strict=True):
+            self.tabs.addTab(area, name)
         self.tabs.currentChanged.connect(lambda _i: self._refresh_targets())
         self._tab_names = ("Shop", "Probes", "Sources", "Alerts")
 
@@ -374,6 +375,18 @@ class ProfileEditor(QWidget):
         for i, (name, count) in enumerate(zip(self._tab_names, counts, strict=True)):
             self.tabs.setTabText(i, f"{name} ⚠ {count}" if count else name)
 
+    def reveal_first_problem(self) -> None:
+        """Show the tab and scroll to the first card with a problem."""
+        groups: list[list[Any]] = [[self.general, self.backend, self.database],
+                                   list(self.probe_forms), list(self.source_forms),
+                                   list(self.alerts.rows)]
+        for tab, forms in enumerate(groups):
+            for form in forms:
+                if form.problem_count():
+                    self.tabs.setCurrentIndex(tab)
+                    self._scrolls[tab].ensureWidgetVisible(form)
+                    return
+
     def problem_beside(self, form: Any, field: str = "") -> str:
         """The message shown beside ``field`` of ``form`` ('' when none)."""
         return str(form.problem_text(field))
@@ -402,6 +415,7 @@ class ProfileEditor(QWidget):
             count = len(self.last_problems)
             self._say(f"Not saved: {count} problem{'s' if count != 1 else ''} to fix "
                       "(marked beside the fields).", FAIL)
+            self.reveal_first_problem()
             self.sig_save_failed.emit("invalid")
             return False
         if self._saving:

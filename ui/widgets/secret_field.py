@@ -24,6 +24,8 @@ _MODES = (
 NO_KEYCHAIN = ("No OS keychain is available here (e.g. a headless Linux session), so Backroom "
                "cannot store secrets safely. Use an environment variable: choose "
                "“Environment variable”, give its name, and set it before starting Backroom.")
+NO_KEYCHAIN_PROBLEM = ("there is no keychain here to read this secret from; choose "
+                       "“Environment variable” instead")
 LITERAL_WARNING = ("The secret will be written into the profile file as plain text: anyone "
                    "who can read the file can read it. Prefer the keychain or an environment "
                    "variable.")
@@ -163,7 +165,7 @@ class SecretField(QWidget):
         if self.mode() != KEYRING:
             return ""
         if not self.keychain_available:
-            return NO_KEYCHAIN
+            return NO_KEYCHAIN_PROBLEM
         if not self.name_edit.text().strip():
             return "give the keychain entry a name"
         unchanged = (self._original is not None and self._original.kind == "keyring"
@@ -195,11 +197,13 @@ class SecretField(QWidget):
                   and self._original.name == self.name_edit.text().strip())
         self.value_edit.setPlaceholderText("stored — type to replace" if stored
                                            else "type the secret")
+        locked = mode == KEYRING and not self.keychain_available
+        self.value_edit.setEnabled(not locked)
+        if locked:
+            self.value_edit.setPlaceholderText("cannot be read here")
         note, colour = "", ""
         if mode == LITERAL:
             note, colour = LITERAL_WARNING, WARN
-        elif not self.keychain_available and mode == KEYRING:
-            note, colour = NO_KEYCHAIN, WARN
         elif mode == ENV:
             note = "Read from this environment variable when Backroom starts (for scripts)."
         self.note.setText(note)
