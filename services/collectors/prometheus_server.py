@@ -134,9 +134,13 @@ class PrometheusServerCollector:
         if not isinstance(data, dict) or data.get("resultType") != "matrix":
             raise BadResponse(f"{mask_url(self.url)} gave no matrix for a range query")
         out = []
-        for item in data.get("result", []):
-            points = [(float(ts), _number(v)) for ts, v in item.get("values", [])]
-            out.append((dict(item.get("metric", {})), points))
+        try:
+            for item in data.get("result", []):
+                points = [(float(ts), _number(v)) for ts, v in item.get("values", [])]
+                out.append((dict(item.get("metric", {})), points))
+        except (AttributeError, TypeError, ValueError) as err:
+            raise BadResponse(f"{mask_url(self.url)} gave a range result in a shape the "
+                              "Prometheus API does not use") from err
         return out
 
     def range_readings(self, metric: str, start: float, end: float,
@@ -195,7 +199,7 @@ class PrometheusServerCollector:
 def _json(body: bytes, url: str) -> dict[str, Any]:
     try:
         payload = json.loads(body)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         raise BadResponse(f"{mask_url(url)} did not answer JSON; is this a Prometheus server "
                           "(not a /metrics page)?") from err
     if not isinstance(payload, dict):
@@ -211,6 +215,14 @@ def _number(text: Any) -> float:
 
 
 def _vector(data: Any, url: str) -> list[tuple[dict[str, str], float]]:
+    try:
+        return _read_vector(data, url)
+    except (AttributeError, IndexError, KeyError, TypeError) as err:
+        raise BadResponse(f"{mask_url(url)} gave a query result in a shape the Prometheus "
+                          "API does not use") from err
+
+
+def _read_vector(data: Any, url: str) -> list[tuple[dict[str, str], float]]:
     if not isinstance(data, dict):
         raise BadResponse(f"{mask_url(url)} gave an unexpected query result")
     kind = data.get("resultType")
