@@ -21,6 +21,7 @@ class Thresholds:
     seq_scan_rows: int = 10_000
     cache_warn: float = 0.8
     cache_fail: float = 0.5
+    cache_min_lookups: int = 20  # fewer lookups than this say nothing about a hit rate
     queue_depth: float = 10.0
     connections_warn: float = 0.8
     connections_fail: float = 0.95
@@ -38,6 +39,7 @@ class CacheFacts:
     source: str
     hit_rate: float | None
     evictions_per_s: float | None = None
+    lookups: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,7 @@ def measurements_from_readings(readings: Iterable[Reading], *,
         value = reading.value
         if metric == metrics.LATENCY_P95:
             latency.append(LatencyFacts(source, value))
-        elif metric in (metrics.CACHE_HIT_RATE, metrics.EVICTIONS_RATE):
+        elif metric in (metrics.CACHE_HIT_RATE, metrics.EVICTIONS_RATE, metrics.CACHE_LOOKUPS):
             caches.setdefault(source, {})[metric] = value
         elif metric in (metrics.QUEUE_DEPTH, metrics.QUEUE_CONSUMERS) and "queue" in labels:
             entry = queues.setdefault((source, labels["queue"]), {})
@@ -118,7 +120,8 @@ def measurements_from_readings(readings: Iterable[Reading], *,
             tables.setdefault((source, labels["table"]), {})[metric] = value
     return Measurements(
         latency=tuple(latency),
-        caches=tuple(CacheFacts(s, f.get(metrics.CACHE_HIT_RATE), f.get(metrics.EVICTIONS_RATE))
+        caches=tuple(CacheFacts(s, f.get(metrics.CACHE_HIT_RATE), f.get(metrics.EVICTIONS_RATE),
+                                f.get(metrics.CACHE_LOOKUPS))
                      for s, f in sorted(caches.items())),
         queues=tuple(QueueFacts(s, q, f.get(metrics.QUEUE_DEPTH, 0.0), f.get("growth"),
                                 f.get(metrics.QUEUE_CONSUMERS))
@@ -181,11 +184,13 @@ def seq_scan_findings(m: Measurements, t: Thresholds) -> list[Finding]:
 
 
 def cache_findings(m: Measurements, t: Thresholds) -> list[Finding]:
-    """Low hit rate (< 0.8 warn, < 0.5 fail); evictions point at a cache too small."""
+    """Low hit rate (< 0.8 warn, < 0.5 fail) over at least 20 lookups when their number is
+    known; evictions point at a cache too small."""
     found = []
     for c in m.caches:
         evicting = c.evictions_per_s is not None and c.evictions_per_s > 0
-        if c.hit_rate is not None and c.hit_rate < t.cache_warn:
+        enough = c.lookups is None or c.lookups >= t.cache_min_lookups
+        if c.hit_rate is not None and c.hit_rate < t.cache_warn and enough:
             severity = Severity.FAIL if c.hit_rate < t.cache_fail else Severity.WARN
             evidence = f"{c.source}: hit rate {c.hit_rate:.0%}"
             if evicting:

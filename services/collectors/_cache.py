@@ -24,12 +24,14 @@ def cache_figures(now: CacheCounters, before: CacheCounters | None) -> dict[str,
     out: dict[str, float] = {}
     if before is None or now.mono <= before.mono:
         lookups = now.hits + now.misses
+        out[metrics.CACHE_LOOKUPS] = lookups
         if lookups > 0:
             out[metrics.CACHE_HIT_RATE] = now.hits / lookups
         return out
     dt = now.mono - before.mono
     hits = counter_increase(before.hits, now.hits)
     misses = counter_increase(before.misses, now.misses)
+    out[metrics.CACHE_LOOKUPS] = hits + misses
     if hits + misses > 0:
         out[metrics.CACHE_HIT_RATE] = hits / (hits + misses)
     out[metrics.CACHE_HITS_RATE] = hits / dt

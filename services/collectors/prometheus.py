@@ -204,6 +204,7 @@ class PrometheusPageReader:
             if scrape.hits or scrape.misses:
                 hits = _increase(previous.hits, scrape.hits)
                 misses = _increase(previous.misses, scrape.misses)
+                add(metrics.CACHE_LOOKUPS, hits + misses)
                 add(metrics.CACHE_HITS_RATE, hits / dt)
                 add(metrics.CACHE_MISSES_RATE, misses / dt)
                 if hits + misses > 0:
@@ -214,6 +215,7 @@ class PrometheusPageReader:
                 add(metric, grown / dt * (60.0 if per_minute else 1.0))
         elif scrape.hits or scrape.misses:
             hits, misses = sum(scrape.hits.values()), sum(scrape.misses.values())
+            add(metrics.CACHE_LOOKUPS, hits + misses)
             if hits + misses > 0:
                 add(metrics.CACHE_HIT_RATE, hits / (hits + misses))
         totals: dict[tuple[str, LabelKey], float] = {}

@@ -94,7 +94,7 @@ def test_low_hit_rate_is_a_finding_that_sets_the_exit_status() -> None:
     with memcached() as address:
         client = Client(parse_address(address), connect_timeout=2, timeout=2)
         client.set("menu", b"soup")
-        for key in ["menu"] + ["gone"] * 3:
+        for key in ["menu"] * 5 + ["gone"] * 15:  # 20 lookups: enough to judge
             client.get(key)
         client.close()
         code, data = run_json({"name": "x", "sources": [
@@ -102,6 +102,7 @@ def test_low_hit_rate_is_a_finding_that_sets_the_exit_status() -> None:
     assert code == 2
     assert data["checks"][0]["status"] == "ok"
     assert data["metrics"]["cache_hit_rate"] == {"sessions": 0.25}
+    assert data["status"] == "fail"
     assert data["findings"][0]["severity"] == "fail"
     assert data["findings"][0]["evidence"] == "sessions: hit rate 25%"
 

@@ -66,6 +66,12 @@ def test_cache_hit_rate_thresholds_and_evictions() -> None:
     assert rules(evicting) == ["cache-evictions"]
 
 
+def test_a_handful_of_lookups_says_nothing_about_the_hit_rate() -> None:
+    assert advise(Measurements(caches=(CacheFacts("c", 0.0, 0.0, lookups=19),))) == []
+    found = advise(Measurements(caches=(CacheFacts("c", 0.0, 0.0, lookups=20),)))
+    assert [f.severity for f in found] == [Severity.FAIL]
+
+
 def test_queue_without_consumers_fails_and_growing_queue_warns() -> None:
     idle = QueueFacts("mq", "emails", depth=120, growth_per_s=1.5, consumers=0)
     growing = QueueFacts("mq", "celery", depth=80, growth_per_s=0.5, consumers=2)
