@@ -298,7 +298,9 @@ class SettingsPage(QWidget):
         self.empty_text = QLabel(
             "No shop is set up yet; the console is showing the demo shop.\n\n"
             "Set up your own: give its web address, the token of its REST API and, if you "
-            "like, its cache, job queue and database. Secrets go into the OS keychain.")
+            "like, its cache, job queue and database. "
+            + ("Secrets go into the OS keychain." if self.keychain else
+               "There is no OS keychain here: secrets come from environment variables."))
         self.empty_text.setObjectName("emptyState")
         self.empty_text.setWordWrap(True)
         self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
