@@ -4,7 +4,8 @@
 
 Linux: dist/backroom/ and dist/backroom-<version>-linux-<arch>.tar.gz (with install.sh).
 Windows: dist/backroom/, then dist/backroom-<version>-windows-setup.exe when Inno Setup's
-iscc is on PATH. macOS: dist/backroom/ and dist/Backroom.app.
+iscc is on PATH. macOS: dist/backroom/, dist/Backroom.app and (packaging/macos/make_dmg.sh)
+dist/Backroom-<version>-macos-<arch>.dmg. --skip-tarball stops at the folder (and the .app).
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def git_commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="backroom package", description=__doc__.splitlines()[0])
     parser.add_argument("--skip-tarball", action="store_true",
-                        help="build the folder only, not the Linux tarball")
+                        help="build the folder only: no tarball, installer or disk image")
     parser.add_argument("--clean", action="store_true",
                         help="throw away PyInstaller's cache under build/ first")
     args = parser.parse_args(argv)
@@ -199,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("build.py: Inno Setup (iscc) not on PATH; the installer .exe was not made")
     elif sys.platform == "darwin":
-        print(f"build.py: {DIST / 'Backroom.app'} (see packaging/macos/README.md for the .dmg)")
+        print(f"build.py: {DIST / 'Backroom.app'}")
+        if not args.skip_tarball and shutil.which("hdiutil"):
+            subprocess.run(["sh", str(PACKAGING / "macos" / "make_dmg.sh")], check=True)
     info["build_seconds"] = round(time.monotonic() - started, 1)
     BUILD_INFO.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     print(f"build.py: done in {time.monotonic() - started:.0f} s")

@@ -88,7 +88,8 @@ def excluded_modules() -> list[str]:
 
 # Qt plugins kept, per plugin folder; a folder not named here is left out whole.
 # Platforms: the desktop ones plus offscreen and minimal (headless smoke tests, CI, VNC-less
-# servers). Image formats: PNG and JPEG are built into QtGui; SVG for icons, ICO for Windows.
+# servers). Image formats: PNG (also BMP, PPM, XPM) is built into QtGui; SVG for icons, ICO
+# for Windows; no JPEG, GIF, TIFF, WebP or PDF.
 KEPT_QT_PLUGINS: dict[str, tuple[str, ...]] = {
     "platforms": ("*qxcb*", "*qwayland*", "*qoffscreen*", "*qminimal.*", "*qwindows*",
                   "*qcocoa*"),
@@ -126,6 +127,9 @@ SYSTEM_LIBRARIES = (
     "libX11-xcb.so*",
 )
 
+# macOS: Qt comes as QtQuick.framework/... rather than libQt6Quick.so.6.
+UNUSED_QT_FRAMEWORKS = tuple(p.replace("Qt6", "Qt") for p in UNUSED_QT_LIBRARIES if "Qt6" in p)
+
 # Data files nobody reads at run time.
 UNUSED_DATA = (
     "PyQt6/Qt6/translations/*",
@@ -161,6 +165,9 @@ def keep(dest: str) -> bool:
         return plugin
     name = dest.rsplit("/", 1)[-1]
     if any(fnmatch.fnmatch(name, pattern) for pattern in UNUSED_QT_LIBRARIES):
+        return False
+    framework = next((part for part in dest.split("/") if part.endswith(".framework")), "")
+    if framework and any(fnmatch.fnmatch(framework, p) for p in UNUSED_QT_FRAMEWORKS):
         return False
     if sys.platform.startswith("linux") and "/" not in dest and any(
             fnmatch.fnmatch(name, pattern) for pattern in SYSTEM_LIBRARIES):
