@@ -255,14 +255,11 @@ def diagnose_main(profile: Profile, *, as_json: bool, samples: int = 5, window_s
     stdout.write(render_json(result) + "\n" if as_json else render_table(result))
     stdout.flush()
     if html_path is not None:
-        from console.report_html import render_html
+        from services.report_export import write_html_report
 
-        html_path = Path(html_path)
-        html_path.write_text(render_html(result), encoding="utf-8")
-        print(f"wrote {html_path}", file=stderr)
+        print(f"wrote {write_html_report(result, profile, Path(html_path))}", file=stderr)
     if bundle_path is not None:
-        from services.bundle import write_bundle
+        from services.report_export import write_bundle
 
-        written = write_bundle(bundle_path, result=result, profile=profile)
-        print(f"wrote {written}", file=stderr)
+        print(f"wrote {write_bundle(result, profile, Path(bundle_path))}", file=stderr)
     return EXIT_BY_STATUS[result.status]
