@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -67,9 +68,10 @@ class MemcachedCollector:
 
         def number(key: str) -> float:
             try:
-                return float(stats.get(key, 0))
-            except (TypeError, ValueError):
+                value = float(stats.get(key, 0))
+            except (TypeError, ValueError, OverflowError):
                 return 0.0
+            return value if math.isfinite(value) else 0.0
 
         now = CacheCounters(self._monotonic(), number("get_hits"), number("get_misses"),
                             number("evictions"))
@@ -81,7 +83,8 @@ class MemcachedCollector:
         ts = self._clock()
         readings = tuple(Reading(series_name(self.name, m), ts, v) for m, v in figures.items())
         version = stats.get("version")
-        version_text = version.decode() if isinstance(version, bytes) else str(version or "")
+        version_text = (version.decode(errors="replace") if isinstance(version, bytes)
+                        else str(version or ""))
         rate = figures.get(metrics.CACHE_HIT_RATE)
         hit_text = f"hit rate {rate:.0%}" if rate is not None else "no lookups yet"
         used = number("bytes") / (1024 * 1024)

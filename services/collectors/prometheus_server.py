@@ -137,8 +137,8 @@ class PrometheusServerCollector:
         try:
             for item in data.get("result", []):
                 points = [(float(ts), _number(v)) for ts, v in item.get("values", [])]
-                out.append((dict(item.get("metric", {})), points))
-        except (AttributeError, TypeError, ValueError) as err:
+                out.append((_label_map(item.get("metric", {})), points))
+        except (AttributeError, TypeError, ValueError, OverflowError) as err:
             raise BadResponse(f"{mask_url(self.url)} gave a range result in a shape the "
                               "Prometheus API does not use") from err
         return out
@@ -164,6 +164,7 @@ class PrometheusServerCollector:
         deadline = time.monotonic() + self.timeout_s
         build = self._api("/api/v1/status/buildinfo", {}, deadline)
         version = build.get("version") if isinstance(build, dict) else None
+        version = version if isinstance(version, str) else None
         ts = self._clock()
         readings = [Reading(series_name(self.name, metrics.UP), ts, 1.0)]
         empty = []
@@ -210,14 +211,14 @@ def _json(body: bytes, url: str) -> dict[str, Any]:
 def _number(text: Any) -> float:
     try:
         return float(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a 400-digit integer
         return math.nan
 
 
 def _vector(data: Any, url: str) -> list[tuple[dict[str, str], float]]:
     try:
         return _read_vector(data, url)
-    except (AttributeError, IndexError, KeyError, TypeError) as err:
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as err:
         raise BadResponse(f"{mask_url(url)} gave a query result in a shape the Prometheus "
                           "API does not use") from err
 
@@ -234,5 +235,10 @@ def _read_vector(data: Any, url: str) -> list[tuple[dict[str, str], float]]:
     out = []
     for item in result:
         value = item.get("value", [None, "NaN"])
-        out.append((dict(item.get("metric", {})), _number(value[1])))
+        out.append((_label_map(item.get("metric", {})), _number(value[1])))
     return out
+
+
+def _label_map(metric: Any) -> dict[str, str]:
+    """Series labels as text (a ``dict()`` of anything else raises TypeError/ValueError)."""
+    return {str(k): str(v) for k, v in dict(metric).items()}

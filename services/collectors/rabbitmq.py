@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -86,18 +87,24 @@ class RabbitMQCollector:
         check_status(fetched, url, "RabbitMQ management API")
         try:
             return json.loads(fetched.body)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:  # nesting too deep is not JSON we read
             raise BadResponse(f"{mask_url(url)} did not answer JSON; is this the RabbitMQ "
                               "management API (port 15672)?") from err
 
     def _from_api(self) -> list[dict[str, Any]]:
         vhost = quote(self.vhost, safe="")
         if self.queues:
-            return [self._get(f"/api/queues/{vhost}/{quote(q, safe='')}") for q in self.queues]
-        listed = self._get(f"/api/queues/{vhost}")
-        if not isinstance(listed, list):
-            raise BadResponse(f"{mask_url(self._api or '')} gave no list of queues")
-        return sorted(listed, key=lambda q: -int(q.get("messages") or 0))[:MAX_QUEUES]
+            found = [self._get(f"/api/queues/{vhost}/{quote(q, safe='')}") for q in self.queues]
+        else:
+            found = self._get(f"/api/queues/{vhost}")
+            if not isinstance(found, list):
+                raise BadResponse(f"{mask_url(self._api or '')} gave no list of queues")
+        if not all(isinstance(q, dict) for q in found):
+            raise BadResponse(f"{mask_url(self._api or '')} described a queue in a shape the "
+                              "RabbitMQ management API does not use")
+        if self.queues:
+            return found
+        return sorted(found, key=lambda q: -_count(q.get("messages")))[:MAX_QUEUES]
 
     # -- AMQP fallback ---------------------------------------------------------------------
     def _channel(self) -> Any:
@@ -182,19 +189,20 @@ class RabbitMQCollector:
             labels = {"queue": name}
 
             def add(metric: str, value: Any, labels: dict[str, str] = labels) -> None:
-                if value is not None:
+                number = _number(value)
+                if number is not None:
                     readings.append(Reading(series_name(self.name, metric, labels), ts,
-                                            float(value)))
+                                            number))
 
-            add(metrics.QUEUE_DEPTH, queue.get("messages") or 0)
+            add(metrics.QUEUE_DEPTH, _count(queue.get("messages")))
             add(metrics.QUEUE_READY, queue.get("messages_ready"))
             add(metrics.QUEUE_UNACKED, queue.get("messages_unacknowledged"))
             add(metrics.QUEUE_CONSUMERS, queue.get("consumers"))
-            stats = queue.get("message_stats") or {}
-            add(metrics.QUEUE_PUBLISH_RATE, (stats.get("publish_details") or {}).get("rate"))
+            stats = _table(queue.get("message_stats"))
+            add(metrics.QUEUE_PUBLISH_RATE, _table(stats.get("publish_details")).get("rate"))
             add(metrics.QUEUE_DELIVER_RATE,
-                (stats.get("deliver_get_details") or {}).get("rate"))
-            parts.append(f"{name}: {int(queue.get('messages') or 0)} waiting, "
+                _table(stats.get("deliver_get_details")).get("rate"))
+            parts.append(f"{name}: {_count(queue.get('messages'))} waiting, "
                          f"{queue.get('consumers', '?')} consumers")
         detail = ("; ".join(parts) or "no queues in this vhost") + note
         return CollectorReport(readings=tuple(readings), detail=detail,
@@ -206,3 +214,24 @@ class RabbitMQCollector:
 
 def _unquote(text: str) -> str:
     return unquote(text)
+
+
+def _number(value: Any) -> float | None:
+    """A figure of the API as a finite float, or None for anything else (the management
+    API is read as it comes; a proxy or another server may answer anything)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _count(value: Any) -> int:
+    number = _number(value)
+    return int(number) if number is not None else 0
+
+
+def _table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

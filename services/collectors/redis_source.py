@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -73,14 +74,21 @@ class RedisCollector:
             raise redis_error(err, self._url, self.timeout_s) from err
         if not isinstance(info, dict) or "keyspace_hits" not in info:
             raise BadResponse(f"{mask_url(self._url)} did not answer INFO like Redis does")
-        now = CacheCounters(self._monotonic(), float(info.get("keyspace_hits", 0)),
-                            float(info.get("keyspace_misses", 0)),
-                            float(info.get("evicted_keys", 0)))
+        hits = _number(info.get("keyspace_hits", 0))
+        misses = _number(info.get("keyspace_misses", 0))
+        if hits is None or misses is None:
+            raise BadResponse(f"{mask_url(self._url)} answered INFO whose keyspace_hits/misses "
+                              "are not numbers; is this Redis?")
+        now = CacheCounters(self._monotonic(), hits, misses,
+                            _number(info.get("evicted_keys", 0)) or 0.0)
         figures = cache_figures(now, self._before)
         self._before = now
         figures[metrics.UP] = 1.0
-        figures[metrics.MEMORY_BYTES] = float(info.get("used_memory", 0))
-        figures[metrics.CLIENTS] = float(info.get("connected_clients", 0))
+        for metric, key in ((metrics.MEMORY_BYTES, "used_memory"),
+                            (metrics.CLIENTS, "connected_clients")):
+            value = _number(info.get(key, 0))
+            if value is not None:
+                figures[metric] = value
         ts = self._clock()
         readings = tuple(Reading(series_name(self.name, m), ts, v) for m, v in figures.items())
         rate = figures.get(metrics.CACHE_HIT_RATE)
@@ -102,3 +110,15 @@ class RedisCollector:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _number(value: Any) -> float | None:
+    """An INFO field as a finite float, or None when it is not one (redis-py hands over
+    whatever the server wrote: text, lists, dicts, 400-digit integers)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
