@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from console.shop import BookingDraft
+from console.shop import BookingDraft, ProductQuery, ProductSort
 from services.shop.api import ApiShopRepository
 from services.shop.db import make_engine
+from services.shop.schema import order_items, orders
 from services.shop.seed import seed
 from services.shop.sql import SqlShopRepository
 from tests import servers
@@ -64,6 +66,34 @@ class Backend:
         return (repo or self.repo).create_booking(BookingDraft(
             customer_name=name, party_size=party, start_at=self.at(day, hour), phone=phone,
             notes=notes))
+
+    def add_order(self, customer_name: str) -> int:
+        """A new pending order for one in-stock product; returns its id."""
+        product = next(p for p in self.repo.list_products(
+            ProductQuery(include_inactive=False, sort=ProductSort.STOCK, descending=True),
+            limit=5).rows if p.stock > 2)
+        if self.sql_url is None:
+            shop = self.demo  # type: ignore[attr-defined]
+            resp = requests.post(f"{shop.base_url}/api/orders", timeout=10,
+                                 headers={"Authorization": f"Bearer {shop.token}"},
+                                 json={"customer_name": customer_name,
+                                       "items": [{"product_id": product.id, "quantity": 2}]})
+            assert resp.status_code == 201, resp.text
+            return int(resp.json()["id"])
+        engine = make_engine(self.sql_url)
+        try:
+            now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+            with engine.begin() as conn:
+                order_id = conn.execute(orders.insert().values(
+                    customer_name=customer_name, placed_at=now, status="pending",
+                    total_cents=2 * product.price_cents, version=1, updated_at=now)
+                ).inserted_primary_key[0]  # type: ignore[index]
+                conn.execute(order_items.insert().values(
+                    order_id=order_id, product_id=product.id, quantity=2,
+                    unit_price_cents=product.price_cents))
+            return int(order_id)
+        finally:
+            engine.dispose()
 
     def close(self) -> None:
         for close in reversed(self.closers):

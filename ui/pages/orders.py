@@ -461,8 +461,10 @@ class OrdersPage(ShopPage):
         self.panel.set_busy(False)
         self.panel.show_detail(detail)
         self.model.replace_row(detail.order)
+        final = "" if allowed_order_transitions(detail.order.status) else \
+            " It cannot change any more."
         self.panel.show_message(f"Order #{detail.order.id} is now "
-                                f"{detail.order.status.label.lower()}.")
+                                f"{detail.order.status.label.lower()}.{final}")
         self.sig_saved.emit(detail)
 
     def _move_failed(self, exc: BaseException, wanted: OrderStatus) -> None:
