@@ -122,9 +122,12 @@ UNUSED_QT_LIBRARIES = (
 # client must match the running D-Bus and systemd, fontconfig and freetype the system's font
 # configuration, and libX11 the system's libxcb (which PyInstaller never bundles). Every
 # desktop has them; the headless commands (diagnose, demo serve, db) do not load Qt at all.
+# The C++ runtime too: the bundle needs glibc 2.36 anyway (the build machine's), every such
+# system has a libstdc++ at least as new as the GLIBCXX_3.4.29 Qt asks for, and a bundled
+# older libstdc++ breaks the system's OpenGL drivers when they need a newer one.
 SYSTEM_LIBRARIES = (
     "libdbus-1.so*", "libsystemd.so*", "libfontconfig.so*", "libfreetype.so*", "libX11.so*",
-    "libX11-xcb.so*",
+    "libX11-xcb.so*", "libstdc++.so*", "libgcc_s.so*",
 )
 
 # macOS: Qt comes as QtQuick.framework/... rather than libQt6Quick.so.6.
@@ -337,6 +340,34 @@ def prune_orphans(entries: list[tuple[str, str, str]],
             dropped.append(dest)
         else:
             kept.append(entry)
+    return kept, dropped
+
+
+def drop_dangling_links(entries: list[tuple[str, str, str]], present: set[str],
+                        ) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Drop SYMLINK entries whose target (a bundle path) is not among ``present``.
+
+    PyInstaller keeps a library's original location as a symlink to where it put the file;
+    when the file was left out, the link would dangle.
+    """
+    kept: list[tuple[str, str, str]] = []
+    dropped: list[str] = []
+    for entry in entries:
+        dest, target, kind = entry
+        if kind == "SYMLINK":
+            resolved = (Path(dest).parent / target).as_posix()
+            resolved = str(Path(resolved)).replace("\\", "/")
+            parts: list[str] = []
+            for part in resolved.split("/"):
+                if part == "..":
+                    if parts:
+                        parts.pop()
+                elif part not in ("", "."):
+                    parts.append(part)
+            if "/".join(parts) not in present and target not in present:
+                dropped.append(dest)
+                continue
+        kept.append(entry)
     return kept, dropped
 
 

@@ -55,10 +55,10 @@ def _normalise(name: str) -> str:
 def licence_of(dist: metadata.Distribution) -> str:
     """The licence in SPDX form when the metadata has it, else the best short description."""
     meta = dist.metadata
-    expression = meta.get("License-Expression")
+    expression = meta["License-Expression"]
     if expression:
         return str(expression).strip()
-    text = str(meta.get("License") or "").strip()
+    text = str(meta["License"] or "").strip()
     if text and "\n" not in text and len(text) <= 80 and text.upper() != "UNKNOWN":
         return text
     classifiers = [c.split("::")[-1].strip() for c in (meta.get_all("Classifier") or [])
@@ -170,9 +170,9 @@ def survey(pure: Iterable[tuple[str, str, str]], binaries: Iterable[tuple[str, s
             count(dist)
         else:
             stdlib_modules += 1
-    for dest, source, _kind in [*binaries, *datas]:
-        if dest.replace("\\", "/").split("/", 1)[0] in OWN_TOP_LEVEL:
-            continue
+    for dest, source, kind in [*binaries, *datas]:
+        if kind == "SYMLINK" or dest.replace("\\", "/").split("/", 1)[0] in OWN_TOP_LEVEL:
+            continue  # a link is another name for a file counted where it lives
         dist = index.owner_of_file(dest)
         if dist is not None:
             count(dist)

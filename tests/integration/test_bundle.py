@@ -119,6 +119,8 @@ def test_the_bundle_carries_licences_and_leaves_out_unused_qt(bundle: dict[str, 
     assert sum(1 for p in (BUNDLE / "licenses").rglob("*") if p.is_file()) >= 20
 
     internal = BUNDLE / "_internal"
+    dangling = [str(p) for p in BUNDLE.rglob("*") if p.is_symlink() and not p.exists()]
+    assert not dangling, f"links to files left out of the bundle: {dangling}"
     names = {p.name for p in internal.rglob("*")}
     for unwanted in ("libQt6Quick.so.6", "libQt6Qml.so.6", "libQt6Pdf.so.6",
                      "libQt6WebEngineCore.so.6", "libQt6Network.so.6", "libqgtk3.so",
@@ -147,7 +149,8 @@ def test_every_bundled_library_finds_its_dependencies(bundle: dict[str, object])
     # Libraries the bundle takes from the desktop on purpose (PyInstaller's own list and
     # packaging/bundle_rules.py SYSTEM_LIBRARIES): missing here is this machine, not the bundle.
     from_the_system = ("libwayland-", "libGL", "libEGL", "libOpenGL", "libxcb.so", "libdrm",
-                       "libdbus-1", "libsystemd", "libfontconfig", "libfreetype", "libX11")
+                       "libdbus-1", "libsystemd", "libfontconfig", "libfreetype", "libX11",
+                       "libstdc++", "libgcc_s")
     internal = BUNDLE / "_internal"
     env = dict(os.environ, LD_LIBRARY_PATH=f"{internal}:{internal / 'PyQt6' / 'Qt6' / 'lib'}")
     missing: dict[str, list[str]] = {}
