@@ -1,0 +1,99 @@
+"""The Today page against SQLite, PostgreSQL and the demo shop over HTTP, as a user sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from PyQt6.QtCore import Qt
+
+from tests.integration.test_shop_support import Backend, backend_params, open_backend
+from ui.context import AppContext
+from ui.models.formatting import money
+from ui.pages.shop_common import NO_BACKEND
+from ui.pages.today import TodayPage, compare
+from ui.worker import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module", params=backend_params())
+def backend(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    yield from open_backend(request, tmp_path_factory)
+
+
+@pytest.fixture
+def ctx(backend: Backend) -> Iterator[AppContext]:
+    tasks = TaskRunner()
+    yield AppContext(services=SimpleNamespace(shop=backend.repo, profile=None), tasks=tasks)
+    tasks.shutdown()
+
+
+@pytest.fixture
+def page(qtbot: Any, ctx: AppContext) -> TodayPage:
+    widget = TodayPage(ctx)
+    qtbot.add_widget(widget)
+    widget.resize(1400, 900)
+    widget.show()
+    qtbot.waitUntil(lambda: widget.figures is not None, timeout=10_000)
+    return widget
+
+
+def test_cards_and_charts_show_todays_figures(page: TodayPage, backend: Backend) -> None:
+    expected = backend.repo.today(tz=datetime.now().astimezone().tzinfo)
+    assert page.bookings_card.value.text() == f"{expected.bookings:,}"
+    assert page.covers_card.value.text() == f"{expected.covers:,}"
+    assert page.orders_card.value.text() == f"{expected.orders:,}"
+    assert page.revenue_card.value.text() == money(expected.revenue_cents)
+    assert page.low_stock_card.value.text() == f"{expected.low_stock:,}"
+    assert page.low_stock_card.state == ("warn" if expected.low_stock else "")
+    assert page.bookings_card.note.text() == compare(
+        expected.bookings, sum(expected.bookings_per_hour_last_week))
+    assert page.bookings_chart.today_values == expected.bookings_per_hour
+    assert page.bookings_chart.last_week_values == expected.bookings_per_hour_last_week
+    assert page.orders_chart.today_values == expected.orders_per_hour
+    assert page.updated.text().startswith(f"{expected.day:%a %d %b} · updated ")
+    assert not page.notice.isVisible()
+
+
+def test_f5_fetches_again(qtbot: Any, page: TodayPage) -> None:
+    with qtbot.waitSignal(page.sig_loaded, timeout=10_000):
+        qtbot.keyClick(page, Qt.Key.Key_F5)
+
+
+def test_back_end_down_says_what_to_try(qtbot: Any, page: TodayPage, ctx: AppContext,
+                                        backend: Backend) -> None:
+    shown = page.bookings_card.value.text()
+    dead = backend.dead_client()
+    ctx.services.shop = dead
+    try:
+        page.refresh()
+        qtbot.waitUntil(page.notice.isVisible, timeout=10_000)
+        text = page.notice.label.text()
+        assert text.startswith(f"Could not reach the shop at {dead.location}: ")
+        assert text.endswith("Check the connection and press F5.")
+        assert page.updated.text() == "Not updated"
+        assert page.bookings_card.value.text() == shown  # the last figures stay up
+    finally:
+        ctx.services.shop = backend.repo
+        dead.close()
+    with qtbot.waitSignal(page.sig_loaded, timeout=10_000):
+        page.refresh()
+    assert not page.notice.isVisible()
+
+
+def test_without_a_back_end(qtbot: Any) -> None:
+    tasks = TaskRunner()
+    try:
+        page = TodayPage(AppContext(services=SimpleNamespace(shop=None, profile=None),
+                                    tasks=tasks))
+        qtbot.add_widget(page)
+        assert page.notice.label.text() == NO_BACKEND
+        assert page.bookings_card.value.text() == "–"
+        assert "Settings" in page.empty.text()
+    finally:
+        tasks.shutdown()
