@@ -134,14 +134,11 @@ def test_someone_else_moved_it_first(qtbot: Any, page: OrdersPage, backend: Back
                     timeout=30_000)
     assert "it is now cancelled (you wanted paid)" in page.panel.message.text()
     assert page.panel.detail.order.status is OrderStatus.CANCELLED
-    # Nothing of mine was written: the stale move is refused again on the write path. (A
-    # plain GET through the demo can answer from an old SQLite read snapshot now and then,
-    # which is a demo-side issue reported to the lead; the write path is always current.)
+    # Nothing of mine was written, and a second try with the stale version is refused too.
+    assert backend.repo.get_order(order_id).order.status is OrderStatus.CANCELLED
     with pytest.raises(Conflict) as again:
         backend.repo.set_order_status(order_id, seen.version, OrderStatus.PAID)
     assert again.value.theirs.order.status is OrderStatus.CANCELLED
-    if backend.sql_url is not None:
-        assert backend.repo.get_order(order_id).order.status is OrderStatus.CANCELLED
 
 
 def test_search_and_empty_state(qtbot: Any, page: OrdersPage) -> None:
