@@ -141,6 +141,22 @@ def test_the_bundle_carries_licences_and_leaves_out_unused_qt(bundle: dict[str, 
     assert list((migrations / "versions").glob("*.py"))
 
 
+def test_the_console_runs_without_what_the_bundle_leaves_out(env: dict[str, str],
+                                                            tmp_path: Path) -> None:
+    """From source, with every module the spec excludes blocked: no build needed."""
+    script = ROOT / "packaging" / "check_excludes.py"
+    shot = tmp_path / "source-dashboard.png"
+    gui = subprocess.run([sys.executable, str(script), "gui", "--demo", "--page", "dashboard",
+                          "--quit-after", "3", "--screenshot", str(shot)], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=180, check=False)
+    assert gui.returncode == 0, gui.stderr[-2000:]
+    assert shot.exists()
+    diag = subprocess.run([sys.executable, str(script), "diagnose", "--demo", "--json"], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=180, check=False)
+    assert "left out of the bundle" not in diag.stderr, diag.stderr[-2000:]
+    assert json.loads(diag.stdout)["checks"]
+
+
 @pytest.mark.skipif(not LINUX, reason="ELF libraries: Linux only")
 def test_every_bundled_library_finds_its_dependencies(bundle: dict[str, object]) -> None:
     """ldd over every shared object: each loads, and nothing is 'not found' on this machine."""
