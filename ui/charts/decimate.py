@@ -9,9 +9,12 @@ import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
+isnan = math.isnan
 
 #: Draw the raw points when there are at most this many per pixel column.
 RAW_POINTS_PER_PIXEL = 3
+#: Merges of at most this many points take the incremental path.
+SMALL_MERGE = 16
 
 
 class _Grow:
@@ -38,6 +41,14 @@ class _Grow:
             self.data = bigger
         self.data[self.n : need] = arr
         self.n = need
+
+    def push(self, value: float) -> None:
+        """Append one value (the live path: cheaper than :meth:`extend` for one)."""
+        if self.n == self.data.size:
+            self.extend([value])
+            return
+        self.data[self.n] = value
+        self.n += 1
 
     def drop_front(self, k: int) -> None:
         k = max(0, min(k, self.n))
@@ -70,6 +81,39 @@ class _Bins:
         self.lo = _Grow()
         self.hi = _Grow()
         self.nan = _Grow(np.bool_)
+
+    def append_points(self, ts: list[float], y: list[float], lo: list[float],
+                      hi: list[float], first_raw: int) -> bool:
+        """Fold a few points appended at the end into the bins; True if a bin changed."""
+        changed = False
+        width = self.width
+        for i, (t, v, a, b) in enumerate(zip(ts, y, lo, hi, strict=True)):
+            b_idx = math.floor(t / width)
+            n = self.idx.n
+            if n and int(self.idx.data[n - 1]) == b_idx:
+                k = n - 1
+                if isnan(v):
+                    if not self.nan.data[k]:
+                        self.nan.data[k] = True
+                        changed = True
+                    continue
+                for grow, new, pick in ((self.ymin, v, min), (self.ymax, v, max),
+                                        (self.lo, a, min), (self.hi, b, max)):
+                    old = float(grow.data[k])
+                    best = new if isnan(old) else pick(old, new)
+                    if best != old:
+                        grow.data[k] = best
+                        changed = True
+            else:
+                self.idx.push(b_idx)
+                self.start.push(first_raw + i)
+                self.ymin.push(v)
+                self.ymax.push(v)
+                self.lo.push(a)
+                self.hi.push(b)
+                self.nan.push(isnan(v))
+                changed = True
+        return changed
 
     def rebuild_from(self, raw_index: int, ts: FloatArray, y: FloatArray, lo: FloatArray,
                      hi: FloatArray) -> None:
@@ -119,6 +163,10 @@ class SeriesBuffer:
         self.has_envelope = False
         self._bins: _Bins | None = None
         self._estimated_at = -1  # buffer length at the last gap estimate
+        self.typical_step_s = 0.0  # median spacing of the points (0 until known)
+        self.revision = 0  # grows with every change of the points
+        self._bins_revision = 0  # grows when the cached bins change
+        self._last: tuple[tuple[float, ...], Rendered] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -139,6 +187,14 @@ class SeriesBuffer:
     def last_ts(self) -> float | None:
         """Time of the newest point (gap markers included)."""
         return float(self._ts.data[self._ts.n - 1]) if self._ts.n else None
+
+    def last_real_ts(self) -> float | None:
+        """Time of the newest real point (not a gap marker)."""
+        ts, y = self._ts.data, self._y.data
+        i = self._ts.n - 1
+        while i >= 0 and y[i] != y[i]:
+            i -= 1
+        return float(ts[i]) if i >= 0 else None
 
     def finite(self, start: float = -math.inf, end: float = math.inf) -> tuple[FloatArray,
                                                                                   FloatArray]:
@@ -169,6 +225,12 @@ class SeriesBuffer:
         self.has_envelope = False
         self._bins = None
         self._estimated_at = -1
+        self._changed(bins=True)
+
+    def _changed(self, bins: bool) -> None:
+        self.revision += 1
+        if bins:
+            self._bins_revision += 1
 
     def set(self, ts: npt.ArrayLike, values: npt.ArrayLike, lo: npt.ArrayLike | None = None,
             hi: npt.ArrayLike | None = None, step_s: float | None = None) -> None:
@@ -191,6 +253,8 @@ class SeriesBuffer:
         hi_a = y if hi is None else np.asarray(hi, dtype=np.float64)
         if step_s is not None:
             self.step_s = float(step_s)
+        if t.size <= SMALL_MERGE and self._merge_small(t, y, lo_a, hi_a):
+            return
         cut = int(np.searchsorted(self._ts.view(), t[0], side="left"))
         for grow in (self._ts, self._y, self._lo, self._hi):
             grow.truncate(cut)
@@ -224,6 +288,98 @@ class SeriesBuffer:
         if self._bins is not None:
             self._bins.rebuild_from(cut, self._ts.view(), self._y.view(), self._lo.view(),
                                     self._hi.view())
+        self._changed(bins=True)
+
+    def _merge_small(self, t: FloatArray, y: FloatArray, lo: FloatArray,
+                     hi: FloatArray) -> bool:
+        """The live case: a few newest points that repeat the buffer's last ones and add
+        one or two. Done in plain Python (numpy's per-call cost dominates at this size);
+        False when the points rewrite history, so the general path takes them."""
+        n = self._ts.n
+        d_ts, d_y = self._ts.data, self._y.data
+        tl = t.tolist()
+        cut = n
+        first = tl[0]
+        while cut > 0 and d_ts[cut - 1] >= first:
+            cut -= 1
+            if n - cut > SMALL_MERGE:
+                return False
+        yl = y.tolist()
+        lol = yl if lo is y else lo.tolist()
+        hil = yl if hi is y else hi.tolist()
+        k = 0  # index into the new points
+        size = len(tl)
+        # the points already held from ``cut`` on must come back unchanged
+        for i in range(cut, n):
+            while k < size and yl[k] != yl[k]:
+                k += 1
+            held_y = d_y[i]
+            if (k == size or isnan(held_y) or tl[k] != d_ts[i] or yl[k] != held_y
+                    or lol[k] != self._lo.data[i] or hil[k] != self._hi.data[i]):
+                return False  # rewritten, or a gap marker at the end: the general path
+            k += 1
+        if k == size:
+            return True
+        if self._fixed_gap is None and self._estimated_at < 64:
+            return False  # still learning the spacing
+        prev = float(d_ts[n - 1]) if n else None
+        new_t: list[float] = []
+        new_y: list[float] = []
+        new_lo: list[float] = []
+        new_hi: list[float] = []
+        gap = self.gap_s
+        for j in range(k, size):
+            v = yl[j]
+            if isnan(v):
+                continue
+            tj = tl[j]
+            if prev is not None and tj - prev > gap:
+                new_t.append(prev + min(self.step_s, (tj - prev) / 2))
+                new_y.append(math.nan)
+                new_lo.append(math.nan)
+                new_hi.append(math.nan)
+            new_t.append(tj)
+            new_y.append(v)
+            new_lo.append(lol[j])
+            new_hi.append(hil[j])
+            if lol[j] != hil[j]:
+                self.has_envelope = True
+            prev = tj
+        if not new_t:
+            return True
+        if len(new_t) == 1:
+            self._ts.push(new_t[0])
+            self._y.push(new_y[0])
+            self._lo.push(new_lo[0])
+            self._hi.push(new_hi[0])
+        else:
+            self._ts.extend(new_t)
+            self._y.extend(new_y)
+            self._lo.extend(new_lo)
+            self._hi.extend(new_hi)
+        bins_changed = self._bins is None or self._bins.append_points(
+            new_t, new_y, new_lo, new_hi, n)
+        self._changed(bins=bins_changed)
+        return True
+
+    def append_point(self, ts: float, value: float) -> bool:
+        """Add one newer real point (the live path); False if it is not newer."""
+        n = self._ts.n
+        if n == 0 or isnan(value) or self._estimated_at < 64:
+            return False
+        last = float(self._ts.data[n - 1])
+        if ts <= last or isnan(self._y.data[n - 1]):
+            return False
+        if ts - last > self.gap_s:
+            return False  # the general path puts the gap marker in
+        self._ts.push(ts)
+        self._y.push(value)
+        self._lo.push(value)
+        self._hi.push(value)
+        bins_changed = self._bins is None or self._bins.append_points(
+            [ts], [value], [value], [value], n)
+        self._changed(bins=bins_changed)
+        return True
 
     def append(self, ts: npt.ArrayLike, values: npt.ArrayLike) -> None:
         """Add newer raw points (a live update)."""
@@ -236,6 +392,7 @@ class SeriesBuffer:
             for grow in (self._ts, self._y, self._lo, self._hi):
                 grow.drop_front(k)
             self._bins = None
+            self._changed(bins=True)
 
     def _estimate_gap(self, t: FloatArray, prev: float | None) -> None:
         if self._fixed_gap is not None:
@@ -251,13 +408,31 @@ class SeriesBuffer:
         steps = np.diff(sample)
         steps = steps[steps > 0]
         typical = float(np.median(steps)) if steps.size >= 3 else max(self.step_s, 5.0)
+        self.typical_step_s = typical if steps.size >= 3 else 0.0
         self.gap_s = max(3.0 * typical, 2.5 * self.step_s)
 
     # -- drawing ---------------------------------------------------------------------------
 
     def render(self, x0: float, x1: float, columns: int, scale: float = 1.0,
                envelope: bool = True) -> Rendered:
-        """Points to draw for the view ``[x0, x1]`` on ``columns`` pixel columns."""
+        """Points to draw for the view ``[x0, x1]`` on ``columns`` pixel columns.
+
+        Returns the very same object as last time when nothing it depends on changed
+        (callers skip handing it to pyqtgraph again).
+        """
+        key = (x0, x1, float(columns), scale, float(envelope), float(self.revision),
+               float(self._bins_revision))
+        last = self._last
+        # decimated output depends only on the bins, raw output on every point
+        if last is not None and last[0][:5] == key[:5] and (
+                (last[1].decimated and last[0][6] == key[6]) or last[0][5] == key[5]):
+            return last[1]
+        out = self._render(x0, x1, columns, scale, envelope)
+        self._last = (key, out)
+        return out
+
+    def _render(self, x0: float, x1: float, columns: int, scale: float,
+                envelope: bool) -> Rendered:
         ts = self._ts.view()
         if ts.size == 0 or x1 <= x0:
             empty = np.empty(0)
@@ -278,6 +453,7 @@ class SeriesBuffer:
         if bins is None or bins.width != width:
             bins = self._bins = _Bins(width)
             bins.rebuild_from(0, ts, self._y.view(), self._lo.view(), self._hi.view())
+            self._bins_revision += 1
         idx = bins.idx.view()
         j0 = max(int(np.searchsorted(idx, math.floor(x0 / width), side="left")) - 1, 0)
         j1 = min(int(np.searchsorted(idx, math.floor(x1 / width), side="right")) + 1, idx.size)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyqtgraph as pg
 from PyQt6.QtCore import QObject, QPoint, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PyQt6.QtWidgets import QMenu, QWidget
 
-from ui.charts.decimate import SeriesBuffer
+from ui.charts.decimate import Rendered, SeriesBuffer
 from ui.charts.time_axis import GridLines, TimeAxis, ValueAxis
 from ui.charts.units import Unit
 from ui.theme import Theme
@@ -66,7 +69,9 @@ class SeriesCurve:
     fill: pg.FillBetweenItem | None = None
     points_drawn: int = 0
     envelope_wanted: bool = False
-    signature: tuple[float, ...] = ()
+    rendered: Rendered | None = None  # what pyqtgraph draws
+    seen: Rendered | None = None  # the buffer's last output, drawn or within half a pixel
+    y_bounds: tuple[float, float] | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -110,7 +115,8 @@ class ChartPanel(QObject):
         self.value_axis.setWidth(LEFT_AXIS_WIDTH)
         vb = self.plot.getViewBox()
         vb.setMouseEnabled(x=True, y=False)
-        vb.enableAutoRange(axis=pg.ViewBox.YAxis, enable=True)
+        vb.enableAutoRange(axis=pg.ViewBox.YAxis, enable=False)  # see fit_y
+        self._y_range: tuple[float, float] | None = None
         vb.enableAutoRange(axis=pg.ViewBox.XAxis, enable=False)
         vb.setDefaultPadding(0.06)
         if spec.y_floor is not None or spec.y_ceiling is not None:
@@ -200,6 +206,8 @@ class ChartPanel(QObject):
         for extra in (curve.env_lo, curve.env_hi, curve.fill):
             if extra is not None:
                 extra.setVisible(visible and curve.envelope_wanted)
+        self._y_range = None
+        self.fit_y()
         self.sig_visibility.emit(series, visible)
 
     def visible_series(self) -> list[str]:
@@ -226,19 +234,23 @@ class ChartPanel(QObject):
         scale = self.spec.unit.scale
         names = self.curves if only is None else [s for s in only if s in self.curves]
         total = 0
+        changed = False
         for name in names:
             curve = self.curves[name]
             out = curve.buffer.render(x0, x1, columns, scale)
             n = int(out.x.size)
-            signature = (n, float(out.x[0]), float(out.x[-1]), float(out.y[-1]),
-                         float(out.y[-2]) if n > 1 else 0.0, float(out.y[0])) if n else (0,)
-            if signature != curve.signature:
-                # unchanged points (a new sample inside the last column's min and max)
-                # are not handed to pyqtgraph again
-                curve.signature = signature
-                curve.item.setData(out.x, out.y)
             curve.points_drawn = n
-            total += curve.points_drawn
+            total += n
+            if out is curve.seen:
+                continue
+            curve.seen = out
+            if self._same_on_screen(curve.rendered, out):
+                # e.g. a new sample inside the last column's min and max: nothing to redraw
+                continue
+            curve.rendered = out
+            changed = True
+            curve.item.setData(out.x, out.y)
+            curve.y_bounds = _bounds(out.y, out.env_lo, out.env_hi)
             if out.env_x is not None and out.env_lo is not None and out.env_hi is not None:
                 self._ensure_envelope(curve)
                 assert curve.env_lo is not None and curve.env_hi is not None
@@ -253,7 +265,62 @@ class ChartPanel(QObject):
                 for extra in (curve.env_lo, curve.env_hi, curve.fill):
                     if extra is not None:
                         extra.hide()
+        if changed:
+            self.fit_y()
         return total
+
+    def _same_on_screen(self, drawn: Rendered | None, out: Rendered) -> bool:
+        """True when ``out`` differs from what is drawn by less than half a pixel (same
+        x positions, every y within half a pixel), so handing it over would change nothing
+        a user can see."""
+        if drawn is None or drawn.x.size != out.x.size or out.x.size == 0:
+            return False
+        if drawn.env_x is not None or out.env_x is not None:
+            return False
+        if drawn.x[0] != out.x[0] or drawn.x[-1] != out.x[-1]:
+            return False
+        height = self.view_box.height()
+        lo, hi = self.view_box.viewRange()[1]
+        if height <= 0 or not hi > lo:
+            return False
+        half_pixel = 0.5 * (hi - lo) / height
+        diff = np.abs(drawn.y - out.y)
+        same_gaps = np.array_equal(np.isnan(drawn.y), np.isnan(out.y))
+        return bool(same_gaps and np.nanmax(diff, initial=0.0) < half_pixel
+                    and np.array_equal(drawn.x, out.x))
+
+    def fit_y(self) -> None:
+        """Fit the value axis to the visible curves, on round numbers, with hysteresis.
+
+        The range grows as soon as data leaves it and shrinks only when the data use less
+        than 40 % of it, so a new sample rarely moves the axis (which would redraw it).
+        A threshold line close above the data is kept in view.
+        """
+        lo, hi = math.inf, -math.inf
+        for curve in self.curves.values():
+            if curve.style.visible and curve.y_bounds is not None:
+                lo = min(lo, curve.y_bounds[0])
+                hi = max(hi, curve.y_bounds[1])
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return
+        for line in self.thresholds:
+            value = float(line.value())
+            if hi < value <= 2 * hi:
+                hi = value
+        spec = self.spec
+        bottom = spec.y_floor if spec.y_floor is not None and lo >= spec.y_floor \
+            else nice_bound(lo, up=False)
+        top = nice_bound(max(hi, bottom + spec.min_span), up=True)
+        if spec.y_ceiling is not None:
+            top = min(top, spec.y_ceiling)
+        current = self._y_range
+        if current is not None:
+            span = current[1] - current[0]
+            inside = current[0] <= lo and hi <= current[1]
+            if inside and bottom == current[0] and hi >= current[0] + 0.4 * span:
+                return
+        self._y_range = (bottom, top)
+        self.view_box.setYRange(bottom, top, padding=0.03)
 
     def envelope_shown(self, series: str) -> bool:
         curve = self.curves[series]
@@ -329,6 +396,30 @@ class ChartPanel(QObject):
     def show_time_labels(self, shown: bool) -> None:
         self.time_axis.setStyle(showValues=shown)
         self.time_axis.setHeight(26 if shown else 6)
+
+
+def nice_bound(value: float, up: bool) -> float:
+    """The next round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k) up or down."""
+    if value == 0:
+        return 0.0
+    size = abs(value)
+    mag = 10.0 ** math.floor(math.log10(size))
+    steps = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+    if (value > 0) == up:
+        return math.copysign(next(s * mag for s in steps if s * mag >= size * (1 - 1e-9)),
+                             value)
+    return math.copysign(next(s * mag for s in reversed(steps) if s * mag <= size * (1 + 1e-9)),
+                         value)
+
+
+def _bounds(*arrays: npt.NDArray[np.float64] | None) -> tuple[float, float] | None:
+    lo, hi = math.inf, -math.inf
+    for arr in arrays:
+        if arr is not None and arr.size:
+            a, b = float(np.fmin.reduce(arr)), float(np.fmax.reduce(arr))
+            if not math.isnan(a):
+                lo, hi = min(lo, a), max(hi, b)
+    return (lo, hi) if lo <= hi else None
 
 
 def _blend(a: str, b: str, t: float = 0.55) -> str:

@@ -57,7 +57,8 @@ class GridLines(pg.GraphicsObject):
     """Opaque grid lines at the axes' major ticks, painted inside the view.
 
     pyqtgraph's own grid blends every tick level of both axes over the whole plot, which
-    costs more than all the curves together; one pass of solid 1 px lines is cheap.
+    costs more than all the curves together; one pass of solid 1 px lines is cheap. Tick
+    positions are worked out when the view changes, not on every paint.
     """
 
     def __init__(self, x_axis: pg.AxisItem, y_axis: pg.AxisItem, colour: str) -> None:
@@ -66,6 +67,8 @@ class GridLines(pg.GraphicsObject):
         self._y_axis = y_axis
         self._pen = pg.mkPen(colour, width=1)
         self._pen.setCosmetic(True)
+        self._lines: list[QLineF] = []
+        self._key: tuple[float, ...] = ()
         self.setZValue(-100)
 
     def boundingRect(self) -> QRectF:
@@ -76,16 +79,23 @@ class GridLines(pg.GraphicsObject):
         self.prepareGeometryChange()
         self.update()
 
-    def paint(self, painter: QPainter, *_: object) -> None:
+    def _layout(self) -> list[QLineF]:
         vb = self.getViewBox()
         if vb is None:
-            return
+            return []
         rect = vb.viewRect()
-        lines = []
-        for spacing_ticks in self._major(self._x_axis, rect.left(), rect.right(), vb.width()):
-            lines.append(QLineF(spacing_ticks, rect.top(), spacing_ticks, rect.bottom()))
-        for value in self._major(self._y_axis, rect.top(), rect.bottom(), vb.height()):
-            lines.append(QLineF(rect.left(), value, rect.right(), value))
+        key = (rect.left(), rect.right(), rect.top(), rect.bottom(), vb.width(), vb.height())
+        if key != self._key:
+            self._key = key
+            lines = [QLineF(x, rect.top(), x, rect.bottom())
+                     for x in self._major(self._x_axis, rect.left(), rect.right(), vb.width())]
+            lines += [QLineF(rect.left(), y, rect.right(), y)
+                      for y in self._major(self._y_axis, rect.top(), rect.bottom(), vb.height())]
+            self._lines = lines
+        return self._lines
+
+    def paint(self, painter: QPainter, *_: object) -> None:
+        lines = self._layout()
         if lines:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
             painter.setPen(self._pen)

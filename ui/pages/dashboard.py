@@ -41,6 +41,7 @@ from console.domain import split_series
 from services.demo_control import DemoControl, control_for_profile
 from ui import theme as theme_mod
 from ui.charts.coalesce import CoalescingTimer
+from ui.charts.decimate import SeriesBuffer
 from ui.charts.panel import ChartPanel, PanelSpec, SeriesCurve, SeriesStyle, Threshold
 from ui.charts.tiles import TileRow
 from ui.charts.timeline import Marker, Timeline
@@ -62,8 +63,10 @@ DATA_TICK_MS = 200
 STATUS_TICK_MS = 1000
 #: Scenario events and alert marks for the timeline.
 EVENTS_TICK_MS = 4000
-#: Re-read the newest seconds of a series on every tick (late samples fill in).
-TAIL_S = 30.0
+#: Each tick re-reads a series from its newest bucket on: the store keeps the last value of
+#: each second, and a source's readings arrive in time order (the poller runs one call per
+#: source at a time), so nothing older can have changed.
+TAIL_S = 0.0
 #: After a restart the store holds the last day (refilled from history); older is on disk.
 MEMORY_REACH_S = 86_400.0
 SPARK_S = 300.0
@@ -191,20 +194,25 @@ class DashboardPage(QWidget):
         self.setObjectName("page")
         self.ctx = ctx
         self.store = ctx.store
+        # wall clock (UTC epoch seconds); ctx.extras["clock"] lets a benchmark run time fast
+        self.clock: Callable[[], float] = ctx.extras.get("clock") or time.time
         self.theme = _current_theme()
         self.span_s = float(RANGES[0][1])
         self._chosen_span = RANGES[0][1]
         self.live = True
-        self._paused_end = time.time()
+        self._paused_end = self.clock()
         self._version = -1
         self._loaded: tuple[float, float] | None = None
         self._history: dict[str, tuple[npt.NDArray[np.float64], ...]] = {}
         self._history_task: Any = None
         self._routes: dict[str, Route | None] = {}
+        self._known: set[str] = set()  # series seen by the tick (charted or not)
+        self._curves: dict[str, SeriesCurve] = {}
+        self._latest_seen: dict[str, float] = {}  # newest reading's time at the last tick
         self._colours: dict[str, dict[str, str]] = {}
         self._headline: dict[str, str] = {}
-        self._events_since = time.time() - 7 * 86_400
-        self._alerts_since = time.time() - 7 * 86_400
+        self._events_since = self.clock() - 7 * 86_400
+        self._alerts_since = self.clock() - 7 * 86_400
         self._events_busy = False
         self._marker_keys: set[tuple[float, str]] = set()
         self._movers_task: Any = None
@@ -407,12 +415,12 @@ class DashboardPage(QWidget):
     def view_range(self) -> tuple[float, float]:
         """The time range the charts show now (UTC epoch seconds)."""
         if self.live:
-            now = time.time()
+            now = self.clock()
             return now - self.span_s, now + self.span_s * 0.01
         return self._paused_end - self.span_s, self._paused_end
 
     def _readout_time(self) -> float:
-        return time.time() if self.live else self.view_range()[1]
+        return self.clock() if self.live else self.view_range()[1]
 
     def set_range(self, seconds: float) -> None:
         """Show the last ``seconds`` (5 min .. 7 d); paused charts keep their right edge."""
@@ -430,7 +438,7 @@ class DashboardPage(QWidget):
             self._sync_live_buttons()
             return
         if not live:
-            self._paused_end = self.timeline.x_range()[1] if self.timeline.panels else time.time()
+            self._paused_end = self.timeline.x_range()[1] if self.timeline.panels else self.clock()
         self.live = live
         self._sync_live_buttons()
         if live:
@@ -502,7 +510,7 @@ class DashboardPage(QWidget):
         # no padding to the left: the store serves a range from the finest tier that
         # reaches back to its start, and "the last hour" must get the 1 s tier
         start, end = self.view_range()
-        return start, (time.time() if self.live else end)
+        return start, (self.clock() if self.live else end)
 
     def _pull(self, curve: SeriesCurve, full: bool) -> None:
         """Bring one curve's buffer up to date from the store."""
@@ -510,14 +518,23 @@ class DashboardPage(QWidget):
             return
         buf = curve.buffer
         load_start, load_end = self._loaded or self._load_range()
-        now = time.time()
-        end = max(load_end, now) if self.live else load_end
-        last = buf.last_ts()
+        now = self.clock()
+        end = now if self.live else load_end
+        last = buf.last_real_ts()
         if not full and last is not None and buf.step_s <= 1.0:
+            latest = self.store.latest(curve.series)
+            seen = self._latest_seen.get(curve.series)
+            if latest is not None and seen is not None and self._append_latest(
+                    buf, latest.ts, latest.value, seen, last):
+                self._latest_seen[curve.series] = latest.ts
+                return
+            if latest is not None:
+                self._latest_seen[curve.series] = latest.ts
             tail_from = max(load_start, last - TAIL_S)
             w = self.store.window(curve.series, tail_from, end)
             if w.step_s <= 1.0:
-                buf.merge(w.ts, w.value, w.min, w.max, step_s=w.step_s)
+                # the 1 s tier keeps one value a second: its min and max are the value
+                buf.merge(w.ts, w.value, step_s=w.step_s)
                 first = buf.first_ts()
                 if first is not None and first < load_start - self.span_s:
                     buf.trim_before(load_start)
@@ -535,10 +552,24 @@ class DashboardPage(QWidget):
             hi = np.concatenate([older[3][keep], hi])
         buf.set(ts, value, lo, hi, step_s=w.step_s)
 
+    @staticmethod
+    def _append_latest(buf: SeriesBuffer, ts: float, value: float, seen: float,
+                       last_bucket: float) -> bool:
+        """The live path without a window read: the newest reading is the only one since
+        the last tick and opens the next second. Taken only for series read at most about
+        once a second, whose readings arrive in order (one poll per source at a time), so
+        no other reading can have landed in between; anything else reads the store."""
+        bucket = math.floor(ts)
+        if not (bucket == last_bucket + 1 and math.floor(seen) == last_bucket
+                and ts - seen >= 0.5 and buf.typical_step_s >= 0.9):
+            return False
+        # the 1 s tier holds float32: keep exactly what the store would give back
+        return buf.append_point(float(bucket), float(np.float32(value)))
+
     def _history_wanted(self) -> bool:
         load_start = (self._loaded or self._load_range())[0]
         return (getattr(self.ctx.services, "history", None) is not None
-                and load_start < time.time() - MEMORY_REACH_S)
+                and load_start < self.clock() - MEMORY_REACH_S)
 
     def reload(self) -> None:
         """Load every charted series for the current range (store, and history if older)."""
@@ -588,18 +619,25 @@ class DashboardPage(QWidget):
         self._version = version
         if first:
             changed = set(self.store.series_names())
-        added = self._adopt_new_series(changed) if changed else False
+        added = self._adopt_new_series(changed) if changed and not changed <= self._known \
+            else False
+        self._known |= changed
         if first or added:
             self._loaded = self._load_range()
         if not self.timeline.shown_panels():
             self._show_empty()
             return
         dirty = []
+        curves = self._curves
         for name in changed:
-            curve = self._curve(name)
-            if curve is not None:
-                self._pull(curve, full=first)
-                dirty.append(name)
+            curve = curves.get(name)
+            if curve is None:
+                curve = self._curve(name)
+                if curve is None:
+                    continue
+                curves[name] = curve
+            self._pull(curve, full=first)
+            dirty.append(name)
         if self.live:
             start, end = self.view_range()
             if self._loaded is not None:
@@ -631,7 +669,7 @@ class DashboardPage(QWidget):
         if history is None or self._loaded is None:
             return
         start = self._loaded[0]
-        cut = min(time.time() - MEMORY_REACH_S + 60, self._loaded[1])
+        cut = min(self.clock() - MEMORY_REACH_S + 60, self._loaded[1])
         names = [c.series for _p, c in self.charted()]
         columns = self.timeline.columns()
         days = (cut - start) / 86_400
@@ -682,7 +720,7 @@ class DashboardPage(QWidget):
 
     def update_status(self) -> None:
         """Tiles (state, value, sparkline), latest readouts and the status line."""
-        now = time.time()
+        now = self.clock()
         poller = getattr(self.ctx.services, "poller", None)
         names = self.store.series_names() if self.store is not None else []
         if poller is not None:
@@ -910,22 +948,29 @@ class DashboardPage(QWidget):
     def export_csv(self, path: Path, on_done: Callable[[str], None] | None = None) -> None:
         """Every shown series over the visible range: series, ISO UTC time, stored value.
 
-        The rows are the store's buckets (their start times and stored units, seconds for
-        latency, 0..1 for ratios); the file is written off the GUI thread.
+        Rows are read from the store (and the history for older ranges) in stored units,
+        seconds for latency and 0..1 for ratios, one per bucket with data, bucket start
+        times within the range; the file is written off the GUI thread.
         """
         start, end = self.timeline.x_range()
-        parts = []
-        for _panel, curve in self.charted():
-            if curve.style.visible:
-                ts, values = curve.buffer.finite(start, end)
-                parts.append((curve.series, ts.copy(), values.copy()))
+        store = self.store
+        names = [c.series for _p, c in self.charted() if c.style.visible]
+        older = {name: self._history[name] for name in names if name in self._history}
 
         def work(_state: TaskState) -> str:
             with open(path, "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
                 writer.writerow(["series", "ts", "value"])
-                for series, ts, values in parts:
-                    for t, v in zip(ts.tolist(), values.tolist(), strict=True):
+                for series in names:
+                    w = store.window(series, start, end)
+                    ts, values = w.ts, w.value
+                    if series in older and ts.size:
+                        h_ts, h_val = older[series][0], older[series][1]
+                        keep = h_ts < ts[0]
+                        ts = np.concatenate([h_ts[keep], ts])
+                        values = np.concatenate([h_val[keep], values])
+                    keep = np.isfinite(values) & (ts >= start) & (ts <= end)
+                    for t, v in zip(ts[keep].tolist(), values[keep].tolist(), strict=True):
                         writer.writerow([series, iso_utc(t), repr(v)])
             return str(path)
 
