@@ -26,6 +26,18 @@ LICENCE_NAME = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|AUTHORS|COPYRIGHT)", re.
 # the standard one, and Backroom's own LICENSE is the GPL v3 text.
 STANDARD_TEXTS = {"GPL-3.0-only": "LICENSE", "GPL-3.0-or-later": "LICENSE"}
 
+# What a distribution carries under other licences than its own, as its README states it.
+NOTES = {
+    "qtawesome": "its icon fonts: Font Awesome and Elusive Icons under the SIL Open Font "
+                 "License 1.1, Phosphor under MIT, Material Design Icons and Remix Icon under "
+                 "Apache-2.0, Microsoft's Codicons under CC-BY-4.0",
+    "psycopg-binary": "vendors libpq (PostgreSQL licence), OpenSSL (Apache-2.0), MIT Kerberos, "
+                      "OpenLDAP and Cyrus SASL in psycopg_binary.libs/",
+    "numpy": "vendors OpenBLAS (BSD-3-Clause) and the GCC runtime libgfortran/libquadmath "
+             "(GPL-3.0 with the GCC Runtime Library Exception) in numpy.libs/",
+    "pyqt6-qt6": "the Qt libraries, also with ICU (Unicode licence) inside",
+}
+
 
 @dataclass
 class BundledDistribution:
@@ -247,7 +259,9 @@ def write(target: Path, project_root: Path, distributions: list[BundledDistribut
         if not files and dist.licence in STANDARD_TEXTS:
             files = [project_root / STANDARD_TEXTS[dist.licence]]
         where = store(folder, files) or "(no licence file in the wheel)"
-        rows.append((dist.name, dist.version, dist.licence, where))
+        note = NOTES.get(_normalise(dist.name))
+        rows.append((dist.name, dist.version, dist.licence,
+                     f"{where}; {note}" if note else where))
 
     python_licence = _python_licence()
     rows.append(("Python (interpreter and standard library)", sys.version.split()[0],
