@@ -1,0 +1,223 @@
+"""Manager tables on 1,000,000 bookings in SQLite and PostgreSQL: open, jump, keyset, memory."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks.harness import Figure, median_time
+
+AREA = "tables"
+
+
+def _rss_mb() -> float:
+    """This process's resident memory (Linux /proc; 0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _wait(app: Any, cond: Callable[[], bool], timeout: float = 30.0) -> None:
+    # The benchmark drives the event loop itself (the product never does).
+    from PyQt6.QtCore import QEventLoop
+
+    deadline = time.perf_counter() + timeout
+    while not cond():
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 2)
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the table did not load in time")
+
+
+def _postgres_url() -> str | None:
+    from tests import servers
+
+    if not servers.port_open("127.0.0.1", 5432):
+        return None
+    return servers.POSTGRES_URL
+
+
+def _table_figures(app: Any, label: str, url: str, rows: int, quick: bool) -> list[Figure]:
+    from sqlalchemy import event, text
+
+    from console.shop import BookingQuery
+    from services.shop.db import make_engine
+    from services.shop.sql import SqlShopRepository
+    from ui.models.shop_tables import BookingsTableModel
+    from ui.pages.shop_common import make_table
+    from ui.worker import TaskRunner
+
+    figures: list[Figure] = []
+    repo = SqlShopRepository(make_engine(url))
+    tasks = TaskRunner()
+    repeats = 3 if quick else 7
+    jump_to = int(rows * 0.9)
+    try:
+        # Warm the engine's connection pool and SQLAlchemy's statement cache, as an app that
+        # has been open for a moment would be.
+        repo.list_bookings(BookingQuery(), limit=200)
+        repo.count_bookings(BookingQuery())
+
+        # 1. First rows shown after the list opens (model + view, the 1,000,000-row list).
+        first_ms: list[float] = []
+        views = []
+        for _ in range(repeats):
+            model = BookingsTableModel(tasks, lambda: repo, BookingQuery())
+            view = make_table(model)
+            view.resize(1200, 800)
+            view.show()
+            views.append(view)
+            start = time.perf_counter()
+            model.reload()
+            _wait(app, lambda m=model: m.first_rows_at is not None)
+            view.viewport().repaint()
+            first_ms.append((time.perf_counter() - start) * 1000)
+            _wait(app, lambda m=model: not m.loading)
+        figures.append(Figure(AREA, f"{label}: first rows shown after opening", statistics.median(
+            first_ms), "ms", target="<= 50 ms", met=statistics.median(first_ms) <= 50))
+
+        model = views[-1].model()
+        view = views[-1]
+        assert model.rowCount() >= rows * 0.5, model.rowCount()
+
+        # 2. A jump to row 900,000 is painted (placeholders) within one frame; rows follow.
+        paint_ms: list[float] = []
+        rows_ms: list[float] = []
+        for i in range(repeats):
+            target = jump_to - i * 5000
+            start = time.perf_counter()
+            view.scrollTo(model.index(target, 0))
+            view.viewport().repaint()
+            paint_ms.append((time.perf_counter() - start) * 1000)
+            _wait(app, lambda t=target: model.row_object(t) is not None)
+            view.viewport().repaint()
+            rows_ms.append((time.perf_counter() - start) * 1000)
+        figures.append(Figure(AREA, f"{label}: jump to row {jump_to:,} painted", statistics.median(
+            paint_ms), "ms", target="<= 16 ms (one frame)",
+            met=statistics.median(paint_ms) <= 16))
+        figures.append(Figure(AREA, f"{label}: rows at {jump_to:,} shown after the jump",
+                              statistics.median(rows_ms), "ms"))
+
+        # 3. Keyset page deep in the list against OFFSET for the same page.
+        q = BookingQuery()
+        cursor = repo.seek_bookings(q, jump_to)
+        keyset = median_time(lambda: repo.list_bookings(q, after=cursor, limit=200),
+                             repeat=repeats)
+        with repo.engine.connect() as conn:
+            offset = median_time(lambda: conn.execute(text(
+                "SELECT * FROM bookings ORDER BY start_at, id LIMIT 200 OFFSET :o"),
+                {"o": jump_to}).all(), repeat=repeats)
+            count_all = median_time(lambda: conn.execute(text(
+                "SELECT count(*) FROM bookings")).scalar(), repeat=repeats)
+        seek = median_time(lambda: repo.seek_bookings(q, jump_to), repeat=repeats)
+        figures.append(Figure(AREA, f"{label}: keyset page at row {jump_to:,}", keyset * 1000,
+                              "ms", baseline_name=f"LIMIT 200 OFFSET {jump_to:,} (same page)",
+                              baseline=offset * 1000, target="keyset << OFFSET",
+                              met=keyset < offset))
+        figures.append(Figure(AREA, f"{label}: seek to row {jump_to:,} (once per jump)",
+                              seek * 1000, "ms"))
+
+        # 4. No COUNT(*) per page: statements while paging through 50 pages in order.
+        statements: list[str] = []
+
+        def record(*args: Any) -> None:
+            statements.append(str(args[2]).lower())
+
+        event.listen(repo.engine, "before_cursor_execute", record)
+        try:
+            model.set_query(BookingQuery(descending=True))
+            _wait(app, lambda: model.row_object(0) is not None and not model.loading)
+            for page in range(1, 50):
+                _wait(app, lambda p=page: (model.data(model.index(p * 200, 0)) is not None
+                                           and model.row_object(p * 200) is not None))
+        finally:
+            event.remove(repo.engine, "before_cursor_execute", record)
+        counts = sum("count(" in s for s in statements)
+        figures.append(Figure(AREA, f"{label}: count queries while paging 50 pages",
+                              float(counts), "queries",
+                              target="1 at open (estimate on PostgreSQL), 0 per page",
+                              met=counts <= 1))
+        count_ms = median_time(lambda: repo.count_bookings(q), repeat=repeats) * 1000
+        figures.append(Figure(AREA, f"{label}: row count for the scroll bar", count_ms, "ms",
+                              baseline_name="SELECT count(*) FROM bookings",
+                              baseline=count_all * 1000))
+
+        # 5. Memory after scrolling from the top to the very end.
+        model.set_query(BookingQuery())
+        _wait(app, lambda: model.row_object(0) is not None and not model.loading)
+        before = _rss_mb()
+        steps = 100 if quick else 400
+        for i in range(steps + 1):
+            row = min(model.rowCount() - 1, i * (model.rowCount() - 1) // steps)
+            view.scrollTo(model.index(row, 0))
+            view.viewport().repaint()
+            _wait(app, lambda r=row: model.row_object(r) is not None)
+        after = _rss_mb()
+        figures.append(Figure(AREA, f"{label}: memory growth after scrolling to the end",
+                              after - before, "MB",
+                              target=f"bounded: {model.max_pages} pages of {model.page_size}",
+                              met=model.cached_pages() <= model.max_pages))
+        figures.append(Figure(AREA, f"{label}: pages cached after scrolling to the end",
+                              float(model.cached_pages()), "pages"))
+        for v in views:
+            v.close()
+            v.deleteLater()
+    finally:
+        tasks.shutdown()
+        repo.close()
+    return figures
+
+
+def run(quick: bool = False) -> list[Figure]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import sqlalchemy as sa
+    from PyQt6.QtWidgets import QApplication
+    from sqlalchemy.engine import make_url
+
+    from services.shop.seed import seed
+
+    app = QApplication.instance() or QApplication([])
+    rows = 100_000 if quick else 1_000_000
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="bench-tables-") as tmp:
+        sqlite_url = f"sqlite:///{Path(tmp) / 'shop.db'}"
+        result = seed(sqlite_url, bookings=rows, products=200, orders=1000)
+        figures.append(Figure(AREA, f"SQLite: seed {rows:,} bookings (+customers, orders)",
+                              result.seconds, "s", target="well under 30 s",
+                              met=result.seconds < 30))
+        figures += _table_figures(app, f"SQLite {rows:,}", sqlite_url, rows, quick)
+
+    pg = _postgres_url()
+    if pg is not None:
+        admin_url = make_url(pg)
+        name = f"br_bench_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = admin_url.set(database=name).render_as_string(hide_password=False)
+        try:
+            result = seed(url, bookings=rows, products=200, orders=1000)
+            figures.append(Figure(AREA, f"PostgreSQL: seed {rows:,} bookings (COPY)",
+                                  result.seconds, "s"))
+            figures += _table_figures(app, f"PostgreSQL {rows:,}", url, rows, quick)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+    return figures
+
+
+if __name__ == "__main__":
+    import sys
+
+    for fig in run(quick="--quick" in sys.argv):
+        print(fig)
