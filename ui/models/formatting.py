@@ -45,8 +45,11 @@ def local(dt: datetime, tz: tzinfo | None = None) -> datetime:
 
 
 def when_text(dt: datetime, tz: tzinfo | None = None) -> str:
-    """'Wed 25 Nov 2026 19:30' in local time."""
-    return local(dt, tz).strftime("%a %d %b %Y %H:%M")
+    """'Wed 25 Nov 19:30' in local time ('Wed 25 Nov 2026 19:30' in another year)."""
+    moment = local(dt, tz)
+    if moment.year == datetime.now(moment.tzinfo).year:
+        return moment.strftime("%a %d %b %H:%M")
+    return moment.strftime("%a %d %b %Y %H:%M")
 
 
 def short_when(dt: datetime, tz: tzinfo | None = None) -> str:

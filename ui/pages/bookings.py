@@ -591,6 +591,9 @@ class BookingsPage(ShopPage):
         if self.ctx.shop is None:
             self.count_label.setText("")
             return
+        if self.model.error is not None:
+            self.count_label.setText("Not loaded")
+            return
         text = count_text(self.model.count, "booking")
         if self.model.loading and self.model.count is not None:
             text += " · loading…"
@@ -599,8 +602,8 @@ class BookingsPage(ShopPage):
     def _list_failed(self, exc: BaseException) -> None:
         self.show_failure(exc)
         if self.model.rowCount() == 0:
-            self.area.show_empty("The bookings could not be loaded. " + error_text(
-                exc, self.location()))
+            self.area.show_empty("The bookings could not be loaded (the message above says "
+                                 "why). Press F5 to try again.")
 
     # -- selection and saving -------------------------------------------------------------
 

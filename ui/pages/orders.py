@@ -420,6 +420,9 @@ class OrdersPage(ShopPage):
         if self.ctx.shop is None:
             self.count_label.setText("")
             return
+        if self.model.error is not None:
+            self.count_label.setText("Not loaded")
+            return
         text = count_text(self.model.count, "order")
         if self.model.loading and self.model.count is not None:
             text += " · loading…"
@@ -428,8 +431,8 @@ class OrdersPage(ShopPage):
     def _list_failed(self, exc: BaseException) -> None:
         self.show_failure(exc)
         if self.model.rowCount() == 0:
-            self.area.show_empty("The orders could not be loaded. " +
-                                 error_text(exc, self.location()))
+            self.area.show_empty("The orders could not be loaded (the message above says "
+                                 "why). Press F5 to try again.")
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         order = self.model.row_object(current.row()) if current.isValid() else None

@@ -99,6 +99,7 @@ class HourChart(pg.PlotWidget):
                        [(h, "") for h in range(24)]])
         for name in ("bottom", "left"):
             ax = item.getAxis(name)
+            ax.setZValue(-1)  # grid lines behind the bars
             ax.setPen(pg.mkPen(theme.border))
             ax.setTextPen(pg.mkPen(theme.muted))
         legend = item.addLegend(offset=(10, 6))
