@@ -305,8 +305,8 @@ class ChartPanel(QObject):
             return
         for line in self.thresholds:
             value = float(line.value())
-            if hi < value <= 2 * hi:
-                hi = value
+            if hi < value * 1.12 and value <= 2 * hi:
+                hi = value * 1.12  # the line and its label in view
         spec = self.spec
         bottom = spec.y_floor if spec.y_floor is not None and lo >= spec.y_floor \
             else nice_bound(lo, up=False)
@@ -347,9 +347,10 @@ class ChartPanel(QObject):
                    height: float = 0.96) -> pg.InfiniteLine:
         opts = {"position": height, "color": colour, "anchors": [(0, 0), (0, 0)],
                 "fill": pg.mkBrush(QColor(self.theme.base))}
+        short = text if len(text) <= 22 else text[:21] + "…"
         line = pg.InfiniteLine(pos=ts, angle=90, movable=False,
                                pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DotLine),
-                               label=text if labelled else None,
+                               label=short if labelled else None,
                                labelOpts=opts if labelled else None)
         line.setToolTip(text)
         line.setZValue(15)

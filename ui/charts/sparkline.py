@@ -45,10 +45,15 @@ class Sparkline(QWidget):
         return int(np.count_nonzero(np.isfinite(self._values)))
 
     def _build(self) -> list[QPolygonF]:
-        ts, values = self._ts, self._values
-        finite = np.isfinite(values)
+        finite = np.isfinite(self._values)
         if not finite.any():
             return []
+        # empty buckets between a source's polls are not silence; a pause of more than
+        # three poll intervals is, and breaks the line
+        ts, values = self._ts[finite], self._values[finite]
+        steps = np.diff(ts)
+        typical = float(np.median(steps)) if steps.size else 1.0
+        breaks = np.flatnonzero(steps > max(3.0 * typical, 3.0))
         t0, t1 = self._span or (float(ts[0]), float(ts[-1]))
         lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
         if hi - lo < 1e-12:
@@ -57,14 +62,12 @@ class Sparkline(QWidget):
         xs = 1 + (ts - t0) / max(t1 - t0, 1e-9) * w
         ys = 2 + (1 - (values - lo) / (hi - lo)) * h
         segments = []
-        breaks = np.flatnonzero(~finite)
         start = 0
-        for stop in [*breaks.tolist(), values.size]:
-            if stop - start >= 1:
-                poly = QPolygonF([QPointF(float(x), float(y))
-                                  for x, y in zip(xs[start:stop], ys[start:stop], strict=True)])
-                segments.append(poly)
-            start = stop + 1
+        for stop in [*(breaks + 1).tolist(), values.size]:
+            poly = QPolygonF([QPointF(float(x), float(y))
+                              for x, y in zip(xs[start:stop], ys[start:stop], strict=True)])
+            segments.append(poly)
+            start = stop
         return segments
 
     def paintEvent(self, event: QPaintEvent | None) -> None:

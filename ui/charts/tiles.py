@@ -143,6 +143,19 @@ class TileRow(QScrollArea):
         self.tiles: dict[str, SourceTile] = {}
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
+    def move_to_front(self, name: str) -> None:
+        """Put a tile first (a source that just went down is not left off-screen)."""
+        tile = self.tiles[name]
+        self._layout.removeWidget(tile)
+        self._layout.insertWidget(0, tile)
+        self.horizontalScrollBar().setValue(0)
+
+    def in_view(self, tile: SourceTile) -> bool:
+        """True when some of the tile shows in the row's viewport."""
+        view = self.viewport().rect()
+        top_left = tile.mapTo(self.viewport(), tile.rect().topLeft())
+        return view.intersects(tile.rect().translated(top_left)) or not self.isVisible()
+
     def tile(self, name: str, colour: str) -> SourceTile:
         """The tile of a source, made on first use."""
         found = self.tiles.get(name)

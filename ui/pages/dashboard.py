@@ -70,6 +70,10 @@ TAIL_S = 0.0
 #: After a restart the store holds the last day (refilled from history); older is on disk.
 MEMORY_REACH_S = 86_400.0
 SPARK_S = 300.0
+#: Tiles made per status tick (hundreds of sources appear over a few seconds, no stall).
+NEW_TILES_PER_TICK = 24
+#: Series a chart shows by default; more are a click away in its series chooser.
+MAX_SHOWN_PER_PANEL = 8
 
 PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("latency", "Request latency", MS,
@@ -209,8 +213,11 @@ class DashboardPage(QWidget):
         self._known: set[str] = set()  # series seen by the tick (charted or not)
         self._curves: dict[str, SeriesCurve] = {}
         self._latest_seen: dict[str, float] = {}  # newest reading's time at the last tick
+        self._behind: set[str] = set()  # hidden series not read since they changed
         self._colours: dict[str, dict[str, str]] = {}
-        self._headline: dict[str, str] = {}
+        self._headline: dict[str, str | None] = {}
+        self._by_source: dict[str, list[str]] = {}
+        self._indexed = -1
         self._events_since = self.clock() - 7 * 86_400
         self._alerts_since = self.clock() - 7 * 86_400
         self._events_busy = False
@@ -232,6 +239,10 @@ class DashboardPage(QWidget):
         self._events_timer.setInterval(EVENTS_TICK_MS)
         self._events_timer.timeout.connect(self.fetch_events)
         self._settle = CoalescingTimer(250, self._view_settled, self)
+        # tiles scrolled into view get their values at once, not at the next status tick
+        self._status_soon = CoalescingTimer(100, self.update_status, self)
+        self.tiles.horizontalScrollBar().valueChanged.connect(
+            lambda _v: self._status_soon.request())
         self.set_thresholds()
         self.tick()
         self.update_status()
@@ -306,6 +317,8 @@ class DashboardPage(QWidget):
         for spec in PANELS:
             self.timeline.add_panel(spec)
         self.timeline.sig_user_range.connect(self._user_range)
+        for panel in self.timeline.panels:
+            panel.sig_visibility.connect(self._series_toggled)
         self.timeline.sig_region_changed.connect(lambda *_: self.rank_region())
         self.empty = QLabel()
         self.empty.setObjectName("emptyState")
@@ -402,6 +415,7 @@ class DashboardPage(QWidget):
         for timer in (self._data_timer, self._status_timer, self._events_timer):
             timer.stop()
         self._settle.cancel()
+        self._status_soon.cancel()
         for handle in (self._history_task, self._movers_task):
             if handle is not None:
                 handle.cancel()
@@ -497,11 +511,21 @@ class DashboardPage(QWidget):
         panel = self.timeline.panel(r.panel)
         curve = panel.curves.get(series)
         if curve is None:
+            shown = len(panel.visible_series()) < MAX_SHOWN_PER_PANEL
             style = SeriesStyle(r.legend, self._colour(r.panel, r.colour_key), r.dash,
-                                visible=r.visible)
+                                visible=r.visible and shown)
             curve = panel.add_series(series, style)
             curve.extra["human"] = r.human
         return curve
+
+    def _series_toggled(self, series: str, shown: bool) -> None:
+        """A series was shown from a chart's chooser: read it if it fell behind."""
+        if shown and series in self._behind:
+            curve = self._curves.get(series) or self._curve(series)
+            if curve is not None:
+                self._behind.discard(series)
+                self._pull(curve, full=True)
+                self.timeline.render([series])
 
     def charted(self) -> list[tuple[ChartPanel, SeriesCurve]]:
         return [(p, c) for p in self.timeline.panels for c in p.curves.values()]
@@ -580,7 +604,10 @@ class DashboardPage(QWidget):
             self._history_task = None
         self._adopt_new_series(self.store.series_names() if self.store is not None else [])
         for _panel, curve in self.charted():
-            self._pull(curve, full=True)
+            if curve.style.visible:
+                self._pull(curve, full=True)
+            else:
+                self._behind.add(curve.series)
         start, end = self.view_range()
         self.timeline.set_x_range(start, end)
         self.timeline.render()
@@ -636,7 +663,11 @@ class DashboardPage(QWidget):
                 if curve is None:
                     continue
                 curves[name] = curve
-            self._pull(curve, full=first)
+            if not curve.style.visible:
+                self._behind.add(name)  # read when it is shown
+                continue
+            self._pull(curve, full=first or name in self._behind)
+            self._behind.discard(name)
             dirty.append(name)
         if self.live:
             start, end = self.view_range()
@@ -709,8 +740,7 @@ class DashboardPage(QWidget):
 
     # -- tiles and status -------------------------------------------------------------------
 
-    def _headline_for(self, source: str, names: list[str]) -> str | None:
-        mine = [n for n in names if n.startswith(source + "/")]
+    def _headline_for(self, source: str, mine: list[str]) -> str | None:
         for metric, _caption in HEADLINES:
             for name in mine:
                 _s, met, labels = split_series(name)
@@ -718,24 +748,49 @@ class DashboardPage(QWidget):
                     return name
         return None
 
+    def _source_index(self) -> dict[str, list[str]]:
+        """Series names by source, rebuilt only when new series appear."""
+        if self.store is None:
+            return {}
+        names = self.store.series_names()
+        if len(names) != self._indexed:
+            index: dict[str, list[str]] = {}
+            for name in names:
+                index.setdefault(name.partition("/")[0], []).append(name)
+            self._by_source = index
+            self._indexed = len(names)
+            self._headline.clear()
+        return self._by_source
+
     def update_status(self) -> None:
-        """Tiles (state, value, sparkline), latest readouts and the status line."""
+        """Tiles (state, value, sparkline), latest readouts and the status line.
+
+        Built for hundreds of sources: at most :data:`NEW_TILES_PER_TICK` tiles are made
+        per call, and values and sparklines are read only for tiles in view.
+        """
         now = self.clock()
         poller = getattr(self.ctx.services, "poller", None)
-        names = self.store.series_names() if self.store is not None else []
+        index = self._source_index()
         if poller is not None:
+            made = 0
             for status in poller.statuses():
-                headline = self._headline.get(status.name)
-                if headline is None or headline not in names:
-                    found = self._headline_for(status.name, names)
-                    if found is not None:
-                        self._headline[status.name] = found
-                    headline = found
-                colour = series_colour(len(self.tiles.tiles)) if status.name not in \
-                    self.tiles.tiles else None
-                tile = self.tiles.tile(status.name, colour or "")
+                tile = self.tiles.tiles.get(status.name)
+                if tile is None:
+                    if made >= NEW_TILES_PER_TICK:
+                        continue
+                    made += 1
+                    tile = self.tiles.tile(status.name, series_colour(len(self.tiles.tiles)))
                 state = str(status.state)
+                was = tile.state
                 tile.set_state(state, status.last_error or "", status.last_ok_ts, now)
+                if state == "down" and was != "down":
+                    self.tiles.move_to_front(status.name)
+                if not self.tiles.in_view(tile):
+                    continue
+                if status.name not in self._headline:
+                    self._headline[status.name] = self._headline_for(
+                        status.name, index.get(status.name, []))
+                headline = self._headline[status.name]
                 if headline is not None and self.store is not None:
                     _s, metric, _l = split_series(headline)
                     unit = unit_for(metric)
@@ -814,7 +869,8 @@ class DashboardPage(QWidget):
             added = 0
             for event in demo_events:
                 self._events_since = max(self._events_since, event.ts)
-                added += self.add_marker(event.ts, event.what, self.theme.muted)
+                added += self.add_marker(event.ts, event.what.replace("->", "→"),
+                                         self.theme.muted)
             for ts, rule, state in marks:
                 self._alerts_since = max(self._alerts_since, float(ts))
                 added += self.add_marker(float(ts), f"{rule}: {state}", state_colour(state))
@@ -878,18 +934,28 @@ class DashboardPage(QWidget):
         humans: dict[str, str] = {}
         units: dict[str, Unit] = {}
         colours: dict[str, str] = {}
+        behind: list[str] = []
         for panel, curve in self.charted():
+            humans[curve.series] = str(curve.extra.get("human", curve.style.label))
+            units[curve.series] = panel.spec.unit
+            colours[curve.series] = curve.style.colour
+            if curve.series in self._behind:
+                behind.append(curve.series)
+                continue
             ts, values = curve.buffer.finite(base_start, end)
             if ts.size:
                 data[curve.series] = (ts.copy(), values.copy())
-                humans[curve.series] = str(curve.extra.get("human", curve.style.label))
-                units[curve.series] = panel.spec.unit
-                colours[curve.series] = curve.style.colour
         if self._movers_task is not None:
             self._movers_task.cancel()
         self.movers_headline.setText("Ranking…")
+        store = self.store
 
         def work(_state: TaskState) -> list[Mover]:
+            # hidden series are not kept up to date on screen: read them from the store
+            for series in behind:
+                w = store.window(series, base_start, end)
+                keep = np.isfinite(w.value)
+                data[series] = (w.ts[keep], w.value[keep])
             return rank_movers(data, start, end)
 
         def done(movers: list[Mover]) -> None:
