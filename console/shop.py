@@ -107,7 +107,7 @@ class ShopError(Exception):
     """Something the shop's back end refused or could not do; the message is for a person."""
 
 
-class ValidationFailed(ShopError):  # noqa: N818 - the shop's own words
+class ValidationFailed(ShopError):
     """The data was refused; ``errors`` maps a field name to what is wrong with it."""
 
     def __init__(self, errors: Mapping[str, str]) -> None:
@@ -116,7 +116,7 @@ class ValidationFailed(ShopError):  # noqa: N818 - the shop's own words
         super().__init__(f"Please correct: {text}" if text else "The data was refused")
 
 
-class Conflict(ShopError):  # noqa: N818 - the shop's own words
+class Conflict(ShopError):
     """Someone else saved first: ``mine`` is what we tried to save, ``theirs`` what is stored.
 
     ``theirs`` is the current record (with its new version) or None when it was deleted.
@@ -128,11 +128,11 @@ class Conflict(ShopError):  # noqa: N818 - the shop's own words
         super().__init__("Someone else changed this record after you opened it")
 
 
-class NotFound(ShopError):  # noqa: N818 - the shop's own words
+class NotFound(ShopError):
     """The record does not exist (any more)."""
 
 
-class BackendUnavailable(ShopError):  # noqa: N818 - the shop's own words
+class BackendUnavailable(ShopError):
     """The API or database could not be reached or answered with an error of its own."""
 
     def __init__(self, message: str) -> None:
