@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import tarfile
@@ -45,19 +44,6 @@ def project_version() -> str:
     return match.group(1)
 
 
-def write_ico(png: bytes, dest: Path) -> None:
-    """A Windows .ico holding one 256x256 PNG image (valid since Windows Vista)."""
-    header = struct.pack("<HHH", 0, 1, 1)
-    entry = struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(png), 6 + 16)
-    dest.write_bytes(header + entry + png)
-
-
-def write_icns(png: bytes, dest: Path) -> None:
-    """A macOS .icns holding one 256x256 PNG image ('ic08')."""
-    chunk = b"ic08" + struct.pack(">I", 8 + len(png)) + png
-    dest.write_bytes(b"icns" + struct.pack(">I", 8 + len(chunk)) + chunk)
-
-
 def run_pyinstaller(clean: bool) -> None:
     try:
         import PyInstaller  # noqa: F401
@@ -67,11 +53,6 @@ def run_pyinstaller(clean: bool) -> None:
     if clean and WORK.exists():
         shutil.rmtree(WORK)
     WORK.mkdir(parents=True, exist_ok=True)
-    png = (ROOT / "resources" / "icons" / "backroom.png").read_bytes()
-    if sys.platform == "win32":
-        write_ico(png, WORK / "backroom.ico")
-    elif sys.platform == "darwin":
-        write_icns(png, WORK / "backroom.icns")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
     command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
                "--distpath", str(DIST), "--workpath", str(WORK), str(SPEC)]

@@ -400,6 +400,28 @@ def own_data_files(root: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def write_platform_icon(png: Path, folder: Path) -> Path | None:
+    """The application icon in the format this platform's executable wants, made from ``png``.
+
+    Windows: an .ico holding the 256x256 PNG (valid since Vista); macOS: an .icns holding it
+    as 'ic08'. Linux executables carry no icon (the .desktop entry names one): None.
+    """
+    data = png.read_bytes()
+    folder.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":
+        dest = folder / "backroom.ico"
+        header = struct.pack("<HHH", 0, 1, 1)
+        entry = struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(data), 6 + 16)
+        dest.write_bytes(header + entry + data)
+        return dest
+    if sys.platform == "darwin":
+        dest = folder / "backroom.icns"
+        chunk = b"ic08" + struct.pack(">I", 8 + len(data)) + data
+        dest.write_bytes(b"icns" + struct.pack(">I", 8 + len(chunk)) + chunk)
+        return dest
+    return None
+
+
 def platform_tag() -> str:
     """'linux-x86_64', 'windows-amd64', 'macos-arm64', ... for archive names."""
     import platform
