@@ -317,7 +317,8 @@ class SqlShopRepository:
     @staticmethod
     def _pg_estimate(conn: Connection, stmt: Select[Any]) -> int:
         """The planner's row estimate for ``stmt`` (EXPLAIN, nothing executed)."""
-        compiled = stmt.compile(dialect=conn.dialect)
+        # IN lists are "expanding" parameters: render them out, or EXPLAIN sees a placeholder.
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
         plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled.string}",
                                     compiled.params).scalar_one()
         if isinstance(plan, str):

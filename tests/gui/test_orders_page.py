@@ -75,7 +75,7 @@ def test_newest_first_and_filter_by_status(qtbot: Any, page: OrdersPage) -> None
     shown = [o for o in rows(page)[:100] if o is not None]
     assert shown and {o.status for o in shown} == {OrderStatus.COMPLETED}
     assert page.model.data(page.model.index(0, 5)) == "Completed"
-    assert page.count_label.text().endswith("orders")
+    assert page.count_label.text().endswith("orders"), repr(page.model.error)
 
 
 def test_an_order_walks_its_allowed_statuses(qtbot: Any, page: OrdersPage,

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from console.shop import BackendUnavailable, BookingQuery
+from console.shop import BackendUnavailable, BookingQuery, BookingStatus
 from services.shop import make_repository, sql
 from services.shop.api import ApiShopRepository
 from services.shop.cli import db_init_main, db_seed_main
@@ -168,6 +168,9 @@ def test_postgres_init_seed_and_estimated_counts(pg_database: str,
         monkeypatch.setattr(sql, "EXACT_COUNT_BELOW", 100)
         estimate = repo.count_bookings(BookingQuery())
         assert not estimate.exact and 1500 <= estimate.value <= 6000
+        some = repo.count_bookings(BookingQuery(statuses=frozenset(BookingStatus),
+                                                search="a"))
+        assert not some.exact and some.value > 100
         assert repo.count_bookings(BookingQuery(), exact=True).value == 3000
         # New rows page in with ids from the sequence (seeding reset it).
         cursor = repo.seek_bookings(BookingQuery(), 2500)

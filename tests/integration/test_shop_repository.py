@@ -88,8 +88,14 @@ def test_filters_by_status_and_window(backend: Backend) -> None:
     backend.repo.set_booking_status(b.id, b.version, BookingStatus.CANCELLED)
     q = day_query(backend, day, statuses=frozenset({BookingStatus.CONFIRMED}))
     assert [r.id for r in backend.repo.list_bookings(q).rows] == [a.id]
+    assert backend.repo.count_bookings(q).value == 1
     both = day_query(backend, day)
     assert {r.id for r in backend.repo.list_bookings(both).rows} == {a.id, b.id}
+    two = day_query(backend, day, statuses=frozenset(BookingStatus))
+    assert backend.repo.count_bookings(two).value == 2
+    statuses = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED})
+    orders = walk(backend.repo.list_orders, OrderQuery(statuses=statuses), limit=100)
+    assert backend.repo.count_orders(OrderQuery(statuses=statuses)).value == len(orders)
 
 
 HOSTILE = {
