@@ -1,0 +1,1 @@
+"""Reliability and security tests: fuzzed parsers, faults, timeouts, secrets, TLS, soak."""
