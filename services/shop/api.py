@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
 from typing import Any, TypeVar
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT_S = 10.0
+BUSY_RETRIES = 2
+BUSY_WAIT_MAX_S = 1.0
 # The API's query parameter names where they differ from the console's field names.
 _FIELD_NAMES = {"q": "search"}
 
@@ -93,9 +96,15 @@ class ApiShopRepository:
             headers["If-Match"] = etag(version)
         url = f"{self.base_url}{path}"
         try:
-            resp = self._session.request(method, url, params=params, json=body,
-                                         headers=headers, timeout=self._timeout,
-                                         verify=self._verify)
+            for attempt in range(BUSY_RETRIES + 1):
+                resp = self._session.request(method, url, params=params, json=body,
+                                             headers=headers, timeout=self._timeout,
+                                             verify=self._verify)
+                # 503 means the request was not processed (e.g. "database busy, try
+                # again"): retrying is safe for any method, a few times, briefly.
+                if resp.status_code != 503 or attempt == BUSY_RETRIES:
+                    break
+                time.sleep(_retry_after(resp))
         except requests.exceptions.SSLError as exc:
             raise BackendUnavailable(f"the TLS certificate check failed ({_first_line(exc)}); "
                                      "add the shop's CA bundle to the profile") from exc
@@ -413,6 +422,15 @@ def order_detail_from_json(d: dict[str, Any]) -> OrderDetail:
                             unit_price_cents=int(i["unit_price_cents"]))
                   for i in d.get("items", ()))
     return OrderDetail(order_from_json(d), items)
+
+
+def _retry_after(resp: requests.Response) -> float:
+    """Seconds to wait before retrying a 503: its Retry-After, at most a second."""
+    try:
+        wait = float(resp.headers.get("Retry-After", "0.2"))
+    except ValueError:
+        wait = 0.2
+    return max(0.05, min(BUSY_WAIT_MAX_S, wait))
 
 
 def _first_line(exc: BaseException) -> str:
