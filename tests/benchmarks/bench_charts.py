@@ -59,7 +59,7 @@ def _page(app: Any, store: Any, clock: SimClock) -> Any:
     from ui.worker import TaskRunner
 
     ctx = AppContext(services=_Services(_Profile(), store), tasks=TaskRunner(app),
-                     extras={"clock": clock})
+                     extras={"clock": clock, "sync_reads": True})
     page = DashboardPage(ctx)
     page.resize(1400, 900)
     page.show()
@@ -91,7 +91,8 @@ def run(quick: bool = False) -> list[Figure]:
     from console.domain import Reading
 
     page.set_live(True)
-    page.tick()
+    for _ in range(3):  # new series, then their whole range
+        page.read_now()
     page.grab()
     page._data_timer.stop()  # the benchmark drives the ticks itself
     shown = sum(len(p.curves) for p in page.timeline.panels)

@@ -81,6 +81,12 @@ def make_page(qtbot, qapp: QApplication) -> Iterator[Callable[..., DashboardPage
         page.ctx.tasks.shutdown()
 
 
+def settled(qtbot, page: DashboardPage, condition: Callable[[], object] = lambda: True,
+            timeout: int = 5000) -> None:
+    """Wait until the page's reads (worker threads) have arrived and ``condition`` holds."""
+    qtbot.waitUntil(lambda: not page.busy and bool(condition()), timeout=timeout)
+
+
 def fill(store: MetricStore, series: str, start: float, end: float,
          fn: Callable[[np.ndarray], np.ndarray], step: float = 1.0) -> np.ndarray:
     ts = np.arange(math.floor(start), end, step, dtype=np.float64)
@@ -207,6 +213,8 @@ def test_stale_source_is_grey_and_its_silence_a_gap(make_page, qtbot) -> None:
     fill(store, hit, now - 160, now - 100, lambda ts: np.full(ts.size, 0.9))
     poller = FakePoller([status("cache", SourceState.STALE, last_ok=now - 100, kind="redis")])
     page = make_page(Services(SimpleNamespace(name="x", alerts=()), store, poller))
+    settled(qtbot, page, lambda: "cache" in page.tiles.tiles
+            and page.timeline.shown_panels())
     tile = page.tiles.tiles["cache"]
     assert tile.state == "stale"
     assert "stale · 100 s ago" in tile.chip.text() or "stale · 2 min ago" in tile.chip.text()
@@ -224,8 +232,9 @@ def test_stale_source_is_grey_and_its_silence_a_gap(make_page, qtbot) -> None:
     assert "cache –" in page.timeline.panel("cache").readout_text()
 
 
-def test_empty_profile_says_what_to_do(make_page) -> None:
+def test_empty_profile_says_what_to_do(make_page, qtbot) -> None:
     page = make_page(Services(SimpleNamespace(name="x", alerts=()), MetricStore()))
+    settled(qtbot, page)
     assert page.charts.currentWidget() is page.empty
     assert "Add a probe" in page.empty.text()
 
@@ -256,6 +265,7 @@ def incident_store(now: float) -> MetricStore:
 def test_panels_share_one_time_axis_and_zooming_pauses(make_page, qtbot) -> None:
     now = time.time()
     page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now)))
+    settled(qtbot, page, lambda: len(page.timeline.shown_panels()) == 4)
     shown = page.timeline.shown_panels()
     assert [p.spec.key for p in shown] == ["latency", "cache", "queue", "traffic"]
     assert page.live
@@ -273,14 +283,16 @@ def test_panels_share_one_time_axis_and_zooming_pauses(make_page, qtbot) -> None
     qtbot.waitUntil(lambda: "Paused" in page.status_label.text(), timeout=3000)
     page.live_button.click()
     assert page.live
+    settled(qtbot, page)
     start, end = page.timeline.x_range()
     assert end - start == pytest.approx(300 * 1.01, rel=0.02)
 
 
-def test_crosshair_shows_every_panel_value(make_page) -> None:
+def test_crosshair_shows_every_panel_value(make_page, qtbot) -> None:
     now = time.time()
     store = incident_store(now)
     page = make_page(Services(SimpleNamespace(name="x", alerts=()), store))
+    settled(qtbot, page, lambda: len(page.timeline.shown_panels()) == 4)
     page.set_live(False)
     when = math.floor(now - 100)
     page.timeline.show_crosshair(when + 0.5)
@@ -309,6 +321,7 @@ def test_range_switch_loads_history(make_page, qtbot, tmp_path: Path) -> None:
         fill(store, "web/latency_p95", now - 600, now, lambda ts: np.full(ts.size, 0.1))
         page = make_page(Services(SimpleNamespace(name="x", alerts=()), store,
                                   history=history))
+        settled(qtbot, page, page.timeline.shown_panels)
         curve = page.timeline.panel("latency").curves["web/latency_p95"]
         assert curve.buffer.first_ts() >= now - 700
         with qtbot.waitSignal(page.sig_history_loaded, timeout=20_000) as blocker:
@@ -322,6 +335,7 @@ def test_range_switch_loads_history(make_page, qtbot, tmp_path: Path) -> None:
         _x, hi = curve.env_hi.getData()
         assert np.nanmax(hi) == pytest.approx(1000.0, rel=0.01)  # 1 s in ms
         page.range_buttons[300].click()
+        settled(qtbot, page)
         assert curve.buffer.first_ts() >= now - 400
         assert not page.timeline.panel("latency").envelope_shown("web/latency_p95")
     finally:
@@ -331,13 +345,14 @@ def test_range_switch_loads_history(make_page, qtbot, tmp_path: Path) -> None:
 # -- thresholds, events, what moved first ---------------------------------------------------
 
 
-def test_alert_thresholds_and_event_markers(make_page) -> None:
+def test_alert_thresholds_and_event_markers(make_page, qtbot) -> None:
     now = time.time()
     profile = SimpleNamespace(name="x", alerts=(
         rule("Slow pages", "latency_p95", "web", above=0.5),
         rule("Cache cold", "cache_hit_rate", "web", below=0.5),
     ))
     page = make_page(Services(profile, incident_store(now)))
+    settled(qtbot, page, lambda: len(page.timeline.shown_panels()) == 4)
     latency = page.timeline.panel("latency")
     assert [line.value() for line in latency.thresholds] == [pytest.approx(500.0)]
     assert latency.thresholds[0].label.format == "Slow pages (> 500 ms)"
@@ -353,7 +368,9 @@ def test_alert_thresholds_and_event_markers(make_page) -> None:
 def test_what_moved_first(make_page, qtbot) -> None:
     now = time.time()
     page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now)))
+    settled(qtbot, page, page.timeline.shown_panels)
     page.set_range(3600)
+    settled(qtbot, page)
     with qtbot.waitSignal(page.sig_movers_ranked, timeout=5000) as blocker:
         page.select_region(now - 280, now - 100)
     movers = blocker.args[0]
@@ -375,6 +392,7 @@ def test_export_png_and_csv_rows_match_the_store(make_page, qtbot, tmp_path: Pat
     now = time.time()
     store = incident_store(now)
     page = make_page(Services(SimpleNamespace(name="x", alerts=()), store))
+    settled(qtbot, page, lambda: len(page.timeline.shown_panels()) == 4)
     page.set_live(False)
     png = tmp_path / "dash.png"
     assert page.export_png(png)
@@ -401,16 +419,18 @@ def test_export_png_and_csv_rows_match_the_store(make_page, qtbot, tmp_path: Pat
     assert len(expected) > 1000
 
 
-def test_series_chooser_shows_hidden_quantiles(make_page) -> None:
+def test_series_chooser_shows_hidden_quantiles(make_page, qtbot) -> None:
     now = time.time()
     page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now)))
+    settled(qtbot, page, page.timeline.shown_panels)
     latency = page.timeline.panel("latency")
     p50 = latency.curves["web/latency_p50"]
-    assert not p50.item.isVisible()
+    assert not p50.has_item  # hidden lines cost no graphics item
+    assert len(p50.buffer) == 0  # nor reads
     menu = latency.chooser_actions()
     action = next(a for a in menu.actions() if a.text() == "web p50")
     action.setChecked(True)
     assert p50.item.isVisible()
-    assert "web p50" in latency.readout_text() or page.timeline.refresh_readouts() is None
+    settled(qtbot, page, lambda: p50.points_drawn > 100)
     page.timeline.refresh_readouts(now)
     assert "web p50" in latency.readout_text()

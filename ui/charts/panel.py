@@ -63,7 +63,8 @@ class SeriesCurve:
     series: str
     style: SeriesStyle
     buffer: SeriesBuffer
-    item: pg.PlotDataItem
+    make_item: Callable[[SeriesCurve], pg.PlotDataItem]
+    _item: pg.PlotDataItem | None = None
     env_lo: pg.PlotCurveItem | None = None
     env_hi: pg.PlotCurveItem | None = None
     fill: pg.FillBetweenItem | None = None
@@ -77,6 +78,18 @@ class SeriesCurve:
     @property
     def visible(self) -> bool:
         return self.style.visible
+
+    @property
+    def item(self) -> pg.PlotDataItem:
+        """The line on the chart, made when first needed: a chart of hundreds of probes
+        keeps most of them hidden, and hidden ones cost no graphics item."""
+        if self._item is None:
+            self._item = self.make_item(self)
+        return self._item
+
+    @property
+    def has_item(self) -> bool:
+        return self._item is not None
 
 
 def _pen(colour: str, width: float, dash: Qt.PenStyle = Qt.PenStyle.SolidLine) -> object:
@@ -130,6 +143,7 @@ class ChartPanel(QObject):
         if spec.min_span:
             vb.setLimits(minYRange=spec.min_span)
         self.curves: dict[str, SeriesCurve] = {}
+        self._visible = 0
         self.thresholds: list[pg.InfiniteLine] = []
         self.markers: list[pg.InfiniteLine] = []
         self.crosshair = pg.InfiniteLine(angle=90, movable=False,
@@ -156,17 +170,23 @@ class ChartPanel(QObject):
         found = self.curves.get(series)
         if found is not None:
             return found
+        curve = SeriesCurve(series, style, SeriesBuffer(), self._make_item)
+        self.curves[series] = curve
+        if style.visible:
+            self._visible += 1
+            _ = curve.item
+        return curve
+
+    def _make_item(self, curve: SeriesCurve) -> pg.PlotDataItem:
+        style = curve.style
         item = pg.PlotDataItem(connect="finite", pen=_pen(style.colour, style.width, style.dash),
                                antialias=True)
         item.setDownsampling(auto=True, method="peak")
         item.setClipToView(True)
         item.setZValue(10)
+        item.setVisible(style.visible)
         self.plot.addItem(item)
-        curve = SeriesCurve(series, style, SeriesBuffer(), item)
-        self.curves[series] = curve
-        if not style.visible:
-            self.set_visible(series, False)
-        return curve
+        return item
 
     # -- the series chooser (the legend of hidden and shown series) ------------------------
 
@@ -201,8 +221,11 @@ class ChartPanel(QObject):
 
     def set_visible(self, series: str, visible: bool) -> None:
         curve = self.curves[series]
+        if curve.style.visible != visible:
+            self._visible += 1 if visible else -1
         curve.style.visible = visible
-        curve.item.setVisible(visible)
+        if visible or curve.has_item:
+            curve.item.setVisible(visible)
         for extra in (curve.env_lo, curve.env_hi, curve.fill):
             if extra is not None:
                 extra.setVisible(visible and curve.envelope_wanted)
@@ -212,6 +235,10 @@ class ChartPanel(QObject):
 
     def visible_series(self) -> list[str]:
         return [s for s, c in self.curves.items() if c.style.visible]
+
+    def visible_count(self) -> int:
+        """How many series are shown (kept up to date, for charts of hundreds)."""
+        return self._visible
 
     def _ensure_envelope(self, curve: SeriesCurve) -> None:
         if curve.fill is not None:
@@ -237,6 +264,8 @@ class ChartPanel(QObject):
         changed = False
         for name in names:
             curve = self.curves[name]
+            if not curve.style.visible:
+                continue  # hidden lines are brought up to date when shown
             out = curve.buffer.render(x0, x1, columns, scale)
             n = int(out.x.size)
             curve.points_drawn = n

@@ -48,6 +48,8 @@ class SourceTile(QFrame):
         self.name = name
         self.state = "unknown"
         self.error = ""
+        self._shown: tuple[str, str, str] | None = None
+        self._value_shown: tuple[str, str] | None = None
         self.setObjectName("card")
         self.setMinimumWidth(190)
         self.setMaximumWidth(440)
@@ -82,12 +84,16 @@ class SourceTile(QFrame):
     def set_state(self, state: str, error: str = "", last_ok_ts: float | None = None,
                   now: float | None = None) -> None:
         state = str(state).lower()
-        changed = (state, error) != (self.state, self.error)
-        self.state, self.error = state, error
-        colour = state_colour(state)
         words = _WORDS.get(state, state)
         if state == "stale" and last_ok_ts is not None:
             words = f"stale · {ago((now or time.time()) - last_ok_ts)}"
+        key = (state, error, words)
+        if key == self._shown:
+            return  # nothing a user would see changed: no widget calls
+        self._shown = key
+        changed = (state, error) != (self.state, self.error)
+        self.state, self.error = state, error
+        colour = state_colour(state)
         self.chip.setText(f"<span style='color:{colour}'>●</span> {words}")
         if state == "down":
             tip = f"{self.name} is down: {error}" if error else f"{self.name} is down"
@@ -110,10 +116,11 @@ class SourceTile(QFrame):
                 self.setStyleSheet("")
 
     def set_value(self, text: str, caption: str) -> None:
-        if self.value.text() != text:
-            self.value.setText(text)
-        if self.caption.text() != caption:
-            self.caption.setText(caption)
+        if (text, caption) == self._value_shown:
+            return
+        self._value_shown = (text, caption)
+        self.value.setText(text)
+        self.caption.setText(caption)
 
     def set_spark(self, ts: npt.ArrayLike, values: npt.ArrayLike,
                   span: tuple[float, float] | None = None) -> None:
@@ -150,11 +157,16 @@ class TileRow(QScrollArea):
         self._layout.insertWidget(0, tile)
         self.horizontalScrollBar().setValue(0)
 
-    def in_view(self, tile: SourceTile) -> bool:
-        """True when some of the tile shows in the row's viewport."""
-        view = self.viewport().rect()
-        top_left = tile.mapTo(self.viewport(), tile.rect().topLeft())
-        return view.intersects(tile.rect().translated(top_left)) or not self.isVisible()
+    def visible_span(self) -> tuple[int, int]:
+        """The x range of the tile strip that shows in the viewport now."""
+        left = self.horizontalScrollBar().value()
+        return left, left + self.viewport().width()
+
+    @staticmethod
+    def in_view(tile: SourceTile, span: tuple[int, int]) -> bool:
+        """True when some of the tile shows in ``span`` (see :meth:`visible_span`)."""
+        x = tile.x()
+        return x < span[1] and x + tile.width() > span[0]
 
     def tile(self, name: str, colour: str) -> SourceTile:
         """The tile of a source, made on first use."""
@@ -162,5 +174,6 @@ class TileRow(QScrollArea):
         if found is None:
             found = self.tiles[name] = SourceTile(name, colour)
             self._layout.addWidget(found)
-            self.setFixedHeight(found.sizeHint().height() + 6)
+            if len(self.tiles) == 1:
+                self.setFixedHeight(found.sizeHint().height() + 6)
         return found

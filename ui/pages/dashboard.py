@@ -41,7 +41,15 @@ from console.domain import split_series
 from services.demo_control import DemoControl, control_for_profile
 from ui import theme as theme_mod
 from ui.charts.coalesce import CoalescingTimer
-from ui.charts.decimate import SeriesBuffer
+from ui.charts.feed import (
+    DataRequest,
+    DataUpdate,
+    StatusUpdate,
+    Tail,
+    Window,
+    read_data,
+    read_status,
+)
 from ui.charts.panel import ChartPanel, PanelSpec, SeriesCurve, SeriesStyle, Threshold
 from ui.charts.tiles import TileRow
 from ui.charts.timeline import Marker, Timeline
@@ -63,15 +71,11 @@ DATA_TICK_MS = 200
 STATUS_TICK_MS = 1000
 #: Scenario events and alert marks for the timeline.
 EVENTS_TICK_MS = 4000
-#: Each tick re-reads a series from its newest bucket on: the store keeps the last value of
-#: each second, and a source's readings arrive in time order (the poller runs one call per
-#: source at a time), so nothing older can have changed.
-TAIL_S = 0.0
 #: After a restart the store holds the last day (refilled from history); older is on disk.
 MEMORY_REACH_S = 86_400.0
 SPARK_S = 300.0
 #: Tiles made per status tick (hundreds of sources appear over a few seconds, no stall).
-NEW_TILES_PER_TICK = 24
+NEW_TILES_PER_TICK = 8
 #: Series a chart shows by default; more are a click away in its series chooser.
 MAX_SHOWN_PER_PANEL = 8
 
@@ -214,6 +218,14 @@ class DashboardPage(QWidget):
         self._curves: dict[str, SeriesCurve] = {}
         self._latest_seen: dict[str, float] = {}  # newest reading's time at the last tick
         self._behind: set[str] = set()  # hidden series not read since they changed
+        self._full_pending: set[str] = set()  # shown series to read over the whole range
+        self._generation = 0  # grows with each range switch; older answers are dropped
+        self._data_busy = False
+        self._status_busy = False
+        self._statuses: list[Any] = []
+        # tests and benchmarks read on the GUI thread, in step
+        self.sync_reads = bool(ctx.extras.get("sync_reads"))
+        self._uncharted: set[str] = set()  # series no chart shows (up, status_code...)
         self._colours: dict[str, dict[str, str]] = {}
         self._headline: dict[str, str | None] = {}
         self._by_source: dict[str, list[str]] = {}
@@ -241,6 +253,7 @@ class DashboardPage(QWidget):
         self._settle = CoalescingTimer(250, self._view_settled, self)
         # tiles scrolled into view get their values at once, not at the next status tick
         self._status_soon = CoalescingTimer(100, self.update_status, self)
+        self._read_soon = CoalescingTimer(30, self.tick, self)
         self.tiles.horizontalScrollBar().valueChanged.connect(
             lambda _v: self._status_soon.request())
         self.set_thresholds()
@@ -416,6 +429,7 @@ class DashboardPage(QWidget):
             timer.stop()
         self._settle.cancel()
         self._status_soon.cancel()
+        self._read_soon.cancel()
         for handle in (self._history_task, self._movers_task):
             if handle is not None:
                 handle.cancel()
@@ -511,7 +525,7 @@ class DashboardPage(QWidget):
         panel = self.timeline.panel(r.panel)
         curve = panel.curves.get(series)
         if curve is None:
-            shown = len(panel.visible_series()) < MAX_SHOWN_PER_PANEL
+            shown = panel.visible_count() < MAX_SHOWN_PER_PANEL
             style = SeriesStyle(r.legend, self._colour(r.panel, r.colour_key), r.dash,
                                 visible=r.visible and shown)
             curve = panel.add_series(series, style)
@@ -520,12 +534,14 @@ class DashboardPage(QWidget):
 
     def _series_toggled(self, series: str, shown: bool) -> None:
         """A series was shown from a chart's chooser: read it if it fell behind."""
-        if shown and series in self._behind:
-            curve = self._curves.get(series) or self._curve(series)
-            if curve is not None:
-                self._behind.discard(series)
-                self._pull(curve, full=True)
-                self.timeline.render([series])
+        if not shown:
+            return
+        curve = self._curves.get(series)
+        if series in self._behind or curve is None or len(curve.buffer) == 0:
+            self._behind.discard(series)
+            self._full_pending.add(series)
+            self._read_soon.request()
+        self.timeline.render([series])
 
     def charted(self) -> list[tuple[ChartPanel, SeriesCurve]]:
         return [(p, c) for p in self.timeline.panels for c in p.curves.values()]
@@ -536,37 +552,169 @@ class DashboardPage(QWidget):
         start, end = self.view_range()
         return start, (self.clock() if self.live else end)
 
-    def _pull(self, curve: SeriesCurve, full: bool) -> None:
-        """Bring one curve's buffer up to date from the store."""
+    def _history_wanted(self) -> bool:
+        load_start = (self._loaded or self._load_range())[0]
+        return (getattr(self.ctx.services, "history", None) is not None
+                and load_start < self.clock() - MEMORY_REACH_S)
+
+    def reload(self) -> None:
+        """Load every shown series for the current range (store, and history if older)."""
+        self._generation += 1
+        self._loaded = self._load_range()
+        self._history.clear()
+        if self._history_task is not None:
+            self._history_task.cancel()
+            self._history_task = None
+        for _panel, curve in self.charted():
+            if curve.style.visible:
+                self._full_pending.add(curve.series)
+            else:
+                self._behind.add(curve.series)
+        start, end = self.view_range()
+        self.timeline.set_x_range(start, end)
+        self.timeline.render()
+        if self._history_wanted():
+            self._load_history()
+        else:
+            self.history_note = ""
+        self._data_busy = False  # an answer for the old range is dropped when it comes
+        self.tick()
+        self.update_status()
+
+    def _adopt_new_series(self, names: Iterable[str]) -> None:
+        added = False
+        for name in names:
+            curve = self._curve(name)
+            if curve is None:
+                self._uncharted.add(name)
+                continue
+            self._curves[name] = curve
+            added = True
+            if curve.style.visible:
+                self._full_pending.add(name)
+            else:
+                self._behind.add(name)
+        if added:
+            self.timeline.relayout()
+            self.set_thresholds()
+            self.charts.setCurrentWidget(self.chart_card)
+
+    # -- reading the store (off the GUI thread) -----------------------------------------------
+
+    def _data_request(self) -> DataRequest:
+        if self._loaded is None:
+            self._loaded = self._load_range()
+        start, end = self._loaded
+        tails = {}
+        for name, curve in self._curves.items():
+            buf = curve.buffer
+            if not curve.style.visible or name in self._full_pending:
+                continue
+            last = buf.last_real_ts()
+            if last is not None:
+                tails[name] = Tail(last, self._latest_seen.get(name), buf.step_s,
+                                   buf.typical_step_s)
+        memory_from = max(start, self.clock() - MEMORY_REACH_S) if self._history_wanted() \
+            else None
+        return DataRequest(self._generation, self._version, start,
+                           None if self.live else end, self.clock(), tails,
+                           frozenset(self._full_pending), memory_from)
+
+    def tick(self) -> None:
+        """Ask the store what changed since the last read (on a worker thread, so the GUI
+        never waits on its lock) and redraw only that when the answer comes."""
         if self.store is None:
+            self._show_empty()
             return
-        buf = curve.buffer
-        load_start, load_end = self._loaded or self._load_range()
-        now = self.clock()
-        end = now if self.live else load_end
-        last = buf.last_real_ts()
-        if not full and last is not None and buf.step_s <= 1.0:
-            latest = self.store.latest(curve.series)
-            seen = self._latest_seen.get(curve.series)
-            if latest is not None and seen is not None and self._append_latest(
-                    buf, latest.ts, latest.value, seen, last):
-                self._latest_seen[curve.series] = latest.ts
-                return
-            if latest is not None:
-                self._latest_seen[curve.series] = latest.ts
-            tail_from = max(load_start, last - TAIL_S)
-            w = self.store.window(curve.series, tail_from, end)
-            if w.step_s <= 1.0:
+        if self._data_busy:
+            return  # the answer of the last read is on its way: the next tick reads again
+        request = self._data_request()
+        store = self.store
+        if self.sync_reads:
+            self._apply_data(read_data(store, request))
+            return
+        self._data_busy = True
+        self.ctx.tasks.run(lambda _s: read_data(store, request), on_success=self._apply_data,
+                           on_failure=self._read_failed, name="dashboard-read")
+
+    @property
+    def busy(self) -> bool:
+        """True while a read of the store, the poller or the history is on its way."""
+        return (self._data_busy or self._status_busy or bool(self._full_pending)
+                or self._history_task is not None or self._status_soon.pending)
+
+    def read_now(self) -> None:
+        """Read and apply at once, on this thread (tests and benchmarks)."""
+        if self.store is not None:
+            self._data_busy = False
+            self._apply_data(read_data(self.store, self._data_request()))
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self._data_busy = False
+        log.warning("reading the metric store failed: %s", exc)
+
+    def _apply_data(self, update: DataUpdate) -> None:
+        self._data_busy = False
+        if update.generation != self._generation:
+            return  # read for a range no longer shown; the version stays, nothing is lost
+        self._version = update.version
+        self._latest_seen.update(update.seen)
+        new = update.changed - self._known
+        if new:
+            self._known |= new
+            self._adopt_new_series(sorted(new))
+        dirty: list[str] = []
+        for name, w in update.full.items():
+            curve = self._curves.get(name)
+            if curve is None:
+                continue
+            self._full_pending.discard(name)
+            self._set_buffer(curve, w)
+            dirty.append(name)
+        for name, w in update.tails.items():
+            curve = self._curves.get(name)
+            if curve is not None:
                 # the 1 s tier keeps one value a second: its min and max are the value
-                buf.merge(w.ts, w.value, step_s=w.step_s)
+                curve.buffer.merge(w.ts, w.value, step_s=w.step_s)
+                dirty.append(name)
+        for name, (ts, value) in update.points.items():
+            curve = self._curves.get(name)
+            if curve is not None:
+                if not curve.buffer.append_point(ts, value):
+                    curve.buffer.merge(np.array([ts]), np.array([value]))
+                dirty.append(name)
+        for name in update.changed:
+            curve = self._curves.get(name)
+            if curve is not None and not curve.style.visible:
+                self._behind.add(name)  # read when it is shown
+        if self._loaded is not None:
+            load_start = self._loaded[0]
+            for name in dirty:
+                buf = self._curves[name].buffer
                 first = buf.first_ts()
                 if first is not None and first < load_start - self.span_s:
                     buf.trim_before(load_start)
-                return
-        store_from = max(load_start, now - MEMORY_REACH_S) if self._history_wanted() \
-            else load_start
-        w = self.store.window(curve.series, store_from, max(end, store_from + 1))
-        ts, value, lo, hi = w.ts, w.value, w.min, w.max
+        if not self.timeline.shown_panels():
+            self._show_empty()
+            return
+        moved = False
+        if self.live:
+            start, end = self.view_range()
+            if self._loaded is not None:
+                self._loaded = (self._loaded[0], end)
+            shown_end = self.timeline.x_range()[1]
+            # move the view only when it moves by a pixel or more (24 h: 100 s a pixel):
+            # a repaint of every chart is the costliest thing the page does
+            if abs(end - shown_end) >= self.span_s / self.timeline.columns():
+                self.timeline.set_x_range(start, end)
+                moved = True
+        if dirty or moved:
+            self.timeline.render(dirty)
+        if self._full_pending:
+            self._read_soon.request()
+
+    def _set_buffer(self, curve: SeriesCurve, w: Window) -> None:
+        ts, value, lo, hi = w.ts, w.value, w.lo, w.hi
         older = self._history.get(curve.series)
         if older is not None and ts.size:
             keep = older[0] < ts[0]
@@ -574,157 +722,67 @@ class DashboardPage(QWidget):
             value = np.concatenate([older[1][keep], value])
             lo = np.concatenate([older[2][keep], lo])
             hi = np.concatenate([older[3][keep], hi])
-        buf.set(ts, value, lo, hi, step_s=w.step_s)
-
-    @staticmethod
-    def _append_latest(buf: SeriesBuffer, ts: float, value: float, seen: float,
-                       last_bucket: float) -> bool:
-        """The live path without a window read: the newest reading is the only one since
-        the last tick and opens the next second. Taken only for series read at most about
-        once a second, whose readings arrive in order (one poll per source at a time), so
-        no other reading can have landed in between; anything else reads the store."""
-        bucket = math.floor(ts)
-        if not (bucket == last_bucket + 1 and math.floor(seen) == last_bucket
-                and ts - seen >= 0.5 and buf.typical_step_s >= 0.9):
-            return False
-        # the 1 s tier holds float32: keep exactly what the store would give back
-        return buf.append_point(float(bucket), float(np.float32(value)))
-
-    def _history_wanted(self) -> bool:
-        load_start = (self._loaded or self._load_range())[0]
-        return (getattr(self.ctx.services, "history", None) is not None
-                and load_start < self.clock() - MEMORY_REACH_S)
-
-    def reload(self) -> None:
-        """Load every charted series for the current range (store, and history if older)."""
-        self._loaded = self._load_range()
-        self._history.clear()
-        if self._history_task is not None:
-            self._history_task.cancel()
-            self._history_task = None
-        self._adopt_new_series(self.store.series_names() if self.store is not None else [])
-        for _panel, curve in self.charted():
-            if curve.style.visible:
-                self._pull(curve, full=True)
-            else:
-                self._behind.add(curve.series)
-        start, end = self.view_range()
-        self.timeline.set_x_range(start, end)
-        self.timeline.render()
-        self.timeline.refresh_readouts(self._readout_time())
-        if self._history_wanted():
-            self._load_history()
-        else:
-            self.history_note = ""
-        self.update_status()
-
-    def _adopt_new_series(self, names: Iterable[str]) -> bool:
-        added = False
-        for name in names:
-            r = self._route(name)
-            if r is None:
-                continue
-            panel = self.timeline.panel(r.panel)
-            if name not in panel.curves:
-                self._curve(name)
-                added = True
-        if added:
-            self.timeline.relayout()
-            self.set_thresholds()
-        self.charts.setCurrentWidget(self.chart_card if any(p.has_series()
-                                                            for p in self.timeline.panels)
-                                     else self.empty)
-        return added
-
-    def tick(self) -> None:
-        """Read what changed in the store since the last tick and redraw only that."""
-        if self.store is None:
-            self._show_empty()
-            return
-        version, changed = self.store.changed_since(self._version)
-        first = self._version < 0
-        self._version = version
-        if first:
-            changed = set(self.store.series_names())
-        added = self._adopt_new_series(changed) if changed and not changed <= self._known \
-            else False
-        self._known |= changed
-        if first or added:
-            self._loaded = self._load_range()
-        if not self.timeline.shown_panels():
-            self._show_empty()
-            return
-        dirty = []
-        curves = self._curves
-        for name in changed:
-            curve = curves.get(name)
-            if curve is None:
-                curve = self._curve(name)
-                if curve is None:
-                    continue
-                curves[name] = curve
-            if not curve.style.visible:
-                self._behind.add(name)  # read when it is shown
-                continue
-            self._pull(curve, full=first or name in self._behind)
-            self._behind.discard(name)
-            dirty.append(name)
-        if self.live:
-            start, end = self.view_range()
-            if self._loaded is not None:
-                self._loaded = (self._loaded[0], end)
-            shown_end = self.timeline.x_range()[1]
-            # move the view only when it moves by a pixel or more (24 h: 60 s a pixel)
-            if first or abs(end - shown_end) >= 0.5 * self.span_s / self.timeline.columns():
-                self.timeline.set_x_range(start, end)
-        if dirty or self.live or first:
-            self.timeline.render(dirty)
+        curve.buffer.set(ts, value, lo, hi, step_s=w.step_s)
 
     def _show_empty(self) -> None:
-        poller = getattr(self.ctx.services, "poller", None)
-        if poller is None or not list(poller.statuses()):
+        statuses = self._statuses
+        if not statuses:
             self.empty.setText("No live sources in this profile yet.\nAdd a probe (any URL) or "
                                "a source (Prometheus, Redis, RabbitMQ, a database) in Settings, "
                                "and the charts fill within seconds.")
         else:
-            names = ", ".join(s.name for s in poller.statuses())
-            self.empty.setText(f"Waiting for the first readings from {names}.\nCharts appear "
-                               "as soon as a source answers; a source that does not shows its "
-                               "error on its tile above.")
+            names = ", ".join(s.name for s in statuses[:12])
+            more = f" and {len(statuses) - 12} more" if len(statuses) > 12 else ""
+            self.empty.setText(f"Waiting for the first readings from {names}{more}.\nCharts "
+                               "appear as soon as a source answers; a source that does not "
+                               "shows its error on its tile above.")
         self.charts.setCurrentWidget(self.empty)
 
     # -- history ----------------------------------------------------------------------------
 
     def _load_history(self) -> None:
+        """Older than memory holds: read the history (and the store's part, so both arrive
+        together) on a worker thread, then show the series whole."""
         history = getattr(self.ctx.services, "history", None)
         if history is None or self._loaded is None:
             return
-        start = self._loaded[0]
-        cut = min(self.clock() - MEMORY_REACH_S + 60, self._loaded[1])
-        names = [c.series for _p, c in self.charted()]
+        start, end = self._loaded
+        now = self.clock()
+        cut = min(now - MEMORY_REACH_S + 60, end)
+        names = [c.series for _p, c in self.charted() if c.style.visible]
         columns = self.timeline.columns()
+        store = self.store
+        generation = self._generation
         days = (cut - start) / 86_400
         self.history_note = f"Loading {days:.1f} days from history…"
         self.update_status()
 
-        def work(state: TaskState) -> dict[str, tuple[npt.NDArray[np.float64], ...]]:
-            out: dict[str, tuple[npt.NDArray[np.float64], ...]] = {}
+        def work(state: TaskState) -> tuple[dict[str, Window], dict[str, Window], int]:
+            older: dict[str, Window] = {}
+            recent: dict[str, Window] = {}
             for i, name in enumerate(names):
                 state.check()
-                w = history.series_window(name, start, cut, max_points=2 * columns)
-                out[name] = (np.asarray(w.ts), np.asarray(w.value), np.asarray(w.min),
-                             np.asarray(w.max))
+                older[name] = Window.of(history.series_window(name, start, cut,
+                                                              max_points=2 * columns))
+                from_ = max(start, now - MEMORY_REACH_S)
+                recent[name] = Window.of(store.window(name, from_, max(end, now, from_ + 1)))
                 state.progress((i + 1) / max(len(names), 1))
-            return out
+            return older, recent, generation
 
-        def done(parts: dict[str, tuple[npt.NDArray[np.float64], ...]]) -> None:
+        def done(result: tuple[dict[str, Window], dict[str, Window], int]) -> None:
             self._history_task = None
-            self._history.update(parts)
-            for _panel, curve in self.charted():
-                if curve.series in parts:
-                    self._pull(curve, full=True)
+            older, recent, gen = result
+            if gen != self._generation:
+                return
+            for name, w in older.items():
+                self._history[name] = (w.ts, w.value, w.lo, w.hi)
+            for name, w in recent.items():
+                curve = self._curves.get(name)
+                if curve is not None:
+                    self._full_pending.discard(name)
+                    self._set_buffer(curve, w)
             self.timeline.render()
-            filled = sum(1 for p in parts.values() if np.isfinite(p[1]).any())
+            filled = sum(1 for w in older.values() if np.isfinite(w.value).any())
             self.history_note = (f"{filled} series from history" if filled
                                  else "No history on disk for this range yet")
             self.update_status()
@@ -748,11 +806,8 @@ class DashboardPage(QWidget):
                     return name
         return None
 
-    def _source_index(self) -> dict[str, list[str]]:
+    def _index(self, names: list[str]) -> dict[str, list[str]]:
         """Series names by source, rebuilt only when new series appear."""
-        if self.store is None:
-            return {}
-        names = self.store.series_names()
         if len(names) != self._indexed:
             index: dict[str, list[str]] = {}
             for name in names:
@@ -762,49 +817,88 @@ class DashboardPage(QWidget):
             self._headline.clear()
         return self._by_source
 
+    def _headlines_in_view(self) -> tuple[str, ...]:
+        span = self.tiles.visible_span()
+        wanted = []
+        for name, tile in self.tiles.tiles.items():
+            headline = self._headline.get(name)
+            if headline is not None and self.tiles.in_view(tile, span):
+                wanted.append(headline)
+        return tuple(wanted)
+
     def update_status(self) -> None:
         """Tiles (state, value, sparkline), latest readouts and the status line.
 
-        Built for hundreds of sources: at most :data:`NEW_TILES_PER_TICK` tiles are made
-        per call, and values and sparklines are read only for tiles in view.
+        The poller's states and the tiles' numbers are read on a worker thread; built for
+        hundreds of sources: at most :data:`NEW_TILES_PER_TICK` tiles are made at a time,
+        and values and sparklines are read only for tiles in view.
         """
-        now = self.clock()
+        self._show_status_line()
+        if self._status_busy:
+            return
         poller = getattr(self.ctx.services, "poller", None)
-        index = self._source_index()
-        if poller is not None:
-            made = 0
-            for status in poller.statuses():
-                tile = self.tiles.tiles.get(status.name)
-                if tile is None:
-                    if made >= NEW_TILES_PER_TICK:
-                        continue
-                    made += 1
-                    tile = self.tiles.tile(status.name, series_colour(len(self.tiles.tiles)))
-                state = str(status.state)
-                was = tile.state
-                tile.set_state(state, status.last_error or "", status.last_ok_ts, now)
-                if state == "down" and was != "down":
-                    self.tiles.move_to_front(status.name)
-                if not self.tiles.in_view(tile):
+        store = self.store
+        headlines = self._headlines_in_view()
+        now = self.clock()
+        if self.sync_reads:
+            self._apply_status(read_status(poller, store, headlines, SPARK_S, now))
+            return
+        self._status_busy = True
+
+        def failed(exc: BaseException) -> None:
+            self._status_busy = False
+            log.warning("reading the sources' states failed: %s", exc)
+
+        self.ctx.tasks.run(lambda _s: read_status(poller, store, headlines, SPARK_S, now),
+                           on_success=self._apply_status, on_failure=failed,
+                           name="dashboard-status")
+
+    def _apply_status(self, update: StatusUpdate) -> None:
+        self._status_busy = False
+        now = self.clock()
+        self._statuses = update.statuses
+        index = self._index(update.names)
+        made = 0
+        span = self.tiles.visible_span()
+        for status in update.statuses:
+            tile = self.tiles.tiles.get(status.name)
+            if tile is None:
+                if made >= NEW_TILES_PER_TICK:
+                    self._status_soon.request()  # the rest in a moment
                     continue
-                if status.name not in self._headline:
-                    self._headline[status.name] = self._headline_for(
-                        status.name, index.get(status.name, []))
-                headline = self._headline[status.name]
-                if headline is not None and self.store is not None:
-                    _s, metric, _l = split_series(headline)
-                    unit = unit_for(metric)
-                    caption = dict(HEADLINES).get(metric, metric.replace("_", " "))
-                    latest = self.store.latest(headline)
-                    fresh = latest is not None and state == "up"
-                    text = unit.format(latest.value) if latest is not None else "–"
-                    if not fresh and latest is not None:
-                        caption = f"{caption} · last {datetime.fromtimestamp(latest.ts):%H:%M:%S}"
-                    tile.set_value(text, caption)
-                    w = self.store.window(headline, now - SPARK_S, now)
-                    tile.set_spark(w.ts, w.value * unit.scale, (now - SPARK_S, now))
-                elif state == "down":
+                made += 1
+                tile = self.tiles.tile(status.name, series_colour(len(self.tiles.tiles)))
+                self._status_soon.request()  # its number, once its headline is known
+            state = str(status.state)
+            was = tile.state
+            tile.set_state(state, status.last_error or "", status.last_ok_ts, now)
+            if state == "down" and was != "down":
+                self.tiles.move_to_front(status.name)
+            if status.name not in self._headline:
+                self._headline[status.name] = self._headline_for(
+                    status.name, index.get(status.name, []))
+            headline = self._headline[status.name]
+            if headline is None:
+                if state == "down":
                     tile.set_value("–", "no reading")
+                continue
+            if headline not in update.latest or not self.tiles.in_view(tile, span):
+                continue
+            _s, metric, _l = split_series(headline)
+            unit = unit_for(metric)
+            caption = dict(HEADLINES).get(metric, metric.replace("_", " "))
+            latest = update.latest[headline]
+            fresh = latest is not None and state == "up"
+            text = unit.format(latest.value) if latest is not None else "–"
+            if not fresh and latest is not None:
+                caption = f"{caption} · last {datetime.fromtimestamp(latest.ts):%H:%M:%S}"
+            tile.set_value(text, caption)
+            w = update.sparks[headline]
+            tile.set_spark(w.ts, w.value * unit.scale, (now - SPARK_S, now))
+        if not self.timeline.shown_panels():
+            self._show_empty()
+
+    def _show_status_line(self) -> None:
         self.timeline.refresh_readouts(self._readout_time())
         if self.live:
             words = f"Live · last {RANGES_WORDS.get(int(self.span_s), _span_words(self.span_s))}"
