@@ -1,0 +1,120 @@
+"""The API adapter against a scripted HTTP server: error words, 503 retries, timeouts, TLS."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from console.shop import BackendUnavailable, BookingQuery, NotFound, ValidationFailed
+from services.shop.api import ApiShopRepository
+
+
+class Script:
+    """What the server answers next: a list of (status, body, headers, delay)."""
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[int, Any, dict[str, str], float]] = []
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+        self.stop = threading.Event()
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Script]]:
+    script = Script()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.seen_request()
+            status, body, headers, delay = (script.answers.pop(0) if script.answers
+                                            else (200, {"items": [], "next_cursor": None}, {},
+                                                  0.0))
+            if delay:
+                script.stop.wait(delay)
+            raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def seen_request(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            script.seen.append((self.command, self.path, dict(self.headers)))
+
+        do_GET = do_PATCH = do_POST = _answer
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, name="scripted-api", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", script
+    finally:
+        script.stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def test_bearer_token_and_query_parameters(server: tuple[str, Script]) -> None:
+    url, script = server
+    repo = ApiShopRepository(url, "s3cret")
+    repo.list_bookings(BookingQuery(search="O'Brien 100%"), limit=10)
+    method, path, headers = script.seen[0]
+    assert method == "GET" and headers["Authorization"] == "Bearer s3cret"
+    assert "q=O%27Brien+100%25" in path and "limit=10" in path and "sort=start_at" in path
+
+
+@pytest.mark.parametrize(("status", "body", "error", "words"), [
+    (401, {"error": "missing or invalid bearer token"}, BackendUnavailable, "API token"),
+    (404, {"error": "booking 9 not found"}, NotFound, "booking 9 not found"),
+    (500, {"error": "internal error"}, BackendUnavailable, "HTTP 500: internal error"),
+    (200, b"<html>a login page</html>", BackendUnavailable, "not JSON"),
+    (422, {"errors": {"q": "at most 200 characters"}}, ValidationFailed, "search"),
+    (409, {"error": "cannot", "allowed": ["paid"]}, ValidationFailed, "allowed now: paid"),
+])
+def test_answers_become_typed_errors(server: tuple[str, Script], status: int, body: Any,
+                                     error: type[Exception], words: str) -> None:
+    url, script = server
+    script.answers.append((status, body, {}, 0.0))
+    with pytest.raises(error) as caught:
+        ApiShopRepository(url, "t").get_booking(9)
+    text = str(caught.value) + " " + " ".join(getattr(caught.value, "errors", {}))
+    assert words in text
+
+
+def test_busy_503_is_retried_then_reported(server: tuple[str, Script]) -> None:
+    url, script = server
+    busy = (503, {"error": "the database is busy, try again"}, {"Retry-After": "0"}, 0.0)
+    script.answers += [busy, busy]
+    assert ApiShopRepository(url, "t").list_bookings(BookingQuery()).rows == ()
+    assert len(script.seen) == 3
+    script.seen.clear()
+    script.answers += [busy, busy, busy]
+    with pytest.raises(BackendUnavailable, match="503"):
+        ApiShopRepository(url, "t").list_bookings(BookingQuery())
+    assert len(script.seen) == 3
+
+
+def test_a_slow_answer_times_out(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers.append((200, {"items": []}, {}, 3.0))
+    with pytest.raises(BackendUnavailable, match=r"no answer within 0\.5 s"):
+        ApiShopRepository(url, "t", timeout=0.5).list_bookings(BookingQuery())
+
+
+def test_tls_to_a_plain_http_port_is_a_clear_error(server: tuple[str, Script]) -> None:
+    url, _ = server
+    with pytest.raises(BackendUnavailable):
+        ApiShopRepository(url.replace("http://", "https://"), "t", timeout=2).get_booking(1)
