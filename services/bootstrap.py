@@ -79,9 +79,7 @@ class Services:
     def health_summary(self) -> tuple[str, str]:
         """(state, words) for the overall status light: firing alerts first, then sources."""
         if self.alerts is not None:
-            summary = self.alerts.summary()
-            if summary is not None:
-                return summary
+            return tuple(self.alerts.health_summary())  # type: ignore[return-value]
         statuses = list(self.poller.statuses()) if self.poller is not None else []
         down = [s.name for s in statuses if str(s.state) == "down"]
         stale = [s.name for s in statuses if str(s.state) == "stale"]

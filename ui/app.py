@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QObject, QSettings, QTimer
+from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class ConsoleApp(QObject):
         self.tasks = TaskRunner(self)
         self.services: Any = None
         self.window: Any = None
+        self.notifier: Any = None
 
     def open(self, profile: Any, *, is_demo: bool, first_run: bool = False,
              view: str | None = None, page: str | None = None) -> None:
@@ -42,17 +44,36 @@ class ConsoleApp(QObject):
         from services.bootstrap import build_services
         from ui.context import AppContext
         from ui.main_window import MainWindow
+        from ui.tray import AlertNotifier
 
         services = build_services(profile, masking=self.masking)
-        ctx = AppContext(services=services, tasks=self.tasks, extras={"is_demo": is_demo})
+        days = _int_pref(self.prefs, "alerts/retention_days", 30)
+        if services.alerts is not None:
+            services.alerts.retention_s = days * 86_400.0
+        ctx = AppContext(services=services, tasks=self.tasks,
+                         extras={"is_demo": is_demo, "settings": self.prefs})
         services.start()
         window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view)
+        window.sig_page_built.connect(self._wire_page)
         window.top_bar.set_profiles(self._profile_entries(), profile.name)
         window.sig_profile_chosen.connect(self.switch_profile)
+        self.notifier = AlertNotifier(services.alerts, window, icon=_app_icon())
+        self.notifier.sig_open_alerts.connect(lambda: window.show_page("alerts"))
         if page:
             window.show_page(page)
         window.show()
         self.services, self.window = services, window
+
+    def _wire_page(self, key: str, widget: Any) -> None:
+        """Connect what a page offers to the rest of the app (pages never reach for globals)."""
+        if key == "settings":
+            widget.sig_open_profile.connect(self.switch_profile)
+            widget.sig_profile_saved.connect(self._refresh_profile_list)
+
+    def _refresh_profile_list(self, _path: str = "") -> None:
+        if self.window is not None:
+            self.window.top_bar.set_profiles(self._profile_entries(),
+                                             self.services.profile.name)
 
     def _profile_entries(self) -> list[tuple[str, str]]:
         from services.profiles import list_profiles
@@ -86,15 +107,30 @@ class ConsoleApp(QObject):
                 self.window.ctx.extras.get("is_demo")):
             return
         old_window, old_services = self.window, self.services
+        self.notifier.stop()
         self.open(profile, is_demo=is_demo, view=getattr(old_window, "view", None))
         old_window.close()
         old_window.deleteLater()
         old_services.stop()
 
     def shutdown(self) -> None:
+        if getattr(self, "notifier", None) is not None:
+            self.notifier.stop()
         self.tasks.shutdown()
         if self.services is not None:
             self.services.stop()
+
+
+def _int_pref(prefs: QSettings, key: str, default: int) -> int:
+    try:
+        return int(prefs.value(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def _app_icon() -> QIcon:
+    icon_path = Path(__file__).resolve().parent.parent / "resources" / "icons" / "backroom.svg"
+    return QIcon(str(icon_path)) if icon_path.exists() else QIcon()
 
 
 def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
@@ -108,6 +144,8 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
     assert isinstance(app, QApplication)
     app.setApplicationName("Backroom")
     app.setOrganizationName("backroom")
+    app.setDesktopFileName("backroom")
+    app.setWindowIcon(_app_icon())
     prefs = settings()
     theme.apply(app, str(prefs.value("appearance/theme", "system")))
 

@@ -39,6 +39,8 @@ class MainWindow(QMainWindow):
     """Emitted when the user asks to add their own shop (from the demo banner)."""
     sig_profile_chosen = pyqtSignal(str)
     """Emitted with a profile path chosen in the top bar's switcher."""
+    sig_page_built = pyqtSignal(str, QWidget)
+    """Emitted with (key, widget) when a page is built, so the app can wire its signals."""
 
     def __init__(self, ctx: AppContext, settings: QSettings, *, is_demo: bool = False,
                  first_run: bool = False, view: str | None = None,
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
             widget.setObjectName(widget.objectName() or "page")
             self._pages[key] = widget
             self.stack.addWidget(widget)
+            self.sig_page_built.emit(key, widget)
         return widget
 
     def current_page_key(self) -> str | None:
