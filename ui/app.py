@@ -52,7 +52,6 @@ class ConsoleApp(QObject):
             services.alerts.retention_s = days * 86_400.0
         ctx = AppContext(services=services, tasks=self.tasks,
                          extras={"is_demo": is_demo, "settings": self.prefs})
-        services.start()
         window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view)
         window.sig_page_built.connect(self._wire_page)
         window.top_bar.set_profiles(self._profile_entries(), profile.name)
@@ -63,6 +62,9 @@ class ConsoleApp(QObject):
             window.show_page(page)
         window.show()
         self.services, self.window = services, window
+        # Threads and the history reload start once the window has painted: first paint
+        # sooner, and the charts fill in a moment later.
+        QTimer.singleShot(0, services.start)
 
     def _wire_page(self, key: str, widget: Any) -> None:
         """Connect what a page offers to the rest of the app (pages never reach for globals)."""
