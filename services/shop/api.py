@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import requests
 
@@ -116,7 +117,7 @@ class ApiShopRepository:
             raise BackendUnavailable(_first_line(exc)) from exc
         try:
             data = resp.json() if resp.content else {}
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         status = resp.status_code
         if 200 <= status < 300:
@@ -125,6 +126,7 @@ class ApiShopRepository:
                                          "(is this the shop's API?)")
             return data
         error = data.get("error", "") if isinstance(data, dict) else ""
+        error = error if isinstance(error, str) else ""
         if status == 412 and on_conflict is not None and isinstance(data, dict) \
                 and isinstance(data.get("current"), dict):
             raise on_conflict(data["current"])
@@ -132,7 +134,8 @@ class ApiShopRepository:
             raise ValidationFailed({_FIELD_NAMES.get(k, k): str(v)
                                     for k, v in data["errors"].items()})
         if status == 409:
-            allowed = ", ".join(data.get("allowed", [])) if isinstance(data, dict) else ""
+            listed = data.get("allowed") if isinstance(data, dict) else None
+            allowed = ", ".join(str(a) for a in listed) if isinstance(listed, list) else ""
             raise ValidationFailed({"status": f"{error} (allowed now: {allowed or 'none'})"})
         if status == 404:
             raise NotFound(error or f"{path} not found")
@@ -151,18 +154,10 @@ class ApiShopRepository:
         params = {**params, "limit": limit}
         if after:
             params["cursor"] = after
-        data = self._call("GET", path, params=params)
-        try:
-            rows = tuple(parse(item) for item in data["items"])
-            cursor = data.get("next_cursor") or None
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BackendUnavailable(f"the shop's list answer is not as documented ({exc!r})") \
-                from exc
-        return Page(rows, cursor)
+        return page_from_json(self._call("GET", path, params=params), parse)
 
     def _count(self, path: str, params: dict[str, Any]) -> RowCount:
-        data = self._call("GET", path, params={**params, "limit": 1})
-        return RowCount(int(data.get("estimated_total", 0)), exact=False)
+        return total_from_json(self._call("GET", path, params={**params, "limit": 1}))
 
     def _walk(self, path: str, params: dict[str, Any], position: int) -> str | None:
         """The cursor after row ``position - 1``: the API pages forward only, so walk."""
@@ -170,13 +165,16 @@ class ApiShopRepository:
         seen = 0
         while seen < position:
             take = min(PAGE_LIMIT_MAX, position - seen)
-            data = self._call("GET", path, params={**params, "limit": take,
-                                                   **({"cursor": cursor} if cursor else {})})
-            nxt = data.get("next_cursor")
-            seen += len(data.get("items", ()))
-            if not nxt:
+            page = page_from_json(self._call(
+                "GET", path, params={**params, "limit": take,
+                                     **({"cursor": cursor} if cursor else {})}), _obj)
+            seen += len(page.rows)
+            if page.next_cursor is None:
                 return cursor if seen < position else None
-            cursor = nxt
+            if not page.rows or page.next_cursor == cursor:
+                raise BackendUnavailable("the shop's list paging does not move on (an empty "
+                                         "page or the same cursor again)")
+            cursor = page.next_cursor
         return cursor
 
     # ------------------------------------------------------------------ bookings
@@ -297,8 +295,7 @@ class ApiShopRepository:
                                             body={"quantity": quantity}))
 
     def product_categories(self) -> tuple[str, ...]:
-        data = self._call("GET", "/api/products/categories")
-        return tuple(str(c) for c in data.get("items", ()) if c)
+        return categories_from_json(self._call("GET", "/api/products/categories"))
 
     # ------------------------------------------------------------------ orders
 
@@ -344,19 +341,7 @@ class ApiShopRepository:
 
     def today(self, *, now: datetime | None = None, tz: tzinfo | None = None) -> TodayFigures:
         """The shop's own figures for its today (``now`` and ``tz`` are the server's call)."""
-        d = self._call("GET", "/api/stats/today")
-        try:
-            return TodayFigures(
-                day=date.fromisoformat(d["date"]), bookings=int(d["bookings"]),
-                covers=int(d["covers"]), orders=int(d["orders"]),
-                revenue_cents=int(d["revenue_cents"]), low_stock=int(d["low_stock_count"]),
-                bookings_per_hour=_ints(d["bookings_per_hour"]),
-                bookings_per_hour_last_week=_ints(d["bookings_per_hour_last_week"]),
-                orders_per_hour=_ints(d["orders_per_hour"]),
-                orders_per_hour_last_week=_ints(d["orders_per_hour_last_week"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BackendUnavailable(f"the shop's today figures are not as documented "
-                                     f"({exc!r})") from exc
+        return today_from_json(self._call("GET", "/api/stats/today"))
 
     def _now(self) -> datetime:
         from datetime import UTC
@@ -366,9 +351,78 @@ class ApiShopRepository:
 
 # --------------------------------------------------------------------------- JSON mapping
 
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def documented(fn: Callable[P, R]) -> Callable[P, R]:
+    """Whatever the shop answered, a mapping function gives a record or BackendUnavailable."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except _MALFORMED as exc:
+            what = str(exc)[:120] if not isinstance(exc, RecursionError) else "nested too deep"
+            raise BackendUnavailable(f"the shop's answer is not as documented ({type(exc).__name__}"
+                                     f": {what}); is this the shop API of docs/api.md?") from exc
+
+    return wrapper
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _int(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} is not an integer: {value!r:.40}")
+    return value
+
+
+def _req_int(d: dict[str, Any], name: str) -> int:
+    return _int(d[name], name)
+
+
+def _opt_int(d: dict[str, Any], name: str, default: int | None = 0) -> Any:
+    value = d.get(name)
+    return default if value is None else _int(value, name)
+
+
+def _req_str(d: dict[str, Any], name: str) -> str:
+    value = d[name]
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is not text: {value!r:.40}")
+    return value
+
+
+def _opt_str(d: dict[str, Any], name: str) -> str:
+    value = d.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is not text: {value!r:.40}")
+    return value
+
+
+def _time(value: Any, name: str) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is not an ISO time: {value!r:.40}")
+    return parse_iso(value)
+
+
+def _opt_time(value: Any) -> datetime | None:
+    return _time(value, "time") if value else None
+
 
 def _ints(values: Any) -> tuple[int, ...]:
-    return tuple(int(v) for v in values)
+    if not isinstance(values, list):
+        raise TypeError("expected a list of integers")
+    return tuple(_int(v, "count") for v in values)
 
 
 def _search(text: str) -> str:
@@ -378,50 +432,97 @@ def _search(text: str) -> str:
     return text
 
 
-def _opt_time(value: Any) -> datetime | None:
-    return parse_iso(value) if value else None
-
-
 def _booking_body(draft: BookingDraft) -> dict[str, Any]:
     return {"customer_name": draft.customer_name.strip(), "party_size": draft.party_size,
             "start_at": iso_z(draft.start_at), "phone": draft.phone.strip() or None,
             "table_no": draft.table_no, "notes": draft.notes}
 
 
-def booking_from_json(d: dict[str, Any]) -> Booking:
-    return Booking(id=int(d["id"]), customer_name=d["customer_name"],
-                   party_size=int(d["party_size"]), start_at=parse_iso(d["start_at"]),
-                   status=BookingStatus(d["status"]), version=int(d["version"]),
-                   phone=d.get("phone") or "", table_no=d.get("table_no"),
-                   notes=d.get("notes") or "", customer_id=d.get("customer_id"),
+@documented
+def booking_from_json(data: Any) -> Booking:
+    d = _obj(data)
+    return Booking(id=_req_int(d, "id"), customer_name=_req_str(d, "customer_name"),
+                   party_size=_req_int(d, "party_size"),
+                   start_at=_time(d["start_at"], "start_at"),
+                   status=BookingStatus(d["status"]), version=_req_int(d, "version"),
+                   phone=_opt_str(d, "phone"), table_no=_opt_int(d, "table_no", None),
+                   notes=_opt_str(d, "notes"), customer_id=_opt_int(d, "customer_id", None),
                    created_at=_opt_time(d.get("created_at")),
                    updated_at=_opt_time(d.get("updated_at")))
 
 
-def product_from_json(d: dict[str, Any]) -> Product:
-    return Product(id=int(d["id"]), sku=d.get("sku") or "", name=d.get("name") or "",
-                   category=d.get("category") or "", price_cents=int(d.get("price_cents") or 0),
-                   stock=int(d.get("stock") or 0),
-                   low_stock_threshold=int(d.get("low_stock_threshold") or 0),
-                   active=bool(d.get("active")), version=int(d["version"]),
+@documented
+def product_from_json(data: Any) -> Product:
+    d = _obj(data)
+    return Product(id=_req_int(d, "id"), sku=_opt_str(d, "sku"), name=_opt_str(d, "name"),
+                   category=_opt_str(d, "category"), price_cents=_opt_int(d, "price_cents"),
+                   stock=_opt_int(d, "stock"),
+                   low_stock_threshold=_opt_int(d, "low_stock_threshold"),
+                   active=bool(d.get("active")), version=_req_int(d, "version"),
                    updated_at=_opt_time(d.get("updated_at")))
 
 
-def order_from_json(d: dict[str, Any]) -> Order:
-    return Order(id=int(d["id"]), customer_name=d.get("customer_name") or "",
-                 placed_at=parse_iso(d["placed_at"]), status=OrderStatus(d["status"]),
-                 total_cents=int(d.get("total_cents") or 0), version=int(d["version"]),
-                 item_count=int(d.get("item_count") or 0), customer_id=d.get("customer_id"),
+@documented
+def order_from_json(data: Any) -> Order:
+    d = _obj(data)
+    return Order(id=_req_int(d, "id"), customer_name=_opt_str(d, "customer_name"),
+                 placed_at=_time(d["placed_at"], "placed_at"),
+                 status=OrderStatus(d["status"]), total_cents=_opt_int(d, "total_cents"),
+                 version=_req_int(d, "version"), item_count=_opt_int(d, "item_count"),
+                 customer_id=_opt_int(d, "customer_id", None),
                  updated_at=_opt_time(d.get("updated_at")))
 
 
-def order_detail_from_json(d: dict[str, Any]) -> OrderDetail:
-    items = tuple(OrderItem(id=int(i["id"]), product_id=int(i["product_id"]),
-                            product_name=i.get("name") or "", sku=i.get("sku") or "",
-                            quantity=int(i["quantity"]),
-                            unit_price_cents=int(i["unit_price_cents"]))
-                  for i in d.get("items", ()))
+@documented
+def order_detail_from_json(data: Any) -> OrderDetail:
+    d = _obj(data)
+    lines = d.get("items") or []
+    if not isinstance(lines, list):
+        raise TypeError("items is not a list")
+    items = tuple(OrderItem(id=_req_int(i, "id"), product_id=_req_int(i, "product_id"),
+                            product_name=_opt_str(i, "name"), sku=_opt_str(i, "sku"),
+                            quantity=_req_int(i, "quantity"),
+                            unit_price_cents=_req_int(i, "unit_price_cents"))
+                  for i in map(_obj, lines))
     return OrderDetail(order_from_json(d), items)
+
+
+@documented
+def page_from_json(data: Any, parse: Callable[[Any], T]) -> Page[T]:
+    d = _obj(data)
+    items = d["items"]
+    if not isinstance(items, list):
+        raise TypeError("items is not a list")
+    cursor = d.get("next_cursor") or None
+    if cursor is not None and not isinstance(cursor, str):
+        raise TypeError("next_cursor is not text")
+    return Page(tuple(parse(item) for item in items), cursor)
+
+
+@documented
+def total_from_json(data: Any) -> RowCount:
+    return RowCount(_opt_int(_obj(data), "estimated_total"), exact=False)
+
+
+@documented
+def categories_from_json(data: Any) -> tuple[str, ...]:
+    items = _obj(data).get("items") or []
+    if not isinstance(items, list):
+        raise TypeError("items is not a list")
+    return tuple(c for c in items if isinstance(c, str) and c)
+
+
+@documented
+def today_from_json(data: Any) -> TodayFigures:
+    d = _obj(data)
+    return TodayFigures(
+        day=date.fromisoformat(_req_str(d, "date")), bookings=_req_int(d, "bookings"),
+        covers=_req_int(d, "covers"), orders=_req_int(d, "orders"),
+        revenue_cents=_req_int(d, "revenue_cents"), low_stock=_req_int(d, "low_stock_count"),
+        bookings_per_hour=_ints(d["bookings_per_hour"]),
+        bookings_per_hour_last_week=_ints(d["bookings_per_hour_last_week"]),
+        orders_per_hour=_ints(d["orders_per_hour"]),
+        orders_per_hour_last_week=_ints(d["orders_per_hour_last_week"]))
 
 
 def _retry_after(resp: requests.Response) -> float:

@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from console.shop import BackendUnavailable, BookingQuery, NotFound, ValidationFailed
+from console.shop import (
+    BackendUnavailable,
+    BookingDraft,
+    BookingQuery,
+    NotFound,
+    ValidationFailed,
+)
 from services.shop.api import ApiShopRepository
 
 
@@ -118,3 +125,38 @@ def test_tls_to_a_plain_http_port_is_a_clear_error(server: tuple[str, Script]) -
     url, _ = server
     with pytest.raises(BackendUnavailable):
         ApiShopRepository(url.replace("http://", "https://"), "t", timeout=2).get_booking(1)
+
+
+@pytest.mark.parametrize("body", [
+    {"id": 1, "version": 1},  # fields missing
+    {"id": "1", "version": 1, "customer_name": "A", "party_size": 2,
+     "start_at": "2030-01-01T12:00:00Z", "status": "confirmed"},  # id as text
+    {"id": 1, "version": 1, "customer_name": 5, "party_size": 2,
+     "start_at": "2030-01-01T12:00:00Z", "status": "confirmed"},  # name as a number
+    {"id": 1, "version": 1, "customer_name": "A", "party_size": 2, "start_at": 5,
+     "status": "confirmed"},  # time as a number
+    {"id": 1, "version": 1, "customer_name": "A", "party_size": 2,
+     "start_at": "2030-01-01T12:00:00Z", "status": "booked"},  # unknown status
+    [1, 2],
+])
+def test_answers_not_as_documented_are_refused(server: tuple[str, Script], body: Any) -> None:
+    url, script = server
+    script.answers.append((200, body, {}, 0.0))
+    with pytest.raises(BackendUnavailable, match="not as documented"):
+        ApiShopRepository(url, "t").get_booking(1)
+
+
+def test_a_stale_conflict_answer_that_is_malformed_is_refused(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers.append((412, {"error": "version mismatch", "current": {"id": 1}}, {}, 0.0))
+    draft = BookingDraft("A", 2, datetime(2031, 1, 1, 12, tzinfo=UTC))
+    with pytest.raises(BackendUnavailable, match="not as documented"):
+        ApiShopRepository(url, "t").update_booking(1, 1, draft)
+
+
+def test_seek_stops_when_paging_does_not_move_on(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers += [(200, {"items": [], "next_cursor": "again"}, {}, 0.0)] * 3
+    with pytest.raises(BackendUnavailable, match="does not move on"):
+        ApiShopRepository(url, "t").seek_bookings(BookingQuery(), 500)
+    assert len(script.seen) == 1
