@@ -1,3 +1,3 @@
-"""Backroom's core: domain types, metric store, alert rules, the advisor and reports (pure Python)."""
+"""Backroom's core: domain types, metric store, alert rules, the advisor and reports."""
 
 __version__ = "0.1.0"

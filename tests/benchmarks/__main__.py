@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import tests.benchmarks as pkg
 
-    names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name.startswith("bench_"))
+    names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)
+                   if m.name.startswith("bench_"))
     if args.areas:
         names = [n for n in names if n.removeprefix("bench_") in args.areas]
     failures = 0
