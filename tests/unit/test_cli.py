@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, check=False,
-                          text=True, timeout=timeout, cwd=ROOT,
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True,
+                          check=False, text=True, timeout=timeout, cwd=ROOT,
                           env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin",
                                "HOME": str(ROOT / ".no-home")})
 

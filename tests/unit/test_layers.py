@@ -46,7 +46,8 @@ def test_import_linter_contracts_hold() -> None:
     exe = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
     if not Path(exe).exists():
         pytest.skip("import-linter is not installed (pip install -e '.[test]')")
-    result = subprocess.run([exe], cwd=ROOT, capture_output=True, check=False, text=True, timeout=120)
+    result = subprocess.run([exe], cwd=ROOT, capture_output=True, check=False, text=True,
+                            timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "broken" not in result.stdout.lower() or "0 broken" in result.stdout.lower()
 
