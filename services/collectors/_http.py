@@ -62,36 +62,86 @@ def verify_option(verify_tls: bool, ca_bundle: str | None) -> bool | str:
 
 def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool | str = True,
           headers: dict[str, str] | None = None, auth: tuple[str, str] | None = None,
-          max_bytes: int = MIB, params: dict[str, str] | None = None) -> Fetched:
+          max_bytes: int = MIB, params: dict[str, str] | None = None,
+          refuse_larger: bool = False) -> Fetched:
     """GET ``url`` and read at most ``max_bytes`` of the body, all within ``timeout_s``
-    (connect and each read bounded by requests; the whole body by our own deadline).
+    (connect and each header read bounded by requests; the whole body by our own deadline,
+    also against a server that drips it a byte at a time). With ``refuse_larger`` an answer
+    whose Content-Length is over ``max_bytes`` is not read at all (``truncated``, empty).
     Latency is wall time from before the request to the last byte read."""
     start = time.perf_counter()
+    deadline = start + timeout_s
     try:
         response = session.get(url, timeout=(timeout_s, timeout_s), stream=True, verify=verify,
                                headers=headers, auth=auth, params=params)
         try:
-            chunks: list[bytes] = []
-            size = 0
-            truncated = False
-            for chunk in response.iter_content(CHUNK):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= max_bytes:
-                    truncated = True
-                    break
-                if time.perf_counter() - start > timeout_s:
-                    raise SourceTimeout(
-                        f"{mask_url(url)} was still sending after {timeout_s:g} s; "
-                        "the server is overloaded or the page is huge")
+            if refuse_larger and _declared_length(response) > max_bytes:
+                body, truncated = b"", True
+            else:
+                data, truncated = _read_body(response, max_bytes, deadline, url, timeout_s)
+                # bytes() of bytes is the same object; a refused page is never copied
+                body = b"" if truncated and refuse_larger else bytes(data)
             elapsed = time.perf_counter() - start
-            body = b"".join(chunks)[:max_bytes]
         finally:
             response.close()
     except requests.RequestException as err:
         raise translate(err, url, timeout_s) from err
     return Fetched(status=response.status_code, body=body, elapsed_s=elapsed,
                    truncated=truncated, content_type=response.headers.get("Content-Type", ""))
+
+
+def _declared_length(response: requests.Response) -> int:
+    try:
+        return int(response.headers.get("Content-Length", "-1"))
+    except ValueError:
+        return -1
+
+
+def _read_body(response: requests.Response, max_bytes: int, deadline: float, url: str,
+               timeout_s: float) -> tuple[bytes | bytearray, bool]:
+    """Up to ``max_bytes`` of the body, and whether there was more. ``read1`` returns what
+    has arrived instead of waiting for a whole chunk, and each wait on the socket is cut to
+    what is left of the deadline, so a dripping answer ends on time."""
+
+    def late() -> SourceTimeout:
+        return SourceTimeout(f"{mask_url(url)} was still sending after {timeout_s:g} s; "
+                             "the server is overloaded or the page is huge")
+
+    raw = response.raw
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:  # urllib3 < 2.3: whole chunks, the deadline checked between them
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= max_bytes:
+                return b"".join(chunks)[:max_bytes], True
+            if time.perf_counter() > deadline:
+                raise late()
+        return b"".join(chunks), False
+    body = bytearray()
+    while len(body) < max_bytes:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            raise late()
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is not None:
+            sock.settimeout(remaining)  # urllib3 sets it afresh for the next request
+        try:
+            chunk = read1(min(CHUNK, max_bytes - len(body)), decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as err:
+            raise late() from err
+        except urllib3.exceptions.SSLError as err:
+            raise requests.exceptions.SSLError(err) from err
+        except urllib3.exceptions.DecodeError as err:
+            raise requests.exceptions.ContentDecodingError(err) from err
+        except urllib3.exceptions.HTTPError as err:  # the connection broke off mid-answer
+            raise requests.exceptions.ChunkedEncodingError(err) from err
+        if not chunk:
+            return body, False
+        body += chunk
+    return body, True
 
 
 def translate(err: requests.RequestException, url: str, timeout_s: float) -> CollectorError:

@@ -252,7 +252,8 @@ class PrometheusCollector:
 
     def collect(self) -> CollectorReport:
         fetched = fetch(self._session, self.url, timeout_s=self.timeout_s, verify=self._verify,
-                        headers={"Accept": ACCEPT}, auth=self._auth, max_bytes=MAX_PAGE_BYTES)
+                        headers={"Accept": ACCEPT}, auth=self._auth, max_bytes=MAX_PAGE_BYTES,
+                        refuse_larger=True)
         check_status(fetched, self.url, "metrics page")
         if fetched.truncated:
             raise BadResponse(f"the metrics page at {mask_url(self.url)} is larger than "

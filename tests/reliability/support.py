@@ -215,21 +215,28 @@ def drip_headers(every_s: float) -> Callable[[socket.socket, RawServer], None]:
     return behave
 
 
-def huge_body(size: int, content_type: bytes = b"text/plain") -> Callable[
-        [socket.socket, RawServer], None]:
-    """Answer 200 with a ``size``-byte body, written as fast as the client reads."""
+def huge_body(size: int, content_type: bytes = b"text/plain", chunked: bool = False
+              ) -> Callable[[socket.socket, RawServer], None]:
+    """Answer 200 with a ``size``-byte body, written as fast as the client reads; with
+    ``chunked`` the size is not declared (Transfer-Encoding: chunked)."""
     block = b"# padding line of a very large page........................................\n" \
         * 800
 
     def behave(conn: socket.socket, server: RawServer) -> None:
         server.read_request(conn)
-        server.send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: " + content_type
-                    + b"\r\nContent-Length: " + str(size).encode() + b"\r\n\r\n")
+        length = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: " + str(
+            size).encode()
+        server.send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: " + content_type + b"\r\n"
+                    + length + b"\r\n\r\n")
         left = size
         while left > 0 and not server.stopping:
             piece = block[:left]
+            if chunked:
+                piece = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
             server.send(conn, piece)
-            left -= len(piece)
+            left -= len(block[:left])
+        if chunked and not server.stopping:
+            server.send(conn, b"0\r\n\r\n")
 
     return behave
 
