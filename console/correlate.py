@@ -15,6 +15,8 @@ FloatArray = npt.NDArray[np.float64]
 
 #: A mover whose score is below this is noise and never named in the headline.
 MIN_HEADLINE_SCORE = 0.3
+#: A change of this fraction of the values (or more) counts fully in the score.
+RELATIVE_FULL = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +25,9 @@ class Mover:
 
     ``score`` (0..1) ranks movers: the Kolmogorov-Smirnov distance between the two windows'
     values, damped when the mean shift is small against the baseline's spread (``shift`` is
-    that standardized shift, window minus baseline). ``change_ts`` is the single change
+    that standardized shift, window minus baseline) and when it is small against the
+    values themselves (under a quarter: a steady 20 ms becoming 25 ms is real but rarely
+    what a person is looking for). ``change_ts`` is the single change
     point of the series over baseline + window (UTC epoch seconds); ``lead_s`` is how much
     earlier (negative) or later (positive) it moved than the top mover.
     """
@@ -123,7 +127,9 @@ def rank_movers(
         mean_before = float(np.mean(before))
         mean_during = float(np.mean(during))
         shift = (mean_during - mean_before) / robust_scale(before)
-        score = ks * (1.0 - math.exp(-abs(shift) / 3.0))
+        size = max(abs(mean_before), abs(mean_during))
+        relative = abs(mean_during - mean_before) / size if size > 0 else 0.0
+        score = ks * (1.0 - math.exp(-abs(shift) / 3.0)) * min(1.0, relative / RELATIVE_FULL)
         both_ts, both = _finite(ts, values, base_start, end)
         movers.append(Mover(name, score, ks, shift, mean_before, mean_during,
                             change_point(both_ts, both)))
@@ -156,15 +162,20 @@ def default_label(series: str) -> str:
 
 
 def explain(movers: list[Mover], label: Callable[[str], str] = default_label,
-            min_score: float = MIN_HEADLINE_SCORE) -> str:
+            min_score: float = MIN_HEADLINE_SCORE,
+            group: Callable[[str], str] | None = None) -> str:
     """One sentence for the side list: which series moved first, and how much earlier.
 
-    e.g. "cache hit rate (cache) fell 30 s before latency p95 (web) rose".
+    e.g. "cache hit rate (cache) fell 30 s before latency p95 (web) rose". Series of one
+    ``group`` (the quantiles of one source's latency) are not set against each other.
     """
     strong = [m for m in movers if m.score >= min_score and m.change_ts is not None]
     if not strong:
         return "Nothing moved clearly in this window against the one before it."
     top = strong[0]
+    if group is not None:
+        top_group = group(top.series)
+        strong = [top] + [m for m in strong[1:] if group(m.series) != top_group]
     significant = [m for m in strong if m.score >= 0.5 * top.score]
     first = min(significant, key=lambda m: (m.change_ts, -m.score))
     assert first.change_ts is not None and top.change_ts is not None

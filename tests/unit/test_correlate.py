@@ -91,3 +91,24 @@ def test_building_blocks() -> None:
     assert format_duration(3780) == "1 h 3 min"
     with pytest.raises(ValueError):
         rank_movers({}, 10, 10)
+
+
+def test_small_relative_moves_rank_below_big_ones() -> None:
+    ts = T0 + np.arange(400, dtype=float)
+    steady_small = np.where(ts < T0 + 250, 0.020, 0.021)  # +5 %, dead steady
+    noisy_big = np.where(ts < T0 + 250, 0.9, 0.3) + np.random.default_rng(2).normal(
+        0, 0.05, ts.size)
+    movers = rank_movers({"a/latency_p99": (ts, steady_small),
+                          "b/cache_hit_rate": (ts, noisy_big)}, T0 + 200, T0 + 400)
+    assert movers[0].series == "b/cache_hit_rate"
+
+
+def test_a_group_is_not_set_against_itself() -> None:
+    ts = T0 + np.arange(600, dtype=float)
+    p95 = np.where(ts < T0 + 300, 0.1, 0.5)
+    p99 = np.where(ts < T0 + 320, 0.2, 0.9)
+    movers = rank_movers({"web/latency_p95": (ts, p95), "web/latency_p99": (ts, p99)},
+                         T0 + 250, T0 + 450)
+    assert "before" in explain(movers)
+    alone = explain(movers, group=lambda s: s.split("/")[0])
+    assert "nothing else moved clearly" in alone

@@ -428,7 +428,8 @@ class SeriesBuffer:
                 (last[1].decimated and last[0][6] == key[6]) or last[0][5] == key[5]):
             return last[1]
         out = self._render(x0, x1, columns, scale, envelope)
-        self._last = (key, out)
+        # rendering may have (re)built the bins: remember the revisions they are now at
+        self._last = ((*key[:5], float(self.revision), float(self._bins_revision)), out)
         return out
 
     def _render(self, x0: float, x1: float, columns: int, scale: float,

@@ -366,8 +366,8 @@ class ChartPanel(QObject):
                 pos=th.value * self.spec.unit.scale, angle=0, movable=False,
                 pen=pg.mkPen(th.colour, width=1.2, style=Qt.PenStyle.DashLine),
                 label=th.label,
-                labelOpts={"position": 0.02, "color": th.colour, "anchors": [(0, 1), (0, 1)],
-                           "fill": pg.mkBrush(QColor(self.theme.base))})
+                # at the right end: event labels sit at the top left of their lines
+                labelOpts={"position": 0.98, "color": th.colour, "anchors": [(1, 1), (1, 1)]})
             line.setZValue(20)
             self.plot.addItem(line, ignoreBounds=True)
             self.thresholds.append(line)

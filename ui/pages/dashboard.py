@@ -1058,11 +1058,16 @@ class DashboardPage(QWidget):
 
         self._movers_task = self.ctx.tasks.run(work, on_success=done, name="what-moved-first")
 
+    def _group(self, series: str) -> str:
+        r = self._route(series)
+        return r.colour_key if r is not None else series
+
     def show_movers(self, movers: list[Mover], humans: dict[str, str],
                     units: dict[str, Unit], colours: dict[str, str]) -> None:
         self.movers = movers
         self.movers_list.clear()
-        self.movers_headline.setText(explain(movers, lambda s: humans.get(s, s)))
+        self.movers_headline.setText(explain(movers, lambda s: humans.get(s, s),
+                                             group=self._group))
         for mover in movers[:12]:
             unit = units.get(mover.series, COUNT)
             when = ""

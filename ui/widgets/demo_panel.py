@@ -88,7 +88,11 @@ class DemoPanel(QFrame):
         self.slow_endpoint = QComboBox()
         for label, value in SLOW_CHOICES:
             self.slow_endpoint.addItem(label, value)
+        self.slow_endpoint.setMinimumContentsLength(16)
+        self.slow_endpoint.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.slow_ms = QSpinBox()
+        self.slow_ms.setMaximumWidth(96)
         self.slow_ms.setRange(0, 10_000)
         self.slow_ms.setSingleStep(50)
         self.slow_ms.setSuffix(" ms")
