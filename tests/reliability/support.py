@@ -385,6 +385,7 @@ class Certs:
     expired: tuple[str, str]
     wrong_host: tuple[str, str]
     untrusted: tuple[str, str]
+    self_signed: tuple[str, str]
 
 
 def make_certs(directory: Path) -> Certs:
@@ -415,4 +416,33 @@ def make_certs(directory: Path) -> Certs:
     return Certs(ca=str(ca_file), good=leaf("good", ca, "127.0.0.1"),
                  expired=leaf("expired", ca, "127.0.0.1", past),
                  wrong_host=leaf("wrong", ca, "wrong.example"),
-                 untrusted=leaf("untrusted", stranger, "127.0.0.1"))
+                 untrusted=leaf("untrusted", stranger, "127.0.0.1"),
+                 self_signed=_self_signed(directory))
+
+
+def _self_signed(directory: Path) -> tuple[str, str]:
+    """A leaf for 127.0.0.1 that signs itself (what a quick ``openssl req -x509`` makes)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    chain, key_file = directory / "self.pem", directory / "self.key"
+    chain.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(chain), str(key_file)
