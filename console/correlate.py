@@ -28,8 +28,9 @@ class Mover:
     that standardized shift, window minus baseline) and when it is small against the
     values themselves (under a quarter: a steady 20 ms becoming 25 ms is real but rarely
     what a person is looking for). ``change_ts`` is the single change
-    point of the series over baseline + window (UTC epoch seconds); ``lead_s`` is how much
-    earlier (negative) or later (positive) it moved than the top mover.
+    point of the series over baseline + window (UTC epoch seconds), None when it lies in
+    the first half of the baseline (a drift, not an onset); ``lead_s`` is how much earlier
+    (negative) or later (positive) it moved than the top mover with an onset.
     """
 
     series: str
@@ -131,12 +132,14 @@ def rank_movers(
         relative = abs(mean_during - mean_before) / size if size > 0 else 0.0
         score = ks * (1.0 - math.exp(-abs(shift) / 3.0)) * min(1.0, relative / RELATIVE_FULL)
         both_ts, both = _finite(ts, values, base_start, end)
-        movers.append(Mover(name, score, ks, shift, mean_before, mean_during,
-                            change_point(both_ts, both)))
+        when = change_point(both_ts, both)
+        if when is not None and when < start - span / 2:
+            when = None  # no onset near the window: a drift under way long before it
+        movers.append(Mover(name, score, ks, shift, mean_before, mean_during, when))
     movers.sort(key=lambda m: (-m.score, m.series))
-    if not movers or movers[0].change_ts is None:
+    ref = next((m.change_ts for m in movers if m.change_ts is not None), None)
+    if ref is None:
         return movers
-    ref = movers[0].change_ts
     return [Mover(m.series, m.score, m.ks, m.shift, m.before, m.during, m.change_ts,
                   None if m.change_ts is None else m.change_ts - ref) for m in movers]
 

@@ -434,3 +434,20 @@ def test_series_chooser_shows_hidden_quantiles(make_page, qtbot) -> None:
     settled(qtbot, page, lambda: p50.points_drawn > 100)
     page.timeline.refresh_readouts(now)
     assert "web p50" in latency.readout_text()
+
+
+def test_alert_marks_come_from_the_alert_service(make_page, qtbot) -> None:
+    now = time.time()
+
+    class Alerts:
+        def marks_since(self, ts: float) -> list[tuple[float, str, str]]:
+            return [(now - 200, "Slow pages", "firing"), (now - 60, "Slow pages", "resolved")]
+
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now),
+                              alerts=Alerts()))
+    settled(qtbot, page, lambda: len(page.timeline.markers()) == 2)
+    texts = {m.text: m.colour for m in page.timeline.markers()}
+    assert texts == {"Slow pages: firing": FAIL, "Slow pages: resolved": "#2e7d32"}
+    page.fetch_events()
+    settled(qtbot, page)
+    assert len(page.timeline.markers()) == 2  # marked once, however often they are read

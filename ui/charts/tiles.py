@@ -52,7 +52,7 @@ class SourceTile(QFrame):
         self._value_shown: tuple[str, str] | None = None
         self.setObjectName("card")
         self.setMinimumWidth(190)
-        self.setMaximumWidth(440)
+        self.setMaximumWidth(520)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         layout = QVBoxLayout(self)
@@ -146,6 +146,7 @@ class TileRow(QScrollArea):
         self._layout = QHBoxLayout(inner)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(10)
+        self._layout.addStretch(1)  # spare room stays at the right, not between tiles
         self.setWidget(inner)
         self.tiles: dict[str, SourceTile] = {}
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -173,7 +174,7 @@ class TileRow(QScrollArea):
         found = self.tiles.get(name)
         if found is None:
             found = self.tiles[name] = SourceTile(name, colour)
-            self._layout.addWidget(found)
+            self._layout.insertWidget(self._layout.count() - 1, found)
             if len(self.tiles) == 1:
                 self.setFixedHeight(found.sizeHint().height() + 6)
         return found

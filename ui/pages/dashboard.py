@@ -641,7 +641,8 @@ class DashboardPage(QWidget):
     def busy(self) -> bool:
         """True while a read of the store, the poller or the history is on its way."""
         return (self._data_busy or self._status_busy or bool(self._full_pending)
-                or self._history_task is not None or self._status_soon.pending)
+                or self._history_task is not None or self._status_soon.pending
+                or self._events_busy)
 
     def read_now(self) -> None:
         """Read and apply at once, on this thread (tests and benchmarks)."""
