@@ -375,11 +375,11 @@ def test_what_moved_first(make_page, qtbot) -> None:
         page.select_region(now - 280, now - 100)
     movers = blocker.args[0]
     assert {m.series for m in movers[:2]} == {"web/cache_hit_rate", "web/latency_p95"}
-    headline = page.movers_headline.text()
+    headline = page.movers_box.headline.text()
     assert headline.startswith("web cache hit rate fell 30 s before web p95 latency rose")
     assert not page.live
     assert page.movers_box.isVisible()
-    first_row = page.movers_list.item(0).text()
+    first_row = page.movers_box.rows.item(0).text()
     assert "→" in first_row
     page.movers_button.setChecked(False)
     assert page.timeline.region() is None

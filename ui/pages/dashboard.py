@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -15,8 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import requests
-from PyQt6.QtCore import QSize, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -24,8 +22,6 @@ from PyQt6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMenu,
     QPushButton,
     QSplitter,
@@ -36,7 +32,7 @@ from PyQt6.QtWidgets import (
 )
 
 from console import metrics as m
-from console.correlate import Mover, explain, format_duration, rank_movers
+from console.correlate import Mover, format_duration, rank_movers
 from console.domain import split_series
 from services.demo_control import DemoControl, control_for_profile
 from ui import theme as theme_mod
@@ -50,10 +46,11 @@ from ui.charts.feed import (
     read_data,
     read_status,
 )
+from ui.charts.movers import MoversPanel
 from ui.charts.panel import ChartPanel, PanelSpec, SeriesCurve, SeriesStyle, Threshold
 from ui.charts.tiles import TileRow
 from ui.charts.timeline import Marker, Timeline
-from ui.charts.units import COUNT, MS, MSGS, PER_MIN, PERCENT, REQ_S, Unit, unit_for
+from ui.charts.units import MS, MSGS, PER_MIN, PERCENT, REQ_S, Unit, unit_for
 from ui.context import AppContext
 from ui.theme import FAIL, WARN, series_colour, state_colour
 from ui.widgets.demo_panel import DemoPanel
@@ -157,18 +154,6 @@ def iso_utc(ts: float) -> str:
     return text.replace("+00:00", "Z")
 
 
-def _dot_icon(colour: str) -> QIcon:
-    pix = QPixmap(12, 12)
-    pix.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pix)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setBrush(QColor(colour))
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.drawEllipse(1, 1, 10, 10)
-    painter.end()
-    return QIcon(pix)
-
-
 def _current_theme() -> theme_mod.Theme:
     app = QApplication.instance()
     name = app.property("backroom_theme") if app is not None else None
@@ -181,9 +166,10 @@ class DashboardPage(QWidget):
     Tiles show each source's state and headline number; below them the panels share one
     time axis (follow-live, pause, 5 min to 7 days, zoom and pan together, a crosshair
     with every panel's values). Alert thresholds and demo scenario changes are drawn on
-    the timeline; a selected region ranks what moved first. The store is read on a
-    coalescing timer, only the series changed since the last version; blocking reads
-    (history, the demo shop, the alert log, files) go through ``ctx.tasks``.
+    the timeline; a selected region ranks what moved first. A 5 Hz timer asks for the
+    series changed since the last read; that read, and every other (the poller's states,
+    the history, the demo shop, the alert log, files), runs through ``ctx.tasks`` so the
+    GUI thread never waits on a lock or the network.
     """
 
     sig_live_changed = pyqtSignal(bool)
@@ -352,21 +338,7 @@ class DashboardPage(QWidget):
         self.side.setMaximumWidth(360)
         side_layout = QVBoxLayout(self.side)
         side_layout.setContentsMargins(0, 0, 0, 0)
-        self.movers_box = QFrame()
-        self.movers_box.setObjectName("card")
-        box = QVBoxLayout(self.movers_box)
-        box.setContentsMargins(12, 10, 12, 10)
-        heading = QLabel("What moved first")
-        heading.setStyleSheet("font-weight: 600;")
-        self.movers_headline = QLabel("Drag the shaded window over a spike.")
-        self.movers_headline.setWordWrap(True)
-        self.movers_list = QListWidget()
-        self.movers_list.setIconSize(QSize(10, 10))
-        self.movers_list.setWordWrap(True)
-        self.movers_list.setFrameShape(QFrame.Shape.NoFrame)
-        box.addWidget(heading)
-        box.addWidget(self.movers_headline)
-        box.addWidget(self.movers_list, 1)
+        self.movers_box = MoversPanel(self.theme.muted)
         self.movers_box.hide()
         side_layout.addWidget(self.movers_box, 1)
         self.demo_panel: DemoPanel | None = None
@@ -1042,7 +1014,7 @@ class DashboardPage(QWidget):
                 data[curve.series] = (ts.copy(), values.copy())
         if self._movers_task is not None:
             self._movers_task.cancel()
-        self.movers_headline.setText("Ranking…")
+        self.movers_box.show_busy()
         store = self.store
 
         def work(_state: TaskState) -> list[Mover]:
@@ -1066,23 +1038,7 @@ class DashboardPage(QWidget):
     def show_movers(self, movers: list[Mover], humans: dict[str, str],
                     units: dict[str, Unit], colours: dict[str, str]) -> None:
         self.movers = movers
-        self.movers_list.clear()
-        self.movers_headline.setText(explain(movers, lambda s: humans.get(s, s),
-                                             group=self._group))
-        for mover in movers[:12]:
-            unit = units.get(mover.series, COUNT)
-            when = ""
-            if mover.lead_s is not None and abs(mover.lead_s) >= 1 and mover is not movers[0]:
-                when = (f" · {format_duration(mover.lead_s)} "
-                        f"{'earlier' if mover.lead_s < 0 else 'later'}")
-            text = (f"{humans.get(mover.series, mover.series)} {mover.direction} "
-                    f"{unit.format(mover.before)} → {unit.format(mover.during)}{when}")
-            item = QListWidgetItem(_dot_icon(colours.get(mover.series, "#999999")), text)
-            item.setToolTip(f"score {mover.score:.2f} (KS {mover.ks:.2f}, shift "
-                            f"{_clip(mover.shift):+.1f} σ)")
-            if mover.score < 0.3:
-                item.setForeground(QColor(self.theme.muted))
-            self.movers_list.addItem(item)
+        self.movers_box.show_movers(movers, humans, units, colours, group=self._group)
         self.sig_movers_ranked.emit(movers)
 
     # -- export -----------------------------------------------------------------------------
@@ -1156,11 +1112,3 @@ RANGES_WORDS = {300: "5 minutes", 3600: "hour", 86_400: "24 hours", 7 * 86_400: 
 
 def _span_words(seconds: float) -> str:
     return format_duration(seconds)
-
-
-def _clip(value: float, limit: float = 99.0) -> float:
-    if not math.isfinite(value):
-        return limit if value > 0 else -limit
-    return max(-limit, min(limit, value))
-
-
