@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import logging.handlers
 import re
@@ -14,6 +15,28 @@ APP_NAME = "backroom"
 
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/=]+")
+#: The credential of an Authorization header, a Bearer token, and a Basic credential (base64
+#: of "user:password", in which no form of the password itself can be found).
+_AUTH_HEADER = re.compile(r"(?i)(?P<head>\b(?:proxy-)?authorization\s*[:=]\s*"
+                          r"(?:(?:basic|bearer|token|digest)\s+)?)[^\s|,;\"'<>]+")
+_BASIC = re.compile(r"(?i)(?P<head>\bbasic\s+)(?P<b64>[A-Za-z0-9+/]{4,}={0,2})")
+
+
+def _basic(match: re.Match[str]) -> str:
+    """Mask a Basic credential: base64 that decodes to "user:password"."""
+    token = match["b64"]
+    try:
+        decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True)
+    except ValueError:
+        return match[0]
+    return f"{match['head']}***" if b":" in decoded else match[0]
+
+
+def mask_credentials(text: str) -> str:
+    """Mask Authorization header values, Bearer tokens and Basic credentials in ``text``."""
+    text = _AUTH_HEADER.sub(lambda m: f"{m['head']}***", text)
+    text = _BEARER.sub(r"\1***", text)
+    return _BASIC.sub(_basic, text)
 
 
 def log_dir() -> Path:
@@ -22,13 +45,14 @@ def log_dir() -> Path:
 
 
 def mask_text(text: str, secrets: frozenset[str] = frozenset()) -> str:
-    """Mask URL passwords, bearer tokens and every known secret value in ``text``."""
+    """Mask every known secret value, URL passwords and Authorization/Bearer/Basic
+    credentials in ``text``."""
     # Known secrets first (longest first), so no later pattern can cut one in half.
     for secret in sorted(secrets, key=len, reverse=True):
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
-    return _BEARER.sub(r"\1***", text)
+    return mask_credentials(text)
 
 
 class SecretMaskingFilter(logging.Filter):

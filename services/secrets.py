@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Iterable
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 import keyring
 import keyring.errors
 
 from console.profile import SecretRef
+from services.logsetup import mask_credentials
 
 SERVICE = "backroom"
 MASK = "***"
@@ -75,15 +77,27 @@ def store_secret(name: str, value: str) -> SecretRef:
     return SecretRef("keyring", name)
 
 
+def secret_forms(secret: str) -> set[str]:
+    """A secret as it may be written: raw, URL-encoded, base64 (standard and URL-safe,
+    padded or not)."""
+    raw = secret.encode()
+    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
+    for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
+        forms |= {encoded, encoded.rstrip("=")}
+    return forms
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value (also URL-encoded) and every URL password with ***."""
-    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    """Replace every secret value (raw, URL-encoded or base64), every URL password and every
+    Authorization/Basic/Bearer credential with ***. Known secrets go first, so no pattern
+    cuts one in half."""
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         if len(secret) < 3:
             continue  # masking "ab" everywhere would destroy the text and reveal nothing
-        for variant in {secret, quote(secret, safe=""), quote(secret)}:
+        for variant in sorted(secret_forms(secret), key=len, reverse=True):
             text = text.replace(variant, MASK)
-    return text
+    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
+    return mask_credentials(text)
 
 
 def mask_url(url: str) -> str:

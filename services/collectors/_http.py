@@ -177,6 +177,16 @@ def check_status(fetched: Fetched, url: str, what: str) -> None:
         raise BadResponse(f"{where} answered HTTP {fetched.status} instead of {what}")
 
 
+def server_said(text: Any, auth: tuple[str, str] | None = None, limit: int = 200) -> str:
+    """Text a server sent back, fit for an error message: one line, at most ``limit``
+    characters, our own password and any Authorization/Basic/Bearer credential masked (an
+    error page or a debugging proxy may echo the request, headers and all)."""
+    from services.secrets import redact
+
+    one_line = " ".join(str(text)[:8 * limit].split())
+    return redact(one_line, [auth[1]] if auth and auth[1] else [])[:limit]
+
+
 def _reason(err: Any) -> str:
     """The innermost readable reason of a requests/urllib3 error, without the URL noise."""
     text = str(err)

@@ -19,7 +19,7 @@ from console.quantiles import (
     window_buckets,
 )
 from services.collectors import known_metrics as known
-from services.collectors._http import MIB, check_status, fetch, verify_option
+from services.collectors._http import MIB, check_status, fetch, server_said, verify_option
 from services.collectors.base import BadResponse
 from services.prom_parse import PromParseError, Samples, parse_samples
 from services.secrets import mask_url
@@ -262,8 +262,9 @@ class PrometheusCollector:
         try:
             scrape = self._reader.scrape(text, self._monotonic())
         except PromParseError as err:
-            raise BadResponse(f"{mask_url(self.url)} is not a Prometheus metrics page ({err}); "
-                              "check the URL points at /metrics") from err
+            raise BadResponse(f"{mask_url(self.url)} is not a Prometheus metrics page "
+                              f"({server_said(err, self._auth)}); check the URL points at "
+                              "/metrics") from err
         previous, self._previous = self._previous, scrape
         readings = self._reader.readings(scrape, previous, self._clock())
         status = Status.OK

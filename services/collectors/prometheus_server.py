@@ -13,7 +13,7 @@ import requests
 from console import metrics
 from console.domain import CollectorReport, Reading, Status, series_name
 from services.collectors import known_metrics as known
-from services.collectors._http import MIB, check_status, fetch, verify_option
+from services.collectors._http import MIB, check_status, fetch, server_said, verify_option
 from services.collectors.base import BadResponse, SourceTimeout
 from services.secrets import mask_url
 
@@ -111,11 +111,12 @@ class PrometheusServerCollector:
         if fetched.status in {400, 422}:
             payload = _json(fetched.body, url)
             raise BadResponse(f"Prometheus rejected the query {params.get('query', '')!r}: "
-                              f"{payload.get('error', 'bad query')}")
+                              f"{server_said(payload.get('error', 'bad query'), self._auth)}")
         check_status(fetched, url, "Prometheus API")
         payload = _json(fetched.body, url)
         if payload.get("status") != "success":
-            raise BadResponse(f"Prometheus answered an error: {payload.get('error', payload)}")
+            raise BadResponse("Prometheus answered an error: "
+                              f"{server_said(payload.get('error', payload), self._auth)}")
         return payload.get("data", {})
 
     def query(self, expr: str, deadline: float | None = None) -> list[tuple[dict[str, str], float]]:
