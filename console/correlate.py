@@ -15,6 +15,8 @@ FloatArray = npt.NDArray[np.float64]
 
 #: A mover whose score is below this is noise and never named in the headline.
 MIN_HEADLINE_SCORE = 0.3
+#: How many of the strongest movers the headline looks at for the first to move.
+HEADLINE_CANDIDATES = 3
 #: A change of this fraction of the values (or more) counts fully in the score.
 RELATIVE_FULL = 0.25
 
@@ -179,7 +181,8 @@ def explain(movers: list[Mover], label: Callable[[str], str] = default_label,
     if group is not None:
         top_group = group(top.series)
         strong = [top] + [m for m in strong[1:] if group(m.series) != top_group]
-    significant = [m for m in strong if m.score >= 0.5 * top.score]
+    # the few strongest movers only: the tenth series to move is rarely the cause
+    significant = [m for m in strong if m.score >= 0.5 * top.score][:HEADLINE_CANDIDATES]
     first = min(significant, key=lambda m: (m.change_ts, -m.score))
     assert first.change_ts is not None and top.change_ts is not None
     gap = top.change_ts - first.change_ts
