@@ -451,3 +451,14 @@ def test_alert_marks_come_from_the_alert_service(make_page, qtbot) -> None:
     page.fetch_events()
     settled(qtbot, page)
     assert len(page.timeline.markers()) == 2  # marked once, however often they are read
+
+
+def test_newest_event_labels_stay_inside_the_chart(make_page, qtbot) -> None:
+    now = time.time()
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now)))
+    settled(qtbot, page, lambda: len(page.timeline.shown_panels()) == 4)
+    page.add_marker(now - 280, "cache off", "#888888")
+    page.add_marker(now - 5, "workers 2 → 0", "#888888")
+    old, new = page.timeline.panel("latency").markers
+    assert tuple(old.label.anchors[0]) == (0, 0)  # text to the right of its line
+    assert tuple(new.label.anchors[0]) == (1, 0)  # text to the left, not cut off

@@ -387,6 +387,19 @@ class ChartPanel(QObject):
         self.markers.append(line)
         return line
 
+    def align_marker_labels(self, x0: float, x1: float) -> None:
+        """Labels of events near the right edge go to the left of their line, so they are
+        not cut off where the newest events are."""
+        edge = x1 - 0.2 * (x1 - x0)
+        for line in self.markers:
+            label = getattr(line, "label", None)
+            if label is None:
+                continue
+            want = (1, 0) if line.value() > edge else (0, 0)
+            if tuple(label.anchors[0]) != want:
+                label.anchors = [want, want]
+                label.updatePosition()
+
     def clear_markers(self) -> None:
         for line in self.markers:
             self.plot.removeItem(line)

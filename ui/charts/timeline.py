@@ -135,6 +135,8 @@ class Timeline(pg.GraphicsLayoutWidget):
         cols = self.columns()
         key = (start, end, cols)
         only = None if dirty is None or key != self._rendered else set(dirty)
+        if key != self._rendered:
+            self._shown[0].align_marker_labels(start, end)
         total = 0
         for panel in self._shown:
             total += panel.render(start, end, cols, only)
@@ -226,6 +228,8 @@ class Timeline(pg.GraphicsLayoutWidget):
         for row, panel in enumerate(self._shown):
             panel.add_marker(marker.ts, marker.text, marker.colour, labelled=row == 0,
                              height=height)
+        if self._shown:
+            self._shown[0].align_marker_labels(*self.x_range())
 
     def markers(self) -> list[Marker]:
         return list(self._markers)
