@@ -61,6 +61,7 @@ class DataRequest:
     tails: Mapping[str, Tail]
     full: frozenset[str]
     memory_from: float | None = None  # the store part starts here when history fills older
+    serial: int = 0  # which read this is; an answer to an older one is dropped
 
 
 @dataclass(slots=True)
@@ -70,6 +71,7 @@ class DataUpdate:
     generation: int
     version: int
     changed: set[str]
+    serial: int = 0
     full: dict[str, Window] = field(default_factory=dict)
     tails: dict[str, Window] = field(default_factory=dict)
     points: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -95,7 +97,7 @@ def read_data(store: Any, request: DataRequest) -> DataUpdate:
     """Run on a worker thread: read what the request asks of the store."""
     version, changed = store.changed_since(request.version)
     end = request.end if request.end is not None else request.now
-    update = DataUpdate(request.generation, version, changed)
+    update = DataUpdate(request.generation, version, changed, request.serial)
     full = set(request.full)
     for name in changed:
         tail = request.tails.get(name)

@@ -206,6 +206,7 @@ class DashboardPage(QWidget):
         self._behind: set[str] = set()  # hidden series not read since they changed
         self._full_pending: set[str] = set()  # shown series to read over the whole range
         self._generation = 0  # grows with each range switch; older answers are dropped
+        self._serial = 0  # numbers the reads of the store
         self._data_busy = False
         self._status_busy = False
         self._statuses: list[Any] = []
@@ -588,9 +589,10 @@ class DashboardPage(QWidget):
                                    buf.typical_step_s)
         memory_from = max(start, self.clock() - MEMORY_REACH_S) if self._history_wanted() \
             else None
+        self._serial += 1
         return DataRequest(self._generation, self._version, start,
                            None if self.live else end, self.clock(), tails,
-                           frozenset(self._full_pending), memory_from)
+                           frozenset(self._full_pending), memory_from, self._serial)
 
     def tick(self) -> None:
         """Ask the store what changed since the last read (on a worker thread, so the GUI
@@ -627,6 +629,8 @@ class DashboardPage(QWidget):
         log.warning("reading the metric store failed: %s", exc)
 
     def _apply_data(self, update: DataUpdate) -> None:
+        if update.serial != self._serial:
+            return  # a newer read was asked for since (a range switch): that one counts
         self._data_busy = False
         if update.generation != self._generation:
             return  # read for a range no longer shown; the version stays, nothing is lost
