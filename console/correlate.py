@@ -18,7 +18,7 @@ MIN_HEADLINE_SCORE = 0.3
 #: How many of the strongest movers the headline looks at for the first to move.
 HEADLINE_CANDIDATES = 3
 #: A change of this fraction of the values (or more) counts fully in the score.
-RELATIVE_FULL = 0.25
+RELATIVE_FULL = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ class Mover:
     ``score`` (0..1) ranks movers: the Kolmogorov-Smirnov distance between the two windows'
     values, damped when the mean shift is small against the baseline's spread (``shift`` is
     that standardized shift, window minus baseline) and when it is small against the
-    values themselves (under a quarter: a steady 20 ms becoming 25 ms is real but rarely
+    values themselves (under 40 %: a steady 20 ms becoming 25 ms is real but rarely
     what a person is looking for). ``change_ts`` is the single change
     point of the series over baseline + window (UTC epoch seconds), None when it lies in
     the first half of the baseline (a drift, not an onset); ``lead_s`` is how much earlier
