@@ -652,6 +652,20 @@ def _parse_alert_metric(reader: _Reader, text: str,
 # ---- writing ------------------------------------------------------------------------------
 
 
+def _without_url_password(url: str) -> str:
+    """``scheme://user:secret@host`` -> ``scheme://user@host`` (the password belongs in a
+    secret field, never in an exported file)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}{slash}{path}" if user else f"{scheme}://{host}{slash}{path}"
+
+
 def profile_to_dict(profile: Profile, *, redact: bool = False) -> dict[str, Any]:
     """The profile as TOML-ready data (for tomli-w). Secrets are written as references;
     a literal secret is written as is, or left out when ``redact`` is true. Fields at their
@@ -662,12 +676,15 @@ def profile_to_dict(profile: Profile, *, redact: bool = False) -> dict[str, Any]
             return
         out[key] = ref.to_text()
 
+    def url(text: str) -> str:
+        return _without_url_password(text) if redact else text
+
     data: dict[str, Any] = {"name": profile.name}
     if profile.role != "support":
         data["role"] = profile.role
     if profile.backend is not None:
         b = profile.backend
-        backend: dict[str, Any] = {"base_url": b.base_url}
+        backend: dict[str, Any] = {"base_url": url(b.base_url)}
         secret(backend, "token", b.token)
         _put(backend, "verify_tls", b.verify_tls, True)
         _put(backend, "ca_bundle", b.ca_bundle, None)
@@ -676,7 +693,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False) -> dict[str, Any]
     if profile.probes:
         probes = []
         for p in profile.probes:
-            probe: dict[str, Any] = {"name": p.name, "url": p.url}
+            probe: dict[str, Any] = {"name": p.name, "url": url(p.url)}
             _put(probe, "interval_s", p.interval_s, DEFAULT_PROBE_INTERVAL_S)
             _put(probe, "timeout_s", p.timeout_s, DEFAULT_TIMEOUT_S)
             if p.expect_status:
@@ -694,7 +711,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False) -> dict[str, Any]
             if s.kind == "memcached" and "://" not in s.url:
                 source["address"] = s.url
             else:
-                source["url"] = s.url
+                source["url"] = url(s.url)
             _put(source, "interval_s", s.interval_s, DEFAULT_SOURCE_INTERVAL_S)
             _put(source, "timeout_s", s.timeout_s, DEFAULT_TIMEOUT_S)
             _put(source, "user", s.user, None)
@@ -713,7 +730,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False) -> dict[str, Any]
         data["sources"] = sources
     if profile.database is not None:
         d = profile.database
-        database: dict[str, Any] = {"url": d.url}
+        database: dict[str, Any] = {"url": url(d.url)}
         secret(database, "password", d.password)
         _put(database, "timeout_s", d.timeout_s, DEFAULT_TIMEOUT_S)
         _put(database, "interval_s", d.interval_s, 30.0)

@@ -235,7 +235,7 @@ def _check_backend(backend: Backend, resolve: Callable[[SecretRef], str]) -> Con
         health = fetch(session, f"{base}/health", timeout_s=backend.timeout_s, verify=verify)
         try:
             document = json.loads(health.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             document = None
         if not isinstance(document, dict) or "status" not in document:
             return ConnectionResult(

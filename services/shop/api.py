@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
@@ -536,7 +537,13 @@ def _retry_after(resp: requests.Response) -> float:
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
+    if not text:
+        return type(exc).__name__
+    # OpenSSL's reason sits deep inside urllib3's wrapping: keep it rather than the wrapping.
+    reason = re.search(r"certificate verify failed: ([^()]+?)(?:\s*\(_ssl|\)|'|$)", text)
+    if reason:
+        return f"certificate verify failed: {reason.group(1).strip()}"
+    return text.splitlines()[0][:200]
 
 
 def _connection_reason(exc: requests.exceptions.ConnectionError) -> str:

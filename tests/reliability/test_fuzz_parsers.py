@@ -339,9 +339,6 @@ def test_shop_health_document(health_status: int, health: bytes, stats_status: i
     assert isinstance(result.detail, str) and result.detail
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="services/connection_test.py catches ValueError only around "
-                   "json.loads of /health (reported to the lead)")
 def test_shop_health_document_nested_too_deep() -> None:
     from console.profile import Backend
     from services import connection_test

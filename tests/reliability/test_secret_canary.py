@@ -273,9 +273,6 @@ def test_exported_profile_leaves_literal_secrets_out(canary_env: str, tmp_path: 
     assert_clean(repr(profile), "the profile's repr")
 
 
-@pytest.mark.xfail(strict=True, reason="console/profile.profile_to_dict(redact=True) (used by "
-                   "Settings > Export) keeps a password written in a URL (reported; the "
-                   "support bundle masks URLs itself)")
 def test_exported_profile_masks_passwords_in_urls() -> None:
     in_url = quote(CANARY, safe="")
     profile = Profile(

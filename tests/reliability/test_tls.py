@@ -127,8 +127,6 @@ def test_the_ca_does_not_excuse_a_bad_certificate(kind: str, which: str, certs: 
 REASONS = {"expired": "expired", "wrong_host": "match"}
 
 
-@pytest.mark.xfail(strict=True, reason="services/shop/api.py keeps the first 200 characters "
-                   "of requests' error, which end before OpenSSL's reason (reported)")
 @pytest.mark.parametrize("which", ["expired", "wrong_host"])
 def test_shop_api_says_why_a_certificate_was_refused(which: str, certs: Certs,
                                                      sites: dict[str, str],
