@@ -374,8 +374,10 @@ class ChartPanel(QObject):
 
     def add_marker(self, ts: float, text: str, colour: str, labelled: bool,
                    height: float = 0.96) -> pg.InfiniteLine:
+        base = QColor(self.theme.base)
+        # a see-through backing: legible over the grid, and no line vanishes behind it
         opts = {"position": height, "color": colour, "anchors": [(0, 0), (0, 0)],
-                "fill": pg.mkBrush(QColor(self.theme.base))}
+                "fill": pg.mkBrush(base.red(), base.green(), base.blue(), 140)}
         short = text if len(text) <= 22 else text[:21] + "…"
         line = pg.InfiniteLine(pos=ts, angle=90, movable=False,
                                pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DotLine),
