@@ -144,6 +144,10 @@ def _read_body(response: requests.Response, max_bytes: int, deadline: float, url
     return body, True
 
 
+read_body = _read_body
+"""Public name of the deadline-bounded body read, for other HTTP clients of the console."""
+
+
 def translate(err: requests.RequestException, url: str, timeout_s: float) -> CollectorError:
     """A requests failure as a typed collector error saying what happened and what to try."""
     where = mask_url(url)

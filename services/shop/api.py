@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import time
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT_S = 10.0
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
 BUSY_RETRIES = 2
 BUSY_WAIT_MAX_S = 1.0
 # The API's query parameter names where they differ from the console's field names.
@@ -90,6 +92,31 @@ class ApiShopRepository:
 
     # ------------------------------------------------------------------ HTTP
 
+    def _send(self, method: str, url: str, params: Mapping[str, Any] | None, *,
+              body_json: Mapping[str, Any] | None, headers: dict[str, str]
+              ) -> tuple[requests.Response, bytes]:
+        """One request whose whole answer, body included, arrives within the timeout."""
+        from services.collectors._http import read_body
+        from services.collectors.base import SourceTimeout
+
+        total = self._timeout[1]
+        deadline = time.perf_counter() + total
+        resp = self._session.request(method, url, params=params, json=body_json,
+                                     headers=headers, timeout=self._timeout,
+                                     verify=self._verify, stream=True)
+        try:
+            data, truncated = read_body(resp, MAX_ANSWER_BYTES, deadline, url, total)
+        except SourceTimeout as exc:
+            raise BackendUnavailable(f"the shop was still answering after {total:g} s; it "
+                                     "is overloaded or the answer is huge") from exc
+        finally:
+            resp.close()
+        if truncated:
+            raise BackendUnavailable(f"the shop's answer was larger than "
+                                     f"{MAX_ANSWER_BYTES // (1024 * 1024)} MiB (is this the "
+                                     "shop's API?)")
+        return resp, bytes(data)
+
     def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
               body: Mapping[str, Any] | None = None, version: int | None = None,
               on_conflict: Callable[[dict[str, Any]], ShopError] | None = None) -> Any:
@@ -99,9 +126,8 @@ class ApiShopRepository:
         url = f"{self.base_url}{path}"
         try:
             for attempt in range(BUSY_RETRIES + 1):
-                resp = self._session.request(method, url, params=params, json=body,
-                                             headers=headers, timeout=self._timeout,
-                                             verify=self._verify)
+                resp, answer = self._send(method, url, params, body_json=body,
+                                          headers=headers)
                 # 503 means the request was not processed (e.g. "database busy, try
                 # again"): retrying is safe for any method, a few times, briefly.
                 if resp.status_code != 503 or attempt == BUSY_RETRIES:
@@ -117,7 +143,7 @@ class ApiShopRepository:
         except requests.exceptions.RequestException as exc:
             raise BackendUnavailable(_first_line(exc)) from exc
         try:
-            data = resp.json() if resp.content else {}
+            data = json.loads(answer) if answer else {}
         except (ValueError, RecursionError):
             data = None
         status = resp.status_code

@@ -128,9 +128,6 @@ def test_dripping_answer_is_cut_at_the_timeout(kind: str, session: requests.Sess
     assert took <= 1.1 * TIMEOUT_S
 
 
-@pytest.mark.xfail(strict=True, reason="services/shop/api.py reads the body with requests' "
-                   "per-read timeout only: a dripping answer holds the call for as long as "
-                   "the server drips (reported to the lead)")
 def test_shop_api_dripping_answer_is_cut_at_the_timeout(session: requests.Session) -> None:
     with raw_server(drip_body(0.2)) as server:
         took, error, finished = bounded(client("shop api", server.url, session, TIMEOUT_S),
