@@ -18,6 +18,7 @@ import socket
 import traceback
 import zipfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -308,3 +309,27 @@ def test_log_masks_a_basic_auth_header(logs: tuple[Path, object]) -> None:
     text = (log_dir / "backroom.log").read_text(encoding="utf-8")
     assert text.count("Basic ***") + text.count("basic ***") == 2 * len(USERS)
     assert_clean(text, "the console's log")
+
+
+def test_shop_api_errors_hold_no_secret_from_the_url_or_token() -> None:
+    """The shop API adapter with the canary as its token and in its base URL's user info:
+    refused, silent, echoing and TLS-failing servers give errors without it."""
+    from console.shop import BookingQuery, ShopError
+    from services.shop.api import ApiShopRepository
+
+    in_url = quote(CANARY, safe="")
+    with raw_server(echo) as evil, raw_server(silent) as quiet:
+        bases = [f"http://shop:{in_url}@127.0.0.1:{servers.free_port()}",
+                 f"http://shop:{in_url}@127.0.0.1:{evil.port}",
+                 f"http://shop:{in_url}@127.0.0.1:{quiet.port}",
+                 f"https://shop:{in_url}@127.0.0.1:{evil.port}"]
+        for base in bases:
+            repo = ApiShopRepository(base, CANARY, timeout=0.5)
+            try:
+                for call in (partial(repo.list_bookings, BookingQuery(), limit=5),
+                             partial(repo.get_booking, 7), repo.today):
+                    with pytest.raises(ShopError) as caught:
+                        call()
+                    assert_clean(error_texts(caught.value), f"an adapter error for {base[:8]}")
+            finally:
+                repo.close()
