@@ -459,6 +459,13 @@ def test_newest_event_labels_stay_inside_the_chart(make_page, qtbot) -> None:
     settled(qtbot, page, lambda: len(page.timeline.shown_panels()) == 4)
     page.add_marker(now - 280, "cache off", "#888888")
     page.add_marker(now - 5, "workers 2 → 0", "#888888")
-    old, new = page.timeline.panel("latency").markers
+    latency = page.timeline.panel("latency")
+    old, new = latency.markers
     assert tuple(old.label.anchors[0]) == (0, 0)  # text to the right of its line
     assert tuple(new.label.anchors[0]) == (1, 0)  # text to the left, not cut off
+    # the labels have the top of the chart to themselves: no line runs under them
+    bottom, top = latency.view_box.viewRange()[1]
+    highest = max(float(np.nanmax(c.item.getData()[1])) for c in latency.curves.values()
+                  if c.style.visible)
+    assert highest < bottom + (top - bottom) * 0.78
+    assert page.timeline.panel("cache").label_lane == 0

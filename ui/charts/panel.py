@@ -144,6 +144,7 @@ class ChartPanel(QObject):
             vb.setLimits(minYRange=spec.min_span)
         self.curves: dict[str, SeriesCurve] = {}
         self._visible = 0
+        self.label_lane = 0.0
         self.thresholds: list[pg.InfiniteLine] = []
         self.markers: list[pg.InfiniteLine] = []
         self.crosshair = pg.InfiniteLine(angle=90, movable=False,
@@ -349,7 +350,16 @@ class ChartPanel(QObject):
             if inside and bottom == current[0] and hi >= current[0] + 0.4 * span:
                 return
         self._y_range = (bottom, top)
-        self.view_box.setYRange(bottom, top, padding=0.03)
+        shown_top = bottom + (top - bottom) / (1.0 - self.label_lane)
+        self.view_box.setYRange(bottom, shown_top, padding=0.03)
+
+    def set_label_lane(self, fraction: float) -> None:
+        """Keep the top ``fraction`` of the chart free of data, for event labels (the top
+        chart carries them; a label must never hide the line it explains)."""
+        if fraction != self.label_lane:
+            self.label_lane = fraction
+            self._y_range = None
+            self.fit_y()
 
     def envelope_shown(self, series: str) -> bool:
         curve = self.curves[series]

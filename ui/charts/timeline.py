@@ -96,6 +96,7 @@ class Timeline(pg.GraphicsLayoutWidget):
                 panel.plot.hide()
         self._shown = wanted
         self._place_markers()
+        self._set_lanes()
         self._rendered = None
 
     # -- range ----------------------------------------------------------------------------
@@ -230,6 +231,11 @@ class Timeline(pg.GraphicsLayoutWidget):
                              height=height)
         if self._shown:
             self._shown[0].align_marker_labels(*self.x_range())
+        self._set_lanes()
+
+    def _set_lanes(self) -> None:
+        for row, panel in enumerate(self._shown):
+            panel.set_label_lane(LABEL_LANE if row == 0 and self._markers else 0.0)
 
     def markers(self) -> list[Marker]:
         return list(self._markers)
@@ -243,6 +249,11 @@ class Timeline(pg.GraphicsLayoutWidget):
                                  height=_label_height(index))
 
 
+#: The top of the top chart kept free of data for event labels (two rows of them).
+LABEL_LANE = 0.24
+
+
 def _label_height(index: int) -> float:
-    """Neighbouring marker labels at three heights, so close events stay readable."""
-    return 0.95 - 0.17 * (index % 3)
+    """Neighbouring marker labels on two rows of the label lane, so close events stay
+    readable."""
+    return 0.975 if index % 2 == 0 else 0.875
