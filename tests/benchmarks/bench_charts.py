@@ -94,7 +94,6 @@ def run(quick: bool = False) -> list[Figure]:
     for _ in range(3):  # new series, then their whole range
         page.read_now()
     page.grab()
-    page._data_timer.stop()  # the benchmark drives the ticks itself
     shown = sum(len(p.curves) for p in page.timeline.panels)
     assert shown == len(SERIES), f"{shown} curves shown"
 
