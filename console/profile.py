@@ -652,9 +652,10 @@ def _parse_alert_metric(reader: _Reader, text: str,
 # ---- writing ------------------------------------------------------------------------------
 
 
-def _without_url_password(url: str) -> str:
+def _without_url_password(url: str, mark: str = "") -> str:
     """``scheme://user:secret@host`` -> ``scheme://user@host`` (the password belongs in a
-    secret field, never in an exported file)."""
+    secret field, never in an exported file); with ``mark``, ``scheme://user:MARK@host`` so
+    a reader can see a password was there."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url
@@ -663,10 +664,13 @@ def _without_url_password(url: str) -> str:
     if not at or ":" not in userinfo:
         return url
     user = userinfo.split(":", 1)[0]
+    if mark:
+        return f"{scheme}://{user}:{mark}@{host}{slash}{path}"
     return f"{scheme}://{user}@{host}{slash}{path}" if user else f"{scheme}://{host}{slash}{path}"
 
 
-def profile_to_dict(profile: Profile, *, redact: bool = False) -> dict[str, Any]:
+def profile_to_dict(profile: Profile, *, redact: bool = False,
+                    url_password_mark: str = "") -> dict[str, Any]:
     """The profile as TOML-ready data (for tomli-w). Secrets are written as references;
     a literal secret is written as is, or left out when ``redact`` is true. Fields at their
     default value are left out."""
@@ -677,7 +681,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False) -> dict[str, Any]
         out[key] = ref.to_text()
 
     def url(text: str) -> str:
-        return _without_url_password(text) if redact else text
+        return _without_url_password(text, url_password_mark) if redact else text
 
     data: dict[str, Any] = {"name": profile.name}
     if profile.role != "support":

@@ -99,7 +99,7 @@ def _profile_urls(profile: Any) -> list[str]:
 def redacted_profile_toml(profile: Profile) -> str:
     """The profile as TOML with literal secrets removed and URL passwords masked; a comment
     says which fields held a literal secret (worth telling support)."""
-    data = profile_to_dict(profile, redact=True)
+    data = profile_to_dict(profile, redact=True, url_password_mark="***")
     _mask_urls(data)
     removed = _literal_fields(profile)
     head = "# Backroom profile, secrets removed for a support bundle.\n"
