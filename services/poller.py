@@ -150,6 +150,12 @@ class Poller:
         self._max_workers = max_workers or min(16, max(2, len(collectors)))
         now = clock()
         self._sources = {c.name: _Source(c, now) for c in collectors}
+        # Spread the first polls (and so every later one: the schedule is fixed-rate) over
+        # the interval, at most 2 s, so that many sources do not fire in one burst every
+        # period: a burst of 200 scrapes holds the GIL, and the GUI thread, for tens of ms.
+        count = len(self._sources)
+        for index, source in enumerate(self._sources.values()):
+            source.next_due = now + min(source.interval, 2.0) * index / max(count, 1)
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._poked = False
