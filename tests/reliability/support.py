@@ -61,7 +61,7 @@ class CannedAdapter(requests.adapters.BaseAdapter):
         response.url = request.url or ""
         response.request = request
         response.encoding = requests.utils.get_encoding_from_headers(response.headers)
-        response.connection = self
+        response.connection = self  # type: ignore[assignment]  # any adapter will do
         return response
 
     def close(self) -> None:

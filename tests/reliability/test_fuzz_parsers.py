@@ -246,7 +246,8 @@ def test_redis_info_text(text: str) -> None:
 
     from services.collectors.redis_source import RedisCollector
 
-    collector = RedisCollector("cache", FakeRedis(lambda: parse_info(text)), url="redis://x")
+    collector = RedisCollector("cache", FakeRedis(lambda: parse_info(text)),  # type: ignore[arg-type]
+                               url="redis://x")
     collect_or_typed_error(collector.collect)
     collect_or_typed_error(collector.collect)  # the second poll takes the rate path
 
@@ -259,7 +260,8 @@ def test_redis_info_text(text: str) -> None:
 def test_redis_info_fields_of_any_type(info: Any) -> None:
     from services.collectors.redis_source import RedisCollector
 
-    collector = RedisCollector("cache", FakeRedis(lambda: info), url="redis://x")
+    collector = RedisCollector("cache", FakeRedis(lambda: info),  # type: ignore[arg-type]
+                               url="redis://x")
     collect_or_typed_error(collector.collect)
     collect_or_typed_error(collector.collect)
 
