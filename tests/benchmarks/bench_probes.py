@@ -38,7 +38,7 @@ def run(quick: bool = False) -> list[Figure]:
     median_error = sample_quantile(errors_ms, 0.5) or 0.0
     return [
         Figure("probes", f"p95 latency error vs a known {DELAY_S * 1000:g} ms delay",
-               p95_error, "ms", target="<= 10 ms", met=abs(p95_error) <= 10),
+               p95_error, "ms", target="<= 1 ms", met=abs(p95_error) <= 1),
         Figure("probes", "median latency error", median_error, "ms"),
         Figure("probes", "pooled session, local keep-alive requests", pooled, "req/s",
                baseline_name="a new session (new connection) per request", baseline=unpooled),
