@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,26 +12,13 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from console.shop import BookingDraft, BookingStatus
-from tests.integration.test_shop_support import Backend, backend_params, open_backend
+from tests.integration.test_shop_support import Backend
 from ui.context import AppContext
 from ui.pages.bookings import ALL_DATES, BookingsPage, from_qdatetime, to_qdatetime
 from ui.pages.shop_common import NO_BACKEND
 from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(scope="module", params=backend_params())
-def backend(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    yield from open_backend(request, tmp_path_factory)
-
-
-@pytest.fixture
-def ctx(backend: Backend) -> Iterator[AppContext]:
-    tasks = TaskRunner()
-    yield AppContext(services=SimpleNamespace(shop=backend.repo, profile=None), tasks=tasks)
-    tasks.shutdown()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 from PyQt6.QtCore import Qt
 
-from tests.integration.test_shop_support import Backend, backend_params, open_backend
+from tests.integration.test_shop_support import Backend
 from ui.context import AppContext
 from ui.models.formatting import money
 from ui.pages.shop_common import NO_BACKEND
@@ -18,19 +17,6 @@ from ui.pages.today import TodayPage, compare
 from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(scope="module", params=backend_params())
-def backend(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    yield from open_backend(request, tmp_path_factory)
-
-
-@pytest.fixture
-def ctx(backend: Backend) -> Iterator[AppContext]:
-    tasks = TaskRunner()
-    yield AppContext(services=SimpleNamespace(shop=backend.repo, profile=None), tasks=tasks)
-    tasks.shutdown()
 
 
 @pytest.fixture
