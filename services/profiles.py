@@ -49,6 +49,16 @@ def list_profiles(directory: Path | None = None) -> list[Path]:
     return sorted(p for p in folder.glob("*.toml") if p.is_file())
 
 
+def profile_label(path: Path) -> str:
+    """The shop's ``name`` in a profile file, for lists; the file name when it has none or
+    cannot be read (the list must show every file, even one that needs fixing)."""
+    try:
+        name = tomllib.loads(path.read_text(encoding="utf-8")).get("name")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return path.stem
+    return name.strip() if isinstance(name, str) and name.strip() else path.stem
+
+
 def default_profile_path(directory: Path | None = None) -> Path | None:
     """The profile to open without ``--profile``: ``default.toml``, else the one most
     recently saved, else None (then the console opens on the demo shop)."""

@@ -54,7 +54,8 @@ class ConsoleApp(QObject):
                          extras={"is_demo": is_demo, "settings": self.prefs})
         window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view)
         window.sig_page_built.connect(self._wire_page)
-        window.top_bar.set_profiles(self._profile_entries(), profile.name)
+        window.top_bar.set_profiles(self._profile_entries(), _entry_of(profile, is_demo),
+                                    profile.name)
         window.sig_profile_chosen.connect(self.switch_profile)
         self.notifier = AlertNotifier(services.alerts, window, icon=_app_icon())
         self.notifier.sig_open_alerts.connect(lambda: window.show_page("alerts"))
@@ -74,13 +75,18 @@ class ConsoleApp(QObject):
 
     def _refresh_profile_list(self, _path: str = "") -> None:
         if self.window is not None:
-            self.window.top_bar.set_profiles(self._profile_entries(),
-                                             self.services.profile.name)
+            self._show_current_profile()
+
+    def _show_current_profile(self) -> None:
+        profile = self.services.profile
+        is_demo = bool(self.window.ctx.extras.get("is_demo"))
+        self.window.top_bar.set_profiles(self._profile_entries(), _entry_of(profile, is_demo),
+                                         profile.name)
 
     def _profile_entries(self) -> list[tuple[str, str]]:
-        from services.profiles import list_profiles
+        from services.profiles import list_profiles, profile_label
 
-        entries = [(path.stem, str(path)) for path in list_profiles()]
+        entries = [(profile_label(path), str(path.resolve())) for path in list_profiles()]
         if self.demo_profile is not None:
             entries.insert(0, (self.demo_profile.name, DEMO_ENTRY))
         return entries
@@ -102,12 +108,11 @@ class ConsoleApp(QObject):
                 QMessageBox.warning(self.window, "Cannot open this profile",
                                     f"{path} could not be opened:\n{problems}\n\n"
                                     "Fix it in Settings, then pick it again.")
-                self.window.top_bar.set_profiles(self._profile_entries(),
-                                                 self.services.profile.name)
+                self._show_current_profile()
                 return
-        if profile.name == self.services.profile.name and is_demo == bool(
-                self.window.ctx.extras.get("is_demo")):
-            return
+        current, was_demo = self.services.profile, bool(self.window.ctx.extras.get("is_demo"))
+        if _entry_of(profile, is_demo) == _entry_of(current, was_demo) and profile == current:
+            return  # the shop that is open, unchanged: nothing to rebuild
         old_window, old_services = self.window, self.services
         self.notifier.stop()
         self.open(profile, is_demo=is_demo, view=getattr(old_window, "view", None))
@@ -121,6 +126,12 @@ class ConsoleApp(QObject):
         self.tasks.shutdown()
         if self.services is not None:
             self.services.stop()
+
+
+def _entry_of(profile: Any, is_demo: bool) -> str:
+    """The switcher's key for a profile: its file's path, or '' for the demo shop."""
+    return DEMO_ENTRY if is_demo else str(Path(profile.origin).resolve()) if profile.origin \
+        else profile.name
 
 
 def _int_pref(prefs: QSettings, key: str, default: int) -> int:

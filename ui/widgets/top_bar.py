@@ -53,15 +53,19 @@ class TopBar(QFrame):
         layout.addWidget(self.manager_button)
         layout.addWidget(self.support_button)
 
-    def set_profiles(self, entries: list[tuple[str, str]], current: str) -> None:
-        """``entries``: (label, path or '' for the demo); ``current`` is the active label."""
+    def set_profiles(self, entries: list[tuple[str, str]], current: str,
+                     current_label: str = "") -> None:
+        """``entries``: (shop name, profile path, or '' for the demo shop); ``current`` is the
+        path of the open profile ('' for the demo). A profile opened from elsewhere (with
+        ``--profile``) is listed too, under ``current_label``, so the switcher always shows
+        the shop that is open."""
         self.profiles.blockSignals(True)
         self.profiles.clear()
         for label, path in entries:
             self.profiles.addItem(label, path)
-        index = self.profiles.findText(current)
+        index = self.profiles.findData(current)
         if index < 0:
-            self.profiles.addItem(current, "")
+            self.profiles.addItem(current_label or current, current)
             index = self.profiles.count() - 1
         self.profiles.setCurrentIndex(index)
         self.profiles.blockSignals(False)

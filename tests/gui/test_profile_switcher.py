@@ -1,0 +1,71 @@
+"""The top bar's profile switcher: shops listed by name, the open one shown, switching works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PyQt6.QtCore import QSettings
+from PyQt6.QtWidgets import QApplication
+
+from services.profiles import load_profile
+from ui.app import ConsoleApp
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def console(qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for kind in ("CONFIG", "DATA", "STATE", "CACHE"):
+        monkeypatch.setenv(f"XDG_{kind}_HOME", str(tmp_path / kind.lower()))
+    folder = tmp_path / "config" / "backroom"
+    folder.mkdir(parents=True)
+    (folder / "a-bistro.toml").write_text('name = "Main Street Bistro"\n', encoding="utf-8")
+    (folder / "b-harbour.toml").write_text('name = "Harbour Café"\n', encoding="utf-8")
+    prefs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    app = ConsoleApp(qapp, prefs)
+    yield app, folder
+    window = app.window
+    app.shutdown()
+    if window is not None:
+        window.close()
+        window.deleteLater()
+
+
+def items(app: ConsoleApp) -> list[str]:
+    box = app.window.top_bar.profiles
+    return [box.itemText(i) for i in range(box.count())]
+
+
+def test_switcher_lists_shops_by_name_and_shows_the_open_one(console, qtbot) -> None:
+    app, folder = console
+    app.open(load_profile(folder / "a-bistro.toml"), is_demo=False)
+    assert items(app) == ["Main Street Bistro", "Harbour Café"]
+    assert app.window.top_bar.profiles.currentText() == "Main Street Bistro"
+
+
+def test_choosing_another_shop_opens_it(console, qtbot) -> None:
+    app, folder = console
+    app.open(load_profile(folder / "a-bistro.toml"), is_demo=False)
+    first = app.window
+    box = app.window.top_bar.profiles
+    index = box.findText("Harbour Café")
+    box.setCurrentIndex(index)
+    box.activated.emit(index)  # what a user's pick in the list sends
+    qtbot.waitUntil(lambda: app.window is not first)
+    assert app.services.profile.name == "Harbour Café"
+    assert app.window.top_bar.profiles.currentText() == "Harbour Café"
+    assert items(app) == ["Main Street Bistro", "Harbour Café"]
+
+
+def test_a_profile_opened_from_elsewhere_is_listed_under_its_name(console, tmp_path) -> None:
+    app, _folder = console
+    outside = tmp_path / "elsewhere.toml"
+    outside.write_text('name = "Pop-up Kitchen"\n', encoding="utf-8")
+    app.open(load_profile(outside), is_demo=False)
+    assert items(app) == ["Main Street Bistro", "Harbour Café", "Pop-up Kitchen"]
+    assert app.window.top_bar.profiles.currentText() == "Pop-up Kitchen"
+    # Picking it again changes nothing: no rebuild of the open shop.
+    window = app.window
+    app.switch_profile(str(outside.resolve()))
+    assert app.window is window
