@@ -141,6 +141,17 @@ def _normalise(argv: list[str]) -> list[str]:
     return head + rest
 
 
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """Parse the command line. ``demo serve`` hands everything after it to the demo shop's own
+    parser (argparse's REMAINDER cannot take a first argument that looks like an option)."""
+    at = next((i for i, arg in enumerate(argv) if arg not in ("-v", "--verbose")), len(argv))
+    if argv[at:at + 2] == ["demo", "serve"]:
+        args = build_parser().parse_args(argv[:at + 2])
+        args.args = argv[at + 2:]
+        return args
+    return build_parser().parse_args(argv)
+
+
 def _demo_db_path() -> Path:
     import platformdirs
 
@@ -248,7 +259,7 @@ def _run_package(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     argv = _normalise(list(sys.argv[1:] if argv is None else argv))
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     from services.logsetup import log_dir, setup_logging
 
     args.masking = setup_logging(verbose=args.verbose)

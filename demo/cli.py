@@ -7,7 +7,14 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+
+class _Parser(argparse.ArgumentParser):
+    """A bad argument is one line on stderr and exit 3, as everywhere in the command line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(3, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _default_db() -> Path:
@@ -23,8 +30,8 @@ def serve_main(argv: list[str]) -> int:
     args_in = list(argv)
     if args_in[:1] == ["serve"]:
         args_in = args_in[1:]
-    parser = argparse.ArgumentParser(prog="backroom demo serve",
-                                     description="Run the embedded demo shop back end.")
+    parser = _Parser(prog="backroom demo serve",
+                     description="Run the embedded demo shop back end.")
     parser.add_argument("--port", type=int, default=8765, help="TCP port on 127.0.0.1 (0: any)")
     parser.add_argument("--db", type=Path, default=None, help="SQLite file (created and seeded)")
     parser.add_argument("--no-traffic", action="store_true", help="no simulated customers")

@@ -148,10 +148,12 @@ def test_traffic_can_start_later_and_is_real_http(tmp_path: Path) -> None:
         assert counter(shop, "cache_hits_total") + counter(shop, "cache_misses_total") > 0
 
 
-def test_serve_main_runs_until_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["-m", "demo"], ["main.py", "demo"]],
+                         ids=["python -m demo", "backroom demo"])
+def test_serve_main_runs_until_sigterm(tmp_path: Path, command: list[str]) -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "demo", "serve", "--port", "0", "--db",
+        [sys.executable, *command, "serve", "--port", "0", "--db",
          str(tmp_path / "cli.sqlite3"), "--no-traffic", "--seed-scale", "0.02",
          "--token", "cli-token"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -40,6 +40,8 @@ def test_help_lists_the_commands() -> None:
     ("gui", "--quit-after", "soon"),
     ("diagnose", "--samples", "0"),
     ("diagnose", "--profile", "a.toml", "--demo"),
+    ("demo", "serve", "--port", "eighty"),
+    ("demo", "serve", "--bogus"),
 ])
 def test_bad_argument_is_one_line_and_exit_3(args: tuple[str, ...]) -> None:
     result = run_cli(*args)
