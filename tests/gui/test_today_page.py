@@ -13,7 +13,7 @@ from tests.integration.test_shop_support import Backend
 from ui.context import AppContext
 from ui.models.formatting import money
 from ui.pages.shop_common import NO_BACKEND
-from ui.pages.today import TodayPage, compare
+from ui.pages.today import TodayPage, compare, compare_so_far, so_far
 from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui
@@ -39,6 +39,8 @@ def test_cards_and_charts_show_todays_figures(page: TodayPage, backend: Backend)
     assert page.low_stock_card.state == ("warn" if expected.low_stock else "")
     assert page.bookings_card.note.text() == compare(
         expected.bookings, sum(expected.bookings_per_hour_last_week))
+    assert page.orders_card.note.text() == compare_so_far(
+        expected.orders, expected.orders_per_hour_last_week, page.loaded_at)
     assert page.bookings_chart.today_values == expected.bookings_per_hour
     assert page.bookings_chart.last_week_values == expected.bookings_per_hour_last_week
     assert page.orders_chart.today_values == expected.orders_per_hour
@@ -83,3 +85,16 @@ def test_without_a_back_end(qtbot: Any) -> None:
         assert "Settings" in page.empty.text()
     finally:
         tasks.shutdown()
+
+
+def test_orders_so_far_are_set_against_last_week_by_the_same_time() -> None:
+    last_week = (0,) * 8 + (4,) + (0,) * 2 + (6, 10) + (0,) * 11  # 20 all day
+    thursday_0830 = datetime(2026, 12, 3, 8, 30)
+    assert so_far(last_week, thursday_0830) == 2  # half of the 08:00 hour's 4
+    assert so_far(last_week, datetime(2026, 12, 3, 23, 59, 59)) == 20
+    assert compare_so_far(2, last_week, thursday_0830) == \
+        "same as by this time last Thu (20 all day)"
+    assert compare_so_far(5, last_week, datetime(2026, 12, 3, 12, 0)) == \
+        "5 fewer than by this time last Thu (10; 20 all day)"
+    assert compare_so_far(3, last_week, thursday_0830) == \
+        "1 more than by this time last Thu (2; 20 all day)"

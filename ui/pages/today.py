@@ -78,6 +78,28 @@ def compare(now: int, before: int) -> str:
     return f"{abs(diff):,} {'more' if diff > 0 else 'fewer'} than last {day} ({before:,})"
 
 
+def so_far(per_hour: tuple[int, ...], at: datetime) -> int:
+    """How many of a day's hourly counts had come by the clock time of ``at`` (the current
+    hour pro rata): what today, still under way, is fairly set against."""
+    hour = at.hour
+    done = sum(per_hour[:hour])
+    if hour < len(per_hour):
+        done += round(per_hour[hour] * (at.minute * 60 + at.second) / 3600)
+    return done
+
+
+def compare_so_far(now: int, per_hour_last_week: tuple[int, ...], at: datetime) -> str:
+    """Today's count so far against the same weekday last week by the same time of day:
+    'same as by this time last Thu' / '5 fewer than by this time last Thu (9; 67 all day)'."""
+    before, whole = so_far(per_hour_last_week, at), sum(per_hour_last_week)
+    day = at.strftime("%a")
+    if now == before:
+        return f"same as by this time last {day} ({whole:,} all day)"
+    diff = now - before
+    return (f"{abs(diff):,} {'more' if diff > 0 else 'fewer'} than by this time last {day} "
+            f"({before:,}; {whole:,} all day)")
+
+
 class HourChart(pg.PlotWidget):
     """Per-hour counts: today as bars, the same weekday last week as a dashed step line."""
 
@@ -145,6 +167,8 @@ class TodayPage(ShopPage):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.figures: TodayFigures | None = None
+        self.loaded_at: datetime | None = None
+        """When the figures on show were loaded (local time)."""
         self._task: TaskHandle[Any] | None = None
         self.updated = QLabel()
         self.updated.setObjectName("muted")
@@ -201,7 +225,13 @@ class TodayPage(ShopPage):
         avg = figures.covers / figures.bookings if figures.bookings else 0
         self.covers_card.set(f"{figures.covers:,}",
                              f"{avg:.1f} per booking" if figures.bookings else "no bookings yet")
-        self.orders_card.set(f"{figures.orders:,}", compare(figures.orders, last_o))
+        # Orders are placed through the day (bookings for today are mostly made already):
+        # today so far is set against last week by this time of day, not its whole day.
+        now = self.loaded_at = datetime.now()
+        self.orders_card.set(f"{figures.orders:,}",
+                             compare_so_far(figures.orders, figures.orders_per_hour_last_week,
+                                            now) if figures.day == now.date()
+                             else compare(figures.orders, last_o))
         self.revenue_card.set(money(figures.revenue_cents), "paid, preparing, ready, completed")
         low = figures.low_stock
         self.low_stock_card.set(f"{low:,}", "products to reorder (see Products)" if low
