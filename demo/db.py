@@ -192,6 +192,19 @@ def make_engine(path: Path) -> Engine:
     return engine
 
 
+@contextmanager
+def _discard_on_error(conn: Connection) -> Iterator[None]:
+    """After an error, close the connection instead of pooling it. A statement left half
+    read by the error (its result still held by the traceback) keeps SQLite's read snapshot
+    open past ROLLBACK, and the next request served on that connection would read data as
+    it was before later commits: a booking saved a moment ago would look unsaved."""
+    try:
+        yield
+    except BaseException:
+        conn.invalidate()
+        raise
+
+
 def _fold(value: object) -> str | None:
     """Case-fold for search (SQLite's own LIKE folds ASCII letters only)."""
     if value is None:
@@ -209,13 +222,13 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction (one consistent snapshot under WAL)."""
-        with self.engine.connect() as conn, conn.begin():
+        with self.engine.connect() as conn, _discard_on_error(conn), conn.begin():
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction holding SQLite's write lock from the start; commits on success."""
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn, _discard_on_error(conn):
             conn.execution_options(write=True)
             with conn.begin():
                 yield conn

@@ -349,10 +349,10 @@ class JobRunner:
                 .join(orders, orders.c.id == order_items.c.order_id)
                 .where(order_items.c.product_id.in_(product_ids), orders.c.placed_at >= since,
                        orders.c.status.not_in(("cancelled",)))
-                .group_by(order_items.c.product_id)).tuples().all())
+                .group_by(order_items.c.product_id)).all())
             stock = dict(conn.execute(
                 select(products.c.id, products.c.stock).where(products.c.id.in_(product_ids))
-            ).tuples().all())
+            ).all())
         rows = []
         for pid, on_hand in stock.items():
             sold_7d = int(sold.get(pid, 0))

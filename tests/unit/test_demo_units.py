@@ -167,3 +167,27 @@ def test_import_demo_is_cheap() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, cwd=Path(__file__).resolve().parents[2], check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_read_that_fails_half_way_leaves_no_old_snapshot_behind(tmp_path: Path) -> None:
+    """A result left half read by an error keeps SQLite's read snapshot open past ROLLBACK;
+    the connection must not go back to the pool, or later reads on it miss later commits."""
+    from sqlalchemy import text
+
+    db = Database(tmp_path / "snapshot.sqlite3")
+    with db.write() as conn:
+        conn.execute(text("CREATE TABLE stock (id INTEGER PRIMARY KEY, qty INTEGER)"))
+        conn.execute(text("INSERT INTO stock (qty) VALUES (1), (1), (1)"))
+    with db.read(), db.read():  # two connections in the pool, so the write below uses
+        pass                    # the other one than the failed read
+    with pytest.raises(RuntimeError), db.read() as conn:
+        rows = conn.execute(text("SELECT qty FROM stock"))
+        rows.fetchone()
+        raise RuntimeError("the job failed between two rows")
+    with db.write() as conn:
+        conn.execute(text("UPDATE stock SET qty = 7"))
+    pool_size = db.engine.pool.size()  # type: ignore[attr-defined]
+    for _ in range(pool_size + 1):  # every pooled connection in turn
+        with db.read() as conn:
+            assert conn.execute(text("SELECT max(qty) FROM stock")).scalar() == 7
+    db.engine.dispose()
