@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,7 @@ from services.collectors.base import (
     SourceUnreachable,
     TlsError,
 )
+from services.http_watchdog import WatchedAdapter, cut_off, deadline_in
 from services.secrets import mask_url
 
 log = logging.getLogger(__name__)
@@ -38,11 +41,42 @@ class Fetched:
     content_type: str
 
 
+class ConsoleSession(requests.Session):
+    """requests' session that reads the environment once, when it is made, instead of on
+    every request: a quarter of a local request's time (0.40 -> 0.29 ms, bench_probes).
+
+    The CA bundle named by ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` is kept and used where
+    a request asks for the default verification, as requests does; where the environment
+    also sets a proxy or there is a netrc file, the per-request lookup stays on (``no_proxy``
+    and netrc entries are matched per host)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.environment_ca_bundle = (os.environ.get("REQUESTS_CA_BUNDLE")
+                                      or os.environ.get("CURL_CA_BUNDLE") or None)
+        self.trust_env = _per_host_environment()
+
+    def merge_environment_settings(self, url: str | bytes | None, proxies: Any, stream: Any,
+                                   verify: Any, cert: Any) -> Any:
+        if self.environment_ca_bundle and (verify is True or verify is None):
+            verify = self.environment_ca_bundle
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)
+
+
+def _per_host_environment() -> bool:
+    """Whether the environment has settings that requests matches per request: proxies (the
+    variables, or the system's settings on macOS and Windows) or a netrc file."""
+    if urllib.request.getproxies():
+        return True
+    netrc = [os.environ["NETRC"]] if os.environ.get("NETRC") else ["~/.netrc", "~/_netrc"]
+    return any(os.path.exists(os.path.expanduser(path)) for path in netrc)
+
+
 def new_session(pool_size: int = 10) -> requests.Session:
-    """A pooled session (keep-alive) for all HTTP collectors of one profile."""
-    session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size,
-                                            max_retries=0)
+    """A pooled session (keep-alive) for all HTTP collectors of one profile. Its connections
+    honour the whole-call deadline that :func:`fetch` sets (services/http_watchdog.py)."""
+    session = ConsoleSession()
+    adapter = WatchedAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "Backroom"
@@ -64,16 +98,19 @@ def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool
           headers: dict[str, str] | None = None, auth: tuple[str, str] | None = None,
           max_bytes: int = MIB, params: dict[str, str] | None = None,
           refuse_larger: bool = False) -> Fetched:
-    """GET ``url`` and read at most ``max_bytes`` of the body, all within ``timeout_s``
-    (connect and each header read bounded by requests; the whole body by our own deadline,
-    also against a server that drips it a byte at a time). With ``refuse_larger`` an answer
+    """GET ``url`` and read at most ``max_bytes`` of the body, all within ``timeout_s``:
+    connect and response head by the watchdog of a :func:`new_session` session (also against a
+    server that drips its header lines), the body by our own deadline (also against a server
+    that drips it a byte at a time). With ``refuse_larger`` an answer
     whose Content-Length is over ``max_bytes`` is not read at all (``truncated``, empty).
     Latency is wall time from before the request to the last byte read."""
     start = time.perf_counter()
     deadline = start + timeout_s
     try:
-        response = session.get(url, timeout=(timeout_s, timeout_s), stream=True, verify=verify,
-                               headers=headers, auth=auth, params=params)
+        # requests bounds each socket read only: the watchdog bounds connect and head together
+        with deadline_in(timeout_s):
+            response = session.get(url, timeout=(timeout_s, timeout_s), stream=True,
+                                   verify=verify, headers=headers, auth=auth, params=params)
         try:
             if refuse_larger and _declared_length(response) > max_bytes:
                 body, truncated = b"", True
@@ -104,8 +141,7 @@ def _read_body(response: requests.Response, max_bytes: int, deadline: float, url
     what is left of the deadline, so a dripping answer ends on time."""
 
     def late() -> SourceTimeout:
-        return SourceTimeout(f"{mask_url(url)} was still sending after {timeout_s:g} s; "
-                             "the server is overloaded or the page is huge")
+        return still_sending(url, timeout_s)
 
     raw = response.raw
     read1 = getattr(raw, "read1", None)
@@ -148,16 +184,28 @@ read_body = _read_body
 """Public name of the deadline-bounded body read, for other HTTP clients of the console."""
 
 
+def still_sending(url: str, timeout_s: float) -> SourceTimeout:
+    """The error of an answer (head or body) not complete within the whole call's timeout."""
+    return SourceTimeout(f"{mask_url(url)} was still sending after {timeout_s:g} s; "
+                         "the server is overloaded or the page is huge")
+
+
 def translate(err: requests.RequestException, url: str, timeout_s: float) -> CollectorError:
     """A requests failure as a typed collector error saying what happened and what to try."""
     where = mask_url(url)
+    phase = cut_off(err)
+    if phase == "headers":  # the watchdog ended a head still coming in at the deadline
+        return still_sending(url, timeout_s)
+    if phase == "connect":
+        return SourceTimeout(f"{where} did not complete the connection within {timeout_s:g} s; "
+                             "check the host is up and no firewall drops the traffic")
     if isinstance(err, requests.exceptions.SSLError):
         return TlsError(f"TLS handshake with {where} failed ({_reason(err)}); check the "
                         "server's certificate, or set ca_bundle (or verify_tls = false)")
     if isinstance(err, requests.exceptions.ConnectTimeout):
         return SourceTimeout(f"{where} did not accept a connection within {timeout_s:g} s; "
                              "check the host is up and no firewall drops the traffic")
-    if isinstance(err, requests.exceptions.Timeout):
+    if isinstance(err, requests.exceptions.Timeout):  # also cut off before the status line
         return SourceTimeout(f"{where} accepted the connection but did not answer within "
                              f"{timeout_s:g} s; the server may be overloaded or stuck")
     if isinstance(err, requests.exceptions.ConnectionError):

@@ -44,6 +44,7 @@ from console.shop import (
     validate_product,
     validate_restock,
 )
+from services.http_watchdog import cut_off, deadline_in
 from services.shop.repository import PAGE_LIMIT_MAX
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class ApiShopRepository:
         self.location = self.base_url
         self._token = token
         self._own_session = session is None
-        self._session = session or requests.Session()
+        self._session = session or _own_session()
         self._timeout = (min(3.05, timeout), timeout)
         self._verify = verify
         self._clock = clock
@@ -101,14 +102,16 @@ class ApiShopRepository:
 
         total = self._timeout[1]
         deadline = time.perf_counter() + total
-        resp = self._session.request(method, url, params=params, json=body_json,
-                                     headers=headers, timeout=self._timeout,
-                                     verify=self._verify, stream=True)
+        # requests bounds each socket read only; with a watched session (our own, or one from
+        # new_session) connect and the response head end at the deadline too
+        with deadline_in(total):
+            resp = self._session.request(method, url, params=params, json=body_json,
+                                         headers=headers, timeout=self._timeout,
+                                         verify=self._verify, stream=True)
         try:
             data, truncated = read_body(resp, MAX_ANSWER_BYTES, deadline, url, total)
         except SourceTimeout as exc:
-            raise BackendUnavailable(f"the shop was still answering after {total:g} s; it "
-                                     "is overloaded or the answer is huge") from exc
+            raise BackendUnavailable(_still_answering(total)) from exc
         finally:
             resp.close()
         if truncated:
@@ -137,6 +140,8 @@ class ApiShopRepository:
             raise BackendUnavailable(f"the TLS certificate check failed ({_first_line(exc)}); "
                                      "add the shop's CA bundle to the profile") from exc
         except requests.exceptions.Timeout as exc:
+            if cut_off(exc) == "headers":  # the head was still coming in at the deadline
+                raise BackendUnavailable(_still_answering(self._timeout[1])) from exc
             raise BackendUnavailable(f"no answer within {self._timeout[1]:g} s") from exc
         except requests.exceptions.ConnectionError as exc:
             raise BackendUnavailable(_connection_reason(exc)) from exc
@@ -550,6 +555,18 @@ def today_from_json(data: Any) -> TodayFigures:
         bookings_per_hour_last_week=_ints(d["bookings_per_hour_last_week"]),
         orders_per_hour=_ints(d["orders_per_hour"]),
         orders_per_hour_last_week=_ints(d["orders_per_hour_last_week"]))
+
+
+def _own_session() -> requests.Session:
+    """The console's HTTP session (services/collectors/_http.py): its connections honour
+    ``deadline_in``, and it reads the environment's proxy settings once, not per request."""
+    from services.collectors._http import new_session
+
+    return new_session(pool_size=4)
+
+
+def _still_answering(total: float) -> str:
+    return f"the shop was still answering after {total:g} s; it is overloaded or the answer is huge"
 
 
 def _retry_after(resp: requests.Response) -> float:

@@ -1,11 +1,12 @@
 """Back ends failing under the real poller: killed mid-poll and restarted, a long outage, a
-503 storm, a server that drips its headers, Redis and RabbitMQ restarted, all without
-restarting the console (one Poller throughout)."""
+503 storm, a server that drips its headers, a collect that hangs, Redis and RabbitMQ
+restarted, all without restarting the console (one Poller throughout)."""
 
 from __future__ import annotations
 
 import itertools
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ import requests
 from console.domain import SourceState
 from console.store import MetricStore
 from services.collectors._http import new_session
-from services.collectors.base import Collector
+from services.collectors.base import Collector, SourceTimeout
 from services.poller import Poller
 from tests import servers
 from tests.reliability.support import (
@@ -177,10 +178,12 @@ def test_503_storm_with_retry_after_is_not_hammered(running: Running,
     assert len(page_times) <= 6, "a failing scrape backs off: 0, 2, 4, 8... intervals"
 
 
-def test_dripping_headers_are_abandoned_by_the_watchdog(running: Running,
-                                                        session: requests.Session) -> None:
-    """A server that never finishes its headers holds the HTTP call (see test_http_faults);
-    the poller marks the source down at timeout + grace and keeps its threads bounded."""
+def test_dripping_headers_mark_the_source_down_at_its_timeout(running: Running,
+                                                              session: requests.Session
+                                                              ) -> None:
+    """A server that never finishes its headers: the HTTP call is cut at its timeout (see
+    test_http_faults), so the source is down after the timeout, says why, and no worker is
+    left stuck (the poller's own watchdog is not needed)."""
     from services.collectors.http_probe import HttpProbe
 
     timeout, grace = 0.5, 0.5
@@ -197,10 +200,54 @@ def test_dripping_headers_are_abandoned_by_the_watchdog(running: Running,
         connections = server.connections
     print(f"dripping headers: down after {took:.2f} s, {threads} poller threads, "
           f"{connections} connection(s) opened")
+    assert took <= 0.5 + timeout + SLACK_S
+    assert "still sending" in error and "hangs" not in error
+    assert threads <= 2, "no worker was stuck, so none was replaced"
+    assert connections >= 2, "polled again (after backoff) once the cut call ended"
+
+
+class HangingCollector:
+    """A source whose ``collect()`` never returns by itself: a driver stuck in C code with
+    no timeout of its own, the case the poller's watchdog exists for."""
+
+    kind = "http"
+
+    def __init__(self, name: str, interval_s: float, timeout_s: float) -> None:
+        self.name, self.interval_s, self.timeout_s = name, interval_s, timeout_s
+        self.release = threading.Event()
+        self.calls = 0
+
+    def collect(self) -> Any:
+        self.calls += 1
+        self.release.wait(30)
+        raise SourceTimeout("released by the test")
+
+    def close(self) -> None:
+        self.release.set()
+
+
+def test_a_collect_that_hangs_is_abandoned_by_the_watchdog(running: Running) -> None:
+    """The poller marks a hanging source down at timeout + grace, replaces the stuck worker
+    once and does not poll the source again while the stuck call is out."""
+    timeout, grace = 0.5, 0.5
+    hanging = HangingCollector("stuck driver", interval_s=0.5, timeout_s=timeout)
+    try:
+        poller = running.start([hanging], grace_s=grace, max_workers=2)
+        started = time.monotonic()
+        until_state(poller, ["stuck driver"], SourceState.DOWN, 10)
+        took = time.monotonic() - started
+        error = poller.status("stuck driver").last_error
+        time.sleep(1.5)
+        threads = poller.thread_count()
+        calls = hanging.calls
+    finally:
+        hanging.release.set()
+    print(f"hanging collect: down after {took:.2f} s, {threads} poller threads, "
+          f"{calls} call(s)")
     assert took <= 0.5 + timeout + grace + SLACK_S
     assert "hangs" in error
     assert threads <= 3, "the stuck worker was replaced once, not piled up"
-    assert connections == 1, "not polled again while the stuck call is out"
+    assert calls == 1, "not polled again while the stuck call is out"
 
 
 # -- Redis restarted under the poller -------------------------------------------------------------
