@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-from PyQt6.QtCore import QDate, QDateTime, QModelIndex, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QDate, QDateTime, QModelIndex, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -15,29 +12,21 @@ from PyQt6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
 from console.shop import (
     NAME_MAX,
     PHONE_MAX,
-    SEARCH_MAX,
-    BackendUnavailable,
     Booking,
     BookingDraft,
     BookingQuery,
     BookingStatus,
     Conflict,
-    NotFound,
-    RowCount,
-    ValidationFailed,
     allowed_booking_transitions,
     validate_booking,
 )
@@ -46,28 +35,23 @@ from ui.models.formatting import BOOKING_ACTIONS, BOOKING_STATES, when_text
 from ui.models.shop_tables import BookingsTableModel
 from ui.pages.shop_common import (
     NO_BACKEND,
-    ShopPage,
-    TableArea,
-    ask_csv_path,
-    count_text,
-    error_text,
+    ShopFormPage,
+    card_layout,
     field_error,
     header_button,
-    make_table,
+    local_midnight,
+    message_label,
+    panel_body,
+    panel_head,
+    save_discard_row,
+    search_box,
     set_field_error,
+    set_message,
     set_primary_enabled,
+    show_chip,
+    show_field_errors,
 )
-from ui.theme import state_colour
-from ui.widgets.conflict_dialog import (
-    KEEP_MINE,
-    MERGE,
-    TAKE_THEIRS,
-    ConflictDialog,
-    FieldSpec,
-    Resolution,
-)
-
-log = logging.getLogger(__name__)
+from ui.widgets.conflict_dialog import FieldSpec
 
 DAY, NEXT_7, ALL_DATES = "day", "next7", "all"
 RANGES = ((DAY, "One day"), (NEXT_7, "Next 7 days"), (ALL_DATES, "All dates"))
@@ -88,12 +72,7 @@ FIELDS = (
     FieldSpec("table_no", "Table", lambda v: str(v) if v else "none"),
     FieldSpec("notes", "Notes"),
 )
-SEARCH_DELAY_MS = 300
-
-
-def local_midnight(day: date) -> datetime:
-    """The start of a local calendar day, as an aware datetime."""
-    return datetime(day.year, day.month, day.day).astimezone()
+PICK_HINT = "Pick a booking in the list to see and edit it, or press New booking."
 
 
 def to_qdatetime(dt: datetime) -> QDateTime:
@@ -127,32 +106,15 @@ class BookingForm(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("card")
-        self.setMinimumWidth(330)
+        layout = card_layout(self, 330)
         self.booking: Booking | None = None
         self.base: BookingDraft | None = None
         self.is_new = False
         self._loading = False
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 12, 14, 12)
-        head = QHBoxLayout()
-        self.heading = QLabel("No booking selected")
-        self.heading.setObjectName("pageTitle")
-        self.status_chip = QLabel()
-        self.status_chip.hide()
-        head.addWidget(self.heading, 1)
-        head.addWidget(self.status_chip)
-        layout.addLayout(head)
-        self.hint = QLabel("Pick a booking in the list to see and edit it, or press "
-                           "New booking.")
-        self.hint.setObjectName("muted")
-        self.hint.setWordWrap(True)
-        layout.addWidget(self.hint)
+        self.heading, self.status_chip, self.hint = panel_head(layout, "No booking selected",
+                                                               PICK_HINT)
 
-        self.body = QWidget()
-        body = QVBoxLayout(self.body)
-        body.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.body)
+        self.body, body = panel_body(layout)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.name_edit = QLineEdit()
@@ -194,19 +156,11 @@ class BookingForm(QFrame):
                        "party_size": self.party_error, "start_at": self.when_error,
                        "table_no": self.table_error, "notes": self.notes_error}
 
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = message_label()
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.hide()
         layout.addWidget(self.message)
 
-        buttons = QHBoxLayout()
-        self.save_button = QPushButton("Save changes")
-        self.save_button.setProperty("primary", True)
-        self.discard_button = QPushButton("Discard changes")
-        buttons.addWidget(self.discard_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.save_button)
+        buttons, self.save_button, self.discard_button = save_discard_row()
         body.addLayout(buttons)
         actions = QHBoxLayout()
         self.action_buttons: dict[BookingStatus, QPushButton] = {}
@@ -265,8 +219,7 @@ class BookingForm(QFrame):
         self.booking, self.base, self.is_new = None, None, False
         self.heading.setText("No booking selected")
         self.status_chip.hide()
-        self.hint.setText("Pick a booking in the list to see and edit it, or press "
-                          "New booking.")
+        self.hint.setText(PICK_HINT)
         self.clear_feedback()
         self._set_enabled(False)
         self._update_buttons()
@@ -288,19 +241,12 @@ class BookingForm(QFrame):
         return self.base is not None and self.draft() != self.base
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        for name, label in self.errors.items():
-            set_field_error(label, errors.get(name))
-        rest = {k: v for k, v in errors.items() if k not in self.errors}
-        if rest:
-            self.show_message("; ".join(f"{k}: {v}" for k, v in rest.items()), "fail")
-        elif errors:
-            self.show_message("Not saved: fix what the messages under the fields say.",
-                              "fail")
+        text = show_field_errors(self.errors, errors)
+        if text:
+            self.show_message(text, "fail")
 
     def show_message(self, text: str, kind: str = "ok") -> None:
-        self.message.setText(text)
-        colour = state_colour(kind) if kind in ("fail", "warn") else ""
-        self.message.setStyleSheet(f"color: {colour};" if colour else "")
+        set_message(self.message, text, kind)
         self.message.show()
 
     def clear_feedback(self) -> None:
@@ -329,12 +275,7 @@ class BookingForm(QFrame):
             self._loading = False
 
     def _show_status(self, status: BookingStatus) -> None:
-        colour = state_colour(BOOKING_STATES[status])
-        text_colour = "#1d232b" if BOOKING_STATES[status] == "warn" else "#ffffff"
-        self.status_chip.setText(status.label)
-        self.status_chip.setStyleSheet(f"background: {colour}; color: {text_colour}; "
-                                       "border-radius: 9px; padding: 2px 10px;")
-        self.status_chip.show()
+        show_chip(self.status_chip, status.label, BOOKING_STATES[status])
 
     def _editable(self) -> bool:
         return self.is_new or self.booking is not None
@@ -361,23 +302,26 @@ class BookingForm(QFrame):
         self.sig_save.emit(self.draft())
 
 
-class BookingsPage(ShopPage):
+class BookingsPage(ShopFormPage[Booking, BookingQuery]):
     """Bookings of one day (or the next 7 days, or all), searchable, edited on the right.
 
     ``ctx.shop`` is the repository; every call runs on ``ctx.tasks``.
     """
 
     title = "Bookings"
+    noun = "booking"
+    export_progress = True
+    conflict_fields = FIELDS
+    gone_text = ("Not saved: this booking is no longer there (someone may have deleted it). "
+                 "Your text is still in the form.")
 
     sig_saved = pyqtSignal(object)
     """Emitted with the stored :class:`Booking` after a create, edit or status change."""
 
+    form: BookingForm
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._busy = False
-        self.conflict_dialog: ConflictDialog | None = None
-        self._export_handle: Any = None
-
         bar = QHBoxLayout()
         self.range_combo = QComboBox()
         for key, label in RANGES:
@@ -392,10 +336,7 @@ class BookingsPage(ShopPage):
         self.next_button.setToolTip("Next day")
         self.next_button.setFixedWidth(34)
         self.today_button = QPushButton("Today")
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("Search name or phone (Ctrl+F)")
-        self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setMaxLength(SEARCH_MAX)
+        self.search_edit = search_box("Search name or phone (Ctrl+F)")
         self.search_edit.setMinimumWidth(220)
         self.status_combo = QComboBox()
         for label, _ in STATUS_FILTERS:
@@ -407,46 +348,19 @@ class BookingsPage(ShopPage):
         bar.addWidget(self.search_edit, 1)
         bar.addWidget(self.status_combo)
         self.new_button = header_button("New booking", self.new_booking, primary=True)
-        self.export_button = header_button("Export CSV…", self._ask_export,
-                                           tooltip="Save every booking of this view as CSV")
-        self.head.addWidget(self.export_button)
+        self.add_export_button()
         self.head.addWidget(self.new_button)
         self.outer.addLayout(bar)
 
-        self.model = BookingsTableModel(ctx.tasks, lambda: self.ctx.shop, self._query(),
-                                        parent=self)
-        self.table = make_table(self.model, self)
-        self.area = TableArea(self.table)
         self.form = BookingForm()
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.area)
-        split.addWidget(self.form)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        split.setSizes([900, 380])
-        self.outer.addWidget(split, 1)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("muted")
-        self.outer.addWidget(self.count_label)
-
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self._apply_filters)
-        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
-        self.search_edit.returnPressed.connect(self._apply_filters)
+        self.add_list(BookingsTableModel(ctx.tasks, lambda: self.ctx.shop, self._query(),
+                                         parent=self),
+                      self.form, panel_stretch=1, sizes=(900, 380))
         self.status_combo.currentIndexChanged.connect(self._apply_filters)
         self.day_edit.dateChanged.connect(self._apply_filters)
         self.prev_button.clicked.connect(lambda: self._step_day(-1))
         self.next_button.clicked.connect(lambda: self._step_day(1))
         self.today_button.clicked.connect(self._go_today)
-        self.model.sig_count.connect(self._count_changed)
-        self.model.sig_failed.connect(self._list_failed)
-        self.model.sig_loading.connect(lambda _b: self._update_count_label())
-        self.model.modelReset.connect(self._update_count_label)
-        selection = self.table.selectionModel()
-        assert selection is not None
-        selection.currentRowChanged.connect(self._row_changed)
         self.form.sig_save.connect(self.save)
         self.form.sig_status.connect(self.change_status)
         self.form.sig_discard.connect(self._discard)
@@ -454,23 +368,6 @@ class BookingsPage(ShopPage):
         self.refresh()
 
     # -- public ------------------------------------------------------------------------
-
-    def refresh(self) -> None:
-        """F5: list again with the same filters; the side panel keeps what it holds."""
-        self.notice.clear()
-        if self.ctx.shop is None:
-            self.model.clear()
-            self.notice.show_text(NO_BACKEND, "warn")
-            self.area.show_empty("No bookings to show: this profile has no shop back end or "
-                                 "database. Add one in Settings.")
-            self._update_count_label()
-            return
-        self.area.show_table()
-        self.model.set_query(self._query(), force=True)
-
-    def focus_search(self) -> None:
-        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search_edit.selectAll()
 
     def set_day(self, day: date) -> None:
         self.range_combo.setCurrentIndex(0)
@@ -501,7 +398,7 @@ class BookingsPage(ShopPage):
             return
         self.form.clear_feedback()
         if booking is None:
-            self._run(lambda _s: shop.create_booking(draft), self._created, draft)
+            self._run_save(lambda _s: shop.create_booking(draft), self._created, "booking-save")
         else:
             self._save_over(booking.id, booking.version, draft)
 
@@ -510,19 +407,8 @@ class BookingsPage(ShopPage):
         if shop is None or booking is None:
             return
         self.form.clear_feedback()
-        self._run(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
-                  self._saved, status)
-
-    def export_csv(self, path: Path) -> None:
-        """Write every booking of the current view to ``path`` in the background."""
-        if self.ctx.shop is None:
-            self.notice.show_text(NO_BACKEND, "warn")
-            return
-        self.count_label.setText(f"Exporting to {path.name}…")
-        self._export_handle = self.model.export_csv(
-            path, on_done=lambda n: self._exported(path, n), on_failure=self.show_failure,
-            on_progress=lambda f, _m: self.count_label.setText(
-                f"Exporting to {path.name}… {f:.0%}"))
+        self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
+                       self._saved, "booking-save")
 
     # -- filters -----------------------------------------------------------------------
 
@@ -541,15 +427,6 @@ class BookingsPage(ShopPage):
         return BookingQuery(start_from=start, start_to=end,
                             search=self.search_edit.text().strip(), statuses=statuses,
                             sort=current.sort, descending=current.descending)
-
-    def _apply_filters(self) -> None:
-        self._search_timer.stop()
-        if self.ctx.shop is None:
-            self.refresh()
-            return
-        self.notice.clear()
-        self.area.show_table()
-        self.model.set_query(self._query())
 
     def _range_changed(self) -> None:
         day_mode = self.range_combo.currentData() == DAY
@@ -579,31 +456,6 @@ class BookingsPage(ShopPage):
             "press New booking to add one"]
         tried = ", ".join(hints[:-1]) + " or " + hints[-1] if len(hints) > 1 else hints[0]
         return f"{what}. To see more, {tried}."
-
-    def _count_changed(self, count: RowCount) -> None:
-        self._update_count_label()
-        if count.value == 0 and count.exact:
-            self.area.show_empty(self._describe_view())
-        else:
-            self.area.show_table()
-
-    def _update_count_label(self) -> None:
-        if self.ctx.shop is None:
-            self.count_label.setText("")
-            return
-        if self.model.error is not None:
-            self.count_label.setText("Not loaded")
-            return
-        text = count_text(self.model.count, "booking")
-        if self.model.loading and self.model.count is not None:
-            text += " · loading…"
-        self.count_label.setText(text)
-
-    def _list_failed(self, exc: BaseException) -> None:
-        self.show_failure(exc)
-        if self.model.rowCount() == 0:
-            self.area.show_empty("The bookings could not be loaded (the message above says "
-                                 "why). Press F5 to try again.")
 
     # -- selection and saving -------------------------------------------------------------
 
@@ -647,53 +499,20 @@ class BookingsPage(ShopPage):
 
     def _save_over(self, booking_id: int, version: int, draft: BookingDraft) -> None:
         shop = self.ctx.shop
-        self._run(lambda _s: shop.update_booking(booking_id, version, draft), self._saved,
-                  draft)
-
-    def _run(self, fn: Any, on_success: Any, mine: Any) -> None:
-        self._busy = True
-        self.form.set_busy(True)
-        self.ctx.tasks.run(fn, on_success=on_success,
-                           on_failure=lambda exc: self._save_failed(exc, mine),
-                           name="booking-save")
+        self._run_save(lambda _s: shop.update_booking(booking_id, version, draft), self._saved,
+                       "booking-save")
 
     def _created(self, booking: Booking) -> None:
-        self._busy = False
         self.form.load(booking)
         self.form.show_message(f"Booking #{booking.id} created for {booking.customer_name}, "
                                f"{when_text(booking.start_at)}.")
         self.sig_saved.emit(booking)
         self.model.reload()
 
-    def _saved(self, booking: Booking) -> None:
-        self._busy = False
-        self.form.load(booking)
-        self.form.show_message("Saved.")
-        self.model.replace_row(booking)
-        self.sig_saved.emit(booking)
-
-    def _save_failed(self, exc: BaseException, mine: Any) -> None:
-        self._busy = False
-        self.form.set_busy(False)
-        self.form._update_buttons()
-        if isinstance(exc, Conflict):
-            self._conflict(exc)
-        elif isinstance(exc, ValidationFailed):
-            self.form.show_errors(exc.errors)
-        elif isinstance(exc, BackendUnavailable):
-            self.show_failure(exc)
-            self.form.show_message("Not saved: " + error_text(exc, self.location()) +
-                                   " Your changes are still here.", "fail")
-        elif isinstance(exc, NotFound):
-            self.form.show_message("Not saved: this booking is no longer there (someone may "
-                                   "have deleted it). Your text is still in the form.", "fail")
-        else:
-            log.exception("saving a booking failed", exc_info=exc)
-            self.form.show_message("Not saved: " + error_text(exc, self.location()), "fail")
-
     def _conflict(self, conflict: Conflict) -> None:
-        theirs: Booking = conflict.theirs
+        # A status change has nothing to merge: show theirs and let the user choose again.
         if isinstance(conflict.mine, BookingStatus):
+            theirs: Booking = conflict.theirs
             self.form.load(theirs)
             self.model.replace_row(theirs)
             self.form.show_message(
@@ -701,34 +520,8 @@ class BookingsPage(ShopPage):
                 f"Your change ({BOOKING_ACTIONS[conflict.mine]}) was not made. Check the "
                 "booking and try again.", "warn")
             return
-        mine: BookingDraft = conflict.mine
-        dialog = ConflictDialog(f"Booking #{theirs.id}", FIELDS, self.form.base, mine,
-                                theirs.draft(),
-                                theirs_note=f"Their version is {theirs.version}, status "
-                                            f"{theirs.status.label}.", parent=self)
-        self.conflict_dialog = dialog
-        dialog.sig_resolved.connect(lambda r: self._resolved(r, theirs))
-        dialog.rejected.connect(lambda: self.form.show_message(
-            "Not saved: someone else changed this booking. Your changes are still here; "
-            "press Save again to compare.", "warn") if dialog.resolution is None else None)
-        dialog.open()
+        super()._conflict(conflict)
 
-    def _resolved(self, resolution: Resolution, theirs: Booking) -> None:
-        self.conflict_dialog = None
-        if resolution.choice == TAKE_THEIRS:
-            self.form.load(theirs)
-            self.model.replace_row(theirs)
-            self.form.show_message("Showing their version; your changes were dropped.")
-            return
-        if resolution.choice in (KEEP_MINE, MERGE):
-            self.form.load(theirs)
-            self.form.fill(resolution.draft)
-            self._save_over(theirs.id, theirs.version, resolution.draft)
-
-    def _ask_export(self) -> None:
-        path = ask_csv_path(self, f"bookings-{date.today().isoformat()}.csv")
-        if path is not None:
-            self.export_csv(path)
-
-    def _exported(self, path: Path, rows: int) -> None:
-        self.count_label.setText(f"Exported {rows:,} bookings to {path}")
+    def _conflict_heading(self, theirs: Booking) -> tuple[str, str]:
+        return (f"Booking #{theirs.id}",
+                f"Their version is {theirs.version}, status {theirs.status.label}.")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any
 
-from PyQt6.QtCore import QDate, QModelIndex, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QDate, QModelIndex, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -16,24 +15,20 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from console.shop import (
-    SEARCH_MAX,
     BackendUnavailable,
     Conflict,
     NotFound,
+    Order,
     OrderDetail,
     OrderQuery,
     OrderStatus,
-    RowCount,
     ValidationFailed,
     allowed_order_transitions,
 )
@@ -41,16 +36,17 @@ from ui.context import AppContext
 from ui.models.formatting import ORDER_ACTIONS, ORDER_STATES, money, when_text
 from ui.models.shop_tables import OrdersTableModel
 from ui.pages.shop_common import (
-    NO_BACKEND,
-    ShopPage,
-    TableArea,
-    ask_csv_path,
-    count_text,
+    ShopListPage,
+    card_layout,
     error_text,
-    header_button,
-    make_table,
+    local_midnight,
+    message_label,
+    panel_head,
+    search_box,
+    set_message,
+    show_chip,
 )
-from ui.theme import state_colour, tabular_font
+from ui.theme import tabular_font
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +60,9 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[OrderStatus]], ...] = (
     ("Open (pending to ready)", OPEN),
     *((s.label, frozenset({s})) for s in OrderStatus),
 )
+PICK_HINT = "Pick an order in the list to see its lines and move it on."
 # Moves that give money back or drop the order ask once more before they happen.
 CONFIRM = frozenset({OrderStatus.CANCELLED, OrderStatus.REFUNDED})
-SEARCH_DELAY_MS = 300
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day).astimezone()
 
 
 class OrderPanel(QFrame):
@@ -81,24 +73,11 @@ class OrderPanel(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("card")
-        self.setMinimumWidth(360)
+        layout = card_layout(self, 360)
         self.detail: OrderDetail | None = None
         self._confirming: OrderStatus | None = None
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 12, 14, 12)
-        head = QHBoxLayout()
-        self.heading = QLabel("No order selected")
-        self.heading.setObjectName("pageTitle")
-        self.status_chip = QLabel()
-        self.status_chip.hide()
-        head.addWidget(self.heading, 1)
-        head.addWidget(self.status_chip)
-        layout.addLayout(head)
-        self.summary = QLabel("Pick an order in the list to see its lines and move it on.")
-        self.summary.setObjectName("muted")
-        self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
+        self.heading, self.status_chip, self.summary = panel_head(layout, "No order selected",
+                                                                  PICK_HINT)
         self.items = QTableWidget(0, 4)
         self.items.setHorizontalHeaderLabels(["Product", "Qty", "Unit", "Line"])
         self.items.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -145,9 +124,7 @@ class OrderPanel(QFrame):
         layout.addLayout(confirm)
         self.confirm_yes.clicked.connect(self._confirmed)
         self.confirm_no.clicked.connect(self._hide_confirm)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.hide()
+        self.message = message_label()
         layout.addWidget(self.message)
         layout.addStretch(1)
 
@@ -155,13 +132,7 @@ class OrderPanel(QFrame):
         self.detail = detail
         order = detail.order
         self.heading.setText(f"Order #{order.id}")
-        state = ORDER_STATES[order.status]
-        text_colour = "#1d232b" if state == "warn" else "#ffffff"
-        self.status_chip.setText(order.status.label)
-        self.status_chip.setStyleSheet(f"background: {state_colour(state)}; "
-                                       f"color: {text_colour}; border-radius: 9px; "
-                                       "padding: 2px 10px;")
-        self.status_chip.show()
+        show_chip(self.status_chip, order.status.label, ORDER_STATES[order.status])
         self.summary.setText(f"{order.customer_name or 'No name'} · placed "
                              f"{when_text(order.placed_at)} · version {order.version}")
         self.items.setRowCount(len(detail.items))
@@ -196,7 +167,7 @@ class OrderPanel(QFrame):
         self.detail = None
         self.heading.setText("No order selected")
         self.status_chip.hide()
-        self.summary.setText("Pick an order in the list to see its lines and move it on.")
+        self.summary.setText(PICK_HINT)
         self.items.setRowCount(0)
         self.items.hide()
         self.total.setText("")
@@ -211,9 +182,7 @@ class OrderPanel(QFrame):
         return [b.text() for b in self.action_buttons.values() if b.isVisibleTo(self)]
 
     def show_message(self, text: str, kind: str = "ok") -> None:
-        self.message.setText(text)
-        colour = state_colour(kind) if kind in ("fail", "warn") else ""
-        self.message.setStyleSheet(f"color: {colour};" if colour else "")
+        set_message(self.message, text, kind)
         self.message.setVisible(bool(text))
 
     def set_busy(self, busy: bool) -> None:
@@ -248,10 +217,11 @@ class OrderPanel(QFrame):
             w.hide()
 
 
-class OrdersPage(ShopPage):
+class OrdersPage(ShopListPage[Order, OrderQuery]):
     """Orders by status and date; the chosen one's lines and its next moves on the right."""
 
     title = "Orders"
+    noun = "order"
 
     sig_saved = pyqtSignal(object)
     """Emitted with the :class:`OrderDetail` after a status change."""
@@ -270,73 +240,31 @@ class OrdersPage(ShopPage):
         self.status_combo = QComboBox()
         for label, _ in STATUS_FILTERS:
             self.status_combo.addItem(label)
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("Search customer (Ctrl+F)")
-        self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setMaxLength(SEARCH_MAX)
+        self.search_edit = search_box("Search customer (Ctrl+F)")
         bar.addWidget(self.range_combo)
         bar.addWidget(self.day_edit)
         bar.addWidget(self.status_combo)
         bar.addSpacing(12)
         bar.addWidget(self.search_edit, 1)
         self.outer.addLayout(bar)
-        self.export_button = header_button("Export CSV…", self._ask_export,
-                                           tooltip="Save every order of this view as CSV")
-        self.head.addWidget(self.export_button)
+        self.add_export_button()
 
-        self.model = OrdersTableModel(ctx.tasks, lambda: self.ctx.shop, self._query(),
-                                      parent=self)
-        self.table = make_table(self.model, self)
-        self.area = TableArea(self.table)
         self.panel = OrderPanel()
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.area)
-        split.addWidget(self.panel)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([820, 460])
-        self.outer.addWidget(split, 1)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("muted")
-        self.outer.addWidget(self.count_label)
-
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self._apply_filters)
-        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
-        self.search_edit.returnPressed.connect(self._apply_filters)
+        self.add_list(OrdersTableModel(ctx.tasks, lambda: self.ctx.shop, self._query(),
+                                       parent=self),
+                      self.panel, panel_stretch=2, sizes=(820, 460))
         self.range_combo.currentIndexChanged.connect(self._range_changed)
         self.day_edit.dateChanged.connect(self._apply_filters)
         self.status_combo.currentIndexChanged.connect(self._apply_filters)
-        self.model.sig_count.connect(self._count_changed)
-        self.model.sig_failed.connect(self._list_failed)
-        self.model.sig_loading.connect(lambda _b: self._update_count_label())
-        self.model.modelReset.connect(self._update_count_label)
-        selection = self.table.selectionModel()
-        assert selection is not None
-        selection.currentRowChanged.connect(self._row_changed)
         self.panel.sig_move.connect(self.move_order)
         self.day_edit.setEnabled(False)
         self.refresh()
 
     def refresh(self) -> None:
-        self.notice.clear()
-        if self.ctx.shop is None:
-            self.model.clear()
-            self.notice.show_text(NO_BACKEND, "warn")
-            self.area.show_empty("No orders to show: this profile has no shop back end or "
-                                 "database. Add one in Settings.")
-            self._update_count_label()
-            return
-        self.area.show_table()
-        self.model.set_query(self._query(), force=True)
-        if self.panel.detail is not None:
+        """F5: list again with the same filters, and read the shown order again."""
+        super().refresh()
+        if self.panel.detail is not None:  # _load_detail does nothing without a back end
             self._load_detail(self.panel.detail.order.id)
-
-    def focus_search(self) -> None:
-        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search_edit.selectAll()
 
     def set_range(self, key: str) -> None:
         self.range_combo.setCurrentIndex([k for k, _ in RANGES].index(key))
@@ -359,13 +287,6 @@ class OrdersPage(ShopPage):
                            on_failure=lambda exc: self._move_failed(exc, status),
                            name="order-status")
 
-    def export_csv(self, path: Path) -> None:
-        if self.ctx.shop is None:
-            self.notice.show_text(NO_BACKEND, "warn")
-            return
-        self.model.export_csv(path, on_done=lambda n: self.count_label.setText(
-            f"Exported {n:,} orders to {path}"), on_failure=self.show_failure)
-
     # -- internals ------------------------------------------------------------------------
 
     def _query(self) -> OrderQuery:
@@ -387,52 +308,21 @@ class OrdersPage(ShopPage):
                           search=self.search_edit.text().strip(), sort=current.sort,
                           descending=current.descending)
 
-    def _apply_filters(self) -> None:
-        self._search_timer.stop()
-        if self.ctx.shop is None:
-            self.refresh()
-            return
-        self.notice.clear()
-        self.area.show_table()
-        self.model.set_query(self._query())
-
     def _range_changed(self) -> None:
         self.day_edit.setEnabled(self.range_combo.currentData() == ONE_DAY)
         self._apply_filters()
 
-    def _count_changed(self, count: RowCount) -> None:
-        self._update_count_label()
-        if count.value == 0 and count.exact:
-            label = self.range_combo.currentText().lower()
-            hints = []
-            if self.search_edit.text().strip():
-                hints.append("clear the search")
-            if self.status_combo.currentIndex() > 0:
-                hints.append("choose All statuses")
-            hints.append("pick a longer time range")
-            tried = (", ".join(hints[:-1]) + " or " if len(hints) > 1 else "") + hints[-1]
-            search = " for this search" if self.search_edit.text().strip() else ""
-            self.area.show_empty(f"No orders in {label}{search}. To see more, {tried}.")
-        else:
-            self.area.show_table()
-
-    def _update_count_label(self) -> None:
-        if self.ctx.shop is None:
-            self.count_label.setText("")
-            return
-        if self.model.error is not None:
-            self.count_label.setText("Not loaded")
-            return
-        text = count_text(self.model.count, "order")
-        if self.model.loading and self.model.count is not None:
-            text += " · loading…"
-        self.count_label.setText(text)
-
-    def _list_failed(self, exc: BaseException) -> None:
-        self.show_failure(exc)
-        if self.model.rowCount() == 0:
-            self.area.show_empty("The orders could not be loaded (the message above says "
-                                 "why). Press F5 to try again.")
+    def _describe_view(self) -> str:
+        label = self.range_combo.currentText().lower()
+        hints = []
+        if self.search_edit.text().strip():
+            hints.append("clear the search")
+        if self.status_combo.currentIndex() > 0:
+            hints.append("choose All statuses")
+        hints.append("pick a longer time range")
+        tried = (", ".join(hints[:-1]) + " or " if len(hints) > 1 else "") + hints[-1]
+        search = " for this search" if self.search_edit.text().strip() else ""
+        return f"No orders in {label}{search}. To see more, {tried}."
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         order = self.model.row_object(current.row()) if current.isValid() else None
@@ -494,8 +384,3 @@ class OrdersPage(ShopPage):
         else:
             log.exception("changing an order failed", exc_info=exc)
             self.panel.show_message("Not changed: " + error_text(exc, self.location()), "fail")
-
-    def _ask_export(self) -> None:
-        path = ask_csv_path(self, f"orders-{date.today().isoformat()}.csv")
-        if path is not None:
-            self.export_csv(path)

@@ -1,12 +1,14 @@
-"""What the Today, Bookings, Orders and Products pages share: notices, tables, error words."""
+"""What the Today, Bookings, Orders and Products pages share: notices, tables, list pages."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QModelIndex, Qt, QTimer
 from PyQt6.QtGui import QKeyEvent, QKeySequence
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -16,20 +18,47 @@ from PyQt6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLayout,
+    QLineEdit,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from console.shop import BackendUnavailable, Conflict, NotFound, RowCount, ValidationFailed
+from console.shop import (
+    SEARCH_MAX,
+    BackendUnavailable,
+    Conflict,
+    NotFound,
+    RowCount,
+    ValidationFailed,
+)
 from ui.context import AppContext
 from ui.models.paged import PagedTableModel
 from ui.models.status_chip import StatusChipDelegate
-from ui.theme import FAIL, STALE, WARN
+from ui.theme import FAIL, STALE, WARN, state_colour
+from ui.widgets.conflict_dialog import (
+    KEEP_MINE,
+    MERGE,
+    TAKE_THEIRS,
+    ConflictDialog,
+    FieldSpec,
+    Resolution,
+)
+from ui.worker import TaskState
 
 NO_BACKEND = "This profile has no back end or database: add one in Settings."
+SEARCH_DELAY_MS = 300
+
+R = TypeVar("R")
+Q = TypeVar("Q")
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of a local calendar day, as an aware datetime."""
+    return datetime(day.year, day.month, day.day).astimezone()
 
 
 def unreachable_text(location: str, reason: str) -> str:
@@ -105,6 +134,88 @@ def field_error() -> QLabel:
 def set_field_error(label: QLabel, text: str | None) -> None:
     label.setText(text or "")
     label.setVisible(bool(text))
+
+
+def show_field_errors(labels: dict[str, QLabel], errors: dict[str, str]) -> str:
+    """Put each error under its field; return what the form's message should say ('' for
+    nothing): the errors no field shows, else a pointer to the fields."""
+    for name, label in labels.items():
+        set_field_error(label, errors.get(name))
+    rest = {k: v for k, v in errors.items() if k not in labels}
+    if rest:
+        return "; ".join(f"{k}: {v}" for k, v in rest.items())
+    return "Not saved: fix what the messages under the fields say." if errors else ""
+
+
+def card_layout(card: QFrame, min_width: int) -> QVBoxLayout:
+    """Make ``card`` a side panel beside a list and return its layout."""
+    card.setObjectName("card")
+    card.setMinimumWidth(min_width)
+    layout = QVBoxLayout(card)
+    layout.setContentsMargins(14, 12, 14, 12)
+    return layout
+
+
+def panel_head(layout: QVBoxLayout, heading: str, line: str) -> tuple[QLabel, QLabel, QLabel]:
+    """A side panel's top: the record's heading, its chip (hidden), a muted line under them."""
+    head = QHBoxLayout()
+    title = QLabel(heading)
+    title.setObjectName("pageTitle")
+    chip = QLabel()
+    chip.hide()
+    head.addWidget(title, 1)
+    head.addWidget(chip)
+    layout.addLayout(head)
+    hint = QLabel(line)
+    hint.setObjectName("muted")
+    hint.setWordWrap(True)
+    layout.addWidget(hint)
+    return title, chip, hint
+
+
+def panel_body(layout: QVBoxLayout) -> tuple[QWidget, QVBoxLayout]:
+    """The part of a side panel that only shows while it holds a record."""
+    body = QWidget()
+    body_layout = QVBoxLayout(body)
+    body_layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(body)
+    return body, body_layout
+
+
+def show_chip(chip: QLabel, text: str, state: str) -> None:
+    """A pill in the state's colour (dark text on the light warning colour)."""
+    text_colour = "#1d232b" if state == "warn" else "#ffffff"
+    chip.setText(text)
+    chip.setStyleSheet(f"background: {state_colour(state)}; color: {text_colour}; "
+                       "border-radius: 9px; padding: 2px 10px;")
+    chip.show()
+
+
+def save_discard_row() -> tuple[QHBoxLayout, QPushButton, QPushButton]:
+    """Discard on the left, the primary Save on the right: (row, save, discard)."""
+    save = QPushButton("Save changes")
+    save.setProperty("primary", True)
+    discard = QPushButton("Discard changes")
+    row = QHBoxLayout()
+    row.addWidget(discard)
+    row.addStretch(1)
+    row.addWidget(save)
+    return row, save, discard
+
+
+def message_label() -> QLabel:
+    """The line at the foot of a side panel that says how the last action went."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def set_message(label: QLabel, text: str, kind: str) -> None:
+    """Say ``text`` in ``label``, red for fail, amber for warn; the caller shows it."""
+    label.setText(text)
+    colour = state_colour(kind) if kind in ("fail", "warn") else ""
+    label.setStyleSheet(f"color: {colour};" if colour else "")
 
 
 class TableArea(QStackedWidget):
@@ -252,3 +363,293 @@ def ask_csv_path(parent: QWidget, suggested: str) -> Path | None:
         return None
     p = Path(path)
     return p if p.suffix.lower() == ".csv" else p.with_suffix(".csv")
+
+
+def search_box(placeholder: str) -> QLineEdit:
+    """A list page's search field: a clear button, and no longer than the shop accepts."""
+    edit = QLineEdit()
+    edit.setPlaceholderText(placeholder)
+    edit.setClearButtonEnabled(True)
+    edit.setMaxLength(SEARCH_MAX)
+    return edit
+
+
+class ShopListPage(ShopPage, Generic[R, Q]):
+    """A manager page listing one kind of record: filters, a paged table, a side panel.
+
+    A subclass builds its filter bar (with :attr:`search_edit`) and its side panel, then
+    calls :meth:`add_list`; it provides :meth:`_query` (the filters as a query),
+    :meth:`_describe_view` (why the list is empty, what to try) and :meth:`_row_changed`.
+    """
+
+    noun = ""
+    """One record in the shop's words ('booking'); the page's texts add an s for more."""
+    export_progress = False
+    """Whether the count label shows how far an export has got, not only when it is done."""
+
+    model: PagedTableModel[R, Q]
+    table: QTableView
+    area: TableArea
+    count_label: QLabel
+    search_edit: QLineEdit
+    export_button: QPushButton
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self._export_handle: Any = None
+
+    @property
+    def plural(self) -> str:
+        return self.noun + "s"
+
+    def add_export_button(self) -> None:
+        """Export CSV… in the page's header, for every row of the current view."""
+        self.export_button = header_button(
+            "Export CSV…", self._ask_export, tooltip=f"Save every {self.noun} of this view as CSV")
+        self.head.addWidget(self.export_button)
+
+    def add_list(self, model: PagedTableModel[R, Q], panel: QWidget, *, panel_stretch: int,
+                 sizes: tuple[int, int]) -> None:
+        """Put the table (or why it is empty) and ``panel`` side by side under the filters and
+        the count under them; the search box, the model and the selection drive the page."""
+        self.model = model
+        self.table = make_table(model, self)
+        self.area = TableArea(self.table)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.area)
+        split.addWidget(panel)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, panel_stretch)
+        split.setSizes(list(sizes))
+        self.outer.addWidget(split, 1)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+        self.outer.addWidget(self.count_label)
+
+        # One query when the typing pauses, not one a key; Enter asks at once.
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._apply_filters)
+        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search_edit.returnPressed.connect(self._apply_filters)
+        self.model.sig_count.connect(self._count_changed)
+        self.model.sig_failed.connect(self._list_failed)
+        self.model.sig_loading.connect(lambda _b: self._update_count_label())
+        self.model.modelReset.connect(self._update_count_label)
+        selection = self.table.selectionModel()
+        assert selection is not None
+        selection.currentRowChanged.connect(self._row_changed)
+
+    # -- public ------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """F5: list again with the same filters; the side panel keeps what it holds."""
+        self.notice.clear()
+        if self.ctx.shop is None:
+            self.model.clear()
+            self.notice.show_text(NO_BACKEND, "warn")
+            self.area.show_empty(f"No {self.plural} to show: this profile has no shop back "
+                                 "end or database. Add one in Settings.")
+            self._update_count_label()
+            return
+        self.area.show_table()
+        self.model.set_query(self._query(), force=True)
+
+    def focus_search(self) -> None:
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_edit.selectAll()
+
+    def export_csv(self, path: Path) -> None:
+        """Write every row of the current view to ``path`` in the background."""
+        if self.ctx.shop is None:
+            self.notice.show_text(NO_BACKEND, "warn")
+            return
+
+        def progress(fraction: float, _message: str) -> None:
+            self.count_label.setText(f"Exporting to {path.name}… {fraction:.0%}")
+
+        if self.export_progress:
+            self.count_label.setText(f"Exporting to {path.name}…")
+        self._export_handle = self.model.export_csv(
+            path, on_done=lambda n: self.count_label.setText(
+                f"Exported {n:,} {self.plural} to {path}"),
+            on_failure=self.show_failure,
+            on_progress=progress if self.export_progress else None)
+
+    # -- what each page says for itself -------------------------------------------------
+
+    def _query(self) -> Q:  # pragma: no cover - every page overrides it
+        """The filters as the repository's query, keeping the table's sort."""
+        raise NotImplementedError
+
+    def _describe_view(self) -> str:  # pragma: no cover - every page overrides it
+        """Why the list is empty and what to do next."""
+        raise NotImplementedError
+
+    def _row_changed(self, current: QModelIndex,
+                     _previous: QModelIndex) -> None:  # pragma: no cover
+        """The user picked another row: show it in the side panel."""
+        raise NotImplementedError
+
+    # -- the list ----------------------------------------------------------------------
+
+    def _apply_filters(self) -> None:
+        self._search_timer.stop()
+        if self.ctx.shop is None:
+            self.refresh()
+            return
+        self.notice.clear()
+        self.area.show_table()
+        self.model.set_query(self._query())
+
+    def _count_changed(self, count: RowCount) -> None:
+        self._update_count_label()
+        if count.value == 0 and count.exact:
+            self.area.show_empty(self._describe_view())
+        else:
+            self.area.show_table()
+
+    def _update_count_label(self) -> None:
+        if self.ctx.shop is None:
+            self.count_label.setText("")
+            return
+        if self.model.error is not None:
+            self.count_label.setText("Not loaded")
+            return
+        text = count_text(self.model.count, self.noun)
+        if self.model.loading and self.model.count is not None:
+            text += " · loading…"
+        self.count_label.setText(text)
+
+    def _list_failed(self, exc: BaseException) -> None:
+        self.show_failure(exc)
+        if self.model.rowCount() == 0:
+            self.area.show_empty(f"The {self.plural} could not be loaded (the message above "
+                                 "says why). Press F5 to try again.")
+
+    def _ask_export(self) -> None:
+        path = ask_csv_path(self, f"{self.plural}-{date.today().isoformat()}.csv")
+        if path is not None:
+            self.export_csv(path)
+
+
+class StoredRecord(Protocol):
+    """A record the shop stores under a version, as the edit and conflict flow needs it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def version(self) -> int: ...
+
+    def draft(self) -> Any: ...
+
+
+class EditForm(Protocol):
+    """A side panel that edits one record, as the save and conflict flow drives it."""
+
+    base: Any
+    """The draft of the record as stored when it was loaded (None for a new one)."""
+
+    def load(self, record: Any) -> None: ...
+
+    def fill(self, draft: Any) -> None: ...
+
+    def show_errors(self, errors: dict[str, str]) -> None: ...
+
+    def show_message(self, text: str, kind: str = ...) -> None: ...
+
+    def set_busy(self, busy: bool) -> None: ...
+
+    def _update_buttons(self) -> None: ...
+
+
+E = TypeVar("E", bound=StoredRecord)
+
+
+class ShopFormPage(ShopListPage[E, Q]):
+    """A list page whose side panel edits the chosen record: saves off the GUI thread, the
+    reasons a save failed, and the conflict dialog when someone else saved first.
+
+    A subclass sets :attr:`form` and provides :meth:`_save_over` and :meth:`_conflict_heading`.
+    """
+
+    conflict_fields: tuple[FieldSpec, ...] = ()
+    """The fields the conflict dialog compares, in the form's words."""
+    gone_text = ""
+    """What the form says when the record was deleted while the user edited it."""
+
+    form: EditForm
+    sig_saved: Any  # each page declares and documents its own signal
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.conflict_dialog: ConflictDialog | None = None
+
+    # -- what each page says for itself -------------------------------------------------
+
+    def _save_over(self, record_id: int, version: int, draft: Any) -> None:  # pragma: no cover
+        """Store ``draft`` over the record at ``version`` (a conflict if it moved on)."""
+        raise NotImplementedError
+
+    def _conflict_heading(self, theirs: E) -> tuple[str, str]:  # pragma: no cover
+        """The conflict dialog's name for the record, and a note on their version."""
+        raise NotImplementedError
+
+    # -- saving --------------------------------------------------------------------------
+
+    def _run_save(self, fn: Callable[[TaskState], E], on_success: Callable[[E], None],
+                  name: str) -> None:
+        """Run a change off the GUI thread; the form's buttons wait until it ends."""
+        self.form.set_busy(True)
+        self.ctx.tasks.run(fn, on_success=on_success, on_failure=self._save_failed, name=name)
+
+    def _saved(self, record: E, message: str = "Saved.") -> None:
+        self.form.load(record)
+        self.form.show_message(message)
+        self.model.replace_row(record)
+        self.sig_saved.emit(record)
+
+    def _save_failed(self, exc: BaseException) -> None:
+        self.form.set_busy(False)
+        self.form._update_buttons()
+        if isinstance(exc, Conflict):
+            self._conflict(exc)
+        elif isinstance(exc, ValidationFailed):
+            self.form.show_errors(exc.errors)
+        elif isinstance(exc, BackendUnavailable):
+            self.show_failure(exc)
+            self.form.show_message("Not saved: " + error_text(exc, self.location()) +
+                                   " Your changes are still here.", "fail")
+        elif isinstance(exc, NotFound):
+            self.form.show_message(self.gone_text, "fail")
+        else:
+            # Under the page's own logger, so the log says which page could not save.
+            logging.getLogger(type(self).__module__).exception(
+                "saving a %s failed", self.noun, exc_info=exc)
+            self.form.show_message("Not saved: " + error_text(exc, self.location()), "fail")
+
+    def _conflict(self, conflict: Conflict) -> None:
+        """Mine and theirs side by side; the user keeps one, or merges, and saves again."""
+        theirs: E = conflict.theirs
+        what, note = self._conflict_heading(theirs)
+        dialog = ConflictDialog(what, self.conflict_fields, self.form.base, conflict.mine,
+                                theirs.draft(), theirs_note=note, parent=self)
+        self.conflict_dialog = dialog
+        dialog.sig_resolved.connect(lambda r: self._resolved(r, theirs))
+        dialog.rejected.connect(lambda: self.form.show_message(
+            f"Not saved: someone else changed this {self.noun}. Your changes are still here; "
+            "press Save again to compare.", "warn") if dialog.resolution is None else None)
+        dialog.open()
+
+    def _resolved(self, resolution: Resolution, theirs: E) -> None:
+        self.conflict_dialog = None
+        if resolution.choice == TAKE_THEIRS:
+            self.form.load(theirs)
+            self.model.replace_row(theirs)
+            self.form.show_message("Showing their version; your changes were dropped.")
+        elif resolution.choice in (KEEP_MINE, MERGE):
+            self.form.load(theirs)
+            self.form.fill(resolution.draft)
+            self._save_over(theirs.id, theirs.version, resolution.draft)
