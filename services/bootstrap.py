@@ -49,9 +49,13 @@ class Services:
     collectors: list[Any] = field(default_factory=list)
     directory: Path | None = None
     _started: bool = False
+    _stopped: bool = False
 
     def start(self) -> None:
-        if self._started:
+        """Start polling, history and alerts; a no-op once :meth:`stop` has run (the GUI
+        starts services on a zero timer, which may fire after a quick profile switch or
+        quit has already stopped them: they must not come back to life then)."""
+        if self._started or self._stopped:
             return
         self._started = True
         if self.history is not None:
@@ -94,6 +98,7 @@ class Services:
         return "unknown", "Waiting for the first readings"
 
     def stop(self) -> None:
+        self._stopped = True
         if not self._started:
             self._close_clients()
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,17 @@ def test_a_profile_opened_from_elsewhere_is_listed_under_its_name(console, tmp_p
     window = app.window
     app.switch_profile(str(outside.resolve()))
     assert app.window is window
+
+
+def test_switching_then_quitting_at_once_leaves_no_thread_behind(console, qtbot) -> None:
+    """The new shop's services start on a zero timer; quitting before it fires must not let
+    them start afterwards with nobody left to stop them."""
+    app, folder = console
+    app.open(load_profile(folder / "a-bistro.toml"), is_demo=False)
+    qtbot.waitUntil(lambda: app.services._started)
+    app.switch_profile(str((folder / "b-harbour.toml").resolve()))
+    app.shutdown()  # before the event loop has run the new services' start
+    qtbot.wait(300)
+    left = [t.name for t in threading.enumerate()
+            if t.name.startswith(("poller-", "history-writer", "alerts-"))]
+    assert not left, left
