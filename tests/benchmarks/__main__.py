@@ -1,4 +1,7 @@
-"""Run every benchmark: ``python -m tests.benchmarks [--quick] [AREA ...]``."""
+"""Run every benchmark: ``python -m tests.benchmarks [--quick] [AREA ...]``.
+
+Each area runs in a process of its own, so no area's figures carry what an earlier one left
+behind (threads, servers, a QApplication, a warm or fragmented heap)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import argparse
 import importlib
 import os
 import pkgutil
+import subprocess
 import sys
 import traceback
 
@@ -26,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller data")
     parser.add_argument("areas", nargs="*", help="only these modules (e.g. store history)")
+    parser.add_argument("--no-header", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import tests.benchmarks as pkg
@@ -35,8 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.areas:
         names = [n for n in names if n.removeprefix("bench_") in args.areas]
     failures = 0
-    print(f"{'area':<10} {'figure':<52} {'value':>12} {'unit':<8} {'baseline':>12} "
-          f"{'ratio':>8}  target")
+    if not args.no_header:
+        print(f"{'area':<10} {'figure':<52} {'value':>12} {'unit':<8} {'baseline':>12} "
+              f"{'ratio':>8}  target", flush=True)
+    if len(names) > 1:
+        for name in names:
+            done = subprocess.run([sys.executable, "-m", "tests.benchmarks", "--no-header",
+                                   *(["--quick"] if args.quick else []),
+                                   name.removeprefix("bench_")], check=False)
+            failures += done.returncode != 0
+        return 1 if failures else 0
     for name in names:
         try:
             module = importlib.import_module(f"tests.benchmarks.{name}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import sys
 import time
@@ -69,14 +70,19 @@ def delay_server() -> Iterator[str]:
 
 def run(quick: bool = False) -> list[Figure]:
     requests_n = 60 if quick else 300
+    rounds = 1 if quick else 5
+    p95s: list[float] = []
+    medians: list[float] = []
     with delay_server() as site:
         with new_session() as session:
-            probe = HttpProbe("slow", f"{site}/slow", session, window=requests_n)
-            probe.collect()  # open the pooled connection
-            probe = HttpProbe("slow", f"{site}/slow", session, window=requests_n)
-            for _ in range(requests_n):
-                probe.collect()
-            errors_ms = [(x - DELAY_S) * 1000 for x in probe.recent_latencies]
+            HttpProbe("warm", f"{site}/slow", session).collect()  # open the pooled connection
+            for _ in range(rounds):
+                probe = HttpProbe("slow", f"{site}/slow", session, window=requests_n)
+                for _ in range(requests_n):
+                    probe.collect()
+                errors_ms = [(x - DELAY_S) * 1000 for x in probe.recent_latencies]
+                p95s.append(sample_quantile(errors_ms, 0.95) or 0.0)
+                medians.append(sample_quantile(errors_ms, 0.5) or 0.0)
             fast = HttpProbe("fast", f"{site}/fast", session, window=requests_n * 3)
             fast.collect()
             start = time.perf_counter()
@@ -89,11 +95,12 @@ def run(quick: bool = False) -> list[Figure]:
             with requests.Session() as fresh:
                 HttpProbe("fresh", f"{site}/fast", fresh).collect()
         unpooled = requests_n * 3 / (time.perf_counter() - start)
-    p95_error = sample_quantile(errors_ms, 0.95) or 0.0
-    median_error = sample_quantile(errors_ms, 0.5) or 0.0
+    p95_error = statistics.median(p95s)
+    median_error = statistics.median(medians)
     return [
-        Figure("probes", f"p95 latency error vs a known {DELAY_S * 1000:g} ms delay",
-               p95_error, "ms", target="<= 1 ms", met=abs(p95_error) <= 1),
+        Figure("probes", f"p95 latency error vs a known {DELAY_S * 1000:g} ms delay "
+               f"(median of {rounds})", p95_error, "ms", target="<= 1 ms",
+               met=abs(p95_error) <= 1),
         Figure("probes", "median latency error", median_error, "ms"),
         Figure("probes", "median latency of a request with no delay (client + loopback)",
                floor_ms, "ms"),
