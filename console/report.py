@@ -115,11 +115,16 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[s
     return [line(headers), *(line(r) for r in rows)]
 
 
+def _took(seconds: float) -> str:
+    """'1.3 s', or '42 ms' under a second (a quick sweep is not '0.0 s')."""
+    return f"{seconds:.1f} s" if seconds >= 1 else f"{seconds * 1000:.0f} ms"
+
+
 def render_table(result: DiagnoseResult) -> str:
     """The sweep as text for a terminal: checks, latency, caches, queues, queries, findings."""
     out = [f"Backroom diagnose: {result.profile}: {result.status.value.upper()} "
            f"({_VERDICT[result.status]}), {len(result.checks)} checks in "
-           f"{result.duration_s:.1f} s", ""]
+           f"{_took(result.duration_s)}", ""]
     out += _table(["CHECK", "KIND", "STATUS", "LATENCY", "DETAIL"],
                   [[c.name, c.kind, c.status.value.upper(), _cell(c.latency_ms, " ms"),
                     c.detail] for c in result.checks], right={3})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -46,6 +47,8 @@ def test_table_shows_status_checks_and_findings() -> None:
     text = render_table(RESULT)
     lines = text.splitlines()
     assert lines[0] == "Backroom diagnose: Bistro: WARN (needs attention), 2 checks in 1.3 s"
+    quick = render_table(dataclasses.replace(RESULT, duration_s=0.042))
+    assert quick.splitlines()[0].endswith("2 checks in 42 ms")
     assert any(line.startswith("home") and "12.0 ms" in line and "OK" in line for line in lines)
     assert any(line.startswith("cache") and "FAIL" in line for line in lines)
     assert "mq/emails" in text and "75.0%" in text
