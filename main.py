@@ -161,12 +161,17 @@ def _demo_db_path() -> Path:
 
 
 @contextlib.contextmanager
-def _demo_shop(traffic: bool) -> Iterator[Any]:
-    """Start the embedded demo shop in this process and stop it on the way out."""
+def _demo_shop(traffic: bool, deferred: bool = False) -> Iterator[Any]:
+    """The embedded demo shop in this process, stopped on the way out. ``deferred``: only its
+    port is bound here; the caller starts it (the GUI does once its window has painted, so
+    the shop's imports and seeding are not paid before the first frame)."""
     from demo import DemoShop
 
     shop = DemoShop(_demo_db_path(), port=0, traffic=traffic)
-    shop.start()
+    if deferred:
+        shop.reserve()
+    else:
+        shop.start()
     try:
         yield shop
     finally:
@@ -194,33 +199,37 @@ def _default_profile_path() -> Path | None:
 
 
 @contextlib.contextmanager
-def _profile_for(args: argparse.Namespace, traffic: bool) -> Iterator[tuple[Any, bool]]:
-    """Yield (profile, is_demo) for the command: --profile, --demo, the default, or the demo."""
+def _profile_for(args: argparse.Namespace, traffic: bool, deferred: bool = False
+                 ) -> Iterator[tuple[Any, Any]]:
+    """Yield (profile, demo shop or None) for the command: --profile, --demo, the default,
+    or the demo."""
     path = args.profile
     if path is None and not args.demo:
         path = _default_profile_path()
     if path is not None:
-        yield _load_profile(path), False
+        yield _load_profile(path), None
         return
     from services.profiles import demo_profile
 
-    with _demo_shop(traffic) as shop:
-        yield demo_profile(shop.base_url, shop.token, shop.db_path), True
+    with _demo_shop(traffic, deferred) as shop:
+        yield demo_profile(shop.base_url, shop.token, shop.db_path), shop
 
 
 def _run_gui(args: argparse.Namespace) -> int:
     from ui.app import run_gui
 
-    with _profile_for(args, traffic=not args.no_traffic) as (profile, is_demo):
+    with _profile_for(args, traffic=not args.no_traffic, deferred=True) as (profile, shop):
+        is_demo = shop is not None
         return run_gui(profile, is_demo=is_demo, first_run=is_demo and not args.demo,
                        page=args.page, quit_after=args.quit_after, screenshot=args.screenshot,
-                       view=args.view, masking=args.masking)
+                       view=args.view, masking=args.masking,
+                       start_demo=shop.start_in_background if is_demo else None)
 
 
 def _run_diagnose(args: argparse.Namespace) -> int:
     from services.diagnose import diagnose_main
 
-    with _profile_for(args, traffic=False) as (profile, _is_demo):
+    with _profile_for(args, traffic=False) as (profile, _shop):
         return diagnose_main(profile, as_json=args.json, samples=args.samples,
                              window_s=args.window, html_path=args.html,
                              bundle_path=args.bundle, stdout=sys.stdout, stderr=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import Any
 
@@ -34,16 +35,19 @@ def _quiet_waitress_queue_log() -> None:
 
 
 class WsgiServer:
-    """A waitress server bound at construction (port 0 picks a free one)."""
+    """A waitress server bound at construction (port 0 picks a free one), or serving a
+    listening socket bound before (``sock``)."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, threads: int = 6,
-                 name: str = "demo-http") -> None:
+                 name: str = "demo-http", sock: socket.socket | None = None) -> None:
         _quiet_waitress_queue_log()
         self._dispatcher = _NamedDispatcher(f"{name}-worker")
+        where: dict[str, Any] = {"sockets": [sock]} if sock is not None else {
+            "host": host, "port": port}
         self._server: Any = create_server(
-            app, host=host, port=port, threads=threads, _dispatcher=self._dispatcher,
+            app, threads=threads, _dispatcher=self._dispatcher,
             ident="backroom-demo", clear_untrusted_proxy_headers=True, channel_timeout=30,
-            connection_limit=200, asyncore_loop_timeout=1)
+            connection_limit=200, asyncore_loop_timeout=1, **where)
         self._dispatcher.set_thread_count(threads)  # only once the port is ours
         self.host = host
         self.port = int(self._server.effective_port)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
+import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 class DemoShop:
@@ -40,15 +45,19 @@ class DemoShop:
         self._lock = threading.Lock()
         self._state = "new"  # new -> running -> stopped
         self._parts: dict[str, Any] = {}
+        self._listener: socket.socket | None = None
+        self._starter: threading.Thread | None = None
         self.seeded: dict[str, int] = {}
 
     # -- what callers read ---------------------------------------------------------------
     @property
     def port(self) -> int:
         server = self._parts.get("server")
-        if server is None:
-            raise RuntimeError("the demo shop is not started")
-        return int(server.port)
+        if server is not None:
+            return int(server.port)
+        if self._listener is not None:
+            return int(self._listener.getsockname()[1])
+        raise RuntimeError("the demo shop is not started")
 
     @property
     def base_url(self) -> str:
@@ -67,6 +76,36 @@ class DemoShop:
         return dict(self._parts["ctx"].scenario.as_dict())
 
     # -- lifecycle -----------------------------------------------------------------------
+    def reserve(self) -> DemoShop:
+        """Bind the shop's port now and start later: its URL is known before anything heavy is
+        imported, and requests made meanwhile wait in the listen queue until it serves."""
+        with self._lock:
+            if self._state != "new":
+                raise RuntimeError(f"a demo shop can be reserved before it starts (it is "
+                                   f"{self._state})")
+            if self._listener is None:
+                self._listener = socket.create_server(("127.0.0.1", self._port), backlog=128)
+        return self
+
+    def start_in_background(self, done: Callable[[BaseException | None], None] | None = None
+                            ) -> None:
+        """:meth:`start` on a thread of its own ("demo-start"); ``done`` is called on that
+        thread with None once the shop serves, or with the error. :meth:`stop` waits for it."""
+
+        def run() -> None:
+            error: BaseException | None = None
+            try:
+                self.start()
+            except BaseException as exc:  # reported to done(); the shop is stopped again
+                error = exc
+                if self._state != "stopped" or not isinstance(exc, RuntimeError):
+                    log.error("the demo shop could not start: %s", exc)
+            if done is not None:
+                done(error)
+
+        self._starter = threading.Thread(target=run, name="demo-start", daemon=True)
+        self._starter.start()
+
     def start(self) -> DemoShop:
         """Seed if needed, bind, start server, workers and traffic; return when serving."""
         with self._lock:
@@ -123,6 +162,7 @@ class DemoShop:
             token=self.token, change_scenario=self._apply, workers=lambda: pool.size,
             started_monotonic=time.monotonic())
         server = parts["server"] = WsgiServer(create_app(ctx), port=self._port,
+                                              sock=self._listener,
                                               threads=self._http_threads)
         pool.resize(self._workers)
         server.start()
@@ -156,12 +196,23 @@ class DemoShop:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop traffic, server, workers and connections; join every thread. Idempotent."""
+        deadline = time.monotonic() + timeout
         with self._lock:
             if self._state == "stopped":
                 return
-            self._state = "stopped"
+            starter = self._starter
+            starting = (self._state == "running" and starter is not None
+                        and starter is not threading.current_thread())
+            if not starting:
+                self._state = "stopped"
+        if starting and starter is not None:
+            # A start under way on its own thread: let it finish, then take it all down.
+            starter.join(max(0.5, deadline - time.monotonic()))
+            with self._lock:
+                self._state = "stopped"
+        if self._listener is not None and "server" not in self._parts:
+            self._listener.close()  # reserved, never served
         parts = self._parts
-        deadline = time.monotonic() + timeout
 
         def left() -> float:
             return max(0.5, deadline - time.monotonic())

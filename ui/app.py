@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QObject, QSettings, QTimer
+from PyQt6.QtCore import QObject, QSettings, QTimer, pyqtSignal
 from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
@@ -24,9 +25,17 @@ def settings() -> QSettings:
 class ConsoleApp(QObject):
     """Owns the active profile's services and its main window; switches profiles."""
 
+    sig_demo_ready = pyqtSignal(object)
+    """Emitted (from the demo's start thread; delivered on the GUI thread) with None once the
+    embedded demo shop serves, or with the error that stopped it."""
+
     def __init__(self, app: QApplication, prefs: QSettings, *, masking: Any = None,
-                 demo_profile: Any = None) -> None:
+                 demo_profile: Any = None,
+                 start_demo: Callable[[Callable[[BaseException | None], None]], None] | None
+                 = None) -> None:
         super().__init__(app)
+        self._start_demo = start_demo
+        self.sig_demo_ready.connect(self._demo_ready)
         from ui.worker import TaskRunner
 
         self.app = app
@@ -64,8 +73,23 @@ class ConsoleApp(QObject):
         window.show()
         self.services, self.window = services, window
         # Threads and the history reload start once the window has painted: first paint
-        # sooner, and the charts fill in a moment later.
-        QTimer.singleShot(0, services.start)
+        # sooner, and the charts fill in a moment later. The embedded demo shop, when it is
+        # still to start, starts then too; the services follow once it serves.
+        if self._start_demo is not None:
+            start_demo, self._start_demo = self._start_demo, None
+            QTimer.singleShot(0, lambda: start_demo(self.sig_demo_ready.emit))
+        else:
+            QTimer.singleShot(0, services.start)
+
+    def _demo_ready(self, error: BaseException | None) -> None:
+        if error is not None:
+            log.error("the demo shop could not start: %s", error)
+            if self.window is not None:
+                self.window.statusBar().showMessage(
+                    f"The demo shop could not start: {error}. See the log.")
+            return
+        if self.services is not None:
+            self.services.start()  # a no-op once they were stopped or started already
 
     def _wire_page(self, key: str, widget: Any) -> None:
         """Connect what a page offers to the rest of the app (pages never reach for globals)."""
@@ -149,8 +173,12 @@ def _app_icon() -> QIcon:
 def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
             page: str | None = None, quit_after: float | None = None,
             screenshot: Path | None = None, view: str | None = None,
-            masking: Any = None) -> int:
-    """Open the main window on ``profile`` and run the event loop; returns the exit status."""
+            masking: Any = None,
+            start_demo: Callable[[Callable[[BaseException | None], None]], None] | None = None
+            ) -> int:
+    """Open the main window on ``profile`` and run the event loop; returns the exit status.
+    ``start_demo`` starts the embedded demo shop in the background once the window has
+    painted, calling back when it serves."""
     from ui import theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -162,7 +190,8 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
     prefs = settings()
     theme.apply(app, str(prefs.value("appearance/theme", "system")))
 
-    console = ConsoleApp(app, prefs, masking=masking, demo_profile=profile if is_demo else None)
+    console = ConsoleApp(app, prefs, masking=masking, demo_profile=profile if is_demo else None,
+                         start_demo=start_demo)
     console.open(profile, is_demo=is_demo, first_run=first_run, view=view, page=page)
 
     if quit_after is not None:

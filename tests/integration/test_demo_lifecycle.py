@@ -62,6 +62,45 @@ def test_stop_joins_every_thread_and_frees_the_port(tmp_path: Path) -> None:
         shop.start()
 
 
+def test_a_reserved_shop_answers_once_started_in_the_background(tmp_path: Path) -> None:
+    """The console binds the port first (its URL goes into the profile before the window
+    paints) and starts the shop after: a request made in between waits and is answered."""
+    before = set(threading.enumerate())
+    shop = DemoShop(tmp_path / "shop.sqlite3", traffic=False, seed_scale=0.05).reserve()
+    port = shop.port
+    assert port_listening(port)
+    early: dict[str, object] = {}
+    asker = threading.Thread(target=lambda: early.setdefault(
+        "status", requests.get(shop.base_url + "/health", timeout=TIMEOUT).status_code))
+    asker.start()
+    ready = threading.Event()
+    outcome: list[BaseException | None] = []
+    shop.start_in_background(lambda error: (outcome.append(error), ready.set()))
+    assert ready.wait(TIMEOUT) and outcome == [None]
+    asker.join(TIMEOUT)
+    assert early["status"] == 200, "the request made before the start was answered"
+    shop.stop()
+    assert set(threading.enumerate()) - before == set()
+    assert not port_listening(port)
+
+
+def test_stopping_while_it_starts_leaves_nothing_behind(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
+    shop = DemoShop(tmp_path / "shop.sqlite3", traffic=True, seed_scale=0.05).reserve()
+    port = shop.port
+    shop.start_in_background()
+    shop.stop(timeout=10.0)  # at once: the start is under way or not begun
+    assert set(threading.enumerate()) - before == set()
+    assert not port_listening(port)
+
+
+def test_a_reserved_shop_never_started_frees_its_port(tmp_path: Path) -> None:
+    shop = DemoShop(tmp_path / "shop.sqlite3", traffic=False).reserve()
+    port = shop.port
+    shop.stop()
+    assert not port_listening(port)
+
+
 def test_context_manager_and_fixed_port(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
