@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QObject, QSettings, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, QSettings, QTimer, pyqtSignal
 from PyQt6.QtGui import QIcon
-from PyQt6.QtWidgets import QApplication, QMessageBox
+from PyQt6.QtWidgets import QApplication, QMessageBox, QWidget
 
 log = logging.getLogger(__name__)
 
 DEMO_ENTRY = ""
+FIRST_PAINT_WAIT_MS = 1000
 
 
 def settings() -> QSettings:
@@ -77,9 +79,9 @@ class ConsoleApp(QObject):
         # still to start, starts then too; the services follow once it serves.
         if self._start_demo is not None:
             start_demo, self._start_demo = self._start_demo, None
-            QTimer.singleShot(0, lambda: start_demo(self.sig_demo_ready.emit))
+            after_first_paint(window, lambda: start_demo(self.sig_demo_ready.emit))
         else:
-            QTimer.singleShot(0, services.start)
+            after_first_paint(window, services.start)
 
     def _demo_ready(self, error: BaseException | None) -> None:
         if error is not None:
@@ -150,6 +152,40 @@ class ConsoleApp(QObject):
         self.tasks.shutdown()
         if self.services is not None:
             self.services.stop()
+
+
+class _FirstPaint(QObject):
+    """Runs a function once, just after the watched widget's first paint has been handled,
+    or after ``FIRST_PAINT_WAIT_MS`` if no paint comes (a window opened minimised)."""
+
+    def __init__(self, widget: QWidget, fn: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._fn: Callable[[], None] | None = fn
+        self._widget = widget
+        widget.installEventFilter(self)
+        QTimer.singleShot(FIRST_PAINT_WAIT_MS, self._run)
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if event is not None and event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, self._run)  # runs once this paint is done
+        return False
+
+    def _run(self) -> None:
+        fn, self._fn = self._fn, None
+        if fn is not None:
+            with contextlib.suppress(RuntimeError):  # the window may be gone already
+                self._widget.removeEventFilter(self)
+            fn()
+
+
+def after_first_paint(widget: QWidget, fn: Callable[[], None]) -> None:
+    """Call ``fn`` once ``widget`` has painted its first frame (at once if it is not shown, so
+    that nothing waits on a window that never paints). Work started on a zero timer instead
+    may run before the first paint and hold it up (imports hold the GIL)."""
+    if widget.isVisible():
+        _FirstPaint(widget, fn)
+    else:
+        QTimer.singleShot(0, fn)
 
 
 def _entry_of(profile: Any, is_demo: bool) -> str:
