@@ -98,7 +98,8 @@ class DemoShop:
                 self.start()
             except BaseException as exc:  # reported to done(); the shop is stopped again
                 error = exc
-                if self._state != "stopped" or not isinstance(exc, RuntimeError):
+                refused_after_stop = isinstance(exc, RuntimeError) and self._state == "stopped"
+                if not refused_after_stop:
                     log.error("the demo shop could not start: %s", exc)
             if done is not None:
                 done(error)

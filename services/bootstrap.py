@@ -53,8 +53,8 @@ class Services:
 
     def start(self) -> None:
         """Start polling, history and alerts; a no-op once :meth:`stop` has run (the GUI
-        starts services on a zero timer, which may fire after a quick profile switch or
-        quit has already stopped them: they must not come back to life then)."""
+        starts services after the window's first paint, which may come after a quick profile
+        switch or quit has already stopped them: they must not come back to life then)."""
         if self._started or self._stopped:
             return
         self._started = True

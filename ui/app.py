@@ -190,8 +190,9 @@ def after_first_paint(widget: QWidget, fn: Callable[[], None]) -> None:
 
 def _entry_of(profile: Any, is_demo: bool) -> str:
     """The switcher's key for a profile: its file's path, or '' for the demo shop."""
-    return DEMO_ENTRY if is_demo else str(Path(profile.origin).resolve()) if profile.origin \
-        else profile.name
+    if is_demo:
+        return DEMO_ENTRY
+    return str(Path(profile.origin).resolve()) if profile.origin else profile.name
 
 
 def _int_pref(prefs: QSettings, key: str, default: int) -> int:

@@ -139,10 +139,6 @@ def _read_body(response: requests.Response, max_bytes: int, deadline: float, url
     """Up to ``max_bytes`` of the body, and whether there was more. ``read1`` returns what
     has arrived instead of waiting for a whole chunk, and each wait on the socket is cut to
     what is left of the deadline, so a dripping answer ends on time."""
-
-    def late() -> SourceTimeout:
-        return still_sending(url, timeout_s)
-
     raw = response.raw
     read1 = getattr(raw, "read1", None)
     if read1 is None:  # urllib3 < 2.3: whole chunks, the deadline checked between them
@@ -154,20 +150,20 @@ def _read_body(response: requests.Response, max_bytes: int, deadline: float, url
             if size >= max_bytes:
                 return b"".join(chunks)[:max_bytes], True
             if time.perf_counter() > deadline:
-                raise late()
+                raise still_sending(url, timeout_s)
         return b"".join(chunks), False
     body = bytearray()
     while len(body) < max_bytes:
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
-            raise late()
+            raise still_sending(url, timeout_s)
         sock = getattr(getattr(raw, "connection", None), "sock", None)
         if sock is not None:
             sock.settimeout(remaining)  # urllib3 sets it afresh for the next request
         try:
             chunk = read1(min(CHUNK, max_bytes - len(body)), decode_content=True)
         except urllib3.exceptions.ReadTimeoutError as err:
-            raise late() from err
+            raise still_sending(url, timeout_s) from err
         except urllib3.exceptions.SSLError as err:
             raise requests.exceptions.SSLError(err) from err
         except urllib3.exceptions.DecodeError as err:

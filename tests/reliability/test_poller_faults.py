@@ -178,6 +178,19 @@ def test_503_storm_with_retry_after_is_not_hammered(running: Running,
     assert len(page_times) <= 6, "a failing scrape backs off: 0, 2, 4, 8... intervals"
 
 
+def down_then_settled(running: Running, collector: Any, grace_s: float
+                      ) -> tuple[float, str, int]:
+    """Poll one source (2 workers) until it is down; then 1.5 s more. Returns seconds until
+    down, its error, and the poller's threads at the end."""
+    poller = running.start([collector], grace_s=grace_s, max_workers=2)
+    started = time.monotonic()
+    until_state(poller, [collector.name], SourceState.DOWN, 10)
+    took = time.monotonic() - started
+    error = poller.status(collector.name).last_error
+    time.sleep(1.5)
+    return took, error, poller.thread_count()
+
+
 def test_dripping_headers_mark_the_source_down_at_its_timeout(running: Running,
                                                               session: requests.Session
                                                               ) -> None:
@@ -188,15 +201,8 @@ def test_dripping_headers_mark_the_source_down_at_its_timeout(running: Running,
 
     timeout, grace = 0.5, 0.5
     with raw_server(drip_headers(0.2)) as server:
-        poller = running.start([HttpProbe("slowloris", server.url + "/", session,
-                                          interval_s=0.5, timeout_s=timeout)],
-                               grace_s=grace, max_workers=2)
-        started = time.monotonic()
-        until_state(poller, ["slowloris"], SourceState.DOWN, 10)
-        took = time.monotonic() - started
-        error = poller.status("slowloris").last_error
-        time.sleep(1.5)
-        threads = poller.thread_count()
+        took, error, threads = down_then_settled(running, HttpProbe(
+            "slowloris", server.url + "/", session, interval_s=0.5, timeout_s=timeout), grace)
         connections = server.connections
     print(f"dripping headers: down after {took:.2f} s, {threads} poller threads, "
           f"{connections} connection(s) opened")
@@ -232,13 +238,7 @@ def test_a_collect_that_hangs_is_abandoned_by_the_watchdog(running: Running) -> 
     timeout, grace = 0.5, 0.5
     hanging = HangingCollector("stuck driver", interval_s=0.5, timeout_s=timeout)
     try:
-        poller = running.start([hanging], grace_s=grace, max_workers=2)
-        started = time.monotonic()
-        until_state(poller, ["stuck driver"], SourceState.DOWN, 10)
-        took = time.monotonic() - started
-        error = poller.status("stuck driver").last_error
-        time.sleep(1.5)
-        threads = poller.thread_count()
+        took, error, threads = down_then_settled(running, hanging, grace)
         calls = hanging.calls
     finally:
         hanging.release.set()
