@@ -51,7 +51,9 @@ class WsgiServer:
         self._dispatcher.set_thread_count(threads)  # only once the port is ours
         self.host = host
         self.port = int(self._server.effective_port)
-        self._thread = threading.Thread(target=self._run, name=name)
+        # A daemon, like waitress's request threads: a stop that went wrong must not also
+        # keep the process from exiting.
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._stopped = threading.Event()
 
     def start(self) -> None:
@@ -83,8 +85,16 @@ class WsgiServer:
                 done.set()
 
         if self._thread.is_alive():
-            server.trigger.pull_trigger(close_all)
+            try:
+                server.trigger.pull_trigger(close_all)
+            except OSError as err:
+                # The trigger's pipe is gone (closed under the server): close from here; the
+                # server's select then fails on the closed descriptors and its loop ends.
+                log.warning("demo HTTP server: could not wake its thread (%s); closing here", err)
+                close_all()
             self._thread.join(timeout)
         if not done.is_set():
             close_all()
         self._dispatcher.shutdown(cancel_pending=True, timeout=timeout)
+        if self._thread.is_alive():
+            log.error("demo HTTP server thread did not stop within %.1f s", timeout)

@@ -221,22 +221,34 @@ class DemoShop:
         ctx = parts.get("ctx")
         if ctx is not None:
             ctx.stopping.set()
+        failed: list[BaseException] = []
+
+        def each(name: str, stop: Callable[[], object]) -> None:
+            # One part that fails to stop must not leave the others running.
+            try:
+                stop()
+            except Exception as err:
+                log.exception("demo shop: stopping its %s failed", name)
+                failed.append(err)
+
         if "traffic" in parts:
-            parts["traffic"].stop(left())
+            each("customers", lambda: parts["traffic"].stop(left()))
         if "server" in parts:
-            parts["server"].stop(left())
+            each("HTTP server", lambda: parts["server"].stop(left()))
         if "pool" in parts:
-            parts["pool"].stop(left())
+            each("workers", lambda: parts["pool"].stop(left()))
         if "jobs" in parts:
-            parts["jobs"].close()
+            each("job queue", parts["jobs"].close)
         store = parts.get("store")
         if store is not None:
             if hasattr(store, "clear"):
                 with contextlib.suppress(Exception):
                     store.clear()
-            store.close()
+            each("cache", store.close)
         if "db" in parts:
-            parts["db"].dispose()
+            each("database", parts["db"].dispose)
+        if failed:
+            raise failed[0]
 
     def __enter__(self) -> DemoShop:
         return self.start()

@@ -33,3 +33,25 @@ def amqp_url() -> str:
 def rabbitmq_api() -> str:
     servers.require_port("RabbitMQ management API", "127.0.0.1", 15672)
     return servers.RABBITMQ_API
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A thread that a test left running must fail the run, not hang it: the interpreter
+    waits for every non-daemon thread before it exits, and CI would only see a timeout."""
+    import faulthandler
+    import sys
+    import threading
+    import time
+
+    deadline = time.monotonic() + 10.0
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    left = [t for t in threading.enumerate()
+            if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if left:
+        sys.stderr.write("\ntests left these threads running, so the run cannot exit: "
+                         + ", ".join(t.name for t in left) + "\n")
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        sys.stderr.flush()
+        os._exit(1)

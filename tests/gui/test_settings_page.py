@@ -495,3 +495,40 @@ def test_an_empty_config_folder_offers_to_set_up_a_shop(qtbot, make_page, shop_d
     page.new_profile()
     assert page.right.currentWidget() is not page.empty
     assert parse_profile(page.editor.to_data()).name == "New shop"
+
+
+def test_the_shop_in_use_is_the_one_selected(qtbot, make_page, shop_dir: Path,
+                                              memory_keyring) -> None:
+    """Settings opens on the shop the console is using: also when it was named by a path
+    that is not the folder's spelling of it, and after the top bar switched shops."""
+    (shop_dir / "aardvark-deli.toml").write_text(
+        'name = "Aardvark Deli"\n[backend]\nbase_url = "https://deli.example.com"\n'
+        'token = "env:DELI_TOKEN"\n', encoding="utf-8")
+    bistro = shop_dir / "main-street-bistro.toml"
+    page = make_page(active=shop_dir / ".." / "profiles" / bistro.name)
+    assert page.names() == ["Aardvark Deli", "Main Street Bistro"]
+    assert page.profile_list.currentItem().text() == "Main Street Bistro"
+    assert page.profile_list.currentItem().font().bold()  # marked as the one in use
+    assert page.editor.general.name_edit.text() == "Main Street Bistro"
+
+    page.ctx.services.profile.origin = str(shop_dir / "aardvark-deli.toml")  # switched
+    page.refresh()
+    assert page.profile_list.currentItem().text() == "Aardvark Deli"
+    assert page.editor.general.name_edit.text() == "Aardvark Deli"
+
+    page.profile_list.setCurrentRow(1)  # the user looks at another shop: it stays
+    page.refresh()
+    assert page.profile_list.currentItem().text() == "Main Street Bistro"
+
+
+def test_a_shop_opened_from_another_folder_is_listed_and_selected(qtbot, make_page,
+                                                                   tmp_path: Path,
+                                                                   memory_keyring) -> None:
+    elsewhere = tmp_path / "elsewhere" / "harbour-cafe.toml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text('name = "Harbour Cafe"\n[backend]\nbase_url = "https://cafe.example"\n'
+                         'token = "env:CAFE_TOKEN"\n', encoding="utf-8")
+    page = make_page(active=elsewhere)
+    assert page.names() == ["Main Street Bistro", "Harbour Cafe"]
+    assert page.profile_list.currentItem().text() == "Harbour Cafe"
+    assert page.editor.general.name_edit.text() == "Harbour Cafe"

@@ -127,6 +127,26 @@ def test_a_taken_port_fails_start_cleanly(tmp_path: Path) -> None:
     assert set(threading.enumerate()) - before == set()
 
 
+def test_stop_with_the_servers_wakeup_pipe_closed_under_it(tmp_path: Path) -> None:
+    """Seen once in CI: the pipe that wakes the HTTP server's thread was closed under it.
+    The stop then raised and left the server's thread behind, and the test process never
+    exited. Now the stop still takes every part down and frees the port."""
+    before = set(threading.enumerate())
+    shop = DemoShop(tmp_path / "shop.sqlite3", traffic=False, seed_scale=0.02).start()
+    port = shop.port
+    assert requests.get(shop.base_url + "/health", timeout=TIMEOUT).status_code == 200
+    trigger = shop._parts["server"]._server.trigger
+    os.close(trigger.trigger)  # the write end, as a stray close elsewhere would
+    deadline = time.monotonic() + 5
+    while not trigger._closed and time.monotonic() < deadline:  # the server sees EOF
+        time.sleep(0.02)
+    start = time.monotonic()
+    shop.stop(timeout=3.0)
+    assert time.monotonic() - start < 4
+    assert not port_listening(port)
+    assert set(threading.enumerate()) - before == set()
+
+
 def test_restart_reuses_the_seeded_file(tmp_path: Path) -> None:
     path = tmp_path / "shop.sqlite3"
     with DemoShop(path, traffic=False, seed_scale=0.05) as first:

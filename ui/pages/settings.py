@@ -332,6 +332,7 @@ class SettingsPage(QWidget):
         layout.addWidget(self.tabs, 1)
 
         self._current_item: QListWidgetItem | None = None
+        self._listed_active: Path | None = None  # the shop in use when the list was read
         self.reload_list(select=self._active_path())
 
     # -- the list ------------------------------------------------------------------------------
@@ -339,15 +340,18 @@ class SettingsPage(QWidget):
     def _active_path(self) -> Path | None:
         origin = getattr(getattr(self.ctx.services, "profile", None), "origin", "")
         if origin and origin != "demo":
-            return Path(origin)
+            return Path(origin).resolve()
         return None
 
     def reload_list(self, select: Path | None = None) -> None:
         """Read the config folder again; select ``select`` (or the first profile)."""
         self.profile_list.blockSignals(True)
         self.profile_list.clear()
-        active = self._active_path()
-        for path in sorted(self.profiles_dir.glob("*.toml")):
+        active = self._listed_active = self._active_path()
+        paths = sorted(p.resolve() for p in self.profiles_dir.glob("*.toml"))
+        if active is not None and active not in paths and active.is_file():
+            paths.append(active)  # opened with --profile from another folder: editable too
+        for path in paths:
             data, problems = read_profile_file(path)
             name = str(data.get("name") or path.stem)
             item = QListWidgetItem(name + ("  ⚠" if problems else ""))
@@ -363,6 +367,7 @@ class SettingsPage(QWidget):
         self.profile_list.blockSignals(False)
         row = 0
         if select is not None:
+            select = select.resolve()
             row = next((i for i in range(self.profile_list.count())
                         if Path(self.profile_list.item(i).data(Qt.ItemDataRole.UserRole))
                         == select), 0)
@@ -581,4 +586,8 @@ class SettingsPage(QWidget):
 
     def refresh(self) -> None:
         if not self.editor.dirty:
-            self.reload_list(select=self.editor.path)
+            # The shop in use changed since the list was read (the services start after the
+            # window, or the top bar switched shops): show that one; else keep the selection.
+            active = self._active_path()
+            self.reload_list(select=active if active != self._listed_active
+                             else self.editor.path)
