@@ -2,50 +2,46 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-from sqlalchemy import (
-    Column,
-    Engine,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    select,
-)
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from console.alerts import AlertEvent, parse_severity
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 log = logging.getLogger(__name__)
 
-metadata = MetaData()
 
-alert_events = Table(
-    "alert_events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("profile", String(200), nullable=False, default=""),
-    Column("ts", Float, nullable=False),
-    Column("rule", String(200), nullable=False),
-    Column("state", String(20), nullable=False),
-    Column("previous", String(20), nullable=False, default=""),
-    Column("severity", String(10), nullable=False, default="warn"),
-    Column("value", Float, nullable=True),
-    Column("series", String(300), nullable=False, default=""),
-    Column("message", Text, nullable=False, default=""),
-)
-Index("ix_alert_events_profile_ts", alert_events.c.profile, alert_events.c.ts)
+@functools.cache
+def _sql() -> Any:
+    """SQLAlchemy and the alert log's table, imported on first use: opening the console does
+    not wait for SQLAlchemy's import before its window paints."""
+    import sqlalchemy as sa
+
+    metadata = sa.MetaData()
+    events = sa.Table(
+        "alert_events",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("profile", sa.String(200), nullable=False, default=""),
+        sa.Column("ts", sa.Float, nullable=False),
+        sa.Column("rule", sa.String(200), nullable=False),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("previous", sa.String(20), nullable=False, default=""),
+        sa.Column("severity", sa.String(10), nullable=False, default="warn"),
+        sa.Column("value", sa.Float, nullable=True),
+        sa.Column("series", sa.String(300), nullable=False, default=""),
+        sa.Column("message", sa.Text, nullable=False, default=""),
+    )
+    sa.Index("ix_alert_events_profile_ts", events.c.profile, events.c.ts)
+    return SimpleNamespace(sa=sa, metadata=metadata, events=events)
+
 
 #: Event states a timeline marks by default: the start and the end of a firing.
 TIMELINE_STATES = ("firing", "resolved")
@@ -62,15 +58,29 @@ class AlertLog:
                  ) -> None:
         self.profile = profile
         self.path = Path(path) if engine is None else None
-        if engine is None:
-            assert self.path is not None
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(f"sqlite:///{self.path}",
-                                   connect_args={"timeout": 5, "check_same_thread": False})
-            event.listen(engine, "connect", _sqlite_pragmas)
         self._engine = engine
+        self._ready = False
+        self._opening = threading.Lock()
         self._lock = threading.Lock()
-        metadata.create_all(engine)
+
+    @property
+    def engine(self) -> Engine:
+        """The log's engine: the file is opened, and its table made, on first use."""
+        if self._ready:
+            assert self._engine is not None
+            return self._engine
+        with self._opening:
+            if self._engine is None:
+                assert self.path is not None
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                sa = _sql().sa
+                engine = sa.create_engine(f"sqlite:///{self.path}", connect_args={
+                    "timeout": 5, "check_same_thread": False})
+                sa.event.listen(engine, "connect", _sqlite_pragmas)
+                self._engine = engine
+            _sql().metadata.create_all(self._engine)
+            self._ready = True
+        return self._engine
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -83,15 +93,17 @@ class AlertLog:
         } for e in events]
         if not rows:
             return 0
-        with self._lock, self._engine.begin() as conn:
-            conn.execute(insert(alert_events), rows)
+        db = _sql()
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(db.sa.insert(db.events), rows)
         return len(rows)
 
     def prune(self, older_than_ts: float) -> int:
         """Forget this profile's events older than ``older_than_ts``; returns how many."""
-        with self._lock, self._engine.begin() as conn:
-            result = conn.execute(delete(alert_events).where(
-                alert_events.c.profile == self.profile, alert_events.c.ts < older_than_ts))
+        db = _sql()
+        with self._lock, self.engine.begin() as conn:
+            result = conn.execute(db.sa.delete(db.events).where(
+                db.events.c.profile == self.profile, db.events.c.ts < older_than_ts))
         return int(result.rowcount or 0)
 
     # -- reading -----------------------------------------------------------------------------
@@ -100,8 +112,8 @@ class AlertLog:
                rule: str | None = None, states: Sequence[str] | None = None,
                limit: int = 500, newest_first: bool = True) -> list[AlertEvent]:
         """This profile's events, filtered, newest first unless asked otherwise."""
-        table = alert_events
-        query = select(table).where(table.c.profile == self.profile)
+        table = _sql().events
+        query = _sql().sa.select(table).where(table.c.profile == self.profile)
         if since is not None:
             query = query.where(table.c.ts >= since)
         if until is not None:
@@ -113,7 +125,7 @@ class AlertLog:
         order = (table.c.ts.desc(), table.c.id.desc()) if newest_first else (table.c.ts,
                                                                               table.c.id)
         query = query.order_by(*order).limit(max(1, int(limit)))
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         return [AlertEvent(ts=r["ts"], rule=r["rule"], state=r["state"],
                            previous=r["previous"], severity=parse_severity(r["severity"]),
@@ -127,12 +139,14 @@ class AlertLog:
                 for e in self.events(since=ts, states=states, limit=limit, newest_first=False)]
 
     def count(self) -> int:
-        with self._engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(alert_events).where(
-                alert_events.c.profile == self.profile)).scalar_one())
+        db = _sql()
+        with self.engine.connect() as conn:
+            return int(conn.execute(db.sa.select(db.sa.func.count()).select_from(db.events).where(
+                db.events.c.profile == self.profile)).scalar_one())
 
     def close(self) -> None:
-        self._engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

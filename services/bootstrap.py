@@ -59,8 +59,16 @@ class Services:
             return
         self._started = True
         if self.history is not None:
-            self.history.start()
-            self._reload_history()
+            try:
+                self.history.start()
+            except Exception as err:
+                # e.g. a file of another format: live charts go on without a history
+                log.error("history is off: %s", err)
+                self.history = None
+                if self.poller is not None:
+                    self.poller.history = None
+            else:
+                self._reload_history()
         if self.poller is not None:
             self.poller.start()
         if self.alerts is not None:
@@ -151,7 +159,8 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     store = MetricStore()
     collectors = build_collectors(profile, resolve=resolve) if poll else []
     slug = profile_slug(profile.name)
-    hist = History(directory / f"history-{slug}.sqlite") if history else None
+    # opened when the services start (after the window paints, in the GUI)
+    hist = History(directory / f"history-{slug}.sqlite", lazy=True) if history else None
     poller = Poller(collectors, store, hist) if poll else None
     alert_log = AlertLog(directory / "alerts.sqlite", profile=profile.name)
     alerts = AlertService.from_profile(profile, store, poller, alert_log)

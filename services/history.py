@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import queue
@@ -13,32 +14,17 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import (
-    Column,
-    Engine,
-    Float,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    bindparam,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
 
 from console.domain import Reading
 from console.store import SeriesWindow, aggregate_to_grid, make_window
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +48,14 @@ ROLLUP_STEP_S = 60
 # of deltas, or as residuals from a straight line (a regular clock leaves only its
 # jitter) - whichever looks smallest - in the narrowest integer width, bytes shuffled so
 # zlib sees the high bytes together.
+# A chunk whose values span more than an int64 can hold at that exponent (a huge value
+# beside small ones) keeps its values as float64 instead (flag _FLOATS).
 # Non-finite values come back as NaN.
 
 _HEADER = struct.Struct("<BBBbI")
 _COLUMN = struct.Struct("<BBqq")
 _HAS_MASK = 1
+_FLOATS = 2  #: values kept as float64: their range is too wide for integers at any exponent
 _MODE_OFFSET, _MODE_DELTA, _MODE_DOD, _MODE_LINEAR = 0, 1, 2, 3
 _MAX_EXACT = 2.0**52
 SIGNIFICANT_DIGITS = 3
@@ -145,8 +134,10 @@ def _unpack_column(buf: bytes, pos: int, n: int) -> tuple[IntArray, int]:
     return a + np.concatenate(([0], np.cumsum(d))).astype(np.int64), pos
 
 
-def _exponent(values: FloatArray, digits: int) -> int:
-    """The power of ten to quantise ``values`` (all finite) by."""
+def _exponent(values: FloatArray, digits: int) -> int | None:
+    """The power of ten to quantise ``values`` (all finite) by; None when no exponent keeps
+    both the largest value in range and ``digits`` digits of the typical one (the values are
+    then kept as floats)."""
     if values.size == 0:
         return 0
     magnitude = np.abs(values)
@@ -157,9 +148,9 @@ def _exponent(values: FloatArray, digits: int) -> int:
     middle = (nonzero.size - 1) // 2  # the lower median: never coarser than the median
     typical = float(np.partition(nonzero, middle)[middle]) if nonzero.size else 1.0
     exp = math.floor(math.log10(typical)) - (digits - 1)
-    while top / 10.0**exp >= _MAX_EXACT:
-        exp += 1
-    return max(-120, min(120, exp))
+    if top / 10.0**exp >= _MAX_EXACT or not -120 <= exp <= 120:
+        return None
+    return exp
 
 
 def _quantise(values: FloatArray, exp: int) -> IntArray:
@@ -183,8 +174,12 @@ def encode_raw(ts: FloatArray, values: FloatArray, digits: int = SIGNIFICANT_DIG
     kept = values[finite]
     exp = _exponent(kept, digits)
     parts.append(_pack_column(np.rint(ts * TS_UNITS_PER_S).astype(np.int64), _CLOCK_MODES))
-    parts.append(_pack_column(_quantise(kept, exp)))
-    header = _HEADER.pack(FORMAT_VERSION, RAW, flags, exp, ts.size)
+    if exp is None:
+        flags |= _FLOATS
+        parts.append(kept.astype("<f8").tobytes())
+    else:
+        parts.append(_pack_column(_quantise(kept, exp)))
+    header = _HEADER.pack(FORMAT_VERSION, RAW, flags, exp or 0, ts.size)
     return header + zlib.compress(b"".join(parts), 6)
 
 
@@ -202,12 +197,16 @@ def decode_raw(payload: bytes) -> tuple[FloatArray, FloatArray]:
         pos = nbytes
     ts_units, pos = _unpack_column(body, pos, n)
     kept = int(finite.sum()) if finite is not None else n
-    ints, pos = _unpack_column(body, pos, kept)
+    if flags & _FLOATS:
+        stored = np.frombuffer(body, "<f8", kept, pos).astype(np.float64)
+    else:
+        ints, pos = _unpack_column(body, pos, kept)
+        stored = _dequantise(ints, exp)
     ts = ts_units / TS_UNITS_PER_S
     if finite is None:
-        return ts, _dequantise(ints, exp)
+        return ts, stored
     values = np.full(n, np.nan)
-    values[finite] = _dequantise(ints, exp)
+    values[finite] = stored
     return ts, values
 
 
@@ -221,14 +220,13 @@ def encode_rollup(
 ) -> bytes:
     """One chunk of one-minute roll-ups (bucket = ts // 60; all values finite)."""
     exp = _exponent(np.concatenate([mean, lo, hi]), digits)
-    parts = [
-        _pack_column(bucket, _CLOCK_MODES),
-        _pack_column(_quantise(mean, exp)),
-        _pack_column(_quantise(lo, exp)),
-        _pack_column(_quantise(hi, exp)),
-        _pack_column(count, (_MODE_OFFSET,)),
-    ]
-    header = _HEADER.pack(FORMAT_VERSION, ROLLUP, 0, exp, bucket.size)
+    parts = [_pack_column(bucket, _CLOCK_MODES)]
+    for column in (mean, lo, hi):
+        parts.append(column.astype("<f8").tobytes() if exp is None
+                     else _pack_column(_quantise(column, exp)))
+    parts.append(_pack_column(count, (_MODE_OFFSET,)))
+    flags = _FLOATS if exp is None else 0
+    header = _HEADER.pack(FORMAT_VERSION, ROLLUP, flags, exp or 0, bucket.size)
     return header + zlib.compress(b"".join(parts), 6)
 
 
@@ -236,21 +234,26 @@ def decode_rollup(
     payload: bytes,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Inverse of :func:`encode_rollup`: (bucket start ts, mean, min, max, count)."""
-    version, tier, _flags, exp, n = _HEADER.unpack_from(payload)
+    version, tier, flags, exp, n = _HEADER.unpack_from(payload)
     if version != FORMAT_VERSION or tier != ROLLUP:
         raise ValueError(f"not a roll-up chunk of format {FORMAT_VERSION}")
     body = zlib.decompress(payload[_HEADER.size :])
-    columns = []
-    pos = 0
-    for _ in range(5):
-        column, pos = _unpack_column(body, pos, n)
-        columns.append(column)
-    bucket, mean, lo, hi, count = columns
+    bucket, pos = _unpack_column(body, 0, n)
+    values: list[FloatArray] = []
+    for _ in range(3):  # mean, min, max
+        if flags & _FLOATS:
+            values.append(np.frombuffer(body, "<f8", n, pos).astype(np.float64))
+            pos += 8 * n
+        else:
+            ints, pos = _unpack_column(body, pos, n)
+            values.append(_dequantise(ints, exp))
+    count, pos = _unpack_column(body, pos, n)
+    mean, lo, hi = values
     return (
         bucket.astype(np.float64) * ROLLUP_STEP_S,
-        _dequantise(mean, exp),
-        _dequantise(lo, exp),
-        _dequantise(hi, exp),
+        mean,
+        lo,
+        hi,
         count.astype(np.float64),
     )
 
@@ -282,32 +285,42 @@ def roll_up(
 
 # -- schema ---------------------------------------------------------------------------------
 
-_metadata = MetaData()
-_meta = Table(
-    "meta",
-    _metadata,
-    Column("key", String, primary_key=True),
-    Column("value", String, nullable=False),
-)
-_series = Table(
-    "series",
-    _metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String, nullable=False, unique=True),
-)
-_chunk = Table(
-    "chunk",
-    _metadata,
-    Column("id", Integer, primary_key=True),
-    Column("series_id", Integer, nullable=False),
-    Column("tier", Integer, nullable=False),
-    Column("start_ts", Float, nullable=False),
-    Column("end_ts", Float, nullable=False),
-    Column("n", Integer, nullable=False),
-    Column("payload", LargeBinary, nullable=False),
-    Index("ix_chunk_series_time", "series_id", "tier", "start_ts"),
-    Index("ix_chunk_tier_end", "tier", "end_ts"),
-)
+@functools.cache
+def _sql() -> Any:
+    """SQLAlchemy and the history's tables, imported on first use: opening the console does
+    not wait for SQLAlchemy's import before its window paints."""
+    import sqlalchemy as sa
+
+    metadata = sa.MetaData()
+    meta = sa.Table(
+        "meta",
+        metadata,
+        sa.Column("key", sa.String, primary_key=True),
+        sa.Column("value", sa.String, nullable=False),
+    )
+    series = sa.Table(
+        "series",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String, nullable=False, unique=True),
+    )
+    chunk = sa.Table(
+        "chunk",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("series_id", sa.Integer, nullable=False),
+        sa.Column("tier", sa.Integer, nullable=False),
+        sa.Column("start_ts", sa.Float, nullable=False),
+        sa.Column("end_ts", sa.Float, nullable=False),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Index("ix_chunk_series_time", "series_id", "tier", "start_ts"),
+        sa.Index("ix_chunk_tier_end", "tier", "end_ts"),
+    )
+    return SimpleNamespace(
+        sa=sa, metadata=metadata, meta=meta, series=series, chunk=chunk, select=sa.select,
+        insert=sa.insert, update=sa.update, delete=sa.delete, bindparam=sa.bindparam,
+        func=sa.func)
 
 
 @dataclass(slots=True)
@@ -368,6 +381,7 @@ class History:
         significant_digits: int = SIGNIFICANT_DIGITS,
         synchronous: str = "NORMAL",
         wall: Callable[[], float] = time.time,
+        lazy: bool = False,
     ) -> None:
         if synchronous.upper() not in {"NORMAL", "FULL", "EXTRA"}:
             raise ValueError("synchronous must be NORMAL, FULL or EXTRA")
@@ -381,43 +395,75 @@ class History:
         self.prune_every_s = prune_every_s
         self.digits = significant_digits
         self._wall = wall
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(
-            f"sqlite:///{self.path}", connect_args={"check_same_thread": False, "timeout": 30}
-        )
-        sync = synchronous.upper()
-
-        @event.listens_for(self.engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA page_size=16384")  # packs ~1 KB chunks with little waste
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA synchronous={sync}")
-            cursor.close()
-
-        _metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
-            stored = conn.execute(
-                select(_meta.c.value).where(_meta.c.key == "format")
-            ).scalar_one_or_none()
-            if stored is None:
-                conn.execute(insert(_meta).values(key="format", value=str(FORMAT_VERSION)))
-            elif stored != str(FORMAT_VERSION):
-                raise RuntimeError(
-                    f"{self.path} holds history of format {stored}, this build reads "
-                    f"{FORMAT_VERSION}; move the file aside to start a new history"
-                )
-            self._series_ids: dict[str, int] = {
-                name: sid for sid, name in conn.execute(select(_series.c.id, _series.c.name))
-            }
-            self._next_chunk_id = (conn.execute(select(func.max(_chunk.c.id))).scalar() or 0) + 1
-        self._next_series_id = max(self._series_ids.values(), default=0) + 1
+        self._sync = synchronous.upper()
+        self._engine: Engine | None = None
+        self._opening = threading.Lock()
+        self._series_ids: dict[str, int] = {}
+        self._next_chunk_id = 1
+        self._next_series_id = 1
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._open: dict[str, _OpenChunk] = {}
         self._pending = 0
         self._thread: threading.Thread | None = None
         self._stopped = False
         self.flush_errors = 0
+        if not lazy:
+            self.open()
+
+    @property
+    def engine(self) -> Engine:
+        """The file's engine; the file is opened on first use when the history was built
+        with ``lazy=True``."""
+        return self._engine if self._engine is not None else self.open()
+
+    def open(self) -> Engine:
+        """Open the file: create it, or check that it holds this build's format (raises
+        ``RuntimeError`` with advice when not). Done once; later calls return the engine."""
+        with self._opening:
+            if self._engine is not None:
+                return self._engine
+            db = _sql()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            engine = db.sa.create_engine(
+                f"sqlite:///{self.path}", connect_args={"check_same_thread": False, "timeout": 30}
+            )
+            sync = self._sync
+
+            @db.sa.event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cursor = dbapi_conn.cursor()
+                cursor.execute("PRAGMA page_size=16384")  # packs ~1 KB chunks with little waste
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute(f"PRAGMA synchronous={sync}")
+                cursor.close()
+
+            try:
+                db.metadata.create_all(engine)
+                with engine.begin() as conn:
+                    stored = conn.execute(
+                        db.select(db.meta.c.value).where(db.meta.c.key == "format")
+                    ).scalar_one_or_none()
+                    if stored is None:
+                        conn.execute(
+                            db.insert(db.meta).values(key="format", value=str(FORMAT_VERSION))
+                        )
+                    elif stored != str(FORMAT_VERSION):
+                        raise RuntimeError(
+                            f"{self.path} holds history of format {stored}, this build reads "
+                            f"{FORMAT_VERSION}; move the file aside to start a new history"
+                        )
+                    self._series_ids = {
+                        name: sid
+                        for sid, name in conn.execute(db.select(db.series.c.id, db.series.c.name))
+                    }
+                    top = conn.execute(db.select(db.func.max(db.chunk.c.id))).scalar()
+            except BaseException:
+                engine.dispose()
+                raise
+            self._next_chunk_id = (top or 0) + 1
+            self._next_series_id = max(self._series_ids.values(), default=0) + 1
+            self._engine = engine
+            return engine
 
     # -- writing --------------------------------------------------------------------------
 
@@ -425,6 +471,7 @@ class History:
         """Start the writer thread (prunes once at start, then every ``prune_every_s``)."""
         if self._thread is not None:
             raise RuntimeError("the history writer was already started")
+        self.open()  # a file of another format is refused here, not in the writer thread
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
         self._thread.start()
 
@@ -476,7 +523,8 @@ class History:
             self._handle(_Flush())
         if finished:
             self._stopped = True
-            self.engine.dispose()
+            if self._engine is not None:
+                self._engine.dispose()
         return finished
 
     def _running(self) -> bool:
@@ -557,6 +605,9 @@ class History:
         dirty = [(name, c) for name, c in self._open.items() if c.unflushed]
         if not dirty:
             return True
+        db = _sql()
+        if self._engine is None:
+            self.open()  # the ids below continue the file's
         new_series: list[dict[str, Any]] = []  # {"id": int, "name": str}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
@@ -597,18 +648,18 @@ class History:
         try:
             with self.engine.begin() as conn:
                 if new_series:
-                    conn.execute(insert(_series), new_series)
+                    conn.execute(db.insert(db.series), new_series)
                 if inserts:
-                    conn.execute(insert(_chunk), inserts)
+                    conn.execute(db.insert(db.chunk), inserts)
                 if updates:
                     conn.execute(
-                        update(_chunk)
-                        .where(_chunk.c.id == bindparam("cid"))
+                        db.update(db.chunk)
+                        .where(db.chunk.c.id == db.bindparam("cid"))
                         .values(
-                            start_ts=bindparam("start_ts"),
-                            end_ts=bindparam("end_ts"),
-                            n=bindparam("n"),
-                            payload=bindparam("payload"),
+                            start_ts=db.bindparam("start_ts"),
+                            end_ts=db.bindparam("end_ts"),
+                            n=db.bindparam("n"),
+                            payload=db.bindparam("payload"),
                         ),
                         updates,
                     )
@@ -639,15 +690,18 @@ class History:
             lo = hi
 
     def _prune(self, now: float) -> tuple[int, int]:
+        db = _sql()
+        if self._engine is None:
+            self.open()  # the ids below continue the file's
         raw_cut = now - self.raw_retention_s
         rollup_cut = now - self.rollup_retention_s
         keep_rollups = self.rollup_retention_s > self.raw_retention_s
         rolled = 0
         with self.engine.begin() as conn:
             old = conn.execute(
-                select(_chunk.c.id, _chunk.c.series_id, _chunk.c.payload)
-                .where(_chunk.c.tier == RAW, _chunk.c.end_ts < raw_cut)
-                .order_by(_chunk.c.series_id, _chunk.c.start_ts)
+                db.select(db.chunk.c.id, db.chunk.c.series_id, db.chunk.c.payload)
+                .where(db.chunk.c.tier == RAW, db.chunk.c.end_ts < raw_cut)
+                .order_by(db.chunk.c.series_id, db.chunk.c.start_ts)
             ).all()
             if old and keep_rollups:
                 by_series: dict[int, list[bytes]] = {}
@@ -680,15 +734,15 @@ class History:
                         )
                         next_chunk += 1
                 if rows:
-                    conn.execute(insert(_chunk), rows)
+                    conn.execute(db.insert(db.chunk), rows)
                 self._next_chunk_id = next_chunk
             if old:
                 ids = [row[0] for row in old]
                 for i in range(0, len(ids), 500):
-                    conn.execute(delete(_chunk).where(_chunk.c.id.in_(ids[i : i + 500])))
+                    conn.execute(db.delete(db.chunk).where(db.chunk.c.id.in_(ids[i : i + 500])))
                 rolled = len(ids)
             dropped = conn.execute(
-                delete(_chunk).where(_chunk.c.tier == ROLLUP, _chunk.c.end_ts < rollup_cut)
+                db.delete(db.chunk).where(db.chunk.c.tier == ROLLUP, db.chunk.c.end_ts < rollup_cut)
             ).rowcount
         # everything was flushed before pruning: a series whose open chunk was rolled up
         # starts a fresh chunk rather than rewrite a row that is gone
@@ -704,11 +758,12 @@ class History:
 
         Meant for start-up, to refill the in-memory store with the last day.
         """
+        db = _sql()
         query = (
-            select(_series.c.name, _chunk.c.payload)
-            .join(_series, _series.c.id == _chunk.c.series_id)
-            .where(_chunk.c.tier == RAW, _chunk.c.end_ts >= since_ts)
-            .order_by(_chunk.c.series_id, _chunk.c.start_ts)
+            db.select(db.series.c.name, db.chunk.c.payload)
+            .join(db.series, db.series.c.id == db.chunk.c.series_id)
+            .where(db.chunk.c.tier == RAW, db.chunk.c.end_ts >= since_ts)
+            .order_by(db.chunk.c.series_id, db.chunk.c.start_ts)
         )
         with self.engine.connect() as conn:
             current: str | None = None
@@ -724,23 +779,25 @@ class History:
 
     def series_names(self) -> list[str]:
         """Every series ever written to this file."""
+        db = _sql()
         with self.engine.connect() as conn:
-            return sorted(conn.execute(select(_series.c.name)).scalars())
+            return sorted(conn.execute(db.select(db.series.c.name)).scalars())
 
     def series_window(
         self, series: str, start_ts: float, end_ts: float, max_points: int | None = None
     ) -> SeriesWindow:
         """A series over a range from disk (for ranges older than memory holds), on a grid
         of 1 s where raw samples cover it, else 60 s; ``tier`` 0 raw, 1 roll-ups."""
+        db = _sql()
         if end_ts < start_ts:
             raise ValueError("end_ts is before start_ts")
         query = (
-            select(_chunk.c.tier, _chunk.c.payload)
-            .join(_series, _series.c.id == _chunk.c.series_id)
+            db.select(db.chunk.c.tier, db.chunk.c.payload)
+            .join(db.series, db.series.c.id == db.chunk.c.series_id)
             .where(
-                _series.c.name == series,
-                _chunk.c.end_ts >= start_ts - ROLLUP_STEP_S,
-                _chunk.c.start_ts <= end_ts,
+                db.series.c.name == series,
+                db.chunk.c.end_ts >= start_ts - ROLLUP_STEP_S,
+                db.chunk.c.start_ts <= end_ts,
             )
         )
         parts: list[tuple[FloatArray, ...]] = []
@@ -776,8 +833,9 @@ class History:
 
     def stored_samples(self) -> tuple[int, int]:
         """(raw samples, roll-up buckets) on disk."""
+        db = _sql()
         with self.engine.connect() as conn:
-            query = select(_chunk.c.tier, func.sum(_chunk.c.n)).group_by(_chunk.c.tier)
+            query = db.select(db.chunk.c.tier, db.func.sum(db.chunk.c.n)).group_by(db.chunk.c.tier)
             rows: dict[int, int] = dict(conn.execute(query).all())
         return int(rows.get(RAW) or 0), int(rows.get(ROLLUP) or 0)
 

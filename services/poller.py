@@ -141,7 +141,7 @@ class Poller:
         if len(set(names)) != len(names):
             raise ValueError("two sources share a name")
         self._store = store
-        self._history = history
+        self.history = history  # where readings go besides the store (None: nowhere)
         self._clock = clock
         self._wall = wall
         self._grace = grace_s
@@ -372,8 +372,8 @@ class Poller:
             )
             try:
                 self._store.append(readings)
-                if self._history is not None:
-                    self._history.record(readings)
+                if self.history is not None:
+                    self.history.record(readings)
             except Exception:
                 log.exception("storing readings of %s failed", source.name)
         self._notify(changes)

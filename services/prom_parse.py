@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from prometheus_client.parser import text_string_to_metric_families
-
 #: Samples by name: each a (labels, value) pair, in page order.
 Samples = dict[str, list[tuple[dict[str, str], float]]]
 
@@ -105,6 +103,8 @@ def _unquote(text: str) -> tuple[str, bool]:
 
 def _slow_sample(line: str) -> tuple[str, dict[str, str], float]:
     """Parse one unusual sample line exactly as prometheus_client does."""
+    from prometheus_client.parser import text_string_to_metric_families  # rarely needed
+
     family = next(iter(text_string_to_metric_families(line)))
     sample = family.samples[0]
     return sample.name, dict(sample.labels), sample.value

@@ -8,9 +8,6 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
-import keyring
-import keyring.errors
-
 from console.profile import SecretRef
 from services.logsetup import mask_credentials
 
@@ -35,6 +32,9 @@ def resolve_secret(ref: SecretRef) -> str:
             raise SecretError(f"environment variable {ref.name} is not set "
                               f"(the profile says env:{ref.name}); export it before starting")
         return value
+    import keyring  # on first use: keeps its import off the window's first paint
+    import keyring.errors
+
     try:
         value = keyring.get_password(SERVICE, ref.name)
     except keyring.errors.KeyringError as err:
@@ -49,6 +49,8 @@ def resolve_secret(ref: SecretRef) -> str:
 
 def keychain_available() -> bool:
     """True when an OS keychain backend is usable (not the fail/null placeholder)."""
+    import keyring
+
     try:
         backend = keyring.get_keyring()
     except Exception:
@@ -69,6 +71,9 @@ def store_secret(name: str, value: str) -> SecretRef:
     """Put a secret in the OS keychain; returns the reference to write in the profile."""
     if not name:
         raise SecretError("a keychain entry needs a name")
+    import keyring
+    import keyring.errors
+
     try:
         keyring.set_password(SERVICE, name, value)
     except keyring.errors.KeyringError as err:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import qtawesome as qta
 from PyQt6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
@@ -19,6 +18,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ui import icons
 from ui.context import AppContext
 from ui.pages import registry
 from ui.theme import FAIL
@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         self.rail = NavRail()
         for number, page in enumerate(registry.PAGES, start=1):
             shortcut = f"Ctrl+{number}"
-            self.rail.add_page(page.key, page.title, qta.icon(page.icon, color="#5b6573"),
+            self.rail.add_page(page.key, page.title, icons.icon(page.icon, "#5b6573"),
                                shortcut)
             self._shortcut(shortcut, partial(self.show_page, page.key))
         self.rail.sig_page_chosen.connect(self._on_rail)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from functools import partial
 
@@ -37,6 +38,38 @@ class UnusableCollector:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+class BuiltOnFirstCollect:
+    """A collector built on its first collect, on the poller's thread: a database source's
+    collector imports SQLAlchemy (a tenth of a second or more), which the console's window
+    need not wait for. A source that cannot be built then reports why on every collect."""
+
+    def __init__(self, name: str, kind: str, build: Callable[[], Collector], *,
+                 interval_s: float, timeout_s: float) -> None:
+        self.name = name
+        self.kind = kind
+        self.interval_s = interval_s
+        self.timeout_s = timeout_s
+        self._build: Callable[[], Collector] | None = build
+        self._built: Collector | None = None
+        self._lock = threading.Lock()
+
+    def collect(self) -> CollectorReport:
+        with self._lock:
+            if self._built is None:
+                if self._build is None:
+                    raise CollectorError("closed")
+                self._built = _guarded(self.name, self.kind, self.interval_s, self.timeout_s,
+                                       self._build)
+            built = self._built
+        return built.collect()
+
+    def close(self) -> None:
+        with self._lock:
+            built, self._built, self._build = self._built, None, None
+        if built is not None:
+            built.close()
 
 
 def _secret(ref: SecretRef | None, resolve: Resolver) -> str | None:
@@ -150,10 +183,15 @@ def build_collectors(profile: Profile, *, session: requests.Session | None = Non
                               interval_s=db.interval_s, timeout_s=db.timeout_s,
                               password=db.password))
     for source in sources:
-        collectors.append(_guarded(source.name, source.kind, source.interval_s,
-                                   source.timeout_s,
-                                   partial(build_source, source, session, resolve,
-                                           timeout_cap_s)))
+        build = partial(build_source, source, session, resolve, timeout_cap_s)
+        if source.kind == "database":
+            collectors.append(BuiltOnFirstCollect(source.name, source.kind, build,
+                                                  interval_s=source.interval_s,
+                                                  timeout_s=_capped(source.timeout_s,
+                                                                    timeout_cap_s)))
+        else:
+            collectors.append(_guarded(source.name, source.kind, source.interval_s,
+                                       source.timeout_s, build))
     return collectors
 
 

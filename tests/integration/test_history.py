@@ -108,6 +108,23 @@ def test_roll_ups_keep_mean_min_max_and_count() -> None:
     assert list(got[4]) == [60, 59, 60]
 
 
+def test_a_huge_value_beside_small_ones_keeps_both() -> None:
+    """Found by the round-trip property: 4.5e11 beside 0.0625 needs more than an int64 at
+    the exponent that keeps 0.0625 to 3 digits; the chunk keeps floats instead."""
+    values = np.array([4.50359963e11, 0.0625, 0.0625, math.nan])
+    ts = NOW + np.arange(4.0)
+    _, got = decode_raw(encode_raw(ts, values))
+    assert got[:3].tolist() == values[:3].tolist() and math.isnan(got[3])
+
+    bucket = np.array([100, 101], dtype=np.int64)
+    mean, lo, hi = np.array([2e15, 0.0625]), np.array([0.0625, 0.0625]), np.array([4e15, 0.07])
+    count = np.array([60, 60], dtype=np.int64)
+    _, got_mean, got_lo, got_hi, got_count = decode_rollup(
+        encode_rollup(bucket, mean, lo, hi, count))
+    assert got_mean.tolist() == mean.tolist() and got_lo.tolist() == lo.tolist()
+    assert got_hi.tolist() == hi.tolist() and got_count.tolist() == [60, 60]
+
+
 # -- the history file -----------------------------------------------------------------------
 
 
@@ -278,3 +295,35 @@ def test_a_file_of_another_format_is_refused_with_advice(history_path: Path) -> 
         conn.execute("update meta set value = '99' where key = 'format'")
     with pytest.raises(RuntimeError, match="move the file aside"):
         History(history_path, wall=lambda: NOW)
+
+
+def test_the_console_opens_with_live_charts_when_the_history_file_is_refused(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The services open the history when they start (after the window paints); a file of
+    another format turns the history off with the advice in the log, and the live charts
+    still fill from the poller."""
+    from console.profile import parse_profile
+    from services.bootstrap import build_services, profile_slug
+    from tests.integration.local_servers import http_server, reply
+
+    metrics = b"# TYPE orders_total counter\norders_total 42\n"
+    with http_server({"/metrics": reply(body=metrics)}) as base:
+        profile = parse_profile({"name": "Corner Bakery", "sources": [
+            {"name": "web", "kind": "prometheus", "url": base + "/metrics",
+             "interval_s": 0.2}]})
+        path = tmp_path / f"history-{profile_slug(profile.name)}.sqlite"
+        History(path, wall=lambda: NOW).stop()
+        with sqlite3.connect(path) as conn:
+            conn.execute("update meta set value = '99' where key = 'format'")
+        services = build_services(profile, directory=tmp_path)
+        assert not (tmp_path / "alerts.sqlite").exists(), "nothing opened before start"
+        try:
+            services.start()
+            assert services.history is None and services.poller.history is None
+            assert "move the file aside" in caplog.text
+            deadline = time.monotonic() + 10
+            while not services.store.series_names() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert services.store.series_names(), "the poller still fills the live store"
+        finally:
+            services.stop()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from console.profile import SecretRef, parse_profile
 from services.collectors import UnusableCollector, build_collectors
-from services.collectors.base import AuthFailed, Collector
+from services.collectors.base import AuthFailed, Collector, CollectorError
 from services.secrets import SecretError
 
 PROFILE = {
@@ -54,6 +56,31 @@ def test_missing_secret_gives_a_collector_that_says_why() -> None:
             cache.collect()
         assert not isinstance(next(c for c in collectors if c.name == "web"),
                               UnusableCollector)
+    finally:
+        for collector in collectors:
+            collector.close()
+
+
+def test_a_database_source_is_built_on_its_first_collect(tmp_path: Path) -> None:
+    """Its client (SQLAlchemy) is made on the poller's thread, not before the window paints;
+    a URL no driver takes then says so on every collect."""
+    import sqlite3
+
+    shop = tmp_path / "shop.sqlite3"
+    sqlite3.connect(shop).close()
+    profile = parse_profile({"name": "Corner Bakery", "sources": [
+        {"name": "db", "kind": "database", "url": f"sqlite:///{shop}"},
+        {"name": "odd", "kind": "database", "url": "postgresql+nosuchdriver://monitor@127.0.0.1/shop"}]})
+    collectors = build_collectors(profile)
+    try:
+        db, odd = collectors
+        assert (db.name, db.kind) == ("db", "database") and isinstance(db, Collector)
+        report = db.collect()
+        assert any(r.series == "db/up" and r.value == 1.0 for r in report.readings)
+        with pytest.raises(CollectorError, match="cannot be set up"):
+            odd.collect()
+        with pytest.raises(CollectorError, match="cannot be set up"):
+            odd.collect()  # the same reason, every time
     finally:
         for collector in collectors:
             collector.close()
