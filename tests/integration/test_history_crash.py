@@ -79,9 +79,10 @@ def test_sigkill_during_writes_never_corrupts_or_loses_committed_samples(
             env=env,
         )
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(
+        reader = threading.Thread(
             target=read_lines, args=(proc.stdout, lines), name="test-child-stdout", daemon=True
-        ).start()
+        )
+        reader.start()
         try:
             ready = lines.get(timeout=30)
             assert ready == f"ready {committed}" or int(ready.split()[1]) >= committed, ready
@@ -96,6 +97,11 @@ def test_sigkill_during_writes_never_corrupts_or_loses_committed_samples(
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
+            # The pipe ends with the child: let the reader see its end before the pipe is
+            # closed. Closing it under a reader about to read let that reader take bytes from
+            # the next run's pipe, which reused the descriptor (seen in CI: a line "2400").
+            reader.join(timeout=10)
+            assert not reader.is_alive(), "the child's stdout did not end with the child"
             if proc.stdout is not None:
                 proc.stdout.close()
         while not lines.empty():  # a flush reported just before the kill also counts
