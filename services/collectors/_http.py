@@ -103,7 +103,9 @@ def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool
     server that drips its header lines), the body by our own deadline (also against a server
     that drips it a byte at a time). With ``refuse_larger`` an answer
     whose Content-Length is over ``max_bytes`` is not read at all (``truncated``, empty).
-    Latency is wall time from before the request to the last byte read."""
+    Latency is the time on the wire: from handing the request to the connection (requests'
+    ``elapsed``, summed over redirects) to the last byte read; requests' own preparation of the
+    request and of its answer are left out, as they are client time, not the server's."""
     start = time.perf_counter()
     deadline = start + timeout_s
     try:
@@ -111,6 +113,8 @@ def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool
         with deadline_in(timeout_s):
             response = session.get(url, timeout=(timeout_s, timeout_s), stream=True,
                                    verify=verify, headers=headers, auth=auth, params=params)
+        head_s = sum((r.elapsed.total_seconds() for r in (*response.history, response)), 0.0)
+        head_at = time.perf_counter()
         try:
             if refuse_larger and _declared_length(response) > max_bytes:
                 body, truncated = b"", True
@@ -118,7 +122,7 @@ def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool
                 data, truncated = _read_body(response, max_bytes, deadline, url, timeout_s)
                 # bytes() of bytes is the same object; a refused page is never copied
                 body = b"" if truncated and refuse_larger else bytes(data)
-            elapsed = time.perf_counter() - start
+            elapsed = head_s + (time.perf_counter() - head_at)
         finally:
             response.close()
     except requests.RequestException as err:

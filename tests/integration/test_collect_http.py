@@ -38,6 +38,14 @@ def huge(request: BaseHTTPRequestHandler) -> None:
         pass  # the probe stopped reading: exactly what we want
 
 
+def slow_redirect(request: BaseHTTPRequestHandler) -> None:
+    time.sleep(0.1)
+    request.send_response(302)
+    request.send_header("Location", "/slow")
+    request.send_header("Content-Length", "0")
+    request.end_headers()
+
+
 def auth_echo(request: BaseHTTPRequestHandler) -> None:
     ok = request.headers.get("Authorization") == "Bearer tok-123"
     reply(200 if ok else 401)(request)
@@ -46,7 +54,7 @@ def auth_echo(request: BaseHTTPRequestHandler) -> None:
 @pytest.fixture
 def site() -> Iterator[str]:
     routes = {"/fast": reply(), "/slow": reply(delay_s=0.2), "/broken": reply(500),
-              "/huge": huge, "/auth": auth_echo}
+              "/huge": huge, "/auth": auth_echo, "/moved": slow_redirect}
     with http_server(routes) as url:
         yield url
 
@@ -63,6 +71,13 @@ def test_latency_matches_a_known_delay(site: str) -> None:
     assert 0.2 <= got[metrics.LATENCY_P50] <= got[metrics.LATENCY_P95] <= got[
         metrics.LATENCY_P99] < 0.3
     assert len(probe.recent_latencies) == 5
+
+
+def test_latency_counts_every_hop_of_a_redirect(site: str) -> None:
+    with new_session() as session:
+        report = HttpProbe("moved", f"{site}/moved", session, timeout_s=5).collect()
+    assert report.status is Status.OK
+    assert 0.3 <= values(report)[metrics.LATENCY] < 0.45
 
 
 def test_unexpected_status_is_down_with_the_reason(site: str) -> None:
