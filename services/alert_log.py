@@ -112,8 +112,9 @@ class AlertLog:
                rule: str | None = None, states: Sequence[str] | None = None,
                limit: int = 500, newest_first: bool = True) -> list[AlertEvent]:
         """This profile's events, filtered, newest first unless asked otherwise."""
-        table = _sql().events
-        query = _sql().sa.select(table).where(table.c.profile == self.profile)
+        db = _sql()
+        table = db.events
+        query = db.sa.select(table).where(table.c.profile == self.profile)
         if since is not None:
             query = query.where(table.c.ts >= since)
         if until is not None:

@@ -606,8 +606,7 @@ class History:
         if not dirty:
             return True
         db = _sql()
-        if self._engine is None:
-            self.open()  # the ids below continue the file's
+        engine = self.engine  # opened first: the ids below continue the file's
         new_series: list[dict[str, Any]] = []  # {"id": int, "name": str}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
@@ -646,7 +645,7 @@ class History:
                     else:
                         plan.append((chunk, None, ts[:0], values[:0]))
         try:
-            with self.engine.begin() as conn:
+            with engine.begin() as conn:
                 if new_series:
                     conn.execute(db.insert(db.series), new_series)
                 if inserts:
@@ -691,13 +690,12 @@ class History:
 
     def _prune(self, now: float) -> tuple[int, int]:
         db = _sql()
-        if self._engine is None:
-            self.open()  # the ids below continue the file's
+        engine = self.engine  # opened first: the ids below continue the file's
         raw_cut = now - self.raw_retention_s
         rollup_cut = now - self.rollup_retention_s
         keep_rollups = self.rollup_retention_s > self.raw_retention_s
         rolled = 0
-        with self.engine.begin() as conn:
+        with engine.begin() as conn:
             old = conn.execute(
                 db.select(db.chunk.c.id, db.chunk.c.series_id, db.chunk.c.payload)
                 .where(db.chunk.c.tier == RAW, db.chunk.c.end_ts < raw_cut)
