@@ -85,10 +85,13 @@ def test_switching_shop_while_every_page_loads_reaches_no_deleted_widget(
 
         return call
 
+    handles: list[Any] = []
+
     def run(fn: Any, **kwargs: Any) -> Any:
         for key in ("on_success", "on_failure", "on_progress"):
             kwargs[key] = watched(kwargs.get(key))
-        return real_run(fn, **kwargs)
+        handles.append(real_run(fn, **kwargs))
+        return handles[-1]
 
     monkeypatch.setattr(app.tasks, "run", run)
     try:
@@ -98,10 +101,12 @@ def test_switching_shop_while_every_page_loads_reaches_no_deleted_widget(
             for spec in registry.PAGES:
                 old.show_page(spec.key)
             old.page("diagnostics").run_sweep()
-            in_flight = app.tasks.active()
-            assert in_flight >= 5, in_flight
+            loading = [h for h in handles if not h.done]
+            assert len(loading) >= 5, [h.name for h in loading]
             app.switch_profile(str(other.resolve()))
             assert app.window is not old
+            # The old shop's loads are cancelled at the switch, not left to run on.
+            assert [h.name for h in loading if not h.cancelled] == []
             qtbot.waitUntil(lambda: sip.isdeleted(old), timeout=5000)
             # The old shop's calls come back now; nothing of theirs may reach the old pages.
             qtbot.waitUntil(lambda: app.tasks.active() == 0, timeout=SLOW_MS * 4 + 10_000)
