@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -15,6 +17,11 @@ EXIT_USAGE = 3
 COMMANDS = ("gui", "diagnose", "demo", "db", "package")
 PAGES = ("today", "dashboard", "bookings", "orders", "products", "diagnostics", "alerts",
          "settings")
+#: Bounds of the numbers the command line takes: beyond them a run would never end (a
+#: --window of inf sleeps forever), overflow Qt's timer, or be a typo.
+MAX_QUIT_AFTER_S = 7 * 86_400.0
+MAX_SAMPLES = 100
+MAX_WINDOW_S = 3_600.0
 
 log = logging.getLogger("backroom")
 
@@ -48,8 +55,8 @@ def build_parser() -> CliParser:
     gui = sub.add_parser("gui", help="open the console window (the default command)")
     _add_profile_options(gui)
     gui.add_argument("--page", choices=PAGES, help="open on this page")
-    gui.add_argument("--quit-after", type=_positive_float, metavar="SECONDS",
-                     help="quit cleanly after this many seconds (exit 0)")
+    gui.add_argument("--quit-after", type=_ranged_float(0.0, MAX_QUIT_AFTER_S, above_low=True),
+                     metavar="SECONDS", help="quit cleanly after this many seconds (exit 0)")
     gui.add_argument("--screenshot", type=Path, metavar="PATH",
                      help="save a PNG of the window just before quitting (with --quit-after)")
     gui.add_argument("--no-traffic", action="store_true",
@@ -59,10 +66,11 @@ def build_parser() -> CliParser:
     diag = sub.add_parser("diagnose", help="check every probe and source once, headless")
     _add_profile_options(diag)
     diag.add_argument("--json", action="store_true", help="print one JSON object")
-    diag.add_argument("--samples", type=_positive_int, default=5,
-                      help="requests per probe (default 5)")
-    diag.add_argument("--window", type=_non_negative_float, default=0.0, metavar="SECONDS",
-                      help="take two readings this far apart for rates")
+    diag.add_argument("--samples", type=_ranged_int(1, MAX_SAMPLES), default=5,
+                      help=f"requests per probe, 1 to {MAX_SAMPLES} (default 5)")
+    diag.add_argument("--window", type=_ranged_float(0.0, MAX_WINDOW_S), default=0.0,
+                      metavar="SECONDS",
+                      help=f"take two readings this far apart for rates (at most {MAX_WINDOW_S:g})")
     diag.add_argument("--html", type=Path, metavar="PATH", help="also write an HTML report")
     diag.add_argument("--bundle", type=Path, metavar="PATH",
                       help="also write a redacted support bundle (zip)")
@@ -79,9 +87,9 @@ def build_parser() -> CliParser:
     init.add_argument("--url", required=True, help="SQLAlchemy URL of the database")
     seed = db_sub.add_parser("seed", help="fill the shop database with believable data")
     seed.add_argument("--url", required=True, help="SQLAlchemy URL of the database")
-    seed.add_argument("--bookings", type=_non_negative_int, default=10_000)
-    seed.add_argument("--products", type=_non_negative_int, default=300)
-    seed.add_argument("--orders", type=_non_negative_int, default=5_000)
+    seed.add_argument("--bookings", type=_count, default=10_000)
+    seed.add_argument("--products", type=_count, default=300)
+    seed.add_argument("--orders", type=_count, default=5_000)
 
     package = sub.add_parser("package", help="build the installer bundle under dist/")
     package.add_argument("--skip-tarball", action="store_true", help="only the folder")
@@ -94,40 +102,40 @@ def _add_profile_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--demo", action="store_true", help="use the embedded demo shop")
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
-    return value
+def _ranged_float(low: float, high: float, *, above_low: bool = False
+                  ) -> Callable[[str], float]:
+    """An argparse type: a finite number from ``low`` (or more than it) to ``high``."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text) if text.isascii() else math.nan
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+        if value > high or value < low or (above_low and value == low):
+            span = f"more than {low:g} and at most" if above_low else f"from {low:g} to"
+            raise argparse.ArgumentTypeError(f"must be {span} {high:g}: {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_float(text: str) -> float:
-    if text.strip() in ("0", "0.0"):
-        return 0.0
-    return _positive_float(text)
-
-
-def _positive_int(text: str) -> int:
-    try:
+def _ranged_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number in ASCII digits (``int()`` also takes '١٢') from
+    ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[+-]?[0-9]{1,30}", text.strip()):
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
         value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
-    return value
+        if value < low or (high is not None and value > high):
+            span = f"from {low:,} to {high:,}" if high is not None else f"{low:,} or more"
+            raise argparse.ArgumentTypeError(f"must be {span}: {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
+_count = _ranged_int(0)  # db seed checks the upper bound, where seeding knows its limits
 
 
 def _normalise(argv: list[str]) -> list[str]:
@@ -257,11 +265,18 @@ def _run_package(args: argparse.Namespace) -> int:
     if not script.exists():
         raise UsageError("packaging/build.py is missing: run `backroom package` from a source "
                          "checkout")
+    try:
+        import PyInstaller  # noqa: F401
+    except ImportError:
+        raise UsageError("building the installer needs PyInstaller, which is not installed: "
+                         "pip install 'backroom[package]'") from None
     sys.argv = [str(script), *(["--skip-tarball"] if args.skip_tarball else [])]
     try:
         runpy.run_path(str(script), run_name="__main__")
     except SystemExit as exc:
-        return int(exc.code or 0)
+        if exc.code is None or isinstance(exc.code, int):
+            return int(exc.code or 0)
+        raise UsageError(str(exc.code)) from None  # build.py's own one-line reason
     return EXIT_OK
 
 
@@ -285,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         log.error("internal error", exc_info=True, extra={"file_only": True})
         print(f"backroom: internal error: {type(exc).__name__}: {exc} "
               f"(details in {log_dir() / 'backroom.log'})", file=sys.stderr)
-        return 1
+        # 3, "unknown": never 1, which diagnose's callers (Nagios, Icinga) read as a warning.
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

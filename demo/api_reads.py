@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from demo.context import ShopContext
 from demo.db import bookings, orders, products, utcnow
-from demo.web import day_bounds, invalid, iso, parse_date
+from demo.web import ascii_int, day_bounds, invalid, iso, parse_date
 
 TABLES = 30
 SEATS = 120
@@ -55,8 +55,7 @@ def register(app: Flask, ctx: ShopContext) -> None:
             day = parse_date(request.args.get("date"))
         except ValueError as exc:
             errors["date"] = str(exc)
-        raw = request.args.get("party_size", "")
-        party = int(raw) if raw.isdigit() else 0
+        party = ascii_int(request.args.get("party_size", "")) or 0
         if not 1 <= party <= 20:
             errors["party_size"] = "must be an integer from 1 to 20"
         if errors:

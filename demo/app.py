@@ -11,6 +11,7 @@ from flask import Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from demo import api_bookings, api_orders, api_products, api_reads
 from demo.context import ShopContext
@@ -20,6 +21,15 @@ from demo.web import ApiError, invalid, json_body
 VERSION = "0.1.0"
 UNMATCHED = "<unmatched>"
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+_EPOCH = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in a route: ASCII digits that fit a BIGINT. Werkzeug's own matches any
+    Unicode digit (``/api/bookings/١٢`` was booking 12) and any length (an id too big for
+    SQLite was a 500); these are simply no such resource (404)."""
+
+    regex = r"[0-9]{1,18}"
 
 
 def endpoint_label(rule: str | None) -> str:
@@ -32,6 +42,7 @@ def endpoint_label(rule: str | None) -> str:
 def create_app(ctx: ShopContext) -> Flask:
     """A Flask app serving one shop (its own metrics registry, token and database)."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowIdConverter
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20
     token = ctx.token.encode()
@@ -144,10 +155,10 @@ def create_app(ctx: ShopContext) -> Flask:
         raw = request.args.get("since")
         since = None
         if raw:
-            try:
-                since = float(raw)
-            except ValueError:
-                raise invalid({"since": "must be UTC epoch seconds"}) from None
+            # ASCII digits only: float() also takes 'nan', 'inf' and '١٢'.
+            if not _EPOCH.fullmatch(raw):
+                raise invalid({"since": "must be UTC epoch seconds"})
+            since = float(raw)
         return jsonify(ctx.events.since(since))
 
     for module in (api_bookings, api_products, api_orders, api_reads):

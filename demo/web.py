@@ -19,6 +19,14 @@ from sqlalchemy.sql import Select
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 MAX_Q = 200
+MAX_CURSOR = 1000
+#: The largest integer a row id, a version or an amount can be (SQLite's and PostgreSQL's
+#: BIGINT): a bigger one in a cursor or a header is bad input, not a query to try.
+MAX_INT = 2**63 - 1
+#: Dates the API takes: any real day well inside what Python's datetime can add a week to.
+EARLIEST_DAY = date(1000, 1, 1)
+LATEST_DAY = date(9998, 12, 31)
+_DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 class ApiError(Exception):
@@ -47,8 +55,19 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, {"error": f"{what} not found"})
 
 
+def ascii_int(raw: str) -> int | None:
+    """The integer ``raw`` spells in ASCII digits (at most 18 of them), else None.
+
+    ``int()`` alone takes far more than an API should: '١٢' (Arabic-Indic digits) is 12 to
+    it, '²' passes ``isdigit()`` and then fails, and 5,000 digits raise ValueError."""
+    return int(raw) if _DIGITS.fullmatch(raw) else None
+
+
 def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True, force=True) if request.data else {}
+    try:
+        data = request.get_json(silent=True, force=True) if request.data else {}
+    except RecursionError:  # JSON nested thousands deep: the parser gives up by recursing
+        raise ApiError(400, {"error": "request body is nested too deeply"}) from None
     if not isinstance(data, dict):
         raise ApiError(400, {"error": "request body must be a JSON object"})
     return data
@@ -69,8 +88,13 @@ def parse_time(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise ValueError("must be an ISO 8601 time such as 2026-11-25T19:30:00Z") from None
-    if parsed.tzinfo is not None:
-        parsed = (parsed - parsed.utcoffset()).replace(tzinfo=None)  # type: ignore[operator]
+    try:
+        if parsed.tzinfo is not None:
+            parsed = (parsed - parsed.utcoffset()).replace(tzinfo=None)  # type: ignore[operator]
+    except OverflowError:
+        parsed = datetime.max  # out of range either way: refused just below
+    if not EARLIEST_DAY <= parsed.date() <= LATEST_DAY:
+        raise ValueError(f"must be a time from {EARLIEST_DAY} to {LATEST_DAY}")
     return parsed
 
 
@@ -78,9 +102,12 @@ def parse_date(value: Any) -> date:
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise ValueError("must be a date YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValueError("must be a real date YYYY-MM-DD") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"must be a date from {EARLIEST_DAY} to {LATEST_DAY}")
+    return day
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -141,10 +168,11 @@ def parse_limit(errors: dict[str, str]) -> int:
     raw = request.args.get("limit")
     if raw is None or raw == "":
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    limit = ascii_int(raw)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         errors["limit"] = f"must be an integer from 1 to {MAX_LIMIT}"
         return DEFAULT_LIMIT
-    return int(raw)
+    return limit
 
 
 def parse_bool_arg(name: str, errors: dict[str, str]) -> bool | None:
@@ -175,22 +203,29 @@ def encode_cursor(sort: str, key: Any, row_id: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _is_db_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT
+
+
 def decode_cursor(cursor: str, sort: str, spec: SortKey) -> tuple[Any, int]:
     try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
         if data["s"] != sort:
             raise ValueError("cursor was made for another sort")
         key = data["k"]
         row_id = data["i"]
-        if not isinstance(row_id, int):
+        if not _is_db_int(row_id):
             raise ValueError("bad id")
         if spec.kind == "datetime":
             key = datetime.fromisoformat(key)
-        elif not isinstance(key, int if spec.kind == "int" else str):
+        elif not (_is_db_int(key) if spec.kind == "int" else isinstance(key, str)):
             raise ValueError("bad key")
         return key, row_id
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError,
+            RecursionError) as exc:
         raise invalid({"cursor": f"invalid cursor ({exc})"}) from None
 
 
@@ -245,10 +280,9 @@ def if_match(required: bool = True) -> int | None:
     raw = raw.strip()
     if raw == "*":
         return None
-    text = raw.removeprefix("W/").strip().strip('"')
-    if not text.isdigit():
-        return -1  # matches no version: answered with 412 and the current resource
-    return int(text)
+    version = ascii_int(raw.removeprefix("W/").strip().strip('"'))
+    # Anything else matches no version: answered with 412 and the current resource.
+    return -1 if version is None else version
 
 
 def check_version(sent: int | None, current: dict[str, Any]) -> None:

@@ -38,6 +38,9 @@ MAX_WORKERS = 8
 CACHE_KINDS = frozenset({"redis", "memcached"})
 MAX_SLOW_QUERIES = 10
 EXIT_BY_STATUS = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2}
+#: diagnose's own failure (a file it cannot write, say): "unknown" to Nagios and Icinga,
+#: never 1, which they would read as a warning about the shop.
+EXIT_UNKNOWN = 3
 _SEVERITY_STATUS = {Severity.INFO: Status.OK, Severity.WARN: Status.WARN,
                     Severity.FAIL: Status.FAIL}
 
@@ -245,8 +248,8 @@ def diagnose_main(profile: Profile, *, as_json: bool, samples: int = 5, window_s
                   bundle_path: Path | None = None,
                   timeout_cap_s: float | None = None) -> int:
     """Run the sweep and print a table (or one JSON object). Exit status: 0 ok, 1 warn,
-    2 fail. With ``html_path`` also write the HTML report, with ``bundle_path`` the redacted
-    support bundle (zip)."""
+    2 fail, 3 when diagnose itself failed. With ``html_path`` also write the HTML report, with
+    ``bundle_path`` the redacted support bundle (zip)."""
     if not as_json:
         print(f"Checking {len(profile.probes)} probes and {len(profile.sources)} sources of "
               f"{profile.name}...", file=stderr, flush=True)
@@ -254,12 +257,28 @@ def diagnose_main(profile: Profile, *, as_json: bool, samples: int = 5, window_s
                           timeout_cap_s=timeout_cap_s)
     stdout.write(render_json(result) + "\n" if as_json else render_table(result))
     stdout.flush()
-    if html_path is not None:
-        from services.report_export import write_html_report
-
-        print(f"wrote {write_html_report(result, profile, Path(html_path))}", file=stderr)
-    if bundle_path is not None:
-        from services.report_export import write_bundle
-
-        print(f"wrote {write_bundle(result, profile, Path(bundle_path))}", file=stderr)
+    if not _write_files(result, profile, html_path, bundle_path, stderr):
+        return EXIT_UNKNOWN
     return EXIT_BY_STATUS[result.status]
+
+
+def _write_files(result: DiagnoseResult, profile: Profile, html_path: Path | None,
+                 bundle_path: Path | None, stderr: TextIO) -> bool:
+    """Write the HTML report and the bundle asked for; False, with one line on ``stderr``,
+    when one cannot be written."""
+    if html_path is None and bundle_path is None:
+        return True
+    from services.report_export import write_bundle, write_html_report  # imports much
+
+    for path, what, write in ((html_path, "the HTML report", write_html_report),
+                              (bundle_path, "the support bundle", write_bundle)):
+        if path is None:
+            continue
+        try:
+            written = write(result, profile, Path(path))
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            print(f"backroom diagnose: cannot write {what} to {path}: {reason}", file=stderr)
+            return False
+        print(f"wrote {written}", file=stderr)
+    return True

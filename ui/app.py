@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PyQt6 import sip
 from PyQt6.QtCore import QEvent, QObject, QSettings, QTimer, pyqtSignal
 from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -141,10 +142,17 @@ class ConsoleApp(QObject):
             return  # the shop that is open, unchanged: nothing to rebuild
         old_window, old_services = self.window, self.services
         self.notifier.stop()
+        # The old shop's loads are of no use now: cancel them (their callbacks are dropped).
+        self.tasks.cancel_owned_by(old_window)
         self.open(profile, is_demo=is_demo, view=getattr(old_window, "view", None))
         old_window.close()
         old_window.deleteLater()
         old_services.stop()
+
+    def show_problem(self, text: str) -> None:
+        """One line about something that went wrong, in the open window's status bar."""
+        if self.window is not None and not sip.isdeleted(self.window):
+            self.window.statusBar().showMessage(text)
 
     def shutdown(self) -> None:
         if getattr(self, "notifier", None) is not None:
@@ -217,6 +225,7 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
     ``start_demo`` starts the embedded demo shop in the background once the window has
     painted, calling back when it serves."""
     from ui import theme
+    from ui.uncaught import install_excepthook
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -229,6 +238,7 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
 
     console = ConsoleApp(app, prefs, masking=masking, demo_profile=profile if is_demo else None,
                          start_demo=start_demo)
+    restore_excepthook = install_excepthook(console.show_problem)
     console.open(profile, is_demo=is_demo, first_run=first_run, view=view, page=page)
 
     if quit_after is not None:
@@ -246,4 +256,5 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
         status = app.exec()
     finally:
         console.shutdown()
+        restore_excepthook()
     return int(status)

@@ -7,7 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from PyQt6.QtCore import QObject, QRunnable, QThreadPool, pyqtSignal
+from PyQt6 import sip
+from PyQt6.QtCore import QMetaObject, QObject, QRunnable, QThreadPool, pyqtSignal
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,10 @@ class _Bridge(QObject):
 class TaskHandle(Generic[T]):
     """What :meth:`TaskRunner.run` returns: cancel the task, ask whether it is done."""
 
-    def __init__(self, name: str, state: TaskState, bridge: _Bridge) -> None:
+    def __init__(self, name: str, state: TaskState, bridge: _Bridge,
+                 owner: QObject | None) -> None:
         self.name = name
+        self.owner = owner
         self._state = state
         self._bridge = bridge
         self.done = False
@@ -69,6 +72,20 @@ class TaskHandle(Generic[T]):
     def cancel(self) -> None:
         """Ask the task to stop; its success/failure callbacks will not be called."""
         self._state._cancel.set()
+
+    def owned_by(self, root: QObject) -> bool:
+        """True if this task's owner is ``root`` or lies inside it (a child, grandchild...)."""
+        obj = self.owner
+        while obj is not None and not sip.isdeleted(obj):
+            if obj is root:
+                return True
+            obj = obj.parent()
+        return False
+
+    def _callbacks_wanted(self) -> bool:
+        """Callbacks go only to a task that was not cancelled and whose owner still exists."""
+        return not self._state.cancelled and (self.owner is None
+                                              or not sip.isdeleted(self.owner))
 
     @property
     def cancelled(self) -> bool:
@@ -108,8 +125,11 @@ class _Runnable(QRunnable):
 class TaskRunner(QObject):
     """Runs functions on a QThreadPool and calls back on the GUI thread.
 
-    ``run(fn, on_success=..., on_failure=..., on_progress=...)``: ``fn(state)`` runs on a
-    pool thread; the callbacks run on the GUI thread. Cancelled tasks call neither
+    ``run(fn, owner=widget, on_success=..., on_failure=..., on_progress=...)``: ``fn(state)``
+    runs on a pool thread; the callbacks run on the GUI thread. Every task belongs to the
+    widget (or model) that ran it, as Anki's ``QueryOp(parent=...)`` does: once the owner is
+    destroyed the task is cancelled and no callback of it is called, so a result arriving
+    after its page has gone never reaches a deleted Qt object. Cancelled tasks call neither
     ``on_success`` nor ``on_failure``.
     """
 
@@ -123,6 +143,7 @@ class TaskRunner(QObject):
         self,
         fn: Callable[[TaskState], T],
         *,
+        owner: QObject | None,
         on_success: Callable[[T], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[float, str], None] | None = None,
@@ -132,18 +153,25 @@ class TaskRunner(QObject):
         # The bridge lives on the GUI thread, so queued signals land there.
         bridge.moveToThread(self.thread())
         state = TaskState(bridge)
-        handle: TaskHandle[T] = TaskHandle(name, state, bridge)
+        handle: TaskHandle[T] = TaskHandle(name, state, bridge, owner)
+        wanted = handle._callbacks_wanted
         if on_success is not None:
-            bridge.sig_success.connect(lambda result: None if state.cancelled
-                                       else on_success(result))
+            bridge.sig_success.connect(lambda result: on_success(result) if wanted() else None)
         if on_failure is not None:
-            bridge.sig_failure.connect(lambda exc: None if state.cancelled else on_failure(exc))
+            bridge.sig_failure.connect(lambda exc: on_failure(exc) if wanted() else None)
         if on_progress is not None:
-            bridge.sig_progress.connect(on_progress)
+            bridge.sig_progress.connect(
+                lambda fraction, message: on_progress(fraction, message) if wanted() else None)
+        # The owner's end cancels the task at once (a destroyed QObject emits this from its
+        # destructor); the check in wanted() also covers a result already queued by then.
+        gone: QMetaObject.Connection | None = (
+            None if owner is None else owner.destroyed.connect(handle.cancel))
 
         def finished() -> None:
             handle.done = True
             self._live.discard(handle)
+            if gone is not None and owner is not None and not sip.isdeleted(owner):
+                owner.destroyed.disconnect(gone)
 
         bridge.sig_finished.connect(finished)
         self._live.add(handle)
@@ -153,6 +181,14 @@ class TaskRunner(QObject):
     def active(self) -> int:
         """How many tasks have not finished yet."""
         return len(self._live)
+
+    def cancel_owned_by(self, root: QObject) -> int:
+        """Cancel every task owned by ``root`` or by something inside it (a profile switch
+        cancels the old window's work); returns how many were cancelled."""
+        owned = [handle for handle in self._live if handle.owned_by(root)]
+        for handle in owned:
+            handle.cancel()
+        return len(owned)
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Cancel every task and wait for the pool to drain; True if it did in time."""

@@ -8,13 +8,17 @@ from typing import TextIO
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from services.shop.db import SchemaError, init_db
+from services.shop.db import SUPPORTED_BACKENDS, SchemaError, init_db
 from services.shop.seed import seed
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 3
 BAR_WIDTH = 30
+#: The most rows of one kind ``db seed`` makes: far more than any test or demo needs (10
+#: million bookings take minutes on SQLite); a bigger count is a typo that would run for days.
+MAX_SEED_ROWS = 10_000_000
+EXAMPLES = "e.g. sqlite:///shop.db or postgresql+psycopg://user@host/db"
 
 
 def _safe(url: str) -> str:
@@ -30,13 +34,29 @@ def _why(exc: BaseException) -> str:
     return text[0] if text else type(orig).__name__
 
 
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be used for the shop schema (one line), or None when it can."""
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError:
+        return f"not a database URL: {url!r} ({EXAMPLES})"
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        return (f"{backend} is not supported for the shop schema yet; supported: "
+                f"{' and '.join(SUPPORTED_BACKENDS)} ({EXAMPLES})")
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (sa_exc.NoSuchModuleError, ImportError) as exc:
+        return (f"the database driver for {parsed.drivername} is not installed ({exc}); "
+                f"{EXAMPLES}")
+    return None
+
+
 def db_init_main(url: str, stdout: TextIO, stderr: TextIO) -> int:
     """Create or upgrade the shop schema at ``url``: exit 0 ok, 1 failed, 3 bad URL."""
-    try:
-        make_url(url)
-    except sa_exc.ArgumentError:
-        stderr.write(f"backroom db init: not a database URL: {url!r} "
-                     "(e.g. sqlite:///shop.db or postgresql+psycopg://user@host/db)\n")
+    problem = _url_problem(url)
+    if problem is not None:
+        stderr.write(f"backroom db init: {problem}\n")
         return EXIT_USAGE
     try:
         revision = init_db(url)
@@ -84,13 +104,17 @@ class ProgressBar:
 def db_seed_main(url: str, bookings: int, products: int, orders: int, stdout: TextIO,
                  stderr: TextIO) -> int:
     """Seed the shop database at ``url`` with a progress bar on ``stderr``."""
-    if min(bookings, products, orders) < 0:
+    counts = {"bookings": bookings, "products": products, "orders": orders}
+    if min(counts.values()) < 0:
         stderr.write("backroom db seed: counts cannot be negative\n")
         return EXIT_USAGE
-    try:
-        make_url(url)
-    except sa_exc.ArgumentError:
-        stderr.write(f"backroom db seed: not a database URL: {url!r}\n")
+    too_many = [name for name, count in counts.items() if count > MAX_SEED_ROWS]
+    if too_many:
+        stderr.write(f"backroom db seed: --{too_many[0]} must be at most {MAX_SEED_ROWS:,}\n")
+        return EXIT_USAGE
+    problem = _url_problem(url)
+    if problem is not None:
+        stderr.write(f"backroom db seed: {problem}\n")
         return EXIT_USAGE
     bar = ProgressBar(stderr)
     try:

@@ -16,6 +16,9 @@ from sqlalchemy.pool import StaticPool
 from services.shop.schema import SHOP_TABLES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: The databases our schema's migrations are written and tested for (SQLAlchemy backend
+#: names). MySQL/MariaDB is not one yet.
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 BASELINE = "0001"
 DEFAULT_TIMEOUT_S = 10.0
 

@@ -390,7 +390,7 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
                     j, start = j + 1, page.next_cursor
             return generation, k, got
 
-        handle = self._tasks.run(fetch, on_success=self._page_arrived,
+        handle = self._tasks.run(fetch, owner=self, on_success=self._page_arrived,
                                  on_failure=partial(self._failed, generation=generation, k=k),
                                  name=f"page-{k}")
         self._in_flight[k] = handle
@@ -478,7 +478,7 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
             return generation, source.count(query, exact)
 
         self._count_task = self._tasks.run(
-            count, on_success=self._count_arrived,
+            count, owner=self, on_success=self._count_arrived,
             on_failure=partial(self._failed, generation=generation, k=None), name="count")
 
     def _ask_exact(self) -> None:
@@ -549,7 +549,7 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
             tmp.replace(path)
             return written
 
-        return self._tasks.run(export, on_success=on_done, on_failure=on_failure,
+        return self._tasks.run(export, owner=self, on_success=on_done, on_failure=on_failure,
                                on_progress=on_progress, name="export-csv")
 
 

@@ -432,7 +432,7 @@ class AlertsPage(QWidget):
         alerts = self.alerts
         self._busy = True
         self._loading = self.ctx.tasks.run(
-            lambda _state: alerts.history(**filters),
+            lambda _state: alerts.history(**filters), owner=self,
             on_success=self._show_history, on_failure=self._history_failed,
             name="alert-history")
 

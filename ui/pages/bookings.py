@@ -488,7 +488,7 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
                 self.form.load(b)
                 self.model.replace_row(b)
 
-        self.ctx.tasks.run(lambda _s: shop.get_booking(booking_id), on_success=fresh,
+        self.ctx.tasks.run(lambda _s: shop.get_booking(booking_id), owner=self, on_success=fresh,
                            on_failure=lambda _e: None, name="booking-detail")
 
     def _discard(self) -> None:

@@ -608,7 +608,8 @@ class DashboardPage(QWidget):
             self._apply_data(read_data(store, request))
             return
         self._data_busy = True
-        self.ctx.tasks.run(lambda _s: read_data(store, request), on_success=self._apply_data,
+        self.ctx.tasks.run(lambda _s: read_data(store, request),
+                           owner=self, on_success=self._apply_data,
                            on_failure=self._read_failed, name="dashboard-read")
 
     @property
@@ -770,8 +771,8 @@ class DashboardPage(QWidget):
             self.history_note = f"History could not be read: {exc}"
             self.update_status()
 
-        self._history_task = self.ctx.tasks.run(work, on_success=done, on_failure=failed,
-                                                name="dashboard-history")
+        self._history_task = self.ctx.tasks.run(work, owner=self, on_success=done,
+                                                on_failure=failed, name="dashboard-history")
 
     # -- tiles and status -------------------------------------------------------------------
 
@@ -827,7 +828,7 @@ class DashboardPage(QWidget):
             log.warning("reading the sources' states failed: %s", exc)
 
         self.ctx.tasks.run(lambda _s: read_status(poller, store, headlines, SPARK_S, now),
-                           on_success=self._apply_status, on_failure=failed,
+                           owner=self, on_success=self._apply_status, on_failure=failed,
                            name="dashboard-status")
 
     def _apply_status(self, update: StatusUpdate) -> None:
@@ -955,7 +956,8 @@ class DashboardPage(QWidget):
             log.debug("events not read: %s", exc)
 
         self._events_busy = True
-        self.ctx.tasks.run(work, on_success=done, on_failure=failed, name="dashboard-events")
+        self.ctx.tasks.run(work, owner=self, on_success=done, on_failure=failed,
+                           name="dashboard-events")
 
     def add_marker(self, ts: float, text: str, colour: str) -> int:
         """Mark an event on the timeline (once); returns 1 if it was new."""
@@ -1033,7 +1035,8 @@ class DashboardPage(QWidget):
             self._movers_task = None
             self.show_movers(movers, humans, units, colours)
 
-        self._movers_task = self.ctx.tasks.run(work, on_success=done, name="what-moved-first")
+        self._movers_task = self.ctx.tasks.run(work, owner=self, on_success=done,
+                                               name="what-moved-first")
 
     def _group(self, series: str) -> str:
         r = self._route(series)
@@ -1108,7 +1111,8 @@ class DashboardPage(QWidget):
         def failed(exc: BaseException) -> None:
             self.status_label.setText(f"Could not write {path}: {exc}")
 
-        self.ctx.tasks.run(work, on_success=done, on_failure=failed, name="dashboard-csv")
+        self.ctx.tasks.run(work, owner=self, on_success=done, on_failure=failed,
+                           name="dashboard-csv")
 
 
 RANGES_WORDS = {300: "5 minutes", 3600: "hour", 86_400: "24 hours", 7 * 86_400: "7 days"}

@@ -181,7 +181,7 @@ class DiagnosticsPage(QWidget):
             return run_sweep(profile, samples=SWEEP_SAMPLES, progress=state.progress,
                              cancelled=lambda: state.cancelled)
 
-        self._handle = self.ctx.tasks.run(work, on_success=self._on_result,
+        self._handle = self.ctx.tasks.run(work, owner=self, on_success=self._on_result,
                                           on_failure=self._on_failure,
                                           on_progress=self._on_progress, name="sweep")
 
@@ -336,7 +336,7 @@ class DiagnosticsPage(QWidget):
             self.bundle_button.setEnabled(True)
             self._show_message(f"Could not write the bundle: {exc}", error=True)
 
-        self.ctx.tasks.run(work, on_success=done, on_failure=failed, name="bundle")
+        self.ctx.tasks.run(work, owner=self, on_success=done, on_failure=failed, name="bundle")
 
     @staticmethod
     def _versions() -> list[tuple[str, str]]:

@@ -283,7 +283,7 @@ class OrdersPage(ShopListPage[Order, OrderQuery]):
         self.panel.set_busy(True)
         self.panel.show_message("")
         self.ctx.tasks.run(lambda _s: shop.set_order_status(order.id, order.version, status),
-                           on_success=self._moved,
+                           owner=self, on_success=self._moved,
                            on_failure=lambda exc: self._move_failed(exc, status),
                            name="order-status")
 
@@ -336,7 +336,7 @@ class OrdersPage(ShopListPage[Order, OrderQuery]):
         if self._detail_task is not None:
             self._detail_task.cancel()
         self._detail_task = self.ctx.tasks.run(
-            lambda _s: shop.get_order(order_id), on_success=self._detail_loaded,
+            lambda _s: shop.get_order(order_id), owner=self, on_success=self._detail_loaded,
             on_failure=lambda exc: self.panel.show_message(
                 "Could not load this order. " + error_text(exc, self.location()), "fail"),
             name="order-detail")

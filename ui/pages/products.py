@@ -321,7 +321,7 @@ class ProductsPage(ShopFormPage[Product, ProductQuery]):
                 self.category_combo.blockSignals(False)
             self.form.set_categories(categories)
 
-        self.ctx.tasks.run(lambda _s: shop.product_categories(), on_success=loaded,
+        self.ctx.tasks.run(lambda _s: shop.product_categories(), owner=self, on_success=loaded,
                            on_failure=lambda _e: None, name="product-categories")
 
     def _describe_view(self) -> str:

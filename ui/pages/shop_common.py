@@ -603,7 +603,8 @@ class ShopFormPage(ShopListPage[E, Q]):
                   name: str) -> None:
         """Run a change off the GUI thread; the form's buttons wait until it ends."""
         self.form.set_busy(True)
-        self.ctx.tasks.run(fn, on_success=on_success, on_failure=self._save_failed, name=name)
+        self.ctx.tasks.run(fn, owner=self, on_success=on_success, on_failure=self._save_failed,
+                           name=name)
 
     def _saved(self, record: E, message: str = "Saved.") -> None:
         self.form.load(record)

@@ -212,7 +212,7 @@ class TodayPage(ShopPage):
             return
         self.updated.setText("Updating…")
         local_tz = datetime.now().astimezone().tzinfo
-        self._task = self.ctx.tasks.run(lambda _s: shop.today(tz=local_tz),
+        self._task = self.ctx.tasks.run(lambda _s: shop.today(tz=local_tz), owner=self,
                                         on_success=self._loaded, on_failure=self._failed,
                                         name="today")
 

@@ -157,8 +157,8 @@ class DbViews(QWidget):
         if self._tasks is None:
             self._loaded(work(None))
             return
-        self._handle = self._tasks.run(work, on_success=self._loaded, on_failure=self._failed,
-                                       name="db-views")
+        self._handle = self._tasks.run(work, owner=self, on_success=self._loaded,
+                                       on_failure=self._failed, name="db-views")
 
     def cancel(self) -> None:
         if self._handle is not None:

@@ -139,7 +139,7 @@ class DemoPanel(QFrame):
     def load(self) -> None:
         """Read the current switches (off the GUI thread)."""
         control = self.control()
-        self._tasks.run(lambda _s: control.scenario(), on_success=self._show,
+        self._tasks.run(lambda _s: control.scenario(), owner=self, on_success=self._show,
                         on_failure=self._failed, name="demo-scenario")
 
     def _queue(self, **changes: Any) -> None:
@@ -184,7 +184,8 @@ class DemoPanel(QFrame):
             self._busy = False
             self._failed(exc)
 
-        self._tasks.run(work, on_success=done, on_failure=failed, name="demo-set-scenario")
+        self._tasks.run(work, owner=self, on_success=done, on_failure=failed,
+                        name="demo-set-scenario")
 
     def _failed(self, exc: BaseException) -> None:
         text = str(exc) or type(exc).__name__

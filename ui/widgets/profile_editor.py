@@ -451,7 +451,7 @@ class ProfileEditor(QWidget):
 
         self._saving = True
         self._say("Saving…", "")
-        self.tasks.run(work, on_success=done, on_failure=failed, name="save-profile")
+        self.tasks.run(work, owner=self, on_success=done, on_failure=failed, name="save-profile")
         return True
 
     def _say(self, text: str, colour: str) -> None:
@@ -480,8 +480,8 @@ class ProfileEditor(QWidget):
             form.result.set_result("error", "Could not test", str(exc))
             self.sig_tested.emit(form.describe(), "error")
 
-        self.tasks.run(lambda _state: tester(kind, item), on_success=done, on_failure=failed,
-                       name="connection-test")
+        self.tasks.run(lambda _state: tester(kind, item), owner=self, on_success=done,
+                       on_failure=failed, name="connection-test")
 
     def _target_for(self, form: TargetForm) -> tuple[str, Any] | None:
         """(kind, parsed item) for the card, typed secrets as in-memory literals."""

@@ -136,7 +136,7 @@ class PstatsBrowser(QWidget):
             else:
                 self.show_stats(stats)
             return
-        self._tasks.run(lambda _state: load_stats(path), on_success=self.show_stats,
+        self._tasks.run(lambda _state: load_stats(path), owner=self, on_success=self.show_stats,
                         on_failure=self._on_failed, name="load-profile")
 
     def show_stats(self, stats: ProfileStats) -> None:
