@@ -25,10 +25,11 @@ from console.domain import (
 )
 from console.profile import Profile
 from console.quantiles import sample_quantile
+from console.redaction import Redactor, profile_secrets
 from console.report import DiagnoseResult, LatencySummary, render_json, render_table
 from services.collectors import build_collectors
 from services.collectors.base import Collector, CollectorError
-from services.secrets import SecretError, redact, resolve_secret
+from services.secrets import resolve_secret
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
                     log.debug("closing %s failed", collector.name, exc_info=True)
     ordered = [outcomes[i] for i in range(len(todo))]
     result = _summarise(profile, ordered, started_at, time.monotonic() - start)
-    return _redacted(result, _secret_values(profile))
+    return _redacted(result, Redactor(profile_secrets(profile, resolve_secret)))
 
 
 def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
@@ -212,21 +213,9 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
         readings=tuple(readings), started_at=started_at, duration_s=duration_s)
 
 
-def _secret_values(profile: Profile) -> list[str]:
-    values = []
-    for ref in profile.secrets():
-        try:
-            values.append(resolve_secret(ref))
-        except SecretError:
-            continue
-    return values
-
-
-def _redacted(result: DiagnoseResult, secrets: list[str]) -> DiagnoseResult:
-    """No secret (nor URL password) in anything a person may paste into a ticket."""
-    def clean(text: str) -> str:
-        return redact(text, secrets)
-
+def _redacted(result: DiagnoseResult, clean: Redactor) -> DiagnoseResult:
+    """No secret (nor URL password or secret query parameter) in anything a person may paste
+    into a ticket."""
     checks = tuple(Check(c.name, c.kind, c.status, clean(c.detail), c.latency_ms)
                    for c in result.checks)
     findings = tuple(Finding(f.severity, clean(f.title), clean(f.evidence), clean(f.advice),

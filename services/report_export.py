@@ -35,7 +35,7 @@ def write_html_report(result: Any, profile: Profile, path: Path) -> Path:
     full = _with_views(result, profile)
     text = render_html(full, sections=report_sections(full.insights),
                        versions=versions_of(full))
-    text = bundle.scrub(text, bundle.secret_variants(bundle.secret_values(profile)))
+    text = bundle.profile_redactor(profile)(text)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
