@@ -21,6 +21,7 @@ from console import __version__
 from console.profile import Profile, SecretRef, profile_to_dict
 from console.redaction import MASK, Redactor, profile_secrets
 from console.report_html import Chart, Section, render_html
+from services.user_files import replacing
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +195,8 @@ def write_bundle(path: Path | str, *, result: Any, profile: Profile, store: Any 
 
     Every text member is scrubbed of every secret the profile can reach (raw, URL-encoded and
     base64) on the way in, whatever its source already did. The zip is written to a
-    temporary name and renamed, so a half-written bundle never has the final name.
+    temporary name and renamed, so a half-written bundle never has the final name, and only
+    a regular file is replaced (services.user_files.replacing).
     """
     path = Path(path)
     if log_dir is _CONSOLE_LOG_DIR:
@@ -214,19 +216,13 @@ def write_bundle(path: Path | str, *, result: Any, profile: Profile, store: Any 
         "profile.toml": redacted_profile_toml(profile),
         "versions.txt": "".join(f"{k}: {v}\n" for k, v in all_versions),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
     stamp = time.gmtime(time.time() if now is None else now)[:6]
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-            for name, text in members.items():
-                info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
-                info.compress_type = zipfile.ZIP_DEFLATED
-                bundle.writestr(info, clean(text).encode("utf-8"))
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replacing(path) as handle, zipfile.ZipFile(handle, "w",
+                                                    compression=zipfile.ZIP_DEFLATED) as bundle:
+        for name, text in members.items():
+            info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+            info.compress_type = zipfile.ZIP_DEFLATED
+            bundle.writestr(info, clean(text).encode("utf-8"))
     log.info("support bundle written: %s (%d members)", path.name, len(members))
     return path
 

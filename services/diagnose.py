@@ -30,6 +30,7 @@ from console.report import DiagnoseResult, LatencySummary, render_json, render_t
 from services.collectors import build_collectors
 from services.collectors.base import Collector, CollectorError
 from services.secrets import resolve_secret
+from services.user_files import UnusableFile, check_target
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ MAX_WORKERS = 8
 CACHE_KINDS = frozenset({"redis", "memcached"})
 MAX_SLOW_QUERIES = 10
 EXIT_BY_STATUS = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2}
+EXIT_UNKNOWN = 3  # diagnose itself could not do what was asked (monitoring's UNKNOWN)
 _SEVERITY_STATUS = {Severity.INFO: Status.OK, Severity.WARN: Status.WARN,
                     Severity.FAIL: Status.FAIL}
 
@@ -235,7 +237,25 @@ def diagnose_main(profile: Profile, *, as_json: bool, samples: int = 5, window_s
                   timeout_cap_s: float | None = None) -> int:
     """Run the sweep and print a table (or one JSON object). Exit status: 0 ok, 1 warn,
     2 fail. With ``html_path`` also write the HTML report, with ``bundle_path`` the redacted
-    support bundle (zip)."""
+    support bundle (zip): each replaces a regular file only; any other path (a symbolic link,
+    FIFO, device, folder, read-only file) is one line on ``stderr`` and exit 3, before the
+    sweep, and is left as it was."""
+    try:
+        for target in (html_path, bundle_path):
+            if target is not None:
+                check_target(target, try_write=True)
+        return _diagnose(profile, as_json=as_json, samples=samples, window_s=window_s,
+                         stdout=stdout, stderr=stderr, html_path=html_path,
+                         bundle_path=bundle_path, timeout_cap_s=timeout_cap_s)
+    except UnusableFile as err:
+        what = "the HTML report" if err.path == str(html_path) else "the support bundle"
+        print(f"backroom: error: cannot write {what}: {err}", file=stderr)
+        return EXIT_UNKNOWN
+
+
+def _diagnose(profile: Profile, *, as_json: bool, samples: int, window_s: float,
+              stdout: TextIO, stderr: TextIO, html_path: Path | None,
+              bundle_path: Path | None, timeout_cap_s: float | None) -> int:
     if not as_json:
         print(f"Checking {len(profile.probes)} probes and {len(profile.sources)} sources of "
               f"{profile.name}...", file=stderr, flush=True)
