@@ -217,8 +217,8 @@ def write_bundle(path: Path | str, *, result: Any, profile: Profile, store: Any 
         "versions.txt": "".join(f"{k}: {v}\n" for k, v in all_versions),
     }
     stamp = time.gmtime(time.time() if now is None else now)[:6]
-    with replacing(path) as handle, zipfile.ZipFile(handle, "w",
-                                                    compression=zipfile.ZIP_DEFLATED) as bundle:
+    with replacing(path, make_folder=True) as handle, \
+            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for name, text in members.items():
             info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
             info.compress_type = zipfile.ZIP_DEFLATED

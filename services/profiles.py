@@ -107,7 +107,8 @@ def save_profile(profile: Profile, path: Path | str) -> Path:
     :class:`~services.user_files.UnusableFile`. Returns ``path``."""
     path = Path(path)
     text = tomli_w.dumps(profile_to_dict(profile))
-    replace_file(Path(os.path.realpath(path)), text.encode("utf-8"), mode=0o600)
+    replace_file(Path(os.path.realpath(path)), text.encode("utf-8"), mode=0o600,
+                 make_folder=True)
     return path
 
 

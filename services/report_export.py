@@ -38,7 +38,7 @@ def write_html_report(result: Any, profile: Profile, path: Path) -> Path:
     text = render_html(full, sections=report_sections(full.insights),
                        versions=versions_of(full))
     text = bundle.profile_redactor(profile)(text)
-    return replace_file(path, text.encode("utf-8"))
+    return replace_file(path, text.encode("utf-8"), make_folder=True)
 
 
 def write_bundle(result: Any, profile: Profile, path: Path) -> Path:

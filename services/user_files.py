@@ -104,18 +104,20 @@ def check_target(path: Path | str, *, try_write: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def replacing(path: Path | str, *, mode: int | None = None) -> Iterator[BinaryIO]:
+def replacing(path: Path | str, *, mode: int | None = None,
+              make_folder: bool = False) -> Iterator[BinaryIO]:
     """Write a file the user named: yields a binary handle on a temporary file in the same
     folder, which replaces ``path`` (os.replace) once the block ends without error.
 
     ``path`` must be a regular file or not exist yet (see :func:`check_target`); it is checked
     before writing and again just before the swap, and left as it was on any failure. The
-    file gets ``mode``, else the mode of the file it replaces, else 0600. The folder is made
-    when missing."""
+    file gets ``mode``, else the mode of the file it replaces, else 0600. With
+    ``make_folder`` a missing folder is made."""
     path = Path(path)
     check_target(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if make_folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as err:
         raise UnusableFile(path, f"cannot be written ({err.strerror or err})") from None
@@ -136,9 +138,10 @@ def replacing(path: Path | str, *, mode: int | None = None) -> Iterator[BinaryIO
         raise
 
 
-def replace_file(path: Path | str, data: bytes, *, mode: int | None = None) -> Path:
+def replace_file(path: Path | str, data: bytes, *, mode: int | None = None,
+                 make_folder: bool = False) -> Path:
     """Write ``data`` as the file at ``path`` (see :func:`replacing`); returns the path."""
-    with replacing(path, mode=mode) as handle:
+    with replacing(path, mode=mode, make_folder=make_folder) as handle:
         handle.write(data)
     return Path(path)
 

@@ -107,7 +107,13 @@ def not_a_file(kind: str, tmp_path: Path) -> Path:
         return tmp_path / "folder"
     if kind == "read-only file system":
         return Path("/proc/backroom-report")
-    device = Path({"/dev/zero": "/dev/zero", "/dev/full": "/dev/full"}[kind])
+    if kind == "device" and os.geteuid() == 0:
+        # root may replace /dev/full itself (the bug this guards against did): use a device
+        # node of our own, a twin of /dev/full
+        device = tmp_path / "full"
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+        return device
+    device = Path("/dev/full" if kind == "device" else kind)  # a user cannot replace them
     if not device.exists():
         pytest.skip(f"no {device} here")
     return device
@@ -122,7 +128,7 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.mark.parametrize("option", ["--html", "--bundle"])
-@pytest.mark.parametrize("kind", ["symlink", "fifo", "/dev/full", "folder",
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "device", "folder",
                                   "read-only file system"])
 def test_diagnose_replaces_a_regular_file_only(option: str, kind: str, tmp_path: Path) -> None:
     profile = tmp_path / "shop.toml"
@@ -145,6 +151,8 @@ def test_diagnose_replaces_a_regular_file_only(option: str, kind: str, tmp_path:
         assert target.is_symlink() and "symbolic link" in line
     if kind == "fifo":
         assert stat.S_ISFIFO(target.stat().st_mode)
+    if kind == "device":
+        assert stat.S_ISCHR(target.stat().st_mode)
 
 
 def test_diagnose_replaces_a_regular_file_and_keeps_its_mode(tmp_path: Path) -> None:
