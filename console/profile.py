@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from console import metrics
 from console.domain import Severity, series_name
-from console.redaction import url_password, url_query_secrets, url_without_secrets
+from console.redaction import mask_url, url_password, url_query_secrets, url_without_secrets
 
 SecretKind = Literal["literal", "keyring", "env"]
 Role = Literal["manager", "support"]
@@ -366,9 +366,9 @@ class _Reader:
             self.problem(where, f"not a valid URL ({err})")
             return
         if parts.scheme not in schemes:
-            self.problem(where, f"{text!r} is not a {'/'.join(schemes)} URL")
+            self.problem(where, f"{mask_url(text)!r} is not a {'/'.join(schemes)} URL")
         elif parts.scheme != "unix" and not parts.hostname:
-            self.problem(where, f"{text!r} has no host")
+            self.problem(where, f"{mask_url(text)!r} has no host")
         self.url_secrets(text, where)
 
     def url_secrets(self, text: str, where: str) -> None:
@@ -574,7 +574,7 @@ def _database_url(reader: _Reader, url: str, where: str) -> None:
     scheme = url.partition("://")[0]
     dialect = scheme.partition("+")[0]
     if "://" not in url or not dialect:
-        reader.problem(where, f"{url!r} is not a database URL (e.g. postgresql+psycopg://"
+        reader.problem(where, f"{mask_url(url)!r} is not a database URL (e.g. postgresql+psycopg://"
                        "user@host/db or sqlite:///path)")
     elif dialect not in DATABASE_DIALECTS:
         reader.problem(where, f"unsupported database {dialect!r} "

@@ -133,3 +133,17 @@ def test_an_exported_profile_leaves_secret_query_values_out() -> None:
         assert f"&{key}=" not in text
     assert 'url = "redis://cache:6379/0"' in text
     assert "shop@db/shop?connect_timeout=5" in text
+
+
+def test_a_profile_problem_quoting_a_url_masks_its_secrets() -> None:
+    """The problems go to stderr (``--profile``), the Settings list's tooltip and the log."""
+    from console.profile import ProfileError
+
+    with pytest.raises(ProfileError) as caught:
+        parse_profile({"name": "Bistro", "sources": [
+            {"name": "cache", "kind": "redis", "url": f"http://cache:6379?password={SECRET}"},
+            {"name": "db", "kind": "database", "url": f"shop.sqlite?token={SECRET}"}]})
+    text = str(caught.value)
+    assert SECRET not in text
+    assert "'http://cache:6379?password=***' is not a redis" in text
+    assert "'shop.sqlite?token=***' is not a database URL" in text
