@@ -129,8 +129,10 @@ def _split_query(query: str, mark: str) -> str:
 def url_without_secrets(url: str, mark: str = "") -> str:
     """The URL without its password (``user:pw@``) and secret query parameters; with
     ``mark`` each is replaced by it (so a reader sees one was there), without it they are
-    left out (an exported profile: the secret belongs in a secret field). Text that does not
-    parse as a URL is masked by pattern."""
+    left out (an exported profile: the secret belongs in a secret field). Text that is not
+    one URL (an error message quoting one) is masked by pattern."""
+    if any(c.isspace() for c in url):
+        return mask_patterns(url)
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -147,3 +147,13 @@ def test_a_profile_problem_quoting_a_url_masks_its_secrets() -> None:
     assert SECRET not in text
     assert "'http://cache:6379?password=***' is not a redis" in text
     assert "'shop.sqlite?token=***' is not a database URL" in text
+
+
+def test_an_error_message_quoting_urls_is_masked_like_a_url() -> None:
+    """The collectors pass a library's error text through mask_url (``_http._reason``)."""
+    from console.redaction import mask_url
+
+    text = (f"Max retries exceeded with url: /x?token={SECRET}&b=2 (Caused by proxy "
+            f"redis://:{SECRET}@cache:6379)")
+    assert mask_url(text) == ("Max retries exceeded with url: /x?token=***&b=2 (Caused by proxy "
+                              "redis://:***@cache:6379)")
