@@ -22,8 +22,8 @@ SECRET_QUERY_KEYS = frozenset({
     "password", "passwd", "pwd", "pass", "sslpassword", "secret", "client_secret",
     "api_key", "apikey", "key", "token", "access_token", "refresh_token", "id_token",
     "auth_token", "auth", "authorization", "access_key", "private_key", "signature", "sig",
-    "session", "sessionid", "session_id", "credential", "credentials",
-})
+    "sessionid", "session_id", "credential", "credentials",
+})  # not "session": a restaurant's ?session=dinner is no secret
 #: A key holding one of these words is a secret too (x-api-key, x-amz-signature, ...).
 _SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "signature",
                  "credential")

@@ -157,3 +157,15 @@ def test_an_error_message_quoting_urls_is_masked_like_a_url() -> None:
             f"redis://:{SECRET}@cache:6379)")
     assert mask_url(text) == ("Max retries exceeded with url: /x?token=***&b=2 (Caused by proxy "
                               "redis://:***@cache:6379)")
+
+
+def test_a_restaurants_session_and_sort_parameters_are_not_secrets() -> None:
+    """Over-masking has a cost too: a URL the profile check warns about for nothing, an
+    export that drops a parameter the probe needs."""
+    url = "https://bistro.example/api/availability?session=dinner&sort=time&party_size=2"
+    profile = parse_profile({"name": "Bistro", "probes": [
+        {"name": "dinner", "url": url}, {"name": "home", "url": probe_url("key")}]})
+    assert [w.split(":")[0] for w in profile.warnings] == ["probes[1].url"]
+    from console.profile import profile_to_dict
+
+    assert profile_to_dict(profile, redact=True)["probes"][0]["url"] == url
