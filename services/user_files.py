@@ -51,7 +51,7 @@ def read_regular_file(path: Path | str, max_bytes: int) -> bytes:
     grows). Other failures raise OSError as open() does."""
     nonblock = getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_BINARY", 0))
-    with os.fdopen(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
         kind = _kind(info.st_mode)
         if kind is not None:
@@ -61,6 +61,10 @@ def read_regular_file(path: Path | str, max_bytes: int) -> bytes:
                                      f"{_size(max_bytes)} allowed")
         if nonblock:
             os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as handle:
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise UnusableFile(path, f"is more than the {_size(max_bytes)} allowed")
