@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from console import metrics
 from console.domain import Severity, series_name
+from console.redaction import mask_url, url_password, url_query_secrets, url_without_secrets
 
 SecretKind = Literal["literal", "keyring", "env"]
 Role = Literal["manager", "support"]
@@ -181,6 +182,15 @@ class Profile:
         refs += [s.password for s in self.sources]
         refs.append(self.database.password if self.database else None)
         return tuple(r for r in refs if r is not None)
+
+    def urls(self) -> tuple[str, ...]:
+        """Every URL (and memcached address) in the profile: where secrets may be written."""
+        urls = [self.backend.base_url] if self.backend else []
+        urls += [p.url for p in self.probes]
+        urls += [s.url for s in self.sources]
+        if self.database is not None:
+            urls.append(self.database.url)
+        return tuple(urls)
 
 
 # ---- parsing ------------------------------------------------------------------------------
@@ -356,12 +366,22 @@ class _Reader:
             self.problem(where, f"not a valid URL ({err})")
             return
         if parts.scheme not in schemes:
-            self.problem(where, f"{text!r} is not a {'/'.join(schemes)} URL")
+            self.problem(where, f"{mask_url(text)!r} is not a {'/'.join(schemes)} URL")
         elif parts.scheme != "unix" and not parts.hostname:
-            self.problem(where, f"{text!r} has no host")
-        if parts.password:
+            self.problem(where, f"{mask_url(text)!r} has no host")
+        self.url_secrets(text, where)
+
+    def url_secrets(self, text: str, where: str) -> None:
+        """Warn about a password or secret query parameter written in a URL, as about a
+        literal secret (never quoting the value)."""
+        if url_password(text):
             self.warnings.append(f"{where}: the URL holds a password; "
                                  "put it in the password field as keyring:NAME instead")
+        keys = sorted({key for key, _value in url_query_secrets(text)})
+        if keys:
+            self.warnings.append(
+                f"{where}: the URL's query string holds a secret ({', '.join(keys)}); "
+                "put it in a secret field as keyring:NAME or env:NAME instead")
 
 
 def _join(path: str, key: str) -> str:
@@ -554,21 +574,13 @@ def _database_url(reader: _Reader, url: str, where: str) -> None:
     scheme = url.partition("://")[0]
     dialect = scheme.partition("+")[0]
     if "://" not in url or not dialect:
-        reader.problem(where, f"{url!r} is not a database URL (e.g. postgresql+psycopg://"
+        reader.problem(where, f"{mask_url(url)!r} is not a database URL (e.g. postgresql+psycopg://"
                        "user@host/db or sqlite:///path)")
     elif dialect not in DATABASE_DIALECTS:
         reader.problem(where, f"unsupported database {dialect!r} "
                        f"(expected one of {_quote_list(DATABASE_DIALECTS)})")
-    elif dialect == "postgresql" and _url_password(url):
-        reader.warnings.append(f"{where}: the URL holds a password; "
-                               "put it in the password field as keyring:NAME instead")
-
-
-def _url_password(url: str) -> str | None:
-    try:
-        return urlsplit(url).password
-    except ValueError:
-        return None
+    else:
+        reader.url_secrets(url, where)
 
 
 def _parse_database(reader: _Reader, value: Any) -> DatabaseConfig | None:
@@ -652,28 +664,12 @@ def _parse_alert_metric(reader: _Reader, text: str,
 # ---- writing ------------------------------------------------------------------------------
 
 
-def _without_url_password(url: str, mark: str = "") -> str:
-    """``scheme://user:secret@host`` -> ``scheme://user@host`` (the password belongs in a
-    secret field, never in an exported file); with ``mark``, ``scheme://user:MARK@host`` so
-    a reader can see a password was there."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    authority, slash, path = rest.partition("/")
-    userinfo, at, host = authority.rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    user = userinfo.split(":", 1)[0]
-    if mark:
-        return f"{scheme}://{user}:{mark}@{host}{slash}{path}"
-    return f"{scheme}://{user}@{host}{slash}{path}" if user else f"{scheme}://{host}{slash}{path}"
-
-
 def profile_to_dict(profile: Profile, *, redact: bool = False,
-                    url_password_mark: str = "") -> dict[str, Any]:
+                    url_secret_mark: str = "") -> dict[str, Any]:
     """The profile as TOML-ready data (for tomli-w). Secrets are written as references;
-    a literal secret is written as is, or left out when ``redact`` is true. Fields at their
-    default value are left out."""
+    a literal secret is written as is, or left out when ``redact`` is true, as are the
+    passwords and secret query parameters of its URLs (replaced by ``url_secret_mark`` when
+    one is given). Fields at their default value are left out."""
 
     def secret(out: dict[str, Any], key: str, ref: SecretRef | None) -> None:
         if ref is None or (redact and ref.kind == "literal"):
@@ -681,7 +677,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
         out[key] = ref.to_text()
 
     def url(text: str) -> str:
-        return _without_url_password(text, url_password_mark) if redact else text
+        return url_without_secrets(text, url_secret_mark) if redact else text
 
     data: dict[str, Any] = {"name": profile.name}
     if profile.role != "support":

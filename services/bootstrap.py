@@ -146,6 +146,7 @@ def _resolver(masking: Any) -> Callable[[SecretRef], str]:
 def build_services(profile: Profile, *, directory: Path | None = None, history: bool = True,
                    poll: bool = True, masking: Any = None) -> Services:
     """Build store, collectors, poller, history, alerts and the shop repository for a profile."""
+    from console.redaction import profile_secrets
     from console.store import MetricStore
     from services.alert_log import AlertLog
     from services.alerting import AlertService
@@ -156,6 +157,8 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     directory = directory or data_dir()
     directory.mkdir(parents=True, exist_ok=True)
     resolve = _resolver(masking)
+    if masking is not None:  # literals and what the URLs hold; resolve adds the rest
+        masking.add_secrets(profile_secrets(profile))
     store = MetricStore()
     collectors = build_collectors(profile, resolve=resolve) if poll else []
     slug = profile_slug(profile.name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -15,15 +14,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import tomli_w
 
 from console import __version__
 from console.profile import Profile, SecretRef, profile_to_dict
+from console.redaction import MASK, Redactor, profile_secrets
 from console.report_html import Chart, Section, render_html
-from services.logsetup import mask_text
-from services.secrets import MASK, mask_url, url_password
+from services.user_files import replacing
 
 log = logging.getLogger(__name__)
 
@@ -36,89 +34,29 @@ LOG_MAX_BYTES = 4 << 20
 
 # -- secrets ------------------------------------------------------------------------------------
 
-def secret_values(profile: Any, resolve: Callable[[SecretRef], str] | None = None) -> set[str]:
-    """Every secret value a profile can reach: literals, resolvable keyring/env references and
-    passwords written in URLs."""
+def profile_redactor(profile: Profile, resolve: Callable[[SecretRef], str] | None = None
+                     ) -> Redactor:
+    """console.redaction's redactor for every secret the profile can reach (keyring and env
+    references resolved with ``resolve``, services.secrets.resolve_secret by default)."""
     if resolve is None:
         from services.secrets import resolve_secret
 
         resolve = resolve_secret
-    values: set[str] = set()
-    for ref in profile.secrets() if hasattr(profile, "secrets") else ():
-        try:
-            value = resolve(ref)
-        except Exception:  # an unresolvable reference cannot leak its value
-            continue
-        if value:
-            values.add(value)
-    for url in _profile_urls(profile):
-        password = url_password(url)
-        if password:
-            values.add(password)
-    return values
-
-
-def secret_variants(values: Iterable[str]) -> set[str]:
-    """Each secret as it may appear in text: raw, URL-encoded and base64 (standard and
-    URL-safe, with and without padding)."""
-    variants: set[str] = set()
-    for value in values:
-        if not value:
-            continue
-        encoded = base64.b64encode(value.encode()).decode()
-        variants |= {value, quote(value, safe=""), quote(value), quote_plus(value), encoded,
-                     encoded.rstrip("="),
-                     base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")}
-    return {v for v in variants if v}
-
-
-def scrub(text: str, variants: Iterable[str]) -> str:
-    """Mask every variant of every secret in ``text``, then URL passwords and bearer tokens
-    (secrets first: a pattern that took half a secret would leave the rest unfindable)."""
-    for variant in sorted(set(variants), key=len, reverse=True):
-        if len(variant) >= 3:
-            text = text.replace(variant, MASK)
-    return mask_text(text)
-
-
-def _profile_urls(profile: Any) -> list[str]:
-    urls: list[str] = []
-    backend = getattr(profile, "backend", None)
-    if backend is not None:
-        urls.append(backend.base_url)
-    urls += [p.url for p in getattr(profile, "probes", ())]
-    urls += [s.url for s in getattr(profile, "sources", ())]
-    database = getattr(profile, "database", None)
-    if database is not None:
-        urls.append(database.url)
-    return urls
+    return Redactor(profile_secrets(profile, resolve))
 
 
 # -- the parts ----------------------------------------------------------------------------------
 
 def redacted_profile_toml(profile: Profile) -> str:
-    """The profile as TOML with literal secrets removed and URL passwords masked; a comment
+    """The profile as TOML with literal secrets removed and URL secrets masked; a comment
     says which fields held a literal secret (worth telling support)."""
-    data = profile_to_dict(profile, redact=True, url_password_mark="***")
-    _mask_urls(data)
+    data = profile_to_dict(profile, redact=True, url_secret_mark=MASK)
     removed = _literal_fields(profile)
     head = "# Backroom profile, secrets removed for a support bundle.\n"
     if removed:
         head += ("# These fields held a secret written in the profile itself (removed here): "
                  + ", ".join(removed) + "\n")
     return head + tomli_w.dumps(data)
-
-
-def _mask_urls(data: Any) -> None:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if isinstance(value, str) and key in ("url", "base_url", "address"):
-                data[key] = mask_url(value)
-            else:
-                _mask_urls(value)
-    elif isinstance(data, list):
-        for item in data:
-            _mask_urls(item)
 
 
 def _literal_fields(profile: Profile) -> list[str]:
@@ -257,14 +195,15 @@ def write_bundle(path: Path | str, *, result: Any, profile: Profile, store: Any 
 
     Every text member is scrubbed of every secret the profile can reach (raw, URL-encoded and
     base64) on the way in, whatever its source already did. The zip is written to a
-    temporary name and renamed, so a half-written bundle never has the final name.
+    temporary name and renamed, so a half-written bundle never has the final name, and only
+    a regular file is replaced (services.user_files.replacing).
     """
     path = Path(path)
     if log_dir is _CONSOLE_LOG_DIR:
         from services.logsetup import log_dir as console_log_dir
 
         log_dir = console_log_dir()
-    variants = secret_variants(secret_values(profile, resolve))
+    clean = profile_redactor(profile, resolve)
     all_versions = versions_of(result, versions)
     readings = getattr(result, "readings", ()) or ()
     members = {
@@ -277,31 +216,23 @@ def write_bundle(path: Path | str, *, result: Any, profile: Profile, store: Any 
         "profile.toml": redacted_profile_toml(profile),
         "versions.txt": "".join(f"{k}: {v}\n" for k, v in all_versions),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
     stamp = time.gmtime(time.time() if now is None else now)[:6]
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-            for name, text in members.items():
-                info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
-                info.compress_type = zipfile.ZIP_DEFLATED
-                bundle.writestr(info, scrub(text, variants).encode("utf-8"))
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replacing(path, make_folder=True) as handle, \
+            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for name, text in members.items():
+            info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+            info.compress_type = zipfile.ZIP_DEFLATED
+            bundle.writestr(info, clean(text).encode("utf-8"))
     log.info("support bundle written: %s (%d members)", path.name, len(members))
     return path
 
 
 __all__ = [
     "metrics_csv",
+    "profile_redactor",
     "read_logs",
     "redacted_profile_toml",
     "result_json",
-    "scrub",
-    "secret_values",
-    "secret_variants",
     "versions_of",
     "write_bundle",
 ]

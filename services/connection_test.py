@@ -13,6 +13,7 @@ from typing import Any
 
 from console.domain import Status
 from console.profile import Backend, DatabaseConfig, Probe, SecretRef, Source
+from console.redaction import redact
 from services.collectors.base import (
     AuthFailed,
     BadResponse,
@@ -21,7 +22,7 @@ from services.collectors.base import (
     SourceUnreachable,
     TlsError,
 )
-from services.secrets import SecretError, redact, resolve_secret
+from services.secrets import SecretError, resolve_secret
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from console.domain import SlowQuery
-from services.secrets import mask_url, redact, with_password
+from console.redaction import mask_url, redact
+from services.secrets import with_password
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,12 @@ from console.domain import (
 )
 from console.profile import Profile
 from console.quantiles import sample_quantile
+from console.redaction import Redactor, profile_secrets
 from console.report import DiagnoseResult, LatencySummary, render_json, render_table
 from services.collectors import build_collectors
 from services.collectors.base import Collector, CollectorError
-from services.secrets import SecretError, redact, resolve_secret
+from services.secrets import resolve_secret
+from services.user_files import UnusableFile, check_target
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +170,7 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
                     log.debug("closing %s failed", collector.name, exc_info=True)
     ordered = [outcomes[i] for i in range(len(todo))]
     result = _summarise(profile, ordered, started_at, time.monotonic() - start)
-    return _redacted(result, _secret_values(profile))
+    return _redacted(result, Redactor(profile_secrets(profile, resolve_secret)))
 
 
 def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
@@ -215,21 +217,9 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
         readings=tuple(readings), started_at=started_at, duration_s=duration_s)
 
 
-def _secret_values(profile: Profile) -> list[str]:
-    values = []
-    for ref in profile.secrets():
-        try:
-            values.append(resolve_secret(ref))
-        except SecretError:
-            continue
-    return values
-
-
-def _redacted(result: DiagnoseResult, secrets: list[str]) -> DiagnoseResult:
-    """No secret (nor URL password) in anything a person may paste into a ticket."""
-    def clean(text: str) -> str:
-        return redact(text, secrets)
-
+def _redacted(result: DiagnoseResult, clean: Redactor) -> DiagnoseResult:
+    """No secret (nor URL password or secret query parameter) in anything a person may paste
+    into a ticket."""
     checks = tuple(Check(c.name, c.kind, c.status, clean(c.detail), c.latency_ms)
                    for c in result.checks)
     findings = tuple(Finding(f.severity, clean(f.title), clean(f.evidence), clean(f.advice),
@@ -249,7 +239,25 @@ def diagnose_main(profile: Profile, *, as_json: bool, samples: int = 5, window_s
                   timeout_cap_s: float | None = None) -> int:
     """Run the sweep and print a table (or one JSON object). Exit status: 0 ok, 1 warn,
     2 fail, 3 when diagnose itself failed. With ``html_path`` also write the HTML report, with
-    ``bundle_path`` the redacted support bundle (zip)."""
+    ``bundle_path`` the redacted support bundle (zip): each replaces a regular file only; any
+    other path (a symbolic link, FIFO, device, folder, read-only file) is one line on
+    ``stderr`` and exit 3, before the sweep, and is left as it was."""
+    try:
+        for target in (html_path, bundle_path):
+            if target is not None:
+                check_target(target, try_write=True)
+        return _diagnose(profile, as_json=as_json, samples=samples, window_s=window_s,
+                         stdout=stdout, stderr=stderr, html_path=html_path,
+                         bundle_path=bundle_path, timeout_cap_s=timeout_cap_s)
+    except UnusableFile as err:
+        what = "the HTML report" if err.path == str(html_path) else "the support bundle"
+        print(f"backroom: error: cannot write {what}: {err}", file=stderr)
+        return EXIT_UNKNOWN
+
+
+def _diagnose(profile: Profile, *, as_json: bool, samples: int, window_s: float,
+              stdout: TextIO, stderr: TextIO, html_path: Path | None,
+              bundle_path: Path | None, timeout_cap_s: float | None) -> int:
     if not as_json:
         print(f"Checking {len(profile.probes)} probes and {len(profile.sources)} sources of "
               f"{profile.name}...", file=stderr, flush=True)

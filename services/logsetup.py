@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import logging.handlers
-import re
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import platformdirs
 
+from console.redaction import Redactor
+
 APP_NAME = "backroom"
-
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@")
-_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/=]+")
-#: The credential of an Authorization header, a Bearer token, and a Basic credential (base64
-#: of "user:password", in which no form of the password itself can be found).
-_AUTH_HEADER = re.compile(r"(?i)(?P<head>\b(?:proxy-)?authorization\s*[:=]\s*"
-                          r"(?:(?:basic|bearer|token|digest)\s+)?)[^\s|,;\"'<>]+")
-_BASIC = re.compile(r"(?i)(?P<head>\bbasic\s+)(?P<b64>[A-Za-z0-9+/]{4,}={0,2})")
-
-
-def _basic(match: re.Match[str]) -> str:
-    """Mask a Basic credential: base64 that decodes to "user:password"."""
-    token = match["b64"]
-    try:
-        decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True)
-    except ValueError:
-        return match[0]
-    return f"{match['head']}***" if b":" in decoded else match[0]
-
-
-def mask_credentials(text: str) -> str:
-    """Mask Authorization header values, Bearer tokens and Basic credentials in ``text``."""
-    text = _AUTH_HEADER.sub(lambda m: f"{m['head']}***", text)
-    text = _BEARER.sub(r"\1***", text)
-    return _BASIC.sub(_basic, text)
 
 
 def log_dir() -> Path:
@@ -44,48 +20,33 @@ def log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
-def mask_text(text: str, secrets: frozenset[str] = frozenset()) -> str:
-    """Mask every known secret value, URL passwords and Authorization/Bearer/Basic
-    credentials in ``text``."""
-    # Known secrets first (longest first), so no later pattern can cut one in half.
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
-    return mask_credentials(text)
-
-
 class SecretMaskingFilter(logging.Filter):
-    """Rewrites every record so that no known secret and no URL password reaches a handler."""
+    """Rewrites every record with console.redaction, so that no known secret, URL password,
+    secret query parameter or Authorization credential reaches a handler."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._secrets: frozenset[str] = frozenset()
+        self._redact = Redactor()
         self._lock = threading.Lock()
 
     def add_secret(self, value: str) -> None:
-        """Remember a secret value (and its common encodings) so it is masked from now on."""
-        import base64
-        import urllib.parse
+        """Remember a secret value (all its encodings are masked) from now on."""
+        self.add_secrets((value,))
 
-        if not value:
-            return
-        raw = value.encode()
-        variants = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote(value),
-                    urllib.parse.quote_plus(value)}
-        for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
-            variants |= {encoded, encoded.rstrip("=")}
+    def add_secrets(self, values: Iterable[str]) -> None:
+        """Remember secret values (a profile's, from console.redaction.profile_secrets)."""
         with self._lock:
-            self._secrets = self._secrets | frozenset(variants)
+            self._redact = self._redact.adding(values)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        redact = self._redact
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg = mask_text(message, self._secrets)
+        record.msg = redact(message)
         record.args = None
         if record.exc_text:
-            record.exc_text = mask_text(record.exc_text, self._secrets)
+            record.exc_text = redact(record.exc_text)
         return True
 
 

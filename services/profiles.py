@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import tomllib
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from console.profile import (
     parse_profile,
     profile_to_dict,
 )
+from services.user_files import read_regular_file, replace_file
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,9 @@ APP_NAME = "backroom"
 DEFAULT_NAME = "default.toml"
 DEMO_PROMETHEUS = "shop"
 DEMO_DATABASE = "database"
+#: A profile is a few kB of TOML; past this a file is refused unread (``--profile /dev/zero``
+#: or a log picked by mistake must not fill the memory).
+MAX_PROFILE_BYTES = 4 << 20
 
 
 def config_dir(create: bool = False) -> Path:
@@ -53,7 +56,7 @@ def profile_label(path: Path) -> str:
     """The shop's ``name`` in a profile file, for lists; the file name when it has none or
     cannot be read (the list must show every file, even one that needs fixing)."""
     try:
-        name = tomllib.loads(path.read_text(encoding="utf-8")).get("name")
+        name = tomllib.loads(read_profile_bytes(path).decode("utf-8")).get("name")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return path.stem
     return name.strip() if isinstance(name, str) and name.strip() else path.stem
@@ -71,11 +74,19 @@ def default_profile_path(directory: Path | None = None) -> Path | None:
     return max(profiles, key=lambda p: p.stat().st_mtime)
 
 
+def read_profile_bytes(path: Path | str) -> bytes:
+    """A profile file's bytes. A FIFO, device or folder, or a file over
+    :data:`MAX_PROFILE_BYTES`, raises :class:`~services.user_files.UnusableFile` (an OSError)
+    without being read."""
+    return read_regular_file(path, MAX_PROFILE_BYTES)
+
+
 def load_profile(path: Path | str) -> Profile:
     """Read and validate a profile file. Raises :class:`ProfileError` for invalid TOML or an
-    invalid profile (every problem listed) and OSError when the file cannot be read."""
+    invalid profile (every problem listed) and OSError when the file cannot be read or is not
+    a regular file of at most :data:`MAX_PROFILE_BYTES`."""
     path = Path(path)
-    raw = path.read_bytes()
+    raw = read_profile_bytes(path)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
@@ -91,19 +102,13 @@ def load_profile(path: Path | str) -> Profile:
 
 def save_profile(profile: Profile, path: Path | str) -> Path:
     """Write the profile as TOML, atomically, readable only by the user (a literal secret
-    may be in it). Returns the path written."""
+    may be in it). A symbolic link is written through: its target is replaced and the link
+    stays a link. A path (or link target) that is not a regular file raises
+    :class:`~services.user_files.UnusableFile`. Returns ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = tomli_w.dumps(profile_to_dict(profile))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_file(Path(os.path.realpath(path)), text.encode("utf-8"), mode=0o600,
+                 make_folder=True)
     return path
 
 

@@ -13,6 +13,7 @@ from services.bundle import versions_of
 from services.db_insights import collect_profile_insights
 from services.logsetup import log_dir
 from services.sweep import SweepResult, plan_findings, report_sections
+from services.user_files import replace_file
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +32,13 @@ def _with_views(result: Any, profile: Profile) -> SweepResult:
 
 
 def write_html_report(result: Any, profile: Profile, path: Path) -> Path:
-    """Write the self-contained HTML report of a diagnose run."""
+    """Write the self-contained HTML report of a diagnose run (a regular file only: see
+    services.user_files.replacing)."""
     full = _with_views(result, profile)
     text = render_html(full, sections=report_sections(full.insights),
                        versions=versions_of(full))
-    text = bundle.scrub(text, bundle.secret_variants(bundle.secret_values(profile)))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    text = bundle.profile_redactor(profile)(text)
+    return replace_file(path, text.encode("utf-8"), make_folder=True)
 
 
 def write_bundle(result: Any, profile: Profile, path: Path) -> Path:

@@ -1,20 +1,13 @@
-"""Secrets: resolve keyring:/env: references, store into the OS keychain, mask in text."""
+"""Secrets: resolve keyring:/env: references and store them in the OS keychain."""
 
 from __future__ import annotations
 
-import base64
 import os
-import re
-from collections.abc import Iterable
-from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from console.profile import SecretRef
-from services.logsetup import mask_credentials
 
 SERVICE = "backroom"
-MASK = "***"
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):"
-                           r"(?P<pw>[^@/\s]*)@")
 
 
 class SecretError(Exception):
@@ -82,52 +75,6 @@ def store_secret(name: str, value: str) -> SecretRef:
     return SecretRef("keyring", name)
 
 
-def secret_forms(secret: str) -> set[str]:
-    """A secret as it may be written: raw, URL-encoded, base64 (standard and URL-safe,
-    padded or not)."""
-    raw = secret.encode()
-    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
-    for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
-        forms |= {encoded, encoded.rstrip("=")}
-    return forms
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value (raw, URL-encoded or base64), every URL password and every
-    Authorization/Basic/Bearer credential with ***. Known secrets go first, so no pattern
-    cuts one in half."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        if len(secret) < 3:
-            continue  # masking "ab" everywhere would destroy the text and reveal nothing
-        for variant in sorted(secret_forms(secret), key=len, reverse=True):
-            text = text.replace(variant, MASK)
-    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
-    return mask_credentials(text)
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password (if any) replaced by ***, safe to show and log."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", url)
-    if password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{user}:{MASK}@{host}"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is not None:
-        netloc += f":{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 def with_password(url: str, password: str) -> str:
     """The URL with ``password`` put in its user info (URL-encoded)."""
     parts = urlsplit(url)
@@ -135,12 +82,3 @@ def with_password(url: str, password: str) -> str:
     host = parts.netloc.rpartition("@")[2]
     netloc = f"{user}:{quote(password, safe='')}@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def url_password(url: str) -> str | None:
-    """The password written in a URL, decoded, or None."""
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        return None
-    return unquote(password) if password else None

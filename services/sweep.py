@@ -13,13 +13,14 @@ from typing import Any
 
 from console.domain import Check, CollectorReport, Finding, Reading, Severity, SlowQuery, Status
 from console.profile import Profile
+from console.redaction import Redactor, profile_secrets
 from console.report import DiagnoseResult, render_json
 from console.report_html import Section
 from services.collectors import build_collectors
 from services.collectors.base import Collector
 from services.db_insights import DatabaseInsights, collect_profile_insights
 from services.diagnose import run_diagnose
-from services.secrets import SecretError, redact, resolve_secret
+from services.secrets import resolve_secret
 from services.tls_check import certificate_check, https_targets
 
 log = logging.getLogger(__name__)
@@ -149,16 +150,6 @@ def plan_findings(insights: Sequence[DatabaseInsights],
     return tuple(found)
 
 
-def _resolve_all(profile: Profile) -> list[str]:
-    values = []
-    for ref in profile.secrets():
-        try:
-            values.append(resolve_secret(ref))
-        except SecretError:
-            continue
-    return values
-
-
 def run_sweep(profile: Profile, *, samples: int = 3, progress: ProgressFn | None = None,
               cancelled: Callable[[], bool] | None = None,
               timeout_cap_s: float | None = None,
@@ -242,13 +233,12 @@ def run_sweep(profile: Profile, *, samples: int = 3, progress: ProgressFn | None
     for db in insights:
         if db.server_version:
             servers.setdefault(db.name, db.server_version)
-    secrets = _resolve_all(profile)
+    clean = Redactor(profile_secrets(profile, resolve_secret))
     result = SweepResult(
         diagnose=diagnose,
-        tls=tuple(Check(c.name, c.kind, c.status, redact(c.detail, secrets), c.latency_ms)
-                  for c in tls),
+        tls=tuple(Check(c.name, c.kind, c.status, clean(c.detail), c.latency_ms) for c in tls),
         insights=tuple(insights),
-        insight_problems=tuple(redact(p, secrets) for p in problems),
+        insight_problems=tuple(clean(p) for p in problems),
         plan_findings=plan_findings(insights),
         servers=tuple(sorted(servers.items())),
     )

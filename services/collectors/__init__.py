@@ -11,8 +11,9 @@ import requests
 
 from console.domain import CollectorReport
 from console.profile import Probe, Profile, SecretRef, Source
+from console.redaction import url_password
 from services.collectors.base import AuthFailed, Collector, CollectorError
-from services.secrets import SecretError, resolve_secret, url_password
+from services.secrets import SecretError, resolve_secret
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ import requests
 import requests.adapters
 import urllib3
 
+from console.redaction import mask_url, redact
 from services.collectors.base import (
     AuthFailed,
     BadResponse,
@@ -22,7 +23,6 @@ from services.collectors.base import (
     TlsError,
 )
 from services.http_watchdog import WatchedAdapter, cut_off, deadline_in
-from services.secrets import mask_url
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +233,6 @@ def server_said(text: Any, auth: tuple[str, str] | None = None, limit: int = 200
     """Text a server sent back, fit for an error message: one line, at most ``limit``
     characters, our own password and any Authorization/Basic/Bearer credential masked (an
     error page or a debugging proxy may echo the request, headers and all)."""
-    from services.secrets import redact
-
     one_line = " ".join(str(text)[:8 * limit].split())
     return redact(one_line, [auth[1]] if auth and auth[1] else [])[:limit]
 

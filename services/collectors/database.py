@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from console import metrics
 from console.domain import CollectorReport, Reading, SlowQuery, Status, series_name
+from console.redaction import mask_url
 from services.collectors.base import (
     AuthFailed,
     BadResponse,
@@ -22,7 +23,6 @@ from services.collectors.base import (
     SourceTimeout,
     SourceUnreachable,
 )
-from services.secrets import mask_url
 
 TOP_STATEMENTS = 20
 TOP_TABLES = 10

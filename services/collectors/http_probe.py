@@ -12,8 +12,8 @@ import requests
 from console import metrics
 from console.domain import CollectorReport, Reading, Status, series_name
 from console.quantiles import sample_quantile
+from console.redaction import mask_url
 from services.collectors._http import MIB, fetch, verify_option
-from services.secrets import mask_url
 
 DEFAULT_WINDOW = 20
 

@@ -18,11 +18,11 @@ from console.quantiles import (
     total_count,
     window_buckets,
 )
+from console.redaction import mask_url
 from services.collectors import known_metrics as known
 from services.collectors._http import MIB, check_status, fetch, server_said, verify_option
 from services.collectors.base import BadResponse
 from services.prom_parse import PromParseError, Samples, parse_samples
-from services.secrets import mask_url
 
 ACCEPT = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"
 MAX_PAGE_BYTES = 64 * MIB

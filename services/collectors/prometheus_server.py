@@ -12,10 +12,10 @@ import requests
 
 from console import metrics
 from console.domain import CollectorReport, Reading, Status, series_name
+from console.redaction import mask_url
 from services.collectors import known_metrics as known
 from services.collectors._http import MIB, check_status, fetch, server_said, verify_option
 from services.collectors.base import BadResponse, SourceTimeout
-from services.secrets import mask_url
 
 RATE_WINDOW = "1m"
 

@@ -16,6 +16,7 @@ import requests
 
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
+from console.redaction import mask_url
 from services.collectors._http import check_status, fetch, verify_option
 from services.collectors.base import (
     AuthFailed,
@@ -24,7 +25,6 @@ from services.collectors.base import (
     SourceTimeout,
     SourceUnreachable,
 )
-from services.secrets import mask_url
 
 MAX_QUEUES = 50
 

@@ -12,6 +12,7 @@ import redis.exceptions
 
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
+from console.redaction import mask_url
 from services.collectors._cache import CacheCounters, cache_figures
 from services.collectors.base import (
     AuthFailed,
@@ -20,7 +21,6 @@ from services.collectors.base import (
     SourceTimeout,
     SourceUnreachable,
 )
-from services.secrets import mask_url
 
 
 def redis_client(url: str, timeout_s: float, password: str | None = None) -> redis.Redis:

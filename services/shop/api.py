@@ -13,6 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import requests
 
+from console.redaction import mask_url
 from console.shop import (
     SEARCH_MAX,
     BackendUnavailable,
@@ -79,7 +80,7 @@ class ApiShopRepository:
                  timeout: float = DEFAULT_TIMEOUT_S, verify: bool | str = True,
                  clock: Callable[[], datetime] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.location = self.base_url
+        self.location = mask_url(self.base_url)
         self._token = token
         self._own_session = session is None
         self._session = session or _own_session()

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Row
 
+from console.redaction import mask_url
 from console.shop import (
     REVENUE_STATUSES,
     SEARCH_MAX,
@@ -180,7 +181,7 @@ class SqlShopRepository:
     def __init__(self, engine: Engine, *, location: str | None = None,
                  clock: Callable[[], datetime] = _now) -> None:
         self.engine = engine
-        self.location = location or engine.url.render_as_string(hide_password=True)
+        self.location = location or mask_url(engine.url.render_as_string(hide_password=True))
         self._clock = clock
         self._dialect = engine.dialect.name
 

@@ -435,6 +435,21 @@ def test_export_leaves_secrets_out_and_import_opens_a_draft(qtbot, make_page, tm
     assert "password" not in page.editor.source_forms[5].to_data()
 
 
+def test_export_leaves_secret_query_values_out(qtbot, make_page, tmp_path: Path,
+                                              memory_keyring) -> None:
+    """A token in a URL's query string is a secret: the exported file leaves it out (as it
+    leaves out a URL's password) and keeps the other parameters."""
+    page = make_page()
+    page.editor.add_probe({"name": "menu", "url": "https://bistro.example.com/menu?page=2"
+                                                  f"&api_key={SECRET}&sort=price"})
+    out = tmp_path / "shared.toml"
+    page.choose_save = lambda _name: str(out)
+    page.export_button.click()
+    text = out.read_text(encoding="utf-8")
+    assert SECRET not in text
+    assert 'url = "https://bistro.example.com/menu?page=2&sort=price"' in text
+
+
 def test_saving_the_profile_in_use_updates_the_alert_rules_at_once(qtbot, make_page,
                                                                    shop_dir: Path,
                                                                    memory_keyring) -> None:

@@ -167,3 +167,35 @@ def test_cli_prints_a_table_and_maps_fail_to_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "Backroom diagnose: Bistro: FAIL" in result.stdout
     assert "HTTP 503" in result.stdout
+
+
+def test_secret_query_values_are_masked_in_every_diagnose_output(tmp_path: Path) -> None:
+    """A probe or source URL with ?api_key=, ?token=, ?password=...: diagnose's table, JSON,
+    HTML report and the bundle (report and profile) show the URL with *** in its place."""
+    import zipfile
+
+    secret = f"Qv4l-{uuid.uuid4().hex[:8]}"
+    keys = ("password", "sslpassword", "api_key", "apikey", "token", "access_token", "key",
+            "secret", "client_secret", "auth", "Api-Key")
+    with http_server({"/health": reply(503), "/metrics": reply(401)}) as site:
+        profile = parse_profile({"name": "Query Deli", "probes": [
+            {"name": f"probe {key}", "url": f"{site}/health?day=today&{key}={secret}"}
+            for key in keys], "sources": [
+            {"name": "web", "kind": "prometheus", "url": f"{site}/metrics?token={secret}"}]})
+        table, as_json, err = io.StringIO(), io.StringIO(), io.StringIO()
+        html, bundle = tmp_path / "report.html", tmp_path / "support.zip"
+        diagnose_main(profile, as_json=False, samples=1, stdout=table, stderr=err)
+        diagnose_main(profile, as_json=True, samples=1, stdout=as_json, stderr=err,
+                      html_path=html, bundle_path=bundle)
+    details = {c["name"]: c["detail"] for c in json.loads(as_json.getvalue())["checks"]}
+    for key in keys:
+        assert details[f"probe {key}"].endswith(f"/health?day=today&{key}=***"), details
+    assert "/metrics?token=*** refused our credentials" in details["web"]
+    outputs = {"table": table.getvalue(), "json": as_json.getvalue(), "stderr": err.getvalue(),
+               "html": html.read_text(encoding="utf-8")}
+    with zipfile.ZipFile(bundle) as archive:
+        outputs |= {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
+    assert "api_key=***" in outputs["html"] and "api_key=***" in outputs["report.html"]
+    assert f"{site}/metrics?token=***" in outputs["profile.toml"]
+    for name, text in outputs.items():
+        assert secret not in text, f"diagnose's {name} holds the secret"

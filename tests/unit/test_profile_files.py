@@ -54,6 +54,39 @@ def test_save_then_load_round_trips_and_is_private(tmp_path: Path) -> None:
     assert list_profiles(tmp_path / "profiles") == [path]
 
 
+def test_saving_through_a_symbolic_link_keeps_the_link(tmp_path: Path) -> None:
+    """A profile kept in a dotfiles repository and linked into the config folder: saving
+    writes the repository's file and the link stays a link."""
+    target = tmp_path / "dotfiles" / "bistro.toml"
+    target.parent.mkdir()
+    target.write_text('name = "Old name"\n')
+    link = tmp_path / "config" / "default.toml"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    profile = parse_profile({"name": "Main Street Bistro"})
+    assert save_profile(profile, link) == link
+    assert link.is_symlink() and link.readlink() == target
+    assert load_profile(target) == profile
+    assert list(link.parent.iterdir()) == [link]  # no temporary file left behind
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_saving_through_a_link_to_a_pipe_is_refused_and_changes_nothing(tmp_path: Path
+                                                                      ) -> None:
+    import os
+
+    from services.user_files import UnusableFile
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "shop.toml"
+    link.symlink_to(fifo)
+    with pytest.raises(UnusableFile, match=r"pipe is a named pipe \(FIFO\)"):
+        save_profile(parse_profile({"name": "x"}), link)
+    assert link.is_symlink() and stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "shop.toml"]
+
+
 def test_default_profile_prefers_default_toml(tmp_path: Path) -> None:
     assert default_profile_path(tmp_path) is None
     (tmp_path / "a.toml").write_text('name = "a"\n')

@@ -10,11 +10,10 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from console.profile import SecretRef
+from console.redaction import mask_url, redact
 from services.secrets import (
     SecretError,
     keychain_available,
-    mask_url,
-    redact,
     resolve_secret,
     store_secret,
     with_password,

@@ -37,6 +37,7 @@ from console.report_html import Chart, latency_chart, render_html
 from services.bundle import write_bundle
 from services.logsetup import log_dir
 from services.sweep import SweepResult, report_sections, run_sweep
+from services.user_files import replace_file
 from ui.context import AppContext
 from ui.theme import LIGHT, SERIES, state_colour
 from ui.widgets.db_views import DbViews
@@ -297,8 +298,8 @@ class DiagnosticsPage(QWidget):
 
     def _write(self, path: Path, text: str) -> Path | None:
         try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
+            replace_file(path, text.encode("utf-8"))
+        except OSError as exc:  # UnusableFile's strerror says what the path is
             self._show_message(f"Could not write {path}: {exc.strerror or exc}. Choose another "
                                "folder.", error=True)
             return None

@@ -31,8 +31,9 @@ from PyQt6.QtWidgets import (
 from console.profile import ProfileError, parse_profile, profile_to_dict
 from services.bootstrap import data_dir
 from services.logsetup import log_dir
-from services.profiles import config_dir
+from services.profiles import config_dir, read_profile_bytes
 from services.secrets import keychain_available
+from services.user_files import replace_file
 from ui import theme
 from ui.context import AppContext
 from ui.widgets.form_section import FormSection
@@ -63,7 +64,7 @@ def ask(parent: QWidget, title: str, text: str) -> bool:
 def read_profile_file(path: Path) -> tuple[dict[str, Any], list[str]]:
     """(TOML data, problems) of a profile file; the data may be invalid, never a crash."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_profile_bytes(path).decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         return {}, [f"{path.name}: cannot be read ({err})"]
     try:
@@ -538,7 +539,7 @@ class SettingsPage(QWidget):
             return False
         text = tomli_w.dumps(profile_to_dict(profile, redact=True))
         try:
-            path.write_text(text, encoding="utf-8")
+            replace_file(path, text.encode("utf-8"))
         except OSError as err:
             self.editor.message.setText(f"Not exported: {err}")
             self.editor.message.setVisible(True)
