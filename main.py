@@ -156,7 +156,15 @@ def _demo_db_path() -> Path:
     import platformdirs
 
     directory = Path(platformdirs.user_data_dir("backroom", appauthor=False))
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # the console still opens; its window says the history is off
+        import tempfile
+
+        fallback = Path(tempfile.mkdtemp(prefix="backroom-demo-"))
+        log.warning("cannot create %s (%s): the demo shop keeps its data in %s this time",
+                    directory, err.strerror or err, fallback)
+        directory = fallback
     return directory / "demo-shop.sqlite"
 
 

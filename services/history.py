@@ -33,6 +33,13 @@ from services.history_codec import (
     encode_rollup,
     roll_up,
 )
+from services.local_files import (
+    LocalFileProblem,
+    check_own_file,
+    describe_write_error,
+    file_identity,
+    same_file,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -122,6 +129,13 @@ class History:
     the file stays sound. Raw samples are kept
     ``raw_retention_s``; older ones are rolled up into one-minute mean/min/max, kept
     ``rollup_retention_s``. One process writes a history file at a time.
+
+    The file is checked before it is first written (:func:`check_own_file`): another
+    program's database or a damaged file is refused, never written into. While the file
+    cannot be written (a full disk, a folder made read-only) samples wait in memory, the last
+    ``backlog_s`` of each series at most, the oldest dropped beyond it; :attr:`problem` says
+    what is wrong (logged once, not at every flush). A file removed while running (its folder
+    deleted) is noticed at the next flush and a new one started in its place.
     """
 
     def __init__(
@@ -139,6 +153,7 @@ class History:
         synchronous: str = "NORMAL",
         wall: Callable[[], float] = time.time,
         lazy: bool = False,
+        backlog_s: float = 600.0,
     ) -> None:
         if synchronous.upper() not in {"NORMAL", "FULL", "EXTRA"}:
             raise ValueError("synchronous must be NORMAL, FULL or EXTRA")
@@ -164,6 +179,12 @@ class History:
         self._thread: threading.Thread | None = None
         self._stopped = False
         self.flush_errors = 0
+        self.backlog_s = backlog_s
+        self.dropped_samples = 0
+        """Samples dropped because the file could not be written for over ``backlog_s``."""
+        self._fault: str | None = None
+        self._note: str | None = None
+        self._identity: tuple[int, int] | None = None
         if not lazy:
             self.open()
 
@@ -180,7 +201,7 @@ class History:
             if self._engine is not None:
                 return self._engine
             db = _sql()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            check_own_file(self.path, db.metadata.tables)
             engine = db.sa.create_engine(
                 f"sqlite:///{self.path}", connect_args={"check_same_thread": False, "timeout": 30}
             )
@@ -220,7 +241,20 @@ class History:
             self._next_chunk_id = (top or 0) + 1
             self._next_series_id = max(self._series_ids.values(), default=0) + 1
             self._engine = engine
+            self._identity = file_identity(self.path)
             return engine
+
+    @property
+    def problem(self) -> str | None:
+        """What keeps the history from being written now, and what to do; or what happened
+        to it while running. None when all is well. Safe to read from any thread."""
+        fault, note = self._fault, self._note
+        if fault is None:
+            return note
+        dropped = self.dropped_samples
+        kept = f"the last {self.backlog_s / 60:g} minutes of samples wait in memory"
+        return (f"History paused: {fault}. Live charts go on; {kept}"
+                + (f", {dropped:,} older samples dropped so far." if dropped else "."))
 
     # -- writing --------------------------------------------------------------------------
 
@@ -251,9 +285,9 @@ class History:
         request = _Flush()
         if not self._running():
             self._handle(request)
-            return True
+            return bool(request.result)
         self._queue.put(request)
-        return request.done.wait(timeout)
+        return request.done.wait(timeout) and bool(request.result)
 
     def prune(self, now: float | None = None, timeout: float = 60.0) -> tuple[int, int]:
         """Roll raw chunks older than the raw retention up into one-minute chunks and drop
@@ -363,7 +397,12 @@ class History:
         if not dirty:
             return True
         db = _sql()
-        engine = self.engine  # opened first: the ids below continue the file's
+        try:
+            if self._engine is not None and not same_file(self.path, self._identity):
+                self._start_again()
+            engine = self.engine  # opened first: the ids below continue the file's
+        except Exception as err:
+            return self._failed(err)
         new_series: list[dict[str, Any]] = []  # {"id": int, "name": str}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
@@ -419,10 +458,11 @@ class History:
                         ),
                         updates,
                     )
-        except Exception:
-            self.flush_errors += 1
-            log.exception("writing history to %s failed; will retry", self.path)
-            return False
+        except Exception as err:
+            return self._failed(err)
+        if self._fault is not None:
+            log.info("history is written to %s again", self.path)
+            self._fault = None
         for added in new_series:
             self._series_ids[added["name"]] = added["id"]
         self._next_series_id = next_series
@@ -434,6 +474,38 @@ class History:
             chunk.unflushed = 0
         self._pending = 0
         return True
+
+    def _failed(self, err: BaseException) -> bool:
+        """A flush failed: say why once (not at every retry) and keep the backlog bounded."""
+        self.flush_errors += 1
+        fault = describe_write_error(err, self.path)
+        if fault != self._fault:
+            log.error("writing history failed, will retry: %s", fault,
+                      exc_info=not isinstance(err, LocalFileProblem))
+            self._fault = fault
+        dropped = _drop_older_than(self._open.values(), self.backlog_s)
+        if dropped:
+            if not self.dropped_samples:
+                log.warning("history backlog is full (%g s a series): dropping the oldest "
+                            "samples until %s can be written", self.backlog_s, self.path)
+            self.dropped_samples += dropped
+        self._pending = sum(c.unflushed for c in self._open.values())
+        return False
+
+    def _start_again(self) -> None:
+        """The file (or its folder) was removed or replaced while running: forget it and
+        write every sample still in memory into a new file at the same place."""
+        log.warning("the history file %s was removed while the console ran; starting a new "
+                    "one", self.path)
+        self._note = (f"The history file {self.path} was removed while the console ran: a "
+                      "new one was started there; older history is gone.")
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.dispose()
+        self._series_ids = {}
+        for chunk in self._open.values():
+            chunk.chunk_id = None
+            chunk.unflushed = len(chunk.ts)
 
     def _pieces(self, ts: FloatArray) -> Iterator[tuple[int, int]]:
         """Split sorted samples into chunks of at most ``chunk_samples`` samples and
@@ -593,6 +665,29 @@ class History:
             query = db.select(db.chunk.c.tier, db.func.sum(db.chunk.c.n)).group_by(db.chunk.c.tier)
             rows: dict[int, int] = dict(conn.execute(query).all())
         return int(rows.get(RAW) or 0), int(rows.get(ROLLUP) or 0)
+
+
+def _drop_older_than(chunks: Iterable[_OpenChunk], backlog_s: float) -> int:
+    """Drop unwritten samples more than ``backlog_s`` older than their series' newest;
+    returns how many. Samples already in the file stay (they are rewritten with the chunk)."""
+    dropped = 0
+    for chunk in chunks:
+        if not chunk.unflushed:
+            continue
+        ts = np.frombuffer(chunk.ts, dtype=np.float64)
+        first = len(ts) - chunk.unflushed
+        tail = ts[first:]
+        old = tail < tail.max() - backlog_s
+        count = int(old.sum())
+        if not count:
+            continue
+        values = np.frombuffer(chunk.values, dtype=np.float64)
+        keep = np.concatenate([np.ones(first, dtype=bool), ~old])
+        chunk.ts = array("d", ts[keep].tobytes())
+        chunk.values = array("d", values[keep].tobytes())
+        chunk.unflushed -= count
+        dropped += count
+    return dropped
 
 
 def _joined(

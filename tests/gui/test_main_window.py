@@ -158,3 +158,35 @@ def test_a_broken_profile_is_named_in_the_banner_and_opens_in_settings(
     assert settings.editor.path == broken
     assert settings.editor.message.isVisible()
     assert "nested too deeply" in settings.editor.message.text()
+
+
+def test_the_window_says_history_is_off_and_what_to_do(qtbot, qapp, prefs: QSettings,
+                                                       tmp_path: Path) -> None:
+    """Another program's database sits where the history goes: the console goes on, and the
+    window (not only the log) says the history is off, why, and what to do."""
+    import sqlite3
+
+    from services.bootstrap import build_services, profile_slug
+
+    profile = Profile(name="Main Street Bistro")
+    foreign = tmp_path / f"history-{profile_slug(profile.name)}.sqlite"
+    conn = sqlite3.connect(foreign)
+    with conn:
+        conn.execute("create table customers (id integer primary key, name text)")
+    conn.close()
+    services = build_services(profile, directory=tmp_path, poll=False)
+    runner = TaskRunner()
+    window = MainWindow(AppContext(services=services, tasks=runner), prefs)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        assert not window.storage_notice.isVisible()
+        services.start()
+        qtbot.waitUntil(window.storage_notice.isVisible, timeout=3000)
+        words = window.storage_notice.label.text()
+        assert words.startswith(f"History is off: {foreign} is another program's database")
+        assert "move the file aside" in words and "Live charts go on" in words
+        assert window.storage_notice.label.textFormat() == Qt.TextFormat.PlainText
+    finally:
+        services.stop()
+        runner.shutdown()
