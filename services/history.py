@@ -116,6 +116,7 @@ class _Prune(_Request):
 
 
 _STOP = object()
+MAX_RETRY_S = 30.0  #: the longest wait between tries to write a file that cannot be written
 
 
 class History:
@@ -185,6 +186,8 @@ class History:
         self._fault: str | None = None
         self._note: str | None = None
         self._identity: tuple[int, int] | None = None
+        self._failures = 0  # in a row; a writer that keeps failing tries less often
+        self._retry_at = 0.0
         if not lazy:
             self.open()
 
@@ -341,9 +344,12 @@ class History:
                 return
             if item is not None:
                 self._handle(item)
-            if self._pending >= self.flush_every or (
-                time.monotonic() - last_flush >= self.flush_interval_s
-            ):
+            elapsed = time.monotonic() - last_flush
+            if time.monotonic() < self._retry_at:  # the file cannot be written: wait
+                if elapsed >= self.flush_interval_s:
+                    self._keep_backlog()
+                    last_flush = time.monotonic()
+            elif self._pending >= self.flush_every or elapsed >= self.flush_interval_s:
                 self._flush()
                 last_flush = time.monotonic()
 
@@ -463,6 +469,7 @@ class History:
         if self._fault is not None:
             log.info("history is written to %s again", self.path)
             self._fault = None
+        self._failures, self._retry_at = 0, 0.0
         for added in new_series:
             self._series_ids[added["name"]] = added["id"]
         self._next_series_id = next_series
@@ -476,13 +483,22 @@ class History:
         return True
 
     def _failed(self, err: BaseException) -> bool:
-        """A flush failed: say why once (not at every retry) and keep the backlog bounded."""
+        """A flush failed: say why once (not at every retry), try again later (1, 2, 4 ... up
+        to 30 s: each try encodes the whole backlog) and keep the backlog bounded."""
         self.flush_errors += 1
+        self._failures += 1
+        self._retry_at = time.monotonic() + min(
+            MAX_RETRY_S, self.flush_interval_s * 2 ** min(self._failures - 1, 10))
         fault = describe_write_error(err, self.path)
         if fault != self._fault:
             log.error("writing history failed, will retry: %s", fault,
                       exc_info=not isinstance(err, LocalFileProblem))
             self._fault = fault
+        self._keep_backlog()
+        return False
+
+    def _keep_backlog(self) -> None:
+        """Drop what waits in memory beyond the last ``backlog_s`` of each series."""
         dropped = _drop_older_than(self._open.values(), self.backlog_s)
         if dropped:
             if not self.dropped_samples:
@@ -490,7 +506,6 @@ class History:
                             "samples until %s can be written", self.backlog_s, self.path)
             self.dropped_samples += dropped
         self._pending = sum(c.unflushed for c in self._open.values())
-        return False
 
     def _start_again(self) -> None:
         """The file (or its folder) was removed or replaced while running: forget it and

@@ -191,6 +191,28 @@ def test_on_a_full_disk_the_history_keeps_a_bounded_backlog_and_says_so_once(
         history.stop()
 
 
+def test_the_writer_thread_tries_less_often_while_the_disk_stays_full(small_disk: Path) -> None:
+    """Each try encodes the whole backlog again (0.7 s for 1,000 series): the writer waits
+    1, 2, 4 ... up to 30 flush intervals between tries instead of trying at every one."""
+    history = History(small_disk / "history.sqlite", flush_interval_s=0.05)
+    history.start()
+    try:
+        history.record([Reading("web/up", NOW, 1.0)])
+        assert history.flush()
+        filler = fill(small_disk)
+        started = time.monotonic()
+        while time.monotonic() - started < 3.0:  # 60 flush intervals of live readings
+            history.record([Reading("web/up", NOW + time.monotonic() - started, 1.0)])
+            time.sleep(0.01)
+        assert history.problem is not None and "is full" in history.problem
+        assert 1 <= history.flush_errors <= 7  # 0.05 + 0.1 + ... + 1.6 s: 6 tries in 3 s
+        filler.unlink()
+        assert history.flush()
+        assert history.problem is None
+    finally:
+        history.stop()
+
+
 def test_the_log_file_on_a_full_disk_does_not_flood_stderr(tmp_path: Path) -> None:
     """Python's logging prints '--- Logging error ---' and a traceback for every record a
     handler cannot write; on a full disk that is every line. It says so once instead."""
