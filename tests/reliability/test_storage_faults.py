@@ -68,6 +68,26 @@ def test_a_file_that_is_not_our_history_is_never_written_and_the_window_is_told(
     assert path.read_bytes() == before
 
 
+def test_another_programs_database_at_the_alert_log_path_is_never_written(
+        tmp_path: Path) -> None:
+    from console.alerts import AlertEvent
+    from console.domain import Severity
+
+    path = tmp_path / "alerts.sqlite"
+    before = foreign_database(path)
+    services = build_services(SHOP, directory=tmp_path, poll=False)
+    event = AlertEvent(ts=NOW, rule="Slow pages", state="firing", previous="ok",
+                       severity=Severity.WARN, value=0.9, series="web/latency_p95",
+                       message="Slow pages: 900 ms")
+    with pytest.raises(LocalFileProblem):
+        services.alert_log.record([event])
+    assert path.read_bytes() == before
+    problems = services.storage_problems()
+    assert problems == [f"The alert history is not kept: {path} is another program's database "
+                        "(its tables: orders), so it is left as it is: move the file aside (or "
+                        "delete it) and restart the console to start a new one."]
+
+
 def test_a_data_folder_that_cannot_be_made_leaves_live_charts_running(tmp_path: Path) -> None:
     from tests.integration.local_servers import http_server, reply
 
@@ -121,24 +141,32 @@ def test_a_data_folder_removed_while_running_gets_a_new_history(tmp_path: Path) 
 
 # -- a full disk --------------------------------------------------------------------------------
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 1 MB file system (tmpfs) to fill up; needs the right to mount (root)."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
+@contextlib.contextmanager
+def mounted(mount_point: Path, options: str) -> Iterator[Path]:
+    """A real small file system (tmpfs) at ``mount_point``; skips the test with the reason
+    where mounting is not allowed (it needs root)."""
+    mount_point.mkdir(exist_ok=True)
     try:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs",
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs",
                                str(mount_point)], capture_output=True, text=True, timeout=10,
                               check=False)
     except OSError as err:
         pytest.skip(f"cannot run mount: {err}")
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a 1 MB tmpfs to fill up (needs root): {done.stderr.strip()}")
+        pytest.skip(f"cannot mount a tmpfs ({options}) for this test (needs root): "
+                    f"{done.stderr.strip()}")
     try:
         yield mount_point
     finally:
         subprocess.run(["umount", str(mount_point)], capture_output=True, timeout=10,
                        check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 1 MB file system to fill up."""
+    with mounted(tmp_path / "disk", "size=1m") as mount_point:
+        yield mount_point
 
 
 def fill(folder: Path) -> Path:
@@ -189,6 +217,19 @@ def test_on_a_full_disk_the_history_keeps_a_bounded_backlog_and_says_so_once(
         assert raw == len(series) * (1 + 61)  # the first sample, then the last minute
     finally:
         history.stop()
+
+
+def test_a_data_folder_that_cannot_be_written_turns_the_history_off_with_the_reason(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "read-only"
+    with mounted(folder, "size=1m,ro"):
+        services = build_services(SHOP, directory=folder, poll=False)
+        services.start()
+        services.stop()
+    (problem,) = services.storage_problems()
+    assert problem.startswith(f"History is off: {history_file(folder)} cannot be written ("), \
+        problem
+    assert "check the permissions of the file and its folder" in problem
 
 
 def test_the_writer_thread_tries_less_often_while_the_disk_stays_full(small_disk: Path) -> None:
