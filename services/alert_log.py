@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from console.alerts import AlertEvent, parse_severity
-from services.local_files import LocalFileProblem, check_own_file, describe_write_error
+from services.local_files import check_own_file, describe_write_error
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -73,19 +73,20 @@ class AlertLog:
             assert self._engine is not None
             return self._engine
         with self._opening:
-            if self._engine is None:
-                assert self.path is not None
-                try:
+            try:
+                if self._engine is None:
+                    assert self.path is not None
                     check_own_file(self.path, _sql().metadata.tables)
-                except LocalFileProblem as err:
-                    self.problem = str(err)
-                    raise
-                sa = _sql().sa
-                engine = sa.create_engine(f"sqlite:///{self.path}", connect_args={
-                    "timeout": 5, "check_same_thread": False})
-                sa.event.listen(engine, "connect", _sqlite_pragmas)
-                self._engine = engine
-            _sql().metadata.create_all(self._engine)
+                    sa = _sql().sa
+                    engine = sa.create_engine(f"sqlite:///{self.path}", connect_args={
+                        "timeout": 5, "check_same_thread": False})
+                    sa.event.listen(engine, "connect", _sqlite_pragmas)
+                    self._engine = engine
+                _sql().metadata.create_all(self._engine)
+            except Exception as err:
+                if self.path is not None:  # the window says why there is no alert history
+                    self.problem = describe_write_error(err, self.path)
+                raise
             self._ready = True
         return self._engine
 

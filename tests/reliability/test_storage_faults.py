@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from console.domain import Reading
 from console.profile import Profile, parse_profile
@@ -226,10 +227,14 @@ def test_a_data_folder_that_cannot_be_written_turns_the_history_off_with_the_rea
         services = build_services(SHOP, directory=folder, poll=False)
         services.start()
         services.stop()
-    (problem,) = services.storage_problems()
-    assert problem.startswith(f"History is off: {history_file(folder)} cannot be written ("), \
-        problem
-    assert "check the permissions of the file and its folder" in problem
+        with pytest.raises(OperationalError, match="unable to open database file"):
+            services.alert_log.events()
+    history, alert_log = services.storage_problems()
+    assert history.startswith(f"History is off: {history_file(folder)} cannot be written ("), \
+        history
+    assert "check the permissions of the file and its folder" in history
+    assert alert_log.startswith(f"The alert history is not kept: {folder / 'alerts.sqlite'} "
+                                "cannot be written (")
 
 
 def test_the_writer_thread_tries_less_often_while_the_disk_stays_full(small_disk: Path) -> None:
