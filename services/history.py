@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from console.alerts import format_duration
 from console.domain import Reading
 from console.store import SeriesWindow, aggregate_to_grid, make_window
 from services.history_codec import (
@@ -255,7 +256,7 @@ class History:
         if fault is None:
             return note
         dropped = self.dropped_samples
-        kept = f"the last {self.backlog_s / 60:g} minutes of samples wait in memory"
+        kept = f"the last {format_duration(self.backlog_s)} of samples wait in memory"
         return (f"History paused: {fault}. Live charts go on; {kept}"
                 + (f", {dropped:,} older samples dropped so far." if dropped else "."))
 

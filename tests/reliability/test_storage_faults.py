@@ -204,6 +204,7 @@ def test_on_a_full_disk_the_history_keeps_a_bounded_backlog_and_says_so_once(
         assert len([r for r in failures if "backlog is full" in r.getMessage()]) == 1
         problem = history.problem
         assert problem is not None and "is full: free space" in problem
+        assert "the last 1 min of samples wait in memory" in problem
         assert "older samples dropped so far" in problem
         waiting = sum(c.unflushed for c in history._open.values())
         assert waiting <= len(series) * 61, "no more than the backlog waits in memory"
