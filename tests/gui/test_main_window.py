@@ -135,7 +135,7 @@ def test_no_banner_on_a_real_shop(make_window) -> None:
 
 
 def test_a_broken_profile_is_named_in_the_banner_and_opens_in_settings(
-        qtbot, make_window, tmp_path: Path) -> None:
+        qtbot, make_window, prefs: QSettings, tmp_path: Path) -> None:
     """The user's default.toml is not TOML: the console runs on the demo, its banner names
     the file and the fault, and "Fix it in Settings" opens that file in the editor with the
     fault said above the form."""
@@ -144,7 +144,7 @@ def test_a_broken_profile_is_named_in_the_banner_and_opens_in_settings(
     broken.write_text('name = "Main Street Bistro"\na = ' + "[" * 100_000, encoding="utf-8")
     fault = f"profile {broken} is not valid: default.toml: not valid TOML: nested too deeply"
     window = make_window(is_demo=True, first_run=False, broken_profile=(str(broken), fault))
-    window.ctx.extras["config_dir"] = broken.parent
+    window.ctx.extras.update(config_dir=broken.parent, settings=prefs)
     assert window.banner is not None and window.banner.isVisible()
     words = window.banner.label.text()
     assert str(broken) in words and "nested too deeply" in words and "demo shop" in words
