@@ -164,7 +164,15 @@ def _demo_db_path() -> Path:
     import platformdirs
 
     directory = Path(platformdirs.user_data_dir("backroom", appauthor=False))
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # the console still opens; its window says the history is off
+        import tempfile
+
+        fallback = Path(tempfile.mkdtemp(prefix="backroom-demo-"))
+        log.warning("cannot create %s (%s): the demo shop keeps its data in %s this time",
+                    directory, err.strerror or err, fallback)
+        directory = fallback
     return directory / "demo-shop.sqlite"
 
 
@@ -207,16 +215,25 @@ def _default_profile_path() -> Path | None:
 
 
 @contextlib.contextmanager
-def _profile_for(args: argparse.Namespace, traffic: bool, deferred: bool = False
-                 ) -> Iterator[tuple[Any, Any]]:
+def _profile_for(args: argparse.Namespace, traffic: bool, deferred: bool = False,
+                 broken: list[tuple[Path, str]] | None = None) -> Iterator[tuple[Any, Any]]:
     """Yield (profile, demo shop or None) for the command: --profile, --demo, the default,
-    or the demo."""
+    or the demo. With ``broken`` (the GUI), a default profile that cannot be loaded is noted
+    there as (path, fault) and the demo opens instead: the window says what is wrong."""
     path = args.profile
     if path is None and not args.demo:
         path = _default_profile_path()
     if path is not None:
-        yield _load_profile(path), None
-        return
+        try:
+            profile = _load_profile(path)
+        except UsageError as exc:
+            if args.profile is not None or broken is None:
+                raise
+            log.warning("%s; opening the demo shop instead", exc)
+            broken.append((path, str(exc)))
+        else:
+            yield profile, None
+            return
     from services.profiles import demo_profile
 
     with _demo_shop(traffic, deferred) as shop:
@@ -226,9 +243,13 @@ def _profile_for(args: argparse.Namespace, traffic: bool, deferred: bool = False
 def _run_gui(args: argparse.Namespace) -> int:
     from ui.app import run_gui
 
-    with _profile_for(args, traffic=not args.no_traffic, deferred=True) as (profile, shop):
+    broken: list[tuple[Path, str]] = []
+    with _profile_for(args, traffic=not args.no_traffic, deferred=True,
+                      broken=broken) as (profile, shop):
         is_demo = shop is not None
-        return run_gui(profile, is_demo=is_demo, first_run=is_demo and not args.demo,
+        return run_gui(profile, is_demo=is_demo,
+                       first_run=is_demo and not args.demo and not broken,
+                       broken_profile=broken[0] if broken else None,
                        page=args.page, quit_after=args.quit_after, screenshot=args.screenshot,
                        view=args.view, masking=args.masking,
                        start_demo=shop.start_in_background if is_demo else None)

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from console.alerts import AlertEvent, parse_severity
+from services.local_files import check_own_file, describe_write_error
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -62,6 +63,8 @@ class AlertLog:
         self._ready = False
         self._opening = threading.Lock()
         self._lock = threading.Lock()
+        self.problem: str | None = None
+        """Why the log cannot be written now, and what to do (None when it can)."""
 
     @property
     def engine(self) -> Engine:
@@ -70,15 +73,20 @@ class AlertLog:
             assert self._engine is not None
             return self._engine
         with self._opening:
-            if self._engine is None:
-                assert self.path is not None
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                sa = _sql().sa
-                engine = sa.create_engine(f"sqlite:///{self.path}", connect_args={
-                    "timeout": 5, "check_same_thread": False})
-                sa.event.listen(engine, "connect", _sqlite_pragmas)
-                self._engine = engine
-            _sql().metadata.create_all(self._engine)
+            try:
+                if self._engine is None:
+                    assert self.path is not None
+                    check_own_file(self.path, _sql().metadata.tables)
+                    sa = _sql().sa
+                    engine = sa.create_engine(f"sqlite:///{self.path}", connect_args={
+                        "timeout": 5, "check_same_thread": False})
+                    sa.event.listen(engine, "connect", _sqlite_pragmas)
+                    self._engine = engine
+                _sql().metadata.create_all(self._engine)
+            except Exception as err:
+                if self.path is not None:  # the window says why there is no alert history
+                    self.problem = describe_write_error(err, self.path)
+                raise
             self._ready = True
         return self._engine
 
@@ -94,8 +102,16 @@ class AlertLog:
         if not rows:
             return 0
         db = _sql()
-        with self._lock, self.engine.begin() as conn:
-            conn.execute(db.sa.insert(db.events), rows)
+        if self._ready and self.path is not None and not self.path.exists():
+            self._forget_file()  # removed while running: a new file at the same place
+        try:
+            with self._lock, self.engine.begin() as conn:
+                conn.execute(db.sa.insert(db.events), rows)
+        except Exception as err:
+            if self.path is not None:
+                self.problem = describe_write_error(err, self.path)
+            raise
+        self.problem = None
         return len(rows)
 
     def prune(self, older_than_ts: float) -> int:
@@ -144,6 +160,14 @@ class AlertLog:
         with self.engine.connect() as conn:
             return int(conn.execute(db.sa.select(db.sa.func.count()).select_from(db.events).where(
                 db.events.c.profile == self.profile)).scalar_one())
+
+    def _forget_file(self) -> None:
+        log.warning("the alert log %s was removed while the console ran; starting a new one",
+                    self.path)
+        with self._opening:
+            engine, self._engine, self._ready = self._engine, None, False
+        if engine is not None:
+            engine.dispose()
 
     def close(self) -> None:
         if self._engine is not None:

@@ -12,16 +12,18 @@ from typing import Any
 import platformdirs
 
 from console.profile import Profile, SecretRef
+from services.local_files import describe_write_error
 
 log = logging.getLogger(__name__)
 
 RELOAD_HISTORY_S = 86_400.0
 
 
-def data_dir() -> Path:
+def data_dir(create: bool = True) -> Path:
     """Where the console keeps its own files (history, alert log)."""
     path = Path(platformdirs.user_data_dir("backroom", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -48,6 +50,8 @@ class Services:
     alert_log: Any = None
     collectors: list[Any] = field(default_factory=list)
     directory: Path | None = None
+    history_off: str | None = None
+    """Why the history could not be opened, in words for the window (None: it was)."""
     _started: bool = False
     _stopped: bool = False
 
@@ -59,11 +63,15 @@ class Services:
             return
         self._started = True
         if self.history is not None:
+            path = self.history.path
             try:
                 self.history.start()
             except Exception as err:
                 # e.g. a file of another format: live charts go on without a history
                 log.error("history is off: %s", err)
+                self.history_off = (f"History is off: {describe_write_error(err, path)}. "
+                                    "Live charts go on, but nothing is kept for after a "
+                                    "restart.")
                 self.history = None
                 if self.poller is not None:
                     self.poller.history = None
@@ -87,6 +95,19 @@ class Services:
             return
         log.info("reloaded %d samples of history in %.0f ms", count,
                  (time.perf_counter() - started) * 1000)
+
+    def storage_problems(self) -> list[str]:
+        """What is wrong with the console's own files (history, alert log) and what to do,
+        for the window; empty when all is well. Safe to call from the GUI thread."""
+        problems: list[str] = []
+        history = self.history_off or (self.history.problem if self.history is not None
+                                       else None)
+        if history:
+            problems.append(history)
+        alert_problem = getattr(self.alert_log, "problem", None)
+        if alert_problem:
+            problems.append(f"The alert history is not kept: {alert_problem}.")
+        return problems
 
     def health_summary(self) -> tuple[str, str]:
         """(state, words) for the overall status light: firing alerts first, then sources."""
@@ -154,8 +175,9 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     from services.history import History
     from services.poller import Poller
 
-    directory = directory or data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    # made when the history and the alert log open: a folder that cannot be made turns them
+    # off with the reason in the window, the console goes on
+    directory = directory or data_dir(create=False)
     resolve = _resolver(masking)
     if masking is not None:  # literals and what the URLs hold; resolve adds the rest
         masking.add_secrets(profile_secrets(profile))

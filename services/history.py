@@ -6,10 +6,8 @@ import functools
 import logging
 import math
 import queue
-import struct
 import threading
 import time
-import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,267 +18,34 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from console.alerts import format_duration
 from console.domain import Reading
 from console.store import SeriesWindow, aggregate_to_grid, make_window
+from services.history_codec import (
+    FORMAT_VERSION,
+    RAW,
+    ROLLUP,
+    ROLLUP_STEP_S,
+    SIGNIFICANT_DIGITS,
+    FloatArray,
+    decode_raw,
+    decode_rollup,
+    encode_raw,
+    encode_rollup,
+    roll_up,
+)
+from services.local_files import (
+    LocalFileProblem,
+    check_own_file,
+    describe_write_error,
+    file_identity,
+    same_file,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-
-FORMAT_VERSION = 1
-RAW = 0  #: tier of raw samples on disk
-ROLLUP = 1  #: tier of one-minute roll-ups (mean, min, max, count) on disk
-ROLLUP_STEP_S = 60
-
-# -- chunk codec ----------------------------------------------------------------------------
-#
-# A chunk is one series' samples over a stretch of time:
-#   header  <BBBbI  format version, tier, flags, value exponent, n
-#   zlib(   [bitmap of finite values]  ts column  value column(s)  [count column] )
-# Timestamps are kept to 10 ms (every reader works on a grid of 1 s or coarser). Values
-# are kept as integers times 10**exponent, the exponent chosen per chunk to keep
-# SIGNIFICANT_DIGITS digits of the chunk's median magnitude (whole numbers stay exact).
-# Each integer column is stored as offsets from its minimum, as (zigzag) deltas, as deltas
-# of deltas, or as residuals from a straight line (a regular clock leaves only its
-# jitter) - whichever looks smallest - in the narrowest integer width, bytes shuffled so
-# zlib sees the high bytes together.
-# A chunk whose values span more than an int64 can hold at that exponent (a huge value
-# beside small ones) keeps its values as float64 instead (flag _FLOATS).
-# Non-finite values come back as NaN.
-
-_HEADER = struct.Struct("<BBBbI")
-_COLUMN = struct.Struct("<BBqq")
-_HAS_MASK = 1
-_FLOATS = 2  #: values kept as float64: their range is too wide for integers at any exponent
-_MODE_OFFSET, _MODE_DELTA, _MODE_DOD, _MODE_LINEAR = 0, 1, 2, 3
-_MAX_EXACT = 2.0**52
-SIGNIFICANT_DIGITS = 3
-TS_UNITS_PER_S = 100  #: timestamps on disk are kept to 1/100 s
-
-
-def _zigzag(x: IntArray) -> npt.NDArray[np.uint64]:
-    return ((x << 1) ^ (x >> 63)).astype(np.uint64)
-
-
-def _unzigzag(u: npt.NDArray[np.uint64]) -> IntArray:
-    return ((u >> np.uint64(1)).astype(np.int64)) ^ -((u & np.uint64(1)).astype(np.int64))
-
-
-def _bits(u: npt.NDArray[np.uint64]) -> float:
-    """A rough count of the bits ``u`` needs: how the packer compares its options."""
-    return float(np.log2(u + 1.0).sum())
-
-
-_VALUE_MODES = (_MODE_OFFSET, _MODE_DELTA)
-_CLOCK_MODES = (_MODE_LINEAR, _MODE_DELTA)
-
-
-def _pack_column(x: IntArray, modes: tuple[int, ...] = _VALUE_MODES) -> bytes:
-    """Pack integers in whichever of ``modes`` looks smallest (see the codec notes)."""
-    n = x.size
-    if n == 0:
-        return _COLUMN.pack(_MODE_OFFSET, 1, 0, 0)
-    first = int(x[0])
-    best: tuple[float, int, int, int, npt.NDArray[np.uint64]] | None = None
-    for mode in modes:
-        if mode == _MODE_OFFSET or n < 3:
-            base = int(x.min())
-            option = (0.0, _MODE_OFFSET, base, 0, (x - base).astype(np.uint64))
-        elif mode == _MODE_DELTA:
-            option = (0.0, _MODE_DELTA, first, 0, _zigzag(np.diff(x)))
-        elif mode == _MODE_DOD:
-            d = np.diff(x)
-            option = (0.0, _MODE_DOD, first, int(d[0]), _zigzag(np.diff(d)))
-        else:  # a regular clock: what is left after the usual step is only its jitter
-            slope = round((int(x[-1]) - first) / (n - 1))
-            line = first + slope * np.arange(n, dtype=np.int64)
-            option = (0.0, _MODE_LINEAR, first, slope, _zigzag(x - line))
-        if mode == _MODE_LINEAR and n >= 3 and 2 * int(option[4].max()) < abs(option[3]):
-            best = option  # jitter under a quarter step: a regular clock, no need to compare
-            break
-        if len(modes) > 1:
-            option = (_bits(option[4]), *option[1:])
-        if best is None or option[0] < best[0]:
-            best = option
-    assert best is not None
-    _, mode, a, b, u = best
-    top = int(u.max()) if u.size else 0
-    width = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 4 if top < 1 << 32 else 8
-    shuffled = u.astype(f"<u{width}").view(np.uint8).reshape(-1, width).T.tobytes()
-    return _COLUMN.pack(mode, width, a, b) + shuffled
-
-
-def _unpack_column(buf: bytes, pos: int, n: int) -> tuple[IntArray, int]:
-    mode, width, a, b = _COLUMN.unpack_from(buf, pos)
-    pos += _COLUMN.size
-    stored = {_MODE_OFFSET: n, _MODE_LINEAR: n, _MODE_DELTA: n - 1, _MODE_DOD: n - 2}[mode]
-    stored = max(stored, 0)
-    raw = np.frombuffer(buf, dtype=np.uint8, count=stored * width, offset=pos)
-    pos += stored * width
-    u = raw.reshape(width, stored).T.copy().view(f"<u{width}").ravel().astype(np.uint64)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), pos
-    if mode == _MODE_OFFSET:
-        return u.astype(np.int64) + a, pos
-    if mode == _MODE_LINEAR:
-        return a + b * np.arange(n, dtype=np.int64) + _unzigzag(u), pos
-    d = _unzigzag(u)
-    if mode == _MODE_DOD:
-        d = b + np.concatenate(([0], np.cumsum(d)))
-    return a + np.concatenate(([0], np.cumsum(d))).astype(np.int64), pos
-
-
-def _exponent(values: FloatArray, digits: int) -> int | None:
-    """The power of ten to quantise ``values`` (all finite) by; None when no exponent keeps
-    both the largest value in range and ``digits`` digits of the typical one (the values are
-    then kept as floats)."""
-    if values.size == 0:
-        return 0
-    magnitude = np.abs(values)
-    top = float(magnitude.max())
-    if top < _MAX_EXACT and bool((values == np.rint(values)).all()):
-        return 0
-    nonzero = magnitude[magnitude > 0]
-    middle = (nonzero.size - 1) // 2  # the lower median: never coarser than the median
-    typical = float(np.partition(nonzero, middle)[middle]) if nonzero.size else 1.0
-    exp = math.floor(math.log10(typical)) - (digits - 1)
-    if top / 10.0**exp >= _MAX_EXACT or not -120 <= exp <= 120:
-        return None
-    return exp
-
-
-def _quantise(values: FloatArray, exp: int) -> IntArray:
-    scaled = values * 10.0**-exp if exp < 0 else values / 10.0**exp
-    return np.rint(scaled).astype(np.int64)
-
-
-def _dequantise(ints: IntArray, exp: int) -> FloatArray:
-    as_float = ints.astype(np.float64)
-    return as_float / 10.0**-exp if exp < 0 else as_float * 10.0**exp
-
-
-def encode_raw(ts: FloatArray, values: FloatArray, digits: int = SIGNIFICANT_DIGITS) -> bytes:
-    """One chunk of raw samples (ts sorted) as bytes; see the codec notes above."""
-    finite = np.isfinite(values)
-    flags = 0
-    parts: list[bytes] = []
-    if not finite.all():
-        flags |= _HAS_MASK
-        parts.append(np.packbits(finite).tobytes())
-    kept = values[finite]
-    exp = _exponent(kept, digits)
-    parts.append(_pack_column(np.rint(ts * TS_UNITS_PER_S).astype(np.int64), _CLOCK_MODES))
-    if exp is None:
-        flags |= _FLOATS
-        parts.append(kept.astype("<f8").tobytes())
-    else:
-        parts.append(_pack_column(_quantise(kept, exp)))
-    header = _HEADER.pack(FORMAT_VERSION, RAW, flags, exp or 0, ts.size)
-    return header + zlib.compress(b"".join(parts), 6)
-
-
-def decode_raw(payload: bytes) -> tuple[FloatArray, FloatArray]:
-    """Inverse of :func:`encode_raw`: (ts, values)."""
-    version, tier, flags, exp, n = _HEADER.unpack_from(payload)
-    if version != FORMAT_VERSION or tier != RAW:
-        raise ValueError(f"not a raw chunk of format {FORMAT_VERSION}")
-    body = zlib.decompress(payload[_HEADER.size :])
-    pos = 0
-    finite: npt.NDArray[np.bool_] | None = None
-    if flags & _HAS_MASK:
-        nbytes = (n + 7) // 8
-        finite = np.unpackbits(np.frombuffer(body, np.uint8, nbytes), count=n).astype(bool)
-        pos = nbytes
-    ts_units, pos = _unpack_column(body, pos, n)
-    kept = int(finite.sum()) if finite is not None else n
-    if flags & _FLOATS:
-        stored = np.frombuffer(body, "<f8", kept, pos).astype(np.float64)
-    else:
-        ints, pos = _unpack_column(body, pos, kept)
-        stored = _dequantise(ints, exp)
-    ts = ts_units / TS_UNITS_PER_S
-    if finite is None:
-        return ts, stored
-    values = np.full(n, np.nan)
-    values[finite] = stored
-    return ts, values
-
-
-def encode_rollup(
-    bucket: IntArray,
-    mean: FloatArray,
-    lo: FloatArray,
-    hi: FloatArray,
-    count: IntArray,
-    digits: int = SIGNIFICANT_DIGITS,
-) -> bytes:
-    """One chunk of one-minute roll-ups (bucket = ts // 60; all values finite)."""
-    exp = _exponent(np.concatenate([mean, lo, hi]), digits)
-    parts = [_pack_column(bucket, _CLOCK_MODES)]
-    for column in (mean, lo, hi):
-        parts.append(column.astype("<f8").tobytes() if exp is None
-                     else _pack_column(_quantise(column, exp)))
-    parts.append(_pack_column(count, (_MODE_OFFSET,)))
-    flags = _FLOATS if exp is None else 0
-    header = _HEADER.pack(FORMAT_VERSION, ROLLUP, flags, exp or 0, bucket.size)
-    return header + zlib.compress(b"".join(parts), 6)
-
-
-def decode_rollup(
-    payload: bytes,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Inverse of :func:`encode_rollup`: (bucket start ts, mean, min, max, count)."""
-    version, tier, flags, exp, n = _HEADER.unpack_from(payload)
-    if version != FORMAT_VERSION or tier != ROLLUP:
-        raise ValueError(f"not a roll-up chunk of format {FORMAT_VERSION}")
-    body = zlib.decompress(payload[_HEADER.size :])
-    bucket, pos = _unpack_column(body, 0, n)
-    values: list[FloatArray] = []
-    for _ in range(3):  # mean, min, max
-        if flags & _FLOATS:
-            values.append(np.frombuffer(body, "<f8", n, pos).astype(np.float64))
-            pos += 8 * n
-        else:
-            ints, pos = _unpack_column(body, pos, n)
-            values.append(_dequantise(ints, exp))
-    count, pos = _unpack_column(body, pos, n)
-    mean, lo, hi = values
-    return (
-        bucket.astype(np.float64) * ROLLUP_STEP_S,
-        mean,
-        lo,
-        hi,
-        count.astype(np.float64),
-    )
-
-
-def roll_up(
-    ts: FloatArray, values: FloatArray
-) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]:
-    """Raw samples -> one-minute (bucket, mean, min, max, count), NaN samples skipped."""
-    keep = np.isfinite(values)
-    ts, values = ts[keep], values[keep]
-    if ts.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        nothing = np.zeros(0)
-        return empty, nothing, nothing, nothing, empty
-    order = np.argsort(ts, kind="stable")
-    ts, values = ts[order], values[order]
-    bucket = np.floor(ts / ROLLUP_STEP_S).astype(np.int64)
-    starts = np.flatnonzero(np.append(True, bucket[1:] != bucket[:-1]))
-    count = np.diff(np.append(starts, bucket.size)).astype(np.int64)
-    mean = np.add.reduceat(values, starts) / count
-    return (
-        bucket[starts],
-        mean,
-        np.minimum.reduceat(values, starts),
-        np.maximum.reduceat(values, starts),
-        count,
-    )
 
 
 # -- schema ---------------------------------------------------------------------------------
@@ -352,6 +117,7 @@ class _Prune(_Request):
 
 
 _STOP = object()
+MAX_RETRY_S = 30.0  #: the longest wait between tries to write a file that cannot be written
 
 
 class History:
@@ -365,6 +131,13 @@ class History:
     the file stays sound. Raw samples are kept
     ``raw_retention_s``; older ones are rolled up into one-minute mean/min/max, kept
     ``rollup_retention_s``. One process writes a history file at a time.
+
+    The file is checked before it is first written (:func:`check_own_file`): another
+    program's database or a damaged file is refused, never written into. While the file
+    cannot be written (a full disk, a folder made read-only) samples wait in memory, the last
+    ``backlog_s`` of each series at most, the oldest dropped beyond it; :attr:`problem` says
+    what is wrong (logged once, not at every flush). A file removed while running (its folder
+    deleted) is noticed at the next flush and a new one started in its place.
     """
 
     def __init__(
@@ -382,6 +155,7 @@ class History:
         synchronous: str = "NORMAL",
         wall: Callable[[], float] = time.time,
         lazy: bool = False,
+        backlog_s: float = 600.0,
     ) -> None:
         if synchronous.upper() not in {"NORMAL", "FULL", "EXTRA"}:
             raise ValueError("synchronous must be NORMAL, FULL or EXTRA")
@@ -407,6 +181,14 @@ class History:
         self._thread: threading.Thread | None = None
         self._stopped = False
         self.flush_errors = 0
+        self.backlog_s = backlog_s
+        self.dropped_samples = 0
+        """Samples dropped because the file could not be written for over ``backlog_s``."""
+        self._fault: str | None = None
+        self._note: str | None = None
+        self._identity: tuple[int, int] | None = None
+        self._failures = 0  # in a row; a writer that keeps failing tries less often
+        self._retry_at = 0.0
         if not lazy:
             self.open()
 
@@ -423,7 +205,7 @@ class History:
             if self._engine is not None:
                 return self._engine
             db = _sql()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            check_own_file(self.path, db.metadata.tables)
             engine = db.sa.create_engine(
                 f"sqlite:///{self.path}", connect_args={"check_same_thread": False, "timeout": 30}
             )
@@ -463,7 +245,20 @@ class History:
             self._next_chunk_id = (top or 0) + 1
             self._next_series_id = max(self._series_ids.values(), default=0) + 1
             self._engine = engine
+            self._identity = file_identity(self.path)
             return engine
+
+    @property
+    def problem(self) -> str | None:
+        """What keeps the history from being written now, and what to do; or what happened
+        to it while running. None when all is well. Safe to read from any thread."""
+        fault, note = self._fault, self._note
+        if fault is None:
+            return note
+        dropped = self.dropped_samples
+        kept = f"the last {format_duration(self.backlog_s)} of samples wait in memory"
+        return (f"History paused: {fault}. Live charts go on; {kept}"
+                + (f", {dropped:,} older samples dropped so far." if dropped else "."))
 
     # -- writing --------------------------------------------------------------------------
 
@@ -494,9 +289,9 @@ class History:
         request = _Flush()
         if not self._running():
             self._handle(request)
-            return True
+            return bool(request.result)
         self._queue.put(request)
-        return request.done.wait(timeout)
+        return request.done.wait(timeout) and bool(request.result)
 
     def prune(self, now: float | None = None, timeout: float = 60.0) -> tuple[int, int]:
         """Roll raw chunks older than the raw retention up into one-minute chunks and drop
@@ -550,9 +345,12 @@ class History:
                 return
             if item is not None:
                 self._handle(item)
-            if self._pending >= self.flush_every or (
-                time.monotonic() - last_flush >= self.flush_interval_s
-            ):
+            elapsed = time.monotonic() - last_flush
+            if time.monotonic() < self._retry_at:  # the file cannot be written: wait
+                if elapsed >= self.flush_interval_s:
+                    self._keep_backlog()
+                    last_flush = time.monotonic()
+            elif self._pending >= self.flush_every or elapsed >= self.flush_interval_s:
                 self._flush()
                 last_flush = time.monotonic()
 
@@ -606,7 +404,12 @@ class History:
         if not dirty:
             return True
         db = _sql()
-        engine = self.engine  # opened first: the ids below continue the file's
+        try:
+            if self._engine is not None and not same_file(self.path, self._identity):
+                self._start_again()
+            engine = self.engine  # opened first: the ids below continue the file's
+        except Exception as err:
+            return self._failed(err)
         new_series: list[dict[str, Any]] = []  # {"id": int, "name": str}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
@@ -662,10 +465,12 @@ class History:
                         ),
                         updates,
                     )
-        except Exception:
-            self.flush_errors += 1
-            log.exception("writing history to %s failed; will retry", self.path)
-            return False
+        except Exception as err:
+            return self._failed(err)
+        if self._fault is not None:
+            log.info("history is written to %s again", self.path)
+            self._fault = None
+        self._failures, self._retry_at = 0, 0.0
         for added in new_series:
             self._series_ids[added["name"]] = added["id"]
         self._next_series_id = next_series
@@ -677,6 +482,46 @@ class History:
             chunk.unflushed = 0
         self._pending = 0
         return True
+
+    def _failed(self, err: BaseException) -> bool:
+        """A flush failed: say why once (not at every retry), try again later (1, 2, 4 ... up
+        to 30 s: each try encodes the whole backlog) and keep the backlog bounded."""
+        self.flush_errors += 1
+        self._failures += 1
+        self._retry_at = time.monotonic() + min(
+            MAX_RETRY_S, self.flush_interval_s * 2 ** min(self._failures - 1, 10))
+        fault = describe_write_error(err, self.path)
+        if fault != self._fault:
+            log.error("writing history failed, will retry: %s", fault,
+                      exc_info=not isinstance(err, LocalFileProblem))
+            self._fault = fault
+        self._keep_backlog()
+        return False
+
+    def _keep_backlog(self) -> None:
+        """Drop what waits in memory beyond the last ``backlog_s`` of each series."""
+        dropped = _drop_older_than(self._open.values(), self.backlog_s)
+        if dropped:
+            if not self.dropped_samples:
+                log.warning("history backlog is full (%g s a series): dropping the oldest "
+                            "samples until %s can be written", self.backlog_s, self.path)
+            self.dropped_samples += dropped
+        self._pending = sum(c.unflushed for c in self._open.values())
+
+    def _start_again(self) -> None:
+        """The file (or its folder) was removed or replaced while running: forget it and
+        write every sample still in memory into a new file at the same place."""
+        log.warning("the history file %s was removed while the console ran; starting a new "
+                    "one", self.path)
+        self._note = (f"The history file {self.path} was removed while the console ran: a "
+                      "new one was started there; older history is gone.")
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.dispose()
+        self._series_ids = {}
+        for chunk in self._open.values():
+            chunk.chunk_id = None
+            chunk.unflushed = len(chunk.ts)
 
     def _pieces(self, ts: FloatArray) -> Iterator[tuple[int, int]]:
         """Split sorted samples into chunks of at most ``chunk_samples`` samples and
@@ -836,6 +681,29 @@ class History:
             query = db.select(db.chunk.c.tier, db.func.sum(db.chunk.c.n)).group_by(db.chunk.c.tier)
             rows: dict[int, int] = dict(conn.execute(query).all())
         return int(rows.get(RAW) or 0), int(rows.get(ROLLUP) or 0)
+
+
+def _drop_older_than(chunks: Iterable[_OpenChunk], backlog_s: float) -> int:
+    """Drop unwritten samples more than ``backlog_s`` older than their series' newest;
+    returns how many. Samples already in the file stay (they are rewritten with the chunk)."""
+    dropped = 0
+    for chunk in chunks:
+        if not chunk.unflushed:
+            continue
+        ts = np.frombuffer(chunk.ts, dtype=np.float64)
+        first = len(ts) - chunk.unflushed
+        tail = ts[first:]
+        old = tail < tail.max() - backlog_s
+        count = int(old.sum())
+        if not count:
+            continue
+        values = np.frombuffer(chunk.values, dtype=np.float64)
+        keep = np.concatenate([np.ones(first, dtype=bool), ~old])
+        chunk.ts = array("d", ts[keep].tobytes())
+        chunk.values = array("d", values[keep].tobytes())
+        chunk.unflushed -= count
+        dropped += count
+    return dropped
 
 
 def _joined(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
+import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -50,6 +52,30 @@ class SecretMaskingFilter(logging.Filter):
         return True
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log file. When it cannot be written (a full disk) it says so once on
+    stderr, instead of Python's '--- Logging error ---' and a traceback for every record."""
+
+    _failing = False
+    _erred = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._erred = False
+        super().emit(record)  # calls handleError on a failure
+        if self._failing and not self._erred:
+            self._failing = False  # written again: a next failure is said again
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self._erred = True
+        if self._failing:
+            return
+        self._failing = True
+        error = sys.exc_info()[1]
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"backroom: the log file {self.baseFilename} cannot be written "
+                             f"({error}); nothing more is logged there until it can be\n")
+
+
 class _OneLineFormatter(logging.Formatter):
     """For the terminal: the message only; tracebacks go to the log file, not to the user."""
 
@@ -78,7 +104,7 @@ def setup_logging(verbose: bool = False, directory: Path | None = None) -> Secre
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        file_handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        file_handler: logging.Handler = _LogFile(
             directory / "backroom.log", maxBytes=1 << 20, backupCount=5, encoding="utf-8")
     except OSError:
         file_handler = logging.NullHandler()

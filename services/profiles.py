@@ -6,6 +6,7 @@ import logging
 import os
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import tomli_w
@@ -56,8 +57,8 @@ def profile_label(path: Path) -> str:
     """The shop's ``name`` in a profile file, for lists; the file name when it has none or
     cannot be read (the list must show every file, even one that needs fixing)."""
     try:
-        name = tomllib.loads(read_profile_bytes(path).decode("utf-8")).get("name")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        name = parse_toml(read_profile_bytes(path), path.name).get("name")
+    except (OSError, ProfileError):
         return path.stem
     return name.strip() if isinstance(name, str) and name.strip() else path.stem
 
@@ -87,17 +88,25 @@ def load_profile(path: Path | str) -> Profile:
     a regular file of at most :data:`MAX_PROFILE_BYTES`."""
     path = Path(path)
     raw = read_profile_bytes(path)
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as err:
-        raise ProfileError([f"{path.name}: not UTF-8 text ({err.reason} at byte {err.start})"],
-                           str(path)) from None
-    except tomllib.TOMLDecodeError as err:
-        raise ProfileError([f"{path.name}: not valid TOML: {err}"], str(path)) from None
-    profile = parse_profile(data, origin=str(path))
+    profile = parse_profile(parse_toml(raw, path.name, origin=str(path)), origin=str(path))
     for warning in profile.warnings:
         log.warning("profile %s: %s", path.name, warning)
     return profile
+
+
+def parse_toml(raw: bytes, name: str, origin: str = "") -> dict[str, Any]:
+    """The TOML data of a profile file's bytes. Raises :class:`ProfileError` naming the file
+    and the fault for text that is not UTF-8 or not TOML, nesting too deep included (tomllib
+    recurses once a level and raises RecursionError there)."""
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        fault = f"not UTF-8 text ({err.reason} at byte {err.start})"
+    except tomllib.TOMLDecodeError as err:
+        fault = f"not valid TOML: {err}"
+    except RecursionError:
+        fault = "not valid TOML: nested too deeply"
+    raise ProfileError([f"{name}: {fault}"], origin or name)
 
 
 def save_profile(profile: Profile, path: Path | str) -> Path:

@@ -51,7 +51,8 @@ class ConsoleApp(QObject):
         self.notifier: Any = None
 
     def open(self, profile: Any, *, is_demo: bool, first_run: bool = False,
-             view: str | None = None, page: str | None = None) -> None:
+             view: str | None = None, page: str | None = None,
+             broken_profile: tuple[str, str] | None = None) -> None:
         """Build the services for ``profile`` and show its main window."""
         from services.bootstrap import build_services
         from ui.context import AppContext
@@ -64,7 +65,8 @@ class ConsoleApp(QObject):
             services.alerts.retention_s = days * 86_400.0
         ctx = AppContext(services=services, tasks=self.tasks,
                          extras={"is_demo": is_demo, "settings": self.prefs})
-        window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view)
+        window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view,
+                            broken_profile=broken_profile)
         window.sig_page_built.connect(self._wire_page)
         window.top_bar.set_profiles(self._profile_entries(), _entry_of(profile, is_demo),
                                     profile.name)
@@ -219,11 +221,12 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
             page: str | None = None, quit_after: float | None = None,
             screenshot: Path | None = None, view: str | None = None,
             masking: Any = None,
-            start_demo: Callable[[Callable[[BaseException | None], None]], None] | None = None
-            ) -> int:
+            start_demo: Callable[[Callable[[BaseException | None], None]], None] | None = None,
+            broken_profile: tuple[Path, str] | None = None) -> int:
     """Open the main window on ``profile`` and run the event loop; returns the exit status.
     ``start_demo`` starts the embedded demo shop in the background once the window has
-    painted, calling back when it serves."""
+    painted, calling back when it serves. ``broken_profile``: (path, fault) of the user's
+    profile that could not be opened (the demo opens instead, and its banner says so)."""
     from ui import theme
     from ui.uncaught import install_excepthook
 
@@ -239,7 +242,9 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
     console = ConsoleApp(app, prefs, masking=masking, demo_profile=profile if is_demo else None,
                          start_demo=start_demo)
     restore_excepthook = install_excepthook(console.show_problem)
-    console.open(profile, is_demo=is_demo, first_run=first_run, view=view, page=page)
+    broken = (str(broken_profile[0]), broken_profile[1]) if broken_profile else None
+    console.open(profile, is_demo=is_demo, first_run=first_run, view=view, page=page,
+                 broken_profile=broken)
 
     if quit_after is not None:
         def finish() -> None:

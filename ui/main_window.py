@@ -25,6 +25,7 @@ from ui.theme import FAIL
 from ui.widgets.demo_banner import DemoBanner
 from ui.widgets.nav_rail import NavRail
 from ui.widgets.source_states import SourceStates
+from ui.widgets.storage_notice import StorageNotice
 from ui.widgets.top_bar import TopBar
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, ctx: AppContext, settings: QSettings, *, is_demo: bool = False,
                  first_run: bool = False, view: str | None = None,
+                 broken_profile: tuple[str, str] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -58,9 +60,11 @@ class MainWindow(QMainWindow):
         self.top_bar.sig_profile_chosen.connect(self.sig_profile_chosen)
         self.banner: DemoBanner | None = None
         if is_demo:
-            self.banner = DemoBanner(first_run)
+            self.banner = DemoBanner(first_run, broken=broken_profile)
             self.banner.sig_add_shop.connect(self.sig_add_shop)
             self.banner.sig_add_shop.connect(lambda: self.show_page("settings"))
+            self.banner.sig_fix_profile.connect(self.show_profile_in_settings)
+        self.storage_notice = StorageNotice()
 
         self.rail = NavRail()
         for number, page in enumerate(registry.PAGES, start=1):
@@ -80,6 +84,7 @@ class MainWindow(QMainWindow):
         right.setContentsMargins(12, 10, 12, 6)
         if self.banner is not None:
             right.addWidget(self.banner)
+        right.addWidget(self.storage_notice)
         right.addWidget(self.stack, 1)
         body_layout.addLayout(right, 1)
 
@@ -177,6 +182,13 @@ class MainWindow(QMainWindow):
         if callable(refresh):
             refresh()
 
+    def show_profile_in_settings(self, path: str) -> None:
+        """Open Settings on the profile file at ``path`` (one that needs fixing)."""
+        self.show_page("settings")
+        show_profile = getattr(self.page("settings"), "show_profile", None)
+        if callable(show_profile):
+            show_profile(path)
+
     def _focus_search(self) -> None:
         focus = getattr(self.stack.currentWidget(), "focus_search", None)
         if callable(focus):
@@ -204,7 +216,11 @@ class MainWindow(QMainWindow):
             self.tls_warning.setVisible(True)
 
     def update_source_states(self) -> None:
-        """Read the poller's per-source states (thread-safe) into the chips and the light."""
+        """Read the poller's per-source states (thread-safe) into the chips and the light,
+        and what is wrong with the console's own files into the notice."""
+        storage_problems = getattr(self.ctx.services, "storage_problems", None)
+        if callable(storage_problems):
+            self.storage_notice.set_problems(storage_problems())
         poller = getattr(self.ctx.services, "poller", None)
         if poller is None:
             self.top_bar.light.set_state("unknown", "No live sources in this profile")

@@ -132,3 +132,61 @@ def test_demo_banner_offers_to_add_a_shop(qtbot, make_window) -> None:
 
 def test_no_banner_on_a_real_shop(make_window) -> None:
     assert make_window().banner is None
+
+
+def test_a_broken_profile_is_named_in_the_banner_and_opens_in_settings(
+        qtbot, make_window, prefs: QSettings, tmp_path: Path) -> None:
+    """The user's default.toml is not TOML: the console runs on the demo, its banner names
+    the file and the fault, and "Fix it in Settings" opens that file in the editor with the
+    fault said above the form."""
+    broken = tmp_path / "profiles" / "default.toml"
+    broken.parent.mkdir()
+    broken.write_text('name = "Main Street Bistro"\na = ' + "[" * 100_000, encoding="utf-8")
+    fault = f"profile {broken} is not valid: default.toml: not valid TOML: nested too deeply"
+    window = make_window(is_demo=True, first_run=False, broken_profile=(str(broken), fault))
+    window.ctx.extras.update(config_dir=broken.parent, settings=prefs)
+    assert window.banner is not None and window.banner.isVisible()
+    words = window.banner.label.text()
+    assert str(broken) in words and "nested too deeply" in words and "demo shop" in words
+    assert window.banner.label.textFormat() == Qt.TextFormat.PlainText
+    assert not window.banner.add_button.isVisible()
+
+    window.banner.fix_button.click()
+    assert window.current_page_key() == "settings"
+    settings = window.page("settings")
+    assert settings.names() == ["default  ⚠"]
+    assert settings.editor.path == broken
+    assert settings.editor.message.isVisible()
+    assert "nested too deeply" in settings.editor.message.text()
+
+
+def test_the_window_says_history_is_off_and_what_to_do(qtbot, qapp, prefs: QSettings,
+                                                       tmp_path: Path) -> None:
+    """Another program's database sits where the history goes: the console goes on, and the
+    window (not only the log) says the history is off, why, and what to do."""
+    import sqlite3
+
+    from services.bootstrap import build_services, profile_slug
+
+    profile = Profile(name="Main Street Bistro")
+    foreign = tmp_path / f"history-{profile_slug(profile.name)}.sqlite"
+    conn = sqlite3.connect(foreign)
+    with conn:
+        conn.execute("create table customers (id integer primary key, name text)")
+    conn.close()
+    services = build_services(profile, directory=tmp_path, poll=False)
+    runner = TaskRunner()
+    window = MainWindow(AppContext(services=services, tasks=runner), prefs)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        assert not window.storage_notice.isVisible()
+        services.start()
+        qtbot.waitUntil(window.storage_notice.isVisible, timeout=3000)
+        words = window.storage_notice.label.text()
+        assert words.startswith(f"History is off: {foreign} is another program's database")
+        assert "move the file aside" in words and "Live charts go on" in words
+        assert window.storage_notice.label.textFormat() == Qt.TextFormat.PlainText
+    finally:
+        services.stop()
+        runner.shutdown()

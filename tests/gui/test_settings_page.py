@@ -547,3 +547,27 @@ def test_a_shop_opened_from_another_folder_is_listed_and_selected(qtbot, make_pa
     assert page.names() == ["Main Street Bistro", "Harbour Cafe"]
     assert page.profile_list.currentItem().text() == "Harbour Cafe"
     assert page.editor.general.name_edit.text() == "Harbour Cafe"
+
+
+@pytest.mark.parametrize(("text", "fault"), [
+    ("a = " + "[" * 100_000, "nested too deeply"),
+    ('name = "Harbour Cafe"\nprobes = "home page"\n[backend]\ntimeout_s = "soon"\n',
+     "the form cannot show it"),
+    (b"name = \"Caf\xe9\"\n", "not UTF-8"),
+], ids=["nested-100000-deep", "tables-of-the-wrong-type", "latin-1"])
+def test_a_broken_profile_file_is_listed_and_opens_to_be_fixed(
+        qtbot, make_page, shop_dir: Path, memory_keyring, text: str | bytes, fault: str) -> None:
+    broken = shop_dir / "default.toml"
+    if isinstance(text, bytes):
+        broken.write_bytes(text)
+    else:
+        broken.write_text(text, encoding="utf-8")
+    page = make_page(active=broken)
+    assert page.names()[0].endswith("⚠") and page.names()[1] == "Main Street Bistro"
+    assert page.editor.path == broken
+    assert fault in page.editor.message.text() and page.editor.message.isVisible()
+
+    page.editor.general.name_edit.setText("Harbour Cafe")  # fill in and save over it
+    save_and_wait(qtbot, page)
+    assert load_profile(broken).name == "Harbour Cafe"
+    assert page.names() == ["Harbour Cafe", "Main Street Bistro"]

@@ -57,3 +57,22 @@ def test_diagnose_on_the_demo_prints_json(tmp_path: Path) -> None:
     assert report["profile"] == "Demo shop"
     assert {c["name"] for c in report["checks"]} >= {"health", "shop", "database"}
     assert all(c["status"] == "ok" for c in report["checks"])
+
+
+def test_a_broken_default_profile_opens_the_demo_and_commands_exit_3(tmp_path: Path) -> None:
+    """default.toml nested 100,000 deep (tomllib raises RecursionError there): the window
+    still opens, on the demo shop; diagnose says what is wrong in one line and exits 3."""
+    profiles = tmp_path / "config" / "backroom"
+    profiles.mkdir(parents=True)
+    (profiles / "default.toml").write_text("a = " + "[" * 100_000, encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    gui = run_console(tmp_path, "--no-traffic", "--quit-after", "3", "--screenshot", str(shot))
+    assert gui.returncode == 0, gui.stderr
+    assert "Traceback" not in gui.stderr
+    assert not QImage(str(shot)).isNull()
+
+    diagnose = run_console(tmp_path, "diagnose")
+    assert diagnose.returncode == 3
+    assert diagnose.stderr.splitlines() == [
+        f"backroom: error: profile {profiles / 'default.toml'} is not valid: default.toml: "
+        "not valid TOML: nested too deeply"]

@@ -15,9 +15,9 @@ from hypothesis.extra import numpy as hnp
 
 from console.domain import Reading
 from console.store import MetricStore
-from services.history import (
+from services.history import History
+from services.history_codec import (
     ROLLUP,
-    History,
     decode_raw,
     decode_rollup,
     encode_raw,

@@ -17,8 +17,12 @@ from services.profiles import (
     demo_profile,
     list_profiles,
     load_profile,
+    profile_label,
     save_profile,
 )
+
+# tomllib recurses once a level: a RecursionError, not a TOMLDecodeError
+DEEP = "a = " + "[" * 100_000
 
 
 def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
@@ -28,6 +32,15 @@ def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
         load_profile(path)
     assert info.value.problems[0].startswith("shop.toml: not valid TOML:")
     assert "line 2" in info.value.problems[0]
+
+
+def test_toml_nested_too_deep_is_an_invalid_profile_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "default.toml"
+    path.write_text(DEEP)
+    with pytest.raises(ProfileError) as info:
+        load_profile(path)
+    assert info.value.problems == ["default.toml: not valid TOML: nested too deeply"]
+    assert profile_label(path) == "default"  # listed by its file name, not a crash
 
 
 def test_missing_file_is_an_os_error(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from PyQt6.QtWidgets import (
 from console.profile import ProfileError, parse_profile, profile_to_dict
 from services.bootstrap import data_dir
 from services.logsetup import log_dir
-from services.profiles import config_dir, read_profile_bytes
+from services.profiles import config_dir, parse_toml, read_profile_bytes
 from services.secrets import keychain_available
 from services.user_files import replace_file
 from ui import theme
@@ -64,9 +63,11 @@ def ask(parent: QWidget, title: str, text: str) -> bool:
 def read_profile_file(path: Path) -> tuple[dict[str, Any], list[str]]:
     """(TOML data, problems) of a profile file; the data may be invalid, never a crash."""
     try:
-        data = tomllib.loads(read_profile_bytes(path).decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        return {}, [f"{path.name}: cannot be read ({err})"]
+        data = parse_toml(read_profile_bytes(path), path.name, origin=str(path))
+    except OSError as err:
+        return {}, [f"{path.name}: cannot be read ({err.strerror or err})"]
+    except ProfileError as err:
+        return {}, list(err.problems)
     try:
         parse_profile(data, origin=str(path))
     except ProfileError as err:
@@ -399,10 +400,30 @@ class SettingsPage(QWidget):
         raw = item.data(Qt.ItemDataRole.UserRole)
         path = Path(raw) if raw else None
         if path is not None:
-            data, _problems = read_profile_file(path)
-            self.editor.load(data, path)
+            self._load_file(path)
         self.right.setCurrentWidget(self.right.widget(0))
         self._update_buttons()
+
+    def _load_file(self, path: Path) -> None:
+        """Show a profile file in the editor; one that cannot be read as a profile opens
+        empty with what is wrong, so that it can be filled in and saved over."""
+        data, problems = read_profile_file(path)
+        try:
+            self.editor.load(data, path)
+        except (TypeError, ValueError, AttributeError) as err:  # a table where a number goes
+            problems = [*problems, f"{path.name}: the form cannot show it ({err})"]
+            data = {}
+            self.editor.load(data, path)
+        if problems and not data:
+            self.editor.show_file_problem(
+                f"{'; '.join(problems)}. Fix the file in a text editor, or fill in the form "
+                "and Save to replace it.")
+
+    def show_profile(self, path: str) -> None:
+        """Select the profile file at ``path`` (from the banner of a profile that needs
+        fixing)."""
+        self.tabs.setCurrentIndex(0)
+        self.reload_list(select=Path(path))
 
     def _drop_draft(self, keep: QListWidgetItem | None = None) -> None:
         for i in reversed(range(self.profile_list.count())):
@@ -512,8 +533,8 @@ class SettingsPage(QWidget):
             self.editor.dirty = False
             self.reload_list()
             return
+        self._load_file(path)
         data, _problems = read_profile_file(path)
-        self.editor.load(data, path)
         if self._current_item is not None:
             self._current_item.setText(str(data.get("name") or path.stem))
         self._update_buttons()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QTimer, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -143,6 +143,7 @@ class ProfileEditor(QWidget):
         self.keychain_banner.setStyleSheet(f"color: {WARN};")
         self.keychain_banner.setVisible(not keychain_available)
         self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # file names, parsers' words
         self.message.setWordWrap(True)
         self.message.setVisible(False)
 
@@ -453,6 +454,10 @@ class ProfileEditor(QWidget):
         self._say("Saving…", "")
         self.tasks.run(work, owner=self, on_success=done, on_failure=failed, name="save-profile")
         return True
+
+    def show_file_problem(self, text: str) -> None:
+        """Say above the form what is wrong with the file itself (not TOML, unreadable)."""
+        self._say(text, FAIL)
 
     def _say(self, text: str, colour: str) -> None:
         self.message.setText(text)

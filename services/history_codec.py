@@ -1,0 +1,264 @@
+"""The history's chunk codec: one series' samples over a stretch of time, packed small."""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+FORMAT_VERSION = 1
+RAW = 0  #: tier of raw samples on disk
+ROLLUP = 1  #: tier of one-minute roll-ups (mean, min, max, count) on disk
+ROLLUP_STEP_S = 60
+
+# -- chunk codec ----------------------------------------------------------------------------
+#
+# A chunk is one series' samples over a stretch of time:
+#   header  <BBBbI  format version, tier, flags, value exponent, n
+#   zlib(   [bitmap of finite values]  ts column  value column(s)  [count column] )
+# Timestamps are kept to 10 ms (every reader works on a grid of 1 s or coarser). Values
+# are kept as integers times 10**exponent, the exponent chosen per chunk to keep
+# SIGNIFICANT_DIGITS digits of the chunk's median magnitude (whole numbers stay exact).
+# Each integer column is stored as offsets from its minimum, as (zigzag) deltas, as deltas
+# of deltas, or as residuals from a straight line (a regular clock leaves only its
+# jitter) - whichever looks smallest - in the narrowest integer width, bytes shuffled so
+# zlib sees the high bytes together.
+# A chunk whose values span more than an int64 can hold at that exponent (a huge value
+# beside small ones) keeps its values as float64 instead (flag _FLOATS).
+# Non-finite values come back as NaN.
+
+_HEADER = struct.Struct("<BBBbI")
+_COLUMN = struct.Struct("<BBqq")
+_HAS_MASK = 1
+_FLOATS = 2  #: values kept as float64: their range is too wide for integers at any exponent
+_MODE_OFFSET, _MODE_DELTA, _MODE_DOD, _MODE_LINEAR = 0, 1, 2, 3
+_MAX_EXACT = 2.0**52
+SIGNIFICANT_DIGITS = 3
+TS_UNITS_PER_S = 100  #: timestamps on disk are kept to 1/100 s
+
+
+def _zigzag(x: IntArray) -> npt.NDArray[np.uint64]:
+    return ((x << 1) ^ (x >> 63)).astype(np.uint64)
+
+
+def _unzigzag(u: npt.NDArray[np.uint64]) -> IntArray:
+    return ((u >> np.uint64(1)).astype(np.int64)) ^ -((u & np.uint64(1)).astype(np.int64))
+
+
+def _bits(u: npt.NDArray[np.uint64]) -> float:
+    """A rough count of the bits ``u`` needs: how the packer compares its options."""
+    return float(np.log2(u + 1.0).sum())
+
+
+_VALUE_MODES = (_MODE_OFFSET, _MODE_DELTA)
+_CLOCK_MODES = (_MODE_LINEAR, _MODE_DELTA)
+
+
+def _pack_column(x: IntArray, modes: tuple[int, ...] = _VALUE_MODES) -> bytes:
+    """Pack integers in whichever of ``modes`` looks smallest (see the codec notes)."""
+    n = x.size
+    if n == 0:
+        return _COLUMN.pack(_MODE_OFFSET, 1, 0, 0)
+    first = int(x[0])
+    best: tuple[float, int, int, int, npt.NDArray[np.uint64]] | None = None
+    for mode in modes:
+        if mode == _MODE_OFFSET or n < 3:
+            base = int(x.min())
+            option = (0.0, _MODE_OFFSET, base, 0, (x - base).astype(np.uint64))
+        elif mode == _MODE_DELTA:
+            option = (0.0, _MODE_DELTA, first, 0, _zigzag(np.diff(x)))
+        elif mode == _MODE_DOD:
+            d = np.diff(x)
+            option = (0.0, _MODE_DOD, first, int(d[0]), _zigzag(np.diff(d)))
+        else:  # a regular clock: what is left after the usual step is only its jitter
+            slope = round((int(x[-1]) - first) / (n - 1))
+            line = first + slope * np.arange(n, dtype=np.int64)
+            option = (0.0, _MODE_LINEAR, first, slope, _zigzag(x - line))
+        if mode == _MODE_LINEAR and n >= 3 and 2 * int(option[4].max()) < abs(option[3]):
+            best = option  # jitter under a quarter step: a regular clock, no need to compare
+            break
+        if len(modes) > 1:
+            option = (_bits(option[4]), *option[1:])
+        if best is None or option[0] < best[0]:
+            best = option
+    assert best is not None
+    _, mode, a, b, u = best
+    top = int(u.max()) if u.size else 0
+    width = 1 if top < 1 << 8 else 2 if top < 1 << 16 else 4 if top < 1 << 32 else 8
+    shuffled = u.astype(f"<u{width}").view(np.uint8).reshape(-1, width).T.tobytes()
+    return _COLUMN.pack(mode, width, a, b) + shuffled
+
+
+def _unpack_column(buf: bytes, pos: int, n: int) -> tuple[IntArray, int]:
+    mode, width, a, b = _COLUMN.unpack_from(buf, pos)
+    pos += _COLUMN.size
+    stored = {_MODE_OFFSET: n, _MODE_LINEAR: n, _MODE_DELTA: n - 1, _MODE_DOD: n - 2}[mode]
+    stored = max(stored, 0)
+    raw = np.frombuffer(buf, dtype=np.uint8, count=stored * width, offset=pos)
+    pos += stored * width
+    u = raw.reshape(width, stored).T.copy().view(f"<u{width}").ravel().astype(np.uint64)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), pos
+    if mode == _MODE_OFFSET:
+        return u.astype(np.int64) + a, pos
+    if mode == _MODE_LINEAR:
+        return a + b * np.arange(n, dtype=np.int64) + _unzigzag(u), pos
+    d = _unzigzag(u)
+    if mode == _MODE_DOD:
+        d = b + np.concatenate(([0], np.cumsum(d)))
+    return a + np.concatenate(([0], np.cumsum(d))).astype(np.int64), pos
+
+
+def _exponent(values: FloatArray, digits: int) -> int | None:
+    """The power of ten to quantise ``values`` (all finite) by; None when no exponent keeps
+    both the largest value in range and ``digits`` digits of the typical one (the values are
+    then kept as floats)."""
+    if values.size == 0:
+        return 0
+    magnitude = np.abs(values)
+    top = float(magnitude.max())
+    if top < _MAX_EXACT and bool((values == np.rint(values)).all()):
+        return 0
+    nonzero = magnitude[magnitude > 0]
+    middle = (nonzero.size - 1) // 2  # the lower median: never coarser than the median
+    typical = float(np.partition(nonzero, middle)[middle]) if nonzero.size else 1.0
+    exp = math.floor(math.log10(typical)) - (digits - 1)
+    if top / 10.0**exp >= _MAX_EXACT or not -120 <= exp <= 120:
+        return None
+    return exp
+
+
+def _quantise(values: FloatArray, exp: int) -> IntArray:
+    scaled = values * 10.0**-exp if exp < 0 else values / 10.0**exp
+    return np.rint(scaled).astype(np.int64)
+
+
+def _dequantise(ints: IntArray, exp: int) -> FloatArray:
+    as_float = ints.astype(np.float64)
+    return as_float / 10.0**-exp if exp < 0 else as_float * 10.0**exp
+
+
+def encode_raw(ts: FloatArray, values: FloatArray, digits: int = SIGNIFICANT_DIGITS) -> bytes:
+    """One chunk of raw samples (ts sorted) as bytes; see the codec notes above."""
+    finite = np.isfinite(values)
+    flags = 0
+    parts: list[bytes] = []
+    if not finite.all():
+        flags |= _HAS_MASK
+        parts.append(np.packbits(finite).tobytes())
+    kept = values[finite]
+    exp = _exponent(kept, digits)
+    parts.append(_pack_column(np.rint(ts * TS_UNITS_PER_S).astype(np.int64), _CLOCK_MODES))
+    if exp is None:
+        flags |= _FLOATS
+        parts.append(kept.astype("<f8").tobytes())
+    else:
+        parts.append(_pack_column(_quantise(kept, exp)))
+    header = _HEADER.pack(FORMAT_VERSION, RAW, flags, exp or 0, ts.size)
+    return header + zlib.compress(b"".join(parts), 6)
+
+
+def decode_raw(payload: bytes) -> tuple[FloatArray, FloatArray]:
+    """Inverse of :func:`encode_raw`: (ts, values)."""
+    version, tier, flags, exp, n = _HEADER.unpack_from(payload)
+    if version != FORMAT_VERSION or tier != RAW:
+        raise ValueError(f"not a raw chunk of format {FORMAT_VERSION}")
+    body = zlib.decompress(payload[_HEADER.size :])
+    pos = 0
+    finite: npt.NDArray[np.bool_] | None = None
+    if flags & _HAS_MASK:
+        nbytes = (n + 7) // 8
+        finite = np.unpackbits(np.frombuffer(body, np.uint8, nbytes), count=n).astype(bool)
+        pos = nbytes
+    ts_units, pos = _unpack_column(body, pos, n)
+    kept = int(finite.sum()) if finite is not None else n
+    if flags & _FLOATS:
+        stored = np.frombuffer(body, "<f8", kept, pos).astype(np.float64)
+    else:
+        ints, pos = _unpack_column(body, pos, kept)
+        stored = _dequantise(ints, exp)
+    ts = ts_units / TS_UNITS_PER_S
+    if finite is None:
+        return ts, stored
+    values = np.full(n, np.nan)
+    values[finite] = stored
+    return ts, values
+
+
+def encode_rollup(
+    bucket: IntArray,
+    mean: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    count: IntArray,
+    digits: int = SIGNIFICANT_DIGITS,
+) -> bytes:
+    """One chunk of one-minute roll-ups (bucket = ts // 60; all values finite)."""
+    exp = _exponent(np.concatenate([mean, lo, hi]), digits)
+    parts = [_pack_column(bucket, _CLOCK_MODES)]
+    for column in (mean, lo, hi):
+        parts.append(column.astype("<f8").tobytes() if exp is None
+                     else _pack_column(_quantise(column, exp)))
+    parts.append(_pack_column(count, (_MODE_OFFSET,)))
+    flags = _FLOATS if exp is None else 0
+    header = _HEADER.pack(FORMAT_VERSION, ROLLUP, flags, exp or 0, bucket.size)
+    return header + zlib.compress(b"".join(parts), 6)
+
+
+def decode_rollup(
+    payload: bytes,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Inverse of :func:`encode_rollup`: (bucket start ts, mean, min, max, count)."""
+    version, tier, flags, exp, n = _HEADER.unpack_from(payload)
+    if version != FORMAT_VERSION or tier != ROLLUP:
+        raise ValueError(f"not a roll-up chunk of format {FORMAT_VERSION}")
+    body = zlib.decompress(payload[_HEADER.size :])
+    bucket, pos = _unpack_column(body, 0, n)
+    values: list[FloatArray] = []
+    for _ in range(3):  # mean, min, max
+        if flags & _FLOATS:
+            values.append(np.frombuffer(body, "<f8", n, pos).astype(np.float64))
+            pos += 8 * n
+        else:
+            ints, pos = _unpack_column(body, pos, n)
+            values.append(_dequantise(ints, exp))
+    count, pos = _unpack_column(body, pos, n)
+    mean, lo, hi = values
+    return (
+        bucket.astype(np.float64) * ROLLUP_STEP_S,
+        mean,
+        lo,
+        hi,
+        count.astype(np.float64),
+    )
+
+
+def roll_up(
+    ts: FloatArray, values: FloatArray
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, IntArray]:
+    """Raw samples -> one-minute (bucket, mean, min, max, count), NaN samples skipped."""
+    keep = np.isfinite(values)
+    ts, values = ts[keep], values[keep]
+    if ts.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        nothing = np.zeros(0)
+        return empty, nothing, nothing, nothing, empty
+    order = np.argsort(ts, kind="stable")
+    ts, values = ts[order], values[order]
+    bucket = np.floor(ts / ROLLUP_STEP_S).astype(np.int64)
+    starts = np.flatnonzero(np.append(True, bucket[1:] != bucket[:-1]))
+    count = np.diff(np.append(starts, bucket.size)).astype(np.int64)
+    mean = np.add.reduceat(values, starts) / count
+    return (
+        bucket[starts],
+        mean,
+        np.minimum.reduceat(values, starts),
+        np.maximum.reduceat(values, starts),
+        count,
+    )
