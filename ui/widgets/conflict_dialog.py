@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
 )
 
 from console.shop import Side, diff_drafts, merge_drafts
+from ui.plain_text import escaped, isolated, plain_label
 
 KEEP_MINE = "mine"
 TAKE_THEIRS = "theirs"
@@ -67,9 +68,11 @@ class ConflictDialog(QDialog):
         self.diffs = [d for d in diff_drafts(base, mine, theirs) if d.name in specs]
         layout = QVBoxLayout(self)
         intro = QLabel(
-            f"<b>{what} was saved by someone else after you opened it.</b> Nothing has been "
-            "overwritten. Compare the two versions and choose what to keep." +
-            (f"<br>{theirs_note}" if theirs_note else ""))
+            f"<b>{escaped(what)} was saved by someone else after you opened it.</b> Nothing "
+            "has been overwritten. Compare the two versions and choose what to keep." +
+            (f"<br>{escaped(theirs_note)}" if theirs_note else ""))
+        # Rich for our own bold; the record's name and the note are escaped.
+        intro.setTextFormat(Qt.TextFormat.RichText)
         intro.setWordWrap(True)
         layout.addWidget(intro)
         grid = QGridLayout()
@@ -83,10 +86,10 @@ class ConflictDialog(QDialog):
         for row, diff in enumerate(self.diffs, start=1):
             spec = specs[diff.name]
             grid.addWidget(QLabel(spec.label), row, 0)
-            mine_label = QLabel(_shown(spec, diff.mine) + (" (changed by you)"
-                                                            if diff.changed_by_me else ""))
-            theirs_label = QLabel(_shown(spec, diff.theirs) + (" (changed by them)"
-                                                                if diff.changed_by_them else ""))
+            mine_label = plain_label(isolated(_shown(spec, diff.mine)) + (
+                " (changed by you)" if diff.changed_by_me else ""))
+            theirs_label = plain_label(isolated(_shown(spec, diff.theirs)) + (
+                " (changed by them)" if diff.changed_by_them else ""))
             for label in (mine_label, theirs_label):
                 label.setWordWrap(True)
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
