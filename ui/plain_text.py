@@ -7,7 +7,8 @@ import re
 from typing import Protocol
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QMessageBox, QWidget
+from PyQt6.QtGui import QTextOption
+from PyQt6.QtWidgets import QLabel, QMessageBox, QPlainTextEdit, QWidget
 
 # Qt guesses "rich text" from any string that looks like HTML (QLabel, tooltips, message
 # boxes): a customer named `Ana <img src=/dev/zero>` would have the image loader read
@@ -15,6 +16,11 @@ from PyQt6.QtWidgets import QLabel, QMessageBox, QWidget
 # words goes through here (qutebrowser's messages: plain unless the caller says rich).
 
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: The most of one outside value a dialog or a tooltip shows (the rest is counted, not shown).
+PREVIEW_CHARS = 2000
+#: A run without a space this long is not a word: editors wrap it anywhere (Qt spends seconds
+#: looking for a word boundary in 100 kB of one "word").
+LONGEST_WORD = 200
 
 
 class _HasToolTip(Protocol):
@@ -35,18 +41,34 @@ def set_plain_text(label: QLabel, text: str) -> None:
 
 
 def plain_tooltip(text: str) -> str:
-    """Markup of our own that a tooltip shows as ``text`` literally, spaces and lines kept.
+    """Markup of our own that a tooltip shows as ``text`` literally, spaces and lines kept
+    (a very long text as its start and its length).
 
     A tooltip has no text format of its own: Qt guesses rich text from the string, so the
     outside text is escaped and wrapped ('' stays '': no tooltip)."""
     if not text:
         return ""
-    return f'<p style="white-space:pre-wrap">{escaped(text)}</p>'
+    return f'<p style="white-space:pre-wrap">{escaped(preview(text))}</p>'
 
 
 def set_plain_tooltip(item: _HasToolTip, text: str) -> None:
     """``setToolTip`` of a widget, a chart item or a table item, for outside text."""
     item.setToolTip(plain_tooltip(text))
+
+
+def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
+    """``text``, or its first ``limit`` characters and how long it is in all."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters in all)"
+
+
+def set_plain_editor_text(edit: QPlainTextEdit, text: str) -> None:
+    """Put outside text in a text field without freezing on a giant "word"."""
+    giant = any(len(word) > LONGEST_WORD for word in text.split())
+    edit.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere if giant
+                         else QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    edit.setPlainText(text)
 
 
 def escaped(text: str) -> str:
