@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PyQt6.QtCore import QPoint, Qt, QTimer
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QTextDocument
-from PyQt6.QtWidgets import QLabel, QMessageBox, QToolTip, QWidget
+from PyQt6.QtWidgets import QLabel, QMessageBox, QWidget
 
 #: How long the watcher keeps the first opener of the FIFO blocked (a frozen GUI shows).
 HOLD_S = 3.0
@@ -34,8 +34,8 @@ ISOLATES = str.maketrans("", "", "\u2068\u2069")
 def corpus(fifo: Path) -> dict[str, str]:
     """Hostile strings by a short id; the first six fit a 120-character name."""
     return {
-        "img": f'Ana <img src="{fifo}"> Ruiz',
-        "link": 'Bo <a href="https://refund.example/ok">Refund approved, click</a>',
+        "img": f"Ana <img src={fifo}> Ruiz",
+        "link": "Bo <a href=https://refund.example/ok>Refund approved, click</a>",
         "h1": "<h1 style=color:red>REFUND APPROVED</h1>",
         "table": "<table border=1><tr><td>Total</td><td>0.00</td></tr></table>",
         "rtl": "Ana \u202egnp.exe\u202c Ruiz",
@@ -87,12 +87,20 @@ def assert_some_label_shows(root: QWidget, literal: str) -> None:
 def assert_tooltip_shows(tip: str | None, literal: str, near: QWidget | None = None) -> None:
     """Show ``tip`` as the user's hover would (images load then), and check its text."""
     assert tip, "no tooltip"
-    QToolTip.showText(QPoint(10, 10), tip, near)
+    # What QToolTip does with it (its QTipLabel: a label of format AutoText, wrapping when
+    # rich), as a child of ``near`` (a tooltip window's raise() makes the offscreen
+    # platform warn).
+    tip_label = QLabel(near)
+    tip_label.setWordWrap(Qt.mightBeRichText(tip))
+    tip_label.setText(tip)
+    tip_label.adjustSize()
+    tip_label.show()
     try:
         shown = rendered(tip)
         assert literal in shown, f"the tooltip shows {shown[:200]!r}, not {literal[:200]!r}"
     finally:
-        QToolTip.hideText()
+        tip_label.close()
+        tip_label.deleteLater()
 
 
 def assert_message_box_shows(box: QMessageBox, literal: str) -> None:
@@ -141,10 +149,11 @@ class FifoWatch:
         child, self._child = self._child, None
         if child is None:
             return
-        # Read-write never blocks on Linux, and counts as a writer: openers go through.
-        keep = os.open(self.path, os.O_RDWR | os.O_NONBLOCK)
         out, _ = child.communicate("stop\n", timeout=HOLD_S + 5)
         self.opened = out.count("opened")
+        # Only the GUI thread (this one) loads images, so nobody opens it from here on; and
+        # if a reader were waiting, read-write (never blocking on Linux) lets it through.
+        keep = os.open(self.path, os.O_RDWR | os.O_NONBLOCK)
         self.path.unlink()
         os.close(keep)
 
