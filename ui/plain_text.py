@@ -44,11 +44,13 @@ def plain_tooltip(text: str) -> str:
     """Markup of our own that a tooltip shows as ``text`` literally, spaces and lines kept
     (a very long text as its start and its length).
 
-    A tooltip has no text format of its own: Qt guesses rich text from the string, so the
-    outside text is escaped and wrapped ('' stays '': no tooltip)."""
-    if not text:
-        return ""
-    return f'<p style="white-space:pre-wrap">{escaped(preview(text))}</p>'
+    A tooltip has no text format of its own: Qt guesses rich text from the string
+    (``Qt.mightBeRichText``), so text it would take for markup is escaped and wrapped; text
+    it would show as it is stays as it is ('' stays '': no tooltip)."""
+    text = preview(text)
+    if not Qt.mightBeRichText(text):
+        return text
+    return f'<p style="white-space:pre-wrap">{escaped(text)}</p>'
 
 
 def set_plain_tooltip(item: _HasToolTip, text: str) -> None:
