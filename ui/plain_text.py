@@ -48,7 +48,7 @@ def plain_tooltip(text: str) -> str:
     (``Qt.mightBeRichText``), so text it would take for markup is escaped and wrapped; text
     it would show as it is stays as it is ('' stays '': no tooltip)."""
     text = preview(text)
-    if not Qt.mightBeRichText(text):
+    if not Qt.mightBeRichText(text):  # type: ignore[attr-defined]  # (not in the stubs)
         return text
     return f'<p style="white-space:pre-wrap">{escaped(text)}</p>'
 
