@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QMainWindow, QWidget
+from PyQt6.QtCore import QSettings, Qt, QTimer
+from PyQt6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
 from console.alerts import RuleSpec
 from console.correlate import rank_movers
@@ -33,6 +33,7 @@ from tests.gui.hostile import (
     Hostile,
     assert_label_shows,
     assert_tooltip_shows,
+    rendered,
 )
 from tests.reliability.support import answer_always, raw_server
 from ui.charts.movers import MoversPanel
@@ -40,6 +41,7 @@ from ui.charts.tiles import SourceTile
 from ui.charts.units import COUNT
 from ui.context import AppContext
 from ui.pages.diagnostics import DiagnosticsPage
+from ui.pages.settings import SettingsPage
 from ui.tray import AlertNotifier
 from ui.widgets.profile_editor import ProfileEditor
 from ui.widgets.source_states import SourceStates
@@ -232,4 +234,33 @@ def test_queue_names_reach_notifications_the_light_and_movers_as_typed(
     finally:
         notifier.stop()
         log.close()
+    hostile.check_gui_was_free()
+
+
+def test_a_profile_file_named_like_markup_is_named_as_typed(qtbot: Any, tmp_path: Path,
+                                                            runner: TaskRunner,
+                                                            hostile: Hostile) -> None:
+    name = "<u>REFUND APPROVED<u> <h1 style=color:red>Ana<h1>"  # a file name has no "/"
+    broken = tmp_path / f"{name}.toml"
+    broken.write_bytes(b"name = \xff")
+    config = tmp_path / "config"
+    config.mkdir()
+    page = SettingsPage(AppContext(
+        services=SimpleNamespace(profile=SimpleNamespace(origin="demo"), alerts=None),
+        tasks=runner, extras={"config_dir": config, "settings": QSettings(
+            str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)}))
+    in_window(qtbot, page)
+    seen: list[str] = []
+
+    def read_and_close() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, read_and_close)
+            return
+        seen.append(rendered(box.text(), box.textFormat()))
+        box.close()
+
+    QTimer.singleShot(20, read_and_close)
+    assert page.import_profile(broken) is False  # "Not imported", and why
+    assert seen and seen[0].startswith(f"{name}.toml: cannot be read"), seen
     hostile.check_gui_was_free()
