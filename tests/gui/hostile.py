@@ -15,13 +15,12 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QTextDocument
-from PyQt6.QtWidgets import QLabel, QMessageBox, QWidget
+from PyQt6.QtWidgets import QLabel, QWidget
 
 #: How long the watcher keeps the first opener of the FIFO blocked (a frozen GUI shows).
 HOLD_S = 3.0
@@ -32,7 +31,7 @@ ISOLATES = str.maketrans("", "", "\u2068\u2069")
 
 
 def corpus(fifo: Path) -> dict[str, str]:
-    """Hostile strings by a short id; the first six fit a 120-character name."""
+    """Hostile strings by a short id (all but the last fit a 120-character name)."""
     return {
         "img": f"Ana <img src={fifo}> Ruiz",
         "link": "Bo <a href=https://refund.example/ok>Refund approved, click</a>",
@@ -48,10 +47,6 @@ def rendered(text: str, fmt: Qt.TextFormat = Qt.TextFormat.AutoText) -> str:
     """What Qt shows for ``text`` in a label of format ``fmt`` (or a tooltip: AutoText)."""
     rich = fmt == Qt.TextFormat.RichText or (
         fmt == Qt.TextFormat.AutoText and Qt.mightBeRichText(text))
-    if fmt == Qt.TextFormat.MarkdownText:
-        doc = QTextDocument()
-        doc.setMarkdown(text)
-        return doc.toPlainText()
     if not rich:
         return text.translate(ISOLATES)
     doc = QTextDocument()
@@ -77,13 +72,6 @@ def assert_label_shows(label: QLabel, literal: str) -> None:
         f"not the literal {literal[:200]!r}")
 
 
-def assert_some_label_shows(root: QWidget, literal: str) -> None:
-    found = labels_showing(root, literal)
-    assert found, (f"no label under {type(root).__name__} shows {literal[:200]!r}; labels: "
-                   + repr([rendered(lb.text(), lb.textFormat())[:80]
-                           for lb in root.findChildren(QLabel) if lb.text()]))
-
-
 def assert_tooltip_shows(tip: str | None, literal: str, near: QWidget | None = None) -> None:
     """Show ``tip`` as the user's hover would (images load then), and check its text."""
     assert tip, "no tooltip"
@@ -101,11 +89,6 @@ def assert_tooltip_shows(tip: str | None, literal: str, near: QWidget | None = N
     finally:
         tip_label.close()
         tip_label.deleteLater()
-
-
-def assert_message_box_shows(box: QMessageBox, literal: str) -> None:
-    shown = rendered(box.text(), box.textFormat())
-    assert literal in shown, f"the message box shows {shown[:200]!r}"
 
 
 # The watcher is a child process: Qt opens the file from C++ while the GUI thread holds the
@@ -186,10 +169,6 @@ class Hostile:
     strings: dict[str, str]
     fifo: FifoWatch
     ticks: GuiTicks
-
-    def short(self, skip: Iterable[str] = ()) -> dict[str, str]:
-        """The strings that fit a 120-character field (no 100 kB), minus ``skip``."""
-        return {k: v for k, v in self.strings.items() if k != "big" and k not in skip}
 
     def check_gui_was_free(self) -> None:
         self.ticks.stop()
