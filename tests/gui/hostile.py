@@ -37,7 +37,7 @@ def corpus(fifo: Path) -> dict[str, str]:
         "link": "Bo <a href=https://refund.example/ok>Refund approved, click</a>",
         "h1": "<h1 style=color:red>REFUND APPROVED</h1>",
         "table": "<table border=1><tr><td>Total</td><td>0.00</td></tr></table>",
-        "rtl": "Ana \u202egnp.exe\u202c Ruiz",
+        "rtl": "Ana \u202egnp.exe Ruiz",  # an override never closed
         "nul": "Ana\x00<b>Ruiz</b>",
         "big": "<b>" + "A" * 100_000 + "</b>",
     }

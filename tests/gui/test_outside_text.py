@@ -97,6 +97,8 @@ def test_order_panel_shows_the_customer_as_typed(qtbot: Any, ctx: AppContext,
                         and panel.detail.order.id == ids[k], timeout=10_000)
         assert panel.detail.order.customer_name == text
         assert_plain(panel.summary, text)
+        if key == "rtl":  # the override ends with the name: "· placed …" reads left to right
+            assert f"\u2068{text}\u2069 · placed" in panel.summary.text()
         # Refunding names the customer in the question asked before it.
         panel.action_buttons[OrderStatus.REFUNDED].click()
         assert panel.confirm_label.isVisible()
