@@ -12,7 +12,9 @@ from typing import Any
 from PyQt6 import sip
 from PyQt6.QtCore import QEvent, QObject, QSettings, QTimer, pyqtSignal
 from PyQt6.QtGui import QIcon
-from PyQt6.QtWidgets import QApplication, QMessageBox, QWidget
+from PyQt6.QtWidgets import QApplication, QWidget
+
+from ui.plain_text import warn
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +136,9 @@ class ConsoleApp(QObject):
                 profile, is_demo = load_profile(Path(path)), False
             except (ProfileError, OSError) as exc:
                 problems = "\n".join(getattr(exc, "problems", [])) or str(exc)
-                QMessageBox.warning(self.window, "Cannot open this profile",
-                                    f"{path} could not be opened:\n{problems}\n\n"
-                                    "Fix it in Settings, then pick it again.")
+                warn(self.window, "Cannot open this profile",
+                     f"{path} could not be opened:\n{problems}\n\n"
+                     "Fix it in Settings, then pick it again.")
                 self._show_current_profile()
                 return
         current, was_demo = self.services.profile, bool(self.window.ctx.extras.get("is_demo"))

@@ -11,7 +11,6 @@ from PyQt6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QStackedWidget,
     QVBoxLayout,
@@ -21,6 +20,7 @@ from PyQt6.QtWidgets import (
 from ui import icons
 from ui.context import AppContext
 from ui.pages import registry
+from ui.plain_text import plain_label
 from ui.theme import FAIL
 from ui.widgets.demo_banner import DemoBanner
 from ui.widgets.nav_rail import NavRail
@@ -96,8 +96,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(body, 1)
         self.setCentralWidget(central)
 
-        self.profile_label = QLabel(f"Profile: {profile.name}")
-        self.tls_warning = QLabel()
+        self.profile_label = plain_label(f"Profile: {profile.name}")
+        self.tls_warning = plain_label()
         self.tls_warning.setStyleSheet(f"color: {FAIL}; font-weight: 600;")
         self.tls_warning.setVisible(False)
         self.source_states = SourceStates()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
@@ -11,6 +12,7 @@ from PyQt6.QtWidgets import QMainWindow, QSystemTrayIcon
 
 from console.alerts import AlertStatus, format_value
 from console.domain import Severity
+from ui.plain_text import escaped
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ class AlertNotifier(QObject):
         if self.tray is not None:
             icon = (QSystemTrayIcon.MessageIcon.Critical if severity is Severity.FAIL
                     else QSystemTrayIcon.MessageIcon.Warning)
-            self.tray.showMessage(title, body, icon, SHOW_MS)
+            self.tray.showMessage(title, tray_body(body), icon, SHOW_MS)
         elif self._window is not None:
             bar = self._window.statusBar()
             if bar is not None:
@@ -94,6 +96,13 @@ class AlertNotifier(QObject):
         self._timer.stop()
         if self.tray is not None:
             self.tray.hide()
+
+
+def tray_body(body: str) -> str:
+    """The body as the desktop's notifier shows it literally: freedesktop notification
+    servers read a body as markup (<b>, <a>, <img>), so it is escaped there; Windows and
+    macOS show it as text."""
+    return escaped(body) if sys.platform.startswith(("linux", "freebsd", "openbsd")) else body
 
 
 def notification_text(status: AlertStatus) -> tuple[str, str]:

@@ -1,12 +1,14 @@
-"""Fixtures of the manager pages' tests: each back end (SQLite, PostgreSQL, the demo shop's API)."""
+"""Fixtures of the GUI tests: each shop back end (SQLite, PostgreSQL, the API), hostile text."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from tests.gui.hostile import FifoWatch, GuiTicks, Hostile, corpus
 from tests.integration.test_shop_support import Backend, backend_params, open_backend
 from ui.context import AppContext
 from ui.worker import TaskRunner
@@ -23,3 +25,16 @@ def ctx(backend: Backend) -> Iterator[AppContext]:
     tasks = TaskRunner()
     yield AppContext(services=SimpleNamespace(shop=backend.repo, profile=None), tasks=tasks)
     tasks.shutdown()
+
+
+@pytest.fixture
+def hostile(qtbot: object, tmp_path: Path) -> Iterator[Hostile]:
+    """The hostile-text corpus (its `<img>` on a FIFO made here), with the GUI thread's ticks;
+    a test ends with ``hostile.check_gui_was_free()``."""
+    fifo = FifoWatch(tmp_path / "image.fifo").start()
+    made = Hostile(corpus(fifo.path), fifo, GuiTicks())
+    try:
+        yield made
+    finally:
+        made.ticks.stop()
+        made.fifo.stop()

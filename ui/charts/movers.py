@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import QFrame, QLabel, QListWidget, QListWidgetItem, QVBoxL
 
 from console.correlate import MIN_HEADLINE_SCORE, Mover, explain, format_duration
 from ui.charts.units import COUNT, Unit
+from ui.plain_text import plain_label, set_plain_text
 
 #: Rows shown; the rest only move less.
 MAX_ROWS = 12
@@ -46,7 +47,7 @@ class MoversPanel(QFrame):
         box.setContentsMargins(12, 10, 12, 10)
         heading = QLabel("What moved first")
         heading.setStyleSheet("font-weight: 600;")
-        self.headline = QLabel("Drag the shaded window over a spike.")
+        self.headline = plain_label("Drag the shaded window over a spike.")
         self.headline.setWordWrap(True)
         self.rows = QListWidget()
         self.rows.setIconSize(QSize(10, 10))
@@ -65,7 +66,7 @@ class MoversPanel(QFrame):
         """``humans``: series -> words ('web p95 latency'); ``units`` and ``colours`` as on
         the charts; ``group`` keeps one source's quantiles from being set against each other."""
         self.rows.clear()
-        self.headline.setText(explain(movers, lambda s: humans.get(s, s), group=group))
+        set_plain_text(self.headline, explain(movers, lambda s: humans.get(s, s), group=group))
         for mover in movers[:MAX_ROWS]:
             unit = units.get(mover.series, COUNT)
             when = ""

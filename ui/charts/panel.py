@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import QMenu, QWidget
 from ui.charts.decimate import Rendered, SeriesBuffer
 from ui.charts.time_axis import GridLines, TimeAxis, ValueAxis
 from ui.charts.units import Unit
+from ui.plain_text import set_plain_tooltip
 from ui.theme import Theme
 
 LEFT_AXIS_WIDTH = 70
@@ -393,7 +394,7 @@ class ChartPanel(QObject):
                                pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DotLine),
                                label=short if labelled else None,
                                labelOpts=opts if labelled else None)
-        line.setToolTip(text)
+        set_plain_tooltip(line, text)
         line.setZValue(15)
         self.plot.addItem(line, ignoreBounds=True)
         self.markers.append(line)

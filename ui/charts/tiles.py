@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import (
 )
 
 from ui.charts.sparkline import Sparkline
+from ui.plain_text import escaped, plain_label, set_plain_tooltip
 from ui.theme import STALE, state_colour, tabular_font
 
 _WORDS = {"up": "up", "down": "down", "stale": "stale", "unknown": "waiting"}
@@ -60,9 +61,10 @@ class SourceTile(QFrame):
         layout.setSpacing(2)
         head = QHBoxLayout()
         head.setSpacing(6)
-        self.title = QLabel(name)
+        self.title = plain_label(name)
         self.title.setObjectName("cardTitle")
         self.chip = QLabel()
+        self.chip.setTextFormat(Qt.TextFormat.RichText)  # our dot; the words are escaped
         self.chip.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         head.addWidget(self.title, 1)
         head.addWidget(self.chip)
@@ -72,7 +74,7 @@ class SourceTile(QFrame):
         font.setPointSizeF(17)
         font.setBold(True)
         self.value.setFont(font)
-        self.caption = QLabel("waiting for the first reading")
+        self.caption = plain_label("waiting for the first reading")
         self.caption.setObjectName("cardTitle")
         self.spark = Sparkline(colour)
         layout.addLayout(head)
@@ -94,7 +96,7 @@ class SourceTile(QFrame):
         changed = (state, error) != (self.state, self.error)
         self.state, self.error = state, error
         colour = state_colour(state)
-        self.chip.setText(f"<span style='color:{colour}'>●</span> {words}")
+        self.chip.setText(f"<span style='color:{colour}'>●</span> {escaped(words)}")
         if state == "down":
             tip = f"{self.name} is down: {error}" if error else f"{self.name} is down"
         elif state == "stale":
@@ -104,7 +106,7 @@ class SourceTile(QFrame):
             tip = f"{self.name} is answering"
         else:
             tip = f"{self.name}: waiting for its first poll"
-        self.setToolTip(tip)
+        set_plain_tooltip(self, tip)
         if changed:
             if state == "down":
                 self.setStyleSheet(

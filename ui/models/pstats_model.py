@@ -12,6 +12,7 @@ from console.pstats_view import (
     filter_rows,
     sort_rows,
 )
+from ui.plain_text import plain_tooltip
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -113,7 +114,7 @@ class PstatsTableModel(QAbstractTableModel):
                 return row.calls_text
             return ms(float(getattr(row, key)))
         if role == Qt.ItemDataRole.ToolTipRole and key == "function":
-            return f"{row.name}\n{row.file}:{row.line}"
+            return plain_tooltip(f"{row.name}\n{row.file}:{row.line}")
         if role == Qt.ItemDataRole.TextAlignmentRole and key != "function":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == ROW_ROLE:

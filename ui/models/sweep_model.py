@@ -8,6 +8,7 @@ from typing import Any
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from console.domain import Check, Status
+from ui.plain_text import plain_tooltip
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -59,7 +60,7 @@ class SweepTableModel(QAbstractTableModel):
                     "" if check.latency_ms is None else f"{check.latency_ms:,.1f} ms",
                     check.detail)[column]
         if role == Qt.ItemDataRole.ToolTipRole and column == 4:
-            return check.detail
+            return plain_tooltip(check.detail)
         if role == STATE_ROLE:
             return check.status.value
         if role == SORT_ROLE:
@@ -120,7 +121,7 @@ class RowsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return row[column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row[column] if len(row[column]) > 40 else None
+            return plain_tooltip(row[column]) if len(row[column]) > 40 else None
         if role == STATE_ROLE:
             return self._states[index.row()]
         if role == SORT_ROLE:

@@ -33,6 +33,7 @@ from console.alerts import (
     state_words,
 )
 from ui.context import AppContext
+from ui.plain_text import plain_label, plain_tooltip
 from ui.theme import state_colour, tabular_font
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ class AlertRulesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return state_icon(_colour_for(s.state.value))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return s.message
+            return plain_tooltip(s.message)
         if role == Qt.ItemDataRole.FontRole and column in (3, 4):
             return self._font
         if role == Qt.ItemDataRole.UserRole:
@@ -208,7 +209,7 @@ class AlertHistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column == 2:
             return state_icon(_colour_for(e.state))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{datetime.fromtimestamp(e.ts):%Y-%m-%d %H:%M:%S}: {e.message}"
+            return plain_tooltip(f"{datetime.fromtimestamp(e.ts):%Y-%m-%d %H:%M:%S}: {e.message}")
         if role == Qt.ItemDataRole.FontRole and column in (0, 3):
             return self._font
         return None
@@ -257,7 +258,7 @@ class AlertsPage(QWidget):
 
         title = QLabel("Alerts")
         title.setObjectName("pageTitle")
-        self.summary = QLabel()
+        self.summary = plain_label()
         self.summary.setObjectName("muted")
         self.edit_button = QPushButton("Edit rules…")
         self.edit_button.setToolTip("Alert rules live in the profile: Settings → Alerts")
@@ -307,7 +308,7 @@ class AlertsPage(QWidget):
         self.history_stack = QStackedWidget()
         self.history_empty = _empty("Nothing in this range. Alerts appear here when a rule "
                                     "goes pending, fires or resolves.")
-        self.history_error = QLabel()
+        self.history_error = plain_label()
         self.history_error.setObjectName("errorText")
         self.history_error.setVisible(False)
         self.history_stack.addWidget(self.history_view)

@@ -51,6 +51,7 @@ from ui.pages.shop_common import (
     show_chip,
     show_field_errors,
 )
+from ui.plain_text import set_plain_editor_text
 from ui.widgets.conflict_dialog import FieldSpec
 
 DAY, NEXT_7, ALL_DATES = "day", "next7", "all"
@@ -270,7 +271,7 @@ class BookingForm(QFrame):
             self.party_spin.setValue(draft.party_size)
             self.when_edit.setDateTime(to_qdatetime(draft.start_at))
             self.table_spin.setValue(draft.table_no or 0)
-            self.notes_edit.setPlainText(draft.notes)
+            set_plain_editor_text(self.notes_edit, draft.notes)
         finally:
             self._loading = False
 

@@ -52,6 +52,7 @@ from ui.charts.tiles import TileRow
 from ui.charts.timeline import Marker, Timeline
 from ui.charts.units import MS, MSGS, PER_MIN, PERCENT, REQ_S, Unit, unit_for
 from ui.context import AppContext
+from ui.plain_text import plain_label
 from ui.theme import FAIL, WARN, series_colour, state_colour
 from ui.widgets.demo_panel import DemoPanel
 from ui.worker import TaskState
@@ -258,7 +259,7 @@ class DashboardPage(QWidget):
         bar.setSpacing(6)
         title = QLabel("Dashboard")
         title.setObjectName("pageTitle")
-        self.status_label = QLabel()
+        self.status_label = plain_label()
         self.status_label.setObjectName("muted")
         bar.addWidget(title)
         bar.addSpacing(10)
@@ -320,7 +321,7 @@ class DashboardPage(QWidget):
         for panel in self.timeline.panels:
             panel.sig_visibility.connect(self._series_toggled)
         self.timeline.sig_region_changed.connect(lambda *_: self.rank_region())
-        self.empty = QLabel()
+        self.empty = plain_label()
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -39,6 +39,7 @@ from services.logsetup import log_dir
 from services.sweep import SweepResult, report_sections, run_sweep
 from services.user_files import replace_file
 from ui.context import AppContext
+from ui.plain_text import plain_label, set_plain_text
 from ui.theme import LIGHT, SERIES, state_colour
 from ui.widgets.db_views import DbViews
 from ui.widgets.pstats_browser import PstatsBrowser
@@ -110,7 +111,7 @@ class DiagnosticsPage(QWidget):
         self.progress.setRange(0, 100)
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(8)
-        self.progress_text = QLabel("")
+        self.progress_text = plain_label()
         self.progress_text.setObjectName("muted")
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
@@ -119,7 +120,7 @@ class DiagnosticsPage(QWidget):
         self.progress_box.setLayout(progress_row)
         progress_row.setContentsMargins(0, 0, 0, 0)
         self.progress_box.setVisible(False)
-        self.message = QLabel("")
+        self.message = plain_label()
         self.message.setWordWrap(True)
         self.message.setVisible(False)
 
@@ -195,7 +196,7 @@ class DiagnosticsPage(QWidget):
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(round(fraction * 100))
-        self.progress_text.setText(message)
+        set_plain_text(self.progress_text, message)
 
     def _on_result(self, result: SweepResult) -> None:
         self._set_running(False)
@@ -248,7 +249,7 @@ class DiagnosticsPage(QWidget):
                 button.setToolTip(tip)
 
     def _show_message(self, text: str, *, error: bool = False) -> None:
-        self.message.setText(text)
+        set_plain_text(self.message, text)
         self.message.setObjectName("errorText" if error else "muted")
         self.message.setStyleSheet(f"color: {state_colour('fail')};" if error else "")
         self.message.setVisible(bool(text))

@@ -46,6 +46,7 @@ from ui.pages.shop_common import (
     set_message,
     show_chip,
 )
+from ui.plain_text import isolated, plain_label, set_plain_text
 from ui.theme import tabular_font
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ class OrderPanel(QFrame):
         self.actions_row.addStretch(1)
         layout.addLayout(self.actions_row)
         confirm = QHBoxLayout()
-        self.confirm_label = QLabel()
+        self.confirm_label = plain_label()
         self.confirm_label.setWordWrap(True)
         self.confirm_yes = QPushButton("Yes")
         self.confirm_no = QPushButton("No, keep it")
@@ -133,8 +134,8 @@ class OrderPanel(QFrame):
         order = detail.order
         self.heading.setText(f"Order #{order.id}")
         show_chip(self.status_chip, order.status.label, ORDER_STATES[order.status])
-        self.summary.setText(f"{order.customer_name or 'No name'} · placed "
-                             f"{when_text(order.placed_at)} · version {order.version}")
+        set_plain_text(self.summary, f"{isolated(order.customer_name or 'No name')} · placed "
+                                     f"{when_text(order.placed_at)} · version {order.version}")
         self.items.setRowCount(len(detail.items))
         for row, item in enumerate(detail.items):
             cells = (f"{item.product_name}  ({item.sku})" if item.sku else item.product_name,
@@ -194,11 +195,11 @@ class OrderPanel(QFrame):
         if status in CONFIRM and self.detail is not None:
             order = self.detail.order
             what = ("refund " + money(order.total_cents) + " to " +
-                    (order.customer_name or "the customer")
+                    isolated(order.customer_name or "the customer")
                     if status is OrderStatus.REFUNDED else
                     "cancel this order and put its items back in stock")
             self._confirming = status
-            self.confirm_label.setText(f"Really {what}?")
+            set_plain_text(self.confirm_label, f"Really {what}?")
             self.confirm_yes.setText(ORDER_ACTIONS[status])
             for w in (self.confirm_label, self.confirm_yes, self.confirm_no):
                 w.show()

@@ -46,6 +46,7 @@ from ui.pages.shop_common import (
     show_chip,
     show_field_errors,
 )
+from ui.plain_text import isolated, set_plain_text
 from ui.widgets.conflict_dialog import FieldSpec
 
 ALL_CATEGORIES = "All categories"
@@ -150,8 +151,8 @@ class ProductForm(QFrame):
         self.product = product
         self.base = product.draft()
         self.fill(self.base)
-        self.heading.setText(product.name or product.sku)
-        self.hint.setText(f"{product.sku} · version {product.version}")
+        set_plain_text(self.heading, product.name or product.sku)
+        set_plain_text(self.hint, f"{isolated(product.sku)} · version {product.version}")
         state = stock_state(product)
         if state:
             show_chip(self.stock_chip, "Out of stock" if state == "fail" else "Low stock", state)

@@ -18,7 +18,6 @@ from PyQt6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QStackedWidget,
@@ -35,6 +34,8 @@ from services.secrets import keychain_available
 from services.user_files import replace_file
 from ui import theme
 from ui.context import AppContext
+from ui.plain_text import ask as plain_ask
+from ui.plain_text import set_plain_tooltip, warn
 from ui.widgets.form_section import FormSection
 from ui.widgets.profile_editor import ProfileEditor, slug
 
@@ -54,10 +55,7 @@ Ask = Callable[[str, str], bool]
 
 
 def ask(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(parent, title, text,
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                  QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
+    return plain_ask(parent, title, text)
 
 
 def read_profile_file(path: Path) -> tuple[dict[str, Any], list[str]]:
@@ -364,7 +362,7 @@ class SettingsPage(QWidget):
                 item.setStatusTip("the profile the console is using")
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             tip = str(path) + ("\n" + "\n".join(problems[:5]) if problems else "")
-            item.setToolTip(tip)
+            set_plain_tooltip(item, tip)
             self.profile_list.addItem(item)
         self.profile_list.blockSignals(False)
         row = 0
@@ -494,7 +492,7 @@ class SettingsPage(QWidget):
         try:
             path.unlink()
         except OSError as err:
-            QMessageBox.warning(self, "Not deleted", f"Could not delete {path}: {err}")
+            warn(self, "Not deleted", f"Could not delete {path}: {err}")
             return
         self.editor.dirty = False
         self.reload_list()
@@ -543,7 +541,7 @@ class SettingsPage(QWidget):
         """Open a profile file as a new, unsaved profile (checked before it is kept)."""
         data, problems = read_profile_file(path)
         if not data:
-            QMessageBox.warning(self, "Not imported", "\n".join(problems))
+            warn(self, "Not imported", "\n".join(problems))
             return False
         self.tabs.setCurrentIndex(0)
         self._add_draft(data, str(data.get("name") or path.stem))

@@ -38,6 +38,7 @@ from console.shop import (
 from ui.context import AppContext
 from ui.models.paged import PagedTableModel
 from ui.models.status_chip import StatusChipDelegate
+from ui.plain_text import plain_label, set_plain_text
 from ui.theme import FAIL, STALE, WARN, state_colour
 from ui.widgets.conflict_dialog import (
     KEEP_MINE,
@@ -99,7 +100,7 @@ class Notice(QFrame):
         self.setObjectName("banner")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
-        self.label = QLabel()
+        self.label = plain_label()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.label, 1)
@@ -110,7 +111,7 @@ class Notice(QFrame):
         colour = {"fail": FAIL, "warn": WARN}.get(kind, STALE)
         self.kind = kind
         self.setStyleSheet(f"QFrame#banner {{ border-left: 4px solid {colour}; }}")
-        self.label.setText(text)
+        set_plain_text(self.label, text)
         self.show()
 
     def clear(self) -> None:
@@ -124,7 +125,7 @@ class Notice(QFrame):
 
 def field_error() -> QLabel:
     """The label under a form field that says what is wrong with it (hidden when nothing)."""
-    label = QLabel()
+    label = plain_label()
     label.setObjectName("errorText")
     label.setWordWrap(True)
     label.hide()
@@ -132,7 +133,7 @@ def field_error() -> QLabel:
 
 
 def set_field_error(label: QLabel, text: str | None) -> None:
-    label.setText(text or "")
+    set_plain_text(label, text or "")
     label.setVisible(bool(text))
 
 
@@ -159,14 +160,14 @@ def card_layout(card: QFrame, min_width: int) -> QVBoxLayout:
 def panel_head(layout: QVBoxLayout, heading: str, line: str) -> tuple[QLabel, QLabel, QLabel]:
     """A side panel's top: the record's heading, its chip (hidden), a muted line under them."""
     head = QHBoxLayout()
-    title = QLabel(heading)
+    title = plain_label(heading)
     title.setObjectName("pageTitle")
-    chip = QLabel()
+    chip = plain_label()
     chip.hide()
     head.addWidget(title, 1)
     head.addWidget(chip)
     layout.addLayout(head)
-    hint = QLabel(line)
+    hint = plain_label(line)
     hint.setObjectName("muted")
     hint.setWordWrap(True)
     layout.addWidget(hint)
@@ -185,7 +186,7 @@ def panel_body(layout: QVBoxLayout) -> tuple[QWidget, QVBoxLayout]:
 def show_chip(chip: QLabel, text: str, state: str) -> None:
     """A pill in the state's colour (dark text on the light warning colour)."""
     text_colour = "#1d232b" if state == "warn" else "#ffffff"
-    chip.setText(text)
+    set_plain_text(chip, text)
     chip.setStyleSheet(f"background: {state_colour(state)}; color: {text_colour}; "
                        "border-radius: 9px; padding: 2px 10px;")
     chip.show()
@@ -205,7 +206,7 @@ def save_discard_row() -> tuple[QHBoxLayout, QPushButton, QPushButton]:
 
 def message_label() -> QLabel:
     """The line at the foot of a side panel that says how the last action went."""
-    label = QLabel()
+    label = plain_label()
     label.setWordWrap(True)
     label.hide()
     return label
@@ -213,7 +214,7 @@ def message_label() -> QLabel:
 
 def set_message(label: QLabel, text: str, kind: str) -> None:
     """Say ``text`` in ``label``, red for fail, amber for warn; the caller shows it."""
-    label.setText(text)
+    set_plain_text(label, text)
     colour = state_colour(kind) if kind in ("fail", "warn") else ""
     label.setStyleSheet(f"color: {colour};" if colour else "")
 
@@ -224,7 +225,7 @@ class TableArea(QStackedWidget):
     def __init__(self, table: QTableView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.table = table
-        self.empty = QLabel()
+        self.empty = plain_label()
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -235,7 +236,7 @@ class TableArea(QStackedWidget):
         self.setCurrentWidget(self.table)
 
     def show_empty(self, text: str) -> None:
-        self.empty.setText(text)
+        set_plain_text(self.empty, text)
         self.setCurrentWidget(self.empty)
 
     def empty_text(self) -> str:
@@ -422,7 +423,7 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         split.setStretchFactor(1, panel_stretch)
         split.setSizes(list(sizes))
         self.outer.addWidget(split, 1)
-        self.count_label = QLabel()
+        self.count_label = plain_label()
         self.count_label.setObjectName("muted")
         self.outer.addWidget(self.count_label)
 

@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
 from console import metrics
 from console.alerts import DEFAULT_RULES, format_value
 from console.profile import SEVERITIES
+from ui.plain_text import plain_label
 from ui.theme import FAIL
 from ui.widgets.form_section import ExactSpinBox
 
@@ -101,14 +102,14 @@ class AlertRuleRow(QFrame):
             head.setObjectName("muted")
             grid.addWidget(head, row, column, 1, span)
             grid.addWidget(self.fields[key], row + 1, column, 1, span)
-            error = QLabel()
+            error = plain_label()
             error.setStyleSheet(f"color: {FAIL}; font-size: 12px;")
             error.setWordWrap(True)
             error.setVisible(False)
             grid.addWidget(error, row + 2, column, 1, span)
             self.errors[key] = error
         grid.addWidget(remove, 1, len(_CONDITION) - 1)
-        self.general_error = QLabel()
+        self.general_error = plain_label()
         self.general_error.setStyleSheet(f"color: {FAIL}; font-size: 12px;")
         self.general_error.setVisible(False)
         grid.addWidget(self.general_error, 6, 0, 1, len(_CONDITION))

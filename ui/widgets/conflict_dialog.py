@@ -21,10 +21,13 @@ from PyQt6.QtWidgets import (
 )
 
 from console.shop import Side, diff_drafts, merge_drafts
+from ui.plain_text import escaped, isolated, plain_label, preview
 
 KEEP_MINE = "mine"
 TAKE_THEIRS = "theirs"
 MERGE = "merge"
+#: The widest a value is shown (a longer line wraps, or is cut at the edge).
+VALUE_WIDTH = 420
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ class ConflictDialog(QDialog):
     def __init__(self, what: str, fields: Sequence[FieldSpec], base: Any, mine: Any,
                  theirs: Any, *, theirs_note: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"{what} changed by someone else")
+        self.setWindowTitle(f"{preview(what, 200)} changed by someone else")
         self.setModal(True)
         self.mine, self.theirs = mine, theirs
         self.resolution: Resolution | None = None
@@ -67,9 +70,12 @@ class ConflictDialog(QDialog):
         self.diffs = [d for d in diff_drafts(base, mine, theirs) if d.name in specs]
         layout = QVBoxLayout(self)
         intro = QLabel(
-            f"<b>{what} was saved by someone else after you opened it.</b> Nothing has been "
-            "overwritten. Compare the two versions and choose what to keep." +
-            (f"<br>{theirs_note}" if theirs_note else ""))
+            f"<b>{escaped(preview(what, 200))} was saved by someone else after you opened "
+            "it.</b> Nothing has been overwritten. Compare the two versions and choose what to "
+            "keep." +
+            (f"<br>{escaped(theirs_note)}" if theirs_note else ""))
+        # Rich for our own bold; the record's name and the note are escaped.
+        intro.setTextFormat(Qt.TextFormat.RichText)
         intro.setWordWrap(True)
         layout.addWidget(intro)
         grid = QGridLayout()
@@ -83,12 +89,13 @@ class ConflictDialog(QDialog):
         for row, diff in enumerate(self.diffs, start=1):
             spec = specs[diff.name]
             grid.addWidget(QLabel(spec.label), row, 0)
-            mine_label = QLabel(_shown(spec, diff.mine) + (" (changed by you)"
-                                                            if diff.changed_by_me else ""))
-            theirs_label = QLabel(_shown(spec, diff.theirs) + (" (changed by them)"
-                                                                if diff.changed_by_them else ""))
+            mine_label = plain_label(isolated(preview(_shown(spec, diff.mine))) + (
+                " (changed by you)" if diff.changed_by_me else ""))
+            theirs_label = plain_label(isolated(preview(_shown(spec, diff.theirs))) + (
+                " (changed by them)" if diff.changed_by_them else ""))
             for label in (mine_label, theirs_label):
                 label.setWordWrap(True)
+                label.setMaximumWidth(VALUE_WIDTH)  # a 100 kB "word" must not widen the dialog
                 label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(mine_label, row, 1)
             grid.addWidget(theirs_label, row, 2)

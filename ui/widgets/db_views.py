@@ -22,6 +22,7 @@ from PyQt6.QtWidgets import (
 
 from services.db_insights import ORDERINGS, DatabaseInsights, collect_profile_insights
 from ui.models.sweep_model import SORT_ROLE, RowsTableModel
+from ui.plain_text import plain_label, set_plain_text
 from ui.theme import tabular_font
 from ui.widgets.sweep_table import StatusChipDelegate
 
@@ -94,7 +95,7 @@ class DbViews(QWidget):
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Read the database views again (F5)")
         self.refresh_button.clicked.connect(self.refresh)
-        self.state = QLabel("")
+        self.state = plain_label()
         self.state.setObjectName("muted")
         top = QHBoxLayout()
         top.addWidget(QLabel("Database"))
@@ -105,10 +106,10 @@ class DbViews(QWidget):
         top.addWidget(self.state)
         top.addWidget(self.refresh_button)
 
-        self.notes = QLabel("")
+        self.notes = plain_label()
         self.notes.setWordWrap(True)
         self.notes.setObjectName("muted")
-        self.error = QLabel("")
+        self.error = plain_label()
         self.error.setObjectName("errorText")
         self.error.setWordWrap(True)
         self.error.setVisible(False)
@@ -172,14 +173,14 @@ class DbViews(QWidget):
     def _failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)
         self.state.setText("")
-        self.error.setText(f"Could not read the database views: {exc}")
+        set_plain_text(self.error, f"Could not read the database views: {exc}")
         self.error.setVisible(True)
 
     def show_insights(self, insights: Sequence[DatabaseInsights],
                       problems: Sequence[str] = ()) -> None:
         self.refresh_button.setEnabled(True)
         self._insights = tuple(insights)
-        self.error.setText("\n".join(problems))
+        set_plain_text(self.error, "\n".join(problems))
         self.error.setVisible(bool(problems))
         self.database_combo.blockSignals(True)
         previous = self.database_combo.currentText()
@@ -208,8 +209,8 @@ class DbViews(QWidget):
             return
         db = self._insights[index]
         ordering = str(self.ordering_combo.currentData() or "total")
-        self.state.setText(f"{db.server_version} · read in {db.elapsed_ms:,.0f} ms")
-        self.notes.setText(" ".join(db.notes))
+        set_plain_text(self.state, f"{db.server_version} · read in {db.elapsed_ms:,.0f} ms")
+        set_plain_text(self.notes, " ".join(db.notes))
         self.notes.setVisible(bool(db.notes))
         self.statements.set_rows([(f"{q.total_ms:,.1f}", f"{q.mean_ms:,.2f}", f"{q.calls:,}",
                                    f"{q.rows:,}", " ".join(q.query.split()))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
+
+from ui.plain_text import plain_label
 
 
 class DemoBanner(QFrame):
@@ -34,8 +36,7 @@ class DemoBanner(QFrame):
         else:
             words = ("You are looking at the built-in demo shop: live data from a small real "
                      "back end on this computer.")
-        self.label = QLabel(words)
-        self.label.setTextFormat(Qt.TextFormat.PlainText)  # a file name and a parser's words
+        self.label = plain_label(words)  # a file name and a parser's words
         self.label.setWordWrap(True)
         self.add_button = QPushButton("Add your shop…")
         self.add_button.setProperty("primary", True)

@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
 )
 
 from services.demo_control import DemoControl, DemoScenario
+from ui.plain_text import escaped
 from ui.theme import FAIL
 from ui.worker import TaskRunner, TaskState
 
@@ -189,7 +190,7 @@ class DemoPanel(QFrame):
 
     def _failed(self, exc: BaseException) -> None:
         text = str(exc) or type(exc).__name__
-        self.status.setText(f"<span style='color:{FAIL}'>{text}</span>")
+        self.status.setText(f"<span style='color:{FAIL}'>{escaped(text)}</span>")
         self.sig_failed.emit(text)
 
     # -- showing the switches -------------------------------------------------------------

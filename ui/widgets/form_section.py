@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ui.plain_text import plain_label
 from ui.theme import FAIL
 
 #: Captions share one width so the fields of stacked cards line up.
@@ -79,7 +80,7 @@ class FormSection(QFrame):
         self._outer.setContentsMargins(14, 10, 14, 12)
         self._outer.setSpacing(6)
         self.header = QVBoxLayout()
-        self.title = QLabel(title)
+        self.title = plain_label(title)
         self.title.setStyleSheet("font-weight: 600; font-size: 14px;")
         self.header.addWidget(self.title)
         self._outer.addLayout(self.header)
@@ -97,7 +98,7 @@ class FormSection(QFrame):
 
     @staticmethod
     def _error_label() -> QLabel:
-        label = QLabel()
+        label = plain_label()
         label.setObjectName("fieldError")
         label.setStyleSheet(f"color: {FAIL}; font-size: 12px;")
         label.setWordWrap(True)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -28,6 +28,7 @@ from console.profile import SOURCE_KINDS, Profile, ProfileError, SecretRef, pars
 from services.connection_test import check_target
 from services.profiles import save_profile
 from services.secrets import store_secret
+from ui.plain_text import plain_label, set_plain_text
 from ui.theme import FAIL, WARN
 from ui.widgets.alert_rules_editor import AlertRuleRow, AlertRulesEditor
 from ui.widgets.form_section import FormSection
@@ -142,8 +143,7 @@ class ProfileEditor(QWidget):
         self.keychain_banner.setWordWrap(True)
         self.keychain_banner.setStyleSheet(f"color: {WARN};")
         self.keychain_banner.setVisible(not keychain_available)
-        self.message = QLabel()
-        self.message.setTextFormat(Qt.TextFormat.PlainText)  # file names, parsers' words
+        self.message = plain_label()
         self.message.setWordWrap(True)
         self.message.setVisible(False)
 
@@ -460,7 +460,7 @@ class ProfileEditor(QWidget):
         self._say(text, FAIL)
 
     def _say(self, text: str, colour: str) -> None:
-        self.message.setText(text)
+        set_plain_text(self.message, text)
         self.message.setStyleSheet(f"color: {colour};" if colour else "")
         self.message.setVisible(bool(text))
 

@@ -25,6 +25,7 @@ from PyQt6.QtWidgets import (
 
 from console.pstats_view import CallEdge, FuncKey, ProfileStats, describe, load_stats
 from ui.models.pstats_model import PstatsTableModel, ms
+from ui.plain_text import plain_label
 from ui.theme import tabular_font
 
 EMPTY_TEXT = ("No profile open. Profile the back end with\n"
@@ -52,7 +53,7 @@ class PstatsBrowser(QWidget):
         self.filter_edit.setPlaceholderText("Filter by function or file name")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self._on_filter)
-        self.summary = QLabel("")
+        self.summary = plain_label()
         self.summary.setObjectName("muted")
         top = QHBoxLayout()
         top.addWidget(self.open_button)
@@ -79,7 +80,7 @@ class PstatsBrowser(QWidget):
         selection.currentRowChanged.connect(self._on_current)
         self.model.modelReset.connect(self._after_reset)
 
-        self.selected_title = QLabel("Select a function to see its callers and callees.")
+        self.selected_title = plain_label("Select a function to see its callers and callees.")
         self.selected_title.setWordWrap(True)
         self.selected_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.callers = _edge_tree("Called by")
@@ -102,7 +103,7 @@ class PstatsBrowser(QWidget):
         self.empty = QLabel(EMPTY_TEXT)
         self.empty.setObjectName("emptyState")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.error = QLabel("")
+        self.error = plain_label()
         self.error.setObjectName("errorText")
         self.error.setWordWrap(True)
         self.error.setVisible(False)

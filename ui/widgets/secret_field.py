@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QStandardItemModel
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from console.profile import SecretRef
+from ui.plain_text import plain_label
 from ui.theme import WARN
 
 KEYRING = "keyring"
@@ -64,7 +65,7 @@ class SecretField(QWidget):
         self.value_edit = QLineEdit()
         self.value_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.value_edit.setMinimumWidth(140)
-        self.note = QLabel()
+        self.note = plain_label()
         self.note.setWordWrap(True)
         self.note.setVisible(False)
         row = QHBoxLayout()

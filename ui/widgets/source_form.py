@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,6 +27,7 @@ from console.profile import (
     SOURCE_KINDS,
     SecretRef,
 )
+from ui.plain_text import ask, isolated, set_plain_text
 from ui.theme import FAIL, OK, STALE
 from ui.widgets.form_section import ExactSpinBox, FormSection
 from ui.widgets.secret_field import SecretField
@@ -82,16 +83,13 @@ ConfirmInsecure = Callable[[QWidget, str], bool]
 
 def confirm_insecure(parent: QWidget, what: str) -> bool:
     """Ask before turning TLS verification off; the default answer is No."""
-    answer = QMessageBox.warning(
+    return ask(
         parent, "Turn off TLS verification?",
         f"Turn off certificate checks for {what}?\n\nBackroom would then talk to any server "
         "that answers at this address, including one pretending to be yours, and send it "
         "the password or token. Use this only on a network you trust, or better, give the "
         "CA bundle that signed the server's certificate.\n\nThe status bar will say that "
-        "verification is off.",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
+        "verification is off.", icon=QMessageBox.Icon.Warning)
 
 
 def _seconds(default: float, maximum: float = 86_400.0) -> ExactSpinBox:
@@ -106,6 +104,8 @@ class TestResultLine(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
+        # The detail quotes the server (its /health version, its error): never markup.
+        self.setTextFormat(Qt.TextFormat.PlainText)
         self.outcome = ""
         self.setVisible(False)
 
@@ -120,7 +120,7 @@ class TestResultLine(QLabel):
         colour = OUTCOME_COLOURS.get(outcome, FAIL)
         mark = "✓" if outcome == "reachable" else "✗"
         self.setStyleSheet(f"color: {colour};")
-        self.setText(f"{mark} {title}" + (f" — {detail}" if detail else ""))
+        set_plain_text(self, f"{mark} {title}" + (f" — {isolated(detail)}" if detail else ""))
         self.setVisible(True)
 
     def reset(self) -> None:

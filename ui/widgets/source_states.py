@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from ui.plain_text import escaped, set_plain_tooltip
 from ui.theme import state_colour
 
 
@@ -27,8 +29,11 @@ class SourceStates(QWidget):
                 chip = QLabel()
                 self._chips[name] = chip
                 self._layout.addWidget(chip)
-            chip.setText(f"<span style='color:{state_colour(state)}'>●</span> {name}: {state}")
-            chip.setToolTip(error or f"{name} is {state}")
+                # Rich for our coloured dot; the source's name and state are escaped.
+                chip.setTextFormat(Qt.TextFormat.RichText)
+            chip.setText(f"<span style='color:{state_colour(state)}'>●</span> "
+                         f"{escaped(name)}: {escaped(state)}")
+            set_plain_tooltip(chip, error or f"{name} is {state}")
             chip.setProperty("state", state)
 
     def state_of(self, name: str) -> str | None:

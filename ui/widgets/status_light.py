@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from ui.plain_text import plain_label, set_plain_text, set_plain_tooltip
 from ui.theme import state_colour
 
 
@@ -16,7 +17,7 @@ class StatusLight(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         self._dot = QLabel("●")
-        self._words = QLabel()
+        self._words = plain_label()
         layout.addWidget(self._dot)
         layout.addWidget(self._words)
         self.state = "unknown"
@@ -25,8 +26,8 @@ class StatusLight(QWidget):
     def set_state(self, state: str, words: str) -> None:
         self.state = state
         self._dot.setStyleSheet(f"color: {state_colour(state)}; font-size: 16px;")
-        self._words.setText(words)
-        self.setToolTip(words)
+        set_plain_text(self._words, words)
+        set_plain_tooltip(self, words)
 
     def text(self) -> str:
         return self._words.text()

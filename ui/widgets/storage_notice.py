@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
+
+from ui.plain_text import plain_label, set_plain_text
 
 
 class StorageNotice(QFrame):
@@ -17,8 +19,7 @@ class StorageNotice(QFrame):
         self.setObjectName("storageNotice")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 8, 6)
-        self.label = QLabel()
-        self.label.setTextFormat(Qt.TextFormat.PlainText)  # paths and SQLite's own words
+        self.label = plain_label()  # paths and SQLite's own words
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QPushButton("Hide")
@@ -32,5 +33,5 @@ class StorageNotice(QFrame):
         text = "\n".join(problems)
         if text == self.label.text():
             return
-        self.label.setText(text)
+        set_plain_text(self.label, text)
         self.setVisible(bool(text))

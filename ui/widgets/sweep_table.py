@@ -29,6 +29,7 @@ from PyQt6.QtWidgets import (
 
 from console.domain import Check, Finding, Severity
 from ui.models.sweep_model import SORT_ROLE, STATE_ROLE, SweepTableModel
+from ui.plain_text import plain_label
 from ui.theme import FAIL, OK, WARN, state_colour, tabular_font
 
 _SEVERITY_COLOUR = {Severity.FAIL: FAIL, Severity.WARN: WARN, Severity.INFO: "#0072B2"}
@@ -113,15 +114,14 @@ class FindingCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(3)
-        self.title = QLabel(f"{finding.severity.value.upper()} · {finding.title}")
+        self.title = plain_label(f"{finding.severity.value.upper()} · {finding.title}")
         self.title.setStyleSheet("font-weight: 600;")
         self.title.setWordWrap(True)
-        self.evidence = QLabel(f"Evidence: {finding.evidence}")
-        self.advice = QLabel(f"Advice: {finding.advice}")
+        self.evidence = plain_label(f"Evidence: {finding.evidence}")
+        self.advice = plain_label(f"Advice: {finding.advice}")
         for label in (self.title, self.evidence, self.advice):
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setTextFormat(Qt.TextFormat.PlainText)
             layout.addWidget(label)
 
 

@@ -8,11 +8,11 @@ from PyQt6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QWidget,
 )
 
+from ui.plain_text import plain_label
 from ui.widgets.status_light import StatusLight
 
 
@@ -29,7 +29,7 @@ class TopBar(QFrame):
         self.setObjectName("topBar")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 8, 14, 8)
-        self.shop_name = QLabel(shop_name)
+        self.shop_name = plain_label(shop_name)
         self.shop_name.setObjectName("shopName")
         self.profiles = QComboBox()
         self.profiles.setToolTip("Switch to another shop's profile")
