@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import heapq
 import logging
 import statistics
 import time
@@ -91,28 +92,30 @@ def _check_probe(collector: Collector, samples: int) -> _Outcome:
                     latencies=latencies)
 
 
-def _check_source(collector: Collector, window_s: float) -> _Outcome:
-    def once() -> tuple[CollectorReport, float]:
-        start = time.perf_counter()
-        report = collector.collect()
-        return report, (time.perf_counter() - start) * 1000
+def _read_once(collector: Collector) -> tuple[CollectorReport, float]:
+    start = time.perf_counter()
+    report = collector.collect()
+    return report, (time.perf_counter() - start) * 1000
 
-    try:
-        first, elapsed_ms = once()
-    except Exception as err:
-        return _Outcome(Check(collector.name, collector.kind, Status.FAIL, _error_detail(err)))
-    report, earlier = first, list(first.readings)
-    if window_s > 0:
-        time.sleep(window_s)
-        try:
-            report, elapsed_ms = once()
-        except Exception as err:
-            detail = f"second reading failed after {window_s:g} s: {_error_detail(err)}"
-            return _Outcome(Check(collector.name, collector.kind, Status.FAIL, detail,
-                                  elapsed_ms), list(first.readings))
-    return _Outcome(Check(collector.name, collector.kind, report.status, report.detail,
-                          elapsed_ms), list(report.readings), earlier if window_s > 0 else [],
-                    report.slow_queries)
+
+def _source_outcome(collector: Collector, first: tuple[CollectorReport, float] | Exception,
+                    second: tuple[CollectorReport, float] | Exception | None,
+                    window_s: float) -> _Outcome:
+    """One source's check from its first reading and, with a window, its second."""
+    if isinstance(first, Exception):
+        return _Outcome(Check(collector.name, collector.kind, Status.FAIL,
+                              _error_detail(first)))
+    report, elapsed_ms = first
+    if second is None:
+        return _Outcome(Check(collector.name, collector.kind, report.status, report.detail,
+                              elapsed_ms), list(report.readings), [], report.slow_queries)
+    if isinstance(second, Exception):
+        detail = f"second reading failed after {window_s:g} s: {_error_detail(second)}"
+        return _Outcome(Check(collector.name, collector.kind, Status.FAIL, detail, elapsed_ms),
+                        list(report.readings))
+    later, later_ms = second
+    return _Outcome(Check(collector.name, collector.kind, later.status, later.detail, later_ms),
+                    list(later.readings), list(report.readings), later.slow_queries)
 
 
 def _budget(collector: Collector, samples: int, window_s: float) -> float:
@@ -128,31 +131,20 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
     """Check every probe (``samples`` requests each) and source (once, or twice
     ``window_s`` apart for rates) in parallel, then run the advisor. Every call is bounded
     by its timeout (capped at ``timeout_cap_s``); the sweep never waits longer than the sum
-    of the slowest collector's timeouts."""
+    of the slowest collector's timeouts. The wait between a source's two readings holds no
+    worker thread, so every source is read in the same window however many there are."""
     samples = max(1, samples)
     started_at, start = time.time(), time.monotonic()
     own = collectors is None
     todo: list[Collector] = (build_collectors(profile, timeout_cap_s=timeout_cap_s) if own
                              else list(collectors or ()))
-    outcomes: dict[int, _Outcome] = {}
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(todo))),
                                                  thread_name_prefix="diagnose")
     try:
-        futures = {}
-        for index, collector in enumerate(todo):
-            if collector.kind == "http":
-                futures[pool.submit(_check_probe, collector, samples)] = index
-            else:
-                futures[pool.submit(_check_source, collector, window_s)] = index
         budget = max((_budget(c, samples, window_s) for c in todo), default=0.0)
-        done, _ = concurrent.futures.wait(futures, timeout=budget)
-        for future in done:
-            outcomes[futures[future]] = future.result()
-            if progress is not None:
-                progress(outcomes[futures[future]].check)
-        for index in futures.values():
+        outcomes = _sweep(pool, todo, samples, window_s, start + budget, progress)
+        for index, c in enumerate(todo):
             if index not in outcomes:
-                c = todo[index]
                 outcomes[index] = _Outcome(Check(c.name, c.kind, Status.FAIL,
                                                  f"timeout: no answer within {budget:.0f} s"))
     finally:
@@ -166,6 +158,60 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
     ordered = [outcomes[i] for i in range(len(todo))]
     result = _summarise(profile, ordered, started_at, time.monotonic() - start)
     return _redacted(result, _secret_values(profile))
+
+
+def _sweep(pool: concurrent.futures.ThreadPoolExecutor, todo: list[Collector], samples: int,
+           window_s: float, deadline: float,
+           progress: Callable[[Check], None] | None) -> dict[int, _Outcome]:
+    """Run the probes and every source's first reading on the pool; each source's second
+    reading is handed to the pool ``window_s`` after its first one came back (the main
+    thread keeps the timetable), until ``deadline`` (monotonic)."""
+    outcomes: dict[int, _Outcome] = {}
+    firsts: dict[int, tuple[CollectorReport, float]] = {}
+    running: dict[concurrent.futures.Future[object], tuple[int, str]] = {}
+    due: list[tuple[float, int]] = []  # (monotonic time, index): second readings to start
+
+    def finish(index: int, outcome: _Outcome) -> None:
+        outcomes[index] = outcome
+        if progress is not None:
+            progress(outcome.check)
+
+    for index, collector in enumerate(todo):
+        if collector.kind == "http":
+            running[pool.submit(_check_probe, collector, samples)] = (index, "probe")
+        else:
+            running[pool.submit(_read_once, collector)] = (index, "first")
+    while running or due:
+        now = time.monotonic()
+        while due and due[0][0] <= now:
+            _, index = heapq.heappop(due)
+            running[pool.submit(_read_once, todo[index])] = (index, "second")
+        if now >= deadline:
+            break
+        wait_s = max(0.0, (min(deadline, due[0][0]) if due else deadline) - now)
+        if not running:  # only second readings to come: wait for the first of them
+            time.sleep(wait_s)
+            continue
+        done, _ = concurrent.futures.wait(list(running), timeout=wait_s,
+                                          return_when=concurrent.futures.FIRST_COMPLETED)
+        for future in done:
+            index, step = running.pop(future)
+            collector = todo[index]
+            if step == "probe":
+                finish(index, future.result())  # type: ignore[arg-type]
+                continue
+            error = future.exception()
+            value = error if isinstance(error, Exception) else future.result()
+            if step == "first" and window_s > 0 and not isinstance(value, Exception):
+                firsts[index] = value  # type: ignore[assignment]
+                heapq.heappush(due, (time.monotonic() + window_s, index))
+            elif step == "first":
+                finish(index, _source_outcome(collector, value, None,  # type: ignore[arg-type]
+                                              window_s))
+            else:
+                finish(index, _source_outcome(collector, firsts[index],
+                                              value, window_s))  # type: ignore[arg-type]
+    return outcomes
 
 
 def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,

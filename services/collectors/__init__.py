@@ -11,6 +11,7 @@ import requests
 
 from console.domain import CollectorReport
 from console.profile import Probe, Profile, SecretRef, Source
+from services.collectors._cache import OwnLookups, redis_server_key
 from services.collectors.base import AuthFailed, Collector, CollectorError
 from services.secrets import SecretError, resolve_secret, url_password
 
@@ -91,8 +92,13 @@ def build_probe(probe: Probe, session: requests.Session, resolve: Resolver = res
 
 
 def build_source(source: Source, session: requests.Session, resolve: Resolver = resolve_secret,
-                 timeout_cap_s: float | None = None) -> Collector:
-    """The collector of one profile source (its client built with the source's timeout)."""
+                 timeout_cap_s: float | None = None,
+                 redis_lookups: dict[str, OwnLookups] | None = None) -> Collector:
+    """The collector of one profile source (its client built with the source's timeout).
+    Redis and Celery-on-Redis sources of one server share the record of the console's own
+    key lookups in ``redis_lookups`` (one per server), so the hit rate leaves them out."""
+    if redis_lookups is None:
+        redis_lookups = {}
     timeout = _capped(source.timeout_s, timeout_cap_s)
     password = _secret(source.password, resolve)
     auth = (source.user, password or "") if source.user else None
@@ -117,14 +123,18 @@ def build_source(source: Source, session: requests.Session, resolve: Resolver = 
         from services.collectors.redis_source import RedisCollector, redis_client
 
         return RedisCollector(source.name, redis_client(source.url, timeout, password),
-                              url=source.url, interval_s=interval, timeout_s=timeout)
+                              url=source.url, interval_s=interval, timeout_s=timeout,
+                              own_lookups=_own_lookups(redis_lookups, source.url))
     if kind == "celery-redis":
         from services.collectors.celery_redis import CeleryRedisCollector
         from services.collectors.redis_source import redis_client
 
         return CeleryRedisCollector(source.name, redis_client(source.url, timeout, password),
                                     source.queues, url=source.url, interval_s=interval,
-                                    timeout_s=timeout)
+                                    timeout_s=timeout, key_prefix=source.key_prefix,
+                                    sep=source.priority_sep,
+                                    priority_steps=source.priority_steps, password=password,
+                                    own_lookups=_own_lookups(redis_lookups, source.url))
     if kind == "memcached":
         from services.collectors.memcached import MemcachedCollector, memcached_client
 
@@ -177,13 +187,14 @@ def build_collectors(profile: Profile, *, session: requests.Session | None = Non
     sources = list(profile.sources)
     db = profile.database
     names = {s.name for s in sources} | {p.name for p in profile.probes}
+    redis_lookups: dict[str, OwnLookups] = {}
     if db is not None and not any(s.kind == "database" for s in sources) \
             and DATABASE_SOURCE not in names:
         sources.append(Source(name=DATABASE_SOURCE, kind="database", url=db.url,
                               interval_s=db.interval_s, timeout_s=db.timeout_s,
                               password=db.password))
     for source in sources:
-        build = partial(build_source, source, session, resolve, timeout_cap_s)
+        build = partial(build_source, source, session, resolve, timeout_cap_s, redis_lookups)
         if source.kind == "database":
             collectors.append(BuiltOnFirstCollect(source.name, source.kind, build,
                                                   interval_s=source.interval_s,
@@ -193,6 +204,10 @@ def build_collectors(profile: Profile, *, session: requests.Session | None = Non
             collectors.append(_guarded(source.name, source.kind, source.interval_s,
                                        source.timeout_s, build))
     return collectors
+
+
+def _own_lookups(ledgers: dict[str, OwnLookups], url: str) -> OwnLookups:
+    return ledgers.setdefault(redis_server_key(url), OwnLookups())
 
 
 def _guarded(name: str, kind: str, interval_s: float, timeout_s: float,
