@@ -29,13 +29,13 @@ ANY_STEP = tuple(range(10))
 DEFAULT_QUEUES = ("celery",)
 #: kombu keeps the bindings of exchange e in the set "<global_keyprefix>_kombu.binding.e".
 BINDING_MARK = "_kombu.binding."
+#: Binding sets read a collect to learn the separator the workers use (their members are
+#: routing_key + sep + pattern + sep + queue): the ping's reply is bound with it.
+BINDINGS_READ_PER_COLLECT = 5
 #: The keyspace is searched with SCAN (never KEYS): this many keys a call, this many calls a
 #: collect; a large database is gone through over several collects.
 SCAN_COUNT = 1000
 SCAN_CALLS_PER_COLLECT = 10
-#: Workers are pinged (Celery's broadcast ping) on every collect while tasks wait, and at least
-#: this often otherwise.
-PING_EVERY_S = 60.0
 CONTROL_EXCHANGE = "celery"
 
 
@@ -55,6 +55,9 @@ class _Found:
 
     prefixes: set[str] = field(default_factory=set)
     lists: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    bindings: set[str] = field(default_factory=set)
+    bindings_read: set[str] = field(default_factory=set)
+    seps: set[str] = field(default_factory=set)
     cursor: int = 0
 
 
@@ -76,8 +79,7 @@ class CeleryRedisCollector:
                  priority_steps: tuple[int, ...] = (), password: str | None = None,
                  own_lookups: OwnLookups | None = None,
                  ping: Callable[[], int] | None = None,
-                 clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         self.name = name
         self.interval_s = interval_s
         self.timeout_s = timeout_s
@@ -85,15 +87,14 @@ class CeleryRedisCollector:
         self._client = client
         self._url = url
         self._prefix = key_prefix
+        self._sep = sep
         self._seps = (sep,) if sep is not None else (KOMBU_SEP, DOCS_SEP)
         self._steps = priority_steps or ANY_STEP
         self._own = own_lookups or OwnLookups()
         self._ping = ping if ping is not None else self._kombu_ping
         self._password = password
         self._clock = clock
-        self._monotonic = monotonic
         self._found = _Found()
-        self._last_ping: float | None = None
         self._priority_list = re.compile(
             "(?P<prefix>.*?)(?P<queue>" + "|".join(re.escape(q) for q in self.queues)
             + ")(?:" + "|".join(re.escape(s) for s in self._seps) + r")\d{1,3}\Z", re.DOTALL)
@@ -111,12 +112,41 @@ class CeleryRedisCollector:
                 mark = key.find(BINDING_MARK)
                 if mark >= 0:
                     found.prefixes.add(key[:mark])
+                    found.bindings.add(key)
                     continue
                 match = self._priority_list.match(key)
                 if match is not None:  # counted under a prefix in use (see _lists)
                     found.lists.setdefault((match["prefix"], match["queue"]), set()).add(key)
             if found.cursor == 0:
                 break
+
+    def _read_bindings(self, own: OwnLookups) -> None:
+        """The separator in the members of binding sets not read yet (call while ``own`` is
+        held: SMEMBERS is a key lookup)."""
+        found = self._found
+        todo = sorted(found.bindings - found.bindings_read)[:BINDINGS_READ_PER_COLLECT]
+        if self._sep is not None or not todo:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for key in todo:
+            pipe.smembers(key)
+        answers = pipe.execute(raise_on_error=False)
+        found.bindings_read.update(todo)
+        members = [m for a in answers if isinstance(a, set) for m in a]
+        own.record(sum(1 for a in answers if a), sum(1 for a in answers if not a))
+        for raw in members:
+            member = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+            for sep in self._seps:
+                parts = member.split(sep)
+                if len(parts) == 3 and parts[2] in self.queues:
+                    found.seps.add(sep)
+
+    def _workers_sep(self) -> str:
+        """The separator the workers use: the profile's, else the one their bindings show."""
+        if self._sep is not None:
+            return self._sep
+        seps = self._found.seps
+        return DOCS_SEP if seps == {DOCS_SEP} else KOMBU_SEP
 
     def _prefixes(self) -> list[str]:
         if self._prefix is not None:
@@ -145,6 +175,7 @@ class CeleryRedisCollector:
         prefix = self._prefixes()[0]
         if prefix:
             options["global_keyprefix"] = prefix
+        options["sep"] = self._workers_sep()
         wait_s = min(1.0, self.timeout_s / 2)
         with Connection(url, password=self._password, transport_options=options,
                         connect_timeout=self.timeout_s) as connection:
@@ -153,11 +184,11 @@ class CeleryRedisCollector:
         return len(replies or ())
 
     def _workers(self, waiting: int) -> tuple[float | None, str]:
-        now = self._monotonic()
-        if waiting == 0 and self._last_ping is not None \
-                and now - self._last_ping < PING_EVERY_S:
+        """Workers are pinged only while tasks wait: that is when "no workers" matters, and a
+        ping makes a dozen key lookups of its own (kombu's reply queue) that the Redis hit
+        rate cannot tell from the shop's."""
+        if waiting == 0:
             return None, ""
-        self._last_ping = now
         try:
             workers = self._ping()
         except Exception as err:  # the ping is a nicety: the queue depths stand without it
@@ -171,6 +202,7 @@ class CeleryRedisCollector:
             self._scan()
             lists = self._lists()
             with self._own.held() as own:
+                self._read_bindings(own)
                 pipe = self._client.pipeline(transaction=False)
                 for keys in lists.values():
                     for key in keys:
