@@ -13,7 +13,7 @@ from console.domain import CollectorReport
 from console.profile import Probe, Profile, SecretRef, Source
 from services.collectors._cache import OwnLookups, redis_server_key
 from services.collectors.base import AuthFailed, Collector, CollectorError
-from services.secrets import SecretError, resolve_secret, url_password
+from services.secrets import SecretError, resolve_secret
 
 log = logging.getLogger(__name__)
 
@@ -141,23 +141,24 @@ def build_source(source: Source, session: requests.Session, resolve: Resolver = 
         return MemcachedCollector(source.name, memcached_client(source.url, timeout),
                                   address=source.url, interval_s=interval, timeout_s=timeout)
     if kind == "rabbitmq":
-        from services.collectors.rabbitmq import RabbitMQCollector, amqp_url_for
+        from services.collectors.rabbitmq import RabbitMQCollector, amqp_source, amqp_url_for
 
-        is_api = source.url.startswith(("http://", "https://"))
-        if is_api:
+        if source.url.startswith(("http://", "https://")):
             amqp = amqp_url_for(source.url, source.user or "guest", password or "guest",
                                 source.vhost)
-        else:
-            amqp = source.url
-            if password and not url_password(amqp):
-                from services.secrets import with_password
-
-                amqp = with_password(amqp, password)
-        return RabbitMQCollector(source.name, api_url=source.url if is_api else None,
-                                 amqp_url=amqp, session=session, queues=source.queues,
-                                 vhost=source.vhost, user=source.user, password=password,
+            return RabbitMQCollector(source.name, api_url=source.url, amqp_url=amqp,
+                                     session=session, queues=source.queues,
+                                     vhost=source.vhost, user=source.user, password=password,
+                                     verify_tls=source.verify_tls, ca_bundle=source.ca_bundle,
+                                     interval_s=interval, timeout_s=timeout)
+        # amqp://: the URL's user and vhost, else the profile's; the management API of the
+        # same host is asked first, for depth as ready + unacked.
+        found = amqp_source(source.url, source.user, password, source.vhost)
+        return RabbitMQCollector(source.name, api_url=found.api_url, amqp_url=found.amqp_url,
+                                 session=session, queues=source.queues, vhost=found.vhost,
+                                 user=found.user, password=found.password,
                                  verify_tls=source.verify_tls, ca_bundle=source.ca_bundle,
-                                 interval_s=interval, timeout_s=timeout)
+                                 interval_s=interval, timeout_s=timeout, api_guessed=True)
     if kind == "database":
         from services.collectors.database import DatabaseCollector, database_engine, sqlite_path
 
