@@ -141,6 +141,13 @@ class CeleryRedisCollector:
                 if len(parts) == 3 and parts[2] in self.queues:
                     found.seps.add(sep)
 
+    def _candidate_seps(self) -> tuple[str, ...]:
+        """The separators whose lists are read: the profile's, else those the bindings show,
+        else both kombu's and the docs' (fewer LLENs of lists that cannot exist)."""
+        if self._sep is not None or not self._found.seps:
+            return self._seps
+        return tuple(sep for sep in self._seps if sep in self._found.seps)
+
     def _workers_sep(self) -> str:
         """The separator the workers use: the profile's, else the one their bindings show."""
         if self._sep is not None:
@@ -157,7 +164,7 @@ class CeleryRedisCollector:
         lists: dict[tuple[str, str], list[str]] = {}
         for prefix in self._prefixes():
             for queue in self.queues:
-                keys = queue_keys(queue, self._steps, prefix, self._seps)
+                keys = queue_keys(queue, self._steps, prefix, self._candidate_seps())
                 seen = self._found.lists.get((prefix, queue), set())
                 lists[(prefix, queue)] = keys + sorted(seen.difference(keys))
         return lists
@@ -203,7 +210,8 @@ class CeleryRedisCollector:
             lists = self._lists()
             with self._own.held() as own:
                 self._read_bindings(own)
-                pipe = self._client.pipeline(transaction=False)
+                # MULTI/EXEC: every list of a queue read at one instant.
+                pipe = self._client.pipeline(transaction=True)
                 for keys in lists.values():
                     for key in keys:
                         pipe.llen(key)
