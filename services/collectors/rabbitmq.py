@@ -234,7 +234,8 @@ class RabbitMQCollector:
                     self._api_retry_at = self._monotonic() + GUESSED_API_RETRY_S
                 queues = self._from_amqp()
                 self.via = "amqp"
-                note = f" (management API unreachable: {err}; read by AMQP passive declare)"
+                state = "unreachable" if unreachable else "not usable"
+                note = f" (management API {state}: {err}; read by AMQP passive declare)"
         else:
             queues = self._from_amqp()
             self.via = "amqp"
