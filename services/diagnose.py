@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from console import metrics
 from console.advisor import advise, measurements_from_readings
@@ -92,7 +92,11 @@ def _check_probe(collector: Collector, samples: int) -> _Outcome:
                     latencies=latencies)
 
 
-def _read_once(collector: Collector) -> tuple[CollectorReport, float]:
+#: A source's report and how long it took (ms).
+_Timed = tuple[CollectorReport, float]
+
+
+def _read_once(collector: Collector) -> _Timed:
     start = time.perf_counter()
     report = collector.collect()
     return report, (time.perf_counter() - start) * 1000
@@ -167,8 +171,9 @@ def _sweep(pool: concurrent.futures.ThreadPoolExecutor, todo: list[Collector], s
     reading is handed to the pool ``window_s`` after its first one came back (the main
     thread keeps the timetable), until ``deadline`` (monotonic)."""
     outcomes: dict[int, _Outcome] = {}
-    firsts: dict[int, tuple[CollectorReport, float]] = {}
-    running: dict[concurrent.futures.Future[object], tuple[int, str]] = {}
+    firsts: dict[int, _Timed] = {}
+    probes: dict[concurrent.futures.Future[_Outcome], int] = {}
+    reads: dict[concurrent.futures.Future[_Timed], tuple[int, bool]] = {}  # (index, second?)
     due: list[tuple[float, int]] = []  # (monotonic time, index): second readings to start
 
     def finish(index: int, outcome: _Outcome) -> None:
@@ -178,39 +183,38 @@ def _sweep(pool: concurrent.futures.ThreadPoolExecutor, todo: list[Collector], s
 
     for index, collector in enumerate(todo):
         if collector.kind == "http":
-            running[pool.submit(_check_probe, collector, samples)] = (index, "probe")
+            probes[pool.submit(_check_probe, collector, samples)] = index
         else:
-            running[pool.submit(_read_once, collector)] = (index, "first")
-    while running or due:
+            reads[pool.submit(_read_once, collector)] = (index, False)
+    while probes or reads or due:
         now = time.monotonic()
         while due and due[0][0] <= now:
             _, index = heapq.heappop(due)
-            running[pool.submit(_read_once, todo[index])] = (index, "second")
+            reads[pool.submit(_read_once, todo[index])] = (index, True)
         if now >= deadline:
             break
         wait_s = max(0.0, (min(deadline, due[0][0]) if due else deadline) - now)
-        if not running:  # only second readings to come: wait for the first of them
+        if not probes and not reads:  # only second readings to come: wait for the first
             time.sleep(wait_s)
             continue
-        done, _ = concurrent.futures.wait(list(running), timeout=wait_s,
+        pending: list[concurrent.futures.Future[Any]] = [*probes, *reads]
+        done, _ = concurrent.futures.wait(pending, timeout=wait_s,
                                           return_when=concurrent.futures.FIRST_COMPLETED)
         for future in done:
-            index, step = running.pop(future)
-            collector = todo[index]
-            if step == "probe":
-                finish(index, future.result())  # type: ignore[arg-type]
+            if future in probes:
+                finish(probes.pop(future), future.result())
                 continue
+            index, second = reads.pop(future)
             error = future.exception()
-            value = error if isinstance(error, Exception) else future.result()
-            if step == "first" and window_s > 0 and not isinstance(value, Exception):
-                firsts[index] = value  # type: ignore[assignment]
+            value: _Timed | Exception = (error if isinstance(error, Exception)
+                                         else future.result())
+            if second:
+                finish(index, _source_outcome(todo[index], firsts[index], value, window_s))
+            elif window_s > 0 and not isinstance(value, Exception):
+                firsts[index] = value
                 heapq.heappush(due, (time.monotonic() + window_s, index))
-            elif step == "first":
-                finish(index, _source_outcome(collector, value, None,  # type: ignore[arg-type]
-                                              window_s))
             else:
-                finish(index, _source_outcome(collector, firsts[index],
-                                              value, window_s))  # type: ignore[arg-type]
+                finish(index, _source_outcome(todo[index], value, None, window_s))
     return outcomes
 
 
