@@ -9,8 +9,10 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +86,35 @@ def rabbitmq_queues(vhost: str) -> dict[str, dict[str, int]]:
             queues[fields[0]] = dict(zip(("messages", "ready", "unacked", "consumers"),
                                          map(int, fields[1:]), strict=True))
     return queues
+
+
+@dataclass(frozen=True)
+class Vhost:
+    """A RabbitMQ vhost of the test with a plain user and a monitoring user (same password)."""
+
+    name: str
+    user: str
+    monitor: str  # has the management API's "monitoring" tag
+    password: str
+
+    def amqp_url(self, user: str | None = None) -> str:
+        return f"amqp://{user or self.user}:{self.password}@127.0.0.1:5672/{self.name}"
+
+
+@contextmanager
+def rabbitmq_vhost(what: str) -> Iterator[Vhost]:
+    """A vhost and its users made with rabbitmqctl, deleted after."""
+    tag = uuid.uuid4().hex[:8]
+    made = Vhost(name=f"{what}-{tag}", user=f"{what}-worker-{tag}",
+                 monitor=f"{what}-monitor-{tag}", password=f"pw-{tag}")
+    rabbitmqctl("add_vhost", made.name)
+    try:
+        for user in (made.user, made.monitor):
+            rabbitmqctl("add_user", user, made.password)
+            rabbitmqctl("set_permissions", "-p", made.name, user, ".*", ".*", ".*")
+        rabbitmqctl("set_user_tags", made.monitor, "monitoring")
+        yield made
+    finally:
+        rabbitmqctl("delete_vhost", made.name)
+        for user in (made.user, made.monitor):
+            rabbitmqctl("delete_user", user, timeout_s=60.0)

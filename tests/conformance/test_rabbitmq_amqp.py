@@ -11,7 +11,6 @@ import time
 import tomllib
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pika
@@ -22,7 +21,7 @@ from console.domain import CollectorReport, split_series
 from console.profile import Profile, parse_profile
 from services.collectors import build_collectors
 from tests import servers
-from tests.conformance.brokers import ROOT, rabbitmq_queues, rabbitmqctl
+from tests.conformance.brokers import ROOT, Vhost, rabbitmq_queues, rabbitmq_vhost
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,42 +29,19 @@ PUBLISHED, PREFETCH = 7, 3
 PASSWORD_ENV = "BACKROOM_CONFORMANCE_MQ_PASSWORD"
 
 
-@dataclass(frozen=True)
-class Broker:
-    vhost: str
-    user: str
-    password: str
-    monitor: str  # a user with the management API's "monitoring" tag
-    amqp: str  # amqp://host:port, without user or vhost
-
-
 @pytest.fixture(scope="module")
-def broker() -> Iterator[Broker]:
-    """A vhost, a plain user and a monitoring user made with rabbitmqctl, deleted after."""
+def broker() -> Iterator[Vhost]:
     servers.require_port("RabbitMQ", "127.0.0.1", pika.URLParameters(servers.AMQP_URL).port)
-    tag = uuid.uuid4().hex[:8]
-    made = Broker(vhost=f"bistro-{tag}", user=f"orders-{tag}", password=f"pw-{tag}",
-                  monitor=f"monitor-{tag}", amqp="amqp://127.0.0.1:5672")
-    rabbitmqctl("add_vhost", made.vhost)
-    try:
-        for user in (made.user, made.monitor):
-            rabbitmqctl("add_user", user, made.password)
-            rabbitmqctl("set_permissions", "-p", made.vhost, user, ".*", ".*", ".*")
-        rabbitmqctl("set_user_tags", made.monitor, "monitoring")
+    with rabbitmq_vhost("bistro") as made:
         yield made
-    finally:
-        rabbitmqctl("delete_vhost", made.vhost)
-        for user in (made.user, made.monitor):
-            rabbitmqctl("delete_user", user)
 
 
 @pytest.fixture
-def held_queue(broker: Broker) -> Iterator[str]:
+def held_queue(broker: Vhost) -> Iterator[str]:
     """A queue of the vhost with PUBLISHED messages, PREFETCH of them held unacknowledged by
     a consumer."""
     name = f"orders-{uuid.uuid4().hex[:6]}"
-    params = pika.URLParameters(f"amqp://{broker.user}:{broker.password}@127.0.0.1:5672/"
-                                f"{broker.vhost}")
+    params = pika.URLParameters(broker.amqp_url())
     connection = pika.BlockingConnection(params)
     try:
         channel = connection.channel()
@@ -85,16 +61,16 @@ def held_queue(broker: Broker) -> Iterator[str]:
         connection.close()
 
 
-def _profile(broker: Broker, user: str, queue: str) -> Profile:
+def _profile(broker: Vhost, user: str, queue: str) -> Profile:
     return parse_profile(tomllib.loads(f"""
 name = "conformance"
 [[sources]]
 name = "mq"
 kind = "rabbitmq"
-url = "{broker.amqp}"
+url = "amqp://127.0.0.1:5672"
 user = "{user}"
 password = "env:{PASSWORD_ENV}"
-vhost = "{broker.vhost}"
+vhost = "{broker.name}"
 queues = ["{queue}"]
 timeout_s = 5
 """))
@@ -106,9 +82,9 @@ def _figures(report: CollectorReport) -> dict[str, float]:
 
 
 def test_amqp_source_reads_the_profiles_vhost_and_counts_unacked(
-        broker: Broker, held_queue: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        broker: Vhost, held_queue: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(PASSWORD_ENV, broker.password)
-    truth = rabbitmq_queues(broker.vhost)[held_queue]
+    truth = rabbitmq_queues(broker.name)[held_queue]
     assert truth == {"messages": PUBLISHED, "ready": PUBLISHED - PREFETCH,
                      "unacked": PREFETCH, "consumers": 1}
     (collector,) = build_collectors(_profile(broker, broker.monitor, held_queue))
@@ -130,12 +106,12 @@ def test_amqp_source_reads_the_profiles_vhost_and_counts_unacked(
 
 
 def test_without_the_management_api_depth_is_never_ready_alone(
-        broker: Broker, held_queue: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        broker: Vhost, held_queue: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A user the management API refuses (no monitoring tag) is read by passive declare: ready
     and consumers as rabbitmqctl says, and no depth, which AMQP cannot give while a consumer
     holds messages."""
     monkeypatch.setenv(PASSWORD_ENV, broker.password)
-    truth = rabbitmq_queues(broker.vhost)[held_queue]
+    truth = rabbitmq_queues(broker.name)[held_queue]
     (collector,) = build_collectors(_profile(broker, broker.user, held_queue))
     try:
         report = collector.collect()
@@ -148,7 +124,7 @@ def test_without_the_management_api_depth_is_never_ready_alone(
     assert "unacked unknown over AMQP" in report.detail
 
 
-def test_pika_lines_stay_in_our_log(broker: Broker, tmp_path: Path) -> None:
+def test_pika_lines_stay_in_our_log(broker: Vhost, tmp_path: Path) -> None:
     """``backroom diagnose`` with a refused password: the terminal shows the source's error,
     pika's own account of it ("Connection workflow failed ...") is in the log file only."""
     profile = tmp_path / "shop.toml"
@@ -157,10 +133,10 @@ name = "conformance"
 [[sources]]
 name = "mq"
 kind = "rabbitmq"
-url = "{broker.amqp}"
+url = "amqp://127.0.0.1:5672"
 user = "{broker.user}"
 password = "env:{PASSWORD_ENV}"
-vhost = "{broker.vhost}"
+vhost = "{broker.name}"
 queues = ["orders"]
 timeout_s = 5
 """)
