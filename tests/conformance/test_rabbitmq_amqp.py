@@ -89,11 +89,15 @@ def test_amqp_source_reads_the_profiles_vhost_and_counts_unacked(
                      "unacked": PREFETCH, "consumers": 1}
     (collector,) = build_collectors(_profile(broker, broker.monitor, held_queue))
     try:
-        # The management API refreshes its queue figures every 5 s: wait for them, bounded.
+        # The management API refreshes its queue figures every 5 s (a sample from before the
+        # consumer took its messages reads 7 ready): wait for a fresh one, bounded.
+        want = {metrics.QUEUE_DEPTH: truth["messages"], metrics.QUEUE_READY: truth["ready"],
+                metrics.QUEUE_UNACKED: truth["unacked"],
+                metrics.QUEUE_CONSUMERS: truth["consumers"]}
         deadline = time.monotonic() + 20
         while True:
             figures = _figures(collector.collect())
-            if figures.get(metrics.QUEUE_DEPTH) == truth["messages"] \
+            if all(figures.get(k) == v for k, v in want.items()) \
                     or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
