@@ -59,6 +59,7 @@ class _Found:
     bindings_read: set[str] = field(default_factory=set)
     seps: set[str] = field(default_factory=set)
     cursor: int = 0
+    scan_refused: bool = False
 
 
 class CeleryRedisCollector:
@@ -104,8 +105,16 @@ class CeleryRedisCollector:
         """Go on with the SCAN of the database: binding keys give the key prefixes in use,
         and lists named like a watched queue's priority list are counted from now on."""
         found = self._found
+        if found.scan_refused:
+            return
         for _ in range(SCAN_CALLS_PER_COLLECT):
-            cursor, keys = self._client.scan(cursor=found.cursor, count=SCAN_COUNT)
+            try:
+                cursor, keys = self._client.scan(cursor=found.cursor, count=SCAN_COUNT)
+            except redis.exceptions.ResponseError as err:  # SCAN renamed or not allowed
+                log.info("%s: no SCAN (%s); the profile's options and kombu's defaults are "
+                         "read", self.name, err)
+                found.scan_refused = True
+                return
             found.cursor = int(cursor)
             for raw in keys:
                 key = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)

@@ -127,3 +127,23 @@ def test_backlog_and_drain_are_counted_exactly(setup: str, in_profile: bool,
     assert all(after <= depth <= before for before, depth, after in seen), seen
     assert len({depth for _, depth, _ in seen}) >= 3, seen  # followed on the way down
     assert workers and set(workers) == {1.0}, workers
+
+
+def test_a_broker_that_refuses_scan_is_read_from_the_profiles_options(tmp_path: Path) -> None:
+    """A Redis user without SCAN (an ACL as managed services give): detection is off, the
+    profile's options still count every list."""
+    options = SETUPS["global-keyprefix"]
+    with redis_server(tmp_path) as server:
+        url = server.rsplit("/", 1)[0] + "/3"
+        admin = redis.Redis.from_url(url, socket_timeout=5)
+        admin.acl_setuser("monitor", enabled=True, passwords=["+monitor-pw"], keys=["*"],
+                          channels=["*"], commands=["+@all", "-scan", "-keys"])
+        _put_backlog(url, options, "orders")
+        monitored = url.replace("redis://", "redis://monitor:monitor-pw@")
+        (collector,) = build_collectors(_profile(monitored, "orders", options, True))
+        try:
+            assert _reading(collector, metrics.QUEUE_DEPTH) == [BACKLOG]
+            assert sum(list_lengths(admin).values()) == BACKLOG
+        finally:
+            collector.close()
+            admin.close()
