@@ -142,7 +142,8 @@ class CeleryRedisCollector:
         answers = pipe.execute(raise_on_error=False)
         found.bindings_read.update(todo)
         members = [m for a in answers if isinstance(a, set) for m in a]
-        own.record(sum(1 for a in answers if a), sum(1 for a in answers if not a))
+        read = [a for a in answers if isinstance(a, set)]  # the others were refused
+        own.record(sum(1 for a in read if a), sum(1 for a in read if not a))
         for raw in members:
             member = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
             for sep in self._seps:
@@ -227,6 +228,10 @@ class CeleryRedisCollector:
                 answers = pipe.execute(raise_on_error=False)
                 # Redis deletes an emptied list: LLEN > 0 found a key, 0 found none; a key of
                 # another type (WRONGTYPE) was found too, and holds no task.
+                refused = [a for a in answers if isinstance(a, redis.exceptions.RedisError)
+                           and not str(a).startswith("WRONGTYPE")]
+                if refused:  # no permission, a read-only replica's error...: no figure
+                    raise refused[0]
                 lengths = [n if isinstance(n, int) else 0 for n in answers]
                 misses = sum(1 for n in answers if n == 0)
                 own.record(len(answers) - misses, misses)

@@ -16,7 +16,7 @@ from console import metrics
 from console.domain import split_series
 from console.profile import Profile, parse_profile
 from services.collectors import build_collectors
-from services.collectors.base import Collector
+from services.collectors.base import Collector, CollectorError
 from services.diagnose import run_diagnose
 from tests.conformance.brokers import celery_env, celery_worker, list_lengths
 from tests.integration.local_servers import redis_server
@@ -144,6 +144,10 @@ def test_a_broker_that_refuses_scan_is_read_from_the_profiles_options(tmp_path: 
         try:
             assert _reading(collector, metrics.QUEUE_DEPTH) == [BACKLOG]
             assert sum(list_lengths(admin).values()) == BACKLOG
+            # Without LLEN there is no figure, rather than 0 waiting.
+            admin.acl_setuser("monitor", commands=["-llen"])
+            with pytest.raises(CollectorError, match="llen"):
+                collector.collect()
         finally:
             collector.close()
             admin.close()
