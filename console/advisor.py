@@ -100,6 +100,7 @@ def measurements_from_readings(readings: Iterable[Reading], *,
     queues: dict[tuple[str, str], dict[str, float]] = {}
     pools: dict[str, dict[str, float]] = {}
     tables: dict[tuple[str, str], dict[str, float]] = {}
+    workers: dict[str, float] = {}
     for series, reading in sorted(now.items()):
         source, metric, labels = split_series(series)
         value = reading.value
@@ -113,11 +114,18 @@ def measurements_from_readings(readings: Iterable[Reading], *,
             old = before.get(series)
             if metric == metrics.QUEUE_DEPTH and old is not None and reading.ts > old.ts:
                 entry["growth"] = (value - old.value) / (reading.ts - old.ts)
+        elif metric == metrics.WORKERS and not labels:
+            workers[source] = value
         elif metric in (metrics.DB_CONNECTIONS_TOTAL, metrics.DB_MAX_CONNECTIONS):
             pools.setdefault(source, {})[metric] = value
         elif metric in (metrics.TABLE_SEQ_SCANS, metrics.TABLE_IDX_SCANS, metrics.TABLE_ROWS) \
                 and "table" in labels:
             tables.setdefault((source, labels["table"]), {})[metric] = value
+    for (source, _), entry in queues.items():
+        # A source that counts its workers as a whole (Celery on Redis) and has none: no queue
+        # of it has a consumer.
+        if workers.get(source) == 0 and metrics.QUEUE_CONSUMERS not in entry:
+            entry[metrics.QUEUE_CONSUMERS] = 0.0
     return Measurements(
         latency=tuple(latency),
         caches=tuple(CacheFacts(s, f.get(metrics.CACHE_HIT_RATE), f.get(metrics.EVICTIONS_RATE),

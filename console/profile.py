@@ -125,6 +125,11 @@ class Source:
     selector: str = ""
     verify_tls: bool = True
     ca_bundle: str | None = None
+    #: Celery on Redis: kombu's broker_transport_options ``global_keyprefix``, ``sep`` and
+    #: ``priority_steps`` (None / () when the profile leaves them to detection).
+    key_prefix: str | None = None
+    priority_sep: str | None = None
+    priority_steps: tuple[int, ...] = ()
 
     def query_for(self, metric: str) -> str | None:
         return dict(self.query).get(metric)
@@ -204,7 +209,8 @@ _SOURCE_KEYS: dict[str, set[str]] = {
     "redis": _COMMON_SOURCE_KEYS | {"password"},
     "memcached": _COMMON_SOURCE_KEYS | {"address"},
     "rabbitmq": _COMMON_SOURCE_KEYS | _TLS_KEYS | {"user", "password", "queues", "vhost"},
-    "celery-redis": _COMMON_SOURCE_KEYS | {"password", "queues"},
+    "celery-redis": _COMMON_SOURCE_KEYS
+    | {"password", "queues", "global_keyprefix", "sep", "priority_steps"},
     "database": _COMMON_SOURCE_KEYS | {"password"},
 }
 _URL_SCHEMES: dict[str, tuple[str, ...]] = {
@@ -548,7 +554,23 @@ def _parse_source(reader: _Reader, data: dict[str, Any], path: str) -> Source | 
         selector=reader.string(data, "selector", path, default="") or "",
         verify_tls=reader.boolean(data, "verify_tls", path, True),
         ca_bundle=reader.string(data, "ca_bundle", path),
+        key_prefix=reader.string(data, "global_keyprefix", path),
+        priority_sep=reader.string(data, "sep", path),
+        priority_steps=_priority_steps(reader, data.get("priority_steps"),
+                                       _join(path, "priority_steps")),
     )
+
+
+def _priority_steps(reader: _Reader, value: Any, where: str) -> tuple[int, ...]:
+    """kombu's ``priority_steps``: the priorities that get a list of their own (0..255)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in value):
+        reader.problem(where, "expected a list of priorities (whole numbers 0..255), as in "
+                       "Celery's broker_transport_options")
+        return ()
+    return tuple(sorted(set(value)))
 
 
 def _memcached_address(reader: _Reader, data: dict[str, Any], path: str) -> str:
@@ -726,6 +748,10 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
             _put(source, "selector", s.selector, "")
             _put(source, "verify_tls", s.verify_tls, True)
             _put(source, "ca_bundle", s.ca_bundle, None)
+            _put(source, "global_keyprefix", s.key_prefix, None)
+            _put(source, "sep", s.priority_sep, None)
+            if s.priority_steps:
+                source["priority_steps"] = list(s.priority_steps)
             sources.append(source)
         data["sources"] = sources
     if profile.database is not None:

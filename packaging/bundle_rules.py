@@ -43,6 +43,9 @@ HIDDEN_IMPORTS = (
     "flask",
     "redis",
     "pika",
+    "kombu",
+    "kombu.pidbox",
+    "kombu.transport.redis",  # kombu loads its transports by name
     "pymemcache",
     "platformdirs",
     "tomli_w",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import concurrent.futures
+import heapq
 import logging
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from console import metrics
 from console.advisor import advise, measurements_from_readings
@@ -96,28 +97,34 @@ def _check_probe(collector: Collector, samples: int) -> _Outcome:
                     latencies=latencies)
 
 
-def _check_source(collector: Collector, window_s: float) -> _Outcome:
-    def once() -> tuple[CollectorReport, float]:
-        start = time.perf_counter()
-        report = collector.collect()
-        return report, (time.perf_counter() - start) * 1000
+#: A source's report and how long it took (ms).
+_Timed = tuple[CollectorReport, float]
 
-    try:
-        first, elapsed_ms = once()
-    except Exception as err:
-        return _Outcome(Check(collector.name, collector.kind, Status.FAIL, _error_detail(err)))
-    report, earlier = first, list(first.readings)
-    if window_s > 0:
-        time.sleep(window_s)
-        try:
-            report, elapsed_ms = once()
-        except Exception as err:
-            detail = f"second reading failed after {window_s:g} s: {_error_detail(err)}"
-            return _Outcome(Check(collector.name, collector.kind, Status.FAIL, detail,
-                                  elapsed_ms), list(first.readings))
-    return _Outcome(Check(collector.name, collector.kind, report.status, report.detail,
-                          elapsed_ms), list(report.readings), earlier if window_s > 0 else [],
-                    report.slow_queries)
+
+def _read_once(collector: Collector) -> _Timed:
+    start = time.perf_counter()
+    report = collector.collect()
+    return report, (time.perf_counter() - start) * 1000
+
+
+def _source_outcome(collector: Collector, first: tuple[CollectorReport, float] | Exception,
+                    second: tuple[CollectorReport, float] | Exception | None,
+                    window_s: float) -> _Outcome:
+    """One source's check from its first reading and, with a window, its second."""
+    if isinstance(first, Exception):
+        return _Outcome(Check(collector.name, collector.kind, Status.FAIL,
+                              _error_detail(first)))
+    report, elapsed_ms = first
+    if second is None:
+        return _Outcome(Check(collector.name, collector.kind, report.status, report.detail,
+                              elapsed_ms), list(report.readings), [], report.slow_queries)
+    if isinstance(second, Exception):
+        detail = f"second reading failed after {window_s:g} s: {_error_detail(second)}"
+        return _Outcome(Check(collector.name, collector.kind, Status.FAIL, detail, elapsed_ms),
+                        list(report.readings))
+    later, later_ms = second
+    return _Outcome(Check(collector.name, collector.kind, later.status, later.detail, later_ms),
+                    list(later.readings), list(report.readings), later.slow_queries)
 
 
 def _budget(collector: Collector, samples: int, window_s: float) -> float:
@@ -133,31 +140,20 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
     """Check every probe (``samples`` requests each) and source (once, or twice
     ``window_s`` apart for rates) in parallel, then run the advisor. Every call is bounded
     by its timeout (capped at ``timeout_cap_s``); the sweep never waits longer than the sum
-    of the slowest collector's timeouts."""
+    of the slowest collector's timeouts. The wait between a source's two readings holds no
+    worker thread, so every source is read in the same window however many there are."""
     samples = max(1, samples)
     started_at, start = time.time(), time.monotonic()
     own = collectors is None
     todo: list[Collector] = (build_collectors(profile, timeout_cap_s=timeout_cap_s) if own
                              else list(collectors or ()))
-    outcomes: dict[int, _Outcome] = {}
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(todo))),
                                                  thread_name_prefix="diagnose")
     try:
-        futures = {}
-        for index, collector in enumerate(todo):
-            if collector.kind == "http":
-                futures[pool.submit(_check_probe, collector, samples)] = index
-            else:
-                futures[pool.submit(_check_source, collector, window_s)] = index
         budget = max((_budget(c, samples, window_s) for c in todo), default=0.0)
-        done, _ = concurrent.futures.wait(futures, timeout=budget)
-        for future in done:
-            outcomes[futures[future]] = future.result()
-            if progress is not None:
-                progress(outcomes[futures[future]].check)
-        for index in futures.values():
+        outcomes = _sweep(pool, todo, samples, window_s, start + budget, progress)
+        for index, c in enumerate(todo):
             if index not in outcomes:
-                c = todo[index]
                 outcomes[index] = _Outcome(Check(c.name, c.kind, Status.FAIL,
                                                  f"timeout: no answer within {budget:.0f} s"))
     finally:
@@ -171,6 +167,60 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
     ordered = [outcomes[i] for i in range(len(todo))]
     result = _summarise(profile, ordered, started_at, time.monotonic() - start)
     return _redacted(result, Redactor(profile_secrets(profile, resolve_secret)))
+
+
+def _sweep(pool: concurrent.futures.ThreadPoolExecutor, todo: list[Collector], samples: int,
+           window_s: float, deadline: float,
+           progress: Callable[[Check], None] | None) -> dict[int, _Outcome]:
+    """Run the probes and every source's first reading on the pool; each source's second
+    reading is handed to the pool ``window_s`` after its first one came back (the main
+    thread keeps the timetable), until ``deadline`` (monotonic)."""
+    outcomes: dict[int, _Outcome] = {}
+    firsts: dict[int, _Timed] = {}
+    probes: dict[concurrent.futures.Future[_Outcome], int] = {}
+    reads: dict[concurrent.futures.Future[_Timed], tuple[int, bool]] = {}  # (index, second?)
+    due: list[tuple[float, int]] = []  # (monotonic time, index): second readings to start
+
+    def finish(index: int, outcome: _Outcome) -> None:
+        outcomes[index] = outcome
+        if progress is not None:
+            progress(outcome.check)
+
+    for index, collector in enumerate(todo):
+        if collector.kind == "http":
+            probes[pool.submit(_check_probe, collector, samples)] = index
+        else:
+            reads[pool.submit(_read_once, collector)] = (index, False)
+    while probes or reads or due:
+        now = time.monotonic()
+        while due and due[0][0] <= now:
+            _, index = heapq.heappop(due)
+            reads[pool.submit(_read_once, todo[index])] = (index, True)
+        if now >= deadline:
+            break
+        wait_s = max(0.0, (min(deadline, due[0][0]) if due else deadline) - now)
+        if not probes and not reads:  # only second readings to come: wait for the first
+            time.sleep(wait_s)
+            continue
+        pending: list[concurrent.futures.Future[Any]] = [*probes, *reads]
+        done, _ = concurrent.futures.wait(pending, timeout=wait_s,
+                                          return_when=concurrent.futures.FIRST_COMPLETED)
+        for future in done:
+            if future in probes:
+                finish(probes.pop(future), future.result())
+                continue
+            index, second = reads.pop(future)
+            error = future.exception()
+            value: _Timed | Exception = (error if isinstance(error, Exception)
+                                         else future.result())
+            if second:
+                finish(index, _source_outcome(todo[index], firsts[index], value, window_s))
+            elif window_s > 0 and not isinstance(value, Exception):
+                firsts[index] = value
+                heapq.heappush(due, (time.monotonic() + window_s, index))
+            else:
+                finish(index, _source_outcome(todo[index], value, None, window_s))
+    return outcomes
 
 
 def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,

@@ -88,6 +88,11 @@ class _OneLineFormatter(logging.Formatter):
             record.exc_info, record.exc_text, record.stack_info = saved
 
 
+#: Client libraries whose own lines go to the log file only: what they report (a refused
+#: connection, a lost broker) reaches the user as the source's typed error.
+LIBRARY_LOGGERS = ("pika", "kombu", "amqp")
+
+
 def setup_logging(verbose: bool = False, directory: Path | None = None) -> SecretMaskingFilter:
     """Configure the root logger: rotating file (5 x 1 MiB) and stderr warnings.
 
@@ -115,10 +120,11 @@ def setup_logging(verbose: bool = False, directory: Path | None = None) -> Secre
     stderr_handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
     stderr_handler.setFormatter(_OneLineFormatter("backroom: %(levelname)s: %(message)s"))
     stderr_handler.addFilter(masking)
-    stderr_handler.addFilter(lambda record: not getattr(record, "file_only", False))
+    stderr_handler.addFilter(lambda record: not getattr(record, "file_only", False)
+                             and not record.name.startswith(LIBRARY_LOGGERS))
     stderr_handler._backroom = True  # type: ignore[attr-defined]
     root.addHandler(file_handler)
     root.addHandler(stderr_handler)
-    for noisy in ("urllib3", "pika", "waitress", "werkzeug", "PyQt6", "matplotlib"):
+    for noisy in ("urllib3", *LIBRARY_LOGGERS, "waitress", "werkzeug", "PyQt6", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return masking

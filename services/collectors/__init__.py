@@ -11,7 +11,7 @@ import requests
 
 from console.domain import CollectorReport
 from console.profile import Probe, Profile, SecretRef, Source
-from console.redaction import url_password
+from services.collectors._cache import OwnLookups, redis_server_key
 from services.collectors.base import AuthFailed, Collector, CollectorError
 from services.secrets import SecretError, resolve_secret
 
@@ -92,8 +92,13 @@ def build_probe(probe: Probe, session: requests.Session, resolve: Resolver = res
 
 
 def build_source(source: Source, session: requests.Session, resolve: Resolver = resolve_secret,
-                 timeout_cap_s: float | None = None) -> Collector:
-    """The collector of one profile source (its client built with the source's timeout)."""
+                 timeout_cap_s: float | None = None,
+                 redis_lookups: dict[str, OwnLookups] | None = None) -> Collector:
+    """The collector of one profile source (its client built with the source's timeout).
+    Redis and Celery-on-Redis sources of one server share the record of the console's own
+    key lookups in ``redis_lookups`` (one per server), so the hit rate leaves them out."""
+    if redis_lookups is None:
+        redis_lookups = {}
     timeout = _capped(source.timeout_s, timeout_cap_s)
     password = _secret(source.password, resolve)
     auth = (source.user, password or "") if source.user else None
@@ -118,37 +123,42 @@ def build_source(source: Source, session: requests.Session, resolve: Resolver = 
         from services.collectors.redis_source import RedisCollector, redis_client
 
         return RedisCollector(source.name, redis_client(source.url, timeout, password),
-                              url=source.url, interval_s=interval, timeout_s=timeout)
+                              url=source.url, interval_s=interval, timeout_s=timeout,
+                              own_lookups=_own_lookups(redis_lookups, source.url))
     if kind == "celery-redis":
         from services.collectors.celery_redis import CeleryRedisCollector
         from services.collectors.redis_source import redis_client
 
         return CeleryRedisCollector(source.name, redis_client(source.url, timeout, password),
                                     source.queues, url=source.url, interval_s=interval,
-                                    timeout_s=timeout)
+                                    timeout_s=timeout, key_prefix=source.key_prefix,
+                                    sep=source.priority_sep,
+                                    priority_steps=source.priority_steps, password=password,
+                                    own_lookups=_own_lookups(redis_lookups, source.url))
     if kind == "memcached":
         from services.collectors.memcached import MemcachedCollector, memcached_client
 
         return MemcachedCollector(source.name, memcached_client(source.url, timeout),
                                   address=source.url, interval_s=interval, timeout_s=timeout)
     if kind == "rabbitmq":
-        from services.collectors.rabbitmq import RabbitMQCollector, amqp_url_for
+        from services.collectors.rabbitmq import RabbitMQCollector, amqp_source, amqp_url_for
 
-        is_api = source.url.startswith(("http://", "https://"))
-        if is_api:
+        if source.url.startswith(("http://", "https://")):
             amqp = amqp_url_for(source.url, source.user or "guest", password or "guest",
                                 source.vhost)
-        else:
-            amqp = source.url
-            if password and not url_password(amqp):
-                from services.secrets import with_password
-
-                amqp = with_password(amqp, password)
-        return RabbitMQCollector(source.name, api_url=source.url if is_api else None,
-                                 amqp_url=amqp, session=session, queues=source.queues,
-                                 vhost=source.vhost, user=source.user, password=password,
+            return RabbitMQCollector(source.name, api_url=source.url, amqp_url=amqp,
+                                     session=session, queues=source.queues,
+                                     vhost=source.vhost, user=source.user, password=password,
+                                     verify_tls=source.verify_tls, ca_bundle=source.ca_bundle,
+                                     interval_s=interval, timeout_s=timeout)
+        # amqp://: the URL's user and vhost, else the profile's; the management API of the
+        # same host is asked first, for depth as ready + unacked.
+        found = amqp_source(source.url, source.user, password, source.vhost)
+        return RabbitMQCollector(source.name, api_url=found.api_url, amqp_url=found.amqp_url,
+                                 session=session, queues=source.queues, vhost=found.vhost,
+                                 user=found.user, password=found.password,
                                  verify_tls=source.verify_tls, ca_bundle=source.ca_bundle,
-                                 interval_s=interval, timeout_s=timeout)
+                                 interval_s=interval, timeout_s=timeout, api_guessed=True)
     if kind == "database":
         from services.collectors.database import DatabaseCollector, database_engine, sqlite_path
 
@@ -178,13 +188,14 @@ def build_collectors(profile: Profile, *, session: requests.Session | None = Non
     sources = list(profile.sources)
     db = profile.database
     names = {s.name for s in sources} | {p.name for p in profile.probes}
+    redis_lookups: dict[str, OwnLookups] = {}
     if db is not None and not any(s.kind == "database" for s in sources) \
             and DATABASE_SOURCE not in names:
         sources.append(Source(name=DATABASE_SOURCE, kind="database", url=db.url,
                               interval_s=db.interval_s, timeout_s=db.timeout_s,
                               password=db.password))
     for source in sources:
-        build = partial(build_source, source, session, resolve, timeout_cap_s)
+        build = partial(build_source, source, session, resolve, timeout_cap_s, redis_lookups)
         if source.kind == "database":
             collectors.append(BuiltOnFirstCollect(source.name, source.kind, build,
                                                   interval_s=source.interval_s,
@@ -194,6 +205,10 @@ def build_collectors(profile: Profile, *, session: requests.Session | None = Non
             collectors.append(_guarded(source.name, source.kind, source.interval_s,
                                        source.timeout_s, build))
     return collectors
+
+
+def _own_lookups(ledgers: dict[str, OwnLookups], url: str) -> OwnLookups:
+    return ledgers.setdefault(redis_server_key(url), OwnLookups())
 
 
 def _guarded(name: str, kind: str, interval_s: float, timeout_s: float,

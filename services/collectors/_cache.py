@@ -1,8 +1,13 @@
-"""Cache counters to readings: hit rate from deltas between polls, evictions per second."""
+"""Cache counters to readings: hit rate from deltas between polls, evictions per second; the
+console's own key lookups on a Redis server, left out of its hit rate."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from console import metrics
 from console.quantiles import counter_increase
@@ -38,3 +43,38 @@ def cache_figures(now: CacheCounters, before: CacheCounters | None) -> dict[str,
     out[metrics.CACHE_MISSES_RATE] = misses / dt
     out[metrics.EVICTIONS_RATE] = counter_increase(before.evictions, now.evictions) / dt
     return out
+
+
+def redis_server_key(url: str) -> str:
+    """The server a Redis URL points at (host:port or socket path), whatever its database:
+    keyspace hits and misses in INFO are counted for the whole server."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return f"unix:{parts.path}"
+    try:
+        port = parts.port or 6379
+    except ValueError:
+        port = 6379
+    return f"{(parts.hostname or 'localhost').lower()}:{port}"
+
+
+class OwnLookups:
+    """Key lookups the console itself made on one Redis server (a queue's LLEN counts as a
+    keyspace hit when the list exists and as a miss when it does not), so that the server's
+    hit rate can leave them out. Lookups are made and INFO is read under one lock, so each
+    INFO sample knows exactly which of our lookups it includes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @contextmanager
+    def held(self) -> Iterator[OwnLookups]:
+        with self._lock:
+            yield self
+
+    def record(self, hits: int, misses: int) -> None:
+        """Count lookups; call while :meth:`held`."""
+        self.hits += hits
+        self.misses += misses

@@ -7,6 +7,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -27,6 +28,8 @@ from services.collectors.base import (
 )
 
 MAX_QUEUES = 50
+#: A management API guessed from an amqp:// URL that failed is tried again after this long.
+GUESSED_API_RETRY_S = 300.0
 
 
 def amqp_url_for(api_url: str, user: str | None, password: str | None, vhost: str) -> str:
@@ -43,13 +46,56 @@ def amqp_url_for(api_url: str, user: str | None, password: str | None, vhost: st
     return urlunsplit((scheme, f"{auth}{host}:{port}", "/" + quote(vhost, safe=""), "", ""))
 
 
+@dataclass(frozen=True, slots=True)
+class AmqpSource:
+    """What an amqp:// source connects with: the URL's own user, password and vhost, else the
+    profile's (pika's defaults, guest and /, only when neither names one), and the
+    management API guessed on the same host."""
+
+    amqp_url: str
+    api_url: str
+    user: str
+    password: str
+    vhost: str
+
+
+def amqp_source(url: str, user: str | None, password: str | None, vhost: str) -> AmqpSource:
+    """Put the profile's ``user``, ``password`` and ``vhost`` into an amqp:// URL that lacks
+    them; a URL and a profile naming two different vhosts is a mistake (ValueError)."""
+    parts = urlsplit(url)
+    url_user = unquote(parts.username) if parts.username else None
+    url_password = unquote(parts.password) if parts.password is not None else None
+    url_vhost = unquote(parts.path[1:]) if len(parts.path) > 1 else None
+    if url_vhost is not None and vhost not in ("/", url_vhost):
+        raise ValueError(f"the URL names vhost {url_vhost!r} and the profile vhost "
+                         f"{vhost!r}; give one")
+    name = url_user or user or "guest"
+    secret = url_password if url_password is not None else (
+        password if password is not None else ("guest" if name == "guest" else ""))
+    vhost = url_vhost or vhost or "/"
+    tls = parts.scheme == "amqps"
+    host = parts.hostname or "localhost"
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port or (5671 if tls else 5672)
+    netloc = f"{quote(name, safe='')}:{quote(secret, safe='')}@{host}:{port}"
+    amqp = urlunsplit((parts.scheme, netloc, "/" + quote(vhost, safe=""), parts.query, ""))
+    api = f"{'https' if tls else 'http'}://{host}:{15671 if tls else 15672}"
+    return AmqpSource(amqp, api, name, secret, vhost)
+
+
 class RabbitMQCollector:
     """Depth, ready, unacked and consumers per queue (and publish/deliver rates from the API).
 
     With ``api_url`` it asks the management API; when that cannot be reached (or there is no
     ``api_url``) it opens an AMQP connection to ``amqp_url`` and passively declares each
     queue, which gives ready messages and consumers. The management API refreshes its
-    figures every few seconds (collect_statistics_interval, 5 s by default).
+    figures every few seconds (collect_statistics_interval, 5 s by default). With
+    ``api_guessed`` (an amqp:// source) any failure of the API falls back to AMQP.
+
+    Depth is ready + unacked, as the management API counts ``messages``. A passive declare
+    sees ready messages only, so over AMQP the depth is given only where it is exact: a queue
+    without consumers has no unacknowledged messages.
     """
 
     kind = "rabbitmq"
@@ -58,7 +104,9 @@ class RabbitMQCollector:
                  session: requests.Session | None = None, queues: tuple[str, ...] = (),
                  vhost: str = "/", user: str | None = None, password: str | None = None,
                  interval_s: float = 10.0, timeout_s: float = 5.0, verify_tls: bool = True,
-                 ca_bundle: str | None = None, clock: Callable[[], float] = time.time) -> None:
+                 ca_bundle: str | None = None, clock: Callable[[], float] = time.time,
+                 api_guessed: bool = False,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.name = name
         self.interval_s = interval_s
         self.timeout_s = timeout_s
@@ -72,6 +120,9 @@ class RabbitMQCollector:
         self._clock = clock
         self._connection: Any = None
         self.via = "api" if self._api else "amqp"
+        self._api_guessed = api_guessed
+        self._monotonic = monotonic
+        self._api_retry_at = 0.0
 
     # -- management API ------------------------------------------------------------------
     def _get(self, path: str) -> Any:
@@ -136,9 +187,9 @@ class RabbitMQCollector:
                                           f"at {where}") from err
                     raise BadResponse(f"{where} refused to describe {queue!r}: "
                                       f"{err.reply_text}") from err
-                found.append({"name": queue, "messages": ok.method.message_count,
-                              "messages_ready": ok.method.message_count,
-                              "consumers": ok.method.consumer_count})
+                ready, consumers = ok.method.message_count, ok.method.consumer_count
+                found.append({"name": queue, "messages_ready": ready, "consumers": consumers,
+                              "messages": ready if consumers == 0 else None})
                 if channel.is_open:
                     channel.close()
         except pika.exceptions.ProbableAuthenticationError as err:
@@ -169,18 +220,25 @@ class RabbitMQCollector:
     # -- collect ---------------------------------------------------------------------------
     def collect(self) -> CollectorReport:
         note = ""
-        if self._api is not None:
+        if self._api is not None and self._monotonic() >= self._api_retry_at:
             try:
                 queues = self._from_api()
                 self.via = "api"
-            except (SourceUnreachable, SourceTimeout) as err:
-                if self._amqp is None:
+            except CollectorError as err:
+                unreachable = isinstance(err, SourceUnreachable | SourceTimeout)
+                if self._amqp is None or not (unreachable or self._api_guessed):
                     raise
+                if self._api_guessed and (unreachable or isinstance(err, AuthFailed)):
+                    # No management API there, or not for this user: ask again much later.
+                    # (A queue it does not know yet may be one it has not caught up with.)
+                    self._api_retry_at = self._monotonic() + GUESSED_API_RETRY_S
                 queues = self._from_amqp()
                 self.via = "amqp"
-                note = f" (management API unreachable: {err}; read by AMQP passive declare)"
+                state = "unreachable" if unreachable else "not usable"
+                note = f" (management API {state}: {err}; read by AMQP passive declare)"
         else:
             queues = self._from_amqp()
+            self.via = "amqp"
         ts = self._clock()
         readings = [Reading(series_name(self.name, metrics.UP), ts, 1.0)]
         parts = []
@@ -194,7 +252,7 @@ class RabbitMQCollector:
                     readings.append(Reading(series_name(self.name, metric, labels), ts,
                                             number))
 
-            add(metrics.QUEUE_DEPTH, _count(queue.get("messages")))
+            add(metrics.QUEUE_DEPTH, queue.get("messages"))
             add(metrics.QUEUE_READY, queue.get("messages_ready"))
             add(metrics.QUEUE_UNACKED, queue.get("messages_unacknowledged"))
             add(metrics.QUEUE_CONSUMERS, queue.get("consumers"))
@@ -202,8 +260,12 @@ class RabbitMQCollector:
             add(metrics.QUEUE_PUBLISH_RATE, _table(stats.get("publish_details")).get("rate"))
             add(metrics.QUEUE_DELIVER_RATE,
                 _table(stats.get("deliver_get_details")).get("rate"))
-            parts.append(f"{name}: {_count(queue.get('messages'))} waiting, "
-                         f"{queue.get('consumers', '?')} consumers")
+            if queue.get("messages") is None:
+                parts.append(f"{name}: {_count(queue.get('messages_ready'))} ready (unacked "
+                             f"unknown over AMQP), {queue.get('consumers', '?')} consumers")
+            else:
+                parts.append(f"{name}: {_count(queue.get('messages'))} waiting, "
+                             f"{queue.get('consumers', '?')} consumers")
         detail = ("; ".join(parts) or "no queues in this vhost") + note
         return CollectorReport(readings=tuple(readings), detail=detail,
                                facts=(("via", self.via),))

@@ -13,7 +13,7 @@ import redis.exceptions
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
 from console.redaction import mask_url
-from services.collectors._cache import CacheCounters, cache_figures
+from services.collectors._cache import CacheCounters, OwnLookups, cache_figures
 from services.collectors.base import (
     AuthFailed,
     BadResponse,
@@ -50,14 +50,16 @@ def redis_error(err: redis.exceptions.RedisError, url: str, timeout_s: float) ->
 
 
 class RedisCollector:
-    """Reads ``INFO`` once per collect."""
+    """Reads ``INFO`` once per collect. The hit rate is the server's (every database), less
+    the lookups the console's own queue readers made (``own_lookups``)."""
 
     kind = "redis"
 
     def __init__(self, name: str, client: redis.Redis, *, url: str = "",
                  interval_s: float = 10.0, timeout_s: float = 5.0,
                  clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 own_lookups: OwnLookups | None = None) -> None:
         self.name = name
         self.interval_s = interval_s
         self.timeout_s = timeout_s
@@ -66,10 +68,13 @@ class RedisCollector:
         self._clock = clock
         self._monotonic = monotonic
         self._before: CacheCounters | None = None
+        self._own = own_lookups or OwnLookups()
 
     def collect(self) -> CollectorReport:
         try:
-            info = self._client.info()
+            with self._own.held() as own:
+                info = self._client.info()
+                own_hits, own_misses = own.hits, own.misses
         except redis.exceptions.RedisError as err:
             raise redis_error(err, self._url, self.timeout_s) from err
         if not isinstance(info, dict) or "keyspace_hits" not in info:
@@ -79,7 +84,8 @@ class RedisCollector:
         if hits is None or misses is None:
             raise BadResponse(f"{mask_url(self._url)} answered INFO whose keyspace_hits/misses "
                               "are not numbers; is this Redis?")
-        now = CacheCounters(self._monotonic(), hits, misses,
+        now = CacheCounters(self._monotonic(), max(0.0, hits - own_hits),
+                            max(0.0, misses - own_misses),
                             _number(info.get("evicted_keys", 0)) or 0.0)
         figures = cache_figures(now, self._before)
         self._before = now
@@ -92,17 +98,22 @@ class RedisCollector:
         ts = self._clock()
         readings = tuple(Reading(series_name(self.name, m), ts, v) for m, v in figures.items())
         rate = figures.get(metrics.CACHE_HIT_RATE)
-        hit_text = f"hit rate {rate:.0%}" if rate is not None else "no lookups yet"
+        hit_text = (f"server-wide hit rate {rate:.0%}" if rate is not None
+                    else "no lookups yet")
         since = "since last poll" if metrics.CACHE_HITS_RATE in figures else "since restart"
+        if own_hits or own_misses:
+            since += ", the console's own queue lookups left out"
         detail = (f"Redis {info.get('redis_version', '?')}: {hit_text} ({since}), "
                   f"{info.get('used_memory_human', '?')} used, "
                   f"{info.get('connected_clients', '?')} clients")
         facts = (
+            ("hit rate scope", "server-wide (every database of this Redis)"),
             ("maxmemory", str(info.get("maxmemory", "?"))),
             ("maxmemory_policy", str(info.get("maxmemory_policy", "?"))),
             ("evicted_keys", str(info.get("evicted_keys", 0))),
             ("keyspace_hits", str(info.get("keyspace_hits", 0))),
             ("keyspace_misses", str(info.get("keyspace_misses", 0))),
+            ("own lookups left out", f"{own_hits} hits, {own_misses} misses"),
         )
         return CollectorReport(readings=readings, detail=detail,
                                server_version=str(info.get("redis_version", "")) or None,

@@ -139,3 +139,20 @@ def test_measurements_from_recorded_readings() -> None:
     assert m.tables == (TableFacts("db", "public.bookings", 500.0, 1.0, 20_000.0),)
     assert set(rules(advise(m))) == {"latency-p95", "cache-hit-rate", "queue-no-consumers",
                                      "connections-near-limit", "table-seq-scans"}
+
+
+def test_a_source_without_workers_has_no_consumers_on_any_queue() -> None:
+    """Celery on Redis counts its workers for the whole broker: none answering means the
+    backlog of each queue has no worker; some answering says nothing of one queue."""
+    def readings(workers: float) -> list[Reading]:
+        return [Reading('jobs/queue_depth{queue="celery"}', 10.0, 88.0),
+                Reading('jobs/queue_depth{queue="emails"}', 10.0, 12.0),
+                Reading("jobs/workers", 10.0, workers)]
+
+    stopped = advise(measurements_from_readings(readings(0.0)))
+    assert [(f.rule, f.title) for f in stopped] == [
+        ("queue-no-consumers", "Queue celery has no workers"),
+        ("queue-no-consumers", "Queue emails has no workers")]
+    running = measurements_from_readings(readings(2.0))
+    assert [q.consumers for q in running.queues] == [None, None]
+    assert rules(advise(running)) == ["queue-backlog", "queue-backlog"]

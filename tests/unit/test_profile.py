@@ -243,3 +243,26 @@ def test_any_data_parses_or_fails_with_clear_problems(data: dict[str, Any]) -> N
         assert all(": " in p for p in err.problems)
         return
     assert parse_profile(tomllib.loads(tomli_w.dumps(profile_to_dict(profile)))) == profile
+
+
+def test_celery_redis_takes_kombus_transport_options() -> None:
+    """The Celery docs' broker_transport_options, copied into a source, are kept and written
+    back; priorities outside kombu's 0..255 are a clear problem."""
+    text = """
+name = "Bistro"
+[[sources]]
+name = "jobs"
+kind = "celery-redis"
+url = "redis://cache.internal:6379/1"
+global_keyprefix = "bistro:"
+sep = ":"
+priority_steps = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+"""
+    profile = parse_profile(tomllib.loads(text))
+    (source,) = profile.sources
+    assert (source.key_prefix, source.priority_sep, source.priority_steps) == \
+        ("bistro:", ":", tuple(range(10)))
+    again = tomli_w.dumps(profile_to_dict(profile))
+    assert parse_profile(tomllib.loads(again)) == profile
+    with pytest.raises(ProfileError, match=r"sources\[0\]\.priority_steps: expected a list"):
+        parse_profile(tomllib.loads(text.replace("[0, 1, 2", "[-1, 1, 2")))
