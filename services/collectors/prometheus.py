@@ -42,6 +42,13 @@ def _is_error(labels: dict[str, str]) -> bool:
     return False
 
 
+def _finest_first(samples: Samples, families: Iterable[str]) -> list[str]:
+    """Latency families on the page, the one with the most bucket bounds first."""
+    found = [fam for fam in families if samples.get(fam + "_bucket")]
+    return sorted(found, key=lambda fam: -len({lb.get("le") for lb, _ in
+                                               samples[fam + "_bucket"]}))
+
+
 def _queue_name(labels: dict[str, str], fallback: str) -> str:
     for name in known.QUEUE_LABELS:
         value = labels.get(name)
@@ -111,10 +118,8 @@ class PrometheusPageReader:
 
     def reduce(self, samples: Samples, mono: float) -> _Scrape:
         scrape = _Scrape(mono=mono)
-        for fam in self.latency_families:
-            buckets = samples.get(fam + "_bucket")
-            if not buckets:
-                continue
+        for fam in _finest_first(samples, self.latency_families):
+            buckets = samples[fam + "_bucket"]
             for labels, value in buckets:
                 le_text = labels.get("le")
                 if le_text is None:
