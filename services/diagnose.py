@@ -7,12 +7,12 @@ import logging
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
 from console import metrics
-from console.advisor import advise, measurements_from_readings
+from console.advisor import Thresholds, advise, measurements_from_readings
 from console.domain import (
     Check,
     CollectorReport,
@@ -25,7 +25,13 @@ from console.domain import (
 )
 from console.profile import Profile
 from console.quantiles import sample_quantile
-from console.report import DiagnoseResult, LatencySummary, render_json, render_table
+from console.report import (
+    DiagnoseResult,
+    LatencySummary,
+    TrafficSummary,
+    render_json,
+    render_table,
+)
 from services.collectors import build_collectors
 from services.collectors.base import Collector, CollectorError
 from services.secrets import SecretError, redact, resolve_secret
@@ -175,6 +181,7 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
     slow = sorted((q for o in outcomes for q in o.slow_queries), key=lambda q: q.total_ms,
                   reverse=True)
     latency: list[LatencySummary] = []
+    traffic: list[TrafficSummary] = []
     caches: list[tuple[str, float | None]] = []
     queues: list[tuple[str, int]] = []
     for outcome in outcomes:
@@ -195,21 +202,44 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
             latency.append(LatencySummary(
                 name, by_metric.get(metrics.LATENCY_P50), by_metric.get(metrics.LATENCY_P95),
                 by_metric.get(metrics.LATENCY_P99), int(by_metric.get(metrics.LATENCY_COUNT, 0))))
+        groups: dict[tuple[tuple[str, str], ...], dict[str, float]] = {}
+        for (metric, labels), value in latest.items():
+            if metric in (metrics.REQUEST_RATE, metrics.ERROR_RATE, metrics.ERROR_RATIO):
+                groups.setdefault(labels, {})[metric] = value
+        for labels, figures in sorted(groups.items()):
+            where = name + "".join(f" {k}={v}" for k, v in labels)
+            traffic.append(TrafficSummary(where, figures.get(metrics.REQUEST_RATE),
+                                          figures.get(metrics.ERROR_RATE),
+                                          figures.get(metrics.ERROR_RATIO)))
         if metrics.CACHE_HIT_RATE in by_metric or kind in CACHE_KINDS:
             caches.append((name, by_metric.get(metrics.CACHE_HIT_RATE)))
         for (metric, labels), value in latest.items():
             if metric == metrics.QUEUE_DEPTH and labels:
                 queues.append((f"{name}/{dict(labels).get('queue', '')}", int(value)))
     measurements = measurements_from_readings(readings, earlier=earlier, slow_queries=slow)
-    findings = advise(measurements)
+    findings = advise(measurements, per_source=source_thresholds(profile))
     checks = tuple(o.check for o in outcomes)
     status = Status.worst([c.status for c in checks]
                           + [_SEVERITY_STATUS[f.severity] for f in findings])
     return DiagnoseResult(
         profile=profile.name, status=status, checks=checks, latency=tuple(latency),
-        cache_hit_rate=tuple(caches), queue_depth=tuple(sorted(queues)),
+        traffic=tuple(traffic), cache_hit_rate=tuple(caches), queue_depth=tuple(sorted(queues)),
         slow_queries=tuple(slow[:MAX_SLOW_QUERIES]), findings=tuple(findings),
         readings=tuple(readings), started_at=started_at, duration_s=duration_s)
+
+
+def source_thresholds(profile: Profile) -> dict[str, Thresholds]:
+    """The advisor's thresholds for each source that sets its own."""
+    out = {}
+    base = Thresholds()
+    for source in profile.sources:
+        warn, fail = source.error_ratio_warn, source.error_ratio_fail
+        if warn is None and fail is None:
+            continue
+        warn = warn if warn is not None else min(base.error_ratio_warn, fail or 1.0)
+        fail = fail if fail is not None else max(base.error_ratio_fail, warn)
+        out[source.name] = replace(base, error_ratio_warn=warn, error_ratio_fail=fail)
+    return out
 
 
 def _secret_values(profile: Profile) -> list[str]:
@@ -235,7 +265,8 @@ def _redacted(result: DiagnoseResult, secrets: list[str]) -> DiagnoseResult:
                  for q in result.slow_queries)
     return DiagnoseResult(
         profile=result.profile, status=result.status, checks=checks, latency=result.latency,
-        cache_hit_rate=result.cache_hit_rate, queue_depth=result.queue_depth,
+        traffic=result.traffic, cache_hit_rate=result.cache_hit_rate,
+        queue_depth=result.queue_depth,
         slow_queries=slow, findings=findings, readings=result.readings,
         started_at=result.started_at, duration_s=result.duration_s)
 

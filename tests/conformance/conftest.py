@@ -165,7 +165,7 @@ class Fleet:
 
     def next_scrape(self, job: str, base: str, timeout_s: float = 20.0) -> float:
         """Wait for the server's next scrape of ``base`` in ``job``; its time (epoch s)."""
-        address = base.split("//")[-1]
+        address = base.rsplit("//", maxsplit=1)[-1]
         start = time.time()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -182,7 +182,7 @@ class Fleet:
     def window_quantile(self, q: float, family: str, job: str, base: str, first: float,
                         last: float) -> float:
         """PromQL's histogram_quantile over exactly the increase between two scrapes."""
-        sel = f'{family}_bucket{{job="{job}",instance="{base.split("//")[-1]}"}}'
+        sel = f'{family}_bucket{{job="{job}",instance="{base.rsplit("//", maxsplit=1)[-1]}"}}'
         expr = (f"histogram_quantile({q}, sum by (le) ({sel} @ {last + 1:.3f} - "
                 f"({sel} @ {first + 1:.3f} or {sel} @ {last + 1:.3f} * 0)))")
         ((_labels, value),) = self.query(expr, last + 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -116,11 +117,9 @@ class SteadyLoad:
             while not self._stop.is_set() and self.log.count() < self.limit:
                 if not self._running.wait(0.2):
                     continue
-                with self._busy:
-                    try:
-                        _send(session, self.plan[step % len(self.plan)], self.log)
-                    except requests.RequestException:
-                        pass  # the app went away at the end of the session
+                # The app may go away at the end of the session.
+                with self._busy, contextlib.suppress(requests.RequestException):
+                    _send(session, self.plan[step % len(self.plan)], self.log)
                 step += workers
                 self._stop.wait(self.pause_s * workers)
 

@@ -1,4 +1,4 @@
-"""Django + django-prometheus (middleware, Redis cache backend) + PostgreSQL: readings vs the load log."""
+"""Django + django-prometheus (middleware, Redis cache) + PostgreSQL: readings vs the truth."""
 
 from __future__ import annotations
 

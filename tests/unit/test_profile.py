@@ -243,3 +243,20 @@ def test_any_data_parses_or_fails_with_clear_problems(data: dict[str, Any]) -> N
         assert all(": " in p for p in err.problems)
         return
     assert parse_profile(tomllib.loads(tomli_w.dumps(profile_to_dict(profile)))) == profile
+
+
+def test_error_ratio_thresholds_and_groups_per_source() -> None:
+    data = good()
+    data["sources"][1].update(error_ratio_warn=0.02, error_ratio_fail=0.1,
+                              group_by=["site"], scrape_interval_s=60)
+    source = parse_profile(data, "test.toml").sources[1]
+    assert (source.error_ratio_warn, source.error_ratio_fail) == (0.02, 0.1)
+    assert source.group_by == ("site",)
+    assert source.scrape_interval_s == 60
+    again = parse_profile(profile_to_dict(parse_profile(data, "test.toml")), "again.toml")
+    assert again.sources[1] == source
+    data["sources"][1].update(error_ratio_warn=0.2, error_ratio_fail=0.1)
+    data["sources"][0]["error_ratio_fail"] = 5
+    joined = "\n".join(problems_of(data))
+    assert "sources[1].error_ratio_warn: must not be above error_ratio_fail (0.1)" in joined
+    assert "sources[0].error_ratio_fail: must be > 0 and <= 1, got 5" in joined

@@ -1,4 +1,4 @@
-"""A small Django shop instrumented with django-prometheus, served by gunicorn in the conformance suite."""
+"""A small Django shop with django-prometheus, served by gunicorn in the conformance suite."""
 
 from __future__ import annotations
 

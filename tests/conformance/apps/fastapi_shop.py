@@ -1,4 +1,4 @@
-"""A FastAPI shop instrumented with prometheus-fastapi-instrumentator (conformance suite, uvicorn)."""
+"""A FastAPI shop with prometheus-fastapi-instrumentator (conformance suite, uvicorn)."""
 
 from __future__ import annotations
 
