@@ -197,22 +197,25 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
                                  for q in (0.5, 0.95, 0.99))
                 latency.append(LatencySummary(name, p50, p95, p99, len(outcome.latencies)))
             continue
-        by_metric = {m: v for (m, labels), v in latest.items() if not labels}
-        if metrics.LATENCY_P50 in by_metric or metrics.LATENCY_COUNT in by_metric:
-            latency.append(LatencySummary(
-                name, by_metric.get(metrics.LATENCY_P50), by_metric.get(metrics.LATENCY_P95),
-                by_metric.get(metrics.LATENCY_P99), int(by_metric.get(metrics.LATENCY_COUNT, 0))))
+        # The whole source first, then each group it reads apart (group_by: site, instance).
         groups: dict[tuple[tuple[str, str], ...], dict[str, float]] = {}
         for (metric, labels), value in latest.items():
-            if metric in (metrics.REQUEST_RATE, metrics.ERROR_RATE, metrics.ERROR_RATIO):
+            if metric != metrics.QUEUE_DEPTH:
                 groups.setdefault(labels, {})[metric] = value
+        groups.setdefault((), {})
         for labels, figures in sorted(groups.items()):
             where = name + "".join(f" {k}={v}" for k, v in labels)
-            traffic.append(TrafficSummary(where, figures.get(metrics.REQUEST_RATE),
-                                          figures.get(metrics.ERROR_RATE),
-                                          figures.get(metrics.ERROR_RATIO)))
-        if metrics.CACHE_HIT_RATE in by_metric or kind in CACHE_KINDS:
-            caches.append((name, by_metric.get(metrics.CACHE_HIT_RATE)))
+            if metrics.LATENCY_P50 in figures or metrics.LATENCY_COUNT in figures:
+                latency.append(LatencySummary(
+                    where, figures.get(metrics.LATENCY_P50), figures.get(metrics.LATENCY_P95),
+                    figures.get(metrics.LATENCY_P99),
+                    int(figures.get(metrics.LATENCY_COUNT, 0))))
+            if metrics.REQUEST_RATE in figures:
+                traffic.append(TrafficSummary(where, figures.get(metrics.REQUEST_RATE),
+                                              figures.get(metrics.ERROR_RATE),
+                                              figures.get(metrics.ERROR_RATIO)))
+            if metrics.CACHE_HIT_RATE in figures or (kind in CACHE_KINDS and not labels):
+                caches.append((where, figures.get(metrics.CACHE_HIT_RATE)))
         for (metric, labels), value in latest.items():
             if metric == metrics.QUEUE_DEPTH and labels:
                 queues.append((f"{name}/{dict(labels).get('queue', '')}", int(value)))

@@ -6,6 +6,7 @@ import bisect
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 from console.domain import CollectorReport, split_series
@@ -26,6 +27,22 @@ def values(report: CollectorReport, source: str | None = None) -> dict[str, floa
                         if labels else "")
         out[key] = reading.value
     return out
+
+
+class ReadClock:
+    """A monotonic clock for a collector that remembers what it told it: the window a
+    rate was taken over, so the truth's count is divided by the same seconds."""
+
+    def __init__(self) -> None:
+        self.told: list[float] = []
+
+    def __call__(self) -> float:
+        self.told.append(time.monotonic())
+        return self.told[-1]
+
+    @property
+    def window_s(self) -> float:
+        return self.told[-1] - self.told[-2]
 
 
 def bucket_of(value: float, bounds: list[float]) -> tuple[float, float]:

@@ -26,12 +26,14 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS_DB = 12
 #: Scrape intervals of the two Prometheus jobs.
 FAST_SCRAPE_S = 5
+#: The Django shop is scraped once per site label.
+SITES = ("north", "south")
 SLOW_SCRAPE_S = 60
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "tests/conformance/" in str(item.fspath).replace(os.sep, "/"):
+        if "tests/conformance/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.conformance)
             item.add_marker(pytest.mark.integration)
 
@@ -155,6 +157,13 @@ class Fleet:
     fastapi: list[str]
     flask: str
     load: SteadyLoad
+    started: float  # time.monotonic() when the load began
+
+    def wait_steady(self, window_s: float) -> None:
+        """Wait until a rate window holds no series younger than itself: PromQL's rate()
+        extrapolates a series born inside its window on its own, so ratios of young series
+        are not yet the load's."""
+        time.sleep(max(0.0, self.started + window_s + 2 * FAST_SCRAPE_S - time.monotonic()))
 
     def query(self, expr: str, at: float) -> list[tuple[dict[str, str], float]]:
         """PromQL evaluated at ``at`` (epoch seconds), straight from the HTTP API."""
@@ -163,19 +172,30 @@ class Fleet:
         assert answer["status"] == "success", answer
         return [(item["metric"], float(item["value"][1])) for item in answer["data"]["result"]]
 
+    def samples(self, expr: str,
+                at: float) -> list[tuple[dict[str, str], list[tuple[float, float]]]]:
+        """The raw samples of a range selector (``x[5m]``) at ``at``: what was scraped."""
+        answer = requests.get(self.url + "/api/v1/query", params={"query": expr, "time": at},
+                              timeout=10).json()
+        assert answer["status"] == "success", answer
+        return [(item["metric"], [(float(t), float(v)) for t, v in item["values"]])
+                for item in answer["data"]["result"]]
+
     def next_scrape(self, job: str, base: str, timeout_s: float = 20.0) -> float:
-        """Wait for the server's next scrape of ``base`` in ``job``; its time (epoch s)."""
+        """Wait for the server's next scrape of ``base`` in ``job`` (of each of its targets
+        there, one per site); the time of the last of them (epoch s)."""
         address = base.rsplit("//", maxsplit=1)[-1]
         start = time.time()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             targets = requests.get(self.url + "/api/v1/targets", timeout=5).json()
-            for target in targets["data"]["activeTargets"]:
-                if target["labels"].get("job") == job and \
-                        target["labels"].get("instance") == address:
-                    last = datetime.fromisoformat(target["lastScrape"]).timestamp()
-                    if last > start and target["health"] == "up":
-                        return last
+            scraped = [datetime.fromisoformat(target["lastScrape"]).timestamp()
+                       if target["health"] == "up" else 0.0
+                       for target in targets["data"]["activeTargets"]
+                       if target["labels"].get("job") == job
+                       and target["labels"].get("instance") == address]
+            if scraped and min(scraped) > start:
+                return max(scraped)
             time.sleep(0.25)
         raise AssertionError(f"no scrape of {address} in job {job} within {timeout_s} s")
 
@@ -203,20 +223,23 @@ def fleet(django_shop: str, fastapi_shops: list[str], flask_shop: str,
           conform_tmp: Path) -> Iterator[Fleet]:
     """Debian's prometheus scraping everything every 5 s (jobs ``django``, ``fastapi``,
     ``flask``) and the FastAPI instances again every 60 s (job ``fastapi-60s``), with the
-    FastAPI instances under a steady load of 15 requests/s."""
+    FastAPI instances under a steady load of 15 requests/s. The Django shop is scraped as
+    two sites (label ``site``), as a chain's Prometheus sees two shops of one kind."""
     exe = binary("prometheus", "/usr/bin/prometheus")
     port = servers.free_port()
 
-    def job(name: str, interval: int, targets: list[str]) -> str:
+    def job(name: str, interval: int, targets: list[str], sites: tuple[str, ...] = ()) -> str:
         hosts = ", ".join(f"'{t.split('//')[1]}'" for t in targets)
+        groups = "".join(f"      - targets: [{hosts}]\n        labels: {{site: '{site}'}}\n"
+                         for site in sites) or f"      - targets: [{hosts}]\n"
         return (f"  - job_name: '{name}'\n    scrape_interval: {interval}s\n"
                 f"    scrape_timeout: {min(interval - 1, 10)}s\n"
-                f"    static_configs:\n      - targets: [{hosts}]\n")
+                f"    static_configs:\n{groups}")
 
     config = conform_tmp / "prometheus.yml"
     config.write_text("global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\n"
                       "scrape_configs:\n"
-                      + job("django", FAST_SCRAPE_S, [django_shop])
+                      + job("django", FAST_SCRAPE_S, [django_shop], SITES)
                       + job("fastapi", FAST_SCRAPE_S, fastapi_shops)
                       + job("flask", FAST_SCRAPE_S, [flask_shop])
                       + job("fastapi-60s", SLOW_SCRAPE_S, fastapi_shops))
@@ -231,6 +254,6 @@ def fleet(django_shop: str, fastapi_shops: list[str], flask_shop: str,
             time.sleep(0.2)
         load.start()
         try:
-            yield Fleet(base, django_shop, fastapi_shops, flask_shop, load)
+            yield Fleet(base, django_shop, fastapi_shops, flask_shop, load, time.monotonic())
         finally:
             load.stop()

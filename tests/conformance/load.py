@@ -61,11 +61,17 @@ class LoadLog:
             return [s for s in self.sent if start <= s.started + s.duration_s <= end]
 
 
+#: Every request of the whole run, whichever generator sent it.
+TRAFFIC = LoadLog()
+
+
 def _send(session: requests.Session, url: str, log: LoadLog) -> None:
     started, mono = time.time(), time.perf_counter()
     response = session.get(url, timeout=10)
-    log.add(Sent(url, response.status_code, started, time.perf_counter() - mono,
-                 response.headers.get("X-Cache", "")))
+    sent = Sent(url, response.status_code, started, time.perf_counter() - mono,
+                response.headers.get("X-Cache", ""))
+    log.add(sent)
+    TRAFFIC.add(sent)
 
 
 def run_load(urls: Sequence[str], log: LoadLog | None = None, workers: int = 4) -> LoadLog:

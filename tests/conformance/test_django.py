@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from console import metrics
 from services.collectors._http import new_session
 from services.collectors.prometheus import PrometheusCollector
-from tests.conformance.compare import close_quantile, record, values
+from tests.conformance.compare import ReadClock, close_quantile, record, values
 from tests.conformance.conftest import Fleet
 from tests.conformance.load import run_load
 
@@ -32,16 +30,16 @@ def test_django_page_readings_match_the_load_log(fleet: Fleet) -> None:
     django_shop = fleet.django
     first = fleet.next_scrape("django", django_shop)
     with new_session() as session:
+        clock = ReadClock()
         collector = PrometheusCollector("django", django_shop + "/metrics", session,
-                                        timeout_s=5)
+                                        timeout_s=5, monotonic=clock)
         collector.collect()
-        start = time.monotonic()
         log = run_load(plan(django_shop))
         report = collector.collect()
-        elapsed = time.monotonic() - start
     last = fleet.next_scrape("django", django_shop)
     got = values(report)
     sent = log.count()
+    elapsed = clock.window_s
     hits, misses = log.hits("/dish/")
     assert (hits, misses) == (24, 6)
     record("django-prometheus", "requests in window", got.get(metrics.LATENCY_COUNT), sent,

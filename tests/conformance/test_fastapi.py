@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from console import metrics
 from services.collectors._http import new_session
 from services.collectors.prometheus import PrometheusCollector
-from tests.conformance.compare import close_quantile, record, values
+from tests.conformance.compare import ReadClock, close_quantile, record, values
 from tests.conformance.conftest import Fleet
 from tests.conformance.load import run_load
 
@@ -24,15 +22,16 @@ def test_fastapi_latency_comes_from_the_fine_histogram(fleet: Fleet) -> None:
     fleet.load.pause()
     first = fleet.next_scrape("fastapi", base)
     with new_session() as session:
-        collector = PrometheusCollector("api", base + "/metrics", session, timeout_s=5)
+        clock = ReadClock()
+        collector = PrometheusCollector("api", base + "/metrics", session, timeout_s=5,
+                                        monotonic=clock)
         collector.collect()
-        start = time.monotonic()
         log = run_load(urls)
         got = values(collector.collect())
-        elapsed = time.monotonic() - start
     last = fleet.next_scrape("fastapi", base)
     fleet.load.resume()
     sent = log.count()
+    elapsed = clock.window_s
     record("prometheus-fastapi-instrumentator", "request rate (/s)",
            got.get(metrics.REQUEST_RATE), sent / elapsed, "load log")
     assert got[metrics.REQUEST_RATE] == pytest.approx(sent / elapsed, rel=0.05)

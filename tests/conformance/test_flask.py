@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from pymemcache.client.base import Client
 
@@ -11,7 +9,7 @@ from console import metrics
 from services.collectors._http import new_session
 from services.collectors.memcached import MemcachedCollector, memcached_client
 from services.collectors.prometheus import PrometheusCollector
-from tests.conformance.compare import record, values
+from tests.conformance.compare import ReadClock, record, values
 from tests.conformance.load import run_load
 
 
@@ -30,20 +28,21 @@ def test_flask_page_and_memcached_match_the_truth(flask_shop: str,
     urls = [f"{flask_shop}/dish/{n % 3 if n < 150 else n}" for n in range(200)]
     urls += [f"{flask_shop}/fail"] * 40
     with new_session() as session:
-        page = PrometheusCollector("flask", flask_shop + "/metrics", session, timeout_s=5)
+        clock = ReadClock()
+        page = PrometheusCollector("flask", flask_shop + "/metrics", session, timeout_s=5,
+                                   monotonic=clock)
         cache = MemcachedCollector("menu-cache", memcached_client(shop_memcached, 5),
                                    address=shop_memcached, timeout_s=5)
         page.collect()
         cache.collect()
         before = _stats(shop_memcached)
-        start = time.monotonic()
         log = run_load(urls)
         after = _stats(shop_memcached)
         got = values(page.collect())
-        elapsed = time.monotonic() - start
         cached = values(cache.collect())
         cache.close()
     sent = log.count()
+    elapsed = clock.window_s
     record("prometheus-flask-exporter", "request rate (/s)", got.get(metrics.REQUEST_RATE),
            sent / elapsed, "load log")
     assert got[metrics.REQUEST_RATE] == pytest.approx(sent / elapsed, rel=0.05)
