@@ -131,6 +131,8 @@ class Source:
     group_by: tuple[str, ...] = ()
     #: prometheus-server: the scrape interval behind the figures (None: asked of the server).
     scrape_interval_s: float | None = None
+    #: prometheus, prometheus-server: the latency family's unit, "s" or "ms".
+    unit: str = "s"
 
     def query_for(self, metric: str) -> str | None:
         return dict(self.query).get(metric)
@@ -194,7 +196,8 @@ class Profile:
 
 _COMMON_SOURCE_KEYS = {"name", "kind", "url", "interval_s", "timeout_s"}
 _TLS_KEYS = {"verify_tls", "ca_bundle"}
-_ERROR_KEYS = {"error_ratio_warn", "error_ratio_fail"}
+_ERROR_KEYS = {"error_ratio_warn", "error_ratio_fail", "unit"}
+LATENCY_UNITS = ("s", "ms")
 _SOURCE_KEYS: dict[str, set[str]] = {
     "prometheus": _COMMON_SOURCE_KEYS | _TLS_KEYS | _ERROR_KEYS | {"metrics", "user", "password"},
     "prometheus-server": _COMMON_SOURCE_KEYS | _TLS_KEYS | _ERROR_KEYS
@@ -543,7 +546,17 @@ def _parse_source(reader: _Reader, data: dict[str, Any], path: str) -> Source | 
         scrape_interval_s=(reader.number(data, "scrape_interval_s", path, 0.0,
                                          maximum=MAX_INTERVAL_S)
                            if "scrape_interval_s" in data else None),
+        unit=_latency_unit(reader, data, path),
     )
+
+
+def _latency_unit(reader: _Reader, data: dict[str, Any], path: str) -> str:
+    unit = reader.string(data, "unit", path, default="s") or "s"
+    if unit not in LATENCY_UNITS:
+        reader.problem(_join(path, "unit"),
+                       f"unknown unit {unit!r} (expected one of {_quote_list(LATENCY_UNITS)})")
+        return "s"
+    return unit
 
 
 def _error_ratios(reader: _Reader, data: dict[str, Any],
@@ -765,6 +778,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
             if s.group_by:
                 source["group_by"] = list(s.group_by)
             _put(source, "scrape_interval_s", s.scrape_interval_s, None)
+            _put(source, "unit", s.unit, "s")
             sources.append(source)
         data["sources"] = sources
     if profile.database is not None:

@@ -68,7 +68,7 @@ class PrometheusServerCollector:
                  ca_bundle: str | None = None, auth: tuple[str, str] | None = None,
                  queries: dict[str, str] | None = None, selector: str = "",
                  families: dict[str, str] | None = None, group_by: tuple[str, ...] = (),
-                 scrape_interval_s: float | None = None,
+                 scrape_interval_s: float | None = None, unit: str = "s",
                  clock: Callable[[], float] = time.time) -> None:
         self.name = name
         self.url = url.rstrip("/")
@@ -78,6 +78,8 @@ class PrometheusServerCollector:
         self._verify = verify_option(verify_tls, ca_bundle)
         self._auth = auth
         self._selector = selector
+        #: Seconds per unit of the latency family (quantiles of a histogram in ms are ms).
+        self._scale = 0.001 if unit == "ms" else 1.0
         self._families = dict(families or {})
         self._custom = dict(queries or {})
         self.group_by = tuple(group_by)
@@ -229,9 +231,11 @@ class PrometheusServerCollector:
                  group: tuple[str, ...]) -> dict[tuple[tuple[str, str], ...], float]:
         """Values by label set: per queue, per group, summed where adding up is right."""
         out: dict[tuple[tuple[str, str], ...], float] = {}
-        for labels, value in answer:
-            if math.isnan(value):
+        scale = self._scale if metric in metrics.SECONDS_METRICS else 1.0
+        for labels, raw in answer:
+            if math.isnan(raw):
                 continue
+            value = raw * scale
             if group:
                 keep: dict[str, str] | None = {g: labels.get(g, "") for g in group}
             elif metric in PER_QUEUE:

@@ -260,3 +260,14 @@ def test_error_ratio_thresholds_and_groups_per_source() -> None:
     joined = "\n".join(problems_of(data))
     assert "sources[1].error_ratio_warn: must not be above error_ratio_fail (0.1)" in joined
     assert "sources[0].error_ratio_fail: must be > 0 and <= 1, got 5" in joined
+
+
+def test_latency_unit_is_seconds_unless_declared() -> None:
+    data = good()
+    assert parse_profile(data, "test.toml").sources[0].unit == "s"
+    data["sources"][0]["unit"] = "ms"
+    source = parse_profile(data, "test.toml").sources[0]
+    assert source.unit == "ms"
+    assert parse_profile(profile_to_dict(parse_profile(data)), "again").sources[0] == source
+    data["sources"][0]["unit"] = "us"
+    assert "sources[0].unit: unknown unit 'us' (expected one of" in "\n".join(problems_of(data))
