@@ -78,6 +78,7 @@ def shop_database() -> Iterator[str]:
         conn.execute(f"CREATE DATABASE {name}")
     try:
         with psycopg.connect(admin.replace("dbname=postgres", f"dbname={name}")) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             conn.execute("CREATE TABLE conform_orders (id serial PRIMARY KEY, total int)")
             conn.execute("INSERT INTO conform_orders (total) SELECT g % 50 "
                          "FROM generate_series(1, 2000) g")
