@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +28,10 @@ from services.prom_parse import PromParseError, Samples, parse_samples
 from services.secrets import mask_url
 
 ACCEPT = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"
+#: Over this many scrapes, this many drops of the request count is no restart but several
+#: processes taking turns to answer.
+MULTIPROCESS_SCRAPES = 12
+MULTIPROCESS_DROPS = 2
 MAX_PAGE_BYTES = 64 * MIB
 
 LabelKey = tuple[tuple[str, str], ...]
@@ -306,6 +312,9 @@ class PrometheusCollector:
         self._auth = auth
         self._reader = PrometheusPageReader(name, families, unit)
         self._previous: _Scrape | None = None
+        #: Requests counted on the last pages: counters that go down again and again mean
+        #: several processes answer /metrics, each with its own counters.
+        self._totals: deque[float] = deque(maxlen=MULTIPROCESS_SCRAPES)
         self._clock = clock
         self._monotonic = monotonic
 
@@ -325,9 +334,19 @@ class PrometheusCollector:
                               f"({server_said(err, self._auth)}); check the URL points at "
                               "/metrics") from err
         previous, self._previous = self._previous, scrape
+        self._totals.append(sum(scrape.requests.values()))  # 0: a worker that served none
         readings = self._reader.readings(scrape, previous, self._clock())
         status = Status.OK
-        if scrape.found or scrape.gauges:
+        drops = sum(1 for a, b in itertools.pairwise(self._totals) if b < a)
+        if drops >= MULTIPROCESS_DROPS:
+            status = Status.WARN
+            detail = (f"request counters went down {drops} times in the last "
+                      f"{len(self._totals)} scrapes: several processes (e.g. gunicorn workers) "
+                      "answer /metrics, each with its own counters, so rates are wrong; "
+                      "use prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR and "
+                      "MultiProcessCollector; prometheus-flask-exporter: "
+                      "GunicornPrometheusMetrics)")
+        elif scrape.found or scrape.gauges:
             detail = f"{len(readings)} readings from {', '.join(scrape.found) or 'gauges'}"
         else:
             status = Status.WARN

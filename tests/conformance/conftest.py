@@ -108,9 +108,9 @@ def shop_memcached() -> Iterator[str]:
         yield address
 
 
-def _gunicorn(app: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-            "--threads", "4", "--log-level", "warning", app]
+def _gunicorn(app: str, port: int, workers: int = 1) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+            str(workers), "--threads", "4", "--log-level", "warning", app]
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +128,16 @@ def flask_shop(shop_memcached: str, conform_tmp: Path) -> Iterator[str]:
     port = servers.free_port()
     with app_process(_gunicorn("tests.conformance.apps.flask_shop:app", port), port,
                      "flask", conform_tmp, {"SHOP_MEMCACHED": shop_memcached}) as address:
+        yield f"http://{address}"
+
+
+@pytest.fixture(scope="session")
+def flask_shop_two_workers(shop_memcached: str, conform_tmp: Path) -> Iterator[str]:
+    """The Flask shop under 2 gunicorn workers without prometheus_client's multiprocess
+    mode: each worker counts on its own, and /metrics shows whichever answers."""
+    port = servers.free_port()
+    with app_process(_gunicorn("tests.conformance.apps.flask_shop:app", port, workers=2),
+                     port, "flask2", conform_tmp, {"SHOP_MEMCACHED": shop_memcached}) as address:
         yield f"http://{address}"
 
 
