@@ -7,26 +7,23 @@ from services.collectors._http import new_session
 from services.collectors.prometheus import PrometheusCollector
 from tests.conformance.load import run_load
 
-SCRAPES = 60
-
-
-def scrape_often(base: str) -> list[CollectorReport]:
+def scrape_often(base: str, scrapes: int) -> list[CollectorReport]:
     # Uneven shares: whichever worker answers /metrics shows only its own count.
     run_load([f"{base}/dish/{n}" for n in range(30)], workers=3)
     with new_session() as session:
         # Scrapes 10 s apart outlive gunicorn's 2 s keep-alive: each is a new connection.
         session.headers["Connection"] = "close"
         collector = PrometheusCollector("flask", base + "/metrics", session, timeout_s=5)
-        return [collector.collect() for _ in range(SCRAPES)]
+        return [collector.collect() for _ in range(scrapes)]
 
 
 def test_counters_going_down_on_alternate_scrapes_warn_with_the_fix(
         flask_shop_two_workers: str) -> None:
-    reports = scrape_often(flask_shop_two_workers)
+    reports = scrape_often(flask_shop_two_workers, 60)
     warned = [r for r in reports if r.status is Status.WARN and "several processes" in r.detail]
     assert warned, "two workers took turns answering, but no scrape said so"
     assert "multiprocess mode" in warned[0].detail
 
 
 def test_one_process_does_not_warn(flask_shop: str) -> None:
-    assert all(r.status is Status.OK for r in scrape_often(flask_shop))
+    assert all(r.status is Status.OK for r in scrape_often(flask_shop, 24))
