@@ -1,4 +1,4 @@
-"""Real apps, caches, a database and a Prometheus server, shared by the whole conformance run."""
+"""Real apps, caches, a database and a Prometheus server, shared by tests/conformance/ alone."""
 
 from __future__ import annotations
 
@@ -62,12 +62,12 @@ def app_process(command: list[str], port: int, what: str, tmp: Path,
             process.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def conform_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("conformance")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shop_database() -> Iterator[str]:
     """A PostgreSQL database of our own with an orders table, dropped at the end."""
     servers.require_port("PostgreSQL", "127.0.0.1", 5432)
@@ -88,7 +88,7 @@ def shop_database() -> Iterator[str]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shop_redis() -> Iterator[str]:
     """The machine's Redis, a database of the suite's own, flushed before and after."""
     servers.require_port("Redis", "127.0.0.1", 6379)
@@ -102,7 +102,7 @@ def shop_redis() -> Iterator[str]:
         client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shop_memcached() -> Iterator[str]:
     with memcached() as address:
         yield address
@@ -113,7 +113,7 @@ def _gunicorn(app: str, port: int, workers: int = 1) -> list[str]:
             str(workers), "--threads", "4", "--log-level", "warning", app]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def django_shop(shop_database: str, shop_redis: str, conform_tmp: Path) -> Iterator[str]:
     """The Django shop under gunicorn; yields its base URL."""
     port = servers.free_port()
@@ -123,7 +123,7 @@ def django_shop(shop_database: str, shop_redis: str, conform_tmp: Path) -> Itera
         yield f"http://{address}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def flask_shop(shop_memcached: str, conform_tmp: Path) -> Iterator[str]:
     port = servers.free_port()
     with app_process(_gunicorn("tests.conformance.apps.flask_shop:app", port), port,
@@ -131,7 +131,7 @@ def flask_shop(shop_memcached: str, conform_tmp: Path) -> Iterator[str]:
         yield f"http://{address}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def flask_shop_two_workers(shop_memcached: str, conform_tmp: Path) -> Iterator[str]:
     """The Flask shop under 2 gunicorn workers without prometheus_client's multiprocess
     mode: each worker counts on its own, and /metrics shows whichever answers."""
@@ -141,7 +141,7 @@ def flask_shop_two_workers(shop_memcached: str, conform_tmp: Path) -> Iterator[s
         yield f"http://{address}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fastapi_shops(conform_tmp: Path) -> Iterator[list[str]]:
     """Three uvicorn instances of the FastAPI shop; the last is 2x slower."""
     with _fastapi(conform_tmp, "1") as a, _fastapi(conform_tmp, "1") as b, \
@@ -229,7 +229,7 @@ def _plan(fastapi: list[str]) -> list[str]:
     return plan
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fleet(django_shop: str, fastapi_shops: list[str], flask_shop: str,
           conform_tmp: Path) -> Iterator[Fleet]:
     """Debian's prometheus scraping everything every 5 s (jobs ``django``, ``fastapi``,

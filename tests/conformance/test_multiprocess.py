@@ -7,6 +7,7 @@ from services.collectors._http import new_session
 from services.collectors.prometheus import PrometheusCollector
 from tests.conformance.load import run_load
 
+
 def scrape_often(base: str, scrapes: int) -> list[CollectorReport]:
     # Uneven shares: whichever worker answers /metrics shows only its own count.
     run_load([f"{base}/dish/{n}" for n in range(30)], workers=3)
