@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from console import metrics
 from console.domain import Finding, Reading, Severity, SlowQuery, split_series
@@ -344,6 +345,23 @@ def pool_findings(m: Measurements, t: Thresholds) -> list[Finding]:
             "in transaction sessions; raising max_connections costs memory.",
             "connections-near-limit"))
     return found
+
+
+def source_thresholds(sources: Iterable[Any]) -> dict[str, Thresholds]:
+    """The thresholds of each profile source that sets its own error ratios."""
+    out = {}
+    base = Thresholds()
+    for source in sources:
+        warn: float | None = getattr(source, "error_ratio_warn", None)
+        fail: float | None = getattr(source, "error_ratio_fail", None)
+        if warn is None and fail is None:
+            continue
+        if warn is None:
+            warn = min(base.error_ratio_warn, fail or 1.0)
+        if fail is None:
+            fail = max(base.error_ratio_fail, warn)
+        out[source.name] = replace(base, error_ratio_warn=warn, error_ratio_fail=fail)
+    return out
 
 
 _ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}

@@ -7,12 +7,12 @@ import logging
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from console import metrics
-from console.advisor import Thresholds, advise, measurements_from_readings
+from console.advisor import advise, measurements_from_readings, source_thresholds
 from console.domain import (
     Check,
     CollectorReport,
@@ -220,7 +220,7 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
             if metric == metrics.QUEUE_DEPTH and labels:
                 queues.append((f"{name}/{dict(labels).get('queue', '')}", int(value)))
     measurements = measurements_from_readings(readings, earlier=earlier, slow_queries=slow)
-    findings = advise(measurements, per_source=source_thresholds(profile))
+    findings = advise(measurements, per_source=source_thresholds(profile.sources))
     checks = tuple(o.check for o in outcomes)
     status = Status.worst([c.status for c in checks]
                           + [_SEVERITY_STATUS[f.severity] for f in findings])
@@ -229,20 +229,6 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
         traffic=tuple(traffic), cache_hit_rate=tuple(caches), queue_depth=tuple(sorted(queues)),
         slow_queries=tuple(slow[:MAX_SLOW_QUERIES]), findings=tuple(findings),
         readings=tuple(readings), started_at=started_at, duration_s=duration_s)
-
-
-def source_thresholds(profile: Profile) -> dict[str, Thresholds]:
-    """The advisor's thresholds for each source that sets its own."""
-    out = {}
-    base = Thresholds()
-    for source in profile.sources:
-        warn, fail = source.error_ratio_warn, source.error_ratio_fail
-        if warn is None and fail is None:
-            continue
-        warn = warn if warn is not None else min(base.error_ratio_warn, fail or 1.0)
-        fail = fail if fail is not None else max(base.error_ratio_fail, warn)
-        out[source.name] = replace(base, error_ratio_warn=warn, error_ratio_fail=fail)
-    return out
 
 
 def _secret_values(profile: Profile) -> list[str]:

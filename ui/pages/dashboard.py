@@ -32,11 +32,10 @@ from PyQt6.QtWidgets import (
 )
 
 from console import metrics as m
-from console.advisor import Thresholds
+from console.advisor import Thresholds, source_thresholds
 from console.correlate import Mover, format_duration, rank_movers
 from console.domain import split_series
 from services.demo_control import DemoControl, control_for_profile
-from services.diagnose import source_thresholds
 from ui import theme as theme_mod
 from ui.charts.coalesce import CoalescingTimer
 from ui.charts.feed import (
@@ -219,8 +218,7 @@ class DashboardPage(QWidget):
         self._headline: dict[str, str | None] = {}
         self._error_series: dict[str, str | None] = {}  # each source's error ratio
         profile = ctx.profile
-        self._error_limits = (source_thresholds(profile)
-                              if isinstance(getattr(profile, "sources", None), tuple) else {})
+        self._error_limits = source_thresholds(getattr(profile, "sources", ()) or ())
         self._by_source: dict[str, list[str]] = {}
         self._indexed = -1
         self._events_since = self.clock() - 7 * 86_400
