@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from console import metrics
 from console.domain import Finding, Reading, Severity, SlowQuery, split_series
@@ -23,6 +24,8 @@ class Thresholds:
     cache_fail: float = 0.5
     cache_min_lookups: int = 20  # fewer lookups than this say nothing about a hit rate
     queue_depth: float = 10.0
+    error_ratio_warn: float = 0.01  # 99 % availability, the usual first SLO
+    error_ratio_fail: float = 0.05
     connections_warn: float = 0.8
     connections_fail: float = 0.95
     max_findings_per_rule: int = 5
@@ -32,6 +35,26 @@ class Thresholds:
 class LatencyFacts:
     source: str
     p95_s: float
+    group: str = ""  # e.g. "instance=web-3" where a source reads per group
+
+    @property
+    def where(self) -> str:
+        return f"{self.source} ({self.group})" if self.group else self.source
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficFacts:
+    """Requests and server errors (5xx) a source saw over its last window."""
+
+    source: str
+    request_rate: float
+    error_rate: float | None
+    error_ratio: float | None
+    group: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"{self.source} ({self.group})" if self.group else self.source
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +95,7 @@ class Measurements:
     """What the advisor looks at, gathered from readings, slow queries and source facts."""
 
     latency: tuple[LatencyFacts, ...] = ()
+    traffic: tuple[TrafficFacts, ...] = ()
     caches: tuple[CacheFacts, ...] = ()
     queues: tuple[QueueFacts, ...] = ()
     pools: tuple[PoolFacts, ...] = ()
@@ -96,6 +120,7 @@ def measurements_from_readings(readings: Iterable[Reading], *,
     now = _latest(readings)
     before = _latest(earlier)
     latency: list[LatencyFacts] = []
+    traffic: dict[tuple[str, str], dict[str, float]] = {}
     caches: dict[str, dict[str, float]] = {}
     queues: dict[tuple[str, str], dict[str, float]] = {}
     pools: dict[str, dict[str, float]] = {}
@@ -104,8 +129,11 @@ def measurements_from_readings(readings: Iterable[Reading], *,
     for series, reading in sorted(now.items()):
         source, metric, labels = split_series(series)
         value = reading.value
+        group = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
         if metric == metrics.LATENCY_P95:
-            latency.append(LatencyFacts(source, value))
+            latency.append(LatencyFacts(source, value, group))
+        elif metric in (metrics.REQUEST_RATE, metrics.ERROR_RATE, metrics.ERROR_RATIO):
+            traffic.setdefault((source, group), {})[metric] = value
         elif metric in (metrics.CACHE_HIT_RATE, metrics.EVICTIONS_RATE, metrics.CACHE_LOOKUPS):
             caches.setdefault(source, {})[metric] = value
         elif metric in (metrics.QUEUE_DEPTH, metrics.QUEUE_CONSUMERS) and "queue" in labels:
@@ -128,6 +156,9 @@ def measurements_from_readings(readings: Iterable[Reading], *,
             entry[metrics.QUEUE_CONSUMERS] = 0.0
     return Measurements(
         latency=tuple(latency),
+        traffic=tuple(TrafficFacts(s, f[metrics.REQUEST_RATE], f.get(metrics.ERROR_RATE),
+                                   f.get(metrics.ERROR_RATIO), g)
+                      for (s, g), f in sorted(traffic.items()) if metrics.REQUEST_RATE in f),
         caches=tuple(CacheFacts(s, f.get(metrics.CACHE_HIT_RATE), f.get(metrics.EVICTIONS_RATE),
                                 f.get(metrics.CACHE_LOOKUPS))
                      for s, f in sorted(caches.items())),
@@ -277,8 +308,32 @@ def latency_findings(m: Measurements, t: Thresholds, causes: list[Finding]) -> l
                       "CPU, worker count and outside calls; compare the endpoints' latencies.")
         found.append(Finding(
             severity, "Responses are slow",
-            f"{lat.source}: p95 latency {lat.p95_s * 1000:.0f} ms "
+            f"{lat.where}: p95 latency {lat.p95_s * 1000:.0f} ms "
             f"(threshold {t.latency_p95_s * 1000:.0f} ms)", advice, "latency-p95"))
+    return found
+
+
+def error_findings(m: Measurements, t: Thresholds,
+                   per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
+    """Server errors (5xx) over the requests of the window: >= 1 % warn, >= 5 % fail, as an
+    availability SLO of 99 % would page (each source may set its own)."""
+    found = []
+    for x in m.traffic:
+        own = (per_source or {}).get(x.source, t)
+        ratio = x.error_ratio
+        if ratio is None and x.error_rate is not None and x.request_rate > 0:
+            ratio = min(1.0, x.error_rate / x.request_rate)
+        if ratio is None or x.request_rate <= 0 or ratio < own.error_ratio_warn:
+            continue
+        severity = Severity.FAIL if ratio >= own.error_ratio_fail else Severity.WARN
+        errors = f"{x.error_rate:.2f} errors/s of " if x.error_rate is not None else ""
+        found.append(Finding(
+            severity, "Requests are failing",
+            f"{x.where}: {ratio:.1%} of requests answered 5xx ({errors}"
+            f"{x.request_rate:.2f} requests/s; threshold {own.error_ratio_warn:.0%})",
+            "Read the app's error log for the failing endpoints (the traffic chart shows when "
+            "it started); a deploy, a full disk or a database or cache that went away are the "
+            "usual causes.", "error-ratio"))
     return found
 
 
@@ -300,13 +355,32 @@ def pool_findings(m: Measurements, t: Thresholds) -> list[Finding]:
     return found
 
 
+def source_thresholds(sources: Iterable[Any]) -> dict[str, Thresholds]:
+    """The thresholds of each profile source that sets its own error ratios."""
+    out = {}
+    base = Thresholds()
+    for source in sources:
+        warn: float | None = getattr(source, "error_ratio_warn", None)
+        fail: float | None = getattr(source, "error_ratio_fail", None)
+        if warn is None and fail is None:
+            continue
+        if warn is None:
+            warn = min(base.error_ratio_warn, fail or 1.0)
+        if fail is None:
+            fail = max(base.error_ratio_fail, warn)
+        out[source.name] = replace(base, error_ratio_warn=warn, error_ratio_fail=fail)
+    return out
+
+
 _ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
 
 
-def advise(m: Measurements, thresholds: Thresholds | None = None) -> list[Finding]:
-    """Every finding of every rule, most severe first."""
+def advise(m: Measurements, thresholds: Thresholds | None = None,
+           per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
+    """Every finding of every rule, most severe first (``per_source`` overrides thresholds
+    for the sources it names)."""
     t = thresholds or Thresholds()
     causes = slow_query_findings(m, t) + seq_scan_findings(m, t) + cache_findings(m, t)
-    findings = (latency_findings(m, t, causes) + causes + queue_findings(m, t)
-                + pool_findings(m, t))
+    findings = (error_findings(m, t, per_source) + latency_findings(m, t, causes) + causes
+                + queue_findings(m, t) + pool_findings(m, t))
     return sorted(findings, key=lambda f: _ORDER[f.severity])

@@ -9,6 +9,7 @@ LATENCY_P50 = "latency_p50"
 LATENCY_P95 = "latency_p95"
 LATENCY_P99 = "latency_p99"
 LATENCY_COUNT = "latency_count"
+LATENCY_MEAN = "latency_mean"  # where a summary publishes no quantiles: sum / count
 REQUEST_RATE = "request_rate"
 ERROR_RATE = "error_rate"
 ERROR_RATIO = "error_ratio"
@@ -47,14 +48,14 @@ LATENCY_QUANTILES: tuple[tuple[str, float], ...] = (
 )
 
 #: Metrics whose values are seconds (shown in milliseconds).
-SECONDS_METRICS = frozenset({LATENCY, LATENCY_P50, LATENCY_P95, LATENCY_P99})
+SECONDS_METRICS = frozenset({LATENCY, LATENCY_P50, LATENCY_P95, LATENCY_P99, LATENCY_MEAN})
 
 #: Metrics whose values are ratios in 0..1 (shown as percentages).
 RATIO_METRICS = frozenset({ERROR_RATIO, CACHE_HIT_RATE, DB_BUFFER_HIT_RATE})
 
 #: Every standard metric name, for validating alert rules and building menus.
 STANDARD_METRICS: tuple[str, ...] = (
-    UP, STATUS_CODE, LATENCY, LATENCY_P50, LATENCY_P95, LATENCY_P99, LATENCY_COUNT,
+    UP, STATUS_CODE, LATENCY, LATENCY_P50, LATENCY_P95, LATENCY_P99, LATENCY_COUNT, LATENCY_MEAN,
     REQUEST_RATE, ERROR_RATE, ERROR_RATIO, CACHE_HIT_RATE, CACHE_LOOKUPS, CACHE_HITS_RATE,
     CACHE_MISSES_RATE,
     QUEUE_DEPTH, QUEUE_READY, QUEUE_UNACKED, QUEUE_CONSUMERS, QUEUE_PUBLISH_RATE,

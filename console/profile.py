@@ -130,6 +130,15 @@ class Source:
     key_prefix: str | None = None
     priority_sep: str | None = None
     priority_steps: tuple[int, ...] = ()
+    #: Share of 5xx answers that makes a warning / a failure (None: the advisor's default).
+    error_ratio_warn: float | None = None
+    error_ratio_fail: float | None = None
+    #: prometheus-server: labels whose values keep figures apart (e.g. ("site",)).
+    group_by: tuple[str, ...] = ()
+    #: prometheus-server: the scrape interval behind the figures (None: asked of the server).
+    scrape_interval_s: float | None = None
+    #: prometheus, prometheus-server: the latency family's unit, "s" or "ms".
+    unit: str = "s"
 
     def query_for(self, metric: str) -> str | None:
         return dict(self.query).get(metric)
@@ -202,10 +211,12 @@ class Profile:
 
 _COMMON_SOURCE_KEYS = {"name", "kind", "url", "interval_s", "timeout_s"}
 _TLS_KEYS = {"verify_tls", "ca_bundle"}
+_ERROR_KEYS = {"error_ratio_warn", "error_ratio_fail", "unit"}
+LATENCY_UNITS = ("s", "ms")
 _SOURCE_KEYS: dict[str, set[str]] = {
-    "prometheus": _COMMON_SOURCE_KEYS | _TLS_KEYS | {"metrics", "user", "password"},
-    "prometheus-server": _COMMON_SOURCE_KEYS | _TLS_KEYS
-    | {"metrics", "query", "selector", "user", "password"},
+    "prometheus": _COMMON_SOURCE_KEYS | _TLS_KEYS | _ERROR_KEYS | {"metrics", "user", "password"},
+    "prometheus-server": _COMMON_SOURCE_KEYS | _TLS_KEYS | _ERROR_KEYS
+    | {"metrics", "query", "selector", "user", "password", "group_by", "scrape_interval_s"},
     "redis": _COMMON_SOURCE_KEYS | {"password"},
     "memcached": _COMMON_SOURCE_KEYS | {"address"},
     "rabbitmq": _COMMON_SOURCE_KEYS | _TLS_KEYS | {"user", "password", "queues", "vhost"},
@@ -537,6 +548,7 @@ def _parse_source(reader: _Reader, data: dict[str, Any], path: str) -> Source | 
             reader.url(url, _join(path, "url"), _URL_SCHEMES[kind])
     vhost = reader.string(data, "vhost", path, default="/") or "/"
     query = reader.string_table(data, "query", path, metrics.STANDARD_METRICS)
+    warn, fail = _error_ratios(reader, data, path)
     return Source(
         name=name,
         kind=kind,
@@ -558,6 +570,13 @@ def _parse_source(reader: _Reader, data: dict[str, Any], path: str) -> Source | 
         priority_sep=reader.string(data, "sep", path),
         priority_steps=_priority_steps(reader, data.get("priority_steps"),
                                        _join(path, "priority_steps")),
+        error_ratio_warn=warn,
+        error_ratio_fail=fail,
+        group_by=reader.string_list(data, "group_by", path),
+        scrape_interval_s=(reader.number(data, "scrape_interval_s", path, 0.0,
+                                         maximum=MAX_INTERVAL_S)
+                           if "scrape_interval_s" in data else None),
+        unit=_latency_unit(reader, data, path),
     )
 
 
@@ -571,6 +590,30 @@ def _priority_steps(reader: _Reader, value: Any, where: str) -> tuple[int, ...]:
                        "Celery's broker_transport_options")
         return ()
     return tuple(sorted(set(value)))
+
+
+def _latency_unit(reader: _Reader, data: dict[str, Any], path: str) -> str:
+    unit = reader.string(data, "unit", path, default="s") or "s"
+    if unit not in LATENCY_UNITS:
+        reader.problem(_join(path, "unit"),
+                       f"unknown unit {unit!r} (expected one of {_quote_list(LATENCY_UNITS)})")
+        return "s"
+    return unit
+
+
+def _error_ratios(reader: _Reader, data: dict[str, Any],
+                  path: str) -> tuple[float | None, float | None]:
+    """A source's error-ratio thresholds: shares in (0, 1], warn below fail."""
+    found: list[float | None] = []
+    for key in ("error_ratio_warn", "error_ratio_fail"):
+        value = data.get(key)
+        found.append(reader.number(data, key, path, 0.0, maximum=1.0)
+                     if value is not None else None)
+    warn, fail = (v or None for v in found)
+    if warn is not None and fail is not None and warn > fail:
+        reader.problem(_join(path, "error_ratio_warn"),
+                       f"must not be above error_ratio_fail ({fail:g})")
+    return warn, fail
 
 
 def _memcached_address(reader: _Reader, data: dict[str, Any], path: str) -> str:
@@ -752,6 +795,12 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
             _put(source, "sep", s.priority_sep, None)
             if s.priority_steps:
                 source["priority_steps"] = list(s.priority_steps)
+            _put(source, "error_ratio_warn", s.error_ratio_warn, None)
+            _put(source, "error_ratio_fail", s.error_ratio_fail, None)
+            if s.group_by:
+                source["group_by"] = list(s.group_by)
+            _put(source, "scrape_interval_s", s.scrape_interval_s, None)
+            _put(source, "unit", s.unit, "s")
             sources.append(source)
         data["sources"] = sources
     if profile.database is not None:

@@ -22,6 +22,16 @@ class LatencySummary:
 
 
 @dataclass(frozen=True, slots=True)
+class TrafficSummary:
+    """Requests and 5xx answers per second of one source (or one group of it) over its window."""
+
+    name: str
+    request_rate: float | None
+    error_rate: float | None
+    error_ratio: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class DiagnoseResult:
     """Everything one sweep found; ``status`` is the worst of checks and findings."""
 
@@ -29,6 +39,7 @@ class DiagnoseResult:
     status: Status
     checks: tuple[Check, ...]
     latency: tuple[LatencySummary, ...] = ()
+    traffic: tuple[TrafficSummary, ...] = ()
     cache_hit_rate: tuple[tuple[str, float | None], ...] = ()
     queue_depth: tuple[tuple[str, int], ...] = ()
     slow_queries: tuple[SlowQuery, ...] = ()
@@ -65,6 +76,12 @@ def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
                 s.name: {"p50": _ms(s.p50), "p95": _ms(s.p95), "p99": _ms(s.p99),
                          "count": s.count}
                 for s in result.latency
+            },
+            "traffic": {
+                t.name: {"requests_per_s": _finite(t.request_rate),
+                         "errors_per_s": _finite(t.error_rate),
+                         "error_ratio": _finite(t.error_ratio)}
+                for t in result.traffic
             },
             "cache_hit_rate": {name: _finite(rate) for name, rate in result.cache_hit_rate},
             "queue_depth": dict(result.queue_depth),
@@ -133,6 +150,12 @@ def render_table(result: DiagnoseResult) -> str:
             ["LATENCY", "p50 ms", "p95 ms", "p99 ms", "count"],
             [[s.name, _cell(_ms(s.p50)), _cell(_ms(s.p95)), _cell(_ms(s.p99)), str(s.count)]
              for s in result.latency], right={1, 2, 3, 4})]
+    if result.traffic:
+        out += ["", *_table(
+            ["TRAFFIC", "req/s", "5xx/s", "errors"],
+            [[t.name, _cell(_finite(t.request_rate)), _cell(_finite(t.error_rate)),
+              "-" if _finite(t.error_ratio) is None else f"{t.error_ratio:.1%}"]
+             for t in result.traffic], right={1, 2, 3})]
     if result.cache_hit_rate:
         out += ["", *_table(
             ["CACHE", "hit rate"],

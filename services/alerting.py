@@ -9,6 +9,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from console import metrics
+from console.advisor import Thresholds, source_thresholds
 from console.alerts import (
     AlertEngine,
     AlertEvent,
@@ -18,7 +20,7 @@ from console.alerts import (
     observe,
     summarise,
 )
-from console.domain import Reading, SourceState
+from console.domain import Reading, SourceState, split_series
 from services.alert_log import TIMELINE_STATES, AlertLog
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,8 @@ class AlertService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
+        #: Error-ratio thresholds of the sources that set their own (else the advisor's).
+        self.error_limits: dict[str, Thresholds] = {}
         self.event_count = 0
         """How many state changes so far: a cheap way for a UI timer to see news."""
 
@@ -69,7 +73,9 @@ class AlertService:
     def from_profile(cls, profile: Any, store: _Store, poller: Any = None,
                      alert_log: AlertLog | None = None, **kwargs: Any) -> AlertService:
         """The service for a profile's ``alerts`` rules (none: an idle service)."""
-        return cls(getattr(profile, "alerts", ()) or (), store, poller, alert_log, **kwargs)
+        service = cls(getattr(profile, "alerts", ()) or (), store, poller, alert_log, **kwargs)
+        service.error_limits = source_thresholds(getattr(profile, "sources", ()) or ())
+        return service
 
     # -- rules and listeners -------------------------------------------------------------------
 
@@ -212,19 +218,40 @@ class AlertService:
             return [(e.ts, e.rule, e.state) for e in self._recent
                     if e.ts >= ts and e.state in states]
 
+    def failing_requests(self, now: float | None = None) -> tuple[str, str] | None:
+        """(light state, words) when a source's latest error ratio reaches the advisor's
+        threshold (1 % warn, 5 % fail, or the source's own), the worst source named."""
+        now = self._clock() if now is None else now
+        worst: tuple[float, str, str] | None = None
+        for series in self.store.series_names():
+            source, metric, labels = split_series(series)
+            if metric != metrics.ERROR_RATIO or labels:
+                continue
+            reading = self.store.latest(series)
+            if reading is None or now - reading.ts > self.max_age_s:
+                continue
+            limits = self.error_limits.get(source, Thresholds())
+            if reading.value < limits.error_ratio_warn:
+                continue
+            state = "fail" if reading.value >= limits.error_ratio_fail else "warn"
+            if worst is None or (_STATE_RANK[state], reading.value) > (_STATE_RANK[worst[1]],
+                                                                         worst[0]):
+                worst = (reading.value, state, f"{source}: {reading.value:.0%} of requests fail")
+        return None if worst is None else (worst[1], worst[2])
+
     def health_summary(self) -> tuple[str, str]:
-        """The overall light: the worse of "sources" (down, stale) and "alerts" (firing);
-        on a tie the alert's words win, since they say what is wrong for the shop."""
+        """The overall light: the worst of "sources" (down, stale), "alerts" (firing) and
+        failing requests; on a tie the alert's words win, then the failing requests', since
+        they say what is wrong for the shop."""
         if self.poller is None:
             source_state, source_words = "unknown", "No live sources in this profile"
         else:
             source_state, source_words = summarise_sources(list(self.poller.statuses()))
-        firing = summarise(self.firing())
-        if firing is None:
-            return source_state, source_words
-        if _STATE_RANK.get(source_state, 1) > _STATE_RANK[firing[0]]:
-            return source_state, source_words
-        return firing
+        candidates = [summarise(self.firing()), self.failing_requests(),
+                      (source_state, source_words)]
+        present = [c for c in candidates if c is not None]
+        return max(present, key=lambda c: (_STATE_RANK.get(c[0], 1),
+                                           -present.index(c)))
 
 
 def summarise_sources(statuses: Sequence[Any]) -> tuple[str, str]:

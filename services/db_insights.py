@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from console.domain import SlowQuery
 from console.redaction import mask_url, redact
+from services.collectors.database import statement_filter, tag_own_statements
 from services.secrets import with_password
 
 log = logging.getLogger(__name__)
@@ -184,9 +185,9 @@ def make_engine(url: str, *, password: str | None = None, timeout_s: float = 5.0
     if dialect == "postgresql":
         if password:
             url = with_password(url, password)
-        return create_engine(url, poolclass=NullPool,
-                             connect_args={"connect_timeout": max(1, round(timeout_s)),
-                                           "application_name": "backroom-insights"})
+        return tag_own_statements(create_engine(
+            url, poolclass=NullPool, connect_args={"connect_timeout": max(1, round(timeout_s)),
+                                                   "application_name": "backroom-insights"}))
     raise InsightsError(f"unsupported database {dialect!r}: expected postgresql or sqlite")
 
 
@@ -227,20 +228,22 @@ def _pg_has_statements(conn: Connection) -> bool:
     return row is not None
 
 
-def pg_top_statements(conn: Connection, ordering: str = "total",
-                      limit: int = 20) -> tuple[SlowQuery, ...]:
-    """Top statements of the current database from pg_stat_statements (PG 13+ columns)."""
+def pg_top_statements(conn: Connection, ordering: str = "total", limit: int = 20,
+                      include_maintenance: bool = False) -> tuple[SlowQuery, ...]:
+    """Top statements of the current database from pg_stat_statements (PG 13+ columns),
+    the console's own and (unless asked for) maintenance left out."""
     column = {"total": "total_exec_time", "mean": "mean_exec_time", "calls": "calls",
               "rows": "rows"}[ordering]
+    where, params = statement_filter(include_maintenance)
     rows = conn.execute(text(
         f"""SELECT query, calls, mean_exec_time, total_exec_time, rows
             FROM pg_stat_statements
             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND query NOT ILIKE '%pg_stat_statements%'
+              AND {where}
               AND query NOT ILIKE 'SET %'
               AND query NOT IN ('BEGIN', 'COMMIT', 'ROLLBACK')
             ORDER BY {column} DESC NULLS LAST, queryid
-            LIMIT :limit"""), {"limit": int(limit)}).all()
+            LIMIT :limit"""), {"limit": int(limit), **params}).all()
     return tuple(SlowQuery(query=str(r[0]), calls=int(r[1]), mean_ms=float(r[2] or 0.0),
                            total_ms=float(r[3] or 0.0), rows=int(r[4] or 0)) for r in rows)
 

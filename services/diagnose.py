@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from console import metrics
-from console.advisor import advise, measurements_from_readings
+from console.advisor import advise, measurements_from_readings, source_thresholds
 from console.domain import (
     Check,
     CollectorReport,
@@ -27,7 +27,13 @@ from console.domain import (
 from console.profile import Profile
 from console.quantiles import sample_quantile
 from console.redaction import Redactor, profile_secrets
-from console.report import DiagnoseResult, LatencySummary, render_json, render_table
+from console.report import (
+    DiagnoseResult,
+    LatencySummary,
+    TrafficSummary,
+    render_json,
+    render_table,
+)
 from services.collectors import build_collectors
 from services.collectors.base import Collector, CollectorError
 from services.secrets import resolve_secret
@@ -230,6 +236,7 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
     slow = sorted((q for o in outcomes for q in o.slow_queries), key=lambda q: q.total_ms,
                   reverse=True)
     latency: list[LatencySummary] = []
+    traffic: list[TrafficSummary] = []
     caches: list[tuple[str, float | None]] = []
     queues: list[tuple[str, int]] = []
     for outcome in outcomes:
@@ -245,24 +252,36 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
                                  for q in (0.5, 0.95, 0.99))
                 latency.append(LatencySummary(name, p50, p95, p99, len(outcome.latencies)))
             continue
-        by_metric = {m: v for (m, labels), v in latest.items() if not labels}
-        if metrics.LATENCY_P50 in by_metric or metrics.LATENCY_COUNT in by_metric:
-            latency.append(LatencySummary(
-                name, by_metric.get(metrics.LATENCY_P50), by_metric.get(metrics.LATENCY_P95),
-                by_metric.get(metrics.LATENCY_P99), int(by_metric.get(metrics.LATENCY_COUNT, 0))))
-        if metrics.CACHE_HIT_RATE in by_metric or kind in CACHE_KINDS:
-            caches.append((name, by_metric.get(metrics.CACHE_HIT_RATE)))
+        # The whole source first, then each group it reads apart (group_by: site, instance).
+        groups: dict[tuple[tuple[str, str], ...], dict[str, float]] = {}
+        for (metric, labels), value in latest.items():
+            if metric != metrics.QUEUE_DEPTH:
+                groups.setdefault(labels, {})[metric] = value
+        groups.setdefault((), {})
+        for labels, figures in sorted(groups.items()):
+            where = name + "".join(f" {k}={v}" for k, v in labels)
+            if metrics.LATENCY_P50 in figures or metrics.LATENCY_COUNT in figures:
+                latency.append(LatencySummary(
+                    where, figures.get(metrics.LATENCY_P50), figures.get(metrics.LATENCY_P95),
+                    figures.get(metrics.LATENCY_P99),
+                    int(figures.get(metrics.LATENCY_COUNT, 0))))
+            if metrics.REQUEST_RATE in figures:
+                traffic.append(TrafficSummary(where, figures.get(metrics.REQUEST_RATE),
+                                              figures.get(metrics.ERROR_RATE),
+                                              figures.get(metrics.ERROR_RATIO)))
+            if metrics.CACHE_HIT_RATE in figures or (kind in CACHE_KINDS and not labels):
+                caches.append((where, figures.get(metrics.CACHE_HIT_RATE)))
         for (metric, labels), value in latest.items():
             if metric == metrics.QUEUE_DEPTH and labels:
                 queues.append((f"{name}/{dict(labels).get('queue', '')}", int(value)))
     measurements = measurements_from_readings(readings, earlier=earlier, slow_queries=slow)
-    findings = advise(measurements)
+    findings = advise(measurements, per_source=source_thresholds(profile.sources))
     checks = tuple(o.check for o in outcomes)
     status = Status.worst([c.status for c in checks]
                           + [_SEVERITY_STATUS[f.severity] for f in findings])
     return DiagnoseResult(
         profile=profile.name, status=status, checks=checks, latency=tuple(latency),
-        cache_hit_rate=tuple(caches), queue_depth=tuple(sorted(queues)),
+        traffic=tuple(traffic), cache_hit_rate=tuple(caches), queue_depth=tuple(sorted(queues)),
         slow_queries=tuple(slow[:MAX_SLOW_QUERIES]), findings=tuple(findings),
         readings=tuple(readings), started_at=started_at, duration_s=duration_s)
 
@@ -278,7 +297,8 @@ def _redacted(result: DiagnoseResult, clean: Redactor) -> DiagnoseResult:
                  for q in result.slow_queries)
     return DiagnoseResult(
         profile=result.profile, status=result.status, checks=checks, latency=result.latency,
-        cache_hit_rate=result.cache_hit_rate, queue_depth=result.queue_depth,
+        traffic=result.traffic, cache_hit_rate=result.cache_hit_rate,
+        queue_depth=result.queue_depth,
         slow_queries=slow, findings=findings, readings=result.readings,
         started_at=result.started_at, duration_s=result.duration_s)
 

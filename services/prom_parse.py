@@ -38,9 +38,14 @@ def _number(token: str) -> float:
     if "_" in token or token != token.strip():
         raise ValueError(f"invalid value {token!r}")
     try:
-        return int(token)
+        number = int(token)
     except ValueError:
         return float(token)
+    try:
+        float(number)
+    except OverflowError:
+        raise ValueError(f"value out of range ({len(token)} digits)") from None
+    return number
 
 
 def _value(text: str) -> float:

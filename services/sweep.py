@@ -100,7 +100,7 @@ class SweepResult:
         d = self.diagnose
         return DiagnoseResult(
             profile=d.profile, status=self.status, checks=self.checks, latency=d.latency,
-            cache_hit_rate=d.cache_hit_rate, queue_depth=d.queue_depth,
+            traffic=d.traffic, cache_hit_rate=d.cache_hit_rate, queue_depth=d.queue_depth,
             slow_queries=d.slow_queries, findings=self.findings, readings=d.readings,
             started_at=d.started_at, duration_s=self.duration_s)
 

@@ -110,7 +110,7 @@ def build_source(source: Source, session: requests.Session, resolve: Resolver = 
         return PrometheusCollector(source.name, source.url, session, verify_tls=source.verify_tls,
                                    ca_bundle=source.ca_bundle, auth=auth,
                                    families=dict(source.metrics), interval_s=interval,
-                                   timeout_s=timeout)
+                                   timeout_s=timeout, unit=source.unit)
     if kind == "prometheus-server":
         from services.collectors.prometheus_server import PrometheusServerCollector
 
@@ -118,7 +118,8 @@ def build_source(source: Source, session: requests.Session, resolve: Resolver = 
             source.name, source.url, session, verify_tls=source.verify_tls,
             ca_bundle=source.ca_bundle, auth=auth, queries=dict(source.query),
             selector=source.selector, families=dict(source.metrics), interval_s=interval,
-            timeout_s=timeout)
+            timeout_s=timeout, group_by=source.group_by,
+            scrape_interval_s=source.scrape_interval_s, unit=source.unit)
     if kind == "redis":
         from services.collectors.redis_source import RedisCollector, redis_client
 

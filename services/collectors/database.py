@@ -28,6 +28,33 @@ TOP_STATEMENTS = 20
 TOP_TABLES = 10
 MAX_QUERY_TEXT = 2000
 PG13 = 130000
+#: Begins every statement the console sends to PostgreSQL, so pg_stat_statements tells them
+#: apart (it keeps a leading comment in its query text) and the slow list leaves them out.
+OWN_STATEMENT_TAG = "/* backroom */"
+#: Maintenance that is slow by nature and says nothing about a missing index.
+MAINTENANCE = (r"^\s*(copy|create\s+(unique\s+)?index|reindex|vacuum|analyze|cluster"
+               r"|refresh\s+materialized\s+view)\M")
+
+
+def tag_own_statements(engine: Engine) -> Engine:
+    """Mark every statement of ``engine`` as the console's own (see OWN_STATEMENT_TAG)."""
+    def tag(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+            executemany: bool) -> tuple[str, Any]:
+        return f"{OWN_STATEMENT_TAG} {statement}", parameters
+
+    sa.event.listen(engine, "before_cursor_execute", tag, retval=True)
+    return engine
+
+
+def statement_filter(include_maintenance: bool = False) -> tuple[str, dict[str, str]]:
+    """SQL conditions on pg_stat_statements.query (and their parameters) that leave out the
+    console's own statements and, unless asked for, maintenance (COPY, CREATE INDEX, VACUUM)."""
+    where = "query NOT LIKE :own_tag AND query NOT LIKE '%pg_stat_statements%'"
+    params = {"own_tag": OWN_STATEMENT_TAG + "%"}
+    if not include_maintenance:
+        where += " AND NOT (query ~* :maintenance)"
+        params["maintenance"] = MAINTENANCE
+    return where, params
 
 ENABLE_PGSS = ("add shared_preload_libraries = 'pg_stat_statements' to postgresql.conf, "
                "restart PostgreSQL, then run CREATE EXTENSION pg_stat_statements; in this "
@@ -67,8 +94,9 @@ def database_engine(url: str, password: str | None = None, timeout_s: float = 5.
                         "-c default_transaction_read_only=on"),
             "application_name": "backroom",
         }
-    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=1, max_overflow=1,
-                            pool_timeout=timeout_s, connect_args=connect_args)
+    engine = sa.create_engine(parsed, pool_pre_ping=True, pool_size=1, max_overflow=1,
+                              pool_timeout=timeout_s, connect_args=connect_args)
+    return tag_own_statements(engine) if parsed.get_backend_name() == "postgresql" else engine
 
 
 def database_error(err: Exception, url: str, timeout_s: float) -> CollectorError:
@@ -95,8 +123,11 @@ class DatabaseCollector:
 
     def __init__(self, name: str, engine: Engine, *, url: str = "", interval_s: float = 30.0,
                  timeout_s: float = 5.0, sqlite_file: Path | None = None,
+                 include_maintenance: bool = False,
                  clock: Callable[[], float] = time.time) -> None:
         self.name = name
+        #: List COPY, CREATE INDEX, VACUUM ... among the slow statements too.
+        self.include_maintenance = include_maintenance
         self.interval_s = interval_s
         self.timeout_s = timeout_s
         self._engine = engine
@@ -175,13 +206,13 @@ class DatabaseCollector:
             return [], "not installed"
         total, mean = (("total_exec_time", "mean_exec_time") if version_num >= PG13
                        else ("total_time", "mean_time"))
+        where, params = statement_filter(self.include_maintenance)
         try:
             rows = conn.execute(sa.text(
                 f"SELECT query, calls, {mean}, {total}, rows FROM pg_stat_statements "
                 "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                "AND query NOT LIKE '%pg_stat_statements%' "
-                f"ORDER BY {total} DESC LIMIT :n"
-            ), {"n": TOP_STATEMENTS}).all()
+                f"AND {where} ORDER BY {total} DESC LIMIT :n"
+            ), {"n": TOP_STATEMENTS, **params}).all()
         except sqlalchemy.exc.DBAPIError as err:
             conn.rollback()
             if "shared_preload_libraries" in str(err):

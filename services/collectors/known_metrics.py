@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from console import metrics
 
-#: Request-latency histograms (seconds), most specific first; the first found is used.
+#: Request-latency histograms (seconds). Where a page has several, the one with the most
+#: buckets is read (the finer quantiles); on a tie, the first in this order.
 LATENCY_HISTOGRAMS: tuple[str, ...] = (
     "http_request_duration_seconds",  # prometheus-fastapi-instrumentator, the demo, generic
+    "http_request_duration_highr_seconds",  # prometheus-fastapi-instrumentator, fine buckets
     "flask_http_request_duration_seconds",  # prometheus-flask-exporter
     "django_http_requests_latency_seconds_by_view_method",  # django-prometheus
     "http_server_requests_seconds",  # Micrometer / Spring

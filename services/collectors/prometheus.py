@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
@@ -25,6 +28,10 @@ from services.collectors.base import BadResponse
 from services.prom_parse import PromParseError, Samples, parse_samples
 
 ACCEPT = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"
+#: Over this many scrapes, this many drops of the request count is no restart but several
+#: processes taking turns to answer.
+MULTIPROCESS_SCRAPES = 12
+MULTIPROCESS_DROPS = 2
 MAX_PAGE_BYTES = 64 * MIB
 
 LabelKey = tuple[tuple[str, str], ...]
@@ -42,6 +49,13 @@ def _is_error(labels: dict[str, str]) -> bool:
     return False
 
 
+def _finest_first(samples: Samples, families: Iterable[str]) -> list[str]:
+    """Latency families on the page, the one with the most bucket bounds first."""
+    found = [fam for fam in families if samples.get(fam + "_bucket")]
+    return sorted(found, key=lambda fam: -len({lb.get("le") for lb, _ in
+                                               samples[fam + "_bucket"]}))
+
+
 def _queue_name(labels: dict[str, str], fallback: str) -> str:
     for name in known.QUEUE_LABELS:
         value = labels.get(name)
@@ -56,6 +70,9 @@ class _Scrape:
 
     mono: float
     histogram: dict[LabelKey, list[tuple[float, float]]] = field(default_factory=dict)
+    #: A summary's quantiles the page publishes: q -> the highest over its label sets.
+    quantiles: dict[float, float] = field(default_factory=dict)
+    latency_sum: dict[LabelKey, float] = field(default_factory=dict)
     requests: dict[LabelKey, float] = field(default_factory=dict)
     errors: dict[LabelKey, float] = field(default_factory=dict)
     hits: dict[LabelKey, float] = field(default_factory=dict)
@@ -70,6 +87,19 @@ def _increase(before: dict[LabelKey, float], after: dict[LabelKey, float]) -> fl
     return sum(counter_increase(before.get(k, 0.0), v) for k, v in after.items())
 
 
+def _unique(rows: Iterable[tuple[dict[str, str], float]],
+            drop: str = "") -> dict[LabelKey, tuple[dict[str, str], float]]:
+    """A page's samples by label set: a series the page repeats counts once (the last)."""
+    return {(*_key(labels, drop), (drop, labels.get(drop, ""))) if drop else _key(labels):
+            (labels, float(value)) for labels, value in rows}
+
+
+def _carry(before: dict[LabelKey, Any], after: dict[LabelKey, Any]) -> None:
+    """A label set missing from this scrape keeps its last value (no jump when it is back)."""
+    for key, value in before.items():
+        after.setdefault(key, value)
+
+
 class PrometheusPageReader:
     """Turns scrapes of one page into standard readings (pure apart from the parse).
 
@@ -78,8 +108,11 @@ class PrometheusPageReader:
     and ``queue_depth`` (gauge).
     """
 
-    def __init__(self, source: str, families: dict[str, str] | None = None) -> None:
+    def __init__(self, source: str, families: dict[str, str] | None = None,
+                 unit: str = "s") -> None:
         self.source = source
+        #: Seconds per unit of the latency family (a histogram in ms: le="250" is 0.25 s).
+        self.scale = 0.001 if unit == "ms" else 1.0
         overrides = families or {}
         latency = overrides.get("latency")
         self.latency_families = (latency,) if latency else known.LATENCY_HISTOGRAMS
@@ -92,7 +125,7 @@ class PrometheusPageReader:
         self.queue_gauges = ((queue, metrics.QUEUE_DEPTH),) if queue else known.QUEUE_GAUGES
         wanted: set[str] = set()
         for fam in self.latency_families:
-            wanted |= {fam + "_bucket", fam + "_count"}
+            wanted |= {fam, fam + "_bucket", fam + "_count", fam + "_sum"}
         wanted |= set(self.request_counters)
         if self.error_counter:
             wanted.add(self.error_counter)
@@ -111,26 +144,11 @@ class PrometheusPageReader:
 
     def reduce(self, samples: Samples, mono: float) -> _Scrape:
         scrape = _Scrape(mono=mono)
-        for fam in self.latency_families:
-            buckets = samples.get(fam + "_bucket")
-            if not buckets:
-                continue
-            for labels, value in buckets:
-                le_text = labels.get("le")
-                if le_text is None:
-                    continue
-                try:
-                    le = float(le_text)
-                except ValueError:
-                    continue
-                scrape.histogram.setdefault(_key(labels, "le"), []).append((le, float(value)))
-            for labels, value in samples.get(fam + "_count", ()):
-                key = _key(labels)
-                scrape.requests[key] = scrape.requests.get(key, 0.0) + float(value)
-                if _is_error(labels):
-                    scrape.errors[key] = scrape.errors.get(key, 0.0) + float(value)
-            scrape.found.append(fam)
-            break
+        histograms = _finest_first(samples, self.latency_families)
+        summaries = [fam for fam in self.latency_families
+                     if samples.get(fam + "_count") and fam not in histograms]
+        for fam in histograms[:1] or summaries[:1]:
+            self._latency(samples, fam, scrape)
         counted = bool(scrape.requests)
         for name in self.request_counters:
             rows = samples.get(name)
@@ -158,7 +176,7 @@ class PrometheusPageReader:
                 scrape.found.append(hits_name)
                 break
         for name, metric in self.queue_gauges:
-            for labels, value in samples.get(name, ()):
+            for labels, value in _unique(samples.get(name, ())).values():
                 scrape.gauges.append((metric, {"queue": _queue_name(labels, name)}, float(value)))
         for name, metric in (*known.BUSINESS_COUNTERS,
                              (known.REDIS_EXPORTER_EVICTIONS, metrics.EVICTIONS_RATE)):
@@ -166,9 +184,38 @@ class PrometheusPageReader:
                 scrape.counters[metric] = {_key(lb): float(v) for lb, v in samples[name]}
         for name, metric in ((known.REDIS_EXPORTER_MEMORY, metrics.MEMORY_BYTES),
                              (known.REDIS_EXPORTER_CLIENTS, metrics.CLIENTS)):
-            for _labels, value in samples.get(name, ()):
+            for _labels, value in _unique(samples.get(name, ())).values():
                 scrape.gauges.append((metric, {}, float(value)))
         return scrape
+
+    def _latency(self, samples: Samples, fam: str, scrape: _Scrape) -> None:
+        """One latency family's buckets (or a summary's quantiles), counts and errors."""
+        counts = _unique(samples.get(fam + "_count", ()))
+        by_set: dict[LabelKey, dict[float, float]] = {}
+        for (labels, value) in _unique(samples.get(fam + "_bucket", ()), "le").values():
+            try:
+                le = float(labels["le"])
+            except (KeyError, ValueError):
+                continue
+            by_set.setdefault(_key(labels, "le"), {})[le * self.scale] = value
+        for key, buckets in by_set.items():
+            if math.inf not in buckets and key in counts:  # no +Inf: the page's _count is
+                buckets[math.inf] = counts[key][1]          # how many there were
+            scrape.histogram[key] = sorted(buckets.items())
+        for labels, value in _unique(samples.get(fam, ())).values():
+            try:
+                q = float(labels.get("quantile", ""))
+            except ValueError:
+                continue
+            if not math.isnan(value):
+                scrape.quantiles[q] = max(scrape.quantiles.get(q, -math.inf), value * self.scale)
+        for key, (labels, value) in counts.items():
+            scrape.requests[key] = value
+            if _is_error(labels):
+                scrape.errors[key] = value
+        sums = _unique(samples.get(fam + "_sum", ()))
+        scrape.latency_sum = {key: value * self.scale for key, (_lb, value) in sums.items()}
+        scrape.found.append(fam)
 
     def readings(self, scrape: _Scrape, previous: _Scrape | None, ts: float) -> list[Reading]:
         """Readings of a scrape; rates and windowed quantiles need the previous scrape."""
@@ -181,6 +228,24 @@ class PrometheusPageReader:
         add(metrics.UP, 1.0)
         dt = scrape.mono - previous.mono if previous is not None else 0.0
         windowed = previous is not None and dt > 0
+        if previous is not None:
+            for before, after in ((previous.histogram, scrape.histogram),
+                                  (previous.requests, scrape.requests),
+                                  (previous.errors, scrape.errors),
+                                  (previous.hits, scrape.hits), (previous.misses, scrape.misses),
+                                  (previous.latency_sum, scrape.latency_sum)):
+                _carry(before, after)
+            for metric, series in previous.counters.items():
+                _carry(series, scrape.counters.setdefault(metric, {}))
+        if scrape.quantiles:  # a summary: the quantiles it publishes, as they are
+            for metric, q in metrics.LATENCY_QUANTILES:
+                add(metric, scrape.quantiles.get(q))
+        elif windowed and scrape.latency_sum and not scrape.histogram:
+            assert previous is not None  # a summary without quantiles: the window's mean
+            done = _increase(previous.requests, scrape.requests)
+            if done > 0:
+                add(metrics.LATENCY_MEAN,
+                    _increase(previous.latency_sum, scrape.latency_sum) / done)
         if scrape.histogram:
             if windowed:
                 assert previous is not None
@@ -235,7 +300,7 @@ class PrometheusCollector:
     def __init__(self, name: str, url: str, session: requests.Session, *,
                  interval_s: float = 10.0, timeout_s: float = 5.0, verify_tls: bool = True,
                  ca_bundle: str | None = None, auth: tuple[str, str] | None = None,
-                 families: dict[str, str] | None = None,
+                 families: dict[str, str] | None = None, unit: str = "s",
                  clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.name = name
@@ -245,8 +310,11 @@ class PrometheusCollector:
         self._session = session
         self._verify = verify_option(verify_tls, ca_bundle)
         self._auth = auth
-        self._reader = PrometheusPageReader(name, families)
+        self._reader = PrometheusPageReader(name, families, unit)
         self._previous: _Scrape | None = None
+        #: Requests counted on the last pages: counters that go down again and again mean
+        #: several processes answer /metrics, each with its own counters.
+        self._totals: deque[float] = deque(maxlen=MULTIPROCESS_SCRAPES)
         self._clock = clock
         self._monotonic = monotonic
 
@@ -266,9 +334,19 @@ class PrometheusCollector:
                               f"({server_said(err, self._auth)}); check the URL points at "
                               "/metrics") from err
         previous, self._previous = self._previous, scrape
+        self._totals.append(sum(scrape.requests.values()))  # 0: a worker that served none
         readings = self._reader.readings(scrape, previous, self._clock())
         status = Status.OK
-        if scrape.found or scrape.gauges:
+        drops = sum(1 for a, b in itertools.pairwise(self._totals) if b < a)
+        if drops >= MULTIPROCESS_DROPS:
+            status = Status.WARN
+            detail = (f"request counters went down {drops} times in the last "
+                      f"{len(self._totals)} scrapes: several processes (e.g. gunicorn workers) "
+                      "answer /metrics, each with its own counters, so rates are wrong; "
+                      "use prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR and "
+                      "MultiProcessCollector; prometheus-flask-exporter: "
+                      "GunicornPrometheusMetrics)")
+        elif scrape.found or scrape.gauges:
             detail = f"{len(readings)} readings from {', '.join(scrape.found) or 'gauges'}"
         else:
             status = Status.WARN
@@ -282,9 +360,10 @@ class PrometheusCollector:
 
 
 def readings_from_text(source: str, texts: Iterable[tuple[str, float]],
-                       families: dict[str, str] | None = None) -> list[Reading]:
+                       families: dict[str, str] | None = None,
+                       unit: str = "s") -> list[Reading]:
     """Readings of the last of several pages (text, monotonic time), for tests and tools."""
-    reader = PrometheusPageReader(source, families)
+    reader = PrometheusPageReader(source, families, unit)
     previous: _Scrape | None = None
     readings: list[Reading] = []
     for text, mono in texts:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,74 +13,53 @@ from typing import Any
 import requests
 
 from console import metrics
-from console.domain import CollectorReport, Reading, Status, series_name
+from console.domain import CollectorReport, Reading, Status, series_name, split_series
 from console.redaction import mask_url
 from services.collectors import known_metrics as known
 from services.collectors._http import MIB, check_status, fetch, server_said, verify_option
 from services.collectors.base import BadResponse, SourceTimeout
+from services.collectors.promql import (
+    bucket_count_query,
+    default_queries,
+    latency_families,
+    parse_duration,
+    rate_window,
+)
+
+__all__ = ["PrometheusServerCollector", "default_queries"]
 
 RATE_WINDOW = "1m"
-
-
-def _regex(names: tuple[str, ...] | list[str], suffix: str = "") -> str:
-    return "|".join(name + suffix for name in names)
-
-
-def default_queries(selector: str = "", families: dict[str, str] | None = None,
-                    window: str = RATE_WINDOW) -> dict[str, str]:
-    """PromQL for each standard metric, over every series the server has (``selector``, e.g.
-    ``job="shop"``, narrows them; ``families`` renames families as for a /metrics page)."""
-    overrides = families or {}
-    extra = f", {selector}" if selector.strip() else ""
-    latency = [overrides["latency"]] if "latency" in overrides else list(
-        known.LATENCY_HISTOGRAMS)
-    requests_ = [overrides["requests"]] if "requests" in overrides else list(
-        known.REQUEST_COUNTERS)
-    if "cache_hits" in overrides and "cache_misses" in overrides:
-        hits, misses = [overrides["cache_hits"]], [overrides["cache_misses"]]
-    else:
-        hits = [h for h, _ in known.CACHE_COUNTERS]
-        misses = [m for _, m in known.CACHE_COUNTERS]
-    depth = [overrides["queue_depth"]] if "queue_depth" in overrides else [
-        name for name, metric in known.QUEUE_GAUGES if metric == metrics.QUEUE_DEPTH]
-    consumers = [name for name, metric in known.QUEUE_GAUGES
-                 if metric == metrics.QUEUE_CONSUMERS]
-
-    def sel(names: list[str], suffix: str = "", more: str = "") -> str:
-        return f'{{__name__=~"{_regex(names, suffix)}"{extra}{more}}}'
-
-    def rate(names: list[str], suffix: str = "", more: str = "") -> str:
-        return f"sum(rate({sel(names, suffix, more)}[{window}]))"
-
-    buckets = f"sum by (le) (rate({sel(latency, '_bucket')}[{window}]))"
-    errors = " or ".join(
-        [rate(requests_, "", f', {label}=~"5.*"') for label in known.STATUS_LABELS]
-        + [rate(latency, "_count", f', {label}=~"5.*"') for label in known.STATUS_LABELS]
-        + [f"({rate(requests_)} * 0)", f"({rate(latency, '_count')} * 0)"])
-    queries = {
-        metric: f"histogram_quantile({q}, {buckets})" for metric, q in metrics.LATENCY_QUANTILES
-    }
-    queries[metrics.LATENCY_COUNT] = f"sum(increase({sel(latency, '_count')}[{window}]))"
-    queries[metrics.REQUEST_RATE] = f"{rate(latency, '_count')} or {rate(requests_)}"
-    queries[metrics.ERROR_RATE] = errors
-    queries[metrics.CACHE_HITS_RATE] = rate(hits)
-    queries[metrics.CACHE_MISSES_RATE] = rate(misses)
-    queries[metrics.CACHE_HIT_RATE] = f"{rate(hits)} / ({rate(hits)} + {rate(misses)})"
-    queries[metrics.QUEUE_DEPTH] = sel(depth)
-    queries[metrics.QUEUE_CONSUMERS] = sel(consumers)
-    queries[metrics.BOOKINGS_RATE] = f"{rate(['shop_bookings_created_total'])} * 60"
-    queries[metrics.ORDERS_RATE] = f"{rate(['shop_orders_created_total'])} * 60"
-    return queries
-
+log = logging.getLogger(__name__)
+#: How long the learnt scrape interval and latency family are trusted before asking again.
+PLAN_TTL_S = 600.0
 
 #: Metrics whose result keeps one series per queue (label queue/queue_name/name).
 PER_QUEUE = frozenset({metrics.QUEUE_DEPTH, metrics.QUEUE_CONSUMERS, metrics.QUEUE_READY,
                        metrics.QUEUE_UNACKED})
+#: Metrics that add up across the series of one answer (rates, counts); any other (ratios,
+#: quantiles) is never summed: several series stay apart under their own labels.
+ADDITIVE = frozenset({metrics.REQUEST_RATE, metrics.ERROR_RATE, metrics.LATENCY_COUNT,
+                      metrics.CACHE_HITS_RATE, metrics.CACHE_MISSES_RATE,
+                      metrics.BOOKINGS_RATE, metrics.ORDERS_RATE, metrics.EVICTIONS_RATE,
+                      metrics.CLIENTS, metrics.MEMORY_BYTES})
+_EQUALITY = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _equalities(selector: str) -> dict[str, str]:
+    """The ``label="value"`` matchers of a selector (others are not needed to find targets)."""
+    found = {}
+    for match in _EQUALITY.finditer(selector):
+        before = selector[max(0, match.start(2) - 3):match.start(2)]
+        if "!" not in before and "~" not in before:
+            found[match.group(1)] = match.group(2)
+    return found
 
 
 class PrometheusServerCollector:
-    """Runs one instant PromQL query per standard metric against ``/api/v1/query``; all of
-    one collect share the source's timeout as a deadline."""
+    """Runs one instant PromQL query per standard metric against ``/api/v1/query``, all at
+    one instant and sharing the source's timeout as a deadline. Rates span at least four
+    scrape intervals (the profile's ``scrape_interval_s``, else the targets' own); with
+    ``group_by`` each group's figures are read as well, from that group's counters."""
 
     kind = "prometheus-server"
 
@@ -86,7 +67,8 @@ class PrometheusServerCollector:
                  interval_s: float = 15.0, timeout_s: float = 5.0, verify_tls: bool = True,
                  ca_bundle: str | None = None, auth: tuple[str, str] | None = None,
                  queries: dict[str, str] | None = None, selector: str = "",
-                 families: dict[str, str] | None = None,
+                 families: dict[str, str] | None = None, group_by: tuple[str, ...] = (),
+                 scrape_interval_s: float | None = None, unit: str = "s",
                  clock: Callable[[], float] = time.time) -> None:
         self.name = name
         self.url = url.rstrip("/")
@@ -95,9 +77,78 @@ class PrometheusServerCollector:
         self._session = session
         self._verify = verify_option(verify_tls, ca_bundle)
         self._auth = auth
-        self.queries = default_queries(selector, families)
-        self.queries.update(queries or {})
+        self._selector = selector
+        #: Seconds per unit of the latency family (quantiles of a histogram in ms are ms).
+        self._scale = 0.001 if unit == "ms" else 1.0
+        self._families = dict(families or {})
+        self._custom = dict(queries or {})
+        self.group_by = tuple(group_by)
+        self._given_interval_s = scrape_interval_s or None
+        self.scrape_interval_s = self._given_interval_s
+        self._latency: str | None = None
+        self._planned_at: float | None = None
+        self.window = rate_window(self.scrape_interval_s)
+        self.queries: dict[str, str] = {}
+        self.group_queries: dict[str, str] = {}
+        self._build()
         self._clock = clock
+
+    def _build(self) -> None:
+        self.window = rate_window(self.scrape_interval_s)
+        self.queries = default_queries(self._selector, self._families, self.window,
+                                       latency=self._latency)
+        self.queries.update(self._custom)
+        self.group_queries = {}
+        if self.group_by:
+            grouped = default_queries(self._selector, self._families, self.window,
+                                      by=self.group_by, latency=self._latency)
+            self.group_queries = {m: q for m, q in grouped.items() if m not in self._custom}
+
+    def _plan(self, deadline: float) -> None:
+        """Learn (every PLAN_TTL_S, every collect until found) the scrape interval and the
+        finest latency histogram."""
+        now = time.monotonic()
+        if self._planned_at is not None and now - self._planned_at < PLAN_TTL_S:
+            return
+        self._planned_at = now
+        if self._given_interval_s is None:
+            try:
+                self.scrape_interval_s = self._target_interval(deadline)
+            except BadResponse as err:
+                log.debug("%s: no scrape interval from /api/v1/targets: %s", self.name, err)
+        names = latency_families(self._families)
+        if len(names) > 1:
+            try:
+                counts = self.query(bucket_count_query(names, self._selector), deadline)
+            except BadResponse as err:
+                log.debug("%s: could not count latency buckets: %s", self.name, err)
+                counts = []
+            ranked = sorted(((-value, names.index(labels.get("__name__", "")[:-7]))
+                             for labels, value in counts
+                             if labels.get("__name__", "")[:-7] in names))
+            self._latency = names[ranked[0][1]] if ranked else None
+            if not ranked:
+                self._planned_at = None  # no histogram yet: ask again next time
+        if self.scrape_interval_s is None:
+            self._planned_at = None
+        self._build()
+
+    def _target_interval(self, deadline: float) -> float | None:
+        """The longest scrape interval among the active targets the selector names."""
+        data = self._api("/api/v1/targets", {"state": "active"}, deadline)
+        wanted = _equalities(self._selector)
+        longest: float | None = None
+        try:
+            for target in data.get("activeTargets", []):
+                labels = target.get("labels", {})
+                if any(labels.get(k) != v for k, v in wanted.items()):
+                    continue
+                seconds = parse_duration(str(target.get("scrapeInterval", "")))
+                if seconds is not None and (longest is None or seconds > longest):
+                    longest = seconds
+        except (AttributeError, TypeError) as err:
+            raise BadResponse("targets in a shape the Prometheus API does not use") from err
+        return longest
 
     def _api(self, path: str, params: dict[str, str], deadline: float) -> Any:
         remaining = deadline - time.monotonic()
@@ -119,10 +170,15 @@ class PrometheusServerCollector:
                               f"{server_said(payload.get('error', payload), self._auth)}")
         return payload.get("data", {})
 
-    def query(self, expr: str, deadline: float | None = None) -> list[tuple[dict[str, str], float]]:
-        """An instant query: (labels, value) per series (a scalar gives one unlabelled)."""
+    def query(self, expr: str, deadline: float | None = None,
+              at: float | None = None) -> list[tuple[dict[str, str], float]]:
+        """An instant query (at ``at``, epoch seconds, else now): (labels, value) per series
+        (a scalar gives one unlabelled)."""
         deadline = deadline if deadline is not None else time.monotonic() + self.timeout_s
-        data = self._api("/api/v1/query", {"query": expr}, deadline)
+        params = {"query": expr}
+        if at is not None:
+            params["time"] = f"{at:.3f}"
+        data = self._api("/api/v1/query", params, deadline)
         return _vector(data, self.url)
 
     def query_range(self, expr: str, start: float, end: float,
@@ -161,38 +217,82 @@ class PrometheusServerCollector:
                 return {"queue": labels[name]}
         return {"queue": labels.get("__name__", "queue")}
 
+    def _version(self, deadline: float) -> str | None:
+        """The server's version; Prometheus-compatible servers without buildinfo give None."""
+        try:
+            build = self._api("/api/v1/status/buildinfo", {}, deadline)
+        except BadResponse as err:
+            log.debug("%s: no build info: %s", self.name, err)
+            return None
+        version = build.get("version") if isinstance(build, dict) else None
+        return version if isinstance(version, str) else None
+
+    def _figures(self, metric: str, answer: list[tuple[dict[str, str], float]],
+                 group: tuple[str, ...]) -> dict[tuple[tuple[str, str], ...], float]:
+        """Values by label set: per queue, per group, summed where adding up is right."""
+        out: dict[tuple[tuple[str, str], ...], float] = {}
+        scale = self._scale if metric in metrics.SECONDS_METRICS else 1.0
+        for labels, raw in answer:
+            if math.isnan(raw):
+                continue
+            value = raw * scale
+            if group:
+                keep: dict[str, str] | None = {g: labels.get(g, "") for g in group}
+            elif metric in PER_QUEUE:
+                keep = self._labels(metric, labels)
+            elif metric in ADDITIVE or len(answer) == 1:
+                keep = None
+            else:
+                keep = {k: v for k, v in labels.items() if k != "__name__"}
+            key = tuple(sorted((keep or {}).items()))
+            out[key] = out.get(key, 0.0) + value if metric in ADDITIVE else value
+        return out
+
     def collect(self) -> CollectorReport:
         deadline = time.monotonic() + self.timeout_s
-        build = self._api("/api/v1/status/buildinfo", {}, deadline)
-        version = build.get("version") if isinstance(build, dict) else None
-        version = version if isinstance(version, str) else None
-        ts = self._clock()
-        readings = [Reading(series_name(self.name, metrics.UP), ts, 1.0)]
+        self._plan(deadline)
+        version = self._version(deadline)
+        at = self._clock()
+        readings = [Reading(series_name(self.name, metrics.UP), at, 1.0)]
         empty = []
-        for metric, expr in self.queries.items():
-            totals: dict[tuple[tuple[str, str], ...], float] = {}
-            for labels, value in self.query(expr, deadline):
-                if math.isnan(value):
-                    continue
-                key = tuple(sorted((self._labels(metric, labels) or {}).items()))
-                totals[key] = totals.get(key, 0.0) + value
-            if not totals:
-                empty.append(metric)
-            for key, value in totals.items():
-                readings.append(Reading(series_name(self.name, metric, dict(key) or None),
-                                        ts, value))
-        rates = {r.series: r.value for r in readings}
-        requests_per_s = rates.get(series_name(self.name, metrics.REQUEST_RATE))
-        errors_per_s = rates.get(series_name(self.name, metrics.ERROR_RATE))
-        if requests_per_s and errors_per_s is not None and metrics.ERROR_RATIO not in self.queries:
-            readings.append(Reading(series_name(self.name, metrics.ERROR_RATIO), ts,
-                                    min(1.0, errors_per_s / requests_per_s)))
+        for queries, group in ((self.queries, ()), (self.group_queries, self.group_by)):
+            for metric, expr in queries.items():
+                figures = self._figures(metric, self.query(expr, deadline, at), group)
+                if not figures and not group:
+                    empty.append(metric)
+                for key, value in figures.items():
+                    readings.append(Reading(series_name(self.name, metric, dict(key) or None),
+                                            at, value))
+        readings += self._error_ratios(readings, at)
         detail = f"{len(readings)} readings from {len(self.queries)} queries"
-        if empty:
+        if self.scrape_interval_s:
+            detail += (f" (rates over {self.window}, targets scraped every "
+                       f"{self.scrape_interval_s:g} s)")
+        status = Status.OK
+        if len(readings) == 1:
+            status = Status.WARN
+            detail = (f"no data over the last {self.window}: no known request, cache or queue "
+                      "metric matched; check the selector and that the targets are up")
+        elif empty:
             detail += f"; no data for {', '.join(sorted(empty))}"
-        status = Status.OK if len(readings) > 1 else Status.WARN
         return CollectorReport(readings=tuple(readings), detail=detail, status=status,
                                server_version=version)
+
+    def _error_ratios(self, readings: list[Reading], at: float) -> list[Reading]:
+        """Errors over requests for the whole and each group, from the summed rates."""
+        if metrics.ERROR_RATIO in self._custom:
+            return []
+        requests_: dict[tuple[tuple[str, str], ...], float] = {}
+        errors: dict[tuple[tuple[str, str], ...], float] = {}
+        for reading in readings:
+            _source, metric, labels = split_series(reading.series)
+            if metric == metrics.REQUEST_RATE:
+                requests_[tuple(sorted(labels.items()))] = reading.value
+            elif metric == metrics.ERROR_RATE:
+                errors[tuple(sorted(labels.items()))] = reading.value
+        return [Reading(series_name(self.name, metrics.ERROR_RATIO, dict(key) or None), at,
+                        min(1.0, errors[key] / rate))
+                for key, rate in requests_.items() if rate and key in errors]
 
     def close(self) -> None:
         """The session is shared and closed by whoever made it."""

@@ -22,7 +22,7 @@ from console.store import MetricStore
 from services.poller import SourceStatus
 from ui.context import AppContext
 from ui.pages.dashboard import DashboardPage, iso_utc
-from ui.theme import FAIL
+from ui.theme import FAIL, WARN
 from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui
@@ -469,3 +469,30 @@ def test_newest_event_labels_stay_inside_the_chart(make_page, qtbot) -> None:
                   if c.style.visible)
     assert highest < bottom + (top - bottom) * 0.78
     assert page.timeline.panel("cache").label_lane == 0
+
+
+def test_a_tile_says_when_requests_fail(make_page, qtbot) -> None:
+    from console.profile import Profile, Source
+
+    now = time.time()
+    store = MetricStore()
+    for name, ratio in (("api", 0.5), ("shop", 0.02), ("menu", 0.001)):
+        fill(store, f"{name}/latency_p95", now - 60, now, lambda ts: np.full(ts.size, 0.04))
+        fill(store, f"{name}/error_ratio", now - 60, now,
+             lambda ts, r=ratio: np.full(ts.size, r))
+    poller = FakePoller([status(n, SourceState.UP, last_ok=now, kind="prometheus")
+                         for n in ("api", "shop", "menu")])
+    # the menu source accepts up to 5 % before it warns
+    profile = Profile(name="Bistro", sources=(
+        Source("menu", "prometheus", "http://menu/metrics", error_ratio_warn=0.0005),))
+    page = make_page(Services(profile, store, poller))
+    settled(qtbot, page, lambda: all(page.tiles.tiles.get(n) is not None
+                                     and "errors" in page.tiles.tiles[n].caption.text()
+                                     for n in ("api", "shop", "menu")))
+    api, shop, menu = (page.tiles.tiles[n] for n in ("api", "shop", "menu"))
+    assert api.caption.text() == "p95 latency · 50% errors"
+    assert FAIL in api.caption.styleSheet()
+    assert shop.caption.text() == "p95 latency · 2.0% errors"
+    assert WARN in shop.caption.styleSheet()
+    assert menu.caption.text() == "p95 latency · 0.1% errors"
+    page.grab().save("/tmp/dashboard-errors.png")

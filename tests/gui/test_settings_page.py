@@ -61,6 +61,8 @@ user = "scraper"
 password = "keyring:main-street-bistro/web"
 ca_bundle = "{ca}"
 metrics = {{ latency = "shop_request_seconds" }}
+unit = "ms"
+error_ratio_warn = 0.02
 
 [[sources]]
 name = "fleet"
@@ -69,6 +71,9 @@ url = "http://prometheus.internal:9090"
 selector = 'job="shop"'
 query = {{ queue_depth = "sum(shop_queue_depth)" }}
 interval_s = 15.0
+group_by = ["site"]
+scrape_interval_s = 60.0
+error_ratio_fail = 0.1
 
 [[sources]]
 name = "cache"

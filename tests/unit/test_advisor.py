@@ -156,3 +156,30 @@ def test_a_source_without_workers_has_no_consumers_on_any_queue() -> None:
     running = measurements_from_readings(readings(2.0))
     assert [q.consumers for q in running.queues] == [None, None]
     assert rules(advise(running)) == ["queue-backlog", "queue-backlog"]
+
+
+def test_failing_requests_warn_at_1_and_fail_at_5_percent() -> None:
+    from console.advisor import TrafficFacts
+
+    quiet = Measurements(traffic=(TrafficFacts("web", 50.0, 0.4, 0.008),))
+    assert advise(quiet) == []
+    warn = advise(Measurements(traffic=(TrafficFacts("web", 50.0, 1.0, 0.02),)))
+    assert [(f.rule, f.severity) for f in warn] == [("error-ratio", Severity.WARN)]
+    assert "web: 2.0% of requests answered 5xx (1.00 errors/s of 50.00 requests/s" in \
+        warn[0].evidence
+    everything = advise(Measurements(traffic=(TrafficFacts("api", 12.0, 12.0, 1.0,
+                                                           "instance=web-3:8000"),)))
+    assert [(f.rule, f.severity) for f in everything] == [("error-ratio", Severity.FAIL)]
+    assert everything[0].evidence.startswith("api (instance=web-3:8000): 100.0% of requests")
+    # A source may accept more: a batch endpoint that sheds load by design.
+    lenient = {"api": Thresholds(error_ratio_warn=0.5, error_ratio_fail=0.9)}
+    assert advise(Measurements(traffic=(TrafficFacts("api", 12.0, 1.2, 0.1),)),
+                  per_source=lenient) == []
+
+
+def test_error_readings_become_traffic_facts() -> None:
+    readings = [Reading("web/request_rate", 10.0, 40.0), Reading("web/error_rate", 10.0, 40.0),
+                Reading("web/error_ratio", 10.0, 1.0)]
+    m = measurements_from_readings(readings)
+    assert [(t.source, t.request_rate, t.error_ratio) for t in m.traffic] == [("web", 40.0, 1.0)]
+    assert rules(advise(m)) == ["error-ratio"]

@@ -129,3 +129,25 @@ def test_set_rules_swaps_the_rules() -> None:
     _store, _poller, service = make()
     service.set_rules([QUEUE])
     assert [s.name for s in service.statuses()] == ["Queue backing up"]
+
+
+def test_failing_requests_turn_the_light_without_any_rule() -> None:
+    from console.profile import Profile, Source
+
+    store = MetricStore()
+    poller = FakePoller({"api": SourceState.UP, "shop": SourceState.UP})
+    profile = Profile(name="Bistro", sources=(
+        Source("shop", "prometheus", "http://shop/metrics", error_ratio_warn=0.2),))
+    service = AlertService.from_profile(profile, store, poller, max_age_s=30,
+                                        clock=lambda: 1000.0)
+    assert service.health_summary() == ("ok", "All normal")
+    store.append([Reading("shop/error_ratio", 995, 0.1)])  # under its own 20 %
+    assert service.health_summary() == ("ok", "All normal")
+    store.append([Reading("api/error_ratio", 995, 0.03)])
+    assert service.health_summary() == ("warn", "api: 3% of requests fail")
+    store.append([Reading("api/error_ratio", 999, 1.0)])
+    assert service.health_summary() == ("fail", "api: 100% of requests fail")
+    # an old reading says nothing about now
+    assert service.failing_requests(now=1100) is None
+    poller.states["shop"] = SourceState.DOWN
+    assert service.health_summary() == ("fail", "api: 100% of requests fail")

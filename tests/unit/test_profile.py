@@ -266,3 +266,31 @@ priority_steps = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert parse_profile(tomllib.loads(again)) == profile
     with pytest.raises(ProfileError, match=r"sources\[0\]\.priority_steps: expected a list"):
         parse_profile(tomllib.loads(text.replace("[0, 1, 2", "[-1, 1, 2")))
+
+
+def test_error_ratio_thresholds_and_groups_per_source() -> None:
+    data = good()
+    data["sources"][1].update(error_ratio_warn=0.02, error_ratio_fail=0.1,
+                              group_by=["site"], scrape_interval_s=60)
+    source = parse_profile(data, "test.toml").sources[1]
+    assert (source.error_ratio_warn, source.error_ratio_fail) == (0.02, 0.1)
+    assert source.group_by == ("site",)
+    assert source.scrape_interval_s == 60
+    again = parse_profile(profile_to_dict(parse_profile(data, "test.toml")), "again.toml")
+    assert again.sources[1] == source
+    data["sources"][1].update(error_ratio_warn=0.2, error_ratio_fail=0.1)
+    data["sources"][0]["error_ratio_fail"] = 5
+    joined = "\n".join(problems_of(data))
+    assert "sources[1].error_ratio_warn: must not be above error_ratio_fail (0.1)" in joined
+    assert "sources[0].error_ratio_fail: must be > 0 and <= 1, got 5" in joined
+
+
+def test_latency_unit_is_seconds_unless_declared() -> None:
+    data = good()
+    assert parse_profile(data, "test.toml").sources[0].unit == "s"
+    data["sources"][0]["unit"] = "ms"
+    source = parse_profile(data, "test.toml").sources[0]
+    assert source.unit == "ms"
+    assert parse_profile(profile_to_dict(parse_profile(data)), "again").sources[0] == source
+    data["sources"][0]["unit"] = "us"
+    assert "sources[0].unit: unknown unit 'us' (expected one of" in "\n".join(problems_of(data))

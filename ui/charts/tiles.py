@@ -51,6 +51,7 @@ class SourceTile(QFrame):
         self.error = ""
         self._shown: tuple[str, str, str] | None = None
         self._value_shown: tuple[str, str] | None = None
+        self._alarm = ""
         self.setObjectName("card")
         self.setMinimumWidth(190)
         self.setMaximumWidth(520)
@@ -123,6 +124,13 @@ class SourceTile(QFrame):
         self._value_shown = (text, caption)
         self.value.setText(text)
         self.caption.setText(caption)
+
+    def set_alarm(self, colour: str) -> None:
+        """Colour the caption (e.g. amber or red when requests fail); "" for the default."""
+        if colour == self._alarm:
+            return
+        self._alarm = colour
+        self.caption.setStyleSheet(f"color: {colour};" if colour else "")
 
     def set_spark(self, ts: npt.ArrayLike, values: npt.ArrayLike,
                   span: tuple[float, float] | None = None) -> None:

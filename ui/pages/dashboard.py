@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import (
 )
 
 from console import metrics as m
+from console.advisor import Thresholds, source_thresholds
 from console.correlate import Mover, format_duration, rank_movers
 from console.domain import split_series
 from services.demo_control import DemoControl, control_for_profile
@@ -216,6 +217,9 @@ class DashboardPage(QWidget):
         self._uncharted: set[str] = set()  # series no chart shows (up, status_code...)
         self._colours: dict[str, dict[str, str]] = {}
         self._headline: dict[str, str | None] = {}
+        self._error_series: dict[str, str | None] = {}  # each source's error ratio
+        profile = ctx.profile
+        self._error_limits = source_thresholds(getattr(profile, "sources", ()) or ())
         self._by_source: dict[str, list[str]] = {}
         self._indexed = -1
         self._events_since = self.clock() - 7 * 86_400
@@ -794,6 +798,7 @@ class DashboardPage(QWidget):
             self._by_source = index
             self._indexed = len(names)
             self._headline.clear()
+            self._error_series.clear()
         return self._by_source
 
     def _headlines_in_view(self) -> tuple[str, ...]:
@@ -803,6 +808,9 @@ class DashboardPage(QWidget):
             headline = self._headline.get(name)
             if headline is not None and self.tiles.in_view(tile, span):
                 wanted.append(headline)
+                errors = self._error_series.get(name)
+                if errors is not None and errors != headline:
+                    wanted.append(errors)
         return tuple(wanted)
 
     def update_status(self) -> None:
@@ -856,6 +864,9 @@ class DashboardPage(QWidget):
             if status.name not in self._headline:
                 self._headline[status.name] = self._headline_for(
                     status.name, index.get(status.name, []))
+                error_series = f"{status.name}/{m.ERROR_RATIO}"
+                self._error_series[status.name] = (
+                    error_series if error_series in index.get(status.name, []) else None)
             headline = self._headline[status.name]
             if headline is None:
                 if state == "down":
@@ -871,11 +882,26 @@ class DashboardPage(QWidget):
             text = unit.format(latest.value) if latest is not None else "–"
             if not fresh and latest is not None:
                 caption = f"{caption} · last {datetime.fromtimestamp(latest.ts):%H:%M:%S}"
+            caption, alarm = self._with_errors(status.name, update, caption, fresh)
             tile.set_value(text, caption)
+            tile.set_alarm(alarm)
             w = update.sparks[headline]
             tile.set_spark(w.ts, w.value * unit.scale, (now - SPARK_S, now))
         if not self.timeline.shown_panels():
             self._show_empty()
+
+    def _with_errors(self, source: str, update: StatusUpdate, caption: str,
+                     fresh: bool) -> tuple[str, str]:
+        """The caption with the share of failing requests once it reaches the advisor's
+        warning threshold (the source's own, if its profile sets one), and its colour."""
+        series = self._error_series.get(source)
+        errors = update.latest.get(series) if series is not None and fresh else None
+        limits = self._error_limits.get(source, Thresholds())
+        if errors is None or errors.value < limits.error_ratio_warn:
+            return caption, ""
+        colour = FAIL if errors.value >= limits.error_ratio_fail else WARN
+        share = f"{errors.value:.0%}" if errors.value >= 0.1 else f"{errors.value:.1%}"
+        return f"{caption} · {share} errors", colour
 
     def _show_status_line(self) -> None:
         self.timeline.refresh_readouts(self._readout_time())

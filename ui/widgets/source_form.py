@@ -56,11 +56,13 @@ KIND_FIELDS: dict[str, frozenset[str]] = {
     "celery-redis": frozenset({"url", "interval_s", "timeout_s", "password", "queues"}),
     "database": frozenset({"url", "interval_s", "timeout_s", "password"}),
 }
-#: Advanced tables written by hand in the file, kept as they are while the kind allows them.
+#: Advanced fields written by hand in the file, kept as they are while the kind allows them.
 _KEPT: dict[str, frozenset[str]] = {
-    "prometheus": frozenset({"metrics"}),
-    "prometheus-server": frozenset({"metrics", "query"}),
+    "prometheus": frozenset({"metrics", "unit", "error_ratio_warn", "error_ratio_fail"}),
+    "prometheus-server": frozenset({"metrics", "query", "unit", "error_ratio_warn",
+                                    "error_ratio_fail", "group_by", "scrape_interval_s"}),
 }
+_ANY_KEPT = frozenset().union(*_KEPT.values())
 
 URL_HINTS: dict[str, tuple[str, str]] = {
     "prometheus": ("https://shop.example.com/metrics",
@@ -343,7 +345,7 @@ class SourceForm(TargetForm):
         self.interval.set_exact(float(data.get("interval_s", DEFAULT_SOURCE_INTERVAL_S)))
         self.timeout.set_exact(float(data.get("timeout_s", DEFAULT_TIMEOUT_S)))
         self._load_tls(data)
-        self._kept = {k: v for k, v in data.items() if k in ("metrics", "query")}
+        self._kept = {k: v for k, v in data.items() if k in _ANY_KEPT}
         self._retitle()
         self.result.reset()
 
