@@ -9,7 +9,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from console import metrics
-from console.domain import Severity, series_name
+from console.domain import Severity, labels_text, parse_labels, series_name
 
 SecretKind = Literal["literal", "keyring", "env"]
 Role = Literal["manager", "support"]
@@ -211,7 +211,6 @@ METRIC_ROLES: tuple[str, ...] = (
 )
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 _ALERT_METRIC = re.compile(r"(?P<metric>[a-z0-9_]+)(?:\{(?P<labels>.*)\})?\Z")
-_ALERT_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"([^"]*)"\s*')
 
 
 def _quote_list(items: tuple[str, ...] | list[str]) -> str:
@@ -637,16 +636,15 @@ def _parse_alert_metric(reader: _Reader, text: str,
     if metric not in metrics.STANDARD_METRICS:
         reader.problem(where, f"unknown metric {metric!r} "
                        f"(expected one of {_quote_list(metrics.STANDARD_METRICS)})")
-    labels: list[tuple[str, str]] = []
     label_text = match["labels"]
-    if label_text:
-        for part in label_text.split(","):
-            pair = _ALERT_LABEL.fullmatch(part)
-            if pair is None:
-                reader.problem(where, f'bad label {part.strip()!r} (expected name="value")')
-                continue
-            labels.append((pair[1], pair[2]))
-    return metric, tuple(sorted(labels))
+    labels = parse_labels(label_text) if label_text else {}
+    if labels is None:
+        reader.problem(where, f'bad labels {label_text!r} (expected name="value", ...)')
+        return metric, ()
+    for key in labels:
+        if not _LABEL_NAME.match(key):
+            reader.problem(where, f"bad label name {key!r}")
+    return metric, tuple(sorted(labels.items()))
 
 
 # ---- writing ------------------------------------------------------------------------------
@@ -744,7 +742,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
         for a in profile.alerts:
             metric = a.metric
             if a.labels:
-                metric += "{" + ",".join(f'{k}="{v}"' for k, v in a.labels) + "}"
+                metric += labels_text(dict(a.labels))
             alert: dict[str, Any] = {"name": a.name, "source": a.source, "metric": metric}
             if a.above is not None:
                 alert["above"] = a.above

@@ -243,3 +243,15 @@ def test_any_data_parses_or_fails_with_clear_problems(data: dict[str, Any]) -> N
         assert all(": " in p for p in err.problems)
         return
     assert parse_profile(tomllib.loads(tomli_w.dumps(profile_to_dict(profile)))) == profile
+
+
+def test_alert_labels_with_quotes_and_commas_survive_saving() -> None:
+    """A rule on a queue named ``orders",x="1`` keeps watching that queue after a save."""
+    data = {"name": "x", "sources": [{"name": "mq", "kind": "rabbitmq",
+                                      "url": "http://127.0.0.1:15672"}],
+            "alerts": [{"name": "backlog", "source": "mq", "above": 10,
+                        "metric": 'queue_depth{queue="orders\\",x=\\"1",vhost="a,b"}'}]}
+    profile = parse_profile(data)
+    assert profile.alerts[0].labels == (("queue", 'orders",x="1'), ("vhost", "a,b"))
+    again = parse_profile(tomllib.loads(tomli_w.dumps(profile_to_dict(profile))))
+    assert again.alerts == profile.alerts

@@ -33,7 +33,7 @@ from PyQt6.QtWidgets import (
 
 from console import metrics as m
 from console.correlate import Mover, format_duration, rank_movers
-from console.domain import split_series
+from console.domain import series_name, series_source, split_series
 from services.demo_control import DemoControl, control_for_profile
 from ui import theme as theme_mod
 from ui.charts.coalesce import CoalescingTimer
@@ -127,7 +127,7 @@ def route(series: str) -> Route | None:
         q = _QUANTILE[metric]
         where = f"{source} {extra}".strip()
         return Route("latency", f"{where} {q}", f"{where} {q} latency",
-                     "latency:" + series.replace(metric, "latency", 1), _QUANTILE_DASH[metric],
+                     "latency:" + series_name(source, "latency", labels), _QUANTILE_DASH[metric],
                      visible=metric == m.LATENCY_P95 and not labels)
     if metric == m.CACHE_HIT_RATE:
         where = f"{source} {extra}".strip()
@@ -788,7 +788,7 @@ class DashboardPage(QWidget):
         if len(names) != self._indexed:
             index: dict[str, list[str]] = {}
             for name in names:
-                index.setdefault(name.partition("/")[0], []).append(name)
+                index.setdefault(series_source(name), []).append(name)
             self._by_source = index
             self._indexed = len(names)
             self._headline.clear()
