@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pika
 import pytest
 
+from console.domain import split_series
 from services.collectors._http import new_session
 from services.collectors.base import AuthFailed, BadResponse
 from services.collectors.rabbitmq import RabbitMQCollector, amqp_url_for
@@ -98,3 +99,54 @@ def test_amqp_only_unknown_queue(amqp_url: str) -> None:
 def test_amqp_url_for_api() -> None:
     assert amqp_url_for("https://mq.internal:15671", "mon", "p@ss", "/") == \
         "amqps://mon:p%40ss@mq.internal:5671/%2F"
+
+
+@pytest.fixture
+def look_alike_queues(amqp_url: str) -> Iterator[dict[str, int]]:
+    """Two queues whose names look like a label list, ``...orders",x="1`` and ``..."2``,
+    holding 3 and 7 messages; deleted afterwards."""
+    prefix = f"backroom-test-{uuid.uuid4().hex[:8]}-orders"
+    counts = {f'{prefix}",x="1': 3, f'{prefix}",x="2': 7}
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    channel = connection.channel()
+    try:
+        for name, count in counts.items():
+            channel.queue_declare(name, auto_delete=False)
+            for i in range(count):
+                channel.basic_publish("", name, f"job {i}".encode())
+        yield counts
+    finally:
+        for name in counts:
+            channel.queue_delete(name)
+        connection.close()
+
+
+def depths(report: object) -> dict[str, dict[str, float]]:
+    """Queue depth by series name, and its labels."""
+    return {r.series: split_series(r.series)[2] | {"depth": r.value}  # type: ignore[dict-item]
+            for r in report.readings  # type: ignore[attr-defined]
+            if split_series(r.series)[1] == "queue_depth"}
+
+
+@pytest.mark.parametrize("via", ["api", "amqp"])
+def test_queue_names_cannot_forge_labels(look_alike_queues: dict[str, int], via: str,
+                                         amqp_url: str, rabbitmq_api: str) -> None:
+    """Two queues named ``orders",x="1`` and ``orders",x="2`` stay two series, each with its
+    own depth and only the ``queue`` label."""
+    names = tuple(look_alike_queues)
+    with new_session() as session:
+        collector = RabbitMQCollector(
+            "broker", api_url=rabbitmq_api if via == "api" else None,
+            amqp_url=amqp_url if via == "amqp" else None, session=session, queues=names,
+            user="guest", password="guest", timeout_s=5)
+        deadline = time.monotonic() + 20  # the API refreshes its figures every few seconds
+        while True:
+            found = depths(collector.collect())
+            seen = {labels["queue"]: labels["depth"] for labels in found.values()}
+            if seen == look_alike_queues or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        collector.close()
+    assert len(found) == 2
+    assert seen == look_alike_queues
+    assert all(set(labels) == {"queue", "depth"} for labels in found.values())
