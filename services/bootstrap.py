@@ -16,6 +16,9 @@ from console.profile import Profile, SecretRef
 log = logging.getLogger(__name__)
 
 RELOAD_HISTORY_S = 86_400.0
+#: How long stopping (quit, profile switch) waits for poller threads in a call that cannot
+#: be cut (HTTP calls are cut at once; closing the clients then ends a hung Redis call).
+STOP_WAIT_S = 0.5
 
 
 def data_dir() -> Path:
@@ -114,7 +117,7 @@ class Services:
         if self.alerts is not None:
             self.alerts.stop()
         if self.poller is not None:
-            self.poller.stop()
+            self.poller.stop(timeout=STOP_WAIT_S)
         if self.history is not None:
             self.history.stop()
         self._close_clients()

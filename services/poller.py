@@ -13,6 +13,7 @@ from typing import Protocol
 from console.domain import CollectorReport, Reading, SourceState, series_name
 from console.store import MetricStore
 from services.collectors.base import Collector, CollectorError
+from services.http_watchdog import Cancel, cancelled_by
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,7 @@ class Poller:
         self._worker_seq = 0
         self._scheduler: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._cancel = Cancel()  # cut by stop(): ends the HTTP calls in flight
 
     # -- public -------------------------------------------------------------------------
 
@@ -186,13 +188,17 @@ class Poller:
         self._scheduler.start()
 
     def stop(self, timeout: float = 5.0) -> bool:
-        """Stop polling and join the threads (up to ``timeout``).
+        """Stop polling, cut the HTTP calls in flight and join the threads (up to
+        ``timeout``); what a call answers after this is dropped.
 
-        Returns False if some thread (a worker stuck in a hung collector) did not finish;
-        such threads are daemons and end with the process. Closing the collectors is left
-        to whoever built them (the composition root).
+        Returns False if some thread (a worker stuck in a call that cannot be cut: a
+        database driver, an AMQP connection, a TCP connect) did not finish; such threads
+        are daemons, bounded by their own timeouts, and end with the process. Closing the
+        collectors (which ends a hung Redis call) is left to whoever built them (the
+        composition root).
         """
         self._stopping.set()
+        self._cancel.cut()
         with self._wake:
             self._poked = True
             self._wake.notify_all()
@@ -340,7 +346,8 @@ class Poller:
         report: CollectorReport | None = None
         error = ""
         try:
-            report = source.collector.collect()
+            with cancelled_by(self._cancel):
+                report = source.collector.collect()
         except CollectorError as exc:
             error = str(exc) or f"{exc.kind} error"
         except Exception as exc:
@@ -351,7 +358,7 @@ class Poller:
             now = self._clock()
             latency = now - started
             source.call = None
-            if call.abandoned:
+            if call.abandoned or self._stopping.is_set():
                 return
             source.last_latency = latency
             if report is None:
