@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from console import metrics
 from console.domain import Severity, labels_text, parse_labels, series_name
+from console.series_limit import DEFAULT_MAX_SERIES
 
 SecretKind = Literal["literal", "keyring", "env"]
 Role = Literal["manager", "support"]
@@ -28,6 +29,8 @@ DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_BACKEND_TIMEOUT_S = 10.0
 MAX_TIMEOUT_S = 300.0
 MAX_INTERVAL_S = 86_400.0
+#: The most label sets per metric a source may be allowed (``max_series``).
+MAX_MAX_SERIES = 100_000
 
 
 class ProfileError(ValueError):
@@ -124,6 +127,7 @@ class Source:
     selector: str = ""
     verify_tls: bool = True
     ca_bundle: str | None = None
+    max_series: int = DEFAULT_MAX_SERIES
 
     def query_for(self, metric: str) -> str | None:
         return dict(self.query).get(metric)
@@ -185,7 +189,7 @@ class Profile:
 
 # ---- parsing ------------------------------------------------------------------------------
 
-_COMMON_SOURCE_KEYS = {"name", "kind", "url", "interval_s", "timeout_s"}
+_COMMON_SOURCE_KEYS = {"name", "kind", "url", "interval_s", "timeout_s", "max_series"}
 _TLS_KEYS = {"verify_tls", "ca_bundle"}
 _SOURCE_KEYS: dict[str, set[str]] = {
     "prometheus": _COMMON_SOURCE_KEYS | _TLS_KEYS | {"metrics", "user", "password"},
@@ -527,7 +531,17 @@ def _parse_source(reader: _Reader, data: dict[str, Any], path: str) -> Source | 
         selector=reader.string(data, "selector", path, default="") or "",
         verify_tls=reader.boolean(data, "verify_tls", path, True),
         ca_bundle=reader.string(data, "ca_bundle", path),
+        max_series=_max_series(reader, data, path),
     )
+
+
+def _max_series(reader: _Reader, data: dict[str, Any], path: str) -> int:
+    number = reader.number(data, "max_series", path, DEFAULT_MAX_SERIES, minimum=1,
+                           maximum=MAX_MAX_SERIES, allow_zero=True)
+    if not float(number).is_integer():
+        reader.problem(_join(path, "max_series"), f"expected a whole number, got {number:g}")
+        return DEFAULT_MAX_SERIES
+    return int(number)
 
 
 def _memcached_address(reader: _Reader, data: dict[str, Any], path: str) -> str:
@@ -728,6 +742,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
             _put(source, "selector", s.selector, "")
             _put(source, "verify_tls", s.verify_tls, True)
             _put(source, "ca_bundle", s.ca_bundle, None)
+            _put(source, "max_series", s.max_series, DEFAULT_MAX_SERIES)
             sources.append(source)
         data["sources"] = sources
     if profile.database is not None:

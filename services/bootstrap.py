@@ -164,7 +164,8 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     slug = profile_slug(profile.name)
     # opened when the services start (after the window paints, in the GUI)
     hist = History(directory / f"history-{slug}.sqlite", lazy=True) if history else None
-    poller = Poller(collectors, store, hist) if poll else None
+    limits = {s.name: s.max_series for s in profile.sources}
+    poller = Poller(collectors, store, hist, series_limits=limits) if poll else None
     alert_log = AlertLog(directory / "alerts.sqlite", profile=profile.name)
     alerts = AlertService.from_profile(profile, store, poller, alert_log)
     shop = build_shop(profile, resolve=resolve)

@@ -247,6 +247,26 @@ def test_queues_whose_names_look_like_labels_stay_apart(make_page, qtbot) -> Non
     assert legends == {'orders",x="1': 7.0, 'orders",x="2': 40.0}
 
 
+def test_an_answering_source_with_a_warning_says_so_on_its_tile(make_page, qtbot) -> None:
+    now = time.time()
+    store = MetricStore()
+    fill(store, 'mq/queue_depth{queue="emails"}', now - 60, now, lambda ts: np.full(ts.size, 4))
+    warning = ("99,000 queue_depth series folded into 'other' (past max_series = 1,000 per "
+               "metric; raise it in the profile to keep more) <b>x</b>")
+    poller = FakePoller([SourceStatus("mq", "rabbitmq", SourceState.UP, now, "", None, 0.0,
+                                      warning=warning),
+                         status("web", SourceState.UP, last_ok=now)])
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), store, poller))
+    settled(qtbot, page, lambda: {"mq", "web"} <= set(page.tiles.tiles))
+    mq, web = page.tiles.tiles["mq"], page.tiles.tiles["web"]
+    qtbot.waitUntil(mq.warning.isVisible, timeout=5000)
+    assert mq.warning.toolTip() == f"⚠ {warning}"  # as text: the markup shown, not applied
+    assert mq.warning.text().startswith("⚠ 99,000 queue_depth")  # cut to the tile
+    assert mq.warning.textFormat() == Qt.TextFormat.PlainText
+    assert not web.warning.isVisible()
+    page.tiles.grab().save("/tmp/bounds-tile-warning.png")
+
+
 def test_stale_source_is_grey_and_its_silence_a_gap(make_page, qtbot) -> None:
     now = time.time()
     store = MetricStore()

@@ -159,7 +159,7 @@ def test_field_not_for_this_kind_is_rejected() -> None:
                                       "url": "redis://h:6379", "queues": ["a"]}]}
     assert problems_of(data) == [
         "sources[0].queues: unknown field for kind 'redis' (expected one of interval_s, kind, "
-        "name, password, timeout_s, url)"
+        "max_series, name, password, timeout_s, url)"
     ]
 
 
@@ -255,3 +255,17 @@ def test_alert_labels_with_quotes_and_commas_survive_saving() -> None:
     assert profile.alerts[0].labels == (("queue", 'orders",x="1'), ("vhost", "a,b"))
     again = parse_profile(tomllib.loads(tomli_w.dumps(profile_to_dict(profile))))
     assert again.alerts == profile.alerts
+
+
+def test_max_series_per_source_is_read_checked_and_saved() -> None:
+    def source(**extra: Any) -> dict[str, Any]:
+        return {"name": "x", "sources": [{"name": "mq", "kind": "rabbitmq",
+                                          "url": "http://127.0.0.1:15672", **extra}]}
+
+    profile = parse_profile(source(max_series=250))
+    assert profile.sources[0].max_series == 250
+    assert parse_profile(source()).sources[0].max_series == 1000
+    again = parse_profile(tomllib.loads(tomli_w.dumps(profile_to_dict(profile))))
+    assert again.sources[0].max_series == 250
+    for bad in (0, -5, 2.5, "many", 10**9):
+        assert problems_of(source(max_series=bad))[0].startswith("sources[0].max_series: ")

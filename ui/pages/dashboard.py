@@ -849,6 +849,7 @@ class DashboardPage(QWidget):
             state = str(status.state)
             was = tile.state
             tile.set_state(state, status.last_error or "", status.last_ok_ts, now)
+            tile.set_warning(getattr(status, "warning", "") if state == "up" else "")
             if state == "down" and was != "down":
                 self.tiles.move_to_front(status.name)
             if status.name not in self._headline:
