@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pika
 import pytest
+import requests
 
 from console.domain import split_series
 from services.collectors._http import new_session
@@ -150,3 +151,54 @@ def test_queue_names_cannot_forge_labels(look_alike_queues: dict[str, int], via:
     assert len(found) == 2
     assert seen == look_alike_queues
     assert all(set(labels) == {"queue", "depth"} for labels in found.values())
+
+
+@pytest.fixture
+def crowded_vhost(amqp_url: str, rabbitmq_api: str) -> Iterator[str]:
+    """A vhost of its own with 400 queues, the last 40 (``q-360`` to ``q-399``) holding
+    0 to 39 messages; deleted afterwards."""
+    vhost = f"backroom-test-{uuid.uuid4().hex[:8]}"
+    auth = ("guest", "guest")
+    api = f"{rabbitmq_api}/api"
+    requests.put(f"{api}/vhosts/{vhost}", auth=auth, timeout=10).raise_for_status()
+    try:
+        requests.put(f"{api}/permissions/{vhost}/guest", auth=auth, timeout=10,
+                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        params = pika.URLParameters(amqp_url)
+        params.virtual_host = vhost
+        connection = pika.BlockingConnection(params)
+        channel = connection.channel()
+        for i in range(400):
+            channel.queue_declare(f"q-{i:03d}")
+            for _ in range(max(0, i - 360)):
+                channel.basic_publish("", f"q-{i:03d}", b"job")
+        connection.close()
+        yield vhost
+    finally:
+        requests.delete(f"{api}/vhosts/{vhost}", auth=auth, timeout=30)
+
+
+def test_a_crowded_vhost_is_read_as_its_deepest_queues_asked_page_wise(
+        crowded_vhost: str, rabbitmq_api: str) -> None:
+    """Without named queues the 50 deepest are read, and the server sorts and cuts them: the
+    answer stays small however many queues the vhost holds (its whole list would be 100+ MB
+    for 100,000 queues, past what the collector reads)."""
+    sizes: list[int] = []
+    with new_session() as session:
+        session.headers["Accept-Encoding"] = "identity"  # Content-Length: the JSON's own size
+        session.hooks["response"].append(
+            lambda r, *_a, **_k: sizes.append(int(r.headers.get("Content-Length", 10**9))))
+        collector = RabbitMQCollector("broker", api_url=rabbitmq_api, amqp_url=None,
+                                      session=session, vhost=crowded_vhost, user="guest",
+                                      password="guest", timeout_s=10)
+        deadline = time.monotonic() + 20  # the API refreshes its figures every few seconds
+        while True:
+            depth = {split_series(r.series)[2]["queue"]: r.value
+                     for r in collector.collect().readings
+                     if split_series(r.series)[1] == "queue_depth"}
+            if sum(depth.values()) == sum(range(40)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    assert len(depth) == 50
+    assert {q for q, v in depth.items() if v > 0} == {f"q-{i:03d}" for i in range(361, 400)}
+    assert max(sizes) < 150_000, f"asked for the whole list ({max(sizes):,} bytes)"
