@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import (
 )
 
 from ui.charts.sparkline import Sparkline
-from ui.theme import STALE, WARN, state_colour, tabular_font
+from ui.theme import STALE, state_colour, tabular_font
 
 _WORDS = {"up": "up", "down": "down", "stale": "stale", "unknown": "waiting"}
 
@@ -103,7 +103,7 @@ class SourceTile(QFrame):
         self.caption.setObjectName("cardTitle")
         self.spark = Sparkline(colour)
         self.warning = _OneLine()  # what an answering source says is wrong with it
-        self.warning.setStyleSheet(f"color: {WARN};")
+        self.warning.setStyleSheet(f"color: {state_colour('warn')};")
         self.warning.hide()
         layout.addLayout(head)
         layout.addWidget(self.value)
