@@ -118,6 +118,7 @@ class Source:
     url: str
     interval_s: float = DEFAULT_SOURCE_INTERVAL_S
     timeout_s: float = DEFAULT_TIMEOUT_S
+    max_series: int = DEFAULT_MAX_SERIES  # label sets kept per metric (the rest: 'other')
     user: str | None = None
     password: SecretRef | None = None
     queues: tuple[str, ...] = ()
@@ -127,7 +128,6 @@ class Source:
     selector: str = ""
     verify_tls: bool = True
     ca_bundle: str | None = None
-    max_series: int = DEFAULT_MAX_SERIES
 
     def query_for(self, metric: str) -> str | None:
         return dict(self.query).get(metric)
@@ -522,6 +522,7 @@ def _parse_source(reader: _Reader, data: dict[str, Any], path: str) -> Source | 
                                  maximum=MAX_INTERVAL_S),
         timeout_s=reader.number(data, "timeout_s", path, DEFAULT_TIMEOUT_S,
                                 maximum=MAX_TIMEOUT_S),
+        max_series=_max_series(reader, data, path),
         user=reader.string(data, "user", path),
         password=reader.secret(data, "password", path),
         queues=reader.string_list(data, "queues", path),
@@ -531,17 +532,7 @@ def _parse_source(reader: _Reader, data: dict[str, Any], path: str) -> Source | 
         selector=reader.string(data, "selector", path, default="") or "",
         verify_tls=reader.boolean(data, "verify_tls", path, True),
         ca_bundle=reader.string(data, "ca_bundle", path),
-        max_series=_max_series(reader, data, path),
     )
-
-
-def _max_series(reader: _Reader, data: dict[str, Any], path: str) -> int:
-    number = reader.number(data, "max_series", path, DEFAULT_MAX_SERIES, minimum=1,
-                           maximum=MAX_MAX_SERIES, allow_zero=True)
-    if not float(number).is_integer():
-        reader.problem(_join(path, "max_series"), f"expected a whole number, got {number:g}")
-        return DEFAULT_MAX_SERIES
-    return int(number)
 
 
 def _memcached_address(reader: _Reader, data: dict[str, Any], path: str) -> str:
@@ -561,6 +552,15 @@ def _memcached_address(reader: _Reader, data: dict[str, Any], path: str) -> str:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         reader.problem(where, f"{text!r} is not host:port")
     return text
+
+
+def _max_series(reader: _Reader, data: dict[str, Any], path: str) -> int:
+    number = reader.number(data, "max_series", path, DEFAULT_MAX_SERIES, minimum=1,
+                           maximum=MAX_MAX_SERIES, allow_zero=True)
+    if not float(number).is_integer():
+        reader.problem(_join(path, "max_series"), f"expected a whole number, got {number:g}")
+        return DEFAULT_MAX_SERIES
+    return int(number)
 
 
 def _database_url(reader: _Reader, url: str, where: str) -> None:
@@ -730,6 +730,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
                 source["url"] = url(s.url)
             _put(source, "interval_s", s.interval_s, DEFAULT_SOURCE_INTERVAL_S)
             _put(source, "timeout_s", s.timeout_s, DEFAULT_TIMEOUT_S)
+            _put(source, "max_series", s.max_series, DEFAULT_MAX_SERIES)
             _put(source, "user", s.user, None)
             secret(source, "password", s.password)
             if s.queues:
@@ -742,7 +743,6 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
             _put(source, "selector", s.selector, "")
             _put(source, "verify_tls", s.verify_tls, True)
             _put(source, "ca_bundle", s.ca_bundle, None)
-            _put(source, "max_series", s.max_series, DEFAULT_MAX_SERIES)
             sources.append(source)
         data["sources"] = sources
     if profile.database is not None:
