@@ -243,4 +243,3 @@ def test_any_data_parses_or_fails_with_clear_problems(data: dict[str, Any]) -> N
         assert all(": " in p for p in err.problems)
         return
     assert parse_profile(tomllib.loads(tomli_w.dumps(profile_to_dict(profile)))) == profile
-
