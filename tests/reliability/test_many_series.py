@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.gui, pytest.mark.slow]
 
 QUEUES = 100_000
 LIMIT = 1000
-MEASURE_S = 12.0
+MEASURE_S = 15.0
 MIB = 1024 * 1024
 
 
@@ -39,6 +39,8 @@ class _Services:
 
 def test_a_page_of_100000_queues_keeps_the_gui_small_and_moving(qtbot, qapp: QApplication
                                                                  ) -> None:
+    """The lateness of a 10 ms timer on the GUI thread is measured from the poller's start:
+    the first scrape, the dashboard taking in 1,001 new series, and the scrapes after."""
     with many_queues_page(QUEUES) as url:
         profile = Profile(name="Huge page", sources=(
             Source(name="web", kind="prometheus", url=url, interval_s=4.0, timeout_s=30.0),))
@@ -55,9 +57,10 @@ def test_a_page_of_100000_queues_keeps_the_gui_small_and_moving(qtbot, qapp: QAp
         reset_peak_rss()
         poller.start()
         try:
+            # from the start: the first scrape, 1,001 new series on the dashboard, more scrapes
+            late = _lateness(qapp, MEASURE_S)
             qtbot.waitUntil(lambda: "web" in page.tiles.tiles
                             and page.tiles.tiles["web"].warning.isVisible(), timeout=90_000)
-            late = _lateness(qapp, MEASURE_S)  # more scrapes, the dashboard live
             peak = peak_rss_bytes() or 0
             warning = page.tiles.tiles["web"].warning.toolTip()
             depths = [n for n in store.series_names() if split_series(n)[1] == "queue_depth"]

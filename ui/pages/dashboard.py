@@ -73,6 +73,8 @@ MEMORY_REACH_S = 86_400.0
 SPARK_S = 300.0
 #: Tiles made per status tick (hundreds of sources appear over a few seconds, no stall).
 NEW_TILES_PER_TICK = 8
+#: New series given their curves per read (a source with 1,001 series at once: no stall).
+NEW_SERIES_PER_TICK = 64
 #: Series a chart shows by default; more are a click away in its series chooser.
 MAX_SHOWN_PER_PANEL = 8
 
@@ -201,6 +203,7 @@ class DashboardPage(QWidget):
         self._history_task: Any = None
         self._routes: dict[str, Route | None] = {}
         self._known: set[str] = set()  # series seen by the tick (charted or not)
+        self._to_adopt: list[str] = []  # seen, waiting for their curves
         self._curves: dict[str, SeriesCurve] = {}
         self._latest_seen: dict[str, float] = {}  # newest reading's time at the last tick
         self._behind: set[str] = set()  # hidden series not read since they changed
@@ -615,6 +618,7 @@ class DashboardPage(QWidget):
     def busy(self) -> bool:
         """True while a read of the store, the poller or the history is on its way."""
         return (self._data_busy or self._status_busy or bool(self._full_pending)
+                or bool(self._to_adopt)
                 or self._history_task is not None or self._status_soon.pending
                 or self._events_busy)
 
@@ -639,7 +643,13 @@ class DashboardPage(QWidget):
         new = update.changed - self._known
         if new:
             self._known |= new
-            self._adopt_new_series(sorted(new))
+            self._to_adopt += sorted(new)
+        if self._to_adopt:
+            now, self._to_adopt = (self._to_adopt[:NEW_SERIES_PER_TICK],
+                                   self._to_adopt[NEW_SERIES_PER_TICK:])
+            self._adopt_new_series(now)
+            if self._to_adopt:
+                self._read_soon.request()  # the rest in a moment
         dirty: list[str] = []
         for name, w in update.full.items():
             curve = self._curves.get(name)
