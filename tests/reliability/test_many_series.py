@@ -78,4 +78,5 @@ def test_a_page_of_100000_queues_keeps_the_gui_small_and_moving(qtbot, qapp: QAp
     assert len(depths) == LIMIT + 1  # the first 1,000 queues and one 'other'
     assert warning.startswith("⚠ 99,000 queue_depth series folded into 'other'")
     assert peak < 300 * MIB
-    assert late_ms[-1] < 500.0  # measured 170-260 ms on 2 loaded cores: see docs/reliability.md
+    assert late_ms[-1] < 1000.0  # 318-352 ms on 2 loaded cores, not yet a frame: see
+    # docs/reliability.md (CPython collections during the scrape of 100,000 samples)
