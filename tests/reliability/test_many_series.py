@@ -30,6 +30,6 @@ def test_a_page_of_100000_queues_keeps_the_gui_small_and_moving() -> None:
     assert got["depth_series"] == 1001  # the first 1,000 queues and one 'other'
     assert got["warning"].startswith("⚠ 99,000 queue_depth series folded into 'other'")
     assert got["rss_peak_mib"] < 300
-    # 318-352 ms on 2 loaded cores, not yet a frame: see docs/reliability.md (CPython
+    # 235-352 ms on 2 loaded cores, not yet a frame: see docs/reliability.md (CPython
     # collections during the scrape of 100,000 samples)
     assert got["late_worst_ms"] < 1000
