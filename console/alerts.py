@@ -10,7 +10,14 @@ from enum import StrEnum
 from typing import Any
 
 from console import metrics
-from console.domain import Reading, Severity, SourceState, split_series
+from console.domain import (
+    Reading,
+    Severity,
+    SourceState,
+    labels_text,
+    series_name,
+    split_series,
+)
 
 #: Fraction of the threshold a value must be back past before a firing alert resolves
 #: (when the rule sets no ``resolve_margin``): 5 % of 0.80 hit rate is 0.04.
@@ -169,10 +176,9 @@ class RuleSpec:
     @property
     def where(self) -> str:
         """'cache/cache_hit_rate': what the rule watches."""
-        where = f"{self.source}/{self.metric}" if self.source else self.metric
-        if self.labels:
-            where += "{" + ",".join(f'{k}="{v}"' for k, v in self.labels) + "}"
-        return where
+        if self.source:
+            return series_name(self.source, self.metric, dict(self.labels))
+        return self.metric + labels_text(dict(self.labels))
 
     def describe(self) -> str:
         """'cache/cache_hit_rate below 80% for 60 s' — the rule in one line."""

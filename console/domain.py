@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -43,26 +44,114 @@ class Severity(StrEnum):
     FAIL = "fail"
 
 
-def series_name(source: str, metric: str, labels: dict[str, str] | None = None) -> str:
-    """The one name of a series everywhere: ``source/metric{k="v",...}`` with sorted labels."""
+# -- series names -----------------------------------------------------------------------------
+#
+# ``source/metric{key="value",...}``, labels sorted by key. Outside text goes into every part
+# (a probe named ``GET /slow/``, a queue named ``orders",x="1``), so each part escapes what
+# would end it, with a backslash: ``\\`` and ``/`` in the source, ``{`` in the metric, ``=``,
+# ``"`` and blanks in a label key, ``"`` in a label value (as Prometheus does); a line break
+# is ``\\n`` everywhere. A name without those characters reads as it always did. Names are
+# made and read for every reading (100,000 on a big page): plain text takes a fast path.
+
+_ESCAPE_SOURCE = re.compile(r"[\\/\n]")
+_ESCAPE_METRIC = re.compile(r"[\\{\n]")
+_ESCAPE_KEY = re.compile(r'[\\="\s]')
+_ESCAPE_VALUE = re.compile(r'[\\"\n]')
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_SERIES = re.compile(r"((?:[^\\/]|\\.)*)/((?:[^\\{]|\\.)*)(?:\{(.*)\})?", re.DOTALL)
+_LABEL = re.compile(r'\s*((?:[^\\=\s]|\\.)*)\s*=\s*"((?:[^\\"]|\\.)*)"\s*(?:,|\Z)',
+                    re.DOTALL)
+
+
+def _escaped(char: re.Match[str]) -> str:
+    return "\\n" if char[0] == "\n" else "\\" + char[0]
+
+
+def _unescaped(char: re.Match[str]) -> str:
+    return "\n" if char[1] == "n" else char[1]
+
+
+def _unescape(text: str) -> str:
+    return _UNESCAPE.sub(_unescaped, text) if "\\" in text else text
+
+
+def _key_text(key: str) -> str:
+    return key if key.isidentifier() else _ESCAPE_KEY.sub(_escaped, key)
+
+
+def _value_text(value: str) -> str:
+    if '"' in value or "\\" in value or "\n" in value:
+        return _ESCAPE_VALUE.sub(_escaped, value)
+    return value
+
+
+def labels_text(labels: dict[str, str] | None) -> str:
+    """``{k="v",...}`` with sorted keys and escaped text, "" for no labels."""
     if not labels:
-        return f"{source}/{metric}"
-    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return f"{source}/{metric}{{{inner}}}"
+        return ""
+    inner = ",".join(f'{_key_text(k)}="{_value_text(v)}"' for k, v in sorted(labels.items()))
+    return "{" + inner + "}"
+
+
+def parse_labels(text: str) -> dict[str, str] | None:
+    """Inverse of :func:`labels_text` without its braces (blanks around ``=`` and ``,`` are
+    allowed); None when ``text`` is not such a list."""
+    labels: dict[str, str] = {}
+    pos, end = 0, len(text)
+    while pos < end:
+        found = _LABEL.match(text, pos)
+        if found is None or found.end() == pos:
+            return None
+        labels[_unescape(found[1])] = _unescape(found[2])
+        pos = found.end()
+    return labels
+
+
+def _plain_labels(inner: str) -> dict[str, str] | None:
+    """``k="v",k2="v2`` (no backslash in it, the last quote cut off) read without a regex."""
+    labels: dict[str, str] = {}
+    for part in inner.split('",'):
+        key, eq, value = part.partition('="')
+        if not eq:
+            return None
+        labels[key] = value
+    return labels
+
+
+def series_name(source: str, metric: str, labels: dict[str, str] | None = None) -> str:
+    """The one name of a series everywhere (store, history, CSV, diagnose JSON, dashboard):
+    ``source/metric{k="v",...}``; :func:`split_series` reads it back exactly."""
+    if "/" in source or "\\" in source or "\n" in source:
+        source = _ESCAPE_SOURCE.sub(_escaped, source)
+    if "{" in metric or "\\" in metric or "\n" in metric:
+        metric = _ESCAPE_METRIC.sub(_escaped, metric)
+    return f"{source}/{metric}{labels_text(labels)}" if labels else f"{source}/{metric}"
 
 
 def split_series(name: str) -> tuple[str, str, dict[str, str]]:
-    """Inverse of :func:`series_name`: (source, metric, labels)."""
-    source, _, rest = name.partition("/")
-    metric, brace, label_text = rest.partition("{")
-    labels: dict[str, str] = {}
-    if brace:
-        for part in label_text.rstrip("}").split('",'):
-            if not part:
-                continue
-            key, _, value = part.partition("=")
-            labels[key.strip()] = value.strip().strip('"')
-    return source, metric, labels
+    """Inverse of :func:`series_name`: (source, metric, labels). A name that is not one
+    (no ``/``, labels that do not parse) is read as leniently as it can be."""
+    if "\\" not in name:  # nothing escaped: no quote inside a value, no '=' in a key
+        source, slash, rest = name.partition("/")
+        brace = rest.find("{")
+        if slash and brace < 0:
+            return source, rest, {}
+        plain = _plain_labels(rest[brace + 1:-2]) if slash and rest.endswith('"}') else None
+        if plain is not None:
+            return source, rest[:brace], plain
+    found = _SERIES.fullmatch(name)
+    if found is None:
+        source, _, rest = name.partition("/")
+        return _unescape(source), _unescape(rest), {}
+    labels = parse_labels(found[3]) if found[3] is not None else {}
+    if labels is None:
+        return _unescape(found[1]), _unescape(name[found.end(1) + 1:]), {}
+    return _unescape(found[1]), _unescape(found[2]), labels
+
+
+def series_source(name: str) -> str:
+    """The source part of a series name (what the dashboard groups tiles by)."""
+    return split_series(name)[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,9 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from console import metrics
-from console.domain import Severity, series_name
+from console.domain import Severity, labels_text, parse_labels, series_name
 from console.redaction import mask_url, url_password, url_query_secrets, url_without_secrets
+from console.series_limit import DEFAULT_MAX_SERIES
 
 SecretKind = Literal["literal", "keyring", "env"]
 Role = Literal["manager", "support"]
@@ -29,6 +30,8 @@ DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_BACKEND_TIMEOUT_S = 10.0
 MAX_TIMEOUT_S = 300.0
 MAX_INTERVAL_S = 86_400.0
+#: The most label sets per metric a source may be allowed (``max_series``).
+MAX_MAX_SERIES = 100_000
 
 
 class ProfileError(ValueError):
@@ -116,6 +119,7 @@ class Source:
     url: str
     interval_s: float = DEFAULT_SOURCE_INTERVAL_S
     timeout_s: float = DEFAULT_TIMEOUT_S
+    max_series: int = DEFAULT_MAX_SERIES  # label sets kept per metric (the rest: 'other')
     user: str | None = None
     password: SecretRef | None = None
     queues: tuple[str, ...] = ()
@@ -209,7 +213,7 @@ class Profile:
 
 # ---- parsing ------------------------------------------------------------------------------
 
-_COMMON_SOURCE_KEYS = {"name", "kind", "url", "interval_s", "timeout_s"}
+_COMMON_SOURCE_KEYS = {"name", "kind", "url", "interval_s", "timeout_s", "max_series"}
 _TLS_KEYS = {"verify_tls", "ca_bundle"}
 _ERROR_KEYS = {"error_ratio_warn", "error_ratio_fail", "unit"}
 LATENCY_UNITS = ("s", "ms")
@@ -238,7 +242,6 @@ METRIC_ROLES: tuple[str, ...] = (
 )
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 _ALERT_METRIC = re.compile(r"(?P<metric>[a-z0-9_]+)(?:\{(?P<labels>.*)\})?\Z")
-_ALERT_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"([^"]*)"\s*')
 
 
 def _quote_list(items: tuple[str, ...] | list[str]) -> str:
@@ -557,6 +560,7 @@ def _parse_source(reader: _Reader, data: dict[str, Any], path: str) -> Source | 
                                  maximum=MAX_INTERVAL_S),
         timeout_s=reader.number(data, "timeout_s", path, DEFAULT_TIMEOUT_S,
                                 maximum=MAX_TIMEOUT_S),
+        max_series=_max_series(reader, data, path),
         user=reader.string(data, "user", path),
         password=reader.secret(data, "password", path),
         queues=reader.string_list(data, "queues", path),
@@ -633,6 +637,15 @@ def _memcached_address(reader: _Reader, data: dict[str, Any], path: str) -> str:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         reader.problem(where, f"{text!r} is not host:port")
     return text
+
+
+def _max_series(reader: _Reader, data: dict[str, Any], path: str) -> int:
+    number = reader.number(data, "max_series", path, DEFAULT_MAX_SERIES, minimum=1,
+                           maximum=MAX_MAX_SERIES, allow_zero=True)
+    if not float(number).is_integer():
+        reader.problem(_join(path, "max_series"), f"expected a whole number, got {number:g}")
+        return DEFAULT_MAX_SERIES
+    return int(number)
 
 
 def _database_url(reader: _Reader, url: str, where: str) -> None:
@@ -714,16 +727,15 @@ def _parse_alert_metric(reader: _Reader, text: str,
     if metric not in metrics.STANDARD_METRICS:
         reader.problem(where, f"unknown metric {metric!r} "
                        f"(expected one of {_quote_list(metrics.STANDARD_METRICS)})")
-    labels: list[tuple[str, str]] = []
     label_text = match["labels"]
-    if label_text:
-        for part in label_text.split(","):
-            pair = _ALERT_LABEL.fullmatch(part)
-            if pair is None:
-                reader.problem(where, f'bad label {part.strip()!r} (expected name="value")')
-                continue
-            labels.append((pair[1], pair[2]))
-    return metric, tuple(sorted(labels))
+    labels = parse_labels(label_text) if label_text else {}
+    if labels is None:
+        reader.problem(where, f'bad labels {label_text!r} (expected name="value", ...)')
+        return metric, ()
+    for key in labels:
+        if not _LABEL_NAME.match(key):
+            reader.problem(where, f"bad label name {key!r}")
+    return metric, tuple(sorted(labels.items()))
 
 
 # ---- writing ------------------------------------------------------------------------------
@@ -779,6 +791,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
                 source["url"] = url(s.url)
             _put(source, "interval_s", s.interval_s, DEFAULT_SOURCE_INTERVAL_S)
             _put(source, "timeout_s", s.timeout_s, DEFAULT_TIMEOUT_S)
+            _put(source, "max_series", s.max_series, DEFAULT_MAX_SERIES)
             _put(source, "user", s.user, None)
             secret(source, "password", s.password)
             if s.queues:
@@ -815,7 +828,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
         for a in profile.alerts:
             metric = a.metric
             if a.labels:
-                metric += "{" + ",".join(f'{k}="{v}"' for k, v in a.labels) + "}"
+                metric += labels_text(dict(a.labels))
             alert: dict[str, Any] = {"name": a.name, "source": a.source, "metric": metric}
             if a.above is not None:
                 alert["above"] = a.above

@@ -17,6 +17,9 @@ from services.local_files import describe_write_error
 log = logging.getLogger(__name__)
 
 RELOAD_HISTORY_S = 86_400.0
+#: How long stopping (quit, profile switch) waits for poller threads in a call that cannot
+#: be cut (HTTP calls are cut at once; closing the clients then ends a hung Redis call).
+STOP_WAIT_S = 0.5
 
 
 def data_dir(create: bool = True) -> Path:
@@ -135,7 +138,7 @@ class Services:
         if self.alerts is not None:
             self.alerts.stop()
         if self.poller is not None:
-            self.poller.stop()
+            self.poller.stop(timeout=STOP_WAIT_S)
         if self.history is not None:
             self.history.stop()
         self._close_clients()
@@ -186,7 +189,8 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     slug = profile_slug(profile.name)
     # opened when the services start (after the window paints, in the GUI)
     hist = History(directory / f"history-{slug}.sqlite", lazy=True) if history else None
-    poller = Poller(collectors, store, hist) if poll else None
+    limits = {s.name: s.max_series for s in profile.sources}
+    poller = Poller(collectors, store, hist, series_limits=limits) if poll else None
     alert_log = AlertLog(directory / "alerts.sqlite", profile=profile.name)
     alerts = AlertService.from_profile(profile, store, poller, alert_log)
     shop = build_shop(profile, resolve=resolve)

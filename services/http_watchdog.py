@@ -93,9 +93,13 @@ class Watchdog:
         with self._cond:
             return self._thread
 
-    def watch(self, target: object, deadline: float) -> Watch:
-        """Cut ``target.sock`` at ``deadline`` (``time.monotonic()``) unless released first."""
+    def watch(self, target: object, deadline: float | None) -> Watch:
+        """Cut ``target.sock`` at ``deadline`` (``time.monotonic()``) unless released first;
+        with no deadline, only :meth:`cut` cuts it."""
         entry = Watch(target)
+        if deadline is None:
+            entry.queued = False
+            return entry
         with self._cond:
             item = (deadline, next(self._seq), entry)
             heapq.heappush(self._heap, item)
@@ -116,6 +120,18 @@ class Watchdog:
                 self._released_in_heap += 1
                 self._drop_released()
             return entry.cut
+
+    def cut(self, entry: Watch) -> None:
+        """Cut ``entry`` now, as its deadline would (a no-op once it is released). A call
+        still connecting has no socket yet: it ends when the connect does (bounded by the
+        connect timeout), as :class:`CutOff`."""
+        with self._cond:
+            if not entry.live:
+                return
+            entry.cut = True
+            sock = getattr(entry.target, "sock", None)
+            if sock is not None:
+                _shutdown(sock)
 
     def _drop_released(self) -> None:
         heap = self._heap
@@ -180,6 +196,50 @@ WATCHDOG = Watchdog()
 _local = threading.local()
 
 
+class Cancel:
+    """A stop button for the calls made under it (:func:`cancelled_by`): :meth:`cut` ends
+    those in flight at once, as their deadline would, and any made afterwards. How a
+    stopping poller ends its calls to hosts that never answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: set[Watch] = set()
+        self._cut = False
+
+    @property
+    def is_cut(self) -> bool:
+        return self._cut
+
+    def cut(self) -> None:
+        with self._lock:
+            self._cut = True
+            entries = list(self._entries)
+        for entry in entries:
+            WATCHDOG.cut(entry)
+
+    def _add(self, entry: Watch) -> bool:
+        with self._lock:
+            if self._cut:
+                return False
+            self._entries.add(entry)
+            return True
+
+    def _discard(self, entry: Watch) -> None:
+        with self._lock:
+            self._entries.discard(entry)
+
+
+@contextmanager
+def cancelled_by(cancel: Cancel) -> Iterator[None]:
+    """Calls made by this thread through a :class:`WatchedAdapter` end when ``cancel`` is cut."""
+    previous: Cancel | None = getattr(_local, "cancel", None)
+    _local.cancel = cancel
+    try:
+        yield
+    finally:
+        _local.cancel = previous
+
+
 @contextmanager
 def deadline_in(seconds: float) -> Iterator[None]:
     """Calls made by this thread through a :class:`WatchedAdapter` end within ``seconds``
@@ -197,9 +257,13 @@ def _watched(conn: object, step: Callable[[], T], *, failed: str, done: str) -> 
     """``step()`` under the watchdog; cut off, it raises :class:`CutOff` for phase ``failed``
     when the step then failed, ``done`` when it returned all the same."""
     deadline: float | None = getattr(_local, "deadline", None)
-    if deadline is None:
+    cancel: Cancel | None = getattr(_local, "cancel", None)
+    if deadline is None and cancel is None:
         return step()
     entry = WATCHDOG.watch(conn, deadline)
+    if cancel is not None and not cancel._add(entry):
+        WATCHDOG.release(entry)
+        raise CutOff(failed)  # cancelled before it began
     try:
         result = step()
     except Exception as err:
@@ -209,6 +273,9 @@ def _watched(conn: object, step: Callable[[], T], *, failed: str, done: str) -> 
     except BaseException:  # interrupted: stop watching, leave the interrupt as it is
         WATCHDOG.release(entry)
         raise
+    finally:
+        if cancel is not None:
+            cancel._discard(entry)
     if WATCHDOG.release(entry):
         raise CutOff(done)
     return result

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from console.domain import CollectorReport, Reading, SourceState, series_name
+from console.domain import CollectorReport, Reading, SourceState, Status, series_name
+from console.series_limit import DEFAULT_MAX_SERIES, SeriesLimit
 from console.store import MetricStore
 from services.collectors.base import Collector, CollectorError
+from services.http_watchdog import Cancel, cancelled_by
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,9 @@ class SourceStatus:
 
     ``last_ok_ts`` is the UTC epoch time of the last successful reading; ``next_due`` is
     on the poller's monotonic clock (compare with ``time.monotonic()``); ``failures``
-    counts consecutive failed polls (it drives the backoff).
+    counts consecutive failed polls (it drives the backoff); ``warning`` is what an
+    answering source's last poll said is wrong with it (series folded past the limit, a
+    collector's own warning), "" when nothing is.
     """
 
     name: str
@@ -38,6 +43,7 @@ class SourceStatus:
     last_latency_s: float | None
     next_due: float
     failures: int = 0
+    warning: str = ""
 
 
 StatusListener = Callable[[SourceStatus], None]
@@ -72,14 +78,16 @@ class _Source:
         "last_ok_mono",
         "last_ok_ts",
         "last_report",
+        "limit",
         "name",
         "next_due",
         "silent_since",
         "state",
         "timeout",
+        "warning",
     )
 
-    def __init__(self, collector: Collector, now: float) -> None:
+    def __init__(self, collector: Collector, now: float, max_series: int) -> None:
         self.collector = collector
         self.name = collector.name
         self.kind = collector.kind
@@ -95,6 +103,8 @@ class _Source:
         self.next_due = now
         self.failures = 0
         self.call: _Call | None = None
+        self.limit = SeriesLimit(max_series)
+        self.warning = ""
 
     def status(self) -> SourceStatus:
         return SourceStatus(
@@ -106,6 +116,7 @@ class _Source:
             last_latency_s=self.last_latency,
             next_due=self.next_due,
             failures=self.failures,
+            warning=self.warning,
         )
 
 
@@ -119,7 +130,9 @@ class Poller:
     - States: up after a successful poll, down after a failure, stale after
       :data:`STALE_AFTER_INTERVALS` intervals without a successful reading while not down.
     - Readings (plus ``<source>/scrape_seconds``) go to the store and, if given, to the
-      history. A late answer from an abandoned call is dropped.
+      history, at most ``series_limits[name]`` (default :data:`DEFAULT_MAX_SERIES`) label
+      sets per metric of a source, the rest folded into one ``other`` series with a warning
+      in the source's status. A late answer from an abandoned call is dropped.
     - Listeners are called on every state change, from poller threads; a UI must marshal
       them to its own thread.
     """
@@ -136,6 +149,7 @@ class Poller:
         grace_s: float = 1.0,
         max_backoff_s: float = 60.0,
         tick_s: float = 0.1,
+        series_limits: Mapping[str, int] | None = None,
     ) -> None:
         names = [c.name for c in collectors]
         if len(set(names)) != len(names):
@@ -149,7 +163,9 @@ class Poller:
         self._tick = tick_s
         self._max_workers = max_workers or min(16, max(2, len(collectors)))
         now = clock()
-        self._sources = {c.name: _Source(c, now) for c in collectors}
+        limits = series_limits or {}
+        self._sources = {c.name: _Source(c, now, limits.get(c.name, DEFAULT_MAX_SERIES))
+                         for c in collectors}
         # Spread the first polls (and so every later one: the schedule is fixed-rate) over
         # the interval, at most 2 s, so that many sources do not fire in one burst every
         # period: a burst of 200 scrapes holds the GIL, and the GUI thread, for tens of ms.
@@ -165,6 +181,7 @@ class Poller:
         self._worker_seq = 0
         self._scheduler: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._cancel = Cancel()  # cut by stop(): ends the HTTP calls in flight
 
     # -- public -------------------------------------------------------------------------
 
@@ -186,13 +203,17 @@ class Poller:
         self._scheduler.start()
 
     def stop(self, timeout: float = 5.0) -> bool:
-        """Stop polling and join the threads (up to ``timeout``).
+        """Stop polling, cut the HTTP calls in flight and join the threads (up to
+        ``timeout``); what a call answers after this is dropped.
 
-        Returns False if some thread (a worker stuck in a hung collector) did not finish;
-        such threads are daemons and end with the process. Closing the collectors is left
-        to whoever built them (the composition root).
+        Returns False if some thread (a worker stuck in a call that cannot be cut: a
+        database driver, an AMQP connection, a TCP connect) did not finish; such threads
+        are daemons, bounded by their own timeouts, and end with the process. Closing the
+        collectors (which ends a hung Redis call) is left to whoever built them (the
+        composition root).
         """
         self._stopping.set()
+        self._cancel.cut()
         with self._wake:
             self._poked = True
             self._wake.notify_all()
@@ -340,20 +361,29 @@ class Poller:
         report: CollectorReport | None = None
         error = ""
         try:
-            report = source.collector.collect()
+            with cancelled_by(self._cancel):
+                report = source.collector.collect()
         except CollectorError as exc:
             error = str(exc) or f"{exc.kind} error"
         except Exception as exc:
             log.exception("collector %s raised an unexpected error", source.name)
             error = f"unexpected {type(exc).__name__}: {exc}"
+        kept: list[Reading] = []
+        warning = ""
+        if report is not None:  # one call per source at a time: its limit is this thread's
+            kept = source.limit.apply(report.readings)
+            warning = source.limit.warning()
+            if not warning and report.status is Status.WARN:
+                warning = report.detail
         changes: list[SourceStatus] = []
         with self._wake:
             now = self._clock()
             latency = now - started
             source.call = None
-            if call.abandoned:
+            if call.abandoned or self._stopping.is_set():
                 return
             source.last_latency = latency
+            source.warning = warning
             if report is None:
                 self._fail(source, now, error, changes)
             else:
@@ -361,13 +391,14 @@ class Poller:
                 source.last_error = ""
                 source.last_ok_ts = wall_ts
                 source.last_ok_mono = now
-                source.last_report = report
+                # kept for its detail and facts, with the readings kept (not 100,000 of them)
+                source.last_report = dataclasses.replace(report, readings=tuple(kept))
                 self._set_state(source, SourceState.UP, changes)
             self._poked = True
             self._wake.notify_all()
         if report is not None:
             readings = (
-                *report.readings,
+                *kept,
                 Reading(series_name(source.name, "scrape_seconds"), wall_ts, latency),
             )
             try:

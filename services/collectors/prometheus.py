@@ -352,6 +352,7 @@ class PrometheusCollector:
             status = Status.WARN
             detail = ("none of the known request, cache or queue metrics on this page; name "
                       "yours in the source's metrics table")
+        scrape.gauges.clear()  # kept for the next rates, which need no gauges (100,000 of them)
         return CollectorReport(readings=tuple(readings), detail=detail, status=status,
                                facts=(("families", ", ".join(scrape.found)),))
 

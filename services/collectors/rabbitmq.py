@@ -147,7 +147,12 @@ class RabbitMQCollector:
         if self.queues:
             found = [self._get(f"/api/queues/{vhost}/{quote(q, safe='')}") for q in self.queues]
         else:
-            found = self._get(f"/api/queues/{vhost}")
+            # the deepest MAX_QUEUES, sorted and cut by the server: the list of a vhost with
+            # 100,000 queues is 100+ MB (a server without paging still answers the list)
+            found = self._get(f"/api/queues/{vhost}?page=1&page_size={MAX_QUEUES}"
+                              "&sort=messages&sort_reverse=true")
+            if isinstance(found, dict) and isinstance(found.get("items"), list):
+                found = found["items"]
             if not isinstance(found, list):
                 raise BadResponse(f"{mask_url(self._api or '')} gave no list of queues")
         if not all(isinstance(q, dict) for q in found):

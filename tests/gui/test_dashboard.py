@@ -204,6 +204,69 @@ def test_a_source_that_is_down(make_page, qtbot, tmp_path: Path) -> None:
         shop.stop()
 
 
+@pytest.mark.integration
+def test_a_probe_named_with_slashes_keeps_its_latency(make_page, qtbot) -> None:
+    """A probe named ``GET /slow/`` (as people name them) gets its tile's number and its
+    line, like any other."""
+    from console.profile import Probe, Profile
+    from services.collectors import build_collectors
+    from services.poller import Poller
+    from tests.integration.local_servers import http_server, reply
+
+    with http_server({"/slow/": reply(delay_s=0.02)}) as base:
+        profile = Profile(name="Slashes", probes=(
+            Probe(name="GET /slow/", url=f"{base}/slow/", interval_s=0.5, timeout_s=2.0),))
+        store = MetricStore()
+        poller = Poller(build_collectors(profile), store)
+        poller.start()
+        try:
+            page = make_page(Services(profile, store, poller))
+            qtbot.waitUntil(lambda: "GET /slow/" in page.tiles.tiles, timeout=5000)
+            tile = page.tiles.tiles["GET /slow/"]
+            qtbot.waitUntil(lambda: tile.value.text().endswith(" ms"), timeout=10_000)
+            latency = page.timeline.panel("latency")
+            qtbot.waitUntil(lambda: any(c.style.label.startswith("GET /slow/ ")
+                                        for c in latency.curves.values()), timeout=10_000)
+        finally:
+            poller.stop()
+
+
+def test_queues_whose_names_look_like_labels_stay_apart(make_page, qtbot) -> None:
+    from console.domain import series_name
+
+    now = time.time()
+    store = MetricStore()
+    one = series_name("mq", "queue_depth", {"queue": 'orders",x="1'})
+    two = series_name("mq", "queue_depth", {"queue": 'orders",x="2'})
+    fill(store, one, now - 60, now, lambda ts: np.full(ts.size, 7.0))
+    fill(store, two, now - 60, now, lambda ts: np.full(ts.size, 40.0))
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), store))
+    settled(qtbot, page, lambda: len(page.timeline.panel("queue").curves) == 2)
+    curves = page.timeline.panel("queue").curves
+    legends = {c.style.label: np.nanmax(c.item.getData()[1]) for c in curves.values()}
+    assert legends == {'orders",x="1': 7.0, 'orders",x="2': 40.0}
+
+
+def test_an_answering_source_with_a_warning_says_so_on_its_tile(make_page, qtbot) -> None:
+    now = time.time()
+    store = MetricStore()
+    fill(store, 'mq/queue_depth{queue="emails"}', now - 60, now, lambda ts: np.full(ts.size, 4))
+    warning = ("99,000 queue_depth series folded into 'other' (past max_series = 1,000 per "
+               "metric; raise it in the profile to keep more) <b>x</b>")
+    poller = FakePoller([SourceStatus("mq", "rabbitmq", SourceState.UP, now, "", None, 0.0,
+                                      warning=warning),
+                         status("web", SourceState.UP, last_ok=now)])
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), store, poller))
+    settled(qtbot, page, lambda: {"mq", "web"} <= set(page.tiles.tiles))
+    mq, web = page.tiles.tiles["mq"], page.tiles.tiles["web"]
+    qtbot.waitUntil(mq.warning.isVisible, timeout=5000)
+    assert mq.warning.toolTip() == f"⚠ {warning}"  # as text: the markup shown, not applied
+    assert mq.warning.text().startswith("⚠ 99,000 queue_depth")  # cut to the tile
+    assert mq.warning.textFormat() == Qt.TextFormat.PlainText
+    assert not web.warning.isVisible()
+    page.tiles.grab().save("/tmp/bounds-tile-warning.png")
+
+
 def test_stale_source_is_grey_and_its_silence_a_gap(make_page, qtbot) -> None:
     now = time.time()
     store = MetricStore()

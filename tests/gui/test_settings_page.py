@@ -95,6 +95,7 @@ user = "monitor"
 password = "env:MQ_PASSWORD"
 queues = ["celery", "emails"]
 vhost = "shop"
+max_series = 5000
 
 [[sources]]
 name = "jobs"

@@ -181,3 +181,23 @@ def test_prometheus_server_override_and_bad_query(prometheus: tuple[App, str]) -
                                            queries={metrics.CLIENTS: "sum(("})
         with pytest.raises(BadResponse, match="rejected the query"):
             broken.collect()
+
+
+def test_label_values_that_look_like_syntax_stay_their_own_series(app: tuple[App, str]) -> None:
+    """Queue names with quotes, backslashes, line breaks, commas and braces, from
+    prometheus_client's own exposition: one series each, with its own figure."""
+    from console.domain import split_series
+
+    application, url = app
+    queues = {'orders",x="1': 1.0, 'orders",x="2': 2.0, "back\\slash": 3.0,
+              "line\nbreak": 4.0, "a,b": 5.0, "curly}": 6.0, 'x="y"}': 7.0}
+    for name, depth in queues.items():
+        application.depth.labels(name).set(depth)
+    with new_session() as session:
+        report = PrometheusCollector("web", url, session, timeout_s=5).collect()
+    found = [split_series(r.series) for r in report.readings]
+    depths = {labels["queue"]: r.value for (_s, metric, labels), r
+              in zip(found, report.readings, strict=True) if metric == metrics.QUEUE_DEPTH}
+    assert depths == queues
+    assert all(set(labels) == {"queue"} for _s, metric, labels in found
+               if metric == metrics.QUEUE_DEPTH)

@@ -446,3 +446,65 @@ def _self_signed(directory: Path) -> tuple[str, str]:
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return str(chain), str(key_file)
+
+
+# -- a /metrics page with very many label sets -----------------------------------------------
+
+def _serve_many_queues(count: int, port_out: Any, stop: Any) -> None:
+    """Child process: prometheus_client's exposition of a registry with one
+    ``rabbitmq_queue_messages`` gauge of ``count`` queues, made once, served over HTTP."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from prometheus_client import CollectorRegistry, Gauge, generate_latest
+
+    registry = CollectorRegistry()
+    gauge = Gauge("rabbitmq_queue_messages", "messages in the queue", ["queue"],
+                  registry=registry)
+    for i in range(count):
+        gauge.labels(f"orders-{i:06d}").set(i % 13)
+    page = generate_latest(registry)
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="many-queues", daemon=True)
+    thread.start()
+    port_out.send(server.server_address[1])
+    port_out.close()
+    stop.wait()
+    server.shutdown()
+    server.server_close()
+
+
+@contextmanager
+def many_queues_page(count: int) -> Iterator[str]:
+    """A ``/metrics`` URL whose page has ``count`` queue label sets, served by a process of
+    its own (its memory and CPU are not the console's); stopped afterwards."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    parent_end, child_end = context.Pipe(duplex=False)
+    stop = context.Event()
+    child = context.Process(target=_serve_many_queues, args=(count, child_end, stop),
+                            name="many-queues-page", daemon=True)
+    child.start()
+    try:
+        if not parent_end.poll(120):
+            raise RuntimeError("the page server did not start")
+        yield f"http://127.0.0.1:{parent_end.recv()}/metrics"
+    finally:
+        stop.set()
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+            child.join(5)

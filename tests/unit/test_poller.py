@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from console.domain import CollectorReport, Reading, SourceState
+from console.domain import CollectorReport, Reading, SourceState, series_name
 from console.store import MetricStore
 from services.collectors.base import SourceUnreachable
 from services.poller import Poller, SourceStatus
@@ -298,3 +298,34 @@ def test_stop_leaves_no_poller_thread_behind() -> None:
     assert not [n for n in names if n.startswith("poller-")], names
     with pytest.raises(ValueError, match="share a name"):
         Poller([sources[0], sources[0]], MetricStore())
+
+
+class ManyQueues(FakeCollector):
+    """A broker reporting ``count`` queues of depth 2 on every poll."""
+
+    def __init__(self, name: str, count: int) -> None:
+        super().__init__(name, interval_s=0.05)
+        self.count = count
+
+    def collect(self) -> CollectorReport:
+        self.calls.append(self.clock())
+        ts = time.time()
+        return CollectorReport(readings=tuple(
+            Reading(series_name(self.name, "queue_depth", {"queue": f"q{i}"}), ts, 2.0)
+            for i in range(self.count)))
+
+
+def test_a_source_keeps_its_series_limit_and_warns_of_the_rest(running) -> None:
+    store = MetricStore()
+    mq, small = ManyQueues("mq", 1500), ManyQueues("small", 40)
+    poller = running([mq, small], store=store, series_limits={"mq": 1000, "small": 1000})
+    wait_until(lambda: len(mq.calls) >= 2 and len(small.calls) >= 2
+               and poller.status("mq").warning != "")
+
+    depths = [n for n in store.series_names() if "queue_depth" in n]
+    assert len([n for n in depths if n.startswith("mq/")]) == 1001
+    other = store.latest(series_name("mq", "queue_depth", {"series": "other"}))
+    assert other is not None and other.value == 2.0 * 500
+    assert poller.status("mq").warning.startswith("500 queue_depth series folded into 'other'")
+    assert poller.status("small").warning == ""
+    assert len(poller.last_report("mq").readings) == 1001  # not all 1,500 kept in memory

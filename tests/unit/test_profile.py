@@ -159,7 +159,7 @@ def test_field_not_for_this_kind_is_rejected() -> None:
                                       "url": "redis://h:6379", "queues": ["a"]}]}
     assert problems_of(data) == [
         "sources[0].queues: unknown field for kind 'redis' (expected one of interval_s, kind, "
-        "name, password, timeout_s, url)"
+        "max_series, name, password, timeout_s, url)"
     ]
 
 

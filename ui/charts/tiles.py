@@ -6,7 +6,7 @@ import time
 
 import numpy.typing as npt
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QMouseEvent
+from PyQt6.QtGui import QMouseEvent, QResizeEvent
 from PyQt6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -32,6 +32,33 @@ def ago(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min ago"
     return f"{seconds / 3600:.0f} h ago"
+
+
+class _OneLine(QLabel):
+    """Plain text on one line, cut with an ellipsis to the width it is given; the whole
+    text is its tooltip. Keeps its height while hidden, so a tile does not grow when a
+    warning appears."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
+        self.full = ""
+
+    def set_full(self, text: str) -> None:
+        self.full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self.full, Qt.TextElideMode.ElideRight,
+                                                   max(self.width(), 0)))
 
 
 class SourceTile(QFrame):
@@ -78,9 +105,13 @@ class SourceTile(QFrame):
         self.caption = plain_label("waiting for the first reading")
         self.caption.setObjectName("cardTitle")
         self.spark = Sparkline(colour)
+        self.warning = _OneLine()  # what an answering source says is wrong with it
+        self.warning.setStyleSheet(f"color: {state_colour('warn')};")
+        self.warning.hide()
         layout.addLayout(head)
         layout.addWidget(self.value)
         layout.addWidget(self.caption)
+        layout.addWidget(self.warning)
         layout.addWidget(self.spark)
         self.set_state("unknown")
 
@@ -117,6 +148,14 @@ class SourceTile(QFrame):
                 self.setStyleSheet(f"QLabel#cardValue {{ color: {STALE}; }}")
             else:
                 self.setStyleSheet("")
+
+    def set_warning(self, text: str) -> None:
+        """Show (or, with "", hide) a warning line under the value, e.g. series folded."""
+        full = f"⚠ {text}" if text else ""
+        if full == self.warning.full:
+            return
+        self.warning.set_full(full)
+        self.warning.setVisible(bool(text))
 
     def set_value(self, text: str, caption: str) -> None:
         if (text, caption) == self._value_shown:

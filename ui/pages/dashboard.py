@@ -34,7 +34,7 @@ from PyQt6.QtWidgets import (
 from console import metrics as m
 from console.advisor import Thresholds, source_thresholds
 from console.correlate import Mover, format_duration, rank_movers
-from console.domain import split_series
+from console.domain import series_name, series_source, split_series
 from services.demo_control import DemoControl, control_for_profile
 from ui import theme as theme_mod
 from ui.charts.coalesce import CoalescingTimer
@@ -75,6 +75,8 @@ MEMORY_REACH_S = 86_400.0
 SPARK_S = 300.0
 #: Tiles made per status tick (hundreds of sources appear over a few seconds, no stall).
 NEW_TILES_PER_TICK = 8
+#: New series given their curves per read (a source with 1,001 series at once: no stall).
+NEW_SERIES_PER_TICK = 64
 #: Series a chart shows by default; more are a click away in its series chooser.
 MAX_SHOWN_PER_PANEL = 8
 
@@ -129,7 +131,7 @@ def route(series: str) -> Route | None:
         q = _QUANTILE[metric]
         where = f"{source} {extra}".strip()
         return Route("latency", f"{where} {q}", f"{where} {q} latency",
-                     "latency:" + series.replace(metric, "latency", 1), _QUANTILE_DASH[metric],
+                     "latency:" + series_name(source, "latency", labels), _QUANTILE_DASH[metric],
                      visible=metric == m.LATENCY_P95 and not labels)
     if metric == m.CACHE_HIT_RATE:
         where = f"{source} {extra}".strip()
@@ -203,6 +205,7 @@ class DashboardPage(QWidget):
         self._history_task: Any = None
         self._routes: dict[str, Route | None] = {}
         self._known: set[str] = set()  # series seen by the tick (charted or not)
+        self._to_adopt: list[str] = []  # seen, waiting for their curves
         self._curves: dict[str, SeriesCurve] = {}
         self._latest_seen: dict[str, float] = {}  # newest reading's time at the last tick
         self._behind: set[str] = set()  # hidden series not read since they changed
@@ -621,6 +624,7 @@ class DashboardPage(QWidget):
     def busy(self) -> bool:
         """True while a read of the store, the poller or the history is on its way."""
         return (self._data_busy or self._status_busy or bool(self._full_pending)
+                or bool(self._to_adopt)
                 or self._history_task is not None or self._status_soon.pending
                 or self._events_busy)
 
@@ -645,7 +649,13 @@ class DashboardPage(QWidget):
         new = update.changed - self._known
         if new:
             self._known |= new
-            self._adopt_new_series(sorted(new))
+            self._to_adopt += sorted(new)
+        if self._to_adopt:
+            now, self._to_adopt = (self._to_adopt[:NEW_SERIES_PER_TICK],
+                                   self._to_adopt[NEW_SERIES_PER_TICK:])
+            self._adopt_new_series(now)
+            if self._to_adopt:
+                self._read_soon.request()  # the rest in a moment
         dirty: list[str] = []
         for name, w in update.full.items():
             curve = self._curves.get(name)
@@ -794,7 +804,7 @@ class DashboardPage(QWidget):
         if len(names) != self._indexed:
             index: dict[str, list[str]] = {}
             for name in names:
-                index.setdefault(name.partition("/")[0], []).append(name)
+                index.setdefault(series_source(name), []).append(name)
             self._by_source = index
             self._indexed = len(names)
             self._headline.clear()
@@ -859,6 +869,7 @@ class DashboardPage(QWidget):
             state = str(status.state)
             was = tile.state
             tile.set_state(state, status.last_error or "", status.last_ok_ts, now)
+            tile.set_warning(getattr(status, "warning", "") if state == "up" else "")
             if state == "down" and was != "down":
                 self.tiles.move_to_front(status.name)
             if status.name not in self._headline:

@@ -33,6 +33,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from console.domain import split_series
 from console.report_html import Chart, latency_chart, render_html
 from services.bundle import write_bundle
 from services.logsetup import log_dir
@@ -368,15 +369,15 @@ def store_charts(store: Any, *, now: float | None = None, window_s: float = CHAR
     charts: list[Chart] = []
     for suffix, words, scale, unit in CHART_METRICS:
         for series in store.series_names():
-            metric = series.partition("/")[2]
-            if metric != suffix:
+            source, metric, labels = split_series(series)
+            if metric != suffix or labels:
                 continue
             window = store.window(series, now - window_s, now, max_points=width // 2)
             points = [(t, v * scale) for t, v in zip(window.ts.tolist(), window.value.tolist(),
                                                       strict=True) if math.isfinite(v)]
             if len(points) < 2:
                 continue
-            title = f"{series.partition('/')[0]} {words}, last hour"
+            title = f"{source} {words}, last hour"
             png = _line_chart_png(points, title, unit, now - window_s, now, width, height,
                                   SERIES[len(charts) % len(SERIES)])
             last = points[-1][1]

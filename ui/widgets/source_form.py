@@ -61,8 +61,11 @@ _KEPT: dict[str, frozenset[str]] = {
     "prometheus": frozenset({"metrics", "unit", "error_ratio_warn", "error_ratio_fail"}),
     "prometheus-server": frozenset({"metrics", "query", "unit", "error_ratio_warn",
                                     "error_ratio_fail", "group_by", "scrape_interval_s"}),
+    "celery-redis": frozenset({"global_keyprefix", "sep", "priority_steps"}),
 }
-_ANY_KEPT = frozenset().union(*_KEPT.values())
+#: Kept for every kind: the series cap.
+_KEPT_ALWAYS = frozenset({"max_series"})
+_ANY_KEPT = frozenset().union(_KEPT_ALWAYS, *_KEPT.values())
 
 URL_HINTS: dict[str, tuple[str, str]] = {
     "prometheus": ("https://shop.example.com/metrics",
@@ -377,7 +380,7 @@ class SourceForm(TargetForm):
             out["selector"] = self.selector_edit.text().strip()
         if "verify_tls" in shown:
             self._put_tls(out)
-        allowed = _KEPT.get(kind, frozenset())
+        allowed = _KEPT.get(kind, frozenset()) | _KEPT_ALWAYS
         out.update({k: v for k, v in self._kept.items() if k in allowed})
         return out
 
