@@ -45,6 +45,7 @@ from console.shop import (
     validate_product,
     validate_restock,
 )
+from console.shop_access import FULL_ACCESS, EntityAccess, ShopAccess
 from services.http_watchdog import cut_off, deadline_in
 from services.shop.repository import PAGE_LIMIT_MAX
 
@@ -87,6 +88,7 @@ class ApiShopRepository:
         self._timeout = (min(3.05, timeout), timeout)
         self._verify = verify
         self._clock = clock
+        self._access: ShopAccess | None = None
 
     def close(self) -> None:
         if self._own_session:
@@ -209,6 +211,18 @@ class ApiShopRepository:
                                          "page or the same cursor again)")
             cursor = page.next_cursor
         return cursor
+
+    # ------------------------------------------------------------------ discovery
+
+    def access(self) -> ShopAccess:
+        """What the shop shares, from ``GET /api/discovery`` (asked once); a back end without
+        discovery (404) is taken to share everything, as the contract's first version did."""
+        if self._access is None:
+            try:
+                self._access = access_from_json(self._call("GET", "/api/discovery"))
+            except NotFound:
+                self._access = FULL_ACCESS
+        return self._access
 
     # ------------------------------------------------------------------ bookings
 
@@ -469,6 +483,26 @@ def _booking_body(draft: BookingDraft) -> dict[str, Any]:
     return {"customer_name": draft.customer_name.strip(), "party_size": draft.party_size,
             "start_at": iso_z(draft.start_at), "phone": draft.phone.strip() or None,
             "table_no": draft.table_no, "notes": draft.notes}
+
+
+@documented
+def access_from_json(data: Any) -> ShopAccess:
+    entities = _obj(_obj(data)["entities"])
+
+    def entity(name: str) -> EntityAccess | None:
+        found = entities.get(name)
+        if found is None:
+            return None
+        d = _obj(found)
+        fields = frozenset(str(f) for f in d.get("fields") or ())
+        editable = d.get("editable")
+        return EntityAccess(fields=fields, writable=bool(d.get("writable")),
+                            editable=None if editable is None
+                            else frozenset(str(f) for f in editable),
+                            why_read_only=_opt_str(d, "read_only_reason"))
+
+    return ShopAccess(bookings=entity("bookings"), products=entity("products"),
+                      orders=entity("orders"), today=bool(_obj(data).get("today", True)))
 
 
 @documented

@@ -161,3 +161,18 @@ def test_discovery_says_what_the_shop_maps(shop: Shop) -> None:
         restocked = repo.restock_product(dish.id, 10)
         assert restocked.stock == dish.stock + 10
         assert restocked.version == dish.version + 1
+
+
+def test_the_console_reads_what_the_shop_shares(shop: Shop) -> None:
+    access = shop.repo().access()
+    assert access.bookings is not None and access.products is not None
+    assert access.bookings.can_edit("party_size")
+    if shop.name.startswith("flask"):
+        assert not access.bookings.shows("notes")
+        assert "does not map" in access.bookings.why_not("notes")
+        assert access.orders is None
+        assert not access.products.writable
+        assert "read-only" in access.products.why_not("stock")
+    else:
+        assert access.bookings.shows("notes")
+        assert access.orders is not None and not access.orders.writable

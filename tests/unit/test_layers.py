@@ -18,6 +18,8 @@ FORBIDDEN = {
     "services": {"PyQt6", "pyqtgraph", "qtawesome", "ui", "demo"},
     "ui": {"demo"},
     "demo": {"console", "services", "ui", "PyQt6"},
+    # what a shop installs in its own site (DESIGN.md): nothing of ours but the contract
+    "connectors": {"console", "services", "ui", "demo", "PyQt6", "main"},
 }
 
 

@@ -30,9 +30,11 @@ from console.shop import (
     allowed_booking_transitions,
     validate_booking,
 )
+from console.shop_access import EntityAccess, ShopAccess
 from ui.context import AppContext
 from ui.models.formatting import BOOKING_ACTIONS, BOOKING_STATES, when_text
 from ui.models.shop_tables import BookingsTableModel
+from ui.pages.shop_access import NOT_SHARED, grey_fixed_fields, hide_unmapped_columns
 from ui.pages.shop_common import (
     NO_BACKEND,
     ShopFormPage,
@@ -111,6 +113,7 @@ class BookingForm(QFrame):
         self.base: BookingDraft | None = None
         self.is_new = False
         self._loading = False
+        self.access = EntityAccess()
         self.heading, self.status_chip, self.hint = panel_head(layout, "No booking selected",
                                                                PICK_HINT)
 
@@ -152,6 +155,9 @@ class BookingForm(QFrame):
             form.addRow(label, widget)
             form.addRow("", error)
         body.addLayout(form)
+        self.fields = {"customer_name": self.name_edit, "phone": self.phone_edit,
+                       "party_size": self.party_spin, "start_at": self.when_edit,
+                       "table_no": self.table_spin, "notes": self.notes_edit}
         self.errors = {"customer_name": self.name_error, "phone": self.phone_error,
                        "party_size": self.party_error, "start_at": self.when_error,
                        "table_no": self.table_error, "notes": self.notes_error}
@@ -255,6 +261,12 @@ class BookingForm(QFrame):
         self.message.hide()
         self.message.setText("")
 
+    def set_access(self, access: EntityAccess) -> None:
+        """What the shop lets us see and change: the rest is greyed with the reason."""
+        self.access = access
+        grey_fixed_fields(self.fields, access)
+        self._update_buttons()
+
     def set_busy(self, busy: bool) -> None:
         set_primary_enabled(self.save_button, not busy and self._editable())
         for button in self.action_buttons.values():
@@ -278,7 +290,7 @@ class BookingForm(QFrame):
         show_chip(self.status_chip, status.label, BOOKING_STATES[status])
 
     def _editable(self) -> bool:
-        return self.is_new or self.booking is not None
+        return (self.is_new or self.booking is not None) and self.access.writable
 
     def _set_enabled(self, on: bool) -> None:
         self.body.setVisible(on)
@@ -291,12 +303,16 @@ class BookingForm(QFrame):
         dirty = self.dirty()
         self.save_button.setText("Create booking" if self.is_new else "Save changes")
         set_primary_enabled(self.save_button, self._editable() and (dirty or self.is_new))
+        self.save_button.setToolTip(self.access.why_read_only if not self.access.writable
+                                    else "")
         self.discard_button.setEnabled(dirty or self.is_new)
         allowed = allowed_booking_transitions(self.booking.status) if self.booking else ()
+        can_change = self.access.can_edit("status")
         for status, button in self.action_buttons.items():
             button.setVisible(status in allowed and not self.is_new)
-            button.setEnabled(not dirty)
-            button.setToolTip("Save or discard your changes first" if dirty else "")
+            button.setEnabled(not dirty and can_change)
+            button.setToolTip("Save or discard your changes first" if dirty else
+                              "" if can_change else self.access.why_not("status"))
 
     def _save(self) -> None:
         self.sig_save.emit(self.draft())
@@ -369,6 +385,14 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
 
     # -- public ------------------------------------------------------------------------
 
+    def refresh(self) -> None:
+        super().refresh()
+        shop = self.ctx.shop
+        if shop is not None:
+            self.ctx.tasks.run(lambda _s: shop.access(), owner=self,
+                               on_success=self._apply_access, on_failure=lambda _e: None,
+                               name="shop-access")
+
     def set_day(self, day: date) -> None:
         self.range_combo.setCurrentIndex(0)
         self.day_edit.setDate(QDate(day.year, day.month, day.day))
@@ -409,6 +433,18 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.form.clear_feedback()
         self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
                        self._saved, "booking-save")
+
+    def _apply_access(self, access: ShopAccess) -> None:
+        shared = access.bookings
+        if shared is None:
+            self.model.clear()
+            self.area.show_empty(NOT_SHARED.format(what="bookings"))
+            shared = EntityAccess(fields=frozenset(), writable=False,
+                                  why_read_only=NOT_SHARED.format(what="bookings"))
+        hide_unmapped_columns(self.table, {"phone": 2, "table_no": 4, "notes": 6}, shared)
+        self.form.set_access(shared)
+        self.new_button.setEnabled(shared.writable)
+        self.new_button.setToolTip(shared.why_read_only if not shared.writable else "")
 
     # -- filters -----------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from backroom_connect_flask import make_blueprint
 from flask import Flask
@@ -39,7 +40,7 @@ class Cake(Base):
     slices: Mapped[int] = mapped_column(Integer)
 
 
-def settings(token: str) -> dict[str, object]:
+def settings(token: str) -> dict[str, Any]:
     return {
         "token": token,
         "bookings": {
@@ -61,8 +62,13 @@ def create_app() -> Flask:
     session = scoped_session(sessionmaker(engine, expire_on_commit=False))
     seed(session)
     app = Flask(__name__)
-    app.register_blueprint(make_blueprint(settings(os.environ["BACKROOM_TOKEN"]), session),
-                           url_prefix="/backroom")
+    token = os.environ["BACKROOM_TOKEN"]
+    app.register_blueprint(make_blueprint(settings(token), session), url_prefix="/backroom")
+    # the same bookings shared without a version field: read-only in the console
+    read_only = settings(token)
+    del read_only["bookings"]["version"]
+    app.register_blueprint(make_blueprint(read_only, session, name="backroom_read_only"),
+                           url_prefix="/backroom-read-only")
     app.teardown_appcontext(lambda _exc: session.remove())
     return app
 
