@@ -20,6 +20,10 @@ from tests.integration.local_servers import process_on_port
 HERE = Path(__file__).resolve().parent
 DJANGO_SITE = HERE / "django_bistro"
 FLASK_SITE = HERE / "flask_cafe"
+CONNECTORS = HERE.parents[1] / "connectors"
+#: A second interpreter with another Django (e.g. Django 6 on Python 3.12; .ci/run makes
+#: one when it finds Python 3.12): the site runs on it, the connector from this checkout.
+OTHER_DJANGO_PYTHON = os.environ.get("BACKROOM_TEST_DJANGO_PYTHON", "")
 
 
 @dataclass
@@ -74,18 +78,21 @@ def _waitress(app: str, port: int) -> list[str]:
 
 
 @contextmanager
-def django_site(kind: str, tmp: Path) -> Iterator[Shop]:
+def django_site(kind: str, tmp: Path, python: str = sys.executable) -> Iterator[Shop]:
     _needs("backroom_connect")
     token = secrets.token_urlsafe(24)
+    paths = [DJANGO_SITE]
+    if python != sys.executable:
+        paths += [CONNECTORS / "core", CONNECTORS / "django"]
     with database(kind, tmp) as db:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bistro.settings", "BISTRO_DB": db,
-               "BACKROOM_TOKEN": token, "PYTHONPATH": str(DJANGO_SITE)}
+               "BACKROOM_TOKEN": token, "PYTHONPATH": os.pathsep.join(map(str, paths))}
         for step in (["-m", "django", "migrate", "-v", "0"], ["-m", "bistro.seed"]):
-            subprocess.run([sys.executable, *step], env=env, cwd=DJANGO_SITE, check=True,
+            subprocess.run([python, *step], env=env, cwd=DJANGO_SITE, check=True,
                            timeout=120)
         port = servers.free_port()
-        with process_on_port(_waitress("bistro.wsgi:application", port), port, "Django site",
-                             timeout_s=30, env=env):
+        command = [python, *_waitress("bistro.wsgi:application", port)[1:]]
+        with process_on_port(command, port, "Django site", timeout_s=30, env=env):
             yield Shop(f"django-{kind}", f"http://127.0.0.1:{port}/backroom", token)
 
 
@@ -105,6 +112,9 @@ def flask_site(kind: str, tmp: Path) -> Iterator[Shop]:
 
 
 SHOPS = [pytest.param(("django", "sqlite"), id="django-sqlite"),
+         pytest.param(("django-other", "sqlite"), id="django-other-sqlite"),
+         pytest.param(("django-other", "postgresql"), id="django-other-postgresql",
+                      marks=pytest.mark.integration),
          pytest.param(("django", "postgresql"), id="django-postgresql",
                       marks=pytest.mark.integration),
          pytest.param(("flask", "sqlite"), id="flask-sqlite"),
@@ -116,8 +126,17 @@ SHOPS = [pytest.param(("django", "sqlite"), id="django-sqlite"),
 def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[Shop]:
     framework, kind = request.param
+    tmp = tmp_path_factory.mktemp(f"{framework}-{kind}")
+    if framework == "django-other":
+        if not OTHER_DJANGO_PYTHON:
+            pytest.skip("no second Django: set BACKROOM_TEST_DJANGO_PYTHON to a Python with "
+                        "another Django, waitress and psycopg (.ci/run makes one)")
+        with django_site(kind, tmp, OTHER_DJANGO_PYTHON) as running:
+            running.name = f"django-other-{kind}"
+            yield running
+        return
     site = django_site if framework == "django" else flask_site
-    with site(kind, tmp_path_factory.mktemp(f"{framework}-{kind}")) as running:
+    with site(kind, tmp) as running:
         yield running
 
 

@@ -198,8 +198,11 @@ class BookingForm(QFrame):
         self._fill(self.base)
         self.heading.setText(f"Booking #{booking.id}")
         self._show_status(booking.status)
-        self.hint.setText(f"Version {booking.version}" + (
-            f" · last changed {when_text(booking.updated_at)}" if booking.updated_at else ""))
+        # a connector over a timestamp field sends its microseconds: no number to show
+        version = ("Read-only here" if not self.access.writable else
+                   f"Version {booking.version}" if booking.version < 10**12 else "")
+        changed = f"last changed {when_text(booking.updated_at)}" if booking.updated_at else ""
+        self.hint.setText(" · ".join(p for p in (version, changed) if p))
         self.clear_feedback()
         self._set_enabled(True)
         self._update_buttons()
@@ -443,7 +446,7 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
                                   why_read_only=NOT_SHARED.format(what="bookings"))
         hide_unmapped_columns(self.table, {"phone": 2, "table_no": 4, "notes": 6}, shared)
         self.form.set_access(shared)
-        self.new_button.setEnabled(shared.writable)
+        set_primary_enabled(self.new_button, shared.writable)
         self.new_button.setToolTip(shared.why_read_only if not shared.writable else "")
 
     # -- filters -----------------------------------------------------------------------

@@ -216,6 +216,8 @@ def _resource(m: Mapping, row: dict[str, Any]) -> dict[str, Any]:
     if m.entity.name == "orders" and out["item_count"] is None:
         out["item_count"] = 0
     out["version"] = version_number(row.get("version")) if m.writable else 0
+    if out.get("updated_at") is None and isinstance(row.get("version"), datetime):
+        out["updated_at"] = iso(row["version"])  # a timestamp version says when, too
     return out
 
 
