@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,9 +22,10 @@ HERE = Path(__file__).resolve().parent
 DJANGO_SITE = HERE / "django_bistro"
 FLASK_SITE = HERE / "flask_cafe"
 CONNECTORS = HERE.parents[1] / "connectors"
-#: A second interpreter with another Django (e.g. Django 6 on Python 3.12; .ci/run makes
-#: one when it finds Python 3.12): the site runs on it, the connector from this checkout.
-OTHER_DJANGO_PYTHON = os.environ.get("BACKROOM_TEST_DJANGO_PYTHON", "")
+#: A second interpreter with other versions: the current Django (6, on Python 3.12) and the
+#: previous Flask major (2.3); .ci/run makes one when it finds Python 3.12. The sites run on
+#: it with the connectors from this checkout on their path.
+OTHER_PYTHON = os.environ.get("BACKROOM_TEST_OTHER_PYTHON", "")
 
 
 @dataclass
@@ -72,54 +74,60 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
         yield str(tmp / "shop.sqlite3")
 
 
-def _waitress(app: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads", "4",
-            app]
+def _site_env(python: str, site: Path, connector: str, **extra: str) -> dict[str, str]:
+    paths = [site]
+    if python != sys.executable:
+        paths += [CONNECTORS / "core", CONNECTORS / connector]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, paths)), **extra}
 
 
 @contextmanager
 def django_site(kind: str, tmp: Path, python: str = sys.executable) -> Iterator[Shop]:
     _needs("backroom_connect")
     token = secrets.token_urlsafe(24)
-    paths = [DJANGO_SITE]
-    if python != sys.executable:
-        paths += [CONNECTORS / "core", CONNECTORS / "django"]
     with database(kind, tmp) as db:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bistro.settings", "BISTRO_DB": db,
-               "BACKROOM_TOKEN": token, "PYTHONPATH": os.pathsep.join(map(str, paths))}
+        env = _site_env(python, DJANGO_SITE, "django", DJANGO_SETTINGS_MODULE="bistro.settings",
+                        BISTRO_DB=db, BACKROOM_TOKEN=token)
         for step in (["-m", "django", "migrate", "-v", "0"], ["-m", "bistro.seed"]):
             subprocess.run([python, *step], env=env, cwd=DJANGO_SITE, check=True,
                            timeout=120)
         port = servers.free_port()
-        command = [python, *_waitress("bistro.wsgi:application", port)[1:]]
-        with process_on_port(command, port, "Django site", timeout_s=30, env=env):
+        with process_on_port([python, *_waitress("bistro.wsgi:application", port)], port,
+                             "Django site", timeout_s=30, env=env):
             yield Shop(f"django-{kind}", f"http://127.0.0.1:{port}/backroom", token)
 
 
 @contextmanager
-def flask_site(kind: str, tmp: Path) -> Iterator[Shop]:
+def flask_site(kind: str, tmp: Path, python: str = sys.executable,
+               orm: str = "sqlalchemy") -> Iterator[Shop]:
+    """The café; ``orm`` is ``sqlalchemy`` (a plain sessionmaker) or ``flask-sqlalchemy``."""
     _needs("backroom_connect_flask")
     token = secrets.token_urlsafe(24)
     with database(kind, tmp) as db:
         url = (db.replace("postgresql://", "postgresql+psycopg://") if kind == "postgresql"
                else f"sqlite:///{db}")
-        env = {**os.environ, "CAFE_DB": url, "BACKROOM_TOKEN": token,
-               "PYTHONPATH": str(FLASK_SITE)}
+        env = _site_env(python, FLASK_SITE, "flask", CAFE_DB=url, CAFE_ORM=orm,
+                        BACKROOM_TOKEN=token)
         port = servers.free_port()
-        with process_on_port([*_waitress("cafe:create_app", port)[:-1], "--call",
+        with process_on_port([python, *_waitress("cafe:create_app", port)[:-1], "--call",
                               "cafe:create_app"], port, "Flask café", timeout_s=30, env=env):
             yield Shop(f"flask-{kind}", f"http://127.0.0.1:{port}/backroom", token)
 
 
-SHOPS = [pytest.param(("django", "sqlite"), id="django-sqlite"),
-         pytest.param(("django-other", "sqlite"), id="django-other-sqlite"),
-         pytest.param(("django-other", "postgresql"), id="django-other-postgresql",
-                      marks=pytest.mark.integration),
-         pytest.param(("django", "postgresql"), id="django-postgresql",
-                      marks=pytest.mark.integration),
-         pytest.param(("flask", "sqlite"), id="flask-sqlite"),
-         pytest.param(("flask", "postgresql"), id="flask-postgresql",
-                      marks=pytest.mark.integration)]
+def _waitress(app: str, port: int) -> list[str]:
+    return ["-m", "waitress", "--listen", f"127.0.0.1:{port}", "--threads", "4", app]
+
+
+def _shop(framework: str, kind: str) -> Any:
+    return pytest.param((framework, kind), id=f"{framework}-{kind}",
+                        marks=[pytest.mark.integration] if kind == "postgresql" else [])
+
+
+SHOPS = [_shop("django", "sqlite"), _shop("django", "postgresql"),
+         _shop("flask", "sqlite"), _shop("flask", "postgresql"),
+         _shop("flask-sqlalchemy", "sqlite"),
+         _shop("django-other", "sqlite"), _shop("django-other", "postgresql"),
+         _shop("flask-other", "sqlite")]
 
 
 @pytest.fixture(scope="session", params=SHOPS)
@@ -127,16 +135,21 @@ def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
          ) -> Iterator[Shop]:
     framework, kind = request.param
     tmp = tmp_path_factory.mktemp(f"{framework}-{kind}")
-    if framework == "django-other":
-        if not OTHER_DJANGO_PYTHON:
-            pytest.skip("no second Django: set BACKROOM_TEST_DJANGO_PYTHON to a Python with "
-                        "another Django, waitress and psycopg (.ci/run makes one)")
-        with django_site(kind, tmp, OTHER_DJANGO_PYTHON) as running:
-            running.name = f"django-other-{kind}"
-            yield running
-        return
-    site = django_site if framework == "django" else flask_site
-    with site(kind, tmp) as running:
+    python = sys.executable
+    if framework.endswith("-other"):
+        if not OTHER_PYTHON:
+            pytest.skip("no second interpreter: set BACKROOM_TEST_OTHER_PYTHON to a Python "
+                        "with Django 6, Flask 2.3, SQLAlchemy, waitress and psycopg "
+                        "(.ci/run makes one)")
+        python = OTHER_PYTHON
+    if framework == "flask-sqlalchemy":
+        _needs("flask_sqlalchemy")
+    site = (django_site(kind, tmp, python) if framework.startswith("django")
+            else flask_site(kind, tmp, python,
+                            "flask-sqlalchemy" if framework == "flask-sqlalchemy"
+                            else "sqlalchemy"))
+    with site as running:
+        running.name = f"{framework}-{kind}"
         yield running
 
 

@@ -57,11 +57,25 @@ def settings(token: str) -> dict[str, Any]:
 
 
 def create_app() -> Flask:
-    engine = create_engine(os.environ["CAFE_DB"], pool_pre_ping=True)
-    Base.metadata.create_all(engine)
-    session = scoped_session(sessionmaker(engine, expire_on_commit=False))
-    seed(session)
+    """The café; CAFE_ORM=flask-sqlalchemy gives the blueprint Flask-SQLAlchemy's db.session."""
     app = Flask(__name__)
+    session: Any
+    if os.environ.get("CAFE_ORM") == "flask-sqlalchemy":
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy(model_class=Base)
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["CAFE_DB"]
+        db.init_app(app)
+        with app.app_context():
+            db.create_all()
+            seed(db.session)
+        session = db.session
+    else:
+        engine = create_engine(os.environ["CAFE_DB"], pool_pre_ping=True)
+        Base.metadata.create_all(engine)
+        session = scoped_session(sessionmaker(engine, expire_on_commit=False))
+        seed(session)
+        app.teardown_appcontext(lambda _exc: session.remove())
     token = os.environ["BACKROOM_TOKEN"]
     app.register_blueprint(make_blueprint(settings(token), session), url_prefix="/backroom")
     # the same bookings shared without a version field: read-only in the console
@@ -69,11 +83,10 @@ def create_app() -> Flask:
     del read_only["bookings"]["version"]
     app.register_blueprint(make_blueprint(read_only, session, name="backroom_read_only"),
                            url_prefix="/backroom-read-only")
-    app.teardown_appcontext(lambda _exc: session.remove())
     return app
 
 
-def seed(session: scoped_session) -> None:  # type: ignore[type-arg]
+def seed(session: Any) -> None:
     with session() as s:
         if s.query(TableBooking).first() is not None:
             return
