@@ -14,6 +14,8 @@ from services.shop.api import ApiShopRepository
 from tests.connectors.conftest import Shop, flask_site
 from ui.context import AppContext
 from ui.pages.bookings import BookingsPage
+from ui.pages.orders import OrdersPage
+from ui.pages.products import ProductsPage
 from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui
@@ -101,3 +103,59 @@ def test_a_shop_without_a_version_field_is_read_only_with_the_reason(qtbot: Any,
         assert "read-only" in seat.toolTip()
     finally:
         tasks.shutdown()
+
+
+def show(qtbot: Any, page: Any) -> TaskRunner:
+    qtbot.add_widget(page)
+    page.resize(1400, 900)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.count is not None and not page.model.loading,
+                    timeout=15_000)
+    return page.ctx.tasks
+
+
+def context(repo: ApiShopRepository) -> AppContext:
+    return AppContext(services=SimpleNamespace(shop=repo, profile=None), tasks=TaskRunner())
+
+
+def test_orders_a_shop_shares_read_only_cannot_be_moved(qtbot: Any, django_shop: Shop) -> None:
+    page = OrdersPage(context(django_shop.repo()))
+    tasks = show(qtbot, page)
+    try:
+        assert page.model.rowCount() > 0
+        page.table.selectRow(0)
+        qtbot.waitUntil(lambda: page.panel.detail is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: not page.panel.access.writable, timeout=10_000)
+        offered = [b for b in page.panel.action_buttons.values() if b.isVisibleTo(page.panel)]
+        assert offered
+        assert all(not b.isEnabled() and "read-only" in b.toolTip() for b in offered)
+    finally:
+        tasks.shutdown()
+
+
+def test_products_without_a_version_are_greyed_and_unkept_fields_hidden(qtbot: Any,
+                                                                        cafe: Shop) -> None:
+    page = ProductsPage(context(cafe.repo()))
+    tasks = show(qtbot, page)
+    try:
+        qtbot.waitUntil(lambda: not page.form.access.writable, timeout=10_000)
+        assert page.table.isColumnHidden(0)  # SKU: the café keeps none
+        assert not page.table.isColumnHidden(4)  # Stock: it does
+        page.table.selectRow(0)
+        qtbot.waitUntil(lambda: page.form.product is not None, timeout=10_000)
+        assert not page.form.stock_spin.isEnabled()
+        assert not page.form.restock_button.isEnabled()
+        assert "read-only" in page.form.restock_button.toolTip()
+    finally:
+        tasks.shutdown()
+
+
+def test_orders_a_shop_does_not_share_say_so(qtbot: Any, cafe: Shop) -> None:
+    page = OrdersPage(context(cafe.repo()))
+    qtbot.add_widget(page)
+    page.show()
+    try:
+        qtbot.waitUntil(lambda: "does not share orders" in page.area.empty_text(),
+                        timeout=15_000)
+    finally:
+        page.ctx.tasks.shutdown()

@@ -30,11 +30,11 @@ from console.shop import (
     allowed_booking_transitions,
     validate_booking,
 )
-from console.shop_access import EntityAccess, ShopAccess
+from console.shop_access import EntityAccess
 from ui.context import AppContext
 from ui.models.formatting import BOOKING_ACTIONS, BOOKING_STATES, when_text
 from ui.models.shop_tables import BookingsTableModel
-from ui.pages.shop_access import NOT_SHARED, grey_fixed_fields, hide_unmapped_columns
+from ui.pages.shop_access import grey_fixed_fields
 from ui.pages.shop_common import (
     NO_BACKEND,
     ShopFormPage,
@@ -329,6 +329,8 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
 
     title = "Bookings"
     noun = "booking"
+    entity = "bookings"
+    field_columns = {"phone": 2, "table_no": 4, "notes": 6}
     export_progress = True
     conflict_fields = FIELDS
     gone_text = ("Not saved: this booking is no longer there (someone may have deleted it). "
@@ -388,14 +390,6 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
 
     # -- public ------------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        super().refresh()
-        shop = self.ctx.shop
-        if shop is not None:
-            self.ctx.tasks.run(lambda _s: shop.access(), owner=self,
-                               on_success=self._apply_access, on_failure=lambda _e: None,
-                               name="shop-access")
-
     def set_day(self, day: date) -> None:
         self.range_combo.setCurrentIndex(0)
         self.day_edit.setDate(QDate(day.year, day.month, day.day))
@@ -437,14 +431,7 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
                        self._saved, "booking-save")
 
-    def _apply_access(self, access: ShopAccess) -> None:
-        shared = access.bookings
-        if shared is None:
-            self.model.clear()
-            self.area.show_empty(NOT_SHARED.format(what="bookings"))
-            shared = EntityAccess(fields=frozenset(), writable=False,
-                                  why_read_only=NOT_SHARED.format(what="bookings"))
-        hide_unmapped_columns(self.table, {"phone": 2, "table_no": 4, "notes": 6}, shared)
+    def apply_access(self, shared: EntityAccess) -> None:
         self.form.set_access(shared)
         set_primary_enabled(self.new_button, shared.writable)
         self.new_button.setToolTip(shared.why_read_only if not shared.writable else "")
