@@ -45,3 +45,10 @@ class ShopAccess:
 
 
 FULL_ACCESS = ShopAccess()
+
+
+def access_of(repository: object) -> ShopAccess:
+    """What a repository shares: its ``access()`` (the API adapter asks the shop's discovery),
+    else everything (SQL on Backroom's own schema)."""
+    ask = getattr(repository, "access", None)
+    return ask() if callable(ask) else FULL_ACCESS

@@ -21,7 +21,6 @@ from console.shop import (
     RowCount,
     TodayFigures,
 )
-from console.shop_access import ShopAccess
 
 PAGE_LIMIT_MAX = 200
 
@@ -43,10 +42,6 @@ class ShopRepository(Protocol):
     """Where the data lives, for messages (a URL without its password)."""
     can_seek: bool
     """True when ``seek_*`` is cheap (SQL); the API adapter can only walk pages."""
-
-    def access(self) -> ShopAccess:
-        """What the shop shares and lets the console change (the API asks its discovery)."""
-        ...
 
     # bookings
     def list_bookings(self, query: BookingQuery, *, after: str | None = None,

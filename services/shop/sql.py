@@ -65,7 +65,6 @@ from console.shop import (
     validate_product,
     validate_restock,
 )
-from console.shop_access import FULL_ACCESS, ShopAccess
 from services.shop.repository import PAGE_LIMIT_MAX
 from services.shop.schema import bookings, order_items, orders, products
 
@@ -178,10 +177,6 @@ class SqlShopRepository:
 
     kind = "sql"
     can_seek = True
-
-    def access(self) -> ShopAccess:
-        """Our own schema: everything there, everything editable."""
-        return FULL_ACCESS
 
     def __init__(self, engine: Engine, *, location: str | None = None,
                  clock: Callable[[], datetime] = _now) -> None:

@@ -35,7 +35,7 @@ from console.shop import (
     RowCount,
     ValidationFailed,
 )
-from console.shop_access import EntityAccess, ShopAccess
+from console.shop_access import EntityAccess, ShopAccess, access_of
 from ui.context import AppContext
 from ui.models.paged import PagedTableModel
 from ui.models.status_chip import StatusChipDelegate
@@ -462,7 +462,7 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         self.area.show_table()
         self.model.set_query(self._query(), force=True)
         shop = self.ctx.shop
-        self.ctx.tasks.run(lambda _s: shop.access(), owner=self, on_success=self._access_known,
+        self.ctx.tasks.run(lambda _s: access_of(shop), owner=self, on_success=self._access_known,
                            on_failure=lambda _e: None, name="shop-access")
 
     def apply_access(self, shared: EntityAccess) -> None:
