@@ -34,7 +34,7 @@ from console.shop_access import EntityAccess
 from ui.context import AppContext
 from ui.models.formatting import BOOKING_ACTIONS, BOOKING_STATES, when_text
 from ui.models.shop_tables import BookingsTableModel
-from ui.pages.shop_access import grey_fixed_fields
+from ui.pages.shop_access import grey_fixed_fields, reason_tooltip
 from ui.pages.shop_common import (
     NO_BACKEND,
     ShopFormPage,
@@ -306,8 +306,8 @@ class BookingForm(QFrame):
         dirty = self.dirty()
         self.save_button.setText("Create booking" if self.is_new else "Save changes")
         set_primary_enabled(self.save_button, self._editable() and (dirty or self.is_new))
-        self.save_button.setToolTip(self.access.why_read_only if not self.access.writable
-                                    else "")
+        self.save_button.setToolTip(reason_tooltip(self.access.why_read_only)
+                                    if not self.access.writable else "")
         self.discard_button.setEnabled(dirty or self.is_new)
         allowed = allowed_booking_transitions(self.booking.status) if self.booking else ()
         can_change = self.access.can_edit("status")
@@ -315,7 +315,7 @@ class BookingForm(QFrame):
             button.setVisible(status in allowed and not self.is_new)
             button.setEnabled(not dirty and can_change)
             button.setToolTip("Save or discard your changes first" if dirty else
-                              "" if can_change else self.access.why_not("status"))
+                              "" if can_change else reason_tooltip(self.access.why_not("status")))
 
     def _save(self) -> None:
         self.sig_save.emit(self.draft())
@@ -434,7 +434,8 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
     def apply_access(self, shared: EntityAccess) -> None:
         self.form.set_access(shared)
         set_primary_enabled(self.new_button, shared.writable)
-        self.new_button.setToolTip(shared.why_read_only if not shared.writable else "")
+        self.new_button.setToolTip(reason_tooltip(shared.why_read_only)
+                                   if not shared.writable else "")
 
     # -- filters -----------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from console.shop_access import EntityAccess
 from ui.context import AppContext
 from ui.models.formatting import ORDER_ACTIONS, ORDER_STATES, money, when_text
 from ui.models.shop_tables import OrdersTableModel
+from ui.pages.shop_access import reason_tooltip
 from ui.pages.shop_common import (
     ShopListPage,
     card_layout,
@@ -159,7 +160,7 @@ class OrderPanel(QFrame):
         for status, button in self.action_buttons.items():
             button.setVisible(status in allowed)
             button.setEnabled(can_move)
-            button.setToolTip("" if can_move else self.access.why_not("status"))
+            button.setToolTip("" if can_move else reason_tooltip(self.access.why_not("status")))
         self.actions_label.setVisible(bool(allowed))
         self.actions_label.setText("Next:" if allowed else "")
         if not allowed:

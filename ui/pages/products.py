@@ -31,7 +31,7 @@ from console.shop_access import EntityAccess
 from ui.context import AppContext
 from ui.models.formatting import money, stock_state
 from ui.models.shop_tables import ProductsTableModel
-from ui.pages.shop_access import grey_fixed_fields
+from ui.pages.shop_access import grey_fixed_fields, reason_tooltip
 from ui.pages.shop_common import (
     NO_BACKEND,
     ShopFormPage,
@@ -230,7 +230,7 @@ class ProductForm(QFrame):
         self.restock_button.setToolTip(
             "Save or discard your changes first" if dirty else
             "Adds to the stock the shop has now, whoever changed it" if can_restock else
-            self.access.why_not("stock"))
+            reason_tooltip(self.access.why_not("stock")))
 
 
 class ProductsPage(ShopFormPage[Product, ProductQuery]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 
 from PyQt6.QtWidgets import QTableView, QWidget
@@ -9,6 +10,16 @@ from PyQt6.QtWidgets import QTableView, QWidget
 from console.shop_access import EntityAccess
 
 NOT_SHARED = "This shop does not share {what} with Backroom (its connector maps none)."
+REASON_MAX = 300
+
+
+def reason_tooltip(text: str) -> str:
+    """A tooltip showing ``text`` literally: a read-only reason may come from the shop's own
+    server, and Qt would guess markup in it. (One helper for every outside tooltip is
+    ui/plain_text.py's plain_tooltip on the wt-plaintext branch: use it once merged.)"""
+    if not text:
+        return ""
+    return f'<p style="white-space:pre-wrap">{html.escape(text[:REASON_MAX])}</p>'
 
 
 def hide_unmapped_columns(table: QTableView, columns: Mapping[str, int],
@@ -23,4 +34,4 @@ def grey_fixed_fields(widgets: Mapping[str, QWidget], access: EntityAccess) -> N
     for name, widget in widgets.items():
         editable = access.can_edit(name)
         widget.setEnabled(editable)
-        widget.setToolTip("" if editable else access.why_not(name))
+        widget.setToolTip("" if editable else reason_tooltip(access.why_not(name)))
