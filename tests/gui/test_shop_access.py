@@ -1,4 +1,4 @@
-"""What a shop does not share or will not let change: hidden or greyed, the reason shown as typed."""
+"""What a shop will not let the console change is greyed, the reason shown as typed."""
 
 from __future__ import annotations
 
