@@ -176,3 +176,24 @@ def test_the_console_reads_what_the_shop_shares(shop: Shop) -> None:
     else:
         assert access.bookings.shows("notes")
         assert access.orders is not None and not access.orders.writable
+
+
+def test_todays_figures_come_from_the_mapped_fields(shop: Shop) -> None:
+    repo = shop.repo()
+    figures = repo.today()
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert figures.day == start.date()
+    assert len(figures.bookings_per_hour) == len(figures.orders_per_hour) == 24
+    today = BookingQuery(start_from=start, start_to=start + timedelta(days=1))
+    assert figures.bookings == repo.count_bookings(today).value  # the seed has none today
+    if shop.name.startswith("flask"):
+        assert figures.orders == 0  # the café shares no orders
+        return
+    placed_today = repo.list_orders(OrderQuery(placed_from=start,
+                                               placed_to=start + timedelta(days=1)),
+                                    limit=200).rows
+    assert figures.orders == len(placed_today) > 0
+    paid = {"paid", "preparing", "ready", "completed"}
+    assert figures.revenue_cents == sum(o.total_cents for o in placed_today
+                                        if o.status.value in paid)
+    assert sum(figures.orders_per_hour) == len(placed_today)
