@@ -197,3 +197,23 @@ def test_todays_figures_come_from_the_mapped_fields(shop: Shop) -> None:
     assert figures.revenue_cents == sum(o.total_cents for o in placed_today
                                         if o.status.value in paid)
     assert sum(figures.orders_per_hour) == len(placed_today)
+
+
+def test_simultaneous_saves_of_one_version_let_exactly_one_through(shop: Shop) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    booking = shop.repo().list_bookings(tomorrow(), limit=8).rows[7]
+    path = f"/api/bookings/{booking.id}"
+    tag = call(shop, "GET", path).headers["ETag"]
+
+    def save(size: int) -> tuple[int, int]:
+        answer = call(shop, "PATCH", path, json={"party_size": size},
+                      headers={"If-Match": tag})
+        return size, answer.status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(save, range(10, 16)))
+    winners = [size for size, status in results if status == 200]
+    assert len(winners) == 1, results
+    assert sorted(status for _, status in results) == [200] + [412] * 5
+    assert shop.repo().get_booking(booking.id).party_size == winners[0]
