@@ -9,6 +9,7 @@ import pytest
 from backroom_connect_core import MappingError, parse_config
 from backroom_connect_core.values import (
     Refusal,
+    cursor_total,
     decode_cursor,
     encode_cursor,
     next_version,
@@ -105,3 +106,10 @@ def test_cursors_round_trip_times_and_refuse_another_sort() -> None:
     assert caught.value.status == 422
     with pytest.raises(Refusal):
         decode_cursor("not-a-cursor!", "start_at")
+
+
+def test_the_first_pages_count_rides_in_the_cursor() -> None:
+    cursor = encode_cursor("name", "Ana", 3, 120_000)
+    assert decode_cursor(cursor, "name") == ("Ana", 3)
+    assert cursor_total(cursor) == 120_000
+    assert cursor_total(encode_cursor("name", "Ana", 3)) is None

@@ -433,6 +433,8 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
 
     def apply_access(self, shared: EntityAccess) -> None:
         self.form.set_access(shared)
+        if not shared.shows("phone"):
+            self.search_edit.setPlaceholderText("Search name (Ctrl+F)")
         set_primary_enabled(self.new_button, shared.writable)
         self.new_button.setToolTip(reason_tooltip(shared.why_read_only)
                                    if not shared.writable else "")

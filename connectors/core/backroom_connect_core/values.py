@@ -124,11 +124,25 @@ def parse_if_match(raw: str | None, *, required: bool) -> int | str | None:
     return number
 
 
-def encode_cursor(sort: str, key: Any, row_id: Any) -> str:
+def encode_cursor(sort: str, key: Any, row_id: Any, total: int | None = None) -> str:
+    """The next page's cursor; ``total`` rides along so later pages need no COUNT again."""
     if isinstance(key, datetime):
         key = {"t": utc(key).isoformat()}
-    blob = json.dumps({"s": sort, "k": [key, row_id]}, separators=(",", ":"), default=str)
+    data: dict[str, Any] = {"s": sort, "k": [key, row_id]}
+    if total is not None:
+        data["n"] = total
+    blob = json.dumps(data, separators=(",", ":"), default=str)
     return base64.urlsafe_b64encode(blob.encode()).decode().rstrip("=")
+
+
+def cursor_total(cursor: str) -> int | None:
+    """The first page's count carried in a cursor (a well-formed one: decode it first)."""
+    try:
+        total = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))).get("n")
+    except (binascii.Error, ValueError, AttributeError, RecursionError):
+        return None
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 \
+        else None
 
 
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, Any]:
