@@ -46,7 +46,39 @@ def occupancy(ctx: ShopContext, day: date) -> list[list[int]]:
     return result
 
 
+#: The demo shares every field of the contract and lets the console change what it allows.
+DISCOVERY: dict[str, Any] = {
+    "contract": 1, "server": "backroom demo shop", "today": True, "availability": True,
+    "menu": True, "order_items": True,
+    "entities": {
+        "bookings": {
+            "fields": ["id", "customer_id", "customer_name", "phone", "party_size", "start_at",
+                       "table_no", "status", "notes", "created_at", "updated_at"],
+            "writable": True, "sorts": ["start_at", "customer_name"],
+            "editable": ["customer_name", "phone", "party_size", "start_at", "table_no",
+                         "notes", "status"],
+            "statuses": ["confirmed", "seated", "cancelled", "no_show"]},
+        "products": {
+            "fields": ["id", "sku", "name", "category", "price_cents", "stock",
+                       "low_stock_threshold", "low_stock", "active", "updated_at"],
+            "writable": True, "sorts": ["name", "sku", "stock", "price_cents"],
+            "editable": ["name", "category", "price_cents", "stock", "low_stock_threshold",
+                         "active"]},
+        "orders": {
+            "fields": ["id", "customer_id", "customer_name", "placed_at", "status",
+                       "total_cents", "item_count", "updated_at"],
+            "writable": True, "sorts": ["placed_at", "total_cents"], "editable": ["status"],
+            "statuses": ["pending", "paid", "preparing", "ready", "completed", "cancelled",
+                         "refunded"]},
+    },
+}
+
+
 def register(app: Flask, ctx: ShopContext) -> None:
+    @app.get("/api/discovery")
+    def discovery() -> Response:
+        return jsonify(DISCOVERY)
+
     @app.get("/api/availability")
     def availability() -> Response:
         errors: dict[str, str] = {}

@@ -101,6 +101,9 @@ QPushButton:hover {{ border-color: {t.accent}; }}
 QPushButton:checked {{ background: {t.accent}; color: white; border-color: {t.accent}; }}
 QPushButton[primary="true"] {{ background: {t.accent}; color: white; border-color: {t.accent}; }}
 QStatusBar {{ background: {t.base}; border-top: 1px solid {t.border}; }}
+QFrame#card QLineEdit:disabled, QFrame#card QComboBox:disabled,
+QFrame#card QAbstractSpinBox:disabled, QFrame#card QPlainTextEdit:disabled,
+QWidget#page QPushButton:disabled {{ color: {t.muted}; background: {t.alt_base}; }}
 """
 
 

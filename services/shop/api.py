@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, tzinfo
-from typing import Any, ParamSpec, TypeVar
+from datetime import datetime, tzinfo
+from typing import Any, TypeVar
 
 import requests
 
 from console.redaction import mask_url
 from console.shop import (
-    SEARCH_MAX,
     BackendUnavailable,
     Booking,
     BookingDraft,
@@ -26,7 +24,6 @@ from console.shop import (
     NotFound,
     Order,
     OrderDetail,
-    OrderItem,
     OrderQuery,
     OrderSort,
     OrderStatus,
@@ -40,12 +37,26 @@ from console.shop import (
     TodayFigures,
     ValidationFailed,
     iso_z,
-    parse_iso,
     validate_booking,
     validate_product,
     validate_restock,
 )
+from console.shop_access import FULL_ACCESS, ShopAccess
 from services.http_watchdog import cut_off, deadline_in
+from services.shop.api_json import (
+    access_from_json,
+    booking_body,
+    booking_from_json,
+    categories_from_json,
+    json_object,
+    order_detail_from_json,
+    order_from_json,
+    page_from_json,
+    product_from_json,
+    search_param,
+    today_from_json,
+    total_from_json,
+)
 from services.shop.repository import PAGE_LIMIT_MAX
 
 log = logging.getLogger(__name__)
@@ -87,6 +98,7 @@ class ApiShopRepository:
         self._timeout = (min(3.05, timeout), timeout)
         self._verify = verify
         self._clock = clock
+        self._access: ShopAccess | None = None
 
     def close(self) -> None:
         if self._own_session:
@@ -200,7 +212,7 @@ class ApiShopRepository:
             take = min(PAGE_LIMIT_MAX, position - seen)
             page = page_from_json(self._call(
                 "GET", path, params={**params, "limit": take,
-                                     **({"cursor": cursor} if cursor else {})}), _obj)
+                                     **({"cursor": cursor} if cursor else {})}), json_object)
             seen += len(page.rows)
             if page.next_cursor is None:
                 return cursor if seen < position else None
@@ -209,6 +221,18 @@ class ApiShopRepository:
                                          "page or the same cursor again)")
             cursor = page.next_cursor
         return cursor
+
+    # ------------------------------------------------------------------ discovery
+
+    def access(self) -> ShopAccess:
+        """What the shop shares, from ``GET /api/discovery`` (asked once); a back end without
+        discovery (404) is taken to share everything, as the contract's first version did."""
+        if self._access is None:
+            try:
+                self._access = access_from_json(self._call("GET", "/api/discovery"))
+            except NotFound:
+                self._access = FULL_ACCESS
+        return self._access
 
     # ------------------------------------------------------------------ bookings
 
@@ -221,7 +245,7 @@ class ApiShopRepository:
             params["to"] = iso_z(query.start_to)
         if query.statuses:
             params["status"] = ",".join(sorted(s.value for s in query.statuses))
-        q = _search(query.search)
+        q = search_param(query.search)
         if q:
             params["q"] = q
         sort = BookingSort(query.sort).value
@@ -247,14 +271,14 @@ class ApiShopRepository:
         if errors:
             raise ValidationFailed(errors)
         return booking_from_json(self._call("POST", "/api/bookings",
-                                            body=_booking_body(draft)))
+                                            body=booking_body(draft)))
 
     def update_booking(self, booking_id: int, version: int, draft: BookingDraft) -> Booking:
         errors = validate_booking(draft, now=self._now(), original_start=draft.start_at)
         if errors:
             raise ValidationFailed(errors)
         data = self._call("PATCH", f"/api/bookings/{int(booking_id)}",
-                          body=_booking_body(draft), version=version,
+                          body=booking_body(draft), version=version,
                           on_conflict=lambda cur: Conflict(draft, booking_from_json(cur)))
         return booking_from_json(data)
 
@@ -279,7 +303,7 @@ class ApiShopRepository:
     @staticmethod
     def _product_params(query: ProductQuery) -> dict[str, Any]:
         params: dict[str, Any] = {}
-        q = _search(query.search)
+        q = search_param(query.search)
         if q:
             params["q"] = q
         if query.category:
@@ -341,7 +365,7 @@ class ApiShopRepository:
             params["to"] = iso_z(query.placed_to)
         if query.statuses:
             params["status"] = ",".join(sorted(s.value for s in query.statuses))
-        q = _search(query.search)
+        q = search_param(query.search)
         if q:
             params["q"] = q
         sort = OrderSort(query.sort).value
@@ -380,182 +404,6 @@ class ApiShopRepository:
         from datetime import UTC
 
         return self._clock() if self._clock is not None else datetime.now(UTC)
-
-
-# --------------------------------------------------------------------------- JSON mapping
-
-_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def documented(fn: Callable[P, R]) -> Callable[P, R]:
-    """Whatever the shop answered, a mapping function gives a record or BackendUnavailable."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except _MALFORMED as exc:
-            what = str(exc)[:120] if not isinstance(exc, RecursionError) else "nested too deep"
-            raise BackendUnavailable(f"the shop's answer is not as documented ({type(exc).__name__}"
-                                     f": {what}); is this the shop API of docs/api.md?") from exc
-
-    return wrapper
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
-    return value
-
-
-def _int(value: Any, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} is not an integer: {value!r:.40}")
-    return value
-
-
-def _req_int(d: dict[str, Any], name: str) -> int:
-    return _int(d[name], name)
-
-
-def _opt_int(d: dict[str, Any], name: str, default: int | None = 0) -> Any:
-    value = d.get(name)
-    return default if value is None else _int(value, name)
-
-
-def _req_str(d: dict[str, Any], name: str) -> str:
-    value = d[name]
-    if not isinstance(value, str):
-        raise TypeError(f"{name} is not text: {value!r:.40}")
-    return value
-
-
-def _opt_str(d: dict[str, Any], name: str) -> str:
-    value = d.get(name)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} is not text: {value!r:.40}")
-    return value
-
-
-def _time(value: Any, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} is not an ISO time: {value!r:.40}")
-    return parse_iso(value)
-
-
-def _opt_time(value: Any) -> datetime | None:
-    return _time(value, "time") if value else None
-
-
-def _ints(values: Any) -> tuple[int, ...]:
-    if not isinstance(values, list):
-        raise TypeError("expected a list of integers")
-    return tuple(_int(v, "count") for v in values)
-
-
-def _search(text: str) -> str:
-    text = text.strip()
-    if len(text) > SEARCH_MAX:
-        raise ValidationFailed({"search": f"Search at most {SEARCH_MAX} characters."})
-    return text
-
-
-def _booking_body(draft: BookingDraft) -> dict[str, Any]:
-    return {"customer_name": draft.customer_name.strip(), "party_size": draft.party_size,
-            "start_at": iso_z(draft.start_at), "phone": draft.phone.strip() or None,
-            "table_no": draft.table_no, "notes": draft.notes}
-
-
-@documented
-def booking_from_json(data: Any) -> Booking:
-    d = _obj(data)
-    return Booking(id=_req_int(d, "id"), customer_name=_req_str(d, "customer_name"),
-                   party_size=_req_int(d, "party_size"),
-                   start_at=_time(d["start_at"], "start_at"),
-                   status=BookingStatus(d["status"]), version=_req_int(d, "version"),
-                   phone=_opt_str(d, "phone"), table_no=_opt_int(d, "table_no", None),
-                   notes=_opt_str(d, "notes"), customer_id=_opt_int(d, "customer_id", None),
-                   created_at=_opt_time(d.get("created_at")),
-                   updated_at=_opt_time(d.get("updated_at")))
-
-
-@documented
-def product_from_json(data: Any) -> Product:
-    d = _obj(data)
-    return Product(id=_req_int(d, "id"), sku=_opt_str(d, "sku"), name=_opt_str(d, "name"),
-                   category=_opt_str(d, "category"), price_cents=_opt_int(d, "price_cents"),
-                   stock=_opt_int(d, "stock"),
-                   low_stock_threshold=_opt_int(d, "low_stock_threshold"),
-                   active=bool(d.get("active")), version=_req_int(d, "version"),
-                   updated_at=_opt_time(d.get("updated_at")))
-
-
-@documented
-def order_from_json(data: Any) -> Order:
-    d = _obj(data)
-    return Order(id=_req_int(d, "id"), customer_name=_opt_str(d, "customer_name"),
-                 placed_at=_time(d["placed_at"], "placed_at"),
-                 status=OrderStatus(d["status"]), total_cents=_opt_int(d, "total_cents"),
-                 version=_req_int(d, "version"), item_count=_opt_int(d, "item_count"),
-                 customer_id=_opt_int(d, "customer_id", None),
-                 updated_at=_opt_time(d.get("updated_at")))
-
-
-@documented
-def order_detail_from_json(data: Any) -> OrderDetail:
-    d = _obj(data)
-    lines = d.get("items") or []
-    if not isinstance(lines, list):
-        raise TypeError("items is not a list")
-    items = tuple(OrderItem(id=_req_int(i, "id"), product_id=_req_int(i, "product_id"),
-                            product_name=_opt_str(i, "name"), sku=_opt_str(i, "sku"),
-                            quantity=_req_int(i, "quantity"),
-                            unit_price_cents=_req_int(i, "unit_price_cents"))
-                  for i in map(_obj, lines))
-    return OrderDetail(order_from_json(d), items)
-
-
-@documented
-def page_from_json(data: Any, parse: Callable[[Any], T]) -> Page[T]:
-    d = _obj(data)
-    items = d["items"]
-    if not isinstance(items, list):
-        raise TypeError("items is not a list")
-    cursor = d.get("next_cursor") or None
-    if cursor is not None and not isinstance(cursor, str):
-        raise TypeError("next_cursor is not text")
-    return Page(tuple(parse(item) for item in items), cursor)
-
-
-@documented
-def total_from_json(data: Any) -> RowCount:
-    return RowCount(_opt_int(_obj(data), "estimated_total"), exact=False)
-
-
-@documented
-def categories_from_json(data: Any) -> tuple[str, ...]:
-    items = _obj(data).get("items") or []
-    if not isinstance(items, list):
-        raise TypeError("items is not a list")
-    return tuple(c for c in items if isinstance(c, str) and c)
-
-
-@documented
-def today_from_json(data: Any) -> TodayFigures:
-    d = _obj(data)
-    return TodayFigures(
-        day=date.fromisoformat(_req_str(d, "date")), bookings=_req_int(d, "bookings"),
-        covers=_req_int(d, "covers"), orders=_req_int(d, "orders"),
-        revenue_cents=_req_int(d, "revenue_cents"), low_stock=_req_int(d, "low_stock_count"),
-        bookings_per_hour=_ints(d["bookings_per_hour"]),
-        bookings_per_hour_last_week=_ints(d["bookings_per_hour_last_week"]),
-        orders_per_hour=_ints(d["orders_per_hour"]),
-        orders_per_hour_last_week=_ints(d["orders_per_hour_last_week"]))
 
 
 def _own_session() -> requests.Session:

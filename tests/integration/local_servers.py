@@ -129,10 +129,11 @@ def wait_port(port: int, process: subprocess.Popen[bytes], what: str,
 
 @contextmanager
 def process_on_port(command: list[str], port: int, what: str, cwd: Path | None = None,
-                    timeout_s: float = 15.0) -> Iterator[subprocess.Popen[bytes]]:
+                    timeout_s: float = 15.0, env: dict[str, str] | None = None
+                    ) -> Iterator[subprocess.Popen[bytes]]:
     """Start a server process, wait until it listens on ``port``, stop it afterwards."""
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.DEVNULL, env=env)
     try:
         wait_port(port, process, what, timeout_s)
         yield process

@@ -502,3 +502,15 @@ def test_jobs_write_confirmation_messages(api: Api, shop: DemoShop) -> None:
         time.sleep(0.05)
     assert rows, "no confirmation message was written"
     assert "Message Reader" in rows[0][1] and "/manage/booking/" in rows[0][1]
+
+
+def test_discovery_says_the_demo_shares_everything(api: Api, shop: DemoShop) -> None:
+    from services.shop.api import ApiShopRepository
+
+    found = api.get("/api/discovery").json()
+    assert set(found["entities"]) == {"bookings", "products", "orders"}
+    access = ApiShopRepository(shop.base_url, shop.token, timeout=10.0).access()
+    assert access.bookings is not None and access.bookings.can_edit("notes")
+    assert access.orders is not None and access.orders.can_edit("status")
+    assert not access.orders.can_edit("total_cents")
+    assert requests.get(f"{shop.base_url}/api/discovery", timeout=10).status_code == 401

@@ -30,9 +30,11 @@ from console.shop import (
     allowed_booking_transitions,
     validate_booking,
 )
+from console.shop_access import EntityAccess
 from ui.context import AppContext
 from ui.models.formatting import BOOKING_ACTIONS, BOOKING_STATES, when_text
 from ui.models.shop_tables import BookingsTableModel
+from ui.pages.shop_access import grey_fixed_fields
 from ui.pages.shop_common import (
     NO_BACKEND,
     ShopFormPage,
@@ -51,7 +53,7 @@ from ui.pages.shop_common import (
     show_chip,
     show_field_errors,
 )
-from ui.plain_text import set_plain_editor_text
+from ui.plain_text import plain_tooltip, set_plain_editor_text
 from ui.widgets.conflict_dialog import FieldSpec
 
 DAY, NEXT_7, ALL_DATES = "day", "next7", "all"
@@ -112,6 +114,7 @@ class BookingForm(QFrame):
         self.base: BookingDraft | None = None
         self.is_new = False
         self._loading = False
+        self.access = EntityAccess()
         self.heading, self.status_chip, self.hint = panel_head(layout, "No booking selected",
                                                                PICK_HINT)
 
@@ -153,6 +156,9 @@ class BookingForm(QFrame):
             form.addRow(label, widget)
             form.addRow("", error)
         body.addLayout(form)
+        self.fields = {"customer_name": self.name_edit, "phone": self.phone_edit,
+                       "party_size": self.party_spin, "start_at": self.when_edit,
+                       "table_no": self.table_spin, "notes": self.notes_edit}
         self.errors = {"customer_name": self.name_error, "phone": self.phone_error,
                        "party_size": self.party_error, "start_at": self.when_error,
                        "table_no": self.table_error, "notes": self.notes_error}
@@ -193,8 +199,11 @@ class BookingForm(QFrame):
         self._fill(self.base)
         self.heading.setText(f"Booking #{booking.id}")
         self._show_status(booking.status)
-        self.hint.setText(f"Version {booking.version}" + (
-            f" · last changed {when_text(booking.updated_at)}" if booking.updated_at else ""))
+        # a connector over a timestamp field sends its microseconds: no number to show
+        version = ("Read-only here" if not self.access.writable else
+                   f"Version {booking.version}" if booking.version < 10**12 else "")
+        changed = f"last changed {when_text(booking.updated_at)}" if booking.updated_at else ""
+        self.hint.setText(" · ".join(p for p in (version, changed) if p))
         self.clear_feedback()
         self._set_enabled(True)
         self._update_buttons()
@@ -256,6 +265,12 @@ class BookingForm(QFrame):
         self.message.hide()
         self.message.setText("")
 
+    def set_access(self, access: EntityAccess) -> None:
+        """What the shop lets us see and change: the rest is greyed with the reason."""
+        self.access = access
+        grey_fixed_fields(self.fields, access)
+        self._update_buttons()
+
     def set_busy(self, busy: bool) -> None:
         set_primary_enabled(self.save_button, not busy and self._editable())
         for button in self.action_buttons.values():
@@ -279,7 +294,7 @@ class BookingForm(QFrame):
         show_chip(self.status_chip, status.label, BOOKING_STATES[status])
 
     def _editable(self) -> bool:
-        return self.is_new or self.booking is not None
+        return (self.is_new or self.booking is not None) and self.access.writable
 
     def _set_enabled(self, on: bool) -> None:
         self.body.setVisible(on)
@@ -292,12 +307,16 @@ class BookingForm(QFrame):
         dirty = self.dirty()
         self.save_button.setText("Create booking" if self.is_new else "Save changes")
         set_primary_enabled(self.save_button, self._editable() and (dirty or self.is_new))
+        self.save_button.setToolTip(plain_tooltip(self.access.why_read_only)
+                                    if not self.access.writable else "")
         self.discard_button.setEnabled(dirty or self.is_new)
         allowed = allowed_booking_transitions(self.booking.status) if self.booking else ()
+        can_change = self.access.can_edit("status")
         for status, button in self.action_buttons.items():
             button.setVisible(status in allowed and not self.is_new)
-            button.setEnabled(not dirty)
-            button.setToolTip("Save or discard your changes first" if dirty else "")
+            button.setEnabled(not dirty and can_change)
+            button.setToolTip("Save or discard your changes first" if dirty else
+                              "" if can_change else plain_tooltip(self.access.why_not("status")))
 
     def _save(self) -> None:
         self.sig_save.emit(self.draft())
@@ -311,6 +330,8 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
 
     title = "Bookings"
     noun = "booking"
+    entity = "bookings"
+    field_columns = {"phone": 2, "table_no": 4, "notes": 6}
     export_progress = True
     conflict_fields = FIELDS
     gone_text = ("Not saved: this booking is no longer there (someone may have deleted it). "
@@ -410,6 +431,14 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.form.clear_feedback()
         self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
                        self._saved, "booking-save")
+
+    def apply_access(self, shared: EntityAccess) -> None:
+        self.form.set_access(shared)
+        if not shared.shows("phone"):
+            self.search_edit.setPlaceholderText("Search name (Ctrl+F)")
+        set_primary_enabled(self.new_button, shared.writable)
+        self.new_button.setToolTip(plain_tooltip(shared.why_read_only)
+                                   if not shared.writable else "")
 
     # -- filters -----------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from console.shop import (
     ValidationFailed,
     allowed_order_transitions,
 )
+from console.shop_access import EntityAccess
 from ui.context import AppContext
 from ui.models.formatting import ORDER_ACTIONS, ORDER_STATES, money, when_text
 from ui.models.shop_tables import OrdersTableModel
@@ -46,7 +47,7 @@ from ui.pages.shop_common import (
     set_message,
     show_chip,
 )
-from ui.plain_text import isolated, plain_label, set_plain_text
+from ui.plain_text import isolated, plain_label, plain_tooltip, set_plain_text
 from ui.theme import tabular_font
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class OrderPanel(QFrame):
         super().__init__(parent)
         layout = card_layout(self, 360)
         self.detail: OrderDetail | None = None
+        self.access = EntityAccess()
         self._confirming: OrderStatus | None = None
         self.heading, self.status_chip, self.summary = panel_head(layout, "No order selected",
                                                                   PICK_HINT)
@@ -154,9 +156,11 @@ class OrderPanel(QFrame):
         self.items.setFixedHeight(rows_height + (header.height() if header else 24) + 4)
         self.total.setText(f"Total {money(order.total_cents)}")
         allowed = allowed_order_transitions(order.status)
+        can_move = self.access.can_edit("status")
         for status, button in self.action_buttons.items():
             button.setVisible(status in allowed)
-            button.setEnabled(True)
+            button.setEnabled(can_move)
+            button.setToolTip("" if can_move else plain_tooltip(self.access.why_not("status")))
         self.actions_label.setVisible(bool(allowed))
         self.actions_label.setText("Next:" if allowed else "")
         if not allowed:
@@ -188,7 +192,7 @@ class OrderPanel(QFrame):
 
     def set_busy(self, busy: bool) -> None:
         for button in self.action_buttons.values():
-            button.setEnabled(not busy)
+            button.setEnabled(not busy and self.access.can_edit("status"))
         self.confirm_yes.setEnabled(not busy)
 
     def _asked(self, status: OrderStatus) -> None:
@@ -223,6 +227,8 @@ class OrdersPage(ShopListPage[Order, OrderQuery]):
 
     title = "Orders"
     noun = "order"
+    entity = "orders"
+    field_columns = {"customer_name": 2, "item_count": 3, "total_cents": 4}
 
     sig_saved = pyqtSignal(object)
     """Emitted with the :class:`OrderDetail` after a status change."""
@@ -260,6 +266,11 @@ class OrdersPage(ShopListPage[Order, OrderQuery]):
         self.panel.sig_move.connect(self.move_order)
         self.day_edit.setEnabled(False)
         self.refresh()
+
+    def apply_access(self, shared: EntityAccess) -> None:
+        self.panel.access = shared
+        if self.panel.detail is not None:
+            self.panel.show_detail(self.panel.detail)
 
     def refresh(self) -> None:
         """F5: list again with the same filters, and read the shown order again."""

@@ -27,9 +27,11 @@ from console.shop import (
     validate_product,
     validate_restock,
 )
+from console.shop_access import EntityAccess
 from ui.context import AppContext
 from ui.models.formatting import money, stock_state
 from ui.models.shop_tables import ProductsTableModel
+from ui.pages.shop_access import grey_fixed_fields
 from ui.pages.shop_common import (
     NO_BACKEND,
     ShopFormPage,
@@ -46,7 +48,7 @@ from ui.pages.shop_common import (
     show_chip,
     show_field_errors,
 )
-from ui.plain_text import isolated, set_plain_text
+from ui.plain_text import isolated, plain_tooltip, set_plain_text
 from ui.widgets.conflict_dialog import FieldSpec
 
 ALL_CATEGORIES = "All categories"
@@ -76,6 +78,7 @@ class ProductForm(QFrame):
         self.product: Product | None = None
         self.base: ProductDraft | None = None
         self._loading = False
+        self.access = EntityAccess()
         self.heading, self.stock_chip, self.hint = panel_head(
             layout, "No product selected",
             "Pick a product in the list to change its price or stock.")
@@ -200,9 +203,19 @@ class ProductForm(QFrame):
             set_field_error(label, None)
         self.message.hide()
 
+    def set_access(self, access: EntityAccess) -> None:
+        """What the shop lets us change: the rest is greyed with the reason."""
+        self.access = access
+        grey_fixed_fields({"name": self.name_edit, "category": self.category_combo,
+                           "price_cents": self.price_spin, "stock": self.stock_spin,
+                           "low_stock_threshold": self.threshold_spin,
+                           "active": self.active_check}, access)
+        self._update_buttons()
+
     def set_busy(self, busy: bool) -> None:
-        set_primary_enabled(self.save_button, not busy and self.dirty())
-        self.restock_button.setEnabled(not busy and not self.dirty())
+        set_primary_enabled(self.save_button, not busy and self.dirty() and self.access.writable)
+        self.restock_button.setEnabled(not busy and not self.dirty()
+                                       and self.access.can_edit("stock"))
 
     def _changed(self) -> None:
         if not self._loading:
@@ -210,12 +223,15 @@ class ProductForm(QFrame):
 
     def _update_buttons(self) -> None:
         dirty = self.dirty()
-        set_primary_enabled(self.save_button, dirty)
+        set_primary_enabled(self.save_button, dirty and self.access.writable)
         self.discard_button.setEnabled(dirty)
         # A restock reloads the product: not while typed changes wait to be saved.
-        self.restock_button.setEnabled(not dirty)
-        self.restock_button.setToolTip("Save or discard your changes first" if dirty else
-                                       "Adds to the stock the shop has now, whoever changed it")
+        can_restock = self.access.can_edit("stock")
+        self.restock_button.setEnabled(not dirty and can_restock)
+        self.restock_button.setToolTip(
+            "Save or discard your changes first" if dirty else
+            "Adds to the stock the shop has now, whoever changed it" if can_restock else
+            plain_tooltip(self.access.why_not("stock")))
 
 
 class ProductsPage(ShopFormPage[Product, ProductQuery]):
@@ -223,6 +239,9 @@ class ProductsPage(ShopFormPage[Product, ProductQuery]):
 
     title = "Products"
     noun = "product"
+    entity = "products"
+    field_columns = {"sku": 0, "category": 2, "price_cents": 3, "stock": 4,
+                     "low_stock_threshold": 5, "active": 6}
     conflict_fields = FIELDS
     gone_text = ("Not saved: this product is no longer there. Your changes are still in the "
                  "form.")
@@ -260,6 +279,9 @@ class ProductsPage(ShopFormPage[Product, ProductQuery]):
         self.form.sig_restock.connect(self.restock)
         self.form.sig_discard.connect(self._discard)
         self.refresh()
+
+    def apply_access(self, shared: EntityAccess) -> None:
+        self.form.set_access(shared)
 
     def refresh(self) -> None:
         """F5: list again with the same filters, and read the categories again."""

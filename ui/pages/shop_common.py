@@ -35,9 +35,11 @@ from console.shop import (
     RowCount,
     ValidationFailed,
 )
+from console.shop_access import EntityAccess, ShopAccess, access_of
 from ui.context import AppContext
 from ui.models.paged import PagedTableModel
 from ui.models.status_chip import StatusChipDelegate
+from ui.pages.shop_access import NOT_SHARED, hide_unmapped_columns
 from ui.plain_text import plain_label, set_plain_text
 from ui.theme import FAIL, STALE, WARN, state_colour
 from ui.widgets.conflict_dialog import (
@@ -387,6 +389,10 @@ class ShopListPage(ShopPage, Generic[R, Q]):
     """One record in the shop's words ('booking'); the page's texts add an s for more."""
     export_progress = False
     """Whether the count label shows how far an export has got, not only when it is done."""
+    entity = ""
+    """What the shop's discovery calls these records: 'bookings', 'products' or 'orders'."""
+    field_columns: dict[str, int] = {}
+    """The table's columns that show one optional field, hidden when the shop lacks it."""
 
     model: PagedTableModel[R, Q]
     table: QTableView
@@ -456,6 +462,22 @@ class ShopListPage(ShopPage, Generic[R, Q]):
             return
         self.area.show_table()
         self.model.set_query(self._query(), force=True)
+        shop = self.ctx.shop
+        self.ctx.tasks.run(lambda _s: access_of(shop), owner=self, on_success=self._access_known,
+                           on_failure=lambda _e: None, name="shop-access")
+
+    def apply_access(self, shared: EntityAccess) -> None:
+        """Grey what the shop will not let the console change (each page's form)."""
+
+    def _access_known(self, access: ShopAccess) -> None:
+        shared = getattr(access, self.entity, None) or EntityAccess()
+        if getattr(access, self.entity, 1) is None:
+            text = NOT_SHARED.format(what=self.plural)
+            self.model.clear()
+            self.area.show_empty(text)
+            shared = EntityAccess(fields=frozenset(), writable=False, why_read_only=text)
+        hide_unmapped_columns(self.table, self.field_columns, shared)
+        self.apply_access(shared)
 
     def focus_search(self) -> None:
         self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)

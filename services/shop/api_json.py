@@ -1,0 +1,223 @@
+"""The shop API's JSON, read and written: each answer becomes a record or BackendUnavailable."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, ParamSpec, TypeVar
+
+from console.shop import (
+    SEARCH_MAX,
+    BackendUnavailable,
+    Booking,
+    BookingDraft,
+    BookingStatus,
+    Order,
+    OrderDetail,
+    OrderItem,
+    OrderStatus,
+    Page,
+    Product,
+    RowCount,
+    TodayFigures,
+    ValidationFailed,
+    iso_z,
+    parse_iso,
+)
+from console.shop_access import EntityAccess, ShopAccess
+
+T = TypeVar("T")
+
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def documented(fn: Callable[P, R]) -> Callable[P, R]:
+    """Whatever the shop answered, a mapping function gives a record or BackendUnavailable."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except _MALFORMED as exc:
+            what = str(exc)[:120] if not isinstance(exc, RecursionError) else "nested too deep"
+            raise BackendUnavailable(f"the shop's answer is not as documented ({type(exc).__name__}"
+                                     f": {what}); is this the shop API of docs/api.md?") from exc
+
+    return wrapper
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _int(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} is not an integer: {value!r:.40}")
+    return value
+
+
+def _req_int(d: dict[str, Any], name: str) -> int:
+    return _int(d[name], name)
+
+
+def _opt_int(d: dict[str, Any], name: str, default: int | None = 0) -> Any:
+    value = d.get(name)
+    return default if value is None else _int(value, name)
+
+
+def _req_str(d: dict[str, Any], name: str) -> str:
+    value = d[name]
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is not text: {value!r:.40}")
+    return value
+
+
+def _opt_str(d: dict[str, Any], name: str) -> str:
+    value = d.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is not text: {value!r:.40}")
+    return value
+
+
+def _time(value: Any, name: str) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is not an ISO time: {value!r:.40}")
+    return parse_iso(value)
+
+
+def _opt_time(value: Any) -> datetime | None:
+    return _time(value, "time") if value else None
+
+
+def _ints(values: Any) -> tuple[int, ...]:
+    if not isinstance(values, list):
+        raise TypeError("expected a list of integers")
+    return tuple(_int(v, "count") for v in values)
+
+
+def search_param(text: str) -> str:
+    text = text.strip()
+    if len(text) > SEARCH_MAX:
+        raise ValidationFailed({"search": f"Search at most {SEARCH_MAX} characters."})
+    return text
+
+
+def booking_body(draft: BookingDraft) -> dict[str, Any]:
+    return {"customer_name": draft.customer_name.strip(), "party_size": draft.party_size,
+            "start_at": iso_z(draft.start_at), "phone": draft.phone.strip() or None,
+            "table_no": draft.table_no, "notes": draft.notes}
+
+
+@documented
+def access_from_json(data: Any) -> ShopAccess:
+    entities = json_object(json_object(data)["entities"])
+
+    def entity(name: str) -> EntityAccess | None:
+        found = entities.get(name)
+        if found is None:
+            return None
+        d = json_object(found)
+        fields = frozenset(str(f) for f in d.get("fields") or ())
+        editable = d.get("editable")
+        return EntityAccess(fields=fields, writable=bool(d.get("writable")),
+                            editable=None if editable is None
+                            else frozenset(str(f) for f in editable),
+                            why_read_only=_opt_str(d, "read_only_reason"))
+
+    return ShopAccess(bookings=entity("bookings"), products=entity("products"),
+                      orders=entity("orders"), today=bool(json_object(data).get("today", True)))
+
+
+@documented
+def booking_from_json(data: Any) -> Booking:
+    d = json_object(data)
+    return Booking(id=_req_int(d, "id"), customer_name=_req_str(d, "customer_name"),
+                   party_size=_req_int(d, "party_size"),
+                   start_at=_time(d["start_at"], "start_at"),
+                   status=BookingStatus(d["status"]), version=_req_int(d, "version"),
+                   phone=_opt_str(d, "phone"), table_no=_opt_int(d, "table_no", None),
+                   notes=_opt_str(d, "notes"), customer_id=_opt_int(d, "customer_id", None),
+                   created_at=_opt_time(d.get("created_at")),
+                   updated_at=_opt_time(d.get("updated_at")))
+
+
+@documented
+def product_from_json(data: Any) -> Product:
+    d = json_object(data)
+    return Product(id=_req_int(d, "id"), sku=_opt_str(d, "sku"), name=_opt_str(d, "name"),
+                   category=_opt_str(d, "category"), price_cents=_opt_int(d, "price_cents"),
+                   stock=_opt_int(d, "stock"),
+                   low_stock_threshold=_opt_int(d, "low_stock_threshold"),
+                   active=bool(d.get("active")), version=_req_int(d, "version"),
+                   updated_at=_opt_time(d.get("updated_at")))
+
+
+@documented
+def order_from_json(data: Any) -> Order:
+    d = json_object(data)
+    return Order(id=_req_int(d, "id"), customer_name=_opt_str(d, "customer_name"),
+                 placed_at=_time(d["placed_at"], "placed_at"),
+                 status=OrderStatus(d["status"]), total_cents=_opt_int(d, "total_cents"),
+                 version=_req_int(d, "version"), item_count=_opt_int(d, "item_count"),
+                 customer_id=_opt_int(d, "customer_id", None),
+                 updated_at=_opt_time(d.get("updated_at")))
+
+
+@documented
+def order_detail_from_json(data: Any) -> OrderDetail:
+    d = json_object(data)
+    lines = d.get("items") or []
+    if not isinstance(lines, list):
+        raise TypeError("items is not a list")
+    items = tuple(OrderItem(id=_req_int(i, "id"), product_id=_req_int(i, "product_id"),
+                            product_name=_opt_str(i, "name"), sku=_opt_str(i, "sku"),
+                            quantity=_req_int(i, "quantity"),
+                            unit_price_cents=_req_int(i, "unit_price_cents"))
+                  for i in map(json_object, lines))
+    return OrderDetail(order_from_json(d), items)
+
+
+@documented
+def page_from_json(data: Any, parse: Callable[[Any], T]) -> Page[T]:
+    d = json_object(data)
+    items = d["items"]
+    if not isinstance(items, list):
+        raise TypeError("items is not a list")
+    cursor = d.get("next_cursor") or None
+    if cursor is not None and not isinstance(cursor, str):
+        raise TypeError("next_cursor is not text")
+    return Page(tuple(parse(item) for item in items), cursor)
+
+
+@documented
+def total_from_json(data: Any) -> RowCount:
+    return RowCount(_opt_int(json_object(data), "estimated_total"), exact=False)
+
+
+@documented
+def categories_from_json(data: Any) -> tuple[str, ...]:
+    items = json_object(data).get("items") or []
+    if not isinstance(items, list):
+        raise TypeError("items is not a list")
+    return tuple(c for c in items if isinstance(c, str) and c)
+
+
+@documented
+def today_from_json(data: Any) -> TodayFigures:
+    d = json_object(data)
+    return TodayFigures(
+        day=date.fromisoformat(_req_str(d, "date")), bookings=_req_int(d, "bookings"),
+        covers=_req_int(d, "covers"), orders=_req_int(d, "orders"),
+        revenue_cents=_req_int(d, "revenue_cents"), low_stock=_req_int(d, "low_stock_count"),
+        bookings_per_hour=_ints(d["bookings_per_hour"]),
+        bookings_per_hour_last_week=_ints(d["bookings_per_hour_last_week"]),
+        orders_per_hour=_ints(d["orders_per_hour"]),
+        orders_per_hour_last_week=_ints(d["orders_per_hour_last_week"]))

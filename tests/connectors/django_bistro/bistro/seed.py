@@ -1,0 +1,43 @@
+"""Fill the test site with reservations, dishes and tickets (run after migrate)."""
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bistro.settings")
+django.setup()
+
+from kitchen.models import Dish, Ticket  # noqa: E402
+from reservations.models import Reservation  # noqa: E402
+
+NAMES = ["Ana Lima", "Tom Berg", "Zoë Müller", "Percy 100% Sure", "Dana O'Hara", "Li Wei",
+         "Sam Okafor", "Maria Rossi"]
+
+
+def main() -> None:
+    if Reservation.objects.exists():
+        return
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = now.replace(hour=0) + timedelta(days=1)  # tomorrow, so every booking is editable
+    rows = []
+    per_day = int(os.environ.get("BISTRO_PER_DAY", "40"))  # more for a timing run
+    for day in range(3):
+        for i in range(per_day):
+            at = start + timedelta(days=day, hours=11 + (i % 11), minutes=15 * (i % 4))
+            rows.append(Reservation(time=at, name=f"{NAMES[i % len(NAMES)]} {day}-{i}",
+                                    covers=1 + i % 6, phone=f"+44 7700 900{i:03d}",
+                                    table_no=1 + i % 20, notes="window" if i % 5 == 0 else "",
+                                    state="C"))
+    Reservation.objects.bulk_create(rows, batch_size=5000)
+    for i in range(30):
+        Dish.objects.create(code=f"D-{i:03d}", title=f"Dish {i}", section="Mains" if i % 2
+                            else "Starters", price_pence=500 + 50 * i, portions_left=i,
+                            reorder_at=5, on_menu=i != 7)
+    for i in range(25):
+        Ticket.objects.create(guest=NAMES[i % len(NAMES)], opened=now - timedelta(minutes=7 * i),
+                              stage="open" if i % 3 else "paid", bill_pence=1000 + i, dishes=2)
+
+
+if __name__ == "__main__":
+    main()

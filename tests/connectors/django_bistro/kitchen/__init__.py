@@ -1,0 +1,1 @@
+"""The site's own kitchen app: dishes and tickets."""

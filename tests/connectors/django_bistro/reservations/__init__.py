@@ -1,0 +1,1 @@
+"""The site's own reservations app (not Backroom's schema)."""

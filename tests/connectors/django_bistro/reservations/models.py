@@ -1,0 +1,19 @@
+"""A reservation as this restaurant's site keeps it."""
+
+from django.db import models
+
+
+class Reservation(models.Model):
+    STATES = [("C", "Confirmed"), ("S", "Seated"), ("X", "Cancelled"), ("N", "No-show")]
+
+    time = models.DateTimeField(db_index=True)
+    name = models.CharField(max_length=120)
+    covers = models.PositiveSmallIntegerField()
+    phone = models.CharField(max_length=40, blank=True)
+    table_no = models.PositiveSmallIntegerField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    state = models.CharField(max_length=1, choices=STATES, default="C")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.time:%Y-%m-%d %H:%M}"

@@ -1,0 +1,101 @@
+"""A small Flask café of its own (plain SQLAlchemy models) with Backroom's blueprint."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from backroom_connect_flask import make_blueprint
+from flask import Flask
+from sqlalchemy import DateTime, Integer, String, create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TableBooking(Base):
+    """The café's own bookings: no notes column, an integer revision as the version."""
+
+    __tablename__ = "table_bookings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guest: Mapped[str] = mapped_column(String(120))
+    arrives: Mapped[datetime] = mapped_column(DateTime, index=True)
+    people: Mapped[int] = mapped_column(Integer)
+    mobile: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    spot: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    state: Mapped[str] = mapped_column(String(12), default="booked")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Cake(Base):
+    """The café's cakes: shared read-only (no version column)."""
+
+    __tablename__ = "cakes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(120))
+    price: Mapped[int] = mapped_column(Integer)
+    slices: Mapped[int] = mapped_column(Integer)
+
+
+def settings(token: str) -> dict[str, Any]:
+    return {
+        "token": token,
+        "bookings": {
+            "model": TableBooking,
+            "fields": {"start_at": "arrives", "guest_name": "guest", "party_size": "people",
+                       "phone": "mobile", "table": "spot", "status": "state"},
+            "status_values": {"confirmed": "booked", "seated": "in", "cancelled": "off",
+                              "no_show": "noshow"},
+            "version": "revision",
+        },
+        "products": {"model": "cafe:Cake",
+                     "fields": {"name": "label", "price_cents": "price", "stock": "slices"}},
+    }
+
+
+def create_app() -> Flask:
+    """The café; CAFE_ORM=flask-sqlalchemy gives the blueprint Flask-SQLAlchemy's db.session."""
+    app = Flask(__name__)
+    session: Any
+    if os.environ.get("CAFE_ORM") == "flask-sqlalchemy":
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy(model_class=Base)
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["CAFE_DB"]
+        db.init_app(app)
+        with app.app_context():
+            db.create_all()
+            seed(db.session)
+        session = db.session
+    else:
+        engine = create_engine(os.environ["CAFE_DB"], pool_pre_ping=True)
+        Base.metadata.create_all(engine)
+        session = scoped_session(sessionmaker(engine, expire_on_commit=False))
+        seed(session)
+        app.teardown_appcontext(lambda _exc: session.remove())
+    token = os.environ["BACKROOM_TOKEN"]
+    app.register_blueprint(make_blueprint(settings(token), session), url_prefix="/backroom")
+    # the same bookings shared without a version field: read-only in the console
+    read_only = settings(token)
+    del read_only["bookings"]["version"]
+    app.register_blueprint(make_blueprint(read_only, session, name="backroom_read_only"),
+                           url_prefix="/backroom-read-only")
+    return app
+
+
+def seed(session: Any) -> None:
+    with session() as s:
+        if s.query(TableBooking).first() is not None:
+            return
+        start = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0,
+                                          microsecond=0) + timedelta(days=1)
+        for i in range(60):
+            s.add(TableBooking(guest=f"Guest {i:02d}", arrives=start + timedelta(
+                hours=9 + i % 8, minutes=10 * (i % 6)), people=1 + i % 4,
+                mobile=f"07700 900{i:03d}", spot=1 + i % 12, state="booked"))
+        for i in range(8):
+            s.add(Cake(label=f"Cake {i}", price=300 + 25 * i, slices=i))
+        s.commit()

@@ -1,0 +1,161 @@
+"""The Bookings page on real shops' connectors: edits, a second editor's conflict, greyed fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from services.shop.api import ApiShopRepository
+from tests.connectors.conftest import Shop, flask_site
+from ui.context import AppContext
+from ui.pages.bookings import BookingsPage
+from ui.pages.orders import OrdersPage
+from ui.pages.products import ProductsPage
+from ui.worker import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def cafe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    with flask_site("sqlite", tmp_path_factory.mktemp("cafe-gui")) as running:
+        yield running
+
+
+def open_page(qtbot: Any, repo: ApiShopRepository) -> tuple[BookingsPage, TaskRunner]:
+    tasks = TaskRunner()
+    page = BookingsPage(AppContext(services=SimpleNamespace(shop=repo, profile=None),
+                                   tasks=tasks))
+    qtbot.add_widget(page)
+    page.resize(1400, 900)
+    page.show()
+    page.set_day((datetime.now(UTC) + timedelta(days=1)).date())
+    qtbot.waitUntil(lambda: page.model.count is not None and not page.model.loading
+                    and page.model.rowCount() > 0, timeout=15_000)
+    return page, tasks
+
+
+def select_row(qtbot: Any, page: BookingsPage, row: int) -> Any:
+    page.table.selectRow(row)
+    wanted = page.model.row_object(row)
+    qtbot.waitUntil(lambda: page.form.booking is not None
+                    and page.form.booking.id == wanted.id)
+    return page.form.booking
+
+
+def test_a_second_editor_gets_a_conflict_not_a_lost_update(qtbot: Any, django_shop: Shop
+                                                          ) -> None:
+    page, tasks = open_page(qtbot, django_shop.repo())
+    try:
+        mine = select_row(qtbot, page, 5)
+        page.form.notes_edit.setPlainText("birthday cake")
+        other = django_shop.repo()
+        theirs = other.update_booking(mine.id, mine.version,
+                                      replace(mine.draft(), party_size=6))
+        page.form.save_button.click()
+        qtbot.waitUntil(lambda: page.conflict_dialog is not None, timeout=10_000)
+        dialog = page.conflict_dialog
+        assert dialog is not None
+        assert {d.name for d in dialog.diffs} == {"party_size", "notes"}
+        dialog.merge_button.click()
+        qtbot.waitUntil(lambda: page.form.message.text() == "Saved.", timeout=10_000)
+        stored = other.get_booking(mine.id)
+        assert (stored.party_size, stored.notes) == (6, "birthday cake")
+        assert stored.version > theirs.version
+    finally:
+        tasks.shutdown()
+
+
+def test_a_field_the_shop_does_not_map_is_hidden_and_greyed(qtbot: Any, cafe: Shop) -> None:
+    page, tasks = open_page(qtbot, cafe.repo())
+    try:
+        qtbot.waitUntil(lambda: not page.form.notes_edit.isEnabled(), timeout=10_000)
+        assert page.table.isColumnHidden(6)  # Notes: the café keeps none
+        assert not page.table.isColumnHidden(2)  # Phone: it does
+        assert "does not map" in page.form.notes_edit.toolTip()
+        select_row(qtbot, page, 0)
+        page.form.party_spin.setValue(3)
+        page.form.save_button.click()
+        qtbot.waitUntil(lambda: page.form.message.text() == "Saved.", timeout=10_000)
+        assert cafe.repo().get_booking(page.form.booking.id).party_size == 3
+    finally:
+        tasks.shutdown()
+
+
+def test_a_shop_without_a_version_field_is_read_only_with_the_reason(qtbot: Any,
+                                                                     cafe: Shop) -> None:
+    repo = ApiShopRepository(cafe.base_url + "-read-only", cafe.token, timeout=10.0)
+    page, tasks = open_page(qtbot, repo)
+    try:
+        qtbot.waitUntil(lambda: not page.new_button.isEnabled(), timeout=10_000)
+        assert "read-only" in page.new_button.toolTip()
+        select_row(qtbot, page, 0)
+        assert not page.form.name_edit.isEnabled()
+        assert not page.form.save_button.isEnabled()
+        seat = next(iter(b for b in page.form.action_buttons.values()
+                         if b.isVisibleTo(page.form)))
+        assert not seat.isEnabled()
+        assert "read-only" in seat.toolTip()
+    finally:
+        tasks.shutdown()
+
+
+def show(qtbot: Any, page: Any) -> TaskRunner:
+    qtbot.add_widget(page)
+    page.resize(1400, 900)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.count is not None and not page.model.loading,
+                    timeout=15_000)
+    return page.ctx.tasks
+
+
+def context(repo: ApiShopRepository) -> AppContext:
+    return AppContext(services=SimpleNamespace(shop=repo, profile=None), tasks=TaskRunner())
+
+
+def test_orders_a_shop_shares_read_only_cannot_be_moved(qtbot: Any, django_shop: Shop) -> None:
+    page = OrdersPage(context(django_shop.repo()))
+    tasks = show(qtbot, page)
+    try:
+        assert page.model.rowCount() > 0
+        page.table.selectRow(0)
+        qtbot.waitUntil(lambda: page.panel.detail is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: not page.panel.access.writable, timeout=10_000)
+        offered = [b for b in page.panel.action_buttons.values() if b.isVisibleTo(page.panel)]
+        assert offered
+        assert all(not b.isEnabled() and "read-only" in b.toolTip() for b in offered)
+    finally:
+        tasks.shutdown()
+
+
+def test_products_without_a_version_are_greyed_and_unkept_fields_hidden(qtbot: Any,
+                                                                        cafe: Shop) -> None:
+    page = ProductsPage(context(cafe.repo()))
+    tasks = show(qtbot, page)
+    try:
+        qtbot.waitUntil(lambda: not page.form.access.writable, timeout=10_000)
+        assert page.table.isColumnHidden(0)  # SKU: the café keeps none
+        assert not page.table.isColumnHidden(4)  # Stock: it does
+        page.table.selectRow(0)
+        qtbot.waitUntil(lambda: page.form.product is not None, timeout=10_000)
+        assert not page.form.stock_spin.isEnabled()
+        assert not page.form.restock_button.isEnabled()
+        assert "read-only" in page.form.restock_button.toolTip()
+    finally:
+        tasks.shutdown()
+
+
+def test_orders_a_shop_does_not_share_say_so(qtbot: Any, cafe: Shop) -> None:
+    page = OrdersPage(context(cafe.repo()))
+    qtbot.add_widget(page)
+    page.show()
+    try:
+        qtbot.waitUntil(lambda: "does not share orders" in page.area.empty_text(),
+                        timeout=15_000)
+    finally:
+        page.ctx.tasks.shutdown()

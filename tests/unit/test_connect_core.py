@@ -1,0 +1,115 @@
+"""The connectors' core: a shop's mapping mistakes are named, ETags and versions read right."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from backroom_connect_core import MappingError, parse_config
+from backroom_connect_core.values import (
+    Refusal,
+    cursor_total,
+    decode_cursor,
+    encode_cursor,
+    next_version,
+    parse_if_match,
+    version_number,
+)
+
+TOKEN = "0123456789abcdef-token"
+
+
+def bookings(**changes: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "model": "reservations.Reservation",
+        "fields": {"start_at": "time", "guest_name": "name", "party_size": "covers",
+                   "status": "state"},
+        "status_values": {"confirmed": "C", "cancelled": "X"}, "version": "updated_at"}
+    spec.update(changes)
+    return {"token": TOKEN, "bookings": spec}
+
+
+def test_the_issues_mapping_is_read_with_its_own_key_names() -> None:
+    config = bookings()
+    config["bookings"]["fields"].update({"table": "table_no", "phone": "phone"})
+    m = parse_config(config)["bookings"]
+    assert m.columns["customer_name"] == "name"
+    assert m.columns["table_no"] == "table_no"
+    assert m.writable
+    described = m.describe()
+    assert described["statuses"] == ["confirmed", "cancelled"]
+    assert "notes" not in described["fields"]
+
+
+@pytest.mark.parametrize(("config", "named"), [
+    ({"token": "short", "bookings": {}}, "token"),
+    ({**bookings(), "bookngs": {}}, "bookngs"),
+    (bookings(fields={"start_at": "time", "guest_name": "name", "party_size": "covers",
+                      "status": "state", "colour": "c"}), "colour"),
+    (bookings(fields={"start_at": "time", "guest_name": "name", "status": "state"}),
+     "party_size"),
+    (bookings(status_values={"confirmed": "C", "arrived": "A"}), "arrived"),
+    (bookings(status_values={}), "status_values"),
+    (bookings(version=""), "version"),
+])
+def test_a_mapping_mistake_names_the_key(config: dict[str, Any], named: str) -> None:
+    with pytest.raises(MappingError, match=named):
+        parse_config(config)
+
+
+def test_without_a_version_the_entity_is_read_only_and_says_why() -> None:
+    config = bookings()
+    del config["bookings"]["version"]
+    m = parse_config(config)["bookings"]
+    assert not m.writable
+    assert "read-only" in m.describe()["read_only_reason"]
+    assert m.describe()["editable"] == []
+
+
+@pytest.mark.parametrize(("header", "version"), [('W/"3"', 3), ('"3"', 3), ("3", 3),
+                                                 ("*", "*")])
+def test_if_match_forms_the_contract_accepts(header: str, version: Any) -> None:
+    assert parse_if_match(header, required=True) == version
+
+
+@pytest.mark.parametrize("header", ['"1.5"', "9" * 40, "٣", "W/3x"])
+def test_if_match_naming_no_version_is_412(header: str) -> None:
+    with pytest.raises(Refusal) as caught:
+        parse_if_match(header, required=True)
+    assert caught.value.status == 412
+
+
+def test_a_missing_if_match_is_428() -> None:
+    with pytest.raises(Refusal) as caught:
+        parse_if_match(None, required=True)
+    assert caught.value.status == 428
+    assert parse_if_match(None, required=False) is None
+
+
+def test_a_timestamp_version_moves_on_every_save_even_within_a_microsecond() -> None:
+    future = datetime.now(UTC) + timedelta(hours=1)  # a clock that was ahead
+    after = next_version(future)
+    assert after > future
+    assert version_number(after) > version_number(future)
+    naive = datetime(2026, 1, 1, 12, 0)
+    assert next_version(naive).tzinfo is None
+    assert next_version(7) == 8
+
+
+def test_cursors_round_trip_times_and_refuse_another_sort() -> None:
+    at = datetime(2026, 11, 25, 19, 30, tzinfo=UTC)
+    cursor = encode_cursor("start_at", at, 12)
+    assert decode_cursor(cursor, "start_at") == (at, 12)
+    with pytest.raises(Refusal) as caught:
+        decode_cursor(cursor, "-start_at")
+    assert caught.value.status == 422
+    with pytest.raises(Refusal):
+        decode_cursor("not-a-cursor!", "start_at")
+
+
+def test_the_first_pages_count_rides_in_the_cursor() -> None:
+    cursor = encode_cursor("name", "Ana", 3, 120_000)
+    assert decode_cursor(cursor, "name") == ("Ana", 3)
+    assert cursor_total(cursor) == 120_000
+    assert cursor_total(encode_cursor("name", "Ana", 3)) is None
