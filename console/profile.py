@@ -21,7 +21,7 @@ SOURCE_KINDS: tuple[str, ...] = (
     "database",
 )
 SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
-DATABASE_DIALECTS: tuple[str, ...] = ("postgresql", "sqlite")
+DATABASE_DIALECTS: tuple[str, ...] = ("mariadb", "mysql", "postgresql", "sqlite")
 
 DEFAULT_PROBE_INTERVAL_S = 5.0
 DEFAULT_SOURCE_INTERVAL_S = 10.0

@@ -8,7 +8,7 @@ from typing import TextIO
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from services.shop.db import SUPPORTED_BACKENDS, SchemaError, init_db
+from services.shop.db import SUPPORTED_BACKENDS, SchemaError, init_db, with_driver
 from services.shop.seed import seed
 
 EXIT_OK = 0
@@ -18,7 +18,8 @@ BAR_WIDTH = 30
 #: The most rows of one kind ``db seed`` makes: far more than any test or demo needs (10
 #: million bookings take minutes on SQLite); a bigger count is a typo that would run for days.
 MAX_SEED_ROWS = 10_000_000
-EXAMPLES = "e.g. sqlite:///shop.db or postgresql+psycopg://user@host/db"
+EXAMPLES = ("e.g. sqlite:///shop.db, postgresql+psycopg://user@host/db or "
+            "mysql+pymysql://user@host/db")
 
 
 def _safe(url: str) -> str:
@@ -37,13 +38,13 @@ def _why(exc: BaseException) -> str:
 def _url_problem(url: str) -> str | None:
     """Why ``url`` cannot be used for the shop schema (one line), or None when it can."""
     try:
-        parsed = make_url(url)
+        parsed = with_driver(url)
     except sa_exc.ArgumentError:
         return f"not a database URL: {url!r} ({EXAMPLES})"
     backend = parsed.get_backend_name()
     if backend not in SUPPORTED_BACKENDS:
-        return (f"{backend} is not supported for the shop schema yet; supported: "
-                f"{' and '.join(SUPPORTED_BACKENDS)} ({EXAMPLES})")
+        return (f"{backend} is not supported for the shop schema; supported: sqlite, "
+                f"postgresql and mysql/mariadb ({EXAMPLES})")
     try:
         parsed.get_dialect().import_dbapi()
     except (sa_exc.NoSuchModuleError, ImportError) as exc:

@@ -178,3 +178,38 @@ def test_postgres_init_seed_and_estimated_counts(pg_database: str,
     finally:
         repo.close()
     assert init_db(pg_database) == "0001"
+
+
+@pytest.fixture
+def mariadb_database() -> Iterator[str]:
+    """A fresh, empty MariaDB database, dropped afterwards."""
+    from tests.integration.test_shop_support import throwaway_mariadb
+
+    url, drop = throwaway_mariadb()
+    try:
+        yield url
+    finally:
+        drop()
+
+
+@pytest.mark.integration
+def test_mariadb_init_and_seed_through_the_cli(mariadb_database: str) -> None:
+    # The URL a support person types, without a driver: PyMySQL is the one installed.
+    plain = mariadb_database.replace("mysql+pymysql://", "mysql://")
+    out, err = io.StringIO(), io.StringIO()
+    assert db_init_main(plain, out, err) == 0, err.getvalue()
+    assert "is at revision 0001" in out.getvalue()
+    tables, indexes = tables_and_indexes(mariadb_database)
+    assert tables >= SHOP_TABLES | {"alembic_version"}
+    assert {"ix_bookings_start_at", "ix_bookings_customer_name", "ix_products_name",
+            "ix_orders_placed_at"} <= indexes
+    assert db_seed_main(plain, 1200, 30, 200, io.StringIO(), io.StringIO()) == 0
+    assert table_counts(mariadb_database)["bookings"] == 1200
+    assert init_db(mariadb_database) == "0001"
+    repo = SqlShopRepository(make_engine(plain))
+    try:
+        assert repo.count_bookings(BookingQuery(), exact=True).value == 1200
+        cursor = repo.seek_bookings(BookingQuery(), 1000)
+        assert len(repo.list_bookings(BookingQuery(), after=cursor, limit=200).rows) == 200
+    finally:
+        repo.close()
