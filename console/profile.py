@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from console import metrics
 from console.domain import Severity, series_name
 from console.redaction import mask_url, url_password, url_query_secrets, url_without_secrets
+from console.shop_map import ShopMap, parse_shop_map, shop_map_to_data
 
 SecretKind = Literal["literal", "keyring", "env"]
 Role = Literal["manager", "support"]
@@ -141,6 +142,8 @@ class DatabaseConfig:
     password: SecretRef | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     interval_s: float = 30.0
+    map: ShopMap | None = None
+    """The shop's own tables (``[database.map.*]``); None: Backroom's schema (``db init``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,7 +592,7 @@ def _parse_database(reader: _Reader, value: Any) -> DatabaseConfig | None:
     data = reader.table(value, "database")
     if data is None:
         return None
-    reader.unknown_keys(data, "database", {"url", "password", "timeout_s", "interval_s"})
+    reader.unknown_keys(data, "database", {"url", "password", "timeout_s", "interval_s", "map"})
     url = reader.string(data, "url", "database", required=True) or ""
     if url:
         _database_url(reader, url, "database.url")
@@ -599,6 +602,7 @@ def _parse_database(reader: _Reader, value: Any) -> DatabaseConfig | None:
         timeout_s=reader.number(data, "timeout_s", "database", DEFAULT_TIMEOUT_S,
                                 maximum=MAX_TIMEOUT_S),
         interval_s=reader.number(data, "interval_s", "database", 30.0, maximum=MAX_INTERVAL_S),
+        map=parse_shop_map(data.get("map"), "database.map", reader.problem),
     )
 
 
@@ -734,6 +738,8 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
         secret(database, "password", d.password)
         _put(database, "timeout_s", d.timeout_s, DEFAULT_TIMEOUT_S)
         _put(database, "interval_s", d.interval_s, 30.0)
+        if d.map is not None:
+            database["map"] = shop_map_to_data(d.map)
         data["database"] = database
     if profile.alerts:
         alerts = []

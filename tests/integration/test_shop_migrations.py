@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from console.shop import BackendUnavailable, BookingQuery, BookingStatus
-from services.shop import make_repository, sql
+from services.shop import make_repository, sql_paging
 from services.shop.api import ApiShopRepository
 from services.shop.cli import db_init_main, db_seed_main
 from services.shop.db import SchemaError, head_revision, init_db, make_engine
@@ -165,7 +165,7 @@ def test_postgres_init_seed_and_estimated_counts(pg_database: str,
         exact = repo.count_bookings(BookingQuery())
         assert exact == type(exact)(3000, exact=True)
         # Above the threshold the planner's estimate is used: no COUNT(*) of the whole set.
-        monkeypatch.setattr(sql, "EXACT_COUNT_BELOW", 100)
+        monkeypatch.setattr(sql_paging, "EXACT_COUNT_BELOW", 100)
         estimate = repo.count_bookings(BookingQuery())
         assert not estimate.exact and 1500 <= estimate.value <= 6000
         some = repo.count_bookings(BookingQuery(statuses=frozenset(BookingStatus),
