@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
@@ -104,6 +105,8 @@ def check_search(text: str) -> str:
 def _encode_cursor(sort: str, desc: bool, value: Any, row_id: int) -> str:
     if isinstance(value, datetime):
         value = value.isoformat()
+    elif isinstance(value, Decimal):
+        value = {"dec": str(value)}  # a shop's NUMERIC price: exact, not a float
     raw = json.dumps({"s": sort, "d": desc, "k": [value, row_id]}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -117,8 +120,10 @@ def _decode_cursor(cursor: str, sort: str, desc: bool, is_time: bool) -> tuple[A
             raise ValueError("made with another sort")
         if is_time:
             value = datetime.fromisoformat(value)
+        elif isinstance(value, dict):
+            value = Decimal(value["dec"])
         return value, int(row_id)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
         raise ValidationFailed({"cursor": f"Not a cursor of this list ({exc}); "
                                           "start again from the first page."}) from exc
 
