@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.shop import BookingStatus, OrderStatus
@@ -214,3 +215,16 @@ def shop_map_to_data(shop_map: ShopMap) -> dict[str, Any]:
             entry["status_values"] = dict(m.status_values)
         out[m.entity] = entry
     return out
+
+
+def version_words(version: int, updated_at: datetime | None) -> str:
+    """"version 7" for a person; "" when there is no version (a read-only mapped table: 0) or
+    the version is the last-changed time itself (a shop's ``updated_at`` column as version,
+    carried as microseconds since 1970: a number that says nothing to a person)."""
+    if version == 0:
+        return ""
+    if updated_at is not None:
+        since = updated_at.astimezone(UTC).replace(tzinfo=None) - datetime(1970, 1, 1)
+        if since // timedelta(microseconds=1) == version:
+            return ""
+    return f"version {version}"

@@ -30,6 +30,7 @@ from console.shop import (
     allowed_booking_transitions,
     validate_booking,
 )
+from console.shop_map import version_words
 from ui.context import AppContext
 from ui.models.formatting import BOOKING_ACTIONS, BOOKING_STATES, when_text
 from ui.models.shop_tables import BookingsTableModel
@@ -43,6 +44,7 @@ from ui.pages.shop_common import (
     message_label,
     panel_body,
     panel_head,
+    read_only_reason,
     save_discard_row,
     search_box,
     set_field_error,
@@ -110,6 +112,8 @@ class BookingForm(QFrame):
         self.booking: Booking | None = None
         self.base: BookingDraft | None = None
         self.is_new = False
+        self.read_only: str | None = None
+        """Why nothing can be saved here (the shop's table has no version column), or None."""
         self._loading = False
         self.heading, self.status_chip, self.hint = panel_head(layout, "No booking selected",
                                                                PICK_HINT)
@@ -192,8 +196,11 @@ class BookingForm(QFrame):
         self._fill(self.base)
         self.heading.setText(f"Booking #{booking.id}")
         self._show_status(booking.status)
-        self.hint.setText(f"Version {booking.version}" + (
-            f" · last changed {when_text(booking.updated_at)}" if booking.updated_at else ""))
+        words = [version_words(booking.version, booking.updated_at)]
+        if booking.updated_at:
+            words.append(f"last changed {when_text(booking.updated_at)}")
+        text = " · ".join(w for w in words if w)
+        self.hint.setText(text[:1].upper() + text[1:])
         self.clear_feedback()
         self._set_enabled(True)
         self._update_buttons()
@@ -278,7 +285,7 @@ class BookingForm(QFrame):
         show_chip(self.status_chip, status.label, BOOKING_STATES[status])
 
     def _editable(self) -> bool:
-        return self.is_new or self.booking is not None
+        return self.read_only is None and (self.is_new or self.booking is not None)
 
     def _set_enabled(self, on: bool) -> None:
         self.body.setVisible(on)
@@ -295,8 +302,10 @@ class BookingForm(QFrame):
         allowed = allowed_booking_transitions(self.booking.status) if self.booking else ()
         for status, button in self.action_buttons.items():
             button.setVisible(status in allowed and not self.is_new)
-            button.setEnabled(not dirty)
-            button.setToolTip("Save or discard your changes first" if dirty else "")
+            button.setEnabled(not dirty and self.read_only is None)
+            button.setToolTip(self.read_only or
+                              ("Save or discard your changes first" if dirty else ""))
+        self.save_button.setToolTip(self.read_only or "")
 
     def _save(self) -> None:
         self.sig_save.emit(self.draft())
@@ -310,6 +319,7 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
 
     title = "Bookings"
     noun = "booking"
+    entity = "bookings"
     export_progress = True
     conflict_fields = FIELDS
     gone_text = ("Not saved: this booking is no longer there (someone may have deleted it). "
@@ -368,6 +378,15 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.refresh()
 
     # -- public ------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """F5: list again; a mapped table without a version column greys every edit."""
+        reason = read_only_reason(self.ctx.shop, "bookings")
+        self.form.read_only = reason
+        set_primary_enabled(self.new_button, reason is None)
+        self.new_button.setToolTip(reason or "")
+        self.form._update_buttons()
+        super().refresh()
 
     def set_day(self, day: date) -> None:
         self.range_combo.setCurrentIndex(0)

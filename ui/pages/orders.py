@@ -42,6 +42,7 @@ from ui.pages.shop_common import (
     local_midnight,
     message_label,
     panel_head,
+    read_only_reason,
     search_box,
     set_message,
     show_chip,
@@ -73,6 +74,8 @@ class OrderPanel(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.read_only: str | None = None
+        """Why no order can move here (the shop's table has no version column), or None."""
         layout = card_layout(self, 360)
         self.detail: OrderDetail | None = None
         self._confirming: OrderStatus | None = None
@@ -155,7 +158,8 @@ class OrderPanel(QFrame):
         allowed = allowed_order_transitions(order.status)
         for status, button in self.action_buttons.items():
             button.setVisible(status in allowed)
-            button.setEnabled(True)
+            button.setEnabled(self.read_only is None)
+            button.setToolTip(self.read_only or "")
         self.actions_label.setVisible(bool(allowed))
         self.actions_label.setText("Next:" if allowed else "")
         if not allowed:
@@ -187,7 +191,7 @@ class OrderPanel(QFrame):
 
     def set_busy(self, busy: bool) -> None:
         for button in self.action_buttons.values():
-            button.setEnabled(not busy)
+            button.setEnabled(not busy and self.read_only is None)
         self.confirm_yes.setEnabled(not busy)
 
     def _asked(self, status: OrderStatus) -> None:
@@ -222,6 +226,7 @@ class OrdersPage(ShopListPage[Order, OrderQuery]):
 
     title = "Orders"
     noun = "order"
+    entity = "orders"
 
     sig_saved = pyqtSignal(object)
     """Emitted with the :class:`OrderDetail` after a status change."""
@@ -262,6 +267,7 @@ class OrdersPage(ShopListPage[Order, OrderQuery]):
 
     def refresh(self) -> None:
         """F5: list again with the same filters, and read the shown order again."""
+        self.panel.read_only = read_only_reason(self.ctx.shop, "orders")
         super().refresh()
         if self.panel.detail is not None:  # _load_detail does nothing without a back end
             self._load_detail(self.panel.detail.order.id)

@@ -27,6 +27,7 @@ from console.shop import (
     validate_product,
     validate_restock,
 )
+from console.shop_map import version_words
 from ui.context import AppContext
 from ui.models.formatting import money, stock_state
 from ui.models.shop_tables import ProductsTableModel
@@ -38,6 +39,7 @@ from ui.pages.shop_common import (
     message_label,
     panel_body,
     panel_head,
+    read_only_reason,
     save_discard_row,
     search_box,
     set_field_error,
@@ -71,6 +73,8 @@ class ProductForm(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.read_only: str | None = None
+        """Why nothing can be saved here (the shop's table has no version column), or None."""
         layout = card_layout(self, 330)
         self.product: Product | None = None
         self.base: ProductDraft | None = None
@@ -151,7 +155,8 @@ class ProductForm(QFrame):
         self.base = product.draft()
         self.fill(self.base)
         self.heading.setText(product.name or product.sku)
-        self.hint.setText(f"{product.sku} · version {product.version}")
+        words = (product.sku, version_words(product.version, product.updated_at))
+        self.hint.setText(" · ".join(w for w in words if w))
         state = stock_state(product)
         if state:
             show_chip(self.stock_chip, "Out of stock" if state == "fail" else "Low stock", state)
@@ -200,8 +205,9 @@ class ProductForm(QFrame):
         self.message.hide()
 
     def set_busy(self, busy: bool) -> None:
-        set_primary_enabled(self.save_button, not busy and self.dirty())
-        self.restock_button.setEnabled(not busy and not self.dirty())
+        writable = self.read_only is None
+        set_primary_enabled(self.save_button, not busy and self.dirty() and writable)
+        self.restock_button.setEnabled(not busy and not self.dirty() and writable)
 
     def _changed(self) -> None:
         if not self._loading:
@@ -215,6 +221,11 @@ class ProductForm(QFrame):
         self.restock_button.setEnabled(not dirty)
         self.restock_button.setToolTip("Save or discard your changes first" if dirty else
                                        "Adds to the stock the shop has now, whoever changed it")
+        if self.read_only is not None:
+            set_primary_enabled(self.save_button, False)
+            self.restock_button.setEnabled(False)
+            for button in (self.save_button, self.restock_button):
+                button.setToolTip(self.read_only)
 
 
 class ProductsPage(ShopFormPage[Product, ProductQuery]):
@@ -222,6 +233,7 @@ class ProductsPage(ShopFormPage[Product, ProductQuery]):
 
     title = "Products"
     noun = "product"
+    entity = "products"
     conflict_fields = FIELDS
     gone_text = ("Not saved: this product is no longer there. Your changes are still in the "
                  "form.")
@@ -262,6 +274,8 @@ class ProductsPage(ShopFormPage[Product, ProductQuery]):
 
     def refresh(self) -> None:
         """F5: list again with the same filters, and read the categories again."""
+        self.form.read_only = read_only_reason(self.ctx.shop, "products")
+        self.form._update_buttons()
         super().refresh()
         self._load_categories()  # does nothing without a back end
 
