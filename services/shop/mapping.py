@@ -201,7 +201,8 @@ def check_map(engine: Engine, shop_map: ShopMap) -> CheckResult:
         for entity, mapped in tables.items():
             spec = mapped.spec
             rows = int(conn.execute(select(func.count()).select_from(mapped.table)).scalar_one())
-            mode = "read and write" if spec.writable else "read-only (no version column)"
+            mode = ("read (lines are never edited)" if entity == "order_lines" else
+                    "read and write" if spec.writable else "read-only (no version column)")
             found.append(f"{entity}: {spec.table}, {rows:,} rows, {mode}")
             status = mapped.col("status")
             if status is not None and entity in STATUS_VALUES:
@@ -215,8 +216,10 @@ def check_map(engine: Engine, shop_map: ShopMap) -> CheckResult:
             sort_field = LIST_SORT[entity]
             sort_col = mapped.col(sort_field)
             if sort_col is not None and not _indexed(insp, spec, sort_col.name):
+                use = ("an order's lines are found by it" if entity == "order_lines"
+                       else "the list sorts by it")
                 advice.append(f"{entity}: no index starts with {spec.table}.{sort_col.name}; "
-                              f"the list sorts by it. Suggested: "
+                              f"{use}. Suggested: "
                               f"{index_ddl(engine, mapped, sort_col.name)}")
     return CheckResult((), tuple(advice), tuple(found))
 
