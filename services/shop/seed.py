@@ -306,7 +306,10 @@ class _indexes_rebuilt:  # noqa: N801 - used like a function, as a context manag
     keeping them up to date row by row)."""
 
     def __init__(self, conn: Connection, table: Table, *, big: bool) -> None:
-        self.conn, self.table, self.big = conn, table, big
+        # Not on MySQL/MariaDB: DDL there commits the load's transaction half way, and
+        # InnoDB buffers secondary-index changes itself.
+        self.conn, self.table = conn, table
+        self.big = big and conn.dialect.name not in ("mysql", "mariadb")
 
     def __enter__(self) -> None:
         if self.big:
