@@ -187,11 +187,15 @@ def _table_figures(app: Any, label: str, url: str, rows: int, quick: bool,
                               met=model.cached_pages() <= model.max_pages))
         figures.append(Figure(AREA, f"{label}: pages cached after scrolling to the end",
                               float(model.cached_pages()), "pages"))
+    finally:
+        # Drain the pool first, then let the finished signals reach the models before they
+        # go: a view deleted with a task still on its way crashed the next database's run.
+        tasks.shutdown()
+        _wait(app, lambda: True, timeout=1.0)
+        app.processEvents()
         for v in views:
             v.close()
             v.deleteLater()
-    finally:
-        tasks.shutdown()
         repo.close()
     return figures
 

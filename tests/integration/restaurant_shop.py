@@ -148,12 +148,13 @@ def fill(url: str, bookings: int = 60) -> datetime:
     stamp = datetime(2026, 1, 5, 9, 30)
     with engine.begin() as conn:
         metadata.create_all(conn)
-        conn.execute(t["reservations_reservation"].insert(), [
-            {"id": i + 1, "time": day + timedelta(hours=11 + i % 11, minutes=15 * (i % 4)),
-             "name": f"{NAMES[i % len(NAMES)]} {i:03d}", "covers": 1 + i % 6,
-             "phone": f"+39 055 {1000 + i}", "table_no": 1 + i % 12,
-             "notes": "window" if i % 5 == 0 else None, "state": STATES[i % len(STATES)],
-             "updated_at": stamp} for i in range(bookings)])
+        if bookings:
+            conn.execute(t["reservations_reservation"].insert(), [
+                {"id": i + 1, "time": day + timedelta(hours=11 + i % 11, minutes=15 * (i % 4)),
+                 "name": f"{NAMES[i % len(NAMES)]} {i:03d}", "covers": 1 + i % 6,
+                 "phone": f"+39 055 {1000 + i}", "table_no": 1 + i % 12,
+                 "notes": "window" if i % 5 == 0 else None, "state": STATES[i % len(STATES)],
+                 "updated_at": stamp} for i in range(bookings)])
         conn.execute(t["menu_item"].insert(), [
             {"id": i + 1, "title": title, "course": course, "price": Decimal(price),
              "portions_left": left}
