@@ -77,3 +77,15 @@ def test_a_bad_map_names_the_field(patch: dict, expected: str) -> None:  # type:
     with pytest.raises(ProfileError) as info:
         parse_profile(data)
     assert any(p.startswith(expected) for p in info.value.problems), info.value.problems
+
+
+def test_a_timestamp_version_is_not_shown_as_a_number() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from console.shop_map import version_words
+
+    changed = datetime(2026, 12, 6, 23, 41, 5, 123456, tzinfo=UTC)
+    micros = (changed.replace(tzinfo=None) - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+    assert version_words(micros, changed) == ""
+    assert version_words(7, changed) == "version 7"
+    assert version_words(0, None) == ""
