@@ -36,7 +36,6 @@ def cents_of(row: Any, cents: str, amount: str) -> int:
     return 0
 
 
-
 class MappedListing(SqlListing):
     """The shop's own tables, reflected once from the profile's map; a base for the entities."""
 

@@ -31,6 +31,9 @@ from services.shop.sql_paging import ListSpec, check_search
 class MappedOrders(MappedListing):
     """Orders: listed, opened with their lines, and given a new status by compare-and-set."""
 
+    cancel_returns_stock = False
+    """A cancel changes the status column only: the shop's app keeps its own stock rules."""
+
     # ------------------------------------------------------------------ orders
 
     def _order_spec(self, query: OrderQuery) -> ListSpec:
