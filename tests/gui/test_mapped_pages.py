@@ -115,3 +115,31 @@ def test_a_table_without_a_version_column_greys_every_edit(qtbot: Any,
     finally:
         ctx.tasks.shutdown()
         repo.close()
+
+
+def test_cancelling_an_order_of_the_shop_s_own_tables(qtbot: Any, shop: Restaurant) -> None:
+    from console.shop import OrderQuery, OrderStatus
+    from ui.pages.orders import OrdersPage
+
+    ctx, repo = context(shop)
+    try:
+        page = OrdersPage(ctx)
+        qtbot.add_widget(page)
+        page.set_range("all")
+        shown(qtbot, page)
+        ids = [page.model.row_object(r).id for r in range(page.model.rowCount())]
+        assert ids == [r.id for r in repo.list_orders(OrderQuery()).rows] == [2, 1]
+        page.table.selectRow(1)
+        qtbot.waitUntil(lambda: page.panel.detail is not None)
+        assert page.panel.items.rowCount() == 2  # the order's lines from orders_line
+        page.panel.action_buttons[OrderStatus.CANCELLED].click()
+        text = page.panel.confirm_label.text()
+        assert "the shop's app keeps its own stock" in text and "back in stock" not in text
+        page.panel.confirm_yes.click()
+        qtbot.waitUntil(lambda: page.panel.detail is not None
+                        and page.panel.detail.order.status is OrderStatus.CANCELLED,
+                        timeout=10_000)
+        assert repo.get_order(1).order.status is OrderStatus.CANCELLED
+    finally:
+        ctx.tasks.shutdown()
+        repo.close()
