@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -219,3 +219,20 @@ def test_db_check_says_what_fits_and_suggests_indexes(shop: Restaurant, tmp_path
     out = io.StringIO()
     assert db_check_main(profile, out, io.StringIO()) == 0
     assert "the code 'W' (1 rows) is not in status_values" in out.getvalue()
+
+
+def test_today_counts_the_shop_s_own_rows(shop: Restaurant, repo: MappedShopRepository) -> None:
+    from datetime import UTC
+
+    rows = raw(shop, "SELECT covers, state, time FROM reservations_reservation")
+    figures = repo.today(now=shop.day + timedelta(hours=12), tz=UTC)
+    kept = [r for r in rows if r.state != "X"]
+    assert figures.day == shop.day.date()
+    assert figures.bookings == len(kept)
+    assert figures.covers == sum(r.covers for r in kept if r.state != "N")
+    assert sum(figures.bookings_per_hour) == len(kept)
+    hours = [datetime.fromisoformat(str(r.time)).hour for r in kept]
+    assert figures.bookings_per_hour[11] == hours.count(11) > 0
+    assert figures.low_stock == 2  # Pappardelle (3 left) and Bistecca (2): at most 5
+    yesterday = repo.today(now=shop.day - timedelta(hours=2), tz=UTC)
+    assert yesterday.orders == 2 and yesterday.revenue_cents == 4800  # only "done" is revenue
