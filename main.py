@@ -90,6 +90,10 @@ def build_parser() -> CliParser:
     seed.add_argument("--bookings", type=_count, default=10_000)
     seed.add_argument("--products", type=_count, default=300)
     seed.add_argument("--orders", type=_count, default=5_000)
+    check = db_sub.add_parser("check", help="check the profile's [database.map.*] against the "
+                              "live database (tables, columns, types, status values, indexes)")
+    check.add_argument("--profile", type=Path, required=True, metavar="PATH",
+                       help="the profile whose map to check")
 
     package = sub.add_parser("package", help="build the installer bundle under dist/")
     package.add_argument("--skip-tarball", action="store_true", help="only the folder")
@@ -275,6 +279,8 @@ def _run_db(args: argparse.Namespace) -> int:
 
     if args.db_command == "init":
         return cli.db_init_main(args.url, sys.stdout, sys.stderr)
+    if args.db_command == "check":
+        return cli.db_check_main(_load_profile(args.profile), sys.stdout, sys.stderr)
     return cli.db_seed_main(args.url, args.bookings, args.products, args.orders,
                             sys.stdout, sys.stderr)
 

@@ -12,6 +12,7 @@ from console import metrics
 from console.domain import Severity, labels_text, parse_labels, series_name
 from console.redaction import mask_url, url_password, url_query_secrets, url_without_secrets
 from console.series_limit import DEFAULT_MAX_SERIES
+from console.shop_map import ShopMap, parse_shop_map, shop_map_to_data
 
 SecretKind = Literal["literal", "keyring", "env"]
 Role = Literal["manager", "support"]
@@ -22,7 +23,7 @@ SOURCE_KINDS: tuple[str, ...] = (
     "database",
 )
 SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
-DATABASE_DIALECTS: tuple[str, ...] = ("postgresql", "sqlite")
+DATABASE_DIALECTS: tuple[str, ...] = ("mariadb", "mysql", "postgresql", "sqlite")
 
 DEFAULT_PROBE_INTERVAL_S = 5.0
 DEFAULT_SOURCE_INTERVAL_S = 10.0
@@ -159,6 +160,8 @@ class DatabaseConfig:
     password: SecretRef | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     interval_s: float = 30.0
+    map: ShopMap | None = None
+    """The shop's own tables (``[database.map.*]``); None: Backroom's schema (``db init``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -667,7 +670,7 @@ def _parse_database(reader: _Reader, value: Any) -> DatabaseConfig | None:
     data = reader.table(value, "database")
     if data is None:
         return None
-    reader.unknown_keys(data, "database", {"url", "password", "timeout_s", "interval_s"})
+    reader.unknown_keys(data, "database", {"url", "password", "timeout_s", "interval_s", "map"})
     url = reader.string(data, "url", "database", required=True) or ""
     if url:
         _database_url(reader, url, "database.url")
@@ -677,6 +680,7 @@ def _parse_database(reader: _Reader, value: Any) -> DatabaseConfig | None:
         timeout_s=reader.number(data, "timeout_s", "database", DEFAULT_TIMEOUT_S,
                                 maximum=MAX_TIMEOUT_S),
         interval_s=reader.number(data, "interval_s", "database", 30.0, maximum=MAX_INTERVAL_S),
+        map=parse_shop_map(data.get("map"), "database.map", reader.problem),
     )
 
 
@@ -822,6 +826,8 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
         secret(database, "password", d.password)
         _put(database, "timeout_s", d.timeout_s, DEFAULT_TIMEOUT_S)
         _put(database, "interval_s", d.interval_s, 30.0)
+        if d.map is not None:
+            database["map"] = shop_map_to_data(d.map)
         data["database"] = database
     if profile.alerts:
         alerts = []

@@ -25,6 +25,9 @@ HIDDEN_IMPORTS = (
     "sqlalchemy.dialects.sqlite.pysqlite",
     "sqlalchemy.dialects.postgresql",
     "sqlalchemy.dialects.postgresql.psycopg",
+    "sqlalchemy.dialects.mysql",
+    "sqlalchemy.dialects.mysql.pymysql",
+    "pymysql",
     "sqlalchemy.sql.default_comparator",
     "psycopg",
     "psycopg_binary",
@@ -36,6 +39,7 @@ HIDDEN_IMPORTS = (
     "alembic.runtime.migration",
     "alembic.ddl.sqlite",
     "alembic.ddl.postgresql",
+    "alembic.ddl.mysql",
     "keyring.backends",
     "prometheus_client",
     "prometheus_client.parser",
@@ -80,8 +84,8 @@ UNUSED_MODULES = (
     "pyqtgraph.flowchart", "pyqtgraph.canvas", "pyqtgraph.console", "pyqtgraph.dockarea",
     # Test and debugging tools numpy and the stdlib mention but never import at run time.
     "numpy.testing", "unittest", "doctest", "pdb",
-    # Only SQLite and PostgreSQL are supported; SQLAlchemy's hook adds every dialect.
-    "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.mssql", "sqlalchemy.dialects.oracle",
+    # SQLite, PostgreSQL and MySQL/MariaDB are supported; SQLAlchemy's hook adds every dialect.
+    "sqlalchemy.dialects.mssql", "sqlalchemy.dialects.oracle",
 )
 
 

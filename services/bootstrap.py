@@ -221,4 +221,5 @@ def build_shop(profile: Profile, prefer: str = "api",
         base_url=backend.base_url if backend else None, token=token, verify=verify,
         timeout=backend.timeout_s if backend else 10.0,
         db_url=database.url if database else None, db_password=db_password,
+        db_map=database.map if database else None,
         prefer="sql" if prefer == "sql" else "api")

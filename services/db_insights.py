@@ -188,7 +188,19 @@ def make_engine(url: str, *, password: str | None = None, timeout_s: float = 5.0
         return tag_own_statements(create_engine(
             url, poolclass=NullPool, connect_args={"connect_timeout": max(1, round(timeout_s)),
                                                    "application_name": "backroom-insights"}))
-    raise InsightsError(f"unsupported database {dialect!r}: expected postgresql or sqlite")
+    if dialect in ("mysql", "mariadb"):
+        from services.shop.db import with_driver
+
+        parsed = with_driver(url)
+        if password:
+            parsed = parsed.set(password=password)
+        seconds = max(1, round(timeout_s))
+        # read_timeout bounds every statement; the session cannot write.
+        return create_engine(parsed, poolclass=NullPool, connect_args={
+            "connect_timeout": seconds, "read_timeout": seconds, "write_timeout": seconds,
+            "init_command": "SET SESSION TRANSACTION READ ONLY"})
+    raise InsightsError(f"unsupported database {dialect!r}: expected postgresql, mysql/mariadb "
+                        "or sqlite")
 
 
 @contextmanager
@@ -355,6 +367,8 @@ def collect_insights(url: str, *, name: str = "database", password: str | None =
             dialect = eng.dialect.name
             if dialect == "postgresql":
                 result = _collect_pg(conn, name, masked, limit, notes, cancelled)
+            elif dialect in ("mysql", "mariadb"):
+                result = _collect_mysql(conn, name, masked, limit, notes)
             else:
                 version = str(conn.execute(text("SELECT sqlite_version()")).scalar_one())
                 plans = sqlite_known_plans(conn)
@@ -409,6 +423,39 @@ def _collect_pg(conn: Connection, name: str, masked: str, limit: int, notes: lis
         name=name, dialect="postgresql", url=masked, server_version=f"PostgreSQL {version}",
         top_by_total=tops["total"], top_by_mean=tops["mean"], top_by_calls=tops["calls"],
         top_by_rows=tops["rows"], table_scans=scans, unused_indexes=unused)
+
+
+def _collect_mysql(conn: Connection, name: str, masked: str, limit: int,
+                   notes: list[str]) -> DatabaseInsights:
+    """Statement digests and rows read without an index (performance_schema), the slow log's
+    settings; where one is off, the note says how to turn it on. A table's "sequential scans"
+    here are rows fetched without an index (performance_schema counts rows, not scans)."""
+    from services.db_mysql import (
+        ENABLE_PERFORMANCE_SCHEMA,
+        ENABLE_SLOW_LOG,
+        mysql_full_scans,
+        mysql_no_index_statements,
+        mysql_status,
+        mysql_top_statements,
+    )
+
+    status = mysql_status(conn)
+    notes.append(ENABLE_SLOW_LOG[0].upper() + ENABLE_SLOW_LOG[1:] + "." if not
+                 status.slow_query_log else f"The server's {status.settings_words}.")
+    if not status.performance_schema:
+        notes.append(ENABLE_PERFORMANCE_SCHEMA[0].upper() + ENABLE_PERFORMANCE_SCHEMA[1:] + ".")
+        return DatabaseInsights(name=name, dialect="mysql", url=masked,
+                                server_version=f"MySQL {status.version}")
+    tops = {o: mysql_top_statements(conn, o, limit) for o in ORDERINGS}
+    for query, times in mysql_no_index_statements(conn, 3):
+        notes.append(f"Read a table without any index {times:,} times: {query}")
+    scans = tuple(TableScans(table=s.table, seq_scan=s.rows_without_index,
+                             seq_tup_read=s.rows_without_index, idx_scan=s.rows_with_index,
+                             live_rows=s.table_rows) for s in mysql_full_scans(conn, limit))
+    return DatabaseInsights(
+        name=name, dialect="mysql", url=masked, server_version=f"MySQL {status.version}",
+        top_by_total=tops["total"], top_by_mean=tops["mean"], top_by_calls=tops["calls"],
+        top_by_rows=tops["rows"], table_scans=scans)
 
 
 def database_targets(profile: Any) -> list[tuple[str, str, Any, float]]:

@@ -12,6 +12,9 @@ UNDER_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_URL = os.environ.get(
     "BACKROOM_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+MARIADB_URL = os.environ.get(
+    "BACKROOM_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/mysql"
+)
 REDIS_URL = os.environ.get("BACKROOM_TEST_REDIS", "redis://127.0.0.1:6379/0")
 AMQP_URL = os.environ.get("BACKROOM_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672/%2F")
 RABBITMQ_API = os.environ.get("BACKROOM_TEST_RABBITMQ_API", "http://127.0.0.1:15672")

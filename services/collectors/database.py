@@ -1,4 +1,4 @@
-"""Databases through SQLAlchemy: PostgreSQL activity, slow statements and scans; SQLite size/WAL."""
+"""Databases through SQLAlchemy: PostgreSQL/MySQL activity, slow statements, scans; SQLite size."""
 
 from __future__ import annotations
 
@@ -22,6 +22,13 @@ from services.collectors.base import (
     CollectorError,
     SourceTimeout,
     SourceUnreachable,
+)
+from services.db_mysql import (
+    ENABLE_PERFORMANCE_SCHEMA,
+    ENABLE_SLOW_LOG,
+    mysql_full_scans,
+    mysql_status,
+    mysql_top_statements,
 )
 
 TOP_STATEMENTS = 20
@@ -73,6 +80,8 @@ def sqlite_path(url: str) -> Path | None:
 def database_engine(url: str, password: str | None = None, timeout_s: float = 5.0) -> Engine:
     """An engine for monitoring: read-only, every connect and statement bounded."""
     parsed = sa.engine.make_url(url)
+    if parsed.drivername in ("mysql", "mariadb"):
+        parsed = parsed.set(drivername=f"{parsed.drivername}+pymysql")
     if password is not None:
         parsed = parsed.set(password=password)
     if parsed.get_backend_name() == "sqlite":
@@ -93,6 +102,13 @@ def database_engine(url: str, password: str | None = None, timeout_s: float = 5.
                         f"-c lock_timeout={statement_ms} "
                         "-c default_transaction_read_only=on"),
             "application_name": "backroom",
+        }
+    elif parsed.get_backend_name() in ("mysql", "mariadb"):
+        seconds = max(2, math.ceil(timeout_s))
+        connect_args = {
+            "connect_timeout": seconds, "read_timeout": seconds, "write_timeout": seconds,
+            # read_timeout bounds every statement on our side; the session only reads.
+            "init_command": "SET SESSION TRANSACTION READ ONLY",
         }
     engine = sa.create_engine(parsed, pool_pre_ping=True, pool_size=1, max_overflow=1,
                               pool_timeout=timeout_s, connect_args=connect_args)
@@ -145,8 +161,10 @@ class DatabaseCollector:
                     return self._postgres(conn)
                 if self._engine.dialect.name == "sqlite":
                     return self._sqlite(conn)
+                if self._engine.dialect.name in ("mysql", "mariadb"):
+                    return self._mysql(conn)
                 raise BadResponse(f"{self._engine.dialect.name} is not supported yet "
-                                  "(PostgreSQL and SQLite are)")
+                                  "(PostgreSQL, MySQL/MariaDB and SQLite are)")
         except sqlalchemy.exc.SQLAlchemyError as err:
             raise database_error(err, self._url, self.timeout_s) from err
 
@@ -222,6 +240,46 @@ class DatabaseCollector:
                           mean_ms=float(mean_ms), total_ms=float(total_ms), rows=int(n or 0))
                 for q, calls, mean_ms, total_ms, n in rows]
         return slow, "enabled"
+
+    # -- MySQL / MariaDB ---------------------------------------------------------------------
+    def _mysql(self, conn: Connection) -> CollectorReport:
+        ts = self._clock()
+        out: list[Reading] = [Reading(series_name(self.name, metrics.UP), ts, 1.0)]
+
+        def add(metric: str, value: float, labels: dict[str, str] | None = None) -> None:
+            out.append(Reading(series_name(self.name, metric, labels), ts, float(value)))
+
+        s = mysql_status(conn)
+        add(metrics.DB_CONNECTIONS, s.running, {"state": "active"})
+        add(metrics.DB_CONNECTIONS, max(0, s.connected - s.running), {"state": "idle"})
+        add(metrics.DB_CONNECTIONS_TOTAL, s.connected)
+        add(metrics.DB_MAX_CONNECTIONS, s.max_connections)
+        if s.buffer_hit_rate is not None:
+            add(metrics.DB_BUFFER_HIT_RATE, s.buffer_hit_rate)
+        slow: tuple[SlowQuery, ...] = ()
+        problems: list[str] = []
+        if s.performance_schema:
+            slow = mysql_top_statements(conn, "total", TOP_STATEMENTS)
+            for scan in mysql_full_scans(conn, TOP_TABLES):
+                labels = {"table": scan.table}
+                add(metrics.TABLE_SEQ_SCANS, scan.rows_without_index, labels)
+                add(metrics.TABLE_IDX_SCANS, scan.rows_with_index, labels)
+                add(metrics.TABLE_ROWS, scan.table_rows, labels)
+        else:
+            problems.append(ENABLE_PERFORMANCE_SCHEMA)
+        if not s.slow_query_log:
+            problems.append(ENABLE_SLOW_LOG)
+        detail = (f"MySQL {s.version}: {s.connected} of {s.max_connections} connections "
+                  f"({s.running} running), {s.settings_words}")
+        if s.performance_schema:
+            detail += f", {len(slow)} statements from performance_schema"
+        if problems:
+            detail += "; " + "; ".join(problems)
+        return CollectorReport(
+            readings=tuple(out), detail=detail, status=Status.WARN if problems else Status.OK,
+            server_version=s.version, slow_queries=slow,
+            facts=(("performance_schema", "on" if s.performance_schema else "off"),
+                   ("slow_query_log", s.settings_words)))
 
     # -- SQLite ------------------------------------------------------------------------------
     def _sqlite(self, conn: Connection) -> CollectorReport:

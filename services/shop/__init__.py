@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from console.shop_map import ShopMap
 from services.shop.repository import ShopRepository
 
 if TYPE_CHECKING:
@@ -15,13 +16,16 @@ __all__ = ["ShopRepository", "make_repository"]
 def make_repository(*, base_url: str | None = None, token: str | None = None,
                     verify: bool | str = True, timeout: float = 10.0,
                     db_url: str | None = None, db_password: str | None = None,
+                    db_map: ShopMap | None = None,
                     session: requests.Session | None = None,
                     prefer: Literal["api", "sql"] = "api") -> ShopRepository | None:
     """The shop repository for a profile, or None when it names neither a back end nor a database.
 
     ``base_url``/``token``/``verify``/``timeout`` come from the profile's ``[backend]``
     (``verify`` is True, False or a CA bundle path); ``db_url``/``db_password`` from its
-    ``[database]``. With both, ``prefer`` picks. Nothing connects here: the first call does.
+    ``[database]``, and ``db_map`` its ``[database.map.*]`` (the shop's own tables; without
+    it, Backroom's schema). With both, ``prefer`` picks. Nothing connects here: the first
+    call does.
     """
     use_api = bool(base_url) and (prefer == "api" or not db_url)
     if use_api:
@@ -32,7 +36,13 @@ def make_repository(*, base_url: str | None = None, token: str | None = None,
                                  verify=verify)
     if db_url:
         from services.shop.db import make_engine
+
+        engine = make_engine(db_url, password=db_password, timeout=timeout)
+        if db_map is not None:
+            from services.shop.mapped import MappedShopRepository
+
+            return MappedShopRepository(engine, db_map)
         from services.shop.sql import SqlShopRepository
 
-        return SqlShopRepository(make_engine(db_url, password=db_password, timeout=timeout))
+        return SqlShopRepository(engine)
     return None

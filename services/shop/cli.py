@@ -1,15 +1,18 @@
-"""``backroom db init`` and ``backroom db seed``: what the entry point calls, with exit codes."""
+"""`backroom db init`, `db seed` and `db check`: what the entry point calls, with exit codes."""
 
 from __future__ import annotations
 
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from services.shop.db import SUPPORTED_BACKENDS, SchemaError, init_db
+from services.shop.db import SUPPORTED_BACKENDS, SchemaError, init_db, with_driver
 from services.shop.seed import seed
+
+if TYPE_CHECKING:
+    from console.profile import Profile
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -18,7 +21,8 @@ BAR_WIDTH = 30
 #: The most rows of one kind ``db seed`` makes: far more than any test or demo needs (10
 #: million bookings take minutes on SQLite); a bigger count is a typo that would run for days.
 MAX_SEED_ROWS = 10_000_000
-EXAMPLES = "e.g. sqlite:///shop.db or postgresql+psycopg://user@host/db"
+EXAMPLES = ("e.g. sqlite:///shop.db, postgresql+psycopg://user@host/db or "
+            "mysql+pymysql://user@host/db")
 
 
 def _safe(url: str) -> str:
@@ -37,13 +41,13 @@ def _why(exc: BaseException) -> str:
 def _url_problem(url: str) -> str | None:
     """Why ``url`` cannot be used for the shop schema (one line), or None when it can."""
     try:
-        parsed = make_url(url)
+        parsed = with_driver(url)
     except sa_exc.ArgumentError:
         return f"not a database URL: {url!r} ({EXAMPLES})"
     backend = parsed.get_backend_name()
     if backend not in SUPPORTED_BACKENDS:
-        return (f"{backend} is not supported for the shop schema yet; supported: "
-                f"{' and '.join(SUPPORTED_BACKENDS)} ({EXAMPLES})")
+        return (f"{backend} is not supported for the shop schema; supported: sqlite, "
+                f"postgresql and mysql/mariadb ({EXAMPLES})")
     try:
         parsed.get_dialect().import_dbapi()
     except (sa_exc.NoSuchModuleError, ImportError) as exc:
@@ -131,4 +135,48 @@ def db_seed_main(url: str, bookings: int, products: int, orders: int, stdout: Te
     stdout.write(f"seeded {_safe(url)} in {result.seconds:.1f} s: {result.customers:,} customers, "
                  f"{result.bookings:,} bookings, {result.products:,} products, "
                  f"{result.orders:,} orders ({result.order_items:,} order lines)\n")
+    return EXIT_OK
+
+
+def db_check_main(profile: Profile, stdout: TextIO, stderr: TextIO) -> int:
+    """Check the profile's ``[database.map.*]`` against the live database: exit 0 when it
+    fits (advice such as a missing index is printed, never acted on), 1 when something is
+    missing, 3 when the profile has no map to check."""
+    from services.secrets import SecretError, resolve_secret
+    from services.shop.db import make_engine
+    from services.shop.mapping import check_map
+
+    database = profile.database
+    if database is None or database.map is None:
+        stderr.write("backroom db check: the profile has no [database.map.*] to check "
+                     "(see docs/connect.md)\n")
+        return EXIT_USAGE
+    problem = _url_problem(database.url)
+    if problem is not None:
+        stderr.write(f"backroom db check: {problem}\n")
+        return EXIT_USAGE
+    try:
+        password = resolve_secret(database.password) if database.password else None
+    except SecretError as exc:
+        stderr.write(f"backroom db check: {exc}\n")
+        return EXIT_USAGE
+    engine = make_engine(database.url, password=password, timeout=database.timeout_s)
+    try:
+        result = check_map(engine, database.map)
+    except (sa_exc.SQLAlchemyError, OSError) as exc:
+        stderr.write(f"backroom db check: could not reach {_safe(database.url)}: {_why(exc)}\n")
+        return EXIT_FAILED
+    finally:
+        engine.dispose()
+    for line in result.found:
+        stdout.write(f"ok       {line}\n")
+    for line in result.advice:
+        stdout.write(f"advice   {line}\n")
+    for line in result.problems:
+        stdout.write(f"missing  {line}\n")
+    if result.problems:
+        stderr.write(f"backroom db check: the map does not fit {_safe(database.url)} "
+                     f"({len(result.problems)} missing)\n")
+        return EXIT_FAILED
+    stdout.write(f"the map fits {_safe(database.url)}\n")
     return EXIT_OK

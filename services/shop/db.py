@@ -17,8 +17,9 @@ from services.shop.schema import SHOP_TABLES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The databases our schema's migrations are written and tested for (SQLAlchemy backend
-#: names). MySQL/MariaDB is not one yet.
-SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+#: names; ``mysql`` is MySQL and MariaDB through PyMySQL).
+SUPPORTED_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
+MYSQL_BACKENDS = ("mysql", "mariadb")
 BASELINE = "0001"
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -32,6 +33,15 @@ def _fold(value: object) -> str | None:
     return None if value is None else str(value).casefold()
 
 
+def with_driver(url: str | URL) -> URL:
+    """``url`` parsed, with PyMySQL as the driver when a MySQL/MariaDB URL names none (the
+    installed one: SQLAlchemy's default, mysqlclient, needs a C library)."""
+    u = make_url(url)
+    if u.drivername in MYSQL_BACKENDS:
+        u = u.set(drivername=f"{u.drivername}+pymysql")
+    return u
+
+
 def make_engine(url: str | URL, *, password: str | None = None,
                 timeout: float = DEFAULT_TIMEOUT_S, pool_size: int = 5) -> Engine:
     """An engine with timeouts on connect and on every statement.
@@ -40,8 +50,10 @@ def make_engine(url: str | URL, *, password: str | None = None,
     snapshot (``BEGIN IMMEDIATE`` with the execution option ``write=True``), and
     ``br_fold()`` for case-insensitive search (the demo shop registers the same).
     PostgreSQL: ``connect_timeout`` and ``statement_timeout``, pre-ping.
+    MySQL/MariaDB: connect/read/write timeouts, utf8mb4, READ COMMITTED (so a unit of work
+    that lost a compare-and-set reads the row the other writer committed, not its snapshot).
     """
-    u = make_url(url)
+    u = with_driver(url)
     if password is not None:
         u = u.set(password=password)
     if u.get_backend_name() == "sqlite":
@@ -74,11 +86,20 @@ def make_engine(url: str | URL, *, password: str | None = None,
 
         return engine
     connect_args: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
     if u.get_backend_name() == "postgresql":
         connect_args = {"connect_timeout": max(1, int(timeout)),
                         "options": f"-c statement_timeout={int(timeout * 1000)}"}
+    elif u.get_backend_name() in MYSQL_BACKENDS:
+        if "charset" not in u.query:
+            u = u.update_query_dict({"charset": "utf8mb4"})
+        connect_args = {"connect_timeout": max(1, int(timeout)),
+                        "read_timeout": max(1, int(timeout)),
+                        "write_timeout": max(1, int(timeout))}
+        extra = {"isolation_level": "READ COMMITTED", "pool_recycle": 3600}
     return create_engine(u, connect_args=connect_args, pool_pre_ping=True,
-                         pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=timeout)
+                         pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=timeout,
+                         **extra)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

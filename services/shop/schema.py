@@ -16,6 +16,13 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.dialects import mysql
+
+#: Text that an index covers: MySQL/MariaDB cannot index TEXT without a prefix length (and a
+#: prefix index cannot serve ORDER BY), so there it is VARCHAR(255).
+IndexedText = Text().with_variant(mysql.VARCHAR(255), "mysql", "mariadb")
+#: MySQL/MariaDB's DATETIME drops fractions of a second unless asked to keep them.
+Stamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 BOOKING_STATUSES = ("confirmed", "seated", "cancelled", "no_show")
 ORDER_STATUSES = ("pending", "paid", "preparing", "ready", "completed", "cancelled", "refunded")
@@ -29,7 +36,7 @@ customers = Table(
     Column("name", Text),
     Column("phone", Text),
     Column("email", Text),
-    Column("created_at", DateTime),
+    Column("created_at", Stamp),
 )
 
 bookings = Table(
@@ -37,16 +44,16 @@ bookings = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("customer_id", Integer, ForeignKey("customers.id"), nullable=True),
-    Column("customer_name", Text, nullable=False),
+    Column("customer_name", IndexedText, nullable=False),
     Column("phone", Text),
     Column("party_size", Integer, nullable=False),
-    Column("start_at", DateTime, nullable=False),
+    Column("start_at", Stamp, nullable=False),
     Column("table_no", Integer, nullable=True),
-    Column("status", Text, nullable=False),
+    Column("status", IndexedText, nullable=False),
     Column("notes", Text, nullable=False, server_default=text("''")),
     Column("version", Integer, nullable=False, server_default=text("1")),
-    Column("created_at", DateTime),
-    Column("updated_at", DateTime),
+    Column("created_at", Stamp),
+    Column("updated_at", Stamp),
     CheckConstraint(
         "status IN ('confirmed', 'seated', 'cancelled', 'no_show')", name="ck_bookings_status"
     ),
@@ -59,14 +66,14 @@ products = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("sku", String(40), unique=True),
-    Column("name", Text),
-    Column("category", Text),
+    Column("name", IndexedText),
+    Column("category", IndexedText),
     Column("price_cents", Integer),
     Column("stock", Integer),
     Column("low_stock_threshold", Integer, server_default=text("5")),
     Column("active", Boolean),
     Column("version", Integer, server_default=text("1")),
-    Column("updated_at", DateTime),
+    Column("updated_at", Stamp),
     Index("ix_products_category", "category"),
     Index("ix_products_name", "name"),
 )
@@ -77,11 +84,11 @@ orders = Table(
     Column("id", Integer, primary_key=True),
     Column("customer_id", Integer, nullable=True),
     Column("customer_name", Text),
-    Column("placed_at", DateTime),
-    Column("status", Text),
+    Column("placed_at", Stamp),
+    Column("status", IndexedText),
     Column("total_cents", Integer),
     Column("version", Integer, server_default=text("1")),
-    Column("updated_at", DateTime),
+    Column("updated_at", Stamp),
     CheckConstraint(
         "status IN ('pending', 'paid', 'preparing', 'ready', 'completed', 'cancelled', "
         "'refunded')",

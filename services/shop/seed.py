@@ -103,11 +103,14 @@ class _Writer:
                     written += len(chunk)
                     self._tick(len(chunk), what)
             return written
-        marks = ", ".join("?" for _ in columns)
+        # PyMySQL's executemany folds an INSERT ... VALUES into multi-row statements itself.
+        mark = "%s" if self.dialect in ("mysql", "mariadb") else "?"
+        marks = ", ".join(mark for _ in columns)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
         for chunk in _chunks(rows, CHUNK):
             params = chunk
-            if time_cols and any(isinstance(chunk[0][i], datetime) for i in time_cols):
+            if mark == "?" and time_cols and any(isinstance(chunk[0][i], datetime)
+                                                 for i in time_cols):
                 params = [_format_times(row, time_cols) for row in chunk]
             self.conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
             written += len(chunk)
@@ -208,6 +211,10 @@ def _after_seeding(engine: Engine) -> None:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
                 auto.exec_driver_sql(f"VACUUM ANALYZE {table}")
+        elif conn.dialect.name in ("mysql", "mariadb"):
+            conn.exec_driver_sql("ANALYZE TABLE customers, bookings, products, orders, "
+                                 "order_items").all()
+            conn.commit()
         else:
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
@@ -299,7 +306,10 @@ class _indexes_rebuilt:  # noqa: N801 - used like a function, as a context manag
     keeping them up to date row by row)."""
 
     def __init__(self, conn: Connection, table: Table, *, big: bool) -> None:
-        self.conn, self.table, self.big = conn, table, big
+        # Not on MySQL/MariaDB: DDL there commits the load's transaction half way, and
+        # InnoDB buffers secondary-index changes itself.
+        self.conn, self.table = conn, table
+        self.big = big and conn.dialect.name not in ("mysql", "mariadb")
 
     def __enter__(self) -> None:
         if self.big:

@@ -1,40 +1,21 @@
-"""The shop repository on the shop's own database (PostgreSQL or SQLite) through SQLAlchemy Core."""
+"""The shop repository on Backroom's own schema (SQLite, PostgreSQL, MySQL/MariaDB)."""
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
-    Engine,
-    LargeBinary,
-    Select,
-    and_,
-    cast,
-    false,
     func,
-    literal_column,
     or_,
     select,
-    tuple_,
 )
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Row
 
-from console.redaction import mask_url
 from console.shop import (
     REVENUE_STATUSES,
-    SEARCH_MAX,
-    BackendUnavailable,
     Booking,
     BookingDraft,
     BookingQuery,
@@ -65,276 +46,33 @@ from console.shop import (
     validate_product,
     validate_restock,
 )
-from services.shop.repository import PAGE_LIMIT_MAX
 from services.shop.schema import bookings, order_items, orders, products
+from services.shop.sql_paging import (
+    ListSpec,
+    SqlListing,
+    aware,
+    check_search,
+)
 
 log = logging.getLogger(__name__)
 
-# Below this many rows (by the planner's estimate) PostgreSQL counts exactly; above, the
-# estimate is good enough for a scroll bar and costs nothing.
-EXACT_COUNT_BELOW = 100_000
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class SqlUnitOfWork:
-    """One connection and one transaction per ``with`` block; rolled back unless committed.
-
-    ``write=True`` takes SQLite's write lock at ``BEGIN`` (``BEGIN IMMEDIATE``) so a
-    read-check-write sequence cannot fail half way on a busy snapshot.
-    """
-
-    def __init__(self, engine: Engine, *, write: bool = False) -> None:
-        self._engine = engine
-        self._write = write
-        self._committed = False
-        self.conn: Connection
-
-    def __enter__(self) -> SqlUnitOfWork:
-        self.conn = self._engine.connect()
-        if self._write:
-            self.conn = self.conn.execution_options(write=True)
-        self.conn.begin()
-        self._committed = False
-        return self
-
-    def commit(self) -> None:
-        self.conn.commit()
-        self._committed = True
-
-    def rollback(self) -> None:
-        self.conn.rollback()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        try:
-            if not self._committed:
-                self.conn.rollback()
-        finally:
-            self.conn.close()
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def like_pattern(text: str) -> str:
-    """``%text%`` with LIKE's wildcards and the escape character escaped (escape is ``\\``)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _check_search(text: str) -> str:
-    if len(text) > SEARCH_MAX:
-        raise ValidationFailed({"search": f"Search at most {SEARCH_MAX} characters."})
-    return text
-
-
-def _encode_cursor(sort: str, desc: bool, value: Any, row_id: int) -> str:
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    raw = json.dumps({"s": sort, "d": desc, "k": [value, row_id]}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, sort: str, desc: bool, is_time: bool) -> tuple[Any, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-        value, row_id = data["k"]
-        if data["s"] != sort or bool(data["d"]) != desc:
-            raise ValueError("made with another sort")
-        if is_time:
-            value = datetime.fromisoformat(value)
-        return value, int(row_id)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValidationFailed({"cursor": f"Not a cursor of this list ({exc}); "
-                                          "start again from the first page."}) from exc
-
-
-@dataclass(frozen=True, slots=True)
-class _ListSpec:
-    """How one entity is listed: its table, filters, sort column and how rows map back."""
-
-    table: Any
-    base: Select[Any]
-    where: tuple[ColumnElement[bool], ...]
-    sort_name: str
-    sort_col: ColumnElement[Any]
-    id_col: ColumnElement[Any]
-    desc: bool
-    is_time: bool
-    to_domain: Callable[[Row[Any]], Any]
-
-
-class SqlShopRepository:
-    """:class:`~services.shop.repository.ShopRepository` on a SQLAlchemy engine.
+class SqlShopRepository(SqlListing):
+    """:class:`~services.shop.repository.ShopRepository` on Backroom's own schema (``db init``).
 
     Versions are checked in the UPDATE itself (``WHERE id = ? AND version = ?``) and the row
     count tells whether someone else saved first.
     """
 
-    kind = "sql"
-    can_seek = True
-
-    def __init__(self, engine: Engine, *, location: str | None = None,
-                 clock: Callable[[], datetime] = _now) -> None:
-        self.engine = engine
-        self.location = location or mask_url(engine.url.render_as_string(hide_password=True))
-        self._clock = clock
-        self._dialect = engine.dialect.name
-
-    # ------------------------------------------------------------------ plumbing
-
-    def unit_of_work(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write)
-
-    @contextmanager
-    def _uow(self, *, write: bool = False) -> Iterator[SqlUnitOfWork]:
-        """A unit of work whose database failures come out as BackendUnavailable."""
-        try:
-            with self.unit_of_work(write=write) as uow:
-                yield uow
-        except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.ProgrammingError,
-                sa_exc.InternalError, sa_exc.TimeoutError) as exc:
-            raise BackendUnavailable(_reason(exc)) from exc
-        except sa_exc.DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise BackendUnavailable(_reason(exc)) from exc
-            raise
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    def _fold_match(self, column: ColumnElement[Any], text: str) -> ColumnElement[bool]:
-        """Case-insensitive literal substring match; wildcards in ``text`` match themselves."""
-        if "\x00" in text:
-            return false()  # no stored text holds NUL, and PostgreSQL refuses it in a literal
-        if self._dialect != "sqlite":
-            return func.coalesce(column, "").ilike(like_pattern(text), escape="\\")
-        # Exactly br_fold(column) LIKE pattern (Unicode case-folding, as the demo shop
-        # searches), but only text with a non-ASCII character pays for the Python function:
-        # for ASCII text casefold is lower(), which SQLite's own LIKE already ignores.
-        folded = text.casefold()
-        pattern = like_pattern(folded)
-        # More bytes than characters: the text holds something outside ASCII.
-        non_ascii = and_(func.length(column) < func.length(cast(column, LargeBinary)),
-                         func.br_fold(column).like(pattern, escape="\\"))
-        if not folded.isascii():
-            return non_ascii
-        return or_(column.like(pattern, escape="\\"), non_ascii)
-
-    # ------------------------------------------------------------------ paging
-
-    def _page(self, spec: _ListSpec, after: str | None, limit: int) -> Page[Any]:
-        limit = _check_limit(limit)
-        stmt = spec.base.where(*spec.where)
-        if after:
-            value, row_id = _decode_cursor(after, spec.sort_name, spec.desc, spec.is_time)
-            key = tuple_(spec.sort_col, spec.id_col)
-            stmt = stmt.where(key < tuple_(value, row_id) if spec.desc
-                              else key > tuple_(value, row_id))
-        order = ((spec.sort_col.desc(), spec.id_col.desc()) if spec.desc
-                 else (spec.sort_col.asc(), spec.id_col.asc()))
-        stmt = stmt.order_by(*order).limit(limit + 1)
-        with self._uow() as uow:
-            rows = uow.conn.execute(stmt).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        items = tuple(spec.to_domain(r) for r in rows)
-        cursor = None
-        if more and rows:
-            last = rows[-1]
-            cursor = _encode_cursor(spec.sort_name, spec.desc, last._mapping["_sort"],
-                                    last._mapping["_id"])
-        return Page(items, cursor)
-
-    def _seek(self, spec: _ListSpec, position: int) -> str | None:
-        """The cursor after row ``position - 1``, for a jump deep into a list.
-
-        SQLite's index on the sort column holds the rowid, so one key-only OFFSET over
-        (sort key, id) walks the index alone. PostgreSQL's does not hold ``id``; there the
-        value at the position comes from an index-only OFFSET over the sort column, then
-        the rows before that value are counted and the id is picked among the ties.
-        """
-        if position <= 0:
-            return None
-        with self._uow() as uow:
-            if self._dialect == "postgresql" and isinstance(spec.sort_col, Column):
-                key = self._pg_seek_key(uow.conn, spec, position)
-            else:
-                order = ((spec.sort_col.desc(), spec.id_col.desc()) if spec.desc
-                         else (spec.sort_col.asc(), spec.id_col.asc()))
-                row = uow.conn.execute(
-                    select(spec.sort_col, spec.id_col).select_from(spec.table)
-                    .where(*spec.where).order_by(*order).offset(position - 1).limit(1)).first()
-                key = None if row is None else (row[0], row[1])
-            if key is None:
-                key = self._last_key(uow.conn, spec)
-        if key is None:
-            return None
-        return _encode_cursor(spec.sort_name, spec.desc, key[0], key[1])
-
-    @staticmethod
-    def _pg_seek_key(conn: Connection, spec: _ListSpec, position: int) -> tuple[Any, int] | None:
-        col, idc = spec.sort_col, spec.id_col
-        value = conn.execute(
-            select(col).select_from(spec.table).where(*spec.where)
-            .order_by(col.desc() if spec.desc else col.asc())
-            .offset(position - 1).limit(1)).scalar()
-        if value is None:
-            return None
-        before = int(conn.execute(
-            select(func.count()).select_from(spec.table)
-            .where(*spec.where, col > value if spec.desc else col < value)).scalar_one())
-        row_id = conn.execute(
-            select(idc).select_from(spec.table).where(*spec.where, col == value)
-            .order_by(idc.desc() if spec.desc else idc.asc())
-            .offset(position - 1 - before).limit(1)).scalar()
-        return None if row_id is None else (value, int(row_id))
-
-    @staticmethod
-    def _last_key(conn: Connection, spec: _ListSpec) -> tuple[Any, int] | None:
-        reverse = ((spec.sort_col.asc(), spec.id_col.asc()) if spec.desc
-                   else (spec.sort_col.desc(), spec.id_col.desc()))
-        row = conn.execute(select(spec.sort_col, spec.id_col).select_from(spec.table)
-                           .where(*spec.where).order_by(*reverse).limit(1)).first()
-        return None if row is None else (row[0], int(row[1]))
-
-    def _count(self, table: Any, where: tuple[ColumnElement[bool], ...],
-               exact: bool) -> RowCount:
-        """Exact on SQLite and for small sets; PostgreSQL's estimate for big ones (no full
-        COUNT(*) of a million rows each time a list opens) unless ``exact``."""
-        stmt = select(func.count()).select_from(table).where(*where)
-        with self._uow() as uow:
-            if self._dialect == "postgresql" and not exact:
-                estimate = self._pg_estimate(uow.conn, select(literal_column("1"))
-                                             .select_from(table).where(*where))
-                if estimate >= EXACT_COUNT_BELOW:
-                    return RowCount(estimate, exact=False)
-            return RowCount(int(uow.conn.execute(stmt).scalar_one()), exact=True)
-
-    @staticmethod
-    def _pg_estimate(conn: Connection, stmt: Select[Any]) -> int:
-        """The planner's row estimate for ``stmt`` (EXPLAIN, nothing executed)."""
-        # IN lists are "expanding" parameters: render them out, or EXPLAIN sees a placeholder.
-        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled.string}",
-                                    compiled.params).scalar_one()
-        if isinstance(plan, str):
-            plan = json.loads(plan)
-        return int(plan[0]["Plan"]["Plan Rows"])
-
     # ------------------------------------------------------------------ bookings
 
-    def _booking_spec(self, query: BookingQuery) -> _ListSpec:
+    def _booking_spec(self, query: BookingQuery) -> ListSpec:
         b = bookings.c
         sort = BookingSort(query.sort)
         sort_col = {BookingSort.START_AT: b.start_at,
                     BookingSort.CUSTOMER_NAME: b.customer_name}[sort]
         base = select(bookings, sort_col.label("_sort"), b.id.label("_id"))
-        return _ListSpec(bookings, base, self._booking_where(query), sort.value, sort_col, b.id,
+        return ListSpec(bookings, base, self._booking_where(query), sort.value, sort_col, b.id,
                          query.descending, sort is BookingSort.START_AT, _booking)
 
     def _booking_where(self, query: BookingQuery) -> tuple[ColumnElement[bool], ...]:
@@ -346,7 +84,7 @@ class SqlShopRepository:
             where.append(b.start_at < naive_utc(query.start_to))
         if query.statuses:
             where.append(b.status.in_(sorted(s.value for s in query.statuses)))
-        text = _check_search(query.search).strip()
+        text = check_search(query.search).strip()
         if text:
             where.append(or_(self._fold_match(b.customer_name, text),
                              self._fold_match(b.phone, text)))
@@ -434,7 +172,7 @@ class SqlShopRepository:
 
     # ------------------------------------------------------------------ products
 
-    def _product_spec(self, query: ProductQuery) -> _ListSpec:
+    def _product_spec(self, query: ProductQuery) -> ListSpec:
         p = products.c
         sort = ProductSort(query.sort)
         sort_col: ColumnElement[Any] = {
@@ -444,13 +182,13 @@ class SqlShopRepository:
             ProductSort.PRICE: func.coalesce(p.price_cents, 0),
         }[sort]
         base = select(products, sort_col.label("_sort"), p.id.label("_id"))
-        return _ListSpec(products, base, self._product_where(query), sort.value, sort_col, p.id,
+        return ListSpec(products, base, self._product_where(query), sort.value, sort_col, p.id,
                          query.descending, False, _product)
 
     def _product_where(self, query: ProductQuery) -> tuple[ColumnElement[bool], ...]:
         p = products.c
         where: list[ColumnElement[bool]] = []
-        text = _check_search(query.search).strip()
+        text = check_search(query.search).strip()
         if text:
             where.append(or_(self._fold_match(p.name, text), self._fold_match(p.sku, text)))
         if query.category:
@@ -525,13 +263,13 @@ class SqlShopRepository:
 
     # ------------------------------------------------------------------ orders
 
-    def _order_spec(self, query: OrderQuery) -> _ListSpec:
+    def _order_spec(self, query: OrderQuery) -> ListSpec:
         o = orders.c
         sort = OrderSort(query.sort)
         sort_col: ColumnElement[Any] = {OrderSort.PLACED_AT: o.placed_at,
                                         OrderSort.TOTAL: func.coalesce(o.total_cents, 0)}[sort]
         base = select(orders, _item_count(), sort_col.label("_sort"), o.id.label("_id"))
-        return _ListSpec(orders, base, self._order_where(query), sort.value, sort_col, o.id,
+        return ListSpec(orders, base, self._order_where(query), sort.value, sort_col, o.id,
                          query.descending, sort is OrderSort.PLACED_AT, _order)
 
     def _order_where(self, query: OrderQuery) -> tuple[ColumnElement[bool], ...]:
@@ -543,7 +281,7 @@ class SqlShopRepository:
             where.append(o.placed_at < naive_utc(query.placed_to))
         if query.statuses:
             where.append(o.status.in_(sorted(s.value for s in query.statuses)))
-        text = _check_search(query.search).strip()
+        text = check_search(query.search).strip()
         if text:
             where.append(self._fold_match(o.customer_name, text))
         return tuple(where)
@@ -668,25 +406,6 @@ def _item_count() -> Any:
             .correlate(orders).scalar_subquery().label("item_count"))
 
 
-def _check_limit(limit: int) -> int:
-    if not 1 <= limit <= PAGE_LIMIT_MAX:
-        raise ValidationFailed({"limit": f"limit must be 1 to {PAGE_LIMIT_MAX}"})
-    return limit
-
-
-def _reason(exc: sa_exc.SQLAlchemyError) -> str:
-    """The first line of the driver's message, with a hint for a database never initialised."""
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    if "no such table" in text or ("relation" in text and "does not exist" in text):
-        text += " (the shop tables are missing: run `backroom db init --url URL`)"
-    return text
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else utc(value)
-
-
 def _booking_values(draft: BookingDraft) -> dict[str, Any]:
     return {"customer_name": draft.customer_name.strip(), "phone": draft.phone.strip() or None,
             "party_size": draft.party_size, "start_at": naive_utc(draft.start_at),
@@ -699,7 +418,7 @@ def _booking(row: Row[Any]) -> Booking:
                    start_at=utc(m["start_at"]), status=BookingStatus(m["status"]),
                    version=m["version"], phone=m["phone"] or "", table_no=m["table_no"],
                    notes=m["notes"] or "", customer_id=m["customer_id"],
-                   created_at=_aware(m["created_at"]), updated_at=_aware(m["updated_at"]))
+                   created_at=aware(m["created_at"]), updated_at=aware(m["updated_at"]))
 
 
 def _product(row: Row[Any]) -> Product:
@@ -708,7 +427,7 @@ def _product(row: Row[Any]) -> Product:
                    category=m["category"] or "", price_cents=m["price_cents"] or 0,
                    stock=m["stock"] or 0, low_stock_threshold=m["low_stock_threshold"] or 0,
                    active=bool(m["active"]), version=m["version"] or 1,
-                   updated_at=_aware(m["updated_at"]))
+                   updated_at=aware(m["updated_at"]))
 
 
 def _order(row: Row[Any]) -> Order:
@@ -718,4 +437,4 @@ def _order(row: Row[Any]) -> Order:
                      tzinfo=UTC),
                  status=OrderStatus(m["status"]), total_cents=m["total_cents"] or 0,
                  version=m["version"] or 1, item_count=int(m.get("item_count") or 0),
-                 customer_id=m["customer_id"], updated_at=_aware(m["updated_at"]))
+                 customer_id=m["customer_id"], updated_at=aware(m["updated_at"]))

@@ -115,6 +115,19 @@ url = "postgresql+psycopg://backroom@db.internal/bistro"
 password = "env:BISTRO_DB_PASSWORD"
 timeout_s = 4.0
 
+[database.map.bookings]
+table = "reservations_reservation"
+version = "updated_at"
+[database.map.bookings.columns]
+id = "id"
+start_at = "time"
+guest_name = "name"
+party_size = "covers"
+status = "state"
+[database.map.bookings.status_values]
+confirmed = "C"
+seated = "S"
+
 [[alerts]]
 name = "Pages slow"
 source = "web"

@@ -167,3 +167,23 @@ def redis_server(tmp_path: Path) -> Iterator[str]:
                "--appendonly", "no", "--dir", str(tmp_path)]
     with process_on_port(command, port, "redis-server", cwd=tmp_path):
         yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextmanager
+def mariadb_server(tmp_path: Path, *options: str) -> Iterator[str]:
+    """A private MariaDB server with ``options`` (e.g. performance_schema off, which the
+    machine's server has on); yields the URL of its ``mysql`` database as root."""
+    exe = binary("mariadbd", "/usr/sbin/mariadbd")
+    install = binary("mariadb-install-db", "/usr/bin/mariadb-install-db")
+    data = tmp_path / "mariadb-data"
+    user = ["--user=root"] if os.geteuid() == 0 else []
+    subprocess.run([install, "--no-defaults", f"--datadir={data}", "--skip-test-db",
+                    "--auth-root-authentication-method=normal", *user],
+                   check=True, capture_output=True, timeout=60)
+    port = servers.free_port()
+    command = [exe, "--no-defaults", f"--datadir={data}", f"--port={port}",
+               "--bind-address=127.0.0.1", f"--socket={tmp_path / 'mariadb.sock'}",
+               f"--pid-file={tmp_path / 'mariadb.pid'}", "--skip-log-bin",
+               "--innodb-buffer-pool-size=16M", *user, *options]
+    with process_on_port(command, port, "mariadbd", cwd=tmp_path, timeout_s=30.0):
+        yield f"mysql+pymysql://root@127.0.0.1:{port}/mysql"

@@ -157,3 +157,77 @@ def test_missing_sqlite_file_is_unreachable_and_not_created(tmp_path: Path) -> N
         collector.collect()
     collector.close()
     assert not path.exists()
+
+
+@pytest.fixture
+def mariadb_database() -> Iterator[str]:
+    from tests.integration.test_shop_support import throwaway_mariadb
+
+    url, drop = throwaway_mariadb()
+    try:
+        yield url
+    finally:
+        drop()
+
+
+def test_mariadb_digests_full_scans_connections_and_slow_log(mariadb_database: str) -> None:
+    workload = sa.create_engine(mariadb_database)
+    with workload.connect() as conn:
+        if not conn.execute(sa.text("SELECT @@performance_schema")).scalar_one():
+            pytest.fail("MariaDB runs without performance_schema: .ci/run turns it on")
+        slow_log = bool(conn.execute(sa.text("SELECT @@slow_query_log")).scalar_one())
+        max_connections = int(conn.execute(sa.text("SELECT @@max_connections")).scalar_one())
+        conn.execute(sa.text("CREATE TABLE bookings (id INT AUTO_INCREMENT PRIMARY KEY, "
+                             "party INT)"))
+        conn.execute(sa.text("INSERT INTO bookings (party) VALUES " +
+                             ", ".join(f"({i % 20})" for i in range(5000))))
+        conn.commit()
+        for i in range(120):  # no index on party: every call reads the whole table
+            conn.execute(sa.text("SELECT count(*) FROM bookings WHERE party = :p"),
+                         {"p": i % 20})
+    workload.dispose()
+    collector = DatabaseCollector("db", database_engine(mariadb_database, timeout_s=5.0),
+                                  url=mariadb_database)
+    try:
+        report = collector.collect()
+    finally:
+        collector.close()
+    got = values(report)
+    assert got[metrics.DB_MAX_CONNECTIONS] == max_connections
+    assert got[metrics.DB_CONNECTIONS_TOTAL] >= 1
+    assert 0.0 <= got[metrics.DB_BUFFER_HIT_RATE] <= 1.0
+    # 120 full reads of 5,000 rows, and no row through an index
+    assert got['table_seq_scans{table="bookings"}'] >= 120 * 5000
+    assert got['table_idx_scans{table="bookings"}'] == 0
+    ours = [q for q in report.slow_queries if "FROM `bookings` WHERE `party` =" in q.query]
+    assert ours, [q.query for q in report.slow_queries]
+    assert ours[0].calls == 120
+    assert ours[0].total_ms == pytest.approx(ours[0].mean_ms * 120, rel=0.01)
+    assert ("performance_schema", "on") in report.facts
+    if slow_log:
+        assert report.status is Status.OK and "slow query log on" in report.detail
+    else:
+        assert report.status is Status.WARN
+        assert "SET GLOBAL slow_query_log = ON" in report.detail
+
+
+def test_mariadb_without_performance_schema_says_how_to_turn_it_on(tmp_path: Path) -> None:
+    from services.db_insights import collect_insights
+    from tests.integration.local_servers import mariadb_server
+
+    with mariadb_server(tmp_path, "--performance-schema=OFF") as url:
+        collector = DatabaseCollector("db", database_engine(url, timeout_s=5.0), url=url)
+        try:
+            report = collector.collect()
+        finally:
+            collector.close()
+        insights = collect_insights(url, name="shop", timeout_s=5.0)
+    assert report.status is Status.WARN
+    assert ("performance_schema", "off") in report.facts
+    assert "add 'performance_schema = ON' under [mysqld] in the server's my.cnf" in report.detail
+    assert "restart the server" in report.detail
+    assert "SET GLOBAL slow_query_log = ON" in report.detail  # off by default too
+    assert values(report)[metrics.DB_CONNECTIONS_TOTAL] >= 1
+    assert not report.slow_queries
+    assert any(n.startswith("Performance_schema is off") for n in insights.notes)
+    assert insights.top_by_total == () and insights.table_scans == ()

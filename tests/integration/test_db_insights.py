@@ -200,3 +200,54 @@ def test_profile_insights_collect_every_database(demo_shop: object, postgres_url
     assert len(problems) == 1
     assert problems[0].startswith("gone: ")
     assert "Canary-Pw-7731" not in problems[0]
+
+
+@pytest.fixture
+def mariadb_table() -> Iterator[str]:
+    """A MariaDB database with a table of 12,000 rows read without an index."""
+    from tests.integration.test_shop_support import throwaway_mariadb
+
+    url, drop = throwaway_mariadb()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT @@performance_schema")).scalar_one():
+                pytest.fail("MariaDB runs without performance_schema: .ci/run turns it on")
+            conn.execute(text("CREATE TABLE visits (id INT AUTO_INCREMENT PRIMARY KEY, "
+                              "guest INT, KEY ix_visits_unused (guest, id))"))
+            conn.execute(text("CREATE TABLE tickets (id INT AUTO_INCREMENT PRIMARY KEY, "
+                              "table_no INT)"))
+            conn.execute(text("INSERT INTO tickets (table_no) VALUES " +
+                              ", ".join(f"({i % 30})" for i in range(12_000))))
+            conn.execute(text("ANALYZE TABLE tickets")).all()
+            conn.commit()
+            for i in range(40):
+                conn.execute(text("SELECT count(*) FROM tickets WHERE table_no = :t"),
+                             {"t": i % 30})
+        yield url
+    finally:
+        engine.dispose()
+        drop()
+
+
+def test_mariadb_views_say_what_reads_without_an_index(mariadb_table: str) -> None:
+    insights = collect_insights(mariadb_table, name="shop", timeout_s=5.0)
+    assert insights.dialect == "mysql" and insights.server_version.startswith("MySQL 10.")
+    ours = [q for q in insights.top_by_calls if "FROM `tickets` WHERE `table_no` =" in q.query]
+    assert ours and ours[0].calls == 40
+    scans = {t.table: t for t in insights.table_scans}
+    assert scans["tickets"].seq_scan >= 40 * 12_000 and scans["tickets"].idx_scan == 0
+    assert scans["tickets"].index_candidate  # 12,000 rows, none read through an index
+    assert any(n.startswith("Read a table without any index 40 times: SELECT COUNT")
+               for n in insights.notes), insights.notes
+    slow_log = any("slow query log on" in n for n in insights.notes)
+    assert slow_log or any("SET GLOBAL slow_query_log = ON" in n for n in insights.notes)
+
+
+def test_mariadb_transactions_are_read_only(mariadb_table: str) -> None:
+    engine = make_engine(mariadb_table, timeout_s=2.0)
+    try:
+        with pytest.raises(DBAPIError, match="READ ONLY"), read_only(engine, 2.0) as conn:
+            conn.exec_driver_sql("INSERT INTO tickets (table_no) VALUES (1)")
+    finally:
+        engine.dispose()

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from console.shop import BackendUnavailable, BookingQuery, BookingStatus
-from services.shop import make_repository, sql
+from services.shop import make_repository, sql_paging
 from services.shop.api import ApiShopRepository
 from services.shop.cli import db_init_main, db_seed_main
 from services.shop.db import SchemaError, head_revision, init_db, make_engine
@@ -165,7 +165,7 @@ def test_postgres_init_seed_and_estimated_counts(pg_database: str,
         exact = repo.count_bookings(BookingQuery())
         assert exact == type(exact)(3000, exact=True)
         # Above the threshold the planner's estimate is used: no COUNT(*) of the whole set.
-        monkeypatch.setattr(sql, "EXACT_COUNT_BELOW", 100)
+        monkeypatch.setattr(sql_paging, "EXACT_COUNT_BELOW", 100)
         estimate = repo.count_bookings(BookingQuery())
         assert not estimate.exact and 1500 <= estimate.value <= 6000
         some = repo.count_bookings(BookingQuery(statuses=frozenset(BookingStatus),
@@ -178,3 +178,40 @@ def test_postgres_init_seed_and_estimated_counts(pg_database: str,
     finally:
         repo.close()
     assert init_db(pg_database) == "0001"
+
+
+@pytest.fixture
+def mariadb_database() -> Iterator[str]:
+    """A fresh, empty MariaDB database, dropped afterwards."""
+    from tests.integration.test_shop_support import throwaway_mariadb
+
+    url, drop = throwaway_mariadb()
+    try:
+        yield url
+    finally:
+        drop()
+
+
+@pytest.mark.integration
+def test_mariadb_init_and_seed_through_the_cli(mariadb_database: str) -> None:
+    # The URL a support person types, without a driver: PyMySQL is the one installed.
+    plain = mariadb_database.replace("mysql+pymysql://", "mysql://")
+    out, err = io.StringIO(), io.StringIO()
+    assert db_init_main(plain, out, err) == 0, err.getvalue()
+    assert "is at revision 0001" in out.getvalue()
+    tables, indexes = tables_and_indexes(mariadb_database)
+    assert tables >= SHOP_TABLES | {"alembic_version"}
+    assert {"ix_bookings_start_at", "ix_bookings_customer_name", "ix_products_name",
+            "ix_orders_placed_at"} <= indexes
+    err = io.StringIO()
+    # 100,000 bookings is a "big" load (SQLite and PostgreSQL drop and rebuild the indexes).
+    assert db_seed_main(plain, 100_000, 30, 200, io.StringIO(), err) == 0, err.getvalue()
+    assert table_counts(mariadb_database)["bookings"] == 100_000
+    assert init_db(mariadb_database) == "0001"
+    repo = SqlShopRepository(make_engine(plain))
+    try:
+        assert repo.count_bookings(BookingQuery(), exact=True).value == 100_000
+        cursor = repo.seek_bookings(BookingQuery(), 90_000)
+        assert len(repo.list_bookings(BookingQuery(), after=cursor, limit=200).rows) == 200
+    finally:
+        repo.close()

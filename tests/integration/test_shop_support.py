@@ -1,4 +1,4 @@
-"""Shop back ends for tests: seeded SQLite, a throwaway PostgreSQL database, the demo over HTTP.
+"""Shop back ends for tests: seeded SQLite, throwaway PostgreSQL and MariaDB databases, the demo.
 
 Test modules build their fixtures with these helpers; this module holds no tests of its own.
 """
@@ -30,8 +30,9 @@ _days = itertools.count(300)
 
 
 def backend_params() -> list[Any]:
-    """pytest params for the three back ends (PostgreSQL and the API are integration)."""
+    """pytest params for the back ends (all but SQLite are integration)."""
     return ["sqlite", pytest.param("postgres", marks=pytest.mark.integration),
+            pytest.param("mariadb", marks=pytest.mark.integration),
             pytest.param("api", marks=pytest.mark.integration)]
 
 
@@ -157,6 +158,53 @@ def postgres_backend() -> Backend:
     return backend
 
 
+def throwaway_mariadb() -> tuple[str, Callable[[], None]]:
+    """A new empty MariaDB database: its URL and how to drop it."""
+    servers.require_port("MariaDB", "127.0.0.1", 3306)
+    admin_url = make_url(servers.MARIADB_URL)
+    name = f"br_shop_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url)
+    with admin.connect() as conn:
+        # Code-point order, as the PostgreSQL test database's C collation sorts (the tests
+        # compare with Python's sorted()).
+        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 "
+                             "COLLATE utf8mb4_bin")
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.dispose()
+
+    return url, drop
+
+
+def mariadb_backend() -> Backend:
+    url, drop_db = throwaway_mariadb()
+    seed_small(url)
+    repo = SqlShopRepository(make_engine(url))
+    made: list[Any] = [repo]
+
+    def other() -> Any:
+        r = SqlShopRepository(make_engine(url))
+        made.append(r)
+        return r
+
+    def dead() -> Any:
+        port = servers.free_port()
+        return SqlShopRepository(make_engine(
+            f"mysql+pymysql://root@127.0.0.1:{port}/nothing", timeout=2))
+
+    def drop() -> None:
+        for r in made:
+            r.close()
+        drop_db()
+
+    backend = Backend("mariadb", repo, other, dead, sql_url=url)
+    backend.closers.append(drop)
+    return backend
+
+
 def api_backend(directory: Path) -> Backend:
     from demo import DemoShop
 
@@ -185,6 +233,8 @@ def make_backend(kind: str, directory: Path) -> Backend:
         return sqlite_backend(directory)
     if kind == "postgres":
         return postgres_backend()
+    if kind == "mariadb":
+        return mariadb_backend()
     if kind == "api":
         return api_backend(directory)
     raise ValueError(kind)

@@ -117,11 +117,22 @@ def test_package_without_pyinstaller_says_what_to_install(tmp_path: Path) -> Non
     assert "pip install 'backroom[package]'" in line
 
 
-@pytest.mark.parametrize("url", ["mysql://root@127.0.0.1:9/shop",
-                                 "mysql+pymysql://root@127.0.0.1:9/shop",
-                                 "oracle://scott@127.0.0.1:9/shop"])
+@pytest.mark.parametrize("url", ["oracle://scott@127.0.0.1:9/shop",
+                                 "mssql://sa@127.0.0.1:9/shop"])
 def test_db_init_on_an_unsupported_database_says_what_is_supported(tmp_path: Path,
                                                                    url: str) -> None:
     line = one_line_exit_3(run_cli(tmp_path, "db", "init", "--url", url))
     assert "not supported" in line
-    assert "sqlite and postgresql" in line
+    assert "sqlite, postgresql and mysql/mariadb" in line
+
+
+def test_db_check_without_a_map_says_so(tmp_path: Path) -> None:
+    profile = tmp_path / "shop.toml"
+    profile.write_text('name = "Bistro"\n[database]\nurl = "sqlite:///shop.db"\n')
+    line = one_line_exit_3(run_cli(tmp_path, "db", "check", "--profile", str(profile)))
+    assert "no [database.map.*] to check" in line
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "Bistro"\n[database]\nurl = "sqlite:///shop.db"\n'
+                   '[database.map.bookings]\ntable = "r"\n')
+    line = one_line_exit_3(run_cli(tmp_path, "db", "check", "--profile", str(bad)))
+    assert "database.map.bookings.columns: required" in line

@@ -171,9 +171,11 @@ def test_missing_name_and_wrong_types() -> None:
 
 
 def test_unsupported_database_is_rejected() -> None:
-    problems = problems_of({"name": "x", "database": {"url": "mysql://u@h/db"}})
-    assert problems == ["database.url: unsupported database 'mysql' (expected one of "
-                        "postgresql, sqlite)"]
+    problems = problems_of({"name": "x", "database": {"url": "oracle://u@h/db"}})
+    assert problems == ["database.url: unsupported database 'oracle' (expected one of "
+                        "mariadb, mysql, postgresql, sqlite)"]
+    mariadb = parse_profile({"name": "x", "database": {"url": "mysql+pymysql://u@h/db"}})
+    assert mariadb.database is not None and mariadb.database.url.startswith("mysql+pymysql")
 
 
 def test_literal_secret_warns_and_never_shows_in_repr() -> None:

@@ -31,6 +31,7 @@ from console.shop import (
     validate_booking,
 )
 from console.shop_access import EntityAccess
+from console.shop_map import version_words
 from ui.context import AppContext
 from ui.models.formatting import BOOKING_ACTIONS, BOOKING_STATES, when_text
 from ui.models.shop_tables import BookingsTableModel
@@ -113,6 +114,7 @@ class BookingForm(QFrame):
         self.booking: Booking | None = None
         self.base: BookingDraft | None = None
         self.is_new = False
+        """Why nothing can be saved here (the shop's table has no version column), or None."""
         self._loading = False
         self.access = EntityAccess()
         self.heading, self.status_chip, self.hint = panel_head(layout, "No booking selected",
@@ -199,11 +201,12 @@ class BookingForm(QFrame):
         self._fill(self.base)
         self.heading.setText(f"Booking #{booking.id}")
         self._show_status(booking.status)
-        # a connector over a timestamp field sends its microseconds: no number to show
-        version = ("Read-only here" if not self.access.writable else
-                   f"Version {booking.version}" if booking.version < 10**12 else "")
+        # a version that is the last-changed time itself says nothing to a person
+        version = ("read-only here" if not self.access.writable else
+                   version_words(booking.version, booking.updated_at))
         changed = f"last changed {when_text(booking.updated_at)}" if booking.updated_at else ""
-        self.hint.setText(" · ".join(p for p in (version, changed) if p))
+        text = " · ".join(p for p in (version, changed) if p)
+        self.hint.setText(text[:1].upper() + text[1:])
         self.clear_feedback()
         self._set_enabled(True)
         self._update_buttons()
@@ -315,8 +318,8 @@ class BookingForm(QFrame):
         for status, button in self.action_buttons.items():
             button.setVisible(status in allowed and not self.is_new)
             button.setEnabled(not dirty and can_change)
-            button.setToolTip("Save or discard your changes first" if dirty else
-                              "" if can_change else plain_tooltip(self.access.why_not("status")))
+            button.setToolTip(plain_tooltip(self.access.why_not("status")) if not can_change
+                              else "Save or discard your changes first" if dirty else "")
 
     def _save(self) -> None:
         self.sig_save.emit(self.draft())

@@ -75,6 +75,9 @@ class OrderPanel(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        """Why no order can move here (the shop's table has no version column), or None."""
+        self.returns_stock = True
+        """Whether a cancel puts the items back (not on a shop's own, mapped tables)."""
         layout = card_layout(self, 360)
         self.detail: OrderDetail | None = None
         self.access = EntityAccess()
@@ -201,7 +204,8 @@ class OrderPanel(QFrame):
             what = ("refund " + money(order.total_cents) + " to " +
                     isolated(order.customer_name or "the customer")
                     if status is OrderStatus.REFUNDED else
-                    "cancel this order and put its items back in stock")
+                    "cancel this order and put its items back in stock" if self.returns_stock
+                    else "cancel this order (the shop's app keeps its own stock)")
             self._confirming = status
             set_plain_text(self.confirm_label, f"Really {what}?")
             self.confirm_yes.setText(ORDER_ACTIONS[status])
@@ -274,6 +278,7 @@ class OrdersPage(ShopListPage[Order, OrderQuery]):
 
     def refresh(self) -> None:
         """F5: list again with the same filters, and read the shown order again."""
+        self.panel.returns_stock = getattr(self.ctx.shop, "cancel_returns_stock", True)
         super().refresh()
         if self.panel.detail is not None:  # _load_detail does nothing without a back end
             self._load_detail(self.panel.detail.order.id)

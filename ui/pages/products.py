@@ -28,6 +28,7 @@ from console.shop import (
     validate_restock,
 )
 from console.shop_access import EntityAccess
+from console.shop_map import version_words
 from ui.context import AppContext
 from ui.models.formatting import money, stock_state
 from ui.models.shop_tables import ProductsTableModel
@@ -74,6 +75,7 @@ class ProductForm(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        """Why nothing can be saved here (the shop's table has no version column), or None."""
         layout = card_layout(self, 330)
         self.product: Product | None = None
         self.base: ProductDraft | None = None
@@ -155,7 +157,8 @@ class ProductForm(QFrame):
         self.base = product.draft()
         self.fill(self.base)
         set_plain_text(self.heading, product.name or product.sku)
-        set_plain_text(self.hint, f"{isolated(product.sku)} · version {product.version}")
+        words = (isolated(product.sku), version_words(product.version, product.updated_at))
+        set_plain_text(self.hint, " · ".join(w for w in words if w))
         state = stock_state(product)
         if state:
             show_chip(self.stock_chip, "Out of stock" if state == "fail" else "Low stock", state)
@@ -229,9 +232,11 @@ class ProductForm(QFrame):
         can_restock = self.access.can_edit("stock")
         self.restock_button.setEnabled(not dirty and can_restock)
         self.restock_button.setToolTip(
+            plain_tooltip(self.access.why_not("stock")) if not can_restock else
             "Save or discard your changes first" if dirty else
-            "Adds to the stock the shop has now, whoever changed it" if can_restock else
-            plain_tooltip(self.access.why_not("stock")))
+            "Adds to the stock the shop has now, whoever changed it")
+        self.save_button.setToolTip("" if self.access.writable else
+                                    plain_tooltip(self.access.why_read_only))
 
 
 class ProductsPage(ShopFormPage[Product, ProductQuery]):
@@ -285,6 +290,7 @@ class ProductsPage(ShopFormPage[Product, ProductQuery]):
 
     def refresh(self) -> None:
         """F5: list again with the same filters, and read the categories again."""
+        self.form._update_buttons()
         super().refresh()
         self._load_categories()  # does nothing without a back end
 

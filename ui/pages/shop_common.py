@@ -346,6 +346,14 @@ def header_button(text: str, slot: Callable[[], None], *, primary: bool = False,
     return button
 
 
+def read_only_reason(shop: Any, entity: str) -> str | None:
+    """Why the shop cannot edit ``entity`` (a mapped table without a version column), or None.
+
+    Only the mapped SQL adapter has read-only entities; it answers from the profile, no I/O."""
+    reason = getattr(shop, "read_only_reason", None)
+    return reason(entity) if callable(reason) else None
+
+
 def set_primary_enabled(button: QPushButton, enabled: bool) -> None:
     """Enable or disable a primary button so that it also looks disabled (the accent
     fill would otherwise make a disabled button look pressable)."""
@@ -390,7 +398,8 @@ class ShopListPage(ShopPage, Generic[R, Q]):
     export_progress = False
     """Whether the count label shows how far an export has got, not only when it is done."""
     entity = ""
-    """What the shop's discovery calls these records: 'bookings', 'products' or 'orders'."""
+    """What the shop's discovery and a mapped schema call these records: 'bookings',
+    'products' or 'orders'."""
     field_columns: dict[str, int] = {}
     """The table's columns that show one optional field, hidden when the shop lacks it."""
 
@@ -452,7 +461,7 @@ class ShopListPage(ShopPage, Generic[R, Q]):
 
     def refresh(self) -> None:
         """F5: list again with the same filters; the side panel keeps what it holds."""
-        self.notice.clear()
+        self._clear_notice()
         if self.ctx.shop is None:
             self.model.clear()
             self.notice.show_text(NO_BACKEND, "warn")
@@ -522,9 +531,17 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         if self.ctx.shop is None:
             self.refresh()
             return
-        self.notice.clear()
+        self._clear_notice()
         self.area.show_table()
         self.model.set_query(self._query())
+
+    def _clear_notice(self) -> None:
+        """Clear the notice down to what stays said: why the shop's table is read-only."""
+        reason = read_only_reason(self.ctx.shop, self.entity) if self.entity else None
+        if reason is None:
+            self.notice.clear()
+        else:
+            self.notice.show_text(reason, "warn")
 
     def _count_changed(self, count: RowCount) -> None:
         self._update_count_label()

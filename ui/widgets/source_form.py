@@ -524,6 +524,8 @@ class DatabaseForm(TargetForm):
         self.password = self._secret("password", "Password")
         self.timeout = self._spin("timeout_s", "Timeout", DEFAULT_TIMEOUT_S)
         self.interval = self._spin("interval_s", "Health every", 30.0)
+        self.kept_map: Any = None
+        """``[database.map.*]`` as written in the file: kept as it is (docs/connect.md)."""
 
     def describe(self) -> str:
         return "the shop database"
@@ -550,6 +552,7 @@ class DatabaseForm(TargetForm):
         self.password.set_ref(_ref(data.get("password")))
         self.timeout.set_exact(float(data.get("timeout_s", DEFAULT_TIMEOUT_S)))
         self.interval.set_exact(float(data.get("interval_s", 30.0)))
+        self.kept_map = data.get("map")
         self._apply_enabled()
         self.result.reset()
 
@@ -562,6 +565,8 @@ class DatabaseForm(TargetForm):
         ref = self.password.reference_text()
         if ref is not None:
             out["password"] = ref
+        if self.kept_map is not None:
+            out["map"] = self.kept_map
         return out
 
     def local_problems(self) -> dict[str, list[str]]:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
+
+# MySQL/MariaDB: an index cannot cover TEXT whole, and DATETIME keeps no fractions unless told.
+INDEXED_TEXT = sa.Text().with_variant(mysql.VARCHAR(255), "mysql", "mariadb")
+STAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 revision = "0001"
 down_revision = None
@@ -18,22 +23,22 @@ def upgrade() -> None:
         sa.Column("name", sa.Text),
         sa.Column("phone", sa.Text),
         sa.Column("email", sa.Text),
-        sa.Column("created_at", sa.DateTime),
+        sa.Column("created_at", STAMP),
     )
     op.create_table(
         "bookings",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=True),
-        sa.Column("customer_name", sa.Text, nullable=False),
+        sa.Column("customer_name", INDEXED_TEXT, nullable=False),
         sa.Column("phone", sa.Text),
         sa.Column("party_size", sa.Integer, nullable=False),
-        sa.Column("start_at", sa.DateTime, nullable=False),
+        sa.Column("start_at", STAMP, nullable=False),
         sa.Column("table_no", sa.Integer, nullable=True),
-        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("status", INDEXED_TEXT, nullable=False),
         sa.Column("notes", sa.Text, nullable=False, server_default=sa.text("''")),
         sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
-        sa.Column("created_at", sa.DateTime),
-        sa.Column("updated_at", sa.DateTime),
+        sa.Column("created_at", STAMP),
+        sa.Column("updated_at", STAMP),
         sa.CheckConstraint("status IN ('confirmed', 'seated', 'cancelled', 'no_show')",
                            name="ck_bookings_status"),
     )
@@ -43,14 +48,14 @@ def upgrade() -> None:
         "products",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("sku", sa.String(40), unique=True),
-        sa.Column("name", sa.Text),
-        sa.Column("category", sa.Text),
+        sa.Column("name", INDEXED_TEXT),
+        sa.Column("category", INDEXED_TEXT),
         sa.Column("price_cents", sa.Integer),
         sa.Column("stock", sa.Integer),
         sa.Column("low_stock_threshold", sa.Integer, server_default=sa.text("5")),
         sa.Column("active", sa.Boolean),
         sa.Column("version", sa.Integer, server_default=sa.text("1")),
-        sa.Column("updated_at", sa.DateTime),
+        sa.Column("updated_at", STAMP),
     )
     op.create_index("ix_products_category", "products", ["category"])
     op.create_index("ix_products_name", "products", ["name"])
@@ -59,11 +64,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("customer_id", sa.Integer, nullable=True),
         sa.Column("customer_name", sa.Text),
-        sa.Column("placed_at", sa.DateTime),
-        sa.Column("status", sa.Text),
+        sa.Column("placed_at", STAMP),
+        sa.Column("status", INDEXED_TEXT),
         sa.Column("total_cents", sa.Integer),
         sa.Column("version", sa.Integer, server_default=sa.text("1")),
-        sa.Column("updated_at", sa.DateTime),
+        sa.Column("updated_at", STAMP),
         sa.CheckConstraint("status IN ('pending', 'paid', 'preparing', 'ready', 'completed', "
                            "'cancelled', 'refunded')", name="ck_orders_status"),
     )
