@@ -241,6 +241,11 @@ def _profile_for(args: argparse.Namespace, traffic: bool, deferred: bool = False
 
 
 def _run_gui(args: argparse.Namespace) -> int:
+    from ui.platform_libs import platform_problem
+
+    problem = platform_problem()  # before Qt aborts naming one library, or the wrong one
+    if problem is not None:
+        raise UsageError(problem)
     from ui.app import run_gui
 
     broken: list[tuple[Path, str]] = []
