@@ -79,7 +79,7 @@ def test_empty_page_says_what_to_do(qtbot, runner: TaskRunner, demo_shop: object
     page = make_page(qtbot, runner, demo_profile(demo_shop.base_url, demo_shop.token,
                                                  demo_shop.db_path))
     assert page.sweep_stack.currentWidget() is page.empty
-    assert "Run sweep" in page.empty.text() and "Ctrl+R" in page.empty.text()
+    assert "Run sweep" in page.empty.text() and "Ctrl+Shift+D" in page.empty.text()
     assert not page.html_button.isEnabled()
     assert not page.bundle_button.isEnabled()
     assert page.db_views.stack.currentIndex() == 0
@@ -129,7 +129,7 @@ def test_cancel_gives_the_button_back_at_once(qtbot, runner: TaskRunner) -> None
         page.run_sweep()
         assert page.cancel_button.isVisible()
         assert not page.run_button.isEnabled()
-        page.run_sweep()  # a second Ctrl+R while one runs is ignored
+        page.run_sweep()  # a second Ctrl+Shift+D while one runs is ignored
         qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
         assert page.run_button.isEnabled()
         assert not page.cancel_button.isVisible()

@@ -83,6 +83,56 @@ def test_ctrl_number_jumps_to_a_page(qtbot, make_window) -> None:
     assert window.current_page_key() == "bookings"
 
 
+def press(qtbot, window: MainWindow, key: Qt.Key, modifiers: Qt.KeyboardModifier) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    qtbot.keyClick(window, key, modifiers)
+
+
+def test_ctrl_number_follows_the_rail_of_the_current_view(qtbot, make_window) -> None:
+    window = make_window()
+    window.top_bar.manager_button.click()
+    press(qtbot, window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page_key() == "bookings"  # the manager's 2nd page, not the Dashboard
+    press(qtbot, window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page_key() == "settings"
+    press(qtbot, window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)  # no 7th page here
+    assert window.current_page_key() == "settings" and window.view == "manager"
+    assert window.rail.item(2).toolTip() == "Bookings (Ctrl+2)"
+
+
+def test_ctrl_r_refreshes_like_f5_and_the_sweep_has_its_own_keys(qtbot, make_window) -> None:
+    window = make_window()
+    window.show_page("today")
+    refreshed: list[str] = []
+    window.page("today").refresh = lambda: refreshed.append("today")  # what F5 calls
+    press(qtbot, window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, window, Qt.Key.Key_F5, Qt.KeyboardModifier.NoModifier)
+    assert refreshed == ["today", "today"]
+    assert window.current_page_key() == "today"
+    swept: list[bool] = []
+    window.page("diagnostics").run_sweep = lambda: swept.append(True)
+    press(qtbot, window, Qt.Key.Key_D,
+          Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.current_page_key() == "diagnostics" and swept == [True]
+
+
+def test_the_help_menu_lists_the_shortcuts_of_the_current_view(make_window) -> None:
+    window = make_window()
+    window.top_bar.manager_button.click()
+    listing = window.help_menu.listing()
+    assert "Refresh this page (F5 or Ctrl+R)\tF5 or Ctrl+R" in listing
+    assert "Search this page\tCtrl+F" in listing
+    assert "Run the diagnostic sweep\tCtrl+Shift+D" in listing
+    assert [line for line in listing if line.startswith("Go to")] == [
+        "Go to Today\tCtrl+1", "Go to Bookings\tCtrl+2", "Go to Orders\tCtrl+3",
+        "Go to Products\tCtrl+4", "Go to Settings\tCtrl+5"]
+    window.top_bar.support_button.click()
+    assert "Go to Dashboard\tCtrl+2" in window.help_menu.listing()
+    menu_bar = window.menuBar()
+    assert menu_bar is not None and window.help_menu.menuAction() in menu_bar.actions()
+
+
 def test_manager_view_hides_support_pages(make_window) -> None:
     window = make_window()
     window.show_page("dashboard")

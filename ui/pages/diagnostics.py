@@ -40,6 +40,7 @@ from services.sweep import SweepResult, report_sections, run_sweep
 from services.user_files import replace_file
 from ui.context import AppContext
 from ui.plain_text import plain_label, set_plain_text
+from ui.shortcuts import SWEEP_KEYS
 from ui.theme import LIGHT, SERIES, state_colour
 from ui.widgets.db_views import DbViews
 from ui.widgets.pstats_browser import PstatsBrowser
@@ -55,7 +56,7 @@ CHART_METRICS = (("latency_p95", "p95 latency", 1000.0, "ms"),
                  ("queue_depth", "queue depth", 1.0, ""))
 CHART_WINDOW_S = 3600.0
 
-EMPTY_SWEEP = ("No sweep yet. Press “Run sweep” (Ctrl+R) to check every probe and source at "
+EMPTY_SWEEP = (f"No sweep yet. Press “Run sweep” ({SWEEP_KEYS}) to check every probe and source at "
                "once: reachability, TLS certificates, latency, health, database, cache and "
                "broker. The advisor then says what is wrong and what to do.")
 
@@ -86,7 +87,7 @@ class DiagnosticsPage(QWidget):
         self.summary.setObjectName("muted")
         self.run_button = QPushButton("Run sweep")
         self.run_button.setProperty("primary", True)
-        self.run_button.setToolTip("Check every probe and source now (Ctrl+R)")
+        self.run_button.setToolTip(f"Check every probe and source now ({SWEEP_KEYS})")
         self.run_button.clicked.connect(self.run_sweep)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
@@ -169,7 +170,8 @@ class DiagnosticsPage(QWidget):
             and not self._handle.cancelled
 
     def run_sweep(self) -> None:
-        """Start a sweep off the GUI thread (Ctrl+R); a second press while one runs is ignored."""
+        """Start a sweep off the GUI thread (Ctrl+Shift+D); a second press while one runs is
+        ignored."""
         if self.running:
             return
         profile = self.ctx.profile
@@ -244,7 +246,7 @@ class DiagnosticsPage(QWidget):
         for button in (self.html_button, self.json_button, self.bundle_button):
             button.setEnabled(has_result and not running)
         if not has_result:
-            tip = "Run a sweep first (Ctrl+R)"
+            tip = f"Run a sweep first ({SWEEP_KEYS})"
             for button in (self.html_button, self.json_button, self.bundle_button):
                 button.setToolTip(tip)
 
@@ -346,7 +348,7 @@ class DiagnosticsPage(QWidget):
 
     # -- what the main window calls ------------------------------------------------------------
     def refresh(self) -> None:
-        """F5: read the database views again (the sweep itself is Ctrl+R)."""
+        """F5 or Ctrl+R: read the database views again (the sweep has its own shortcut)."""
         self.db_views.refresh()
 
     def on_shown(self) -> None:
