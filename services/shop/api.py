@@ -46,6 +46,7 @@ from console.shop import (
     validate_restock,
 )
 from services.http_watchdog import cut_off, deadline_in
+from services.shop import upcoming
 from services.shop.repository import PAGE_LIMIT_MAX
 
 log = logging.getLogger(__name__)
@@ -224,12 +225,16 @@ class ApiShopRepository:
         q = _search(query.search)
         if q:
             params["q"] = q
-        sort = BookingSort(query.sort).value
-        params["sort"] = f"-{sort}" if query.descending else sort
+        sort = BookingSort(query.sort)
+        if sort is not BookingSort.UPCOMING_FIRST:  # that one is two plain lists (upcoming.py)
+            params["sort"] = f"-{sort.value}" if query.descending else sort.value
         return params
 
     def list_bookings(self, query: BookingQuery, *, after: str | None = None,
                       limit: int = 100) -> Page[Booking]:
+        if query.sort is BookingSort.UPCOMING_FIRST:
+            return upcoming.page(query, after, limit,
+                                 lambda q, a, n: self.list_bookings(q, after=a, limit=n))
         return self._list("/api/bookings", self._booking_params(query), after, limit,
                           booking_from_json)
 
@@ -237,6 +242,10 @@ class ApiShopRepository:
         return self._count("/api/bookings", self._booking_params(query))
 
     def seek_bookings(self, query: BookingQuery, position: int) -> str | None:
+        if query.sort is BookingSort.UPCOMING_FIRST:
+            return upcoming.seek(query, position,
+                                 lambda q: self.count_bookings(q, exact=True).value,
+                                 lambda q, p: self.seek_bookings(q, p))
         return self._walk("/api/bookings", self._booking_params(query), position)
 
     def get_booking(self, booking_id: int) -> Booking:
