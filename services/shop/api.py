@@ -245,7 +245,7 @@ class ApiShopRepository:
         if query.sort is BookingSort.UPCOMING_FIRST:
             return upcoming.seek(query, position,
                                  lambda q: self.count_bookings(q, exact=True).value,
-                                 lambda q, p: self.seek_bookings(q, p))
+                                 self.seek_bookings)
         return self._walk("/api/bookings", self._booking_params(query), position)
 
     def get_booking(self, booking_id: int) -> Booking:
