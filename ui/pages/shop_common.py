@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from PyQt6.QtCore import QModelIndex, Qt, QTimer
-from PyQt6.QtGui import QKeyEvent, QKeySequence
+from PyQt6.QtGui import QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -36,6 +36,7 @@ from console.shop import (
     ValidationFailed,
 )
 from ui.context import AppContext
+from ui.models.freshness import ListFreshness
 from ui.models.paged import PagedTableModel
 from ui.models.status_chip import StatusChipDelegate
 from ui.plain_text import plain_label, set_plain_text
@@ -441,6 +442,17 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         selection = self.table.selectionModel()
         assert selection is not None
         selection.currentRowChanged.connect(self._row_changed)
+        self.freshness = ListFreshness(model, self.table, self.ctx.tasks)
+
+    def showEvent(self, event: QShowEvent | None) -> None:
+        """Shown (opened from the rail): is the list still what the shop holds?"""
+        super().showEvent(event)
+        if self.ctx.shop is not None:
+            self.freshness.start()
+
+    def hideEvent(self, event: QHideEvent | None) -> None:
+        super().hideEvent(event)
+        self.freshness.stop()
 
     # -- public ------------------------------------------------------------------------
 
