@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QStandardItemModel
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
@@ -30,6 +32,18 @@ NO_KEYCHAIN_PROBLEM = ("there is no keychain here to read this secret from; choo
 LITERAL_WARNING = ("The secret will be written into the profile file as plain text: anyone "
                    "who can read the file can read it. Prefer the keychain or an environment "
                    "variable.")
+
+
+def is_variable_name(text: str) -> bool:
+    """Whether a shell can export a variable of this name."""
+    return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text.strip()) is not None
+
+
+def variable_name(suggestion: str) -> str:
+    """An environment variable name made from a keychain name: 'main-street/cache' ->
+    'MAIN_STREET_CACHE'."""
+    name = re.sub(r"[^A-Za-z0-9]+", "_", suggestion).strip("_").upper() or "BACKROOM_SECRET"
+    return name if is_variable_name(name) else f"BACKROOM_{name}"
 
 
 class SecretField(QWidget):
@@ -92,8 +106,8 @@ class SecretField(QWidget):
         """The keychain entry name to suggest (e.g. 'main-street-bistro/cache'); a name
         loaded from the profile or typed by the user is kept."""
         self._default_name = name
-        if self.mode() == KEYRING and self._auto_name:
-            self.name_edit.setText(name)
+        if self.mode() in (KEYRING, ENV) and self._auto_name:
+            self.name_edit.setText(name if self.mode() == KEYRING else variable_name(name))
             self._update()
 
     def _name_typed(self, _text: str) -> None:
@@ -163,6 +177,9 @@ class SecretField(QWidget):
 
     def local_problem(self) -> str:
         """A problem the profile schema cannot see: keychain mode with nothing to store."""
+        if self.mode() == ENV and not is_variable_name(self.name_edit.text()):
+            return ("an environment variable name has only letters, digits and _, and does "
+                    "not start with a digit (e.g. BACKROOM_SHOP)")
         if self.mode() != KEYRING:
             return ""
         if not self.keychain_available:
@@ -182,6 +199,10 @@ class SecretField(QWidget):
         if mode == KEYRING and (self._auto_name or not self.name_edit.text()):
             self._auto_name = True
             self.name_edit.setText(self._default_name)
+        if mode == ENV and (self._auto_name or not is_variable_name(self.name_edit.text())):
+            # a keychain name ('backroom/shop') cannot name a variable: BACKROOM_SHOP can
+            self._auto_name = True
+            self.name_edit.setText(variable_name(self._default_name))
         if mode == LITERAL:
             self.name_edit.clear()
         self._update()

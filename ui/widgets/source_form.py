@@ -107,6 +107,10 @@ class TestResultLine(QLabel):
         # The detail quotes the server (its /health version, its error): never markup.
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.outcome = ""
+        # The fields under it stay where they are when a result appears or clears.
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
         self.setVisible(False)
 
     def set_running(self, what: str) -> None:
