@@ -543,7 +543,9 @@ def page_from_json(data: Any, parse: Callable[[Any], T]) -> Page[T]:
 
 @documented
 def total_from_json(data: Any) -> RowCount:
-    return RowCount(_opt_int(_obj(data), "estimated_total"), exact=False)
+    """``estimated_total``, exact when the shop says it counted (``total_is_exact``)."""
+    d = _obj(data)
+    return RowCount(_opt_int(d, "estimated_total"), exact=d.get("total_is_exact") is True)
 
 
 @documented

@@ -99,6 +99,15 @@ def test_a_search_lists_upcoming_soonest_first_then_past_most_recent_first(
         assert [r.id for r in rest] == expected[position:], position
 
 
+def test_a_small_count_is_exact_on_every_route(backend: Backend) -> None:
+    # "about 300 products" read as a guess where the shop had counted every one
+    assert backend.repo.count_products(ProductQuery()).exact
+    day = backend.fresh_day()
+    backend.add_booking(day, "Counted Once")
+    count = backend.repo.count_bookings(day_query(backend, day))
+    assert count.exact and count.value == 1
+
+
 def test_filters_by_status_and_window(backend: Backend) -> None:
     day = backend.fresh_day()
     a = backend.add_booking(day, "Status A", hour=12)
