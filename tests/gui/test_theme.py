@@ -58,3 +58,14 @@ def test_a_spin_box_draws_its_up_and_down_arrows(qtbot, themed) -> None:
     # a triangle: the up arrow's top row is narrower than its bottom row
     rows = sorted({y for _, y in up})
     assert len([p for p in up if p[1] == rows[0]]) < len([p for p in up if p[1] == rows[-1]])
+
+
+def test_seated_and_confirmed_chips_differ_in_colour() -> None:
+    from console.shop import BookingStatus
+    from ui.models.formatting import BOOKING_STATES
+
+    seated = theme.state_colour(BOOKING_STATES[BookingStatus.SEATED])
+    confirmed = theme.state_colour(BOOKING_STATES[BookingStatus.CONFIRMED])
+    assert seated != confirmed
+    # and neither borrows the colours that mean trouble
+    assert seated not in (theme.WARN, theme.FAIL, theme.STALE)
