@@ -21,7 +21,6 @@ from PyQt6.QtCore import (
 )
 from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PyQt6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -39,6 +38,7 @@ from services.logsetup import log_dir
 from services.sweep import SweepResult, report_sections, run_sweep
 from services.user_files import replace_file
 from ui.context import AppContext
+from ui.file_dialogs import ask_save_path
 from ui.plain_text import plain_label, set_plain_text
 from ui.shortcuts import SWEEP_KEYS
 from ui.theme import LIGHT, SERIES, state_colour
@@ -258,8 +258,7 @@ class DiagnosticsPage(QWidget):
 
     # -- exports -------------------------------------------------------------------------------
     def _ask_path(self, caption: str, suggested: str, pattern: str) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(self, caption, suggested, pattern)
-        return Path(path) if path else None
+        return ask_save_path(self, caption, suggested, pattern)
 
     def _suggested(self, suffix: str) -> str:
         stamp = time.strftime("%Y%m%d-%H%M", time.localtime())

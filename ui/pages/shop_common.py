@@ -12,7 +12,6 @@ from PyQt6.QtCore import QModelIndex, Qt, QTimer
 from PyQt6.QtGui import QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PyQt6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -36,6 +35,7 @@ from console.shop import (
     ValidationFailed,
 )
 from ui.context import AppContext
+from ui.file_dialogs import ask_save_path
 from ui.models.freshness import ListFreshness
 from ui.models.paged import PagedTableModel
 from ui.models.status_chip import StatusChipDelegate
@@ -359,11 +359,9 @@ def set_primary_enabled(button: QPushButton, enabled: bool) -> None:
 
 def ask_csv_path(parent: QWidget, suggested: str) -> Path | None:
     """Where to save an export (a native save dialog); None when the user cancels."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Export to CSV", suggested,
-                                          "CSV files (*.csv)")
-    if not path:
+    p = ask_save_path(parent, "Export to CSV", suggested, "CSV files (*.csv)")
+    if p is None:
         return None
-    p = Path(path)
     return p if p.suffix.lower() == ".csv" else p.with_suffix(".csv")
 
 

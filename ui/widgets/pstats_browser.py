@@ -8,7 +8,6 @@ from typing import Any
 from PyQt6.QtCore import QModelIndex, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,6 +23,7 @@ from PyQt6.QtWidgets import (
 )
 
 from console.pstats_view import CallEdge, FuncKey, ProfileStats, describe, load_stats
+from ui.file_dialogs import ask_open_path
 from ui.models.pstats_model import PstatsTableModel, ms
 from ui.plain_text import plain_label
 from ui.theme import tabular_font
@@ -120,11 +120,10 @@ class PstatsBrowser(QWidget):
 
     # -- loading -------------------------------------------------------------------------------
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open a cProfile file", "",
-            "Profiles (*.prof *.pstats *.profile *.out);;All files (*)")
-        if path:
-            self.open_file(Path(path))
+        path = ask_open_path(self, "Open a cProfile file",
+                             "Profiles (*.prof *.pstats *.profile *.out);;All files (*)")
+        if path is not None:
+            self.open_file(path)
 
     def open_file(self, path: Path) -> None:
         """Load ``path`` off the GUI thread (or at once without a task runner)."""

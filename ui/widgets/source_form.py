@@ -10,7 +10,6 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,6 +26,7 @@ from console.profile import (
     SOURCE_KINDS,
     SecretRef,
 )
+from ui.file_dialogs import ask_open_path
 from ui.plain_text import ask, isolated, set_plain_text
 from ui.theme import FAIL, OK, STALE
 from ui.widgets.form_section import ExactSpinBox, FormSection
@@ -213,10 +213,10 @@ class TargetForm(FormSection):
         self._changed()
 
     def _browse_ca(self, edit: QLineEdit) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self, "CA bundle", edit.text(),
-                                                    "Certificates (*.pem *.crt *.cer);;All (*)")
-        if path:
-            edit.setText(path)
+        path = ask_open_path(self, "CA bundle", "Certificates (*.pem *.crt *.cer);;All (*)",
+                             start=edit.text())
+        if path is not None:
+            edit.setText(str(path))
             self._changed()
 
     def _changed(self) -> None:
