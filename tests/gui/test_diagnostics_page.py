@@ -284,3 +284,16 @@ def test_store_charts_draw_the_last_hour() -> None:
     assert [c.title for c in charts] == ["web p95 latency, last hour"]
     assert charts[0].png.startswith(b"\x89PNG")
     assert "now 200.0 ms" in charts[0].alt
+
+
+def test_store_charts_draw_a_queue_whatever_its_labels(qapp: QApplication) -> None:
+    store = MetricStore()
+    now = time.time()
+    store.append([Reading('broker/queue_depth{queue="celery"}', now - 300 + i, 5000.0 + i)
+                  for i in range(0, 300, 5)])
+    store.append([Reading('jobs/queue_depth{queue="emails",vhost="/"}', now - 300 + i, 3.0)
+                  for i in range(0, 300, 5)])
+    charts = store_charts(store, now=now)
+    assert [c.title for c in charts] == ["broker celery queue depth, last hour",
+                                         "jobs emails / queue depth, last hour"]
+    assert charts[0].alt.startswith("broker celery queue depth, last hour: now 5,2")

@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from console.domain import split_series
 from console.report_html import Chart, latency_chart, render_html
 from services.bundle import write_bundle
 from services.logsetup import log_dir
@@ -368,8 +369,10 @@ def store_charts(store: Any, *, now: float | None = None, window_s: float = CHAR
     now = time.time() if now is None else now
     charts: list[Chart] = []
     for suffix, words, scale, unit in CHART_METRICS:
-        for series in store.series_names():
-            metric = series.partition("/")[2]
+        for series in sorted(store.series_names()):
+            # a queue's depth is 'broker/queue_depth{queue="celery"}': its labels are part of
+            # its name, so the metric is matched without them
+            source, metric, labels = split_series(series)
             if metric != suffix:
                 continue
             window = store.window(series, now - window_s, now, max_points=width // 2)
@@ -377,7 +380,8 @@ def store_charts(store: Any, *, now: float | None = None, window_s: float = CHAR
                                                       strict=True) if math.isfinite(v)]
             if len(points) < 2:
                 continue
-            title = f"{series.partition('/')[0]} {words}, last hour"
+            where = " ".join(f"{value}" for value in labels.values())
+            title = f"{source} {where + ' ' if where else ''}{words}, last hour"
             png = _line_chart_png(points, title, unit, now - window_s, now, width, height,
                                   SERIES[len(charts) % len(SERIES)])
             last = points[-1][1]
