@@ -70,6 +70,8 @@ class ConsoleApp(QObject):
         window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view,
                             broken_profile=broken_profile)
         window.sig_page_built.connect(self._wire_page)
+        for key, built in window.built_pages():  # the page it opened on was built already
+            self._wire_page(key, built)
         window.top_bar.set_profiles(self._profile_entries(), _entry_of(profile, is_demo),
                                     profile.name)
         window.sig_profile_chosen.connect(self.switch_profile)
@@ -103,6 +105,11 @@ class ConsoleApp(QObject):
         if key == "settings":
             widget.sig_open_profile.connect(self.switch_profile)
             widget.sig_profile_saved.connect(self._refresh_profile_list)
+            widget.console_settings.sig_theme_changed.connect(self._theme_changed)
+
+    def _theme_changed(self, _choice: str) -> None:
+        if self.window is not None:
+            self.window.theme_changed()
 
     def _refresh_profile_list(self, _path: str = "") -> None:
         if self.window is not None:

@@ -30,6 +30,10 @@ from ui.widgets.top_bar import TopBar
 log = logging.getLogger(__name__)
 
 
+#: Pages with charts that are coloured when built (rebuilt when the theme changes).
+CHARTED_PAGES = ("dashboard", "today")
+
+
 class MainWindow(QMainWindow):
     """Composes the page widgets; holds no business logic of its own."""
 
@@ -137,6 +141,10 @@ class MainWindow(QMainWindow):
             self.sig_page_built.emit(key, widget)
         return widget
 
+    def built_pages(self) -> list[tuple[str, QWidget]]:
+        """The pages built so far, as (key, widget)."""
+        return list(self._pages.items())
+
     def current_page_key(self) -> str | None:
         return self.rail.current_key()
 
@@ -181,6 +189,23 @@ class MainWindow(QMainWindow):
         refresh = getattr(widget, "refresh", None)
         if callable(refresh):
             refresh()
+
+    def theme_changed(self) -> None:
+        """The theme was switched: pages whose charts took their colours when built (the
+        dashboard's and Today's pyqtgraph plots ignore the stylesheet) are built again, so
+        nothing stays white on dark until a restart."""
+        current = self.rail.current_key()
+        for key in CHARTED_PAGES:
+            widget = self._pages.pop(key, None)
+            if widget is None:
+                continue
+            shutdown = getattr(widget, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
+            self.stack.removeWidget(widget)
+            widget.deleteLater()
+        if current in CHARTED_PAGES:
+            self._on_rail(current)
 
     def show_profile_in_settings(self, path: str) -> None:
         """Open Settings on the profile file at ``path`` (one that needs fixing)."""

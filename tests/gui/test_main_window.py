@@ -133,6 +133,37 @@ def test_the_help_menu_lists_the_shortcuts_of_the_current_view(make_window) -> N
     assert menu_bar is not None and window.help_menu.menuAction() in menu_bar.actions()
 
 
+def lightness(widget) -> float:
+    image = widget.grab().toImage()
+    step = 7
+    values = [image.pixelColor(x, y).lightness() for x in range(0, image.width(), step)
+              for y in range(0, image.height(), step)]
+    return sum(values) / len(values)
+
+
+@pytest.mark.parametrize("key", ["dashboard", "today"])
+def test_switching_the_theme_recolours_the_charts_at_once(qtbot, qapp, make_window,
+                                                          key: str) -> None:
+    from ui import theme
+
+    sheet, palette = qapp.styleSheet(), qapp.palette()
+    try:
+        theme.apply(qapp, "light")
+        window = make_window()
+        window.show_page(key)
+        light = lightness(window.stack.currentWidget())
+        theme.apply(qapp, "dark")
+        window.theme_changed()  # what Settings' theme choice calls
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page(key))
+        dark = lightness(window.stack.currentWidget())
+        assert window.current_page_key() == key
+        # the charts were white on dark: now the page as a whole is dark
+        assert dark < 100 < light, (light, dark)
+    finally:
+        qapp.setStyleSheet(sheet)
+        qapp.setPalette(palette)
+
+
 def test_manager_view_hides_support_pages(make_window) -> None:
     window = make_window()
     window.show_page("dashboard")
