@@ -200,6 +200,10 @@ def test_status_light_and_chips_follow_the_poller(make_window) -> None:
     assert window.top_bar.light.state == "fail"
     assert window.top_bar.light.text() == "cache down"
     assert window.source_states.state_of("cache") == "down"
+    # the error is in words beside the chip, not only on hover
+    chip = window.source_states._chips["cache"]
+    assert "Connection refused by 127.0.0.1:6379" in chip.text()
+    assert "Connection refused" not in window.source_states._chips["web"].text()
 
 
 def test_demo_banner_offers_to_add_a_shop(qtbot, make_window) -> None:
