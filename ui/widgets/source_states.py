@@ -10,7 +10,6 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QWidget
 from ui.plain_text import escaped, isolated, set_plain_tooltip
 from ui.theme import state_colour
 
-
 FAILING = frozenset({"down", "stale", "error"})
 #: How much of a failing source's error the chip shows (all of it on hover).
 ERROR_CHARS = 70
