@@ -250,6 +250,26 @@ def test_pstats_browser_sorts_filters_and_follows_calls(qtbot, runner: TaskRunne
     assert model.rowCount() >= 3
 
 
+def test_pstats_function_names_are_shown_whole_in_a_laptop_sized_window(
+        qtbot, runner: TaskRunner, profile_file: Path) -> None:
+    browser = PstatsBrowser(runner)
+    window = QMainWindow()
+    window.setCentralWidget(browser)
+    qtbot.addWidget(window)
+    window.resize(1100, 700)
+    window.show()
+    with qtbot.waitSignal(browser.sig_loaded, timeout=10_000):
+        browser.open_file(profile_file)
+    header = browser.table.horizontalHeader()
+    metrics = browser.table.fontMetrics()
+    labels = [browser.model.index(r, 0).data() for r in range(browser.model.rowCount())]
+    ours = [t for t in labels if "test_diagnostics_page.py" in t]
+    assert ours
+    qtbot.waitUntil(lambda: header.sectionSize(0) > 0)
+    widest = max(metrics.horizontalAdvance(t) for t in ours)
+    assert header.sectionSize(0) >= widest + 8, (header.sectionSize(0), widest)
+
+
 def test_pstats_browser_reports_a_bad_file(qtbot, runner: TaskRunner, tmp_path: Path) -> None:
     bad = tmp_path / "notes.prof"
     bad.write_text("these are not stats")

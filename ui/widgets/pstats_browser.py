@@ -87,14 +87,19 @@ class PstatsBrowser(QWidget):
         self.callees = _edge_tree("Calls to")
         for tree in (self.callers, self.callees):
             tree.itemActivated.connect(self._jump)
+        # Callers and callees go under the table, side by side: the table keeps the window's
+        # whole width, so a function's name, file and line are not cut off (issue 19).
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keep file:line visible
         side = QWidget()
         side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(6, 0, 0, 0)
+        side_layout.setContentsMargins(0, 6, 0, 0)
         side_layout.addWidget(self.selected_title)
-        side_layout.addWidget(self.callers, 1)
-        side_layout.addWidget(self.callees, 1)
+        edges = QHBoxLayout()
+        edges.addWidget(self.callers, 1)
+        edges.addWidget(self.callees, 1)
+        side_layout.addLayout(edges, 1)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
