@@ -14,7 +14,7 @@ OK = "#2e7d32"
 WARN = "#e69f00"
 FAIL = "#c62828"
 STALE = "#8a8a8a"
-ACTIVE = "#0072B2"  # under way right now (a seated table), neither pending nor done
+ACTIVE = "#7e57c2"  # under way (a seated table); not the blue that marks a selected row
 STATE_COLOURS = {"ok": OK, "up": OK, "active": ACTIVE, "warn": WARN, "fail": FAIL, "down": FAIL,
                  "stale": STALE, "unknown": STALE, "firing": FAIL, "pending": WARN,
                  "resolved": OK, "no_data": STALE, "nodata": STALE, "error": FAIL}

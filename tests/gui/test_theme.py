@@ -67,5 +67,6 @@ def test_seated_and_confirmed_chips_differ_in_colour() -> None:
     seated = theme.state_colour(BOOKING_STATES[BookingStatus.SEATED])
     confirmed = theme.state_colour(BOOKING_STATES[BookingStatus.CONFIRMED])
     assert seated != confirmed
-    # and neither borrows the colours that mean trouble
-    assert seated not in (theme.WARN, theme.FAIL, theme.STALE)
+    # and it borrows neither the colours that mean trouble nor the selected row's blue
+    assert seated not in (theme.WARN, theme.FAIL, theme.STALE, theme.LIGHT.accent,
+                          theme.DARK.accent)
