@@ -245,6 +245,11 @@ def _profile_for(args: argparse.Namespace, traffic: bool, deferred: bool = False
 
 
 def _run_gui(args: argparse.Namespace) -> int:
+    from ui.platform_libs import platform_problem
+
+    problem = platform_problem()  # before Qt aborts naming one library, or the wrong one
+    if problem is not None:
+        raise UsageError(problem)
     from ui.app import run_gui
 
     broken: list[tuple[Path, str]] = []
@@ -256,7 +261,23 @@ def _run_gui(args: argparse.Namespace) -> int:
                        broken_profile=broken[0] if broken else None,
                        page=args.page, quit_after=args.quit_after, screenshot=args.screenshot,
                        view=args.view, masking=args.masking,
-                       start_demo=shop.start_in_background if is_demo else None)
+                       start_demo=shop.start_in_background if is_demo else None,
+                       demo_on_demand=None if is_demo else _demo_on_demand(not args.no_traffic))
+
+
+def _demo_on_demand(traffic: bool) -> Callable[[], tuple[Any, Any, Callable[[], None]]]:
+    """For a window opened on a real shop: the embedded demo shop, made when the user picks
+    it in the switcher (its port bound then; it starts once its window has painted)."""
+    def make() -> tuple[Any, Any, Callable[[], None]]:
+        from demo import DemoShop
+        from services.profiles import demo_profile
+
+        shop = DemoShop(_demo_db_path(), port=0, traffic=traffic)
+        shop.reserve()
+        return demo_profile(shop.base_url, shop.token, shop.db_path), \
+            shop.start_in_background, shop.stop
+
+    return make
 
 
 def _run_diagnose(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -42,6 +43,13 @@ class Severity(StrEnum):
     INFO = "info"
     WARN = "warn"
     FAIL = "fail"
+
+
+def iso_time(ts: float) -> str:
+    """UTC epoch seconds as ISO 8601 with its offset, to the millisecond, as every CSV the
+    console writes has it: '2026-11-25T19:30:05.250Z'."""
+    text = datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
 
 
 # -- series names -----------------------------------------------------------------------------

@@ -137,6 +137,33 @@ def _took(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds >= 1 else f"{seconds * 1000:.0f} ms"
 
 
+def figure_tables(result: Any) -> list[tuple[str, list[str], list[list[str]], set[int]]]:
+    """The sweep's latency, traffic, cache and queue figures as (title, headers, rows, right-aligned
+    columns): the text output and the HTML report print the same tables."""
+    tables: list[tuple[str, list[str], list[list[str]], set[int]]] = []
+    latency = tuple(getattr(result, "latency", ()) or ())
+    caches = tuple(getattr(result, "cache_hit_rate", ()) or ())
+    queues = tuple(getattr(result, "queue_depth", ()) or ())
+    traffic = tuple(getattr(result, "traffic", ()) or ())
+    if latency:
+        tables.append(("Latency", ["LATENCY", "p50 ms", "p95 ms", "p99 ms", "count"],
+                       [[s.name, _cell(_ms(s.p50)), _cell(_ms(s.p95)), _cell(_ms(s.p99)),
+                         str(s.count)] for s in latency], {1, 2, 3, 4}))
+    if traffic:
+        tables.append(("Requests and errors", ["TRAFFIC", "req/s", "5xx/s", "errors"],
+                       [[t.name, _cell(_finite(t.request_rate)), _cell(_finite(t.error_rate)),
+                         "-" if _finite(t.error_ratio) is None else f"{t.error_ratio:.1%}"]
+                        for t in traffic], {1, 2, 3}))
+    if caches:
+        tables.append(("Cache hit rate", ["CACHE", "hit rate"],
+                       [[name, "-" if _finite(rate) is None else f"{rate:.1%}"]
+                        for name, rate in caches], {1}))
+    if queues:
+        tables.append(("Queues", ["QUEUE", "waiting"],
+                       [[name, str(depth)] for name, depth in queues], {1}))
+    return tables
+
+
 def render_table(result: DiagnoseResult) -> str:
     """The sweep as text for a terminal: checks, latency, caches, queues, queries, findings."""
     out = [f"Backroom diagnose: {result.profile}: {result.status.value.upper()} "
@@ -145,26 +172,8 @@ def render_table(result: DiagnoseResult) -> str:
     out += _table(["CHECK", "KIND", "STATUS", "LATENCY", "DETAIL"],
                   [[c.name, c.kind, c.status.value.upper(), _cell(c.latency_ms, " ms"),
                     c.detail] for c in result.checks], right={3})
-    if result.latency:
-        out += ["", *_table(
-            ["LATENCY", "p50 ms", "p95 ms", "p99 ms", "count"],
-            [[s.name, _cell(_ms(s.p50)), _cell(_ms(s.p95)), _cell(_ms(s.p99)), str(s.count)]
-             for s in result.latency], right={1, 2, 3, 4})]
-    if result.traffic:
-        out += ["", *_table(
-            ["TRAFFIC", "req/s", "5xx/s", "errors"],
-            [[t.name, _cell(_finite(t.request_rate)), _cell(_finite(t.error_rate)),
-              "-" if _finite(t.error_ratio) is None else f"{t.error_ratio:.1%}"]
-             for t in result.traffic], right={1, 2, 3})]
-    if result.cache_hit_rate:
-        out += ["", *_table(
-            ["CACHE", "hit rate"],
-            [[name, "-" if _finite(rate) is None else f"{rate:.1%}"]
-             for name, rate in result.cache_hit_rate], right={1})]
-    if result.queue_depth:
-        out += ["", *_table(["QUEUE", "waiting"],
-                            [[name, str(depth)] for name, depth in result.queue_depth],
-                            right={1})]
+    for _title, headers, rows, right in figure_tables(result):
+        out += ["", *_table(headers, rows, right)]
     if result.slow_queries:
         out += ["", *_table(
             ["SLOW QUERIES", "calls", "mean ms", "total ms"],

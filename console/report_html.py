@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.domain import Check, Finding, Severity, SlowQuery, Status
+from console.report import figure_tables
 
 # The console's state colours (the same as ui.theme; colour carries meaning only).
 STATE_COLOURS = {"ok": "#2e7d32", "warn": "#e69f00", "fail": "#c62828", "info": "#0072B2",
@@ -302,6 +303,13 @@ def _looks_numeric(values: Iterable[str]) -> bool:
     return seen
 
 
+def figure_sections(result: Any) -> list[Section]:
+    """The latency, cache and queue tables the text output prints, as report sections."""
+    return [Section(title, tuple(h.capitalize() if h.isupper() else h for h in headers),
+                    tuple(tuple(row) for row in rows))
+            for title, headers, rows, _right in figure_tables(result)]
+
+
 def render_html(result: Any, *, title: str | None = None, sections: Sequence[Section] = (),
                 charts: Sequence[Chart] | None = None,
                 versions: Sequence[tuple[str, str]] = (),
@@ -360,7 +368,7 @@ def render_html(result: Any, *, title: str | None = None, sections: Sequence[Sec
                          f"<figcaption>{_e(chart.title)}</figcaption></figure>")
 
     slow = tuple(getattr(result, "slow_queries", ()) or ())
-    all_sections = list(sections)
+    all_sections = figure_sections(result) + list(sections)
     if slow and not any(s.title == "Slow queries" for s in all_sections):
         all_sections.insert(0, slow_query_section(slow))
     for section in all_sections:

@@ -285,6 +285,9 @@ class BookingSort(StrEnum):
 
     START_AT = "start_at"
     CUSTOMER_NAME = "customer_name"
+    #: What a search wants: bookings from ``BookingQuery.upcoming_from`` on, soonest first,
+    #: then the earlier ones, most recent first (``descending`` is ignored).
+    UPCOMING_FIRST = "upcoming_first"
 
 
 class OrderSort(StrEnum):
@@ -313,6 +316,9 @@ class BookingQuery:
     statuses: frozenset[BookingStatus] = frozenset()
     sort: BookingSort = BookingSort.START_AT
     descending: bool = False
+    #: Where "upcoming" starts for :attr:`BookingSort.UPCOMING_FIRST` (aware UTC); fixed when
+    #: the search is made, so that its pages agree with each other.
+    upcoming_from: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,7 +259,7 @@ def keyset_page(conn: Connection, query: Select[Any], count_query: Select[Any],
         last = rows[-1]._mapping
         next_cursor = encode_cursor(sort, last[col.name], last[id_column.name])
     return {"items": [to_json(r) for r in rows], "next_cursor": next_cursor,
-            "estimated_total": int(total)}
+            "estimated_total": int(total), "total_is_exact": True}
 
 
 def count_of(table: Any, *where: Any) -> Select[Any]:

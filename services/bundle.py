@@ -18,6 +18,7 @@ from typing import Any
 import tomli_w
 
 from console import __version__
+from console.domain import iso_time
 from console.profile import Profile, SecretRef, profile_to_dict
 from console.redaction import MASK, Redactor, profile_secrets
 from console.report_html import Chart, Section, render_html
@@ -90,11 +91,11 @@ def metrics_csv(store: Any = None, readings: Iterable[Any] = (), *,
             window = store.window(series, now - window_s, now)
             for ts, value in zip(window.ts.tolist(), window.value.tolist(), strict=True):
                 if math.isfinite(value):
-                    writer.writerow((series, f"{ts:.3f}", repr(float(value))))
+                    writer.writerow((series, iso_time(ts), repr(float(value))))
     else:
         for reading in sorted(readings, key=lambda r: (r.series, r.ts)):
             if now - window_s <= reading.ts <= now + 60 and math.isfinite(reading.value):
-                writer.writerow((reading.series, f"{reading.ts:.3f}", repr(float(reading.value))))
+                writer.writerow((reading.series, iso_time(reading.ts), repr(float(reading.value))))
     return out.getvalue()
 
 

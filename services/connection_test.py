@@ -18,6 +18,7 @@ from services.collectors.base import (
     AuthFailed,
     BadResponse,
     CollectorError,
+    NotFound,
     SourceTimeout,
     SourceUnreachable,
     TlsError,
@@ -40,6 +41,7 @@ class Outcome(StrEnum):
     TIMEOUT = "timeout"
     WRONG_SERVER = "wrong-server"
     UNREACHABLE = "unreachable"
+    NOT_FOUND = "not-found"
     SECRET_MISSING = "secret"
     ERROR = "error"
 
@@ -51,6 +53,7 @@ TITLES = {
     Outcome.TIMEOUT: "Timed out",
     Outcome.WRONG_SERVER: "Wrong kind of server",
     Outcome.UNREACHABLE: "Unreachable",
+    Outcome.NOT_FOUND: "No such database",
     Outcome.SECRET_MISSING: "Secret missing",
     Outcome.ERROR: "Failed",
 }
@@ -60,6 +63,7 @@ _BY_ERROR: tuple[tuple[type[CollectorError], Outcome], ...] = (
     (TlsError, Outcome.TLS_ERROR),
     (SourceTimeout, Outcome.TIMEOUT),
     (BadResponse, Outcome.WRONG_SERVER),
+    (NotFound, Outcome.NOT_FOUND),
     (SourceUnreachable, Outcome.UNREACHABLE),
 )
 
@@ -199,9 +203,30 @@ def _check_source(source: Source, resolve: Callable[[SecretRef], str]) -> Connec
 
     session = new_session(pool_size=1)
     try:
-        return _from_collector(build_source(source, session, resolve))
+        result = _from_collector(build_source(source, session, resolve))
     finally:
         session.close()
+    if source.kind == "redis" and source.password is not None and result.ok \
+            and _redis_answers_without_password(source):
+        # Redis accepts any AUTH when it has no password (redis-py hides its warning): the
+        # password given is never checked, and "Reachable" alone would say it was right.
+        result = ConnectionResult(
+            result.outcome, "this Redis needs no password, so the one given is not checked "
+            "(leave the password empty, or set requirepass on the server); " + result.detail,
+            result.latency_ms, result.server_version)
+    return result
+
+
+def _redis_answers_without_password(source: Source) -> bool:
+    from services.collectors.redis_source import redis_client
+
+    client = redis_client(source.url, source.timeout_s)
+    try:
+        return bool(client.ping())
+    except Exception:  # it wants a password (NOAUTH): the one given was checked
+        return False
+    finally:
+        client.close()
 
 
 def _check_probe(probe: Probe, resolve: Callable[[SecretRef], str]) -> ConnectionResult:

@@ -240,6 +240,17 @@ def _pg_has_statements(conn: Connection) -> bool:
     return row is not None
 
 
+def _pg_preloaded(conn: Connection) -> bool:
+    """Whether the server loads the pg_stat_statements library (then no restart is needed)."""
+    with conn.begin_nested() as nested:
+        try:
+            libraries = str(conn.execute(text("SHOW shared_preload_libraries")).scalar_one())
+        except DBAPIError:  # not allowed to read the setting: say the whole recipe
+            nested.rollback()
+            return False
+    return "pg_stat_statements" in {part.strip() for part in libraries.split(",")}
+
+
 def pg_top_statements(conn: Connection, ordering: str = "total", limit: int = 20,
                       include_maintenance: bool = False) -> tuple[SlowQuery, ...]:
     """Top statements of the current database from pg_stat_statements (PG 13+ columns),
@@ -413,10 +424,14 @@ def _collect_pg(conn: Connection, name: str, masked: str, limit: int, notes: lis
         if any("<insufficient privilege>" in q.query for q in tops["total"]):
             notes.append("Some statement texts are hidden: grant pg_read_all_stats to the "
                          "console's database user to see them.")
+    elif _pg_preloaded(conn):
+        notes.append("pg_stat_statements is loaded by the server but not created in this "
+                     "database: run CREATE EXTENSION pg_stat_statements in it (no restart "
+                     "needed) to see the top queries.")
     else:
-        notes.append("pg_stat_statements is not installed in this database: add it to "
-                     "shared_preload_libraries and run CREATE EXTENSION pg_stat_statements "
-                     "to see the top queries.")
+        notes.append("pg_stat_statements is not installed: add it to "
+                     "shared_preload_libraries, restart PostgreSQL, then run CREATE EXTENSION "
+                     "pg_stat_statements in this database to see the top queries.")
     scans = pg_table_scans(conn, limit)
     unused = pg_unused_indexes(conn, limit)
     return DatabaseInsights(

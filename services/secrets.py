@@ -14,6 +14,12 @@ class SecretError(Exception):
     """A secret reference could not be resolved; the message says where to put it."""
 
 
+def hold_for_session(name: str, value: str) -> None:
+    """Keep a typed secret for this run only (no keychain here): it is read back through the
+    profile's ``env:NAME`` like an exported variable, and is gone when Backroom quits."""
+    os.environ[name] = value
+
+
 def resolve_secret(ref: SecretRef) -> str:
     """The secret's value: from the keychain (service "backroom"), the environment, or the
     literal itself. Raises :class:`SecretError` saying what to do when it is missing."""

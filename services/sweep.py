@@ -14,7 +14,7 @@ from typing import Any
 from console.domain import Check, CollectorReport, Finding, Reading, Severity, SlowQuery, Status
 from console.profile import Profile
 from console.redaction import Redactor, profile_secrets
-from console.report import DiagnoseResult, render_json
+from console.report import DiagnoseResult, LatencySummary, render_json
 from console.report_html import Section
 from services.collectors import build_collectors
 from services.collectors.base import Collector
@@ -57,6 +57,18 @@ class SweepResult:
     @property
     def profile(self) -> str:
         return self.diagnose.profile
+
+    @property
+    def latency(self) -> tuple[LatencySummary, ...]:
+        return self.diagnose.latency
+
+    @property
+    def cache_hit_rate(self) -> tuple[tuple[str, float | None], ...]:
+        return self.diagnose.cache_hit_rate
+
+    @property
+    def queue_depth(self) -> tuple[tuple[str, int], ...]:
+        return self.diagnose.queue_depth
 
     @property
     def checks(self) -> tuple[Check, ...]:

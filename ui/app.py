@@ -19,6 +19,9 @@ from ui.plain_text import warn
 log = logging.getLogger(__name__)
 
 DEMO_ENTRY = ""
+DEMO_NAME = "Demo shop"
+StartDemo = Callable[[Callable[[BaseException | None], None]], None]
+DemoOnDemand = Callable[[], tuple[Any, StartDemo, Callable[[], None]]]
 FIRST_PAINT_WAIT_MS = 1000
 
 
@@ -37,9 +40,13 @@ class ConsoleApp(QObject):
     def __init__(self, app: QApplication, prefs: QSettings, *, masking: Any = None,
                  demo_profile: Any = None,
                  start_demo: Callable[[Callable[[BaseException | None], None]], None] | None
-                 = None) -> None:
+                 = None, demo_on_demand: DemoOnDemand | None = None) -> None:
         super().__init__(app)
         self._start_demo = start_demo
+        #: Opened on a real shop: makes the embedded demo shop when it is picked in the
+        #: switcher (its profile, how to start it, how to stop it).
+        self._demo_on_demand = demo_on_demand
+        self._stop_demo: Callable[[], None] | None = None
         self.sig_demo_ready.connect(self._demo_ready)
         from ui.worker import TaskRunner
 
@@ -70,6 +77,8 @@ class ConsoleApp(QObject):
         window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view,
                             broken_profile=broken_profile)
         window.sig_page_built.connect(self._wire_page)
+        for key, built in window.built_pages():  # the page it opened on was built already
+            self._wire_page(key, built)
         window.top_bar.set_profiles(self._profile_entries(), _entry_of(profile, is_demo),
                                     profile.name)
         window.sig_profile_chosen.connect(self.switch_profile)
@@ -103,6 +112,11 @@ class ConsoleApp(QObject):
         if key == "settings":
             widget.sig_open_profile.connect(self.switch_profile)
             widget.sig_profile_saved.connect(self._refresh_profile_list)
+            widget.console_settings.sig_theme_changed.connect(self._theme_changed)
+
+    def _theme_changed(self, _choice: str) -> None:
+        if self.window is not None:
+            self.window.theme_changed()
 
     def _refresh_profile_list(self, _path: str = "") -> None:
         if self.window is not None:
@@ -120,6 +134,8 @@ class ConsoleApp(QObject):
         entries = [(profile_label(path), str(path.resolve())) for path in list_profiles()]
         if self.demo_profile is not None:
             entries.insert(0, (self.demo_profile.name, DEMO_ENTRY))
+        elif self._demo_on_demand is not None:
+            entries.insert(0, (DEMO_NAME, DEMO_ENTRY))  # started when it is picked
         return entries
 
     def switch_profile(self, path: str) -> None:
@@ -128,6 +144,9 @@ class ConsoleApp(QObject):
         from services.profiles import load_profile
 
         if path == DEMO_ENTRY:
+            if self.demo_profile is None and self._demo_on_demand is not None:
+                self.demo_profile, self._start_demo, self._stop_demo = self._demo_on_demand()
+                self._demo_on_demand = None
             if self.demo_profile is None:
                 return
             profile, is_demo = self.demo_profile, True
@@ -164,6 +183,9 @@ class ConsoleApp(QObject):
         self.tasks.shutdown()
         if self.services is not None:
             self.services.stop()
+        if self._stop_demo is not None:
+            stop, self._stop_demo = self._stop_demo, None
+            stop()
 
 
 class _FirstPaint(QObject):
@@ -224,7 +246,8 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
             screenshot: Path | None = None, view: str | None = None,
             masking: Any = None,
             start_demo: Callable[[Callable[[BaseException | None], None]], None] | None = None,
-            broken_profile: tuple[Path, str] | None = None) -> int:
+            broken_profile: tuple[Path, str] | None = None,
+            demo_on_demand: DemoOnDemand | None = None) -> int:
     """Open the main window on ``profile`` and run the event loop; returns the exit status.
     ``start_demo`` starts the embedded demo shop in the background once the window has
     painted, calling back when it serves. ``broken_profile``: (path, fault) of the user's
@@ -242,7 +265,7 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
     theme.apply(app, str(prefs.value("appearance/theme", "system")))
 
     console = ConsoleApp(app, prefs, masking=masking, demo_profile=profile if is_demo else None,
-                         start_demo=start_demo)
+                         start_demo=start_demo, demo_on_demand=demo_on_demand)
     restore_excepthook = install_excepthook(console.show_problem)
     broken = (str(broken_profile[0]), broken_profile[1]) if broken_profile else None
     console.open(profile, is_demo=is_demo, first_run=first_run, view=view, page=page,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from PyQt6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
@@ -21,6 +19,7 @@ from ui import icons
 from ui.context import AppContext
 from ui.pages import registry
 from ui.plain_text import plain_label
+from ui.shortcuts import HelpMenu
 from ui.theme import FAIL
 from ui.widgets.demo_banner import DemoBanner
 from ui.widgets.nav_rail import NavRail
@@ -29,6 +28,10 @@ from ui.widgets.storage_notice import StorageNotice
 from ui.widgets.top_bar import TopBar
 
 log = logging.getLogger(__name__)
+
+
+#: Pages with charts that are coloured when built (rebuilt when the theme changes).
+CHARTED_PAGES = ("dashboard", "today")
 
 
 class MainWindow(QMainWindow):
@@ -67,11 +70,13 @@ class MainWindow(QMainWindow):
         self.storage_notice = StorageNotice()
 
         self.rail = NavRail()
-        for number, page in enumerate(registry.PAGES, start=1):
-            shortcut = f"Ctrl+{number}"
-            self.rail.add_page(page.key, page.title, icons.icon(page.icon, "#5b6573"),
-                               shortcut)
-            self._shortcut(shortcut, partial(self.show_page, page.key))
+        for page in registry.PAGES:
+            self.rail.add_page(page.key, page.title, icons.icon(page.icon, "#5b6573"))
+        self.help_menu = HelpMenu(self, refresh=self.refresh_current, search=self._focus_search,
+                                  sweep=self._run_sweep, go_to=self._go_to_position)
+        menu_bar = self.menuBar()
+        assert menu_bar is not None
+        menu_bar.addMenu(self.help_menu)
         self.rail.sig_page_chosen.connect(self._on_rail)
         self.stack = QStackedWidget()
 
@@ -106,10 +111,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.source_states)
         self._show_tls_warning()
 
-        self._shortcut("F5", self.refresh_current)
-        self._shortcut("Ctrl+F", self._focus_search)
-        self._shortcut("Ctrl+R", self._run_sweep)
-
         self._state_timer = QTimer(self)
         self._state_timer.setInterval(1000)
         self._state_timer.timeout.connect(self.update_source_states)
@@ -127,11 +128,6 @@ class MainWindow(QMainWindow):
         self.show_page(last if last in self.rail.visible_keys() else self.rail.visible_keys()[0])
         self.update_source_states()
 
-    def _shortcut(self, keys: str, slot: Callable[[], None]) -> QShortcut:
-        shortcut = QShortcut(QKeySequence(keys), self)
-        shortcut.activated.connect(slot)
-        return shortcut
-
     # -- pages -------------------------------------------------------------------------------
 
     def page(self, key: str) -> QWidget:
@@ -144,6 +140,10 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(widget)
             self.sig_page_built.emit(key, widget)
         return widget
+
+    def built_pages(self) -> list[tuple[str, QWidget]]:
+        """The pages built so far, as (key, widget)."""
+        return list(self._pages.items())
 
     def current_page_key(self) -> str | None:
         return self.rail.current_key()
@@ -169,6 +169,8 @@ class MainWindow(QMainWindow):
         """Manager view shows the manager's pages; Support shows everything."""
         keys = {p.key for p in registry.PAGES if view in p.views}
         self.rail.set_visible_keys(keys)
+        titles = {p.key: p.title for p in registry.PAGES}
+        self.help_menu.set_pages([titles[k] for k in self.rail.visible_keys()])
         self.top_bar.set_view(view)
         self._settings.setValue("window/view", view)
         self.view = view
@@ -176,11 +178,34 @@ class MainWindow(QMainWindow):
         if current is not None and current not in keys:
             self.rail.select(self.rail.visible_keys()[0])
 
+    def _go_to_position(self, position: int) -> None:
+        """Ctrl+N: the N-th page of the rail as the current view shows it."""
+        keys = self.rail.visible_keys()
+        if 1 <= position <= len(keys):
+            self.show_page(keys[position - 1])
+
     def refresh_current(self) -> None:
         widget = self.stack.currentWidget()
         refresh = getattr(widget, "refresh", None)
         if callable(refresh):
             refresh()
+
+    def theme_changed(self) -> None:
+        """The theme was switched: pages whose charts took their colours when built (the
+        dashboard's and Today's pyqtgraph plots ignore the stylesheet) are built again, so
+        nothing stays white on dark until a restart."""
+        current = self.rail.current_key()
+        for key in CHARTED_PAGES:
+            widget = self._pages.pop(key, None)
+            if widget is None:
+                continue
+            shutdown = getattr(widget, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
+            self.stack.removeWidget(widget)
+            widget.deleteLater()
+        if current in CHARTED_PAGES:
+            self._on_rail(current)
 
     def show_profile_in_settings(self, path: str) -> None:
         """Open Settings on the profile file at ``path`` (one that needs fixing)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QFont, QGuiApplication, QPalette
@@ -13,7 +14,8 @@ OK = "#2e7d32"
 WARN = "#e69f00"
 FAIL = "#c62828"
 STALE = "#8a8a8a"
-STATE_COLOURS = {"ok": OK, "up": OK, "warn": WARN, "fail": FAIL, "down": FAIL,
+ACTIVE = "#7e57c2"  # under way (a seated table); not the blue that marks a selected row
+STATE_COLOURS = {"ok": OK, "up": OK, "active": ACTIVE, "warn": WARN, "fail": FAIL, "down": FAIL,
                  "stale": STALE, "unknown": STALE, "firing": FAIL, "pending": WARN,
                  "resolved": OK, "no_data": STALE, "nodata": STALE, "error": FAIL}
 
@@ -44,12 +46,13 @@ class Theme:
     accent: str
     border: str
     rail: str
+    disabled: str  # text of a control that does nothing now: fainter than muted words
 
 
 LIGHT = Theme("light", "#f6f7f9", "#ffffff", "#f0f2f5", "#1d232b", "#5b6573", "#0072B2",
-              "#d7dbe0", "#eceff3")
+              "#d7dbe0", "#eceff3", "#a3aab4")
 DARK = Theme("dark", "#1b1e23", "#23272e", "#2a2f37", "#e6e9ee", "#9aa4b2", "#56B4E9",
-             "#3a404a", "#16181c")
+             "#3a404a", "#16181c", "#5f6773")
 
 
 def system_prefers_dark() -> bool:
@@ -69,8 +72,15 @@ def resolve(choice: str) -> Theme:
     return DARK if system_prefers_dark() else LIGHT
 
 
+#: The spin box and combo box arrows (resources/icons/arrow-*-<theme>[-disabled].svg), drawn in
+#: each theme's muted and disabled colours: once a stylesheet styles a box's border, Qt no
+#: longer draws the native arrows.
+ARROWS = (Path(__file__).resolve().parent.parent / "resources" / "icons").as_posix()
+
+
 def stylesheet(theme: Theme) -> str:
     t = theme
+    arrows = ARROWS
     return f"""
 QMainWindow, QWidget#page {{ background: {t.window}; }}
 QWidget {{ color: {t.text}; }}
@@ -100,6 +110,42 @@ QPushButton {{ background: {t.base}; border: 1px solid {t.border}; border-radius
 QPushButton:hover {{ border-color: {t.accent}; }}
 QPushButton:checked {{ background: {t.accent}; color: white; border-color: {t.accent}; }}
 QPushButton[primary="true"] {{ background: {t.accent}; color: white; border-color: {t.accent}; }}
+QPushButton:disabled, QPushButton[primary="true"]:disabled, QToolButton:disabled {{
+    background: {t.alt_base}; color: {t.disabled}; border: 1px dashed {t.border}; }}
+QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled,
+QDateEdit:disabled, QDateTimeEdit:disabled, QPlainTextEdit:disabled, QCheckBox:disabled,
+QRadioButton:disabled, QLabel:disabled {{ color: {t.disabled}; }}
+QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled,
+QDateEdit:disabled, QDateTimeEdit:disabled, QPlainTextEdit:disabled {{ background: {t.alt_base}; }}
+QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDoubleSpinBox:focus, QDateEdit:focus,
+QDateTimeEdit:focus, QPlainTextEdit:focus {{ border-color: {t.accent}; }}
+QSpinBox, QDoubleSpinBox, QDateEdit, QDateTimeEdit {{ padding-right: 20px; }}
+QSpinBox::up-button, QDoubleSpinBox::up-button, QDateEdit::up-button, QDateTimeEdit::up-button {{
+    subcontrol-origin: border; subcontrol-position: top right; width: 18px;
+    border-left: 1px solid {t.border}; border-top-right-radius: 4px; }}
+QSpinBox::down-button, QDoubleSpinBox::down-button, QDateEdit::down-button,
+QDateTimeEdit::down-button {{
+    subcontrol-origin: border; subcontrol-position: bottom right; width: 18px;
+    border-left: 1px solid {t.border}; border-bottom-right-radius: 4px; }}
+QSpinBox::up-button:hover, QDoubleSpinBox::up-button:hover, QDateEdit::up-button:hover,
+QDateTimeEdit::up-button:hover, QSpinBox::down-button:hover, QDoubleSpinBox::down-button:hover,
+QDateEdit::down-button:hover, QDateTimeEdit::down-button:hover {{ background: {t.alt_base}; }}
+QSpinBox::up-arrow, QDoubleSpinBox::up-arrow, QDateEdit::up-arrow, QDateTimeEdit::up-arrow {{
+    image: url({arrows}/arrow-up-{t.name}.svg); width: 10px; height: 8px; }}
+QSpinBox::down-arrow, QDoubleSpinBox::down-arrow, QDateEdit::down-arrow,
+QDateTimeEdit::down-arrow, QComboBox::down-arrow {{
+    image: url({arrows}/arrow-down-{t.name}.svg); width: 10px; height: 8px; }}
+QSpinBox::up-arrow:disabled, QDoubleSpinBox::up-arrow:disabled, QDateEdit::up-arrow:disabled,
+QDateTimeEdit::up-arrow:disabled {{ image: url({arrows}/arrow-up-{t.name}-disabled.svg); }}
+QSpinBox::down-arrow:disabled, QDoubleSpinBox::down-arrow:disabled,
+QDateEdit::down-arrow:disabled, QDateTimeEdit::down-arrow:disabled,
+QComboBox::down-arrow:disabled {{ image: url({arrows}/arrow-down-{t.name}-disabled.svg); }}
+QComboBox {{ padding-right: 22px; }}
+QComboBox::drop-down, QDateEdit::drop-down, QDateTimeEdit::drop-down {{
+    subcontrol-origin: padding; subcontrol-position: center right; width: 20px;
+    border: none; border-left: 1px solid {t.border}; }}
+QComboBox QAbstractItemView {{ background: {t.base}; border: 1px solid {t.border};
+    selection-background-color: {t.accent}; selection-color: white; }}
 QStatusBar {{ background: {t.base}; border-top: 1px solid {t.border}; }}
 QFrame#card QLineEdit:disabled, QFrame#card QComboBox:disabled,
 QFrame#card QAbstractSpinBox:disabled, QFrame#card QPlainTextEdit:disabled,

@@ -43,6 +43,12 @@ class BadResponse(CollectorError):
     kind = "bad-response"
 
 
+class NotFound(CollectorError):
+    """The server answered, but has nothing by the name we asked for (a database)."""
+
+    kind = "not-found"
+
+
 @runtime_checkable
 class Collector(Protocol):
     """One source. ``collect`` does blocking I/O bounded by ``timeout_s``; it never sleeps,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from services.collectors.base import (
     AuthFailed,
     BadResponse,
     CollectorError,
+    NotFound,
     SourceTimeout,
     SourceUnreachable,
 )
@@ -120,8 +122,19 @@ def database_error(err: Exception, url: str, timeout_s: float) -> CollectorError
     where = mask_url(url)
     text = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:300]
     lowered = text.lower()
+    user = re.search(r'role "([^"]*)" does not exist', text)
+    if user:
+        return AuthFailed(f"{where} has no user named {user.group(1)!r} ({text}); check the "
+                          "user in the URL")
+    database = re.search(r'database "([^"]*)" does not exist|unknown database \'([^\']*)\'',
+                         text, re.IGNORECASE)
+    if database:
+        return NotFound(f"the server at {where} answers, but has no database named "
+                        f"{(database.group(1) or database.group(2))!r} ({text}); check the "
+                        "database name at the end of the URL")
     if "password authentication failed" in lowered or "authentication failed" in lowered \
-            or "no password supplied" in lowered or "permission denied" in lowered:
+            or "no password supplied" in lowered or "permission denied" in lowered \
+            or "access denied for user" in lowered:
         return AuthFailed(f"{where} refused us ({text}); check the user and password")
     if "timeout" in lowered or "timed out" in lowered or "canceling statement" in lowered:
         return SourceTimeout(f"{where} did not answer within {timeout_s:g} s ({text})")

@@ -43,6 +43,7 @@ from console.shop import (
 )
 from console.shop_access import FULL_ACCESS, ShopAccess
 from services.http_watchdog import cut_off, deadline_in
+from services.shop import upcoming
 from services.shop.api_json import (
     access_from_json,
     booking_body,
@@ -248,12 +249,16 @@ class ApiShopRepository:
         q = search_param(query.search)
         if q:
             params["q"] = q
-        sort = BookingSort(query.sort).value
-        params["sort"] = f"-{sort}" if query.descending else sort
+        sort = BookingSort(query.sort)
+        if sort is not BookingSort.UPCOMING_FIRST:  # that one is two plain lists (upcoming.py)
+            params["sort"] = f"-{sort.value}" if query.descending else sort.value
         return params
 
     def list_bookings(self, query: BookingQuery, *, after: str | None = None,
                       limit: int = 100) -> Page[Booking]:
+        if query.sort is BookingSort.UPCOMING_FIRST:
+            return upcoming.page(query, after, limit,
+                                 lambda q, a, n: self.list_bookings(q, after=a, limit=n))
         return self._list("/api/bookings", self._booking_params(query), after, limit,
                           booking_from_json)
 
@@ -261,6 +266,10 @@ class ApiShopRepository:
         return self._count("/api/bookings", self._booking_params(query))
 
     def seek_bookings(self, query: BookingQuery, position: int) -> str | None:
+        if query.sort is BookingSort.UPCOMING_FIRST:
+            return upcoming.seek(query, position,
+                                 lambda q: self.count_bookings(q, exact=True).value,
+                                 self.seek_bookings)
         return self._walk("/api/bookings", self._booking_params(query), position)
 
     def get_booking(self, booking_id: int) -> Booking:

@@ -199,7 +199,9 @@ def page_from_json(data: Any, parse: Callable[[Any], T]) -> Page[T]:
 
 @documented
 def total_from_json(data: Any) -> RowCount:
-    return RowCount(_opt_int(json_object(data), "estimated_total"), exact=False)
+    """``estimated_total``, exact when the shop says it counted (``total_is_exact``)."""
+    d = json_object(data)
+    return RowCount(_opt_int(d, "estimated_total"), exact=d.get("total_is_exact") is True)
 
 
 @documented

@@ -37,10 +37,11 @@ from console.shop import (
     validate_product,
     validate_restock,
 )
+from services.shop import upcoming
 from services.shop.mapped_base import NO_STATUS, cents_of
 from services.shop.mapped_orders import MappedOrders
 from services.shop.mapping import MappedTable
-from services.shop.sql_paging import ListSpec, check_search, failure_reason
+from services.shop.sql_paging import ListSpec, check_limit, check_search, failure_reason
 
 
 class MappedShopRepository(MappedOrders):
@@ -101,6 +102,9 @@ class MappedShopRepository(MappedOrders):
                       limit: int = 100) -> Page[Booking]:
         if self._empty("bookings"):
             return Page((), None)
+        if query.sort is BookingSort.UPCOMING_FIRST:
+            return upcoming.page(query, after, check_limit(limit),
+                                 lambda q, a, n: self._page(self._booking_spec(q), a, n))
         return self._page(self._booking_spec(query), after, limit)
 
     def count_bookings(self, query: BookingQuery, *, exact: bool = False) -> RowCount:
@@ -112,6 +116,10 @@ class MappedShopRepository(MappedOrders):
     def seek_bookings(self, query: BookingQuery, position: int) -> str | None:
         if self._empty("bookings"):
             return None
+        if query.sort is BookingSort.UPCOMING_FIRST:
+            return upcoming.seek(query, position,
+                                 lambda q: self.count_bookings(q, exact=True).value,
+                                 lambda q, p: self._seek(self._booking_spec(q), p))
         return self._seek(self._booking_spec(query), position)
 
     def _load_booking(self, conn: Connection, booking_id: int) -> Booking:

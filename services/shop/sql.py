@@ -46,11 +46,13 @@ from console.shop import (
     validate_product,
     validate_restock,
 )
+from services.shop import upcoming
 from services.shop.schema import bookings, order_items, orders, products
 from services.shop.sql_paging import (
     ListSpec,
     SqlListing,
     aware,
+    check_limit,
     check_search,
 )
 
@@ -92,12 +94,19 @@ class SqlShopRepository(SqlListing):
 
     def list_bookings(self, query: BookingQuery, *, after: str | None = None,
                       limit: int = 100) -> Page[Booking]:
+        if query.sort is BookingSort.UPCOMING_FIRST:
+            return upcoming.page(query, after, check_limit(limit),
+                                 lambda q, a, n: self._page(self._booking_spec(q), a, n))
         return self._page(self._booking_spec(query), after, limit)
 
     def count_bookings(self, query: BookingQuery, *, exact: bool = False) -> RowCount:
         return self._count(bookings, self._booking_where(query), exact)
 
     def seek_bookings(self, query: BookingQuery, position: int) -> str | None:
+        if query.sort is BookingSort.UPCOMING_FIRST:
+            return upcoming.seek(query, position,
+                                 lambda q: self.count_bookings(q, exact=True).value,
+                                 lambda q, p: self._seek(self._booking_spec(q), p))
         return self._seek(self._booking_spec(query), position)
 
     def get_booking(self, booking_id: int) -> Booking:

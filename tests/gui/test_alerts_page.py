@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QMainWindow, QWidget
 
 from console.alerts import RuleSpec
@@ -186,3 +187,25 @@ def test_rules_model_keeps_rows_when_only_values_change(qtbot, shop) -> None:
     assert model.data(model.index(0, 0), Qt.ItemDataRole.UserRole) == "normal"
     history = AlertHistoryModel()
     assert history.rowCount() == 0
+
+
+def test_a_firing_warning_has_the_amber_dot_the_status_light_has(qtbot, shop) -> None:
+    from ui.theme import WARN, state_colour
+
+    now = time.time() - 600
+    for step in range(0, 90, 10):
+        feed(shop, now + step, latency=0.2, hit=0.5, queue=5)
+    page = AlertsPage(shop.ctx)
+    window = show(qtbot, page)
+    qtbot.waitUntil(lambda: page.summary.text() == "1 firing: Cache hit rate low", timeout=5000)
+    assert window.isVisible()
+    light_state, _words = shop.service.health_summary()
+    assert light_state == "warn"
+    row = [s.name for s in shop.service.statuses()].index("Cache hit rate low")
+    dot = page.rules_model.index(row, 0).data(Qt.ItemDataRole.DecorationRole)
+    image = dot.pixmap(12, 12).toImage()
+    assert image.pixelColor(6, 6).name() == QColor(state_colour(light_state)).name()
+    assert image.pixelColor(6, 6).name() == QColor(WARN).name()
+    qtbot.waitUntil(lambda: page.history_model.rowCount() >= 1, timeout=5000)
+    event_dot = page.history_model.index(0, 2).data(Qt.ItemDataRole.DecorationRole)
+    assert event_dot.pixmap(12, 12).toImage().pixelColor(6, 6).name() == QColor(WARN).name()

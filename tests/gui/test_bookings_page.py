@@ -72,15 +72,38 @@ def test_a_day_lists_its_bookings_in_time_order(qtbot: Any, page: BookingsPage,
     assert "New booking" in page.area.empty_text()
 
 
+def test_a_search_looks_across_all_dates_soonest_first_and_says_so(
+        qtbot: Any, page: BookingsPage, backend: Backend) -> None:
+    days = sorted(backend.fresh_day() for _ in range(3))
+    for n, day in enumerate(reversed(days)):
+        backend.add_booking(day, f"Hephzibah Larkspur {n}", hour=13)
+    open_day(qtbot, page, days[0] - timedelta(days=1))  # a day none of them is on
+    assert not page.order_note.isVisible()
+    qtbot.keyClicks(page.search_edit, "hephzibah")
+    qtbot.waitUntil(lambda: page.model.query.search == "hephzibah")
+    settled(qtbot, page)
+    assert shown_names(page) == ["Hephzibah Larkspur 2", "Hephzibah Larkspur 1",
+                                 "Hephzibah Larkspur 0"]  # soonest first
+    qtbot.waitUntil(page.order_note.isVisible)
+    assert page.order_note.text() == ('Searching all dates for "hephzibah": upcoming first '
+                                      "(soonest at the top), then past (most recent first).")
+    page.search_edit.clear()
+    qtbot.waitUntil(lambda: page.model.query.search == "")
+    settled(qtbot, page)
+    assert "Hephzibah Larkspur 0" not in shown_names(page)  # back to the one day
+    assert not page.order_note.isVisible()
+
+
 def test_search_and_status_filter(qtbot: Any, page: BookingsPage, backend: Backend) -> None:
     day = backend.fresh_day()
-    for name in ("Dana O'Hara", "Percy 100% Sure", "Zoë Müller", "Plain Name"):
+    # a search spans all dates: names no seeded guest has
+    for name in ("Dana O'Hara", "Percy 100% Sure", "Zoë Quaxley-Müller", "Plain Name"):
         backend.add_booking(day, name, hour=12)
     cancelled = backend.add_booking(day, "Gone Guest", hour=12)
     backend.repo.set_booking_status(cancelled.id, cancelled.version, BookingStatus.CANCELLED)
     open_day(qtbot, page, day)
     for needle, expect in (("o'hara", ["Dana O'Hara"]), ("100%", ["Percy 100% Sure"]),
-                           ("ZOË", ["Zoë Müller"]), ("%_%", []), ("'; --", [])):
+                           ("ZOË QUAX", ["Zoë Quaxley-Müller"]), ("%_%", []), ("'; --", [])):
         qtbot.keyClicks(page.search_edit, needle)
         qtbot.waitUntil(lambda n=needle: page.model.query.search == n)
         settled(qtbot, page)
@@ -286,9 +309,12 @@ def test_the_list_stays_usable_across_all_dates(qtbot: Any, page: BookingsPage) 
     last = total - 1
     page.table.scrollToBottom()
     qtbot.waitUntil(lambda: page.model.row_object(last) is not None, timeout=10_000)
-    first = page.model.row_object(0)
-    assert first is not None
-    assert first.start_at <= page.model.row_object(last).start_at
+    first, oldest = page.model.row_object(0), page.model.row_object(last)
+    assert first is not None and oldest is not None
+    # upcoming first (soonest at the top), then past (most recent first): the oldest is last
+    split = page.model.query.upcoming_from
+    assert first.start_at >= split > oldest.start_at
+    assert page.order_note.text().startswith("All dates: upcoming first")
 
 
 def test_qdatetime_round_trip() -> None:

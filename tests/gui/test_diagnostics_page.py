@@ -79,7 +79,7 @@ def test_empty_page_says_what_to_do(qtbot, runner: TaskRunner, demo_shop: object
     page = make_page(qtbot, runner, demo_profile(demo_shop.base_url, demo_shop.token,
                                                  demo_shop.db_path))
     assert page.sweep_stack.currentWidget() is page.empty
-    assert "Run sweep" in page.empty.text() and "Ctrl+R" in page.empty.text()
+    assert "Run sweep" in page.empty.text() and "Ctrl+Shift+D" in page.empty.text()
     assert not page.html_button.isEnabled()
     assert not page.bundle_button.isEnabled()
     assert page.db_views.stack.currentIndex() == 0
@@ -129,7 +129,7 @@ def test_cancel_gives_the_button_back_at_once(qtbot, runner: TaskRunner) -> None
         page.run_sweep()
         assert page.cancel_button.isVisible()
         assert not page.run_button.isEnabled()
-        page.run_sweep()  # a second Ctrl+R while one runs is ignored
+        page.run_sweep()  # a second Ctrl+Shift+D while one runs is ignored
         qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
         assert page.run_button.isEnabled()
         assert not page.cancel_button.isVisible()
@@ -250,6 +250,26 @@ def test_pstats_browser_sorts_filters_and_follows_calls(qtbot, runner: TaskRunne
     assert model.rowCount() >= 3
 
 
+def test_pstats_function_names_are_shown_whole_in_a_laptop_sized_window(
+        qtbot, runner: TaskRunner, profile_file: Path) -> None:
+    browser = PstatsBrowser(runner)
+    window = QMainWindow()
+    window.setCentralWidget(browser)
+    qtbot.addWidget(window)
+    window.resize(1100, 700)
+    window.show()
+    with qtbot.waitSignal(browser.sig_loaded, timeout=10_000):
+        browser.open_file(profile_file)
+    header = browser.table.horizontalHeader()
+    metrics = browser.table.fontMetrics()
+    labels = [browser.model.index(r, 0).data() for r in range(browser.model.rowCount())]
+    ours = [t for t in labels if "test_diagnostics_page.py" in t]
+    assert ours
+    qtbot.waitUntil(lambda: header.sectionSize(0) > 0)
+    widest = max(metrics.horizontalAdvance(t) for t in ours)
+    assert header.sectionSize(0) >= widest + 8, (header.sectionSize(0), widest)
+
+
 def test_pstats_browser_reports_a_bad_file(qtbot, runner: TaskRunner, tmp_path: Path) -> None:
     bad = tmp_path / "notes.prof"
     bad.write_text("these are not stats")
@@ -284,3 +304,16 @@ def test_store_charts_draw_the_last_hour() -> None:
     assert [c.title for c in charts] == ["web p95 latency, last hour"]
     assert charts[0].png.startswith(b"\x89PNG")
     assert "now 200.0 ms" in charts[0].alt
+
+
+def test_store_charts_draw_a_queue_whatever_its_labels(qapp: QApplication) -> None:
+    store = MetricStore()
+    now = time.time()
+    store.append([Reading('broker/queue_depth{queue="celery"}', now - 300 + i, 5000.0 + i)
+                  for i in range(0, 300, 5)])
+    store.append([Reading('jobs/queue_depth{queue="emails",vhost="/"}', now - 300 + i, 3.0)
+                  for i in range(0, 300, 5)])
+    charts = store_charts(store, now=now)
+    assert [c.title for c in charts] == ["broker celery queue depth, last hour",
+                                         "jobs emails / queue depth, last hour"]
+    assert charts[0].alt.startswith("broker celery queue depth, last hour: now 5,2")

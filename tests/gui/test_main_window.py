@@ -83,6 +83,87 @@ def test_ctrl_number_jumps_to_a_page(qtbot, make_window) -> None:
     assert window.current_page_key() == "bookings"
 
 
+def press(qtbot, window: MainWindow, key: Qt.Key, modifiers: Qt.KeyboardModifier) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    qtbot.keyClick(window, key, modifiers)
+
+
+def test_ctrl_number_follows_the_rail_of_the_current_view(qtbot, make_window) -> None:
+    window = make_window()
+    window.top_bar.manager_button.click()
+    press(qtbot, window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page_key() == "bookings"  # the manager's 2nd page, not the Dashboard
+    press(qtbot, window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page_key() == "settings"
+    press(qtbot, window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)  # no 7th page here
+    assert window.current_page_key() == "settings" and window.view == "manager"
+    assert window.rail.item(2).toolTip() == "Bookings (Ctrl+2)"
+
+
+def test_ctrl_r_refreshes_like_f5_and_the_sweep_has_its_own_keys(qtbot, make_window) -> None:
+    window = make_window()
+    window.show_page("today")
+    refreshed: list[str] = []
+    window.page("today").refresh = lambda: refreshed.append("today")  # what F5 calls
+    press(qtbot, window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, window, Qt.Key.Key_F5, Qt.KeyboardModifier.NoModifier)
+    assert refreshed == ["today", "today"]
+    assert window.current_page_key() == "today"
+    swept: list[bool] = []
+    window.page("diagnostics").run_sweep = lambda: swept.append(True)
+    press(qtbot, window, Qt.Key.Key_D,
+          Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.current_page_key() == "diagnostics" and swept == [True]
+
+
+def test_the_help_menu_lists_the_shortcuts_of_the_current_view(make_window) -> None:
+    window = make_window()
+    window.top_bar.manager_button.click()
+    listing = window.help_menu.listing()
+    assert "Refresh this page (F5 or Ctrl+R)\tF5 or Ctrl+R" in listing
+    assert "Search this page\tCtrl+F" in listing
+    assert "Run the diagnostic sweep\tCtrl+Shift+D" in listing
+    assert [line for line in listing if line.startswith("Go to")] == [
+        "Go to Today\tCtrl+1", "Go to Bookings\tCtrl+2", "Go to Orders\tCtrl+3",
+        "Go to Products\tCtrl+4", "Go to Settings\tCtrl+5"]
+    window.top_bar.support_button.click()
+    assert "Go to Dashboard\tCtrl+2" in window.help_menu.listing()
+    menu_bar = window.menuBar()
+    assert menu_bar is not None and window.help_menu.menuAction() in menu_bar.actions()
+
+
+def lightness(widget) -> float:
+    image = widget.grab().toImage()
+    step = 7
+    values = [image.pixelColor(x, y).lightness() for x in range(0, image.width(), step)
+              for y in range(0, image.height(), step)]
+    return sum(values) / len(values)
+
+
+@pytest.mark.parametrize("key", ["dashboard", "today"])
+def test_switching_the_theme_recolours_the_charts_at_once(qtbot, qapp, make_window,
+                                                          key: str) -> None:
+    from ui import theme
+
+    sheet, palette = qapp.styleSheet(), qapp.palette()
+    try:
+        theme.apply(qapp, "light")
+        window = make_window()
+        window.show_page(key)
+        light = lightness(window.stack.currentWidget())
+        theme.apply(qapp, "dark")
+        window.theme_changed()  # what Settings' theme choice calls
+        qtbot.waitUntil(lambda: window.stack.currentWidget() is window.page(key))
+        dark = lightness(window.stack.currentWidget())
+        assert window.current_page_key() == key
+        # the charts were white on dark: now the page as a whole is dark
+        assert dark < 100 < light, (light, dark)
+    finally:
+        qapp.setStyleSheet(sheet)
+        qapp.setPalette(palette)
+
+
 def test_manager_view_hides_support_pages(make_window) -> None:
     window = make_window()
     window.show_page("dashboard")
@@ -119,6 +200,10 @@ def test_status_light_and_chips_follow_the_poller(make_window) -> None:
     assert window.top_bar.light.state == "fail"
     assert window.top_bar.light.text() == "cache down"
     assert window.source_states.state_of("cache") == "down"
+    # the error is in words beside the chip, not only on hover
+    chip = window.source_states._chips["cache"]
+    assert "Connection refused by 127.0.0.1:6379" in chip.text()
+    assert "Connection refused" not in window.source_states._chips["web"].text()
 
 
 def test_demo_banner_offers_to_add_a_shop(qtbot, make_window) -> None:

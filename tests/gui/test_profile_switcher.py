@@ -84,3 +84,54 @@ def test_switching_then_quitting_at_once_leaves_no_thread_behind(console, qtbot)
     left = [t.name for t in threading.enumerate()
             if t.name.startswith(("poller-", "history-writer", "alerts-"))]
     assert not left, left
+
+
+def test_the_demo_is_offered_when_a_real_shop_is_open_and_starts_when_picked(
+        qapp: QApplication, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    from demo import DemoShop
+    from services.profiles import demo_profile
+
+    for kind in ("CONFIG", "DATA", "STATE", "CACHE"):
+        monkeypatch.setenv(f"XDG_{kind}_HOME", str(tmp_path / kind.lower()))
+    folder = tmp_path / "config" / "backroom"
+    folder.mkdir(parents=True)
+    (folder / "a-bistro.toml").write_text('name = "Main Street Bistro"\n', encoding="utf-8")
+    made: list[DemoShop] = []
+
+    def demo_on_demand():  # what main.py passes: a real demo shop, made when picked
+        shop = DemoShop(tmp_path / "demo.sqlite", port=0, traffic=False)
+        shop.reserve()
+        made.append(shop)
+        return demo_profile(shop.base_url, shop.token, shop.db_path), \
+            shop.start_in_background, shop.stop
+
+    prefs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    app = ConsoleApp(qapp, prefs, demo_on_demand=demo_on_demand)
+    try:
+        app.open(load_profile(folder / "a-bistro.toml"), is_demo=False)
+        assert items(app) == ["Demo shop", "Main Street Bistro"]
+        assert made == []  # nothing started until it is picked
+        box = app.window.top_bar.profiles
+        box.setCurrentIndex(0)
+        box.activated.emit(0)
+        qtbot.waitUntil(lambda: app.services.profile.name == "Demo shop", timeout=10_000)
+        assert len(made) == 1
+        url = made[0].base_url
+        qtbot.waitUntil(lambda: _serves(requests, url), timeout=30_000)
+        assert app.window.top_bar.profiles.currentText() == "Demo shop"
+    finally:
+        window = app.window
+        app.shutdown()
+        if window is not None:
+            window.close()
+            window.deleteLater()
+    assert not _serves(requests, url)  # stopped with the console
+
+
+def _serves(requests, url: str) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return requests.get(url + "/health", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False

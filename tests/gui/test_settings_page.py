@@ -15,7 +15,7 @@ from keyring.backends import fail
 from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QApplication, QMainWindow
 
-from console.profile import parse_profile
+from console.profile import SecretRef, parse_profile
 from console.store import MetricStore
 from services.alerting import AlertService
 from services.profiles import load_profile
@@ -590,3 +590,33 @@ def test_a_broken_profile_file_is_listed_and_opens_to_be_fixed(
     save_and_wait(qtbot, page)
     assert load_profile(broken).name == "Harbour Cafe"
     assert page.names() == ["Harbour Cafe", "Main Street Bistro"]
+
+
+def test_without_a_keychain_a_secret_can_be_used_for_this_session(
+        qtbot, make_page, shop_dir: Path, no_keychain, monkeypatch) -> None:
+    from services.secrets import resolve_secret
+    from ui.widgets.secret_field import SESSION
+
+    page = make_page()
+    editor = page.editor
+    assert "This session only" in editor.keychain_banner.text()
+    cache = editor.source_forms[2]
+    field = cache.password
+    field.set_mode(SESSION)
+    field.name_edit.setText("CACHE_PASSWORD")
+    field.name_edit.textEdited.emit("CACHE_PASSWORD")
+    assert field.local_problem() == "type the secret to use it in this session"
+    field.value_edit.setText("typed-here-1234")
+    field.value_edit.textEdited.emit("typed-here-1234")
+    for form in (editor.backend, editor.source_forms[0], editor.source_forms[6]):
+        secret = form.secret_fields()[0]
+        secret.set_mode(ENV)
+        secret.name_edit.setText("SOME_VAR")
+    monkeypatch.delenv("CACHE_PASSWORD", raising=False)
+    monkeypatch.setenv("CACHE_PASSWORD", "placeholder")  # restored (removed) after the test
+    path = save_and_wait(qtbot, page)
+    text = path.read_text(encoding="utf-8")
+    assert tomllib.loads(text)["sources"][2]["password"] == "env:CACHE_PASSWORD"
+    assert "typed-here-1234" not in text
+    # the console reads it back like an exported variable, until it quits
+    assert resolve_secret(SecretRef("env", "CACHE_PASSWORD")) == "typed-here-1234"

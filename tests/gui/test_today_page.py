@@ -48,6 +48,18 @@ def test_cards_and_charts_show_todays_figures(page: TodayPage, backend: Backend)
     assert not page.notice.isVisible()
 
 
+def test_opening_the_page_again_shows_what_happened_meanwhile(
+        qtbot: Any, page: TodayPage, ctx: AppContext, backend: Backend) -> None:
+    page.hide()
+    before = page.orders_card.value.text()
+    backend.add_order("Came While Away")
+    expected = backend.repo.today(tz=datetime.now().astimezone().tzinfo)
+    assert f"{expected.orders:,}" != before
+    page.show()  # as the rail does when Today is opened
+    qtbot.waitUntil(lambda: page.orders_card.value.text() == f"{expected.orders:,}",
+                    timeout=10_000)
+
+
 def test_f5_fetches_again(qtbot: Any, page: TodayPage) -> None:
     with qtbot.waitSignal(page.sig_loaded, timeout=10_000):
         qtbot.keyClick(page, Qt.Key.Key_F5)

@@ -136,6 +136,35 @@ def test_a_real_redis_is_reachable_and_a_bad_password_refused(tmp_path: Path) ->
     assert without.outcome is Outcome.AUTH_FAILED, without.detail
 
 
+def test_a_password_for_a_redis_that_needs_none_is_said_to_be_unchecked(tmp_path: Path) -> None:
+    exe = binary("redis-server", "/usr/bin/redis-server")
+    port = servers.free_port()
+    command = [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--dir", str(tmp_path)]
+    url = f"redis://127.0.0.1:{port}/0"
+    with process_on_port(command, port, "redis-server", cwd=tmp_path):
+        given, _ = timed("source", Source("cache", "redis", url, password=literal(SECRET)))
+        none, _ = timed("source", Source("cache", "redis", url))
+    assert given.outcome is Outcome.REACHABLE
+    assert given.detail.startswith("this Redis needs no password, so the one given is not "
+                                   "checked"), given.detail
+    assert SECRET not in given.detail
+    assert none.outcome is Outcome.REACHABLE and "password" not in none.detail
+
+
+def test_a_wrong_database_name_or_user_is_named_not_unreachable(postgres_url: str) -> None:
+    base, _name = postgres_url.rsplit("/", 1)
+    no_db, _ = timed("database", DatabaseConfig(url=base + "/no_such_db_firsthour"))
+    assert no_db.outcome is Outcome.NOT_FOUND and no_db.title == "No such database"
+    assert "has no database named 'no_such_db_firsthour'" in no_db.detail
+    assert "server is running" not in no_db.detail
+    scheme, rest = postgres_url.split("://", 1)
+    host = rest.split("@", 1)[-1]
+    no_user, _ = timed("database", DatabaseConfig(url=f"{scheme}://nobody_firsthour@{host}"))
+    assert no_user.outcome is Outcome.AUTH_FAILED, no_user.detail
+    assert "has no user named 'nobody_firsthour'" in no_user.detail
+
+
 def test_rabbitmq_management_api_with_a_wrong_password(rabbitmq_api: str) -> None:
     result, _ = timed("source", Source("broker", "rabbitmq", rabbitmq_api, user="guest",
                                        password=literal(SECRET), timeout_s=5))

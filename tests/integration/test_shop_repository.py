@@ -80,6 +80,34 @@ def test_seek_lands_where_walking_does(backend: Backend) -> None:
     assert backend.repo.seek_bookings(q, 0) is None
 
 
+def test_a_search_lists_upcoming_soonest_first_then_past_most_recent_first(
+        backend: Backend) -> None:
+    days = sorted(backend.fresh_day() for _ in range(5))
+    made = [backend.add_booking(day, f"Ottoline Quist {n}", hour=12 + n)
+            for n, day in enumerate(days)]
+    split = backend.at(days[2], 11)  # "now": the first two are past, the last three upcoming
+    q = BookingQuery(search="ottoline quist", sort=BookingSort.UPCOMING_FIRST,
+                     upcoming_from=split)
+    expected = [made[2].id, made[3].id, made[4].id, made[1].id, made[0].id]
+    for limit in (1, 2, 3, 5, 50):
+        assert [r.id for r in walk(backend.repo.list_bookings, q, limit=limit)] == expected
+    assert backend.repo.count_bookings(q).value == 5
+    for position in range(5):
+        cursor = backend.repo.seek_bookings(q, position)
+        rest = walk(lambda query, after, limit, c=cursor: backend.repo.list_bookings(
+            query, after=after or c, limit=limit), q, limit=2)
+        assert [r.id for r in rest] == expected[position:], position
+
+
+def test_a_small_count_is_exact_on_every_route(backend: Backend) -> None:
+    # "about 300 products" read as a guess where the shop had counted every one
+    assert backend.repo.count_products(ProductQuery()).exact
+    day = backend.fresh_day()
+    backend.add_booking(day, "Counted Once")
+    count = backend.repo.count_bookings(day_query(backend, day))
+    assert count.exact and count.value == 1
+
+
 def test_filters_by_status_and_window(backend: Backend) -> None:
     day = backend.fresh_day()
     a = backend.add_booking(day, "Status A", hour=12)

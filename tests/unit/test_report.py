@@ -59,3 +59,18 @@ def test_table_shows_status_checks_and_findings() -> None:
 def test_table_without_findings_says_so() -> None:
     quiet = DiagnoseResult(profile="x", status=Status.OK, checks=())
     assert render_table(quiet).rstrip().endswith("No findings.")
+
+
+def test_the_html_report_has_the_latency_cache_and_queue_tables_the_text_prints() -> None:
+    import re
+
+    from console.report_html import render_html
+
+    page = render_html(RESULT)
+    text = render_table(RESULT)
+    for heading in ("Latency", "Cache hit rate", "Queues"):
+        assert f"<h2>{heading}</h2>" in page
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", page)
+    for figure in ("home", "10.0", "20.0", "30.1", "75.0%", "mq/emails", "12"):
+        assert figure in cells, figure
+        assert figure in text

@@ -8,7 +8,7 @@ from console.shop import BookingStatus, OrderStatus, Product, format_cents
 
 BOOKING_STATES = {
     BookingStatus.CONFIRMED: "ok",
-    BookingStatus.SEATED: "ok",
+    BookingStatus.SEATED: "active",  # at a table now: told apart from confirmed at a glance
     BookingStatus.NO_SHOW: "fail",
     BookingStatus.CANCELLED: "stale",
 }

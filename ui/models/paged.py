@@ -241,6 +241,19 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
     def cached_pages(self) -> int:
         return len(self._pages)
 
+    def held(self, rows: Sequence[int]) -> tuple[ListSource[R, Q] | None, int,
+                                                  dict[int, tuple[str | None, tuple[R, ...]]]]:
+        """What a freshness check compares: the source, this query's generation, and for the
+        loaded pages holding ``rows`` each page's start cursor and the rows it was given."""
+        pages = {r // self.page_size for r in rows if r >= 0}
+        return self._source_fn(), self._generation, {
+            k: (self._cursors[k], self._pages[k]) for k in sorted(pages)
+            if k in self._pages and k in self._cursors}
+
+    def generation(self) -> int:
+        """Bumped by every reload: a check started before one is void."""
+        return self._generation
+
     # ------------------------------------------------------------------ Qt model
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008

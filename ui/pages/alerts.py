@@ -84,7 +84,11 @@ def when(ts: float, now: float | None = None) -> str:
     return moment.strftime("%a %d %b %H:%M")
 
 
-def _colour_for(state: str) -> str:
+def _colour_for(state: str, severity: str = "fail") -> str:
+    """A firing rule's dot is its severity's colour, as the status light shows it: amber for
+    a warning, red for a critical one (was red for both)."""
+    if state == "firing":
+        return "fail" if severity == "fail" else "warn"
     return {"normal": "ok", RESOLVED: "ok"}.get(state, state)
 
 
@@ -134,7 +138,7 @@ class AlertRulesModel(QAbstractTableModel):
         if role == _DISPLAY:
             return self._text(s, column)
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
-            return state_icon(_colour_for(s.state.value))
+            return state_icon(_colour_for(s.state.value, s.severity.value))
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tooltip(s.message)
         if role == Qt.ItemDataRole.FontRole and column in (3, 4):
@@ -207,7 +211,7 @@ class AlertHistoryModel(QAbstractTableModel):
                 return format_value(self._metrics.get(e.rule, ""), e.value)
             return e.message
         if role == Qt.ItemDataRole.DecorationRole and column == 2:
-            return state_icon(_colour_for(e.state))
+            return state_icon(_colour_for(e.state, e.severity.value))
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tooltip(f"{datetime.fromtimestamp(e.ts):%Y-%m-%d %H:%M:%S}: {e.message}")
         if role == Qt.ItemDataRole.FontRole and column in (0, 3):

@@ -25,6 +25,7 @@ from console.shop import (
     Booking,
     BookingDraft,
     BookingQuery,
+    BookingSort,
     BookingStatus,
     Conflict,
     allowed_booking_transitions,
@@ -54,7 +55,7 @@ from ui.pages.shop_common import (
     show_chip,
     show_field_errors,
 )
-from ui.plain_text import plain_tooltip, set_plain_editor_text
+from ui.plain_text import plain_label, plain_tooltip, set_plain_editor_text, set_plain_text
 from ui.widgets.conflict_dialog import FieldSpec
 
 DAY, NEXT_7, ALL_DATES = "day", "next7", "all"
@@ -372,10 +373,14 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         bar.addSpacing(12)
         bar.addWidget(self.search_edit, 1)
         bar.addWidget(self.status_combo)
+        self.order_note = plain_label()
+        self.order_note.setObjectName("muted")
+        self.order_note.setVisible(False)
         self.new_button = header_button("New booking", self.new_booking, primary=True)
         self.add_export_button()
         self.head.addWidget(self.new_button)
         self.outer.addLayout(bar)
+        self.outer.addWidget(self.order_note)
 
         self.form = BookingForm()
         self.add_list(BookingsTableModel(ctx.tasks, lambda: self.ctx.shop, self._query(),
@@ -390,6 +395,7 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.form.sig_status.connect(self.change_status)
         self.form.sig_discard.connect(self._discard)
         self.range_combo.currentIndexChanged.connect(self._range_changed)
+        self.model.sig_count.connect(self._say_order)
         self.refresh()
 
     # -- public ------------------------------------------------------------------------
@@ -457,9 +463,30 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
             start, end = local_midnight(today), local_midnight(today + timedelta(days=7))
         statuses = STATUS_FILTERS[max(0, self.status_combo.currentIndex())][1]
         current = getattr(getattr(self, "model", None), "query", None) or BookingQuery()
-        return BookingQuery(start_from=start, start_to=end,
-                            search=self.search_edit.text().strip(), statuses=statuses,
-                            sort=current.sort, descending=current.descending)
+        search = self.search_edit.text().strip()
+        sort, descending = current.sort, current.descending
+        whole_list = bool(search) or key == ALL_DATES
+        if whole_list:  # a search looks for a person, not a day: across all dates
+            start = end = None
+            if sort is BookingSort.START_AT and not descending:
+                sort = BookingSort.UPCOMING_FIRST
+        elif sort is BookingSort.UPCOMING_FIRST:
+            sort = BookingSort.START_AT
+        return BookingQuery(start_from=start, start_to=end, search=search, statuses=statuses,
+                            sort=sort, descending=descending,
+                            upcoming_from=datetime.now(UTC) if whole_list else None)
+
+    def _say_order(self) -> None:
+        """Above the list: what it holds and in which order, when that is not one day's."""
+        query = self.model.query
+        if query.sort is not BookingSort.UPCOMING_FIRST:
+            self.order_note.setVisible(False)
+            return
+        what = ("All dates" if not query.search
+                else f'Searching all dates for "{query.search}"')
+        set_plain_text(self.order_note, f"{what}: upcoming first (soonest at the top), then "
+                                        "past (most recent first).")
+        self.order_note.setVisible(True)
 
     def _range_changed(self) -> None:
         day_mode = self.range_combo.currentData() == DAY
@@ -479,13 +506,15 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         where = {DAY: f"on {self.day_edit.date().toString('ddd d MMM yyyy')}",
                  NEXT_7: "in the next 7 days"}.get(key, "")
         search = self.search_edit.text().strip()
+        if search:
+            where = "on any date"
         what = " ".join(p for p in (
             "No bookings", where, f'matching "{search}"' if search else "",
             f"with status {self.status_combo.currentText()}"
             if self.status_combo.currentIndex() > 0 else "") if p)
         hints = (["clear the search"] if search else []) + (
             ["choose All statuses"] if self.status_combo.currentIndex() > 0 else []) + (
-            ["pick another day or Next 7 days"] if key == DAY else []) + [
+            ["pick another day or Next 7 days"] if key == DAY and not search else []) + [
             "press New booking to add one"]
         tried = ", ".join(hints[:-1]) + " or " + hints[-1] if len(hints) > 1 else hints[0]
         return f"{what}. To see more, {tried}."

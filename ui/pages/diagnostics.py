@@ -21,7 +21,6 @@ from PyQt6.QtCore import (
 )
 from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PyQt6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -40,7 +39,9 @@ from services.logsetup import log_dir
 from services.sweep import SweepResult, report_sections, run_sweep
 from services.user_files import replace_file
 from ui.context import AppContext
+from ui.file_dialogs import ask_save_path
 from ui.plain_text import plain_label, set_plain_text
+from ui.shortcuts import SWEEP_KEYS
 from ui.theme import LIGHT, SERIES, state_colour
 from ui.widgets.db_views import DbViews
 from ui.widgets.pstats_browser import PstatsBrowser
@@ -56,7 +57,7 @@ CHART_METRICS = (("latency_p95", "p95 latency", 1000.0, "ms"),
                  ("queue_depth", "queue depth", 1.0, ""))
 CHART_WINDOW_S = 3600.0
 
-EMPTY_SWEEP = ("No sweep yet. Press “Run sweep” (Ctrl+R) to check every probe and source at "
+EMPTY_SWEEP = (f"No sweep yet. Press “Run sweep” ({SWEEP_KEYS}) to check every probe and source at "
                "once: reachability, TLS certificates, latency, health, database, cache and "
                "broker. The advisor then says what is wrong and what to do.")
 
@@ -87,7 +88,7 @@ class DiagnosticsPage(QWidget):
         self.summary.setObjectName("muted")
         self.run_button = QPushButton("Run sweep")
         self.run_button.setProperty("primary", True)
-        self.run_button.setToolTip("Check every probe and source now (Ctrl+R)")
+        self.run_button.setToolTip(f"Check every probe and source now ({SWEEP_KEYS})")
         self.run_button.clicked.connect(self.run_sweep)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
@@ -170,7 +171,8 @@ class DiagnosticsPage(QWidget):
             and not self._handle.cancelled
 
     def run_sweep(self) -> None:
-        """Start a sweep off the GUI thread (Ctrl+R); a second press while one runs is ignored."""
+        """Start a sweep off the GUI thread (Ctrl+Shift+D); a second press while one runs is
+        ignored."""
         if self.running:
             return
         profile = self.ctx.profile
@@ -245,7 +247,7 @@ class DiagnosticsPage(QWidget):
         for button in (self.html_button, self.json_button, self.bundle_button):
             button.setEnabled(has_result and not running)
         if not has_result:
-            tip = "Run a sweep first (Ctrl+R)"
+            tip = f"Run a sweep first ({SWEEP_KEYS})"
             for button in (self.html_button, self.json_button, self.bundle_button):
                 button.setToolTip(tip)
 
@@ -257,8 +259,7 @@ class DiagnosticsPage(QWidget):
 
     # -- exports -------------------------------------------------------------------------------
     def _ask_path(self, caption: str, suggested: str, pattern: str) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(self, caption, suggested, pattern)
-        return Path(path) if path else None
+        return ask_save_path(self, caption, suggested, pattern)
 
     def _suggested(self, suffix: str) -> str:
         stamp = time.strftime("%Y%m%d-%H%M", time.localtime())
@@ -347,7 +348,7 @@ class DiagnosticsPage(QWidget):
 
     # -- what the main window calls ------------------------------------------------------------
     def refresh(self) -> None:
-        """F5: read the database views again (the sweep itself is Ctrl+R)."""
+        """F5 or Ctrl+R: read the database views again (the sweep has its own shortcut)."""
         self.db_views.refresh()
 
     def on_shown(self) -> None:
@@ -368,16 +369,19 @@ def store_charts(store: Any, *, now: float | None = None, window_s: float = CHAR
     now = time.time() if now is None else now
     charts: list[Chart] = []
     for suffix, words, scale, unit in CHART_METRICS:
-        for series in store.series_names():
+        for series in sorted(store.series_names()):
+            # a queue's depth is 'broker/queue_depth{queue="celery"}': its labels are part of
+            # its name, so the metric is matched without them
             source, metric, labels = split_series(series)
-            if metric != suffix or labels:
+            if metric != suffix:
                 continue
             window = store.window(series, now - window_s, now, max_points=width // 2)
             points = [(t, v * scale) for t, v in zip(window.ts.tolist(), window.value.tolist(),
                                                       strict=True) if math.isfinite(v)]
             if len(points) < 2:
                 continue
-            title = f"{source} {words}, last hour"
+            where = " ".join(f"{value}" for value in labels.values())
+            title = f"{source} {where + ' ' if where else ''}{words}, last hour"
             png = _line_chart_png(points, title, unit, now - window_s, now, width, height,
                                   SERIES[len(charts) % len(SERIES)])
             last = points[-1][1]

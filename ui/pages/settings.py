@@ -13,7 +13,6 @@ from PyQt6.QtGui import QDesktopServices
 from PyQt6.QtWidgets import (
     QApplication,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -34,6 +33,7 @@ from services.secrets import keychain_available
 from services.user_files import replace_file
 from ui import theme
 from ui.context import AppContext
+from ui.file_dialogs import ask_open_path, ask_save_path
 from ui.plain_text import ask as plain_ask
 from ui.plain_text import set_plain_tooltip, warn
 from ui.widgets.form_section import FormSection
@@ -580,15 +580,12 @@ class SettingsPage(QWidget):
             self.export_profile(Path(chosen))
 
     def _choose_open(self) -> str:
-        path, _filter = QFileDialog.getOpenFileName(self, "Import a profile", "",
-                                                    "Profiles (*.toml);;All files (*)")
-        return path
+        path = ask_open_path(self, "Import a profile", "Profiles (*.toml);;All files (*)")
+        return "" if path is None else str(path)
 
     def _choose_save(self, name: str) -> str:
-        path, _filter = QFileDialog.getSaveFileName(self, "Export the profile",
-                                                    str(Path.home() / name),
-                                                    "Profiles (*.toml)")
-        return path
+        path = ask_save_path(self, "Export the profile", name, "Profiles (*.toml)")
+        return "" if path is None else str(path)
 
     def _use_clicked(self) -> None:
         if self.editor.path is not None:

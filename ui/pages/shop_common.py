@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from PyQt6.QtCore import QModelIndex, Qt, QTimer
-from PyQt6.QtGui import QKeyEvent, QKeySequence
+from PyQt6.QtGui import QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PyQt6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -37,6 +36,8 @@ from console.shop import (
 )
 from console.shop_access import EntityAccess, ShopAccess, access_of
 from ui.context import AppContext
+from ui.file_dialogs import ask_save_path
+from ui.models.freshness import ListFreshness
 from ui.models.paged import PagedTableModel
 from ui.models.status_chip import StatusChipDelegate
 from ui.pages.shop_access import NOT_SHARED, hide_unmapped_columns
@@ -368,11 +369,9 @@ def set_primary_enabled(button: QPushButton, enabled: bool) -> None:
 
 def ask_csv_path(parent: QWidget, suggested: str) -> Path | None:
     """Where to save an export (a native save dialog); None when the user cancels."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Export to CSV", suggested,
-                                          "CSV files (*.csv)")
-    if not path:
+    p = ask_save_path(parent, "Export to CSV", suggested, "CSV files (*.csv)")
+    if p is None:
         return None
-    p = Path(path)
     return p if p.suffix.lower() == ".csv" else p.with_suffix(".csv")
 
 
@@ -456,6 +455,17 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         selection = self.table.selectionModel()
         assert selection is not None
         selection.currentRowChanged.connect(self._row_changed)
+        self.freshness = ListFreshness(model, self.table, self.ctx.tasks)
+
+    def showEvent(self, event: QShowEvent | None) -> None:
+        """Shown (opened from the rail): is the list still what the shop holds?"""
+        super().showEvent(event)
+        if self.ctx.shop is not None:
+            self.freshness.start()
+
+    def hideEvent(self, event: QHideEvent | None) -> None:
+        super().hideEvent(event)
+        self.freshness.stop()
 
     # -- public ------------------------------------------------------------------------
 

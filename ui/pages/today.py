@@ -263,8 +263,10 @@ class TodayPage(ShopPage):
         self.updated.setText("")
 
     def showEvent(self, event: QShowEvent | None) -> None:
+        """Opened: today's figures as they are now, not as they were when last looked at."""
         super().showEvent(event)
         self._timer.start()
+        self.refresh()  # a load already under way (the first one) is not asked twice
 
     def hideEvent(self, event: QHideEvent | None) -> None:
         super().hideEvent(event)

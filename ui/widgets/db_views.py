@@ -77,7 +77,7 @@ class DbViews(QWidget):
     """Emitted with the number of databases shown."""
 
     EMPTY = ("No database views yet. Press Refresh (F5) to read the profile's databases, or run "
-             "a sweep (Ctrl+R). Nothing is ever written to the database.")
+             "a sweep (Ctrl+Shift+D). Nothing is ever written to the database.")
 
     def __init__(self, profile: Any, tasks: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -1,10 +1,12 @@
-"""The left navigation rail: one icon and label per page, Ctrl+1..8 to jump."""
+"""The left navigation rail: one icon and label per page, Ctrl+1..9 in the order shown."""
 
 from __future__ import annotations
 
 from PyQt6.QtCore import QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+from ui.shortcuts import PAGE_SLOTS, page_keys
 
 
 class NavRail(QListWidget):
@@ -21,11 +23,18 @@ class NavRail(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.currentItemChanged.connect(self._on_current)
 
-    def add_page(self, key: str, title: str, icon: QIcon, shortcut: str) -> None:
+    def add_page(self, key: str, title: str, icon: QIcon) -> None:
         item = QListWidgetItem(icon, title)
         item.setData(Qt.ItemDataRole.UserRole, key)
-        item.setToolTip(f"{title} ({shortcut})")
         self.addItem(item)
+        self._name_shortcuts()
+
+    def _name_shortcuts(self) -> None:
+        """Each shown page's tooltip names its Ctrl+N: its place in the rail as shown now."""
+        shown = [self.item(i) for i in range(self.count()) if not self.item(i).isHidden()]
+        for position, item in enumerate(shown, start=1):
+            item.setToolTip(f"{item.text()} ({page_keys(position)})" if position <= PAGE_SLOTS
+                            else item.text())
 
     def keys(self) -> list[str]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
@@ -38,6 +47,7 @@ class NavRail(QListWidget):
         for i in range(self.count()):
             item = self.item(i)
             item.setHidden(item.data(Qt.ItemDataRole.UserRole) not in keys)
+        self._name_shortcuts()
 
     def select(self, key: str) -> None:
         for i in range(self.count()):

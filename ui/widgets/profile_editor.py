@@ -27,7 +27,7 @@ from PyQt6.QtWidgets import (
 from console.profile import SOURCE_KINDS, Profile, ProfileError, SecretRef, parse_profile
 from services.connection_test import check_target
 from services.profiles import save_profile
-from services.secrets import store_secret
+from services.secrets import hold_for_session, store_secret
 from ui.plain_text import plain_label, set_plain_text
 from ui.theme import FAIL, WARN
 from ui.widgets.alert_rules_editor import AlertRuleRow, AlertRulesEditor
@@ -421,6 +421,10 @@ class ProfileEditor(QWidget):
             return False
         if self._saving:
             return False
+        for field in self.secret_fields():
+            held = field.session_secret()
+            if held is not None:
+                hold_for_session(*held)
         pending = [(field, *secret) for field in self.secret_fields()
                    if (secret := field.pending_secret()) is not None]
         store = self._secret_store or _default_store

@@ -8,7 +8,6 @@ from typing import Any
 from PyQt6.QtCore import QModelIndex, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,6 +23,7 @@ from PyQt6.QtWidgets import (
 )
 
 from console.pstats_view import CallEdge, FuncKey, ProfileStats, describe, load_stats
+from ui.file_dialogs import ask_open_path
 from ui.models.pstats_model import PstatsTableModel, ms
 from ui.plain_text import plain_label
 from ui.theme import tabular_font
@@ -87,14 +87,19 @@ class PstatsBrowser(QWidget):
         self.callees = _edge_tree("Calls to")
         for tree in (self.callers, self.callees):
             tree.itemActivated.connect(self._jump)
+        # Callers and callees go under the table, side by side: the table keeps the window's
+        # whole width, so a function's name, file and line are not cut off (issue 19).
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keep file:line visible
         side = QWidget()
         side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(6, 0, 0, 0)
+        side_layout.setContentsMargins(0, 6, 0, 0)
         side_layout.addWidget(self.selected_title)
-        side_layout.addWidget(self.callers, 1)
-        side_layout.addWidget(self.callees, 1)
+        edges = QHBoxLayout()
+        edges.addWidget(self.callers, 1)
+        edges.addWidget(self.callees, 1)
+        side_layout.addLayout(edges, 1)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
@@ -120,11 +125,10 @@ class PstatsBrowser(QWidget):
 
     # -- loading -------------------------------------------------------------------------------
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open a cProfile file", "",
-            "Profiles (*.prof *.pstats *.profile *.out);;All files (*)")
-        if path:
-            self.open_file(Path(path))
+        path = ask_open_path(self, "Open a cProfile file",
+                             "Profiles (*.prof *.pstats *.profile *.out);;All files (*)")
+        if path is not None:
+            self.open_file(path)
 
     def open_file(self, path: Path) -> None:
         """Load ``path`` off the GUI thread (or at once without a task runner)."""

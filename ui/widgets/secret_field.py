@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QStandardItemModel
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
@@ -12,24 +14,41 @@ from ui.theme import WARN
 
 KEYRING = "keyring"
 ENV = "env"
+SESSION = "session"
 LITERAL = "literal"
 NONE = "none"
 
 _MODES = (
     (KEYRING, "OS keychain"),
     (ENV, "Environment variable"),
+    (SESSION, "This session only"),
     (LITERAL, "Written in the profile (not safe)"),
     (NONE, "None"),
 )
 
 NO_KEYCHAIN = ("No OS keychain is available here (e.g. a headless Linux session), so Backroom "
-               "cannot store secrets safely. Use an environment variable: choose "
-               "“Environment variable”, give its name, and set it before starting Backroom.")
+               "cannot store secrets safely. Choose “This session only” to type a secret and use "
+               "it until Backroom quits, or “Environment variable” to read it from a variable "
+               "set before Backroom starts.")
 NO_KEYCHAIN_PROBLEM = ("there is no keychain here to read this secret from; choose "
-                       "“Environment variable” instead")
+                       "“This session only” or “Environment variable” instead")
+SESSION_NOTE = ("Used until Backroom quits, never written anywhere. The profile says env:NAME: "
+                "set that variable before the next start, or type the secret here again.")
 LITERAL_WARNING = ("The secret will be written into the profile file as plain text: anyone "
                    "who can read the file can read it. Prefer the keychain or an environment "
                    "variable.")
+
+
+def is_variable_name(text: str) -> bool:
+    """Whether a shell can export a variable of this name."""
+    return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text.strip()) is not None
+
+
+def variable_name(suggestion: str) -> str:
+    """An environment variable name made from a keychain name: 'main-street/cache' ->
+    'MAIN_STREET_CACHE'."""
+    name = re.sub(r"[^A-Za-z0-9]+", "_", suggestion).strip("_").upper() or "BACKROOM_SECRET"
+    return name if is_variable_name(name) else f"BACKROOM_{name}"
 
 
 class SecretField(QWidget):
@@ -92,8 +111,8 @@ class SecretField(QWidget):
         """The keychain entry name to suggest (e.g. 'main-street-bistro/cache'); a name
         loaded from the profile or typed by the user is kept."""
         self._default_name = name
-        if self.mode() == KEYRING and self._auto_name:
-            self.name_edit.setText(name)
+        if self.mode() in (KEYRING, ENV, SESSION) and self._auto_name:
+            self.name_edit.setText(name if self.mode() == KEYRING else variable_name(name))
             self._update()
 
     def _name_typed(self, _text: str) -> None:
@@ -140,7 +159,15 @@ class SecretField(QWidget):
             return None
         if mode == LITERAL:
             return self.value_edit.text()
+        if mode == SESSION:
+            return f"{ENV}:{self.name_edit.text().strip()}"
         return f"{mode}:{self.name_edit.text().strip()}"
+
+    def session_secret(self) -> tuple[str, str] | None:
+        """(variable name, value) to hold for this session, when one was typed."""
+        if self.mode() == SESSION and self.value_edit.text():
+            return self.name_edit.text().strip(), self.value_edit.text()
+        return None
 
     def pending_secret(self) -> tuple[str, str] | None:
         """(keychain name, value) to store on save, when a value was typed in keychain mode."""
@@ -150,7 +177,7 @@ class SecretField(QWidget):
 
     def typed_value(self) -> str | None:
         """The secret typed right now (keychain or literal mode), for a connection test."""
-        if self.mode() in (KEYRING, LITERAL) and self.value_edit.text():
+        if self.mode() in (KEYRING, LITERAL, SESSION) and self.value_edit.text():
             return self.value_edit.text()
         return None
 
@@ -163,6 +190,11 @@ class SecretField(QWidget):
 
     def local_problem(self) -> str:
         """A problem the profile schema cannot see: keychain mode with nothing to store."""
+        if self.mode() in (ENV, SESSION) and not is_variable_name(self.name_edit.text()):
+            return ("an environment variable name has only letters, digits and _, and does "
+                    "not start with a digit (e.g. BACKROOM_SHOP)")
+        if self.mode() == SESSION and not self.value_edit.text():
+            return "type the secret to use it in this session"
         if self.mode() != KEYRING:
             return ""
         if not self.keychain_available:
@@ -182,6 +214,11 @@ class SecretField(QWidget):
         if mode == KEYRING and (self._auto_name or not self.name_edit.text()):
             self._auto_name = True
             self.name_edit.setText(self._default_name)
+        if mode in (ENV, SESSION) and (self._auto_name
+                                       or not is_variable_name(self.name_edit.text())):
+            # a keychain name ('backroom/shop') cannot name a variable: BACKROOM_SHOP can
+            self._auto_name = True
+            self.name_edit.setText(variable_name(self._default_name))
         if mode == LITERAL:
             self.name_edit.clear()
         self._update()
@@ -189,8 +226,8 @@ class SecretField(QWidget):
 
     def _update(self) -> None:
         mode = self.mode()
-        self.name_edit.setVisible(mode in (KEYRING, ENV))
-        self.value_edit.setVisible(mode in (KEYRING, LITERAL))
+        self.name_edit.setVisible(mode in (KEYRING, ENV, SESSION))
+        self.value_edit.setVisible(mode in (KEYRING, LITERAL, SESSION))
         self._spacer.setVisible(mode == NONE)
         self.name_edit.setPlaceholderText("keychain entry name" if mode == KEYRING
                                           else "VARIABLE_NAME")
@@ -207,6 +244,8 @@ class SecretField(QWidget):
             note, colour = LITERAL_WARNING, WARN
         elif mode == ENV:
             note = "Read from this environment variable when Backroom starts (for scripts)."
+        elif mode == SESSION:
+            note = SESSION_NOTE
         self.note.setText(note)
         self.note.setStyleSheet(f"color: {colour};" if colour else "")
         self.note.setVisible(bool(note))

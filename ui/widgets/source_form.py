@@ -10,7 +10,6 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,6 +26,7 @@ from console.profile import (
     SOURCE_KINDS,
     SecretRef,
 )
+from ui.file_dialogs import ask_open_path
 from ui.plain_text import ask, isolated, set_plain_text
 from ui.theme import FAIL, OK, STALE
 from ui.widgets.form_section import ExactSpinBox, FormSection
@@ -112,6 +112,10 @@ class TestResultLine(QLabel):
         # The detail quotes the server (its /health version, its error): never markup.
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.outcome = ""
+        # The fields under it stay where they are when a result appears or clears.
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
         self.setVisible(False)
 
     def set_running(self, what: str) -> None:
@@ -214,10 +218,10 @@ class TargetForm(FormSection):
         self._changed()
 
     def _browse_ca(self, edit: QLineEdit) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self, "CA bundle", edit.text(),
-                                                    "Certificates (*.pem *.crt *.cer);;All (*)")
-        if path:
-            edit.setText(path)
+        path = ask_open_path(self, "CA bundle", "Certificates (*.pem *.crt *.cer);;All (*)",
+                             start=edit.text())
+        if path is not None:
+            edit.setText(str(path))
             self._changed()
 
     def _changed(self) -> None:

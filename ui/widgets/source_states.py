@@ -1,4 +1,4 @@
-"""Status-bar chips: each source's state (up, down, stale) with its error on hover."""
+"""Status-bar chips: each source's state (up, down, stale); a failing one's error in words."""
 
 from __future__ import annotations
 
@@ -7,8 +7,17 @@ from collections.abc import Iterable
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from ui.plain_text import escaped, set_plain_tooltip
+from ui.plain_text import escaped, isolated, set_plain_tooltip
 from ui.theme import state_colour
+
+FAILING = frozenset({"down", "stale", "error"})
+#: How much of a failing source's error the chip shows (all of it on hover).
+ERROR_CHARS = 70
+
+
+def _clip(error: str) -> str:
+    line = error.strip().splitlines()[0] if error.strip() else ""
+    return line if len(line) <= ERROR_CHARS else line[:ERROR_CHARS - 1].rstrip() + "…"
 
 
 class SourceStates(QWidget):
@@ -31,8 +40,11 @@ class SourceStates(QWidget):
                 self._layout.addWidget(chip)
                 # Rich for our coloured dot; the source's name and state are escaped.
                 chip.setTextFormat(Qt.TextFormat.RichText)
+            # A source that fails says why where it is seen, not only on hover: the charts
+            # wait for it under "Waiting for the first readings" with nothing else to read.
+            why = f" — {escaped(isolated(_clip(error)))}" if error and state in FAILING else ""
             chip.setText(f"<span style='color:{state_colour(state)}'>●</span> "
-                         f"{escaped(name)}: {escaped(state)}")
+                         f"{escaped(name)}: {escaped(state)}{why}")
             set_plain_tooltip(chip, error or f"{name} is {state}")
             chip.setProperty("state", state)
 

@@ -128,7 +128,7 @@ class FindingCard(QFrame):
 class FindingsList(QScrollArea):
     """The advisor's findings, most severe first; says so when there are none."""
 
-    EMPTY = "No findings yet: run a sweep (Ctrl+R) to let the advisor look."
+    EMPTY = "No findings yet: run a sweep (Ctrl+Shift+D) to let the advisor look."
     NONE_FOUND = "No findings: nothing in this sweep needs action."
 
     def __init__(self, parent: QWidget | None = None) -> None:
