@@ -44,12 +44,14 @@ def test_management_api_counts_the_queued_messages(queue: str, rabbitmq_api: str
         collector = RabbitMQCollector("broker", api_url=rabbitmq_api, amqp_url=None,
                                       session=session, queues=(queue,), user="guest",
                                       password="guest", timeout_s=5)
-        # The API refreshes its queue figures every few seconds: wait for ours, bounded.
+        # The API refreshes its queue figures every few seconds, the message counts and the
+        # consumer count from two tables at different times: wait for both, bounded.
         deadline = time.monotonic() + 20
         got: dict[str, float] = {}
         while time.monotonic() < deadline:
             got = values(collector.collect())
-            if got.get(f'queue_depth{{queue="{queue}"}}') == 5:
+            if (got.get(f'queue_depth{{queue="{queue}"}}') == 5
+                    and f'queue_consumers{{queue="{queue}"}}' in got):
                 break
             time.sleep(0.5)
         assert got[f'queue_depth{{queue="{queue}"}}'] == 5
