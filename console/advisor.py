@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from console import metrics
+from console.alerts import RuleSpec
 from console.domain import Finding, Reading, Severity, SlowQuery, split_series
 
 
@@ -26,6 +27,41 @@ class Thresholds:
     connections_warn: float = 0.8
     connections_fail: float = 0.95
     max_findings_per_rule: int = 5
+
+
+def thresholds_from_rules(rules: Iterable[RuleSpec], sources: Iterable[str],
+                          base: Thresholds | None = None) -> dict[str, Thresholds]:
+    """The advisor's thresholds for each source, taken from the profile's alert rules (the
+    status light's and the alerts' lines), the defaults where no rule speaks: a rule on
+    ``latency_p95`` above, ``cache_hit_rate`` below or ``queue_depth`` above sets that line
+    (a rule of severity fail also sets the failing line). A rule naming the source wins over
+    a rule for every source; rules with labels stay with the alerts."""
+    t = base or Thresholds()
+    plain = [r for r in rules if not r.labels]
+    out: dict[str, Thresholds] = {}
+    for source in sources:
+        own = t
+        for general in (True, False):  # every-source rules first, the source's own win
+            for rule in plain:
+                if bool(rule.source) == general or (rule.source and rule.source != source):
+                    continue
+                own = _with_rule(own, rule)
+        if own != t:
+            out[source] = own
+    return out
+
+
+def _with_rule(t: Thresholds, rule: RuleSpec) -> Thresholds:
+    fails = rule.severity is Severity.FAIL
+    if rule.metric == metrics.LATENCY_P95 and rule.direction == "above":
+        fail = rule.threshold if fails else max(t.latency_p95_fail_s, rule.threshold)
+        return replace(t, latency_p95_s=rule.threshold, latency_p95_fail_s=fail)
+    if rule.metric == metrics.CACHE_HIT_RATE and rule.direction == "below":
+        fail = rule.threshold if fails else min(t.cache_fail, rule.threshold)
+        return replace(t, cache_warn=rule.threshold, cache_fail=fail)
+    if rule.metric == metrics.QUEUE_DEPTH and rule.direction == "above":
+        return replace(t, queue_depth=rule.threshold)
+    return t
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,11 +219,13 @@ def seq_scan_findings(m: Measurements, t: Thresholds) -> list[Finding]:
     ]
 
 
-def cache_findings(m: Measurements, t: Thresholds) -> list[Finding]:
+def cache_findings(m: Measurements, base: Thresholds,
+                   per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
     """Low hit rate (< 0.8 warn, < 0.5 fail) over at least 20 lookups when their number is
     known; evictions point at a cache too small."""
     found = []
     for c in m.caches:
+        t = (per_source or {}).get(c.source, base)
         evicting = c.evictions_per_s is not None and c.evictions_per_s > 0
         enough = c.lookups is None or c.lookups >= t.cache_min_lookups
         if c.hit_rate is not None and c.hit_rate < t.cache_warn and enough:
@@ -213,10 +251,12 @@ def cache_findings(m: Measurements, t: Thresholds) -> list[Finding]:
     return found
 
 
-def queue_findings(m: Measurements, t: Thresholds) -> list[Finding]:
+def queue_findings(m: Measurements, base: Thresholds,
+                   per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
     """Work piling up: no consumers at all, or growing with too few."""
     found = []
     for q in m.queues:
+        t = (per_source or {}).get(q.source, base)
         if q.depth < t.queue_depth:
             continue
         growing = q.growth_per_s is not None and q.growth_per_s > 0
@@ -247,12 +287,14 @@ def queue_findings(m: Measurements, t: Thresholds) -> list[Finding]:
     return found
 
 
-def latency_findings(m: Measurements, t: Thresholds, causes: list[Finding]) -> list[Finding]:
+def latency_findings(m: Measurements, base: Thresholds, causes: list[Finding],
+                     per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
     """p95 above the threshold, with the database or cache named when they look guilty."""
     found = []
     db_cause = any(f.rule in ("missing-index", "table-seq-scans") for f in causes)
     cache_cause = any(f.rule in ("cache-hit-rate", "cache-evictions") for f in causes)
     for lat in m.latency:
+        t = (per_source or {}).get(lat.source, base)
         if lat.p95_s <= t.latency_p95_s:
             continue
         severity = Severity.FAIL if lat.p95_s >= t.latency_p95_fail_s else Severity.WARN
@@ -295,10 +337,13 @@ def pool_findings(m: Measurements, t: Thresholds) -> list[Finding]:
 _ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
 
 
-def advise(m: Measurements, thresholds: Thresholds | None = None) -> list[Finding]:
-    """Every finding of every rule, most severe first."""
+def advise(m: Measurements, thresholds: Thresholds | None = None,
+           per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
+    """Every finding of every rule, most severe first (``per_source`` overrides thresholds
+    for the sources it names, e.g. from :func:`thresholds_from_rules`)."""
     t = thresholds or Thresholds()
-    causes = slow_query_findings(m, t) + seq_scan_findings(m, t) + cache_findings(m, t)
-    findings = (latency_findings(m, t, causes) + causes + queue_findings(m, t)
-                + pool_findings(m, t))
+    causes = (slow_query_findings(m, t) + seq_scan_findings(m, t)
+              + cache_findings(m, t, per_source))
+    findings = (latency_findings(m, t, causes, per_source) + causes
+                + queue_findings(m, t, per_source) + pool_findings(m, t))
     return sorted(findings, key=lambda f: _ORDER[f.severity])

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TextIO
 
 from console import metrics
-from console.advisor import advise, measurements_from_readings
+from console.advisor import advise, measurements_from_readings, thresholds_from_rules
+from console.alerts import RuleSpec
 from console.domain import (
     Check,
     CollectorReport,
@@ -127,9 +128,12 @@ def _budget(collector: Collector, samples: int, window_s: float) -> float:
 def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
                  timeout_cap_s: float | None = None,
                  collectors: Sequence[Collector] | None = None,
-                 progress: Callable[[Check], None] | None = None) -> DiagnoseResult:
+                 progress: Callable[[Check], None] | None = None,
+                 recent: Sequence[Reading] = ()) -> DiagnoseResult:
     """Check every probe (``samples`` requests each) and source (once, or twice
-    ``window_s`` apart for rates) in parallel, then run the advisor. Every call is bounded
+    ``window_s`` apart for rates) in parallel, then run the advisor. ``recent`` are the live
+    store's windowed figures (what the charts and alerts show): where given they are judged
+    instead of a single reading's. Every call is bounded
     by its timeout (capped at ``timeout_cap_s``); the sweep never waits longer than the sum
     of the slowest collector's timeouts."""
     samples = max(1, samples)
@@ -167,12 +171,31 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
                 except Exception:
                     log.debug("closing %s failed", collector.name, exc_info=True)
     ordered = [outcomes[i] for i in range(len(todo))]
-    result = _summarise(profile, ordered, started_at, time.monotonic() - start)
+    result = _summarise(profile, ordered, started_at, time.monotonic() - start, recent)
     return _redacted(result, _secret_values(profile))
 
 
+def _with_recent(outcomes: list[_Outcome], recent: Sequence[Reading]) -> None:
+    """Put the live store's windowed figures of each checked source in place of the single
+    reading's (the sweep then judges what the charts and alerts show)."""
+    windowed: dict[str, list[Reading]] = {}
+    for r in recent:
+        source, metric, _labels = split_series(r.series)
+        if metric in metrics.WINDOWED_METRICS:
+            windowed.setdefault(source, []).append(r)
+    for outcome in outcomes:
+        live = windowed.get(outcome.check.name)
+        if not live or outcome.check.status is Status.FAIL:
+            continue
+        names = {r.series for r in live}
+        outcome.readings = [r for r in outcome.readings if r.series not in names] + live
+        if outcome.check.kind == "http":
+            outcome.latencies = []
+
+
 def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
-               duration_s: float) -> DiagnoseResult:
+               duration_s: float, recent: Sequence[Reading] = ()) -> DiagnoseResult:
+    _with_recent(outcomes, recent)
     readings = [r for o in outcomes for r in o.readings]
     earlier = [r for o in outcomes for r in o.earlier]
     slow = sorted((q for o in outcomes for q in o.slow_queries), key=lambda q: q.total_ms,
@@ -187,13 +210,18 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
             source, metric, label_map = split_series(r.series)
             if source == name:
                 latest[(metric, tuple(sorted(label_map.items())))] = r.value
+        by_metric = {m: v for (m, labels), v in latest.items() if not labels}
         if kind == "http":
             if outcome.latencies:
                 p50, p95, p99 = (sample_quantile(outcome.latencies, q)
                                  for q in (0.5, 0.95, 0.99))
                 latency.append(LatencySummary(name, p50, p95, p99, len(outcome.latencies)))
+            elif metrics.LATENCY_P95 in by_metric:
+                latency.append(LatencySummary(
+                    name, by_metric.get(metrics.LATENCY_P50), by_metric[metrics.LATENCY_P95],
+                    by_metric.get(metrics.LATENCY_P99),
+                    int(by_metric.get(metrics.LATENCY_COUNT, 0))))
             continue
-        by_metric = {m: v for (m, labels), v in latest.items() if not labels}
         if metrics.LATENCY_P50 in by_metric or metrics.LATENCY_COUNT in by_metric:
             latency.append(LatencySummary(
                 name, by_metric.get(metrics.LATENCY_P50), by_metric.get(metrics.LATENCY_P95),
@@ -204,7 +232,9 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
             if metric == metrics.QUEUE_DEPTH and labels:
                 queues.append((f"{name}/{dict(labels).get('queue', '')}", int(value)))
     measurements = measurements_from_readings(readings, earlier=earlier, slow_queries=slow)
-    findings = advise(measurements)
+    rules = [RuleSpec.from_rule(rule) for rule in profile.alerts]
+    findings = advise(measurements, per_source=thresholds_from_rules(
+        rules, {o.check.name for o in outcomes}))
     checks = tuple(o.check for o in outcomes)
     status = Status.worst([c.status for c in checks]
                           + [_SEVERITY_STATUS[f.severity] for f in findings])

@@ -214,10 +214,11 @@ class PrometheusPageReader:
                 per_minute = metric in (metrics.BOOKINGS_RATE, metrics.ORDERS_RATE)
                 add(metric, grown / dt * (60.0 if per_minute else 1.0))
         elif scrape.hits or scrape.misses:
+            # since the app started: context, never judged
             hits, misses = sum(scrape.hits.values()), sum(scrape.misses.values())
-            add(metrics.CACHE_LOOKUPS, hits + misses)
+            add(metrics.CACHE_LOOKUPS_SINCE_START, hits + misses)
             if hits + misses > 0:
-                add(metrics.CACHE_HIT_RATE, hits / (hits + misses))
+                add(metrics.CACHE_HIT_RATE_SINCE_START, hits / (hits + misses))
         totals: dict[tuple[str, LabelKey], float] = {}
         for metric, labels, value in scrape.gauges:
             key = (metric, _key(labels))

@@ -91,7 +91,8 @@ class RedisCollector:
                 figures[metric] = value
         ts = self._clock()
         readings = tuple(Reading(series_name(self.name, m), ts, v) for m, v in figures.items())
-        rate = figures.get(metrics.CACHE_HIT_RATE)
+        rate = figures.get(metrics.CACHE_HIT_RATE,
+                           figures.get(metrics.CACHE_HIT_RATE_SINCE_START))
         hit_text = f"hit rate {rate:.0%}" if rate is not None else "no lookups yet"
         since = "since last poll" if metrics.CACHE_HITS_RATE in figures else "since restart"
         detail = (f"Redis {info.get('redis_version', '?')}: {hit_text} ({since}), "

@@ -36,7 +36,7 @@ from PyQt6.QtWidgets import (
 from console.report_html import Chart, latency_chart, render_html
 from services.bundle import write_bundle
 from services.logsetup import log_dir
-from services.sweep import SweepResult, report_sections, run_sweep
+from services.sweep import SweepResult, live_figures, report_sections, run_sweep
 from ui.context import AppContext
 from ui.theme import LIGHT, SERIES, state_colour
 from ui.widgets.db_views import DbViews
@@ -177,9 +177,12 @@ class DiagnosticsPage(QWidget):
         self.progress.setValue(0)
         self.progress_text.setText("Starting…")
 
+        store = self.ctx.store
+        recent = live_figures(store, profile) if store is not None else []
+
         def work(state: Any) -> SweepResult:
             return run_sweep(profile, samples=SWEEP_SAMPLES, progress=state.progress,
-                             cancelled=lambda: state.cancelled)
+                             cancelled=lambda: state.cancelled, recent=recent)
 
         self._handle = self.ctx.tasks.run(work, owner=self, on_success=self._on_result,
                                           on_failure=self._on_failure,
