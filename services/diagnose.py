@@ -27,7 +27,7 @@ from console.domain import (
 from console.profile import Profile
 from console.quantiles import sample_quantile
 from console.report import DiagnoseResult, LatencySummary, render_json, render_table
-from services.collectors import build_collectors
+from services.collectors import build_checked
 from services.collectors.base import Collector, CollectorError
 from services.secrets import SecretError, redact, resolve_secret
 
@@ -44,6 +44,10 @@ EXIT_BY_STATUS = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2}
 EXIT_UNKNOWN = 3
 _SEVERITY_STATUS = {Severity.INFO: Status.OK, Severity.WARN: Status.WARN,
                     Severity.FAIL: Status.FAIL}
+#: A profile with nothing to check is never OK.
+NOTHING_CHECKED = Check("profile", "profile", Status.FAIL,
+                        "nothing to check: the profile has no back end, probe, source or "
+                        "database; add one in Settings or the profile file")
 
 
 @dataclass(slots=True)
@@ -139,7 +143,7 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
     samples = max(1, samples)
     started_at, start = time.time(), time.monotonic()
     own = collectors is None
-    todo: list[Collector] = (build_collectors(profile, timeout_cap_s=timeout_cap_s) if own
+    todo: list[Collector] = (build_checked(profile, timeout_cap_s=timeout_cap_s) if own
                              else list(collectors or ()))
     outcomes: dict[int, _Outcome] = {}
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(todo))),
@@ -235,7 +239,7 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
     rules = [RuleSpec.from_rule(rule) for rule in profile.alerts]
     findings = advise(measurements, per_source=thresholds_from_rules(
         rules, {o.check.name for o in outcomes}))
-    checks = tuple(o.check for o in outcomes)
+    checks = tuple(o.check for o in outcomes) or (NOTHING_CHECKED,)
     status = Status.worst([c.status for c in checks]
                           + [_SEVERITY_STATUS[f.severity] for f in findings])
     return DiagnoseResult(

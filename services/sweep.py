@@ -25,7 +25,7 @@ from console.domain import (
 from console.profile import Profile
 from console.report import DiagnoseResult, render_json
 from console.report_html import Section
-from services.collectors import build_collectors
+from services.collectors import build_checked
 from services.collectors.base import Collector
 from services.db_insights import DatabaseInsights, collect_profile_insights
 from services.diagnose import run_diagnose
@@ -188,7 +188,7 @@ def run_sweep(profile: Profile, *, samples: int = 3, progress: ProgressFn | None
     report = progress or (lambda _f, _m: None)
     servers: dict[str, str] = {}
     own = collectors is None
-    built = list(collectors) if collectors is not None else build_collectors(
+    built = list(collectors) if collectors is not None else build_checked(
         profile, timeout_cap_s=timeout_cap_s)
     wrapped: list[Collector] = [_Recording(c, servers) for c in built]
     tls_targets = https_targets(profile)

@@ -20,6 +20,7 @@ from console.domain import Status
 from console.profile import parse_profile
 from services.collectors.memcached import parse_address
 from services.diagnose import diagnose_main, run_diagnose
+from tests import servers
 from tests.integration.local_servers import (
     http_server,
     memcached,
@@ -183,3 +184,25 @@ def test_cli_prints_a_table_and_maps_fail_to_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "Backroom diagnose: Bistro: FAIL" in result.stdout
     assert "HTTP 503" in result.stdout
+
+
+def test_the_shop_back_end_is_checked_and_nothing_reachable_is_never_ok() -> None:
+    down = f"http://127.0.0.1:{servers.free_port()}"
+    code, data = run_json({"name": "x", "backend": {"base_url": down, "timeout_s": 1}})
+    assert code == 2, data
+    assert data["status"] == "fail"
+    assert [(c["name"], c["kind"], c["status"]) for c in data["checks"]] == [
+        ("backend", "http", "fail")]
+    with http_server({"/health": reply(body=b'{"status": "ok"}')}) as site:
+        code, data = run_json({"name": "x", "backend": {"base_url": site}})
+    assert code == 0, data
+    assert [(c["name"], c["status"]) for c in data["checks"]] == [("backend", "ok")]
+    with http_server({"/health": reply(503)}) as site:
+        code, data = run_json({"name": "x", "backend": {"base_url": site + "/"}})
+    assert code == 2 and data["checks"][0]["detail"].startswith("HTTP 503"), data
+
+
+def test_a_profile_with_nothing_to_check_is_not_ok() -> None:
+    code, data = run_json({"name": "empty"})
+    assert code == 2, data
+    assert data["checks"][0]["detail"].startswith("nothing to check")
