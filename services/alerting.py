@@ -17,6 +17,7 @@ from console.alerts import (
     RuleSpec,
     observe,
     summarise,
+    summarise_pending,
 )
 from console.domain import Reading, SourceState
 from services.alert_log import TIMELINE_STATES, AlertLog
@@ -214,13 +215,18 @@ class AlertService:
 
     def health_summary(self) -> tuple[str, str]:
         """The overall light: the worse of "sources" (down, stale) and "alerts" (firing);
-        on a tie the alert's words win, since they say what is wrong for the shop."""
+        on a tie the alert's words win, since they say what is wrong for the shop. With
+        nothing firing and every source fine, a pending rule shows ('pending': an amber
+        outline, "Cache hit rate low for 20 s, fires at 60 s")."""
         if self.poller is None:
             source_state, source_words = "unknown", "No live sources in this profile"
         else:
             source_state, source_words = summarise_sources(list(self.poller.statuses()))
         firing = summarise(self.firing())
         if firing is None:
+            pending = summarise_pending(self.statuses(), self._clock())
+            if pending is not None and source_state in ("ok", "unknown"):
+                return pending
             return source_state, source_words
         if _STATE_RANK.get(source_state, 1) > _STATE_RANK[firing[0]]:
             return source_state, source_words

@@ -186,3 +186,17 @@ def test_rules_model_keeps_rows_when_only_values_change(qtbot, shop) -> None:
     assert model.data(model.index(0, 0), Qt.ItemDataRole.UserRole) == "normal"
     history = AlertHistoryModel()
     assert history.rowCount() == 0
+
+
+def test_a_pending_rule_says_how_long_and_when_it_fires(qtbot, shop) -> None:
+    now = time.time()
+    feed(shop, now - 20, latency=0.2, hit=0.4, queue=5)
+    feed(shop, now, latency=0.2, hit=0.4, queue=5)
+    page = AlertsPage(shop.ctx)
+    window = show(qtbot, page)
+    qtbot.waitUntil(lambda: page.summary.text().startswith(
+        "Nothing firing; pending: Cache hit rate low for 2"), timeout=5000)
+    assert page.summary.text().endswith(" s, fires at 1 min")
+    row = [s.name for s in shop.service.statuses()].index("Cache hit rate low")
+    assert cell(page.rules_view, row, 0) == "Pending"
+    assert not window.grab().isNull()
