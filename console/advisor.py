@@ -194,6 +194,7 @@ def slow_query_findings(m: Measurements, t: Thresholds) -> list[Finding]:
                     "index on the columns of its WHERE / JOIN / ORDER BY is missing "
                     "(CREATE INDEX CONCURRENTLY ...)."),
             rule="missing-index",
+            sources=(q.source,) if q.source else (),
         )
         for q in slow[: t.max_findings_per_rule]
     ]
@@ -214,6 +215,7 @@ def seq_scan_findings(m: Measurements, t: Thresholds) -> list[Finding]:
             advice=("Find the queries filtering this table (slow queries list) and index the "
                     "columns they filter on."),
             rule="table-seq-scans",
+            sources=(x.source,),
         )
         for x in heavy[: t.max_findings_per_rule]
     ]
@@ -240,14 +242,14 @@ def cache_findings(m: Measurements, base: Thresholds,
                           "lengthen TTLs of hot keys, check the cache keys are stable, and "
                           "that the cache is switched on.")
             found.append(Finding(severity, "Cache hit rate low", evidence, advice,
-                                 "cache-hit-rate"))
+                                 "cache-hit-rate", (c.source,)))
         elif evicting:
             found.append(Finding(
                 Severity.WARN, "Cache is evicting keys",
                 f"{c.source}: {c.evictions_per_s:.1f} evictions/s"
                 + (f" at hit rate {c.hit_rate:.0%}" if c.hit_rate is not None else ""),
                 "The cache is full: raise its memory or shorten TTLs of cold keys.",
-                "cache-evictions"))
+                "cache-evictions", (c.source,)))
     return found
 
 
@@ -268,7 +270,7 @@ def queue_findings(m: Measurements, base: Thresholds,
                 Severity.FAIL, f"Queue {q.queue} has no workers",
                 f"{name}: {int(q.depth)} waiting, 0 consumers{growth}",
                 "Start the workers (celery worker / the consumer service) and check their "
-                "logs for crashes.", "queue-no-consumers"))
+                "logs for crashes.", "queue-no-consumers", (q.source,)))
         elif growing:
             consumers = f"{int(q.consumers)} consumers" if q.consumers is not None else \
                 "consumers unknown"
@@ -276,25 +278,34 @@ def queue_findings(m: Measurements, base: Thresholds,
                 Severity.WARN, f"Queue {q.queue} is growing",
                 f"{name}: {int(q.depth)} waiting, {consumers}{growth}",
                 "The workers cannot keep up: add workers (or concurrency), or find the slow "
-                "task in the worker logs.", "queue-growing"))
+                "task in the worker logs.", "queue-growing", (q.source,)))
         elif not shrinking and q.growth_per_s is None:
             found.append(Finding(
                 Severity.INFO, f"Queue {q.queue} has a backlog",
                 f"{name}: {int(q.depth)} waiting"
                 + (f", {int(q.consumers)} consumers" if q.consumers is not None else ""),
                 "Take two readings (diagnose --window 30) to see whether it grows.",
-                "queue-backlog"))
+                "queue-backlog", (q.source,)))
     return found
 
 
+def _app_of(finding: Finding, apps: Mapping[str, str]) -> str:
+    return next((apps.get(s, "") for s in finding.sources), "")
+
+
 def latency_findings(m: Measurements, base: Thresholds, causes: list[Finding],
-                     per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
-    """p95 above the threshold, with the database or cache named when they look guilty."""
+                     per_source: Mapping[str, Thresholds] | None = None,
+                     apps: Mapping[str, str] | None = None) -> list[Finding]:
+    """p95 above the threshold, with the database or cache named when they look guilty (only
+    a database or cache of the slow source's own app: ``apps`` maps sources to apps)."""
     found = []
-    db_cause = any(f.rule in ("missing-index", "table-seq-scans") for f in causes)
-    cache_cause = any(f.rule in ("cache-hit-rate", "cache-evictions") for f in causes)
+    apps = apps or {}
     for lat in m.latency:
         t = (per_source or {}).get(lat.source, base)
+        app = apps.get(lat.source, "")
+        own = [f for f in causes if _app_of(f, apps) == app]
+        db_cause = any(f.rule in ("missing-index", "table-seq-scans") for f in own)
+        cache_cause = any(f.rule in ("cache-hit-rate", "cache-evictions") for f in own)
         if lat.p95_s <= t.latency_p95_s:
             continue
         severity = Severity.FAIL if lat.p95_s >= t.latency_p95_fail_s else Severity.WARN
@@ -312,7 +323,8 @@ def latency_findings(m: Measurements, base: Thresholds, causes: list[Finding],
         found.append(Finding(
             severity, "Responses are slow",
             f"{lat.source}: p95 latency {lat.p95_s * 1000:.0f} ms "
-            f"(threshold {t.latency_p95_s * 1000:.0f} ms)", advice, "latency-p95"))
+            f"(threshold {t.latency_p95_s * 1000:.0f} ms)", advice, "latency-p95",
+            (lat.source,)))
     return found
 
 
@@ -330,20 +342,44 @@ def pool_findings(m: Measurements, t: Thresholds) -> list[Finding]:
             f"({share:.0%})",
             "Put a pooler (PgBouncer) in front, shrink the app's pool sizes, or look for idle "
             "in transaction sessions; raising max_connections costs memory.",
-            "connections-near-limit"))
+            "connections-near-limit", (p.source,)))
     return found
 
 
 _ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
 
 
+def merge_duplicates(findings: Iterable[Finding],
+                     apps: Mapping[str, str] | None = None) -> list[Finding]:
+    """One finding per thing: the same finding (rule and title) of one app from two sources
+    (a cache read through the app's own metrics and through Redis, say) becomes one, the
+    worse severity, with both sources' evidence. Findings of one source stay apart."""
+    apps = apps or {}
+    merged: list[Finding] = []
+    for f in findings:
+        key = (f.rule, f.title, _app_of(f, apps))
+        into = next((i for i, g in enumerate(merged)
+                     if (g.rule, g.title, _app_of(g, apps)) == key and f.sources
+                     and not set(f.sources) & set(g.sources)), None)
+        if into is None:
+            merged.append(f)
+            continue
+        g = merged[into]
+        worse = g if _ORDER[g.severity] <= _ORDER[f.severity] else f
+        merged[into] = Finding(worse.severity, g.title, f"{g.evidence}; {f.evidence}",
+                               worse.advice, g.rule, g.sources + f.sources)
+    return merged
+
+
 def advise(m: Measurements, thresholds: Thresholds | None = None,
-           per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
-    """Every finding of every rule, most severe first (``per_source`` overrides thresholds
-    for the sources it names, e.g. from :func:`thresholds_from_rules`)."""
+           per_source: Mapping[str, Thresholds] | None = None,
+           apps: Mapping[str, str] | None = None) -> list[Finding]:
+    """Every finding of every rule, duplicates merged, most severe first (``per_source``
+    overrides thresholds for the sources it names, e.g. from :func:`thresholds_from_rules`;
+    ``apps`` maps sources to their app, so that causes link within one app)."""
     t = thresholds or Thresholds()
     causes = (slow_query_findings(m, t) + seq_scan_findings(m, t)
               + cache_findings(m, t, per_source))
-    findings = (latency_findings(m, t, causes, per_source) + causes
+    findings = (latency_findings(m, t, causes, per_source, apps) + causes
                 + queue_findings(m, t, per_source) + pool_findings(m, t))
-    return sorted(findings, key=lambda f: _ORDER[f.severity])
+    return sorted(merge_duplicates(findings, apps), key=lambda f: _ORDER[f.severity])

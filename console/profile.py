@@ -100,6 +100,8 @@ class Probe:
     verify_tls: bool = True
     ca_bundle: str | None = None
     token: SecretRef | None = None
+    #: The app this probe belongs to (findings link only within one app); "" for none.
+    app: str = ""
 
     @property
     def kind(self) -> str:
@@ -124,6 +126,9 @@ class Source:
     selector: str = ""
     verify_tls: bool = True
     ca_bundle: str | None = None
+    #: The app this source belongs to, e.g. "orders-api": the advisor links a slow endpoint
+    #: only to the database, cache and queue of its own app. "" for none.
+    app: str = ""
 
     def query_for(self, metric: str) -> str | None:
         return dict(self.query).get(metric)
@@ -140,6 +145,7 @@ class DatabaseConfig:
     password: SecretRef | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     interval_s: float = 30.0
+    app: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,10 +188,19 @@ class Profile:
         refs.append(self.database.password if self.database else None)
         return tuple(r for r in refs if r is not None)
 
+    def apps(self) -> dict[str, str]:
+        """The app of every probe and source by name ("" where none is said); the
+        ``[database]`` table reads as the source named "database"."""
+        found = {p.name: p.app for p in self.probes}
+        found.update({s.name: s.app for s in self.sources})
+        if self.database is not None:
+            found.setdefault("database", self.database.app)
+        return found
+
 
 # ---- parsing ------------------------------------------------------------------------------
 
-_COMMON_SOURCE_KEYS = {"name", "kind", "url", "interval_s", "timeout_s"}
+_COMMON_SOURCE_KEYS = {"name", "kind", "url", "interval_s", "timeout_s", "app"}
 _TLS_KEYS = {"verify_tls", "ca_bundle"}
 _SOURCE_KEYS: dict[str, set[str]] = {
     "prometheus": _COMMON_SOURCE_KEYS | _TLS_KEYS | {"metrics", "user", "password"},
@@ -461,7 +476,7 @@ def _parse_backend(reader: _Reader, value: Any) -> Backend | None:
 
 def _parse_probe(reader: _Reader, data: dict[str, Any], path: str) -> Probe:
     reader.unknown_keys(data, path, {"name", "url", "interval_s", "timeout_s", "expect_status",
-                                     "verify_tls", "ca_bundle", "token"})
+                                     "verify_tls", "ca_bundle", "token", "app"})
     url = reader.string(data, "url", path, required=True)
     reader.http_url(url, _join(path, "url"))
     return Probe(
@@ -476,6 +491,7 @@ def _parse_probe(reader: _Reader, data: dict[str, Any], path: str) -> Probe:
         verify_tls=reader.boolean(data, "verify_tls", path, True),
         ca_bundle=reader.string(data, "ca_bundle", path),
         token=reader.secret(data, "token", path),
+        app=(reader.string(data, "app", path, default="") or "").strip(),
     )
 
 
@@ -528,6 +544,7 @@ def _parse_source(reader: _Reader, data: dict[str, Any], path: str) -> Source | 
         selector=reader.string(data, "selector", path, default="") or "",
         verify_tls=reader.boolean(data, "verify_tls", path, True),
         ca_bundle=reader.string(data, "ca_bundle", path),
+        app=(reader.string(data, "app", path, default="") or "").strip(),
     )
 
 
@@ -577,7 +594,7 @@ def _parse_database(reader: _Reader, value: Any) -> DatabaseConfig | None:
     data = reader.table(value, "database")
     if data is None:
         return None
-    reader.unknown_keys(data, "database", {"url", "password", "timeout_s", "interval_s"})
+    reader.unknown_keys(data, "database", {"url", "password", "timeout_s", "interval_s", "app"})
     url = reader.string(data, "url", "database", required=True) or ""
     if url:
         _database_url(reader, url, "database.url")
@@ -587,6 +604,7 @@ def _parse_database(reader: _Reader, value: Any) -> DatabaseConfig | None:
         timeout_s=reader.number(data, "timeout_s", "database", DEFAULT_TIMEOUT_S,
                                 maximum=MAX_TIMEOUT_S),
         interval_s=reader.number(data, "interval_s", "database", 30.0, maximum=MAX_INTERVAL_S),
+        app=(reader.string(data, "app", "database", default="") or "").strip(),
     )
 
 
@@ -706,6 +724,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
             _put(probe, "verify_tls", p.verify_tls, True)
             _put(probe, "ca_bundle", p.ca_bundle, None)
             secret(probe, "token", p.token)
+            _put(probe, "app", p.app, "")
             probes.append(probe)
         data["probes"] = probes
     if profile.sources:
@@ -730,6 +749,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
             _put(source, "selector", s.selector, "")
             _put(source, "verify_tls", s.verify_tls, True)
             _put(source, "ca_bundle", s.ca_bundle, None)
+            _put(source, "app", s.app, "")
             sources.append(source)
         data["sources"] = sources
     if profile.database is not None:
@@ -738,6 +758,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
         secret(database, "password", d.password)
         _put(database, "timeout_s", d.timeout_s, DEFAULT_TIMEOUT_S)
         _put(database, "interval_s", d.interval_s, 30.0)
+        _put(database, "app", d.app, "")
         data["database"] = database
     if profile.alerts:
         alerts = []

@@ -7,7 +7,7 @@ import logging
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -202,7 +202,8 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
     _with_recent(outcomes, recent)
     readings = [r for o in outcomes for r in o.readings]
     earlier = [r for o in outcomes for r in o.earlier]
-    slow = sorted((q for o in outcomes for q in o.slow_queries), key=lambda q: q.total_ms,
+    slow = sorted((replace(q, source=q.source or o.check.name) for o in outcomes
+                   for q in o.slow_queries), key=lambda q: q.total_ms,
                   reverse=True)
     latency: list[LatencySummary] = []
     caches: list[tuple[str, float | None]] = []
@@ -238,7 +239,7 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
     measurements = measurements_from_readings(readings, earlier=earlier, slow_queries=slow)
     rules = [RuleSpec.from_rule(rule) for rule in profile.alerts]
     findings = advise(measurements, per_source=thresholds_from_rules(
-        rules, {o.check.name for o in outcomes}))
+        rules, {o.check.name for o in outcomes}), apps=profile.apps())
     checks = tuple(o.check for o in outcomes) or (NOTHING_CHECKED,)
     status = Status.worst([c.status for c in checks]
                           + [_SEVERITY_STATUS[f.severity] for f in findings])
@@ -267,7 +268,7 @@ def _redacted(result: DiagnoseResult, secrets: list[str]) -> DiagnoseResult:
     checks = tuple(Check(c.name, c.kind, c.status, clean(c.detail), c.latency_ms)
                    for c in result.checks)
     findings = tuple(Finding(f.severity, clean(f.title), clean(f.evidence), clean(f.advice),
-                             f.rule) for f in result.findings)
+                             f.rule, f.sources) for f in result.findings)
     slow = tuple(SlowQuery(clean(q.query), q.calls, q.mean_ms, q.total_ms, q.rows)
                  for q in result.slow_queries)
     return DiagnoseResult(

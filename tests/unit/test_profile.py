@@ -158,8 +158,8 @@ def test_field_not_for_this_kind_is_rejected() -> None:
     data = {"name": "x", "sources": [{"name": "c", "kind": "redis",
                                       "url": "redis://h:6379", "queues": ["a"]}]}
     assert problems_of(data) == [
-        "sources[0].queues: unknown field for kind 'redis' (expected one of interval_s, kind, "
-        "name, password, timeout_s, url)"
+        "sources[0].queues: unknown field for kind 'redis' (expected one of app, interval_s, "
+        "kind, name, password, timeout_s, url)"
     ]
 
 
@@ -243,3 +243,17 @@ def test_any_data_parses_or_fails_with_clear_problems(data: dict[str, Any]) -> N
         assert all(": " in p for p in err.problems)
         return
     assert parse_profile(tomllib.loads(tomli_w.dumps(profile_to_dict(profile)))) == profile
+
+
+def test_sources_probes_and_the_database_say_their_app() -> None:
+    profile = parse_profile({
+        "name": "x",
+        "probes": [{"name": "home", "url": "https://shop.example/", "app": "shop"}],
+        "sources": [{"name": "orders", "kind": "prometheus", "url": "https://o.example/metrics",
+                     "app": " orders-api "},
+                    {"name": "cache", "kind": "redis", "url": "redis://h:6379", "app": "shop"},
+                    {"name": "jobs", "kind": "celery-redis", "url": "redis://h:6379"}],
+        "database": {"url": "sqlite:///shop.db", "app": "shop"}})
+    assert profile.apps() == {"home": "shop", "orders": "orders-api", "cache": "shop",
+                              "jobs": "", "database": "shop"}
+    assert parse_profile(profile_to_dict(profile)) == profile

@@ -343,7 +343,7 @@ class SourceForm(TargetForm):
         self.interval.set_exact(float(data.get("interval_s", DEFAULT_SOURCE_INTERVAL_S)))
         self.timeout.set_exact(float(data.get("timeout_s", DEFAULT_TIMEOUT_S)))
         self._load_tls(data)
-        self._kept = {k: v for k, v in data.items() if k in ("metrics", "query")}
+        self._kept = {k: v for k, v in data.items() if k in ("metrics", "query", "app")}
         self._retitle()
         self.result.reset()
 
@@ -375,7 +375,7 @@ class SourceForm(TargetForm):
             out["selector"] = self.selector_edit.text().strip()
         if "verify_tls" in shown:
             self._put_tls(out)
-        allowed = _KEPT.get(kind, frozenset())
+        allowed = _KEPT.get(kind, frozenset()) | {"app"}  # written by hand, kept as it is
         out.update({k: v for k, v in self._kept.items() if k in allowed})
         return out
 
