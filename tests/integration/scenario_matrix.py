@@ -1,0 +1,214 @@
+"""The scenario matrix: each demo switch on one real demo shop, and what the console concludes.
+
+For every switch it measures how long the "what moved first" headline takes to name the
+switched metric (with its lead time), how long the status light takes to name the switch's
+rule (pending or firing), and what ``diagnose --window 30`` puts first. Run it as a script to
+print the matrix: ``python -m tests.integration.scenario_matrix``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from console import metrics
+from console.correlate import explain, rank_movers
+from console.domain import split_series
+from console.store import MetricStore
+from services.alerting import AlertService
+from services.collectors import build_collectors
+from services.diagnose import run_diagnose
+from services.poller import Poller
+from services.profiles import demo_profile
+from ui.pages.dashboard import route
+
+#: Poll every source this often (the demo profile polls every 5 s; faster keeps the run short).
+INTERVAL_S = 2.0
+#: How long the headline and the status light get after a switch.
+WITHIN_S = 60.0
+#: Calm time after a reset before the next switch (its baseline).
+SETTLE_S = 20.0
+#: The headline's window: from just before the switch to now, against as long a baseline.
+LEAD_IN_S = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """One demo switch: what to set, how to undo it, and what should be named."""
+
+    name: str
+    on: dict[str, Any]
+    off: dict[str, Any]
+    metrics: tuple[str, ...]  # the switched metric (any of these names it)
+    rule: str  # the demo profile's rule that should light up
+    finding: tuple[str, ...]  # advisor rules that name the cause
+
+
+SWITCHES: tuple[Switch, ...] = (
+    Switch("cache off", {"cache": False}, {"cache": True}, (metrics.CACHE_HIT_RATE,),
+           "Cache hit rate low", ("cache-hit-rate",)),
+    Switch("index dropped", {"booking_time_index": False}, {"booking_time_index": True},
+           (metrics.LATENCY_P50, metrics.LATENCY_P95, metrics.LATENCY_P99),
+           "Slow responses", ("missing-index", "table-seq-scans")),
+    Switch("workers 0", {"workers": 0}, {"workers": 2},
+           (metrics.QUEUE_DEPTH,), "Queue backing up",
+           ("queue-no-consumers", "queue-growing")),
+    Switch("slow endpoint", {"slow_endpoint": "/api/availability", "slow_ms": 900},
+           {"slow_endpoint": None, "slow_ms": 0},
+           (metrics.LATENCY_P50, metrics.LATENCY_P95, metrics.LATENCY_P99),
+           "Slow responses", ("latency-p95",)),
+    Switch("traffic x5", {"traffic_rate": 25.0}, {"traffic_rate": 5.0},
+           (metrics.REQUEST_RATE,), "Traffic high", ("traffic-high",)),
+    Switch("back-end errors", {"error_ratio": 0.2}, {"error_ratio": 0.0},
+           (metrics.ERROR_RATIO, metrics.ERROR_RATE), "Requests failing", ("error-ratio",)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """What the console concluded after one switch (seconds after the switch, None: never)."""
+
+    switch: str
+    headline: str
+    to_headline_s: float | None
+    status: str
+    to_status_s: float | None
+    top_finding: str
+    finding_named: bool
+
+
+def _human(series: str) -> str:
+    r = route(series)
+    return r.human if r is not None else series
+
+
+def _group(series: str) -> str:
+    r = route(series)
+    return r.colour_key if r is not None else series
+
+
+def headline(store: MetricStore, start: float, end: float) -> tuple[str, str | None]:
+    """The dashboard's sentence for the window [start, end) over the series it charts (the
+    same ranking, names and grouping), and the series it names first."""
+    span = end - start
+    data = {}
+    for name in store.series_names():
+        if route(name) is None:
+            continue
+        w = store.window(name, start - span, end)
+        keep = np.isfinite(w.value)
+        if keep.sum():
+            data[name] = (w.ts[keep], w.value[keep])
+    movers = rank_movers(data, start, end)
+    sentence = explain(movers, _human, group=_group)
+    found = [(sentence.find(_human(m.series)), m.series) for m in movers
+             if _human(m.series) in sentence]
+    return sentence, (min(found)[1] if found else None)
+
+
+@contextmanager
+def demo_console(tmp: Path, traffic_rate: float = 5.0) -> Iterator[tuple[Any, Any, MetricStore,
+                                                                          AlertService]]:
+    """A real demo shop with customers, polled as the console polls it, with its rules."""
+    from demo import DemoShop
+
+    shop = DemoShop(tmp / "shop.sqlite", port=0, traffic=True, traffic_rate=traffic_rate,
+                    seed_scale=0.05)
+    shop.start()
+    profile = demo_profile(shop.base_url, shop.token, shop.db_path)
+    profile = dataclasses.replace(
+        profile,
+        probes=tuple(dataclasses.replace(p, interval_s=INTERVAL_S) for p in profile.probes),
+        sources=tuple(dataclasses.replace(s, interval_s=INTERVAL_S) for s in profile.sources))
+    store = MetricStore()
+    poller = Poller(build_collectors(profile), store)
+    alerts = AlertService.from_profile(profile, store, poller, interval_s=1.0)
+    poller.start()
+    alerts.start()
+    try:
+        yield shop, profile, store, alerts
+    finally:
+        alerts.stop()
+        poller.stop()
+        shop.stop()
+
+
+def run_switch(shop: Any, profile: Any, store: MetricStore, alerts: AlertService,
+               switch: Switch, *, diagnose_window_s: float = 30.0) -> Row:
+    """Flip one switch, watch the headline and the light, diagnose alongside, then undo it."""
+    diagnosed: dict[str, Any] = {}
+
+    def diagnose() -> None:
+        diagnosed["result"] = run_diagnose(profile, samples=3, window_s=diagnose_window_s)
+
+    t0 = time.time()
+    shop.set_scenario(**switch.on)
+    worker = threading.Thread(target=diagnose, name="matrix-diagnose")
+    worker.start()
+    to_headline = to_status = None
+    sentence = status_words = ""
+    while time.time() - t0 < WITHIN_S and (to_headline is None or to_status is None):
+        time.sleep(0.5)
+        now = time.time()
+        if to_headline is None and now - t0 >= 3 * INTERVAL_S:
+            sentence, named = headline(store, t0 - LEAD_IN_S, now)
+            with_lead = " before " in sentence or " first, " in sentence
+            if named is not None and split_series(named)[1] in switch.metrics and with_lead:
+                to_headline = now - t0
+        if to_status is None:
+            _state, words = alerts.health_summary()
+            status_words = words
+            if switch.rule in words:
+                to_status = now - t0
+    worker.join(diagnose_window_s + 60)
+    result = diagnosed.get("result")
+    top = result.findings[0] if result is not None and result.findings else None
+    shop.set_scenario(**switch.off)
+    return Row(switch.name, sentence, to_headline, status_words, to_status,
+               f"{top.title}: {top.evidence}" if top is not None else "(no finding)",
+               top is not None and top.rule in switch.finding)
+
+
+def run_matrix(tmp: Path, switches: tuple[Switch, ...] = SWITCHES) -> tuple[list[Row], float]:
+    """Every switch in turn on one demo shop; the rows and the wall time."""
+    started = time.monotonic()
+    rows = []
+    with demo_console(tmp) as (shop, profile, store, alerts):
+        time.sleep(SETTLE_S)  # a baseline for the first switch
+        for switch in switches:
+            rows.append(run_switch(shop, profile, store, alerts, switch))
+            time.sleep(SETTLE_S)
+    return rows, time.monotonic() - started
+
+
+def as_markdown(rows: list[Row]) -> str:
+    def secs(value: float | None) -> str:
+        return "never" if value is None else f"{value:.0f} s"
+
+    lines = ["| switch | headline | to headline | status light | to status | diagnose top "
+             "finding |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r.switch} | {r.headline} | {secs(r.to_headline_s)} | {r.status} | "
+                     f"{secs(r.to_status_s)} | {r.top_finding}"
+                     f"{'' if r.finding_named else ' (not the cause)'} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+    import tempfile
+
+    names = set(sys.argv[1:])
+    chosen = tuple(s for s in SWITCHES if not names or s.name in names)
+    with tempfile.TemporaryDirectory() as folder:
+        found, took = run_matrix(Path(folder), chosen)
+    print(as_markdown(found))
+    print(f"\nwall time {took:.0f} s")
