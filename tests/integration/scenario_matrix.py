@@ -36,8 +36,9 @@ INTERVAL_S = 2.0
 WITHIN_S = 60.0
 #: Calm time after a reset before the next switch (its baseline).
 SETTLE_S = 20.0
-#: The headline's window: from just before the switch to now, against as long a baseline.
+#: The headline's window: from just before the switch to now, against the calm before it.
 LEAD_IN_S = 4.0
+BASELINE_S = SETTLE_S - LEAD_IN_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,27 +49,30 @@ class Switch:
     on: dict[str, Any]
     off: dict[str, Any]
     metrics: tuple[str, ...]  # the switched metric (any of these names it)
+    direction: str  # how it moved: 'rose' or 'fell'
     rule: str  # the demo profile's rule that should light up
     finding: tuple[str, ...]  # advisor rules that name the cause
+    sources: tuple[str, ...] = ()  # where the switched metric shows (empty: anywhere)
 
 
 SWITCHES: tuple[Switch, ...] = (
-    Switch("cache off", {"cache": False}, {"cache": True}, (metrics.CACHE_HIT_RATE,),
+    Switch("cache off", {"cache": False}, {"cache": True}, (metrics.CACHE_HIT_RATE,), "fell",
            "Cache hit rate low", ("cache-hit-rate",)),
     Switch("index dropped", {"booking_time_index": False}, {"booking_time_index": True},
-           (metrics.LATENCY_P50, metrics.LATENCY_P95, metrics.LATENCY_P99),
-           "Slow responses", ("missing-index", "table-seq-scans")),
+           (metrics.LATENCY_P50, metrics.LATENCY_P95, metrics.LATENCY_P99), "rose",
+           "Slow responses", ("missing-index", "table-seq-scans"), ("availability",)),
     Switch("workers 0", {"workers": 0}, {"workers": 2},
-           (metrics.QUEUE_DEPTH,), "Queue backing up",
+           (metrics.QUEUE_DEPTH,), "rose", "Queue backing up",
            ("queue-no-consumers", "queue-growing")),
     Switch("slow endpoint", {"slow_endpoint": "/api/availability", "slow_ms": 900},
            {"slow_endpoint": None, "slow_ms": 0},
-           (metrics.LATENCY_P50, metrics.LATENCY_P95, metrics.LATENCY_P99),
-           "Slow responses", ("latency-p95",)),
+           (metrics.LATENCY_P50, metrics.LATENCY_P95, metrics.LATENCY_P99), "rose",
+           "Slow responses", ("latency-p95",), ("availability", "shop")),
     Switch("traffic x5", {"traffic_rate": 25.0}, {"traffic_rate": 5.0},
-           (metrics.REQUEST_RATE,), "Traffic high", ("traffic-high",)),
+           (metrics.REQUEST_RATE,), "rose", "Busier than usual", ("traffic-high",)),
     Switch("back-end errors", {"error_ratio": 0.2}, {"error_ratio": 0.0},
-           (metrics.ERROR_RATIO, metrics.ERROR_RATE), "Requests failing", ("error-ratio",)),
+           (metrics.ERROR_RATIO, metrics.ERROR_RATE), "rose", "Requests failing",
+           ("error-ratio",)),
 )
 
 
@@ -95,10 +99,12 @@ def _group(series: str) -> str:
     return r.colour_key if r is not None else series
 
 
-def headline(store: MetricStore, start: float, end: float) -> tuple[str, str | None]:
+def headline(store: MetricStore, start: float, end: float,
+             baseline_s: float = BASELINE_S) -> tuple[str, str | None]:
     """The dashboard's sentence for the window [start, end) over the series it charts (the
-    same ranking, names and grouping), and the series it names first."""
-    span = end - start
+    same ranking, names and grouping) against the ``baseline_s`` before it, and the series
+    it names first."""
+    span = baseline_s
     data = {}
     for name in store.series_names():
         if route(name) is None:
@@ -107,11 +113,22 @@ def headline(store: MetricStore, start: float, end: float) -> tuple[str, str | N
         keep = np.isfinite(w.value)
         if keep.sum():
             data[name] = (w.ts[keep], w.value[keep])
-    movers = rank_movers(data, start, end)
+    movers = rank_movers(data, start, end, baseline_s=baseline_s)
     sentence = explain(movers, _human, group=_group)
     found = [(sentence.find(_human(m.series)), m.series) for m in movers
              if _human(m.series) in sentence]
     return sentence, (min(found)[1] if found else None)
+
+
+def names_the_switch(sentence: str, named: str, switch: Switch) -> bool:
+    """The sentence starts from the switched metric, moving the right way, and says how much
+    earlier it moved than the rest (or that nothing else moved)."""
+    source, metric, _labels = split_series(named)
+    if metric not in switch.metrics or (switch.sources and source not in switch.sources):
+        return False
+    if not sentence.startswith(f"{_human(named)} {switch.direction}"):
+        return False
+    return any(words in sentence for words in (" before ", " first, ", "nothing else moved"))
 
 
 @contextmanager
@@ -160,8 +177,7 @@ def run_switch(shop: Any, profile: Any, store: MetricStore, alerts: AlertService
         now = time.time()
         if to_headline is None and now - t0 >= 3 * INTERVAL_S:
             sentence, named = headline(store, t0 - LEAD_IN_S, now)
-            with_lead = " before " in sentence or " first, " in sentence
-            if named is not None and split_series(named)[1] in switch.metrics and with_lead:
+            if named is not None and names_the_switch(sentence, named, switch):
                 to_headline = now - t0
         if to_status is None:
             _state, words = alerts.health_summary()
