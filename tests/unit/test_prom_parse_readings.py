@@ -41,7 +41,9 @@ def test_single_scrape_gives_quantiles_since_start_and_gauges() -> None:
     assert got[metrics.LATENCY_P50] == pytest.approx(0.1 * 50 / 90)
     assert got[metrics.LATENCY_P99] == pytest.approx(0.1 + 0.9 * 9 / 10)
     assert got[metrics.LATENCY_COUNT] == 100
-    assert got[metrics.CACHE_HIT_RATE] == pytest.approx(0.75)
+    # since the app started: context, never judged
+    assert got[metrics.CACHE_HIT_RATE_SINCE_START] == pytest.approx(0.75)
+    assert metrics.CACHE_HIT_RATE not in got
     assert got['queue_depth{queue="emails"}'] == 7
     assert metrics.REQUEST_RATE not in got  # a rate needs two scrapes
 
@@ -97,7 +99,7 @@ shop_bookings_created_total 10
     assert got['queue_depth{queue="demo.jobs"}'] == 3
     assert got['queue_consumers{queue="demo.jobs"}'] == 2
     assert got['queue_ready{queue="emails"}'] == 5
-    assert first[metrics.CACHE_HIT_RATE] == pytest.approx(0.9)
+    assert first[metrics.CACHE_HIT_RATE_SINCE_START] == pytest.approx(0.9)
     assert got[metrics.BOOKINGS_RATE] == pytest.approx(6.0)  # 3 in 30 s = 6 per minute
 
 
