@@ -14,7 +14,6 @@ from console.domain import CollectorReport, Reading, Status, series_name
 from console.quantiles import (
     counter_increase,
     histogram_quantile,
-    sum_buckets,
     total_count,
     window_buckets,
 )
@@ -181,12 +180,11 @@ class PrometheusPageReader:
         add(metrics.UP, 1.0)
         dt = scrape.mono - previous.mono if previous is not None else 0.0
         windowed = previous is not None and dt > 0
-        if scrape.histogram:
-            if windowed:
-                assert previous is not None
-                buckets = window_buckets(previous.histogram, scrape.histogram)
-            else:
-                buckets = sum_buckets(scrape.histogram.values())
+        if scrape.histogram and windowed:
+            # quantiles of the window only: a first scrape's buckets hold every request
+            # since the app started, which says nothing of now
+            assert previous is not None
+            buckets = window_buckets(previous.histogram, scrape.histogram)
             count = total_count(buckets)
             add(metrics.LATENCY_COUNT, count)
             if count > 0:

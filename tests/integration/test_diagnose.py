@@ -83,10 +83,8 @@ def test_sweep_reports_known_figures(tmp_path: Path, redis_url: str) -> None:
     health = data["metrics"]["latency_ms"]["health"]
     assert health["count"] == 4
     assert 50 <= health["p50"] <= health["p95"] <= health["p99"] < 150
-    web = data["metrics"]["latency_ms"]["web"]
-    # 8 of 10 <= 50 ms: p50 = 50 * 5/8; p95 = 100 + 400 * 1.5/2
-    assert web["p50"] == pytest.approx(31.25) and web["p95"] == pytest.approx(400.0)
-    assert web["count"] == 10
+    # one reading of a page: its histogram since the app started judges nothing
+    assert "web" not in data["metrics"]["latency_ms"]
     # one reading: the hit rates since start (90 %) are context, not a judged figure
     assert data["metrics"]["cache_hit_rate"] == {"cache": None}
     assert "hit rate 90% (since restart)" in data["checks"][2]["detail"]
