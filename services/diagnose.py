@@ -135,11 +135,11 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
                  progress: Callable[[Check], None] | None = None,
                  recent: Sequence[Reading] = ()) -> DiagnoseResult:
     """Check every probe (``samples`` requests each) and source (once, or twice
-    ``window_s`` apart for rates) in parallel, then run the advisor. ``recent`` are the live
-    store's windowed figures (what the charts and alerts show): where given they are judged
-    instead of a single reading's. Every call is bounded
+    ``window_s`` apart for rates) in parallel, then run the advisor. Every call is bounded
     by its timeout (capped at ``timeout_cap_s``); the sweep never waits longer than the sum
     of the slowest collector's timeouts."""
+    # ``recent``: the live store's windowed figures (what the charts and alerts show); where
+    # given, they are judged instead of a single reading's (the GUI's sweep).
     samples = max(1, samples)
     started_at, start = time.time(), time.monotonic()
     own = collectors is None
@@ -177,24 +177,6 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
     ordered = [outcomes[i] for i in range(len(todo))]
     result = _summarise(profile, ordered, started_at, time.monotonic() - start, recent)
     return _redacted(result, _secret_values(profile))
-
-
-def _with_recent(outcomes: list[_Outcome], recent: Sequence[Reading]) -> None:
-    """Put the live store's windowed figures of each checked source in place of the single
-    reading's (the sweep then judges what the charts and alerts show)."""
-    windowed: dict[str, list[Reading]] = {}
-    for r in recent:
-        source, metric, _labels = split_series(r.series)
-        if metric in metrics.WINDOWED_METRICS:
-            windowed.setdefault(source, []).append(r)
-    for outcome in outcomes:
-        live = windowed.get(outcome.check.name)
-        if not live or outcome.check.status is Status.FAIL:
-            continue
-        names = {r.series for r in live}
-        outcome.readings = [r for r in outcome.readings if r.series not in names] + live
-        if outcome.check.kind == "http":
-            outcome.latencies = []
 
 
 def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
@@ -317,3 +299,21 @@ def _write_files(result: DiagnoseResult, profile: Profile, html_path: Path | Non
             return False
         print(f"wrote {written}", file=stderr)
     return True
+
+
+def _with_recent(outcomes: list[_Outcome], recent: Sequence[Reading]) -> None:
+    """Put the live store's windowed figures of each checked source in place of the single
+    reading's (the sweep then judges what the charts and alerts show)."""
+    windowed: dict[str, list[Reading]] = {}
+    for r in recent:
+        source, metric, _labels = split_series(r.series)
+        if metric in metrics.WINDOWED_METRICS:
+            windowed.setdefault(source, []).append(r)
+    for outcome in outcomes:
+        live = windowed.get(outcome.check.name)
+        if not live or outcome.check.status is Status.FAIL:
+            continue
+        names = {r.series for r in live}
+        outcome.readings = [r for r in outcome.readings if r.series not in names] + live
+        if outcome.check.kind == "http":
+            outcome.latencies = []
