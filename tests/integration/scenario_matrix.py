@@ -29,6 +29,7 @@ from services.diagnose import run_diagnose
 from services.poller import Poller
 from services.profiles import demo_profile
 from ui.pages.dashboard import route
+from ui.widgets.demo_panel import DEFAULT_SLOW_MS
 
 #: Poll every source this often (the demo profile polls every 5 s; faster keeps the run short).
 INTERVAL_S = 2.0
@@ -64,7 +65,7 @@ SWITCHES: tuple[Switch, ...] = (
     Switch("workers 0", {"workers": 0}, {"workers": 2},
            (metrics.QUEUE_DEPTH,), "rose", "Queue backing up",
            ("queue-no-consumers", "queue-growing")),
-    Switch("slow endpoint", {"slow_endpoint": "/api/availability", "slow_ms": 900},
+    Switch("slow endpoint", {"slow_endpoint": "/api/availability", "slow_ms": DEFAULT_SLOW_MS},
            {"slow_endpoint": None, "slow_ms": 0},
            (metrics.LATENCY_P50, metrics.LATENCY_P95, metrics.LATENCY_P99), "rose",
            "Slow responses", ("latency-p95",), ("availability", "shop")),
