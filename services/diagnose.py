@@ -270,8 +270,8 @@ def diagnose_main(profile: Profile, *, as_json: bool, samples: int = 5, window_s
     if not as_json:
         print(f"Checking {len(profile.probes)} probes and {len(profile.sources)} sources of "
               f"{profile.name}...", file=stderr, flush=True)
-    result = run_diagnose(profile, samples=samples, window_s=window_s,
-                          timeout_cap_s=timeout_cap_s)
+    result = with_query_plans(run_diagnose(profile, samples=samples, window_s=window_s,
+                                      timeout_cap_s=timeout_cap_s), profile)
     stdout.write(render_json(result) + "\n" if as_json else render_table(result))
     stdout.flush()
     if not _write_files(result, profile, html_path, bundle_path, stderr):
@@ -317,3 +317,25 @@ def _with_recent(outcomes: list[_Outcome], recent: Sequence[Reading]) -> None:
         outcome.readings = [r for r in outcome.readings if r.series not in names] + live
         if outcome.check.kind == "http":
             outcome.latencies = []
+
+
+def with_query_plans(result: DiagnoseResult, profile: Profile) -> DiagnoseResult:
+    """Judge what the GUI's sweep judges: the query plans of the shop's known queries on its
+    databases (a whole-table read of a big table is a missing index)."""
+    from services.db_insights import collect_profile_insights, database_targets
+    from services.sweep import plan_findings  # the sweep builds on diagnose: import late
+
+    if not database_targets(profile):
+        return result
+    try:
+        insights, _problems = collect_profile_insights(profile)
+    except Exception:  # the checks above already say what is wrong with a database
+        log.debug("reading the database views failed", exc_info=True)
+        return result
+    found = plan_findings(insights)
+    if not found:
+        return result
+    order = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
+    findings = tuple(sorted(result.findings + found, key=lambda f: order[f.severity]))
+    status = Status.worst([result.status, *(_SEVERITY_STATUS[f.severity] for f in found)])
+    return replace(result, findings=findings, status=status)

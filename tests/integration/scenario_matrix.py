@@ -25,7 +25,7 @@ from console.domain import split_series
 from console.store import MetricStore
 from services.alerting import AlertService
 from services.collectors import build_collectors
-from services.diagnose import run_diagnose
+from services.diagnose import run_diagnose, with_query_plans
 from services.poller import Poller
 from services.profiles import demo_profile
 from ui.pages.dashboard import route
@@ -139,7 +139,7 @@ def demo_console(tmp: Path, traffic_rate: float = 5.0) -> Iterator[tuple[Any, An
     from demo import DemoShop
 
     shop = DemoShop(tmp / "shop.sqlite", port=0, traffic=True, traffic_rate=traffic_rate,
-                    seed_scale=0.05)
+                    seed_scale=0.3)
     shop.start()
     profile = demo_profile(shop.base_url, shop.token, shop.db_path)
     profile = dataclasses.replace(
@@ -165,7 +165,8 @@ def run_switch(shop: Any, profile: Any, store: MetricStore, alerts: AlertService
     diagnosed: dict[str, Any] = {}
 
     def diagnose() -> None:
-        diagnosed["result"] = run_diagnose(profile, samples=3, window_s=diagnose_window_s)
+        diagnosed["result"] = with_query_plans(
+            run_diagnose(profile, samples=3, window_s=diagnose_window_s), profile)
 
     t0 = time.time()
     shop.set_scenario(**switch.on)

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from pymemcache.client.base import Client
 
 from console.domain import Status
-from console.profile import parse_profile
+from console.profile import parse_profile, profile_to_dict
 from services.collectors.memcached import parse_address
 from services.diagnose import diagnose_main, run_diagnose
 from tests import servers
@@ -204,3 +204,20 @@ def test_a_profile_with_nothing_to_check_is_not_ok() -> None:
     code, data = run_json({"name": "empty"})
     assert code == 2, data
     assert data["checks"][0]["detail"].startswith("nothing to check")
+
+
+def test_diagnose_reads_the_query_plans_as_the_sweep_does(tmp_path: Path) -> None:
+    from demo import DemoShop
+    from services.profiles import demo_profile
+
+    with DemoShop(tmp_path / "shop.sqlite", port=0, traffic=False, seed_scale=0.3) as shop:
+        profile = demo_profile(shop.base_url, shop.token, shop.db_path)
+        shop.set_scenario(booking_time_index=False)
+        code, data = run_json(profile_to_dict(profile), samples=1)
+        shop.set_scenario(booking_time_index=True)
+        fixed_code, fixed = run_json(profile_to_dict(profile), samples=1)
+    titles = [f["title"] for f in data["findings"]]
+    assert "Bookings by start time reads the whole table: likely a missing index" in titles
+    assert code == 1, data
+    assert not any("reads the whole table" in f["title"] for f in fixed["findings"])
+    assert fixed_code == 0, fixed
