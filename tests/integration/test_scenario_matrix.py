@@ -15,7 +15,8 @@ from tests.integration.scenario_matrix import (
     run_matrix,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+#: four switches of ~65 s each (a fresh shop, 20 s of calm, diagnose's 30 s window)
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 
 #: The switches whose cause the console names today; see docs/dashboard.md for the others.
 NAMED = ("cache off", "workers 0", "slow endpoint", "back-end errors")
@@ -25,7 +26,7 @@ DIAGNOSED = ("cache off", "workers 0", "slow endpoint")
 
 def test_each_switch_is_named_by_the_headline_the_light_and_diagnose(tmp_path: Path) -> None:
     chosen = tuple(s for s in SWITCHES if s.name in NAMED)
-    rows, took = run_matrix(tmp_path, chosen)
+    rows, took = run_matrix(tmp_path, chosen, seed_scale=0.05)  # a small shop starts fast
     table = as_markdown(rows) + f"\n\nwall time {took:.0f} s"
     switches = {s.name: s for s in chosen}
     pending = {r.name: r.for_s for r in demo_profile("http://demo", "t", tmp_path).alerts}
