@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from console import metrics
+from console.alerts import RuleSpec
 from console.domain import Finding, Reading, Severity, SlowQuery, split_series
 
 
@@ -29,6 +30,44 @@ class Thresholds:
     connections_warn: float = 0.8
     connections_fail: float = 0.95
     max_findings_per_rule: int = 5
+
+
+def thresholds_from_rules(rules: Iterable[RuleSpec], sources: Iterable[str],
+                          base: Thresholds | None = None) -> dict[str, Thresholds]:
+    """The advisor's thresholds for each source, taken from the profile's alert rules (the
+    status light's and the alerts' lines), the defaults where no rule speaks: a rule on
+    ``latency_p95`` above, ``cache_hit_rate`` below or ``queue_depth`` above sets that line
+    (a rule of severity fail also sets the failing line). A rule naming the source wins over
+    a rule for every source; rules with labels stay with the alerts."""
+    t = base or Thresholds()
+    plain = [r for r in rules if not r.labels]
+    out: dict[str, Thresholds] = {}
+    for source in sources:
+        own = t
+        for general in (True, False):  # every-source rules first, the source's own win
+            for rule in plain:
+                if bool(rule.source) == general or (rule.source and rule.source != source):
+                    continue
+                own = _with_rule(own, rule)
+        if own != t:
+            out[source] = own
+    return out
+
+
+def _with_rule(t: Thresholds, rule: RuleSpec) -> Thresholds:
+    fails = rule.severity is Severity.FAIL
+    if rule.metric == metrics.LATENCY_P95 and rule.direction == "above":
+        fail = rule.threshold if fails else max(t.latency_p95_fail_s, rule.threshold)
+        return replace(t, latency_p95_s=rule.threshold, latency_p95_fail_s=fail)
+    if rule.metric == metrics.CACHE_HIT_RATE and rule.direction == "below":
+        fail = rule.threshold if fails else min(t.cache_fail, rule.threshold)
+        return replace(t, cache_warn=rule.threshold, cache_fail=fail)
+    if rule.metric == metrics.QUEUE_DEPTH and rule.direction == "above":
+        return replace(t, queue_depth=rule.threshold)
+    if rule.metric == metrics.ERROR_RATIO and rule.direction == "above":
+        fail = rule.threshold if fails else max(t.error_ratio_fail, rule.threshold)
+        return replace(t, error_ratio_warn=rule.threshold, error_ratio_fail=fail)
+    return t
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +236,7 @@ def slow_query_findings(m: Measurements, t: Thresholds) -> list[Finding]:
                     "index on the columns of its WHERE / JOIN / ORDER BY is missing "
                     "(CREATE INDEX CONCURRENTLY ...)."),
             rule="missing-index",
+            sources=(q.source,) if q.source else (),
         )
         for q in slow[: t.max_findings_per_rule]
     ]
@@ -217,16 +257,19 @@ def seq_scan_findings(m: Measurements, t: Thresholds) -> list[Finding]:
             advice=("Find the queries filtering this table (slow queries list) and index the "
                     "columns they filter on."),
             rule="table-seq-scans",
+            sources=(x.source,),
         )
         for x in heavy[: t.max_findings_per_rule]
     ]
 
 
-def cache_findings(m: Measurements, t: Thresholds) -> list[Finding]:
+def cache_findings(m: Measurements, base: Thresholds,
+                   per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
     """Low hit rate (< 0.8 warn, < 0.5 fail) over at least 20 lookups when their number is
     known; evictions point at a cache too small."""
     found = []
     for c in m.caches:
+        t = (per_source or {}).get(c.source, base)
         evicting = c.evictions_per_s is not None and c.evictions_per_s > 0
         enough = c.lookups is None or c.lookups >= t.cache_min_lookups
         if c.hit_rate is not None and c.hit_rate < t.cache_warn and enough:
@@ -241,21 +284,23 @@ def cache_findings(m: Measurements, t: Thresholds) -> list[Finding]:
                           "lengthen TTLs of hot keys, check the cache keys are stable, and "
                           "that the cache is switched on.")
             found.append(Finding(severity, "Cache hit rate low", evidence, advice,
-                                 "cache-hit-rate"))
+                                 "cache-hit-rate", (c.source,)))
         elif evicting:
             found.append(Finding(
                 Severity.WARN, "Cache is evicting keys",
                 f"{c.source}: {c.evictions_per_s:.1f} evictions/s"
                 + (f" at hit rate {c.hit_rate:.0%}" if c.hit_rate is not None else ""),
                 "The cache is full: raise its memory or shorten TTLs of cold keys.",
-                "cache-evictions"))
+                "cache-evictions", (c.source,)))
     return found
 
 
-def queue_findings(m: Measurements, t: Thresholds) -> list[Finding]:
+def queue_findings(m: Measurements, base: Thresholds,
+                   per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
     """Work piling up: no consumers at all, or growing with too few."""
     found = []
     for q in m.queues:
+        t = (per_source or {}).get(q.source, base)
         if q.depth < t.queue_depth:
             continue
         growing = q.growth_per_s is not None and q.growth_per_s > 0
@@ -267,7 +312,7 @@ def queue_findings(m: Measurements, t: Thresholds) -> list[Finding]:
                 Severity.FAIL, f"Queue {q.queue} has no workers",
                 f"{name}: {int(q.depth)} waiting, 0 consumers{growth}",
                 "Start the workers (celery worker / the consumer service) and check their "
-                "logs for crashes.", "queue-no-consumers"))
+                "logs for crashes.", "queue-no-consumers", (q.source,)))
         elif growing:
             consumers = f"{int(q.consumers)} consumers" if q.consumers is not None else \
                 "consumers unknown"
@@ -275,23 +320,34 @@ def queue_findings(m: Measurements, t: Thresholds) -> list[Finding]:
                 Severity.WARN, f"Queue {q.queue} is growing",
                 f"{name}: {int(q.depth)} waiting, {consumers}{growth}",
                 "The workers cannot keep up: add workers (or concurrency), or find the slow "
-                "task in the worker logs.", "queue-growing"))
+                "task in the worker logs.", "queue-growing", (q.source,)))
         elif not shrinking and q.growth_per_s is None:
             found.append(Finding(
                 Severity.INFO, f"Queue {q.queue} has a backlog",
                 f"{name}: {int(q.depth)} waiting"
                 + (f", {int(q.consumers)} consumers" if q.consumers is not None else ""),
                 "Take two readings (diagnose --window 30) to see whether it grows.",
-                "queue-backlog"))
+                "queue-backlog", (q.source,)))
     return found
 
 
-def latency_findings(m: Measurements, t: Thresholds, causes: list[Finding]) -> list[Finding]:
-    """p95 above the threshold, with the database or cache named when they look guilty."""
+def _app_of(finding: Finding, apps: Mapping[str, str]) -> str:
+    return next((apps.get(s, "") for s in finding.sources), "")
+
+
+def latency_findings(m: Measurements, base: Thresholds, causes: list[Finding],
+                     per_source: Mapping[str, Thresholds] | None = None,
+                     apps: Mapping[str, str] | None = None) -> list[Finding]:
+    """p95 above the threshold, with the database or cache named when they look guilty (only
+    a database or cache of the slow source's own app: ``apps`` maps sources to apps)."""
     found = []
-    db_cause = any(f.rule in ("missing-index", "table-seq-scans") for f in causes)
-    cache_cause = any(f.rule in ("cache-hit-rate", "cache-evictions") for f in causes)
+    apps = apps or {}
     for lat in m.latency:
+        t = (per_source or {}).get(lat.source, base)
+        app = apps.get(lat.source, "")
+        own = [f for f in causes if _app_of(f, apps) == app]
+        db_cause = any(f.rule in ("missing-index", "table-seq-scans") for f in own)
+        cache_cause = any(f.rule in ("cache-hit-rate", "cache-evictions") for f in own)
         if lat.p95_s <= t.latency_p95_s:
             continue
         severity = Severity.FAIL if lat.p95_s >= t.latency_p95_fail_s else Severity.WARN
@@ -309,7 +365,8 @@ def latency_findings(m: Measurements, t: Thresholds, causes: list[Finding]) -> l
         found.append(Finding(
             severity, "Responses are slow",
             f"{lat.where}: p95 latency {lat.p95_s * 1000:.0f} ms "
-            f"(threshold {t.latency_p95_s * 1000:.0f} ms)", advice, "latency-p95"))
+            f"(threshold {t.latency_p95_s * 1000:.0f} ms)", advice, "latency-p95",
+            (lat.source,)))
     return found
 
 
@@ -333,7 +390,7 @@ def error_findings(m: Measurements, t: Thresholds,
             f"{x.request_rate:.2f} requests/s; threshold {own.error_ratio_warn:.0%})",
             "Read the app's error log for the failing endpoints (the traffic chart shows when "
             "it started); a deploy, a full disk or a database or cache that went away are the "
-            "usual causes.", "error-ratio"))
+            "usual causes.", "error-ratio", (x.source,)))
     return found
 
 
@@ -351,15 +408,17 @@ def pool_findings(m: Measurements, t: Thresholds) -> list[Finding]:
             f"({share:.0%})",
             "Put a pooler (PgBouncer) in front, shrink the app's pool sizes, or look for idle "
             "in transaction sessions; raising max_connections costs memory.",
-            "connections-near-limit"))
+            "connections-near-limit", (p.source,)))
     return found
 
 
-def source_thresholds(sources: Iterable[Any]) -> dict[str, Thresholds]:
-    """The thresholds of each profile source that sets its own error ratios."""
-    out = {}
-    base = Thresholds()
+def source_thresholds(sources: Iterable[Any],
+                      from_rules: Mapping[str, Thresholds] | None = None) -> dict[str, Thresholds]:
+    """The thresholds of each source: ``from_rules`` (:func:`thresholds_from_rules`), with
+    the error ratios a profile source sets for itself laid over them."""
+    out = dict(from_rules or {})
     for source in sources:
+        base = out.get(source.name, Thresholds())
         warn: float | None = getattr(source, "error_ratio_warn", None)
         fail: float | None = getattr(source, "error_ratio_fail", None)
         if warn is None and fail is None:
@@ -375,12 +434,37 @@ def source_thresholds(sources: Iterable[Any]) -> dict[str, Thresholds]:
 _ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
 
 
+def merge_duplicates(findings: Iterable[Finding],
+                     apps: Mapping[str, str] | None = None) -> list[Finding]:
+    """One finding per thing: the same finding (rule and title) of one app from two sources
+    (a cache read through the app's own metrics and through Redis, say) becomes one, the
+    worse severity, with both sources' evidence. Findings of one source stay apart."""
+    apps = apps or {}
+    merged: list[Finding] = []
+    for f in findings:
+        key = (f.rule, f.title, _app_of(f, apps))
+        into = next((i for i, g in enumerate(merged)
+                     if (g.rule, g.title, _app_of(g, apps)) == key and f.sources
+                     and not set(f.sources) & set(g.sources)), None)
+        if into is None:
+            merged.append(f)
+            continue
+        g = merged[into]
+        worse = g if _ORDER[g.severity] <= _ORDER[f.severity] else f
+        merged[into] = Finding(worse.severity, g.title, f"{g.evidence}; {f.evidence}",
+                               worse.advice, g.rule, g.sources + f.sources)
+    return merged
+
+
 def advise(m: Measurements, thresholds: Thresholds | None = None,
-           per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
-    """Every finding of every rule, most severe first (``per_source`` overrides thresholds
-    for the sources it names)."""
+           per_source: Mapping[str, Thresholds] | None = None,
+           apps: Mapping[str, str] | None = None) -> list[Finding]:
+    """Every finding of every rule, duplicates merged, most severe first (``per_source``
+    overrides thresholds for the sources it names, e.g. from :func:`thresholds_from_rules`;
+    ``apps`` maps sources to their app, so that causes link within one app)."""
     t = thresholds or Thresholds()
-    causes = slow_query_findings(m, t) + seq_scan_findings(m, t) + cache_findings(m, t)
-    findings = (error_findings(m, t, per_source) + latency_findings(m, t, causes) + causes
-                + queue_findings(m, t) + pool_findings(m, t))
-    return sorted(findings, key=lambda f: _ORDER[f.severity])
+    causes = (slow_query_findings(m, t) + seq_scan_findings(m, t)
+              + cache_findings(m, t, per_source))
+    findings = (error_findings(m, t, per_source) + latency_findings(m, t, causes, per_source, apps)
+                + causes + queue_findings(m, t, per_source) + pool_findings(m, t))
+    return sorted(merge_duplicates(findings, apps), key=lambda f: _ORDER[f.severity])

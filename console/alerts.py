@@ -364,6 +364,28 @@ def summarise(firing: Sequence[AlertStatus]) -> tuple[str, str] | None:
     return state, words
 
 
+def pending_words(status: AlertStatus, now: float) -> str:
+    """'Cache hit rate low for 20 s, fires at 60 s': how long a pending rule has breached and
+    when it fires if nothing changes."""
+    held = max(0.0, now - status.since)
+    return (f"{status.name} for {format_duration(held)}, "
+            f"fires at {format_duration(status.rule.for_s)}")
+
+
+def summarise_pending(statuses: Sequence[AlertStatus], now: float) -> tuple[str, str] | None:
+    """('pending', words) for the pending rule nearest to firing (the most severe first);
+    None when nothing is pending."""
+    pending = [s for s in statuses if s.state is AlertState.PENDING]
+    if not pending:
+        return None
+    top = min(pending, key=lambda s: (_SEVERITY_ORDER[s.severity],
+                                      s.since + s.rule.for_s - now))
+    words = pending_words(top, now)
+    if len(pending) > 1:
+        words += f" (+{len(pending) - 1} more pending)"
+    return "pending", words
+
+
 def _status(s: _RuleState) -> AlertStatus:
     return AlertStatus(rule=s.spec, state=s.state, since=s.since, value=s.value,
                        series=s.series, message=_message(s), last_event=s.last_event)

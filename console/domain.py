@@ -180,6 +180,7 @@ class SlowQuery:
     mean_ms: float
     total_ms: float
     rows: int = 0
+    source: str = ""  # the database source that reported it
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,3 +215,4 @@ class Finding:
     evidence: str
     advice: str
     rule: str = ""
+    sources: tuple[str, ...] = ()  # the sources whose figures are the evidence

@@ -51,7 +51,8 @@ LATENCY_QUANTILES: tuple[tuple[str, float], ...] = (
 SECONDS_METRICS = frozenset({LATENCY, LATENCY_P50, LATENCY_P95, LATENCY_P99, LATENCY_MEAN})
 
 #: Metrics whose values are ratios in 0..1 (shown as percentages).
-RATIO_METRICS = frozenset({ERROR_RATIO, CACHE_HIT_RATE, DB_BUFFER_HIT_RATE})
+RATIO_METRICS = frozenset({ERROR_RATIO, CACHE_HIT_RATE, DB_BUFFER_HIT_RATE,
+                           "cache_hit_rate_since_start"})
 
 #: Every standard metric name, for validating alert rules and building menus.
 STANDARD_METRICS: tuple[str, ...] = (
@@ -63,3 +64,16 @@ STANDARD_METRICS: tuple[str, ...] = (
     DB_CONNECTIONS_TOTAL, DB_MAX_CONNECTIONS, DB_BUFFER_HIT_RATE, DB_SIZE_BYTES, DB_WAL_BYTES,
     DB_FREE_PAGES, TABLE_SEQ_SCANS, TABLE_IDX_SCANS, TABLE_ROWS, BOOKINGS_RATE, ORDERS_RATE,
 )
+
+#: Context only, never judged: a cache's hit rate and lookups since its server started (what
+#: a first reading gives before there is an interval to take a delta over).
+CACHE_HIT_RATE_SINCE_START = "cache_hit_rate_since_start"
+CACHE_LOOKUPS_SINCE_START = "cache_lookups_since_start"
+
+#: Figures over a recent window (a delta between two readings, or a time window of samples):
+#: what alerts, the advisor, the sweep and the status light judge.
+WINDOWED_METRICS = frozenset({
+    LATENCY_P50, LATENCY_P95, LATENCY_P99, LATENCY_COUNT, REQUEST_RATE, ERROR_RATE,
+    ERROR_RATIO, CACHE_HIT_RATE, CACHE_LOOKUPS, CACHE_HITS_RATE, CACHE_MISSES_RATE,
+    EVICTIONS_RATE, QUEUE_PUBLISH_RATE, QUEUE_DELIVER_RATE, BOOKINGS_RATE, ORDERS_RATE,
+})

@@ -105,6 +105,8 @@ class Probe:
     verify_tls: bool = True
     ca_bundle: str | None = None
     token: SecretRef | None = None
+    #: The app this probe belongs to (findings link only within one app); "" for none.
+    app: str = ""
 
     @property
     def kind(self) -> str:
@@ -144,6 +146,9 @@ class Source:
     scrape_interval_s: float | None = None
     #: prometheus, prometheus-server: the latency family's unit, "s" or "ms".
     unit: str = "s"
+    #: The app this source belongs to, e.g. "orders-api": the advisor links a slow endpoint
+    #: only to the database, cache and queue of its own app. "" for none.
+    app: str = ""
 
     def query_for(self, metric: str) -> str | None:
         return dict(self.query).get(metric)
@@ -162,6 +167,7 @@ class DatabaseConfig:
     interval_s: float = 30.0
     map: ShopMap | None = None
     """The shop's own tables (``[database.map.*]``); None: Backroom's schema (``db init``)."""
+    app: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,11 +218,19 @@ class Profile:
         if self.database is not None:
             urls.append(self.database.url)
         return tuple(urls)
+    def apps(self) -> dict[str, str]:
+        """The app of every probe and source by name ("" where none is said); the
+        ``[database]`` table reads as the source named "database"."""
+        found = {p.name: p.app for p in self.probes}
+        found.update({s.name: s.app for s in self.sources})
+        if self.database is not None:
+            found.setdefault("database", self.database.app)
+        return found
 
 
 # ---- parsing ------------------------------------------------------------------------------
 
-_COMMON_SOURCE_KEYS = {"name", "kind", "url", "interval_s", "timeout_s", "max_series"}
+_COMMON_SOURCE_KEYS = {"name", "kind", "url", "interval_s", "timeout_s", "max_series", "app"}
 _TLS_KEYS = {"verify_tls", "ca_bundle"}
 _ERROR_KEYS = {"error_ratio_warn", "error_ratio_fail", "unit"}
 LATENCY_UNITS = ("s", "ms")
@@ -504,7 +518,7 @@ def _parse_backend(reader: _Reader, value: Any) -> Backend | None:
 
 def _parse_probe(reader: _Reader, data: dict[str, Any], path: str) -> Probe:
     reader.unknown_keys(data, path, {"name", "url", "interval_s", "timeout_s", "expect_status",
-                                     "verify_tls", "ca_bundle", "token"})
+                                     "verify_tls", "ca_bundle", "token", "app"})
     url = reader.string(data, "url", path, required=True)
     reader.http_url(url, _join(path, "url"))
     return Probe(
@@ -519,6 +533,7 @@ def _parse_probe(reader: _Reader, data: dict[str, Any], path: str) -> Probe:
         verify_tls=reader.boolean(data, "verify_tls", path, True),
         ca_bundle=reader.string(data, "ca_bundle", path),
         token=reader.secret(data, "token", path),
+        app=(reader.string(data, "app", path, default="") or "").strip(),
     )
 
 
@@ -584,6 +599,7 @@ def _parse_source(reader: _Reader, data: dict[str, Any], path: str) -> Source | 
                                          maximum=MAX_INTERVAL_S)
                            if "scrape_interval_s" in data else None),
         unit=_latency_unit(reader, data, path),
+        app=(reader.string(data, "app", path, default="") or "").strip(),
     )
 
 
@@ -670,7 +686,8 @@ def _parse_database(reader: _Reader, value: Any) -> DatabaseConfig | None:
     data = reader.table(value, "database")
     if data is None:
         return None
-    reader.unknown_keys(data, "database", {"url", "password", "timeout_s", "interval_s", "map"})
+    reader.unknown_keys(data, "database", {"url", "password", "timeout_s", "interval_s", "map",
+                                           "app"})
     url = reader.string(data, "url", "database", required=True) or ""
     if url:
         _database_url(reader, url, "database.url")
@@ -681,6 +698,7 @@ def _parse_database(reader: _Reader, value: Any) -> DatabaseConfig | None:
                                 maximum=MAX_TIMEOUT_S),
         interval_s=reader.number(data, "interval_s", "database", 30.0, maximum=MAX_INTERVAL_S),
         map=parse_shop_map(data.get("map"), "database.map", reader.problem),
+        app=(reader.string(data, "app", "database", default="") or "").strip(),
     )
 
 
@@ -783,6 +801,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
             _put(probe, "verify_tls", p.verify_tls, True)
             _put(probe, "ca_bundle", p.ca_bundle, None)
             secret(probe, "token", p.token)
+            _put(probe, "app", p.app, "")
             probes.append(probe)
         data["probes"] = probes
     if profile.sources:
@@ -818,6 +837,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
                 source["group_by"] = list(s.group_by)
             _put(source, "scrape_interval_s", s.scrape_interval_s, None)
             _put(source, "unit", s.unit, "s")
+            _put(source, "app", s.app, "")
             sources.append(source)
         data["sources"] = sources
     if profile.database is not None:
@@ -828,6 +848,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
         _put(database, "interval_s", d.interval_s, 30.0)
         if d.map is not None:
             database["map"] = shop_map_to_data(d.map)
+        _put(database, "app", d.app, "")
         data["database"] = database
     if profile.alerts:
         alerts = []

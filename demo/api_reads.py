@@ -93,6 +93,9 @@ def register(app: Flask, ctx: ShopContext) -> None:
         if errors:
             raise invalid(errors)
         assert day is not None
+        # every search is logged for the demand report, by a worker (with none, the queue
+        # backs up at the rate guests search)
+        ctx.enqueue("search_log", {"date": day.isoformat(), "party_size": party})
         held, hit = ctx.cache.get_or_compute(
             "availability", day.isoformat(), AVAILABILITY_TTL_S, lambda: occupancy(ctx, day))
         now = utcnow()

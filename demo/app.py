@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import random
 import re
 import time
 from typing import Any
@@ -66,6 +67,10 @@ def create_app(ctx: ShopContext) -> Flask:
                     scenario.slow_endpoint == "*" and label.startswith("/api/")):
                 # The injected slowness of the scenario switch; cut short when the shop stops.
                 ctx.stopping.wait(scenario.slow_ms / 1000)
+        if scenario.error_ratio > 0 and path.startswith("/api/") \
+                and random.random() < scenario.error_ratio:
+            # The back-end-errors switch: a dependency failing under the API.
+            raise ApiError(503, {"error": "the shop's back end failed (demo switch)"})
         return None
 
     @app.after_request

@@ -282,6 +282,9 @@ class JobRunner:
     def __init__(self, db: Database, secret: bytes) -> None:
         self._db = db
         self._secret = secret
+        #: Table searches per (date, party size): the demand report the search log feeds.
+        self.demand: dict[tuple[str, int], int] = {}
+        self._demand_lock = threading.Lock()
 
     def run(self, job: Job) -> None:
         if job.kind == "booking_message":
@@ -290,6 +293,11 @@ class JobRunner:
             self._order_message(int(job.payload["order_id"]))
         elif job.kind == "stock_recount":
             self._stock_recount([int(p) for p in job.payload["product_ids"]])
+        elif job.kind == "search_log":
+            key = (str(job.payload["date"]), int(job.payload["party_size"]))
+            with self._demand_lock:
+                if key in self.demand or len(self.demand) < 10_000:
+                    self.demand[key] = self.demand.get(key, 0) + 1
         else:
             raise ValueError(f"unknown job kind {job.kind!r}")
 

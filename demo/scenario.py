@@ -1,4 +1,5 @@
-"""Live scenario switches of the demo (cache, index, workers, slowness, traffic) and their log."""
+"""Live scenario switches of the demo (cache, index, workers, slowness, traffic, errors) and
+their log."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ class Scenario:
     slow_endpoint: str | None = None
     slow_ms: int = 0
     traffic_rate: float = 5.0
+    #: Share (0..1) of API requests the back end answers 503, as a failing dependency would.
+    error_ratio: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,6 +56,12 @@ def validate_scenario(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, s
                 changes[key] = value or None
             else:
                 errors[key] = "must be an endpoint such as /api/availability, '*' or null"
+        elif key == "error_ratio":
+            if (isinstance(value, int | float) and not isinstance(value, bool)
+                    and 0 <= value <= 1):
+                changes[key] = float(value)
+            else:
+                errors[key] = "must be a share from 0 to 1"
         elif key == "traffic_rate":
             if (isinstance(value, int | float) and not isinstance(value, bool)
                     and 0 <= value <= MAX_TRAFFIC_RATE):

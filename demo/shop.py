@@ -293,6 +293,10 @@ class DemoShop:
                     events.add(f"slow endpoint {scenario.slow_endpoint} +{scenario.slow_ms} ms")
                 else:
                     events.add("slow endpoint off")
+            if "error_ratio" in changes and changes["error_ratio"] != scenario.error_ratio:
+                scenario.error_ratio = changes["error_ratio"]
+                events.add(f"back-end errors {scenario.error_ratio:.0%}" if scenario.error_ratio
+                           else "back-end errors off")
             if "traffic_rate" in changes and changes["traffic_rate"] != scenario.traffic_rate:
                 before_rate = scenario.traffic_rate
                 scenario.traffic_rate = changes["traffic_rate"]

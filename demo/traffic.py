@@ -20,6 +20,13 @@ START_HOUR = 10.0
 TIMEOUT_S = 5.0
 SEARCH_TERMS = ("la", "berg", "smith", "ana", "+44", "o'b", "zoë", "100%", "_", "7700")
 PRODUCT_TERMS = ("wine", "roast", "tea", "pizza", "lemon", "oil", "smoked", "DRK", "chocolate")
+#: What the customers place per real hour at the default rate: a busy restaurant's day, so
+#: that Today stays believable. Browsing, searching and the kitchen's updates are not capped.
+ORDERS_PER_HOUR = 40.0
+BOOKINGS_PER_HOUR = 25.0
+DEFAULT_RATE = 5.0
+#: Placements that may happen at once after a quiet spell (the first order comes at once).
+BURST = 2.0
 
 
 def rush_factor(hour: float) -> float:
@@ -35,6 +42,32 @@ _MEAN = sum(rush_factor(h / 10) for h in range(240)) / 240
 
 def simulated_hour(elapsed_s: float) -> float:
     return (START_HOUR + elapsed_s / DAY_S * 24.0) % 24.0
+
+
+class PlacementBudget:
+    """A token bucket shared by the customer threads: ``per_hour()`` placements an hour (read
+    on every take, so a traffic change applies at once), at most ``burst`` at once."""
+
+    def __init__(self, per_hour: Callable[[], float], burst: float = BURST,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._per_hour = per_hour
+        self._burst = burst
+        self._clock = clock
+        self._tokens = burst
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """True (and one placement spent) when one may be placed now."""
+        with self._lock:
+            now = self._clock()
+            rate = max(0.0, self._per_hour()) / 3600.0
+            self._tokens = min(self._burst, self._tokens + (now - self._last) * rate)
+            self._last = now
+            if self._tokens < 1.0:
+                return False
+            self._tokens -= 1.0
+            return True
 
 
 class TrafficGenerator:
@@ -55,6 +88,8 @@ class TrafficGenerator:
         self.actions = 0
         self.errors = 0
         self._lock = threading.Lock()
+        self.orders = PlacementBudget(lambda: ORDERS_PER_HOUR * self._scale())
+        self.bookings = PlacementBudget(lambda: BOOKINGS_PER_HOUR * self._scale())
 
     def start(self) -> None:
         if self._threads:
@@ -75,6 +110,10 @@ class TrafficGenerator:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._threads = []
 
+    def _scale(self) -> float:
+        """The traffic rate against the default one (placements scale with it)."""
+        return max(0.0, self._rate()) / DEFAULT_RATE
+
     def current_rate(self) -> float:
         hour = simulated_hour(time.monotonic() - self._t0)
         return max(0.0, self._rate()) * rush_factor(hour) / _MEAN
@@ -85,7 +124,7 @@ class TrafficGenerator:
         rng = random.Random(None if self._seed is None else self._seed + n)
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {self._token}"
-        customer = _Customer(session, self._base, rng)
+        customer = _Customer(session, self._base, rng, self.orders, self.bookings)
         try:
             while not self._stop.is_set():
                 rate = self.current_rate() / self._count
@@ -113,8 +152,12 @@ class TrafficGenerator:
 class _Customer:
     """One simulated person's repertoire of actions against the API."""
 
-    def __init__(self, session: Any, base: str, rng: random.Random) -> None:
+    def __init__(self, session: Any, base: str, rng: random.Random,
+                 orders: PlacementBudget | None = None,
+                 bookings: PlacementBudget | None = None) -> None:
         self.s = session
+        self.orders = orders
+        self.bookings = bookings
         self.base = base
         self.rng = rng
         self.menu: list[dict[str, Any]] = []
@@ -149,6 +192,8 @@ class _Customer:
         open_slots = [s for s in found["slots"] if s["available"]]
         if not open_slots:
             return
+        if self.bookings is not None and not self.bookings.take():
+            return  # looked, did not book
         slot = self.rng.choice(open_slots)
         body = {"customer_name": f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}",
                 "phone": f"+44 7700 9{self.rng.randint(0, 99999):05d}", "party_size": party,
@@ -180,6 +225,8 @@ class _Customer:
         choices = [i for i in self.menu if i["in_stock"]]
         if not choices:
             return
+        if self.orders is not None and not self.orders.take():
+            return  # read the menu, did not order
         lines = [{"product_id": p["id"], "quantity": self.rng.choice((1, 1, 2))}
                  for p in self.rng.sample(choices, k=min(len(choices), self.rng.randint(1, 4)))]
         self.s.post(self.base + "/api/orders", json={

@@ -44,8 +44,8 @@ def _sql() -> Any:
     return SimpleNamespace(sa=sa, metadata=metadata, events=events)
 
 
-#: Event states a timeline marks by default: the start and the end of a firing.
-TIMELINE_STATES = ("firing", "resolved")
+#: Event states a timeline marks by default: a rule going pending, its firing and its end.
+TIMELINE_STATES = ("pending", "firing", "resolved")
 
 
 class AlertLog:

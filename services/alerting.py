@@ -19,6 +19,7 @@ from console.alerts import (
     RuleSpec,
     observe,
     summarise,
+    summarise_pending,
 )
 from console.domain import Reading, SourceState, split_series
 from services.alert_log import TIMELINE_STATES, AlertLog
@@ -242,13 +243,19 @@ class AlertService:
     def health_summary(self) -> tuple[str, str]:
         """The overall light: the worst of "sources" (down, stale), "alerts" (firing) and
         failing requests; on a tie the alert's words win, then the failing requests', since
-        they say what is wrong for the shop."""
+        they say what is wrong for the shop. With nothing firing or failing and every source
+        fine, a pending rule shows ('pending': an amber outline, "Cache hit rate low for
+        20 s, fires at 60 s")."""
         if self.poller is None:
             source_state, source_words = "unknown", "No live sources in this profile"
         else:
             source_state, source_words = summarise_sources(list(self.poller.statuses()))
-        candidates = [summarise(self.firing()), self.failing_requests(),
-                      (source_state, source_words)]
+        firing, failing = summarise(self.firing()), self.failing_requests()
+        if firing is None and failing is None:
+            pending = summarise_pending(self.statuses(), self._clock())
+            if pending is not None and source_state in ("ok", "unknown"):
+                return pending
+        candidates = [firing, failing, (source_state, source_words)]
         present = [c for c in candidates if c is not None]
         return max(present, key=lambda c: (_STATE_RANK.get(c[0], 1),
                                            -present.index(c)))

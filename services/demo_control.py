@@ -15,6 +15,7 @@ SWITCHES: dict[str, tuple[type, ...]] = {
     "slow_endpoint": (str, type(None)),
     "slow_ms": (int,),
     "traffic_rate": (int, float),
+    "error_ratio": (int, float),
 }
 
 
@@ -39,6 +40,7 @@ class DemoScenario:
     slow_endpoint: str | None
     slow_ms: int
     traffic_rate: float
+    error_ratio: float = 0.0  # share of API requests answered 503 (the back-end-errors switch)
 
     @staticmethod
     def from_json(body: Any) -> DemoScenario:
@@ -52,6 +54,7 @@ class DemoScenario:
                 slow_endpoint=body.get("slow_endpoint") or None,
                 slow_ms=int(body.get("slow_ms") or 0),
                 traffic_rate=float(body.get("traffic_rate") or 0.0),
+                error_ratio=float(body.get("error_ratio") or 0.0),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DemoControlError(f"the demo shop's scenario lacks {exc}") from None

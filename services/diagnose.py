@@ -8,12 +8,18 @@ import logging
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from console import metrics
-from console.advisor import advise, measurements_from_readings, source_thresholds
+from console.advisor import (
+    advise,
+    measurements_from_readings,
+    source_thresholds,
+    thresholds_from_rules,
+)
+from console.alerts import RuleSpec
 from console.domain import (
     Check,
     CollectorReport,
@@ -34,7 +40,7 @@ from console.report import (
     render_json,
     render_table,
 )
-from services.collectors import build_collectors
+from services.collectors import build_checked
 from services.collectors.base import Collector, CollectorError
 from services.secrets import resolve_secret
 from services.user_files import UnusableFile, check_target
@@ -52,6 +58,10 @@ EXIT_BY_STATUS = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2}
 EXIT_UNKNOWN = 3
 _SEVERITY_STATUS = {Severity.INFO: Status.OK, Severity.WARN: Status.WARN,
                     Severity.FAIL: Status.FAIL}
+#: A profile with nothing to check is never OK.
+NOTHING_CHECKED = Check("profile", "profile", Status.FAIL,
+                        "nothing to check: the profile has no back end, probe, source or "
+                        "database; add one in Settings or the profile file")
 
 
 @dataclass(slots=True)
@@ -142,16 +152,19 @@ def _budget(collector: Collector, samples: int, window_s: float) -> float:
 def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
                  timeout_cap_s: float | None = None,
                  collectors: Sequence[Collector] | None = None,
-                 progress: Callable[[Check], None] | None = None) -> DiagnoseResult:
+                 progress: Callable[[Check], None] | None = None,
+                 recent: Sequence[Reading] = ()) -> DiagnoseResult:
     """Check every probe (``samples`` requests each) and source (once, or twice
     ``window_s`` apart for rates) in parallel, then run the advisor. Every call is bounded
     by its timeout (capped at ``timeout_cap_s``); the sweep never waits longer than the sum
     of the slowest collector's timeouts. The wait between a source's two readings holds no
     worker thread, so every source is read in the same window however many there are."""
+    # ``recent``: the live store's windowed figures (what the charts and alerts show); where
+    # given, they are judged instead of a single reading's (the GUI's sweep).
     samples = max(1, samples)
     started_at, start = time.time(), time.monotonic()
     own = collectors is None
-    todo: list[Collector] = (build_collectors(profile, timeout_cap_s=timeout_cap_s) if own
+    todo: list[Collector] = (build_checked(profile, timeout_cap_s=timeout_cap_s) if own
                              else list(collectors or ()))
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(todo))),
                                                  thread_name_prefix="diagnose")
@@ -171,7 +184,7 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
                 except Exception:
                     log.debug("closing %s failed", collector.name, exc_info=True)
     ordered = [outcomes[i] for i in range(len(todo))]
-    result = _summarise(profile, ordered, started_at, time.monotonic() - start)
+    result = _summarise(profile, ordered, started_at, time.monotonic() - start, recent)
     return _redacted(result, Redactor(profile_secrets(profile, resolve_secret)))
 
 
@@ -230,10 +243,12 @@ def _sweep(pool: concurrent.futures.ThreadPoolExecutor, todo: list[Collector], s
 
 
 def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
-               duration_s: float) -> DiagnoseResult:
+               duration_s: float, recent: Sequence[Reading] = ()) -> DiagnoseResult:
+    _with_recent(outcomes, recent)
     readings = [r for o in outcomes for r in o.readings]
     earlier = [r for o in outcomes for r in o.earlier]
-    slow = sorted((q for o in outcomes for q in o.slow_queries), key=lambda q: q.total_ms,
+    slow = sorted((replace(q, source=q.source or o.check.name) for o in outcomes
+                   for q in o.slow_queries), key=lambda q: q.total_ms,
                   reverse=True)
     latency: list[LatencySummary] = []
     traffic: list[TrafficSummary] = []
@@ -246,11 +261,17 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
             source, metric, label_map = split_series(r.series)
             if source == name:
                 latest[(metric, tuple(sorted(label_map.items())))] = r.value
+        by_metric = {m: v for (m, labels), v in latest.items() if not labels}
         if kind == "http":
             if outcome.latencies:
                 p50, p95, p99 = (sample_quantile(outcome.latencies, q)
                                  for q in (0.5, 0.95, 0.99))
                 latency.append(LatencySummary(name, p50, p95, p99, len(outcome.latencies)))
+            elif metrics.LATENCY_P95 in by_metric:
+                latency.append(LatencySummary(
+                    name, by_metric.get(metrics.LATENCY_P50), by_metric[metrics.LATENCY_P95],
+                    by_metric.get(metrics.LATENCY_P99),
+                    int(by_metric.get(metrics.LATENCY_COUNT, 0))))
             continue
         # The whole source first, then each group it reads apart (group_by: site, instance).
         groups: dict[tuple[tuple[str, str], ...], dict[str, float]] = {}
@@ -275,8 +296,11 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
             if metric == metrics.QUEUE_DEPTH and labels:
                 queues.append((f"{name}/{dict(labels).get('queue', '')}", int(value)))
     measurements = measurements_from_readings(readings, earlier=earlier, slow_queries=slow)
-    findings = advise(measurements, per_source=source_thresholds(profile.sources))
-    checks = tuple(o.check for o in outcomes)
+    rules = [RuleSpec.from_rule(rule) for rule in profile.alerts]
+    from_rules = thresholds_from_rules(rules, {o.check.name for o in outcomes})
+    findings = advise(measurements, per_source=source_thresholds(profile.sources, from_rules),
+                      apps=profile.apps())
+    checks = tuple(o.check for o in outcomes) or (NOTHING_CHECKED,)
     status = Status.worst([c.status for c in checks]
                           + [_SEVERITY_STATUS[f.severity] for f in findings])
     return DiagnoseResult(
@@ -292,7 +316,7 @@ def _redacted(result: DiagnoseResult, clean: Redactor) -> DiagnoseResult:
     checks = tuple(Check(c.name, c.kind, c.status, clean(c.detail), c.latency_ms)
                    for c in result.checks)
     findings = tuple(Finding(f.severity, clean(f.title), clean(f.evidence), clean(f.advice),
-                             f.rule) for f in result.findings)
+                             f.rule, f.sources) for f in result.findings)
     slow = tuple(SlowQuery(clean(q.query), q.calls, q.mean_ms, q.total_ms, q.rows)
                  for q in result.slow_queries)
     return DiagnoseResult(
@@ -331,8 +355,8 @@ def _diagnose(profile: Profile, *, as_json: bool, samples: int, window_s: float,
     if not as_json:
         print(f"Checking {len(profile.probes)} probes and {len(profile.sources)} sources of "
               f"{profile.name}...", file=stderr, flush=True)
-    result = run_diagnose(profile, samples=samples, window_s=window_s,
-                          timeout_cap_s=timeout_cap_s)
+    result = with_query_plans(run_diagnose(profile, samples=samples, window_s=window_s,
+                                      timeout_cap_s=timeout_cap_s), profile)
     stdout.write(render_json(result) + "\n" if as_json else render_table(result))
     stdout.flush()
     if not _write_files(result, profile, html_path, bundle_path, stderr):
@@ -360,3 +384,43 @@ def _write_files(result: DiagnoseResult, profile: Profile, html_path: Path | Non
             return False
         print(f"wrote {written}", file=stderr)
     return True
+
+
+def _with_recent(outcomes: list[_Outcome], recent: Sequence[Reading]) -> None:
+    """Put the live store's windowed figures of each checked source in place of the single
+    reading's (the sweep then judges what the charts and alerts show)."""
+    windowed: dict[str, list[Reading]] = {}
+    for r in recent:
+        source, metric, _labels = split_series(r.series)
+        if metric in metrics.WINDOWED_METRICS:
+            windowed.setdefault(source, []).append(r)
+    for outcome in outcomes:
+        live = windowed.get(outcome.check.name)
+        if not live or outcome.check.status is Status.FAIL:
+            continue
+        names = {r.series for r in live}
+        outcome.readings = [r for r in outcome.readings if r.series not in names] + live
+        if outcome.check.kind == "http":
+            outcome.latencies = []
+
+
+def with_query_plans(result: DiagnoseResult, profile: Profile) -> DiagnoseResult:
+    """Judge what the GUI's sweep judges: the query plans of the shop's known queries on its
+    databases (a whole-table read of a big table is a missing index)."""
+    from services.db_insights import collect_profile_insights, database_targets
+    from services.sweep import plan_findings  # the sweep builds on diagnose: import late
+
+    if not database_targets(profile):
+        return result
+    try:
+        insights, _problems = collect_profile_insights(profile)
+    except Exception:  # the checks above already say what is wrong with a database
+        log.debug("reading the database views failed", exc_info=True)
+        return result
+    found = plan_findings(insights)
+    if not found:
+        return result
+    order = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
+    findings = tuple(sorted(result.findings + found, key=lambda f: order[f.severity]))
+    status = Status.worst([result.status, *(_SEVERITY_STATUS[f.severity] for f in found)])
+    return replace(result, findings=findings, status=status)

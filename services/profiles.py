@@ -152,6 +152,9 @@ def demo_profile(base_url: str, token: str, db_path: Path) -> Profile:
             AlertRule(name="Queue backing up", source=DEMO_PROMETHEUS,
                       metric=metrics.QUEUE_DEPTH, above=50.0, for_s=60.0,
                       severity=Severity.WARN),
+            AlertRule(name="Requests failing", source=DEMO_PROMETHEUS,
+                      metric=metrics.ERROR_RATIO, above=0.05, for_s=30.0,
+                      severity=Severity.FAIL),
         ),
         origin="demo",
     )

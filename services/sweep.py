@@ -11,12 +11,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.domain import Check, CollectorReport, Finding, Reading, Severity, SlowQuery, Status
+from console import metrics
+from console.domain import (
+    Check,
+    CollectorReport,
+    Finding,
+    Reading,
+    Severity,
+    SlowQuery,
+    Status,
+    split_series,
+)
 from console.profile import Profile
 from console.redaction import Redactor, profile_secrets
 from console.report import DiagnoseResult, LatencySummary, render_json
 from console.report_html import Section
-from services.collectors import build_collectors
+from services.collectors import build_checked
 from services.collectors.base import Collector
 from services.db_insights import DatabaseInsights, collect_profile_insights
 from services.diagnose import run_diagnose
@@ -166,8 +176,12 @@ def run_sweep(profile: Profile, *, samples: int = 3, progress: ProgressFn | None
               cancelled: Callable[[], bool] | None = None,
               timeout_cap_s: float | None = None,
               collectors: Sequence[Collector] | None = None,
-              database_views: bool = True) -> SweepResult:
+              database_views: bool = True,
+              recent: Sequence[Reading] = ()) -> SweepResult:
     """Run diagnose's checks, every https certificate check and the database views at once.
+
+    ``recent`` are the live store's windowed figures (:func:`live_figures`): the sweep judges
+    them, as the charts, the alerts and the status light do, not a single reading's.
 
     ``progress(fraction, message)`` is called from worker threads as each part finishes;
     ``cancelled()`` is polled about ten times a second and, once true, the sweep raises
@@ -177,7 +191,7 @@ def run_sweep(profile: Profile, *, samples: int = 3, progress: ProgressFn | None
     report = progress or (lambda _f, _m: None)
     servers: dict[str, str] = {}
     own = collectors is None
-    built = list(collectors) if collectors is not None else build_collectors(
+    built = list(collectors) if collectors is not None else build_checked(
         profile, timeout_cap_s=timeout_cap_s)
     wrapped: list[Collector] = [_Recording(c, servers) for c in built]
     tls_targets = https_targets(profile)
@@ -203,7 +217,7 @@ def run_sweep(profile: Profile, *, samples: int = 3, progress: ProgressFn | None
     try:
         diag_future = pool.submit(run_diagnose, profile, samples=samples,
                                   timeout_cap_s=timeout_cap_s, collectors=wrapped,
-                                  progress=on_check)
+                                  progress=on_check, recent=recent)
         tls_futures = []
         for name, url, ca, verify, timeout in tls_targets:
             cap = timeout if timeout_cap_s is None else min(timeout, timeout_cap_s)
@@ -256,6 +270,23 @@ def run_sweep(profile: Profile, *, samples: int = 3, progress: ProgressFn | None
     )
     report(1.0, f"Sweep done: {result.status.value}")
     return result
+
+
+def live_figures(store: Any, profile: Profile, now: float | None = None) -> list[Reading]:
+    """The newest windowed figure of every series in the live store (what the charts and the
+    alerts show), those no older than three of their source's intervals."""
+    intervals = {p.name: p.interval_s for p in profile.probes}
+    intervals.update({s.name: s.interval_s for s in profile.sources})
+    now = time.time() if now is None else now
+    fresh = []
+    for name in store.series_names():
+        source, metric, _labels = split_series(name)
+        if metric not in metrics.WINDOWED_METRICS or source not in intervals:
+            continue
+        reading = store.latest(name)
+        if reading is not None and now - reading.ts <= 3 * intervals[source]:
+            fresh.append(reading)
+    return fresh
 
 
 def _close(collectors: Sequence[Collector]) -> None:

@@ -224,3 +224,36 @@ def _guarded(name: str, kind: str, interval_s: float, timeout_s: float,
         log.warning("%s: cannot be set up: %s", name, err)
         return UnusableCollector(name, kind, CollectorError(f"cannot be set up: {err}"),
                                  interval_s=interval_s, timeout_s=timeout_s)
+
+
+#: The name of diagnose's check of the shop's REST back end (``[backend]``'s ``/health``).
+BACKEND_CHECK = "backend"
+
+
+def backend_probe(profile: Profile, session: requests.Session,
+                  timeout_cap_s: float | None = None) -> Collector | None:
+    """The REST back end's ``/health`` (no token: docs/api.md) as a probe, for diagnose and
+    the sweep; None without ``[backend]`` or when a probe of the profile already asks it."""
+    backend = profile.backend
+    if backend is None:
+        return None
+    url = backend.base_url.rstrip("/") + "/health"
+    if any(p.url.rstrip("/") == url for p in profile.probes):
+        return None
+    names = {p.name for p in profile.probes} | {s.name for s in profile.sources}
+    name = BACKEND_CHECK if BACKEND_CHECK not in names else f"{BACKEND_CHECK} /health"
+    probe = Probe(name=name, url=url, timeout_s=backend.timeout_s,
+                  verify_tls=backend.verify_tls, ca_bundle=backend.ca_bundle)
+    return _guarded(name, "http", probe.interval_s, probe.timeout_s,
+                    partial(build_probe, probe, session, resolve_secret, timeout_cap_s))
+
+
+def build_checked(profile: Profile, *, timeout_cap_s: float | None = None) -> list[Collector]:
+    """What diagnose and the sweep check: every collector of the profile plus the back end's
+    ``/health``, sharing one pooled session."""
+    from services.collectors._http import new_session
+
+    session = new_session(pool_size=max(10, len(profile.probes) + len(profile.sources) + 1))
+    collectors = build_collectors(profile, session=session, timeout_cap_s=timeout_cap_s)
+    backend = backend_probe(profile, session, timeout_cap_s)
+    return collectors + ([backend] if backend is not None else [])

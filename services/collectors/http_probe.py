@@ -15,7 +15,8 @@ from console.quantiles import sample_quantile
 from console.redaction import mask_url
 from services.collectors._http import MIB, fetch, verify_option
 
-DEFAULT_WINDOW = 20
+#: At most this many requests are kept for the quantiles, however short the interval.
+MAX_WINDOW_REQUESTS = 1000
 
 
 def expand_url(url: str, now: datetime | None = None) -> str:
@@ -30,7 +31,9 @@ class HttpProbe:
     """Times ``GET url`` end to end (connect, headers, body up to ``max_bytes``).
 
     Each :meth:`collect` makes one request and reports ``up``, ``status_code`` and the
-    single ``latency``, plus ``latency_p50/p95/p99`` over the last ``window`` requests.
+    single ``latency``, plus ``latency_p50/p95/p99`` over the requests of the last
+    ``window_s`` seconds (default: one interval, as a Prometheus source's quantiles are over
+    the interval between two scrapes), so a fix shows within one interval.
     """
 
     kind = "http"
@@ -39,8 +42,9 @@ class HttpProbe:
                  interval_s: float = 5.0, timeout_s: float = 5.0,
                  expect_status: tuple[int, ...] = (), verify_tls: bool = True,
                  ca_bundle: str | None = None, token: str | None = None,
-                 window: int = DEFAULT_WINDOW, max_bytes: int = MIB,
-                 clock: Callable[[], float] = time.time) -> None:
+                 window_s: float | None = None, max_bytes: int = MIB,
+                 clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.name = name
         self.url = url
         self.interval_s = interval_s
@@ -51,12 +55,20 @@ class HttpProbe:
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._max_bytes = max_bytes
         self._clock = clock
-        self._latencies: deque[float] = deque(maxlen=max(1, window))
+        self._monotonic = monotonic
+        self.window_s = interval_s if window_s is None else window_s
+        self._latencies: deque[tuple[float, float]] = deque(maxlen=MAX_WINDOW_REQUESTS)
 
     @property
     def recent_latencies(self) -> tuple[float, ...]:
         """The latencies (seconds) of the requests in the current window, oldest first."""
-        return tuple(self._latencies)
+        return tuple(latency for _mono, latency in self._latencies)
+
+    def _keep_window(self) -> None:
+        """Drop requests older than the window; the newest one always stays."""
+        start = self._monotonic() - self.window_s
+        while len(self._latencies) > 1 and self._latencies[0][0] <= start:
+            self._latencies.popleft()
 
     def _expected(self, status: int) -> bool:
         if self.expect_status:
@@ -68,7 +80,8 @@ class HttpProbe:
         fetched = fetch(self._session, url, timeout_s=self.timeout_s, verify=self._verify,
                         headers=self._headers, max_bytes=self._max_bytes)
         ts = self._clock()
-        self._latencies.append(fetched.elapsed_s)
+        self._latencies.append((self._monotonic(), fetched.elapsed_s))
+        self._keep_window()
         ok = self._expected(fetched.status)
 
         def reading(metric: str, value: float) -> Reading:
@@ -79,7 +92,7 @@ class HttpProbe:
             reading(metrics.STATUS_CODE, float(fetched.status)),
             reading(metrics.LATENCY, fetched.elapsed_s),
         ]
-        window = list(self._latencies)
+        window = list(self.recent_latencies)
         for metric, q in metrics.LATENCY_QUANTILES:
             value = sample_quantile(window, q)
             if value is not None:

@@ -86,7 +86,10 @@ class MemcachedCollector:
         version_text = (version.decode(errors="replace") if isinstance(version, bytes)
                         else str(version or ""))
         rate = figures.get(metrics.CACHE_HIT_RATE)
-        hit_text = f"hit rate {rate:.0%}" if rate is not None else "no lookups yet"
+        since = figures.get(metrics.CACHE_HIT_RATE_SINCE_START)
+        hit_text = (f"hit rate {rate:.0%}" if rate is not None else
+                    f"hit rate {since:.0%} since restart" if since is not None else
+                    "no lookups yet")
         used = number("bytes") / (1024 * 1024)
         limit = number("limit_maxbytes") / (1024 * 1024)
         detail = (f"memcached {version_text}: {hit_text}, {used:.1f} of {limit:.0f} MiB used, "

@@ -17,7 +17,6 @@ from console.domain import CollectorReport, Reading, Status, series_name
 from console.quantiles import (
     counter_increase,
     histogram_quantile,
-    sum_buckets,
     total_count,
     window_buckets,
 )
@@ -246,12 +245,11 @@ class PrometheusPageReader:
             if done > 0:
                 add(metrics.LATENCY_MEAN,
                     _increase(previous.latency_sum, scrape.latency_sum) / done)
-        if scrape.histogram:
-            if windowed:
-                assert previous is not None
-                buckets = window_buckets(previous.histogram, scrape.histogram)
-            else:
-                buckets = sum_buckets(scrape.histogram.values())
+        if scrape.histogram and windowed:
+            # quantiles of the window only: a first scrape's buckets hold every request
+            # since the app started, which says nothing of now
+            assert previous is not None
+            buckets = window_buckets(previous.histogram, scrape.histogram)
             count = total_count(buckets)
             add(metrics.LATENCY_COUNT, count)
             if count > 0:
@@ -279,10 +277,11 @@ class PrometheusPageReader:
                 per_minute = metric in (metrics.BOOKINGS_RATE, metrics.ORDERS_RATE)
                 add(metric, grown / dt * (60.0 if per_minute else 1.0))
         elif scrape.hits or scrape.misses:
+            # since the app started: context, never judged
             hits, misses = sum(scrape.hits.values()), sum(scrape.misses.values())
-            add(metrics.CACHE_LOOKUPS, hits + misses)
+            add(metrics.CACHE_LOOKUPS_SINCE_START, hits + misses)
             if hits + misses > 0:
-                add(metrics.CACHE_HIT_RATE, hits / (hits + misses))
+                add(metrics.CACHE_HIT_RATE_SINCE_START, hits / (hits + misses))
         totals: dict[tuple[str, LabelKey], float] = {}
         for metric, labels, value in scrape.gauges:
             key = (metric, _key(labels))

@@ -209,3 +209,17 @@ def test_a_firing_warning_has_the_amber_dot_the_status_light_has(qtbot, shop) ->
     qtbot.waitUntil(lambda: page.history_model.rowCount() >= 1, timeout=5000)
     event_dot = page.history_model.index(0, 2).data(Qt.ItemDataRole.DecorationRole)
     assert event_dot.pixmap(12, 12).toImage().pixelColor(6, 6).name() == QColor(WARN).name()
+
+
+def test_a_pending_rule_says_how_long_and_when_it_fires(qtbot, shop, tmp_path: Path) -> None:
+    now = time.time()
+    feed(shop, now - 20, latency=0.2, hit=0.4, queue=5)
+    feed(shop, now, latency=0.2, hit=0.4, queue=5)
+    page = AlertsPage(shop.ctx)
+    window = show(qtbot, page)
+    qtbot.waitUntil(lambda: page.summary.text().startswith(
+        "Nothing firing; pending: Cache hit rate low for 2"), timeout=5000)
+    assert page.summary.text().endswith(" s, fires at 1 min")
+    row = [s.name for s in shop.service.statuses()].index("Cache hit rate low")
+    assert cell(page.rules_view, row, 0) == "Pending"
+    assert window.grab().save(str(tmp_path / "alerts_pending.png"))

@@ -157,6 +157,29 @@ def test_live_on_the_demo_shop(make_page, qtbot, tmp_path: Path) -> None:
         qtbot.waitUntil(lambda: any(m.text == "cache off" for m in page.timeline.markers()),
                         timeout=10_000)
         assert page.demo_panel.cache.text() == "off"
+
+        # the back-end errors switch, and the slow endpoint at its default delay crosses the
+        # demo's own "Slow responses" rule (p95 above 500 ms)
+        page.demo_panel.errors.setValue(20)
+        qtbot.waitUntil(lambda: shop.scenario["error_ratio"] == 0.2, timeout=10_000)
+        qtbot.waitUntil(lambda: any(m.text == "back-end errors 20%"
+                                    for m in page.timeline.markers()), timeout=10_000)
+        page.demo_panel.errors.setValue(0)
+        page.demo_panel.cache.setChecked(True)
+        qtbot.waitUntil(lambda: shop.scenario["cache"] and not shop.scenario["error_ratio"],
+                        timeout=10_000)
+        page.demo_panel.slow_endpoint.setCurrentIndex(
+            page.demo_panel.slow_endpoint.findData("/api/availability"))
+        qtbot.waitUntil(lambda: shop.scenario["slow_endpoint"] == "/api/availability",
+                        timeout=10_000)
+        rule = next(r for r in profile.alerts if r.name == "Slow responses")
+
+        def p95_over_rule() -> bool:
+            latest = store.latest("shop/latency_p95")
+            return latest is not None and latest.value > (rule.above or 0)
+
+        qtbot.waitUntil(p95_over_rule, timeout=20_000)
+        page.demo_panel.grab().save(str(tmp_path / "demo_panel.png"))
     finally:
         poller.stop()
         shop.stop()

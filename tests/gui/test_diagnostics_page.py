@@ -317,3 +317,19 @@ def test_store_charts_draw_a_queue_whatever_its_labels(qapp: QApplication) -> No
     assert [c.title for c in charts] == ["broker celery queue depth, last hour",
                                          "jobs emails / queue depth, last hour"]
     assert charts[0].alt.startswith("broker celery queue depth, last hour: now 5,2")
+
+
+def test_the_sweep_judges_the_charts_figures(qtbot, runner: TaskRunner,
+                                             demo_shop: object) -> None:
+    """What the charts show (the live store's windowed hit rate) is what the sweep judges."""
+    profile = demo_profile(demo_shop.base_url, demo_shop.token, demo_shop.db_path)
+    store = MetricStore()
+    now = time.time()
+    store.append([Reading("shop/cache_hit_rate", now - 1, 0.1),
+                  Reading("shop/cache_lookups", now - 1, 500.0)])
+    page = make_page(qtbot, runner, profile, store)
+    result = sweep(qtbot, page)
+    low = [f for f in result.findings if f.title == "Cache hit rate low"]  # type: ignore[attr-defined]
+    assert [f.evidence for f in low] == ["shop: hit rate 10%"]
+    assert "Cache hit rate low" in page.findings.titles()
+    assert not page.grab().isNull()

@@ -81,6 +81,7 @@ kind = "redis"
 url = "redis://cache.internal:6379/0"
 password = "keyring:main-street-bistro/cache"
 timeout_s = 2.5
+app = "shop"
 
 [[sources]]
 name = "sessions"

@@ -145,3 +145,26 @@ def test_today_placeholder() -> None:
 
     when = datetime(2026, 11, 25, 23, 59, tzinfo=UTC)
     assert expand_url("http://h/api?date={today}", when) == "http://h/api?date=2026-11-25"
+
+
+def test_quantiles_are_over_a_time_window_so_a_fix_shows_within_one_interval() -> None:
+    delay = {"s": 0.15}
+
+    def page(request: object) -> None:
+        reply(delay_s=delay["s"])(request)  # type: ignore[arg-type]
+
+    mono = [0.0]
+    with http_server({"/": page}) as site, new_session() as session:
+        probe = HttpProbe("home", f"{site}/", session, interval_s=5, timeout_s=5,
+                          monotonic=lambda: mono[0])
+        for _ in range(5):  # slow for five polls, five seconds apart
+            slow = values(probe.collect())
+            mono[0] += 5
+        delay["s"] = 0.0  # fixed: the next poll shows it
+        fixed = values(probe.collect())
+        mono[0] += 1  # two requests within one interval are both in the window
+        both = values(probe.collect())
+    assert slow[metrics.LATENCY_P95] >= 0.15
+    assert fixed[metrics.LATENCY_P95] < 0.1
+    assert fixed[metrics.LATENCY_P99] < 0.1
+    assert len(probe.recent_latencies) == 2 and both[metrics.LATENCY_P95] < 0.1

@@ -67,3 +67,29 @@ def test_errors_say_what_happened(shop, control: DemoControl) -> None:
         gone = DemoControl(f"http://127.0.0.1:{free_port()}", "x", session, timeout_s=2)
         with pytest.raises(DemoControlError, match="cannot reach"):
             gone.events()
+
+
+def test_back_end_errors_switch_fails_api_requests_and_the_metrics_say_so(
+        shop, control: DemoControl) -> None:
+    from services.collectors._http import new_session
+    from services.collectors.prometheus import PrometheusCollector
+
+    changed = control.set_scenario(error_ratio=1.0)
+    assert changed.error_ratio == 1.0
+    try:
+        with new_session() as session:
+            page = PrometheusCollector("shop", f"{shop.base_url}/metrics", session, timeout_s=5)
+            page.collect()
+            headers = {"Authorization": f"Bearer {shop.token}"}
+            answers = [session.get(f"{shop.base_url}/api/menu", headers=headers,
+                                   timeout=5).status_code for _ in range(10)]
+            health = session.get(f"{shop.base_url}/health", timeout=5).status_code
+            got = {r.series: r.value for r in page.collect().readings}
+    finally:
+        cleared = control.set_scenario(error_ratio=0)
+    assert answers == [503] * 10
+    assert health == 200  # the switch fails the API, not the health check
+    # 10 of the 12 requests in the window (the /health and the first /metrics answered 200)
+    assert got["shop/error_ratio"] == pytest.approx(10 / 12)
+    assert cleared.error_ratio == 0.0
+    assert any(e.what == "back-end errors 100%" for e in control.events())

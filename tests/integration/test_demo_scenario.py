@@ -188,7 +188,8 @@ def test_bad_switches_are_422_and_change_nothing(shop: DemoShop, session: reques
 def test_scenario_shape_and_auth(shop: DemoShop, session: requests.Session) -> None:
     body = session.get(shop.base_url + "/admin/scenario", timeout=TIMEOUT).json()
     assert body == {"cache": True, "booking_time_index": True, "workers": 2,
-                    "slow_endpoint": None, "slow_ms": 0, "traffic_rate": 5.0}
+                    "slow_endpoint": None, "slow_ms": 0, "traffic_rate": 5.0,
+                    "error_ratio": 0.0}
     assert requests.post(shop.base_url + "/admin/scenario", json={"cache": False},
                          timeout=TIMEOUT).status_code == 401
     assert requests.get(shop.base_url + "/admin/events", timeout=TIMEOUT).status_code == 401

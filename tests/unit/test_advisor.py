@@ -183,3 +183,30 @@ def test_error_readings_become_traffic_facts() -> None:
     m = measurements_from_readings(readings)
     assert [(t.source, t.request_rate, t.error_ratio) for t in m.traffic] == [("web", 40.0, 1.0)]
     assert rules(advise(m)) == ["error-ratio"]
+
+
+def test_a_slow_app_is_linked_only_to_its_own_database_and_cache() -> None:
+    apps = {"shop-web": "shop", "cache": "shop", "shopdb": "shop", "fastapi3": "orders"}
+    slow_shop = SlowQuery(AVAILABILITY.query, 1500, 48.2, 72_300.0, source="shopdb")
+    m = Measurements(latency=(LatencyFacts("shop-web", 0.9), LatencyFacts("fastapi3", 0.826)),
+                     caches=(CacheFacts("cache", 0.3),), slow_queries=(slow_shop,))
+    found = {f.evidence.split(":")[0]: f for f in advise(m, apps=apps)
+             if f.rule == "latency-p95"}
+    assert found["shop-web"].advice.startswith("Likely the database, made worse by cache")
+    assert found["fastapi3"].advice.startswith("Neither the database nor the cache")
+
+
+def test_one_cache_seen_by_two_sources_is_one_finding_with_both_as_evidence() -> None:
+    apps = {"web": "shop", "cache": "shop", "other-cache": "reports"}
+    m = Measurements(caches=(CacheFacts("cache", 0.3), CacheFacts("web", 0.35),
+                             CacheFacts("other-cache", 0.2)))
+    found = advise(m, apps=apps)
+    assert [(f.title, f.evidence, f.sources) for f in found] == [
+        ("Cache hit rate low", "cache: hit rate 30%; web: hit rate 35%", ("cache", "web")),
+        ("Cache hit rate low", "other-cache: hit rate 20%", ("other-cache",)),
+    ]
+    # two slow queries of one database stay two findings
+    two = SlowQuery("SELECT * FROM orders WHERE placed_at > $1", 900, 30.0, 27_000.0,
+                    source="db")
+    one = SlowQuery(AVAILABILITY.query, 1500, 48.2, 72_300.0, source="db")
+    assert rules(advise(Measurements(slow_queries=(one, two)))) == ["missing-index"] * 2

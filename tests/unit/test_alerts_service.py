@@ -151,3 +151,23 @@ def test_failing_requests_turn_the_light_without_any_rule() -> None:
     assert service.failing_requests(now=1100) is None
     poller.states["shop"] = SourceState.DOWN
     assert service.health_summary() == ("fail", "api: 100% of requests fail")
+
+
+def test_a_pending_rule_shows_on_the_light_and_the_timeline() -> None:
+    now = [1000.0]
+    store = MetricStore()
+    rule = RuleSpec.create("Cache hit rate low", "cache_hit_rate", "cache", below=0.8,
+                           for_s=60)
+    service = AlertService([rule], store, FakePoller({"cache": SourceState.UP}),
+                           max_age_s=30, clock=lambda: now[0])
+    store.append([Reading("cache/cache_hit_rate", 1000, 0.0)])
+    service.evaluate_once()
+    now[0] = 1020.0
+    store.append([Reading("cache/cache_hit_rate", 1020, 0.0)])
+    service.evaluate_once()
+    assert service.health_summary() == ("pending", "Cache hit rate low for 20 s, fires at 1 min")
+    assert service.marks_since(990) == [(1000, "Cache hit rate low", "pending")]
+    now[0] = 1060.0
+    store.append([Reading("cache/cache_hit_rate", 1060, 0.0)])
+    service.evaluate_once()
+    assert service.health_summary() == ("warn", "Cache hit rate low")

@@ -158,8 +158,8 @@ def test_field_not_for_this_kind_is_rejected() -> None:
     data = {"name": "x", "sources": [{"name": "c", "kind": "redis",
                                       "url": "redis://h:6379", "queues": ["a"]}]}
     assert problems_of(data) == [
-        "sources[0].queues: unknown field for kind 'redis' (expected one of interval_s, kind, "
-        "max_series, name, password, timeout_s, url)"
+        "sources[0].queues: unknown field for kind 'redis' (expected one of app, interval_s, "
+        "kind, max_series, name, password, timeout_s, url)"
     ]
 
 
@@ -296,3 +296,17 @@ def test_latency_unit_is_seconds_unless_declared() -> None:
     assert parse_profile(profile_to_dict(parse_profile(data)), "again").sources[0] == source
     data["sources"][0]["unit"] = "us"
     assert "sources[0].unit: unknown unit 'us' (expected one of" in "\n".join(problems_of(data))
+
+
+def test_sources_probes_and_the_database_say_their_app() -> None:
+    profile = parse_profile({
+        "name": "x",
+        "probes": [{"name": "home", "url": "https://shop.example/", "app": "shop"}],
+        "sources": [{"name": "orders", "kind": "prometheus", "url": "https://o.example/metrics",
+                     "app": " orders-api "},
+                    {"name": "cache", "kind": "redis", "url": "redis://h:6379", "app": "shop"},
+                    {"name": "jobs", "kind": "celery-redis", "url": "redis://h:6379"}],
+        "database": {"url": "sqlite:///shop.db", "app": "shop"}})
+    assert profile.apps() == {"home": "shop", "orders": "orders-api", "cache": "shop",
+                              "jobs": "", "database": "shop"}
+    assert parse_profile(profile_to_dict(profile)) == profile

@@ -119,7 +119,8 @@ def test_demo_profile_is_valid_and_has_the_default_alerts(tmp_path: Path) -> Non
     rules = {(a.metric, a.above, a.below, a.for_s) for a in profile.alerts}
     assert rules == {(metrics.LATENCY_P95, 0.5, None, 30.0),
                      (metrics.CACHE_HIT_RATE, None, 0.5, 60.0),
-                     (metrics.QUEUE_DEPTH, 50.0, None, 60.0)}
+                     (metrics.QUEUE_DEPTH, 50.0, None, 60.0),
+                     (metrics.ERROR_RATIO, 0.05, None, 30.0)}
     # The demo profile passes the same validation as a user's file.
     data = tomllib.loads(tomli_w.dumps(profile_to_dict(profile)))
     assert parse_profile(data) == profile

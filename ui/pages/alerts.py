@@ -30,6 +30,7 @@ from console.alerts import (
     AlertStatus,
     format_duration,
     format_value,
+    pending_words,
     state_words,
 )
 from ui.context import AppContext
@@ -389,7 +390,9 @@ class AlertsPage(QWidget):
         elif firing:
             self.summary.setText(f"{len(firing)} firing: " + ", ".join(s.name for s in firing))
         elif pending:
-            self.summary.setText(f"Nothing firing; {len(pending)} pending")
+            now = time.time()
+            self.summary.setText("Nothing firing; pending: "
+                                 + "; ".join(pending_words(s, now) for s in pending))
         else:
             self.summary.setText(f"Nothing firing ({len(statuses)} rules watching)")
         count = int(getattr(self.alerts, "event_count", 0))

@@ -36,7 +36,7 @@ from console.domain import split_series
 from console.report_html import Chart, latency_chart, render_html
 from services.bundle import write_bundle
 from services.logsetup import log_dir
-from services.sweep import SweepResult, report_sections, run_sweep
+from services.sweep import SweepResult, live_figures, report_sections, run_sweep
 from services.user_files import replace_file
 from ui.context import AppContext
 from ui.file_dialogs import ask_save_path
@@ -182,9 +182,12 @@ class DiagnosticsPage(QWidget):
         self.progress.setValue(0)
         self.progress_text.setText("Starting…")
 
+        store = self.ctx.store
+        recent = live_figures(store, profile) if store is not None else []
+
         def work(state: Any) -> SweepResult:
             return run_sweep(profile, samples=SWEEP_SAMPLES, progress=state.progress,
-                             cancelled=lambda: state.cancelled)
+                             cancelled=lambda: state.cancelled, recent=recent)
 
         self._handle = self.ctx.tasks.run(work, owner=self, on_success=self._on_result,
                                           on_failure=self._on_failure,

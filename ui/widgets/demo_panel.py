@@ -1,4 +1,5 @@
-"""The demo shop's scenario switches on the dashboard: cache, index, workers, slow endpoint."""
+"""The demo shop's scenario switches on the dashboard: cache, index, workers, slow endpoint,
+traffic, back-end errors."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ SLOW_CHOICES: tuple[tuple[str, str | None], ...] = (
     ("/api/orders", "/api/orders"),
     ("every /api/* endpoint", "*"),
 )
+
+#: The slow endpoint's default delay: well over the demo's "Slow responses" rule (p95 above
+#: 500 ms), so that making an endpoint slow fires it.
+DEFAULT_SLOW_MS = 900
 
 #: Wait this long after the last click or keystroke before sending changes.
 APPLY_DELAY_MS = 350
@@ -97,7 +102,8 @@ class DemoPanel(QFrame):
         self.slow_ms.setRange(0, 10_000)
         self.slow_ms.setSingleStep(50)
         self.slow_ms.setSuffix(" ms")
-        self.slow_ms.setValue(400)
+        # crosses the demo's own "Slow responses" rule (p95 above 500 ms)
+        self.slow_ms.setValue(DEFAULT_SLOW_MS)
         slow_row = QHBoxLayout()
         slow_row.addWidget(self.slow_endpoint, 1)
         slow_row.addWidget(self.slow_ms)
@@ -107,11 +113,18 @@ class DemoPanel(QFrame):
         self.traffic.setSingleStep(1.0)
         self.traffic.setSuffix(" /s")
         self.traffic.setToolTip("Simulated customers' actions per second (0 pauses them)")
+        self.errors = QSpinBox()
+        self.errors.setRange(0, 100)
+        self.errors.setSingleStep(5)
+        self.errors.setSuffix(" %")
+        self.errors.setToolTip("Share of API requests the back end answers 503, as when a "
+                               "dependency fails")
         form.addRow("Cache", self.cache)
         form.addRow("Booking time index", self.index)
         form.addRow("Queue workers", self.workers)
         form.addRow("Slow endpoint", slow_row)
         form.addRow("Customer traffic", self.traffic)
+        form.addRow("Back-end errors", self.errors)
         layout.addLayout(form)
         self.status = QLabel("Reading the demo shop's switches…")
         self.status.setObjectName("muted")
@@ -129,6 +142,7 @@ class DemoPanel(QFrame):
         self.slow_endpoint.currentIndexChanged.connect(lambda _i: self._queue_slow())
         self.slow_ms.valueChanged.connect(lambda _v: self._queue_slow())
         self.traffic.valueChanged.connect(lambda v: self._queue(traffic_rate=float(v)))
+        self.errors.valueChanged.connect(lambda v: self._queue(error_ratio=v / 100))
 
     # -- talking to the shop --------------------------------------------------------------
 
@@ -197,7 +211,7 @@ class DemoPanel(QFrame):
 
     def _set_enabled(self, on: bool) -> None:
         for widget in (self.cache, self.index, self.workers, self.slow_endpoint, self.slow_ms,
-                       self.traffic):
+                       self.traffic, self.errors):
             widget.setEnabled(on)
 
     def _show(self, scenario: DemoScenario) -> None:
@@ -215,6 +229,7 @@ class DemoPanel(QFrame):
                 self.slow_ms.setValue(scenario.slow_ms)
             self.slow_ms.setEnabled(scenario.slow_endpoint is not None)
             self.traffic.setValue(scenario.traffic_rate)
+            self.errors.setValue(round(scenario.error_ratio * 100))
         finally:
             self._loading = False
         self._set_enabled(True)
@@ -244,6 +259,8 @@ def describe(changes: dict[str, Any]) -> str:
                 words.append(f"+{value} ms")
         elif key == "traffic_rate":
             words.append(f"traffic {value:g}/s")
+        elif key == "error_ratio":
+            words.append(f"back-end errors {value:.0%}")
         else:
             words.append(f"{key} {value}")
     return ", ".join(words)

@@ -63,8 +63,8 @@ _KEPT: dict[str, frozenset[str]] = {
                                     "error_ratio_fail", "group_by", "scrape_interval_s"}),
     "celery-redis": frozenset({"global_keyprefix", "sep", "priority_steps"}),
 }
-#: Kept for every kind: the series cap.
-_KEPT_ALWAYS = frozenset({"max_series"})
+#: Kept for every kind: the series cap and the app the source belongs to.
+_KEPT_ALWAYS = frozenset({"max_series", "app"})
 _ANY_KEPT = frozenset().union(_KEPT_ALWAYS, *_KEPT.values())
 
 URL_HINTS: dict[str, tuple[str, str]] = {

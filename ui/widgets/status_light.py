@@ -24,8 +24,16 @@ class StatusLight(QWidget):
         self.set_state("unknown", "Waiting for the first readings")
 
     def set_state(self, state: str, words: str) -> None:
+        """``state`` is ok, warn, fail, stale, unknown or pending: a rule breaching but not
+        firing yet, shown as an amber ring with an amber outline round the words."""
         self.state = state
-        self._dot.setStyleSheet(f"color: {state_colour(state)}; font-size: 16px;")
+        colour = state_colour(state)
+        pending = state == "pending"
+        self._dot.setText("○" if pending else "●")
+        self._dot.setStyleSheet(f"color: {colour}; font-size: 16px;")
+        self._words.setStyleSheet(
+            f"border: 1px solid {colour}; border-radius: 8px; padding: 0px 6px;"
+            if pending else "")
         set_plain_text(self._words, words)
         set_plain_tooltip(self, words)
 
