@@ -20,8 +20,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600
 
 #: The switches whose cause the console names today; see docs/dashboard.md for the others.
 NAMED = ("cache off", "workers 0", "slow endpoint", "back-end errors")
-#: diagnose's advisor speaks of errors once the error-ratio rule is in (issue 16's sibling).
-DIAGNOSED = ("cache off", "workers 0", "slow endpoint")
+#: The switches whose cause diagnose --window 30 names as its top finding.
+DIAGNOSED = ("cache off", "workers 0", "slow endpoint", "back-end errors")
 
 
 def test_each_switch_is_named_by_the_headline_the_light_and_diagnose(tmp_path: Path) -> None:
