@@ -97,10 +97,9 @@ class RedisCollector:
                 figures[metric] = value
         ts = self._clock()
         readings = tuple(Reading(series_name(self.name, m), ts, v) for m, v in figures.items())
-        rate, since_start = figures.get(metrics.CACHE_HIT_RATE), ""
-        if rate is None:
-            rate, since_start = figures.get(metrics.CACHE_HIT_RATE_SINCE_START), " since start"
-        hit_text = (f"server-wide hit rate {rate:.0%}{since_start}" if rate is not None
+        rate = figures.get(metrics.CACHE_HIT_RATE,
+                           figures.get(metrics.CACHE_HIT_RATE_SINCE_START))
+        hit_text = (f"server-wide hit rate {rate:.0%}" if rate is not None
                     else "no lookups yet")
         since = "since last poll" if metrics.CACHE_HITS_RATE in figures else "since restart"
         if own_hits or own_misses:

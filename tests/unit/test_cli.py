@@ -162,7 +162,7 @@ def test_diagnose_replaces_a_regular_file_and_keeps_its_mode(tmp_path: Path) -> 
     report.write_text("last week's report")
     report.chmod(0o640)
     result = run_cli("diagnose", "--profile", str(profile), "--html", str(report))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 2, result.stderr  # a profile with nothing to check is FAIL
     assert "<html" in report.read_text(encoding="utf-8").lower()
     assert stat.S_IMODE(report.stat().st_mode) == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "shop.toml"]

@@ -119,7 +119,10 @@ http_request_duration_seconds_bucket{{le="0.5"}} {fast}
 http_request_duration_seconds_count {all}
 http_request_duration_seconds_sum 1
 """
-    got = by_metric(readings_from_text("web", [(page.format(fast=50, all=100), 0.0)]))
+    # quantiles come from the window between two scrapes (a first one holds every request
+    # since the app started)
+    got = by_metric(readings_from_text("web", [(page.format(fast=0, all=0), 0.0),
+                                               (page.format(fast=50, all=100), 10.0)]))
     assert got[metrics.LATENCY_COUNT] == 100
     assert got[metrics.LATENCY_P50] == pytest.approx(0.1)
     assert got[metrics.LATENCY_P95] == pytest.approx(0.5)  # PromQL: the highest finite bound
@@ -127,12 +130,13 @@ http_request_duration_seconds_sum 1
 
 def test_a_histogram_in_milliseconds_can_be_declared() -> None:
     page = """# TYPE request_latency_ms histogram
-request_latency_ms_bucket{le="10"} 50
-request_latency_ms_bucket{le="100"} 100
-request_latency_ms_bucket{le="+Inf"} 100
-request_latency_ms_count 100
+request_latency_ms_bucket{{le="10"}} {fast}
+request_latency_ms_bucket{{le="100"}} {all}
+request_latency_ms_bucket{{le="+Inf"}} {all}
+request_latency_ms_count {all}
 """
-    got = by_metric(readings_from_text("web", [(page, 0.0)],
+    got = by_metric(readings_from_text("web", [(page.format(fast=0, all=0), 0.0),
+                                               (page.format(fast=50, all=100), 10.0)],
                                        {"latency": "request_latency_ms"}, unit="ms"))
     assert got[metrics.LATENCY_P50] == pytest.approx(0.010)
     assert got[metrics.LATENCY_P95] == pytest.approx(0.010 + 0.090 * 45 / 50)
