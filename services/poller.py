@@ -15,6 +15,7 @@ from console.domain import CollectorReport, Reading, SourceState, Status, series
 from console.series_limit import DEFAULT_MAX_SERIES, SeriesLimit
 from console.store import MetricStore
 from services.collectors.base import Collector, CollectorError
+from services.gc_hold import gc_held
 from services.http_watchdog import Cancel, cancelled_by
 
 log = logging.getLogger(__name__)
@@ -371,7 +372,9 @@ class Poller:
         kept: list[Reading] = []
         warning = ""
         if report is not None:  # one call per source at a time: its limit is this thread's
-            kept = source.limit.apply(report.readings)
+            with gc_held():  # the readings folded are freed here, with no collection
+                kept = source.limit.apply(report.readings)
+                report = dataclasses.replace(report, readings=tuple(kept))
             warning = source.limit.warning()
             if not warning and report.status is Status.WARN:
                 warning = report.detail
@@ -391,8 +394,7 @@ class Poller:
                 source.last_error = ""
                 source.last_ok_ts = wall_ts
                 source.last_ok_mono = now
-                # kept for its detail and facts, with the readings kept (not 100,000 of them)
-                source.last_report = dataclasses.replace(report, readings=tuple(kept))
+                source.last_report = report  # with the readings kept, not 100,000 of them
                 self._set_state(source, SourceState.UP, changes)
             self._poked = True
             self._wake.notify_all()
