@@ -79,7 +79,8 @@ class _Scrape:
     hits: dict[LabelKey, float] = field(default_factory=dict)
     misses: dict[LabelKey, float] = field(default_factory=dict)
     counters: dict[str, dict[LabelKey, float]] = field(default_factory=dict)
-    gauges: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
+    #: (metric, label key, value): a tuple of strings, no dict (100,000 queues make as many).
+    gauges: list[tuple[str, LabelKey, float]] = field(default_factory=list)
     found: list[str] = field(default_factory=list)
 
 
@@ -177,8 +178,11 @@ class PrometheusPageReader:
                 scrape.found.append(hits_name)
                 break
         for name, metric in self.queue_gauges:
-            for labels, value in _unique(samples.get(name, ())).values():
-                scrape.gauges.append((metric, {"queue": _queue_name(labels, name)}, float(value)))
+            last: dict[LabelKey, tuple[str, float]] = {}  # a repeated series counts once
+            for labels, value in samples.get(name, ()):
+                last[_key(labels)] = (_queue_name(labels, name), float(value))
+            scrape.gauges.extend((metric, (("queue", queue),), value)
+                                 for queue, value in last.values())
         for name, metric in (*known.BUSINESS_COUNTERS,
                              (known.REDIS_EXPORTER_EVICTIONS, metrics.EVICTIONS_RATE)):
             if name in samples:
@@ -186,7 +190,7 @@ class PrometheusPageReader:
         for name, metric in ((known.REDIS_EXPORTER_MEMORY, metrics.MEMORY_BYTES),
                              (known.REDIS_EXPORTER_CLIENTS, metrics.CLIENTS)):
             for _labels, value in _unique(samples.get(name, ())).values():
-                scrape.gauges.append((metric, {}, float(value)))
+                scrape.gauges.append((metric, (), float(value)))
         return scrape
 
     def _latency(self, samples: Samples, fam: str, scrape: _Scrape) -> None:
@@ -285,8 +289,8 @@ class PrometheusPageReader:
             if hits + misses > 0:
                 add(metrics.CACHE_HIT_RATE, hits / (hits + misses))
         totals: dict[tuple[str, LabelKey], float] = {}
-        for metric, labels, value in scrape.gauges:
-            key = (metric, _key(labels))
+        for metric, labels_key, value in scrape.gauges:
+            key = (metric, labels_key)
             totals[key] = totals.get(key, 0.0) + value
         for (metric, labels_key), value in totals.items():
             add(metric, value, dict(labels_key) or None)
