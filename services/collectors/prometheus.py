@@ -145,6 +145,7 @@ class PrometheusPageReader:
         return self.reduce(samples, mono)
 
     def reduce(self, samples: Samples, mono: float) -> _Scrape:
+        """What the readings need from a page's samples (the queue gauges' rows are used up)."""
         scrape = _Scrape(mono=mono)
         histograms = _finest_first(samples, self.latency_families)
         summaries = [fam for fam in self.latency_families
@@ -177,12 +178,6 @@ class PrometheusPageReader:
                 scrape.misses = {_key(lb): float(v) for lb, v in samples.get(misses_name, ())}
                 scrape.found.append(hits_name)
                 break
-        for name, metric in self.queue_gauges:
-            last: dict[LabelKey, tuple[str, float]] = {}  # a repeated series counts once
-            for labels, value in samples.get(name, ()):
-                last[_key(labels)] = (_queue_name(labels, name), float(value))
-            scrape.gauges.extend((metric, (("queue", queue),), value)
-                                 for queue, value in last.values())
         for name, metric in (*known.BUSINESS_COUNTERS,
                              (known.REDIS_EXPORTER_EVICTIONS, metrics.EVICTIONS_RATE)):
             if name in samples:
@@ -191,6 +186,17 @@ class PrometheusPageReader:
                              (known.REDIS_EXPORTER_CLIENTS, metrics.CLIENTS)):
             for _labels, value in _unique(samples.get(name, ())).values():
                 scrape.gauges.append((metric, (), float(value)))
+        redis_gauges, scrape.gauges = scrape.gauges, []  # after the queues', as ever
+        for name, metric in self.queue_gauges:  # last: their rows are used up as they are read
+            rows = samples.get(name) or []
+            rows.reverse()
+            last: dict[LabelKey, tuple[str, float]] = {}  # a repeated series counts once
+            while rows:  # each row freed once read: 100,000 queues are not held twice
+                labels, value = rows.pop()
+                last[_key(labels)] = (_queue_name(labels, name), float(value))
+            scrape.gauges.extend((metric, (("queue", queue),), value)
+                                 for queue, value in last.values())
+        scrape.gauges.extend(redis_gauges)
         return scrape
 
     def _latency(self, samples: Samples, fam: str, scrape: _Scrape) -> None:
