@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from services import gc_hold
-from services.gc_hold import gc_held
+from services.gc_hold import gc_held, holds_until_folded
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +69,16 @@ def test_a_hold_kept_up_too_long_ends_with_a_collection(monkeypatch: pytest.Monk
     finally:
         gc.callbacks.remove(seen)
     assert 2 in collections
+
+
+def test_a_hold_taken_inside_a_poll_ends_when_the_poll_has_folded_its_readings() -> None:
+    states: list[bool] = []
+    with holds_until_folded():
+        with gc_held():  # the collector's parse
+            pass
+        states.append(gc.isenabled())  # the poller folds its readings: still held
+    states.append(gc.isenabled())
+    with holds_until_folded():
+        pass  # a collector that held nothing
+    states.append(gc.isenabled())
+    assert states == [False, True, True]
