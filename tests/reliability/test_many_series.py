@@ -34,7 +34,7 @@ def test_a_page_of_100000_queues_keeps_the_gui_small_and_moving() -> None:
     # old code: 35-38 in the 15 s, up to 190 ms each with the GIL held, the GUI frozen).
     assert got["full_collections"] <= 3
     # The rest is the machine's load and the poller's share of the GIL (see
-    # docs/reliability.md): p99 29-38 ms and worst 62-104 ms on 2 loaded cores, where the
-    # old code gave 103-137 and 178-200 (the same timer idle: worst 4-8 ms).
+    # docs/reliability.md): p99 44-47 ms and worst 61-91 ms on 2 loaded cores, where the
+    # old code gave 103-153 and 176-220 (the same timer with no source: worst 3-7 ms).
     assert got["late_p99_ms"] < 80
     assert got["late_worst_ms"] < 250
