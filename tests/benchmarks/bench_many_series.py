@@ -89,11 +89,13 @@ def measure(queues: int = QUEUES, limit: int = LIMIT, measure_s: float = MEASURE
         reset_peak_rss,
         rss_bytes,
     )
+    from ui.app import share_the_gil
     from ui.context import AppContext
     from ui.pages.dashboard import DashboardPage
     from ui.worker import TaskRunner
 
     app = QApplication.instance() or QApplication([])
+    share_the_gil()  # as the console does at its start
     with many_queues_page(queues) as url:
         profile = Profile(name="Huge page", sources=(
             Source(name="web", kind="prometheus", url=url, interval_s=4.0, timeout_s=30.0),))

@@ -33,8 +33,9 @@ def test_a_page_of_100000_queues_keeps_the_gui_small_and_moving() -> None:
     # No full collection while the poller builds and drops 100,000 samples' objects (the
     # old code: 35-38 in the 15 s, up to 190 ms each with the GIL held, the GUI frozen).
     assert got["full_collections"] <= 3
-    # The rest is the machine's load and the poller's share of the GIL (see
-    # docs/reliability.md): p99 44-47 ms and worst 61-91 ms on 2 loaded cores, where the
-    # old code gave 103-153 and 176-220 (the same timer with no source: worst 3-7 ms).
-    assert got["late_p99_ms"] < 80
-    assert got["late_worst_ms"] < 250
+    # The rest is the machine's load and the GIL shared with the poller's thread (switched
+    # every 1 ms, as the console does): p99 8-13 ms and worst 29-53 ms (load 0.7-1.0), where
+    # the old code gave p99 103-153 and worst 142-220 (load 0.8-4.4; the same timer with no
+    # source: worst 3-8 ms). See docs/reliability.md.
+    assert got["late_p99_ms"] < 50
+    assert got["late_worst_ms"] < 150
