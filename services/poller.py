@@ -15,6 +15,7 @@ from console.domain import CollectorReport, Reading, SourceState, Status, series
 from console.series_limit import DEFAULT_MAX_SERIES, SeriesLimit
 from console.store import MetricStore
 from services.collectors.base import Collector, CollectorError
+from services.gc_hold import holds_until_folded
 from services.http_watchdog import Cancel, cancelled_by
 
 log = logging.getLogger(__name__)
@@ -360,18 +361,21 @@ class Poller:
         wall_ts = self._wall()
         report: CollectorReport | None = None
         error = ""
-        try:
-            with cancelled_by(self._cancel):
-                report = source.collector.collect()
-        except CollectorError as exc:
-            error = str(exc) or f"{exc.kind} error"
-        except Exception as exc:
-            log.exception("collector %s raised an unexpected error", source.name)
-            error = f"unexpected {type(exc).__name__}: {exc}"
         kept: list[Reading] = []
+        with holds_until_folded():  # a collector's readings folded before collections resume
+            try:
+                with cancelled_by(self._cancel):
+                    report = source.collector.collect()
+            except CollectorError as exc:
+                error = str(exc) or f"{exc.kind} error"
+            except Exception as exc:
+                log.exception("collector %s raised an unexpected error", source.name)
+                error = f"unexpected {type(exc).__name__}: {exc}"
+            if report is not None:  # one call per source at a time: its limit is this thread's
+                kept = source.limit.apply(report.readings)
+                report = dataclasses.replace(report, readings=tuple(kept))  # the rest freed
         warning = ""
-        if report is not None:  # one call per source at a time: its limit is this thread's
-            kept = source.limit.apply(report.readings)
+        if report is not None:
             warning = source.limit.warning()
             if not warning and report.status is Status.WARN:
                 warning = report.detail
@@ -391,8 +395,7 @@ class Poller:
                 source.last_error = ""
                 source.last_ok_ts = wall_ts
                 source.last_ok_mono = now
-                # kept for its detail and facts, with the readings kept (not 100,000 of them)
-                source.last_report = dataclasses.replace(report, readings=tuple(kept))
+                source.last_report = report  # with the readings kept, not 100,000 of them
                 self._set_state(source, SourceState.UP, changes)
             self._poked = True
             self._wake.notify_all()

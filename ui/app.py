@@ -23,6 +23,8 @@ DEMO_NAME = "Demo shop"
 StartDemo = Callable[[Callable[[BaseException | None], None]], None]
 DemoOnDemand = Callable[[], tuple[Any, StartDemo, Callable[[], None]]]
 FIRST_PAINT_WAIT_MS = 1000
+#: How long a thread keeps the GIL once another asks for it (CPython's default: 5 ms).
+GIL_SWITCH_S = 0.001
 
 
 def settings() -> QSettings:
@@ -241,6 +243,13 @@ def _app_icon() -> QIcon:
     return QIcon(str(icon_path)) if icon_path.exists() else QIcon()
 
 
+def share_the_gil() -> None:
+    """The GUI thread gets the GIL back within a millisecond of asking, not five: the
+    poller's threads parse a big page for seconds, and the GUI thread asks at every return
+    from Qt into Python (a page of 100,000 queues: worst wait 61-98 -> 22-53 ms)."""
+    sys.setswitchinterval(GIL_SWITCH_S)
+
+
 def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
             page: str | None = None, quit_after: float | None = None,
             screenshot: Path | None = None, view: str | None = None,
@@ -257,6 +266,7 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    share_the_gil()
     app.setApplicationName("Backroom")
     app.setOrganizationName("backroom")
     app.setDesktopFileName("backroom")

@@ -24,6 +24,7 @@ from console.redaction import mask_url
 from services.collectors import known_metrics as known
 from services.collectors._http import MIB, check_status, fetch, server_said, verify_option
 from services.collectors.base import BadResponse
+from services.gc_hold import gc_held
 from services.prom_parse import PromParseError, Samples, parse_samples
 
 ACCEPT = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"
@@ -77,7 +78,8 @@ class _Scrape:
     hits: dict[LabelKey, float] = field(default_factory=dict)
     misses: dict[LabelKey, float] = field(default_factory=dict)
     counters: dict[str, dict[LabelKey, float]] = field(default_factory=dict)
-    gauges: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
+    #: (metric, label key, value): a tuple of strings, no dict (100,000 queues make as many).
+    gauges: list[tuple[str, LabelKey, float]] = field(default_factory=list)
     found: list[str] = field(default_factory=list)
 
 
@@ -142,6 +144,7 @@ class PrometheusPageReader:
         return self.reduce(samples, mono)
 
     def reduce(self, samples: Samples, mono: float) -> _Scrape:
+        """What the readings need from a page's samples (the queue gauges' rows are used up)."""
         scrape = _Scrape(mono=mono)
         histograms = _finest_first(samples, self.latency_families)
         summaries = [fam for fam in self.latency_families
@@ -174,9 +177,6 @@ class PrometheusPageReader:
                 scrape.misses = {_key(lb): float(v) for lb, v in samples.get(misses_name, ())}
                 scrape.found.append(hits_name)
                 break
-        for name, metric in self.queue_gauges:
-            for labels, value in _unique(samples.get(name, ())).values():
-                scrape.gauges.append((metric, {"queue": _queue_name(labels, name)}, float(value)))
         for name, metric in (*known.BUSINESS_COUNTERS,
                              (known.REDIS_EXPORTER_EVICTIONS, metrics.EVICTIONS_RATE)):
             if name in samples:
@@ -184,7 +184,18 @@ class PrometheusPageReader:
         for name, metric in ((known.REDIS_EXPORTER_MEMORY, metrics.MEMORY_BYTES),
                              (known.REDIS_EXPORTER_CLIENTS, metrics.CLIENTS)):
             for _labels, value in _unique(samples.get(name, ())).values():
-                scrape.gauges.append((metric, {}, float(value)))
+                scrape.gauges.append((metric, (), float(value)))
+        redis_gauges, scrape.gauges = scrape.gauges, []  # after the queues', as ever
+        for name, metric in self.queue_gauges:  # last: their rows are used up as they are read
+            rows = samples.get(name) or []
+            rows.reverse()
+            last: dict[LabelKey, tuple[str, float]] = {}  # a repeated series counts once
+            while rows:  # each row freed once read: 100,000 queues are not held twice
+                labels, value = rows.pop()
+                last[_key(labels)] = (_queue_name(labels, name), float(value))
+            scrape.gauges.extend((metric, (("queue", queue),), value)
+                                 for queue, value in last.values())
+        scrape.gauges.extend(redis_gauges)
         return scrape
 
     def _latency(self, samples: Samples, fam: str, scrape: _Scrape) -> None:
@@ -283,8 +294,8 @@ class PrometheusPageReader:
             if hits + misses > 0:
                 add(metrics.CACHE_HIT_RATE_SINCE_START, hits / (hits + misses))
         totals: dict[tuple[str, LabelKey], float] = {}
-        for metric, labels, value in scrape.gauges:
-            key = (metric, _key(labels))
+        for metric, labels_key, value in scrape.gauges:
+            key = (metric, labels_key)
             totals[key] = totals.get(key, 0.0) + value
         for (metric, labels_key), value in totals.items():
             add(metric, value, dict(labels_key) or None)
@@ -325,7 +336,10 @@ class PrometheusCollector:
         if fetched.truncated:
             raise BadResponse(f"the metrics page at {mask_url(self.url)} is larger than "
                               f"{MAX_PAGE_BYTES // MIB} MiB; scrape a smaller endpoint")
-        text = fetched.body.decode("utf-8", errors="replace")
+        with gc_held():  # a page of 100,000 samples: no full collection per 25 % of them
+            return self._report(fetched.body.decode("utf-8", errors="replace"))
+
+    def _report(self, text: str) -> CollectorReport:
         try:
             scrape = self._reader.scrape(text, self._monotonic())
         except PromParseError as err:
