@@ -17,11 +17,11 @@ from PyQt6.QtCore import QPoint, QPointF, Qt
 from PyQt6.QtGui import QImage, QWheelEvent
 from PyQt6.QtWidgets import QApplication, QWidget
 
-from console.domain import SourceState
+from console.domain import SourceState, iso_time
 from console.store import MetricStore
 from services.poller import SourceStatus
 from ui.context import AppContext
-from ui.pages.dashboard import DashboardPage, iso_utc
+from ui.pages.dashboard import DashboardPage
 from ui.theme import FAIL, WARN
 from ui.worker import TaskRunner
 
@@ -499,7 +499,7 @@ def test_export_png_and_csv_rows_match_the_store(make_page, qtbot, tmp_path: Pat
     for series in shown:
         w = store.window(series, start, end)
         keep = np.isfinite(w.value) & (w.ts >= start) & (w.ts <= end)
-        expected += [[series, iso_utc(t), repr(v)]
+        expected += [[series, iso_time(t), repr(v)]
                      for t, v in zip(w.ts[keep].tolist(), w.value[keep].tolist(), strict=True)]
     assert sorted(rows[1:]) == sorted(expected)
     assert len(expected) > 1000

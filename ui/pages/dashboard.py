@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from PyQt6.QtWidgets import (
 from console import metrics as m
 from console.advisor import Thresholds, source_thresholds
 from console.correlate import Mover, format_duration, rank_movers
-from console.domain import series_name, series_source, split_series
+from console.domain import iso_time, series_name, series_source, split_series
 from services.demo_control import DemoControl, control_for_profile
 from ui import theme as theme_mod
 from ui.charts.coalesce import CoalescingTimer
@@ -150,12 +150,6 @@ def route(series: str) -> Route | None:
         what = "bookings" if metric == m.BOOKINGS_RATE else "orders"
         return Route("business", what, f"{what} per minute", series)
     return None
-
-
-def iso_utc(ts: float) -> str:
-    """'2026-11-25T19:30:05.250Z'."""
-    text = datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
 
 
 def _current_theme() -> theme_mod.Theme:
@@ -1138,7 +1132,7 @@ class DashboardPage(QWidget):
                         values = np.concatenate([h_val[keep], values])
                     keep = np.isfinite(values) & (ts >= start) & (ts <= end)
                     for t, v in zip(ts[keep].tolist(), values[keep].tolist(), strict=True):
-                        writer.writerow([series, iso_utc(t), repr(v)])
+                        writer.writerow([series, iso_time(t), repr(v)])
             return str(path)
 
         def done(written: str) -> None:
