@@ -2,7 +2,7 @@
 
 For every switch it measures how long the "what moved first" headline takes to name the
 switched metric (with its lead time), how long the status light takes to name the switch's
-rule (pending or firing), and what ``diagnose --window 30`` puts first. Run it as a script to
+rule (pending or firing) or its own words (failing requests), and what ``diagnose --window 30`` puts first. Run it as a script to
 print the matrix: ``python -m tests.integration.scenario_matrix``.
 """
 
@@ -54,6 +54,12 @@ class Switch:
     rule: str  # the demo profile's rule that should light up
     finding: tuple[str, ...]  # advisor rules that name the cause
     sources: tuple[str, ...] = ()  # where the switched metric shows (empty: anywhere)
+    #: Other words of the status light that name the switch (besides its rule's name).
+    light: tuple[str, ...] = ()
+
+    def named_by_light(self, words: str) -> bool:
+        """The light's words name this switch: its rule, pending or firing, or its own words."""
+        return any(w in words for w in (self.rule, *self.light))
 
 
 SWITCHES: tuple[Switch, ...] = (
@@ -73,7 +79,7 @@ SWITCHES: tuple[Switch, ...] = (
            (metrics.REQUEST_RATE,), "rose", "Busier than usual", ("traffic-high",)),
     Switch("back-end errors", {"error_ratio": 0.2}, {"error_ratio": 0.0},
            (metrics.ERROR_RATIO, metrics.ERROR_RATE), "rose", "Requests failing",
-           ("error-ratio",)),
+           ("error-ratio",), light=("of requests fail",)),
 )
 
 
@@ -186,7 +192,7 @@ def run_switch(shop: Any, profile: Any, store: MetricStore, alerts: AlertService
         if to_status is None:
             _state, words = alerts.health_summary()
             status_words = words
-            if switch.rule in words:
+            if switch.named_by_light(words):
                 to_status = now - t0
     worker.join(diagnose_window_s + 60)
     result = diagnosed.get("result")

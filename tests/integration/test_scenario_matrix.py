@@ -40,7 +40,11 @@ def test_each_switch_is_named_by_the_headline_the_light_and_diagnose(tmp_path: P
         if row.switch in HEADLINE:
             assert row.to_headline_s is not None and row.to_headline_s <= 60, table
         assert row.to_status_s is not None, table
+        # the light names it within the rule's pending time and one poll (a back end's
+        # failing requests show at once as "shop: 14% of requests fail", before the rule
+        # fires; its per-poll error ratio dips under 5 % now and then at ~17 requests a poll,
+        # which restarts the rule's 30 s, so the rule itself may fire later)
         assert row.to_status_s <= pending[rule] + INTERVAL_S, table
-        assert rule in row.status, table
+        assert switches[row.switch].named_by_light(row.status), table
         if row.switch in DIAGNOSED:
             assert row.finding_named, table
