@@ -1,9 +1,10 @@
 """The scenario matrix: each demo switch on one real demo shop, and what the console concludes.
 
 For every switch it measures how long the "what moved first" headline takes to name the
-switched metric (with its lead time), how long the status light takes to name the switch's
-rule (pending or firing) or its own words (failing requests), and what ``diagnose --window 30`` puts first. Run it as a script to
-print the matrix: ``python -m tests.integration.scenario_matrix``.
+switched metric (with its lead time), how long the status light takes to name the switch (its
+rule, pending or firing, or its own words: failing requests), and what ``diagnose --window
+30`` puts first. Run it as a script to print the matrix:
+``python -m tests.integration.scenario_matrix``.
 """
 
 from __future__ import annotations
