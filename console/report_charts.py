@@ -120,7 +120,7 @@ def line_chart(title: str, points: Sequence[tuple[float, float]], *, unit: str, 
     plot_w, plot_h = width - left - right, height - top - bottom
     plot_bottom = top + plot_h
     values = [v for _t, v in points]
-    low, high = min(0.0, *values), max(values)
+    low, high = min([0.0, *values]), max(values, default=0.0)
     if high <= low:
         high = low + 1.0
     span = (end - start) or 1.0
