@@ -7,17 +7,20 @@ import json
 import secrets
 import socket
 import time
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from markupsafe import escape
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QApplication, QMainWindow
 
-from console.domain import Check, Reading, Status
+from console.domain import Check, Reading, Status, series_name
 from console.profile import Probe, Profile
+from console.report_html import render_html
 from console.store import MetricStore
 from services.profiles import demo_profile
 from ui.context import AppContext
@@ -151,7 +154,8 @@ def test_exports_write_html_json_and_bundle(qtbot, runner: TaskRunner, demo_shop
     assert html is not None
     text = html.read_text(encoding="utf-8")
     assert "Diagnostic report: Demo shop" in text
-    assert text.count("data:image/png;base64,") == 2  # check latencies and p95 of the store
+    assert text.count("<svg ") == 2  # check latencies and p95 of the store, inline SVG
+    assert "<img" not in text
     assert "shop p95 latency, last hour" in text
     assert "query plans of the shop" in text
     assert f"Qt {__import__('PyQt6.QtCore').QtCore.QT_VERSION_STR}" in text
@@ -302,8 +306,32 @@ def test_store_charts_draw_the_last_hour() -> None:
     store.append([Reading("web/cache_hit_rate", now - 10, 0.9)])  # one point: no chart
     charts = store_charts(store, now=now)
     assert [c.title for c in charts] == ["web p95 latency, last hour"]
-    assert charts[0].png.startswith(b"\x89PNG")
+    (line,) = charts[0].lines
+    assert len(line.points) > 2
+    assert 740 < line.points[-1][0] <= 748  # the last reading, seconds ago, is near "now"
+    assert [label.words for label in charts[0].labels] == [
+        "web p95 latency, last hour", "200 ms", "0 ms", "-60 min", "now"]
     assert "now 200.0 ms" in charts[0].alt
+
+
+def test_a_hostile_series_name_is_text_in_the_report_svg(hostile) -> None:
+    text = hostile.strings["img"]
+    store = MetricStore()
+    now = time.time()
+    name = series_name("broker", "queue_depth", {"queue": text})
+    store.append([Reading(name, now - 300 + i, 7.0) for i in range(0, 300, 5)])
+    charts = store_charts(store, now=now)
+    assert [c.title for c in charts] == [f"broker {text} queue depth, last hour"]
+    page = render_html(SimpleNamespace(checks=()), charts=charts)
+    svg = page[page.index("<svg "):page.index("</svg>") + len("</svg>")]
+    assert "<img" not in svg
+    assert escape(f"broker {text} queue depth, last hour") in svg
+    parsed = ET.fromstring(svg)  # well-formed: the name is text, not markup
+    title = next(parsed.iter("{http://www.w3.org/2000/svg}text"))
+    hint = title.findtext("{http://www.w3.org/2000/svg}title")  # the whole name on hover
+    assert (hint or "".join(title.itertext())) == f"broker {text} queue depth, last hour"
+    assert not list(parsed.iter("{http://www.w3.org/2000/svg}img"))
+    hostile.check_gui_was_free()
 
 
 def test_store_charts_draw_a_queue_whatever_its_labels(qapp: QApplication) -> None:

@@ -1,24 +1,16 @@
-"""console.report_html: one self-contained, escaped HTML page with inline PNG charts."""
+"""console.report_html: one self-contained, escaped HTML page with inline SVG charts."""
 
 from __future__ import annotations
 
-import base64
-import struct
-import zlib
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-import pytest
-
 from console.domain import Check, Finding, Severity, SlowQuery, Status
-from console.report_html import (
-    Chart,
-    Section,
-    bar_chart_png,
-    encode_png,
-    latency_chart,
-    render_html,
-)
+from console.report_charts import bar_chart, line_chart
+from console.report_html import Section, latency_chart, render_html
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @dataclass
@@ -47,29 +39,24 @@ def sweep() -> FakeResult:
     )
 
 
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
+def svgs(page: str) -> list[ET.Element]:
+    """Every inline <svg> of the page, parsed as XML (so each must be well-formed)."""
+    found, rest = [], page
+    while "<svg" in rest:
+        start = rest.index("<svg")
+        end = rest.index("</svg>", start) + len("</svg>")
+        found.append(ET.fromstring(rest[start:end]))
+        rest = rest[end:]
+    return found
 
 
-def decode_png_rows(data: bytes) -> list[bytes]:
-    """Rows of an RGB PNG written by encode_png (filter 0 only)."""
-    width, height = png_size(data)
-    pos, idat = 8, b""
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
-        assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
-        if kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    raw = zlib.decompress(idat)
-    stride = width * 3 + 1
-    assert len(raw) == stride * height
-    return [raw[y * stride + 1:(y + 1) * stride] for y in range(height)]
+def texts(svg: ET.Element) -> list[str]:
+    """The words of every <text> element (their hover title left out)."""
+    return [(t.text or "") + "".join(c.tail or "" for c in t) for t in svg.iter(f"{SVG}text")]
+
+
+def fills(svg: ET.Element) -> set[str]:
+    return {r.get("fill", "") for r in svg.iter(f"{SVG}rect")}
 
 
 class _Tags(HTMLParser):
@@ -81,24 +68,46 @@ class _Tags(HTMLParser):
         self.tags.append((tag, dict(attrs)))
 
 
-def test_png_encoder_round_trips_pixels() -> None:
-    rgb = bytes([255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30])
-    png = encode_png(2, 2, rgb)
-    assert png_size(png) == (2, 2)
-    assert decode_png_rows(png) == [rgb[:6], rgb[6:]]
-    with pytest.raises(ValueError):
-        encode_png(2, 2, b"\x00")
+def test_bar_chart_draws_state_colours_and_units() -> None:
+    page = render_html(sweep(), charts=[bar_chart(
+        "Response time", [("fast", 10.0, "ok"), ("slow", 900.0, "warn"), ("down", None, "fail")])])
+    (svg,) = svgs(page)
+    assert svg.get("width") == "760"
+    assert int(svg.get("height") or 0) > 3 * 20
+    assert "#2e7d32" in fills(svg)  # ok green bar
+    assert "#e69f00" in fills(svg)  # warn amber bar
+    assert "#c62828" not in fills(svg)  # a check with no figure draws no bar
+    words = texts(svg)
+    assert "10.0 ms" in words and "900 ms" in words and "no answer" in words
+    assert not any("MS" in w for w in words)  # units as written everywhere else
 
 
-def test_bar_chart_draws_state_colours() -> None:
-    png = bar_chart_png([("fast", 10.0, "ok"), ("slow", 900.0, "warn"), ("down", None, "fail")])
-    width, height = png_size(png)
-    assert width == 760
-    assert height > 3 * 20
-    pixels = b"".join(decode_png_rows(png))
-    assert bytes.fromhex("2e7d32") in pixels  # ok green bar
-    assert bytes.fromhex("e69f00") in pixels  # warn amber bar
-    assert bytes.fromhex("c62828") not in pixels  # a check with no figure draws no bar
+def test_a_long_label_is_cut_and_whole_on_hover() -> None:
+    long = "availability of tables for parties of eight"
+    (svg,) = svgs(render_html(sweep(), charts=[bar_chart("t", [(long, 3.0, "ok")])]))
+    (label,) = (t for t in svg.iter(f"{SVG}text") if t.find(f"{SVG}title") is not None)
+    assert label.findtext(f"{SVG}title") == long
+    assert texts(svg)[0] == long[:23] + "…"
+
+
+def test_charts_are_svg_with_text_not_images() -> None:
+    line = line_chart("web p95 latency, last hour", [(0.0, 120.0), (1800.0, 80.0),
+                                                     (3600.0, 200.0)],
+                      unit="ms", start=0.0, end=3600.0, colour="#0072B2", alt="now 200.0 ms")
+    page = render_html(sweep(), charts=[latency_chart(sweep()), line])  # type: ignore[list-item]
+    parser = _Tags()
+    parser.feed(page)
+    assert tag_count(parser, "img") == 0
+    bars, lines = svgs(page)
+    assert "availability" in texts(bars) and "1,240 ms" in texts(bars)
+    assert bars.findtext(f"{SVG}title") == ("home page: 42.0 ms; availability: 1240.0 ms; "
+                                           "broker: no answer")
+    assert texts(lines) == ["web p95 latency, last hour", "200 ms", "0 ms", "-60 min", "now"]
+    (polyline,) = lines.iter(f"{SVG}polyline")
+    points = [tuple(float(n) for n in p.split(",")) for p in str(polyline.get("points")).split()]
+    assert len(points) == 3
+    assert points[0][0] == 64 and points[-1][0] == 748  # the window's start and end
+    assert points[-1][1] < points[0][1] < points[1][1]  # 200 drawn highest, 80 lowest
 
 
 def test_report_has_findings_checks_and_figures() -> None:
@@ -122,15 +131,13 @@ def test_report_is_self_contained() -> None:
     parser.feed(page)
     for tag, attrs in parser.tags:
         for name in ("src", "href"):
-            value = attrs.get(name)
-            assert value is None or value.startswith("data:image/png;base64,"), (tag, value)
+            assert attrs.get(name) is None, (tag, attrs)
     assert tag_count(parser, "script") == 0
     assert tag_count(parser, "link") == 0
-    images = [a for t, a in parser.tags if t == "img"]
-    assert len(images) == 1
-    data = base64.b64decode(str(images[0]["src"]).split(",", 1)[1])
-    assert png_size(data)[0] == 760
-    assert "availability: 1240.0 ms" in str(images[0]["alt"])
+    assert tag_count(parser, "img") == 0
+    (svg,) = svgs(page)
+    assert svg.get("width") == "760"
+    assert "availability: 1240.0 ms" in str(svg.findtext(f"{SVG}title"))
 
 
 def tag_count(parser: _Tags, name: str) -> int:
@@ -145,10 +152,61 @@ def test_everything_is_escaped() -> None:
         slow_queries=[SlowQuery(evil, 1, 1.0, 1.0)],
         profile_name=evil,
     )
+    charts = [bar_chart(evil, [(evil, 3.0, evil)], unit=evil, alt=evil),
+              line_chart(evil, [(0.0, 1.0), (60.0, 2.0)], unit=evil, start=0.0, end=60.0,
+                         colour=evil, alt=evil)]
     page = render_html(result, sections=[Section(evil, (evil,), ((evil,),), note=evil)],
-                       charts=[Chart(evil, b"\x89PNG", evil)], versions=[(evil, evil)])
+                       charts=charts, versions=[(evil, evil)])
     assert "<script>" not in page
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    for svg in svgs(page):  # well-formed, the hostile words only ever as text
+        assert svg.findtext(f"{SVG}title") == evil
+        assert not list(svg.iter(f"{SVG}script"))
+    assert evil in texts(svgs(page)[1])  # the line chart's title, whole
+
+
+HOSTILE = {  # the GUI tests' corpus (tests/gui/hostile.py), without its FIFO
+    "img": "Ana <img src=/tmp/image.fifo> Ruiz",
+    "link": "Bo <a href=https://refund.example/ok>Refund approved, click</a>",
+    "h1": "<h1 style=color:red>REFUND APPROVED</h1>",
+    "table": "<table border=1><tr><td>Total</td><td>0.00</td></tr></table>",
+    "rtl": "Ana \u202egnp.exe Ruiz",
+    "quotes": "\"' onmouseover=alert(1) x='\"",
+    "big": "<b>" + "A" * 100_000 + "</b>",
+}
+
+
+def test_hostile_text_is_text_everywhere() -> None:
+    """Every hostile string in every place a report shows outside text: the page has only
+    the template's own tags, and each string is there escaped."""
+    checks = [Check(text, text, Status.WARN, text, 12.0) for text in HOSTILE.values()]
+    findings = [Finding(Severity.WARN, text, text, text) for text in HOSTILE.values()]
+    series = [line_chart(f"{text} p95 latency, last hour", [(0.0, 1.0), (60.0, 2.0)],
+                         unit="ms", start=0.0, end=60.0, colour="#0072B2", alt=text)
+              for text in HOSTILE.values()]
+    result = FakeResult(checks=checks, findings=findings, profile_name=HOSTILE["h1"])
+    page = render_html(result, charts=[latency_chart(result), *series],  # type: ignore[list-item]
+                       sections=[Section(t, (t,), ((t,),), note=t) for t in HOSTILE.values()],
+                       versions=list(HOSTILE.items()))
+    plain = render_html(FakeResult(checks=[Check("a", "http", Status.WARN, "b", 1.0)],
+                                   findings=[Finding(Severity.WARN, "c", "d", "e")]),
+                        charts=[series[0]], sections=[Section("f", ("g",), (("h",),), note="i")],
+                        versions=[("j", "k")])
+    ours, theirs = _Tags(), _Tags()
+    ours.feed(plain)
+    theirs.feed(page)
+    assert {t for t, _a in theirs.tags} == {t for t, _a in ours.tags}
+    assert all(name in ("class", "id", "x", "y", "width", "height", "fill", "stroke",
+                        "stroke-width", "stroke-linejoin", "points", "viewbox", "role",
+                        "aria-labelledby", "font-family", "font-size", "xmlns", "charset",
+                        "name", "content", "lang", "text-anchor")
+               for _t, attrs in theirs.tags for name in attrs)
+    for text in HOSTILE.values():
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        escaped = escaped.replace('"', "&#34;").replace("'", "&#39;")
+        assert escaped in page
+    for svg in svgs(page):
+        assert not list(svg.iter(f"{SVG}a")) and not list(svg.iter(f"{SVG}img"))
 
 
 def test_sections_mark_numbers_code_and_flags() -> None:

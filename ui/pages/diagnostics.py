@@ -8,18 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import (
-    PYQT_VERSION_STR,
-    QT_VERSION_STR,
-    QBuffer,
-    QByteArray,
-    QIODevice,
-    QPointF,
-    QRectF,
-    Qt,
-    pyqtSignal,
-)
-from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
+from PyQt6.QtCore import PYQT_VERSION_STR, QT_VERSION_STR, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -33,7 +22,8 @@ from PyQt6.QtWidgets import (
 )
 
 from console.domain import split_series
-from console.report_html import Chart, latency_chart, render_html
+from console.report_charts import Chart, line_chart
+from console.report_html import latency_chart, render_html
 from services.bundle import write_bundle
 from services.logsetup import log_dir
 from services.sweep import SweepResult, live_figures, report_sections, run_sweep
@@ -271,7 +261,7 @@ class DiagnosticsPage(QWidget):
 
     def charts(self) -> list[Chart]:
         """The report's charts: response time per check, and the last hour of the main
-        series from the live store, drawn here with QPainter."""
+        series from the live store."""
         charts: list[Chart] = []
         if self.result is not None:
             chart = latency_chart(self.result)
@@ -368,7 +358,7 @@ class DiagnosticsPage(QWidget):
 def store_charts(store: Any, *, now: float | None = None, window_s: float = CHART_WINDOW_S,
                  width: int = 760, height: int = 170) -> list[Chart]:
     """A line chart per main series (p95 latency, cache hit rate, queue depth) of the last
-    hour that has data, as PNG."""
+    hour that has data (drawn as SVG by the report)."""
     now = time.time() if now is None else now
     charts: list[Chart] = []
     for suffix, words, scale, unit in CHART_METRICS:
@@ -385,55 +375,9 @@ def store_charts(store: Any, *, now: float | None = None, window_s: float = CHAR
                 continue
             where = " ".join(f"{value}" for value in labels.values())
             title = f"{source} {where + ' ' if where else ''}{words}, last hour"
-            png = _line_chart_png(points, title, unit, now - window_s, now, width, height,
-                                  SERIES[len(charts) % len(SERIES)])
             last = points[-1][1]
-            charts.append(Chart(title, png, f"{title}: now {last:,.1f} {unit}".strip()))
+            charts.append(line_chart(title, points, unit=unit, start=now - window_s, end=now,
+                                     colour=SERIES[len(charts) % len(SERIES)],
+                                     alt=f"{title}: now {last:,.1f} {unit}".strip(),
+                                     width=width, height=height))
     return charts
-
-
-def _line_chart_png(points: list[tuple[float, float]], title: str, unit: str, start: float,
-                    end: float, width: int, height: int, colour: str) -> bytes:
-    image = QImage(width, height, QImage.Format.Format_RGB32)
-    image.fill(QColor(LIGHT.base))
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    font = QFont()
-    font.setPixelSize(12)
-    painter.setFont(font)
-    left, right, top, bottom = 56, 12, 24, 22
-    plot = QRectF(left, top, width - left - right, height - top - bottom)
-    values = [v for _t, v in points]
-    low, high = min(0.0, *values), max(values)
-    if high <= low:
-        high = low + 1.0
-    painter.setPen(QColor(LIGHT.text))
-    painter.drawText(QRectF(left, 2, plot.width(), 20), Qt.AlignmentFlag.AlignLeft, title)
-    painter.setPen(QPen(QColor(LIGHT.border), 1))
-    painter.drawRect(plot)
-    painter.setPen(QColor(LIGHT.muted))
-    for value, y in ((high, plot.top()), (low, plot.bottom())):
-        painter.drawText(QRectF(0, y - 8, left - 6, 16),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                         f"{value:,.0f} {unit}".strip())
-    painter.drawText(QRectF(left, plot.bottom() + 3, 80, 16), Qt.AlignmentFlag.AlignLeft,
-                     f"-{(end - start) / 60:.0f} min")
-    painter.drawText(QRectF(plot.right() - 80, plot.bottom() + 3, 80, 16),
-                     Qt.AlignmentFlag.AlignRight, "now")
-    path = QPainterPath()
-    for i, (t, v) in enumerate(points):
-        x = plot.left() + (t - start) / (end - start) * plot.width()
-        y = plot.bottom() - (v - low) / (high - low) * plot.height()
-        if i == 0:
-            path.moveTo(QPointF(x, y))
-        else:
-            path.lineTo(QPointF(x, y))
-    painter.setPen(QPen(QColor(colour), 2))
-    painter.drawPath(path)
-    painter.end()
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    buffer.close()
-    return bytes(data.data())
