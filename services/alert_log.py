@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from console.alerts import AlertEvent, parse_severity
 from services.local_files import check_own_file, describe_write_error
+from services.local_sqlite import lazy_schema, sqlite_engine
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -19,13 +18,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@functools.cache
-def _sql() -> Any:
-    """SQLAlchemy and the alert log's table, imported on first use: opening the console does
-    not wait for SQLAlchemy's import before its window paints."""
-    import sqlalchemy as sa
-
-    metadata = sa.MetaData()
+def _tables(sa: Any, metadata: Any) -> dict[str, Any]:
     events = sa.Table(
         "alert_events",
         metadata,
@@ -41,7 +34,11 @@ def _sql() -> Any:
         sa.Column("message", sa.Text, nullable=False, default=""),
     )
     sa.Index("ix_alert_events_profile_ts", events.c.profile, events.c.ts)
-    return SimpleNamespace(sa=sa, metadata=metadata, events=events)
+    return {"events": events}
+
+
+_sql = lazy_schema(_tables)
+"""SQLAlchemy (``sa``) and the alert log's table (``events``)."""
 
 
 #: Event states a timeline marks by default: a rule going pending, its firing and its end.
@@ -77,11 +74,7 @@ class AlertLog:
                 if self._engine is None:
                     assert self.path is not None
                     check_own_file(self.path, _sql().metadata.tables)
-                    sa = _sql().sa
-                    engine = sa.create_engine(f"sqlite:///{self.path}", connect_args={
-                        "timeout": 5, "check_same_thread": False})
-                    sa.event.listen(engine, "connect", _sqlite_pragmas)
-                    self._engine = engine
+                    self._engine = sqlite_engine(self.path, timeout_s=5)
                 _sql().metadata.create_all(self._engine)
             except Exception as err:
                 if self.path is not None:  # the window says why there is no alert history
@@ -173,11 +166,3 @@ class AlertLog:
         if self._engine is not None:
             self._engine.dispose()
 
-
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()

@@ -175,7 +175,7 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     from services.alert_log import AlertLog
     from services.alerting import AlertService
     from services.collectors import build_collectors
-    from services.history import History
+    from services.history_writer import History
     from services.poller import Poller
 
     # made when the history and the alert log open: a folder that cannot be made turns them

@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from console.domain import Reading
 from console.store import MetricStore
-from services.history import History
+from services.history_writer import History
 from tests.benchmarks.harness import Figure, median_time
 
 AREA = "history"

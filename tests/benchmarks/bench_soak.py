@@ -181,7 +181,7 @@ def soak(duration_s: float, *, targets: int = PORTS * PER_PORT, interval_s: floa
     from services.collectors._http import new_session
     from services.collectors.http_probe import HttpProbe
     from services.collectors.prometheus import PrometheusCollector
-    from services.history import History
+    from services.history_writer import History
     from services.poller import Poller
 
     child = subprocess.Popen([sys.executable, "-c", TARGETS, str(PORTS), str(PER_PORT)],

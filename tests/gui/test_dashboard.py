@@ -393,7 +393,7 @@ def test_crosshair_shows_every_panel_value(make_page, qtbot) -> None:
 
 
 def test_range_switch_loads_history(make_page, qtbot, tmp_path: Path) -> None:
-    from services.history import History
+    from services.history_writer import History
 
     now = time.time()
     history = History(tmp_path / "history.sqlite")

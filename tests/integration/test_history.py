@@ -14,9 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from console.domain import Reading
-from console.store import MetricStore
-from services.history import History
-from services.history_codec import (
+from console.history_codec import (
     ROLLUP,
     decode_raw,
     decode_rollup,
@@ -24,6 +22,8 @@ from services.history_codec import (
     encode_rollup,
     roll_up,
 )
+from console.store import MetricStore
+from services.history_writer import History
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,7 @@ import requests
 from console.domain import SourceState
 from console.store import MetricStore
 from services.collectors.http_probe import HttpProbe
-from services.history import History
+from services.history_writer import History
 from services.poller import Poller
 from tests.servers import free_port
 

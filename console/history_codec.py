@@ -262,3 +262,4 @@ def roll_up(
         np.maximum.reduceat(values, starts),
         count,
     )
+
