@@ -31,14 +31,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Row
 
 from console.redaction import mask_url
-from console.shop import (
-    SEARCH_MAX,
-    BackendUnavailable,
-    Page,
-    RowCount,
-    ValidationFailed,
-    utc,
-)
+from console.shop import BackendUnavailable, Page, RowCount, ValidationFailed, utc
 from services.shop.repository import PAGE_LIMIT_MAX
 
 # Below this many rows (by the planner's estimate) PostgreSQL counts exactly; above, the
@@ -94,12 +87,6 @@ def like_pattern(text: str) -> str:
     """``%text%`` with LIKE's wildcards and the escape character escaped (escape is ``\\``)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def check_search(text: str) -> str:
-    if len(text) > SEARCH_MAX:
-        raise ValidationFailed({"search": f"Search at most {SEARCH_MAX} characters."})
-    return text
 
 
 def _encode_cursor(sort: str, desc: bool, value: Any, row_id: int) -> str:

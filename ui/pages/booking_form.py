@@ -20,7 +20,7 @@ from PyQt6.QtWidgets import (
 from console.shop import Booking, BookingDraft, BookingStatus
 from console.shop_access import EntityAccess
 from console.shop_map import version_words
-from console.shop import NAME_MAX, PHONE_MAX, allowed_booking_transitions
+from console.shop_rules import NAME_MAX, PHONE_MAX, allowed_booking_transitions
 from ui.models.formatting import BOOKING_ACTIONS, BOOKING_STATES, when_text
 from ui.pages.shop_access import grey_fixed_fields
 from ui.pages.shop_widgets import (

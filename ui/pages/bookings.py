@@ -16,7 +16,7 @@ from console.shop import (
     Conflict,
 )
 from console.shop_access import EntityAccess
-from console.shop import validate_booking
+from console.shop_rules import validate_booking
 from ui.context import AppContext
 from ui.models.formatting import BOOKING_ACTIONS, when_text
 from ui.models.shop_tables import BookingsTableModel
@@ -146,7 +146,7 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
             return
         booking = self.form.booking
         errors = validate_booking(draft, now=datetime.now(UTC),
-                                  original_start=booking.start_at if booking else None)
+                                  stored_start=(lambda: booking.start_at) if booking else None)
         if errors:
             self.form.show_errors(errors)
             return

@@ -32,7 +32,7 @@ from console.shop import (
     ValidationFailed,
 )
 from console.shop_access import EntityAccess
-from console.shop import allowed_order_transitions
+from console.shop_rules import allowed_order_transitions
 from ui.context import AppContext
 from ui.models.formatting import ORDER_ACTIONS, ORDER_STATES, money, when_text
 from ui.models.shop_tables import OrdersTableModel

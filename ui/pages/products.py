@@ -20,7 +20,7 @@ from PyQt6.QtWidgets import (
 from console.shop import Product, ProductDraft, ProductQuery
 from console.shop_access import EntityAccess
 from console.shop_map import version_words
-from console.shop import (
+from console.shop_rules import (
     CATEGORY_MAX,
     NAME_MAX,
     RESTOCK_MAX,

@@ -20,7 +20,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from console.shop import SEARCH_MAX
+from console.shop_rules import SEARCH_MAX
 from ui.models.paged import PagedTableModel
 from ui.models.status_chip import StatusChipDelegate
 from ui.plain_text import plain_label, set_plain_text
