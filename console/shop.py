@@ -101,6 +101,11 @@ class BackendUnavailable(ShopError):
 # --------------------------------------------------------------------------- records
 
 
+def utc_now() -> datetime:
+    """Now, as an aware UTC datetime: the adapters' clock unless they are given another."""
+    return datetime.now(UTC)
+
+
 def utc(dt: datetime) -> datetime:
     """``dt`` as an aware UTC datetime; a naive one is taken to be UTC already."""
     if dt.tzinfo is None:

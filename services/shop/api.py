@@ -37,6 +37,7 @@ from console.shop import (
     TodayFigures,
     ValidationFailed,
     iso_z,
+    utc_now,
 )
 from console.shop_access import FULL_ACCESS, ShopAccess
 from console.shop_rules import check_booking, check_product, check_restock, check_search
@@ -87,7 +88,7 @@ class ApiShopRepository:
 
     def __init__(self, base_url: str, token: str, *, session: requests.Session | None = None,
                  timeout: float = DEFAULT_TIMEOUT_S, verify: bool | str = True,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] = utc_now) -> None:
         self.base_url = base_url.rstrip("/")
         self.location = mask_url(self.base_url)
         self._token = token
@@ -273,13 +274,13 @@ class ApiShopRepository:
         return booking_from_json(self._call("GET", f"/api/bookings/{int(booking_id)}"))
 
     def create_booking(self, draft: BookingDraft) -> Booking:
-        check_booking(draft, now=self._now())
+        check_booking(draft, now=self._clock())
         return booking_from_json(self._call("POST", "/api/bookings",
                                             body=booking_body(draft)))
 
     def update_booking(self, booking_id: int, version: int, draft: BookingDraft) -> Booking:
         # Read the stored start only when the rule needs it: for a draft starting in the past.
-        check_booking(draft, now=self._now(), stored_start=lambda: self._stored_booking(
+        check_booking(draft, now=self._clock(), stored_start=lambda: self._stored_booking(
             booking_id, version, draft).start_at)
         data = self._call("PATCH", f"/api/bookings/{int(booking_id)}",
                           body=booking_body(draft), version=version,
@@ -409,10 +410,6 @@ class ApiShopRepository:
         """The shop's own figures for its today (``now`` and ``tz`` are the server's call)."""
         return today_from_json(self._call("GET", "/api/stats/today"))
 
-    def _now(self) -> datetime:
-        from datetime import UTC
-
-        return self._clock() if self._clock is not None else datetime.now(UTC)
 
 
 def _own_session() -> requests.Session:
