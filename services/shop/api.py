@@ -37,11 +37,10 @@ from console.shop import (
     TodayFigures,
     ValidationFailed,
     iso_z,
-    validate_booking,
-    validate_product,
-    validate_restock,
+    utc_now,
 )
 from console.shop_access import FULL_ACCESS, ShopAccess
+from console.shop_rules import check_booking, check_product, check_restock, check_search
 from services.http_watchdog import cut_off, deadline_in
 from services.shop import upcoming
 from services.shop.api_json import (
@@ -54,7 +53,6 @@ from services.shop.api_json import (
     order_from_json,
     page_from_json,
     product_from_json,
-    search_param,
     today_from_json,
     total_from_json,
 )
@@ -90,7 +88,7 @@ class ApiShopRepository:
 
     def __init__(self, base_url: str, token: str, *, session: requests.Session | None = None,
                  timeout: float = DEFAULT_TIMEOUT_S, verify: bool | str = True,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] = utc_now) -> None:
         self.base_url = base_url.rstrip("/")
         self.location = mask_url(self.base_url)
         self._token = token
@@ -246,7 +244,7 @@ class ApiShopRepository:
             params["to"] = iso_z(query.start_to)
         if query.statuses:
             params["status"] = ",".join(sorted(s.value for s in query.statuses))
-        q = search_param(query.search)
+        q = check_search(query.search)
         if q:
             params["q"] = q
         sort = BookingSort(query.sort)
@@ -276,20 +274,27 @@ class ApiShopRepository:
         return booking_from_json(self._call("GET", f"/api/bookings/{int(booking_id)}"))
 
     def create_booking(self, draft: BookingDraft) -> Booking:
-        errors = validate_booking(draft, now=self._now())
-        if errors:
-            raise ValidationFailed(errors)
+        check_booking(draft, now=self._clock())
         return booking_from_json(self._call("POST", "/api/bookings",
                                             body=booking_body(draft)))
 
     def update_booking(self, booking_id: int, version: int, draft: BookingDraft) -> Booking:
-        errors = validate_booking(draft, now=self._now(), original_start=draft.start_at)
-        if errors:
-            raise ValidationFailed(errors)
+        # Read the stored start only when the rule needs it: for a draft starting in the past.
+        check_booking(draft, now=self._clock(), stored_start=lambda: self._stored_booking(
+            booking_id, version, draft).start_at)
         data = self._call("PATCH", f"/api/bookings/{int(booking_id)}",
                           body=booking_body(draft), version=version,
                           on_conflict=lambda cur: Conflict(draft, booking_from_json(cur)))
         return booking_from_json(data)
+
+    def _stored_booking(self, booking_id: int, version: int, mine: BookingDraft) -> Booking:
+        """The booking as stored, read before an edit that needs it (as the SQL adapters read
+        theirs); a :class:`~console.shop.Conflict` when someone else saved it since
+        ``version``."""
+        stored = self.get_booking(booking_id)
+        if stored.version != version:
+            raise Conflict(mine, stored)
+        return stored
 
     def set_booking_status(self, booking_id: int, version: int,
                            status: BookingStatus) -> Booking:
@@ -312,7 +317,7 @@ class ApiShopRepository:
     @staticmethod
     def _product_params(query: ProductQuery) -> dict[str, Any]:
         params: dict[str, Any] = {}
-        q = search_param(query.search)
+        q = check_search(query.search)
         if q:
             params["q"] = q
         if query.category:
@@ -342,9 +347,7 @@ class ApiShopRepository:
         return product_from_json(self._call("GET", f"/api/products/{int(product_id)}"))
 
     def update_product(self, product_id: int, version: int, draft: ProductDraft) -> Product:
-        errors = validate_product(draft)
-        if errors:
-            raise ValidationFailed(errors)
+        check_product(draft)
         body = {"name": draft.name.strip(), "category": draft.category.strip(),
                 "price_cents": draft.price_cents, "stock": draft.stock,
                 "low_stock_threshold": draft.low_stock_threshold, "active": draft.active}
@@ -354,9 +357,7 @@ class ApiShopRepository:
         return product_from_json(data)
 
     def restock_product(self, product_id: int, quantity: int) -> Product:
-        errors = validate_restock(quantity)
-        if errors:
-            raise ValidationFailed(errors)
+        check_restock(quantity)
         return product_from_json(self._call("POST", f"/api/products/{int(product_id)}/restock",
                                             body={"quantity": quantity}))
 
@@ -374,7 +375,7 @@ class ApiShopRepository:
             params["to"] = iso_z(query.placed_to)
         if query.statuses:
             params["status"] = ",".join(sorted(s.value for s in query.statuses))
-        q = search_param(query.search)
+        q = check_search(query.search)
         if q:
             params["q"] = q
         sort = OrderSort(query.sort).value
@@ -409,10 +410,6 @@ class ApiShopRepository:
         """The shop's own figures for its today (``now`` and ``tz`` are the server's call)."""
         return today_from_json(self._call("GET", "/api/stats/today"))
 
-    def _now(self) -> datetime:
-        from datetime import UTC
-
-        return self._clock() if self._clock is not None else datetime.now(UTC)
 
 
 def _own_session() -> requests.Session:

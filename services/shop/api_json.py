@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from console.shop import (
-    SEARCH_MAX,
     BackendUnavailable,
     Booking,
     BookingDraft,
@@ -21,7 +20,6 @@ from console.shop import (
     Product,
     RowCount,
     TodayFigures,
-    ValidationFailed,
     iso_z,
     parse_iso,
 )
@@ -101,13 +99,6 @@ def _ints(values: Any) -> tuple[int, ...]:
     if not isinstance(values, list):
         raise TypeError("expected a list of integers")
     return tuple(_int(v, "count") for v in values)
-
-
-def search_param(text: str) -> str:
-    text = text.strip()
-    if len(text) > SEARCH_MAX:
-        raise ValidationFailed({"search": f"Search at most {SEARCH_MAX} characters."})
-    return text
 
 
 def booking_body(draft: BookingDraft) -> dict[str, Any]:

@@ -30,18 +30,21 @@ from console.shop import (
     RowCount,
     TodayFigures,
     ValidationFailed,
-    check_booking_transition,
     hour_buckets,
     utc,
-    validate_booking,
-    validate_product,
-    validate_restock,
+)
+from console.shop_rules import (
+    check_booking,
+    check_booking_transition,
+    check_product,
+    check_restock,
+    check_search,
 )
 from services.shop import upcoming
 from services.shop.mapped_base import NO_STATUS, cents_of
 from services.shop.mapped_orders import MappedOrders
 from services.shop.mapping import MappedTable
-from services.shop.sql_paging import ListSpec, check_limit, check_search, failure_reason
+from services.shop.sql_paging import ListSpec, check_limit, failure_reason
 
 
 class MappedShopRepository(MappedOrders):
@@ -77,7 +80,7 @@ class MappedShopRepository(MappedOrders):
             where.append(status.in_(sorted({m.status_code(s.value) for s in query.statuses})))
         elif query.statuses and BookingStatus.CONFIRMED not in query.statuses:
             where.append(literal(False))
-        text = check_search(query.search).strip()
+        text = check_search(query.search)
         if text:
             fields = [m.need("guest_name")] + ([m.need("phone")] if m.col("phone") is not None
                                                else [])
@@ -145,9 +148,7 @@ class MappedShopRepository(MappedOrders):
         m = self._need("bookings")
         self._writable(m)
         now = self._clock()
-        errors = validate_booking(draft, now=now)
-        if errors:
-            raise ValidationFailed(errors)
+        check_booking(draft, now=now)
         values = self._booking_values(m, draft)
         status = m.col("status")
         if status is not None:
@@ -176,9 +177,7 @@ class MappedShopRepository(MappedOrders):
             current = self._load_booking(uow.conn, booking_id)
             if current.version != version:
                 raise Conflict(draft, current)
-            errors = validate_booking(draft, now=now, original_start=current.start_at)
-            if errors:
-                raise ValidationFailed(errors)
+            check_booking(draft, now=now, stored_start=lambda: current.start_at)
             self._cas(uow.conn, m, booking_id, version, self._booking_values(m, draft), draft,
                       self._load_booking)
             booking = self._load_booking(uow.conn, booking_id)
@@ -226,7 +225,7 @@ class MappedShopRepository(MappedOrders):
     def _product_where(self, m: MappedTable,
                        query: ProductQuery) -> tuple[ColumnElement[bool], ...]:
         where: list[ColumnElement[bool]] = []
-        text = check_search(query.search).strip()
+        text = check_search(query.search)
         if text:
             cols = [c for c in (m.col("name"), m.col("sku")) if c is not None]
             where.append(or_(*(self._fold_match(c, text) for c in cols)))
@@ -285,9 +284,7 @@ class MappedShopRepository(MappedOrders):
     def update_product(self, product_id: int, version: int, draft: ProductDraft) -> Product:
         m = self._need("products")
         self._writable(m)
-        errors = validate_product(draft)
-        if errors:
-            raise ValidationFailed(errors)
+        check_product(draft)
         fields: dict[str, Any] = {
             "name": draft.name.strip(), "category": draft.category.strip(),
             "price_cents": draft.price_cents, "price": Decimal(draft.price_cents) / 100,
@@ -308,9 +305,7 @@ class MappedShopRepository(MappedOrders):
         the version moves on so an open edit of the old stock conflicts)."""
         m = self._need("products")
         self._writable(m)
-        errors = validate_restock(quantity)
-        if errors:
-            raise ValidationFailed(errors)
+        check_restock(quantity)
         stock = m.col("stock")
         if stock is None:
             raise ValidationFailed({"stock": "The shop's table has no stock column in the "

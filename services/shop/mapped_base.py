@@ -17,6 +17,7 @@ from console.shop import (
     Conflict,
     NotFound,
     ValidationFailed,
+    utc_now,
 )
 from console.shop_access import EntityAccess, ShopAccess
 from console.shop_map import ShopMap, read_only_reason
@@ -41,11 +42,8 @@ class MappedListing(SqlListing):
     """The shop's own tables, reflected once from the profile's map; a base for the entities."""
 
     def __init__(self, engine: Engine, shop_map: ShopMap, *, location: str | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
-        if clock is None:
-            super().__init__(engine, location=location)
-        else:
-            super().__init__(engine, location=location, clock=clock)
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        super().__init__(engine, location=location, clock=clock)
         self.shop_map = shop_map
         self._tables: dict[str, MappedTable] | None = None
         self._lock = threading.Lock()

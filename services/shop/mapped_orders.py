@@ -20,12 +20,12 @@ from console.shop import (
     Page,
     RowCount,
     ValidationFailed,
-    check_order_transition,
     utc,
 )
+from console.shop_rules import check_order_transition, check_search
 from services.shop.mapped_base import MISSING, NO_STATUS, MappedListing, cents_of
 from services.shop.mapping import MappedTable
-from services.shop.sql_paging import ListSpec, check_search
+from services.shop.sql_paging import ListSpec
 
 
 class MappedOrders(MappedListing):
@@ -65,7 +65,7 @@ class MappedOrders(MappedListing):
         status = m.col("status")
         if query.statuses and status is not None:
             where.append(status.in_(sorted({m.status_code(s.value) for s in query.statuses})))
-        text = check_search(query.search).strip()
+        text = check_search(query.search)
         name = m.col("customer_name")
         if text and name is not None:
             where.append(self._fold_match(name, text))

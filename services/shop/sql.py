@@ -36,15 +36,17 @@ from console.shop import (
     ProductSort,
     RowCount,
     TodayFigures,
-    ValidationFailed,
-    check_booking_transition,
-    check_order_transition,
     hour_buckets,
     naive_utc,
     utc,
-    validate_booking,
-    validate_product,
-    validate_restock,
+)
+from console.shop_rules import (
+    check_booking,
+    check_booking_transition,
+    check_order_transition,
+    check_product,
+    check_restock,
+    check_search,
 )
 from services.shop import upcoming
 from services.shop.schema import bookings, order_items, orders, products
@@ -53,7 +55,6 @@ from services.shop.sql_paging import (
     SqlListing,
     aware,
     check_limit,
-    check_search,
 )
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class SqlShopRepository(SqlListing):
             where.append(b.start_at < naive_utc(query.start_to))
         if query.statuses:
             where.append(b.status.in_(sorted(s.value for s in query.statuses)))
-        text = check_search(query.search).strip()
+        text = check_search(query.search)
         if text:
             where.append(or_(self._fold_match(b.customer_name, text),
                              self._fold_match(b.phone, text)))
@@ -122,9 +123,7 @@ class SqlShopRepository(SqlListing):
 
     def create_booking(self, draft: BookingDraft) -> Booking:
         now = self._clock()
-        errors = validate_booking(draft, now=now)
-        if errors:
-            raise ValidationFailed(errors)
+        check_booking(draft, now=now)
         values = _booking_values(draft)
         stamp = naive_utc(now)
         with self._uow(write=True) as uow:
@@ -142,9 +141,7 @@ class SqlShopRepository(SqlListing):
             current = self._load_booking(uow.conn, booking_id)
             if current.version != version:
                 raise Conflict(draft, current)
-            errors = validate_booking(draft, now=now, original_start=current.start_at)
-            if errors:
-                raise ValidationFailed(errors)
+            check_booking(draft, now=now, stored_start=lambda: current.start_at)
             self._versioned_update(uow.conn, bookings, booking_id, version,
                                    {**_booking_values(draft), "updated_at": naive_utc(now)},
                                    draft)
@@ -197,7 +194,7 @@ class SqlShopRepository(SqlListing):
     def _product_where(self, query: ProductQuery) -> tuple[ColumnElement[bool], ...]:
         p = products.c
         where: list[ColumnElement[bool]] = []
-        text = check_search(query.search).strip()
+        text = check_search(query.search)
         if text:
             where.append(or_(self._fold_match(p.name, text), self._fold_match(p.sku, text)))
         if query.category:
@@ -231,9 +228,7 @@ class SqlShopRepository(SqlListing):
         return _product(row)
 
     def update_product(self, product_id: int, version: int, draft: ProductDraft) -> Product:
-        errors = validate_product(draft)
-        if errors:
-            raise ValidationFailed(errors)
+        check_product(draft)
         with self._uow(write=True) as uow:
             current = self._load_product(uow.conn, product_id)
             if current.version != version:
@@ -249,9 +244,7 @@ class SqlShopRepository(SqlListing):
 
     def restock_product(self, product_id: int, quantity: int) -> Product:
         """Add ``quantity`` to whatever is in stock (an increment, so no version check)."""
-        errors = validate_restock(quantity)
-        if errors:
-            raise ValidationFailed(errors)
+        check_restock(quantity)
         p = products.c
         with self._uow(write=True) as uow:
             result = uow.conn.execute(products.update().where(p.id == product_id).values(
@@ -290,7 +283,7 @@ class SqlShopRepository(SqlListing):
             where.append(o.placed_at < naive_utc(query.placed_to))
         if query.statuses:
             where.append(o.status.in_(sorted(s.value for s in query.statuses)))
-        text = check_search(query.search).strip()
+        text = check_search(query.search)
         if text:
             where.append(self._fold_match(o.customer_name, text))
         return tuple(where)

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
@@ -31,23 +31,12 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Row
 
 from console.redaction import mask_url
-from console.shop import (
-    SEARCH_MAX,
-    BackendUnavailable,
-    Page,
-    RowCount,
-    ValidationFailed,
-    utc,
-)
+from console.shop import BackendUnavailable, Page, RowCount, ValidationFailed, utc, utc_now
 from services.shop.repository import PAGE_LIMIT_MAX
 
 # Below this many rows (by the planner's estimate) PostgreSQL counts exactly; above, the
 # estimate is good enough for a scroll bar and costs nothing.
 EXACT_COUNT_BELOW = 100_000
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SqlUnitOfWork:
@@ -94,12 +83,6 @@ def like_pattern(text: str) -> str:
     """``%text%`` with LIKE's wildcards and the escape character escaped (escape is ``\\``)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def check_search(text: str) -> str:
-    if len(text) > SEARCH_MAX:
-        raise ValidationFailed({"search": f"Search at most {SEARCH_MAX} characters."})
-    return text
 
 
 def _encode_cursor(sort: str, desc: bool, value: Any, row_id: int) -> str:
@@ -151,7 +134,7 @@ class SqlListing:
     can_seek = True
 
     def __init__(self, engine: Engine, *, location: str | None = None,
-                 clock: Callable[[], datetime] = _now) -> None:
+                 clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
         self.location = location or mask_url(engine.url.render_as_string(hide_password=True))
         self._clock = clock

@@ -70,7 +70,7 @@ def _table_figures(app: Any, label: str, url: str, rows: int, quick: bool,
     from console.shop import BookingQuery
     from services.shop import make_repository
     from ui.models.shop_tables import BookingsTableModel
-    from ui.pages.shop_common import make_table
+    from ui.pages.shop_widgets import make_table
     from ui.worker import TaskRunner
 
     figures: list[Figure] = []

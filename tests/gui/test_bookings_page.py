@@ -14,8 +14,9 @@ from PyQt6.QtCore import Qt
 from console.shop import BookingDraft, BookingStatus
 from tests.integration.test_shop_support import Backend
 from ui.context import AppContext
-from ui.pages.bookings import ALL_DATES, BookingsPage, from_qdatetime, to_qdatetime
-from ui.pages.shop_common import NO_BACKEND
+from ui.pages.booking_form import from_qdatetime, to_qdatetime
+from ui.pages.bookings import ALL_DATES, BookingsPage
+from ui.pages.shop_texts import NO_BACKEND
 from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui

@@ -13,7 +13,7 @@ from tests.integration.test_shop_support import Backend
 from ui.context import AppContext
 from ui.models.formatting import ORDER_ACTIONS
 from ui.pages.orders import ALL_TIME, OrdersPage
-from ui.pages.shop_common import NO_BACKEND
+from ui.pages.shop_texts import NO_BACKEND
 from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui

@@ -13,7 +13,7 @@ from tests.integration.test_shop_support import Backend
 from ui.context import AppContext
 from ui.models.paged import STATE_ROLE
 from ui.pages.products import ALL_CATEGORIES, ProductsPage
-from ui.pages.shop_common import NO_BACKEND
+from ui.pages.shop_texts import NO_BACKEND
 from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui

@@ -12,7 +12,7 @@ from PyQt6.QtCore import Qt
 from tests.integration.test_shop_support import Backend
 from ui.context import AppContext
 from ui.models.formatting import money
-from ui.pages.shop_common import NO_BACKEND
+from ui.pages.shop_texts import NO_BACKEND
 from ui.pages.today import TodayPage, compare, compare_so_far, so_far
 from ui.worker import TaskRunner
 

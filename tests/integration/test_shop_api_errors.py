@@ -15,6 +15,7 @@ from console.shop import (
     BackendUnavailable,
     BookingDraft,
     BookingQuery,
+    Conflict,
     NotFound,
     ValidationFailed,
 )
@@ -160,3 +161,46 @@ def test_seek_stops_when_paging_does_not_move_on(server: tuple[str, Script]) -> 
     with pytest.raises(BackendUnavailable, match="does not move on"):
         ApiShopRepository(url, "t").seek_bookings(BookingQuery(), 500)
     assert len(script.seen) == 1
+
+
+STORED = {"id": 7, "customer_name": "Ana Lima", "party_size": 2,
+          "start_at": "2020-01-01T19:00:00Z", "status": "confirmed", "version": 3}
+
+
+def test_an_edit_moved_into_the_past_is_refused_before_it_is_sent(
+        server: tuple[str, Script]) -> None:
+    """The same rule and words as the SQL adapters: the stored start is read, nothing sent."""
+    url, script = server
+    script.answers.append((200, STORED, {}, 0.0))
+    draft = BookingDraft("Ana Lima", 2, datetime(2020, 1, 1, 18, tzinfo=UTC))
+    with pytest.raises(ValidationFailed) as refused:
+        ApiShopRepository(url, "t").update_booking(7, 3, draft)
+    assert refused.value.errors == {"start_at": "Pick a time in the future."}
+    assert [(method, path) for method, path, _ in script.seen] == [("GET", "/api/bookings/7")]
+
+
+def test_an_edit_may_keep_a_start_that_has_passed(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers += [(200, STORED, {}, 0.0), (200, {**STORED, "version": 4}, {}, 0.0)]
+    draft = BookingDraft("Ana Lima", 3, datetime(2020, 1, 1, 19, tzinfo=UTC))
+    assert ApiShopRepository(url, "t").update_booking(7, 3, draft).version == 4
+    assert [method for method, _, _ in script.seen] == ["GET", "PATCH"]
+
+
+def test_an_edit_in_the_future_is_sent_without_reading_first(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers.append((200, {**STORED, "start_at": "2031-01-01T12:00:00Z", "version": 4},
+                           {}, 0.0))
+    draft = BookingDraft("Ana Lima", 2, datetime(2031, 1, 1, 12, tzinfo=UTC))
+    assert ApiShopRepository(url, "t").update_booking(7, 3, draft).version == 4
+    assert [method for method, _, _ in script.seen] == ["PATCH"]
+
+
+def test_a_past_edit_of_a_booking_changed_since_is_a_conflict(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers.append((200, {**STORED, "version": 5}, {}, 0.0))
+    draft = BookingDraft("Ana Lima", 2, datetime(2020, 1, 1, 18, tzinfo=UTC))
+    with pytest.raises(Conflict) as caught:
+        ApiShopRepository(url, "t").update_booking(7, 3, draft)
+    assert caught.value.mine == draft and caught.value.theirs.version == 5
+    assert [method for method, _, _ in script.seen] == ["GET"]

@@ -23,9 +23,9 @@ from console.shop import (
     ProductSort,
     Side,
     ValidationFailed,
-    allowed_order_transitions,
     merge_drafts,
 )
+from console.shop_rules import allowed_order_transitions
 from tests.integration.test_shop_support import Backend, backend_params, open_backend
 
 
@@ -209,6 +209,18 @@ def test_validation_errors_name_the_field(backend: Backend) -> None:
     with pytest.raises(ValidationFailed) as blank:
         backend.add_booking(day, "   ")
     assert "customer_name" in blank.value.errors
+
+
+def test_an_edit_moving_a_booking_into_the_past_is_refused_in_the_same_words(
+        backend: Backend) -> None:
+    made = backend.add_booking(backend.fresh_day(), "Time Traveller", hour=12)
+    past = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(
+        days=2)
+    with pytest.raises(ValidationFailed) as refused:
+        backend.repo.update_booking(made.id, made.version, BookingDraft(
+            made.customer_name, made.party_size, past))
+    assert refused.value.errors == {"start_at": "Pick a time in the future."}
+    assert backend.repo.get_booking(made.id).version == made.version
 
 
 def test_status_moves_follow_the_rules(backend: Backend) -> None:

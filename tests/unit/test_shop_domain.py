@@ -1,4 +1,4 @@
-"""console/shop.py: validation, allowed status moves, merging two versions, money and times."""
+"""console/shop.py and shop_rules.py: validation, status moves, merging, money and times."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from console.shop import (
-    ORDER_TRANSITIONS,
     Booking,
     BookingDraft,
     BookingStatus,
@@ -17,9 +16,6 @@ from console.shop import (
     ProductDraft,
     Side,
     ValidationFailed,
-    allowed_booking_transitions,
-    allowed_order_transitions,
-    check_order_transition,
     diff_drafts,
     format_cents,
     hour_buckets,
@@ -27,6 +23,16 @@ from console.shop import (
     merge_drafts,
     parse_iso,
     parse_money,
+)
+from console.shop_rules import (
+    ORDER_TRANSITIONS,
+    allowed_booking_transitions,
+    allowed_order_transitions,
+    check_booking,
+    check_order_transition,
+    check_product,
+    check_restock,
+    check_search,
     validate_booking,
     validate_product,
     validate_restock,
@@ -65,10 +71,38 @@ def test_each_bad_field_gets_its_own_message(field: str, value: object, key: str
 
 def test_an_edit_may_keep_a_past_start_but_not_move_to_one() -> None:
     past = NOW - timedelta(hours=2)
-    assert validate_booking(draft(start_at=past), now=NOW, original_start=past) == {}
+    assert validate_booking(draft(start_at=past), now=NOW, stored_start=lambda: past) == {}
     moved = validate_booking(draft(start_at=past - timedelta(hours=1)), now=NOW,
-                             original_start=past)
-    assert "start_at" in moved
+                             stored_start=lambda: past)
+    assert moved["start_at"] == "Pick a time in the future."
+
+
+def test_an_edit_reads_the_stored_start_only_for_a_start_in_the_past() -> None:
+    def must_not_read() -> datetime:
+        raise AssertionError("the stored start was read for a start in the future")
+
+    assert validate_booking(draft(), now=NOW, stored_start=must_not_read) == {}
+
+
+def test_an_adapter_refuses_what_a_form_would_show() -> None:
+    bad = draft(party_size=0, start_at=NOW - timedelta(days=1))
+    with pytest.raises(ValidationFailed) as refused:
+        check_booking(bad, now=NOW)
+    assert refused.value.errors == validate_booking(bad, now=NOW)
+    check_booking(draft(), now=NOW)  # nothing to refuse
+    with pytest.raises(ValidationFailed) as product:
+        check_product(ProductDraft(name="", category="x", price_cents=1, stock=1))
+    assert set(product.value.errors) == {"name"}
+    with pytest.raises(ValidationFailed):
+        check_restock(0)
+
+
+def test_a_search_is_trimmed_and_at_most_200_characters() -> None:
+    assert check_search("  Ana  ") == "Ana"
+    assert check_search(" " + "y" * 200 + " ") == "y" * 200
+    with pytest.raises(ValidationFailed) as long:
+        check_search("y" * 201)
+    assert long.value.errors == {"search": "Search at most 200 characters."}
 
 
 def test_party_size_bounds_are_inclusive() -> None:

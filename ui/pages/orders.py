@@ -30,17 +30,16 @@ from console.shop import (
     OrderQuery,
     OrderStatus,
     ValidationFailed,
-    allowed_order_transitions,
 )
 from console.shop_access import EntityAccess
+from console.shop_rules import allowed_order_transitions
 from ui.context import AppContext
 from ui.models.formatting import ORDER_ACTIONS, ORDER_STATES, money, when_text
 from ui.models.shop_tables import OrdersTableModel
-from ui.pages.shop_common import (
-    ShopListPage,
+from ui.pages.shop_list_page import ShopListPage, local_midnight
+from ui.pages.shop_texts import error_text
+from ui.pages.shop_widgets import (
     card_layout,
-    error_text,
-    local_midnight,
     message_label,
     panel_head,
     search_box,

@@ -17,25 +17,23 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from console.shop import (
+from console.shop import Product, ProductDraft, ProductQuery
+from console.shop_access import EntityAccess
+from console.shop_map import version_words
+from console.shop_rules import (
     CATEGORY_MAX,
     NAME_MAX,
     RESTOCK_MAX,
-    Product,
-    ProductDraft,
-    ProductQuery,
     validate_product,
     validate_restock,
 )
-from console.shop_access import EntityAccess
-from console.shop_map import version_words
 from ui.context import AppContext
 from ui.models.formatting import money, stock_state
 from ui.models.shop_tables import ProductsTableModel
 from ui.pages.shop_access import grey_fixed_fields
-from ui.pages.shop_common import (
-    NO_BACKEND,
-    ShopFormPage,
+from ui.pages.shop_form_page import ShopFormPage
+from ui.pages.shop_texts import NO_BACKEND
+from ui.pages.shop_widgets import (
     card_layout,
     field_error,
     message_label,
@@ -216,9 +214,12 @@ class ProductForm(QFrame):
         self._update_buttons()
 
     def set_busy(self, busy: bool) -> None:
-        set_primary_enabled(self.save_button, not busy and self.dirty() and self.access.writable)
-        self.restock_button.setEnabled(not busy and not self.dirty()
-                                       and self.access.can_edit("stock"))
+        """While a save runs nothing else can be pressed; after it, what fits the form."""
+        if not busy:
+            self._update_buttons()
+            return
+        set_primary_enabled(self.save_button, False)
+        self.restock_button.setEnabled(False)
 
     def _changed(self) -> None:
         if not self._loading:

@@ -24,7 +24,9 @@ from PyQt6.QtWidgets import (
 from console.shop import TodayFigures
 from ui.context import AppContext
 from ui.models.formatting import money
-from ui.pages.shop_common import NO_BACKEND, ShopPage, error_text, header_button
+from ui.pages.shop_page import ShopPage
+from ui.pages.shop_texts import NO_BACKEND, error_text
+from ui.pages.shop_widgets import header_button
 from ui.theme import WARN, resolve, series_colour, tabular_font
 from ui.worker import TaskHandle
 
