@@ -7,6 +7,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import keyring
 import pytest
@@ -21,7 +22,8 @@ from services.alerting import AlertService
 from services.profiles import load_profile
 from tests import servers
 from ui.context import AppContext
-from ui.pages.settings import REFRESH_KEY, THEME_KEY, SettingsPage
+from ui.pages.console_settings import REFRESH_KEY, THEME_KEY
+from ui.pages.settings import SettingsPage
 from ui.widgets.secret_field import (
     ENV,
     KEYRING,
@@ -208,21 +210,22 @@ def make_page(qtbot, qapp: QApplication, tmp_path: Path, shop_dir: Path):
     runners: list[TaskRunner] = []
     windows: list[QMainWindow] = []
 
-    def make(*, active: Path | None = None, alerts: object = None) -> SettingsPage:
+    def make(*, active: Path | None = None, alerts: object = None,
+             **seams: Any) -> SettingsPage:
         runner = TaskRunner()
         runners.append(runner)
         prefs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
         profile = SimpleNamespace(origin=str(active) if active else "demo")
         ctx = AppContext(services=SimpleNamespace(profile=profile, alerts=alerts),
                          tasks=runner, extras={"config_dir": shop_dir, "settings": prefs})
-        page = SettingsPage(ctx)
+        seams.setdefault("ask", lambda _title, _text: True)
+        page = SettingsPage(ctx, **seams)
         window = QMainWindow()
         window.setMinimumSize(1400, 900)
         window.setCentralWidget(page)
         qtbot.addWidget(window)
         windows.append(window)
         window.show()
-        page.ask = lambda _title, _text: True
         return page
 
     yield make
@@ -361,15 +364,16 @@ def test_a_literal_secret_works_with_a_visible_warning(qtbot, make_page, memory_
 
 def test_turning_tls_verification_off_needs_a_confirmation(qtbot, make_page,
                                                            memory_keyring) -> None:
-    page = make_page()
-    web = page.editor.source_forms[0]
     asked: list[str] = []
-    web.confirm = lambda _parent, what: asked.append(what) or False
+    answers = [False, True]
+    page = make_page(confirm_insecure=lambda _parent, what: bool(
+        asked.append(what) or answers.pop(0)))
+    web = page.editor.source_forms[0]
     web.verify.click()
     assert asked == ["web"]
     assert web.verify.isChecked()
-    web.confirm = lambda _parent, _what: True
     web.verify.click()
+    assert asked == ["web", "web"]
     assert not web.verify.isChecked()
     path = save_and_wait(qtbot, page)
     assert load_profile(path).sources[0].verify_tls is False
@@ -435,19 +439,17 @@ def test_new_duplicate_and_delete_profiles(qtbot, make_page, shop_dir: Path,
 
 def test_export_leaves_secrets_out_and_import_opens_a_draft(qtbot, make_page, tmp_path: Path,
                                                              memory_keyring) -> None:
-    page = make_page()
+    out = tmp_path / "shared.toml"
+    page = make_page(choose_save=lambda _name: str(out), choose_open=lambda: str(out))
     jobs = page.editor.source_forms[5]
     jobs.password.set_mode(LITERAL)
     jobs.password.value_edit.setText(SECRET)
-    out = tmp_path / "shared.toml"
-    page.choose_save = lambda _name: str(out)
     page.export_button.click()
     text = out.read_text(encoding="utf-8")
     assert SECRET not in text
     assert "keyring:main-street-bistro/cache" in text  # a name, not a secret
     assert page.editor.message.text() == f"Exported to {out} (secrets left out)."
 
-    page.choose_open = lambda: str(out)
     page.editor.dirty = False
     page.import_button.click()
     assert page.names()[-1] == "Main Street Bistro (not saved)"
@@ -459,11 +461,10 @@ def test_export_leaves_secret_query_values_out(qtbot, make_page, tmp_path: Path,
                                               memory_keyring) -> None:
     """A token in a URL's query string is a secret: the exported file leaves it out (as it
     leaves out a URL's password) and keeps the other parameters."""
-    page = make_page()
+    out = tmp_path / "shared.toml"
+    page = make_page(choose_save=lambda _name: str(out))
     page.editor.add_probe({"name": "menu", "url": "https://bistro.example.com/menu?page=2"
                                                   f"&api_key={SECRET}&sort=price"})
-    out = tmp_path / "shared.toml"
-    page.choose_save = lambda _name: str(out)
     page.export_button.click()
     text = out.read_text(encoding="utf-8")
     assert SECRET not in text

@@ -7,203 +7,35 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-from PyQt6.QtCore import QSettings, Qt, QUrl, pyqtSignal
-from PyQt6.QtGui import QDesktopServices
+from PyQt6.QtCore import QSettings, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
-    QApplication,
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSpinBox,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from console.profile import ProfileError, parse_profile, profile_to_dict
-from services.bootstrap import data_dir
-from services.logsetup import log_dir
-from services.profiles import config_dir, parse_toml, read_profile_bytes
+from console.profile import ProfileError, parse_profile
+from services.profiles import config_dir
 from services.secrets import keychain_available
-from services.user_files import replace_file
-from ui import theme
 from ui.context import AppContext
 from ui.file_dialogs import ask_open_path, ask_save_path
+from ui.pages.console_settings import ConsoleSettings
 from ui.plain_text import ask as plain_ask
 from ui.plain_text import set_plain_tooltip, warn
-from ui.widgets.form_section import FormSection
-from ui.widgets.profile_editor import ProfileEditor, slug
+from ui.profile_files import read_profile_file, slug, unique_path, write_shareable
+from ui.widgets.profile_editor import ProfileEditor
+from ui.widgets.target_form import ConfirmInsecure, confirm_insecure
 
 log = logging.getLogger(__name__)
 
-THEMES = (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark"))
-#: QSettings keys other parts of the console read.
-THEME_KEY = "appearance/theme"
-REFRESH_KEY = "charts/refresh_hz"
-RETENTION_KEY = "history/retention_days"
-ALERT_RETENTION_KEY = "alerts/retention_days"
-DEFAULT_REFRESH_HZ = 5
-DEFAULT_RETENTION_DAYS = 7
-DEFAULT_ALERT_RETENTION_DAYS = 30
-
+#: ``(title, text) -> yes?``: asks before something is discarded or deleted.
 Ask = Callable[[str, str], bool]
-
-
-def ask(parent: QWidget, title: str, text: str) -> bool:
-    return plain_ask(parent, title, text)
-
-
-def read_profile_file(path: Path) -> tuple[dict[str, Any], list[str]]:
-    """(TOML data, problems) of a profile file; the data may be invalid, never a crash."""
-    try:
-        data = parse_toml(read_profile_bytes(path), path.name, origin=str(path))
-    except OSError as err:
-        return {}, [f"{path.name}: cannot be read ({err.strerror or err})"]
-    except ProfileError as err:
-        return {}, list(err.problems)
-    try:
-        parse_profile(data, origin=str(path))
-    except ProfileError as err:
-        return data, list(err.problems)
-    return data, []
-
-
-def unique_path(directory: Path, name: str) -> Path:
-    """``directory/<slug>.toml``, numbered when taken."""
-    base = slug(name)
-    path = directory / f"{base}.toml"
-    n = 2
-    while path.exists():
-        path = directory / f"{base}-{n}.toml"
-        n += 1
-    return path
-
-
-class ConsoleSettings(QWidget):
-    """Theme (applied live), chart refresh rate, history retention, and where files live."""
-
-    sig_theme_changed = pyqtSignal(str)
-    """Emitted with 'light', 'dark' or 'system' once applied."""
-    sig_refresh_rate_changed = pyqtSignal(int)
-    """Emitted with the new chart refresh rate (updates per second)."""
-    sig_retention_changed = pyqtSignal(int)
-    """Emitted with the new history retention in days."""
-
-    def __init__(self, prefs: QSettings, ctx: AppContext, profiles_dir: Path,
-                 keychain: bool, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.prefs = prefs
-        self.ctx = ctx
-        look = FormSection("Appearance")
-        self.theme_box = QComboBox()
-        for key, label in THEMES:
-            self.theme_box.addItem(label, key)
-        current = str(prefs.value(THEME_KEY, "system"))
-        self.theme_box.setCurrentIndex(max(0, self.theme_box.findData(current)))
-        self.theme_box.currentIndexChanged.connect(self._theme_chosen)
-        look.add_row("theme", "Theme", self.theme_box, "Applied at once.")
-        self.refresh_spin = _spin()
-        self.refresh_spin.setRange(1, 30)
-        self.refresh_spin.setSuffix(" per second")
-        self.refresh_spin.setValue(int(prefs.value(REFRESH_KEY, DEFAULT_REFRESH_HZ)))
-        self.refresh_spin.valueChanged.connect(self._refresh_chosen)
-        look.add_row("refresh", "Chart updates", self.refresh_spin,
-                     "Fewer updates save power on a laptop; the data is polled the same.")
-
-        data = FormSection("History")
-        self.retention_spin = _spin()
-        self.retention_spin.setRange(1, 365)
-        self.retention_spin.setSuffix(" days")
-        self.retention_spin.setValue(int(prefs.value(RETENTION_KEY, DEFAULT_RETENTION_DAYS)))
-        self.retention_spin.valueChanged.connect(self._retention_chosen)
-        data.add_row("retention", "Keep metrics for", self.retention_spin,
-                     "Older samples are deleted from the local history database.")
-        self.alert_retention_spin = _spin()
-        self.alert_retention_spin.setRange(1, 3650)
-        self.alert_retention_spin.setSuffix(" days")
-        self.alert_retention_spin.setValue(int(prefs.value(ALERT_RETENTION_KEY,
-                                                           DEFAULT_ALERT_RETENTION_DAYS)))
-        self.alert_retention_spin.valueChanged.connect(self._alert_retention_chosen)
-        data.add_row("alert_retention", "Keep alert history for", self.alert_retention_spin)
-
-        folders = FormSection("Folders")
-        self.folder_labels: dict[str, QLabel] = {}
-        for key, label, path in (("data", "Data", _safe(data_dir)),
-                                 ("logs", "Logs", _safe(log_dir)),
-                                 ("profiles", "Profiles", str(profiles_dir))):
-            folders.add_row(key, label, self._folder_row(key, path))
-        self.keychain_label = QLabel(
-            "Available: the profile editor stores secrets in the OS keychain." if keychain
-            else "Not available on this system: give secrets as environment variables "
-                 "(env:NAME) instead.")
-        self.keychain_label.setWordWrap(True)
-        folders.add_row("keychain", "OS keychain", self.keychain_label)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 8, 0, 0)
-        for section in (look, data, folders):
-            layout.addWidget(section)
-        layout.addStretch(1)
-
-    def _folder_row(self, key: str, path: str) -> QWidget:
-        box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 0, 0)
-        label = QLabel(path)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.folder_labels[key] = label
-        button = QPushButton("Open")
-        button.setToolTip(f"Open {path} in the file manager")
-        button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(path)))
-        row.addWidget(label, 1)
-        row.addWidget(button)
-        return box
-
-    def _theme_chosen(self) -> None:
-        choice = str(self.theme_box.currentData())
-        self.prefs.setValue(THEME_KEY, choice)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            theme.apply(app, choice)
-        self.sig_theme_changed.emit(choice)
-
-    def _refresh_chosen(self, value: int) -> None:
-        self.prefs.setValue(REFRESH_KEY, value)
-        self.sig_refresh_rate_changed.emit(value)
-
-    def _retention_chosen(self, value: int) -> None:
-        self.prefs.setValue(RETENTION_KEY, value)
-        history = getattr(self.ctx.services, "history", None)
-        if history is not None and hasattr(history, "rollup_retention_s"):
-            # The one-minute roll-ups are what a week of charts reads; raw stays as it is.
-            history.rollup_retention_s = max(value * 86_400.0,
-                                             float(getattr(history, "raw_retention_s", 0.0)))
-        self.sig_retention_changed.emit(value)
-
-    def _alert_retention_chosen(self, value: int) -> None:
-        self.prefs.setValue(ALERT_RETENTION_KEY, value)
-        alerts = getattr(self.ctx.services, "alerts", None)
-        if alerts is not None:
-            alerts.retention_s = value * 86_400.0
-
-
-def _spin() -> QSpinBox:
-    box = QSpinBox()
-    box.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
-    box.setMinimumWidth(120)
-    return box
-
-
-def _safe(fn: Callable[[], Path]) -> str:
-    try:
-        return str(fn())
-    except OSError as err:
-        return f"unavailable ({err})"
 
 
 class SettingsPage(QWidget):
@@ -215,7 +47,14 @@ class SettingsPage(QWidget):
     sig_open_profile = pyqtSignal(str)
     """Emitted with a profile path the user wants the console to switch to."""
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
+                 ask: Ask | None = None, choose_open: Callable[[], str] | None = None,
+                 choose_save: Callable[[str], str] | None = None,
+                 confirm_insecure: ConfirmInsecure = confirm_insecure,
+                 keychain: bool | None = None) -> None:
+        """``ask``, ``choose_open`` (a path to import, '' for none) and ``choose_save``
+        (a path to export to, from a suggested file name) default to dialogs; ``keychain``
+        to whether this system has one."""
         super().__init__(parent)
         self.setObjectName("page")
         self.ctx = ctx
@@ -227,11 +66,10 @@ class SettingsPage(QWidget):
 
             prefs = settings()
         self.prefs: QSettings = prefs
-        keychain = extras.get("keychain_available")
         self.keychain = bool(keychain_available() if keychain is None else keychain)
-        self.ask: Ask = lambda title, text: ask(self, title, text)
-        self.choose_open: Callable[[], str] = self._choose_open
-        self.choose_save: Callable[[str], str] = self._choose_save
+        self._ask: Ask = ask or (lambda title, text: plain_ask(self, title, text))
+        self._choose_open = choose_open or self._open_dialog
+        self._choose_save = choose_save or self._save_dialog
 
         title = QLabel("Settings")
         title.setObjectName("pageTitle")
@@ -268,7 +106,8 @@ class SettingsPage(QWidget):
         left.addWidget(self.profile_list, 1)
         left.addLayout(grid)
 
-        self.editor = ProfileEditor(ctx.tasks, keychain_available=self.keychain)
+        self.editor = ProfileEditor(ctx.tasks, keychain_available=self.keychain,
+                                    confirm_insecure=confirm_insecure)
         self.editor.sig_changed.connect(self._editor_changed)
         self.editor.sig_saved.connect(self._saved)
         self.save_button = QPushButton("Save")
@@ -386,7 +225,7 @@ class SettingsPage(QWidget):
     def _on_select(self, item: QListWidgetItem | None, _previous: object) -> None:
         if item is None or item is self._current_item:
             return
-        if self.editor.dirty and self._current_item is not None and not self.ask(
+        if self.editor.dirty and self._current_item is not None and not self._ask(
                 "Discard changes?", "This profile has changes that are not saved. "
                 "Discard them?"):
             self.profile_list.blockSignals(True)
@@ -430,7 +269,7 @@ class SettingsPage(QWidget):
                 self.profile_list.takeItem(i)
 
     def _add_draft(self, data: dict[str, Any], label: str) -> None:
-        if self.editor.dirty and not self.ask("Discard changes?",
+        if self.editor.dirty and not self._ask("Discard changes?",
                                               "The profile open now has unsaved changes. "
                                               "Discard them?"):
             return
@@ -486,7 +325,7 @@ class SettingsPage(QWidget):
         if path is None:
             return
         name = self.editor.general.name_edit.text().strip() or path.name
-        if not self.ask("Delete profile?", f"Delete the profile “{name}” ({path})?\n\n"
+        if not self._ask("Delete profile?", f"Delete the profile “{name}” ({path})?\n\n"
                         "Secrets it stored in the OS keychain stay there."):
             return
         try:
@@ -556,9 +395,8 @@ class SettingsPage(QWidget):
             self.editor.message.setText("Not exported: fix the problems marked first.")
             self.editor.message.setVisible(True)
             return False
-        text = tomli_w.dumps(profile_to_dict(profile, redact=True))
         try:
-            replace_file(path, text.encode("utf-8"))
+            write_shareable(profile, path)
         except OSError as err:
             self.editor.message.setText(f"Not exported: {err}")
             self.editor.message.setVisible(True)
@@ -569,21 +407,21 @@ class SettingsPage(QWidget):
         return True
 
     def _import_clicked(self) -> None:
-        chosen = self.choose_open()
+        chosen = self._choose_open()
         if chosen:
             self.import_profile(Path(chosen))
 
     def _export_clicked(self) -> None:
         name = slug(self.editor.general.name_edit.text()) + ".toml"
-        chosen = self.choose_save(name)
+        chosen = self._choose_save(name)
         if chosen:
             self.export_profile(Path(chosen))
 
-    def _choose_open(self) -> str:
+    def _open_dialog(self) -> str:
         path = ask_open_path(self, "Import a profile", "Profiles (*.toml);;All files (*)")
         return "" if path is None else str(path)
 
-    def _choose_save(self, name: str) -> str:
+    def _save_dialog(self, name: str) -> str:
         path = ask_save_path(self, "Export the profile", name, "Profiles (*.toml)")
         return "" if path is None else str(path)
 

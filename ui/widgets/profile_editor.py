@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import re
-import unicodedata
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMenu,
     QPushButton,
     QScrollArea,
@@ -24,60 +18,21 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from console.profile import SOURCE_KINDS, Profile, ProfileError, SecretRef, parse_profile
-from services.connection_test import check_target
-from services.profiles import save_profile
-from services.secrets import hold_for_session, store_secret
+from console.profile import SOURCE_KINDS, Profile, ProfileError, parse_profile
 from ui.plain_text import plain_label, set_plain_text
+from ui.profile_files import slug
 from ui.theme import FAIL, WARN
 from ui.widgets.alert_rules_editor import AlertRuleRow, AlertRulesEditor
-from ui.widgets.form_section import FormSection
+from ui.widgets.connection_check import Tester, run_connection_test
+from ui.widgets.probe_form import ProbeForm
+from ui.widgets.profile_problems import route_problems
+from ui.widgets.profile_saving import ProfileWriter, SecretStore, save_with_secrets
 from ui.widgets.secret_field import NO_KEYCHAIN, SecretField
-from ui.widgets.source_form import (
-    KIND_LABELS,
-    BackendForm,
-    DatabaseForm,
-    ProbeForm,
-    SourceForm,
-    TargetForm,
-)
+from ui.widgets.shop_forms import BackendForm, DatabaseForm, GeneralForm, OptionalTargetForm
+from ui.widgets.source_form import KIND_LABELS, SourceForm
+from ui.widgets.target_form import ConfirmInsecure, TargetForm, confirm_insecure
 
 log = logging.getLogger(__name__)
-
-_PATH = re.compile(r"(?P<section>[A-Za-z_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<field>[A-Za-z_]+))?")
-
-ROLE_LABELS = (("support", "Support: everything (charts, diagnostics, alerts)"),
-               ("manager", "Manager: today, bookings, orders, products, a health light"))
-
-#: ``(target kind, dataclass) -> result`` with ``.outcome``, ``.title``, ``.detail``; runs on a
-#: worker thread (services.connection_test.check_target by default).
-Tester = Callable[[str, Any], Any]
-#: ``(name, value) -> SecretRef`` (services.secrets.store_secret by default).
-SecretStore = Callable[[str, str], SecretRef]
-#: ``(profile, path) -> Path`` (services.profiles.save_profile by default).
-ProfileWriter = Callable[[Profile, Path], Path]
-
-
-def route_problem(problem: str) -> tuple[str, int | None, str, str]:
-    """'sources[1].url: bad' -> ('sources', 1, 'url', 'bad'); top-level fields go to
-    section 'general' ('name: required' -> ('general', None, 'name', 'required'))."""
-    path, sep, message = problem.partition(": ")
-    if not sep:
-        return "general", None, "", problem
-    match = _PATH.match(path)
-    if match is None:
-        return "general", None, "", problem
-    section, index, field = match["section"], match["index"], match["field"] or ""
-    if section in ("backend", "database", "probes", "sources", "alerts"):
-        return section, int(index) if index is not None else None, field, message
-    return "general", None, section, message
-
-
-def slug(name: str) -> str:
-    """'Harbour Café' -> 'harbour-cafe': for file and keychain names."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    cleaned = "".join(ch.lower() if ch.isalnum() else "-" for ch in ascii_name)
-    return "-".join(part for part in cleaned.split("-") if part) or "shop"
 
 
 def _scroll(widget: QWidget) -> QScrollArea:
@@ -86,23 +41,6 @@ def _scroll(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setWidget(widget)
     return area
-
-
-class GeneralForm(FormSection):
-    """The profile's name and the view it opens in."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("The shop", parent)
-        self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("e.g. Main Street Bistro")
-        self.name_edit.textEdited.connect(lambda _t: self.sig_changed.emit())
-        self.add_row("name", "Name", self.name_edit, "Shown in the top bar and the title.")
-        self.role_box = QComboBox()
-        for role, label in ROLE_LABELS:
-            self.role_box.addItem(label, role)
-        self.role_box.currentIndexChanged.connect(lambda _i: self.sig_changed.emit())
-        self.add_row("role", "Opens in", self.role_box,
-                     "Everyone can switch views in the top bar; this is where it starts.")
 
 
 class ProfileEditor(QWidget):
@@ -125,13 +63,19 @@ class ProfileEditor(QWidget):
 
     def __init__(self, tasks: Any, *, keychain_available: bool,
                  tester: Tester | None = None, secret_store: SecretStore | None = None,
-                 writer: ProfileWriter | None = None, parent: QWidget | None = None) -> None:
+                 writer: ProfileWriter | None = None,
+                 confirm_insecure: ConfirmInsecure = confirm_insecure,
+                 parent: QWidget | None = None) -> None:
+        """``tester``, ``secret_store`` and ``writer`` None: the console's own (see
+        connection_check and profile_saving); ``confirm_insecure`` asks before a card turns
+        TLS verification off."""
         super().__init__(parent)
         self.tasks = tasks
         self.keychain_available = keychain_available
         self._tester = tester
         self._secret_store = secret_store
         self._writer = writer
+        self._confirm_insecure = confirm_insecure
         self.path: Path | None = None
         self.dirty = False
         self._loading = False
@@ -148,8 +92,10 @@ class ProfileEditor(QWidget):
         self.message.setVisible(False)
 
         self.general = GeneralForm()
-        self.backend = BackendForm(keychain_available=keychain_available)
-        self.database = DatabaseForm(keychain_available=keychain_available)
+        self.backend = BackendForm(keychain_available=keychain_available,
+                                   confirm=confirm_insecure)
+        self.database = DatabaseForm(keychain_available=keychain_available,
+                                     confirm=confirm_insecure)
         shop_page = QWidget()
         shop_layout = QVBoxLayout(shop_page)
         shop_layout.addWidget(self.general)
@@ -258,14 +204,16 @@ class ProfileEditor(QWidget):
         self.validate()
 
     def add_probe(self, data: dict[str, Any]) -> ProbeForm:
-        form = ProbeForm(keychain_available=self.keychain_available)
+        form = ProbeForm(keychain_available=self.keychain_available,
+                         confirm=self._confirm_insecure)
         form.load(data)
         self._add(form, self.probe_forms, self._probe_list)
         return form
 
     def add_source(self, data: dict[str, Any]) -> SourceForm:
         form = SourceForm(keychain_available=self.keychain_available,
-                          kind=str(data.get("kind", "prometheus")))
+                          kind=str(data.get("kind", "prometheus")),
+                          confirm=self._confirm_insecure)
         form.load(data)
         self._add(form, self.source_forms, self._source_list)
         return form
@@ -341,19 +289,13 @@ class ProfileEditor(QWidget):
         """Check everything; show each problem beside its field. The profile, or None."""
         self._validate_timer.stop()
         forms = self._forms()
-        routed: dict[Any, dict[str, list[str]]] = {form: {} for form in forms.values()}
         problems: list[str] = []
         profile: Profile | None = None
         try:
             profile = parse_profile(self.to_data(), origin=str(self.path or ""))
         except ProfileError as err:
             problems = list(err.problems)
-        for problem in problems:
-            section, index, field, message = route_problem(problem)
-            form = forms.get((section, index)) or self.general
-            if form is self.general and section != "general":
-                field, message = "", problem
-            routed[form].setdefault(field, []).append(message)
+        routed = route_problems(problems, forms, self.general)
         for form in forms.values():
             if isinstance(form, TargetForm):
                 for field, messages in form.local_problems().items():
@@ -395,9 +337,7 @@ class ProfileEditor(QWidget):
     def secret_fields(self) -> list[SecretField]:
         fields: list[SecretField] = []
         for form in (self.backend, self.database, *self.probe_forms, *self.source_forms):
-            if form is self.backend and not self.backend.enabled.isChecked():
-                continue
-            if form is self.database and not self.database.enabled.isChecked():
+            if isinstance(form, OptionalTargetForm) and not form.enabled.isChecked():
                 continue
             fields += [f for key, f in form.fields.items()
                        if isinstance(f, SecretField) and form.row_visible(key)]
@@ -421,29 +361,13 @@ class ProfileEditor(QWidget):
             return False
         if self._saving:
             return False
-        for field in self.secret_fields():
-            held = field.session_secret()
-            if held is not None:
-                hold_for_session(*held)
-        pending = [(field, *secret) for field in self.secret_fields()
-                   if (secret := field.pending_secret()) is not None]
-        store = self._secret_store or _default_store
-        write = self._writer or _default_writer
-        secrets = [(name, value) for _field, name, value in pending]
 
-        def work(_state: Any) -> Path:
-            for name, value in secrets:
-                store(name, value)
-            return write(profile, Path(target))
-
-        def done(written: Path) -> None:
+        def done(written: Path, stored_count: int) -> None:
             self._saving = False
-            for field, _name, _value in pending:
-                field.mark_stored()
-            self.path = Path(written)
+            self.path = written
             self.dirty = False
-            stored = f" {len(pending)} secret{'s' if len(pending) != 1 else ''} stored in " \
-                     "the keychain." if pending else ""
+            stored = f" {stored_count} secret{'s' if stored_count != 1 else ''} stored in " \
+                     "the keychain." if stored_count else ""
             warn = f" Warnings: {'; '.join(self.warnings)}" if self.warnings else ""
             self._say(f"Saved to {written}.{stored}{warn}", WARN if self.warnings else "")
             self.sig_saved.emit(str(written))
@@ -456,7 +380,9 @@ class ProfileEditor(QWidget):
 
         self._saving = True
         self._say("Saving…", "")
-        self.tasks.run(work, owner=self, on_success=done, on_failure=failed, name="save-profile")
+        save_with_secrets(profile, Path(target), self.secret_fields(), self.tasks, owner=self,
+                          store=self._secret_store, write=self._writer, on_saved=done,
+                          on_failed=failed)
         return True
 
     def show_file_problem(self, text: str) -> None:
@@ -472,67 +398,8 @@ class ProfileEditor(QWidget):
 
     def test_connection(self, form: TargetForm) -> None:
         """Connect once with what the card holds (typed secrets included, in memory only)."""
-        target = self._target_for(form)
-        if target is None:
-            form.result.set_result("invalid", "Fix the fields marked first", "")
-            self.sig_tested.emit(form.describe(), "invalid")
-            return
-        kind, item = target
-        tester = self._tester or _default_tester
-        form.result.set_running(form.describe())
-
-        def done(result: Any) -> None:
-            form.result.set_result(str(result.outcome), str(result.title), str(result.detail))
-            self.sig_tested.emit(form.describe(), str(result.outcome))
-
-        def failed(exc: BaseException) -> None:
-            form.result.set_result("error", "Could not test", str(exc))
-            self.sig_tested.emit(form.describe(), "error")
-
-        self.tasks.run(lambda _state: tester(kind, item), owner=self, on_success=done,
-                       on_failure=failed, name="connection-test")
-
-    def _target_for(self, form: TargetForm) -> tuple[str, Any] | None:
-        """(kind, parsed item) for the card, typed secrets as in-memory literals."""
-        if isinstance(form, BackendForm | DatabaseForm):
-            data = form.to_data()
-            if data is None:
-                return None
-            key = "backend" if isinstance(form, BackendForm) else "database"
-            doc: dict[str, Any] = {"name": "connection test", key: data}
-        elif isinstance(form, ProbeForm):
-            key, doc = "probes", {"name": "connection test", "probes": [form.to_data()]}
-        else:
-            assert isinstance(form, SourceForm)
-            key, doc = "sources", {"name": "connection test", "sources": [form.to_data()]}
-        try:
-            profile = parse_profile(doc)
-        except ProfileError as err:
-            problems: dict[str, list[str]] = {}
-            for problem in err.problems:
-                _section, _index, field, message = route_problem(problem)
-                problems.setdefault(field, []).append(message)
-            form.show_problems(problems)
-            return None
-        secret = next((f.typed_value() for f in form.secret_fields() if f.typed_value()), None)
-        if key == "backend":
-            item: Any = profile.backend
-            kind = "backend"
-            if secret:
-                item = dataclasses.replace(item, token=SecretRef.literal(secret))
-        elif key == "database":
-            item, kind = profile.database, "database"
-            if secret:
-                item = dataclasses.replace(item, password=SecretRef.literal(secret))
-        elif key == "probes":
-            item, kind = profile.probes[0], "probe"
-            if secret:
-                item = dataclasses.replace(item, token=SecretRef.literal(secret))
-        else:
-            item, kind = profile.sources[0], "source"
-            if secret:
-                item = dataclasses.replace(item, password=SecretRef.literal(secret))
-        return kind, item
+        run_connection_test(form, self.tasks, owner=self, tester=self._tester,
+                            tested=self.sig_tested.emit)
 
     # -- navigation ----------------------------------------------------------------------------
 
@@ -542,15 +409,3 @@ class ProfileEditor(QWidget):
 
     def alert_rows(self) -> list[AlertRuleRow]:
         return list(self.alerts.rows)
-
-
-def _default_store(name: str, value: str) -> SecretRef:
-    return store_secret(name, value)
-
-
-def _default_writer(profile: Profile, path: Path) -> Path:
-    return save_profile(profile, path)
-
-
-def _default_tester(kind: str, item: Any) -> Any:
-    return check_target(kind, item)
