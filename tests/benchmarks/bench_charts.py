@@ -56,11 +56,11 @@ class SimClock:
 def _page(app: Any, store: Any, clock: SimClock) -> Any:
     from ui.context import AppContext
     from ui.pages.dashboard import DashboardPage
+    from ui.pages.dashboard.feed import read_in_step
     from ui.worker import TaskRunner
 
-    ctx = AppContext(services=_Services(_Profile(), store), tasks=TaskRunner(app),
-                     extras={"clock": clock, "sync_reads": True})
-    page = DashboardPage(ctx)
+    ctx = AppContext(services=_Services(_Profile(), store), tasks=TaskRunner(app))
+    page = DashboardPage(ctx, clock=clock, reads=read_in_step)
     page.resize(1400, 900)
     page.show()
     page.set_range(DAY)
@@ -92,7 +92,7 @@ def run(quick: bool = False) -> list[Figure]:
 
     page.set_live(True)
     for _ in range(3):  # new series, then their whole range
-        page.read_now()
+        page.tick()
     page.grab()
     shown = sum(len(p.curves) for p in page.timeline.panels)
     assert shown == len(SERIES), f"{shown} curves shown"

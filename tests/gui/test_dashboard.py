@@ -35,6 +35,7 @@ class Services:
     poller: Any = None
     history: Any = None
     alerts: Any = None
+    demo_control: Any = None
 
 
 @dataclass
@@ -110,6 +111,7 @@ def test_live_on_the_demo_shop(make_page, qtbot, tmp_path: Path) -> None:
     import dataclasses
 
     from demo import DemoShop
+    from services.bootstrap import build_demo_control
     from services.collectors import build_collectors
     from services.poller import Poller
     from services.profiles import demo_profile
@@ -125,8 +127,11 @@ def test_live_on_the_demo_shop(make_page, qtbot, tmp_path: Path) -> None:
     store = MetricStore()
     poller = Poller(build_collectors(profile), store)
     poller.start()
+    # what the composition root hands the page for the demo shop
+    demo_control, demo_session = build_demo_control(profile)
     try:
-        page = make_page(Services(profile, store, poller), is_demo=True)
+        page = make_page(Services(profile, store, poller, demo_control=demo_control),
+                         is_demo=True)
         latency = page.timeline.panel("latency")
         qtbot.waitUntil(lambda: page.tiles.tiles.get("shop") is not None
                         and page.tiles.tiles["shop"].state == "up", timeout=15_000)
@@ -182,6 +187,7 @@ def test_live_on_the_demo_shop(make_page, qtbot, tmp_path: Path) -> None:
         page.demo_panel.grab().save(str(tmp_path / "demo_panel.png"))
     finally:
         poller.stop()
+        demo_session.close()
         shop.stop()
 
 
