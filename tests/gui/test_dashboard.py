@@ -545,6 +545,29 @@ def test_alert_marks_come_from_the_alert_service(make_page, qtbot) -> None:
     assert len(page.timeline.markers()) == 2  # marked once, however often they are read
 
 
+def test_the_demo_control_is_the_one_the_root_hands_in(make_page, qtbot) -> None:
+    from services.demo_control import DemoEvent, DemoScenario
+
+    now = time.time()
+
+    class Demo:
+        """What the composition root builds for the demo shop, without its network."""
+
+        def scenario(self) -> DemoScenario:
+            return DemoScenario(cache=True, booking_time_index=True, workers=2,
+                                slow_endpoint=None, slow_ms=0, traffic_rate=5.0)
+
+        def events(self, since_ts: float | None = None) -> list[DemoEvent]:
+            return [DemoEvent(now - 60, "cache on->off")]
+
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now),
+                              demo_control=Demo()), is_demo=True)
+    settled(qtbot, page, lambda: page.demo_panel.scenario is not None
+            and len(page.timeline.markers()) == 1)
+    assert [m.text for m in page.timeline.markers()] == ["cache on→off"]
+    assert page.demo_panel.cache.isChecked()
+
+
 def test_newest_event_labels_stay_inside_the_chart(make_page, qtbot) -> None:
     now = time.time()
     page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now)))
