@@ -7,12 +7,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from console.profile import Profile, SecretRef
 from services.local_files import describe_write_error
+
+if TYPE_CHECKING:
+    import requests
+
+    from services.demo_control import DemoControl
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,9 @@ class Services:
     directory: Path | None = None
     history_off: str | None = None
     """Why the history could not be opened, in words for the window (None: it was)."""
+    demo_control: DemoControl | None = None
+    """The demo shop's scenario switches and event log (built for the demo profile only)."""
+    _demo_session: requests.Session | None = None
     _started: bool = False
     _stopped: bool = False
 
@@ -152,6 +160,8 @@ class Services:
         close = getattr(self.shop, "close", None)
         if callable(close):
             close()
+        if self._demo_session is not None:
+            self._demo_session.close()
 
 
 def _resolver(masking: Any) -> Callable[[SecretRef], str]:
@@ -168,8 +178,9 @@ def _resolver(masking: Any) -> Callable[[SecretRef], str]:
 
 
 def build_services(profile: Profile, *, directory: Path | None = None, history: bool = True,
-                   poll: bool = True, masking: Any = None) -> Services:
-    """Build store, collectors, poller, history, alerts and the shop repository for a profile."""
+                   poll: bool = True, masking: Any = None, demo: bool = False) -> Services:
+    """Build store, collectors, poller, history, alerts and the shop repository for a profile
+    (and, for the demo shop's profile, ``demo=True``, the demo shop's control)."""
     from console.redaction import profile_secrets
     from console.store import MetricStore
     from services.alert_log import AlertLog
@@ -194,9 +205,22 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     alert_log = AlertLog(directory / "alerts.sqlite", profile=profile.name)
     alerts = AlertService.from_profile(profile, store, poller, alert_log)
     shop = build_shop(profile, resolve=resolve)
+    demo_control, demo_session = build_demo_control(profile) if demo else (None, None)
     return Services(profile=profile, store=store, poller=poller, history=hist, shop=shop,
                     alerts=alerts, alert_log=alert_log, collectors=collectors,
-                    directory=directory)
+                    directory=directory, demo_control=demo_control,
+                    _demo_session=demo_session)
+
+
+def build_demo_control(profile: Profile) -> tuple[DemoControl | None, requests.Session]:
+    """The demo shop's control (None without a back end) and the session it talks over,
+    which the caller closes."""
+    import requests
+
+    from services.demo_control import control_for_profile
+
+    session = requests.Session()
+    return control_for_profile(profile, session), session
 
 
 def build_shop(profile: Profile, prefer: str = "api",

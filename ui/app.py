@@ -70,7 +70,7 @@ class ConsoleApp(QObject):
         from ui.main_window import MainWindow
         from ui.tray import AlertNotifier
 
-        services = build_services(profile, masking=self.masking)
+        services = build_services(profile, masking=self.masking, demo=is_demo)
         days = _int_pref(self.prefs, "alerts/retention_days", 30)
         if services.alerts is not None:
             services.alerts.retention_s = days * 86_400.0

@@ -35,6 +35,7 @@ class Services:
     poller: Any = None
     history: Any = None
     alerts: Any = None
+    demo_control: Any = None
 
 
 @dataclass
@@ -110,6 +111,7 @@ def test_live_on_the_demo_shop(make_page, qtbot, tmp_path: Path) -> None:
     import dataclasses
 
     from demo import DemoShop
+    from services.bootstrap import build_demo_control
     from services.collectors import build_collectors
     from services.poller import Poller
     from services.profiles import demo_profile
@@ -125,8 +127,11 @@ def test_live_on_the_demo_shop(make_page, qtbot, tmp_path: Path) -> None:
     store = MetricStore()
     poller = Poller(build_collectors(profile), store)
     poller.start()
+    # what the composition root hands the page for the demo shop
+    demo_control, demo_session = build_demo_control(profile)
     try:
-        page = make_page(Services(profile, store, poller), is_demo=True)
+        page = make_page(Services(profile, store, poller, demo_control=demo_control),
+                         is_demo=True)
         latency = page.timeline.panel("latency")
         qtbot.waitUntil(lambda: page.tiles.tiles.get("shop") is not None
                         and page.tiles.tiles["shop"].state == "up", timeout=15_000)
@@ -182,6 +187,7 @@ def test_live_on_the_demo_shop(make_page, qtbot, tmp_path: Path) -> None:
         page.demo_panel.grab().save(str(tmp_path / "demo_panel.png"))
     finally:
         poller.stop()
+        demo_session.close()
         shop.stop()
 
 
@@ -537,6 +543,29 @@ def test_alert_marks_come_from_the_alert_service(make_page, qtbot) -> None:
     page.fetch_events()
     settled(qtbot, page)
     assert len(page.timeline.markers()) == 2  # marked once, however often they are read
+
+
+def test_the_demo_control_is_the_one_the_root_hands_in(make_page, qtbot) -> None:
+    from services.demo_control import DemoEvent, DemoScenario
+
+    now = time.time()
+
+    class Demo:
+        """What the composition root builds for the demo shop, without its network."""
+
+        def scenario(self) -> DemoScenario:
+            return DemoScenario(cache=True, booking_time_index=True, workers=2,
+                                slow_endpoint=None, slow_ms=0, traffic_rate=5.0)
+
+        def events(self, since_ts: float | None = None) -> list[DemoEvent]:
+            return [DemoEvent(now - 60, "cache on->off")]
+
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now),
+                              demo_control=Demo()), is_demo=True)
+    settled(qtbot, page, lambda: page.demo_panel.scenario is not None
+            and len(page.timeline.markers()) == 1)
+    assert [m.text for m in page.timeline.markers()] == ["cache on→off"]
+    assert page.demo_panel.cache.isChecked()
 
 
 def test_newest_event_labels_stay_inside_the_chart(make_page, qtbot) -> None:

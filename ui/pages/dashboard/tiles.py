@@ -1,0 +1,173 @@
+"""The dashboard's status tiles: each source's state, headline number, errors and sparkline."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from console import metrics as m
+from console.advisor import Thresholds, source_thresholds
+from console.domain import series_source, split_series
+from ui.charts.feed import StatusUpdate, read_status
+from ui.charts.units import unit_for
+from ui.theme import FAIL, WARN, series_colour
+
+if TYPE_CHECKING:
+    from ui.pages.dashboard.page import DashboardPage
+
+log = logging.getLogger(__name__)
+
+SPARK_S = 300.0
+#: Tiles made per status tick (hundreds of sources appear over a few seconds, no stall).
+NEW_TILES_PER_TICK = 8
+
+#: What a source's tile shows, first one the source has: (metric, caption).
+HEADLINES: tuple[tuple[str, str], ...] = (
+    (m.LATENCY_P95, "p95 latency"),
+    (m.CACHE_HIT_RATE, "cache hit rate"),
+    (m.QUEUE_DEPTH, "queue depth"),
+    (m.REQUEST_RATE, "requests"),
+    (m.DB_CONNECTIONS_TOTAL, "connections"),
+    (m.DB_CONNECTIONS, "connections"),
+    (m.CLIENTS, "clients"),
+    (m.MEMORY_BYTES, "memory"),
+    (m.DB_SIZE_BYTES, "database size"),
+    ("scrape_seconds", "poll time"),
+)
+
+
+class StatusTiles:
+    """Fills the page's tile row from the poller's states and the store's latest values."""
+
+    def __init__(self, page: DashboardPage) -> None:
+        self.page = page
+        self.busy = False
+        self.statuses: list[Any] = []
+        self._headline: dict[str, str | None] = {}
+        self._error_series: dict[str, str | None] = {}  # each source's error ratio
+        profile = page.ctx.profile
+        self._error_limits = source_thresholds(getattr(profile, "sources", ()) or ())
+        self._by_source: dict[str, list[str]] = {}
+        self._indexed = -1
+
+    def _headline_for(self, source: str, mine: list[str]) -> str | None:
+        for metric, _caption in HEADLINES:
+            for name in mine:
+                _s, met, labels = split_series(name)
+                if met == metric and (metric != m.LATENCY_P95 or not labels):
+                    return name
+        return None
+
+    def _index(self, names: list[str]) -> dict[str, list[str]]:
+        """Series names by source, rebuilt only when new series appear."""
+        if len(names) != self._indexed:
+            index: dict[str, list[str]] = {}
+            for name in names:
+                index.setdefault(series_source(name), []).append(name)
+            self._by_source = index
+            self._indexed = len(names)
+            self._headline.clear()
+            self._error_series.clear()
+        return self._by_source
+
+    def _headlines_in_view(self) -> tuple[str, ...]:
+        tiles = self.page.tiles
+        span = tiles.visible_span()
+        wanted = []
+        for name, tile in tiles.tiles.items():
+            headline = self._headline.get(name)
+            if headline is not None and tiles.in_view(tile, span):
+                wanted.append(headline)
+                errors = self._error_series.get(name)
+                if errors is not None and errors != headline:
+                    wanted.append(errors)
+        return tuple(wanted)
+
+    def update(self) -> None:
+        """Read the poller's states and the tiles' numbers on a worker thread, then show them.
+
+        Built for hundreds of sources: at most :data:`NEW_TILES_PER_TICK` tiles are made at
+        a time, and values and sparklines are read only for tiles in view.
+        """
+        if self.busy:
+            return
+        page = self.page
+        poller = getattr(page.ctx.services, "poller", None)
+        store = page.store
+        headlines = self._headlines_in_view()
+        now = page.clock()
+        self.busy = True
+
+        def failed(exc: BaseException) -> None:
+            self.busy = False
+            log.warning("reading the sources' states failed: %s", exc)
+
+        page.run_read(lambda: read_status(poller, store, headlines, SPARK_S, now),
+                      self._apply, failed, "dashboard-status")
+
+    def _apply(self, update: StatusUpdate) -> None:
+        self.busy = False
+        page = self.page
+        tiles = page.tiles
+        now = page.clock()
+        self.statuses = update.statuses
+        index = self._index(update.names)
+        made = 0
+        span = tiles.visible_span()
+        for status in update.statuses:
+            tile = tiles.tiles.get(status.name)
+            if tile is None:
+                if made >= NEW_TILES_PER_TICK:
+                    page.status_soon.request()  # the rest in a moment
+                    continue
+                made += 1
+                tile = tiles.tile(status.name, series_colour(len(tiles.tiles)))
+                page.status_soon.request()  # its number, once its headline is known
+            state = str(status.state)
+            was = tile.state
+            tile.set_state(state, status.last_error or "", status.last_ok_ts, now)
+            tile.set_warning(getattr(status, "warning", "") if state == "up" else "")
+            if state == "down" and was != "down":
+                tiles.move_to_front(status.name)
+            if status.name not in self._headline:
+                self._headline[status.name] = self._headline_for(
+                    status.name, index.get(status.name, []))
+                error_series = f"{status.name}/{m.ERROR_RATIO}"
+                self._error_series[status.name] = (
+                    error_series if error_series in index.get(status.name, []) else None)
+            headline = self._headline[status.name]
+            if headline is None:
+                if state == "down":
+                    tile.set_value("–", "no reading")
+                continue
+            if headline not in update.latest or not tiles.in_view(tile, span):
+                continue
+            _s, metric, _l = split_series(headline)
+            unit = unit_for(metric)
+            caption = dict(HEADLINES).get(metric, metric.replace("_", " "))
+            latest = update.latest[headline]
+            fresh = latest is not None and state == "up"
+            text = unit.format(latest.value) if latest is not None else "–"
+            if not fresh and latest is not None:
+                caption = f"{caption} · last {datetime.fromtimestamp(latest.ts):%H:%M:%S}"
+            caption, alarm = self._with_errors(status.name, update, caption, fresh)
+            tile.set_value(text, caption)
+            tile.set_alarm(alarm)
+            w = update.sparks[headline]
+            tile.set_spark(w.ts, w.value * unit.scale, (now - SPARK_S, now))
+        if not page.timeline.shown_panels():
+            page.show_empty()
+
+    def _with_errors(self, source: str, update: StatusUpdate, caption: str,
+                     fresh: bool) -> tuple[str, str]:
+        """The caption with the share of failing requests once it reaches the advisor's
+        warning threshold (the source's own, if its profile sets one), and its colour."""
+        series = self._error_series.get(source)
+        errors = update.latest.get(series) if series is not None and fresh else None
+        limits = self._error_limits.get(source, Thresholds())
+        if errors is None or errors.value < limits.error_ratio_warn:
+            return caption, ""
+        colour = FAIL if errors.value >= limits.error_ratio_fail else WARN
+        share = f"{errors.value:.0%}" if errors.value >= 0.1 else f"{errors.value:.1%}"
+        return f"{caption} · {share} errors", colour
