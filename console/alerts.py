@@ -18,6 +18,7 @@ from console.domain import (
     series_name,
     split_series,
 )
+from console.durations import format_duration
 
 #: Fraction of the threshold a value must be back past before a firing alert resolves
 #: (when the rule sets no ``resolve_margin``): 5 % of 0.80 hit rate is 0.04.
@@ -199,18 +200,6 @@ def format_value(metric: str, value: float | None) -> str:
     if float(value).is_integer():
         return f"{value:.0f}"
     return f"{value:.3g}"
-
-
-def format_duration(seconds: float) -> str:
-    """90 -> '1 min 30 s'; 7200 -> '2 h'."""
-    seconds = max(0.0, float(seconds))
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        minutes, rest = divmod(round(seconds), 60)
-        return f"{minutes} min" + (f" {rest} s" if rest else "")
-    hours, rest = divmod(round(seconds) // 60, 60)
-    return f"{hours} h" + (f" {rest} min" if rest else "")
 
 
 @dataclass(frozen=True, slots=True)

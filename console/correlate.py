@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from console.domain import split_series
+from console.durations import format_duration
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -144,18 +145,6 @@ def rank_movers(
         return movers
     return [Mover(m.series, m.score, m.ks, m.shift, m.before, m.during, m.change_ts,
                   None if m.change_ts is None else m.change_ts - ref) for m in movers]
-
-
-def format_duration(seconds: float) -> str:
-    """'30 s', '2 min 5 s', '1 h 3 min' for a positive duration."""
-    total = round(abs(seconds))
-    if total < 60:
-        return f"{total} s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 def default_label(series: str) -> str:

@@ -18,7 +18,9 @@ from console.store import MetricStore
 from services.alert_log import AlertLog
 from services.alerting import AlertService
 from ui.context import AppContext
-from ui.pages.alerts import AlertHistoryModel, AlertRulesModel, AlertsPage
+from ui.models.alert_tables import AlertHistoryModel, AlertRulesModel
+from ui.models.roles import STATE_ROLE
+from ui.pages.alerts import AlertsPage
 from ui.tray import AlertNotifier
 from ui.worker import TaskRunner
 
@@ -184,7 +186,7 @@ def test_rules_model_keeps_rows_when_only_values_change(qtbot, shop) -> None:
     model.set_statuses(shop.service.statuses())
     model.set_statuses(shop.service.statuses())
     assert len(resets) == 1
-    assert model.data(model.index(0, 0), Qt.ItemDataRole.UserRole) == "normal"
+    assert model.data(model.index(0, 0), STATE_ROLE) == "normal"
     history = AlertHistoryModel()
     assert history.rowCount() == 0
 

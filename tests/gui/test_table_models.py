@@ -18,7 +18,9 @@ from console.shop import BackendUnavailable, BookingQuery, Page, RowCount
 from services.shop.db import make_engine
 from services.shop.seed import seed
 from services.shop.sql import SqlShopRepository
-from ui.models.paged import LOADING_TEXT, STATE_ROLE, Column, ListSource, PagedTableModel
+from ui.models.list_source import Column, ListSource
+from ui.models.paged import LOADING_TEXT, PagedTableModel
+from ui.models.roles import STATE_ROLE
 from ui.models.shop_tables import BookingsTableModel, ProductsTableModel
 from ui.worker import TaskRunner
 

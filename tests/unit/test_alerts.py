@@ -13,7 +13,6 @@ from console.alerts import (
     Observation,
     RuleSpec,
     default_rules_for,
-    format_duration,
     format_value,
     observe,
     parse_severity,
@@ -208,7 +207,5 @@ def test_words_and_formats() -> None:
     assert format_value("cache_hit_rate", 0.5) == "50%"
     assert format_value("queue_depth", 12.0) == "12"
     assert format_value("queue_depth", None) == "—"
-    assert format_duration(90) == "1 min 30 s"
-    assert format_duration(7200) == "2 h"
     assert parse_severity("critical") is Severity.FAIL
     assert parse_severity("nonsense") is Severity.WARN

@@ -8,7 +8,6 @@ import pytest
 from console.correlate import (
     change_point,
     explain,
-    format_duration,
     ks_distance,
     rank_movers,
     robust_scale,
@@ -86,9 +85,6 @@ def test_building_blocks() -> None:
     assert robust_scale(np.zeros(5)) > 0
     assert change_point(np.arange(3.0), np.arange(3.0)) is None
     assert change_point(np.arange(10.0), np.r_[np.zeros(6), np.ones(4)]) == 6
-    assert format_duration(30) == "30 s"
-    assert format_duration(125) == "2 min 5 s"
-    assert format_duration(3780) == "1 h 3 min"
     with pytest.raises(ValueError):
         rank_movers({}, 10, 10)
 

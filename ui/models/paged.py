@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -21,9 +18,13 @@ from PyQt6.QtCore import (
     QTimer,
     pyqtSignal,
 )
-from PyQt6.QtGui import QColor, QFont
+from PyQt6.QtGui import QColor
 
 from console.shop import Page, RowCount
+from ui.models.csv_export import write_csv
+from ui.models.list_source import Column, ListSource, read_pages
+from ui.models.page_cache import PageCache
+from ui.models.roles import ROW_ROLE, STATE_ROLE
 from ui.theme import tabular_font
 from ui.worker import TaskHandle, TaskRunner, TaskState
 
@@ -33,12 +34,7 @@ R = TypeVar("R")
 Q = TypeVar("Q")
 
 _Index = QModelIndex | QPersistentModelIndex
-STATE_ROLE = Qt.ItemDataRole.UserRole + 1
-"""Role giving a cell's state word (ok, warn, fail, stale) for the status chip delegate."""
-ROW_ROLE = Qt.ItemDataRole.UserRole + 2
-"""Role giving the whole row object (None while its page is loading)."""
 LOADING_TEXT = "Loading…"
-_MISSING = object()
 
 # data() runs for every role of every visible cell at each repaint (some 1,500 calls for a
 # page of a table): the roles as plain ints, and the constant answers, worked out once.
@@ -52,36 +48,6 @@ _ANSWERED = frozenset({_DISPLAY, _ALIGNMENT, _FONT, _TOOLTIP, _BACKGROUND, _FORE
                        STATE_ROLE, ROW_ROLE})
 _ITEM_FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                | Qt.ItemFlag.ItemNeverHasChildren)
-
-
-@dataclass(frozen=True, slots=True)
-class Column(Generic[R]):
-    """One column: its title, how a row shows in it, and whether the server can sort by it."""
-
-    title: str
-    text: Callable[[R], str]
-    sort: str | None = None
-    numeric: bool = False
-    state: Callable[[R], str | None] | None = None
-    tooltip: Callable[[R], str] | None = None
-    export: Callable[[R], Any] | None = None
-    width: int = 0
-    descending_only_ok: bool = True
-    """False when the server sorts this column one way only (ascending)."""
-
-
-class ListSource(Generic[R, Q]):
-    """The three calls a paged list needs from the repository, bound to one entity."""
-
-    def __init__(self, page: Callable[[Q, str | None, int], Page[R]],
-                 count: Callable[[Q, bool], RowCount],
-                 seek: Callable[[Q, int], str | None], can_seek: bool,
-                 row_id: Callable[[R], int]) -> None:
-        self.page = page
-        self.count = count
-        self.seek = seek
-        self.can_seek = can_seek
-        self.row_id = row_id
 
 
 class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
@@ -119,8 +85,7 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
         self._rows = 0
         self._count: RowCount | None = None
         self._end_row: int | None = None
-        self._pages: OrderedDict[int, tuple[R, ...]] = OrderedDict()
-        self._cursors: dict[int, str | None] = {0: None}
+        self._cache: PageCache[R] = PageCache(page_size, max_pages)
         self._in_flight: dict[int, TaskHandle[Any]] = {}
         self._wanted: list[int] = []
         self._exact_asked = False
@@ -171,8 +136,7 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
         self._rows = 0
         self._count = None
         self._end_row = None
-        self._pages.clear()
-        self._cursors = {0: None}
+        self._cache = PageCache(self.page_size, self.max_pages)
         self._in_flight = {}
         self._wanted = []
         self._exact_asked = False
@@ -195,8 +159,7 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
         self.beginResetModel()
         self._rows = 0
         self._count = None
-        self._pages.clear()
-        self._cursors = {0: None}
+        self._cache = PageCache(self.page_size, self.max_pages)
         self._in_flight = {}
         self._wanted = []
         self._count_task = None
@@ -206,21 +169,14 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
         """The row's object, or None while its page is not loaded."""
         if not 0 <= row < self._rows:
             return None
-        page = self._pages.get(row // self.page_size)
-        if page is None or row % self.page_size >= len(page):
-            return None
-        return page[row % self.page_size]
+        return self._cache.row(row)
 
     def find_row(self, row_id: int) -> int | None:
         """The row number of a loaded object with this id."""
         source = self._source_fn()
         if source is None:
             return None
-        for k, page in self._pages.items():
-            for i, obj in enumerate(page):
-                if source.row_id(obj) == row_id:
-                    return k * self.page_size + i
-        return None
+        return self._cache.find(lambda obj: source.row_id(obj) == row_id)
 
     def replace_row(self, obj: R) -> bool:
         """Show a saved object in place (same id) without a reload; True if it was loaded."""
@@ -228,27 +184,21 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
         if source is None:
             return False
         row_id = source.row_id(obj)
-        for k, page in self._pages.items():
-            for i, old in enumerate(page):
-                if source.row_id(old) == row_id:
-                    self._pages[k] = (*page[:i], obj, *page[i + 1:])
-                    row = k * self.page_size + i
-                    self.dataChanged.emit(self.index(row, 0),
-                                          self.index(row, len(self.columns) - 1))
-                    return True
-        return False
+        row = self._cache.find(lambda old: source.row_id(old) == row_id)
+        if row is None:
+            return False
+        self._cache.replace(row, obj)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
+        return True
 
     def cached_pages(self) -> int:
-        return len(self._pages)
+        return len(self._cache)
 
     def held(self, rows: Sequence[int]) -> tuple[ListSource[R, Q] | None, int,
                                                   dict[int, tuple[str | None, tuple[R, ...]]]]:
         """What a freshness check compares: the source, this query's generation, and for the
         loaded pages holding ``rows`` each page's start cursor and the rows it was given."""
-        pages = {r // self.page_size for r in rows if r >= 0}
-        return self._source_fn(), self._generation, {
-            k: (self._cursors[k], self._pages[k]) for k in sorted(pages)
-            if k in self._pages and k in self._cursors}
+        return self._source_fn(), self._generation, self._cache.held(rows)
 
     def generation(self) -> int:
         """Bumped by every reload: a check started before one is void."""
@@ -288,7 +238,7 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
         if not (0 <= row < self._rows and 0 <= column < len(self.columns)):
             return None
         k, at = divmod(row, self.page_size)
-        page = self._pages.get(k)
+        page = self._cache.page(k)
         col = self.columns[column]
         if page is None or at >= len(page):
             if page is None and self.error is None:
@@ -301,7 +251,7 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
                 return self._muted
             return None
         if role == _DISPLAY:
-            self._pages.move_to_end(k)
+            self._cache.shown(k)
             return col.text(page[at])
         if role == _ALIGNMENT:
             return _ALIGN_RIGHT if col.numeric else _ALIGN_LEFT
@@ -368,7 +318,7 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
             return
         while self._wanted and len(self._in_flight) < self._max_in_flight:
             k = self._wanted.pop()
-            if k in self._pages or k in self._in_flight:
+            if k in self._cache or k in self._in_flight:
                 continue
             if k > 0 and self._end_row is not None and k * self.page_size >= self._end_row:
                 continue
@@ -377,31 +327,10 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
 
     def _start_page(self, source: ListSource[R, Q], k: int) -> None:
         query, size, generation = self._query, self.page_size, self._generation
-        cursor = self._cursors.get(k, _MISSING)
-        # The nearest page before k whose start is known: walk from there if it is close.
-        base = max(j for j in self._cursors if j <= k)
-        walk_from: tuple[int, str | None] | None = None
-        if cursor is _MISSING and (not source.can_seek or k - base <= 2):
-            walk_from = (base, self._cursors[base])
+        walk_from = self._cache.start_of(k, source.can_seek)
 
         def fetch(state: TaskState) -> tuple[int, int, list[tuple[int, str | None, Page[R]]]]:
-            got: list[tuple[int, str | None, Page[R]]] = []
-            if cursor is not _MISSING:
-                start: str | None = cursor  # type: ignore[assignment]
-                got.append((k, start, source.page(query, start, size)))
-            elif walk_from is None:
-                start = source.seek(query, k * size)
-                got.append((k, start, source.page(query, start, size)))
-            else:
-                j, start = walk_from
-                while j <= k:
-                    state.check()
-                    page = source.page(query, start, size)
-                    got.append((j, start, page))
-                    if page.next_cursor is None:
-                        break
-                    j, start = j + 1, page.next_cursor
-            return generation, k, got
+            return generation, k, read_pages(source, query, size, k, walk_from, state)
 
         handle = self._tasks.run(fetch, owner=self, on_success=self._page_arrived,
                                  on_failure=partial(self._failed, generation=generation, k=k),
@@ -422,14 +351,8 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
 
     def _store_page(self, k: int, start: str | None, page: Page[R]) -> None:
         size = self.page_size
-        self._cursors[k] = start
-        if page.next_cursor is not None:
-            self._cursors[k + 1] = page.next_cursor
         rows = page.rows
-        self._pages[k] = rows
-        self._pages.move_to_end(k)
-        while len(self._pages) > self.max_pages:
-            self._pages.popitem(last=False)
+        self._cache.store(k, start, rows, page.next_cursor)
         if page.next_cursor is None:
             if not rows and k > 0:
                 # Past the real end (the estimate was high): learn the exact count.
@@ -450,16 +373,6 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
         self.sig_page_loaded.emit(k)
 
-    def _known_rows(self) -> int:
-        """Rows that certainly exist: the end of the furthest loaded page (+1 if it has more)."""
-        known = 0
-        for k, page in self._pages.items():
-            if not page:
-                continue
-            more = 1 if (k + 1) in self._cursors else 0
-            known = max(known, k * self.page_size + len(page) + more)
-        return known
-
     def _set_end(self, end: int) -> None:
         self._end_row = end
         if self._rows != end:
@@ -478,8 +391,7 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
             self.beginRemoveRows(QModelIndex(), rows, self._rows - 1)
             self._rows = rows
             self.endRemoveRows()
-            for k in [k for k in self._pages if k * self.page_size >= rows]:
-                del self._pages[k]
+            self._cache.drop_from(rows)
 
     def _start_count(self, *, exact: bool) -> None:
         source = self._source_fn()
@@ -509,7 +421,7 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
             self.sig_loading.emit(self.loading)
             return
         self._count = count
-        self._resize(max(count.value, self._known_rows()))
+        self._resize(max(count.value, self._cache.known_rows()))
         self.sig_count.emit(count)
         self.sig_loading.emit(self.loading)
 
@@ -540,46 +452,9 @@ class PagedTableModel(QAbstractTableModel, Generic[R, Q]):
             raise RuntimeError("no back end")
         query, columns = self._query, list(self.columns)
         total = self._count.value if self._count is not None else 0
-
-        def export(state: TaskState) -> int:
-            written = 0
-            tmp = path.with_name(path.name + ".part")
-            with tmp.open("w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh)
-                writer.writerow([c.title for c in columns])
-                cursor: str | None = None
-                while True:
-                    state.check()
-                    page = source.page(query, cursor, 200)
-                    for obj in page.rows:
-                        writer.writerow([_csv_value(c, obj) for c in columns])
-                    written += len(page.rows)
-                    if total:
-                        state.progress(min(1.0, written / total), f"{written:,} rows")
-                    if page.next_cursor is None:
-                        break
-                    cursor = page.next_cursor
-            tmp.replace(path)
-            return written
-
-        return self._tasks.run(export, owner=self, on_success=on_done, on_failure=on_failure,
+        work = partial(write_csv, path, source, query, columns, total)
+        return self._tasks.run(work, owner=self, on_success=on_done, on_failure=on_failure,
                                on_progress=on_progress, name="export-csv")
-
-
-def _csv_value(col: Column[Any], obj: Any) -> Any:
-    value = col.export(obj) if col.export is not None else col.text(obj)
-    # Spreadsheets run cells starting with = + - @ as formulas: quote them as text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
-        return "'" + value
-    return value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _align(numeric: bool) -> Qt.AlignmentFlag:
@@ -590,8 +465,3 @@ def _align(numeric: bool) -> Qt.AlignmentFlag:
 _ALIGN_RIGHT = int(_align(True).value)
 _ALIGN_LEFT = int(_align(False).value)
 
-
-def bold(font: QFont) -> QFont:
-    f = QFont(font)
-    f.setBold(True)
-    return f

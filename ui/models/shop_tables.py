@@ -27,7 +27,8 @@ from ui.models.formatting import (
     stock_state,
     when_text,
 )
-from ui.models.paged import Column, ListSource, PagedTableModel
+from ui.models.list_source import Column, ListSource
+from ui.models.paged import PagedTableModel
 from ui.theme import WARN
 from ui.worker import TaskRunner
 

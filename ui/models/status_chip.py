@@ -6,7 +6,7 @@ from PyQt6.QtCore import QModelIndex, QRectF, QSize, Qt
 from PyQt6.QtGui import QColor, QFontMetrics, QPainter
 from PyQt6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from ui.models.paged import STATE_ROLE
+from ui.models.roles import STATE_ROLE
 from ui.theme import WARN, state_colour
 
 # Dark text on amber reads better than white; white on the green, red and grey.

@@ -3,133 +3,84 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
-from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PyQt6.QtCore import QObject
 
 from console.domain import Check, Status
-from ui.plain_text import plain_tooltip
+from ui.models.list_table import ListColumn, ListTableModel
 
-_Index = QModelIndex | QPersistentModelIndex
-
-#: Role giving a cell's state ("ok", "warn", "fail", "") for the chip delegate and row marks.
-STATE_ROLE = Qt.ItemDataRole.UserRole + 2
-#: Role giving the value a column sorts by.
-SORT_ROLE = Qt.ItemDataRole.UserRole + 3
-
-CHECK_COLUMNS: tuple[str, ...] = ("Status", "Check", "Kind", "Figure", "Detail")
 _STATUS_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.OK: 2}
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-class SweepTableModel(QAbstractTableModel):
+def _status(check: Check) -> str:
+    return check.status.value
+
+
+CHECK_COLUMNS: tuple[ListColumn[Check], ...] = (
+    ListColumn("Status", lambda c: c.status.value.upper(), state=_status,
+               sort_key=lambda c: _STATUS_ORDER[c.status]),
+    ListColumn("Check", lambda c: c.name, state=_status, sort_key=lambda c: c.name.casefold()),
+    ListColumn("Kind", lambda c: c.kind, state=_status),
+    ListColumn("Figure", lambda c: "" if c.latency_ms is None else f"{c.latency_ms:,.1f} ms",
+               state=_status, numeric=True,
+               sort_key=lambda c: -1.0 if c.latency_ms is None else c.latency_ms),
+    ListColumn("Detail", lambda c: c.detail, state=_status, tooltip=lambda c: c.detail),
+)
+
+
+class SweepTableModel(ListTableModel[Check]):
     """One row per check of a sweep: status chip, name, kind, figure (ms) and detail."""
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._checks: tuple[Check, ...] = ()
+        super().__init__(CHECK_COLUMNS, parent)
 
     def set_checks(self, checks: Sequence[Check]) -> None:
-        self.beginResetModel()
-        self._checks = tuple(checks)
-        self.endResetModel()
-
-    def check_at(self, row: int) -> Check:
-        return self._checks[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._checks)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(CHECK_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(CHECK_COLUMNS)):
-            return CHECK_COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._checks):
-            return None
-        check = self._checks[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (check.status.value.upper(), check.name, check.kind,
-                    "" if check.latency_ms is None else f"{check.latency_ms:,.1f} ms",
-                    check.detail)[column]
-        if role == Qt.ItemDataRole.ToolTipRole and column == 4:
-            return plain_tooltip(check.detail)
-        if role == STATE_ROLE:
-            return check.status.value
-        if role == SORT_ROLE:
-            return (_STATUS_ORDER[check.status], check.name.casefold(), check.kind,
-                    -1.0 if check.latency_ms is None else check.latency_ms,
-                    check.detail)[column]
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 3:
-            return _RIGHT
-        return None
+        self.show_rows(checks)
 
 
-class RowsTableModel(QAbstractTableModel):
+@dataclass(frozen=True, slots=True)
+class TextRow:
+    """One row of a database view: its cells as shown, and its state word ('' for none)."""
+
+    cells: tuple[str, ...]
+    state: str = ""
+
+
+class RowsTableModel(ListTableModel[TextRow]):
     """Read-only rows of text with an optional state per row (a database view's table).
 
     Numeric-looking columns are right-aligned and sort by number.
     """
 
     def __init__(self, columns: Sequence[str], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._columns = tuple(columns)
-        self._rows: tuple[tuple[str, ...], ...] = ()
-        self._states: tuple[str, ...] = ()
-        self._numeric: set[int] = set()
+        self._titles = tuple(columns)
+        super().__init__(self._text_columns(set()), parent)
 
     def set_rows(self, rows: Sequence[Sequence[str]], states: Sequence[str] = ()) -> None:
-        self.beginResetModel()
-        self._rows = tuple(tuple(r) for r in rows)
-        self._states = tuple(states) + ("",) * (len(self._rows) - len(states))
-        self._numeric = {j for j in range(len(self._columns))
-                         if self._rows and all(_number(r[j]) is not None or not r[j]
-                                               for r in self._rows)
-                         and any(r[j] for r in self._rows)}
-        self.endResetModel()
+        cells = [tuple(r) for r in rows]
+        padded = tuple(states) + ("",) * (len(cells) - len(states))
+        numeric = {j for j in range(len(self._titles))
+                   if cells and all(_number(r[j]) is not None or not r[j] for r in cells)
+                   and any(r[j] for r in cells)}
+        self.show_rows([TextRow(r, s) for r, s in zip(cells, padded, strict=False)],
+                         self._text_columns(numeric))
 
     def rows(self) -> tuple[tuple[str, ...], ...]:
-        return self._rows
+        return tuple(r.cells for r in self.all_rows())
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+    def _text_columns(self, numeric: set[int]) -> list[ListColumn[TextRow]]:
+        return [_text_column(title, j, j in numeric) for j, title in enumerate(self._titles)]
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self._columns)):
-            return self._columns[section]
-        return None
+def _text_column(title: str, j: int, numeric: bool) -> ListColumn[TextRow]:
+    def sort_key(row: TextRow) -> float | str:
+        number = _number(row.cells[j]) if numeric else None
+        return number if number is not None else row.cells[j].casefold()
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if column >= len(row):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return row[column]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip(row[column]) if len(row[column]) > 40 else None
-        if role == STATE_ROLE:
-            return self._states[index.row()]
-        if role == SORT_ROLE:
-            number = _number(row[column]) if column in self._numeric else None
-            return number if number is not None else row[column].casefold()
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in self._numeric:
-            return _RIGHT
-        return None
+    return ListColumn(title, lambda r: r.cells[j], sort_key=sort_key, numeric=numeric,
+                      state=lambda r: r.state,
+                      tooltip=lambda r: r.cells[j] if len(r.cells[j]) > 40 else None)
 
 
 def _number(text: str) -> float | None:

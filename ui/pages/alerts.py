@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
 from typing import Any
 
-from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PyQt6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,25 +21,12 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from console.alerts import (
-    RESOLVED,
-    AlertEvent,
-    AlertState,
-    AlertStatus,
-    format_duration,
-    format_value,
-    pending_words,
-    state_words,
-)
+from console.alerts import RESOLVED, AlertEvent, AlertState, pending_words
 from ui.context import AppContext
-from ui.plain_text import plain_label, plain_tooltip
-from ui.theme import state_colour, tabular_font
+from ui.models.alert_tables import AlertHistoryModel, AlertRulesModel
+from ui.plain_text import plain_label
 
 log = logging.getLogger(__name__)
-
-_Index = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
-_DISPLAY = Qt.ItemDataRole.DisplayRole
 
 #: (label, seconds back or None for everything) for the history's time filter.
 RANGES: tuple[tuple[str, float | None], ...] = (
@@ -55,169 +40,6 @@ HISTORY_STATES: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("No data and errors", ("no_data", "error")),
 )
 HISTORY_LIMIT = 500
-SEVERITY_WORDS = {"info": "Info", "warn": "Warning", "fail": "Critical"}
-
-_ICONS: dict[str, QIcon] = {}
-
-
-def state_icon(state: str) -> QIcon:
-    """A small dot in the state's colour (cached)."""
-    icon = _ICONS.get(state)
-    if icon is None:
-        pixmap = QPixmap(12, 12)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setBrush(QColor(state_colour(state)))
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.drawEllipse(1, 1, 10, 10)
-        painter.end()
-        icon = _ICONS[state] = QIcon(pixmap)
-    return icon
-
-
-def when(ts: float, now: float | None = None) -> str:
-    """'14:02:33' today, 'Mon 12 May 14:02' before."""
-    moment = datetime.fromtimestamp(ts)
-    today = datetime.fromtimestamp(now if now is not None else time.time()).date()
-    if moment.date() == today:
-        return moment.strftime("%H:%M:%S")
-    return moment.strftime("%a %d %b %H:%M")
-
-
-def _colour_for(state: str, severity: str = "fail") -> str:
-    """A firing rule's dot is its severity's colour, as the status light shows it: amber for
-    a warning, red for a critical one (was red for both)."""
-    if state == "firing":
-        return "fail" if severity == "fail" else "warn"
-    return {"normal": "ok", RESOLVED: "ok"}.get(state, state)
-
-
-class AlertRulesModel(QAbstractTableModel):
-    """One row per rule: state, name, what it watches, value now, for how long, severity."""
-
-    HEADERS = ("State", "Rule", "Severity", "Now", "For", "Watches")
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[AlertStatus] = []
-        self._now = time.time()
-        self._font = tabular_font()
-
-    def set_statuses(self, statuses: list[AlertStatus], now: float | None = None) -> None:
-        self._now = time.time() if now is None else now
-        if [s.name for s in statuses] == [s.name for s in self._rows]:
-            self._rows = list(statuses)
-            if self._rows:
-                self.dataChanged.emit(self.index(0, 0),
-                                      self.index(len(self._rows) - 1, len(self.HEADERS) - 1))
-            return
-        self.beginResetModel()
-        self._rows = list(statuses)
-        self.endResetModel()
-
-    def status(self, row: int) -> AlertStatus:
-        return self._rows[row]
-
-    def rowCount(self, parent: _Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = _DISPLAY) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        s = self._rows[index.row()]
-        column = index.column()
-        if role == _DISPLAY:
-            return self._text(s, column)
-        if role == Qt.ItemDataRole.DecorationRole and column == 0:
-            return state_icon(_colour_for(s.state.value, s.severity.value))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip(s.message)
-        if role == Qt.ItemDataRole.FontRole and column in (3, 4):
-            return self._font
-        if role == Qt.ItemDataRole.UserRole:
-            return s.state.value
-        return None
-
-    def _text(self, s: AlertStatus, column: int) -> str:
-        if column == 0:
-            return state_words(s.state.value)
-        if column == 1:
-            return s.name
-        if column == 2:
-            return SEVERITY_WORDS.get(s.severity.value, s.severity.value)
-        if column == 3:
-            return format_value(s.rule.metric, s.value)
-        if column == 4:
-            if s.state is AlertState.NORMAL or not s.since:
-                return ""
-            return format_duration(self._now - s.since)
-        return s.rule.describe()
-
-
-class AlertHistoryModel(QAbstractTableModel):
-    """The alert log, newest first: time, rule, state, value, message."""
-
-    HEADERS = ("Time", "Rule", "State", "Value", "What happened")
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[AlertEvent] = []
-        self._metrics: dict[str, str] = {}
-        self._font = tabular_font()
-
-    def set_events(self, events: list[AlertEvent], metrics: dict[str, str] | None = None) -> None:
-        self.beginResetModel()
-        self._rows = list(events)
-        self._metrics = dict(metrics or {})
-        self.endResetModel()
-
-    def event_at(self, row: int) -> AlertEvent:
-        return self._rows[row]
-
-    def rowCount(self, parent: _Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = _DISPLAY) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        e = self._rows[index.row()]
-        column = index.column()
-        if role == _DISPLAY:
-            if column == 0:
-                return when(e.ts)
-            if column == 1:
-                return e.rule
-            if column == 2:
-                return state_words(e.state)
-            if column == 3:
-                return format_value(self._metrics.get(e.rule, ""), e.value)
-            return e.message
-        if role == Qt.ItemDataRole.DecorationRole and column == 2:
-            return state_icon(_colour_for(e.state, e.severity.value))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip(f"{datetime.fromtimestamp(e.ts):%Y-%m-%d %H:%M:%S}: {e.message}")
-        if role == Qt.ItemDataRole.FontRole and column in (0, 3):
-            return self._font
-        return None
 
 
 def _table(model: QAbstractTableModel) -> QTableView:
@@ -401,7 +223,7 @@ class AlertsPage(QWidget):
             self.reload_history()
 
     def _filter_to_rule(self, index: QModelIndex) -> None:
-        name = self.rules_model.status(index.row()).name
+        name = self.rules_model.row_at(index.row()).name
         found = self.rule_filter.findData(name)
         if found >= 0:
             self.rule_filter.setCurrentIndex(found)

@@ -21,7 +21,8 @@ from PyQt6.QtWidgets import (
 )
 
 from services.db_insights import ORDERINGS, DatabaseInsights, collect_profile_insights
-from ui.models.sweep_model import SORT_ROLE, RowsTableModel
+from ui.models.roles import SORT_ROLE
+from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
 from ui.theme import tabular_font
 from ui.widgets.sweep_table import StatusChipDelegate

@@ -28,7 +28,8 @@ from PyQt6.QtWidgets import (
 )
 
 from console.domain import Check, Finding, Severity
-from ui.models.sweep_model import SORT_ROLE, STATE_ROLE, SweepTableModel
+from ui.models.roles import SORT_ROLE, STATE_ROLE
+from ui.models.sweep_model import SweepTableModel
 from ui.plain_text import plain_label
 from ui.theme import FAIL, OK, WARN, state_colour, tabular_font
 
