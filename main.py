@@ -200,7 +200,7 @@ def _demo_shop(traffic: bool, deferred: bool = False) -> Iterator[Any]:
 
 def _load_profile(path: Path) -> Any:
     from console.profile import ProfileError
-    from services.profiles import load_profile
+    from services.local.profiles import load_profile
 
     try:
         return load_profile(path)
@@ -213,7 +213,7 @@ def _load_profile(path: Path) -> Any:
 
 def _default_profile_path() -> Path | None:
     """The user's one configured profile, or None: then the console opens on the demo."""
-    from services.profiles import default_profile_path
+    from services.local.profiles import default_profile_path
 
     return default_profile_path()
 
@@ -238,7 +238,7 @@ def _profile_for(args: argparse.Namespace, traffic: bool, deferred: bool = False
         else:
             yield profile, None
             return
-    from services.profiles import demo_profile
+    from services.local.profiles import demo_profile
 
     with _demo_shop(traffic, deferred) as shop:
         yield demo_profile(shop.base_url, shop.token, shop.db_path), shop
@@ -270,7 +270,7 @@ def _demo_on_demand(traffic: bool) -> Callable[[], tuple[Any, Any, Callable[[], 
     it in the switcher (its port bound then; it starts once its window has painted)."""
     def make() -> tuple[Any, Any, Callable[[], None]]:
         from demo import DemoShop
-        from services.profiles import demo_profile
+        from services.local.profiles import demo_profile
 
         shop = DemoShop(_demo_db_path(), port=0, traffic=traffic)
         shop.reserve()
@@ -281,7 +281,7 @@ def _demo_on_demand(traffic: bool) -> Callable[[], tuple[Any, Any, Callable[[], 
 
 
 def _run_diagnose(args: argparse.Namespace) -> int:
-    from services.diagnose import diagnose_main
+    from services.diagnostics.diagnose import diagnose_main
 
     with _profile_for(args, traffic=False) as (profile, _shop):
         return diagnose_main(profile, as_json=args.json, samples=args.samples,
@@ -296,7 +296,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_db(args: argparse.Namespace) -> int:
-    from services.shop import cli
+    from commands import db as cli
 
     if args.db_command == "init":
         return cli.db_init_main(args.url, sys.stdout, sys.stderr)
@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     argv = _normalise(list(sys.argv[1:] if argv is None else argv))
     args = _parse(argv)
-    from services.logsetup import log_dir, setup_logging
+    from services.local.logsetup import log_dir, setup_logging
 
     args.masking = setup_logging(verbose=args.verbose)
     runners = {"gui": _run_gui, "diagnose": _run_diagnose, "demo": _run_demo, "db": _run_db,

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from console.profile import Profile, SecretRef
-from services.local_files import describe_write_error
+from services.local.local_files import describe_write_error
 
 if TYPE_CHECKING:
     import requests
 
-    from services.demo_control import DemoControl
+    from services.shop.demo_control import DemoControl
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class Services:
 
 def _resolver(masking: Any) -> Callable[[SecretRef], str]:
     """resolve_secret, also telling the log's masking filter every secret it hands out."""
-    from services.secrets import resolve_secret
+    from services.local.secrets import resolve_secret
 
     def resolve(ref: SecretRef) -> str:
         value = resolve_secret(ref)
@@ -183,11 +183,11 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     (and, for the demo shop's profile, ``demo=True``, the demo shop's control)."""
     from console.redaction import profile_secrets
     from console.store import MetricStore
-    from services.alert_log import AlertLog
-    from services.alerting import AlertService
     from services.collectors import build_collectors
-    from services.history_writer import History
-    from services.poller import Poller
+    from services.monitoring.alert_log import AlertLog
+    from services.monitoring.alerting import AlertService
+    from services.monitoring.history_writer import History
+    from services.monitoring.poller import Poller
 
     # made when the history and the alert log open: a folder that cannot be made turns them
     # off with the reason in the window, the console goes on
@@ -217,7 +217,7 @@ def build_demo_control(profile: Profile) -> tuple[DemoControl | None, requests.S
     which the caller closes."""
     import requests
 
-    from services.demo_control import control_for_profile
+    from services.shop.demo_control import control_for_profile
 
     session = requests.Session()
     return control_for_profile(profile, session), session
@@ -226,7 +226,7 @@ def build_demo_control(profile: Profile) -> tuple[DemoControl | None, requests.S
 def build_shop(profile: Profile, prefer: str = "api",
                resolve: Callable[[SecretRef], str] | None = None) -> Any:
     """The shop repository: the REST API when the profile has a back end, else direct SQL."""
-    from services.secrets import SecretError
+    from services.local.secrets import SecretError
     from services.shop import make_repository
 
     resolve = resolve or _resolver(None)

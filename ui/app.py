@@ -131,7 +131,7 @@ class ConsoleApp(QObject):
                                          profile.name)
 
     def _profile_entries(self) -> list[tuple[str, str]]:
-        from services.profiles import list_profiles, profile_label
+        from services.local.profiles import list_profiles, profile_label
 
         entries = [(profile_label(path), str(path.resolve())) for path in list_profiles()]
         if self.demo_profile is not None:
@@ -143,7 +143,7 @@ class ConsoleApp(QObject):
     def switch_profile(self, path: str) -> None:
         """Close the current shop and open another; a bad profile leaves the current one."""
         from console.profile import ProfileError
-        from services.profiles import load_profile
+        from services.local.profiles import load_profile
 
         if path == DEMO_ENTRY:
             if self.demo_profile is None and self._demo_on_demand is not None:

@@ -9,8 +9,8 @@ from typing import Any
 import tomli_w
 
 from console.profile import Profile, ProfileError, parse_profile, profile_to_dict
-from services.profiles import parse_toml, read_profile_bytes
-from services.user_files import replace_file
+from services.local.profiles import parse_toml, read_profile_bytes
+from services.local.user_files import replace_file
 
 
 def slug(name: str) -> str:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from types import TracebackType
 
-from services.logsetup import log_dir
+from services.local.logsetup import log_dir
 
 log = logging.getLogger(__name__)
 

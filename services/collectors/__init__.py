@@ -13,7 +13,7 @@ from console.domain import CollectorReport
 from console.profile import Probe, Profile, SecretRef, Source
 from services.collectors._cache import OwnLookups, redis_server_key
 from services.collectors.base import AuthFailed, Collector, CollectorError
-from services.secrets import SecretError, resolve_secret
+from services.local.secrets import SecretError, resolve_secret
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def build_collectors(profile: Profile, *, session: requests.Session | None = Non
     database source is listed). HTTP collectors share one pooled session. A source whose
     secret cannot be resolved, or whose client cannot be built, becomes an
     :class:`UnusableCollector` that reports why on every collect."""
-    from services.collectors._http import new_session
+    from services.http.client import new_session
 
     if session is None:
         session = new_session(pool_size=max(10, len(profile.probes) + len(profile.sources)))
@@ -251,7 +251,7 @@ def backend_probe(profile: Profile, session: requests.Session,
 def build_checked(profile: Profile, *, timeout_cap_s: float | None = None) -> list[Collector]:
     """What diagnose and the sweep check: every collector of the profile plus the back end's
     ``/health``, sharing one pooled session."""
-    from services.collectors._http import new_session
+    from services.http.client import new_session
 
     session = new_session(pool_size=max(10, len(profile.probes) + len(profile.sources) + 1))
     collectors = build_collectors(profile, session=session, timeout_cap_s=timeout_cap_s)

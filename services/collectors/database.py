@@ -25,7 +25,7 @@ from services.collectors.base import (
     SourceTimeout,
     SourceUnreachable,
 )
-from services.db_mysql import (
+from services.collectors.mysql_stats import (
     ENABLE_PERFORMANCE_SCHEMA,
     ENABLE_SLOW_LOG,
     mysql_full_scans,

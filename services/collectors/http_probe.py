@@ -13,7 +13,7 @@ from console import metrics
 from console.domain import CollectorReport, Reading, Status, series_name
 from console.quantiles import sample_quantile
 from console.redaction import mask_url
-from services.collectors._http import MIB, fetch, verify_option
+from services.http.client import MIB, fetch, verify_option
 
 #: At most this many requests are kept for the quantiles, however short the interval.
 MAX_WINDOW_REQUESTS = 1000

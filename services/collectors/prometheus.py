@@ -22,10 +22,10 @@ from console.quantiles import (
 )
 from console.redaction import mask_url
 from services.collectors import known_metrics as known
-from services.collectors._http import MIB, check_status, fetch, server_said, verify_option
 from services.collectors.base import BadResponse
-from services.gc_hold import gc_held
-from services.prom_parse import PromParseError, Samples, parse_samples
+from services.collectors.gc_hold import gc_held
+from services.collectors.prom_parse import PromParseError, Samples, parse_samples
+from services.http.client import MIB, check_status, fetch, server_said, verify_option
 
 ACCEPT = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"
 #: Over this many scrapes, this many drops of the request count is no restart but several

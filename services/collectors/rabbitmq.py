@@ -18,7 +18,6 @@ import requests
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
 from console.redaction import mask_url
-from services.collectors._http import check_status, fetch, verify_option
 from services.collectors.base import (
     AuthFailed,
     BadResponse,
@@ -26,6 +25,7 @@ from services.collectors.base import (
     SourceTimeout,
     SourceUnreachable,
 )
+from services.http.client import check_status, fetch, verify_option
 
 MAX_QUEUES = 50
 #: A management API guessed from an amqp:// URL that failed is tried again after this long.

@@ -41,7 +41,7 @@ from console.shop import (
 )
 from console.shop_access import FULL_ACCESS, ShopAccess
 from console.shop_rules import check_booking, check_product, check_restock, check_search
-from services.http_watchdog import cut_off, deadline_in
+from services.http.watchdog import cut_off, deadline_in
 from services.shop import upcoming
 from services.shop.api_json import (
     access_from_json,
@@ -109,8 +109,8 @@ class ApiShopRepository:
               body_json: Mapping[str, Any] | None, headers: dict[str, str]
               ) -> tuple[requests.Response, bytes]:
         """One request whose whole answer, body included, arrives within the timeout."""
-        from services.collectors._http import read_body
         from services.collectors.base import SourceTimeout
+        from services.http.client import read_body
 
         total = self._timeout[1]
         deadline = time.perf_counter() + total
@@ -413,9 +413,9 @@ class ApiShopRepository:
 
 
 def _own_session() -> requests.Session:
-    """The console's HTTP session (services/collectors/_http.py): its connections honour
+    """The console's HTTP session (services/http/client.py): its connections honour
     ``deadline_in``, and it reads the environment's proxy settings once, not per request."""
-    from services.collectors._http import new_session
+    from services.http.client import new_session
 
     return new_session(pool_size=4)
 

@@ -124,7 +124,7 @@ def run(quick: bool = False) -> list[Figure]:
     from console.profile import Probe, Profile
     from console.store import MetricStore
     from services.collectors import build_collectors
-    from services.poller import Poller
+    from services.monitoring.poller import Poller
     from ui import theme
     from ui.context import AppContext
     from ui.pages.dashboard import DashboardPage

@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from console.domain import Reading
 from console.store import MetricStore
-from services.history_writer import History
+from services.monitoring.history_writer import History
 from tests.benchmarks.harness import Figure, median_time
 
 AREA = "history"
@@ -152,7 +152,7 @@ def _record_demo(seconds: float, interval: float) -> tuple[dict[str, Any], list[
     from demo import DemoShop
     from services.collectors.http_probe import HttpProbe
     from services.collectors.prometheus import PrometheusCollector
-    from services.poller import Poller
+    from services.monitoring.poller import Poller
 
     class Sink:
         def __init__(self) -> None:

@@ -81,7 +81,7 @@ def measure(queues: int = QUEUES, limit: int = LIMIT, measure_s: float = MEASURE
     from console.profile import Profile, Source
     from console.store import MetricStore
     from services.collectors import build_collectors
-    from services.poller import Poller
+    from services.monitoring.poller import Poller
     from tests.benchmarks.bench_gui_wait import _lateness
     from tests.reliability.support import (
         many_queues_page,

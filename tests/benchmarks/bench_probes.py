@@ -13,8 +13,8 @@ from contextlib import contextmanager
 import requests
 
 from console.quantiles import sample_quantile
-from services.collectors._http import new_session
 from services.collectors.http_probe import HttpProbe
+from services.http.client import new_session
 from tests.benchmarks.harness import Figure
 
 DELAY_S = 0.05

@@ -178,11 +178,11 @@ def soak(duration_s: float, *, targets: int = PORTS * PER_PORT, interval_s: floa
     """Poll ``targets`` local targets at ``interval_s`` for ``warmup_s + duration_s`` and
     measure the last ``duration_s``."""
     from console.store import MetricStore
-    from services.collectors._http import new_session
     from services.collectors.http_probe import HttpProbe
     from services.collectors.prometheus import PrometheusCollector
-    from services.history_writer import History
-    from services.poller import Poller
+    from services.http.client import new_session
+    from services.monitoring.history_writer import History
+    from services.monitoring.poller import Poller
 
     child = subprocess.Popen([sys.executable, "-c", TARGETS, str(PORTS), str(PER_PORT)],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

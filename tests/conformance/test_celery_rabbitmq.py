@@ -17,7 +17,7 @@ from console.domain import split_series
 from console.profile import Profile, parse_profile
 from services.collectors import build_collectors
 from services.collectors.base import Collector
-from services.diagnose import run_diagnose
+from services.diagnostics.diagnose import run_diagnose
 from tests import servers
 from tests.conformance.brokers import (
     Vhost,

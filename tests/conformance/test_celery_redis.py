@@ -17,7 +17,7 @@ from console.domain import split_series
 from console.profile import Profile, parse_profile
 from services.collectors import build_collectors
 from services.collectors.base import Collector, CollectorError
-from services.diagnose import run_diagnose
+from services.diagnostics.diagnose import run_diagnose
 from tests.conformance.brokers import celery_env, celery_worker, list_lengths
 from tests.integration.local_servers import redis_server
 

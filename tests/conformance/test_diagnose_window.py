@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from console.profile import parse_profile
-from services.diagnose import diagnose_main
+from services.diagnostics.diagnose import diagnose_main
 from tests.integration.local_servers import redis_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

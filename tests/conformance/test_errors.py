@@ -9,7 +9,7 @@ import pytest
 from console.domain import Severity, Status
 from console.profile import Profile, Source
 from console.report import render_json, render_table
-from services.diagnose import run_diagnose
+from services.diagnostics.diagnose import run_diagnose
 from tests.conformance.compare import record
 from tests.conformance.load import SteadyLoad
 

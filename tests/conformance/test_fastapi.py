@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from console import metrics
-from services.collectors._http import new_session
 from services.collectors.prometheus import PrometheusCollector
+from services.http.client import new_session
 from tests.conformance.compare import ReadClock, close_quantile, record, values
 from tests.conformance.conftest import Fleet
 from tests.conformance.load import run_load

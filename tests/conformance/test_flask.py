@@ -6,9 +6,9 @@ import pytest
 from pymemcache.client.base import Client
 
 from console import metrics
-from services.collectors._http import new_session
 from services.collectors.memcached import MemcachedCollector, memcached_client
 from services.collectors.prometheus import PrometheusCollector
+from services.http.client import new_session
 from tests.conformance.compare import ReadClock, record, values
 from tests.conformance.load import run_load
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from console.domain import CollectorReport, Status
-from services.collectors._http import new_session
 from services.collectors.prometheus import PrometheusCollector
+from services.http.client import new_session
 from tests.conformance.load import run_load
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from services.collectors.database import DatabaseCollector, database_engine
-from services.db_insights import make_engine, pg_top_statements, read_only
+from services.diagnostics.db_insights import make_engine, pg_top_statements, read_only
 
 MAINTENANCE = ("COPY", "CREATE INDEX", "VACUUM")
 

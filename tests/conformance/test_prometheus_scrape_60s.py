@@ -6,8 +6,8 @@ import pytest
 
 from console import metrics
 from console.domain import Status
-from services.collectors._http import new_session
 from services.collectors.prometheus_server import PrometheusServerCollector
+from services.http.client import new_session
 from tests.conformance.compare import record, values
 from tests.conformance.conftest import SLOW_SCRAPE_S, Fleet
 from tests.conformance.test_prometheus_server import at_of, collect_until

@@ -14,9 +14,9 @@ from console import metrics
 from console.domain import CollectorReport, Status
 from console.profile import Profile, Source
 from console.report import render_json, render_table
-from services.collectors._http import new_session
 from services.collectors.prometheus_server import PrometheusServerCollector
-from services.diagnose import run_diagnose
+from services.diagnostics.diagnose import run_diagnose
+from services.http.client import new_session
 from tests.conformance.compare import record, values
 from tests.conformance.conftest import SITES, Fleet
 from tests.conformance.load import TRAFFIC, run_load

@@ -15,8 +15,8 @@ from PyQt6.QtWidgets import QMainWindow, QWidget
 from console.alerts import RuleSpec
 from console.domain import Reading, SourceState
 from console.store import MetricStore
-from services.alert_log import AlertLog
-from services.alerting import AlertService
+from services.monitoring.alert_log import AlertLog
+from services.monitoring.alerting import AlertService
 from ui.context import AppContext
 from ui.models.alert_tables import AlertHistoryModel, AlertRulesModel
 from ui.models.roles import STATE_ROLE

@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import QApplication, QWidget
 
 from console.domain import SourceState, iso_time
 from console.store import MetricStore
-from services.poller import SourceStatus
+from services.monitoring.poller import SourceStatus
 from ui.context import AppContext
 from ui.pages.dashboard import DashboardPage
 from ui.theme import FAIL, WARN
@@ -113,8 +113,8 @@ def test_live_on_the_demo_shop(make_page, qtbot, tmp_path: Path) -> None:
     from demo import DemoShop
     from services.bootstrap import build_demo_control
     from services.collectors import build_collectors
-    from services.poller import Poller
-    from services.profiles import demo_profile
+    from services.local.profiles import demo_profile
+    from services.monitoring.poller import Poller
 
     shop = DemoShop(tmp_path / "shop.sqlite", port=0, traffic=True, traffic_rate=15.0,
                     seed_scale=0.02)
@@ -199,7 +199,7 @@ def test_a_source_that_is_down(make_page, qtbot, tmp_path: Path) -> None:
     from console.profile import Probe, Profile
     from demo import DemoShop
     from services.collectors import build_collectors
-    from services.poller import Poller
+    from services.monitoring.poller import Poller
     from tests.servers import free_port
 
     shop = DemoShop(tmp_path / "shop.sqlite", port=0, traffic=False, seed_scale=0.02)
@@ -239,7 +239,7 @@ def test_a_probe_named_with_slashes_keeps_its_latency(make_page, qtbot) -> None:
     line, like any other."""
     from console.profile import Probe, Profile
     from services.collectors import build_collectors
-    from services.poller import Poller
+    from services.monitoring.poller import Poller
     from tests.integration.local_servers import http_server, reply
 
     with http_server({"/slow/": reply(delay_s=0.02)}) as base:
@@ -399,7 +399,7 @@ def test_crosshair_shows_every_panel_value(make_page, qtbot) -> None:
 
 
 def test_range_switch_loads_history(make_page, qtbot, tmp_path: Path) -> None:
-    from services.history_writer import History
+    from services.monitoring.history_writer import History
 
     now = time.time()
     history = History(tmp_path / "history.sqlite")
@@ -546,7 +546,7 @@ def test_alert_marks_come_from_the_alert_service(make_page, qtbot) -> None:
 
 
 def test_the_demo_control_is_the_one_the_root_hands_in(make_page, qtbot) -> None:
-    from services.demo_control import DemoEvent, DemoScenario
+    from services.shop.demo_control import DemoEvent, DemoScenario
 
     now = time.time()
 

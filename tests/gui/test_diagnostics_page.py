@@ -22,7 +22,7 @@ from console.domain import Check, Reading, Status, series_name
 from console.profile import Probe, Profile
 from console.report_html import render_html
 from console.store import MetricStore
-from services.profiles import demo_profile
+from services.local.profiles import demo_profile
 from ui.context import AppContext
 from ui.models.pstats_model import PstatsTableModel
 from ui.models.sweep_model import SweepTableModel

@@ -12,7 +12,7 @@ from PyQt6.QtWidgets import QApplication
 from console.domain import SourceState
 from console.profile import Profile
 from console.store import MetricStore
-from services.poller import SourceStatus
+from services.monitoring.poller import SourceStatus
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.worker import TaskRunner

@@ -26,8 +26,8 @@ from console.correlate import rank_movers
 from console.domain import Reading, SourceState
 from console.profile import DatabaseConfig, Profile, Source
 from console.store import MetricStore
-from services.alert_log import AlertLog
-from services.alerting import AlertService
+from services.monitoring.alert_log import AlertLog
+from services.monitoring.alerting import AlertService
 from tests import servers
 from tests.gui.hostile import (
     Hostile,

@@ -9,7 +9,7 @@ import pytest
 from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QApplication
 
-from services.profiles import load_profile
+from services.local.profiles import load_profile
 from ui.app import ConsoleApp
 
 pytestmark = pytest.mark.gui
@@ -91,7 +91,7 @@ def test_the_demo_is_offered_when_a_real_shop_is_open_and_starts_when_picked(
     import requests
 
     from demo import DemoShop
-    from services.profiles import demo_profile
+    from services.local.profiles import demo_profile
 
     for kind in ("CONFIG", "DATA", "STATE", "CACHE"):
         monkeypatch.setenv(f"XDG_{kind}_HOME", str(tmp_path / kind.lower()))

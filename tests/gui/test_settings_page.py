@@ -18,8 +18,8 @@ from PyQt6.QtWidgets import QApplication, QMainWindow
 
 from console.profile import SecretRef, parse_profile
 from console.store import MetricStore
-from services.alerting import AlertService
-from services.profiles import load_profile
+from services.local.profiles import load_profile
+from services.monitoring.alerting import AlertService
 from tests import servers
 from ui.context import AppContext
 from ui.pages.console_settings import REFRESH_KEY, THEME_KEY
@@ -596,7 +596,7 @@ def test_a_broken_profile_file_is_listed_and_opens_to_be_fixed(
 
 def test_without_a_keychain_a_secret_can_be_used_for_this_session(
         qtbot, make_page, shop_dir: Path, no_keychain, monkeypatch) -> None:
-    from services.secrets import resolve_secret
+    from services.local.secrets import resolve_secret
     from ui.widgets.secret_field import SESSION
 
     page = make_page()

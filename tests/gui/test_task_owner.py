@@ -13,7 +13,7 @@ from PyQt6.QtCore import QObject, QSettings
 from PyQt6.QtWidgets import QApplication
 
 from demo import DemoShop
-from services.profiles import demo_profile
+from services.local.profiles import demo_profile
 from ui.app import ConsoleApp
 from ui.pages import registry
 

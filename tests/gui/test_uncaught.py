@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent("""
     from PyQt6.QtWidgets import QApplication, QMainWindow
 
     from console.profile import Profile
-    from services.logsetup import setup_logging
+    from services.local.logsetup import setup_logging
     from ui.app import run_gui
 
     sys.excepthook = sys.__excepthook__

@@ -24,11 +24,11 @@ from console import metrics
 from console.correlate import explain, rank_movers
 from console.domain import split_series
 from console.store import MetricStore
-from services.alerting import AlertService
 from services.collectors import build_collectors
-from services.diagnose import run_diagnose, with_query_plans
-from services.poller import Poller
-from services.profiles import demo_profile
+from services.diagnostics.diagnose import run_diagnose, with_query_plans
+from services.local.profiles import demo_profile
+from services.monitoring.alerting import AlertService
+from services.monitoring.poller import Poller
 from ui.pages.dashboard import route
 from ui.widgets.demo_panel import DEFAULT_SLOW_MS
 

@@ -10,8 +10,8 @@ import pytest
 from console.alerts import AlertEvent, RuleSpec
 from console.domain import Reading, Severity, SourceState
 from console.store import MetricStore
-from services.alert_log import AlertLog
-from services.alerting import AlertService
+from services.monitoring.alert_log import AlertLog
+from services.monitoring.alerting import AlertService
 
 pytestmark = pytest.mark.integration
 

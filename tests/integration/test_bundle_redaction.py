@@ -18,10 +18,10 @@ from console.domain import Reading
 from console.profile import Backend, DatabaseConfig, Probe, Profile, SecretRef, Source
 from console.report_html import render_html
 from console.store import MetricStore
-from services.bundle import write_bundle
-from services.diagnose import diagnose_main
-from services.logsetup import setup_logging
-from services.sweep import report_sections, run_sweep
+from services.diagnostics.bundle import write_bundle
+from services.diagnostics.diagnose import diagnose_main
+from services.diagnostics.sweep import report_sections, run_sweep
+from services.local.logsetup import setup_logging
 
 pytestmark = pytest.mark.integration
 
@@ -194,9 +194,9 @@ def test_cli_html_and_bundle_hold_no_secret(canary_profile: Profile, log_dir: Pa
 
 def test_cli_exporters_add_the_database_views(canary_profile: Profile, log_dir: Path,
                                               tmp_path: Path) -> None:
-    from services.diagnose import run_diagnose
-    from services.report_export import write_bundle as export_bundle
-    from services.report_export import write_html_report
+    from services.diagnostics.diagnose import run_diagnose
+    from services.diagnostics.report_export import write_bundle as export_bundle
+    from services.diagnostics.report_export import write_html_report
 
     result = run_diagnose(canary_profile, samples=1)
     html = write_html_report(result, canary_profile, tmp_path / "r.html").read_text("utf-8")

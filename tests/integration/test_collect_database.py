@@ -212,7 +212,7 @@ def test_mariadb_digests_full_scans_connections_and_slow_log(mariadb_database: s
 
 
 def test_mariadb_without_performance_schema_says_how_to_turn_it_on(tmp_path: Path) -> None:
-    from services.db_insights import collect_insights
+    from services.diagnostics.db_insights import collect_insights
     from tests.integration.local_servers import mariadb_server
 
     with mariadb_server(tmp_path, "--performance-schema=OFF") as url:

@@ -14,10 +14,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from console import metrics
 from console.domain import Status
 from console.quantiles import histogram_quantile
-from services.collectors._http import new_session
 from services.collectors.base import BadResponse
 from services.collectors.prometheus import PrometheusCollector
 from services.collectors.prometheus_server import PrometheusServerCollector
+from services.http.client import new_session
 from tests import servers
 from tests.integration.local_servers import binary, http_server, process_on_port, reply
 

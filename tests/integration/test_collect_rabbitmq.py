@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from console.domain import split_series
-from services.collectors._http import new_session
 from services.collectors.base import AuthFailed, BadResponse
 from services.collectors.rabbitmq import RabbitMQCollector, amqp_url_for
+from services.http.client import new_session
 from tests import servers
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ import pytest
 import trustme
 
 from console.profile import Backend, DatabaseConfig, Probe, SecretRef, Source
-from services.connection_test import ConnectionResult, Outcome, check_target, classify
-from services.secrets import SecretError
+from services.diagnostics.connection_check import ConnectionResult, Outcome, check_target, classify
+from services.local.secrets import SecretError
 from tests import servers
 from tests.integration.local_servers import (
     binary,

@@ -1,4 +1,4 @@
-"""services.db_insights against real PostgreSQL (pg_stat_statements) and the demo shop's SQLite."""
+"""services.diagnostics.db_insights on real PostgreSQL (pg_stat_statements) and SQLite."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from services.db_insights import (
+from services.diagnostics.db_insights import (
     KNOWN_QUERY_NAMES,
     InsightsError,
     collect_insights,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from services.demo_control import DemoControl, DemoControlError
+from services.shop.demo_control import DemoControl, DemoControlError
 from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
@@ -71,8 +71,8 @@ def test_errors_say_what_happened(shop, control: DemoControl) -> None:
 
 def test_back_end_errors_switch_fails_api_requests_and_the_metrics_say_so(
         shop, control: DemoControl) -> None:
-    from services.collectors._http import new_session
     from services.collectors.prometheus import PrometheusCollector
+    from services.http.client import new_session
 
     changed = control.set_scenario(error_ratio=1.0)
     assert changed.error_ratio == 1.0

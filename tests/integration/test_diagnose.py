@@ -19,7 +19,7 @@ from pymemcache.client.base import Client
 from console.domain import Status
 from console.profile import parse_profile, profile_to_dict
 from services.collectors.memcached import parse_address
-from services.diagnose import diagnose_main, run_diagnose
+from services.diagnostics.diagnose import diagnose_main, run_diagnose
 from tests import servers
 from tests.integration.local_servers import (
     http_server,
@@ -240,7 +240,7 @@ def test_a_profile_with_nothing_to_check_is_not_ok() -> None:
 
 def test_diagnose_reads_the_query_plans_as_the_sweep_does(tmp_path: Path) -> None:
     from demo import DemoShop
-    from services.profiles import demo_profile
+    from services.local.profiles import demo_profile
 
     with DemoShop(tmp_path / "shop.sqlite", port=0, traffic=False, seed_scale=0.3) as shop:
         profile = demo_profile(shop.base_url, shop.token, shop.db_path)

@@ -23,7 +23,7 @@ from console.history_codec import (
     roll_up,
 )
 from console.store import MetricStore
-from services.history_writer import History
+from services.monitoring.history_writer import History
 
 pytestmark = pytest.mark.integration
 

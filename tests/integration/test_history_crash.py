@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.history_writer import History
+from services.monitoring.history_writer import History
 
 pytestmark = [
     pytest.mark.integration,
@@ -33,7 +33,7 @@ WRITER = textwrap.dedent(
     f"""
     import sys
     from console.domain import Reading
-    from services.history_writer import History
+    from services.monitoring.history_writer import History
 
     path, t0 = sys.argv[1], float(sys.argv[2])
     history = History(path, flush_interval_s=0.05)

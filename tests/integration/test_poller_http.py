@@ -17,8 +17,8 @@ import requests
 from console.domain import SourceState
 from console.store import MetricStore
 from services.collectors.http_probe import HttpProbe
-from services.history_writer import History
-from services.poller import Poller
+from services.monitoring.history_writer import History
+from services.monitoring.poller import Poller
 from tests.servers import free_port
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.profiles import demo_profile
+from services.local.profiles import demo_profile
 from tests.integration.scenario_matrix import (
     INTERVAL_S,
     SWITCHES,

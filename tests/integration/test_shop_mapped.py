@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from commands.db import db_check_main
 from console.profile import parse_profile
 from console.shop import (
     BookingDraft,
@@ -25,7 +26,6 @@ from console.shop import (
     ValidationFailed,
 )
 from services.shop import make_repository
-from services.shop.cli import db_check_main
 from services.shop.db import make_engine
 from services.shop.mapped import MappedShopRepository
 from tests.integration.restaurant_shop import Restaurant, open_restaurant, profile_text

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from commands.db import db_init_main, db_seed_main
 from console.shop import BackendUnavailable, BookingQuery, BookingStatus
 from services.shop import make_repository, sql_paging
 from services.shop.api import ApiShopRepository
-from services.shop.cli import db_init_main, db_seed_main
 from services.shop.db import SchemaError, head_revision, init_db, make_engine
 from services.shop.seed import seed, table_counts
 from services.shop.sql import SqlShopRepository

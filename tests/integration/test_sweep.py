@@ -17,9 +17,9 @@ import trustme
 
 from console.domain import Status
 from console.profile import Backend, DatabaseConfig, Probe, Profile, SecretRef, Source
-from services.profiles import demo_profile
-from services.sweep import SweepCancelled, SweepResult, run_sweep
-from services.tls_check import certificate_check, check_certificate, https_targets
+from services.diagnostics.sweep import SweepCancelled, SweepResult, run_sweep
+from services.http.tls_check import certificate_check, check_certificate, https_targets
+from services.local.profiles import demo_profile
 from tests import servers
 
 pytestmark = pytest.mark.integration

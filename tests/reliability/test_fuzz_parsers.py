@@ -322,8 +322,8 @@ def test_shop_health_document(health_status: int, health: bytes, stats_status: i
     """The "Test connection" of the shop API reads its /health JSON: any answer gives a
     typed outcome, never a Python error."""
     from console.profile import Backend
-    from services import connection_test
-    from services.collectors import _http
+    from services.diagnostics import connection_check as connection_test
+    from services.http import client as _http
 
     def answer(request: requests.PreparedRequest) -> Answer:
         if (request.url or "").endswith("/health"):
@@ -343,8 +343,8 @@ def test_shop_health_document(health_status: int, health: bytes, stats_status: i
 
 def test_shop_health_document_nested_too_deep() -> None:
     from console.profile import Backend
-    from services import connection_test
-    from services.collectors import _http
+    from services.diagnostics import connection_check as connection_test
+    from services.http import client as _http
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_http, "new_session",
@@ -525,7 +525,7 @@ def test_shop_api_seek_stops_on_empty_pages() -> None:
 
 def test_fuzz_transport_runs_the_real_client_code() -> None:
     """The canned transport is a faithful stand-in: fetch reads, caps and times its body."""
-    from services.collectors._http import fetch
+    from services.http.client import fetch
 
     session = canned_session(lambda request: (200, {"Content-Type": "text/plain"}, b"x" * 5000))
     got = fetch(session, "http://a.invalid/", timeout_s=1, max_bytes=1024)

@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from console.shop import BackendUnavailable, BookingQuery
-from services.collectors._http import new_session
 from services.collectors.base import BadResponse, CollectorError, SourceTimeout
+from services.http.client import new_session
 from tests.reliability.support import (
     RawServer,
     drip_body,
@@ -150,7 +150,7 @@ def test_dripping_headers_are_cut_at_the_timeout(session: requests.Session) -> N
 def test_dripping_headers_are_cut_for_every_client(kind: str,
                                                    session: requests.Session) -> None:
     """A status line, then a header line every 0.2 s: requests bounds each read only, the
-    watchdog (services/http_watchdog.py) the whole head. Every client gives up within 10 %
+    watchdog (services/http/watchdog.py) the whole head. Every client gives up within 10 %
     of its timeout, saying the server was still sending, not that it did not answer."""
     with raw_server(drip_headers(0.2)) as server:
         took, error, finished = bounded(client(kind, server.url, session, TIMEOUT_S), server,
@@ -184,7 +184,7 @@ def test_https_dripping_headers_are_cut_at_the_timeout(tmp_path: Path,
     """The same over TLS: the watchdog shuts the descriptor under the TLS socket down."""
     import ssl
 
-    from services.collectors._http import fetch
+    from services.http.client import fetch
 
     certs = make_certs(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -227,7 +227,7 @@ def test_pooled_connection_works_before_and_after_a_cut_off_head() -> None:
     """The watchdog cuts only a call still registered at its deadline: a connection whose
     call was released in time serves the next calls (kept alive past the old deadline), and
     after a cut the pool hands out a fresh connection that works and is kept alive too."""
-    from services.collectors._http import fetch
+    from services.http.client import fetch
 
     with new_session(pool_size=1) as session, raw_server(_keep_alive_or_drip) as server:
         def fast() -> bytes:
@@ -247,15 +247,15 @@ def test_pooled_connection_works_before_and_after_a_cut_off_head() -> None:
 
 
 def _watchdog_threads() -> list[threading.Thread]:
-    from services.http_watchdog import THREAD_NAME
+    from services.http.watchdog import THREAD_NAME
 
     return [t for t in threading.enumerate() if t.name == THREAD_NAME]
 
 
 def test_watchdog_thread_starts_on_demand_and_ends_when_idle(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from services import http_watchdog
-    from services.collectors._http import fetch
+    from services.http import watchdog as http_watchdog
+    from services.http.client import fetch
 
     monkeypatch.setattr(http_watchdog.WATCHDOG, "idle_exit_s", 0.3)
     wait_until(lambda: not _watchdog_threads(), 5.0)  # one left idle by an earlier test
@@ -277,7 +277,7 @@ def test_watchdog_thread_starts_on_demand_and_ends_when_idle(
 
 
 def test_watchdog_cuts_only_what_is_still_registered_at_its_deadline() -> None:
-    from services.http_watchdog import Watchdog
+    from services.http.watchdog import Watchdog
 
     dog = Watchdog(name="test-http-watchdog", idle_exit_s=0.2)
     late, late_peer = socket.socketpair()

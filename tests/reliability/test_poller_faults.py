@@ -18,9 +18,9 @@ import requests
 
 from console.domain import SourceState
 from console.store import MetricStore
-from services.collectors._http import new_session
 from services.collectors.base import Collector, SourceTimeout
-from services.poller import Poller
+from services.http.client import new_session
+from services.monitoring.poller import Poller
 from tests import servers
 from tests.reliability.support import (
     ChildBackend,

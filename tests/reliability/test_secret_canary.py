@@ -107,7 +107,7 @@ def private_redis(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def logs(tmp_path: Path) -> Iterator[tuple[Path, object]]:
     """The console's logging (verbose) into a fresh directory, taken down afterwards."""
-    from services.logsetup import setup_logging
+    from services.local.logsetup import setup_logging
 
     directory = tmp_path / "logs"
     root = logging.getLogger()
@@ -178,7 +178,7 @@ def test_canary_is_nowhere_while_every_source_fails(canary_profile: Profile,
                                                     tmp_path: Path) -> None:
     from services.bootstrap import build_services
     from services.collectors import build_collectors
-    from services.diagnose import diagnose_main
+    from services.diagnostics.diagnose import diagnose_main
 
     log_dir, masking = logs
     log = logging.getLogger("backroom.reliability")
@@ -285,7 +285,7 @@ def test_exported_profile_masks_passwords_in_urls() -> None:
 
 
 def test_saved_profile_is_private_and_resolves_nothing(canary_env: str, tmp_path: Path) -> None:
-    from services.profiles import load_profile, save_profile
+    from services.local.profiles import load_profile, save_profile
 
     profile = Profile(name="Saved", backend=Backend("https://shop.example",
                                                     token=SecretRef("env", canary_env)))

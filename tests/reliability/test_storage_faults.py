@@ -21,8 +21,8 @@ from sqlalchemy.exc import OperationalError
 from console.domain import Reading
 from console.profile import Profile, parse_profile
 from services.bootstrap import build_services, profile_slug
-from services.history_writer import History
-from services.local_files import LocalFileProblem
+from services.local.local_files import LocalFileProblem
+from services.monitoring.history_writer import History
 
 pytestmark = pytest.mark.integration
 
@@ -193,7 +193,7 @@ def test_on_a_full_disk_the_history_keeps_a_bounded_backlog_and_says_so_once(
         assert info.value.errno == errno.ENOSPC, "the disk is really full"
 
         caplog.clear()
-        with caplog.at_level(logging.INFO, logger="services.history_writer"):
+        with caplog.at_level(logging.INFO, logger="services.monitoring.history_writer"):
             for minute in range(10):  # ten minutes of samples at 1 Hz, a flush a minute
                 ts = NOW + 1 + minute * 60 + np.arange(60.0)
                 for name in series:
@@ -211,7 +211,7 @@ def test_on_a_full_disk_the_history_keeps_a_bounded_backlog_and_says_so_once(
         assert history.dropped_samples == len(series) * 600 - waiting
 
         filler.unlink()
-        with caplog.at_level(logging.INFO, logger="services.history_writer"):
+        with caplog.at_level(logging.INFO, logger="services.monitoring.history_writer"):
             assert history.flush()
         assert history.problem is None
         assert "written to" in caplog.text and "again" in caplog.text
@@ -271,7 +271,7 @@ def test_the_log_file_on_a_full_disk_does_not_flood_stderr(tmp_path: Path) -> No
     logs.mkdir()
     (logs / "backroom.log").symlink_to("/dev/full")
     script = (f"import logging, sys; sys.path.insert(0, {str(Path.cwd())!r})\n"
-              "from services.logsetup import setup_logging\n"
+              "from services.local.logsetup import setup_logging\n"
               f"setup_logging(directory=__import__('pathlib').Path({str(logs)!r}))\n"
               "for i in range(200): logging.getLogger('backroom').info('sample %d', i)\n"
               "logging.getLogger('backroom').warning('still here')\n")

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from console.alerts import AlertEvent, RuleSpec
 from console.domain import Reading, SourceState
 from console.store import MetricStore
-from services.alerting import AlertService, summarise_sources
+from services.monitoring.alerting import AlertService, summarise_sources
 
 
 @dataclass

@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime
 
 from console.domain import Reading, iso_time
-from services.bundle import metrics_csv
+from services.diagnostics.bundle import metrics_csv
 
 
 def test_the_support_bundles_metrics_csv_has_iso_times_with_an_offset() -> None:

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from services import gc_hold
-from services.gc_hold import gc_held, holds_until_folded
+from services.collectors import gc_hold
+from services.collectors.gc_hold import gc_held, holds_until_folded
 
 
 @pytest.fixture(autouse=True)

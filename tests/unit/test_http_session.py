@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.collectors._http import new_session
+from services.http.client import new_session
 
 ENVIRONMENT = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
                "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC")

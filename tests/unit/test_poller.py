@@ -12,7 +12,7 @@ import pytest
 from console.domain import CollectorReport, Reading, SourceState, series_name
 from console.store import MetricStore
 from services.collectors.base import SourceUnreachable
-from services.poller import Poller, SourceStatus
+from services.monitoring.poller import Poller, SourceStatus
 
 
 class FakeClock:

@@ -9,7 +9,7 @@ import pytest
 from console.profile import SecretRef, parse_profile
 from services.collectors import UnusableCollector, build_collectors
 from services.collectors.base import AuthFailed, Collector, CollectorError
-from services.secrets import SecretError
+from services.local.secrets import SecretError
 
 PROFILE = {
     "name": "Bistro",

@@ -12,7 +12,7 @@ import tomli_w
 
 from console import metrics
 from console.profile import ProfileError, parse_profile, profile_to_dict
-from services.profiles import (
+from services.local.profiles import (
     default_profile_path,
     demo_profile,
     list_profiles,
@@ -88,7 +88,7 @@ def test_saving_through_a_link_to_a_pipe_is_refused_and_changes_nothing(tmp_path
                                                                       ) -> None:
     import os
 
-    from services.user_files import UnusableFile
+    from services.local.user_files import UnusableFile
 
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)

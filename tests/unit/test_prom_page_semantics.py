@@ -6,8 +6,8 @@ import pytest
 
 from console import metrics
 from services.collectors.base import BadResponse
+from services.collectors.prom_parse import PromParseError
 from services.collectors.prometheus import readings_from_text
-from services.prom_parse import PromParseError
 
 
 def by_metric(readings: list) -> dict[str, float]:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.prom_parse import PromParseError, parse_samples
+from services.collectors.prom_parse import PromParseError, parse_samples
 
 
 def oracle(text: str, wanted: set[str]) -> dict[str, list[tuple[dict[str, str], object]]]:

@@ -11,8 +11,8 @@ import pytest
 import tomli_w
 
 from console.profile import Backend, DatabaseConfig, Probe, Profile, Source, parse_profile
-from services.bundle import redacted_profile_toml
-from services.logsetup import SecretMaskingFilter, setup_logging
+from services.diagnostics.bundle import redacted_profile_toml
+from services.local.logsetup import SecretMaskingFilter, setup_logging
 
 SECRET = "Qs7-v4lue-9k"
 #: Query keys that carry a secret, as libpq, redis-py and the usual web APIs write them.

@@ -11,7 +11,7 @@ from keyring.backends import fail
 
 from console.profile import SecretRef
 from console.redaction import mask_url, redact
-from services.secrets import (
+from services.local.secrets import (
     SecretError,
     keychain_available,
     resolve_secret,

@@ -14,9 +14,9 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from console.profile import Profile, SecretRef, Source
-from services.connection_test import Outcome, check_target
-from services.profiles import load_profile, save_profile
-from services.secrets import SecretError, keychain_available, resolve_secret, store_secret
+from services.diagnostics.connection_check import Outcome, check_target
+from services.local.profiles import load_profile, save_profile
+from services.local.secrets import SecretError, keychain_available, resolve_secret, store_secret
 from tests import servers
 
 SECRET = "Kitchen-Door-Code-2468"

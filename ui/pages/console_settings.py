@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import (
 )
 
 from services.bootstrap import data_dir
-from services.logsetup import log_dir
+from services.local.logsetup import log_dir
 from ui import theme
 from ui.context import AppContext
 from ui.widgets.form_section import FormSection

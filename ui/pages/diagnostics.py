@@ -24,10 +24,10 @@ from PyQt6.QtWidgets import (
 from console.domain import split_series
 from console.report_charts import Chart, line_chart
 from console.report_html import latency_chart, render_html
-from services.bundle import write_bundle
-from services.logsetup import log_dir
-from services.sweep import SweepResult, live_figures, report_sections, run_sweep
-from services.user_files import replace_file
+from services.diagnostics.bundle import write_bundle
+from services.diagnostics.sweep import SweepResult, live_figures, report_sections, run_sweep
+from services.local.logsetup import log_dir
+from services.local.user_files import replace_file
 from ui.context import AppContext
 from ui.file_dialogs import ask_save_path
 from ui.plain_text import plain_label, set_plain_text

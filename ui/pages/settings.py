@@ -21,8 +21,8 @@ from PyQt6.QtWidgets import (
 )
 
 from console.profile import ProfileError, parse_profile
-from services.profiles import config_dir
-from services.secrets import keychain_available
+from services.local.profiles import config_dir
+from services.local.secrets import keychain_available
 from ui.context import AppContext
 from ui.file_dialogs import ask_open_path, ask_save_path
 from ui.pages.console_settings import ConsoleSettings

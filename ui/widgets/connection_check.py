@@ -9,7 +9,7 @@ from typing import Any
 from PyQt6.QtCore import QObject
 
 from console.profile import ProfileError, SecretRef, parse_profile
-from services.connection_test import check_target
+from services.diagnostics.connection_check import check_target
 from ui.widgets.probe_form import ProbeForm
 from ui.widgets.profile_problems import by_field
 from ui.widgets.shop_forms import BackendForm, DatabaseForm

@@ -20,7 +20,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from services.db_insights import ORDERINGS, DatabaseInsights, collect_profile_insights
+from services.diagnostics.db_insights import ORDERINGS, DatabaseInsights, collect_profile_insights
 from ui.models.roles import SORT_ROLE
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text

@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from services.demo_control import DemoControl, DemoScenario
+from services.shop.demo_control import DemoControl, DemoScenario
 from ui.plain_text import escaped
 from ui.theme import FAIL
 from ui.worker import TaskRunner, TaskState

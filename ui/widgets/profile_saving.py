@@ -8,14 +8,14 @@ from pathlib import Path
 from PyQt6.QtCore import QObject
 
 from console.profile import Profile, SecretRef
-from services.profiles import save_profile
-from services.secrets import hold_for_session, store_secret
+from services.local.profiles import save_profile
+from services.local.secrets import hold_for_session, store_secret
 from ui.widgets.secret_field import SecretField
 from ui.worker import TaskRunner
 
-#: ``(name, value) -> SecretRef`` (services.secrets.store_secret by default).
+#: ``(name, value) -> SecretRef`` (services.local.secrets.store_secret by default).
 SecretStore = Callable[[str, str], SecretRef]
-#: ``(profile, path) -> Path`` (services.profiles.save_profile by default).
+#: ``(profile, path) -> Path`` (services.local.profiles.save_profile by default).
 ProfileWriter = Callable[[Profile, Path], Path]
 
 

@@ -22,7 +22,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from services.demo_control import DemoControl
+from services.shop.demo_control import DemoControl
 from ui import theme as theme_mod
 from ui.charts.coalesce import CoalescingTimer
 from ui.charts.movers import MoversPanel

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.history_codec import FORMAT_VERSION
-from services.local_files import check_own_file
-from services.local_sqlite import lazy_schema, sqlite_engine
+from services.local.local_files import check_own_file
+from services.local.sqlite import lazy_schema, sqlite_engine
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

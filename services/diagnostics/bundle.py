@@ -22,7 +22,7 @@ from console.domain import iso_time
 from console.profile import Profile, SecretRef, profile_to_dict
 from console.redaction import MASK, Redactor, profile_secrets
 from console.report_html import Chart, Section, render_html
-from services.user_files import replacing
+from services.local.user_files import replacing
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,9 @@ LOG_MAX_BYTES = 4 << 20
 def profile_redactor(profile: Profile, resolve: Callable[[SecretRef], str] | None = None
                      ) -> Redactor:
     """console.redaction's redactor for every secret the profile can reach (keyring and env
-    references resolved with ``resolve``, services.secrets.resolve_secret by default)."""
+    references resolved with ``resolve``, services.local.secrets.resolve_secret by default)."""
     if resolve is None:
-        from services.secrets import resolve_secret
+        from services.local.secrets import resolve_secret
 
         resolve = resolve_secret
     return Redactor(profile_secrets(profile, resolve))
@@ -201,7 +201,7 @@ def write_bundle(path: Path | str, *, result: Any, profile: Profile, store: Any 
     """
     path = Path(path)
     if log_dir is _CONSOLE_LOG_DIR:
-        from services.logsetup import log_dir as console_log_dir
+        from services.local.logsetup import log_dir as console_log_dir
 
         log_dir = console_log_dir()
     clean = profile_redactor(profile, resolve)

@@ -42,8 +42,8 @@ from console.report import (
 )
 from services.collectors import build_checked
 from services.collectors.base import Collector, CollectorError
-from services.secrets import resolve_secret
-from services.user_files import UnusableFile, check_target
+from services.local.secrets import resolve_secret
+from services.local.user_files import UnusableFile, check_target
 
 log = logging.getLogger(__name__)
 
@@ -370,7 +370,7 @@ def _write_files(result: DiagnoseResult, profile: Profile, html_path: Path | Non
     when one cannot be written."""
     if html_path is None and bundle_path is None:
         return True
-    from services.report_export import write_bundle, write_html_report  # imports much
+    from services.diagnostics.report_export import write_bundle, write_html_report  # imports much
 
     for path, what, write in ((html_path, "the HTML report", write_html_report),
                               (bundle_path, "the support bundle", write_bundle)):
@@ -407,8 +407,10 @@ def _with_recent(outcomes: list[_Outcome], recent: Sequence[Reading]) -> None:
 def with_query_plans(result: DiagnoseResult, profile: Profile) -> DiagnoseResult:
     """Judge what the GUI's sweep judges: the query plans of the shop's known queries on its
     databases (a whole-table read of a big table is a missing index)."""
-    from services.db_insights import collect_profile_insights, database_targets
-    from services.sweep import plan_findings  # the sweep builds on diagnose: import late
+    from services.diagnostics.db_insights import collect_profile_insights, database_targets
+    from services.diagnostics.sweep import (
+        plan_findings,  # the sweep builds on diagnose: import late
+    )
 
     if not database_targets(profile):
         return result

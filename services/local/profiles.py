@@ -24,7 +24,7 @@ from console.profile import (
     parse_profile,
     profile_to_dict,
 )
-from services.user_files import read_regular_file, replace_file
+from services.local.user_files import read_regular_file, replace_file
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from console.domain import CollectorReport, Reading, SourceState, Status, series
 from console.series_limit import DEFAULT_MAX_SERIES, SeriesLimit
 from console.store import MetricStore
 from services.collectors.base import Collector, CollectorError
-from services.gc_hold import holds_until_folded
-from services.http_watchdog import Cancel, cancelled_by
+from services.collectors.gc_hold import holds_until_folded
+from services.http.watchdog import Cancel, cancelled_by
 
 log = logging.getLogger(__name__)
 

@@ -24,14 +24,14 @@ from console.history_chunks import (
     roll_up_rows,
 )
 from console.history_codec import RAW, ROLLUP, SIGNIFICANT_DIGITS
-from services.history_reader import HistoryReader
-from services.history_schema import history_sql, open_history_file
-from services.local_files import (
+from services.local.local_files import (
     LocalFileProblem,
     describe_write_error,
     file_identity,
     same_file,
 )
+from services.monitoring.history_reader import HistoryReader
+from services.monitoring.history_schema import history_sql, open_history_file
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

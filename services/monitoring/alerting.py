@@ -22,7 +22,7 @@ from console.alerts import (
     summarise_pending,
 )
 from console.domain import Reading, SourceState, split_series
-from services.alert_log import TIMELINE_STATES, AlertLog
+from services.monitoring.alert_log import TIMELINE_STATES, AlertLog
 
 log = logging.getLogger(__name__)
 

@@ -156,7 +156,7 @@ def control_for_profile(profile: Any, session: requests.Session,
         return None
     token: Any = getattr(backend, "token", "")
     if not isinstance(token, str):
-        from services.secrets import resolve_secret
+        from services.local.secrets import resolve_secret
 
         token = resolve_secret(token)
     return DemoControl(str(backend.base_url), token, session, timeout_s)

@@ -23,7 +23,7 @@ from services.collectors.base import (
     SourceUnreachable,
     TlsError,
 )
-from services.secrets import SecretError, resolve_secret
+from services.local.secrets import SecretError, resolve_secret
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ def _from_collector(collector: Any) -> ConnectionResult:
 
 def _check_source(source: Source, resolve: Callable[[SecretRef], str]) -> ConnectionResult:
     from services.collectors import build_source
-    from services.collectors._http import new_session
+    from services.http.client import new_session
 
     session = new_session(pool_size=1)
     try:
@@ -231,7 +231,7 @@ def _redis_answers_without_password(source: Source) -> bool:
 
 def _check_probe(probe: Probe, resolve: Callable[[SecretRef], str]) -> ConnectionResult:
     from services.collectors import build_probe
-    from services.collectors._http import new_session
+    from services.http.client import new_session
 
     session = new_session(pool_size=1)
     try:
@@ -251,7 +251,7 @@ def _check_database(database: DatabaseConfig, resolve: Callable[[SecretRef], str
 def _check_backend(backend: Backend, resolve: Callable[[SecretRef], str]) -> ConnectionResult:
     """``GET /health`` must be the shop API's health document; then an authenticated read
     (``/api/stats/today``) tells whether the token is accepted."""
-    from services.collectors._http import check_status, fetch, new_session, verify_option
+    from services.http.client import check_status, fetch, new_session, verify_option
 
     token = resolve(backend.token) if backend.token is not None else None
     verify = verify_option(backend.verify_tls, backend.ca_bundle)

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.alerts import AlertEvent, parse_severity
-from services.local_files import check_own_file, describe_write_error
-from services.local_sqlite import lazy_schema, sqlite_engine
+from services.local.local_files import check_own_file, describe_write_error
+from services.local.sqlite import lazy_schema, sqlite_engine
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -22,7 +22,7 @@ from services.collectors.base import (
     SourceUnreachable,
     TlsError,
 )
-from services.http_watchdog import WatchedAdapter, cut_off, deadline_in
+from services.http.watchdog import WatchedAdapter, cut_off, deadline_in
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _per_host_environment() -> bool:
 
 def new_session(pool_size: int = 10) -> requests.Session:
     """A pooled session (keep-alive) for all HTTP collectors of one profile. Its connections
-    honour the whole-call deadline that :func:`fetch` sets (services/http_watchdog.py)."""
+    honour the whole-call deadline that :func:`fetch` sets (services/http/watchdog.py)."""
     session = ConsoleSession()
     adapter = WatchedAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)

@@ -142,7 +142,7 @@ def db_check_main(profile: Profile, stdout: TextIO, stderr: TextIO) -> int:
     """Check the profile's ``[database.map.*]`` against the live database: exit 0 when it
     fits (advice such as a missing index is printed, never acted on), 1 when something is
     missing, 3 when the profile has no map to check."""
-    from services.secrets import SecretError, resolve_secret
+    from services.local.secrets import SecretError, resolve_secret
     from services.shop.db import make_engine
     from services.shop.mapping import check_map
 

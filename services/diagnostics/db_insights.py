@@ -19,7 +19,7 @@ from sqlalchemy.pool import NullPool
 from console.domain import SlowQuery
 from console.redaction import mask_url, redact
 from services.collectors.database import statement_filter, tag_own_statements
-from services.secrets import with_password
+from services.local.secrets import with_password
 
 log = logging.getLogger(__name__)
 
@@ -445,7 +445,7 @@ def _collect_mysql(conn: Connection, name: str, masked: str, limit: int,
     """Statement digests and rows read without an index (performance_schema), the slow log's
     settings; where one is off, the note says how to turn it on. A table's "sequential scans"
     here are rows fetched without an index (performance_schema counts rows, not scans)."""
-    from services.db_mysql import (
+    from services.collectors.mysql_stats import (
         ENABLE_PERFORMANCE_SCHEMA,
         ENABLE_SLOW_LOG,
         mysql_full_scans,
@@ -493,7 +493,7 @@ def collect_profile_insights(profile: Any, *, limit: int = 20,
                              ) -> tuple[list[DatabaseInsights], list[str]]:
     """Insights of every database in a profile; returns (insights, problems as sentences)."""
     if resolve is None:
-        from services.secrets import resolve_secret
+        from services.local.secrets import resolve_secret
 
         resolve = resolve_secret
     found: list[DatabaseInsights] = []

@@ -8,12 +8,12 @@ from typing import Any
 
 from console.profile import Profile
 from console.report_html import render_html
-from services import bundle
-from services.bundle import versions_of
-from services.db_insights import collect_profile_insights
-from services.logsetup import log_dir
-from services.sweep import SweepResult, plan_findings, report_sections
-from services.user_files import replace_file
+from services.diagnostics import bundle
+from services.diagnostics.bundle import versions_of
+from services.diagnostics.db_insights import collect_profile_insights
+from services.diagnostics.sweep import SweepResult, plan_findings, report_sections
+from services.local.logsetup import log_dir
+from services.local.user_files import replace_file
 
 log = logging.getLogger(__name__)
 

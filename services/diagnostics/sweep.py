@@ -28,10 +28,10 @@ from console.report import DiagnoseResult, LatencySummary, render_json
 from console.report_html import Section
 from services.collectors import build_checked
 from services.collectors.base import Collector
-from services.db_insights import DatabaseInsights, collect_profile_insights
-from services.diagnose import run_diagnose
-from services.secrets import resolve_secret
-from services.tls_check import certificate_check, https_targets
+from services.diagnostics.db_insights import DatabaseInsights, collect_profile_insights
+from services.diagnostics.diagnose import run_diagnose
+from services.http.tls_check import certificate_check, https_targets
+from services.local.secrets import resolve_secret
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +298,7 @@ def _close(collectors: Sequence[Collector]) -> None:
 
 
 def _database_count(profile: Profile) -> int:
-    from services.db_insights import database_targets
+    from services.diagnostics.db_insights import database_targets
 
     return len(database_targets(profile))
 

@@ -1,0 +1,1 @@
+"""Diagnostics: the sweep, diagnose, database insights, connection checks, reports, bundles."""

@@ -1,0 +1,1 @@
+"""What lives on this computer: profiles, secrets, logs and the console's own files."""

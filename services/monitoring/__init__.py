@@ -1,0 +1,1 @@
+"""Live monitoring: the poller, the alert service and log, the metric history on disk."""
