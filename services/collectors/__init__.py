@@ -12,7 +12,8 @@ import requests
 from console.domain import CollectorReport
 from console.profile import Probe, Profile, SecretRef, Source
 from services.collectors._cache import OwnLookups, redis_server_key
-from services.collectors.base import AuthFailed, Collector, CollectorError
+from services.collectors.base import Collector
+from services.errors import AuthFailed, CollectorError
 from services.local.secrets import SecretError, resolve_secret
 
 log = logging.getLogger(__name__)

@@ -1,52 +1,10 @@
-"""The collector contract and the typed errors a collector may raise."""
+"""The collector contract: what every source reader offers the poller and diagnose."""
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
 from console.domain import CollectorReport
-
-
-class CollectorError(Exception):
-    """A source could not be read; the message says what happened and what to try."""
-
-    kind = "error"
-
-
-class SourceUnreachable(CollectorError):
-    """Connection refused, DNS failure, host down."""
-
-    kind = "unreachable"
-
-
-class SourceTimeout(CollectorError):
-    """The source accepted but did not answer within its timeout."""
-
-    kind = "timeout"
-
-
-class AuthFailed(CollectorError):
-    """The source refused our credentials (401/403, bad password)."""
-
-    kind = "auth"
-
-
-class TlsError(CollectorError):
-    """The TLS handshake failed: untrusted, expired or wrong-host certificate."""
-
-    kind = "tls"
-
-
-class BadResponse(CollectorError):
-    """The source answered with something we cannot read (wrong kind of server, malformed)."""
-
-    kind = "bad-response"
-
-
-class NotFound(CollectorError):
-    """The server answered, but has nothing by the name we asked for (a database)."""
-
-    kind = "not-found"
 
 
 @runtime_checkable

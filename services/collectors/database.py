@@ -17,20 +17,20 @@ from sqlalchemy.engine import Connection, Engine
 from console import metrics
 from console.domain import CollectorReport, Reading, SlowQuery, Status, series_name
 from console.redaction import mask_url
-from services.collectors.base import (
-    AuthFailed,
-    BadResponse,
-    CollectorError,
-    NotFound,
-    SourceTimeout,
-    SourceUnreachable,
-)
 from services.collectors.mysql_stats import (
     ENABLE_PERFORMANCE_SCHEMA,
     ENABLE_SLOW_LOG,
     mysql_full_scans,
     mysql_status,
     mysql_top_statements,
+)
+from services.errors import (
+    AuthFailed,
+    BadResponse,
+    CollectorError,
+    NotFound,
+    SourceTimeout,
+    SourceUnreachable,
 )
 
 TOP_STATEMENTS = 20

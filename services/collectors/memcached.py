@@ -13,7 +13,7 @@ from pymemcache.exceptions import MemcacheError
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
 from services.collectors._cache import CacheCounters, cache_figures
-from services.collectors.base import BadResponse, SourceTimeout, SourceUnreachable
+from services.errors import BadResponse, SourceTimeout, SourceUnreachable
 
 
 def parse_address(text: str) -> tuple[str, int]:

@@ -22,9 +22,9 @@ from console.quantiles import (
 )
 from console.redaction import mask_url
 from services.collectors import known_metrics as known
-from services.collectors.base import BadResponse
 from services.collectors.gc_hold import gc_held
 from services.collectors.prom_parse import PromParseError, Samples, parse_samples
+from services.errors import BadResponse
 from services.http.client import MIB, check_status, fetch, server_said, verify_option
 
 ACCEPT = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"

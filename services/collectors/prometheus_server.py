@@ -16,7 +16,6 @@ from console import metrics
 from console.domain import CollectorReport, Reading, Status, series_name, split_series
 from console.redaction import mask_url
 from services.collectors import known_metrics as known
-from services.collectors.base import BadResponse, SourceTimeout
 from services.collectors.promql import (
     bucket_count_query,
     default_queries,
@@ -24,6 +23,7 @@ from services.collectors.promql import (
     parse_duration,
     rate_window,
 )
+from services.errors import BadResponse, SourceTimeout
 from services.http.client import MIB, check_status, fetch, server_said, verify_option
 
 __all__ = ["PrometheusServerCollector", "default_queries"]

@@ -18,7 +18,7 @@ import requests
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
 from console.redaction import mask_url
-from services.collectors.base import (
+from services.errors import (
     AuthFailed,
     BadResponse,
     CollectorError,

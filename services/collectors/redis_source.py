@@ -14,7 +14,7 @@ from console import metrics
 from console.domain import CollectorReport, Reading, series_name
 from console.redaction import mask_url
 from services.collectors._cache import CacheCounters, OwnLookups, cache_figures
-from services.collectors.base import (
+from services.errors import (
     AuthFailed,
     BadResponse,
     CollectorError,

@@ -14,7 +14,7 @@ from typing import Any
 from console.domain import Status
 from console.profile import Backend, DatabaseConfig, Probe, SecretRef, Source
 from console.redaction import redact
-from services.collectors.base import (
+from services.errors import (
     AuthFailed,
     BadResponse,
     CollectorError,

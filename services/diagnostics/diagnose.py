@@ -41,7 +41,8 @@ from console.report import (
     render_table,
 )
 from services.collectors import build_checked
-from services.collectors.base import Collector, CollectorError
+from services.collectors.base import Collector
+from services.errors import CollectorError
 from services.local.secrets import resolve_secret
 from services.local.user_files import UnusableFile, check_target
 

@@ -14,7 +14,7 @@ import requests.adapters
 import urllib3
 
 from console.redaction import mask_url, redact
-from services.collectors.base import (
+from services.errors import (
     AuthFailed,
     BadResponse,
     CollectorError,

@@ -14,8 +14,9 @@ from typing import Protocol
 from console.domain import CollectorReport, Reading, SourceState, Status, series_name
 from console.series_limit import DEFAULT_MAX_SERIES, SeriesLimit
 from console.store import MetricStore
-from services.collectors.base import Collector, CollectorError
+from services.collectors.base import Collector
 from services.collectors.gc_hold import holds_until_folded
+from services.errors import CollectorError
 from services.http.watchdog import Cancel, cancelled_by
 
 log = logging.getLogger(__name__)

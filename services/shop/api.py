@@ -109,7 +109,7 @@ class ApiShopRepository:
               body_json: Mapping[str, Any] | None, headers: dict[str, str]
               ) -> tuple[requests.Response, bytes]:
         """One request whose whole answer, body included, arrives within the timeout."""
-        from services.collectors.base import SourceTimeout
+        from services.errors import SourceTimeout
         from services.http.client import read_body
 
         total = self._timeout[1]

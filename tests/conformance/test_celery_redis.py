@@ -16,8 +16,9 @@ from console import metrics
 from console.domain import split_series
 from console.profile import Profile, parse_profile
 from services.collectors import build_collectors
-from services.collectors.base import Collector, CollectorError
+from services.collectors.base import Collector
 from services.diagnostics.diagnose import run_diagnose
+from services.errors import CollectorError
 from tests.conformance.brokers import celery_env, celery_worker, list_lengths
 from tests.integration.local_servers import redis_server
 

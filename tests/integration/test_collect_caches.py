@@ -10,10 +10,10 @@ import redis
 from pymemcache.client.base import Client
 
 from console import metrics
-from services.collectors.base import AuthFailed, SourceUnreachable
 from services.collectors.celery_redis import CeleryRedisCollector, queue_keys
 from services.collectors.memcached import MemcachedCollector, memcached_client, parse_address
 from services.collectors.redis_source import RedisCollector, redis_client
+from services.errors import AuthFailed, SourceUnreachable
 from tests import servers
 from tests.integration.local_servers import memcached, redis_server
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from console import metrics
 from console.domain import Status
-from services.collectors.base import SourceTimeout, SourceUnreachable
 from services.collectors.database import DatabaseCollector, database_engine, database_error
+from services.errors import SourceTimeout, SourceUnreachable
 
 pytestmark = pytest.mark.integration
 

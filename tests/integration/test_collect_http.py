@@ -12,8 +12,8 @@ import trustme
 
 from console import metrics
 from console.domain import Status
-from services.collectors.base import SourceTimeout, SourceUnreachable, TlsError
 from services.collectors.http_probe import HttpProbe, expand_url
+from services.errors import SourceTimeout, SourceUnreachable, TlsError
 from services.http.client import new_session
 from tests import servers
 from tests.integration.local_servers import http_server, reply, silent_server

@@ -14,9 +14,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from console import metrics
 from console.domain import Status
 from console.quantiles import histogram_quantile
-from services.collectors.base import BadResponse
 from services.collectors.prometheus import PrometheusCollector
 from services.collectors.prometheus_server import PrometheusServerCollector
+from services.errors import BadResponse
 from services.http.client import new_session
 from tests import servers
 from tests.integration.local_servers import binary, http_server, process_on_port, reply

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from console.domain import split_series
-from services.collectors.base import AuthFailed, BadResponse
 from services.collectors.rabbitmq import RabbitMQCollector, amqp_url_for
+from services.errors import AuthFailed, BadResponse
 from services.http.client import new_session
 from tests import servers
 

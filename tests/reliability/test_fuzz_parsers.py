@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from console.domain import CollectorReport
 from console.store import MetricStore
-from services.collectors.base import CollectorError
+from services.errors import CollectorError
 from tests.reliability.support import DEEP_JSON, DEEP_OBJECT, Answer, canned_session
 
 FUZZ = settings(max_examples=1500, deadline=None, database=None,

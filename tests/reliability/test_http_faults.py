@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from console.shop import BackendUnavailable, BookingQuery
-from services.collectors.base import BadResponse, CollectorError, SourceTimeout
+from services.errors import BadResponse, CollectorError, SourceTimeout
 from services.http.client import new_session
 from tests.reliability.support import (
     RawServer,

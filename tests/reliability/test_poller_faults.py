@@ -18,7 +18,8 @@ import requests
 
 from console.domain import SourceState
 from console.store import MetricStore
-from services.collectors.base import Collector, SourceTimeout
+from services.collectors.base import Collector
+from services.errors import SourceTimeout
 from services.http.client import new_session
 from services.monitoring.poller import Poller
 from tests import servers

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from console.shop import BackendUnavailable, BookingQuery
-from services.collectors.base import TlsError
+from services.errors import TlsError
 from services.http.client import new_session
 from tests.integration.local_servers import http_server, reply
 from tests.reliability.support import Certs, make_certs

@@ -11,7 +11,7 @@ import pytest
 
 from console.domain import CollectorReport, Reading, SourceState, series_name
 from console.store import MetricStore
-from services.collectors.base import SourceUnreachable
+from services.errors import SourceUnreachable
 from services.monitoring.poller import Poller, SourceStatus
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from console.profile import SecretRef, parse_profile
 from services.collectors import UnusableCollector, build_collectors
-from services.collectors.base import AuthFailed, Collector, CollectorError
+from services.collectors.base import Collector
+from services.errors import AuthFailed, CollectorError
 from services.local.secrets import SecretError
 
 PROFILE = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from console import metrics
-from services.collectors.base import BadResponse
 from services.collectors.prom_parse import PromParseError
 from services.collectors.prometheus import readings_from_text
+from services.errors import BadResponse
 
 
 def by_metric(readings: list) -> dict[str, float]:
