@@ -281,7 +281,7 @@ def _demo_on_demand(traffic: bool) -> Callable[[], tuple[Any, Any, Callable[[], 
 
 
 def _run_diagnose(args: argparse.Namespace) -> int:
-    from services.diagnostics.diagnose import diagnose_main
+    from commands.diagnose import diagnose_main
 
     with _profile_for(args, traffic=False) as (profile, _shop):
         return diagnose_main(profile, as_json=args.json, samples=args.samples,
@@ -295,6 +295,15 @@ def _run_demo(args: argparse.Namespace) -> int:
     return serve_main(list(args.args))
 
 
+def _run_package(args: argparse.Namespace) -> int:
+    from commands.package import UnusableSource, package_main
+
+    try:
+        return package_main(Path(__file__).resolve().parent, skip_tarball=args.skip_tarball)
+    except UnusableSource as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _run_db(args: argparse.Namespace) -> int:
     from commands import db as cli
 
@@ -304,28 +313,6 @@ def _run_db(args: argparse.Namespace) -> int:
         return cli.db_check_main(_load_profile(args.profile), sys.stdout, sys.stderr)
     return cli.db_seed_main(args.url, args.bookings, args.products, args.orders,
                             sys.stdout, sys.stderr)
-
-
-def _run_package(args: argparse.Namespace) -> int:
-    import runpy
-
-    script = Path(__file__).resolve().parent / "packaging" / "build.py"
-    if not script.exists():
-        raise UsageError("packaging/build.py is missing: run `backroom package` from a source "
-                         "checkout")
-    try:
-        import PyInstaller  # noqa: F401
-    except ImportError:
-        raise UsageError("building the installer needs PyInstaller, which is not installed: "
-                         "pip install 'backroom[package]'") from None
-    sys.argv = [str(script), *(["--skip-tarball"] if args.skip_tarball else [])]
-    try:
-        runpy.run_path(str(script), run_name="__main__")
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            return int(exc.code or 0)
-        raise UsageError(str(exc.code)) from None  # build.py's own one-line reason
-    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

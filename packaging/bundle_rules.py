@@ -16,7 +16,7 @@ APP_NAME = "backroom"
 
 # Our own packages: collected whole, because pages, collectors and migrations are imported by
 # name at run time and PyInstaller's static analysis cannot see those imports.
-OWN_PACKAGES = ("console", "services", "ui", "demo")
+OWN_PACKAGES = ("console", "services", "commands", "ui", "demo")
 
 # Imported lazily or through entry points / registries (SQLAlchemy dialects by URL, keyring
 # backends, psycopg's binary implementation, Prometheus's text parser).

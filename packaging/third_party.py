@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
-OWN_TOP_LEVEL = frozenset({"console", "services", "ui", "demo", "resources", "main", "licenses",
-                           "LICENSE", "THIRD-PARTY.txt", "base_library.zip"})
+OWN_TOP_LEVEL = frozenset({"console", "services", "commands", "ui", "demo", "resources", "main",
+                           "licenses", "LICENSE", "THIRD-PARTY.txt", "base_library.zip"})
 LICENCE_NAME = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|AUTHORS|COPYRIGHT)", re.IGNORECASE)
 
 # Licence texts that the distribution's metadata names but its wheel leaves out; the text is

@@ -1,4 +1,4 @@
-"""``backroom diagnose``: every probe and source checked once in parallel, then the advisor."""
+"""Diagnose: every probe and source of a profile checked once in parallel, then the advisor."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from console import metrics
 from console.advisor import (
@@ -37,26 +36,19 @@ from console.report import (
     DiagnoseResult,
     LatencySummary,
     TrafficSummary,
-    render_json,
-    render_table,
 )
 from services.collectors import build_checked
 from services.collectors.base import Collector
 from services.errors import CollectorError
 from services.local.secrets import resolve_secret
-from services.local.user_files import UnusableFile, check_target
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DiagnoseResult", "diagnose_main", "run_diagnose"]
+__all__ = ["DiagnoseResult", "run_diagnose"]
 
 MAX_WORKERS = 8
 CACHE_KINDS = frozenset({"redis", "memcached"})
 MAX_SLOW_QUERIES = 10
-EXIT_BY_STATUS = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2}
-#: diagnose's own failure (a file it cannot write, say): "unknown" to Nagios and Icinga,
-#: never 1, which they would read as a warning about the shop.
-EXIT_UNKNOWN = 3
 _SEVERITY_STATUS = {Severity.INFO: Status.OK, Severity.WARN: Status.WARN,
                     Severity.FAIL: Status.FAIL}
 #: A profile with nothing to check is never OK.
@@ -328,65 +320,6 @@ def _redacted(result: DiagnoseResult, clean: Redactor) -> DiagnoseResult:
         started_at=result.started_at, duration_s=result.duration_s)
 
 
-def diagnose_main(profile: Profile, *, as_json: bool, samples: int = 5, window_s: float = 0.0,
-                  stdout: TextIO, stderr: TextIO, html_path: Path | None = None,
-                  bundle_path: Path | None = None,
-                  timeout_cap_s: float | None = None) -> int:
-    """Run the sweep and print a table (or one JSON object). Exit status: 0 ok, 1 warn,
-    2 fail, 3 when diagnose itself failed. With ``html_path`` also write the HTML report, with
-    ``bundle_path`` the redacted support bundle (zip): each replaces a regular file only; any
-    other path (a symbolic link, FIFO, device, folder, read-only file) is one line on
-    ``stderr`` and exit 3, before the sweep, and is left as it was."""
-    try:
-        for target in (html_path, bundle_path):
-            if target is not None:
-                check_target(target, try_write=True)
-        return _diagnose(profile, as_json=as_json, samples=samples, window_s=window_s,
-                         stdout=stdout, stderr=stderr, html_path=html_path,
-                         bundle_path=bundle_path, timeout_cap_s=timeout_cap_s)
-    except UnusableFile as err:
-        what = "the HTML report" if err.path == str(html_path) else "the support bundle"
-        print(f"backroom: error: cannot write {what}: {err}", file=stderr)
-        return EXIT_UNKNOWN
-
-
-def _diagnose(profile: Profile, *, as_json: bool, samples: int, window_s: float,
-              stdout: TextIO, stderr: TextIO, html_path: Path | None,
-              bundle_path: Path | None, timeout_cap_s: float | None) -> int:
-    if not as_json:
-        print(f"Checking {len(profile.probes)} probes and {len(profile.sources)} sources of "
-              f"{profile.name}...", file=stderr, flush=True)
-    result = with_query_plans(run_diagnose(profile, samples=samples, window_s=window_s,
-                                      timeout_cap_s=timeout_cap_s), profile)
-    stdout.write(render_json(result) + "\n" if as_json else render_table(result))
-    stdout.flush()
-    if not _write_files(result, profile, html_path, bundle_path, stderr):
-        return EXIT_UNKNOWN
-    return EXIT_BY_STATUS[result.status]
-
-
-def _write_files(result: DiagnoseResult, profile: Profile, html_path: Path | None,
-                 bundle_path: Path | None, stderr: TextIO) -> bool:
-    """Write the HTML report and the bundle asked for; False, with one line on ``stderr``,
-    when one cannot be written."""
-    if html_path is None and bundle_path is None:
-        return True
-    from services.diagnostics.report_export import write_bundle, write_html_report  # imports much
-
-    for path, what, write in ((html_path, "the HTML report", write_html_report),
-                              (bundle_path, "the support bundle", write_bundle)):
-        if path is None:
-            continue
-        try:
-            written = write(result, profile, Path(path))
-        except (OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            print(f"backroom diagnose: cannot write {what} to {path}: {reason}", file=stderr)
-            return False
-        print(f"wrote {written}", file=stderr)
-    return True
-
-
 def _with_recent(outcomes: list[_Outcome], recent: Sequence[Reading]) -> None:
     """Put the live store's windowed figures of each checked source in place of the single
     reading's (the sweep then judges what the charts and alerts show)."""
@@ -403,27 +336,3 @@ def _with_recent(outcomes: list[_Outcome], recent: Sequence[Reading]) -> None:
         outcome.readings = [r for r in outcome.readings if r.series not in names] + live
         if outcome.check.kind == "http":
             outcome.latencies = []
-
-
-def with_query_plans(result: DiagnoseResult, profile: Profile) -> DiagnoseResult:
-    """Judge what the GUI's sweep judges: the query plans of the shop's known queries on its
-    databases (a whole-table read of a big table is a missing index)."""
-    from services.diagnostics.db_insights import collect_profile_insights, database_targets
-    from services.diagnostics.sweep import (
-        plan_findings,  # the sweep builds on diagnose: import late
-    )
-
-    if not database_targets(profile):
-        return result
-    try:
-        insights, _problems = collect_profile_insights(profile)
-    except Exception:  # the checks above already say what is wrong with a database
-        log.debug("reading the database views failed", exc_info=True)
-        return result
-    found = plan_findings(insights)
-    if not found:
-        return result
-    order = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
-    findings = tuple(sorted(result.findings + found, key=lambda f: order[f.severity]))
-    status = Status.worst([result.status, *(_SEVERITY_STATUS[f.severity] for f in found)])
-    return replace(result, findings=findings, status=status)

@@ -11,7 +11,8 @@ from console.report_html import render_html
 from services.diagnostics import bundle
 from services.diagnostics.bundle import versions_of
 from services.diagnostics.db_insights import collect_profile_insights
-from services.diagnostics.sweep import SweepResult, plan_findings, report_sections
+from services.diagnostics.query_plans import plan_findings
+from services.diagnostics.sweep import SweepResult, report_sections
 from services.local.logsetup import log_dir
 from services.local.user_files import replace_file
 

@@ -30,13 +30,12 @@ from services.collectors import build_checked
 from services.collectors.base import Collector
 from services.diagnostics.db_insights import DatabaseInsights, collect_profile_insights
 from services.diagnostics.diagnose import run_diagnose
+from services.diagnostics.query_plans import plan_findings
 from services.http.tls_check import certificate_check, https_targets
 from services.local.secrets import resolve_secret
 
 log = logging.getLogger(__name__)
 
-#: A full scan of a table with fewer rows than this is cheap, not a finding.
-MIN_PLAN_ROWS = 1000
 _SEVERITY_STATUS = {Severity.INFO: Status.OK, Severity.WARN: Status.WARN,
                     Severity.FAIL: Status.FAIL}
 _ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
@@ -149,27 +148,6 @@ class _Recording:
 
     def close(self) -> None:
         self._inner.close()
-
-
-def plan_findings(insights: Sequence[DatabaseInsights],
-                  min_rows: int = MIN_PLAN_ROWS) -> tuple[Finding, ...]:
-    """A finding per known query whose plan reads a whole table of many rows."""
-    found = []
-    for db in insights:
-        for plan in db.flagged_plans:
-            if plan.table_rows < min_rows:
-                continue
-            steps = "; ".join(plan.steps)
-            found.append(Finding(
-                Severity.WARN,
-                f"{plan.name.capitalize()} reads the whole table: likely a missing index",
-                f"{db.name}: EXPLAIN QUERY PLAN gives {steps} over {plan.table_rows:,} rows",
-                (f"Add the index: {plan.suggestion}." if plan.suggestion else
-                 "Index the columns this query filters on.")
-                + " Until then every such request reads every row, and gets slower as the "
-                  "table grows.",
-                "missing-index"))
-    return tuple(found)
 
 
 def run_sweep(profile: Profile, *, samples: int = 3, progress: ProgressFn | None = None,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from commands.diagnose import diagnose_main
 from console.profile import parse_profile
-from services.diagnostics.diagnose import diagnose_main
 from tests.integration.local_servers import redis_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

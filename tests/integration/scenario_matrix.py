@@ -25,7 +25,8 @@ from console.correlate import explain, rank_movers
 from console.domain import split_series
 from console.store import MetricStore
 from services.collectors import build_collectors
-from services.diagnostics.diagnose import run_diagnose, with_query_plans
+from services.diagnostics.diagnose import run_diagnose
+from services.diagnostics.query_plans import with_query_plans
 from services.local.profiles import demo_profile
 from services.monitoring.alerting import AlertService
 from services.monitoring.poller import Poller

@@ -14,12 +14,12 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from commands.diagnose import diagnose_main
 from console.domain import Reading
 from console.profile import Backend, DatabaseConfig, Probe, Profile, SecretRef, Source
 from console.report_html import render_html
 from console.store import MetricStore
 from services.diagnostics.bundle import write_bundle
-from services.diagnostics.diagnose import diagnose_main
 from services.diagnostics.sweep import report_sections, run_sweep
 from services.local.logsetup import setup_logging
 

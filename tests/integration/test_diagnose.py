@@ -16,10 +16,11 @@ import redis
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from pymemcache.client.base import Client
 
+from commands.diagnose import diagnose_main
 from console.domain import Status
 from console.profile import parse_profile, profile_to_dict
 from services.collectors.memcached import parse_address
-from services.diagnostics.diagnose import diagnose_main, run_diagnose
+from services.diagnostics.diagnose import run_diagnose
 from tests import servers
 from tests.integration.local_servers import (
     http_server,

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import redis
 
+from commands.diagnose import diagnose_main
 from console.alerts import AlertState
 from console.domain import Status
 from console.profile import parse_profile
 from console.store import MetricStore
 from services.collectors.redis_source import RedisCollector, redis_client
-from services.diagnostics.diagnose import diagnose_main
 from services.diagnostics.sweep import live_figures, run_sweep
 from services.monitoring.alerting import AlertService
 from tests.integration.local_servers import redis_server

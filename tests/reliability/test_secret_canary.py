@@ -176,9 +176,9 @@ def error_texts(err: BaseException) -> str:
 def test_canary_is_nowhere_while_every_source_fails(canary_profile: Profile,
                                                     logs: tuple[Path, object],
                                                     tmp_path: Path) -> None:
+    from commands.diagnose import diagnose_main
     from services.bootstrap import build_services
     from services.collectors import build_collectors
-    from services.diagnostics.diagnose import diagnose_main
 
     log_dir, masking = logs
     log = logging.getLogger("backroom.reliability")
