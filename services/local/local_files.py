@@ -1,4 +1,4 @@
-"""The console's own SQLite files: checked before anything is written, faults put in words."""
+"""The console's own files and folders: checked before anything is written, faults in words."""
 
 from __future__ import annotations
 

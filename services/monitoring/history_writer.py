@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from console.alerts import format_duration
 from console.domain import Reading
+from console.durations import format_duration
 from console.history_chunks import (
     OpenChunk,
     add_readings,

@@ -9,7 +9,8 @@ from PyQt6.QtCore import QSize, Qt
 from PyQt6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PyQt6.QtWidgets import QFrame, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from console.correlate import MIN_HEADLINE_SCORE, Mover, explain, format_duration
+from console.correlate import MIN_HEADLINE_SCORE, Mover, explain
+from console.durations import format_duration
 from ui.charts.units import COUNT, Unit
 from ui.plain_text import plain_label, set_plain_text
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PyQt6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton
 
-from console.correlate import format_duration
+from console.durations import format_duration
 from ui.charts.coalesce import CoalescingTimer
 
 if TYPE_CHECKING:
