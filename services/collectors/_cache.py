@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 from console import metrics
 from console.quantiles import counter_increase
 
+#: Redis counts keyspace hits and misses for the whole server: so is a hit rate read from them.
+REDIS_HIT_RATE_SCOPE = ("hit rate scope", "server-wide (every database of this Redis)")
+
 
 @dataclass(frozen=True, slots=True)
 class CacheCounters:

@@ -30,7 +30,7 @@ STATUS_LABELS: tuple[str, ...] = ("status", "code", "status_code")
 CACHE_COUNTERS: tuple[tuple[str, str], ...] = (
     ("django_cache_get_hits_total", "django_cache_get_misses_total"),
     ("cache_hits_total", "cache_misses_total"),
-    ("redis_keyspace_hits_total", "redis_keyspace_misses_total"),
+    ("redis_keyspace_hits_total", "redis_keyspace_misses_total"),  # redis_exporter
 )
 
 #: Queue gauges and the standard metric each gives, per queue.
@@ -54,6 +54,13 @@ BUSINESS_COUNTERS: tuple[tuple[str, str], ...] = (
 )
 
 #: redis_exporter gauges and counters.
+REDIS_EXPORTER_HITS = "redis_keyspace_hits_total"
 REDIS_EXPORTER_MEMORY = "redis_memory_used_bytes"
 REDIS_EXPORTER_CLIENTS = "redis_connected_clients"
 REDIS_EXPORTER_EVICTIONS = "redis_evicted_keys_total"
+
+#: Exporters' gauges that say whether they reached what they export (0: it is down, the
+#: page's other figures are stale or absent), and what that is.
+EXPORTER_UP: tuple[tuple[str, str], ...] = (
+    ("redis_up", "Redis"),
+)

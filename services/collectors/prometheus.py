@@ -22,9 +22,10 @@ from console.quantiles import (
 )
 from console.redaction import mask_url
 from services.collectors import known_metrics as known
+from services.collectors._cache import REDIS_HIT_RATE_SCOPE
 from services.collectors.gc_hold import gc_held
 from services.collectors.prom_parse import PromParseError, Samples, parse_samples
-from services.errors import BadResponse
+from services.errors import BadResponse, SourceUnreachable
 from services.http.client import MIB, check_status, fetch, server_said, verify_option
 
 ACCEPT = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"
@@ -81,6 +82,8 @@ class _Scrape:
     #: (metric, label key, value): a tuple of strings, no dict (100,000 queues make as many).
     gauges: list[tuple[str, LabelKey, float]] = field(default_factory=list)
     found: list[str] = field(default_factory=list)
+    #: What the exporter says it cannot reach: (its up gauge, what it exports), e.g. Redis.
+    down: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _increase(before: dict[LabelKey, float], after: dict[LabelKey, float]) -> float:
@@ -136,6 +139,7 @@ class PrometheusPageReader:
         wanted |= {name for name, _ in known.BUSINESS_COUNTERS}
         wanted |= {known.REDIS_EXPORTER_MEMORY, known.REDIS_EXPORTER_CLIENTS,
                    known.REDIS_EXPORTER_EVICTIONS}
+        wanted |= {name for name, _ in known.EXPORTER_UP}
         self.wanted = frozenset(wanted)
 
     def scrape(self, text: str, mono: float) -> _Scrape:
@@ -146,6 +150,8 @@ class PrometheusPageReader:
     def reduce(self, samples: Samples, mono: float) -> _Scrape:
         """What the readings need from a page's samples (the queue gauges' rows are used up)."""
         scrape = _Scrape(mono=mono)
+        scrape.down = [(name, what) for name, what in known.EXPORTER_UP
+                       if any(float(value) == 0 for _labels, value in samples.get(name, ()))]
         histograms = _finest_first(samples, self.latency_families)
         summaries = [fam for fam in self.latency_families
                      if samples.get(fam + "_count") and fam not in histograms]
@@ -346,6 +352,12 @@ class PrometheusCollector:
             raise BadResponse(f"{mask_url(self.url)} is not a Prometheus metrics page "
                               f"({server_said(err, self._auth)}); check the URL points at "
                               "/metrics") from err
+        if scrape.down:  # the exporter answers; what it exports does not
+            said = ", ".join(f"{name} 0" for name, _ in scrape.down)
+            raise SourceUnreachable(
+                f"the exporter at {mask_url(self.url)} answers but cannot reach "
+                f"{', '.join(what for _, what in scrape.down)} ({said}); check that it runs "
+                "and the address the exporter is given")
         previous, self._previous = self._previous, scrape
         self._totals.append(sum(scrape.requests.values()))  # 0: a worker that served none
         readings = self._reader.readings(scrape, previous, self._clock())
@@ -365,9 +377,13 @@ class PrometheusCollector:
             status = Status.WARN
             detail = ("none of the known request, cache or queue metrics on this page; name "
                       "yours in the source's metrics table")
+        facts = [("families", ", ".join(scrape.found))]
+        if known.REDIS_EXPORTER_HITS in scrape.found:  # redis_exporter: INFO's counters
+            facts.append(REDIS_HIT_RATE_SCOPE)
+            detail += "; server-wide hit rate (every database of this Redis)"
         scrape.gauges.clear()  # kept for the next rates, which need no gauges (100,000 of them)
         return CollectorReport(readings=tuple(readings), detail=detail, status=status,
-                               facts=(("families", ", ".join(scrape.found)),))
+                               facts=tuple(facts))
 
     def close(self) -> None:
         """The session is shared and closed by whoever made it."""

@@ -16,12 +16,14 @@ from console import metrics
 from console.domain import CollectorReport, Reading, Status, series_name, split_series
 from console.redaction import mask_url
 from services.collectors import known_metrics as known
+from services.collectors._cache import REDIS_HIT_RATE_SCOPE
 from services.collectors.promql import (
     bucket_count_query,
     default_queries,
     latency_families,
     parse_duration,
     rate_window,
+    series_count_query,
 )
 from services.errors import BadResponse, SourceTimeout
 from services.http.client import MIB, check_status, fetch, server_said, verify_option
@@ -86,6 +88,8 @@ class PrometheusServerCollector:
         self._given_interval_s = scrape_interval_s or None
         self.scrape_interval_s = self._given_interval_s
         self._latency: str | None = None
+        #: The cache counters are redis_exporter's: a Redis server's, every database of it.
+        self._redis_cache = False
         self._planned_at: float | None = None
         self.window = rate_window(self.scrape_interval_s)
         self.queries: dict[str, str] = {}
@@ -129,6 +133,12 @@ class PrometheusServerCollector:
             self._latency = names[ranked[0][1]] if ranked else None
             if not ranked:
                 self._planned_at = None  # no histogram yet: ask again next time
+        if "cache_hits" not in self._families:
+            try:
+                self._redis_cache = bool(self.query(
+                    series_count_query(known.REDIS_EXPORTER_HITS, self._selector), deadline))
+            except BadResponse as err:
+                log.debug("%s: could not look for redis_exporter: %s", self.name, err)
         if self.scrape_interval_s is None:
             self._planned_at = None
         self._build()
@@ -269,6 +279,11 @@ class PrometheusServerCollector:
             detail += (f" (rates over {self.window}, targets scraped every "
                        f"{self.scrape_interval_s:g} s)")
         status = Status.OK
+        facts: tuple[tuple[str, str], ...] = ()
+        if self._redis_cache and any(split_series(r.series)[1] == metrics.CACHE_HIT_RATE
+                                     for r in readings):
+            facts = (REDIS_HIT_RATE_SCOPE,)
+            detail += "; server-wide hit rate (every database of each Redis)"
         if len(readings) == 1:
             status = Status.WARN
             detail = (f"no data over the last {self.window}: no known request, cache or queue "
@@ -276,7 +291,7 @@ class PrometheusServerCollector:
         elif empty:
             detail += f"; no data for {', '.join(sorted(empty))}"
         return CollectorReport(readings=tuple(readings), detail=detail, status=status,
-                               server_version=version)
+                               server_version=version, facts=facts)
 
     def _error_ratios(self, readings: list[Reading], at: float) -> list[Reading]:
         """Errors over requests for the whole and each group, from the summed rates."""

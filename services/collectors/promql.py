@@ -35,6 +35,12 @@ def bucket_count_query(names: list[str], selector: str = "") -> str:
     return f"count by (__name__) (count by (__name__, le) ({inner}))"
 
 
+def series_count_query(name: str, selector: str = "") -> str:
+    """How many series of one metric the selector matches (none: an empty answer)."""
+    extra = f", {selector}" if selector.strip() else ""
+    return f'count({{__name__="{name}"{extra}}})'
+
+
 def default_queries(selector: str = "", families: dict[str, str] | None = None,
                     window: str = "1m", by: tuple[str, ...] = (),
                     latency: str | None = None) -> dict[str, str]:

@@ -13,7 +13,12 @@ import redis.exceptions
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
 from console.redaction import mask_url
-from services.collectors._cache import CacheCounters, OwnLookups, cache_figures
+from services.collectors._cache import (
+    REDIS_HIT_RATE_SCOPE,
+    CacheCounters,
+    OwnLookups,
+    cache_figures,
+)
 from services.errors import (
     AuthFailed,
     BadResponse,
@@ -108,7 +113,7 @@ class RedisCollector:
                   f"{info.get('used_memory_human', '?')} used, "
                   f"{info.get('connected_clients', '?')} clients")
         facts = (
-            ("hit rate scope", "server-wide (every database of this Redis)"),
+            REDIS_HIT_RATE_SCOPE,
             ("maxmemory", str(info.get("maxmemory", "?"))),
             ("maxmemory_policy", str(info.get("maxmemory_policy", "?"))),
             ("evicted_keys", str(info.get("evicted_keys", 0))),

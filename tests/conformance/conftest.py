@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +25,9 @@ from tests.integration.local_servers import binary, memcached, wait_port
 ROOT = Path(__file__).resolve().parents[2]
 #: The machine Redis' database the Django cache uses (flushed before and after).
 REDIS_DB = 12
+#: The database and key prefix of the load behind redis_exporter (its keys deleted after).
+EXPORTER_DB = 13
+EXPORTER_PREFIX = "conform-exporter:"
 #: Scrape intervals of the two Prometheus jobs.
 FAST_SCRAPE_S = 5
 #: The Django shop is scraped once per site label.
@@ -160,6 +164,40 @@ def _fastapi(tmp: Path, slowdown: str) -> Iterator[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class RedisExporter:
+    """Debian's prometheus-redis-exporter in front of the machine's Redis."""
+
+    url: str  # its /metrics page
+    address: str  # host:port, the instance label Prometheus gives it
+    client: redis.Redis  # the load's client: EXPORTER_DB, keys under EXPORTER_PREFIX
+
+
+@pytest.fixture(scope="package")
+def redis_exporter(conform_tmp: Path) -> Iterator[RedisExporter]:
+    """redis_exporter on a free port against 127.0.0.1:6379, and listed in the targets file
+    the fleet's Prometheus job ``redis`` reads (file_sd), so both may scrape it."""
+    exe = binary("prometheus-redis-exporter", "/usr/bin/prometheus-redis-exporter")
+    servers.require_port("Redis", "127.0.0.1", 6379)
+    port = servers.free_port()
+    command = [exe, "-redis.addr", "redis://127.0.0.1:6379",
+               "-web.listen-address", f"127.0.0.1:{port}"]
+    client = redis.Redis.from_url(f"redis://127.0.0.1:6379/{EXPORTER_DB}", socket_timeout=5)
+    targets = conform_tmp / "redis-exporter-targets.json"
+    try:
+        with app_process(command, port, "redis_exporter", conform_tmp) as address:
+            written = conform_tmp / "redis-exporter.tmp"  # renamed whole: no half file read
+            written.write_text(json.dumps([{"targets": [address]}]))
+            written.rename(targets)
+            yield RedisExporter(f"http://{address}/metrics", address, client)
+    finally:
+        targets.unlink(missing_ok=True)
+        keys = list(client.scan_iter(match=EXPORTER_PREFIX + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+@dataclass(frozen=True, slots=True)
 class Fleet:
     """A Prometheus server scraping the shops, and the steady load they are under."""
 
@@ -233,7 +271,8 @@ def _plan(fastapi: list[str]) -> list[str]:
 def fleet(django_shop: str, fastapi_shops: list[str], flask_shop: str,
           conform_tmp: Path) -> Iterator[Fleet]:
     """Debian's prometheus scraping everything every 5 s (jobs ``django``, ``fastapi``,
-    ``flask``) and the FastAPI instances again every 60 s (job ``fastapi-60s``), with the
+    ``flask``, and ``redis``: whatever redis_exporter the ``redis_exporter`` fixture lists
+    in a targets file) and the FastAPI instances again every 60 s (job ``fastapi-60s``), with the
     FastAPI instances under a steady load of 15 requests/s. The Django shop is scraped as
     two sites (label ``site``), as a chain's Prometheus sees two shops of one kind."""
     exe = binary("prometheus", "/usr/bin/prometheus")
@@ -253,7 +292,9 @@ def fleet(django_shop: str, fastapi_shops: list[str], flask_shop: str,
                       + job("django", FAST_SCRAPE_S, [django_shop], SITES)
                       + job("fastapi", FAST_SCRAPE_S, fastapi_shops)
                       + job("flask", FAST_SCRAPE_S, [flask_shop])
-                      + job("fastapi-60s", SLOW_SCRAPE_S, fastapi_shops))
+                      + job("fastapi-60s", SLOW_SCRAPE_S, fastapi_shops)
+                      + f"  - job_name: 'redis'\n    scrape_interval: {FAST_SCRAPE_S}s\n"
+                        f"    file_sd_configs:\n      - files: ['{conform_tmp}/redis-*.json']\n")
     command = [exe, f"--config.file={config}", f"--storage.tsdb.path={conform_tmp / 'tsdb'}",
                f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
     load = SteadyLoad(_plan(fastapi_shops), per_second=15)

@@ -14,9 +14,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from console import metrics
 from console.domain import Status
 from console.quantiles import histogram_quantile
+from services.collectors._cache import REDIS_HIT_RATE_SCOPE
 from services.collectors.prometheus import PrometheusCollector
 from services.collectors.prometheus_server import PrometheusServerCollector
-from services.errors import BadResponse
+from services.errors import BadResponse, SourceUnreachable
 from services.http.client import new_session
 from tests import servers
 from tests.integration.local_servers import binary, http_server, process_on_port, reply
@@ -111,6 +112,22 @@ def test_malformed_page_is_a_bad_response() -> None:
             PrometheusCollector("web", url + "/metrics", session).collect()
         with pytest.raises(BadResponse, match="HTTP 404"):
             PrometheusCollector("web", url + "/nope", session).collect()
+
+
+
+def test_redis_exporter_page_says_whether_redis_is_up() -> None:
+    """redis_exporter answers its page when its Redis is down, with ``redis_up 0``."""
+    up = (b"# TYPE redis_up gauge\nredis_up 1\n# TYPE redis_keyspace_hits_total counter\n"
+          b"redis_keyspace_hits_total 9\n# TYPE redis_keyspace_misses_total counter\n"
+          b"redis_keyspace_misses_total 1\n")
+    down = b"# TYPE redis_up gauge\nredis_up 0\n"
+    routes = {"/up": reply(body=up), "/down": reply(body=down)}
+    with http_server(routes) as url, new_session() as session:
+        report = PrometheusCollector("cache", url + "/up", session).collect()
+        with pytest.raises(SourceUnreachable, match=r"cannot reach Redis \(redis_up 0\)"):
+            PrometheusCollector("cache", url + "/down", session).collect()
+    assert report.status is Status.OK
+    assert REDIS_HIT_RATE_SCOPE in report.facts  # INFO's counters: the whole server's
 
 
 @pytest.fixture
