@@ -14,9 +14,9 @@ import requests
 
 from console import metrics
 from services.collectors._cache import REDIS_HIT_RATE_SCOPE
-from services.collectors.base import SourceUnreachable
 from services.collectors.prometheus import PrometheusCollector
 from services.collectors.prometheus_server import PrometheusServerCollector
+from services.errors import SourceUnreachable
 from services.http.client import new_session
 from tests import servers
 from tests.conformance.compare import record, values
