@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.gui.hostile import FifoWatch, GuiTicks, Hostile, corpus
-from tests.integration.test_shop_support import Backend, backend_params, open_backend
+from tests.support.shops import Backend, backend_params, open_backend
 from ui.context import AppContext
 from ui.worker import TaskRunner
 

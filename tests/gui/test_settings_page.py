@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.backends import fail
 from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QApplication, QMainWindow
 
@@ -20,6 +16,7 @@ from console.store import MetricStore
 from services.alerting import AlertService
 from services.profiles import load_profile
 from tests import servers
+from tests.support.keychain import MemoryKeyring
 from ui.context import AppContext
 from ui.pages.settings import REFRESH_KEY, THEME_KEY, SettingsPage
 from ui.widgets.secret_field import (
@@ -150,46 +147,6 @@ source = "broker"
 metric = 'queue_depth{{queue="celery"}}'
 above = 100.0
 """
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend that keeps its entries in a dict."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def no_keychain() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture
