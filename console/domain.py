@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Protocol
 
 
 class Status(StrEnum):
@@ -35,6 +37,33 @@ class SourceState(StrEnum):
     UP = "up"
     DOWN = "down"
     STALE = "stale"
+
+
+class NamedState(Protocol):
+    """A source's name and state, as the poller's ``SourceStatus`` carries them."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def state(self) -> SourceState: ...
+
+
+def summarise_sources(statuses: Iterable[NamedState]) -> tuple[str, str]:
+    """(light state, words) for the overall status light from the sources' states: down beats
+    stale beats all up; a profile without sources has nothing to wait for."""
+    statuses = list(statuses)
+    down = [s.name for s in statuses if s.state is SourceState.DOWN]
+    stale = [s.name for s in statuses if s.state is SourceState.STALE]
+    if down:
+        return "fail", f"{', '.join(down)} down"
+    if stale:
+        return "warn", f"No fresh data from {', '.join(stale)}"
+    if not statuses:
+        return "unknown", "No live sources in this profile"
+    if all(s.state is SourceState.UP for s in statuses):
+        return "ok", "All normal"
+    return "unknown", "Waiting for the first readings"
 
 
 class Severity(StrEnum):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from console.domain import summarise_sources
 from console.profile import Profile, SecretRef
 from services.local.local_files import describe_write_error
 
@@ -124,18 +125,7 @@ class Services:
         """(state, words) for the overall status light: firing alerts first, then sources."""
         if self.alerts is not None:
             return tuple(self.alerts.health_summary())  # type: ignore[return-value]
-        statuses = list(self.poller.statuses()) if self.poller is not None else []
-        down = [s.name for s in statuses if str(s.state) == "down"]
-        stale = [s.name for s in statuses if str(s.state) == "stale"]
-        if down:
-            return "fail", f"{', '.join(down)} down"
-        if stale:
-            return "warn", f"No fresh data from {', '.join(stale)}"
-        if statuses and all(str(s.state) == "up" for s in statuses):
-            return "ok", "All normal"
-        if not statuses:
-            return "unknown", "No live sources in this profile"
-        return "unknown", "Waiting for the first readings"
+        return summarise_sources(self.poller.statuses() if self.poller is not None else ())
 
     def stop(self) -> None:
         self._stopped = True

@@ -1,4 +1,4 @@
-"""Shared fixtures: real local servers (or a clear skip), offscreen Qt."""
+"""Shared fixtures: real local servers (or a clear skip), offscreen Qt, tests/support's."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ import pytest
 from hypothesis import settings
 
 from tests import servers
+
+# The fixtures every kind of test may ask for, by name: ``demo_shop``, ``memory_keyring``,
+# ``no_keychain``.
+pytest_plugins = ["tests.support.demo_shop", "tests.support.keychain"]
 
 # Property tests explore new examples on every local run; under CI they replay a fixed set,
 # so a run does not go red on an example nobody has looked at. What they find locally is

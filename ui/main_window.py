@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PyQt6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent
@@ -15,6 +14,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from console.domain import summarise_sources
 from ui import icons
 from ui.context import AppContext
 from ui.pages import registry
@@ -254,7 +254,7 @@ class MainWindow(QMainWindow):
         self.source_states.update_states(
             (s.name, str(s.state), s.last_error or "") for s in statuses)
         summary = getattr(self.ctx.services, "health_summary", None)
-        state, words = summary() if callable(summary) else _summarise(statuses)
+        state, words = summary() if callable(summary) else summarise_sources(statuses)
         self.top_bar.light.set_state(state, words)
 
     # -- lifetime ------------------------------------------------------------------------------
@@ -268,18 +268,6 @@ class MainWindow(QMainWindow):
             if callable(shutdown):
                 shutdown()
         super().closeEvent(event)
-
-
-def _summarise(statuses: list[Any]) -> tuple[str, str]:
-    down = [s.name for s in statuses if str(s.state) == "down"]
-    stale = [s.name for s in statuses if str(s.state) == "stale"]
-    if down:
-        return "fail", f"{', '.join(down)} down"
-    if stale:
-        return "warn", f"No fresh data from {', '.join(stale)}"
-    if statuses and all(str(s.state) == "up" for s in statuses):
-        return "ok", "All normal"
-    return "unknown", "Waiting for the first readings"
 
 
 __all__ = ["MainWindow", "Qt"]

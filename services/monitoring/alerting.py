@@ -21,7 +21,7 @@ from console.alerts import (
     summarise,
     summarise_pending,
 )
-from console.domain import Reading, SourceState, split_series
+from console.domain import Reading, SourceState, split_series, summarise_sources
 from services.monitoring.alert_log import TIMELINE_STATES, AlertLog
 
 log = logging.getLogger(__name__)
@@ -246,10 +246,8 @@ class AlertService:
         they say what is wrong for the shop. With nothing firing or failing and every source
         fine, a pending rule shows ('pending': an amber outline, "Cache hit rate low for
         20 s, fires at 60 s")."""
-        if self.poller is None:
-            source_state, source_words = "unknown", "No live sources in this profile"
-        else:
-            source_state, source_words = summarise_sources(list(self.poller.statuses()))
+        source_state, source_words = summarise_sources(
+            self.poller.statuses() if self.poller is not None else ())
         firing, failing = summarise(self.firing()), self.failing_requests()
         if firing is None and failing is None:
             pending = summarise_pending(self.statuses(), self._clock())
@@ -259,19 +257,6 @@ class AlertService:
         present = [c for c in candidates if c is not None]
         return max(present, key=lambda c: (_STATE_RANK.get(c[0], 1),
                                            -present.index(c)))
-
-
-def summarise_sources(statuses: Sequence[Any]) -> tuple[str, str]:
-    """(light state, words) from the poller's states: down beats stale beats all up."""
-    down = [s.name for s in statuses if str(s.state) == "down"]
-    stale = [s.name for s in statuses if str(s.state) == "stale"]
-    if down:
-        return "fail", f"{', '.join(down)} down"
-    if stale:
-        return "warn", f"No fresh data from {', '.join(stale)}"
-    if statuses and all(str(s.state) == "up" for s in statuses):
-        return "ok", "All normal"
-    return "unknown", "Waiting for the first readings"
 
 
 def _specs(rules: Iterable[Any]) -> list[RuleSpec]:

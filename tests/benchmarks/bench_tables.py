@@ -250,7 +250,7 @@ def run(quick: bool = False) -> list[Figure]:
 
     maria = _mariadb_url()
     if maria is not None:
-        from tests.integration.test_shop_support import throwaway_mariadb
+        from tests.support.databases import throwaway_mariadb
 
         url, drop = throwaway_mariadb()
         try:
@@ -286,7 +286,7 @@ def _mapped_figures(app: Any, label: str, url: str, rows: int, quick: bool) -> l
     through the profile's map."""
     import sqlalchemy as sa
 
-    from tests.integration.restaurant_shop import fill, shop_map_for
+    from tests.support.restaurant import fill, shop_map_for
 
     fill(url, bookings=0)
     engine = sa.create_engine(url)

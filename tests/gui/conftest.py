@@ -1,17 +1,57 @@
-"""Fixtures of the GUI tests: each shop back end (SQLite, PostgreSQL, the API), hostile text."""
+"""Fixtures of the GUI tests: each shop back end (SQLite, PostgreSQL, the API), hostile text, and
+a check that no test leaves a top-level widget alive."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from PyQt6.QtCore import QCoreApplication, QEvent
+from PyQt6.QtWidgets import QApplication, QDialog, QMainWindow, QWidget
 
 from tests.gui.hostile import FifoWatch, GuiTicks, Hostile, corpus
-from tests.integration.test_shop_support import Backend, backend_params, open_backend
+from tests.support.shops import Backend, backend_params, open_backend
 from ui.context import AppContext
 from ui.worker import TaskRunner
+
+
+def _ours(widget: QWidget) -> bool:
+    """A window a test or the console made: shown, a main window or dialog, or of a class of
+    ui/ or tests/. Not the hidden parentless QMenu and QWidget that pyqtgraph makes for each
+    plot's context menu (they go when Python collects the plot), nor Qt's tooltip label."""
+    if type(widget).__name__ == "QTipLabel":
+        return False
+    return (widget.isVisible() or isinstance(widget, QMainWindow | QDialog)
+            or type(widget).__module__.startswith(("ui.", "tests.")))
+
+
+def _leaked(before: weakref.WeakSet[QWidget]) -> list[QWidget]:
+    """Top-level widgets of ours alive now that were not before, once deleteLater() has run
+    and Python has collected its garbage."""
+    for _ in range(2):  # a deleted widget may deleteLater() what it owned
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
+    return [w for w in QApplication.topLevelWidgets() if w not in before and _ours(w)]
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_widgets(qapp: QApplication, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a new top-level widget alive (as napari's fixtures do): a
+    window that outlives its test keeps its timers and tasks running into the next ones.
+    Give widgets to ``qtbot.addWidget`` (closed and deleted after the test), or parent
+    them to one that is."""
+    before: weakref.WeakSet[QWidget] = weakref.WeakSet(QApplication.topLevelWidgets())
+    yield
+    leaked = _leaked(before)
+    if leaked:
+        names = ", ".join(f"{type(w).__module__}.{type(w).__name__}"
+                          f"({w.objectName() or w.windowTitle() or '-'})" for w in leaked)
+        pytest.fail(f"{request.node.nodeid} left top-level widgets alive: {names}",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="module", params=backend_params())

@@ -12,7 +12,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from console.shop import BookingDraft, BookingStatus
-from tests.integration.test_shop_support import Backend
+from tests.support.shops import Backend
 from ui.context import AppContext
 from ui.pages.booking_form import from_qdatetime, to_qdatetime
 from ui.pages.bookings import ALL_DATES, BookingsPage

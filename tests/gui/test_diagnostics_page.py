@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cProfile
 import json
-import secrets
 import socket
 import time
 import xml.etree.ElementTree as ET
@@ -38,19 +37,6 @@ def runner(qapp: QApplication) -> Iterator[TaskRunner]:
     tasks = TaskRunner()
     yield tasks
     assert tasks.shutdown(8000)
-
-
-@pytest.fixture
-def demo_shop(tmp_path: Path) -> Iterator[object]:
-    from demo import DemoShop
-
-    shop = DemoShop(tmp_path / f"shop-{secrets.token_hex(3)}.sqlite", traffic=False,
-                    seed_scale=0.3)
-    shop.start()
-    try:
-        yield shop
-    finally:
-        shop.stop()
 
 
 def make_page(qtbot, runner: TaskRunner, profile: Profile,

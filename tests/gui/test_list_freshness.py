@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from console.shop import OrderStatus
-from tests.integration.test_shop_support import Backend
+from tests.support.shops import Backend
 from ui.context import AppContext
 from ui.pages.orders import ALL_TIME, OrdersPage
 

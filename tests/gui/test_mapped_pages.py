@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from services.shop import make_repository
-from tests.integration.restaurant_shop import Restaurant, open_restaurant
+from tests.support.restaurant import Restaurant, open_restaurant
 from ui.context import AppContext
 from ui.pages.bookings import BookingsPage
 from ui.pages.products import ProductsPage

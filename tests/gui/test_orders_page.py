@@ -9,7 +9,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from console.shop import Conflict, OrderStatus
-from tests.integration.test_shop_support import Backend
+from tests.support.shops import Backend
 from ui.context import AppContext
 from ui.models.formatting import ORDER_ACTIONS
 from ui.pages.orders import ALL_TIME, OrdersPage

@@ -22,7 +22,7 @@ from tests.gui.hostile import (
     assert_label_shows,
     labels_showing,
 )
-from tests.integration.test_shop_support import Backend
+from tests.support.shops import Backend
 from ui.context import AppContext
 from ui.pages.bookings import BookingsPage
 from ui.pages.orders import ALL_TIME, OrdersPage

@@ -8,7 +8,6 @@ each from a real server or the console's own services, checked as the user sees 
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,6 @@ from console.profile import DatabaseConfig, Profile, Source
 from console.store import MetricStore
 from services.monitoring.alert_log import AlertLog
 from services.monitoring.alerting import AlertService
-from tests import servers
 from tests.gui.hostile import (
     Hostile,
     assert_label_shows,
@@ -36,6 +34,7 @@ from tests.gui.hostile import (
     rendered,
 )
 from tests.reliability.support import answer_always, raw_server
+from tests.support.databases import throwaway_postgres
 from ui.charts.movers import MoversPanel
 from ui.charts.tiles import SourceTile
 from ui.charts.units import COUNT
@@ -82,19 +81,11 @@ def in_window(qtbot: Any, widget: QWidget) -> QMainWindow:
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A throwaway PostgreSQL database with pg_stat_statements."""
-    servers.require_port("PostgreSQL", "127.0.0.1", 5432)
-    admin_url = sa.make_url(servers.POSTGRES_URL)
-    name = f"br_outside_{secrets.token_hex(4)}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    url, drop = throwaway_postgres("br_outside")
     try:
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        drop()
 
 
 @pytest.mark.integration

@@ -9,7 +9,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from console.shop import Product, ProductQuery
-from tests.integration.test_shop_support import Backend
+from tests.support.shops import Backend
 from ui.context import AppContext
 from ui.models.paged import STATE_ROLE
 from ui.pages.products import ALL_CATEGORIES, ProductsPage

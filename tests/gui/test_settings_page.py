@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.backends import fail
 from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QApplication, QMainWindow
 
@@ -21,6 +17,7 @@ from console.store import MetricStore
 from services.local.profiles import load_profile
 from services.monitoring.alerting import AlertService
 from tests import servers
+from tests.support.keychain import MemoryKeyring
 from ui.context import AppContext
 from ui.pages.console_settings import REFRESH_KEY, THEME_KEY
 from ui.pages.settings import SettingsPage
@@ -152,46 +149,6 @@ source = "broker"
 metric = 'queue_depth{{queue="celery"}}'
 above = 100.0
 """
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend that keeps its entries in a dict."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def no_keychain() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PyQt6.QtCore import Qt
 
-from tests.integration.test_shop_support import Backend
+from tests.support.shops import Backend
 from ui.context import AppContext
 from ui.models.formatting import money
 from ui.pages.shop_texts import NO_BACKEND

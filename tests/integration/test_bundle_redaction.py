@@ -22,6 +22,7 @@ from console.store import MetricStore
 from services.diagnostics.bundle import write_bundle
 from services.diagnostics.sweep import report_sections, run_sweep
 from services.local.logsetup import setup_logging
+from tests.support.demo_shop import quiet_demo
 
 pytestmark = pytest.mark.integration
 
@@ -60,15 +61,8 @@ def log_dir(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[object]:
-    from demo import DemoShop
-
-    demo = DemoShop(tmp_path / f"shop-{secrets.token_hex(3)}.sqlite", traffic=False,
-                    seed_scale=0.2, token=CANARY)
-    demo.start()
-    try:
+    with quiet_demo(tmp_path, seed_scale=0.2, token=CANARY) as demo:
         yield demo
-    finally:
-        demo.stop()
 
 
 @pytest.fixture

@@ -161,7 +161,7 @@ def test_missing_sqlite_file_is_unreachable_and_not_created(tmp_path: Path) -> N
 
 @pytest.fixture
 def mariadb_database() -> Iterator[str]:
-    from tests.integration.test_shop_support import throwaway_mariadb
+    from tests.support.databases import throwaway_mariadb
 
     url, drop = throwaway_mariadb()
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -141,19 +140,6 @@ def test_unreachable_database_hides_the_password() -> None:
     assert canary not in str(err.value)
 
 
-@pytest.fixture
-def demo_shop(tmp_path: Path) -> Iterator[object]:
-    from demo import DemoShop
-
-    shop = DemoShop(tmp_path / f"shop-{secrets.token_hex(3)}.sqlite", traffic=False,
-                    seed_scale=0.2)
-    shop.start()
-    try:
-        yield shop
-    finally:
-        shop.stop()
-
-
 def test_sqlite_plans_flag_the_missing_booking_index(demo_shop: object) -> None:
     url = f"sqlite:///{demo_shop.db_path}"  # type: ignore[attr-defined]
     on = collect_insights(url, name="shop")
@@ -211,7 +197,7 @@ def test_profile_insights_collect_every_database(demo_shop: object, postgres_url
 @pytest.fixture
 def mariadb_table() -> Iterator[str]:
     """A MariaDB database with a table of 12,000 rows read without an index."""
-    from tests.integration.test_shop_support import throwaway_mariadb
+    from tests.support.databases import throwaway_mariadb
 
     url, drop = throwaway_mariadb()
     engine = create_engine(url)

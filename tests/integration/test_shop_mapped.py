@@ -28,7 +28,7 @@ from console.shop import (
 from services.shop import make_repository
 from services.shop.db import make_engine
 from services.shop.mapped import MappedShopRepository
-from tests.integration.restaurant_shop import Restaurant, open_restaurant, profile_text
+from tests.support.restaurant import Restaurant, open_restaurant, profile_text
 
 KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.integration),
          pytest.param("mariadb", marks=pytest.mark.integration)]

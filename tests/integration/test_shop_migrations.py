@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import io
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from commands.db import db_init_main, db_seed_main
 from console.shop import BackendUnavailable, BookingQuery, BookingStatus
@@ -19,6 +17,7 @@ from services.shop.db import SchemaError, head_revision, init_db, make_engine
 from services.shop.seed import seed, table_counts
 from services.shop.sql import SqlShopRepository
 from tests import servers
+from tests.support.databases import throwaway_postgres
 
 SHOP_TABLES = {"customers", "bookings", "products", "orders", "order_items"}
 
@@ -26,18 +25,11 @@ SHOP_TABLES = {"customers", "bookings", "products", "orders", "order_items"}
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped afterwards."""
-    servers.require_port("PostgreSQL", "127.0.0.1", 5432)
-    admin_url = make_url(servers.POSTGRES_URL)
-    name = f"br_mig_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url, drop = throwaway_postgres("br_mig_test")
     try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        drop()
 
 
 def tables_and_indexes(url: str) -> tuple[set[str], set[str]]:
@@ -183,7 +175,7 @@ def test_postgres_init_seed_and_estimated_counts(pg_database: str,
 @pytest.fixture
 def mariadb_database() -> Iterator[str]:
     """A fresh, empty MariaDB database, dropped afterwards."""
-    from tests.integration.test_shop_support import throwaway_mariadb
+    from tests.support.databases import throwaway_mariadb
 
     url, drop = throwaway_mariadb()
     try:

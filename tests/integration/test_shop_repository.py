@@ -26,7 +26,7 @@ from console.shop import (
     merge_drafts,
 )
 from console.shop_rules import allowed_order_transitions
-from tests.integration.test_shop_support import Backend, backend_params, open_backend
+from tests.support.shops import Backend, backend_params, open_backend
 
 
 @pytest.fixture(scope="module", params=backend_params())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import socket
 import ssl
 import threading
@@ -138,19 +137,6 @@ def test_https_targets_one_per_host() -> None:
 
 
 # -- the sweep --------------------------------------------------------------------------------
-
-@pytest.fixture
-def demo_shop(tmp_path: Path) -> Iterator[object]:
-    from demo import DemoShop
-
-    shop = DemoShop(tmp_path / f"shop-{secrets.token_hex(3)}.sqlite", traffic=False,
-                    seed_scale=0.3)
-    shop.start()
-    try:
-        yield shop
-    finally:
-        shop.stop()
-
 
 def _demo(shop: object) -> Profile:
     return demo_profile(shop.base_url, shop.token, shop.db_path)  # type: ignore[attr-defined]

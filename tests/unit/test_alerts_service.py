@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from console.alerts import AlertEvent, RuleSpec
 from console.domain import Reading, SourceState
 from console.store import MetricStore
-from services.monitoring.alerting import AlertService, summarise_sources
+from services.monitoring.alerting import AlertService
 
 
 @dataclass
@@ -83,7 +83,9 @@ def test_health_summary_prefers_the_worse_and_alert_words_on_a_tie() -> None:
     assert service.health_summary() == ("warn", "Queue backing up")
     poller.states["cache"] = SourceState.DOWN
     assert service.health_summary() == ("fail", "cache down")
-    assert summarise_sources([]) == ("unknown", "Waiting for the first readings")
+    # A poller without sources (a profile with only a back end) has nothing to wait for.
+    assert AlertService([], store, FakePoller()).health_summary() == (
+        "unknown", "No live sources in this profile")
     idle = AlertService([], store, None)
     assert idle.health_summary() == ("unknown", "No live sources in this profile")
     assert idle.evaluate_once(1000) == []

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.backends import fail
 
 from console.profile import SecretRef
 from console.redaction import mask_url, redact
@@ -18,36 +13,7 @@ from services.local.secrets import (
     store_secret,
     with_password,
 )
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keychain that lives in a dict, for tests."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
+from tests.support.keychain import MemoryKeyring
 
 
 def test_store_then_resolve_from_the_keychain(memory_keyring: MemoryKeyring) -> None:
@@ -63,15 +29,10 @@ def test_missing_keychain_entry_says_how_to_add_it(memory_keyring: MemoryKeyring
         resolve_secret(SecretRef("keyring", "backroom/mq"))
 
 
-def test_no_keychain_backend_is_reported() -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    try:
-        assert not keychain_available()
-        with pytest.raises(SecretError, match="keychain could not be read"):
-            resolve_secret(SecretRef("keyring", "x"))
-    finally:
-        keyring.set_keyring(previous)
+def test_no_keychain_backend_is_reported(no_keychain: None) -> None:
+    assert not keychain_available()
+    with pytest.raises(SecretError, match="keychain could not be read"):
+        resolve_secret(SecretRef("keyring", "x"))
 
 
 def test_env_reference(monkeypatch: pytest.MonkeyPatch) -> None:

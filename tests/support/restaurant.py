@@ -8,7 +8,6 @@ with an integer version and their own order-line table. Test modules build fixtu
 from __future__ import annotations
 
 import tomllib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,11 +15,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from console.profile import parse_profile
 from console.shop_map import ShopMap
-from tests import servers
+from tests.support.databases import throwaway_mariadb, throwaway_postgres
 
 MAP_TOML = """
 name = "Trattoria"
@@ -190,27 +188,13 @@ def profile_text(url: str) -> str:
 
 def open_restaurant(kind: str, directory: Path) -> Restaurant:
     """A filled restaurant database on ``kind`` (sqlite, postgres or mariadb)."""
-    name = f"br_resto_{uuid.uuid4().hex[:10]}"
     if kind == "sqlite":
         url = f"sqlite:///{directory / 'restaurant.sqlite3'}"
         return Restaurant(url, shop_map_for(url), lambda: None, fill(url))
     if kind == "postgres":
-        servers.require_port("PostgreSQL", "127.0.0.1", 5432)
-        admin_url = make_url(servers.POSTGRES_URL)
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-        def drop_pg() -> None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
-
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-        return Restaurant(url, shop_map_for(url), drop_pg, fill(url))
-    if kind == "mariadb":
-        from tests.integration.test_shop_support import throwaway_mariadb
-
-        url, drop = throwaway_mariadb()
-        return Restaurant(url, shop_map_for(url), drop, fill(url))
-    raise ValueError(kind)
+        url, drop = throwaway_postgres("br_resto")
+    elif kind == "mariadb":
+        url, drop = throwaway_mariadb("br_resto")
+    else:
+        raise ValueError(kind)
+    return Restaurant(url, shop_map_for(url), drop, fill(url))

@@ -1,12 +1,11 @@
 """Shop back ends for tests: seeded SQLite, throwaway PostgreSQL and MariaDB databases, the demo.
 
-Test modules build their fixtures with these helpers; this module holds no tests of its own.
+Test modules build their ``backend`` fixtures with these helpers.
 """
 
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -15,8 +14,6 @@ from typing import Any
 
 import pytest
 import requests
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from console.shop import BookingDraft, ProductQuery, ProductSort
 from services.shop.api import ApiShopRepository
@@ -25,6 +22,8 @@ from services.shop.schema import order_items, orders
 from services.shop.seed import seed
 from services.shop.sql import SqlShopRepository
 from tests import servers
+from tests.support.databases import throwaway_mariadb, throwaway_postgres
+from tests.support.demo_shop import quiet_demo
 
 _days = itertools.count(300)
 
@@ -125,13 +124,7 @@ def sqlite_backend(directory: Path) -> Backend:
 
 
 def postgres_backend() -> Backend:
-    servers.require_port("PostgreSQL", "127.0.0.1", 5432)
-    admin_url = make_url(servers.POSTGRES_URL)
-    name = f"br_shop_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    url, drop_db = throwaway_postgres("br_shop_test")
     seed_small(url)
     repo = SqlShopRepository(make_engine(url))
     made: list[Any] = [repo]
@@ -149,34 +142,11 @@ def postgres_backend() -> Backend:
     def drop() -> None:
         for r in made:
             r.close()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        drop_db()
 
     backend = Backend("postgres", repo, other, dead, sql_url=url)
     backend.closers.append(drop)
     return backend
-
-
-def throwaway_mariadb() -> tuple[str, Callable[[], None]]:
-    """A new empty MariaDB database: its URL and how to drop it."""
-    servers.require_port("MariaDB", "127.0.0.1", 3306)
-    admin_url = make_url(servers.MARIADB_URL)
-    name = f"br_shop_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url)
-    with admin.connect() as conn:
-        # Code-point order, as the PostgreSQL test database's C collation sorts (the tests
-        # compare with Python's sorted()).
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 "
-                             "COLLATE utf8mb4_bin")
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.dispose()
-
-    return url, drop
 
 
 def mariadb_backend() -> Backend:
@@ -206,10 +176,7 @@ def mariadb_backend() -> Backend:
 
 
 def api_backend(directory: Path) -> Backend:
-    from demo import DemoShop
-
-    shop = DemoShop(directory / "demo.sqlite3", port=0, traffic=False, seed_scale=0.1,
-                    workers=1).start()
+    shop = quiet_demo(directory, seed_scale=0.1, workers=1).start()
     repo = ApiShopRepository(shop.base_url, shop.token)
     made: list[Any] = [repo]
 
