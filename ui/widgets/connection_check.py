@@ -18,7 +18,7 @@ from ui.widgets.target_form import TargetForm
 from ui.worker import TaskRunner
 
 #: ``(target kind, dataclass) -> result`` with ``.outcome``, ``.title``, ``.detail``; runs on a
-#: worker thread (services.connection_test.check_target by default).
+#: worker thread (services.diagnostics.connection_check.check_target by default).
 Tester = Callable[[str, Any], Any]
 
 
@@ -26,7 +26,7 @@ def run_connection_test(form: TargetForm, tasks: TaskRunner, *, owner: QObject,
                         tester: Tester | None, tested: Callable[[str, str], None]) -> None:
     """Connect once with what the card holds (typed secrets included, in memory only) in a
     task of ``owner``; the card shows the outcome and ``tested(what, outcome)`` is called on
-    the GUI thread. ``tester`` None: services.connection_test.check_target."""
+    the GUI thread. ``tester`` None: services.diagnostics.connection_check.check_target."""
     check = tester or check_target
     target = target_for(form)
     if target is None:
