@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from console import metrics
-from console.alerts import RuleSpec
+from console.alert_rules import RuleSpec
 from console.domain import Finding, Reading, Severity, SlowQuery, split_series
 
 

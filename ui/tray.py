@@ -10,7 +10,8 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QMainWindow, QSystemTrayIcon
 
-from console.alerts import AlertStatus, format_value
+from console.alert_rules import format_value
+from console.alerts import AlertStatus
 from console.domain import Severity
 from ui.plain_text import escaped
 

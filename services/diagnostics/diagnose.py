@@ -18,7 +18,7 @@ from console.advisor import (
     source_thresholds,
     thresholds_from_rules,
 )
-from console.alerts import RuleSpec
+from console.alert_rules import RuleSpec
 from console.domain import (
     Check,
     CollectorReport,

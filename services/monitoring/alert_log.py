@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.alerts import AlertEvent, parse_severity
+from console.alert_rules import parse_severity
+from console.alerts import AlertEvent
 from services.local.local_files import check_own_file, describe_write_error
 from services.local.sqlite import lazy_schema, sqlite_engine
 

@@ -11,12 +11,12 @@ from typing import Any, Protocol
 
 from console import metrics
 from console.advisor import Thresholds, source_thresholds
+from console.alert_rules import RuleSpec
 from console.alerts import (
     AlertEngine,
     AlertEvent,
     AlertStatus,
     Observation,
-    RuleSpec,
     observe,
     summarise,
     summarise_pending,

@@ -12,7 +12,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QMainWindow, QWidget
 
-from console.alerts import RuleSpec
+from console.alert_rules import RuleSpec
 from console.domain import Reading, SourceState
 from console.store import MetricStore
 from services.monitoring.alert_log import AlertLog

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from PyQt6.QtCore import QSettings, Qt, QTimer
 from PyQt6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
-from console.alerts import RuleSpec
+from console.alert_rules import RuleSpec
 from console.correlate import rank_movers
 from console.domain import Reading, SourceState
 from console.profile import DatabaseConfig, Profile, Source

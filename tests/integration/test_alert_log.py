@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from console.alerts import AlertEvent, RuleSpec
+from console.alert_rules import RuleSpec
+from console.alerts import AlertEvent
 from console.domain import Reading, Severity, SourceState
 from console.store import MetricStore
 from services.monitoring.alert_log import AlertLog

@@ -7,18 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from console.alerts import (
-    AlertEngine,
-    AlertState,
-    Observation,
-    RuleSpec,
-    default_rules_for,
-    format_value,
-    observe,
-    parse_severity,
-    replay,
-    state_words,
-)
+from console.alert_rules import RuleSpec, default_rules_for, format_value, parse_severity
+from console.alerts import AlertEngine, AlertState, Observation, observe, replay, state_words
 from console.domain import Reading, Severity, SourceState
 
 HIT_RATE_LOW = RuleSpec.create("Cache hit rate low", "cache_hit_rate", "cache", below=0.8,

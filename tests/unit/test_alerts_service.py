@@ -6,7 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from console.alerts import AlertEvent, RuleSpec
+from console.alert_rules import RuleSpec
+from console.alerts import AlertEvent
 from console.domain import Reading, SourceState
 from console.store import MetricStore
 from services.monitoring.alerting import AlertService

@@ -8,13 +8,13 @@ from datetime import datetime
 from PyQt6.QtCore import QObject, Qt
 from PyQt6.QtGui import QColor, QIcon, QPainter, QPixmap
 
+from console.alert_rules import format_value
 from console.alerts import (
     RESOLVED,
     AlertEvent,
     AlertState,
     AlertStatus,
     format_duration,
-    format_value,
     state_words,
 )
 from ui.models.list_table import ListColumn, ListTableModel

@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import (
 )
 
 from console import metrics
-from console.alerts import DEFAULT_RULES, format_value
+from console.alert_rules import DEFAULT_RULES, format_value
 from console.profile import SEVERITIES
 from ui.plain_text import plain_label
 from ui.theme import FAIL

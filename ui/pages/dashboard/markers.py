@@ -31,7 +31,7 @@ class EventMarkers:
 
     def set_thresholds(self) -> None:
         """Horizontal lines at the profile's alert thresholds, on the panel of the metric."""
-        from console.alerts import RuleSpec
+        from console.alert_rules import RuleSpec
 
         rules = []
         for rule in getattr(self.page.ctx.profile, "alerts", ()) or ():
