@@ -15,6 +15,7 @@ from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from ui.plain_text import warn
+from ui.preferences import settings
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +26,6 @@ DemoOnDemand = Callable[[], tuple[Any, StartDemo, Callable[[], None]]]
 FIRST_PAINT_WAIT_MS = 1000
 #: How long a thread keeps the GIL once another asks for it (CPython's default: 5 ms).
 GIL_SWITCH_S = 0.001
-
-
-def settings() -> QSettings:
-    """The console's own preferences (window geometry, last page, theme)."""
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "backroom", "backroom")
 
 
 class ConsoleApp(QObject):

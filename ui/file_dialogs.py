@@ -13,7 +13,7 @@ LAST_FOLDER_KEY = "files/last_folder"
 def _prefs(prefs: QSettings | None) -> QSettings:
     if prefs is not None:
         return prefs
-    from ui.app import settings  # the console's own preferences file
+    from ui.preferences import settings  # the console's own preferences file
 
     return settings()
 

@@ -62,7 +62,7 @@ class SettingsPage(QWidget):
         self.profiles_dir = Path(extras.get("config_dir") or config_dir(create=True))
         prefs = extras.get("settings")
         if prefs is None:
-            from ui.app import settings
+            from ui.preferences import settings
 
             prefs = settings()
         self.prefs: QSettings = prefs
