@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from services.bootstrap import Diagnostics, Local
 from tests.gui.hostile import FifoWatch, GuiTicks, Hostile, corpus
 from tests.integration.test_shop_support import Backend, backend_params, open_backend
 from ui.context import AppContext
@@ -23,7 +24,8 @@ def backend(request: pytest.FixtureRequest,
 @pytest.fixture
 def ctx(backend: Backend) -> Iterator[AppContext]:
     tasks = TaskRunner()
-    yield AppContext(services=SimpleNamespace(shop=backend.repo, profile=None), tasks=tasks)
+    yield AppContext(services=SimpleNamespace(shop=backend.repo, profile=None), tasks=tasks,
+                     diagnostics=Diagnostics(), local=Local())
     tasks.shutdown()
 
 
