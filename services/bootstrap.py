@@ -269,10 +269,6 @@ class Diagnostics:
     pages: the sweep and what a report or bundle of it needs, the database views, "Test
     connection". Each imports its module when first called (they pull in SQLAlchemy)."""
 
-    def __init__(self, log_dir: Callable[[], Path] | None = None) -> None:
-        """``log_dir``: the folder whose logs a support bundle takes (the console's own)."""
-        self._log_dir = log_dir
-
     def run_sweep(self, profile: Profile, *, samples: int, progress: ProgressFn,
                   cancelled: Callable[[], bool], recent: Sequence[Reading]) -> SweepResult:
         from services.diagnostics.sweep import run_sweep
@@ -300,7 +296,7 @@ class Diagnostics:
         from services.local.logsetup import log_dir
 
         return write_bundle(path, result=result, profile=profile, store=store,
-                            log_dir=(self._log_dir or log_dir)(), versions=versions,
+                            log_dir=log_dir(), versions=versions,
                             sections=self.report_sections(result.insights), charts=charts)
 
     @property
