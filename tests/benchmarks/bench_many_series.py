@@ -80,6 +80,7 @@ def measure(queues: int = QUEUES, limit: int = LIMIT, measure_s: float = MEASURE
     from console.domain import split_series
     from console.profile import Profile, Source
     from console.store import MetricStore
+    from services.bootstrap import Diagnostics, Local
     from services.collectors import build_collectors
     from services.monitoring.poller import Poller
     from tests.benchmarks.bench_gui_wait import _lateness
@@ -104,7 +105,8 @@ def measure(queues: int = QUEUES, limit: int = LIMIT, measure_s: float = MEASURE
         tasks = TaskRunner()
         host = QWidget()
         host.resize(1400, 900)
-        page = DashboardPage(AppContext(_Services(profile, store, poller), tasks, {}), host)
+        page = DashboardPage(AppContext(_Services(profile, store, poller), tasks,
+                                        Diagnostics(), Local()), host)
         page.resize(1400, 900)
         host.show()
         idle = [x * 1000 for x in _lateness(app, IDLE_S)]  # the same timer, no source polled

@@ -12,6 +12,7 @@ from PyQt6.QtWidgets import QApplication
 from console.domain import SourceState
 from console.profile import Profile
 from console.store import MetricStore
+from services.bootstrap import Diagnostics, Local
 from services.monitoring.poller import SourceStatus
 from ui.context import AppContext
 from ui.main_window import MainWindow
@@ -54,7 +55,8 @@ def make_window(qtbot, qapp: QApplication, prefs: QSettings):
         runner = TaskRunner()
         runners.append(runner)
         services = FakeServices(Profile(name="Main Street Bistro"), poller or FakePoller())
-        window = MainWindow(AppContext(services=services, tasks=runner), prefs, **kwargs)
+        window = MainWindow(AppContext(services=services, tasks=runner,
+                                       diagnostics=Diagnostics(), local=Local()), prefs, **kwargs)
         qtbot.addWidget(window)
         window.show()
         return window
@@ -229,7 +231,8 @@ def test_a_broken_profile_is_named_in_the_banner_and_opens_in_settings(
     broken.write_text('name = "Main Street Bistro"\na = ' + "[" * 100_000, encoding="utf-8")
     fault = f"profile {broken} is not valid: default.toml: not valid TOML: nested too deeply"
     window = make_window(is_demo=True, first_run=False, broken_profile=(str(broken), fault))
-    window.ctx.extras.update(config_dir=broken.parent, settings=prefs)
+    window.ctx.local = Local(profiles_dir=broken.parent)
+    window.ctx.settings = prefs
     assert window.banner is not None and window.banner.isVisible()
     words = window.banner.label.text()
     assert str(broken) in words and "nested too deeply" in words and "demo shop" in words
@@ -261,7 +264,8 @@ def test_the_window_says_history_is_off_and_what_to_do(qtbot, qapp, prefs: QSett
     conn.close()
     services = build_services(profile, directory=tmp_path, poll=False)
     runner = TaskRunner()
-    window = MainWindow(AppContext(services=services, tasks=runner), prefs)
+    window = MainWindow(AppContext(services=services, tasks=runner,
+                                   diagnostics=Diagnostics(), local=Local()), prefs)
     qtbot.addWidget(window)
     window.show()
     try:

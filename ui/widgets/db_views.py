@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import QSortFilterProxyModel, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
@@ -20,12 +20,17 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from services.diagnostics.db_insights import ORDERINGS, DatabaseInsights, collect_profile_insights
 from ui.models.roles import SORT_ROLE
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
 from ui.theme import tabular_font
 from ui.widgets.sweep_table import StatusChipDelegate
+
+if TYPE_CHECKING:
+    from console.profile import Profile
+    from services.bootstrap import Diagnostics
+    from services.diagnostics.db_insights import DatabaseInsights
+    from ui.worker import TaskRunner, TaskState
 
 STATEMENT_COLUMNS = ("Total ms", "Mean ms", "Calls", "Rows", "Query")
 SCAN_COLUMNS = ("Verdict", "Table", "Seq scans", "Rows read by seq scans", "Index scans",
@@ -80,17 +85,19 @@ class DbViews(QWidget):
     EMPTY = ("No database views yet. Press Refresh (F5) to read the profile's databases, or run "
              "a sweep (Ctrl+Shift+D). Nothing is ever written to the database.")
 
-    def __init__(self, profile: Any, tasks: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, profile: Profile, tasks: TaskRunner, diagnostics: Diagnostics,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._profile = profile
         self._tasks = tasks
+        self._diagnostics = diagnostics
         self._handle: Any = None
         self._insights: tuple[DatabaseInsights, ...] = ()
 
         self.database_combo = QComboBox()
         self.database_combo.currentIndexChanged.connect(self._show_current)
         self.ordering_combo = QComboBox()
-        for key, words in ORDERINGS.items():
+        for key, words in diagnostics.statement_orderings.items():
             self.ordering_combo.addItem(f"by {words}", key)
         self.ordering_combo.currentIndexChanged.connect(self._show_current)
         self.refresh_button = QPushButton("Refresh")
@@ -151,14 +158,11 @@ class DbViews(QWidget):
             return
         self.state.setText("Reading…")
         self.refresh_button.setEnabled(False)
-        profile = self._profile
+        profile, diagnostics = self._profile, self._diagnostics
 
-        def work(state: Any) -> tuple[list[DatabaseInsights], list[str]]:
-            return collect_profile_insights(profile, cancelled=lambda: state.cancelled)
+        def work(state: TaskState) -> tuple[list[DatabaseInsights], list[str]]:
+            return diagnostics.database_insights(profile, cancelled=lambda: state.cancelled)
 
-        if self._tasks is None:
-            self._loaded(work(None))
-            return
         self._handle = self._tasks.run(work, owner=self, on_success=self._loaded,
                                        on_failure=self._failed, name="db-views")
 
