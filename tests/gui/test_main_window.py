@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from PyQt6.QtCore import QSettings, Qt
+from PyQt6 import sip
+from PyQt6.QtCore import QEvent, QObject, QSettings, Qt
 from PyQt6.QtWidgets import QApplication
 
 from console.domain import SourceState
@@ -164,6 +167,46 @@ def test_switching_the_theme_recolours_the_charts_at_once(qtbot, qapp, make_wind
     finally:
         qapp.setStyleSheet(sheet)
         qapp.setPalette(palette)
+
+
+class CollectOnPaint(QObject):
+    """Runs the garbage collector as a paint begins, as an allocation in pyqtgraph's paint
+    code may."""
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if event is not None and event.type() == QEvent.Type.Paint:
+            gc.collect()
+        return False
+
+
+def collect_while_painting(window: MainWindow, collect: CollectOnPaint) -> None:
+    for chart in (window.page("today").bookings_chart, window.page("today").orders_chart):
+        chart.viewport().installEventFilter(collect)
+
+
+def test_an_open_window_outlives_every_reference_to_it(qtbot, make_window) -> None:
+    """The collector deleted a window nobody referred to any more in the middle of painting
+    its charts (a segfault in AxisItem.paint); open, it stays; closed, it can go."""
+    collect = CollectOnPaint()
+    window = make_window()
+    window.show_page("today")
+    collect_while_painting(window, collect)
+    kept = weakref.ref(window)
+    del window
+    for _ in range(3):  # the charts rebuilt by a theme switch, painted unreferenced again
+        gc.collect()
+        window = kept()
+        assert window is not None and not sip.isdeleted(window)
+        window.theme_changed()
+        collect_while_painting(window, collect)
+        del window
+        qtbot.wait(50)
+    window = kept()
+    assert window is not None
+    window.close()
+    del window
+    gc.collect()
+    assert kept() is None
 
 
 def test_manager_view_hides_support_pages(make_window) -> None:
