@@ -1,4 +1,4 @@
-"""Redis, inside: SLOWLOG, the client list, memory by key pattern from a bounded SCAN sample, keyspace."""
+"""Redis, inside: SLOWLOG, clients, memory by key pattern from a bounded SCAN sample, keyspace."""
 
 from __future__ import annotations
 
@@ -49,18 +49,14 @@ def key_pattern(key: str) -> str:
         parts = [*parts[:3], "*"]
     out = []
     for part in parts:
-        part = _DIGITS.sub("*", _HEX.sub("*", _UUID.sub("*", part)))
-        out.append(re.sub(r"\*+", "*", part))
+        out.append(re.sub(r"\*+", "*", _DIGITS.sub("*", _HEX.sub("*", _UUID.sub("*", part)))))
     pattern = ":".join(out)
     return pattern if len(pattern) <= PATTERN_CHARS else pattern[:PATTERN_CHARS - 1] + "…"
 
 
 def shown_text(raw: Any, limit: int = COMMAND_CHARS) -> str:
     """Bytes from the server as text (undecodable bytes escaped), cut at ``limit``."""
-    if isinstance(raw, bytes):
-        text = raw.decode("utf-8", "backslashreplace")
-    else:
-        text = str(raw)
+    text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else str(raw)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
