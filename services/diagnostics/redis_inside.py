@@ -210,7 +210,8 @@ def sample_memory(client: redis.Redis, db: int, *, max_keys: int = SAMPLE_KEYS,
     ``MEMORY USAGE key SAMPLES n`` of each in pipelines, group by :func:`key_pattern` and
     scale each group by the database's size over the sample's."""
     keys_in_db = _int(client.dbsize())
-    cursor, calls, keys = 0, 0, []
+    cursor, calls = 0, 0
+    keys: list[Any] = []
     while calls < max_calls and len(keys) < max_keys and not cancelled():
         cursor, batch = client.scan(cursor=cursor, count=count)
         calls += 1
