@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import redis
 import redis.exceptions
@@ -61,7 +62,7 @@ def broker_of(source: Any, password: str | None) -> Broker:
     if source.kind == "celery-redis":
         url = source.url
         if password is not None and "@" not in url.split("//", 1)[-1].split("/", 1)[0]:
-            url = url.replace("//", f"//:{password}@", 1)
+            url = url.replace("//", f"//:{quote(password, safe='')}@", 1)
         options: dict[str, Any] = {"socket_timeout": source.timeout_s,
                                    "socket_connect_timeout": source.timeout_s,
                                    "max_retries": 0}
