@@ -160,9 +160,20 @@ class CeleryInsideView(QWidget):
                            "Settings (kind celery-redis or rabbitmq).")
         self._fill_queues()
 
-    def _broker(self) -> Broker | None:
-        brokers, _problems = brokers_of(self._profile)
-        return next((b for b in brokers if b.source == self.broker_combo.currentText()), None)
+    def _broker_reader(self) -> Callable[[], Broker]:
+        """Resolves the chosen source's broker (its secret may come from the OS keychain,
+        which can block): call it off the GUI thread."""
+        profile, name = self._profile, self.broker_combo.currentText()
+
+        def broker() -> Broker:
+            brokers, problems = brokers_of(profile)
+            found = next((b for b in brokers if b.source == name), None)
+            if found is None:
+                raise ValueError("; ".join(p for p in problems if p.startswith(f"{name}:"))
+                                 or f"no Celery source named {name}")
+            return found
+
+        return broker
 
     def _current(self) -> CeleryInside | None:
         name = self.broker_combo.currentText()
@@ -246,9 +257,10 @@ class CeleryInsideView(QWidget):
 
     def _fill_queues(self) -> None:
         inside = self._current()
-        broker = self._broker()
+        source = next((s for s in celery_sources(self._profile)
+                       if s.name == self.broker_combo.currentText()), None)
         queues = list(inside.queues if inside is not None else
-                      (broker.queues if broker is not None else ()))
+                      ((tuple(source.queues) or ("celery",)) if source is not None else ()))
         previous = self.queue_combo.currentText()
         self.queue_combo.clear()
         self.queue_combo.addItems(queues)
@@ -257,16 +269,16 @@ class CeleryInsideView(QWidget):
 
     # -- events ----------------------------------------------------------------------------
     def watch(self) -> None:
-        broker = self._broker()
-        if broker is None:
+        if not self.broker_combo.currentText():
             return
+        broker = self._broker_reader()
         seconds = float(self.watch_seconds.value())
         inside = self._current()
         workers = [w.name for w in inside.workers] if inside is not None else []
         known = {t.id: t.name for t in inside.tasks} if inside is not None else {}
 
         def work(state: Any) -> EventWindow:
-            return watch_events(broker, seconds, workers=workers, known=known,
+            return watch_events(broker(), seconds, workers=workers, known=known,
                                 cancelled=lambda: state.cancelled)
 
         self._run(work, self.show_events, "celery-events",
@@ -290,11 +302,16 @@ class CeleryInsideView(QWidget):
     # -- purge -----------------------------------------------------------------------------
     def ask_purge(self) -> None:
         """Read the chosen queue's depth, then ask, naming the queue and the depth."""
-        broker, queue = self._broker(), self.queue_combo.currentText()
-        if broker is None or not queue:
+        queue = self.queue_combo.currentText()
+        if not self.broker_combo.currentText() or not queue:
             return
-        self._run(lambda _s: queue_depth(broker, queue),
-                  lambda depth: self._confirm_and_purge(broker, queue, depth.depth),
+        reader = self._broker_reader()
+
+        def work(_state: Any) -> tuple[Broker, int]:
+            broker = reader()
+            return broker, queue_depth(broker, queue).depth
+
+        self._run(work, lambda found: self._confirm_and_purge(found[0], queue, found[1]),
                   "celery-depth", f"Counting {queue}…")
 
     def _confirm_and_purge(self, broker: Broker, queue: str, depth: int) -> None:
