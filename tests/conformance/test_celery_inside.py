@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -22,7 +23,7 @@ from services.diagnostics.celery_inside import (
     watch_events,
 )
 from tests import servers
-from tests.conformance.brokers import list_lengths
+from tests.conformance.brokers import list_lengths, rabbitmq_queues
 from tests.conformance.celery_workers import (  # noqa: F401 - fixtures
     KEY_PREFIX,
     RunningWorker,
@@ -145,6 +146,10 @@ def test_purge_deletes_exactly_the_depth_it_named(worker: RunningWorker) -> None
             producer.send_task(TASK, args=(0,), queue=queue, priority=n % 10)
     finally:
         producer.close()
+    if not worker.broker.startswith("redis"):
+        # publishing is asynchronous: the truth first has all 25 (rabbitmqctl)
+        vhost = unquote(urlsplit(worker.broker).path[1:])
+        assert wait_until(lambda: rabbitmq_queues(vhost).get(queue, {}).get("messages") == 25)
     depth = queue_depth(broker, queue)
     assert depth.depth == 25
     if worker.broker.startswith("redis"):
