@@ -29,8 +29,10 @@ from ui.file_dialogs import ask_save_path
 from ui.plain_text import plain_label, set_plain_text
 from ui.shortcuts import SWEEP_KEYS
 from ui.theme import LIGHT, SERIES, state_colour
+from ui.widgets.celery_inside import CeleryInsideView
 from ui.widgets.db_views import DbViews
 from ui.widgets.pstats_browser import PstatsBrowser
+from ui.widgets.redis_inside import RedisInsideView
 from ui.widgets.sweep_table import FindingsList, SweepTable
 
 if TYPE_CHECKING:
@@ -146,6 +148,8 @@ class DiagnosticsPage(QWidget):
         self.tabs.addTab(self.sweep_stack, "Sweep")
         self.tabs.addTab(self.db_views, "Database")
         self.tabs.addTab(self.pstats, "Profiler (pstats)")
+        self.tabs.addTab(RedisInsideView(ctx.profile, ctx.tasks, ctx.store), "Redis")
+        self.tabs.addTab(CeleryInsideView(ctx.profile, ctx.tasks), "Celery")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

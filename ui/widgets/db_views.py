@@ -39,7 +39,7 @@ UNUSED_COLUMNS = ("Table", "Index", "Size")
 PLAN_COLUMNS = ("Verdict", "Query", "Plan", "Rows scanned", "Fix", "Steps")
 
 
-def _table(model: RowsTableModel, stretch: int, chip: bool = False) -> QTableView:
+def rows_table(model: RowsTableModel, stretch: int, chip: bool = False) -> QTableView:
     proxy = QSortFilterProxyModel(model)
     proxy.setSourceModel(model)
     proxy.setSortRole(SORT_ROLE)
@@ -64,7 +64,7 @@ def _table(model: RowsTableModel, stretch: int, chip: bool = False) -> QTableVie
     return view
 
 
-def _size(size_bytes: int) -> str:
+def size_text(size_bytes: int) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if size_bytes < 1024 or unit == "GB":
             return f"{size_bytes:,.0f} {unit}" if unit == "B" else f"{size_bytes:,.1f} {unit}"
@@ -127,10 +127,10 @@ class DbViews(QWidget):
         self.unused = RowsTableModel(UNUSED_COLUMNS, self)
         self.plans = RowsTableModel(PLAN_COLUMNS, self)
         self.tabs = QTabWidget()
-        self.tabs.addTab(_table(self.statements, 4), "Top statements")
-        self.tabs.addTab(_table(self.scans, 1, chip=True), "Index candidates")
-        self.tabs.addTab(_table(self.unused, 1), "Unused indexes")
-        self.tabs.addTab(_table(self.plans, 5, chip=True), "Query plans")
+        self.tabs.addTab(rows_table(self.statements, 4), "Top statements")
+        self.tabs.addTab(rows_table(self.scans, 1, chip=True), "Index candidates")
+        self.tabs.addTab(rows_table(self.unused, 1), "Unused indexes")
+        self.tabs.addTab(rows_table(self.plans, 5, chip=True), "Query plans")
 
         self.empty = QLabel(self.EMPTY)
         self.empty.setObjectName("emptyState")
@@ -225,7 +225,7 @@ class DbViews(QWidget):
                               f"{t.live_rows:,}", f"{t.index_use:.0%}")
                              for t in db.table_scans],
                             ["warn" if t.index_candidate else "ok" for t in db.table_scans])
-        self.unused.set_rows([(i.table, i.index, _size(i.size_bytes))
+        self.unused.set_rows([(i.table, i.index, size_text(i.size_bytes))
                               for i in db.unused_indexes])
         self.plans.set_rows([("ERROR" if p.error else "SCAN" if p.flagged else "INDEX",
                               p.name, p.error or p.verdict,
