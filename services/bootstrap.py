@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from console.report_html import Section
     from console.store import MetricStore
     from services.collectors.base import Collector
+    from services.diagnostics.celery_inside import CeleryTools
     from services.diagnostics.connection_check import ConnectionResult
     from services.diagnostics.db_insights import DatabaseInsights
+    from services.diagnostics.redis_inside import RedisTools
     from services.diagnostics.sweep import ProgressFn, SweepResult
     from services.local.logsetup import SecretMaskingFilter
     from services.monitoring.alert_log import AlertLog
@@ -308,6 +310,18 @@ class Diagnostics:
         from services.diagnostics.connection_check import check_target
 
         return check_target(kind, item)
+
+    def redis_tools(self) -> RedisTools:
+        """The Redis view's reads: slow log, clients, memory by key pattern, keyspace."""
+        from services.diagnostics.redis_inside import RedisTools
+
+        return RedisTools()
+
+    def celery_tools(self) -> CeleryTools:
+        """The Celery view's reads and its purge: workers, their tasks, events."""
+        from services.diagnostics.celery_inside import CeleryTools
+
+        return CeleryTools()
 
 
 @dataclass(frozen=True)

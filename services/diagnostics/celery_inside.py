@@ -466,3 +466,33 @@ def read_profile_celery(profile: Any, *, cancelled: Callable[[], bool] = lambda:
             problems.append(f"{broker.source}: the workers could not be asked at "
                             f"{broker.where}: {type(err).__name__}: {err}")
     return CeleryReadings(tuple(found), tuple(problems))
+
+
+class CeleryTools:
+    """What the Diagnostics page's Celery view calls; the composition root hands it in."""
+
+    def sources(self, profile: Any) -> list[Any]:
+        return celery_sources(profile)
+
+    def brokers(self, profile: Any) -> tuple[list[Broker], list[str]]:
+        return brokers_of(profile)
+
+    def read(self, profile: Any, *, cancelled: Callable[[], bool]) -> CeleryReadings:
+        return read_profile_celery(profile, cancelled=cancelled)
+
+    def watch_events(self, broker: Broker, seconds: float, *, workers: Iterable[str],
+                     known: dict[str, str], cancelled: Callable[[], bool]) -> EventWindow:
+        return watch_events(broker, seconds, workers=workers, known=known, cancelled=cancelled)
+
+    def queue_depth(self, broker: Broker, queue: str) -> int:
+        return queue_depth(broker, queue).depth
+
+    def purge(self, broker: Broker, queue: str) -> int:
+        return purge_queue(broker, queue)
+
+    def empty(self) -> CeleryReadings:
+        return CeleryReadings()
+
+    def says_it_all(self, exc: BaseException) -> bool:
+        """The error is a whole sentence for the user (Celery is not installed, and how)."""
+        return isinstance(exc, CeleryMissing)

@@ -346,3 +346,16 @@ def read_profile_redis(profile: Any, *, cancelled: Callable[[], bool] = lambda: 
         except (CollectorError, SecretError, ValueError) as err:
             problems.append(f"{source.name}: {err}")
     return RedisReadings(tuple(found), tuple(problems))
+
+
+class RedisTools:
+    """What the Diagnostics page's Redis view calls; the composition root hands it in."""
+
+    def sources(self, profile: Any) -> list[Any]:
+        return redis_sources(profile)
+
+    def read(self, profile: Any, *, cancelled: Callable[[], bool]) -> RedisReadings:
+        return read_profile_redis(profile, cancelled=cancelled)
+
+    def empty(self) -> RedisReadings:
+        return RedisReadings()

@@ -22,6 +22,7 @@ from console import metrics
 from console.domain import Reading, series_name
 from console.profile import Profile, parse_profile
 from console.store import MetricStore
+from services.bootstrap import Diagnostics, Local
 from services.collectors.celery_redis import KOMBU_SEP
 from services.diagnostics.celery_inside import (
     CELERY_MISSING,
@@ -74,7 +75,8 @@ timeout_s = 3
 
 def _page(qtbot, runner: TaskRunner, profile: Profile, store: MetricStore) -> DiagnosticsPage:
     services = SimpleNamespace(profile=profile, store=store, poller=None)
-    page = DiagnosticsPage(AppContext(services=services, tasks=runner))
+    page = DiagnosticsPage(AppContext(services=services, tasks=runner,
+                                      diagnostics=Diagnostics(), local=Local()))
     window = QMainWindow()
     window.resize(1280, 760)
     window.setCentralWidget(page)

@@ -148,8 +148,10 @@ class DiagnosticsPage(QWidget):
         self.tabs.addTab(self.sweep_stack, "Sweep")
         self.tabs.addTab(self.db_views, "Database")
         self.tabs.addTab(self.pstats, "Profiler (pstats)")
-        self.tabs.addTab(RedisInsideView(ctx.profile, ctx.tasks, ctx.store), "Redis")
-        self.tabs.addTab(CeleryInsideView(ctx.profile, ctx.tasks), "Celery")
+        self.tabs.addTab(RedisInsideView(ctx.profile, ctx.tasks, ctx.store,
+                                        tools=ctx.diagnostics.redis_tools()), "Redis")
+        self.tabs.addTab(CeleryInsideView(ctx.profile, ctx.tasks,
+                                         tools=ctx.diagnostics.celery_tools()), "Celery")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

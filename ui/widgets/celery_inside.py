@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
@@ -19,23 +19,19 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from services.diagnostics.celery_inside import (
-    Broker,
-    CeleryInside,
-    CeleryMissing,
-    CeleryReadings,
-    EventWindow,
-    brokers_of,
-    celery_sources,
-    purge_queue,
-    queue_depth,
-    read_profile_celery,
-    watch_events,
-)
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import ask, plain_label, set_plain_text
 from ui.widgets.db_views import rows_table
 from ui.widgets.redis_inside import duration_text
+
+if TYPE_CHECKING:
+    from services.diagnostics.celery_inside import (
+        Broker,
+        CeleryInside,
+        CeleryReadings,
+        CeleryTools,
+        EventWindow,
+    )
 
 WORKER_COLUMNS = ("Worker", "Pool", "Concurrency", "Active", "Reserved", "Done since start",
                   "Queues")
@@ -71,12 +67,14 @@ class CeleryInsideView(QWidget):
     EMPTY = ("Press Refresh to ping the workers of each Celery broker and list what they run "
              "and hold; nothing is changed on the broker.")
 
-    def __init__(self, profile: Any, tasks: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, profile: Any, tasks: Any = None, *, tools: CeleryTools,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._tools = tools
         self._profile = profile
         self._tasks = tasks
         self._handle: Any = None
-        self.readings = CeleryReadings()
+        self.readings = tools.empty()
         self.events: EventWindow | None = None
         self.confirm: Confirm = confirm_purge
 
@@ -148,7 +146,7 @@ class CeleryInsideView(QWidget):
         self._fill_brokers()
 
     def _fill_brokers(self) -> None:
-        names = [s.name for s in celery_sources(self._profile)]
+        names = [s.name for s in self._tools.sources(self._profile)]
         self.broker_combo.blockSignals(True)
         self.broker_combo.clear()
         self.broker_combo.addItems(names)
@@ -163,10 +161,10 @@ class CeleryInsideView(QWidget):
     def _broker_reader(self) -> Callable[[], Broker]:
         """Resolves the chosen source's broker (its secret may come from the OS keychain,
         which can block): call it off the GUI thread."""
-        profile, name = self._profile, self.broker_combo.currentText()
+        profile, name, tools = self._profile, self.broker_combo.currentText(), self._tools
 
         def broker() -> Broker:
-            brokers, problems = brokers_of(profile)
+            brokers, problems = tools.brokers(profile)
             found = next((b for b in brokers if b.source == name), None)
             if found is None:
                 raise ValueError("; ".join(p for p in problems if p.startswith(f"{name}:"))
@@ -201,7 +199,7 @@ class CeleryInsideView(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self._done(lambda _r: None, None)
-        text = str(exc) if isinstance(exc, CeleryMissing) else f"Celery: {exc}"
+        text = str(exc) if self._tools.says_it_all(exc) else f"Celery: {exc}"
         set_plain_text(self.error, text)
         self.error.setVisible(True)
 
@@ -211,10 +209,10 @@ class CeleryInsideView(QWidget):
 
     # -- workers ---------------------------------------------------------------------------
     def refresh(self) -> None:
-        profile = self._profile
+        profile, tools = self._profile, self._tools
 
         def work(state: Any) -> CeleryReadings:
-            return read_profile_celery(profile, cancelled=lambda: state.cancelled)
+            return tools.read(profile, cancelled=lambda: state.cancelled)
 
         self._run(work, self.show_readings, "celery-inside", "Asking the workers…")
 
@@ -257,7 +255,7 @@ class CeleryInsideView(QWidget):
 
     def _fill_queues(self) -> None:
         inside = self._current()
-        source = next((s for s in celery_sources(self._profile)
+        source = next((s for s in self._tools.sources(self._profile)
                        if s.name == self.broker_combo.currentText()), None)
         queues = list(inside.queues if inside is not None else
                       ((tuple(source.queues) or ("celery",)) if source is not None else ()))
@@ -277,9 +275,11 @@ class CeleryInsideView(QWidget):
         workers = [w.name for w in inside.workers] if inside is not None else []
         known = {t.id: t.name for t in inside.tasks} if inside is not None else {}
 
+        tools = self._tools
+
         def work(state: Any) -> EventWindow:
-            return watch_events(broker(), seconds, workers=workers, known=known,
-                                cancelled=lambda: state.cancelled)
+            return tools.watch_events(broker(), seconds, workers=workers, known=known,
+                                      cancelled=lambda: state.cancelled)
 
         self._run(work, self.show_events, "celery-events",
                   f"Listening to task events for {seconds:.0f} s…")
@@ -305,11 +305,11 @@ class CeleryInsideView(QWidget):
         queue = self.queue_combo.currentText()
         if not self.broker_combo.currentText() or not queue:
             return
-        reader = self._broker_reader()
+        reader, tools = self._broker_reader(), self._tools
 
         def work(_state: Any) -> tuple[Broker, int]:
             broker = reader()
-            return broker, queue_depth(broker, queue).depth
+            return broker, tools.queue_depth(broker, queue)
 
         self._run(work, lambda found: self._confirm_and_purge(found[0], queue, found[1]),
                   "celery-depth", f"Counting {queue}…")
@@ -325,6 +325,6 @@ class CeleryInsideView(QWidget):
         if not self.confirm(self, f"Purge {queue}?", text):
             set_plain_text(self.message, f"Nothing purged from {queue}.")
             return
-        self._run(lambda _s: purge_queue(broker, queue), lambda n: set_plain_text(
+        self._run(lambda _s: self._tools.purge(broker, queue), lambda n: set_plain_text(
             self.message, f"Purged {n:,} tasks from {queue} on {broker.source}."),
             "celery-purge", f"Purging {queue}…")

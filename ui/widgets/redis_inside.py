@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyqtgraph as pg
 from PyQt6.QtWidgets import (
@@ -19,12 +19,14 @@ from PyQt6.QtWidgets import (
 
 from console import metrics
 from console.domain import series_name
-from services.diagnostics.redis_inside import RedisInside, RedisReadings, read_profile_redis
 from ui.charts.time_axis import TimeAxis
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
 from ui.theme import LIGHT, SERIES
 from ui.widgets.db_views import rows_table, size_text
+
+if TYPE_CHECKING:
+    from services.diagnostics.redis_inside import RedisInside, RedisReadings, RedisTools
 
 SLOWLOG_COLUMNS = ("When", "Duration ms", "Command", "Client")
 CLIENT_COLUMNS = ("Address", "Name", "Age", "Idle", "DB", "Last command")
@@ -55,14 +57,15 @@ class RedisInsideView(QWidget):
     EMPTY = ("Press Refresh to read the slow log, the clients, memory by key pattern (a "
              "bounded SCAN sample, never KEYS) and the keyspace of each Redis source.")
 
-    def __init__(self, profile: Any, tasks: Any = None, store: Any = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, profile: Any, tasks: Any = None, store: Any = None, *,
+                 tools: RedisTools, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._tools = tools
         self._profile = profile
         self._tasks = tasks
         self._store = store
         self._handle: Any = None
-        self.readings = RedisReadings()
+        self.readings = tools.empty()
 
         self.source_combo = QComboBox()
         self.source_combo.currentIndexChanged.connect(self._show_current)
@@ -133,9 +136,7 @@ class RedisInsideView(QWidget):
         return page
 
     def _fill_sources(self) -> None:
-        from services.diagnostics.redis_inside import redis_sources
-
-        names = [s.name for s in redis_sources(self._profile)]
+        names = [s.name for s in self._tools.sources(self._profile)]
         self.source_combo.blockSignals(True)
         self.source_combo.clear()
         self.source_combo.addItems(names)
@@ -152,10 +153,10 @@ class RedisInsideView(QWidget):
             return
         self.state.setText("Reading…")
         self.refresh_button.setEnabled(False)
-        profile = self._profile
+        profile, tools = self._profile, self._tools
 
         def work(state: Any) -> RedisReadings:
-            return read_profile_redis(profile, cancelled=lambda: state.cancelled)
+            return tools.read(profile, cancelled=lambda: state.cancelled)
 
         self._handle = self._tasks.run(work, owner=self, on_success=self.show_readings,
                                        on_failure=self._failed, name="redis-inside")
