@@ -9,6 +9,8 @@ from console.series_limit import OTHER_LABELS
 
 #: Samples by name: each a (labels, value) pair, in page order.
 Samples = dict[str, list[tuple[dict[str, str], float]]]
+#: A folded row's sample name and the labels it keeps (its bound, its status).
+FoldKey = tuple[str, tuple[tuple[str, str], ...]]
 
 _NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LEGACY_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
@@ -221,7 +223,6 @@ def parse_samples(text: str | bytes, wanted: Collection[str], cap: LabelSetCap |
     family_type = "untyped"
     owned: frozenset[str] = frozenset()
     pending: list[tuple[str, dict[str, str], float]] = []
-    FoldKey = tuple[str, tuple[tuple[str, str], ...]]
     family_others: dict[FoldKey, tuple[float, int]] = {}  # (raw name, kept labels) -> sum, rows
     others: dict[FoldKey, tuple[float, int]] = {}  # the same by final name, the whole page
 

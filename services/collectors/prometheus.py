@@ -14,7 +14,6 @@ import requests
 
 from console import metrics
 from console.domain import CollectorReport, Reading, Status, series_name
-from console.series_limit import OTHER_LABELS
 from console.quantiles import (
     counter_increase,
     histogram_quantile,
@@ -22,6 +21,7 @@ from console.quantiles import (
     window_buckets,
 )
 from console.redaction import mask_url
+from console.series_limit import OTHER_LABELS
 from services.collectors import known_metrics as known
 from services.collectors._cache import REDIS_HIT_RATE_SCOPE
 from services.collectors.gc_hold import gc_held
