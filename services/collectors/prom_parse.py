@@ -45,6 +45,8 @@ def _unescape(text: str) -> str:
 def _number(token: str) -> float:
     if "_" in token or token != token.strip():
         raise ValueError(f"invalid value {token!r}")
+    if "." in token:  # never an int: no exception raised and caught per sample
+        return float(token)
     try:
         number = int(token)
     except ValueError:
@@ -60,6 +62,8 @@ def _value(text: str) -> float:
     """Value of a sample from the text after its name and labels; a timestamp is checked
     and dropped (extra fields in between are ignored, as prometheus_client does)."""
     text = text.lstrip()
+    if " " not in text and "\t" not in text and text:  # the value alone (the usual line)
+        return _number(text)
     separator = " " if " " in text else "\t"
     fields = [part.strip() for part in text.split(separator) if part.strip()]
     if not fields:
