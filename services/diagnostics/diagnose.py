@@ -32,12 +32,12 @@ from console.domain import (
 from console.profile import Profile
 from console.quantiles import sample_quantile
 from console.redaction import Redactor, profile_secrets
-from console.series_limit import DEFAULT_MAX_SERIES, OTHER_LABELS, SeriesLimit
 from console.report import (
     DiagnoseResult,
     LatencySummary,
     TrafficSummary,
 )
+from console.series_limit import DEFAULT_MAX_SERIES, OTHER_LABELS, SeriesLimit
 from services.collectors import build_checked
 from services.collectors.base import Collector
 from services.errors import CollectorError
