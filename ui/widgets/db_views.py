@@ -1,4 +1,4 @@
-"""Database views: top statements, index candidates, unused indexes and query plans."""
+"""Database views: top statements, index candidates, unused indexes, plans, live sessions."""
 
 from __future__ import annotations
 
@@ -20,11 +20,24 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from services.diagnostics.db_insights import ORDERINGS, DatabaseInsights, collect_profile_insights
+from services.diagnostics.db_insights import (
+    ORDERINGS,
+    DatabaseInsights,
+    collect_profile_insights,
+    database_targets,
+)
+from services.diagnostics.pg_live import StatementHistory
 from ui.models.roles import SORT_ROLE
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
 from ui.theme import tabular_font
+from ui.widgets.db_live import (
+    BlockingView,
+    LiveTarget,
+    SessionsView,
+    StatementWindowView,
+    history_file,
+)
 from ui.widgets.sweep_table import StatusChipDelegate
 
 STATEMENT_COLUMNS = ("Total ms", "Mean ms", "Calls", "Rows", "Query")
@@ -80,7 +93,8 @@ class DbViews(QWidget):
     EMPTY = ("No database views yet. Press Refresh (F5) to read the profile's databases, or run "
              "a sweep (Ctrl+Shift+D). Nothing is ever written to the database.")
 
-    def __init__(self, profile: Any, tasks: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, profile: Any, tasks: Any = None, parent: QWidget | None = None,
+                 history: StatementHistory | None = None) -> None:
         super().__init__(parent)
         self._profile = profile
         self._tasks = tasks
@@ -124,6 +138,14 @@ class DbViews(QWidget):
         self.tabs.addTab(_table(self.scans, 1, chip=True), "Index candidates")
         self.tabs.addTab(_table(self.unused, 1), "Unused indexes")
         self.tabs.addTab(_table(self.plans, 5, chip=True), "Query plans")
+        # PostgreSQL, live: read from the database itself, not from the sweep
+        self.sessions = SessionsView(tasks)
+        self.blocking = BlockingView(tasks)
+        self.statement_windows = StatementWindowView(
+            tasks, history or StatementHistory(history_file()))
+        self.tabs.addTab(self.sessions, "Sessions")
+        self.tabs.addTab(self.blocking, "Blocking")
+        self.tabs.addTab(self.statement_windows, "Statements over time")
 
         self.empty = QLabel(self.EMPTY)
         self.empty.setObjectName("emptyState")
@@ -232,16 +254,26 @@ class DbViews(QWidget):
                              for p in db.plans])
         sqlite = db.dialect == "sqlite"
         self.ordering_combo.setEnabled(not sqlite)
+        target = self._live_target(db) if db.dialect == "postgresql" else None
+        for view in (self.sessions, self.blocking, self.statement_windows):
+            view.set_target(target)
         # enable the new dialect's tabs and move there before disabling the others, so Qt
         # does not pick a neighbouring tab by itself
-        wanted = (3,) if sqlite else (0, 1, 2)
+        wanted = (3,) if sqlite else (0, 1, 2, 4, 5, 6) if target is not None else (0, 1, 2)
         for tab in wanted:
             self.tabs.setTabEnabled(tab, True)
         if self.tabs.currentIndex() not in wanted:
             self.tabs.setCurrentIndex(wanted[0])
-        for tab in range(4):
+        for tab in range(self.tabs.count()):
             if tab not in wanted:
                 self.tabs.setTabEnabled(tab, False)
+
+    def _live_target(self, db: DatabaseInsights) -> LiveTarget | None:
+        for name, url, ref, timeout_s in database_targets(self._profile):
+            if name == db.name:
+                return LiveTarget(str(getattr(self._profile, "name", "")), name, url, ref,
+                                  timeout_s)
+        return None
 
     @property
     def insights(self) -> tuple[DatabaseInsights, ...]:
