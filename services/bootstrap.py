@@ -174,6 +174,7 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     from console.redaction import profile_secrets
     from console.store import MetricStore
     from services.collectors import build_collectors
+    from services.collectors.database import attach_statement_history
     from services.monitoring.alert_log import AlertLog
     from services.monitoring.alerting import AlertService
     from services.monitoring.history_writer import History
@@ -187,6 +188,8 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
         masking.add_secrets(profile_secrets(profile))
     store = MetricStore()
     collectors = build_collectors(profile, resolve=resolve) if poll else []
+    attach_statement_history(collectors, directory / "statements.sqlite" if history else None,
+                             profile.name)
     slug = profile_slug(profile.name)
     # opened when the services start (after the window paints, in the GUI)
     hist = History(directory / f"history-{slug}.sqlite", lazy=True) if history else None

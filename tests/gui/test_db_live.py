@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from PyQt6.QtWidgets import QApplication, QMainWindow
 
-from services.diagnostics.pg_live import StatementHistory
+from services.local.statement_history import StatementHistory
 from tests.support.pg_sessions import LiveDatabase, Running, blocking_chain, live_database
 from ui.widgets.db_live import SessionsView
 from ui.widgets.db_views import DbViews

@@ -10,19 +10,19 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from services.collectors.database import pg_statement_totals as read_statement_totals
 from services.diagnostics.pg_live import (
-    StatementHistory,
     blocking_tree,
     cancel_query,
     may_reset_statements,
     pg_connection,
     read_sessions,
-    read_statement_totals,
     read_waits,
     reset_statements,
     signal_right,
     terminate_session,
 )
+from services.local.statement_history import StatementHistory
 from tests.support.pg_sessions import (
     LiveDatabase,
     Running,
@@ -149,4 +149,41 @@ def test_statement_deltas_answer_the_last_hour_and_the_day(db: LiveDatabase,
     run(2)
     sample(now + 60)  # after a reset the counters start again: all of them are new
     assert [s.calls for s in ours(now - 3600)] == [6]
+    history.close()
+
+
+def test_the_database_source_samples_the_history_while_it_polls(db: LiveDatabase,
+                                                                tmp_path: Path) -> None:
+    from services.collectors.database import (
+        STATEMENT_SAMPLE_S,
+        DatabaseCollector,
+        attach_statement_history,
+        database_engine,
+    )
+
+    clock = [time.time()]
+    collector = DatabaseCollector("database", database_engine(db.url), url=db.url,
+                                  clock=lambda: clock[0])
+    attach_statement_history([collector], tmp_path / "statements.sqlite", "shop")
+    history = collector.statement_history
+    engine = db.engine()
+
+    def run(times: int) -> None:
+        with engine.connect() as conn:
+            for _ in range(times):
+                conn.execute(sa.text("SELECT guests FROM bookings WHERE id = :id"), {"id": 7})
+
+    def calls() -> list[int]:
+        return [s.calls for s in history.top("shop", "database", 0, limit=100)
+                if "FROM bookings WHERE id" in s.query]
+
+    collector.collect()  # the baseline
+    run(3)
+    clock[0] += STATEMENT_SAMPLE_S / 2
+    collector.collect()  # too soon: not sampled
+    assert calls() == []
+    clock[0] += STATEMENT_SAMPLE_S / 2
+    collector.collect()
+    assert calls() == [3]
+    collector.close()
     history.close()

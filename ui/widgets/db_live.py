@@ -25,7 +25,9 @@ from PyQt6.QtWidgets import (
 )
 
 from console.index_advice import index_advice
+from services.collectors.database import pg_statement_totals
 from services.diagnostics import pg_live
+from services.local import statement_history
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import ask, plain_label, preview, set_plain_text, set_plain_tooltip
 
@@ -379,14 +381,14 @@ class StatementWindowView(_LiveView):
     """Top statements over a chosen window from the local history of pg_stat_statements
     deltas; resetting the statistics (asked first)."""
 
-    def __init__(self, tasks: Any, history: pg_live.StatementHistory,
+    def __init__(self, tasks: Any, history: statement_history.StatementHistory,
                  parent: QWidget | None = None, confirm: Confirm = _confirm) -> None:
         super().__init__(tasks, SAMPLE_INTERVAL_MS, parent)
         self.history = history
         self.confirm = confirm
-        self.found: tuple[pg_live.WindowStatement, ...] = ()
+        self.found: tuple[statement_history.WindowStatement, ...] = ()
         self.window_combo = QComboBox()
-        for words in pg_live.WINDOWS:
+        for words in statement_history.WINDOWS:
             self.window_combo.addItem(words)
         self.window_combo.currentIndexChanged.connect(lambda _i: self.refresh())
         self.order_combo = QComboBox()
@@ -427,22 +429,23 @@ class StatementWindowView(_LiveView):
         self.refresh()
 
     def options(self) -> tuple[Any, ...]:
-        return (pg_live.WINDOWS[self.window_combo.currentText()],
+        return (statement_history.WINDOWS[self.window_combo.currentText()],
                 str(self.order_combo.currentData() or "total"))
 
     def read(self, target: LiveTarget, password: str | None, *options: Any) -> Any:
         window, order = options
         with pg_live.pg_connection(target.url, password, target.timeout_s) as conn:
-            totals = pg_live.read_statement_totals(conn)
+            totals = pg_statement_totals(conn)
             may_reset = pg_live.may_reset_statements(conn)
         self.history.record(target.profile, target.name, totals)
         oldest = self.history.oldest(target.profile, target.name)
         if window is None:
-            key: Callable[[pg_live.WindowStatement], float] = {
+            key: Callable[[statement_history.WindowStatement], float] = {
                 "total": lambda s: s.total_ms, "mean": lambda s: s.mean_ms,
                 "calls": lambda s: s.calls}[order]
-            top = sorted((pg_live.WindowStatement(q, c, t, n) for _i, q, c, t, n in totals),
-                         key=key, reverse=True)[:30]
+            everything = (statement_history.WindowStatement(q, c, t, n)
+                          for _i, q, c, t, n in totals)
+            top = sorted(everything, key=key, reverse=True)[:30]
             return tuple(top), may_reset, oldest, window
         since = time.time() - window
         return (self.history.top(target.profile, target.name, since, 30, order), may_reset,
@@ -464,7 +467,7 @@ class StatementWindowView(_LiveView):
             "Totals since pg_stat_statements was last reset." if window is None else
             f"Calls and time within the window, from the console's samples of "
             f"pg_stat_statements every {SAMPLE_INTERVAL_MS // 60000} min (history since "
-            f"{since}; kept {int(pg_live.KEEP_S // 86400)} days)."))
+            f"{since}; kept {int(statement_history.KEEP_S // 86400)} days)."))
 
     def copy_index(self) -> str:
         rows = self.table.selectionModel().selectedRows()  # type: ignore[union-attr]

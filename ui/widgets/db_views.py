@@ -26,7 +26,7 @@ from services.diagnostics.db_insights import (
     collect_profile_insights,
     database_targets,
 )
-from services.diagnostics.pg_live import StatementHistory
+from services.local.statement_history import StatementHistory
 from ui.models.roles import SORT_ROLE
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
