@@ -39,7 +39,9 @@ class Session:
     @property
     def waiting(self) -> str:
         """What it waits for; an idle session waiting for its client's next query is not."""
-        if not self.wait_event_type or (self.state == "idle" and self.wait_event == "ClientRead"):
+        if not self.wait_event_type:  # MySQL: its thread state alone
+            return self.wait_event
+        if self.state == "idle" and self.wait_event == "ClientRead":
             return ""
         return f"{self.wait_event_type}: {self.wait_event}"
 

@@ -210,3 +210,33 @@ def test_weak_role_sees_no_reset(qtbot, runner: TaskRunner, db: LiveDatabase,
     widget = views(qtbot, runner, db.weak_url, tmp_path)
     open_tab(qtbot, widget, widget.statement_windows)
     assert not widget.statement_windows.reset_button.isVisible()
+
+
+def test_mariadb_sessions_with_kill_query(qtbot, runner: TaskRunner, tmp_path: Path) -> None:
+    from tests import servers
+    from tests.support.mysql_sessions import live_mariadb
+
+    servers.require_port("MariaDB", "127.0.0.1", 3306)
+    with live_mariadb() as maria:
+        widget = views(qtbot, runner, maria.url, tmp_path)
+        assert not widget.tabs.isTabEnabled(widget.tabs.indexOf(widget.blocking))
+        assert not widget.tabs.isTabEnabled(widget.tabs.indexOf(widget.statement_windows))
+        running = Running(maria.engine(), ["SELECT SLEEP(30), 'slow report'"])
+        sessions = widget.sessions
+        open_tab(qtbot, widget, sessions)
+        qtbot.waitUntil(lambda: (read(qtbot, sessions), any(
+            "slow report" in r[-1] for r in sessions.model.rows()))[1], timeout=10_000)
+        row = sessions.model.rows()[row_of(sessions, "slow report")]
+        assert row[3:5] == ("active", "User sleep")
+        sessions.table.selectRow(row_of(sessions, "slow report"))
+        sessions.confirm = yes = Confirmations()
+        sessions.cancel_button.click()
+        assert f"Cancel the query of connection {row[0]}, started at " in yes.asked[0][1]
+        assert running.done.wait(10)
+        qtbot.waitUntil(lambda: sessions.outcome.text() == f"connection {row[0]} cancelled",
+                        timeout=10_000)
+
+        weak = views(qtbot, runner, maria.weak_url, tmp_path / "weak")
+        open_tab(qtbot, weak, weak.sessions)
+        assert not weak.sessions.cancel_button.isVisible()
+        assert "CONNECTION ADMIN" in weak.sessions.no_right.toolTip()

@@ -26,7 +26,7 @@ from PyQt6.QtWidgets import (
 
 from console.index_advice import index_advice
 from services.collectors.database import pg_statement_totals
-from services.diagnostics import pg_live
+from services.diagnostics import mysql_live, pg_live
 from services.local import statement_history
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import ask, plain_label, preview, set_plain_text, set_plain_tooltip
@@ -50,6 +50,7 @@ class LiveTarget:
     url: str
     password_ref: Any
     timeout_s: float
+    dialect: str = "postgresql"  # or "mysql": only the sessions view
 
     def password(self) -> str | None:
         if self.password_ref is None:
@@ -220,6 +221,9 @@ class SessionsView(_LiveView):
         self._selected()
 
     def read(self, target: LiveTarget, password: str | None, *options: Any) -> Any:
+        if target.dialect == "mysql":
+            with mysql_live.mysql_connection(target.url, password, target.timeout_s) as conn:
+                return mysql_live.read_sessions(conn), mysql_live.signal_right(conn)
         with pg_live.pg_connection(target.url, password, target.timeout_s) as conn:
             return pg_live.read_sessions(conn), pg_live.signal_right(conn)
 
@@ -265,24 +269,26 @@ class SessionsView(_LiveView):
         started = (session.query_start.strftime("%Y-%m-%d %H:%M:%S")
                    if session.query_start is not None else "an unknown time")
         query = preview(" ".join(session.query.split()))
+        noun = "connection" if target.dialect == "mysql" else "pid"
         if terminate:
             title = "Terminate session"
             who = f"{session.user}, {session.application or 'no application name'}"
-            words = (f"End session pid {session.pid} ({who})? Its last query started at "
+            words = (f"End session {noun} {session.pid} ({who})? Its last query started at "
                      f"{started}; an open transaction is rolled back.\n\n{query}")
         else:
             title = "Cancel query"
-            words = (f"Cancel the query of pid {session.pid}, started at {started}? The "
+            words = (f"Cancel the query of {noun} {session.pid}, started at {started}? The "
                      f"session stays connected.\n\n{query}")
         if not self.confirm(self, title, words):
             return
         pid, url = session.pid, target.url
-        action = pg_live.terminate_session if terminate else pg_live.cancel_query
+        module: Any = mysql_live if target.dialect == "mysql" else pg_live
+        action = module.terminate_session if terminate else module.cancel_query
 
         def done(signalled: Any) -> None:
             verb = "terminated" if terminate else "cancelled"
-            self.outcome.setText(f"pid {pid} {verb}" if signalled else
-                               f"pid {pid} had already gone")
+            self.outcome.setText(f"{noun} {pid} {verb}" if signalled else
+                                 f"{noun} {pid} had already gone")
 
         self.act(lambda: action(url, target.password(), pid, target.timeout_s), done)
 

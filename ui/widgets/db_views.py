@@ -254,12 +254,15 @@ class DbViews(QWidget):
                              for p in db.plans])
         sqlite = db.dialect == "sqlite"
         self.ordering_combo.setEnabled(not sqlite)
-        target = self._live_target(db) if db.dialect == "postgresql" else None
-        for view in (self.sessions, self.blocking, self.statement_windows):
-            view.set_target(target)
+        target = None if sqlite else self._live_target(db)
+        postgres = target if db.dialect == "postgresql" else None
+        self.sessions.set_target(target)
+        self.blocking.set_target(postgres)
+        self.statement_windows.set_target(postgres)
         # enable the new dialect's tabs and move there before disabling the others, so Qt
         # does not pick a neighbouring tab by itself
-        wanted = (3,) if sqlite else (0, 1, 2, 4, 5, 6) if target is not None else (0, 1, 2)
+        wanted = ((3,) if sqlite else (0, 1, 2, 4, 5, 6) if postgres is not None
+                  else (0, 1, 2, 4) if target is not None else (0, 1, 2))
         for tab in wanted:
             self.tabs.setTabEnabled(tab, True)
         if self.tabs.currentIndex() not in wanted:
@@ -272,7 +275,7 @@ class DbViews(QWidget):
         for name, url, ref, timeout_s in database_targets(self._profile):
             if name == db.name:
                 return LiveTarget(str(getattr(self._profile, "name", "")), name, url, ref,
-                                  timeout_s)
+                                  timeout_s, db.dialect)
         return None
 
     @property
