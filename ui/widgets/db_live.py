@@ -1,18 +1,15 @@
-"""PostgreSQL, live: the sessions (cancel, terminate), who blocks whom, statements per window."""
+"""The database, live: the sessions (cancel, terminate) and who blocks whom."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,21 +21,16 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from console.index_advice import index_advice
-from services.collectors.database import pg_statement_totals
 from services.diagnostics import mysql_live, pg_live
-from services.local import statement_history
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import ask, plain_label, preview, set_plain_text, set_plain_tooltip
 
 SESSION_COLUMNS = ("PID", "User", "Application", "State", "Waiting for", "Duration", "Query")
-WINDOW_COLUMNS = ("Total ms", "Mean ms", "Calls", "Rows", "Query", "Index to try")
 #: Sessions and locks are read again this often while shown.
 LIVE_INTERVAL_MS = 5_000
-#: pg_stat_statements is sampled into the local history this often while the console runs.
-SAMPLE_INTERVAL_MS = 300_000
 
 Confirm = Callable[[QWidget, str, str], bool]
+"""Asks the user (parent, title, words) and says whether they agreed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +60,11 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
 
 
-def _confirm(parent: QWidget, title: str, words: str) -> bool:
+def confirm_action(parent: QWidget, title: str, words: str) -> bool:
     return ask(parent, title, words)
 
 
-class _LiveView(QWidget):
+class LiveView(QWidget):
     """A view read off the GUI thread for one :class:`LiveTarget`, again every few seconds
     while shown."""
 
@@ -164,7 +156,7 @@ class _LiveView(QWidget):
                         on_failure=self._failed, name="db-live-action")
 
 
-def _table(model: RowsTableModel, stretch: int) -> QTableView:
+def live_table(model: RowsTableModel, stretch: int) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -180,18 +172,18 @@ def _table(model: RowsTableModel, stretch: int) -> QTableView:
     return view
 
 
-class SessionsView(_LiveView):
+class SessionsView(LiveView):
     """pg_stat_activity: what each session runs, waits for and for how long; cancel or end
     one (asked first, naming its pid and query start)."""
 
     def __init__(self, tasks: Any, parent: QWidget | None = None,
-                 confirm: Confirm = _confirm) -> None:
+                 confirm: Confirm = confirm_action) -> None:
         super().__init__(tasks, LIVE_INTERVAL_MS, parent)
         self.confirm = confirm
         self.sessions: tuple[pg_live.Session, ...] = ()
         self.right: pg_live.SignalRight | None = None
         self.model = RowsTableModel(SESSION_COLUMNS, self)
-        self.table = _table(self.model, SESSION_COLUMNS.index("Query"))
+        self.table = live_table(self.model, SESSION_COLUMNS.index("Query"))
         self.table.selectionModel().selectionChanged.connect(  # type: ignore[union-attr]
             self._selected)
         self.cancel_button = QPushButton("Cancel query…")
@@ -293,7 +285,7 @@ class SessionsView(_LiveView):
         self.act(lambda: action(url, target.password(), pid, target.timeout_s), done)
 
 
-class BlockingView(_LiveView):
+class BlockingView(LiveView):
     """pg_locks and pg_blocking_pids as trees: each holder, and below it who waits for it."""
 
     COLUMNS = ("Session", "State", "Waiting for", "Query")
@@ -381,129 +373,3 @@ class _ItemTip:
 
     def setToolTip(self, text: str | None) -> None:
         self._item.setToolTip(self._column, text or "")
-
-
-class StatementWindowView(_LiveView):
-    """Top statements over a chosen window from the local history of pg_stat_statements
-    deltas; resetting the statistics (asked first)."""
-
-    def __init__(self, tasks: Any, history: statement_history.StatementHistory,
-                 parent: QWidget | None = None, confirm: Confirm = _confirm) -> None:
-        super().__init__(tasks, SAMPLE_INTERVAL_MS, parent)
-        self.history = history
-        self.confirm = confirm
-        self.found: tuple[statement_history.WindowStatement, ...] = ()
-        self.window_combo = QComboBox()
-        for words in statement_history.WINDOWS:
-            self.window_combo.addItem(words)
-        self.window_combo.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.order_combo = QComboBox()
-        for key, words in (("total", "total time"), ("mean", "mean time"), ("calls", "calls")):
-            self.order_combo.addItem(f"by {words}", key)
-        self.order_combo.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.copy_button = QPushButton("Copy index")
-        self.copy_button.setToolTip("Copy the CREATE INDEX CONCURRENTLY for the selected "
-                                    "statement")
-        self.copy_button.clicked.connect(self.copy_index)
-        self.reset_button = QPushButton("Reset statistics…")
-        self.reset_button.setToolTip("pg_stat_statements_reset for this database")
-        self.reset_button.clicked.connect(self.reset)
-        self.reset_button.setVisible(False)
-        self.model = RowsTableModel(WINDOW_COLUMNS, self)
-        self.table = _table(self.model, WINDOW_COLUMNS.index("Query"))
-        self.note = plain_label()
-        self.note.setObjectName("muted")
-        self.note.setWordWrap(True)
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Window"))
-        bar.addWidget(self.window_combo)
-        bar.addWidget(self.order_combo)
-        bar.addWidget(self.copy_button)
-        bar.addWidget(self.reset_button)
-        bar.addStretch(1)
-        bar.addWidget(self.outcome)
-        bar.addWidget(self.state)
-        bar.addWidget(self.refresh_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(bar)
-        layout.addWidget(self.error)
-        layout.addWidget(self.note)
-        layout.addWidget(self.table, 1)
-
-    def _tick(self) -> None:  # sample even when not shown: the history needs its points
-        self.refresh()
-
-    def options(self) -> tuple[Any, ...]:
-        return (statement_history.WINDOWS[self.window_combo.currentText()],
-                str(self.order_combo.currentData() or "total"))
-
-    def read(self, target: LiveTarget, password: str | None, *options: Any) -> Any:
-        window, order = options
-        with pg_live.pg_connection(target.url, password, target.timeout_s) as conn:
-            totals = pg_statement_totals(conn)
-            may_reset = pg_live.may_reset_statements(conn)
-        self.history.record(target.profile, target.name, totals)
-        oldest = self.history.oldest(target.profile, target.name)
-        if window is None:
-            key: Callable[[statement_history.WindowStatement], float] = {
-                "total": lambda s: s.total_ms, "mean": lambda s: s.mean_ms,
-                "calls": lambda s: s.calls}[order]
-            everything = (statement_history.WindowStatement(q, c, t, n)
-                          for _i, q, c, t, n in totals)
-            top = sorted(everything, key=key, reverse=True)[:30]
-            return tuple(top), may_reset, oldest, window
-        since = time.time() - window
-        return (self.history.top(target.profile, target.name, since, 30, order), may_reset,
-                oldest, window)
-
-    def show_found(self, found: Any) -> None:
-        self.found, may_reset, oldest, window = found
-        self.reset_button.setVisible(may_reset)
-        rows = []
-        for s in self.found:
-            advice = index_advice(s.query)
-            rows.append((f"{s.total_ms:,.1f}", f"{s.mean_ms:,.2f}", f"{s.calls:,}",
-                         f"{s.rows:,}", " ".join(s.query.split()),
-                         " ".join(advice.sql.split()) if advice else ""))
-        self.model.set_rows(rows)
-        since = ("no sample yet with a change" if oldest is None else
-                 time.strftime("%Y-%m-%d %H:%M", time.localtime(oldest)))
-        set_plain_text(self.note, (
-            "Totals since pg_stat_statements was last reset." if window is None else
-            f"Calls and time within the window, from the console's samples of "
-            f"pg_stat_statements every {SAMPLE_INTERVAL_MS // 60000} min (history since "
-            f"{since}; kept {int(statement_history.KEEP_S // 86400)} days)."))
-
-    def copy_index(self) -> str:
-        rows = self.table.selectionModel().selectedRows()  # type: ignore[union-attr]
-        if not rows or not 0 <= rows[0].row() < len(self.found):
-            self.outcome.setText("Select a statement first")
-            return ""
-        advice = index_advice(self.found[rows[0].row()].query)
-        if advice is None:
-            self.outcome.setText("No index can be read off this statement's filter")
-            return ""
-        clipboard = QGuiApplication.clipboard()
-        if clipboard is not None:
-            clipboard.setText(advice.sql)
-        set_plain_text(self.outcome, f"Copied: {advice.why}")
-        return advice.sql
-
-    def reset(self) -> None:
-        target = self.target
-        if target is None or not self.confirm(
-                self, "Reset statistics",
-                f"Reset pg_stat_statements for the database {target.name}? Its totals start "
-                "again from zero; the console's own history of earlier windows stays."):
-            return
-        self.act(lambda: pg_live.reset_statements(target.url, target.password(),
-                                                  target.timeout_s),
-                 lambda _r: self.outcome.setText("Statistics reset"))
-
-
-def history_file() -> Path:
-    """The statement history beside the alert log, in the console's data folder."""
-    from services.bootstrap import data_dir
-
-    return data_dir(create=False) / "statements.sqlite"

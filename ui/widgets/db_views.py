@@ -31,13 +31,8 @@ from ui.models.roles import SORT_ROLE
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
 from ui.theme import tabular_font
-from ui.widgets.db_live import (
-    BlockingView,
-    LiveTarget,
-    SessionsView,
-    StatementWindowView,
-    history_file,
-)
+from ui.widgets.db_live import BlockingView, LiveTarget, SessionsView
+from ui.widgets.db_statements_over_time import StatementWindowView, history_file
 from ui.widgets.sweep_table import StatusChipDelegate
 
 STATEMENT_COLUMNS = ("Total ms", "Mean ms", "Calls", "Rows", "Query")
