@@ -32,13 +32,20 @@ def live_mariadb() -> Iterator[LiveMariaDB]:
     user = f"br_weak_{uuid.uuid4().hex[:8]}"
     database = make_url(url).database
     admin = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with admin.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE bookings (id INT PRIMARY KEY, guests INT)")
-        conn.exec_driver_sql("INSERT INTO bookings VALUES (1, 2), (2, 4)")
-        conn.exec_driver_sql(f"CREATE USER '{user}'@'%%'")
-        conn.exec_driver_sql(f"GRANT SELECT ON `{database}`.* TO '{user}'@'%%'")
-        # what a monitoring user is given: the database views read the statement digests
-        conn.exec_driver_sql(f"GRANT SELECT ON performance_schema.* TO '{user}'@'%%'")
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE bookings (id INT PRIMARY KEY, guests INT)")
+            conn.exec_driver_sql("INSERT INTO bookings VALUES (1, 2), (2, 4)")
+            conn.exec_driver_sql(f"CREATE USER '{user}'@'%%'")
+            conn.exec_driver_sql(f"GRANT SELECT ON `{database}`.* TO '{user}'@'%%'")
+            # what a monitoring user is given: the database views read the statement digests
+            conn.exec_driver_sql(f"GRANT SELECT ON performance_schema.* TO '{user}'@'%%'")
+    except BaseException:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP USER IF EXISTS '{user}'@'%%'")
+        admin.dispose()
+        drop()
+        raise
     weak = make_url(url).set(username=user).render_as_string(hide_password=False)
     try:
         yield LiveMariaDB(url, weak, user)

@@ -41,17 +41,17 @@ def live_database() -> Iterator[LiveDatabase]:
     url, drop = throwaway_postgres("br_live")
     role = f"br_weak_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        conn.exec_driver_sql("CREATE TABLE bookings (id int PRIMARY KEY, guests int, "
-                             "customer_name text)")
-        conn.exec_driver_sql("INSERT INTO bookings SELECT g, 2, 'guest ' || g "
-                             "FROM generate_series(1, 100) g")
-        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
-        conn.exec_driver_sql(f'GRANT SELECT ON bookings TO "{role}"')
     weak = make_url(url).set(username=role).render_as_string(hide_password=False)
     db = LiveDatabase(url, weak, role, admin)
     try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            conn.exec_driver_sql("CREATE TABLE bookings (id int PRIMARY KEY, guests int, "
+                                 "customer_name text)")
+            conn.exec_driver_sql("INSERT INTO bookings SELECT g, 2, 'guest ' || g "
+                                 "FROM generate_series(1, 100) g")
+            conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+            conn.exec_driver_sql(f'GRANT SELECT ON bookings TO "{role}"')
         yield db
     finally:
         for engine in db.engines:
