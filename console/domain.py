@@ -222,6 +222,8 @@ class CollectorReport:
     server_version: str | None = None
     slow_queries: tuple[SlowQuery, ...] = ()
     facts: tuple[tuple[str, str], ...] = field(default=())
+    #: (metric, label sets) the collector already summed into its ``{series="other"}`` reading.
+    folded: tuple[tuple[str, int], ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)

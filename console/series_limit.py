@@ -37,10 +37,16 @@ class SeriesLimit:
         self._other: dict[str, tuple[str, str]] = {}  # the same -> (other's name, metric)
         self.folded: dict[str, int] = {}  # metric -> label sets folded in the last call
 
-    def apply(self, readings: Iterable[Reading]) -> list[Reading]:
-        """The readings to store: kept ones as they are, the rest folded per metric and time."""
+    def apply(self, readings: Iterable[Reading],
+              folded_before: Iterable[tuple[str, int]] = ()) -> list[Reading]:
+        """The readings to store: kept ones as they are, the rest folded per metric and time.
+        ``folded_before``: (metric, label sets) the collector already summed into its
+        ``{series="other"}`` reading (a page's queues past the cap, never made readings); that
+        reading is folded as their sum, not counted as one more."""
         out: list[Reading] = []
         folds: dict[tuple[str, float], list[float]] = {}
+        before = dict(folded_before)
+        own: dict[str, int] = {}  # the collector's own 'other' readings folded, per family
         for reading in readings:
             family = _family(reading.series)
             kept = self._kept.get(family)
@@ -51,18 +57,26 @@ class SeriesLimit:
                 out.append(reading)
             else:
                 folds.setdefault((family, reading.ts), []).append(reading.value)
+                if reading.series == self._other_of(family)[0]:
+                    own[family] = own.get(family, 0) + 1
         folded: dict[str, int] = {}
         for (family, ts), values in folds.items():
-            other = self._other.get(family)
-            if other is None:
-                source, metric, _labels = split_series(family)
-                other = self._other[family] = (series_name(source, metric, OTHER_LABELS),
-                                               metric)
-            name, metric = other
+            name, metric = self._other_of(family)
             out.append(Reading(name, ts, _fold(metric, values)))
-            folded[metric] = folded.get(metric, 0) + len(values)
-        self.folded = folded
+            # the collector's own 'other' holds label sets it counted itself
+            folded[metric] = folded.get(metric, 0) + len(values) - own.pop(family, 0)
+        for metric, count in before.items():
+            folded[metric] = folded.get(metric, 0) + count
+        self.folded = {metric: count for metric, count in folded.items() if count > 0}
         return out
+
+    def _other_of(self, family: str) -> tuple[str, str]:
+        """The series the rest of ``family`` is folded into, and its metric."""
+        other = self._other.get(family)
+        if other is None:
+            source, metric, _labels = split_series(family)
+            other = self._other[family] = (series_name(source, metric, OTHER_LABELS), metric)
+        return other
 
     def warning(self) -> str:
         """What the last call folded, in words; "" when nothing was."""

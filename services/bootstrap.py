@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -18,7 +18,24 @@ from services.local.local_files import describe_write_error
 if TYPE_CHECKING:
     import requests
 
+    from console.domain import Reading
+    from console.report_charts import Chart
+    from console.report_html import Section
+    from console.store import MetricStore
+    from services.collectors.base import Collector
+    from services.diagnostics.celery_inside import CeleryTools
+    from services.diagnostics.connection_check import ConnectionResult
+    from services.diagnostics.database_live import DatabaseLiveTools
+    from services.diagnostics.db_insights import DatabaseInsights
+    from services.diagnostics.redis_inside import RedisTools
+    from services.diagnostics.sweep import ProgressFn, SweepResult
+    from services.local.logsetup import SecretMaskingFilter
+    from services.monitoring.alert_log import AlertLog
+    from services.monitoring.alerting import AlertService
+    from services.monitoring.history_writer import History
+    from services.monitoring.poller import Poller
     from services.shop.demo_control import DemoControl
+    from services.shop.repository import ShopRepository
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +43,8 @@ RELOAD_HISTORY_S = 86_400.0
 #: How long stopping (quit, profile switch) waits for poller threads in a call that cannot
 #: be cut (HTTP calls are cut at once; closing the clients then ends a hung Redis call).
 STOP_WAIT_S = 0.5
+#: The statement history's file in the data folder (the database sources and views share it).
+STATEMENT_HISTORY = "statements.sqlite"
 
 
 def data_dir(create: bool = True) -> Path:
@@ -51,13 +70,13 @@ class Services:
     """
 
     profile: Profile
-    store: Any
-    poller: Any = None
-    history: Any = None
-    shop: Any = None
-    alerts: Any = None
-    alert_log: Any = None
-    collectors: list[Any] = field(default_factory=list)
+    store: MetricStore
+    poller: Poller | None = None
+    history: History | None = None
+    shop: ShopRepository | None = None
+    alerts: AlertService | None = None
+    alert_log: AlertLog | None = None
+    collectors: list[Collector] = field(default_factory=list)
     directory: Path | None = None
     history_off: str | None = None
     """Why the history could not be opened, in words for the window (None: it was)."""
@@ -88,18 +107,18 @@ class Services:
                 if self.poller is not None:
                     self.poller.history = None
             else:
-                self._reload_history()
+                self._reload_history(self.history)
         if self.poller is not None:
             self.poller.start()
         if self.alerts is not None:
             self.alerts.start()
 
-    def _reload_history(self) -> None:
+    def _reload_history(self, history: History) -> None:
         """Charts show the last day at once: put the stored day back into the store."""
         started = time.perf_counter()
         count = 0
         try:
-            for series, ts, values in self.history.load(time.time() - RELOAD_HISTORY_S):
+            for series, ts, values in history.load(time.time() - RELOAD_HISTORY_S):
                 self.store.append_many(series, ts, values)
                 count += len(ts)
         except Exception:
@@ -124,7 +143,7 @@ class Services:
     def health_summary(self) -> tuple[str, str]:
         """(state, words) for the overall status light: firing alerts first, then sources."""
         if self.alerts is not None:
-            return tuple(self.alerts.health_summary())  # type: ignore[return-value]
+            return self.alerts.health_summary()
         return summarise_sources(self.poller.statuses() if self.poller is not None else ())
 
     def stop(self) -> None:
@@ -154,7 +173,7 @@ class Services:
             self._demo_session.close()
 
 
-def _resolver(masking: Any) -> Callable[[SecretRef], str]:
+def _resolver(masking: SecretMaskingFilter | None) -> Callable[[SecretRef], str]:
     """resolve_secret, also telling the log's masking filter every secret it hands out."""
     from services.local.secrets import resolve_secret
 
@@ -168,7 +187,8 @@ def _resolver(masking: Any) -> Callable[[SecretRef], str]:
 
 
 def build_services(profile: Profile, *, directory: Path | None = None, history: bool = True,
-                   poll: bool = True, masking: Any = None, demo: bool = False) -> Services:
+                   poll: bool = True, masking: SecretMaskingFilter | None = None,
+                   demo: bool = False) -> Services:
     """Build store, collectors, poller, history, alerts and the shop repository for a profile
     (and, for the demo shop's profile, ``demo=True``, the demo shop's control)."""
     from console.redaction import profile_secrets
@@ -188,7 +208,7 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
         masking.add_secrets(profile_secrets(profile))
     store = MetricStore()
     collectors = build_collectors(profile, resolve=resolve) if poll else []
-    attach_statement_history(collectors, directory / "statements.sqlite" if history else None,
+    attach_statement_history(collectors, directory / STATEMENT_HISTORY if history else None,
                              profile.name)
     slug = profile_slug(profile.name)
     # opened when the services start (after the window paints, in the GUI)
@@ -217,7 +237,7 @@ def build_demo_control(profile: Profile) -> tuple[DemoControl | None, requests.S
 
 
 def build_shop(profile: Profile, prefer: str = "api",
-               resolve: Callable[[SecretRef], str] | None = None) -> Any:
+               resolve: Callable[[SecretRef], str] | None = None) -> ShopRepository | None:
     """The shop repository: the REST API when the profile has a back end, else direct SQL."""
     from services.local.secrets import SecretError
     from services.shop import make_repository
@@ -240,3 +260,136 @@ def build_shop(profile: Profile, prefer: str = "api",
         db_url=database.url if database else None, db_password=db_password,
         db_map=database.map if database else None,
         prefer="sql" if prefer == "sql" else "api")
+
+
+class Diagnostics:
+    """The one-off checks the UI runs off the GUI thread, built by the root and handed to the
+    pages: the sweep and what a report or bundle of it needs, the database views, "Test
+    connection". Each imports its module when first called (they pull in SQLAlchemy)."""
+
+    def run_sweep(self, profile: Profile, *, samples: int, progress: ProgressFn,
+                  cancelled: Callable[[], bool], recent: Sequence[Reading]) -> SweepResult:
+        from services.diagnostics.sweep import run_sweep
+
+        return run_sweep(profile, samples=samples, progress=progress, cancelled=cancelled,
+                         recent=recent)
+
+    def live_figures(self, store: MetricStore, profile: Profile) -> list[Reading]:
+        """The store's latest figures the sweep's findings may use."""
+        from services.diagnostics.sweep import live_figures
+
+        return live_figures(store, profile)
+
+    def report_sections(self, insights: Sequence[DatabaseInsights]) -> list[Section]:
+        """The database views as sections of an exported report."""
+        from services.diagnostics.sweep import report_sections
+
+        return report_sections(insights)
+
+    def write_bundle(self, path: Path, *, result: SweepResult, profile: Profile,
+                     store: MetricStore | None, versions: Sequence[tuple[str, str]],
+                     charts: Sequence[Chart]) -> Path:
+        """Write the support bundle of a sweep (its report, the metrics, the console's log)."""
+        from services.diagnostics.bundle import write_bundle
+        from services.local.logsetup import log_dir
+
+        return write_bundle(path, result=result, profile=profile, store=store,
+                            log_dir=log_dir(), versions=versions,
+                            sections=self.report_sections(result.insights), charts=charts)
+
+    @property
+    def statement_orderings(self) -> Mapping[str, str]:
+        """How the top statements can be ordered: key -> words."""
+        from services.diagnostics.db_insights import ORDERINGS
+
+        return ORDERINGS
+
+    def database_insights(self, profile: Profile, *, cancelled: Callable[[], bool]
+                          ) -> tuple[list[DatabaseInsights], list[str]]:
+        """Read every database of the profile: (insights, problems as sentences)."""
+        from services.diagnostics.db_insights import collect_profile_insights
+
+        return collect_profile_insights(profile, cancelled=cancelled)
+
+    def check_connection(self, kind: str, item: object) -> ConnectionResult:
+        """Test one probe, source, back end or database once; never raises."""
+        from services.diagnostics.connection_check import check_target
+
+        return check_target(kind, item)
+
+    def redis_tools(self) -> RedisTools:
+        """The Redis view's reads: slow log, clients, memory by key pattern, keyspace."""
+        from services.diagnostics.redis_inside import RedisTools
+
+        return RedisTools()
+
+    def celery_tools(self) -> CeleryTools:
+        """The Celery view's reads and its purge: workers, their tasks, events."""
+        from services.diagnostics.celery_inside import CeleryTools
+
+        return CeleryTools()
+
+    def database_live_tools(self, history: Path | None = None) -> DatabaseLiveTools:
+        """The live database views' reads and actions: sessions (cancel, terminate),
+        blocking, statements over time from the history file (default: the one in the
+        console's data folder, where the database sources sample it)."""
+        from services.diagnostics.database_live import DatabaseLiveTools
+
+        return DatabaseLiveTools(history or data_dir(create=False) / STATEMENT_HISTORY)
+
+
+@dataclass(frozen=True)
+class Local:
+    """This computer as the UI uses it: the console's folders, the keychain, profile files
+    and the files the user saves. Built by the root and handed to the pages."""
+
+    profiles_dir: Path | None = None
+    """Where the profiles live (None: the user's config folder, made when first asked)."""
+
+    def config_dir(self) -> Path:
+        from services.local.profiles import config_dir
+
+        return self.profiles_dir or config_dir(create=True)
+
+    def data_dir(self) -> Path:
+        return data_dir()
+
+    def log_dir(self) -> Path:
+        from services.local.logsetup import log_dir
+
+        return log_dir()
+
+    def keychain_available(self) -> bool:
+        from services.local.secrets import keychain_available
+
+        return keychain_available()
+
+    def store_secret(self, name: str, value: str) -> SecretRef:
+        """Put a secret in the OS keychain; the reference the profile keeps."""
+        from services.local.secrets import store_secret
+
+        return store_secret(name, value)
+
+    def hold_for_session(self, name: str, value: str) -> None:
+        """Keep a secret in memory until the console quits."""
+        from services.local.secrets import hold_for_session
+
+        hold_for_session(name, value)
+
+    def save_profile(self, profile: Profile, path: Path) -> Path:
+        from services.local.profiles import save_profile
+
+        return save_profile(profile, path)
+
+    def read_profile_toml(self, path: Path) -> dict[str, object]:
+        """A profile file's TOML data (not yet checked); raises OSError or ProfileError."""
+        from services.local.profiles import parse_toml, read_profile_bytes
+
+        return parse_toml(read_profile_bytes(path), path.name, origin=str(path))
+
+    def replace_file(self, path: Path, data: bytes) -> None:
+        """Write a file the user named, whole or not at all (only a regular file is
+        replaced; OSError says what the path is otherwise)."""
+        from services.local.user_files import replace_file
+
+        replace_file(path, data)

@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PyQt6 import sip
 from PyQt6.QtCore import QEvent, QObject, QSettings, QTimer, pyqtSignal
@@ -17,12 +17,19 @@ from PyQt6.QtWidgets import QApplication, QWidget
 from ui.plain_text import warn
 from ui.preferences import settings
 
+if TYPE_CHECKING:
+    from console.profile import Profile
+    from services.bootstrap import Services
+    from services.local.logsetup import SecretMaskingFilter
+    from ui.main_window import MainWindow
+    from ui.tray import AlertNotifier
+
 log = logging.getLogger(__name__)
 
 DEMO_ENTRY = ""
 DEMO_NAME = "Demo shop"
 StartDemo = Callable[[Callable[[BaseException | None], None]], None]
-DemoOnDemand = Callable[[], tuple[Any, StartDemo, Callable[[], None]]]
+DemoOnDemand = Callable[[], tuple["Profile", StartDemo, Callable[[], None]]]
 FIRST_PAINT_WAIT_MS = 1000
 #: How long a thread keeps the GIL once another asks for it (CPython's default: 5 ms).
 GIL_SWITCH_S = 0.001
@@ -35,8 +42,9 @@ class ConsoleApp(QObject):
     """Emitted (from the demo's start thread; delivered on the GUI thread) with None once the
     embedded demo shop serves, or with the error that stopped it."""
 
-    def __init__(self, app: QApplication, prefs: QSettings, *, masking: Any = None,
-                 demo_profile: Any = None,
+    def __init__(self, app: QApplication, prefs: QSettings, *,
+                 masking: SecretMaskingFilter | None = None,
+                 demo_profile: Profile | None = None,
                  start_demo: Callable[[Callable[[BaseException | None], None]], None] | None
                  = None, demo_on_demand: DemoOnDemand | None = None) -> None:
         super().__init__(app)
@@ -53,15 +61,15 @@ class ConsoleApp(QObject):
         self.masking = masking
         self.demo_profile = demo_profile
         self.tasks = TaskRunner(self)
-        self.services: Any = None
-        self.window: Any = None
-        self.notifier: Any = None
+        self.services: Services | None = None
+        self.window: MainWindow | None = None
+        self.notifier: AlertNotifier | None = None
 
-    def open(self, profile: Any, *, is_demo: bool, first_run: bool = False,
+    def open(self, profile: Profile, *, is_demo: bool, first_run: bool = False,
              view: str | None = None, page: str | None = None,
              broken_profile: tuple[str, str] | None = None) -> None:
         """Build the services for ``profile`` and show its main window."""
-        from services.bootstrap import build_services
+        from services.bootstrap import Diagnostics, Local, build_services
         from ui.context import AppContext
         from ui.main_window import MainWindow
         from ui.tray import AlertNotifier
@@ -70,8 +78,8 @@ class ConsoleApp(QObject):
         days = _int_pref(self.prefs, "alerts/retention_days", 30)
         if services.alerts is not None:
             services.alerts.retention_s = days * 86_400.0
-        ctx = AppContext(services=services, tasks=self.tasks,
-                         extras={"is_demo": is_demo, "settings": self.prefs})
+        ctx = AppContext(services=services, tasks=self.tasks, diagnostics=Diagnostics(),
+                         local=Local(), is_demo=is_demo, settings=self.prefs)
         window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view,
                             broken_profile=broken_profile)
         window.sig_page_built.connect(self._wire_page)
@@ -105,9 +113,13 @@ class ConsoleApp(QObject):
         if self.services is not None:
             self.services.start()  # a no-op once they were stopped or started already
 
-    def _wire_page(self, key: str, widget: Any) -> None:
+    def _wire_page(self, key: str, widget: QWidget) -> None:
         """Connect what a page offers to the rest of the app (pages never reach for globals)."""
-        if key == "settings":
+        if key != "settings":
+            return
+        from ui.pages.settings import SettingsPage  # imported already: the page is built
+
+        if isinstance(widget, SettingsPage):
             widget.sig_open_profile.connect(self.switch_profile)
             widget.sig_profile_saved.connect(self._refresh_profile_list)
             widget.console_settings.sig_theme_changed.connect(self._theme_changed)
@@ -121,8 +133,10 @@ class ConsoleApp(QObject):
             self._show_current_profile()
 
     def _show_current_profile(self) -> None:
+        if self.services is None or self.window is None:
+            return
         profile = self.services.profile
-        is_demo = bool(self.window.ctx.extras.get("is_demo"))
+        is_demo = self.window.ctx.is_demo
         self.window.top_bar.set_profiles(self._profile_entries(), _entry_of(profile, is_demo),
                                          profile.name)
 
@@ -158,11 +172,14 @@ class ConsoleApp(QObject):
                      "Fix it in Settings, then pick it again.")
                 self._show_current_profile()
                 return
-        current, was_demo = self.services.profile, bool(self.window.ctx.extras.get("is_demo"))
+        old_window, old_services = self.window, self.services
+        if old_window is None or old_services is None:
+            return  # nothing is open yet (open() comes first)
+        current, was_demo = old_services.profile, old_window.ctx.is_demo
         if _entry_of(profile, is_demo) == _entry_of(current, was_demo) and profile == current:
             return  # the shop that is open, unchanged: nothing to rebuild
-        old_window, old_services = self.window, self.services
-        self.notifier.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
         # The old shop's loads are of no use now: cancel them (their callbacks are dropped).
         self.tasks.cancel_owned_by(old_window)
         self.open(profile, is_demo=is_demo, view=getattr(old_window, "view", None))
@@ -220,7 +237,7 @@ def after_first_paint(widget: QWidget, fn: Callable[[], None]) -> None:
         QTimer.singleShot(0, fn)
 
 
-def _entry_of(profile: Any, is_demo: bool) -> str:
+def _entry_of(profile: Profile, is_demo: bool) -> str:
     """The switcher's key for a profile: its file's path, or '' for the demo shop."""
     if is_demo:
         return DEMO_ENTRY
@@ -246,10 +263,10 @@ def share_the_gil() -> None:
     sys.setswitchinterval(GIL_SWITCH_S)
 
 
-def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
+def run_gui(profile: Profile, *, is_demo: bool = False, first_run: bool = False,
             page: str | None = None, quit_after: float | None = None,
             screenshot: Path | None = None, view: str | None = None,
-            masking: Any = None,
+            masking: SecretMaskingFilter | None = None,
             start_demo: Callable[[Callable[[BaseException | None], None]], None] | None = None,
             broken_profile: tuple[Path, str] | None = None,
             demo_on_demand: DemoOnDemand | None = None) -> int:
@@ -257,6 +274,7 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
     ``start_demo`` starts the embedded demo shop in the background once the window has
     painted, calling back when it serves. ``broken_profile``: (path, fault) of the user's
     profile that could not be opened (the demo opens instead, and its banner says so)."""
+    from services.local.logsetup import log_dir
     from ui import theme
     from ui.uncaught import install_excepthook
 
@@ -272,7 +290,7 @@ def run_gui(profile: Any, *, is_demo: bool = False, first_run: bool = False,
 
     console = ConsoleApp(app, prefs, masking=masking, demo_profile=profile if is_demo else None,
                          start_demo=start_demo, demo_on_demand=demo_on_demand)
-    restore_excepthook = install_excepthook(console.show_problem)
+    restore_excepthook = install_excepthook(console.show_problem, log_dir() / "backroom.log")
     broken = (str(broken_profile[0]), broken_profile[1]) if broken_profile else None
     console.open(profile, is_demo=is_demo, first_run=first_run, view=view, page=page,
                  broken_profile=broken)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 from PyQt6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QCloseEvent
+from PyQt6.QtGui import QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
@@ -45,6 +46,13 @@ class MainWindow(QMainWindow):
     """Emitted with a profile path chosen in the top bar's switcher."""
     sig_page_built = pyqtSignal(str, QWidget)
     """Emitted with (key, widget) when a page is built, so the app can wire its signals."""
+
+    _open: ClassVar[set[MainWindow]] = set()
+    """The windows on screen, each kept from when it is shown until it is closed. A window
+    has no Qt parent: its Python object owns it, and reference cycles (its callbacks) leave
+    it to the garbage collector once whoever opened it lets go. The collector runs at any
+    allocation, so it deleted an unreferenced open window in the middle of painting it (a
+    segfault inside pyqtgraph's AxisItem.paint); closed, nothing paints it."""
 
     def __init__(self, ctx: AppContext, settings: QSettings, *, is_demo: bool = False,
                  first_run: bool = False, view: str | None = None,
@@ -259,7 +267,12 @@ class MainWindow(QMainWindow):
 
     # -- lifetime ------------------------------------------------------------------------------
 
+    def showEvent(self, event: QShowEvent | None) -> None:
+        MainWindow._open.add(self)
+        super().showEvent(event)
+
     def closeEvent(self, event: QCloseEvent | None) -> None:
+        MainWindow._open.discard(self)
         self._settings.setValue("window/geometry", self.saveGeometry())
         self._settings.setValue("window/size", self.size())
         self._state_timer.stop()

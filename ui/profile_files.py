@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import tomli_w
 
 from console.profile import Profile, ProfileError, parse_profile, profile_to_dict
-from services.local.profiles import parse_toml, read_profile_bytes
-from services.local.user_files import replace_file
+
+
+class ProfileFiles(Protocol):
+    """Reading and writing files on this computer (the root's ``services.bootstrap.Local``)."""
+
+    def read_profile_toml(self, path: Path) -> dict[str, object]: ...
+    def replace_file(self, path: Path, data: bytes) -> None: ...
 
 
 def slug(name: str) -> str:
@@ -31,10 +36,10 @@ def unique_path(directory: Path, name: str) -> Path:
     return path
 
 
-def read_profile_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+def read_profile_file(files: ProfileFiles, path: Path) -> tuple[dict[str, Any], list[str]]:
     """(TOML data, problems) of a profile file; the data may be invalid, never a crash."""
     try:
-        data = parse_toml(read_profile_bytes(path), path.name, origin=str(path))
+        data = files.read_profile_toml(path)
     except OSError as err:
         return {}, [f"{path.name}: cannot be read ({err.strerror or err})"]
     except ProfileError as err:
@@ -46,8 +51,8 @@ def read_profile_file(path: Path) -> tuple[dict[str, Any], list[str]]:
     return data, []
 
 
-def write_shareable(profile: Profile, path: Path) -> None:
+def write_shareable(files: ProfileFiles, profile: Profile, path: Path) -> None:
     """Write ``profile`` to ``path`` with literal secrets left out (keychain and env: names
     stay); raises OSError."""
     text = tomli_w.dumps(profile_to_dict(profile, redact=True))
-    replace_file(path, text.encode("utf-8"))
+    files.replace_file(path, text.encode("utf-8"))

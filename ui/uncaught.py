@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
-
-from services.local.logsetup import log_dir
 
 log = logging.getLogger(__name__)
 
 
-def install_excepthook(show: Callable[[str], None]) -> Callable[[], None]:
-    """Make ``sys.excepthook`` log an uncaught exception and ``show`` one line about it.
+def install_excepthook(show: Callable[[str], None], log_file: Path) -> Callable[[], None]:
+    """Make ``sys.excepthook`` log an uncaught exception and ``show`` one line about it
+    (which names ``log_file``, where the details are).
 
     PyQt6 aborts the process (qFatal, SIGABRT) when a slot or a virtual method raises and
     ``sys.excepthook`` is still Python's own; pyqtgraph replaces it only when it happens to
@@ -33,7 +33,7 @@ def install_excepthook(show: Callable[[str], None]) -> Callable[[], None]:
             # The exception's own text may quote a URL or a customer's data: the log (which
             # masks secrets) has it; the window names only the kind.
             show(f"Something went wrong inside the console ({kind.__name__}); it carries on. "
-                 f"Details are in {log_dir() / 'backroom.log'}.")
+                 f"Details are in {log_file}.")
         except Exception:  # the window may be half gone: the log has it all the same
             log.exception("could not show the uncaught exception")
 

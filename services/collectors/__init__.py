@@ -111,7 +111,8 @@ def build_source(source: Source, session: requests.Session, resolve: Resolver = 
         return PrometheusCollector(source.name, source.url, session, verify_tls=source.verify_tls,
                                    ca_bundle=source.ca_bundle, auth=auth,
                                    families=dict(source.metrics), interval_s=interval,
-                                   timeout_s=timeout, unit=source.unit)
+                                   timeout_s=timeout, unit=source.unit,
+                                   max_series=source.max_series)
     if kind == "prometheus-server":
         from services.collectors.prometheus_server import PrometheusServerCollector
 

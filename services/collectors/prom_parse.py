@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+
+from console.series_limit import OTHER_LABELS
 
 #: Samples by name: each a (labels, value) pair, in page order.
 Samples = dict[str, list[tuple[dict[str, str], float]]]
+#: A folded row's sample name and the labels it keeps (its bound, its status).
+FoldKey = tuple[str, tuple[tuple[str, str], ...]]
 
 _NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LEGACY_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
@@ -16,6 +20,10 @@ _PAIR = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 _ESCAPE = re.compile(r'\\[\\n"]')
 _ESCAPES = {"\\\\": "\\", "\\n": "\n", '\\"': '"'}
 _COMMENT_SPACE = " \t\n\r\x0b\x0c"
+#: A bucket's or quantile's bound inside a label text: many per series, not a label set of its own.
+_BOUND_PAIR = re.compile(r'(?<![a-zA-Z0-9_])(?:le|quantile)="(?:[^"\\]|\\.)*"')
+#: Lines are split this many characters at a time (one C call each, never the whole page).
+_CHUNK = 1 << 16
 
 # Sample names a family of each type owns (the text-format parser's rule).
 _OWNED_SUFFIXES = {
@@ -37,6 +45,8 @@ def _unescape(text: str) -> str:
 def _number(token: str) -> float:
     if "_" in token or token != token.strip():
         raise ValueError(f"invalid value {token!r}")
+    if "." in token:  # never an int: no exception raised and caught per sample
+        return float(token)
     try:
         number = int(token)
     except ValueError:
@@ -52,6 +62,8 @@ def _value(text: str) -> float:
     """Value of a sample from the text after its name and labels; a timestamp is checked
     and dropped (extra fields in between are ignored, as prometheus_client does)."""
     text = text.lstrip()
+    if " " not in text and "\t" not in text and text:  # the value alone (the usual line)
+        return _number(text)
     separator = " " if " " in text else "\t"
     fields = [part.strip() for part in text.split(separator) if part.strip()]
     if not fields:
@@ -134,13 +146,78 @@ def _parse_line(line: str, match: re.Match[str] | None) -> tuple[dict[str, str],
     return labels, value
 
 
-def parse_samples(text: str, wanted: Collection[str]) -> Samples:
+def _lines(page: str | bytes) -> Iterator[str]:
+    """The page's lines, split (and a page of bytes decoded as UTF-8) a bounded piece at a
+    time: one ``str.split`` of a 5 MB page makes (and later frees) 100,000 strings in one C
+    call, and one ``decode`` copies it all, each holding the GIL for 10-50 ms on a busy
+    machine. A newline never falls inside a UTF-8 character, so the pieces decode apart."""
+    start, size = 0, len(page)
+    while start < size:
+        if isinstance(page, str):
+            end = page.find("\n", min(start + _CHUNK, size))
+            piece = page[start:end if end >= 0 else size]
+        else:
+            end = page.find(b"\n", min(start + _CHUNK, size))
+            piece = page[start:end if end >= 0 else size].decode("utf-8", errors="replace")
+        yield from piece.split("\n")
+        start = size if end < 0 else end + 1
+
+
+class LabelSetCap:
+    """Keeps the first ``cap`` label sets of each sample name a page shows, across pages (a
+    bucket's ``le`` and a quantile's bound are not label sets of their own); rows of any other
+    label set are summed, per name and the labels in ``keep``, into one row labelled
+    :data:`OTHER_LABELS`. So a page of 100,000 queues makes 1,001 rows, never 100,000 dicts.
+
+    One per page source, used by one thread at a time."""
+
+    def __init__(self, cap: int, keep: Collection[str] = ()) -> None:
+        self.cap = cap
+        self.keep = ("le", "quantile", *keep)
+        self._named = re.compile("(?:" + "|".join(map(re.escape, self.keep)) + ')="')
+        self._kept: dict[str, set[str]] = {}
+        #: Rows summed into 'other' by the last page, per sample name (as named on the page).
+        self.folded: dict[str, int] = {}
+
+    def over(self, name: str, line: str, match: re.Match[str] | None,
+             labels: dict[str, str] | None, value: float
+             ) -> tuple[tuple[tuple[str, str], ...], float] | None:
+        """None when this sample line's label set is one of its name's first ``cap`` (a row as
+        ever); else what it is summed under (its labels named in ``keep``) and its value. A
+        line naming none of ``keep`` (a queue's) is not parsed into a dict only to be summed."""
+        text = ""
+        if labels is None and match is not None:
+            if line[match.end()] == "{":
+                text = line[match.end():line.rfind("}") + 1]
+            key = _BOUND_PAIR.sub("", text) if 'le="' in text or 'quantile="' in text else text
+        else:
+            key = repr(sorted((k, v) for k, v in (labels or {}).items()
+                              if k not in ("le", "quantile")))
+        seen = self._kept.get(name)
+        if seen is None:
+            seen = self._kept[name] = set()
+        if key in seen:
+            return None
+        if len(seen) < self.cap:
+            seen.add(key)
+            return None
+        if labels is None:
+            if match is not None and not self._named.search(text):
+                return (), _value(line[match.end() + len(text):])
+            labels, value = _parse_line(line, match)
+        return tuple((k, labels[k]) for k in self.keep if k in labels), value
+
+
+def parse_samples(text: str | bytes, wanted: Collection[str], cap: LabelSetCap | None = None
+                  ) -> Samples:
     """Samples of the ``wanted`` sample names (e.g. ``x_bucket``, ``y_total``) on a page.
 
     Gives what prometheus_client's parser gives for those names (the samples of a family
     whose final type is counter and whose name lacks ``_total`` gain the suffix, as there)
     while skipping everything else cheaply. Raises :class:`PromParseError` on text that is
-    not the Prometheus text format.
+    not the Prometheus text format. A page of bytes is read as UTF-8 (a bad byte: U+FFFD), a
+    piece at a time. With ``cap``, label sets past it are summed into one
+    ``other`` row per name (and bound) as the page is read (see :class:`LabelSetCap`).
     """
     wanted = frozenset(wanted)
     # A sample may be renamed name -> name_total, so keep both spellings while in a family.
@@ -150,6 +227,8 @@ def parse_samples(text: str, wanted: Collection[str]) -> Samples:
     family_type = "untyped"
     owned: frozenset[str] = frozenset()
     pending: list[tuple[str, dict[str, str], float]] = []
+    family_others: dict[FoldKey, tuple[float, int]] = {}  # (raw name, kept labels) -> sum, rows
+    others: dict[FoldKey, tuple[float, int]] = {}  # the same by final name, the whole page
 
     def flush() -> None:
         rename = family_type == "counter" and not family.endswith("_total")
@@ -158,11 +237,23 @@ def parse_samples(text: str, wanted: Collection[str]) -> Samples:
             if name in wanted:
                 found.setdefault(name, []).append((labels, value))
         pending.clear()
+        for (raw, kept), (total, rows) in family_others.items():
+            key = (raw + "_total" if rename else raw, kept)
+            before, count = others.get(key, (0.0, 0))
+            others[key] = (before + total, count + rows)
+        family_others.clear()
+
+    def fold(into: dict[FoldKey, tuple[float, int]], name: str,
+             summed: tuple[tuple[tuple[str, str], ...], float]) -> None:
+        key = (name, summed[0])
+        total, rows = into.get(key, (0.0, 0))
+        into[key] = (total + summed[1], rows + 1)
 
     number = 0
     line = ""
+    value = 0.0
     try:
-        for number, raw_line in enumerate(text.split("\n"), start=1):  # noqa: B007
+        for number, raw_line in enumerate(_lines(text), start=1):  # noqa: B007
             line = raw_line.strip()
             if not line:
                 continue
@@ -203,6 +294,11 @@ def parse_samples(text: str, wanted: Collection[str]) -> Samples:
                 name, labels, value = _slow_sample(line)
             if name in owned:
                 if name in keep:
+                    if cap is not None:
+                        summed = cap.over(name, line, match, labels, value)
+                        if summed is not None:
+                            fold(family_others, name, summed)
+                            continue
                     if labels is None:
                         labels, value = _parse_line(line, match)
                     pending.append((name, labels, value))
@@ -211,10 +307,22 @@ def parse_samples(text: str, wanted: Collection[str]) -> Samples:
             flush()
             family, family_type, owned = "", "untyped", frozenset()
             if name in wanted:
+                if cap is not None:
+                    summed = cap.over(name, line, match, labels, value)
+                    if summed is not None:
+                        fold(others, name, summed)
+                        continue
                 if labels is None:
                     labels, value = _parse_line(line, match)
                 found.setdefault(name, []).append((labels, value))
         flush()
     except (ValueError, IndexError, StopIteration) as err:
         raise PromParseError(f"line {number}: {err or 'cannot parse'}: {line[:120]!r}") from err
+    if cap is not None:
+        cap.folded = {}
+        for (name, kept), (total, rows) in others.items():
+            if name in wanted:
+                found.setdefault(name, []).append(({**OTHER_LABELS, **dict(kept)}, total))
+                if not any(k in ("le", "quantile") for k, _ in kept):
+                    cap.folded[name] = cap.folded.get(name, 0) + rows
     return found

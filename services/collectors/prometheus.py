@@ -21,10 +21,11 @@ from console.quantiles import (
     window_buckets,
 )
 from console.redaction import mask_url
+from console.series_limit import OTHER_LABELS
 from services.collectors import known_metrics as known
 from services.collectors._cache import REDIS_HIT_RATE_SCOPE
 from services.collectors.gc_hold import gc_held
-from services.collectors.prom_parse import PromParseError, Samples, parse_samples
+from services.collectors.prom_parse import LabelSetCap, PromParseError, Samples, parse_samples
 from services.errors import BadResponse, SourceUnreachable
 from services.http.client import MIB, check_status, fetch, server_said, verify_option
 
@@ -84,6 +85,8 @@ class _Scrape:
     found: list[str] = field(default_factory=list)
     #: What the exporter says it cannot reach: (its up gauge, what it exports), e.g. Redis.
     down: list[tuple[str, str]] = field(default_factory=list)
+    #: Label sets past the cap summed into 'other' as the page was read, per metric.
+    folded: dict[str, int] = field(default_factory=dict)
 
 
 def _increase(before: dict[LabelKey, float], after: dict[LabelKey, float]) -> float:
@@ -109,12 +112,14 @@ class PrometheusPageReader:
 
     ``families`` may rename what is looked for: keys ``latency`` (histogram family),
     ``requests`` and ``errors`` (counter sample names), ``cache_hits``/``cache_misses``
-    and ``queue_depth`` (gauge).
+    and ``queue_depth`` (gauge). With ``max_series`` each sample name keeps its first so many
+    label sets, the rest summed into one ``{series="other"}`` row as the page is read.
     """
 
     def __init__(self, source: str, families: dict[str, str] | None = None,
-                 unit: str = "s") -> None:
+                 unit: str = "s", max_series: int = 0) -> None:
         self.source = source
+        self.cap = LabelSetCap(max_series, known.STATUS_LABELS) if max_series > 0 else None
         #: Seconds per unit of the latency family (a histogram in ms: le="250" is 0.25 s).
         self.scale = 0.001 if unit == "ms" else 1.0
         overrides = families or {}
@@ -142,10 +147,15 @@ class PrometheusPageReader:
         wanted |= {name for name, _ in known.EXPORTER_UP}
         self.wanted = frozenset(wanted)
 
-    def scrape(self, text: str, mono: float) -> _Scrape:
+    def scrape(self, text: str | bytes, mono: float) -> _Scrape:
         """Parse a page (raises PromParseError) and keep what the readings need."""
-        samples = parse_samples(text, self.wanted)
-        return self.reduce(samples, mono)
+        samples = parse_samples(text, self.wanted, self.cap)
+        scrape = self.reduce(samples, mono)
+        if self.cap is not None:
+            for name, metric in self.queue_gauges:
+                if self.cap.folded.get(name):
+                    scrape.folded[metric] = scrape.folded.get(metric, 0) + self.cap.folded[name]
+        return scrape
 
     def reduce(self, samples: Samples, mono: float) -> _Scrape:
         """What the readings need from a page's samples (the queue gauges' rows are used up)."""
@@ -199,8 +209,11 @@ class PrometheusPageReader:
             while rows:  # each row freed once read: 100,000 queues are not held twice
                 labels, value = rows.pop()
                 last[_key(labels)] = (_queue_name(labels, name), float(value))
+            folded = last.pop(_key(OTHER_LABELS), None)  # the sum of the label sets past the cap
             scrape.gauges.extend((metric, (("queue", queue),), value)
                                  for queue, value in last.values())
+            if folded is not None:
+                scrape.gauges.append((metric, _key(OTHER_LABELS), folded[1]))
         scrape.gauges.extend(redis_gauges)
         return scrape
 
@@ -317,7 +330,7 @@ class PrometheusCollector:
                  interval_s: float = 10.0, timeout_s: float = 5.0, verify_tls: bool = True,
                  ca_bundle: str | None = None, auth: tuple[str, str] | None = None,
                  families: dict[str, str] | None = None, unit: str = "s",
-                 clock: Callable[[], float] = time.time,
+                 max_series: int = 0, clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.name = name
         self.url = url
@@ -326,7 +339,7 @@ class PrometheusCollector:
         self._session = session
         self._verify = verify_option(verify_tls, ca_bundle)
         self._auth = auth
-        self._reader = PrometheusPageReader(name, families, unit)
+        self._reader = PrometheusPageReader(name, families, unit, max_series)
         self._previous: _Scrape | None = None
         #: Requests counted on the last pages: counters that go down again and again mean
         #: several processes answer /metrics, each with its own counters.
@@ -343,9 +356,9 @@ class PrometheusCollector:
             raise BadResponse(f"the metrics page at {mask_url(self.url)} is larger than "
                               f"{MAX_PAGE_BYTES // MIB} MiB; scrape a smaller endpoint")
         with gc_held():  # a page of 100,000 samples: no full collection per 25 % of them
-            return self._report(fetched.body.decode("utf-8", errors="replace"))
+            return self._report(fetched.body)  # decoded a piece at a time as it is read
 
-    def _report(self, text: str) -> CollectorReport:
+    def _report(self, text: str | bytes) -> CollectorReport:
         try:
             scrape = self._reader.scrape(text, self._monotonic())
         except PromParseError as err:
@@ -383,7 +396,7 @@ class PrometheusCollector:
             detail += "; server-wide hit rate (every database of this Redis)"
         scrape.gauges.clear()  # kept for the next rates, which need no gauges (100,000 of them)
         return CollectorReport(readings=tuple(readings), detail=detail, status=status,
-                               facts=tuple(facts))
+                               facts=tuple(facts), folded=tuple(scrape.folded.items()))
 
     def close(self) -> None:
         """The session is shared and closed by whoever made it."""

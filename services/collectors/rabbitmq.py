@@ -28,6 +28,11 @@ from services.errors import (
 from services.http.client import check_status, fetch, verify_option
 
 MAX_QUEUES = 50
+#: The fields of a queue the readings use: a queue listed with them is about 240 bytes of
+#: JSON, not 1.4 KB (RabbitMQ 3.6 and later; an older server answers every field).
+QUEUE_COLUMNS = ("name,messages,messages_ready,messages_unacknowledged,consumers,"
+                 "message_stats.publish_details.rate,message_stats.deliver_get_details.rate")
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
 #: A management API guessed from an amqp:// URL that failed is tried again after this long.
 GUESSED_API_RETRY_S = 300.0
 
@@ -130,12 +135,16 @@ class RabbitMQCollector:
         url = self._api + path
         fetched = fetch(self._session, url, timeout_s=self.timeout_s, verify=self._verify,
                         auth=self._auth, headers={"Accept": "application/json"},
-                        max_bytes=32 * 1024 * 1024)
+                        max_bytes=MAX_ANSWER_BYTES)
         if fetched.status == 404 and path.startswith("/api/queues/") and path.count("/") > 3:
             queue = path.rsplit("/", 1)[1]
             raise BadResponse(f"no queue named {_unquote(queue)!r} in vhost {self.vhost!r} "
                               f"at {mask_url(self._api)}; check the queue names in the profile")
         check_status(fetched, url, "RabbitMQ management API")
+        if fetched.truncated:  # never parsed: 32 MiB of JSON is one C call holding the GIL
+            raise BadResponse(f"{mask_url(url)} answered more than "
+                              f"{MAX_ANSWER_BYTES // (1024 * 1024)} MiB; name the queues to "
+                              "watch in the profile (an older RabbitMQ lists every queue)")
         try:
             return json.loads(fetched.body)
         except (ValueError, RecursionError) as err:  # nesting too deep is not JSON we read
@@ -150,7 +159,7 @@ class RabbitMQCollector:
             # the deepest MAX_QUEUES, sorted and cut by the server: the list of a vhost with
             # 100,000 queues is 100+ MB (a server without paging still answers the list)
             found = self._get(f"/api/queues/{vhost}?page=1&page_size={MAX_QUEUES}"
-                              "&sort=messages&sort_reverse=true")
+                              f"&sort=messages&sort_reverse=true&columns={QUEUE_COLUMNS}")
             if isinstance(found, dict) and isinstance(found.get("items"), list):
                 found = found["items"]
             if not isinstance(found, list):

@@ -1,4 +1,4 @@
-"""Redis as a cache: hit rate from keyspace hits/misses between polls, memory, clients."""
+"""Redis as a cache: hit rate between polls, memory, clients, evictions and expiries per second."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import redis.exceptions
 
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
+from console.quantiles import counter_increase
 from console.redaction import mask_url
 from services.collectors._cache import (
     REDIS_HIT_RATE_SCOPE,
@@ -73,6 +74,7 @@ class RedisCollector:
         self._clock = clock
         self._monotonic = monotonic
         self._before: CacheCounters | None = None
+        self._expired_before: tuple[float, float] | None = None  # (monotonic s, expired_keys)
         self._own = own_lookups or OwnLookups()
 
     def collect(self) -> CollectorReport:
@@ -94,6 +96,13 @@ class RedisCollector:
                             _number(info.get("evicted_keys", 0)) or 0.0)
         figures = cache_figures(now, self._before)
         self._before = now
+        expired = _number(info.get("expired_keys", 0))
+        if expired is not None:
+            before = self._expired_before
+            if before is not None and now.mono > before[0]:
+                figures[metrics.EXPIRIES_RATE] = (counter_increase(before[1], expired)
+                                                  / (now.mono - before[0]))
+            self._expired_before = (now.mono, expired)
         figures[metrics.UP] = 1.0
         for metric, key in ((metrics.MEMORY_BYTES, "used_memory"),
                             (metrics.CLIENTS, "connected_clients")):
@@ -117,6 +126,7 @@ class RedisCollector:
             ("maxmemory", str(info.get("maxmemory", "?"))),
             ("maxmemory_policy", str(info.get("maxmemory_policy", "?"))),
             ("evicted_keys", str(info.get("evicted_keys", 0))),
+            ("expired_keys", str(info.get("expired_keys", 0))),
             ("keyspace_hits", str(info.get("keyspace_hits", 0))),
             ("keyspace_misses", str(info.get("keyspace_misses", 0))),
             ("own lookups left out", f"{own_hits} hits, {own_misses} misses"),

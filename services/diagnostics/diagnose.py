@@ -37,6 +37,7 @@ from console.report import (
     LatencySummary,
     TrafficSummary,
 )
+from console.series_limit import DEFAULT_MAX_SERIES, OTHER_LABELS, SeriesLimit
 from services.collectors import build_checked
 from services.collectors.base import Collector
 from services.errors import CollectorError
@@ -49,6 +50,7 @@ __all__ = ["DiagnoseResult", "run_diagnose"]
 MAX_WORKERS = 8
 CACHE_KINDS = frozenset({"redis", "memcached"})
 MAX_SLOW_QUERIES = 10
+_OTHER = tuple(OTHER_LABELS.items())  # the labels of the series past max_series, as a key
 _SEVERITY_STATUS = {Severity.INFO: Status.OK, Severity.WARN: Status.WARN,
                     Severity.FAIL: Status.FAIL}
 #: A profile with nothing to check is never OK.
@@ -110,10 +112,21 @@ def _check_probe(collector: Collector, samples: int) -> _Outcome:
 _Timed = tuple[CollectorReport, float]
 
 
-def _read_once(collector: Collector) -> _Timed:
+def _read_once(collector: Collector, limit: SeriesLimit) -> _Timed:
+    """One reading of a source, kept to its ``max_series`` per metric as the poller keeps it
+    (the rest folded into ``other``; the check says so and is at least a warning)."""
     start = time.perf_counter()
     report = collector.collect()
-    return report, (time.perf_counter() - start) * 1000
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    kept = limit.apply(report.readings, report.folded)
+    warning = limit.warning()
+    if warning:
+        report = replace(report, readings=tuple(kept), status=Status.worst(
+            [report.status, Status.WARN]), detail="; ".join(filter(None, (report.detail,
+                                                                         warning))))
+    else:
+        report = replace(report, readings=tuple(kept))
+    return report, elapsed_ms
 
 
 def _source_outcome(collector: Collector, first: tuple[CollectorReport, float] | Exception,
@@ -163,7 +176,8 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
                                                  thread_name_prefix="diagnose")
     try:
         budget = max((_budget(c, samples, window_s) for c in todo), default=0.0)
-        outcomes = _sweep(pool, todo, samples, window_s, start + budget, progress)
+        limits = {s.name: s.max_series for s in profile.sources}
+        outcomes = _sweep(pool, todo, samples, window_s, start + budget, progress, limits)
         for index, c in enumerate(todo):
             if index not in outcomes:
                 outcomes[index] = _Outcome(Check(c.name, c.kind, Status.FAIL,
@@ -183,11 +197,14 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
 
 def _sweep(pool: concurrent.futures.ThreadPoolExecutor, todo: list[Collector], samples: int,
            window_s: float, deadline: float,
-           progress: Callable[[Check], None] | None) -> dict[int, _Outcome]:
+           progress: Callable[[Check], None] | None,
+           max_series: dict[str, int]) -> dict[int, _Outcome]:
     """Run the probes and every source's first reading on the pool; each source's second
     reading is handed to the pool ``window_s`` after its first one came back (the main
-    thread keeps the timetable), until ``deadline`` (monotonic)."""
+    thread keeps the timetable), until ``deadline`` (monotonic). A source's readings keep
+    ``max_series[name]`` label sets per metric, the same ones in both readings."""
     outcomes: dict[int, _Outcome] = {}
+    limits = [SeriesLimit(max_series.get(c.name, DEFAULT_MAX_SERIES)) for c in todo]
     firsts: dict[int, _Timed] = {}
     probes: dict[concurrent.futures.Future[_Outcome], int] = {}
     reads: dict[concurrent.futures.Future[_Timed], tuple[int, bool]] = {}  # (index, second?)
@@ -202,12 +219,12 @@ def _sweep(pool: concurrent.futures.ThreadPoolExecutor, todo: list[Collector], s
         if collector.kind == "http":
             probes[pool.submit(_check_probe, collector, samples)] = index
         else:
-            reads[pool.submit(_read_once, collector)] = (index, False)
+            reads[pool.submit(_read_once, collector, limits[index])] = (index, False)
     while probes or reads or due:
         now = time.monotonic()
         while due and due[0][0] <= now:
             _, index = heapq.heappop(due)
-            reads[pool.submit(_read_once, todo[index])] = (index, True)
+            reads[pool.submit(_read_once, todo[index], limits[index])] = (index, True)
         if now >= deadline:
             break
         wait_s = max(0.0, (min(deadline, due[0][0]) if due else deadline) - now)
@@ -287,7 +304,8 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
                 caches.append((where, figures.get(metrics.CACHE_HIT_RATE)))
         for (metric, labels), value in latest.items():
             if metric == metrics.QUEUE_DEPTH and labels:
-                queues.append((f"{name}/{dict(labels).get('queue', '')}", int(value)))
+                queue = dict(labels).get("queue") or ("(other)" if labels == _OTHER else "")
+                queues.append((f"{name}/{queue}", int(value)))
     measurements = measurements_from_readings(readings, earlier=earlier, slow_queries=slow)
     rules = [RuleSpec.from_rule(rule) for rule in profile.alerts]
     from_rules = thresholds_from_rules(rules, {o.check.name for o in outcomes})

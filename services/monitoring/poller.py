@@ -373,7 +373,7 @@ class Poller:
                 log.exception("collector %s raised an unexpected error", source.name)
                 error = f"unexpected {type(exc).__name__}: {exc}"
             if report is not None:  # one call per source at a time: its limit is this thread's
-                kept = source.limit.apply(report.readings)
+                kept = source.limit.apply(report.readings, report.folded)
                 report = dataclasses.replace(report, readings=tuple(kept))  # the rest freed
         warning = ""
         if report is not None:

@@ -54,12 +54,14 @@ class SimClock:
 
 
 def _page(app: Any, store: Any, clock: SimClock) -> Any:
+    from services.bootstrap import Diagnostics, Local
     from ui.context import AppContext
     from ui.pages.dashboard import DashboardPage
     from ui.pages.dashboard.feed import read_in_step
     from ui.worker import TaskRunner
 
-    ctx = AppContext(services=_Services(_Profile(), store), tasks=TaskRunner(app))
+    ctx = AppContext(services=_Services(_Profile(), store), tasks=TaskRunner(app),
+                     diagnostics=Diagnostics(), local=Local())
     page = DashboardPage(ctx, clock=clock, reads=read_in_step)
     page.resize(1400, 900)
     page.show()

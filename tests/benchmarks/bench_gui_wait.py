@@ -123,6 +123,7 @@ def run(quick: bool = False) -> list[Figure]:
 
     from console.profile import Probe, Profile
     from console.store import MetricStore
+    from services.bootstrap import Diagnostics, Local
     from services.collectors import build_collectors
     from services.monitoring.poller import Poller
     from ui import theme
@@ -165,7 +166,8 @@ def run(quick: bool = False) -> list[Figure]:
         host = QWidget()
         host.resize(1400, 900)
         tasks = TaskRunner(app)
-        page = DashboardPage(AppContext(_Services(profile, store, poller), tasks, {}), host)
+        page = DashboardPage(AppContext(_Services(profile, store, poller), tasks,
+                                        Diagnostics(), Local()), host)
         page.resize(1400, 900)
         host.show()
         _lateness(app, warmup_s)

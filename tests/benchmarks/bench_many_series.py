@@ -80,6 +80,7 @@ def measure(queues: int = QUEUES, limit: int = LIMIT, measure_s: float = MEASURE
     from console.domain import split_series
     from console.profile import Profile, Source
     from console.store import MetricStore
+    from services.bootstrap import Diagnostics, Local
     from services.collectors import build_collectors
     from services.monitoring.poller import Poller
     from tests.benchmarks.bench_gui_wait import _lateness
@@ -98,13 +99,15 @@ def measure(queues: int = QUEUES, limit: int = LIMIT, measure_s: float = MEASURE
     share_the_gil()  # as the console does at its start
     with many_queues_page(queues) as url:
         profile = Profile(name="Huge page", sources=(
-            Source(name="web", kind="prometheus", url=url, interval_s=4.0, timeout_s=30.0),))
+            Source(name="web", kind="prometheus", url=url, interval_s=4.0, timeout_s=30.0,
+                   max_series=limit),))
         store = MetricStore()
         poller = Poller(build_collectors(profile), store, series_limits={"web": limit})
         tasks = TaskRunner()
         host = QWidget()
         host.resize(1400, 900)
-        page = DashboardPage(AppContext(_Services(profile, store, poller), tasks, {}), host)
+        page = DashboardPage(AppContext(_Services(profile, store, poller), tasks,
+                                        Diagnostics(), Local()), host)
         page.resize(1400, 900)
         host.show()
         idle = [x * 1000 for x in _lateness(app, IDLE_S)]  # the same timer, no source polled
@@ -112,6 +115,8 @@ def measure(queues: int = QUEUES, limit: int = LIMIT, measure_s: float = MEASURE
         reset_peak_rss()
         full = _FullCollections()
         gc.callbacks.append(full.seen)
+        if os.environ.get("BENCH_DEBUG"):
+            print(f"{time.perf_counter():.2f} the poller starts")
         poller.start()
         try:
             late = _lateness(app, measure_s)
@@ -150,9 +155,11 @@ def run(quick: bool = False) -> list[Figure]:
         Figure("many_series", "peak RSS, 100,000 queues into the dashboard",
                got["rss_peak_mib"], "MiB", target="<= 300 MiB",
                met=got["rss_peak_mib"] <= 300),
-        Figure("many_series", "10 ms timer lateness p99", got["late_p99_ms"], "ms"),
+        Figure("many_series", "10 ms timer lateness p99", got["late_p99_ms"], "ms",
+               "the same timer, no source polled (p99)", got["idle_p99_ms"]),
         Figure("many_series", "10 ms timer lateness worst", got["late_worst_ms"], "ms",
-               target="<= 16 ms (a frame)", met=got["late_worst_ms"] <= 16),
+               "the same timer, no source polled (worst)", got["idle_worst_ms"],
+               target="<= 16.7 ms (a frame at 60 Hz)", met=got["late_worst_ms"] <= 16.7),
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from services.bootstrap import Diagnostics, Local
 from services.shop.api import ApiShopRepository
 from tests.connectors.conftest import Shop, flask_site
 from ui.context import AppContext
@@ -30,7 +31,7 @@ def cafe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
 def open_page(qtbot: Any, repo: ApiShopRepository) -> tuple[BookingsPage, TaskRunner]:
     tasks = TaskRunner()
     page = BookingsPage(AppContext(services=SimpleNamespace(shop=repo, profile=None),
-                                   tasks=tasks))
+                                   tasks=tasks, diagnostics=Diagnostics(), local=Local()))
     qtbot.add_widget(page)
     page.resize(1400, 900)
     page.show()
@@ -115,7 +116,8 @@ def show(qtbot: Any, page: Any) -> TaskRunner:
 
 
 def context(repo: ApiShopRepository) -> AppContext:
-    return AppContext(services=SimpleNamespace(shop=repo, profile=None), tasks=TaskRunner())
+    return AppContext(services=SimpleNamespace(shop=repo, profile=None), tasks=TaskRunner(),
+                      diagnostics=Diagnostics(), local=Local())
 
 
 def test_orders_a_shop_shares_read_only_cannot_be_moved(qtbot: Any, django_shop: Shop) -> None:

@@ -13,6 +13,7 @@ import pytest
 from PyQt6.QtCore import QCoreApplication, QEvent
 from PyQt6.QtWidgets import QApplication, QDialog, QMainWindow, QWidget
 
+from services.bootstrap import Diagnostics, Local
 from tests.gui.hostile import FifoWatch, GuiTicks, Hostile, corpus
 from tests.support.shops import Backend, backend_params, open_backend
 from ui.context import AppContext
@@ -63,7 +64,8 @@ def backend(request: pytest.FixtureRequest,
 @pytest.fixture
 def ctx(backend: Backend) -> Iterator[AppContext]:
     tasks = TaskRunner()
-    yield AppContext(services=SimpleNamespace(shop=backend.repo, profile=None), tasks=tasks)
+    yield AppContext(services=SimpleNamespace(shop=backend.repo, profile=None), tasks=tasks,
+                     diagnostics=Diagnostics(), local=Local())
     tasks.shutdown()
 
 

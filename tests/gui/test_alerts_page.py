@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import QMainWindow, QWidget
 from console.alert_rules import RuleSpec
 from console.domain import Reading, SourceState
 from console.store import MetricStore
+from services.bootstrap import Diagnostics, Local
 from services.monitoring.alert_log import AlertLog
 from services.monitoring.alerting import AlertService
 from ui.context import AppContext
@@ -58,7 +59,7 @@ def shop(tmp_path: Path, qapp):
     service = AlertService(RULES, store, FakePoller(), log, max_age_s=3600)
     runner = TaskRunner()
     ctx = AppContext(services=SimpleNamespace(alerts=service, profile=None, store=store),
-                     tasks=runner)
+                     tasks=runner, diagnostics=Diagnostics(), local=Local())
     yield SimpleNamespace(store=store, service=service, ctx=ctx, log=log)
     runner.shutdown()
     log.close()
@@ -143,11 +144,13 @@ def test_no_rules_and_no_service_say_what_to_do(qtbot, qapp, tmp_path: Path) -> 
     runner = TaskRunner()
     try:
         idle = AlertService([], MetricStore(), None)
-        page = AlertsPage(AppContext(services=SimpleNamespace(alerts=idle), tasks=runner))
+        page = AlertsPage(AppContext(services=SimpleNamespace(alerts=idle), tasks=runner,
+                                     diagnostics=Diagnostics(), local=Local()))
         qtbot.addWidget(page)
         assert page.rules_stack.currentWidget() is page.rules_empty
         assert "Settings" in page.rules_empty.text()
-        bare = AlertsPage(AppContext(services=SimpleNamespace(), tasks=runner))
+        bare = AlertsPage(AppContext(services=SimpleNamespace(), tasks=runner,
+                                     diagnostics=Diagnostics(), local=Local()))
         qtbot.addWidget(bare)
         assert bare.rules_empty.text() == "Alerts are not running for this profile."
         assert not bare.refresh_button.isEnabled()

@@ -12,6 +12,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from console.shop import BookingDraft, BookingStatus
+from services.bootstrap import Diagnostics, Local
 from tests.support.shops import Backend
 from ui.context import AppContext
 from ui.pages.booking_form import from_qdatetime, to_qdatetime
@@ -274,7 +275,8 @@ def test_back_end_down_says_so_and_keeps_the_form(qtbot: Any, page: BookingsPage
 def test_without_a_back_end_it_says_where_to_add_one(qtbot: Any) -> None:
     tasks = TaskRunner()
     try:
-        ctx = AppContext(services=SimpleNamespace(shop=None, profile=None), tasks=tasks)
+        ctx = AppContext(services=SimpleNamespace(shop=None, profile=None), tasks=tasks,
+                         diagnostics=Diagnostics(), local=Local())
         page = BookingsPage(ctx)
         qtbot.add_widget(page)
         assert page.notice.label.text() == NO_BACKEND

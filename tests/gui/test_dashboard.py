@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QApplication, QWidget
 
 from console.domain import SourceState, iso_time
 from console.store import MetricStore
+from services.bootstrap import Diagnostics, Local
 from services.monitoring.poller import SourceStatus
 from ui.context import AppContext
 from ui.pages.dashboard import DashboardPage
@@ -63,7 +64,8 @@ def make_page(qtbot, qapp: QApplication) -> Iterator[Callable[..., DashboardPage
     hosts: list[QWidget] = []
 
     def make(services: Services, is_demo: bool = False) -> DashboardPage:
-        ctx = AppContext(services=services, tasks=TaskRunner(), extras={"is_demo": is_demo})
+        ctx = AppContext(services=services, tasks=TaskRunner(), diagnostics=Diagnostics(),
+                         local=Local(), is_demo=is_demo)
         # a plain host window, as in the main window's page stack: the offscreen platform
         # warns when a top-level window's size hints change after it is shown
         host = QWidget()

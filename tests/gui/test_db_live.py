@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from PyQt6.QtWidgets import QApplication, QMainWindow
 
-from services.local.statement_history import StatementHistory
+from services.bootstrap import Diagnostics
 from tests.support.pg_sessions import LiveDatabase, Running, blocking_chain, live_database
 from ui.widgets.db_live import SessionsView
 from ui.widgets.db_views import DbViews
@@ -51,7 +51,9 @@ class Confirmations:
 def views(qtbot, runner: TaskRunner, url: str, tmp_path: Path) -> DbViews:
     profile = SimpleNamespace(name="shop", sources=(),
                               database=SimpleNamespace(url=url, password=None, timeout_s=5.0))
-    widget = DbViews(profile, runner, history=StatementHistory(tmp_path / "statements.sqlite"))
+    diagnostics = Diagnostics()
+    widget = DbViews(profile, runner, diagnostics,
+                     live=diagnostics.database_live_tools(tmp_path / "statements.sqlite"))
     window = QMainWindow()
     window.resize(1400, 800)
     window.setCentralWidget(widget)

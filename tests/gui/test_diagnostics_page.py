@@ -21,6 +21,7 @@ from console.domain import Check, Reading, Status, series_name
 from console.profile import Probe, Profile
 from console.report_html import render_html
 from console.store import MetricStore
+from services.bootstrap import Diagnostics, Local
 from services.local.profiles import demo_profile
 from ui.context import AppContext
 from ui.models.pstats_model import PstatsTableModel
@@ -42,7 +43,8 @@ def runner(qapp: QApplication) -> Iterator[TaskRunner]:
 def make_page(qtbot, runner: TaskRunner, profile: Profile,
               store: MetricStore | None = None) -> DiagnosticsPage:
     services = SimpleNamespace(profile=profile, store=store or MetricStore(), poller=None)
-    page = DiagnosticsPage(AppContext(services=services, tasks=runner))
+    page = DiagnosticsPage(AppContext(services=services, tasks=runner,
+                                      diagnostics=Diagnostics(), local=Local()))
     page.test_window = show(qtbot, page)  # type: ignore[attr-defined]
     return page
 

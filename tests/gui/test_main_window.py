@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from PyQt6.QtCore import QSettings, Qt
+from PyQt6 import sip
+from PyQt6.QtCore import QEvent, QObject, QSettings, Qt
 from PyQt6.QtWidgets import QApplication
 
 from console.domain import SourceState
 from console.profile import Profile
 from console.store import MetricStore
+from services.bootstrap import Diagnostics, Local
 from services.monitoring.poller import SourceStatus
 from ui.context import AppContext
 from ui.main_window import MainWindow
@@ -54,7 +58,8 @@ def make_window(qtbot, qapp: QApplication, prefs: QSettings):
         runner = TaskRunner()
         runners.append(runner)
         services = FakeServices(Profile(name="Main Street Bistro"), poller or FakePoller())
-        window = MainWindow(AppContext(services=services, tasks=runner), prefs, **kwargs)
+        window = MainWindow(AppContext(services=services, tasks=runner,
+                                       diagnostics=Diagnostics(), local=Local()), prefs, **kwargs)
         qtbot.addWidget(window)
         window.show()
         return window
@@ -164,6 +169,46 @@ def test_switching_the_theme_recolours_the_charts_at_once(qtbot, qapp, make_wind
         qapp.setPalette(palette)
 
 
+class CollectOnPaint(QObject):
+    """Runs the garbage collector as a paint begins, as an allocation in pyqtgraph's paint
+    code may."""
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if event is not None and event.type() == QEvent.Type.Paint:
+            gc.collect()
+        return False
+
+
+def collect_while_painting(window: MainWindow, collect: CollectOnPaint) -> None:
+    for chart in (window.page("today").bookings_chart, window.page("today").orders_chart):
+        chart.viewport().installEventFilter(collect)
+
+
+def test_an_open_window_outlives_every_reference_to_it(qtbot, make_window) -> None:
+    """The collector deleted a window nobody referred to any more in the middle of painting
+    its charts (a segfault in AxisItem.paint); open, it stays; closed, it can go."""
+    collect = CollectOnPaint()
+    window = make_window()
+    window.show_page("today")
+    collect_while_painting(window, collect)
+    kept = weakref.ref(window)
+    del window
+    for _ in range(3):  # the charts rebuilt by a theme switch, painted unreferenced again
+        gc.collect()
+        window = kept()
+        assert window is not None and not sip.isdeleted(window)
+        window.theme_changed()
+        collect_while_painting(window, collect)
+        del window
+        qtbot.wait(50)
+    window = kept()
+    assert window is not None
+    window.close()
+    del window
+    gc.collect()
+    assert kept() is None
+
+
 def test_manager_view_hides_support_pages(make_window) -> None:
     window = make_window()
     window.show_page("dashboard")
@@ -229,7 +274,8 @@ def test_a_broken_profile_is_named_in_the_banner_and_opens_in_settings(
     broken.write_text('name = "Main Street Bistro"\na = ' + "[" * 100_000, encoding="utf-8")
     fault = f"profile {broken} is not valid: default.toml: not valid TOML: nested too deeply"
     window = make_window(is_demo=True, first_run=False, broken_profile=(str(broken), fault))
-    window.ctx.extras.update(config_dir=broken.parent, settings=prefs)
+    window.ctx.local = Local(profiles_dir=broken.parent)
+    window.ctx.settings = prefs
     assert window.banner is not None and window.banner.isVisible()
     words = window.banner.label.text()
     assert str(broken) in words and "nested too deeply" in words and "demo shop" in words
@@ -261,7 +307,8 @@ def test_the_window_says_history_is_off_and_what_to_do(qtbot, qapp, prefs: QSett
     conn.close()
     services = build_services(profile, directory=tmp_path, poll=False)
     runner = TaskRunner()
-    window = MainWindow(AppContext(services=services, tasks=runner), prefs)
+    window = MainWindow(AppContext(services=services, tasks=runner,
+                                   diagnostics=Diagnostics(), local=Local()), prefs)
     qtbot.addWidget(window)
     window.show()
     try:

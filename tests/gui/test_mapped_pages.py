@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from services.bootstrap import Diagnostics, Local
 from services.shop import make_repository
 from tests.support.restaurant import Restaurant, open_restaurant
 from ui.context import AppContext
@@ -42,7 +43,8 @@ def context(shop: Restaurant, *, bookings_version: bool = True) -> tuple[AppCont
         shop_map = replace(shop_map, bookings=replace(shop_map.bookings, version=None))
     repo = make_repository(db_url=shop.url, db_map=shop_map)
     tasks = TaskRunner()
-    return AppContext(services=SimpleNamespace(shop=repo, profile=None), tasks=tasks), repo
+    return AppContext(services=SimpleNamespace(shop=repo, profile=None), tasks=tasks,
+                      diagnostics=Diagnostics(), local=Local()), repo
 
 
 def shown(qtbot: Any, page: Any) -> None:

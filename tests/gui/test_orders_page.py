@@ -9,6 +9,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from console.shop import Conflict, OrderStatus
+from services.bootstrap import Diagnostics, Local
 from tests.support.shops import Backend
 from ui.context import AppContext
 from ui.models.formatting import ORDER_ACTIONS
@@ -161,7 +162,7 @@ def test_without_a_back_end(qtbot: Any) -> None:
     tasks = TaskRunner()
     try:
         page = OrdersPage(AppContext(services=SimpleNamespace(shop=None, profile=None),
-                                     tasks=tasks))
+                                     tasks=tasks, diagnostics=Diagnostics(), local=Local()))
         qtbot.add_widget(page)
         assert page.notice.label.text() == NO_BACKEND
         assert "Settings" in page.area.empty_text()

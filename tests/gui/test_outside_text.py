@@ -88,9 +88,10 @@ def test_order_panel_shows_the_customer_as_typed(qtbot: Any, ctx: AppContext,
                                                  backend: Backend, hostile: Hostile) -> None:
     strings = outside_strings(backend, hostile)
     ids = {}
-    for key, text in strings.items():
-        ids[key] = backend.add_order(f"Outside {key}")
-        shop_writes(backend, "orders", ids[key], customer_name=text, status="completed")
+    with hostile.ticks.aside():
+        for key, text in strings.items():
+            ids[key] = backend.add_order(f"Outside {key}")
+            shop_writes(backend, "orders", ids[key], customer_name=text, status="completed")
     page = OrdersPage(ctx)
     shown(qtbot, page)
     page.set_range(ALL_TIME)
@@ -127,7 +128,8 @@ def test_product_heading_and_conflict_dialog_show_names_as_typed(
         qtbot.waitUntil(lambda t=target: form.product is not None and form.product.id == t.id)
         form.price_spin.setValue(form.price_spin.value() + 1)
         # Meanwhile the shop's site renames the product: saving meets their version.
-        shop_writes(backend, "products", target.id, name=text)
+        with hostile.ticks.aside():
+            shop_writes(backend, "products", target.id, name=text)
         form.save_button.click()
         qtbot.waitUntil(lambda: page.conflict_dialog is not None, timeout=10_000)
         dialog = page.conflict_dialog
@@ -154,8 +156,9 @@ def test_booking_conflict_dialog_shows_their_guest_and_notes_as_typed(
         qtbot: Any, ctx: AppContext, backend: Backend, hostile: Hostile) -> None:
     strings = outside_strings(backend, hostile)
     day = backend.fresh_day()
-    ids = {key: backend.repo.create_booking(BookingDraft(
-        f"Guest {key}", 2, backend.at(day, 12, n))).id for n, key in enumerate(strings)}
+    with hostile.ticks.aside():
+        ids = {key: backend.repo.create_booking(BookingDraft(
+            f"Guest {key}", 2, backend.at(day, 12, n))).id for n, key in enumerate(strings)}
     page = BookingsPage(ctx)
     shown(qtbot, page)
     page.set_day(day)
@@ -165,7 +168,8 @@ def test_booking_conflict_dialog_shows_their_guest_and_notes_as_typed(
         page.table.selectRow(row_of(page, ids[key]))
         qtbot.waitUntil(lambda k=key: form.booking is not None and form.booking.id == ids[k])
         form.phone_edit.setText("+44 7700 900123")
-        shop_writes(backend, "bookings", ids[key], customer_name=text, notes=text)
+        with hostile.ticks.aside():
+            shop_writes(backend, "bookings", ids[key], customer_name=text, notes=text)
         form.save_button.click()
         qtbot.waitUntil(lambda: page.conflict_dialog is not None, timeout=10_000)
         dialog = page.conflict_dialog

@@ -25,6 +25,7 @@ from console.correlate import rank_movers
 from console.domain import Reading, SourceState
 from console.profile import DatabaseConfig, Profile, Source
 from console.store import MetricStore
+from services.bootstrap import Diagnostics, Local
 from services.monitoring.alert_log import AlertLog
 from services.monitoring.alerting import AlertService
 from tests.gui.hostile import (
@@ -106,7 +107,7 @@ def test_slow_query_text_is_shown_as_typed(qtbot: Any, runner: TaskRunner,
         engine.dispose()
     page = DiagnosticsPage(AppContext(services=SimpleNamespace(
         profile=Profile(name="Outside", database=DatabaseConfig(url=pg_database)),
-        store=MetricStore(), poller=None), tasks=runner))
+        store=MetricStore(), poller=None), tasks=runner, diagnostics=Diagnostics(), local=Local()))
     in_window(qtbot, page)
     views = page.db_views
     with qtbot.waitSignal(views.sig_loaded, timeout=15_000):
@@ -123,7 +124,8 @@ def test_slow_query_text_is_shown_as_typed(qtbot: Any, runner: TaskRunner,
 
 def test_health_version_and_a_bad_metrics_line_as_typed(qtbot: Any, runner: TaskRunner,
                                                         hostile: Hostile) -> None:
-    editor = ProfileEditor(runner, keychain_available=False)
+    editor = ProfileEditor(runner, keychain_available=False,
+                           tester=Diagnostics().check_connection, keeper=Local())
     in_window(qtbot, editor)
     for key in QUOTABLE:
         text = hostile.strings[key]
@@ -157,7 +159,8 @@ def test_sweep_detail_tile_and_source_chip_quote_a_bad_metrics_line_as_typed(
             profile = Profile(name="Outside", sources=(
                 Source("web", "prometheus", f"{web.url}/metrics"),))
             page = DiagnosticsPage(AppContext(services=SimpleNamespace(
-                profile=profile, store=MetricStore(), poller=None), tasks=runner))
+                profile=profile, store=MetricStore(), poller=None), tasks=runner,
+                diagnostics=Diagnostics(), local=Local()))
             in_window(qtbot, page)
             with qtbot.waitSignal(page.sig_sweep_finished, timeout=30_000) as blocker:
                 page.run_sweep()
@@ -238,8 +241,8 @@ def test_a_profile_file_named_like_markup_is_named_as_typed(qtbot: Any, tmp_path
     config.mkdir()
     page = SettingsPage(AppContext(
         services=SimpleNamespace(profile=SimpleNamespace(origin="demo"), alerts=None),
-        tasks=runner, extras={"config_dir": config, "settings": QSettings(
-            str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)}))
+        tasks=runner, diagnostics=Diagnostics(), local=Local(profiles_dir=config),
+        settings=QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)))
     in_window(qtbot, page)
     seen: list[str] = []
 

@@ -14,6 +14,7 @@ from PyQt6.QtWidgets import QApplication, QMainWindow
 
 from console.profile import SecretRef, parse_profile
 from console.store import MetricStore
+from services.bootstrap import Diagnostics, Local
 from services.local.profiles import load_profile
 from services.monitoring.alerting import AlertService
 from tests import servers
@@ -174,7 +175,8 @@ def make_page(qtbot, qapp: QApplication, tmp_path: Path, shop_dir: Path):
         prefs = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
         profile = SimpleNamespace(origin=str(active) if active else "demo")
         ctx = AppContext(services=SimpleNamespace(profile=profile, alerts=alerts),
-                         tasks=runner, extras={"config_dir": shop_dir, "settings": prefs})
+                         tasks=runner, diagnostics=Diagnostics(),
+                         local=Local(profiles_dir=shop_dir), settings=prefs)
         seams.setdefault("ask", lambda _title, _text: True)
         page = SettingsPage(ctx, **seams)
         window = QMainWindow()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from PyQt6.QtCore import Qt
 
+from services.bootstrap import Diagnostics, Local
 from tests.support.shops import Backend
 from ui.context import AppContext
 from ui.models.formatting import money
@@ -90,7 +91,7 @@ def test_without_a_back_end(qtbot: Any) -> None:
     tasks = TaskRunner()
     try:
         page = TodayPage(AppContext(services=SimpleNamespace(shop=None, profile=None),
-                                    tasks=tasks))
+                                    tasks=tasks, diagnostics=Diagnostics(), local=Local()))
         qtbot.add_widget(page)
         assert page.notice.label.text() == NO_BACKEND
         assert page.bookings_card.value.text() == "–"

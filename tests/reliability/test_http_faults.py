@@ -362,6 +362,19 @@ def test_100_mb_answer_is_capped_not_read_whole(declared: bool,
         assert scrape_rss < 100 * MB, "held once, not copied"
 
 
+def test_a_management_api_answer_past_32_mib_is_refused_unparsed(
+        session: requests.Session) -> None:
+    """An older RabbitMQ lists every queue of a vhost (100,000 queues: 100+ MB): the collector
+    stops at 32 MiB and says what to do, without handing the cut JSON to the parser (one C
+    call over 32 MiB, the GIL held throughout; the old message: "did not answer JSON")."""
+    with raw_server(huge_body(40 * MB, content_type=b"application/json")) as server:
+        took, error = timed(client("rabbitmq api", server.url, session, 20.0))
+    assert isinstance(error, BadResponse), repr(error)
+    assert "answered more than 32 MiB" in str(error)
+    assert "name the queues to watch in the profile" in str(error)
+    assert took < 20.0
+
+
 def test_errors_are_typed_for_every_client_on_a_refused_port(session: requests.Session) -> None:
     from tests.servers import free_port
 

@@ -179,3 +179,89 @@ def test_noise_never_crashes(page: str, wanted: set[str]) -> None:
         parse_samples(page, wanted)
     except PromParseError as err:
         assert "line" in str(err)
+
+
+# -- the label-set cap: folded while the page is read ---------------------------------------
+
+
+def _queues_page(count: int) -> str:
+    registry = CollectorRegistry()
+    depth = Gauge("rabbitmq_queue_messages", "depth", ["queue"], registry=registry)
+    for i in range(count):
+        depth.labels(f"q{i:05d}").set(i % 7)
+    return generate_latest(registry).decode()
+
+
+def test_past_the_cap_a_page_gives_one_other_row_with_the_rest_summed() -> None:
+    from services.collectors.prom_parse import LabelSetCap
+
+    page = _queues_page(1500)
+    cap = LabelSetCap(1000)
+    rows = parse_samples(page, {"rabbitmq_queue_messages"}, cap)["rabbitmq_queue_messages"]
+
+    full = oracle(page, {"rabbitmq_queue_messages"})["rabbitmq_queue_messages"]
+    assert rows[:1000] == full[:1000]  # the first 1,000 exactly as prometheus_client reads them
+    assert rows[1000:] == [({"series": "other"}, sum(i % 7 for i in range(1000, 1500)))]
+    assert cap.folded == {"rabbitmq_queue_messages": 500}
+    # the same 1,000 are kept on the next page, even when a new queue comes first
+    again = parse_samples('rabbitmq_queue_messages{queue="new"} 5\n' + page,
+                          {"rabbitmq_queue_messages"}, cap)["rabbitmq_queue_messages"]
+    assert [labels["queue"] for labels, _ in again[:1000]] == [f"q{i:05d}" for i in range(1000)]
+    assert again[1000][1] == 5 + sum(i % 7 for i in range(1000, 1500))
+
+
+def test_a_folded_histogram_keeps_its_buckets_and_a_folded_counter_its_status() -> None:
+    from services.collectors.prom_parse import LabelSetCap
+
+    registry = CollectorRegistry()
+    hist = Histogram("http_request_duration_seconds", "latency", ["path"], registry=registry,
+                     buckets=(0.1, 1.0))
+    hits = Counter("http_requests", "requests", ["path", "status"], registry=registry)
+    for i in range(5):
+        hist.labels(f"/p{i}").observe(0.05 * (i + 1))
+        hits.labels(f"/p{i}", "500" if i % 2 else "200").inc(i + 1)
+    page = generate_latest(registry).decode()
+    wanted = {"http_request_duration_seconds_bucket", "http_requests_total"}
+    got = parse_samples(page, wanted, LabelSetCap(2, ("status",)))
+
+    buckets = got["http_request_duration_seconds_bucket"]
+    assert len(buckets) == 2 * 3 + 3  # two paths' three buckets, and 'other''s three
+    assert buckets[6:] == [({"series": "other", "le": "0.1"}, 0.0),
+                           ({"series": "other", "le": "1.0"}, 3.0),
+                           ({"series": "other", "le": "+Inf"}, 3.0)]
+    requests = got["http_requests_total"]  # renamed as prometheus_client does, 'other' too
+    assert requests[2:] == [({"series": "other", "status": "200"}, 3.0 + 5.0),
+                            ({"series": "other", "status": "500"}, 4.0)]
+
+
+def test_the_cap_reads_the_same_readings_as_the_series_limit_after_a_full_parse() -> None:
+    """Folding while the page is read gives the figures and the warning folding after gives."""
+    from console.series_limit import SeriesLimit
+    from services.collectors.prometheus import PrometheusPageReader
+
+    page = _queues_page(1500)
+    before, now = SeriesLimit(1000), SeriesLimit(1000)
+    full = PrometheusPageReader("mq")
+    expected = before.apply(full.readings(full.scrape(page, 0.0), None, 5.0))
+    capped = PrometheusPageReader("mq", max_series=1000)
+    scrape = capped.scrape(page, 0.0)
+    got = now.apply(capped.readings(scrape, None, 5.0), scrape.folded.items())
+
+    assert sorted(got, key=repr) == sorted(expected, key=repr)
+    assert now.warning() == before.warning()
+    assert now.warning().startswith("500 queue_depth series folded into 'other'")
+
+
+def test_a_page_of_bytes_is_read_a_piece_at_a_time_as_its_text_would_be() -> None:
+    """Pages of several 64 KiB pieces, names with characters of 2-4 bytes and a bad byte:
+    the bytes, decoded a piece at a time, read as the whole page decoded at once."""
+    registry = CollectorRegistry()
+    depth = Gauge("celery_queue_length", "depth", ["queue_name"], registry=registry)
+    for i in range(6000):
+        depth.labels(f"fila-ç€😀-{i}").set(i)
+    page = generate_latest(registry) + b'celery_queue_length{queue_name="bad\xff"} 1\n'
+    wanted = {"celery_queue_length"}
+    assert len(page) > 4 * 65536
+    got = parse_samples(page, wanted)
+    assert got == parse_samples(page.decode("utf-8", errors="replace"), wanted)
+    assert len(got["celery_queue_length"]) == 6001

@@ -77,7 +77,7 @@ class AlertsPage(QWidget):
         super().__init__(parent)
         self.setObjectName("page")
         self.ctx = ctx
-        self.alerts: Any = getattr(ctx.services, "alerts", None)
+        self.alerts = ctx.alerts
         self._seen_events = -1
         self._loading: Any = None
         self._reload_again = False

@@ -18,8 +18,6 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from services.bootstrap import data_dir
-from services.local.logsetup import log_dir
 from ui import theme
 from ui.context import AppContext
 from ui.widgets.form_section import FormSection
@@ -84,8 +82,8 @@ class ConsoleSettings(QWidget):
 
         folders = FormSection("Folders")
         self.folder_labels: dict[str, QLabel] = {}
-        for key, label, path in (("data", "Data", _safe(data_dir)),
-                                 ("logs", "Logs", _safe(log_dir)),
+        for key, label, path in (("data", "Data", _safe(ctx.local.data_dir)),
+                                 ("logs", "Logs", _safe(ctx.local.log_dir)),
                                  ("profiles", "Profiles", str(profiles_dir))):
             folders.add_row(key, label, self._folder_row(key, path))
         self.keychain_label = QLabel(
@@ -129,7 +127,7 @@ class ConsoleSettings(QWidget):
 
     def _retention_chosen(self, value: int) -> None:
         self.prefs.setValue(RETENTION_KEY, value)
-        history = getattr(self.ctx.services, "history", None)
+        history = self.ctx.history
         if history is not None and hasattr(history, "rollup_retention_s"):
             # The one-minute roll-ups are what a week of charts reads; raw stays as it is.
             history.rollup_retention_s = max(value * 86_400.0,
@@ -138,7 +136,7 @@ class ConsoleSettings(QWidget):
 
     def _alert_retention_chosen(self, value: int) -> None:
         self.prefs.setValue(ALERT_RETENTION_KEY, value)
-        alerts = getattr(self.ctx.services, "alerts", None)
+        alerts = self.ctx.alerts
         if alerts is not None:
             alerts.retention_s = value * 86_400.0
 

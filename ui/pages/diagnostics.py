@@ -6,7 +6,7 @@ import logging
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import PYQT_VERSION_STR, QT_VERSION_STR, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
@@ -24,18 +24,21 @@ from PyQt6.QtWidgets import (
 from console.domain import split_series
 from console.report_charts import Chart, line_chart
 from console.report_html import latency_chart, render_html
-from services.diagnostics.bundle import write_bundle
-from services.diagnostics.sweep import SweepResult, live_figures, report_sections, run_sweep
-from services.local.logsetup import log_dir
-from services.local.user_files import replace_file
 from ui.context import AppContext
 from ui.file_dialogs import ask_save_path
 from ui.plain_text import plain_label, set_plain_text
 from ui.shortcuts import SWEEP_KEYS
 from ui.theme import LIGHT, SERIES, state_colour
+from ui.widgets.celery_inside import CeleryInsideView
 from ui.widgets.db_views import DbViews
 from ui.widgets.pstats_browser import PstatsBrowser
+from ui.widgets.redis_inside import RedisInsideView
 from ui.widgets.sweep_table import FindingsList, SweepTable
+
+if TYPE_CHECKING:
+    from console.store import MetricStore
+    from services.diagnostics.sweep import SweepResult
+    from ui.worker import TaskState
 
 log = logging.getLogger(__name__)
 
@@ -139,12 +142,16 @@ class DiagnosticsPage(QWidget):
         self.sweep_stack.addWidget(self.empty)
         self.sweep_stack.addWidget(splitter)
 
-        self.db_views = DbViews(ctx.profile, ctx.tasks)
+        self.db_views = DbViews(ctx.profile, ctx.tasks, ctx.diagnostics)
         self.pstats = PstatsBrowser(ctx.tasks)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.sweep_stack, "Sweep")
         self.tabs.addTab(self.db_views, "Database")
         self.tabs.addTab(self.pstats, "Profiler (pstats)")
+        self.tabs.addTab(RedisInsideView(ctx.profile, ctx.tasks, ctx.store,
+                                        tools=ctx.diagnostics.redis_tools()), "Redis")
+        self.tabs.addTab(CeleryInsideView(ctx.profile, ctx.tasks,
+                                         tools=ctx.diagnostics.celery_tools()), "Celery")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -172,12 +179,12 @@ class DiagnosticsPage(QWidget):
         self.progress.setValue(0)
         self.progress_text.setText("Starting…")
 
-        store = self.ctx.store
-        recent = live_figures(store, profile) if store is not None else []
+        store, diagnostics = self.ctx.store, self.ctx.diagnostics
+        recent = diagnostics.live_figures(store, profile) if store is not None else []
 
-        def work(state: Any) -> SweepResult:
-            return run_sweep(profile, samples=SWEEP_SAMPLES, progress=state.progress,
-                             cancelled=lambda: state.cancelled, recent=recent)
+        def work(state: TaskState) -> SweepResult:
+            return diagnostics.run_sweep(profile, samples=SWEEP_SAMPLES, progress=state.progress,
+                                         cancelled=lambda: state.cancelled, recent=recent)
 
         self._handle = self.ctx.tasks.run(work, owner=self, on_success=self._on_result,
                                           on_failure=self._on_failure,
@@ -279,7 +286,8 @@ class DiagnosticsPage(QWidget):
                                       "HTML (*.html)")
         if path is None:
             return None
-        text = render_html(self.result, sections=report_sections(self.result.insights),
+        sections = self.ctx.diagnostics.report_sections(self.result.insights)
+        text = render_html(self.result, sections=sections,
                            charts=self.charts(), versions=self._versions())
         return self._write(path, text)
 
@@ -294,7 +302,7 @@ class DiagnosticsPage(QWidget):
 
     def _write(self, path: Path, text: str) -> Path | None:
         try:
-            replace_file(path, text.encode("utf-8"))
+            self.ctx.local.replace_file(path, text.encode("utf-8"))
         except OSError as exc:  # UnusableFile's strerror says what the path is
             self._show_message(f"Could not write {path}: {exc.strerror or exc}. Choose another "
                                "folder.", error=True)
@@ -314,12 +322,11 @@ class DiagnosticsPage(QWidget):
             return
         charts = self.charts()
         profile, store, versions = self.ctx.profile, self.ctx.store, self._versions()
-        target = path
+        diagnostics, target = self.ctx.diagnostics, path
 
-        def work(_state: Any) -> Path:
-            return write_bundle(target, result=result, profile=profile, store=store,
-                                log_dir=log_dir(), versions=versions,
-                                sections=report_sections(result.insights), charts=charts)
+        def work(_state: TaskState) -> Path:
+            return diagnostics.write_bundle(target, result=result, profile=profile, store=store,
+                                            versions=versions, charts=charts)
 
         self.bundle_button.setEnabled(False)
         self._show_message(f"Writing {path.name}…")
@@ -355,7 +362,7 @@ class DiagnosticsPage(QWidget):
 
 # -- charts of the live store -----------------------------------------------------------------
 
-def store_charts(store: Any, *, now: float | None = None, window_s: float = CHART_WINDOW_S,
+def store_charts(store: MetricStore, *, now: float | None = None, window_s: float = CHART_WINDOW_S,
                  width: int = 760, height: int = 170) -> list[Chart]:
     """A line chart per main series (p95 latency, cache hit rate, queue depth) of the last
     hour that has data (drawn as SVG by the report)."""

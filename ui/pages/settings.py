@@ -21,8 +21,6 @@ from PyQt6.QtWidgets import (
 )
 
 from console.profile import ProfileError, parse_profile
-from services.local.profiles import config_dir
-from services.local.secrets import keychain_available
 from ui.context import AppContext
 from ui.file_dialogs import ask_open_path, ask_save_path
 from ui.pages.console_settings import ConsoleSettings
@@ -58,15 +56,14 @@ class SettingsPage(QWidget):
         super().__init__(parent)
         self.setObjectName("page")
         self.ctx = ctx
-        extras = ctx.extras
-        self.profiles_dir = Path(extras.get("config_dir") or config_dir(create=True))
-        prefs = extras.get("settings")
+        self.profiles_dir = ctx.local.config_dir()
+        prefs = ctx.settings
         if prefs is None:
             from ui.preferences import settings
 
             prefs = settings()
         self.prefs: QSettings = prefs
-        self.keychain = bool(keychain_available() if keychain is None else keychain)
+        self.keychain = bool(ctx.local.keychain_available() if keychain is None else keychain)
         self._ask: Ask = ask or (lambda title, text: plain_ask(self, title, text))
         self._choose_open = choose_open or self._open_dialog
         self._choose_save = choose_save or self._save_dialog
@@ -107,6 +104,7 @@ class SettingsPage(QWidget):
         left.addLayout(grid)
 
         self.editor = ProfileEditor(ctx.tasks, keychain_available=self.keychain,
+                                    tester=ctx.diagnostics.check_connection, keeper=ctx.local,
                                     confirm_insecure=confirm_insecure)
         self.editor.sig_changed.connect(self._editor_changed)
         self.editor.sig_saved.connect(self._saved)
@@ -191,7 +189,7 @@ class SettingsPage(QWidget):
         if active is not None and active not in paths and active.is_file():
             paths.append(active)  # opened with --profile from another folder: editable too
         for path in paths:
-            data, problems = read_profile_file(path)
+            data, problems = read_profile_file(self.ctx.local, path)
             name = str(data.get("name") or path.stem)
             item = QListWidgetItem(name + ("  ⚠" if problems else ""))
             if path == active:
@@ -244,7 +242,7 @@ class SettingsPage(QWidget):
     def _load_file(self, path: Path) -> None:
         """Show a profile file in the editor; one that cannot be read as a profile opens
         empty with what is wrong, so that it can be filled in and saved over."""
-        data, problems = read_profile_file(path)
+        data, problems = read_profile_file(self.ctx.local, path)
         try:
             self.editor.load(data, path)
         except (TypeError, ValueError, AttributeError) as err:  # a table where a number goes
@@ -355,7 +353,7 @@ class SettingsPage(QWidget):
         """Alert rules of the profile in use take effect at once."""
         if path != self._active_path():
             return
-        alerts = getattr(self.ctx.services, "alerts", None)
+        alerts = self.ctx.alerts
         if alerts is None:
             return
         try:
@@ -371,14 +369,14 @@ class SettingsPage(QWidget):
             self.reload_list()
             return
         self._load_file(path)
-        data, _problems = read_profile_file(path)
+        data, _problems = read_profile_file(self.ctx.local, path)
         if self._current_item is not None:
             self._current_item.setText(str(data.get("name") or path.stem))
         self._update_buttons()
 
     def import_profile(self, path: Path) -> bool:
         """Open a profile file as a new, unsaved profile (checked before it is kept)."""
-        data, problems = read_profile_file(path)
+        data, problems = read_profile_file(self.ctx.local, path)
         if not data:
             warn(self, "Not imported", "\n".join(problems))
             return False
@@ -396,7 +394,7 @@ class SettingsPage(QWidget):
             self.editor.message.setVisible(True)
             return False
         try:
-            write_shareable(profile, path)
+            write_shareable(self.ctx.local, profile, path)
         except OSError as err:
             self.editor.message.setText(f"Not exported: {err}")
             self.editor.message.setVisible(True)

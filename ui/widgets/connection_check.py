@@ -9,7 +9,6 @@ from typing import Any
 from PyQt6.QtCore import QObject
 
 from console.profile import ProfileError, SecretRef, parse_profile
-from services.diagnostics.connection_check import check_target
 from ui.widgets.probe_form import ProbeForm
 from ui.widgets.profile_problems import by_field
 from ui.widgets.shop_forms import BackendForm, DatabaseForm
@@ -18,16 +17,15 @@ from ui.widgets.target_form import TargetForm
 from ui.worker import TaskRunner
 
 #: ``(target kind, dataclass) -> result`` with ``.outcome``, ``.title``, ``.detail``; runs on a
-#: worker thread (services.diagnostics.connection_check.check_target by default).
+#: worker thread (the root's ``Diagnostics.check_connection``).
 Tester = Callable[[str, Any], Any]
 
 
 def run_connection_test(form: TargetForm, tasks: TaskRunner, *, owner: QObject,
-                        tester: Tester | None, tested: Callable[[str, str], None]) -> None:
+                        tester: Tester, tested: Callable[[str, str], None]) -> None:
     """Connect once with what the card holds (typed secrets included, in memory only) in a
     task of ``owner``; the card shows the outcome and ``tested(what, outcome)`` is called on
-    the GUI thread. ``tester`` None: services.diagnostics.connection_check.check_target."""
-    check = tester or check_target
+    the GUI thread. ``tester`` makes the connection."""
     target = target_for(form)
     if target is None:
         form.result.set_result("invalid", "Fix the fields marked first", "")
@@ -44,7 +42,7 @@ def run_connection_test(form: TargetForm, tasks: TaskRunner, *, owner: QObject,
         form.result.set_result("error", "Could not test", str(exc))
         tested(form.describe(), "error")
 
-    tasks.run(lambda _state: check(kind, item), owner=owner, on_success=done,
+    tasks.run(lambda _state: tester(kind, item), owner=owner, on_success=done,
               on_failure=failed, name="connection-test")
 
 

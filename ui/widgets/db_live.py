@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
@@ -21,9 +20,12 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from services.diagnostics import mysql_live, pg_live
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import ask, plain_label, preview, set_plain_text, set_plain_tooltip
+
+if TYPE_CHECKING:
+    from services.diagnostics.database_live import DatabaseLiveTools, LiveTarget
+    from services.diagnostics.pg_live import ChainNode, Session, SignalRight
 
 SESSION_COLUMNS = ("PID", "User", "Application", "State", "Waiting for", "Duration", "Query")
 #: Sessions and locks are read again this often while shown.
@@ -31,25 +33,6 @@ LIVE_INTERVAL_MS = 5_000
 
 Confirm = Callable[[QWidget, str, str], bool]
 """Asks the user (parent, title, words) and says whether they agreed."""
-
-
-@dataclass(frozen=True, slots=True)
-class LiveTarget:
-    """The database the live views read: a profile's database and how to reach it."""
-
-    profile: str
-    name: str
-    url: str
-    password_ref: Any
-    timeout_s: float
-    dialect: str = "postgresql"  # or "mysql": only the sessions view
-
-    def password(self) -> str | None:
-        if self.password_ref is None:
-            return None
-        from services.local.secrets import resolve_secret
-
-        return resolve_secret(self.password_ref)
 
 
 def _duration(seconds: float) -> str:
@@ -65,14 +48,16 @@ def confirm_action(parent: QWidget, title: str, words: str) -> bool:
 
 
 class LiveView(QWidget):
-    """A view read off the GUI thread for one :class:`LiveTarget`, again every few seconds
-    while shown."""
+    """A view read off the GUI thread for one :class:`LiveTarget` through ``tools``, again
+    every few seconds while shown."""
 
     sig_loaded = pyqtSignal()
 
-    def __init__(self, tasks: Any, interval_ms: int, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: Any, tools: DatabaseLiveTools, interval_ms: int,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._tasks = tasks
+        self.tools = tools
         self._handle: Any = None
         self.target: LiveTarget | None = None
         self.state = plain_label()
@@ -112,7 +97,7 @@ class LiveView(QWidget):
         options = self.options()
 
         def work(_state: Any) -> Any:
-            return self.read(target, target.password(), *options)
+            return self.read(target, *options)
 
         if self._tasks is None:
             self._done(work(None))
@@ -136,7 +121,7 @@ class LiveView(QWidget):
         """What the user chose, read on the GUI thread and handed to :meth:`read`."""
         return ()
 
-    def read(self, target: LiveTarget, password: str | None, *options: Any) -> Any:
+    def read(self, target: LiveTarget, *options: Any) -> Any:
         """Read the view (off the GUI thread)."""
         raise NotImplementedError
 
@@ -176,12 +161,12 @@ class SessionsView(LiveView):
     """pg_stat_activity: what each session runs, waits for and for how long; cancel or end
     one (asked first, naming its pid and query start)."""
 
-    def __init__(self, tasks: Any, parent: QWidget | None = None,
+    def __init__(self, tasks: Any, tools: DatabaseLiveTools, parent: QWidget | None = None,
                  confirm: Confirm = confirm_action) -> None:
-        super().__init__(tasks, LIVE_INTERVAL_MS, parent)
+        super().__init__(tasks, tools, LIVE_INTERVAL_MS, parent)
         self.confirm = confirm
-        self.sessions: tuple[pg_live.Session, ...] = ()
-        self.right: pg_live.SignalRight | None = None
+        self.sessions: tuple[Session, ...] = ()
+        self.right: SignalRight | None = None
         self.model = RowsTableModel(SESSION_COLUMNS, self)
         self.table = live_table(self.model, SESSION_COLUMNS.index("Query"))
         self.table.selectionModel().selectionChanged.connect(  # type: ignore[union-attr]
@@ -212,12 +197,8 @@ class SessionsView(LiveView):
         layout.addWidget(self.table, 1)
         self._selected()
 
-    def read(self, target: LiveTarget, password: str | None, *options: Any) -> Any:
-        if target.dialect == "mysql":
-            with mysql_live.mysql_connection(target.url, password, target.timeout_s) as conn:
-                return mysql_live.read_sessions(conn), mysql_live.signal_right(conn)
-        with pg_live.pg_connection(target.url, password, target.timeout_s) as conn:
-            return pg_live.read_sessions(conn), pg_live.signal_right(conn)
+    def read(self, target: LiveTarget, *options: Any) -> Any:
+        return self.tools.sessions(target)
 
     def show_found(self, found: Any) -> None:
         chosen = self.selected()
@@ -243,7 +224,7 @@ class SessionsView(LiveView):
                 return True
         return False
 
-    def selected(self) -> pg_live.Session | None:
+    def selected(self) -> Session | None:
         rows = self.table.selectionModel().selectedRows()  # type: ignore[union-attr]
         if not rows or not 0 <= rows[0].row() < len(self.sessions):
             return None
@@ -273,16 +254,15 @@ class SessionsView(LiveView):
                      f"session stays connected.\n\n{query}")
         if not self.confirm(self, title, words):
             return
-        pid, url = session.pid, target.url
-        module: Any = mysql_live if target.dialect == "mysql" else pg_live
-        action = module.terminate_session if terminate else module.cancel_query
+        pid, tools = session.pid, self.tools
+        action = tools.terminate if terminate else tools.cancel
 
         def done(signalled: Any) -> None:
             verb = "terminated" if terminate else "cancelled"
             self.outcome.setText(f"{noun} {pid} {verb}" if signalled else
                                  f"{noun} {pid} had already gone")
 
-        self.act(lambda: action(url, target.password(), pid, target.timeout_s), done)
+        self.act(lambda: action(target, pid), done)
 
 
 class BlockingView(LiveView):
@@ -290,8 +270,9 @@ class BlockingView(LiveView):
 
     COLUMNS = ("Session", "State", "Waiting for", "Query")
 
-    def __init__(self, tasks: Any, parent: QWidget | None = None) -> None:
-        super().__init__(tasks, LIVE_INTERVAL_MS, parent)
+    def __init__(self, tasks: Any, tools: DatabaseLiveTools,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(tasks, tools, LIVE_INTERVAL_MS, parent)
         self.tree = QTreeWidget()
         self.tree.setColumnCount(len(self.COLUMNS))
         self.tree.setHeaderLabels(self.COLUMNS)
@@ -315,18 +296,15 @@ class BlockingView(LiveView):
         layout.addWidget(self.error)
         layout.addWidget(self.tree, 1)
 
-    def read(self, target: LiveTarget, password: str | None, *options: Any) -> Any:
-        with pg_live.pg_connection(target.url, password, target.timeout_s) as conn:
-            waits = pg_live.read_waits(conn)
-            sessions = {s.pid: s for s in pg_live.read_sessions(conn)} if waits else {}
-            return waits, sessions
+    def read(self, target: LiveTarget, *options: Any) -> Any:
+        return self.tools.waits(target)
 
     def show_found(self, found: Any) -> None:
         waits, sessions = found
         self.tree.clear()
         self.empty.setVisible(not waits)
 
-        def item(node: pg_live.ChainNode) -> QTreeWidgetItem:
+        def item(node: ChainNode) -> QTreeWidgetItem:
             session = sessions.get(node.pid)
             first = node.wait.words() if node.wait is not None else (
                 f"pid {node.pid} blocks others")
@@ -343,7 +321,7 @@ class BlockingView(LiveView):
                 widget.addChild(item(child))
             return widget
 
-        for root in pg_live.blocking_tree(waits):
+        for root in self.tools.blocking_tree(waits):
             self.tree.addTopLevelItem(item(root))
         self.tree.expandAll()
 

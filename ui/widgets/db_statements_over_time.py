@@ -3,38 +3,39 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from console.index_advice import index_advice
-from services.collectors.database import STATEMENT_SAMPLE_S, pg_statement_totals
-from services.diagnostics import pg_live
-from services.local import statement_history
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
-from ui.widgets.db_live import Confirm, LiveTarget, LiveView, confirm_action, live_table
+from ui.widgets.db_live import Confirm, LiveView, confirm_action, live_table
+
+if TYPE_CHECKING:
+    from services.diagnostics.database_live import (
+        DatabaseLiveTools,
+        LiveTarget,
+        StatementWindow,
+    )
+    from services.local.statement_history import WindowStatement
 
 WINDOW_COLUMNS = ("Total ms", "Mean ms", "Calls", "Rows", "Query", "Index to try")
-#: The view samples pg_stat_statements as often as the database source does.
-SAMPLE_INTERVAL_MS = int(STATEMENT_SAMPLE_S * 1000)
 
 
 class StatementWindowView(LiveView):
     """Top statements over a chosen window from the local history of pg_stat_statements
     deltas; resetting the statistics (asked first)."""
 
-    def __init__(self, tasks: Any, history: statement_history.StatementHistory,
-                 parent: QWidget | None = None, confirm: Confirm = confirm_action) -> None:
-        super().__init__(tasks, SAMPLE_INTERVAL_MS, parent)
-        self.history = history
+    def __init__(self, tasks: Any, tools: DatabaseLiveTools, parent: QWidget | None = None,
+                 confirm: Confirm = confirm_action) -> None:
+        # samples pg_stat_statements as often as the database source does
+        super().__init__(tasks, tools, int(tools.sample_s * 1000), parent)
         self.confirm = confirm
-        self.found: tuple[statement_history.WindowStatement, ...] = ()
+        self.found: tuple[WindowStatement, ...] = ()
         self.window_combo = QComboBox()
-        for words in statement_history.WINDOWS:
+        for words in tools.windows:
             self.window_combo.addItem(words)
         self.window_combo.currentIndexChanged.connect(lambda _i: self.refresh())
         self.order_combo = QComboBox()
@@ -75,31 +76,16 @@ class StatementWindowView(LiveView):
         self.refresh()
 
     def options(self) -> tuple[Any, ...]:
-        return (statement_history.WINDOWS[self.window_combo.currentText()],
+        return (self.tools.windows[self.window_combo.currentText()],
                 str(self.order_combo.currentData() or "total"))
 
-    def read(self, target: LiveTarget, password: str | None, *options: Any) -> Any:
-        window, order = options
-        with pg_live.pg_connection(target.url, password, target.timeout_s) as conn:
-            totals = pg_statement_totals(conn)
-            may_reset = pg_live.may_reset_statements(conn)
-        self.history.record(target.profile, target.name, totals)
-        oldest = self.history.oldest(target.profile, target.name)
-        if window is None:
-            key: Callable[[statement_history.WindowStatement], float] = {
-                "total": lambda s: s.total_ms, "mean": lambda s: s.mean_ms,
-                "calls": lambda s: s.calls}[order]
-            everything = (statement_history.WindowStatement(q, c, t, n)
-                          for _i, q, c, t, n in totals)
-            top = sorted(everything, key=key, reverse=True)[:30]
-            return tuple(top), may_reset, oldest, window
-        since = time.time() - window
-        return (self.history.top(target.profile, target.name, since, 30, order), may_reset,
-                oldest, window)
+    def read(self, target: LiveTarget, *options: Any) -> Any:
+        window_s, order = options
+        return self.tools.statement_window(target, window_s, order)
 
-    def show_found(self, found: Any) -> None:
-        self.found, may_reset, oldest, window = found
-        self.reset_button.setVisible(may_reset)
+    def show_found(self, found: StatementWindow) -> None:
+        self.found, oldest = found.statements, found.oldest
+        self.reset_button.setVisible(found.may_reset)
         rows = []
         for s in self.found:
             advice = index_advice(s.query)
@@ -110,10 +96,10 @@ class StatementWindowView(LiveView):
         since = ("no sample yet with a change" if oldest is None else
                  time.strftime("%Y-%m-%d %H:%M", time.localtime(oldest)))
         set_plain_text(self.note, (
-            "Totals since pg_stat_statements was last reset." if window is None else
+            "Totals since pg_stat_statements was last reset." if found.window_s is None else
             f"Calls and time within the window, from the console's samples of "
-            f"pg_stat_statements every {SAMPLE_INTERVAL_MS // 60000} min (history since "
-            f"{since}; kept {int(statement_history.KEEP_S // 86400)} days)."))
+            f"pg_stat_statements every {int(self.tools.sample_s // 60)} min (history since "
+            f"{since}; kept {int(self.tools.keep_s // 86400)} days)."))
 
     def copy_index(self) -> str:
         rows = self.table.selectionModel().selectedRows()  # type: ignore[union-attr]
@@ -137,13 +123,6 @@ class StatementWindowView(LiveView):
                 f"Reset pg_stat_statements for the database {target.name}? Its totals start "
                 "again from zero; the console's own history of earlier windows stays."):
             return
-        self.act(lambda: pg_live.reset_statements(target.url, target.password(),
-                                                  target.timeout_s),
+        tools = self.tools
+        self.act(lambda: tools.reset_statements(target),
                  lambda _r: self.outcome.setText("Statistics reset"))
-
-
-def history_file() -> Path:
-    """The statement history beside the alert log, in the console's data folder."""
-    from services.bootstrap import data_dir
-
-    return data_dir(create=False) / "statements.sqlite"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import QSortFilterProxyModel, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
@@ -20,20 +20,20 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from services.diagnostics.db_insights import (
-    ORDERINGS,
-    DatabaseInsights,
-    collect_profile_insights,
-    database_targets,
-)
-from services.local.statement_history import StatementHistory
 from ui.models.roles import SORT_ROLE
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
 from ui.theme import tabular_font
-from ui.widgets.db_live import BlockingView, LiveTarget, SessionsView
-from ui.widgets.db_statements_over_time import StatementWindowView, history_file
+from ui.widgets.db_live import BlockingView, SessionsView
+from ui.widgets.db_statements_over_time import StatementWindowView
 from ui.widgets.sweep_table import StatusChipDelegate
+
+if TYPE_CHECKING:
+    from console.profile import Profile
+    from services.bootstrap import Diagnostics
+    from services.diagnostics.database_live import DatabaseLiveTools
+    from services.diagnostics.db_insights import DatabaseInsights
+    from ui.worker import TaskRunner, TaskState
 
 STATEMENT_COLUMNS = ("Total ms", "Mean ms", "Calls", "Rows", "Query")
 SCAN_COLUMNS = ("Verdict", "Table", "Seq scans", "Rows read by seq scans", "Index scans",
@@ -42,7 +42,7 @@ UNUSED_COLUMNS = ("Table", "Index", "Size")
 PLAN_COLUMNS = ("Verdict", "Query", "Plan", "Rows scanned", "Fix", "Steps")
 
 
-def _table(model: RowsTableModel, stretch: int, chip: bool = False) -> QTableView:
+def rows_table(model: RowsTableModel, stretch: int, chip: bool = False) -> QTableView:
     proxy = QSortFilterProxyModel(model)
     proxy.setSourceModel(model)
     proxy.setSortRole(SORT_ROLE)
@@ -67,7 +67,7 @@ def _table(model: RowsTableModel, stretch: int, chip: bool = False) -> QTableVie
     return view
 
 
-def _size(size_bytes: int) -> str:
+def size_text(size_bytes: int) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if size_bytes < 1024 or unit == "GB":
             return f"{size_bytes:,.0f} {unit}" if unit == "B" else f"{size_bytes:,.1f} {unit}"
@@ -88,18 +88,20 @@ class DbViews(QWidget):
     EMPTY = ("No database views yet. Press Refresh (F5) to read the profile's databases, or run "
              "a sweep (Ctrl+Shift+D). Nothing is ever written to the database.")
 
-    def __init__(self, profile: Any, tasks: Any = None, parent: QWidget | None = None,
-                 history: StatementHistory | None = None) -> None:
+    def __init__(self, profile: Profile, tasks: TaskRunner, diagnostics: Diagnostics,
+                 parent: QWidget | None = None, *,
+                 live: DatabaseLiveTools | None = None) -> None:
         super().__init__(parent)
         self._profile = profile
         self._tasks = tasks
+        self._diagnostics = diagnostics
         self._handle: Any = None
         self._insights: tuple[DatabaseInsights, ...] = ()
 
         self.database_combo = QComboBox()
         self.database_combo.currentIndexChanged.connect(self._show_current)
         self.ordering_combo = QComboBox()
-        for key, words in ORDERINGS.items():
+        for key, words in diagnostics.statement_orderings.items():
             self.ordering_combo.addItem(f"by {words}", key)
         self.ordering_combo.currentIndexChanged.connect(self._show_current)
         self.refresh_button = QPushButton("Refresh")
@@ -129,15 +131,15 @@ class DbViews(QWidget):
         self.unused = RowsTableModel(UNUSED_COLUMNS, self)
         self.plans = RowsTableModel(PLAN_COLUMNS, self)
         self.tabs = QTabWidget()
-        self.tabs.addTab(_table(self.statements, 4), "Top statements")
-        self.tabs.addTab(_table(self.scans, 1, chip=True), "Index candidates")
-        self.tabs.addTab(_table(self.unused, 1), "Unused indexes")
-        self.tabs.addTab(_table(self.plans, 5, chip=True), "Query plans")
-        # PostgreSQL, live: read from the database itself, not from the sweep
-        self.sessions = SessionsView(tasks)
-        self.blocking = BlockingView(tasks)
-        self.statement_windows = StatementWindowView(
-            tasks, history or StatementHistory(history_file()))
+        self.tabs.addTab(rows_table(self.statements, 4), "Top statements")
+        self.tabs.addTab(rows_table(self.scans, 1, chip=True), "Index candidates")
+        self.tabs.addTab(rows_table(self.unused, 1), "Unused indexes")
+        self.tabs.addTab(rows_table(self.plans, 5, chip=True), "Query plans")
+        # the database, live: read from the database itself, not from the sweep
+        self.live = live or diagnostics.database_live_tools()
+        self.sessions = SessionsView(tasks, self.live)
+        self.blocking = BlockingView(tasks, self.live)
+        self.statement_windows = StatementWindowView(tasks, self.live)
         self.tabs.addTab(self.sessions, "Sessions")
         self.tabs.addTab(self.blocking, "Blocking")
         self.tabs.addTab(self.statement_windows, "Statements over time")
@@ -168,14 +170,11 @@ class DbViews(QWidget):
             return
         self.state.setText("Reading…")
         self.refresh_button.setEnabled(False)
-        profile = self._profile
+        profile, diagnostics = self._profile, self._diagnostics
 
-        def work(state: Any) -> tuple[list[DatabaseInsights], list[str]]:
-            return collect_profile_insights(profile, cancelled=lambda: state.cancelled)
+        def work(state: TaskState) -> tuple[list[DatabaseInsights], list[str]]:
+            return diagnostics.database_insights(profile, cancelled=lambda: state.cancelled)
 
-        if self._tasks is None:
-            self._loaded(work(None))
-            return
         self._handle = self._tasks.run(work, owner=self, on_success=self._loaded,
                                        on_failure=self._failed, name="db-views")
 
@@ -238,7 +237,7 @@ class DbViews(QWidget):
                               f"{t.live_rows:,}", f"{t.index_use:.0%}")
                              for t in db.table_scans],
                             ["warn" if t.index_candidate else "ok" for t in db.table_scans])
-        self.unused.set_rows([(i.table, i.index, _size(i.size_bytes))
+        self.unused.set_rows([(i.table, i.index, size_text(i.size_bytes))
                               for i in db.unused_indexes])
         self.plans.set_rows([("ERROR" if p.error else "SCAN" if p.flagged else "INDEX",
                               p.name, p.error or p.verdict,
@@ -249,7 +248,7 @@ class DbViews(QWidget):
                              for p in db.plans])
         sqlite = db.dialect == "sqlite"
         self.ordering_combo.setEnabled(not sqlite)
-        target = None if sqlite else self._live_target(db)
+        target = None if sqlite else self.live.target(self._profile, db.name, db.dialect)
         postgres = target if db.dialect == "postgresql" else None
         self.sessions.set_target(target)
         self.blocking.set_target(postgres)
@@ -265,13 +264,6 @@ class DbViews(QWidget):
         for tab in range(self.tabs.count()):
             if tab not in wanted:
                 self.tabs.setTabEnabled(tab, False)
-
-    def _live_target(self, db: DatabaseInsights) -> LiveTarget | None:
-        for name, url, ref, timeout_s in database_targets(self._profile):
-            if name == db.name:
-                return LiveTarget(str(getattr(self._profile, "name", "")), name, url, ref,
-                                  timeout_s, db.dialect)
-        return None
 
     @property
     def insights(self) -> tuple[DatabaseInsights, ...]:

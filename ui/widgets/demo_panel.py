@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
@@ -21,10 +21,12 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from services.shop.demo_control import DemoControl, DemoScenario
 from ui.plain_text import escaped
 from ui.theme import FAIL
 from ui.worker import TaskRunner, TaskState
+
+if TYPE_CHECKING:
+    from services.shop.demo_control import DemoControl, DemoScenario
 
 log = logging.getLogger(__name__)
 

@@ -26,11 +26,12 @@ from ui.widgets.alert_rules_editor import AlertRuleRow, AlertRulesEditor
 from ui.widgets.connection_check import Tester, run_connection_test
 from ui.widgets.probe_form import ProbeForm
 from ui.widgets.profile_problems import route_problems
-from ui.widgets.profile_saving import ProfileWriter, SecretStore, save_with_secrets
+from ui.widgets.profile_saving import ProfileKeeper, save_with_secrets
 from ui.widgets.secret_field import NO_KEYCHAIN, SecretField
 from ui.widgets.shop_forms import BackendForm, DatabaseForm, GeneralForm, OptionalTargetForm
 from ui.widgets.source_form import KIND_LABELS, SourceForm
 from ui.widgets.target_form import ConfirmInsecure, TargetForm, confirm_insecure
+from ui.worker import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -61,20 +62,17 @@ class ProfileEditor(QWidget):
     sig_tested = pyqtSignal(str, str)
     """Emitted with (what was tested, outcome) when a connection test comes back."""
 
-    def __init__(self, tasks: Any, *, keychain_available: bool,
-                 tester: Tester | None = None, secret_store: SecretStore | None = None,
-                 writer: ProfileWriter | None = None,
-                 confirm_insecure: ConfirmInsecure = confirm_insecure,
+    def __init__(self, tasks: TaskRunner, *, keychain_available: bool, tester: Tester,
+                 keeper: ProfileKeeper, confirm_insecure: ConfirmInsecure = confirm_insecure,
                  parent: QWidget | None = None) -> None:
-        """``tester``, ``secret_store`` and ``writer`` None: the console's own (see
-        connection_check and profile_saving); ``confirm_insecure`` asks before a card turns
-        TLS verification off."""
+        """``tester`` makes a card's connection test and ``keeper`` keeps the saved profile
+        and its secrets (the root's diagnostics and local tools); ``confirm_insecure`` asks
+        before a card turns TLS verification off."""
         super().__init__(parent)
         self.tasks = tasks
         self.keychain_available = keychain_available
         self._tester = tester
-        self._secret_store = secret_store
-        self._writer = writer
+        self._keeper = keeper
         self._confirm_insecure = confirm_insecure
         self.path: Path | None = None
         self.dirty = False
@@ -381,7 +379,7 @@ class ProfileEditor(QWidget):
         self._saving = True
         self._say("Saving…", "")
         save_with_secrets(profile, Path(target), self.secret_fields(), self.tasks, owner=self,
-                          store=self._secret_store, write=self._writer, on_saved=done,
+                          keeper=self._keeper, on_saved=done,
                           on_failed=failed)
         return True
 

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from PyQt6.QtCore import QObject
 
 from console.profile import Profile, SecretRef
-from services.local.profiles import save_profile
-from services.local.secrets import hold_for_session, store_secret
 from ui.widgets.secret_field import SecretField
 from ui.worker import TaskRunner
 
-#: ``(name, value) -> SecretRef`` (services.local.secrets.store_secret by default).
-SecretStore = Callable[[str, str], SecretRef]
-#: ``(profile, path) -> Path`` (services.local.profiles.save_profile by default).
-ProfileWriter = Callable[[Profile, Path], Path]
+
+class ProfileKeeper(Protocol):
+    """Where a saved profile and its secrets go (the root's ``services.bootstrap.Local``)."""
+
+    def store_secret(self, name: str, value: str) -> SecretRef: ...
+    def hold_for_session(self, name: str, value: str) -> None: ...
+    def save_profile(self, profile: Profile, path: Path) -> Path: ...
 
 
 def save_with_secrets(profile: Profile, path: Path, fields: Sequence[SecretField],
-                      tasks: TaskRunner, *, owner: QObject, store: SecretStore | None,
-                      write: ProfileWriter | None, on_saved: Callable[[Path, int], None],
+                      tasks: TaskRunner, *, owner: QObject, keeper: ProfileKeeper,
+                      on_saved: Callable[[Path, int], None],
                       on_failed: Callable[[BaseException], None]) -> None:
     """Hold the secrets typed for this session now; store those typed in keychain mode and
     then write the file in a task of ``owner``. Once written the fields forget what they
@@ -29,17 +31,15 @@ def save_with_secrets(profile: Profile, path: Path, fields: Sequence[SecretField
     for field in fields:
         held = field.session_secret()
         if held is not None:
-            hold_for_session(*held)
+            keeper.hold_for_session(*held)
     pending = [(field, *secret) for field in fields
                if (secret := field.pending_secret()) is not None]
-    keep = store or store_secret
-    put = write or save_profile
     secrets = [(name, value) for _field, name, value in pending]
 
     def work(_state: object) -> Path:
         for name, value in secrets:
-            keep(name, value)
-        return put(profile, path)
+            keeper.store_secret(name, value)
+        return keeper.save_profile(profile, path)
 
     def done(written: Path) -> None:
         for field, _name, _value in pending:

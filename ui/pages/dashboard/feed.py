@@ -89,7 +89,7 @@ class ChartFeed:
 
     def _history_wanted(self) -> bool:
         load_start = (self.loaded or self._load_range())[0]
-        return (getattr(self.page.ctx.services, "history", None) is not None
+        return (self.page.ctx.history is not None
                 and load_start < self.page.clock() - MEMORY_REACH_S)
 
     def reload(self) -> None:
@@ -264,7 +264,7 @@ class ChartFeed:
         """Older than memory holds: read the history (and the store's part, so both arrive
         together) on a worker thread, then show the series whole."""
         page = self.page
-        history = getattr(page.ctx.services, "history", None)
+        history = page.ctx.history
         if history is None or self.loaded is None:
             return
         start, end = self.loaded

@@ -55,8 +55,8 @@ class EventMarkers:
         if self.busy:
             return
         page = self.page
-        alerts = getattr(page.ctx.services, "alerts", None)
-        want_demo = bool(page.ctx.extras.get("is_demo"))
+        alerts = page.ctx.alerts
+        want_demo = page.ctx.is_demo
         if alerts is None and not want_demo:
             return
         since_demo, since_alerts = self._events_since, self._alerts_since

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
@@ -22,7 +22,6 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from services.shop.demo_control import DemoControl
 from ui import theme as theme_mod
 from ui.charts.coalesce import CoalescingTimer
 from ui.charts.movers import MoversPanel
@@ -38,6 +37,9 @@ from ui.pages.dashboard.tiles import StatusTiles
 from ui.pages.dashboard.time_range import TimeRange
 from ui.plain_text import plain_label
 from ui.widgets.demo_panel import DemoPanel
+
+if TYPE_CHECKING:
+    from services.shop.demo_control import DemoControl
 
 #: How often the charts read the store (only series changed since the last read).
 DATA_TICK_MS = 200
@@ -67,7 +69,7 @@ class DashboardPage(QWidget):
     ``clock`` is the wall clock (UTC epoch seconds; a benchmark runs time fast);
     ``reads`` runs the reads of the store and the poller (default: on ``ctx.tasks``;
     :func:`~ui.pages.dashboard.feed.read_in_step` reads on the calling thread). The demo
-    shop's control is the one the composition root put in ``ctx.services.demo_control``.
+    shop's control is the one the composition root put in ``ctx.demo_control``.
     """
 
     sig_live_changed = pyqtSignal(bool)
@@ -90,7 +92,7 @@ class DashboardPage(QWidget):
         self.store = ctx.store
         self.clock = clock
         self.run_read: ReadRunner = reads or self._read_on_tasks
-        self._demo: DemoControl | None = getattr(ctx.services, "demo_control", None)
+        self._demo: DemoControl | None = ctx.demo_control
         self.theme = _current_theme()
         self.time_range = TimeRange(self)
 
@@ -191,7 +193,7 @@ class DashboardPage(QWidget):
         self.movers_box.hide()
         side_layout.addWidget(self.movers_box, 1)
         self.demo_panel: DemoPanel | None = None
-        if self.ctx.extras.get("is_demo"):
+        if self.ctx.is_demo:
             self.demo_panel = DemoPanel(self.demo_control, self.ctx.tasks)
             side_layout.addWidget(self.demo_panel)
         side_layout.addStretch(0)

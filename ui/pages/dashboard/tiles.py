@@ -93,7 +93,7 @@ class StatusTiles:
         if self.busy:
             return
         page = self.page
-        poller = getattr(page.ctx.services, "poller", None)
+        poller = page.ctx.poller
         store = page.store
         headlines = self._headlines_in_view()
         now = page.clock()
