@@ -368,8 +368,16 @@ def attach_statement_history(collectors: list[Any], path: Path | None, profile: 
     from services.local.statement_history import StatementHistory
 
     history = StatementHistory(path)
-    for collector in collectors:
+
+    def attach(collector: Any) -> None:
         if isinstance(collector, DatabaseCollector) and \
                 collector._engine.dialect.name == "postgresql":
             collector.statement_history = history
             collector.history_profile = profile
+
+    for collector in collectors:
+        when_built = getattr(collector, "when_built", None)  # built on its first collect
+        if callable(when_built):
+            when_built(attach)
+        else:
+            attach(collector)

@@ -187,3 +187,32 @@ def test_the_database_source_samples_the_history_while_it_polls(db: LiveDatabase
     assert calls() == [3]
     collector.close()
     history.close()
+
+
+def test_the_view_shows_what_the_profiles_database_source_sampled(
+        db: LiveDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built by the composition root as the console builds them: the profile's database
+    source (made on its first collect) samples into the data folder's statement history,
+    and the live view's window reads that same history."""
+    from console.profile import DatabaseConfig, Profile
+    from services.bootstrap import Diagnostics, build_services
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    profile = Profile(name="shop", database=DatabaseConfig(url=db.url))
+    services = build_services(profile)
+    tools = Diagnostics().database_live_tools()
+    try:
+        [source] = [c for c in services.collectors if c.kind == "database"]
+        source.collect()  # the source's first sample: the baseline
+        with db.engine().connect() as conn:
+            for _ in range(4):
+                conn.execute(sa.text("SELECT guests FROM bookings WHERE id = :id"), {"id": 3})
+        target = tools.target(profile, "database", "postgresql")
+        assert target is not None
+        window = tools.statement_window(target, 3600.0, "total")  # the view's sample
+        assert [s.calls for s in window.statements
+                if "FROM bookings WHERE id" in s.query] == [4]
+        assert window.oldest is not None
+    finally:
+        services.stop()
+        tools.close()
