@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from services.collectors.base import Collector
     from services.diagnostics.celery_inside import CeleryTools
     from services.diagnostics.connection_check import ConnectionResult
+    from services.diagnostics.database_live import DatabaseLiveTools
     from services.diagnostics.db_insights import DatabaseInsights
     from services.diagnostics.redis_inside import RedisTools
     from services.diagnostics.sweep import ProgressFn, SweepResult
@@ -42,6 +43,8 @@ RELOAD_HISTORY_S = 86_400.0
 #: How long stopping (quit, profile switch) waits for poller threads in a call that cannot
 #: be cut (HTTP calls are cut at once; closing the clients then ends a hung Redis call).
 STOP_WAIT_S = 0.5
+#: The statement history's file in the data folder (the database sources and views share it).
+STATEMENT_HISTORY = "statements.sqlite"
 
 
 def data_dir(create: bool = True) -> Path:
@@ -191,6 +194,7 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     from console.redaction import profile_secrets
     from console.store import MetricStore
     from services.collectors import build_collectors
+    from services.collectors.database import attach_statement_history
     from services.monitoring.alert_log import AlertLog
     from services.monitoring.alerting import AlertService
     from services.monitoring.history_writer import History
@@ -204,6 +208,8 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
         masking.add_secrets(profile_secrets(profile))
     store = MetricStore()
     collectors = build_collectors(profile, resolve=resolve) if poll else []
+    attach_statement_history(collectors, directory / STATEMENT_HISTORY if history else None,
+                             profile.name)
     slug = profile_slug(profile.name)
     # opened when the services start (after the window paints, in the GUI)
     hist = History(directory / f"history-{slug}.sqlite", lazy=True) if history else None
@@ -322,6 +328,14 @@ class Diagnostics:
         from services.diagnostics.celery_inside import CeleryTools
 
         return CeleryTools()
+
+    def database_live_tools(self, history: Path | None = None) -> DatabaseLiveTools:
+        """The live database views' reads and actions: sessions (cancel, terminate),
+        blocking, statements over time from the history file (default: the one in the
+        console's data folder, where the database sources sample it)."""
+        from services.diagnostics.database_live import DatabaseLiveTools
+
+        return DatabaseLiveTools(history or data_dir(create=False) / STATEMENT_HISTORY)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,18 @@ class BuiltOnFirstCollect:
         self.timeout_s = timeout_s
         self._build: Callable[[], Collector] | None = build
         self._built: Collector | None = None
+        self._then: list[Callable[[Collector], None]] = []
         self._lock = threading.Lock()
+
+    def when_built(self, then: Callable[[Collector], None]) -> None:
+        """Have ``then`` finish the collector once it is built, before its first collect
+        (at once when it already is)."""
+        with self._lock:
+            built = self._built
+            if built is None:
+                self._then.append(then)
+        if built is not None:
+            then(built)
 
     def collect(self) -> CollectorReport:
         with self._lock:
@@ -64,6 +75,9 @@ class BuiltOnFirstCollect:
                     raise CollectorError("closed")
                 self._built = _guarded(self.name, self.kind, self.interval_s, self.timeout_s,
                                        self._build)
+                for then in self._then:
+                    then(self._built)
+                self._then.clear()
             built = self._built
         return built.collect()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -33,7 +34,11 @@ from services.errors import (
     SourceUnreachable,
 )
 
+log = logging.getLogger(__name__)
+
 TOP_STATEMENTS = 20
+#: pg_stat_statements is sampled into the local statement history this often (seconds).
+STATEMENT_SAMPLE_S = 300.0
 TOP_TABLES = 10
 MAX_QUERY_TEXT = 2000
 PG13 = 130000
@@ -166,6 +171,10 @@ class DatabaseCollector:
         if sqlite_file is None and engine.dialect.name == "sqlite" and database:
             sqlite_file = Path(database.removeprefix("file:"))
         self._sqlite_file = sqlite_file
+        #: Where pg_stat_statements' deltas go (a StatementHistory), under which profile.
+        self.statement_history: Any = None
+        self.history_profile = ""
+        self._sampled_at = -math.inf
 
     def collect(self) -> CollectorReport:
         try:
@@ -219,6 +228,8 @@ class DatabaseCollector:
             add(metrics.TABLE_IDX_SCANS, idx_scan, labels)
             add(metrics.TABLE_ROWS, rows, labels)
         slow, pgss = self._statements(conn, int(version_num))
+        if pgss == "enabled" and int(version_num) >= PG13:
+            self._sample_statements(conn)
         detail = (f"PostgreSQL {version}: {total} of {max_connections} connections in use")
         status = Status.OK
         if pgss == "enabled":
@@ -253,6 +264,19 @@ class DatabaseCollector:
                           mean_ms=float(mean_ms), total_ms=float(total_ms), rows=int(n or 0))
                 for q, calls, mean_ms, total_ms, n in rows]
         return slow, "enabled"
+
+    def _sample_statements(self, conn: Connection) -> None:
+        """Every few minutes, what each statement did since the last sample, kept locally
+        (so "the slowest in the last hour" can be answered); never fails the reading."""
+        now = self._clock()
+        if self.statement_history is None or now - self._sampled_at < STATEMENT_SAMPLE_S:
+            return
+        self._sampled_at = now
+        try:
+            self.statement_history.record(self.history_profile, self.name,
+                                          pg_statement_totals(conn), now=now)
+        except Exception as err:  # a local file or the read: the readings still count
+            log.warning("%s: statement history not sampled: %s", self.name, err)
 
     # -- MySQL / MariaDB ---------------------------------------------------------------------
     def _mysql(self, conn: Connection) -> CollectorReport:
@@ -323,3 +347,37 @@ class DatabaseCollector:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def pg_statement_totals(conn: Connection) -> list[tuple[str, str, int, float, int]]:
+    """(queryid, query, calls, total ms, rows) of every statement of this database."""
+    rows = conn.execute(sa.text(
+        """SELECT queryid::text, query, sum(calls), sum(total_exec_time), sum(rows)
+           FROM pg_stat_statements
+           WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+             AND queryid IS NOT NULL
+           GROUP BY queryid, query""")).all()
+    return [(str(r[0]), str(r[1]), int(r[2]), float(r[3] or 0.0), int(r[4] or 0)) for r in rows]
+
+
+def attach_statement_history(collectors: list[Any], path: Path | None, profile: str) -> None:
+    """Have every PostgreSQL database source sample pg_stat_statements into the statement
+    history file at ``path`` (one file beside the alert log; None: no history)."""
+    if path is None:
+        return
+    from services.local.statement_history import StatementHistory
+
+    history = StatementHistory(path)
+
+    def attach(collector: Any) -> None:
+        if isinstance(collector, DatabaseCollector) and \
+                collector._engine.dialect.name == "postgresql":
+            collector.statement_history = history
+            collector.history_profile = profile
+
+    for collector in collectors:
+        when_built = getattr(collector, "when_built", None)  # built on its first collect
+        if callable(when_built):
+            when_built(attach)
+        else:
+            attach(collector)

@@ -1,4 +1,4 @@
-"""Database views: top statements, index candidates, unused indexes and query plans."""
+"""Database views: top statements, index candidates, unused indexes, plans, live sessions."""
 
 from __future__ import annotations
 
@@ -24,11 +24,14 @@ from ui.models.roles import SORT_ROLE
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
 from ui.theme import tabular_font
+from ui.widgets.db_live import BlockingView, SessionsView
+from ui.widgets.db_statements_over_time import StatementWindowView
 from ui.widgets.sweep_table import StatusChipDelegate
 
 if TYPE_CHECKING:
     from console.profile import Profile
     from services.bootstrap import Diagnostics
+    from services.diagnostics.database_live import DatabaseLiveTools
     from services.diagnostics.db_insights import DatabaseInsights
     from ui.worker import TaskRunner, TaskState
 
@@ -86,7 +89,8 @@ class DbViews(QWidget):
              "a sweep (Ctrl+Shift+D). Nothing is ever written to the database.")
 
     def __init__(self, profile: Profile, tasks: TaskRunner, diagnostics: Diagnostics,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 live: DatabaseLiveTools | None = None) -> None:
         super().__init__(parent)
         self._profile = profile
         self._tasks = tasks
@@ -131,6 +135,14 @@ class DbViews(QWidget):
         self.tabs.addTab(rows_table(self.scans, 1, chip=True), "Index candidates")
         self.tabs.addTab(rows_table(self.unused, 1), "Unused indexes")
         self.tabs.addTab(rows_table(self.plans, 5, chip=True), "Query plans")
+        # the database, live: read from the database itself, not from the sweep
+        self.live = live or diagnostics.database_live_tools()
+        self.sessions = SessionsView(tasks, self.live)
+        self.blocking = BlockingView(tasks, self.live)
+        self.statement_windows = StatementWindowView(tasks, self.live)
+        self.tabs.addTab(self.sessions, "Sessions")
+        self.tabs.addTab(self.blocking, "Blocking")
+        self.tabs.addTab(self.statement_windows, "Statements over time")
 
         self.empty = QLabel(self.EMPTY)
         self.empty.setObjectName("emptyState")
@@ -236,14 +248,20 @@ class DbViews(QWidget):
                              for p in db.plans])
         sqlite = db.dialect == "sqlite"
         self.ordering_combo.setEnabled(not sqlite)
+        target = None if sqlite else self.live.target(self._profile, db.name, db.dialect)
+        postgres = target if db.dialect == "postgresql" else None
+        self.sessions.set_target(target)
+        self.blocking.set_target(postgres)
+        self.statement_windows.set_target(postgres)
         # enable the new dialect's tabs and move there before disabling the others, so Qt
         # does not pick a neighbouring tab by itself
-        wanted = (3,) if sqlite else (0, 1, 2)
+        wanted = ((3,) if sqlite else (0, 1, 2, 4, 5, 6) if postgres is not None
+                  else (0, 1, 2, 4) if target is not None else (0, 1, 2))
         for tab in wanted:
             self.tabs.setTabEnabled(tab, True)
         if self.tabs.currentIndex() not in wanted:
             self.tabs.setCurrentIndex(wanted[0])
-        for tab in range(4):
+        for tab in range(self.tabs.count()):
             if tab not in wanted:
                 self.tabs.setTabEnabled(tab, False)
 
