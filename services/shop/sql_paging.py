@@ -34,7 +34,7 @@ from console.redaction import mask_url
 from console.shop import BackendUnavailable, Page, RowCount, ValidationFailed, utc, utc_now
 from services.shop.repository import PAGE_LIMIT_MAX
 
-# Below this many rows (by the planner's estimate) PostgreSQL counts exactly; above, the
+# Below this many rows (by the planner's estimate) the list counts exactly; above, the
 # estimate is good enough for a scroll bar and costs nothing.
 EXACT_COUNT_BELOW = 100_000
 
@@ -272,27 +272,47 @@ class SqlListing:
 
     def _count(self, table: Any, where: tuple[ColumnElement[bool], ...],
                exact: bool) -> RowCount:
-        """Exact on SQLite and for small sets; PostgreSQL's estimate for big ones (no full
-        COUNT(*) of a million rows each time a list opens) unless ``exact``."""
+        """Exact on SQLite and for small sets; the planner's estimate on PostgreSQL, MySQL and
+        MariaDB for big ones (no full COUNT(*) of a million rows each time a list opens) unless
+        ``exact``: the list asks for the exact count when its pages show the estimate off."""
         stmt = select(func.count()).select_from(table).where(*where)
         with self._uow() as uow:
-            if self._dialect == "postgresql" and not exact:
-                estimate = self._pg_estimate(uow.conn, select(literal_column("1"))
-                                             .select_from(table).where(*where))
+            if self._dialect in ESTIMATES and not exact:
+                estimate = ESTIMATES[self._dialect](uow.conn, select(literal_column("1"))
+                                                    .select_from(table).where(*where))
                 if estimate >= EXACT_COUNT_BELOW:
                     return RowCount(estimate, exact=False)
             return RowCount(int(uow.conn.execute(stmt).scalar_one()), exact=True)
 
-    @staticmethod
-    def _pg_estimate(conn: Connection, stmt: Select[Any]) -> int:
-        """The planner's row estimate for ``stmt`` (EXPLAIN, nothing executed)."""
-        # IN lists are "expanding" parameters: render them out, or EXPLAIN sees a placeholder.
-        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled.string}",
-                                    compiled.params).scalar_one()
-        if isinstance(plan, str):
-            plan = json.loads(plan)
-        return int(plan[0]["Plan"]["Plan Rows"])
+
+def _explained(conn: Connection, stmt: Select[Any], explain: str) -> Any:
+    """The plan of ``stmt`` as JSON (EXPLAIN only: nothing is executed)."""
+    # IN lists are "expanding" parameters: render them out, or EXPLAIN sees a placeholder.
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    plan = conn.exec_driver_sql(f"{explain} {compiled.string}", compiled.params).scalar_one()
+    return json.loads(plan) if isinstance(plan, str) else plan
+
+
+def _pg_estimate(conn: Connection, stmt: Select[Any]) -> int:
+    """PostgreSQL's planner estimate of the rows ``stmt`` returns."""
+    return int(_explained(conn, stmt, "EXPLAIN (FORMAT JSON)")[0]["Plan"]["Plan Rows"])
+
+
+def _mysql_estimate(conn: Connection, stmt: Select[Any]) -> int:
+    """MySQL's or MariaDB's estimate of the rows ``stmt`` (one table) returns: the rows the
+    plan reads times the share its conditions keep. An exact COUNT(*) reads every row (about
+    0.25 s a million on InnoDB); the estimate costs an index dive at most."""
+    plan = _explained(conn, stmt, "EXPLAIN FORMAT=JSON")["query_block"]
+    # MariaDB nests the table in a nested_loop; MySQL 8 puts it under the query block.
+    table = plan["nested_loop"][0]["table"] if "nested_loop" in plan else plan["table"]
+    if "rows_produced_per_join" in table:  # MySQL 8
+        return int(table["rows_produced_per_join"])
+    return int(float(table.get("rows", 0)) * float(table.get("filtered", 100)) / 100)
+
+
+ESTIMATES: dict[str, Callable[[Connection, Select[Any]], int]] = {
+    "postgresql": _pg_estimate, "mysql": _mysql_estimate, "mariadb": _mysql_estimate}
+"""Where a row count has a cheap estimate: the database's planner, nothing executed."""
 
 
 def check_limit(limit: int) -> int:
