@@ -37,6 +37,9 @@ from services.shop.repository import PAGE_LIMIT_MAX
 # Below this many rows (by the planner's estimate) the list counts exactly; above, the
 # estimate is good enough for a scroll bar and costs nothing.
 EXACT_COUNT_BELOW = 100_000
+# How many sort values before a seek's position PostgreSQL reads to find where the run of
+# the position's value starts (more ties than this: one COUNT of the rows before it).
+SEEK_WINDOW = 1000
 
 
 class SqlUnitOfWork:
@@ -222,9 +225,10 @@ class SqlListing:
         """The cursor after row ``position - 1``, for a jump deep into a list.
 
         SQLite's index on the sort column holds the rowid, so one key-only OFFSET over
-        (sort key, id) walks the index alone. PostgreSQL's does not hold ``id``; there the
-        value at the position comes from an index-only OFFSET over the sort column, then
-        the rows before that value are counted and the id is picked among the ties.
+        (sort key, id) walks the index alone (InnoDB's secondary index holds the primary key
+        too). PostgreSQL's does not hold ``id``; there the value at the position comes from
+        an index-only OFFSET over the sort column, the values just before it say where its
+        ties start, and the id is picked among the ties.
         """
         if position <= 0:
             return None
@@ -247,15 +251,29 @@ class SqlListing:
     @staticmethod
     def _pg_seek_key(conn: Connection, spec: ListSpec, position: int) -> tuple[Any, int] | None:
         col, idc = spec.sort_col, spec.id_col
-        value = conn.execute(
+        # The values up to the position in one index-only scan: the last is the value at the
+        # position, the run of equal values before it says which of its ties the row is.
+        # A COUNT of the rows before the value (a second scan as long as the first) is
+        # needed only when the ties fill the whole window.
+        first = max(0, position - 1 - SEEK_WINDOW)
+        values = conn.execute(
             select(col).select_from(spec.table).where(*spec.where)
             .order_by(col.desc() if spec.desc else col.asc())
-            .offset(position - 1).limit(1)).scalar()
-        if value is None:
+            .offset(first).limit(position - first)).scalars().all()
+        if len(values) < position - first:
             return None
-        before = int(conn.execute(
-            select(func.count()).select_from(spec.table)
-            .where(*spec.where, col > value if spec.desc else col < value)).scalar_one())
+        value = values[-1]
+        if value is None:
+            return None  # among the rows without a value: the caller takes the last key
+        ties = len(values) - 1
+        while ties > 0 and values[ties - 1] == value:
+            ties -= 1
+        if ties == 0 and first > 0:
+            before = int(conn.execute(
+                select(func.count()).select_from(spec.table)
+                .where(*spec.where, col > value if spec.desc else col < value)).scalar_one())
+        else:
+            before = first + ties
         row_id = conn.execute(
             select(idc).select_from(spec.table).where(*spec.where, col == value)
             .order_by(idc.desc() if spec.desc else idc.asc())
