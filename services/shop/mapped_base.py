@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, select
+from sqlalchemy import ColumnElement, Engine, inspect, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
@@ -21,7 +21,7 @@ from console.shop import (
 )
 from console.shop_access import EntityAccess, ShopAccess
 from console.shop_map import ShopMap, read_only_reason
-from services.shop.mapping import MappedTable, MappingError, reflect
+from services.shop.mapping import MappedTable, MappingError, missing_index, reflect
 from services.shop.sql_paging import SqlListing, failure_reason
 
 NO_STATUS = "The shop's table has no status column in the profile, so the console cannot set it."
@@ -47,6 +47,7 @@ class MappedListing(SqlListing):
         self.shop_map = shop_map
         self._tables: dict[str, MappedTable] | None = None
         self._lock = threading.Lock()
+        self._index_ddl: dict[str, str | None] | None = None
 
     # ------------------------------------------------------------------ the map
 
@@ -87,6 +88,23 @@ class MappedListing(SqlListing):
 
         return ShopAccess(bookings=entity("bookings"), products=entity("products"),
                           orders=entity("orders"))
+
+    def index_suggestion(self, entity: str) -> str | None:
+        """The CREATE INDEX ``entity``'s list would load faster with (its sort column starts
+        no index), for the shop's developer to run; None when one does. Looked up once per
+        adapter (the first call reads the database's catalogue); the console never runs it."""
+        self._mapped(entity)  # reflected (and the database reached) first
+        with self._lock:
+            if self._index_ddl is None:
+                assert self._tables is not None
+                try:
+                    with self.engine.connect() as conn:
+                        insp = inspect(conn)
+                        self._index_ddl = {name: missing_index(self.engine, insp, mapped)
+                                           for name, mapped in self._tables.items()}
+                except sa_exc.SQLAlchemyError as err:
+                    raise BackendUnavailable(failure_reason(err)) from err
+            return self._index_ddl.get(entity)
 
     def _writable(self, mapped: MappedTable) -> None:
         reason = read_only_reason(mapped.spec)

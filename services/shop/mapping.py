@@ -213,15 +213,23 @@ def check_map(engine: Engine, shop_map: ShopMap) -> CheckResult:
                     advice.append(f"{entity}.status: the code {code!r} ({n:,} rows) is not in "
                                   "status_values; those rows show as "
                                   f"{STATUS_VALUES[entity][0]}")
-            sort_field = LIST_SORT[entity]
-            sort_col = mapped.col(sort_field)
-            if sort_col is not None and not _indexed(insp, spec, sort_col.name):
+            ddl = missing_index(engine, insp, mapped)
+            if ddl is not None:
+                column = mapped.need(LIST_SORT[entity]).name
                 use = ("an order's lines are found by it" if entity == "order_lines"
                        else "the list sorts by it")
-                advice.append(f"{entity}: no index starts with {spec.table}.{sort_col.name}; "
-                              f"{use}. Suggested: "
-                              f"{index_ddl(engine, mapped, sort_col.name)}")
+                advice.append(f"{entity}: no index starts with {spec.table}.{column}; "
+                              f"{use}. Suggested: {ddl}")
     return CheckResult((), tuple(advice), tuple(found))
+
+
+def missing_index(engine: Engine, insp: Any, mapped: MappedTable) -> str | None:
+    """The CREATE INDEX the entity's list needs when no index (nor the primary key) starts
+    with the column it is sorted or looked up by; None when one does or it cannot tell."""
+    sort_col = mapped.col(LIST_SORT[mapped.spec.entity])
+    if sort_col is None or _indexed(insp, mapped.spec, sort_col.name):
+        return None
+    return index_ddl(engine, mapped, sort_col.name)
 
 
 def _indexed(insp: Any, spec: EntityMap, column: str) -> bool:

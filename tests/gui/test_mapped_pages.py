@@ -145,3 +145,82 @@ def test_cancelling_an_order_of_the_shop_s_own_tables(qtbot: Any, shop: Restaura
     finally:
         ctx.tasks.shutdown()
         repo.close()
+
+
+def _index_said(qtbot: Any, page: Any) -> str:
+    """What the page's index line says once the shop answered ('' when hidden)."""
+    qtbot.waitUntil(lambda: page.index_hint.statement is not None, timeout=10_000)
+    return page.index_hint.label.text() if page.index_hint.isVisible() else ""
+
+
+@pytest.mark.integration
+def test_a_list_whose_table_lacks_its_index_says_which_to_add_and_never_adds_it(
+        qtbot: Any, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+    from PyQt6.QtGui import QGuiApplication
+
+    made = open_restaurant("postgres", tmp_path)
+    engine = sa.create_engine(made.url)
+    try:
+        # The restaurant's reservations are indexed by time: nothing to say on Bookings.
+        ctx, repo = context(made)
+        try:
+            page = BookingsPage(ctx)
+            qtbot.add_widget(page)
+            page.set_day(made.day.date())
+            shown(qtbot, page)
+            assert _index_said(qtbot, page) == ""
+        finally:
+            ctx.tasks.shutdown()
+            repo.close()
+
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP INDEX ix_reservations_reservation_time")
+        ctx, repo = context(made)
+        try:
+            page = BookingsPage(ctx)
+            qtbot.add_widget(page)
+            page.set_day(made.day.date())
+            shown(qtbot, page)
+            said = _index_said(qtbot, page)
+            assert said.startswith("This list would load faster with an index: CREATE INDEX")
+            assert "reservations_reservation" in said and "shop's developer" in said
+            assert page.notice.text() == ""  # quiet: not the error or read-only banner
+            if SHOTS:
+                page.grab().save(str(Path(SHOTS) / "bookings-mapped-index.png"))
+            page.index_hint.copy_button.click()
+            copied = QGuiApplication.clipboard().text()
+            assert copied.startswith("CREATE INDEX") and copied in said
+            # The console never created it.
+            assert not any(ix["column_names"][:1] == ["time"] for ix in
+                           sa.inspect(engine).get_indexes("reservations_reservation"))
+            # Products sort by the menu's title, which has no index either; the catalogue
+            # was read once for the profile, not again for this page.
+            statements: list[str] = []
+            sa.event.listen(repo.engine, "before_cursor_execute",
+                            lambda *a: statements.append(str(a[2])))
+            products = ProductsPage(ctx)
+            qtbot.add_widget(products)
+            shown(qtbot, products)
+            assert "menu_item" in _index_said(qtbot, products)
+            assert statements and not any("pg_catalog" in s for s in statements)
+        finally:
+            ctx.tasks.shutdown()
+            repo.close()
+
+        # What was copied is what the developer runs; then the notice goes.
+        with engine.begin() as conn:
+            conn.exec_driver_sql(copied)
+        ctx, repo = context(made)
+        try:
+            page = BookingsPage(ctx)
+            qtbot.add_widget(page)
+            page.set_day(made.day.date())
+            shown(qtbot, page)
+            assert _index_said(qtbot, page) == ""
+        finally:
+            ctx.tasks.shutdown()
+            repo.close()
+    finally:
+        engine.dispose()
+        made.drop()

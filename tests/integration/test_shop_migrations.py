@@ -185,7 +185,8 @@ def mariadb_database() -> Iterator[str]:
 
 
 @pytest.mark.integration
-def test_mariadb_init_and_seed_through_the_cli(mariadb_database: str) -> None:
+def test_mariadb_init_seed_through_the_cli_and_estimated_counts(
+        mariadb_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # The URL a support person types, without a driver: PyMySQL is the one installed.
     plain = mariadb_database.replace("mysql+pymysql://", "mysql://")
     out, err = io.StringIO(), io.StringIO()
@@ -203,6 +204,16 @@ def test_mariadb_init_and_seed_through_the_cli(mariadb_database: str) -> None:
     repo = SqlShopRepository(make_engine(plain))
     try:
         assert repo.count_bookings(BookingQuery(), exact=True).value == 100_000
+        # The scroll bar's count is the planner's estimate: no COUNT(*) over every row.
+        monkeypatch.setattr(sql_paging, "EXACT_COUNT_BELOW", 1000)
+        statements: list[str] = []
+        sa.event.listen(repo.engine, "before_cursor_execute",
+                        lambda *a: statements.append(str(a[2]).lower()))
+        estimate = repo.count_bookings(BookingQuery())
+        assert not estimate.exact and 50_000 <= estimate.value <= 200_000
+        assert not any("count(" in s for s in statements), statements
+        some = repo.count_bookings(BookingQuery(statuses=frozenset(BookingStatus), search="a"))
+        assert not some.exact and some.value > 1000
         cursor = repo.seek_bookings(BookingQuery(), 90_000)
         assert len(repo.list_bookings(BookingQuery(), after=cursor, limit=200).rows) == 200
     finally:

@@ -80,6 +80,24 @@ def test_seek_lands_where_walking_does(backend: Backend) -> None:
     assert backend.repo.seek_bookings(q, 0) is None
 
 
+@pytest.mark.parametrize("window", [1000, 2])
+def test_a_seek_among_ties_lands_where_walking_does(backend: Backend, window: int,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.shop import sql_paging
+
+    # PostgreSQL finds where the ties of the position's value start from the values just
+    # before it; with more ties than that window, from a count of the rows before.
+    monkeypatch.setattr(sql_paging, "SEEK_WINDOW", window)
+    for q in (BookingQuery(), BookingQuery(descending=True)):
+        walked = walk(backend.repo.list_bookings, q, limit=50)[:100]
+        assert len({r.start_at for r in walked}) < len(walked) - 10  # many ties
+        for position in range(0, 90, 1 if window == 2 else 7):
+            cursor = backend.repo.seek_bookings(q, position)
+            page = backend.repo.list_bookings(q, after=cursor, limit=3)
+            assert [r.id for r in page.rows] == [r.id for r in walked[position:position + 3]], \
+                (q.descending, position)
+
+
 def test_a_search_lists_upcoming_soonest_first_then_past_most_recent_first(
         backend: Backend) -> None:
     days = sorted(backend.fresh_day() for _ in range(5))

@@ -19,7 +19,7 @@ from ui.models.paged import PagedTableModel
 from ui.pages.shop_access import NOT_SHARED, hide_unmapped_columns
 from ui.pages.shop_page import ShopPage
 from ui.pages.shop_texts import NO_BACKEND, count_text
-from ui.pages.shop_widgets import TableArea, header_button, make_table
+from ui.pages.shop_widgets import IndexHint, TableArea, header_button, make_table
 from ui.plain_text import plain_label
 
 SEARCH_DELAY_MS = 300
@@ -95,6 +95,8 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         self.model = model
         self.table = make_table(model, self)
         self.area = TableArea(self.table)
+        self.index_hint = IndexHint(self)
+        self.outer.addWidget(self.index_hint)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.area)
         split.addWidget(panel)
@@ -149,6 +151,21 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         shop = self.ctx.shop
         self.ctx.tasks.run(lambda _s: access_of(shop), owner=self, on_success=self._access_known,
                            on_failure=lambda _e: None, name="shop-access")
+        suggest = getattr(shop, "index_suggestion", None)
+        if callable(suggest) and self.entity:
+            # Only a mapped schema (the shop's own tables) can lack the index its list
+            # needs; the adapter reads the catalogue once per profile, then answers at once.
+            entity = self.entity
+            self.ctx.tasks.run(lambda _s: (shop, suggest(entity)), owner=self,
+                               on_success=self._index_known, on_failure=lambda _e: None,
+                               name="index-suggestion")
+        else:
+            self.index_hint.show_statement(None)
+
+    def _index_known(self, result: tuple[Any, str | None]) -> None:
+        shop, statement = result
+        if shop is self.ctx.shop:  # not an answer about the profile before a switch
+            self.index_hint.show_statement(statement)
 
     def apply_access(self, shared: EntityAccess) -> None:
         """Grey what the shop will not let the console change (each page's form)."""

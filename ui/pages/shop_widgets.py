@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -56,6 +57,45 @@ class Notice(QFrame):
 
     def text(self) -> str:
         return self.label.text() if self.isVisible() or self.kind else ""
+
+
+class IndexHint(QFrame):
+    """A quiet line under a list's filters: the index the shop's table lacks, with Copy."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("indexHint")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = plain_label()
+        self.label.setObjectName("muted")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.label, 1)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the CREATE INDEX statement for the shop's developer")
+        self.copy_button.clicked.connect(self._copy)
+        layout.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.statement: str | None = None
+        """The CREATE INDEX shown; '' once the shop's answer is none, None until it came."""
+        self.hide()
+
+    def show_statement(self, statement: str | None) -> None:
+        """Say which index would help (the console never creates it); hide for None."""
+        self.statement = statement or ""
+        if not statement:
+            self.hide()
+            return
+        set_plain_text(self.label, f"This list would load faster with an index: {statement} "
+                                   "— ask the shop's developer to add it.")
+        self.copy_button.setText("Copy")
+        self.show()
+
+    def _copy(self) -> None:
+        board = QGuiApplication.clipboard()
+        if board is not None:
+            board.setText(self.statement or "")
+            self.copy_button.setText("Copied")
 
 
 def field_error() -> QLabel:
