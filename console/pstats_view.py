@@ -166,6 +166,23 @@ def load_stats(path: Path | str) -> ProfileStats:
     return from_raw(raw, source=path.name)
 
 
+def load_merged(paths: Iterable[Path | str]) -> ProfileStats:
+    """Several cProfile files as one profile (``pstats.Stats.add``): the runs of one server's
+    workers, or several requests profiled one by one. One path reads as :func:`load_stats`."""
+    paths = [Path(p) for p in paths]
+    if len(paths) == 1:
+        return load_stats(paths[0])
+    if not paths:
+        raise PstatsError("no profile chosen")
+    for path in paths:
+        load_stats(path)  # the same checks and words for a bad file as for one file alone
+    merged = pstats.Stats(str(paths[0]))
+    for path in paths[1:]:
+        merged.add(str(path))
+    names = ", ".join(p.name for p in paths[:3]) + (", …" if len(paths) > 3 else "")
+    return from_raw(merged.stats, source=f"{len(paths)} profiles ({names})")  # type: ignore[attr-defined]
+
+
 def from_stats(stats: pstats.Stats) -> ProfileStats:
     """From an in-memory :class:`pstats.Stats` (e.g. of a ``cProfile.Profile``)."""
     return from_raw(stats.stats, source="")  # type: ignore[attr-defined]

@@ -144,7 +144,7 @@ class DiagnosticsPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.sweep_stack, "Sweep")
         self.tabs.addTab(self.db_views, "Database")
-        self.tabs.addTab(self.pstats, "Profiler (pstats)")
+        self.tabs.addTab(self.pstats, "Profiler")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
