@@ -1,4 +1,4 @@
-"""Sampled profiles as a frame tree: py-spy's collapsed stacks and speedscope JSON, search, layout."""
+"""py-spy's profiles (collapsed stacks, speedscope JSON) as a frame tree; its layout and search."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from typing import Any
 FrameKey = tuple[str, str, int]
 
 #: py-spy's frame text in collapsed stacks: ``name (file:line)``, ``name (file)`` or ``name``.
+#: How much of a file is read to tell py-spy's output from a cProfile dump.
+SNIFF_BYTES = 65536
+_COLLAPSED_LINE = re.compile(rb"^\S.* \d+(\.\d+)?$")
 _FRAME_TEXT = re.compile(r"^(?P<name>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
 
 
@@ -27,14 +30,14 @@ class Frame:
     those where it was the innermost frame. ``children`` is heaviest first once the tree is
     finished."""
 
-    __slots__ = ("key", "total", "own", "parent", "depth", "children", "_index")
+    __slots__ = ("_index", "children", "depth", "key", "own", "parent", "total")
 
     def __init__(self, key: FrameKey, parent: Frame | None) -> None:
         self.key = key
         self.total = 0.0
         self.own = 0.0
         self.parent = parent
-        self.depth = 0 if parent is None else parent.depth + 1
+        self.depth: int = 0 if parent is None else parent.depth + 1
         self.children: list[Frame] = []
         self._index: dict[Any, Frame] = {}
 
@@ -135,14 +138,54 @@ class TreeBuilder:
         node.own += value
         self.stacks += 1
 
-    def finish(self, unit: str = "samples", source: str = "", threads: int = 1) -> FlameTree:
+    def add_texts(self, parts: Sequence[str], value: float,
+                  keys: dict[str, tuple[tuple[str, str], FrameKey]]) -> None:
+        """A stack of frame texts (collapsed stacks): :meth:`add` without a pair per frame;
+        ``keys`` caches each text's function (its look-up id) and key."""
+        if value <= 0:
+            return
+        node = self.root
+        node.total += value
+        for part in parts:
+            known = keys.get(part)
+            if known is None:
+                key = frame_key(part)
+                known = keys[part] = ((key[0], key[1]), key)
+            child = node._index.get(known[0])
+            if child is None:
+                child = Frame(known[1], node)
+                node._index[known[0]] = child
+                node.children.append(child)
+            child.total += value
+            node = child
+        node.own += value
+        self.stacks += 1
+
+    def finish(self, unit: str = "samples", source: str = "", threads: int = 1,
+               keys: Iterable[FrameKey] = ()) -> FlameTree:
+        """Sort every frame's callees, heaviest first. A function sampled at several of its
+        lines is one frame (py-spy names the line running, not the function's); it is named
+        by the first of those lines among ``keys``."""
+        first = first_lines(keys)
         pending = [self.root]
         while pending:
             node = pending.pop()
             node._index = {}
+            line = first.get((node.key[0], node.key[1]))
+            if line is not None and line != node.key[2]:
+                node.key = (node.key[0], node.key[1], line)
             node.children.sort(key=lambda c: (-c.total, c.key))
             pending.extend(node.children)
         return FlameTree(self.root, unit, source, self.stacks, threads)
+
+
+def first_lines(keys: Iterable[FrameKey]) -> dict[tuple[str, str], int]:
+    """The smallest line seen of each function (name, file), for a function seen at several."""
+    first: dict[tuple[str, str], int] = {}
+    for name, file, line in keys:
+        if line and line < first.get((name, file), line + 1):
+            first[(name, file)] = line
+    return first
 
 
 def frame_key(text: str) -> FrameKey:
@@ -158,7 +201,7 @@ def parse_collapsed(text: str, source: str = "") -> FlameTree:
     """Collapsed stacks (``py-spy record --format raw``, flamegraph.pl's input): one line a
     stack, ``outer;inner;innermost COUNT``."""
     builder = TreeBuilder()
-    keys: dict[str, FrameKey] = {}
+    keys: dict[str, tuple[tuple[str, str], FrameKey]] = {}
     bad = 0
     for raw in text.splitlines():
         line = raw.strip()
@@ -173,18 +216,12 @@ def parse_collapsed(text: str, source: str = "") -> FlameTree:
         if not stack_text:
             bad += 1
             continue
-        stack = []
-        for part in stack_text.split(";"):
-            key = keys.get(part)
-            if key is None:
-                key = keys[part] = frame_key(part)
-            stack.append((part, key))
-        builder.add(stack, count)
+        builder.add_texts(stack_text.split(";"), count, keys)
     if builder.stacks == 0:
         what = f"{bad} lines not read" if bad else "no stacks"
         raise FlameError(f"{source or 'the file'} holds no collapsed stacks ({what}); record one "
                          "with `py-spy record --format raw -o profile.txt --pid PID`")
-    return builder.finish("samples", source)
+    return builder.finish("samples", source, keys=(key for _fn, key in keys.values()))
 
 
 def parse_speedscope(data: Any, source: str = "") -> FlameTree:
@@ -198,6 +235,7 @@ def parse_speedscope(data: Any, source: str = "") -> FlameTree:
     except (KeyError, TypeError, AttributeError, ValueError):
         raise FlameError(f"{source or 'the file'} is not a speedscope profile (no shared "
                          "frames or profiles)") from None
+    functions = [(name, file) for name, file, _line in keys]
     builder = TreeBuilder()
     units = set()
     threaded = len(profiles) > 1
@@ -209,31 +247,33 @@ def parse_speedscope(data: Any, source: str = "") -> FlameTree:
                 thread = str(profile.get("name") or f"thread {number + 1}")
                 head = [(("thread", thread), (thread, "", 0))]
             if profile.get("type") == "evented":
-                _add_evented(builder, profile, keys, head)
+                _add_evented(builder, profile, keys, functions, head)
             else:
                 samples, weights = profile["samples"], profile.get("weights")
                 if weights is None:
                     weights = [1.0] * len(samples)
                 for stack, weight in zip(samples, weights, strict=False):
-                    builder.add(head + [(i, keys[i]) for i in stack], float(weight))
+                    builder.add(head + [(functions[i], keys[i]) for i in stack],
+                                float(weight))
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise FlameError(f"{source or 'the file'}: a speedscope profile could not be read "
                          f"({type(exc).__name__}: {exc})") from None
     if builder.stacks == 0:
         raise FlameError(f"{source or 'the file'} holds no samples")
     unit = units.pop() if len(units) == 1 else "samples"
-    return builder.finish("samples" if unit == "none" else unit, source, max(1, len(profiles)))
+    return builder.finish("samples" if unit == "none" else unit, source, max(1, len(profiles)),
+                          keys)
 
 
 def _add_evented(builder: TreeBuilder, profile: Any, keys: list[FrameKey],
-                 head: list[tuple[Any, FrameKey]]) -> None:
+                 functions: list[tuple[str, str]], head: list[tuple[Any, FrameKey]]) -> None:
     """Open/close events: the time between two events goes to the stack open in between."""
     open_stack: list[int] = []
     last = float(profile.get("startValue", 0.0))
     for event in profile["events"]:
         at = float(event["at"])
         if open_stack and at > last:
-            builder.add(head + [(i, keys[i]) for i in open_stack], at - last)
+            builder.add(head + [(functions[i], keys[i]) for i in open_stack], at - last)
         last = at
         if event["type"] == "O":
             open_stack.append(int(event["frame"]))
@@ -263,13 +303,18 @@ def is_sampled_profile(path: Path | str) -> bool:
     A marshalled pstats dict starts with ``{`` too, so JSON is told by its first key."""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(512)
+            head = handle.read(SNIFF_BYTES)
     except OSError:
         return False
     stripped = head.lstrip()
     if stripped.startswith(b"{"):
         return stripped[1:].lstrip().startswith(b'"')
-    return b"\x00" not in head and bool(stripped)  # marshal's integers carry zero bytes
+    if b"\x00" in head:  # marshal's integers carry zero bytes
+        return False
+    first, newline, _rest = stripped.partition(b"\n")
+    if not newline and len(head) == SNIFF_BYTES:  # one stack deeper than the bytes read
+        return b";" in first
+    return _COLLAPSED_LINE.match(first.strip()) is not None
 
 
 # -- layout ----------------------------------------------------------------------------------

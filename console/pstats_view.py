@@ -169,18 +169,19 @@ def load_stats(path: Path | str) -> ProfileStats:
 def load_merged(paths: Iterable[Path | str]) -> ProfileStats:
     """Several cProfile files as one profile (``pstats.Stats.add``): the runs of one server's
     workers, or several requests profiled one by one. One path reads as :func:`load_stats`."""
-    paths = [Path(p) for p in paths]
-    if len(paths) == 1:
-        return load_stats(paths[0])
-    if not paths:
+    files = [Path(p) for p in paths]
+    if not files:
         raise PstatsError("no profile chosen")
-    for path in paths:
+    if len(files) == 1:
+        return load_stats(files[0])
+    for path in files:
         load_stats(path)  # the same checks and words for a bad file as for one file alone
-    merged = pstats.Stats(str(paths[0]))
-    for path in paths[1:]:
+    merged = pstats.Stats(str(files[0]))
+    for path in files[1:]:
         merged.add(str(path))
-    names = ", ".join(p.name for p in paths[:3]) + (", …" if len(paths) > 3 else "")
-    return from_raw(merged.stats, source=f"{len(paths)} profiles ({names})")  # type: ignore[attr-defined]
+    names = ", ".join(p.name for p in files[:3]) + (", …" if len(files) > 3 else "")
+    raw = merged.stats  # type: ignore[attr-defined]
+    return from_raw(raw, source=f"{len(files)} profiles ({names})")
 
 
 def from_stats(stats: pstats.Stats) -> ProfileStats:

@@ -1,4 +1,4 @@
-"""Record a process on this machine with py-spy: find it, run it with progress and cancel, explain."""
+"""Record a process of this machine with py-spy: find it, record with progress and cancel."""
 
 from __future__ import annotations
 

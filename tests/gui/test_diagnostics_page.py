@@ -271,6 +271,55 @@ def test_pstats_browser_reports_a_bad_file(qtbot, runner: TaskRunner, tmp_path: 
     assert browser.stack.currentIndex() == 0
 
 
+def test_a_py_spy_speedscope_file_opens_as_a_flame_graph(qtbot, runner: TaskRunner,
+                                                        tmp_path: Path,
+                                                        profile_file: Path) -> None:
+    frames = [{"name": "slow_handler", "file": "/srv/app.py", "line": 4, "col": None},
+              {"name": "<module>", "file": "/srv/app.py", "line": 12, "col": None}]
+    path = tmp_path / "server.json"  # as py-spy 0.4 writes it
+    path.write_text(json.dumps({
+        "$schema": "https://www.speedscope.app/file-format-schema.json",
+        "shared": {"frames": frames}, "exporter": "py-spy@0.4.3",
+        "profiles": [{"type": "sampled", "name": "Thread 1", "unit": "seconds",
+                      "startValue": 0.0, "endValue": 1.0,
+                      "samples": [[1, 0]] * 80 + [[1]] * 20, "weights": [0.01] * 100}]}))
+    page = make_page(qtbot, runner, Profile(name="Web only"))
+    page.tabs.setCurrentWidget(page.pstats)
+    assert page.tabs.tabText(page.tabs.currentIndex()) == "Profiler"
+    profiler = page.pstats
+    with qtbot.waitSignal(profiler.sig_loaded, timeout=10_000):
+        profiler.open_files([path])
+    assert profiler.stack.currentWidget() is profiler.flame
+    assert profiler.summary.text() == "server.json: 100 stacks, 1.00 s"
+    assert not profiler.filter_edit.isVisible()
+    qtbot.keyClicks(profiler.flame.search_edit, "slow")
+    assert profiler.flame.match_label.text() == "1 function matching, 80.0 % of all"
+    # a cProfile file afterwards shows the table again
+    with qtbot.waitSignal(profiler.sig_loaded, timeout=10_000):
+        profiler.open_files([profile_file])
+    assert profiler.stack.currentWidget() is not profiler.flame
+    assert profiler.model.rowCount() >= 3 and profiler.filter_edit.isVisible()
+
+
+def test_several_cprofile_files_open_merged(qtbot, runner: TaskRunner, tmp_path: Path) -> None:
+    paths = []
+    for worker in range(2):
+        profiler = cProfile.Profile()
+        profiler.runcall(serve_menu)
+        paths.append(tmp_path / f"worker{worker}.prof")
+        profiler.dump_stats(paths[-1])
+    browser = PstatsBrowser(runner)
+    window = show(qtbot, browser)  # noqa: F841 - keeps the window alive
+    with qtbot.waitSignal(browser.sig_loaded, timeout=10_000):
+        browser.open_files(paths)
+    assert browser.summary.text().startswith("2 profiles (worker0.prof, worker1.prof): ")
+    row = browser.model.row_of(next(r.key for r in browser.model.all_rows()
+                                    if r.name == "serve_menu"))
+    assert browser.model.index(row, 1).data() == "2"  # one call in each file
+    assert browser.stack.currentWidget() is not browser.flame
+    assert browser.filter_edit.isVisible()
+
+
 def test_models_pass_the_model_tester(qtmodeltester, profile_file: Path) -> None:
     from console.pstats_view import load_stats
 

@@ -171,7 +171,7 @@ def test_several_cprofile_files_merge_into_one(tmp_path: Path) -> None:
     assert merged.source.startswith("3 profiles (worker0.prof")
     bad = tmp_path / "notes.prof"
     bad.write_text("hello")
-    with pytest.raises(ValueError, match="notes.prof is not a cProfile"):
+    with pytest.raises(ValueError, match=r"notes\.prof is not a cProfile"):
         load_merged([paths[0], bad])
 
 
@@ -186,3 +186,31 @@ def test_the_ptrace_refusal_is_explained_with_the_fix() -> None:
     assert "SYS_PTRACE" in explain("Error: Operation not permitted (os error 1)", 1)
     assert "is not running" in explain(
         "Error: Failed to get process executable name. Check that the process is running.", 7)
+
+
+def test_a_deep_stack_on_the_first_line_is_still_told_apart(tmp_path: Path) -> None:
+    deep = ";".join(f"layer_{i} (/srv/app/module_{i}.py:{i})" for i in range(3000))
+    path = tmp_path / "deep.txt"
+    path.write_text(f"{deep} 7\nmain 3\n")
+    assert is_sampled_profile(path)
+    tree = load_flame(path)
+    assert tree.total == 10 and share_of(tree, "layer_2999") == pytest.approx(0.7)
+    notes = tmp_path / "notes.prof"
+    notes.write_text("these are not stats")
+    assert not is_sampled_profile(notes)
+
+
+def test_a_function_sampled_at_several_lines_is_one_frame() -> None:
+    # py-spy names the line running in each frame: the same handler at two lines
+    tree = parse_collapsed("main (app.py:9);view (app.py:30);query (db.py:5) 3\n"
+                           "main (app.py:9);view (app.py:27);render (tpl.py:7) 1\n")
+    (main,) = tree.root.children
+    (view,) = main.children
+    assert view.total == 4 and view.label == "view (app.py:27)"
+    frames = [{"name": "view", "file": "app.py", "line": 30},
+              {"name": "view", "file": "app.py", "line": 27},
+              {"name": "main", "file": "app.py", "line": 9}]
+    scope = parse_speedscope(speedscope([{"type": "sampled", "samples": [[2, 0], [2, 1]],
+                                          "weights": [1, 1]}], frames))
+    assert [(f.label, f.total) for f in scope.frames()] == [("main (app.py:9)", 2),
+                                                            ("view (app.py:27)", 2)]

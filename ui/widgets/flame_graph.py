@@ -1,11 +1,19 @@
-"""A sampled profile as an icicle flame graph: painted with QPainter, search, click to zoom, back."""
+"""A sampled profile as an icicle flame graph painted with QPainter: search, click to zoom, back."""
 
 from __future__ import annotations
 
 import zlib
 
 from PyQt6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QHelpEvent, QMouseEvent, QPainter, QPaintEvent
+from PyQt6.QtGui import (
+    QColor,
+    QFont,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+)
 from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
@@ -106,9 +114,20 @@ class FlameGraph(QWidget):
 
     def _invalidate(self) -> None:
         self._layout_key = None
-        self._depth = self._max_depth()
-        self.setFixedHeight(max(ROW_HEIGHT * 4, (self._depth + 1) * ROW_HEIGHT + 2))
+        self._fit_height()
         self.update()
+
+    def _fit_height(self) -> None:
+        """As tall as the deepest frame painted at this width (the scroll area scrolls)."""
+        self._depth = self._max_depth()
+        height = max(ROW_HEIGHT * 4, (self._depth + 1) * ROW_HEIGHT + 2)
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        if event is not None and event.size().width() != event.oldSize().width():
+            self._fit_height()
 
     def _max_depth(self) -> int:
         if self.zoom is None:
@@ -275,7 +294,8 @@ class FlameView(QWidget):
         self.graph.set_matches(matches)
         if matches.functions:
             where = "of all" if self.graph.zoom is self._index.tree.root else "of this zoom"
-            self.match_label.setText(f"{matches.functions:,} functions, "
+            noun = "function" if matches.functions == 1 else "functions"
+            self.match_label.setText(f"{matches.functions:,} {noun} matching, "
                                      f"{matches.share * 100:.1f} % {where}")
         else:
             self.match_label.setText("no match")
