@@ -121,22 +121,36 @@ class TreeBuilder:
         self.root = Frame(("all", "", 0), None)
         self.stacks = 0
 
-    def add(self, stack: Sequence[tuple[Any, FrameKey]], value: float) -> None:
-        """``stack`` is (lookup id, key) pairs; equal ids under one parent are one frame."""
+    def add(self, stack: Sequence[int], value: float, functions: Sequence[Any],
+            keys: Sequence[FrameKey], head: tuple[Any, FrameKey] | None = None) -> None:
+        """``stack`` is frame numbers into ``keys``; frames whose ``functions[number]`` are
+        equal under one parent are one frame. ``head`` goes above the stack (a thread)."""
         if value <= 0:
             return
         node = self.root
         node.total += value
-        for ident, key in stack:
+        if head is not None:
+            node = self._child(node, head[0], head[1])
+            node.total += value
+        for number in stack:
+            ident = functions[number]
             child = node._index.get(ident)
             if child is None:
-                child = Frame(key, node)
+                child = Frame(keys[number], node)
                 node._index[ident] = child
                 node.children.append(child)
             child.total += value
             node = child
         node.own += value
         self.stacks += 1
+
+    @staticmethod
+    def _child(node: Frame, ident: Any, key: FrameKey) -> Frame:
+        child = node._index.get(ident)
+        if child is None:
+            child = node._index[ident] = Frame(key, node)
+            node.children.append(child)
+        return child
 
     def add_texts(self, parts: Sequence[str], value: float,
                   keys: dict[str, tuple[tuple[str, str], FrameKey]]) -> None:
@@ -242,10 +256,10 @@ def parse_speedscope(data: Any, source: str = "") -> FlameTree:
     try:
         for number, profile in enumerate(profiles):
             units.add(str(profile.get("unit", "none")))
-            head: list[tuple[Any, FrameKey]] = []
+            head: tuple[Any, FrameKey] | None = None
             if threaded:
                 thread = str(profile.get("name") or f"thread {number + 1}")
-                head = [(("thread", thread), (thread, "", 0))]
+                head = (("thread", thread), (thread, "", 0))
             if profile.get("type") == "evented":
                 _add_evented(builder, profile, keys, functions, head)
             else:
@@ -253,8 +267,7 @@ def parse_speedscope(data: Any, source: str = "") -> FlameTree:
                 if weights is None:
                     weights = [1.0] * len(samples)
                 for stack, weight in zip(samples, weights, strict=False):
-                    builder.add(head + [(functions[i], keys[i]) for i in stack],
-                                float(weight))
+                    builder.add(stack, float(weight), functions, keys, head)
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise FlameError(f"{source or 'the file'}: a speedscope profile could not be read "
                          f"({type(exc).__name__}: {exc})") from None
@@ -266,14 +279,14 @@ def parse_speedscope(data: Any, source: str = "") -> FlameTree:
 
 
 def _add_evented(builder: TreeBuilder, profile: Any, keys: list[FrameKey],
-                 functions: list[tuple[str, str]], head: list[tuple[Any, FrameKey]]) -> None:
+                 functions: list[tuple[str, str]], head: tuple[Any, FrameKey] | None) -> None:
     """Open/close events: the time between two events goes to the stack open in between."""
     open_stack: list[int] = []
     last = float(profile.get("startValue", 0.0))
     for event in profile["events"]:
         at = float(event["at"])
         if open_stack and at > last:
-            builder.add(head + [(functions[i], keys[i]) for i in open_stack], at - last)
+            builder.add(open_stack, at - last, functions, keys, head)
         last = at
         if event["type"] == "O":
             open_stack.append(int(event["frame"]))
@@ -402,30 +415,41 @@ class SearchIndex:
                 functions += 1
                 found.extend(frames)
         ids = frozenset(id(f) for f in found)
-        value = 0.0
-        for frame in found:
-            if _under(frame, within) and not _has_matching_caller(frame, ids, within):
-                value += frame.total
+        if id(within) in ids:
+            value = within.total
+        else:
+            memo: dict[int, int] = {}
+            value = sum(f.total for f in found
+                        if f is not within and _state(f.parent, within, ids, memo) == _CLEAN)
         share = value / within.total if within.total > 0 else 0.0
         return Matches(text, ids, functions, value, share)
 
 
-def _under(frame: Frame, ancestor: Frame) -> bool:
-    node: Frame | None = frame
-    while node is not None and node.depth >= ancestor.depth:
-        if node is ancestor:
-            return True
-        node = node.parent
-    return False
+_OUTSIDE, _CLEAN, _COVERED = 0, 1, 2
 
 
-def _has_matching_caller(frame: Frame, ids: frozenset[int], within: Frame) -> bool:
-    node = frame.parent
+def _state(node: Frame | None, within: Frame, ids: frozenset[int], memo: dict[int, int]) -> int:
+    """Whether ``node`` is ``within`` or under it (else _OUTSIDE), and if so whether it or a
+    caller up to ``within`` matched (_COVERED) or not (_CLEAN). Each frame is walked once per
+    search (``memo``), so a search costs the matches' callers, not matches x depth."""
+    path: list[Frame] = []
+    state = _OUTSIDE
     while node is not None and node.depth >= within.depth:
-        if id(node) in ids:
-            return True
+        known = memo.get(id(node))
+        if known is not None:
+            state = known
+            break
+        if node is within:
+            state = _COVERED if id(node) in ids else _CLEAN
+            memo[id(node)] = state
+            break
+        path.append(node)
         node = node.parent
-    return False
+    for frame in reversed(path):
+        if state == _CLEAN and id(frame) in ids:
+            state = _COVERED
+        memo[id(frame)] = state
+    return state
 
 
 def share_of(tree: FlameTree, name: str) -> float:

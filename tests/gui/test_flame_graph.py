@@ -175,3 +175,13 @@ def test_cancel_gives_the_record_button_back(qtbot, runner: TaskRunner, tmp_path
         assert browser.recorder.message.text() == "Recording cancelled; nothing was written."
         qtbot.waitUntil(lambda: runner.active() == 0, timeout=5_000)
     assert not list(tmp_path.glob("py-spy-*.json"))
+
+
+def test_without_py_spy_the_recorder_says_how_to_install_it(qtbot, runner: TaskRunner,
+                                                            monkeypatch) -> None:
+    monkeypatch.setattr("ui.widgets.pyspy_record.pyspy_path", lambda: None)
+    browser = PstatsBrowser(runner)
+    window = shown(qtbot, browser)  # noqa: F841
+    browser.record_button.setChecked(True)
+    assert not browser.recorder.record_button.isEnabled()
+    assert "pip install py-spy" in browser.recorder.message.text()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -9,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from console.flame import load_flame, share_of
-from services.diagnostics.pyspy import RecordingCancelled, python_processes, record
+from services.diagnostics.pyspy import (
+    PTRACE_FIX,
+    PySpyError,
+    RecordingCancelled,
+    python_processes,
+    record,
+)
 from tests.support.pyspy import hot_process, record_or_skip, require_pyspy
 
 pytestmark = pytest.mark.integration
@@ -85,3 +93,22 @@ def test_the_python_processes_of_this_machine_are_listed(tmp_path: Path) -> None
         listed = {p.pid: p for p in python_processes()}
         assert child.pid in listed
         assert "hot_server.py" in listed[child.pid].command
+
+
+def test_a_refused_ptrace_is_explained_with_the_fix(tmp_path: Path) -> None:
+    # py-spy run as "nobody" against a process of root's: the kernel refuses ptrace, as in a
+    # container without SYS_PTRACE; the words py-spy prints are the real ones.
+    program = require_pyspy()
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run py-spy as another user")
+    wrapper = tmp_path / "py-spy-as-nobody"
+    wrapper.write_text(f'#!/bin/sh\nexec {setpriv} --reuid=65534 --regid=65534 '
+                       f'--clear-groups {program} "$@"\n')
+    wrapper.chmod(0o755)
+    tmp_path.chmod(0o755)
+    with hot_process(tmp_path) as child, pytest.raises(PySpyError) as refused:
+        record(child.pid, 1, tmp_path / "refused.json", program=str(wrapper))
+    text = str(refused.value)
+    assert text.startswith(f"Not allowed to read process {child.pid}"), text
+    assert PTRACE_FIX in text

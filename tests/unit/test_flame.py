@@ -126,13 +126,15 @@ def test_zooming_puts_the_callers_above_at_full_width() -> None:
 
 
 def test_search_counts_nested_matches_once_and_within_the_zoom() -> None:
-    tree = parse_collapsed("a;handle;inner_handle 30\na;handle 10\na;other 60\n")
+    tree = parse_collapsed("a;handle;inner_handle 30\na;handle 10\na;other 60\n"
+                           "a;other;inner_handle 20\n")
     index = SearchIndex(tree)
     found = index.find("HANDLE")
-    assert found.functions == 2 and len(found.frames) == 2
-    assert found.share == pytest.approx(0.4)  # 40 of 100, inner_handle not counted twice
+    assert found.functions == 2 and len(found.frames) == 3
+    assert found.share == pytest.approx(0.5)  # 60 of 120, inner_handle not counted twice
     handle = by_name(tree, "handle")
-    assert index.find("inner", within=handle).share == pytest.approx(0.75)
+    assert index.find("inner", within=handle).share == pytest.approx(0.75)  # not other's
+    assert index.find("handle", within=handle).share == 1.0
     assert index.find("views.py").functions == 0
     assert index.find("  ").frames == frozenset()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 
-from PyQt6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import (
     QColor,
     QFont,
@@ -74,6 +74,7 @@ class FlameGraph(QWidget):
         self._boxes: list[Box] = []
         self._layout_key: tuple[int, int, float] | None = None
         self._colours: dict[str, QColor] = {}
+        self._texts: dict[int, str] = {}
         self._depth = 1
 
     # -- state ---------------------------------------------------------------------------------
@@ -143,6 +144,7 @@ class FlameGraph(QWidget):
         if key != self._layout_key:
             self._boxes = layout(self.zoom, float(key[1]), self.min_frame_px)
             self._layout_key = key
+            self._texts = {}
         return self._boxes
 
     def sizeHint(self) -> QSize:
@@ -152,20 +154,29 @@ class FlameGraph(QWidget):
         painter = QPainter(self)
         try:
             painter.fillRect(self.rect(), self.palette().base())
-            self.paint_boxes(painter, event.rect() if event is not None else self.rect())
+            self.paint_boxes(painter, event.rect() if event is not None else None)
         finally:
             painter.end()
 
-    def paint_boxes(self, painter: QPainter, clip: object = None) -> int:
-        """Paint every box of the layout; returns how many were painted."""
+    def paint_boxes(self, painter: QPainter, clip: QRect | None = None) -> int:
+        """Paint the boxes of the layout in the rows ``clip`` touches (all without one);
+        returns how many were painted. A box's elided words are kept with the layout."""
         boxes = self.boxes()
         font = QFont(self.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
         painter.setFont(font)
+        painter.setPen(TEXT_COLOUR)
         metrics = painter.fontMetrics()
         matched = self.matches.frames if self.matches is not None else None
-        pen_text = TEXT_COLOUR
+        texts = self._texts
+        top, bottom = ((clip.top() // ROW_HEIGHT, clip.bottom() // ROW_HEIGHT)
+                       if clip is not None else (0, 1 << 30))
+        align = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        painted = 0
         for box in boxes:
+            if not top <= box.depth <= bottom:
+                continue
+            painted += 1
             rect = QRectF(box.x, box.depth * ROW_HEIGHT, max(box.width - 1.0, 0.5),
                           ROW_HEIGHT - 1.0)
             if box.above_zoom:
@@ -178,13 +189,12 @@ class FlameGraph(QWidget):
             if box.width >= MIN_TEXT_PX:
                 # drawText with a rectangle paints the words as they are: a function name
                 # from a file is never read as markup.
-                text = metrics.elidedText(box.frame.label, Qt.TextElideMode.ElideRight,
-                                          int(box.width - 6))
-                painter.setPen(pen_text)
-                painter.drawText(rect.adjusted(3, 0, -3, 0),
-                                 int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-                                 text)
-        return len(boxes)
+                text = texts.get(id(box.frame))
+                if text is None:
+                    text = texts[id(box.frame)] = metrics.elidedText(
+                        box.frame.label, Qt.TextElideMode.ElideRight, int(box.width - 6))
+                painter.drawText(rect.adjusted(3, 0, -3, 0), align, text)
+        return painted
 
     def _colour(self, name: str) -> QColor:
         colour = self._colours.get(name)

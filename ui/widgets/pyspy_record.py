@@ -51,7 +51,7 @@ class PySpyRecorder(QGroupBox):
         self._tasks = tasks
         self._folder = folder
         self._handle: Any = None
-        self.available = pyspy_path() is not None
+        self.available = pyspy_path() is not None and tasks is not None
         self.process_box = QComboBox()
         self.process_box.setEditable(True)
         self.process_box.setMinimumContentsLength(40)
@@ -104,6 +104,8 @@ class PySpyRecorder(QGroupBox):
 
     def refresh_processes(self) -> None:
         """List this machine's Python processes (read off the GUI thread)."""
+        if self._tasks is None:
+            return
         self._tasks.run(lambda _state: python_processes(), owner=self,
                         on_success=self._show_processes, name="python-processes")
 
