@@ -418,38 +418,22 @@ class SearchIndex:
         if id(within) in ids:
             value = within.total
         else:
-            memo: dict[int, int] = {}
-            value = sum(f.total for f in found
-                        if f is not within and _state(f.parent, within, ids, memo) == _CLEAN)
+            value = sum(f.total for f in found if _counted(f, within, ids))
         share = value / within.total if within.total > 0 else 0.0
         return Matches(text, ids, functions, value, share)
 
 
-_OUTSIDE, _CLEAN, _COVERED = 0, 1, 2
-
-
-def _state(node: Frame | None, within: Frame, ids: frozenset[int], memo: dict[int, int]) -> int:
-    """Whether ``node`` is ``within`` or under it (else _OUTSIDE), and if so whether it or a
-    caller up to ``within`` matched (_COVERED) or not (_CLEAN). Each frame is walked once per
-    search (``memo``), so a search costs the matches' callers, not matches x depth."""
-    path: list[Frame] = []
-    state = _OUTSIDE
+def _counted(frame: Frame, within: Frame, ids: frozenset[int]) -> bool:
+    """Whether a matching frame is under ``within`` with no matching caller up to it (a
+    frame inside another match is in that match's share already)."""
+    node = frame.parent
     while node is not None and node.depth >= within.depth:
-        known = memo.get(id(node))
-        if known is not None:
-            state = known
-            break
+        if id(node) in ids:
+            return False
         if node is within:
-            state = _COVERED if id(node) in ids else _CLEAN
-            memo[id(node)] = state
-            break
-        path.append(node)
+            return True
         node = node.parent
-    for frame in reversed(path):
-        if state == _CLEAN and id(frame) in ids:
-            state = _COVERED
-        memo[id(frame)] = state
-    return state
+    return False
 
 
 def share_of(tree: FlameTree, name: str) -> float:
