@@ -335,6 +335,14 @@ def _app_of(finding: Finding, apps: Mapping[str, str]) -> str:
     return next((apps.get(s, "") for s in finding.sources), "")
 
 
+#: How to see where a slow app spends its time (the seed's playbook: py-spy beside cProfile).
+PROFILE_ADVICE = ("To see where the time goes, record the app server with py-spy "
+                  "(`py-spy record --pid PID --duration 30 --format speedscope -o app.json`, or "
+                  "Diagnostics › Profiler › Record): it samples every thread without a restart. "
+                  "On a threaded or async server (gunicorn threads, uvicorn, Celery) cProfile "
+                  "sees only the thread it runs in and misses the request handlers.")
+
+
 def latency_findings(m: Measurements, base: Thresholds, causes: list[Finding],
                      per_source: Mapping[str, Thresholds] | None = None,
                      apps: Mapping[str, str] | None = None) -> list[Finding]:
@@ -361,7 +369,8 @@ def latency_findings(m: Measurements, base: Thresholds, causes: list[Finding],
                       "finding listed here.")
         else:
             advice = ("Neither the database nor the cache looks guilty: check the app servers' "
-                      "CPU, worker count and outside calls; compare the endpoints' latencies.")
+                      "CPU, worker count and outside calls; compare the endpoints' latencies. "
+                      + PROFILE_ADVICE)
         found.append(Finding(
             severity, "Responses are slow",
             f"{lat.where}: p95 latency {lat.p95_s * 1000:.0f} ms "

@@ -166,6 +166,24 @@ def load_stats(path: Path | str) -> ProfileStats:
     return from_raw(raw, source=path.name)
 
 
+def load_merged(paths: Iterable[Path | str]) -> ProfileStats:
+    """Several cProfile files as one profile (``pstats.Stats.add``): the runs of one server's
+    workers, or several requests profiled one by one. One path reads as :func:`load_stats`."""
+    files = [Path(p) for p in paths]
+    if not files:
+        raise PstatsError("no profile chosen")
+    if len(files) == 1:
+        return load_stats(files[0])
+    for path in files:
+        load_stats(path)  # the same checks and words for a bad file as for one file alone
+    merged = pstats.Stats(str(files[0]))
+    for path in files[1:]:
+        merged.add(str(path))
+    names = ", ".join(p.name for p in files[:3]) + (", …" if len(files) > 3 else "")
+    raw = merged.stats  # type: ignore[attr-defined]
+    return from_raw(raw, source=f"{len(files)} profiles ({names})")
+
+
 def from_stats(stats: pstats.Stats) -> ProfileStats:
     """From an in-memory :class:`pstats.Stats` (e.g. of a ``cProfile.Profile``)."""
     return from_raw(stats.stats, source="")  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from services.diagnostics.connection_check import ConnectionResult
     from services.diagnostics.database_live import DatabaseLiveTools
     from services.diagnostics.db_insights import DatabaseInsights
+    from services.diagnostics.pyspy import PySpyTools
     from services.diagnostics.redis_inside import RedisTools
     from services.diagnostics.sweep import ProgressFn, SweepResult
     from services.local.logsetup import SecretMaskingFilter
@@ -322,6 +323,12 @@ class Diagnostics:
         from services.diagnostics.redis_inside import RedisTools
 
         return RedisTools()
+
+    def pyspy_tools(self) -> PySpyTools:
+        """The profiler's recorder: this machine's Python processes, py-spy record."""
+        from services.diagnostics.pyspy import PySpyTools
+
+        return PySpyTools()
 
     def celery_tools(self) -> CeleryTools:
         """The Celery view's reads and its purge: workers, their tasks, events."""

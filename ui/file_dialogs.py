@@ -55,3 +55,13 @@ def ask_open_path(parent: QWidget, caption: str, pattern: str, start: str = "",
         return None
     remember(Path(path), prefs)
     return Path(path)
+
+
+def ask_open_paths(parent: QWidget, caption: str, pattern: str,
+                   prefs: QSettings | None = None) -> list[Path]:
+    """An open dialog for one or more files in the last folder; [] when cancelled."""
+    paths, _ = QFileDialog.getOpenFileNames(parent, caption, initial_path("", prefs), pattern)
+    if not paths:
+        return []
+    remember(Path(paths[0]), prefs)
+    return [Path(p) for p in paths]

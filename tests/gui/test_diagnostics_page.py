@@ -211,7 +211,7 @@ def profile_file(tmp_path: Path) -> Path:
 
 def test_pstats_browser_sorts_filters_and_follows_calls(qtbot, runner: TaskRunner,
                                                         profile_file: Path) -> None:
-    browser = PstatsBrowser(runner)
+    browser = PstatsBrowser(runner, pyspy=Diagnostics().pyspy_tools())
     window = show(qtbot, browser)  # noqa: F841 - keeps the window alive
     with qtbot.waitSignal(browser.sig_loaded, timeout=10_000):
         browser.open_file(profile_file)
@@ -244,7 +244,7 @@ def test_pstats_browser_sorts_filters_and_follows_calls(qtbot, runner: TaskRunne
 
 def test_pstats_function_names_are_shown_whole_in_a_laptop_sized_window(
         qtbot, runner: TaskRunner, profile_file: Path) -> None:
-    browser = PstatsBrowser(runner)
+    browser = PstatsBrowser(runner, pyspy=Diagnostics().pyspy_tools())
     window = QMainWindow()
     window.setCentralWidget(browser)
     qtbot.addWidget(window)
@@ -265,12 +265,61 @@ def test_pstats_function_names_are_shown_whole_in_a_laptop_sized_window(
 def test_pstats_browser_reports_a_bad_file(qtbot, runner: TaskRunner, tmp_path: Path) -> None:
     bad = tmp_path / "notes.prof"
     bad.write_text("these are not stats")
-    browser = PstatsBrowser(runner)
+    browser = PstatsBrowser(runner, pyspy=Diagnostics().pyspy_tools())
     qtbot.addWidget(browser)
     with qtbot.waitSignal(browser.sig_failed, timeout=10_000):
         browser.open_file(bad)
     assert browser.error.text().startswith("Could not open the profile: notes.prof is not")
     assert browser.stack.currentIndex() == 0
+
+
+def test_a_py_spy_speedscope_file_opens_as_a_flame_graph(qtbot, runner: TaskRunner,
+                                                        tmp_path: Path,
+                                                        profile_file: Path) -> None:
+    frames = [{"name": "slow_handler", "file": "/srv/app.py", "line": 4, "col": None},
+              {"name": "<module>", "file": "/srv/app.py", "line": 12, "col": None}]
+    path = tmp_path / "server.json"  # as py-spy 0.4 writes it
+    path.write_text(json.dumps({
+        "$schema": "https://www.speedscope.app/file-format-schema.json",
+        "shared": {"frames": frames}, "exporter": "py-spy@0.4.3",
+        "profiles": [{"type": "sampled", "name": "Thread 1", "unit": "seconds",
+                      "startValue": 0.0, "endValue": 1.0,
+                      "samples": [[1, 0]] * 80 + [[1]] * 20, "weights": [0.01] * 100}]}))
+    page = make_page(qtbot, runner, Profile(name="Web only"))
+    page.tabs.setCurrentWidget(page.pstats)
+    assert page.tabs.tabText(page.tabs.currentIndex()) == "Profiler"
+    profiler = page.pstats
+    with qtbot.waitSignal(profiler.sig_loaded, timeout=10_000):
+        profiler.open_files([path])
+    assert profiler.stack.currentWidget() is profiler.flame
+    assert profiler.summary.text() == "server.json: 100 stacks, 1.00 s"
+    assert not profiler.filter_edit.isVisible()
+    qtbot.keyClicks(profiler.flame.search_edit, "slow")
+    assert profiler.flame.match_label.text() == "1 function matching, 80.0 % of all"
+    # a cProfile file afterwards shows the table again
+    with qtbot.waitSignal(profiler.sig_loaded, timeout=10_000):
+        profiler.open_files([profile_file])
+    assert profiler.stack.currentWidget() is not profiler.flame
+    assert profiler.model.rowCount() >= 3 and profiler.filter_edit.isVisible()
+
+
+def test_several_cprofile_files_open_merged(qtbot, runner: TaskRunner, tmp_path: Path) -> None:
+    paths = []
+    for worker in range(2):
+        profiler = cProfile.Profile()
+        profiler.runcall(serve_menu)
+        paths.append(tmp_path / f"worker{worker}.prof")
+        profiler.dump_stats(paths[-1])
+    browser = PstatsBrowser(runner, pyspy=Diagnostics().pyspy_tools())
+    window = show(qtbot, browser)  # noqa: F841 - keeps the window alive
+    with qtbot.waitSignal(browser.sig_loaded, timeout=10_000):
+        browser.open_files(paths)
+    assert browser.summary.text().startswith("2 profiles (worker0.prof, worker1.prof): ")
+    row = browser.model.row_of(next(r.key for r in browser.model.all_rows()
+                                    if r.name == "serve_menu"))
+    assert browser.model.index(row, 1).data() == "2"  # one call in each file
+    assert browser.stack.currentWidget() is not browser.flame
+    assert browser.filter_edit.isVisible()
 
 
 def test_models_pass_the_model_tester(qtmodeltester, profile_file: Path) -> None:

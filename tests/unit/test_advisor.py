@@ -102,6 +102,14 @@ def test_slow_responses_name_the_cache_or_nothing() -> None:
     assert "CPU" in alone[0].advice
 
 
+def test_a_slow_app_with_no_guilty_database_is_sent_to_py_spy() -> None:
+    # cProfile sees only its own thread: on a threaded server it recorded none of the request
+    # handler where py-spy put 80 of 88 samples in it (issue 22), so the advice names py-spy.
+    advice = advise(Measurements(latency=(LatencyFacts("web", 2.5),)))[0].advice
+    assert "py-spy record --pid PID" in advice
+    assert "threaded or async server" in advice and "cProfile sees only the thread" in advice
+
+
 def test_connections_near_the_limit() -> None:
     assert advise(Measurements(pools=(PoolFacts("db", 79, 100),))) == []
     warn = advise(Measurements(pools=(PoolFacts("db", 80, 100),)))

@@ -143,11 +143,11 @@ class DiagnosticsPage(QWidget):
         self.sweep_stack.addWidget(splitter)
 
         self.db_views = DbViews(ctx.profile, ctx.tasks, ctx.diagnostics)
-        self.pstats = PstatsBrowser(ctx.tasks)
+        self.pstats = PstatsBrowser(ctx.tasks, pyspy=ctx.diagnostics.pyspy_tools())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.sweep_stack, "Sweep")
         self.tabs.addTab(self.db_views, "Database")
-        self.tabs.addTab(self.pstats, "Profiler (pstats)")
+        self.tabs.addTab(self.pstats, "Profiler")
         self.tabs.addTab(RedisInsideView(ctx.profile, ctx.tasks, ctx.store,
                                         tools=ctx.diagnostics.redis_tools()), "Redis")
         self.tabs.addTab(CeleryInsideView(ctx.profile, ctx.tasks,

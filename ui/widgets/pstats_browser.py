@@ -1,9 +1,9 @@
-"""Browse a cProfile/pstats file: sortable functions, filter by name, callers and callees."""
+"""The profiler view: cProfile files (one or merged) as a table, py-spy outputs as a flame graph."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import QModelIndex, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
@@ -22,15 +22,47 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from console.pstats_view import CallEdge, FuncKey, ProfileStats, describe, load_stats
-from ui.file_dialogs import ask_open_path
+from console.flame import FlameTree, is_sampled_profile, load_flame
+from console.pstats_view import (
+    CallEdge,
+    FuncKey,
+    ProfileStats,
+    PstatsError,
+    describe,
+    load_merged,
+)
+from ui.file_dialogs import ask_open_paths
 from ui.models.pstats_model import PstatsTableModel, ms
 from ui.plain_text import plain_label
 from ui.theme import tabular_font
+from ui.widgets.flame_graph import FlameView, value_text
+from ui.widgets.pyspy_record import PySpyRecorder
+
+if TYPE_CHECKING:
+    from services.diagnostics.pyspy import PySpyTools
 
 EMPTY_TEXT = ("No profile open. Profile the back end with\n"
               "    python -m cProfile -o app.prof manage.py runserver\n"
-              "(or any script), then press “Open profile…” to see where the time goes.")
+              "(or any script), or sample a running server with py-spy\n"
+              "    py-spy record --format speedscope -o profile.json --pid PID\n"
+              "(every thread, no restart), then press “Open profile…” to see where the time "
+              "goes.\nSeveral .prof files chosen together are merged into one profile.")
+OPEN_PATTERN = ("Profiles (*.prof *.pstats *.profile *.out *.json *.txt *.folded *.collapsed);;"
+                "cProfile (*.prof *.pstats *.profile *.out);;"
+                "py-spy speedscope or collapsed stacks (*.json *.txt *.folded *.collapsed);;"
+                "All files (*)")
+PAGE_EMPTY, PAGE_TABLE, PAGE_FLAME = 0, 1, 2
+
+
+def load_profile(paths: list[Path]) -> ProfileStats | FlameTree:
+    """cProfile files (merged when several) or one py-spy output, told apart by content."""
+    sampled = [is_sampled_profile(path) for path in paths]
+    if any(sampled):
+        if len(paths) > 1:
+            raise PstatsError("open one py-spy recording at a time (several cProfile files "
+                              "can be merged)")
+        return load_flame(paths[0])
+    return load_merged(paths)
 
 
 class PstatsBrowser(QWidget):
@@ -42,13 +74,22 @@ class PstatsBrowser(QWidget):
     sig_failed = pyqtSignal(str)
     """Emitted with the message shown when a file could not be read."""
 
-    def __init__(self, tasks: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: Any = None, parent: QWidget | None = None, *,
+                 pyspy: PySpyTools) -> None:
         super().__init__(parent)
         self._tasks = tasks
         self.model = PstatsTableModel(self)
 
         self.open_button = QPushButton("Open profile…")
         self.open_button.clicked.connect(self._choose_file)
+        self.record_button = QPushButton("Record with py-spy…")
+        self.record_button.setCheckable(True)
+        self.record_button.setToolTip("Sample a running Python process of this machine")
+        self.recorder = PySpyRecorder(tasks, tools=pyspy)
+        self.recorder.setVisible(False)
+        self.record_button.toggled.connect(self._show_recorder)
+        self.recorder.sig_recorded.connect(lambda path: self.open_files([path]))
+        self.flame = FlameView()
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by function or file name")
         self.filter_edit.setClearButtonEnabled(True)
@@ -57,6 +98,7 @@ class PstatsBrowser(QWidget):
         self.summary.setObjectName("muted")
         top = QHBoxLayout()
         top.addWidget(self.open_button)
+        top.addWidget(self.record_button)
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.summary)
 
@@ -115,39 +157,70 @@ class PstatsBrowser(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(splitter)
+        self.stack.addWidget(self.flame)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.recorder)
         layout.addWidget(self.error)
         layout.addWidget(self.stack, 1)
         self._selected: FuncKey | None = None
 
     # -- loading -------------------------------------------------------------------------------
     def _choose_file(self) -> None:
-        path = ask_open_path(self, "Open a cProfile file",
-                             "Profiles (*.prof *.pstats *.profile *.out);;All files (*)")
-        if path is not None:
-            self.open_file(path)
+        paths = ask_open_paths(self, "Open profiles (several cProfile files are merged)",
+                               OPEN_PATTERN)
+        if paths:
+            self.open_files(paths)
+
+    def _show_recorder(self, shown: bool) -> None:
+        self.recorder.setVisible(shown)
+        if shown:
+            self.recorder.refresh_processes()
 
     def open_file(self, path: Path) -> None:
         """Load ``path`` off the GUI thread (or at once without a task runner)."""
-        self.summary.setText(f"Loading {path.name}…")
+        self.open_files([path])
+
+    def open_files(self, paths: list[Path]) -> None:
+        """Load cProfile files (merged) or a py-spy output off the GUI thread."""
+        paths = [Path(p) for p in paths]
+        self.summary.setText(f"Loading {paths[0].name}…" if len(paths) == 1
+                             else f"Merging {len(paths)} profiles…")
         if self._tasks is None:
             try:
-                stats = load_stats(path)
+                loaded = load_profile(paths)
             except ValueError as exc:
                 self._on_failed(exc)
             else:
-                self.show_stats(stats)
+                self._show_loaded(loaded)
             return
-        self._tasks.run(lambda _state: load_stats(path), owner=self, on_success=self.show_stats,
-                        on_failure=self._on_failed, name="load-profile")
+        self._tasks.run(lambda _state: load_profile(paths), owner=self,
+                        on_success=self._show_loaded, on_failure=self._on_failed,
+                        name="load-profile")
+
+    def _show_loaded(self, loaded: ProfileStats | FlameTree) -> None:
+        if isinstance(loaded, FlameTree):
+            self.show_flame(loaded)
+        else:
+            self.show_stats(loaded)
+
+    def show_flame(self, tree: FlameTree) -> None:
+        self.error.setVisible(False)
+        self.filter_edit.setVisible(False)
+        self.flame.set_tree(tree)
+        self.stack.setCurrentIndex(PAGE_FLAME)
+        threads = f", {tree.threads} threads" if tree.threads > 1 else ""
+        self.summary.setText(f"{tree.source or 'recording'}: {tree.stacks:,} stacks, "
+                             f"{value_text(tree.total, tree.unit)}{threads}")
+        self.sig_loaded.emit(tree.source)
 
     def show_stats(self, stats: ProfileStats) -> None:
         self.error.setVisible(False)
+        self.filter_edit.setVisible(True)
         self.model.set_stats(stats)
-        self.stack.setCurrentIndex(1)
+        self.stack.setCurrentIndex(PAGE_TABLE)
         self.summary.setText(
             f"{stats.source or 'profile'}: {len(stats.rows):,} functions, "
             f"{stats.total_calls:,} calls, {ms(stats.total_time)} ms own time in all")
