@@ -11,10 +11,11 @@ from typing import Any, Protocol
 
 from console import metrics
 from console.advisor import Thresholds, source_thresholds
-from console.alert_rules import RuleSpec
+from console.alert_rules import RuleSpec, usual_value
 from console.alerts import (
     AlertEngine,
     AlertEvent,
+    AlertState,
     AlertStatus,
     Observation,
     observe,
@@ -35,6 +36,8 @@ class _Store(Protocol):
     def series_names(self) -> list[str]: ...
 
     def latest(self, series: str) -> Reading | None: ...
+
+    def window(self, series: str, start_ts: float, end_ts: float) -> Any: ...
 
 
 class AlertService:
@@ -65,6 +68,10 @@ class AlertService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
+        #: A relative rule's usual value per (rule, series) and when it was taken: held while
+        #: the rule is pending or firing (the rise must not become its own usual), for at
+        #: most the rule's baseline.
+        self._usual: dict[tuple[str, str], tuple[float, float]] = {}
         #: Error-ratio thresholds of the sources that set their own (else the advisor's).
         self.error_limits: dict[str, Thresholds] = {}
         self.event_count = 0
@@ -100,16 +107,37 @@ class AlertService:
         names = self.store.series_names()
         observations: dict[str, Observation] = {}
         for spec in rules:
-            latest = [r for r in (self.store.latest(n) for n in names if spec.matches(n))
-                      if r is not None]
+            watched = [n for n in names if spec.matches(n)]
+            latest = [r for r in (self.store.latest(n) for n in watched) if r is not None]
             state = (states.get(spec.source, SourceState.UNKNOWN) if spec.source
                      else SourceState.UP)
+            usual = self._usual_values(spec, watched, now) if spec.relative else None
             observations[spec.name] = observe(spec, latest, now, self.max_age_s, state,
-                                              errors.get(spec.source, ""))
+                                              errors.get(spec.source, ""), usual)
         events = self.engine.evaluate(now, observations)
         if events:
             self._publish(events)
         return events
+
+    def _usual_values(self, spec: RuleSpec, series: list[str], now: float) -> dict[str, float]:
+        """Each watched series' usual value (the median over the rule's baseline), taken
+        afresh while the rule is normal and held while it is pending or firing."""
+        held = self.engine.status(spec.name).state in (AlertState.PENDING, AlertState.FIRING)
+        out: dict[str, float] = {}
+        for name in series:
+            key = (spec.name, name)
+            kept = self._usual.get(key)
+            if held and kept is not None and now - kept[1] < spec.baseline_s:
+                out[name] = kept[0]
+                continue
+            w = self.store.window(name, now - spec.baseline_s, now)
+            value = usual_value(w.value.tolist())
+            if value is None:
+                self._usual.pop(key, None)
+                continue
+            self._usual[key] = (value, now)
+            out[name] = value
+        return out
 
     def _source_states(self) -> tuple[dict[str, SourceState], dict[str, str]]:
         if self.poller is None:
