@@ -72,10 +72,12 @@ class PlacementBudget:
 
 class TrafficGenerator:
     """``threads`` customer threads whose total mean rate is ``rate()`` actions per second,
-    shaped by :func:`rush_factor` over a compressed day."""
+    shaped by :func:`rush_factor` over a compressed day (``rush=False``: a steady day at
+    the mean rate, for tests that must tell a switch from the lunch rush)."""
 
     def __init__(self, base_url: str, token: str, rate: Callable[[], float],
-                 threads: int = 3, name: str = "demo-traffic", seed: int | None = None) -> None:
+                 threads: int = 3, name: str = "demo-traffic", seed: int | None = None,
+                 rush: bool = True) -> None:
         self._base = base_url
         self._token = token
         self._rate = rate
@@ -85,6 +87,7 @@ class TrafficGenerator:
         self._threads: list[threading.Thread] = []
         self._t0 = time.monotonic()
         self._seed = seed
+        self._rush = rush
         self.actions = 0
         self.errors = 0
         self._lock = threading.Lock()
@@ -115,6 +118,8 @@ class TrafficGenerator:
         return max(0.0, self._rate()) / DEFAULT_RATE
 
     def current_rate(self) -> float:
+        if not self._rush:
+            return max(0.0, self._rate())
         hour = simulated_hour(time.monotonic() - self._t0)
         return max(0.0, self._rate()) * rush_factor(hour) / _MEAN
 

@@ -86,6 +86,20 @@ def test_rush_profile_has_lunch_and_dinner_peaks() -> None:
     assert 0.5 < _MEAN < 1.5
 
 
+def test_a_steady_day_keeps_the_rate_set_while_the_compressed_day_brings_lunch(
+        monkeypatch) -> None:
+    import demo.traffic as traffic
+
+    clock = [1000.0]
+    monkeypatch.setattr(traffic.time, "monotonic", lambda: clock[0])
+    day = traffic.TrafficGenerator("http://x", "t", lambda: 5.0)
+    steady = traffic.TrafficGenerator("http://x", "t", lambda: 5.0, rush=False)
+    morning = day.current_rate()
+    clock[0] += 69.0  # 12:45 of the compressed day: the lunch rush
+    assert day.current_rate() > 4 * morning
+    assert steady.current_rate() == 5.0
+
+
 def test_search_escapes_like_wildcards(tmp_path: Path) -> None:
     from sqlalchemy import select
 
