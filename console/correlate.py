@@ -197,9 +197,9 @@ def _together(a: Mover, b: Mover) -> bool:
 
 def lead_mover(candidates: list[Mover]) -> Mover:
     """The mover the headline starts from: the first to change; of those that changed
-    within the polls' :func:`resolution` of it, a cause before a symptom (a cache hit rate before the latency it
-    raises), then the biggest change for its size (the probe of the slowed endpoint, 40x,
-    before the whole shop's p99, 9x), then the score."""
+    within the polls' :func:`resolution` of it, a cause before a symptom (a cache hit rate
+    before the latency it raises), then the biggest change for its size (the probe of the
+    slowed endpoint, 90x, before the whole shop's p99, 16x), then the score."""
     earliest = min(candidates, key=lambda m: (m.change_ts, -m.score))
     together = [m for m in candidates if _together(m, earliest)]
     return min(together, key=lambda m: (m.symptom, -m.fold, -m.score))

@@ -7,6 +7,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from console import metrics
@@ -15,7 +16,6 @@ from console.alert_rules import RuleSpec, usual_value
 from console.alerts import (
     AlertEngine,
     AlertEvent,
-    AlertState,
     AlertStatus,
     Observation,
     observe,
@@ -38,6 +38,13 @@ class _Store(Protocol):
     def latest(self, series: str) -> Reading | None: ...
 
     def window(self, series: str, start_ts: float, end_ts: float) -> Any: ...
+
+
+@dataclass(slots=True)
+class _HeldUsual:
+    value: float
+    taken: float
+    clear_since: float | None = None
 
 
 class AlertService:
@@ -68,10 +75,8 @@ class AlertService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
-        #: A relative rule's usual value per (rule, series) and when it was taken: held while
-        #: the rule is pending or firing (the rise must not become its own usual), for at
-        #: most the rule's baseline.
-        self._usual: dict[tuple[str, str], tuple[float, float]] = {}
+        #: A relative rule's usual value per (rule, series), held from its first breach.
+        self._usual: dict[tuple[str, str], _HeldUsual] = {}
         #: Error-ratio thresholds of the sources that set their own (else the advisor's).
         self.error_limits: dict[str, Thresholds] = {}
         self.event_count = 0
@@ -120,22 +125,31 @@ class AlertService:
         return events
 
     def _usual_values(self, spec: RuleSpec, series: list[str], now: float) -> dict[str, float]:
-        """Each watched series' usual value (the median over the rule's baseline), taken
-        afresh while the rule is normal and held while it is pending or firing."""
-        held = self.engine.status(spec.name).state in (AlertState.PENDING, AlertState.FIRING)
+        """Each watched series' usual value (its median over the rule's baseline). Taken
+        afresh at each evaluation until a reading breaches; then held (a rise must not become
+        its own usual, nor a dip in it restart the count) until the series has been back
+        inside the line for the rule's ``for_s``, or for at most ``baseline_s``."""
         out: dict[str, float] = {}
         for name in series:
             key = (spec.name, name)
-            kept = self._usual.get(key)
-            if held and kept is not None and now - kept[1] < spec.baseline_s:
-                out[name] = kept[0]
-                continue
-            w = self.store.window(name, now - spec.baseline_s, now)
-            value = usual_value(w.value.tolist())
+            latest = self.store.latest(name)
+            now_value = None if latest is None else latest.value
+            held = self._usual.get(key)
+            if held is not None and now - held.taken < spec.baseline_s:
+                if now_value is not None and spec.breaching(now_value / held.value):
+                    held.clear_since = None
+                elif held.clear_since is None:
+                    held.clear_since = now
+                if held.clear_since is None or now - held.clear_since < spec.for_s:
+                    out[name] = held.value
+                    continue
+            self._usual.pop(key, None)
+            window = self.store.window(name, now - spec.baseline_s, now)
+            value = usual_value(window.value.tolist())
             if value is None:
-                self._usual.pop(key, None)
                 continue
-            self._usual[key] = (value, now)
+            if now_value is not None and spec.breaching(now_value / value):
+                self._usual[key] = _HeldUsual(value, now)
             out[name] = value
         return out
 

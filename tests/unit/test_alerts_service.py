@@ -213,3 +213,18 @@ def test_a_relative_rule_waits_for_a_usual_and_never_divides_by_zero() -> None:
     fresh_store.append([Reading("shop/request_rate", 1000, 5.0),
                         Reading("shop/request_rate", 1002, 30.0)])
     assert fresh.evaluate_once(1002) == []  # two readings are no usual yet
+
+
+def test_a_rise_longer_than_a_young_baseline_does_not_become_its_own_usual() -> None:
+    # 20 s of calm after the console started, then 5x for 40 s with one dip to 2.9x:
+    # the usual is held from the first breach, so the rise fires instead of being absorbed
+    store, _poller, service = make((BUSIER,), shop=SourceState.UP)
+    store.append([Reading("shop/request_rate", 1000 + t, 6.0) for t in range(0, 20, 2)])
+    states = []
+    for t in range(1020, 1062, 2):
+        value = 17.4 if t == 1030 else 30.0
+        store.append([Reading("shop/request_rate", t, value)])
+        service.evaluate_once(t)
+        states.append(service.statuses()[0].state)
+    assert states[0] == "pending" and states[-1] == "firing", states
+    assert service.statuses()[0].value == 5.0
