@@ -222,3 +222,13 @@ def test_a_relative_rule_reads_as_a_factor_of_its_usual() -> None:
     assert observe(rule, [Reading("shop/request_rate", 100.0, 20.0)], 100.0, 30.0).value is None
     with pytest.raises(ValueError):
         RuleSpec.create("x", "request_rate", above=0, baseline_s=900)
+
+
+def test_a_relative_rule_draws_no_line_for_the_advisor() -> None:
+    from console.advisor import thresholds_from_rules
+
+    slower = RuleSpec.create("Slower than usual", "latency_p95", "web", above=3,
+                             baseline_s=900)
+    fixed = RuleSpec.create("Slow", "latency_p95", "web", above=0.8)
+    assert thresholds_from_rules([slower], ["web"]) == {}  # not "p95 above 3 s"
+    assert thresholds_from_rules([slower, fixed], ["web"])["web"].latency_p95_s == 0.8
