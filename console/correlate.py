@@ -198,11 +198,12 @@ def _together(a: Mover, b: Mover) -> bool:
 def lead_mover(candidates: list[Mover]) -> Mover:
     """The mover the headline starts from: the first to change; of those that changed
     within the polls' :func:`resolution` of it, a cause before a symptom (a cache hit rate
-    before the latency it raises), then the biggest change for its size (the probe of the
-    slowed endpoint, 90x, before the whole shop's p99, 16x), then the score."""
+    before the latency it raises), then the cleanest change (the higher score: the probe of
+    a slowed endpoint, whose every reading is slow, before the whole shop's quantiles, which
+    blend it with the other endpoints), then the bigger change for its size."""
     earliest = min(candidates, key=lambda m: (m.change_ts, -m.score))
     together = [m for m in candidates if _together(m, earliest)]
-    return min(together, key=lambda m: (m.symptom, -m.fold, -m.score))
+    return min(together, key=lambda m: (m.symptom, -round(m.score, 2), -m.fold))
 
 
 def explain(movers: list[Mover], label: Callable[[str], str] = default_label,
