@@ -465,8 +465,8 @@ def test_suggested_rules_fit_the_sources(qtbot, make_page, memory_keyring) -> No
     assert busier.direction_box.currentText() == "above × usual"
     assert busier.threshold.text().endswith("×")
     assert {k: data["Busier than usual"][k] for k in ("above", "baseline_s")} == {
-        "above": 3.0, "baseline_s": 900.0}
-    assert "3x its usual" in busier.describe()
+        "above": 2.0, "baseline_s": 900.0}
+    assert "2x its usual" in busier.describe()
     assert editor.alerts.add_suggested() == 0
     assert editor.validate() is not None
 
