@@ -130,13 +130,19 @@ class TrafficGenerator:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {self._token}"
         customer = _Customer(session, self._base, rng, self.orders, self.bookings)
+        # Actions are due on a schedule (a Poisson process), not a pause after each one: a
+        # slow answer delays the next action, not the rate (traffic x5 is 5x on a loaded
+        # machine too); at most 1 s behind is caught up.
+        due = time.monotonic()
         try:
             while not self._stop.is_set():
                 rate = self.current_rate() / self._count
                 if rate <= 0:
                     self._stop.wait(0.5)
+                    due = time.monotonic()
                     continue
-                if self._stop.wait(min(5.0, rng.expovariate(rate))):
+                due = max(due, time.monotonic() - 1.0) + min(5.0, rng.expovariate(rate))
+                if self._stop.wait(max(0.0, due - time.monotonic())):
                     break
                 try:
                     customer.act()
