@@ -119,7 +119,7 @@ class AlertRuleRow(QFrame):
         self.general_error.setStyleSheet(f"color: {FAIL}; font-size: 12px;")
         self.general_error.setVisible(False)
         grid.addWidget(self.general_error, 6, 0, 1, len(_CONDITION))
-        for key, width in (("direction", 120), ("threshold", 120), ("for_s", 100),
+        for key, width in (("direction", 150), ("threshold", 120), ("for_s", 100),
                            ("severity", 110)):
             self.fields[key].setFixedWidth(width)
         for key in ("source", "metric"):
