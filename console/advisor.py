@@ -55,6 +55,8 @@ def thresholds_from_rules(rules: Iterable[RuleSpec], sources: Iterable[str],
 
 
 def _with_rule(t: Thresholds, rule: RuleSpec) -> Thresholds:
+    if rule.relative:
+        return t  # a factor of the series' own usual value, not a line the advisor draws
     fails = rule.severity is Severity.FAIL
     if rule.metric == metrics.LATENCY_P95 and rule.direction == "above":
         fail = rule.threshold if fails else max(t.latency_p95_fail_s, rule.threshold)

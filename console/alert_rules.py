@@ -18,6 +18,8 @@ DEFAULT_MARGIN_FRACTION = 0.05
 DEFAULT_NO_DATA_AFTER_S = 30.0
 #: How long a source must be down (per the poller) before the rule shows "error".
 DEFAULT_ERROR_AFTER_S = 10.0
+#: A relative rule's usual value needs at least this many readings in its baseline.
+MIN_BASELINE_POINTS = 5
 
 
 _SEVERITY_ALIASES = {
@@ -43,6 +45,10 @@ class RuleSpec:
     threshold by ``resolve_margin`` and stays there for ``resolve_for_s`` (hysteresis, so a
     value wobbling around the line neither flaps nor notifies twice). An empty ``source``
     means every source.
+
+    A relative rule (``baseline_s`` > 0) compares each series with its own usual value, the
+    median of its readings over the ``baseline_s`` before: ``threshold`` is then a factor
+    ("request rate above 3x its usual"), and the engine is given the ratio now / usual.
     """
 
     name: str
@@ -57,6 +63,7 @@ class RuleSpec:
     resolve_for_s: float = 0.0
     no_data_after_s: float = DEFAULT_NO_DATA_AFTER_S
     error_after_s: float = DEFAULT_ERROR_AFTER_S
+    baseline_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.direction not in ("above", "below"):
@@ -65,6 +72,15 @@ class RuleSpec:
             raise ValueError(f"rule {self.name!r}: the threshold must be a number")
         if self.for_s < 0 or self.resolve_for_s < 0 or self.resolve_margin < 0:
             raise ValueError(f"rule {self.name!r}: times and margins cannot be negative")
+        if self.baseline_s < 0 or not math.isfinite(self.baseline_s):
+            raise ValueError(f"rule {self.name!r}: the baseline cannot be negative")
+        if self.baseline_s and self.threshold <= 0:
+            raise ValueError(f"rule {self.name!r}: a relative threshold is a factor above 0")
+
+    @property
+    def relative(self) -> bool:
+        """True when the threshold is a factor of the series' own usual value."""
+        return self.baseline_s > 0
 
     @classmethod
     def create(cls, name: str, metric: str, source: str = "", *, above: float | None = None,
@@ -72,9 +88,9 @@ class RuleSpec:
                severity: str | Severity = Severity.WARN,
                labels: Mapping[str, str] | None = None, resolve_margin: float | None = None,
                resolve_for_s: float | None = None,
-               no_data_after_s: float | None = None) -> RuleSpec:
+               no_data_after_s: float | None = None, baseline_s: float = 0.0) -> RuleSpec:
         """A rule with the defaults filled in: margin 5 % of the threshold, resolve period
-        equal to ``for_s``."""
+        equal to ``for_s``; ``baseline_s`` makes it relative (see the class)."""
         if (above is None) == (below is None):
             raise ValueError(f"rule {name!r}: give exactly one of above or below")
         direction = "above" if above is not None else "below"
@@ -88,6 +104,7 @@ class RuleSpec:
             resolve_for_s=float(for_s if resolve_for_s is None else resolve_for_s),
             no_data_after_s=float(DEFAULT_NO_DATA_AFTER_S if no_data_after_s is None
                                   else no_data_after_s),
+            baseline_s=float(baseline_s or 0.0),
         )
 
     @classmethod
@@ -110,6 +127,7 @@ class RuleSpec:
             resolve_margin=getattr(rule, "resolve_margin", None),
             resolve_for_s=getattr(rule, "resolve_for_s", None),
             no_data_after_s=getattr(rule, "no_data_after_s", None),
+            baseline_s=float(getattr(rule, "baseline_s", 0.0) or 0.0),
         )
 
     @property
@@ -144,12 +162,35 @@ class RuleSpec:
             return series_name(self.source, self.metric, dict(self.labels))
         return self.metric + labels_text(dict(self.labels))
 
+    def show(self, value: float | None) -> str:
+        """A value the engine sees, as a person reads it: '3.2x usual' for a relative rule."""
+        if self.relative:
+            return "—" if value is None or not math.isfinite(value) else f"{value:.2g}x usual"
+        return format_value(self.metric, value)
+
     def describe(self) -> str:
-        """'cache/cache_hit_rate below 80% for 60 s' — the rule in one line."""
-        text = f"{self.where} {self.direction} {format_value(self.metric, self.threshold)}"
+        """'cache/cache_hit_rate below 80% for 60 s' — the rule in one line; 'shop/request_rate
+        above 3x its usual (median of 15 min) for 30 s' for a relative rule."""
+        if self.relative:
+            text = (f"{self.where} {self.direction} {self.threshold:g}x its usual (median of "
+                    f"{format_duration(self.baseline_s)})")
+        else:
+            text = f"{self.where} {self.direction} {format_value(self.metric, self.threshold)}"
         if self.for_s:
             text += f" for {format_duration(self.for_s)}"
         return text
+
+
+def usual_value(values: Iterable[float]) -> float | None:
+    """A relative rule's usual value: the median of the finite readings of its baseline;
+    None with fewer than :data:`MIN_BASELINE_POINTS` or a usual of zero or less (nothing to be
+    a multiple of)."""
+    finite = sorted(v for v in values if math.isfinite(v))
+    if len(finite) < MIN_BASELINE_POINTS:
+        return None
+    mid = len(finite) // 2
+    median = finite[mid] if len(finite) % 2 else (finite[mid - 1] + finite[mid]) / 2
+    return median if median > 0 else None
 
 
 def format_value(metric: str, value: float | None) -> str:
@@ -168,6 +209,13 @@ def format_value(metric: str, value: float | None) -> str:
 # -- defaults ------------------------------------------------------------------------------------
 
 
+#: The relative traffic rule: requests at twice their median of the last 15 minutes (traffic
+#: x5 on the demo is ~3.5x its usual: the probes and scrapes do not grow with it).
+BUSIER_THAN_USUAL = "Busier than usual"
+BUSIER_FACTOR = 2.0
+BUSIER_BASELINE_S = 900.0
+
+
 @dataclass(frozen=True, slots=True)
 class DefaultRule:
     """A suggested rule for a source kind; what the demo profile and the editor start from."""
@@ -179,9 +227,11 @@ class DefaultRule:
     for_s: float = 60.0
     severity: str = "warn"
     kinds: tuple[str, ...] = field(default=())
+    baseline_s: float = 0.0
 
 
-#: Sensible starting rules: p95 latency, cache hit rate, queue depth, error ratio.
+#: Sensible starting rules: p95 latency, cache hit rate, queue depth, error ratio, and traffic
+#: against its own last 15 minutes.
 DEFAULT_RULES: tuple[DefaultRule, ...] = (
     DefaultRule("Pages slow (p95 latency high)", metrics.LATENCY_P95, above=0.5, for_s=60,
                 severity="warn", kinds=("prometheus", "prometheus-server", "http")),
@@ -191,6 +241,9 @@ DEFAULT_RULES: tuple[DefaultRule, ...] = (
                 severity="warn", kinds=("redis", "memcached", "prometheus")),
     DefaultRule("Queue backing up", metrics.QUEUE_DEPTH, above=100, for_s=60, severity="warn",
                 kinds=("rabbitmq", "celery-redis", "prometheus")),
+    DefaultRule(BUSIER_THAN_USUAL, metrics.REQUEST_RATE, above=BUSIER_FACTOR, for_s=30,
+                severity="info", kinds=("prometheus", "prometheus-server"),
+                baseline_s=BUSIER_BASELINE_S),
 )
 
 
@@ -204,6 +257,7 @@ def default_rules_for(sources: Iterable[tuple[str, str]]) -> list[RuleSpec]:
             if kind in default.kinds:
                 chosen.append(RuleSpec.create(
                     default.name, default.metric, name, above=default.above,
-                    below=default.below, for_s=default.for_s, severity=default.severity))
+                    below=default.below, for_s=default.for_s, severity=default.severity,
+                    baseline_s=default.baseline_s))
                 break
     return chosen

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from console.alert_rules import RuleSpec, format_value
+from console.alert_rules import RuleSpec
 from console.domain import (
     Reading,
     Severity,
@@ -229,7 +229,7 @@ def _message(s: _RuleState) -> str:
         return f"Source {spec.source or '?'} is down" + (f": {s.error}" if s.error else "")
     if s.state is AlertState.NO_DATA:
         return f"No data from {spec.where}"
-    now_value = format_value(spec.metric, s.value)
+    now_value = spec.show(s.value)
     return f"{now_value} now; fires when {spec.describe()}"
 
 
@@ -308,7 +308,7 @@ def _enter(s: _RuleState, state: AlertState, now: float, value: float | None, *,
 
 def _event_message(s: _RuleState, event_state: str, value: float | None) -> str:
     spec = s.spec
-    shown = format_value(spec.metric, value)
+    shown = spec.show(value)
     if event_state == AlertState.FIRING:
         return f"{spec.name}: {shown} ({spec.describe()})"
     if event_state == RESOLVED:
@@ -327,24 +327,32 @@ def _event_message(s: _RuleState, event_state: str, value: float | None) -> str:
 
 
 def observe(spec: RuleSpec, latest: Iterable[Reading], now: float, max_age_s: float,
-            source_state: SourceState = SourceState.UP, error: str = "") -> Observation:
+            source_state: SourceState = SourceState.UP, error: str = "",
+            usual: Mapping[str, float] | None = None) -> Observation:
     """The rule's view of the newest readings: the worst fresh, finite value among the
     series it watches (highest for 'above', lowest for 'below'); None when all are silent.
+    For a relative rule the value is each reading over its series' ``usual`` value (a series
+    without one is not judged yet).
 
     ``latest`` may hold readings of other series; they are ignored.
     """
-    best: Reading | None = None
+    best: tuple[float, str] | None = None
     for reading in latest:
         if not spec.matches(reading.series):
             continue
         if not math.isfinite(reading.value) or now - reading.ts > max_age_s:
             continue
-        if best is None or (reading.value > best.value if spec.direction == "above"
-                            else reading.value < best.value):
-            best = reading
+        value = reading.value
+        if spec.relative:
+            base = (usual or {}).get(reading.series)
+            if base is None or base <= 0:
+                continue
+            value = value / base
+        if best is None or (value > best[0] if spec.direction == "above" else value < best[0]):
+            best = (value, reading.series)
     if best is None:
         return Observation(None, source_state, "", error)
-    return Observation(best.value, source_state, best.series, error)
+    return Observation(best[0], source_state, best[1], error)
 
 
 def replay(spec: RuleSpec, samples: Iterable[tuple[float, float | None]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
+from console import metrics
 from console.domain import split_series
 from console.durations import format_duration
 
@@ -20,6 +21,13 @@ MIN_HEADLINE_SCORE = 0.3
 HEADLINE_CANDIDATES = 3
 #: A change of this fraction of the values (or more) counts fully in the score.
 RELATIVE_FULL = 0.4
+#: A candidate for the headline scores at least this share of the strongest mover.
+HEADLINE_SHARE = 0.3
+#: What a person sees move rather than what makes things move: when one of these and
+#: another figure change within a poll of each other, the other is named first (a cache
+#: switched off and the latency it causes are seen by the same polls).
+SYMPTOM_METRICS = frozenset({metrics.LATENCY, metrics.LATENCY_P50, metrics.LATENCY_P95,
+                             metrics.LATENCY_P99, metrics.LATENCY_MEAN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +41,9 @@ class Mover:
     what a person is looking for). ``change_ts`` is the single change
     point of the series over baseline + window (UTC epoch seconds), None when it lies in
     the first half of the baseline (a drift, not an onset); ``lead_s`` is how much earlier
-    (negative) or later (positive) it moved than the top mover with an onset.
+    (negative) or later (positive) it moved than the top mover with an onset. ``step_s`` is
+    the series' poll interval (the median gap between its samples): its change point is
+    no finer than that.
     """
 
     series: str
@@ -44,11 +54,27 @@ class Mover:
     during: float
     change_ts: float | None
     lead_s: float | None = None
+    step_s: float = 0.0
 
     @property
     def direction(self) -> str:
         """'rose' or 'fell' (window against baseline)."""
         return "rose" if self.during >= self.before else "fell"
+
+    @property
+    def fold(self) -> float:
+        """How many times larger (or smaller) the window's mean is than the baseline's, as
+        a natural log (0.75 -> 0 and 0 -> 40 count as a thousandfold)."""
+        size = max(abs(self.before), abs(self.during))
+        if size == 0:
+            return 0.0
+        floor = 1e-3 * size
+        return abs(math.log(max(abs(self.during), floor) / max(abs(self.before), floor)))
+
+    @property
+    def symptom(self) -> bool:
+        """True for a latency: what users feel, rarely what was switched."""
+        return split_series(self.series)[1] in SYMPTOM_METRICS
 
 
 def ks_distance(a: FloatArray, b: FloatArray) -> float:
@@ -138,13 +164,15 @@ def rank_movers(
         when = change_point(both_ts, both)
         if when is not None and when < start - span / 2:
             when = None  # no onset near the window: a drift under way long before it
-        movers.append(Mover(name, score, ks, shift, mean_before, mean_during, when))
+        step = float(np.median(np.diff(both_ts))) if both_ts.size > 1 else 0.0
+        movers.append(Mover(name, score, ks, shift, mean_before, mean_during, when,
+                            step_s=step))
     movers.sort(key=lambda m: (-m.score, m.series))
     ref = next((m.change_ts for m in movers if m.change_ts is not None), None)
     if ref is None:
         return movers
-    return [Mover(m.series, m.score, m.ks, m.shift, m.before, m.during, m.change_ts,
-                  None if m.change_ts is None else m.change_ts - ref) for m in movers]
+    return [replace(m, lead_s=None if m.change_ts is None else m.change_ts - ref)
+            for m in movers]
 
 
 def default_label(series: str) -> str:
@@ -155,37 +183,65 @@ def default_label(series: str) -> str:
     return f"{words} ({source}{', ' + extra if extra else ''})"
 
 
+def resolution(a: Mover, b: Mover) -> float:
+    """How far apart two change points may be and still tell nothing of which came first:
+    each is known to one poll, and a figure over a poll (a rate, a hit rate) blends before
+    and after in its first poll, so a poll of each (never under 1 s)."""
+    return max(a.step_s + b.step_s, 1.0)
+
+
+def _together(a: Mover, b: Mover) -> bool:
+    assert a.change_ts is not None and b.change_ts is not None
+    return abs(a.change_ts - b.change_ts) <= resolution(a, b)
+
+
+def lead_mover(candidates: list[Mover]) -> Mover:
+    """The mover the headline starts from: the first to change; of those that changed
+    within the polls' :func:`resolution` of it, a cause before a symptom (a cache hit rate
+    before the latency it raises), then the cleanest change (the higher score: the probe of
+    a slowed endpoint, whose every reading is slow, before the whole shop's quantiles, which
+    blend it with the other endpoints), then the bigger change for its size."""
+    earliest = min(candidates, key=lambda m: (m.change_ts, -m.score))
+    together = [m for m in candidates if _together(m, earliest)]
+    return min(together, key=lambda m: (m.symptom, -round(m.score, 2), -m.fold))
+
+
 def explain(movers: list[Mover], label: Callable[[str], str] = default_label,
             min_score: float = MIN_HEADLINE_SCORE,
             group: Callable[[str], str] | None = None) -> str:
     """One sentence for the side list: which series moved first, and how much earlier.
 
     e.g. "cache hit rate (cache) fell 30 s before latency p95 (web) rose". Series of one
-    ``group`` (the quantiles of one source's latency) are not set against each other.
+    ``group`` (the quantiles of one source's latency) are not set against each other: the
+    strongest of each group stands for it. The first to move among the few strongest is
+    named; two that moved within a poll of each other are told apart by
+    :func:`lead_mover`.
     """
     strong = [m for m in movers if m.score >= min_score and m.change_ts is not None]
     if not strong:
         return "Nothing moved clearly in this window against the one before it."
     top = strong[0]
     if group is not None:
-        top_group = group(top.series)
-        strong = [top] + [m for m in strong[1:] if group(m.series) != top_group]
+        seen: set[str] = set()
+        kept = []
+        for m in strong:
+            if group(m.series) not in seen:
+                seen.add(group(m.series))
+                kept.append(m)
+        strong = kept
     # the few strongest movers only: the tenth series to move is rarely the cause
-    significant = [m for m in strong if m.score >= 0.5 * top.score][:HEADLINE_CANDIDATES]
-    first = min(significant, key=lambda m: (m.change_ts, -m.score))
-    assert first.change_ts is not None and top.change_ts is not None
-    gap = top.change_ts - first.change_ts
-    if first is top or gap < 1.0:
-        others = [m for m in significant if m is not top and m.change_ts is not None]
-        if not others:
-            return f"{label(top.series)} {top.direction}; nothing else moved clearly."
-        after = min(others, key=lambda m: m.change_ts or 0.0)
-        assert after.change_ts is not None
-        lag = after.change_ts - top.change_ts
-        if lag < 1.0:
-            return (f"{label(top.series)} {top.direction} and {label(after.series)} "
-                    f"{after.direction} at the same time.")
-        return (f"{label(top.series)} {top.direction} first, {format_duration(lag)} before "
-                f"{label(after.series)} {after.direction}.")
-    return (f"{label(first.series)} {first.direction} {format_duration(gap)} before "
-            f"{label(top.series)} {top.direction}.")
+    candidates = [m for m in strong if m.score >= HEADLINE_SHARE * top.score]
+    candidates = candidates[:HEADLINE_CANDIDATES]
+    first = lead_mover(candidates)
+    others = [m for m in candidates if m is not first]
+    if not others:
+        return f"{label(first.series)} {first.direction}; nothing else moved clearly."
+    after = min(others, key=lambda m: (m.change_ts or 0.0, -m.score))
+    assert first.change_ts is not None and after.change_ts is not None
+    lag = after.change_ts - first.change_ts
+    if _together(first, after):
+        return (f"{label(first.series)} {first.direction}; {label(after.series)} "
+                f"{after.direction} within {format_duration(resolution(first, after))} "
+                "of it.")
+    return (f"{label(first.series)} {first.direction} {format_duration(lag)} before "
+            f"{label(after.series)} {after.direction}.")

@@ -28,7 +28,7 @@ class DemoShop:
                  amqp_url: str | None = None, workers: int = 2, token: str | None = None,
                  *, seed_scale: float = 1.0, amqp_queue: str = "demo.jobs",
                  redis_prefix: str | None = None, http_threads: int = 6,
-                 traffic_threads: int = 3) -> None:
+                 traffic_threads: int = 3, rush: bool = True) -> None:
         self.db_path = Path(db_path)
         self.token = token or secrets.token_urlsafe(24)
         self._port = port
@@ -42,6 +42,7 @@ class DemoShop:
         self._redis_prefix = redis_prefix or f"backroom-demo:{secrets.token_hex(4)}:"
         self._http_threads = http_threads
         self._traffic_threads = traffic_threads
+        self._rush = rush
         self._lock = threading.Lock()
         self._state = "new"  # new -> running -> stopped
         self._parts: dict[str, Any] = {}
@@ -191,7 +192,7 @@ class DemoShop:
 
         scenario = self._parts["ctx"].scenario
         traffic = TrafficGenerator(self.base_url, self.token, lambda: scenario.traffic_rate,
-                                   threads=self._traffic_threads)
+                                   threads=self._traffic_threads, rush=self._rush)
         self._parts["traffic"] = traffic
         traffic.start()
 

@@ -72,10 +72,12 @@ class PlacementBudget:
 
 class TrafficGenerator:
     """``threads`` customer threads whose total mean rate is ``rate()`` actions per second,
-    shaped by :func:`rush_factor` over a compressed day."""
+    shaped by :func:`rush_factor` over a compressed day (``rush=False``: a steady day at
+    the mean rate, for tests that must tell a switch from the lunch rush)."""
 
     def __init__(self, base_url: str, token: str, rate: Callable[[], float],
-                 threads: int = 3, name: str = "demo-traffic", seed: int | None = None) -> None:
+                 threads: int = 3, name: str = "demo-traffic", seed: int | None = None,
+                 rush: bool = True) -> None:
         self._base = base_url
         self._token = token
         self._rate = rate
@@ -85,6 +87,7 @@ class TrafficGenerator:
         self._threads: list[threading.Thread] = []
         self._t0 = time.monotonic()
         self._seed = seed
+        self._rush = rush
         self.actions = 0
         self.errors = 0
         self._lock = threading.Lock()
@@ -115,6 +118,8 @@ class TrafficGenerator:
         return max(0.0, self._rate()) / DEFAULT_RATE
 
     def current_rate(self) -> float:
+        if not self._rush:
+            return max(0.0, self._rate())
         hour = simulated_hour(time.monotonic() - self._t0)
         return max(0.0, self._rate()) * rush_factor(hour) / _MEAN
 
@@ -125,13 +130,19 @@ class TrafficGenerator:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {self._token}"
         customer = _Customer(session, self._base, rng, self.orders, self.bookings)
+        # Actions are due on a schedule (a Poisson process), not a pause after each one: a
+        # slow answer delays the next action, not the rate (traffic x5 is 5x on a loaded
+        # machine too); at most 1 s behind is caught up.
+        due = time.monotonic()
         try:
             while not self._stop.is_set():
                 rate = self.current_rate() / self._count
                 if rate <= 0:
                     self._stop.wait(0.5)
+                    due = time.monotonic()
                     continue
-                if self._stop.wait(min(5.0, rng.expovariate(rate))):
+                due = max(due, time.monotonic() - 1.0) + min(5.0, rng.expovariate(rate))
+                if self._stop.wait(max(0.0, due - time.monotonic())):
                     break
                 try:
                     customer.act()

@@ -167,7 +167,9 @@ class DatabaseConfig:
 
 @dataclass(frozen=True, slots=True)
 class AlertRule:
-    """Fire when ``source/metric`` stays above (or below) a threshold for ``for_s`` seconds."""
+    """Fire when ``source/metric`` stays above (or below) a threshold for ``for_s`` seconds;
+    with ``baseline_s`` the threshold is a factor of the series' usual value (its median over
+    that many seconds before): ``above = 3, baseline_s = 900`` is "3x its last 15 minutes"."""
 
     name: str
     source: str
@@ -177,6 +179,7 @@ class AlertRule:
     for_s: float = 0.0
     severity: Severity = Severity.WARN
     labels: tuple[tuple[str, str], ...] = ()
+    baseline_s: float = 0.0
 
     @property
     def series(self) -> str:

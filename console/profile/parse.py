@@ -62,6 +62,10 @@ METRIC_ROLES: tuple[str, ...] = (
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 _ALERT_METRIC = re.compile(r"(?P<metric>[a-z0-9_]+)(?:\{(?P<labels>.*)\})?\Z")
 
+#: A relative rule's baseline: at least a minute of readings, at most a day.
+MIN_BASELINE_S = 60.0
+MAX_BASELINE_S = 86_400.0
+
 
 def parse_profile(data: dict[str, Any], origin: str = "") -> Profile:
     """Validate TOML data into a :class:`Profile`, or raise :class:`ProfileError` listing
@@ -336,7 +340,7 @@ def _parse_database(reader: FieldReader, value: Any) -> DatabaseConfig | None:
 def _parse_alert(reader: FieldReader, data: dict[str, Any], path: str,
                  targets: set[str]) -> AlertRule | None:
     reader.unknown_keys(data, path, {"name", "source", "metric", "above", "below", "for_s",
-                                     "severity"})
+                                     "severity", "baseline_s"})
     name = (reader.string(data, "name", path, required=True) or "").strip()
     source = reader.string(data, "source", path, required=True)
     if source and source not in targets:
@@ -354,6 +358,17 @@ def _parse_alert(reader: FieldReader, data: dict[str, Any], path: str,
         reader.problem(path, "needs a threshold: above = N or below = N")
     elif "above" in data and "below" in data:
         reader.problem(path, "give either above or below, not both")
+    baseline_s = 0.0
+    if "baseline_s" in data:
+        baseline_s = reader.number(data, "baseline_s", path, 0.0, maximum=MAX_BASELINE_S)
+        factor = above if above is not None else below
+        if baseline_s < MIN_BASELINE_S:
+            reader.problem(join_path(path, "baseline_s"),
+                           f"must be at least {MIN_BASELINE_S:g} s (the usual value is a "
+                           "median over it)")
+        if factor is not None and factor <= 0:
+            reader.problem(path, "with baseline_s the threshold is a factor of the usual "
+                           "value and must be above 0 (3 means 3x)")
     severity_text = reader.string(data, "severity", path, default="warn") or "warn"
     severity = Severity.WARN
     if severity_text in SEVERITIES:
@@ -365,7 +380,7 @@ def _parse_alert(reader: FieldReader, data: dict[str, Any], path: str,
         name=name, source=source or "", metric=metric, above=above, below=below,
         for_s=reader.number(data, "for_s", path, 0.0, maximum=MAX_INTERVAL_S,
                             allow_zero=True),
-        severity=severity, labels=labels,
+        severity=severity, labels=labels, baseline_s=baseline_s,
     )
 
 

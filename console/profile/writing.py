@@ -117,6 +117,7 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
             if a.below is not None:
                 alert["below"] = a.below
             _put(alert, "for_s", a.for_s, 0.0)
+            _put(alert, "baseline_s", a.baseline_s, 0.0)
             _put(alert, "severity", a.severity.value, Severity.WARN.value)
             alerts.append(alert)
         data["alerts"] = alerts

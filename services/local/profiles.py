@@ -12,6 +12,7 @@ import platformdirs
 import tomli_w
 
 from console import metrics
+from console.alert_rules import BUSIER_BASELINE_S, BUSIER_FACTOR, BUSIER_THAN_USUAL
 from console.domain import Severity
 from console.profile import (
     AlertRule,
@@ -155,6 +156,9 @@ def demo_profile(base_url: str, token: str, db_path: Path) -> Profile:
             AlertRule(name="Requests failing", source=DEMO_PROMETHEUS,
                       metric=metrics.ERROR_RATIO, above=0.05, for_s=30.0,
                       severity=Severity.FAIL),
+            AlertRule(name=BUSIER_THAN_USUAL, source=DEMO_PROMETHEUS,
+                      metric=metrics.REQUEST_RATE, above=BUSIER_FACTOR, for_s=30.0,
+                      severity=Severity.INFO, baseline_s=BUSIER_BASELINE_S),
         ),
         origin="demo",
     )

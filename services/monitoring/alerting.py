@@ -7,11 +7,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from console import metrics
 from console.advisor import Thresholds, source_thresholds
-from console.alert_rules import RuleSpec
+from console.alert_rules import RuleSpec, usual_value
 from console.alerts import (
     AlertEngine,
     AlertEvent,
@@ -35,6 +36,15 @@ class _Store(Protocol):
     def series_names(self) -> list[str]: ...
 
     def latest(self, series: str) -> Reading | None: ...
+
+    def window(self, series: str, start_ts: float, end_ts: float) -> Any: ...
+
+
+@dataclass(slots=True)
+class _HeldUsual:
+    value: float
+    taken: float
+    clear_since: float | None = None
 
 
 class AlertService:
@@ -65,6 +75,8 @@ class AlertService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_prune = 0.0
+        #: A relative rule's usual value per (rule, series), held from its first breach.
+        self._usual: dict[tuple[str, str], _HeldUsual] = {}
         #: Error-ratio thresholds of the sources that set their own (else the advisor's).
         self.error_limits: dict[str, Thresholds] = {}
         self.event_count = 0
@@ -100,16 +112,46 @@ class AlertService:
         names = self.store.series_names()
         observations: dict[str, Observation] = {}
         for spec in rules:
-            latest = [r for r in (self.store.latest(n) for n in names if spec.matches(n))
-                      if r is not None]
+            watched = [n for n in names if spec.matches(n)]
+            latest = [r for r in (self.store.latest(n) for n in watched) if r is not None]
             state = (states.get(spec.source, SourceState.UNKNOWN) if spec.source
                      else SourceState.UP)
+            usual = self._usual_values(spec, watched, now) if spec.relative else None
             observations[spec.name] = observe(spec, latest, now, self.max_age_s, state,
-                                              errors.get(spec.source, ""))
+                                              errors.get(spec.source, ""), usual)
         events = self.engine.evaluate(now, observations)
         if events:
             self._publish(events)
         return events
+
+    def _usual_values(self, spec: RuleSpec, series: list[str], now: float) -> dict[str, float]:
+        """Each watched series' usual value (its median over the rule's baseline). Taken
+        afresh at each evaluation until a reading breaches; then held (a rise must not become
+        its own usual, nor a dip in it restart the count) until the series has been back
+        inside the line for the rule's ``for_s``, or for at most ``baseline_s``."""
+        out: dict[str, float] = {}
+        for name in series:
+            key = (spec.name, name)
+            latest = self.store.latest(name)
+            now_value = None if latest is None else latest.value
+            held = self._usual.get(key)
+            if held is not None and now - held.taken < spec.baseline_s:
+                if now_value is not None and spec.breaching(now_value / held.value):
+                    held.clear_since = None
+                elif held.clear_since is None:
+                    held.clear_since = now
+                if held.clear_since is None or now - held.clear_since < spec.for_s:
+                    out[name] = held.value
+                    continue
+            self._usual.pop(key, None)
+            window = self.store.window(name, now - spec.baseline_s, now)
+            value = usual_value(window.value.tolist())
+            if value is None:
+                continue
+            if now_value is not None and spec.breaching(now_value / value):
+                self._usual[key] = _HeldUsual(value, now)
+            out[name] = value
+        return out
 
     def _source_states(self) -> tuple[dict[str, SourceState], dict[str, str]]:
         if self.poller is None:

@@ -457,10 +457,18 @@ def test_suggested_rules_fit_the_sources(qtbot, make_page, memory_keyring) -> No
     editor.show_tab("Alerts")
     added = editor.alerts.add_suggested()
     data = {r["name"]: r for r in editor.alerts.to_data()}
-    assert added == 4
+    assert added == 5
     assert data["Cache hit rate low"]["source"] == "web"  # the first fitting source
     assert data["Queue backing up"]["source"] == "web"
     assert data["Pages slow (p95 latency high)"]["above"] == 0.5
+    # traffic against its own usual: shown as a factor, saved with its baseline
+    busier = next(r for r in editor.alerts.rows
+                  if r.name_edit.text() == "Busier than usual")
+    assert busier.direction_box.currentText() == "above × usual"
+    assert busier.threshold.text().endswith("×")
+    assert {k: data["Busier than usual"][k] for k in ("above", "baseline_s")} == {
+        "above": 2.0, "baseline_s": 900.0}
+    assert "2x its usual" in busier.describe()
     assert editor.alerts.add_suggested() == 0
     assert editor.validate() is not None
 

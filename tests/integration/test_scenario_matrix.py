@@ -15,16 +15,19 @@ from tests.integration.scenario_matrix import (
     run_matrix,
 )
 
-#: four switches of ~65 s each (a fresh shop, 20 s of calm, diagnose's 30 s window)
+#: five switches of ~65 s each (a fresh shop, 20 s of calm, diagnose's 30 s window)
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 
-#: The switches whose cause the console names today; see docs/dashboard.md for the others.
-NAMED = ("cache off", "workers 0", "slow endpoint", "back-end errors")
-#: The switches whose cause "what moved first" names reliably in its headline: with the cache
-#: off or a slow endpoint the headline may name a latency that moved with it (2 of 4 runs on
-#: a loaded host named "shop p99 latency" first), so those rows are reported, not asserted.
-HEADLINE = ("workers 0", "back-end errors")
-#: The switches whose cause diagnose --window 30 names as its top finding.
+#: The switches whose cause the console names today; see docs/dashboard.md for the other
+#: (index dropped: at this seed the availability cache hides the missing index from every
+#: latency, and only diagnose's query plans see it).
+NAMED = ("cache off", "workers 0", "slow endpoint", "traffic x5", "back-end errors")
+#: The switches whose cause "what moved first" names in its headline, with its lead: all of
+#: them (a cache switched off and the latency it raises are seen by the same poll: the cause
+#: is named first; a slowed endpoint's probe before the whole shop's p99).
+HEADLINE = NAMED
+#: The switches whose cause diagnose --window 30 names as its top finding (traffic x5 has
+#: no finding: diagnose's 30 s window holds no usual to compare with).
 DIAGNOSED = ("cache off", "workers 0", "slow endpoint", "back-end errors")
 
 
@@ -32,6 +35,7 @@ def test_each_switch_is_named_by_the_headline_the_light_and_diagnose(tmp_path: P
     chosen = tuple(s for s in SWITCHES if s.name in NAMED)
     rows, took = run_matrix(tmp_path, chosen, seed_scale=0.05)  # a small shop starts fast
     table = as_markdown(rows) + f"\n\nwall time {took:.0f} s"
+    print(table)  # the rows of docs/dashboard.md (pytest -s shows them)
     switches = {s.name: s for s in chosen}
     pending = {r.name: r.for_s for r in demo_profile("http://demo", "t", tmp_path).alerts}
     assert len(rows) == len(chosen)

@@ -7,7 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from console.alert_rules import RuleSpec, default_rules_for, format_value, parse_severity
+from console.alert_rules import (
+    RuleSpec,
+    default_rules_for,
+    format_value,
+    parse_severity,
+    usual_value,
+)
 from console.alerts import AlertEngine, AlertState, Observation, observe, replay, state_words
 from console.domain import Reading, Severity, SourceState
 
@@ -199,3 +205,30 @@ def test_words_and_formats() -> None:
     assert format_value("queue_depth", None) == "—"
     assert parse_severity("critical") is Severity.FAIL
     assert parse_severity("nonsense") is Severity.WARN
+
+
+def test_a_relative_rule_reads_as_a_factor_of_its_usual() -> None:
+    rule = RuleSpec.create("Busier than usual", "request_rate", "shop", above=3, for_s=30,
+                           baseline_s=900)
+    assert rule.relative and not RuleSpec.create("x", "request_rate", above=3).relative
+    assert rule.describe() == ("shop/request_rate above 3x its usual (median of 15 min) "
+                               "for 30 s")
+    assert rule.show(4.6) == "4.6x usual"
+    assert usual_value([5.0, 6.0, 4.0, 5.0, 100.0]) == 5.0  # a median: one spike is no usual
+    assert usual_value([5.0, 6.0]) is None and usual_value([0.0] * 9) is None
+    obs = observe(rule, [Reading("shop/request_rate", 100.0, 20.0)], 100.0, 30.0,
+                  usual={"shop/request_rate": 5.0})
+    assert obs.value == 4.0
+    assert observe(rule, [Reading("shop/request_rate", 100.0, 20.0)], 100.0, 30.0).value is None
+    with pytest.raises(ValueError):
+        RuleSpec.create("x", "request_rate", above=0, baseline_s=900)
+
+
+def test_a_relative_rule_draws_no_line_for_the_advisor() -> None:
+    from console.advisor import thresholds_from_rules
+
+    slower = RuleSpec.create("Slower than usual", "latency_p95", "web", above=3,
+                             baseline_s=900)
+    fixed = RuleSpec.create("Slow", "latency_p95", "web", above=0.8)
+    assert thresholds_from_rules([slower], ["web"]) == {}  # not "p95 above 3 s"
+    assert thresholds_from_rules([slower, fixed], ["web"])["web"].latency_p95_s == 0.8

@@ -174,3 +174,57 @@ def test_a_pending_rule_shows_on_the_light_and_the_timeline() -> None:
     store.append([Reading("cache/cache_hit_rate", 1060, 0.0)])
     service.evaluate_once()
     assert service.health_summary() == ("warn", "Cache hit rate low")
+
+
+BUSIER = RuleSpec.create("Busier than usual", "request_rate", "shop", above=3.0, for_s=20,
+                         baseline_s=900)
+
+
+def test_a_relative_rule_fires_on_traffic_at_three_times_its_own_usual_and_holds_its_usual(
+) -> None:
+    store, _poller, service = make((BUSIER,), shop=SourceState.UP)
+    # 5 requests/s for ten minutes: the usual; 12/s (2.4x) stays normal
+    store.append([Reading("shop/request_rate", 1000 + t, 5.0 + (t % 3) * 0.5)
+                  for t in range(0, 600, 2)])
+    assert service.evaluate_once(1600) == []
+    store.append([Reading("shop/request_rate", 1602, 12.0)])
+    assert service.evaluate_once(1602) == []
+    # traffic x5: pending at once, firing after 20 s, the usual held at ~5.5 meanwhile
+    for t in range(1604, 1640, 2):
+        store.append([Reading("shop/request_rate", t, 27.0)])
+        service.evaluate_once(t)
+    status = service.statuses()[0]
+    assert status.state == "firing"
+    assert status.value is not None and 4.5 < status.value < 5.5  # 27 against 5.5
+    assert "x usual" in status.message and "3x its usual (median of 15 min)" in status.message
+    # back to 6/s: resolves (margin 5 % of 3x, 20 s)
+    for t in range(1640, 1670, 2):
+        store.append([Reading("shop/request_rate", t, 6.0)])
+        service.evaluate_once(t)
+    assert service.statuses()[0].state == "normal"
+
+
+def test_a_relative_rule_waits_for_a_usual_and_never_divides_by_zero() -> None:
+    store, _poller, service = make((BUSIER,), shop=SourceState.UP)
+    store.append([Reading("shop/request_rate", 1000 + t, 0.0) for t in range(0, 20, 2)])
+    store.append([Reading("shop/request_rate", 1020, 30.0)])
+    assert service.evaluate_once(1020) == []  # a usual of 0: nothing to be a multiple of
+    fresh_store, _p, fresh = make((BUSIER,), shop=SourceState.UP)
+    fresh_store.append([Reading("shop/request_rate", 1000, 5.0),
+                        Reading("shop/request_rate", 1002, 30.0)])
+    assert fresh.evaluate_once(1002) == []  # two readings are no usual yet
+
+
+def test_a_rise_longer_than_a_young_baseline_does_not_become_its_own_usual() -> None:
+    # 20 s of calm after the console started, then 5x for 40 s with one dip to 2.9x:
+    # the usual is held from the first breach, so the rise fires instead of being absorbed
+    store, _poller, service = make((BUSIER,), shop=SourceState.UP)
+    store.append([Reading("shop/request_rate", 1000 + t, 6.0) for t in range(0, 20, 2)])
+    states = []
+    for t in range(1020, 1062, 2):
+        value = 17.4 if t == 1030 else 30.0
+        store.append([Reading("shop/request_rate", t, value)])
+        service.evaluate_once(t)
+        states.append(service.statuses()[0].state)
+    assert states[0] == "pending" and states[-1] == "firing", states
+    assert service.statuses()[0].value == 5.0

@@ -108,3 +108,58 @@ def test_a_group_is_not_set_against_itself() -> None:
     assert "before" in explain(movers)
     alone = explain(movers, group=lambda s: s.split("/")[0])
     assert "nothing else moved clearly" in alone
+
+
+def polled(step: float, offset: float, n: int) -> np.ndarray:
+    """Sample times of a source polled every ``step`` s, ``offset`` s after T0."""
+    return T0 + offset + step * np.arange(n, dtype=float)
+
+
+def test_a_switched_cache_is_named_before_the_latency_it_raises_in_the_same_poll() -> None:
+    # The demo's cache switched off at T0+40: its hit rate (a few lookups a poll, so a noisy
+    # baseline) falls to 0 while a probe's latency rises 5x; the probe, polled 1 s apart from
+    # the scrape, happens to see it first, and its rise scores higher.
+    rng = np.random.default_rng(3)
+    scrape, probe = polled(2.0, 0.0, 40), polled(2.0, 1.0, 40)
+    hit = np.where(scrape < T0 + 41, rng.uniform(0.4, 1.0, scrape.size), 0.0)
+    hit[scrape == T0 + 42] = 0.3  # the first poll after the switch blends before and after
+    latency = np.where(probe < T0 + 40, 0.010, 0.050) * rng.uniform(0.9, 1.1, probe.size)
+    data = {"shop/cache_hit_rate": (scrape, hit), "availability/latency_p95": (probe, latency)}
+    movers = rank_movers(data, T0 + 36, T0 + 60, baseline_s=16)
+    by_name = {m.series: m for m in movers}
+    assert movers[0].series == "availability/latency_p95"  # the symptom scores higher
+    assert by_name["availability/latency_p95"].change_ts < by_name[
+        "shop/cache_hit_rate"].change_ts  # and its poll came first
+    sentence = explain(movers)
+    assert sentence.startswith("cache hit rate (shop) fell"), sentence
+    assert "latency p95 (availability) rose within 4 s of it." in sentence
+
+
+def test_the_slowed_endpoints_probe_is_named_before_the_whole_shops_quantile() -> None:
+    # /api/availability slowed to 900 ms: every probe reading goes 10 ms -> 900 ms; the shop's
+    # p50 over every endpoint goes 2 ms -> 900 ms (a bigger change for its size) but blends
+    # in the other endpoints (every third poll saw no slow request), and is scraped 1 s
+    # earlier.
+    rng = np.random.default_rng(4)
+    scrape, probe = polled(2.0, 0.0, 40), polled(2.0, 1.0, 40)
+    shop = np.where(scrape < T0 + 40, 0.002, 0.90) * rng.uniform(0.7, 1.3, scrape.size)
+    shop[(scrape >= T0 + 40) & (np.arange(scrape.size) % 3 == 0)] = 0.003
+    avail = np.where(probe < T0 + 41, 0.010, 0.90) * rng.uniform(0.7, 1.3, probe.size)
+    data = {"shop/latency_p50": (scrape, shop), "availability/latency_p95": (probe, avail)}
+    movers = rank_movers(data, T0 + 36, T0 + 60, baseline_s=16)
+    by_name = {m.series: m for m in movers}
+    assert by_name["shop/latency_p50"].change_ts == T0 + 40
+    assert by_name["shop/latency_p50"].fold > by_name["availability/latency_p95"].fold
+    sentence = explain(movers)
+    assert sentence.startswith("latency p95 (availability) rose"), sentence
+
+
+def test_a_cause_a_poll_or_more_earlier_is_named_with_its_lead() -> None:
+    scrape, probe = polled(2.0, 0.0, 60), polled(2.0, 1.0, 60)
+    hit = np.where(scrape < T0 + 40, 0.8, 0.0)
+    latency = np.where(probe < T0 + 51, 0.010, 0.050)
+    movers = rank_movers({"shop/cache_hit_rate": (scrape, hit),
+                          "availability/latency_p95": (probe, latency)}, T0 + 36, T0 + 100,
+                         baseline_s=30)
+    assert explain(movers) == ("cache hit rate (shop) fell 11 s before latency p95 "
+                               "(availability) rose.")

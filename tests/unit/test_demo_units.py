@@ -86,6 +86,20 @@ def test_rush_profile_has_lunch_and_dinner_peaks() -> None:
     assert 0.5 < _MEAN < 1.5
 
 
+def test_a_steady_day_keeps_the_rate_set_while_the_compressed_day_brings_lunch(
+        monkeypatch) -> None:
+    import demo.traffic as traffic
+
+    clock = [1000.0]
+    monkeypatch.setattr(traffic.time, "monotonic", lambda: clock[0])
+    day = traffic.TrafficGenerator("http://x", "t", lambda: 5.0)
+    steady = traffic.TrafficGenerator("http://x", "t", lambda: 5.0, rush=False)
+    morning = day.current_rate()
+    clock[0] += 69.0  # 12:45 of the compressed day: the lunch rush
+    assert day.current_rate() > 4 * morning
+    assert steady.current_rate() == 5.0
+
+
 def test_search_escapes_like_wildcards(tmp_path: Path) -> None:
     from sqlalchemy import select
 
@@ -191,3 +205,27 @@ def test_a_read_that_fails_half_way_leaves_no_old_snapshot_behind(tmp_path: Path
         with db.read() as conn:
             assert conn.execute(text("SELECT max(qty) FROM stock")).scalar() == 7
     db.engine.dispose()
+
+
+def test_slow_answers_delay_the_next_action_not_the_rate(monkeypatch) -> None:
+    # 20 actions/s over 2 threads while each answer takes 100 ms: a pause after every
+    # action would give 10/s (traffic x5 came out as 2.8x on a loaded machine).
+    import demo.traffic as traffic
+
+    class SlowCustomer:
+        def __init__(self, *_args: object) -> None:
+            pass
+
+        def act(self) -> None:
+            time.sleep(0.1)
+
+    monkeypatch.setattr(traffic, "_Customer", SlowCustomer)
+    gen = traffic.TrafficGenerator("http://127.0.0.1:9", "t", lambda: 20.0, threads=2,
+                                   seed=5, rush=False)
+    gen.start()
+    time.sleep(0.5)  # the threads are up (requests imported, sessions made)
+    before = gen.actions
+    time.sleep(2.0)
+    done = gen.actions - before
+    gen.stop()
+    assert done >= 30, done  # 40 due in the 2 s; 20 with a pause after each

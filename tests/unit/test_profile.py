@@ -310,3 +310,18 @@ def test_sources_probes_and_the_database_say_their_app() -> None:
     assert profile.apps() == {"home": "shop", "orders": "orders-api", "cache": "shop",
                               "jobs": "", "database": "shop"}
     assert parse_profile(profile_to_dict(profile)) == profile
+
+
+def test_a_relative_alert_rule_round_trips_and_is_checked() -> None:
+    data = good()
+    data["alerts"][0] = {"name": "Busier than usual", "source": "web",
+                         "metric": "request_rate", "above": 3, "baseline_s": 900,
+                         "for_s": 30}
+    profile = parse_profile(data)
+    rule = profile.alerts[0]
+    assert (rule.above, rule.baseline_s) == (3, 900)
+    assert parse_profile(tomllib.loads(tomli_w.dumps(profile_to_dict(profile)))) == profile
+    data["alerts"][0].update(above=-1, baseline_s=10)
+    problems = problems_of(data)
+    assert any(p.startswith("alerts[0].baseline_s: must be at least 60 s") for p in problems)
+    assert any("must be above 0 (3 means 3x)" in p for p in problems)

@@ -116,11 +116,13 @@ def test_demo_profile_is_valid_and_has_the_default_alerts(tmp_path: Path) -> Non
         "http://127.0.0.1:8000/api/availability?date={today}&party_size=2",
     ]
     assert {s.kind for s in profile.sources} == {"prometheus", "database"}
-    rules = {(a.metric, a.above, a.below, a.for_s) for a in profile.alerts}
-    assert rules == {(metrics.LATENCY_P95, 0.5, None, 30.0),
-                     (metrics.CACHE_HIT_RATE, None, 0.5, 60.0),
-                     (metrics.QUEUE_DEPTH, 50.0, None, 60.0),
-                     (metrics.ERROR_RATIO, 0.05, None, 30.0)}
+    rules = {(a.metric, a.above, a.below, a.for_s, a.baseline_s) for a in profile.alerts}
+    assert rules == {(metrics.LATENCY_P95, 0.5, None, 30.0, 0.0),
+                     (metrics.CACHE_HIT_RATE, None, 0.5, 60.0, 0.0),
+                     (metrics.QUEUE_DEPTH, 50.0, None, 60.0, 0.0),
+                     (metrics.ERROR_RATIO, 0.05, None, 30.0, 0.0),
+                     # traffic against its own last 15 minutes (a relative rule)
+                     (metrics.REQUEST_RATE, 2.0, None, 30.0, 900.0)}
     # The demo profile passes the same validation as a user's file.
     data = tomllib.loads(tomli_w.dumps(profile_to_dict(profile)))
     assert parse_profile(data) == profile

@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import (
 )
 
 from console import metrics
-from console.alert_rules import DEFAULT_RULES, format_value
+from console.alert_rules import BUSIER_BASELINE_S, DEFAULT_RULES, format_value
 from console.profile import SEVERITIES
 from ui.plain_text import plain_label
 from ui.theme import FAIL
@@ -80,6 +80,12 @@ class AlertRuleRow(QFrame):
         self.direction_box = QComboBox()
         self.direction_box.addItem("above", "above")
         self.direction_box.addItem("below", "below")
+        self.direction_box.addItem("above × usual", "above_usual")
+        self.direction_box.addItem("below × usual", "below_usual")
+        self.direction_box.setToolTip("× usual: the threshold is a factor of the metric's "
+                                      "median over its baseline (15 min unless the profile "
+                                      "says baseline_s)")
+        self.baseline_s = BUSIER_BASELINE_S
         self.threshold = ExactSpinBox(-1e12, 1e12, 3)
         self.threshold.setToolTip("Latency in milliseconds, ratios in percent")
         self.for_s = ExactSpinBox(0.0, 86_400.0, 0, " s")
@@ -113,7 +119,7 @@ class AlertRuleRow(QFrame):
         self.general_error.setStyleSheet(f"color: {FAIL}; font-size: 12px;")
         self.general_error.setVisible(False)
         grid.addWidget(self.general_error, 6, 0, 1, len(_CONDITION))
-        for key, width in (("direction", 90), ("threshold", 120), ("for_s", 100),
+        for key, width in (("direction", 150), ("threshold", 120), ("for_s", 100),
                            ("severity", 110)):
             self.fields[key].setFixedWidth(width)
         for key in ("source", "metric"):
@@ -129,7 +135,7 @@ class AlertRuleRow(QFrame):
         self.name_edit.textEdited.connect(lambda _t: self.sig_changed.emit())
         self.source_box.currentTextChanged.connect(lambda _t: self.sig_changed.emit())
         self.metric_box.currentTextChanged.connect(self._metric_changed)
-        self.direction_box.currentIndexChanged.connect(lambda _i: self.sig_changed.emit())
+        self.direction_box.currentIndexChanged.connect(self._direction_changed)
         self.threshold.valueChanged.connect(lambda _v: self.sig_changed.emit())
         self.for_s.valueChanged.connect(lambda _v: self.sig_changed.emit())
         self.severity_box.currentIndexChanged.connect(lambda _i: self.sig_changed.emit())
@@ -145,9 +151,17 @@ class AlertRuleRow(QFrame):
         self.source_box.blockSignals(False)
 
     def _metric_changed(self, text: str) -> None:
-        factor, suffix = unit_for(text)
+        factor, suffix = unit_for(text) if not self.relative else (1.0, " ×")
         self.threshold.set_factor(factor, suffix)
         self.sig_changed.emit()
+
+    def _direction_changed(self, _index: int) -> None:
+        self._metric_changed(self.metric_box.currentText())
+
+    @property
+    def relative(self) -> bool:
+        """True when the threshold is a factor of the metric's usual value."""
+        return str(self.direction_box.currentData()).endswith("_usual")
 
     def load(self, data: dict[str, Any]) -> None:
         self.name_edit.setText(str(data.get("name", "")))
@@ -155,7 +169,11 @@ class AlertRuleRow(QFrame):
         self.source_box.setCurrentText(str(data.get("source", "")))
         self.metric_box.setCurrentText(str(data.get("metric", "")))
         direction = "below" if "below" in data else "above"
-        self.direction_box.setCurrentIndex(self.direction_box.findData(direction))
+        baseline = float(data.get("baseline_s", 0.0) or 0.0)
+        if baseline > 0:
+            self.baseline_s = baseline
+        self.direction_box.setCurrentIndex(self.direction_box.findData(
+            f"{direction}_usual" if baseline > 0 else direction))
         self.threshold.set_exact(float(data.get(direction, 0.0) or 0.0))
         self.for_s.set_exact(float(data.get("for_s", 0.0)))
         index = self.severity_box.findData(str(data.get("severity", "warn")))
@@ -165,7 +183,10 @@ class AlertRuleRow(QFrame):
         out: dict[str, Any] = {"name": self.name_edit.text().strip(),
                                "source": self.source_box.currentText().strip(),
                                "metric": self.metric_box.currentText().strip()}
-        out[str(self.direction_box.currentData())] = self.threshold.exact()
+        direction = str(self.direction_box.currentData())
+        out[direction.removesuffix("_usual")] = self.threshold.exact()
+        if self.relative:
+            out["baseline_s"] = self.baseline_s
         out["for_s"] = self.for_s.exact()
         out["severity"] = str(self.severity_box.currentData())
         return out
@@ -197,6 +218,9 @@ class AlertRuleRow(QFrame):
     def describe(self) -> str:
         data = self.to_data()
         direction = "above" if "above" in data else "below"
+        if self.relative:
+            return (f"{data['source']}/{data['metric']} {direction} {data[direction]:g}x "
+                    "its usual")
         return (f"{data['source']}/{data['metric']} {direction} "
                 f"{format_value(data['metric'].partition('{')[0], data[direction])}")
 
@@ -287,6 +311,8 @@ class AlertRulesEditor(QWidget):
                 data["above"] = default.above
             else:
                 data["below"] = default.below
+            if default.baseline_s:
+                data["baseline_s"] = default.baseline_s
             self.add_rule(data, emit=False)
             added += 1
         if added:
