@@ -22,6 +22,7 @@ from ui.plain_text import set_plain_tooltip
 from ui.theme import Theme
 
 LEFT_AXIS_WIDTH = 70
+TITLE_HEIGHT = 22
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +125,9 @@ class ChartPanel(QObject):
         self.plot.addItem(self.grid, ignoreBounds=True)
         self.plot.getViewBox().sigRangeChanged.connect(lambda *_: self.grid.view_changed())
         self.plot.setTitle("", justify="left", size="10pt", color=theme.text)
-        self.plot.layout.setRowFixedHeight(0, 22)
-        self.plot.titleLabel.setMaximumHeight(22)
+        self._title_height = TITLE_HEIGHT
+        self.plot.layout.setRowFixedHeight(0, TITLE_HEIGHT)
+        self.plot.titleLabel.setMaximumHeight(TITLE_HEIGHT)
         self.value_axis.setWidth(LEFT_AXIS_WIDTH)
         vb = self.plot.getViewBox()
         vb.setMouseEnabled(x=True, y=False)
@@ -195,6 +197,22 @@ class ChartPanel(QObject):
     def _place_chooser(self) -> None:
         width = self.plot.geometry().width()
         self.chooser.setPos(width - self.chooser.boundingRect().width() - 4, 0)
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        """The title line (the legend and readout) wraps within the chart's width, left of
+        the series chooser: a long legend must never widen the chart past the window."""
+        label = self.plot.titleLabel
+        room = self.plot.geometry().width() - LEFT_AXIS_WIDTH \
+            - self.chooser.boundingRect().width() - 16
+        label.item.setTextWidth(max(room, 120.0))
+        label.updateMin()
+        height = max(TITLE_HEIGHT, math.ceil(label.itemRect().height()))
+        label.setMinimumWidth(0)  # never wider than the chart gives it
+        label.setMaximumHeight(height)
+        if height != self._title_height:
+            self._title_height = height
+            self.plot.layout.setRowFixedHeight(0, height)
 
     def chooser_actions(self, parent: QWidget | None = None) -> QMenu:
         """The chooser's menu: one checkable entry per series, in its colour and dash."""
@@ -433,13 +451,16 @@ class ChartPanel(QObject):
             parts.append(f"<span style='color:{self.theme.muted}'>&nbsp;&nbsp;{when}</span>")
         for curve, value in values:
             text = unit.format(value, with_unit=False) if value is not None else "–"
-            parts.append(f"&nbsp;&nbsp;<span style='color:{curve.style.colour}'>●</span>&nbsp;"
-                         f"{html.escape(curve.style.label)} <b>{text}</b>")
+            # an entry stays on one line; the legend wraps between entries
+            entry = f"{html.escape(curve.style.label)} <b>{text}</b>".replace(" ", "&nbsp;")
+            parts.append(f"&nbsp; <span style='color:{curve.style.colour}'>●</span>&nbsp;"
+                         f"{entry}")
         readout = "".join(parts)
         if readout != self.readout_html:
             self.readout_html = readout
             self.plot.titleLabel.setText(readout, justify="left", size="9pt",
                                          color=self.theme.text)
+            self._fit_title()
 
     def readout_text(self) -> str:
         """The readout as plain text (what a user reads in the title line)."""

@@ -64,10 +64,7 @@ class Timeline(pg.GraphicsLayoutWidget):
 
     def add_panel(self, spec: PanelSpec) -> ChartPanel:
         panel = ChartPanel(spec, self.theme)
-        if self.panels:
-            panel.plot.setXLink(self.panels[0].plot)
-        else:
-            panel.view_box.sigXRangeChanged.connect(lambda *_: self._view_redraw.request())
+        panel.view_box.sigXRangeChanged.connect(lambda *_: self._view_redraw.request())
         panel.view_box.sigRangeChangedManually.connect(self._user_moved)
         self.panels.append(panel)
         return panel
@@ -86,7 +83,15 @@ class Timeline(pg.GraphicsLayoutWidget):
         wanted = [p for p in self.panels if p.has_series()]
         if wanted == self._shown:
             return
+        start, end = self.x_range()
         self.ci.clear()
+        # the shown panels follow the first shown one (any panel may be the only one: a
+        # profile without latency sources has no latency chart)
+        for panel in self.panels:
+            panel.plot.setXLink(None)
+            panel.view_box.setXRange(start, end, padding=0)
+        for panel in wanted[1:]:
+            panel.plot.setXLink(wanted[0].plot)
         for row, panel in enumerate(wanted):
             self.ci.addItem(panel.plot, row=row, col=0)
             panel.show_time_labels(row == len(wanted) - 1)
@@ -102,13 +107,14 @@ class Timeline(pg.GraphicsLayoutWidget):
     # -- range ----------------------------------------------------------------------------
 
     def x_range(self) -> tuple[float, float]:
-        lo, hi = self.panels[0].view_box.viewRange()[0]
+        lo, hi = (self._shown or self.panels)[0].view_box.viewRange()[0]
         return float(lo), float(hi)
 
     def set_x_range(self, start: float, end: float) -> None:
-        """Show ``[start, end]`` (the page's time range or follow-live)."""
-        if self.panels:
-            self.panels[0].view_box.setXRange(start, end, padding=0)
+        """Show ``[start, end]`` (the page's time range or follow-live) on every panel,
+        shown or not yet shown."""
+        for panel in self.panels:
+            panel.view_box.setXRange(start, end, padding=0)
 
     def columns(self) -> int:
         panels = self._shown or self.panels
