@@ -7,10 +7,21 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from PyQt6.QtCore import QRectF
 
 from console.domain import SourceState, series_name
 from console.store import MetricStore
-from tests.gui.test_dashboard import FakePoller, Services, fill, make_page, settled, status
+from tests.gui.test_dashboard import (
+    FakePoller,
+    Services,
+    fill,
+    incident_store,
+    make_page,
+    rule,
+    settled,
+    status,
+)
+from ui.theme import WARN
 
 pytestmark = pytest.mark.gui
 __all__ = ["make_page"]
@@ -44,7 +55,8 @@ def test_queue_tile_shows_the_deepest_queue_and_says_so(make_page, qtbot) -> Non
             and page.tiles.tiles["mq"].value.text() == "5,000 msgs")
     tile = page.tiles.tiles["mq"]
     assert tile.caption.text() == "deepest of 3 queues: orders"
-    settled(qtbot, page, lambda: tile.spark.isVisible())
+    # the sparkline draws the deepest queue too
+    settled(qtbot, page, lambda: np.nanmax(tile.spark._values, initial=0) == 5000.0)
 
 
 def test_five_sources_keep_the_chart_inside_a_1280_px_window(make_page, qtbot) -> None:
@@ -73,3 +85,73 @@ def test_five_sources_keep_the_chart_inside_a_1280_px_window(make_page, qtbot) -
     assert view.mapTo(page, view.rect().topRight()).x() <= page.width()
     assert latency.plot.titleLabel.sceneBoundingRect().width() <= latency.plot.width()
     page.grab().save("/tmp/first/five-sources.png")
+
+
+# -- labels: lanes, and thresholds in view ----------------------------------------------------
+
+
+def shown_labels(panel) -> list[tuple[str, QRectF]]:
+    """Each label a user sees on ``panel``: its text and its place in the scene."""
+    found = []
+    for line in panel.markers + panel.thresholds:
+        label = getattr(line, "label", None)
+        if label is not None and label.isVisible():
+            found.append((label.textItem.toPlainText(), label.sceneBoundingRect()))
+    return found
+
+
+def test_close_events_thresholds_and_alerts_keep_their_labels_apart(make_page, qtbot) -> None:
+    now = time.time()
+    profile = SimpleNamespace(name="x", alerts=(
+        rule("Slow pages", "latency_p95", "web", above=0.5),
+        rule("Very slow", "latency_p95", "web", above=0.52),
+    ))
+    page = make_page(Services(profile, incident_store(now)))
+    settled(qtbot, page, lambda: len(page.timeline.shown_panels()) == 4)
+    events = ((now - 200, "cache off", "#888888"), (now - 196, "workers 2 → 0", "#888888"),
+              (now - 192, "Slow pages: firing", WARN),
+              (now - 8, "Very slow: firing", WARN), (now - 4, "Slow pages: resolved",
+                                                            "#2e7d32"))
+    for ts, text, colour in events:
+        page.add_marker(ts, text, colour)
+    latency = page.timeline.panel("latency")
+    qtbot.wait(300)  # a few data ticks: the labels are laid out as the view moves
+    labels = shown_labels(latency)
+    assert sorted(text for text, _ in labels) == sorted(
+        [e[1] for e in events] + ["Slow pages (> 500 ms)", "Very slow (> 520 ms)"])
+    for i, (a, ra) in enumerate(labels):
+        for b, rb in labels[i + 1:]:
+            assert not ra.intersects(rb), f"{a!r} overlaps {b!r}"
+    # every label inside the chart, and no line of data under the event labels
+    inside = latency.view_box.sceneBoundingRect()
+    assert all(inside.contains(r) for _, r in labels)
+    page.grab().save("/tmp/first/labels.png")
+
+
+def test_a_firing_rules_threshold_far_above_the_data_is_in_view(make_page, qtbot) -> None:
+    now = time.time()
+
+    class Alerts:
+        def marks_since(self, ts: float) -> list[tuple[float, str, str]]:
+            return [(now - 100, "Queue stuck", "firing")]
+
+        def firing(self) -> list[SimpleNamespace]:
+            return [SimpleNamespace(name="Queue stuck")]
+
+    store = MetricStore()
+    fill(store, 'mq/queue_depth{queue="emails"}', now - 300, now,
+         lambda ts: np.full(ts.size, 40.0))
+    profile = SimpleNamespace(name="x", alerts=(
+        rule("Queue stuck", "queue_depth", "mq", above=5000),
+        rule("Queue huge", "queue_depth", "mq", above=90000),
+    ))
+    page = make_page(Services(profile, store, alerts=Alerts()))
+    queue = page.timeline.panel("queue")
+    settled(qtbot, page, lambda: queue.markers and queue.curves)
+    qtbot.wait(300)
+    bottom, top = queue.view_box.viewRange()[1]
+    stuck, huge = queue.thresholds
+    assert bottom <= stuck.value() < top  # the firing rule's line, though the data sit at 40
+    assert top < huge.value()  # a rule that does not fire leaves the data their height
+    assert stuck.label.isVisible()
+    assert queue.view_box.sceneBoundingRect().contains(stuck.label.sceneBoundingRect())

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PyQt6.QtCore import QObject, QPoint, Qt, pyqtSignal
+from PyQt6.QtCore import QObject, QPoint, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PyQt6.QtWidgets import QMenu, QWidget
 
 from ui.charts.decimate import Rendered, SeriesBuffer
+from ui.charts.lanes import place_event_labels, place_threshold_labels
 from ui.charts.time_axis import GridLines, TimeAxis, ValueAxis
 from ui.charts.units import Unit
 from ui.plain_text import set_plain_tooltip
@@ -56,6 +57,7 @@ class Threshold:
     value: float
     label: str
     colour: str
+    rule: str = ""  # the alert rule's name: while it fires, its line is always in view
 
 
 @dataclass(eq=False)
@@ -149,6 +151,9 @@ class ChartPanel(QObject):
         self._visible = 0
         self.label_lane = 0.0
         self.thresholds: list[pg.InfiniteLine] = []
+        self._threshold_rules: list[str] = []
+        self.firing: frozenset[str] = frozenset()
+        self._event_rects: list[QRectF] = []  # event labels' places, in view pixels
         self.markers: list[pg.InfiniteLine] = []
         self.crosshair = pg.InfiniteLine(angle=90, movable=False,
                                          pen=pg.mkPen(theme.muted, width=1,
@@ -352,9 +357,11 @@ class ChartPanel(QObject):
                 hi = max(hi, curve.y_bounds[1])
         if not (math.isfinite(lo) and math.isfinite(hi)):
             return
-        for line in self.thresholds:
+        for line, rule in zip(self.thresholds, self._threshold_rules, strict=True):
             value = float(line.value())
-            if hi < value * 1.12 and value <= 2 * hi:
+            if rule in self.firing:
+                lo, hi = min(lo, value), max(hi, value * 1.12)  # a firing rule's line
+            elif hi < value * 1.12 and value <= 2 * hi:
                 hi = value * 1.12  # the line and its label in view
         spec = self.spec
         bottom = spec.y_floor if spec.y_floor is not None and lo >= spec.y_floor \
@@ -371,6 +378,7 @@ class ChartPanel(QObject):
         self._y_range = (bottom, top)
         shown_top = bottom + (top - bottom) / (1.0 - self.label_lane)
         self.view_box.setYRange(bottom, shown_top, padding=0.03)
+        self._place_threshold_labels()
 
     def set_label_lane(self, fraction: float) -> None:
         """Keep the top ``fraction`` of the chart free of data, for event labels (the top
@@ -386,10 +394,19 @@ class ChartPanel(QObject):
 
     # -- thresholds, markers, readout -----------------------------------------------------
 
+    def set_firing(self, rules: Iterable[str]) -> None:
+        """The alert rules firing now: their threshold lines are kept in view."""
+        firing = frozenset(rules)
+        if firing != self.firing:
+            self.firing = firing
+            self._y_range = None
+            self.fit_y()
+
     def set_thresholds(self, thresholds: Iterable[Threshold]) -> None:
         for line in self.thresholds:
             self.plot.removeItem(line)
         self.thresholds = []
+        self._threshold_rules = []
         for th in thresholds:
             line = pg.InfiniteLine(
                 pos=th.value * self.spec.unit.scale, angle=0, movable=False,
@@ -400,6 +417,9 @@ class ChartPanel(QObject):
             line.setZValue(20)
             self.plot.addItem(line, ignoreBounds=True)
             self.thresholds.append(line)
+            self._threshold_rules.append(th.rule)
+        self._y_range = None
+        self.fit_y()
 
     def add_marker(self, ts: float, text: str, colour: str, labelled: bool,
                    height: float = 0.96) -> pg.InfiniteLine:
@@ -418,18 +438,23 @@ class ChartPanel(QObject):
         self.markers.append(line)
         return line
 
-    def align_marker_labels(self, x0: float, x1: float) -> None:
-        """Labels of events near the right edge go to the left of their line, so they are
-        not cut off where the newest events are."""
-        edge = x1 - 0.2 * (x1 - x0)
-        for line in self.markers:
-            label = getattr(line, "label", None)
-            if label is None:
-                continue
-            want = (1, 0) if line.value() > edge else (0, 0)
-            if tuple(label.anchors[0]) != want:
-                label.anchors = [want, want]
-                label.updatePosition()
+    def layout_labels(self, x0: float, x1: float) -> None:
+        """Event and alert labels on lanes across the top (the chart's data kept below
+        them), then threshold labels where no other label is: no two labels overlap."""
+        width, height = self.view_box.width(), self.view_box.height()
+        self._event_rects, share = place_event_labels(self.markers, x0, x1, width, height)
+        if share != self.label_lane:
+            self.set_label_lane(share)  # places the threshold labels too
+        else:
+            self._place_threshold_labels()
+
+    def _place_threshold_labels(self) -> None:
+        if not self.thresholds:
+            return
+        y0, y1 = self.view_box.viewRange()[1]
+        place_threshold_labels(self.thresholds, list(self._event_rects),
+                               float(y0), float(y1), self.view_box.width(),
+                               self.view_box.height())
 
     def clear_markers(self) -> None:
         for line in self.markers:

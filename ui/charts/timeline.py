@@ -101,7 +101,7 @@ class Timeline(pg.GraphicsLayoutWidget):
                 panel.plot.hide()
         self._shown = wanted
         self._place_markers()
-        self._set_lanes()
+        self._lay_out_labels()
         self._rendered = None
 
     # -- range ----------------------------------------------------------------------------
@@ -143,7 +143,8 @@ class Timeline(pg.GraphicsLayoutWidget):
         key = (start, end, cols)
         only = None if dirty is None or key != self._rendered else set(dirty)
         if key != self._rendered:
-            self._shown[0].align_marker_labels(start, end)
+            for panel in self._shown:
+                panel.layout_labels(start, end)
         total = 0
         for panel in self._shown:
             total += panel.render(start, end, cols, only)
@@ -231,17 +232,19 @@ class Timeline(pg.GraphicsLayoutWidget):
 
     def add_marker(self, marker: Marker) -> None:
         self._markers.append(marker)
-        height = _label_height(len(self._markers) - 1)
         for row, panel in enumerate(self._shown):
-            panel.add_marker(marker.ts, marker.text, marker.colour, labelled=row == 0,
-                             height=height)
-        if self._shown:
-            self._shown[0].align_marker_labels(*self.x_range())
-        self._set_lanes()
+            panel.add_marker(marker.ts, marker.text, marker.colour, labelled=row == 0)
+        self._lay_out_labels()
 
-    def _set_lanes(self) -> None:
-        for row, panel in enumerate(self._shown):
-            panel.set_label_lane(LABEL_LANE if row == 0 and self._markers else 0.0)
+    def _lay_out_labels(self) -> None:
+        """Labels on lanes (see :meth:`ChartPanel.layout_labels`); panels that no longer
+        carry event labels give their lane back."""
+        start, end = self.x_range()
+        for panel in self.panels:
+            if panel in self._shown:
+                panel.layout_labels(start, end)
+            else:
+                panel.set_label_lane(0.0)
 
     def markers(self) -> list[Marker]:
         return list(self._markers)
@@ -249,17 +252,6 @@ class Timeline(pg.GraphicsLayoutWidget):
     def _place_markers(self) -> None:
         for panel in self.panels:
             panel.clear_markers()
-        for index, marker in enumerate(self._markers):
+        for marker in self._markers:
             for row, panel in enumerate(self._shown):
-                panel.add_marker(marker.ts, marker.text, marker.colour, labelled=row == 0,
-                                 height=_label_height(index))
-
-
-#: The top of the top chart kept free of data for event labels (two rows of them).
-LABEL_LANE = 0.24
-
-
-def _label_height(index: int) -> float:
-    """Neighbouring marker labels on two rows of the label lane, so close events stay
-    readable."""
-    return 0.975 if index % 2 == 0 else 0.875
+                panel.add_marker(marker.ts, marker.text, marker.colour, labelled=row == 0)

@@ -1,0 +1,101 @@
+"""Chart labels in lanes: event, alert and threshold labels placed so that none overlaps another."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+from PyQt6.QtCore import QRectF
+
+#: Pixels kept between two labels on one lane, and above the first lane.
+GAP_PX = 6.0
+TOP_PX = 2.0
+#: At most this share of a chart's height holds lanes of event labels; a label that finds
+#: no room is hidden (its line and tooltip stay).
+MAX_LANE_SHARE = 0.45
+
+
+def place_event_labels(lines: Sequence[pg.InfiniteLine], x0: float, x1: float,
+                       width: float, height: float) -> tuple[list[QRectF], float]:
+    """Put the labels of vertical event lines on lanes across the top of the chart.
+
+    Labels are taken from left to right, each on the highest lane where it does not touch
+    the previous label; a label near the right edge goes to the left of its line so it is
+    not cut off. Returns the labels' rectangles (view pixels, y down) and the share of the
+    chart's height the lanes use.
+    """
+    labelled = [line for line in lines if getattr(line, "label", None) is not None]
+    if not labelled or width <= 0 or height <= 0 or x1 <= x0:
+        return [], 0.0
+    lane_h = max(line.label.boundingRect().height() for line in labelled)
+    max_lanes = max(1, int((height * MAX_LANE_SHARE - TOP_PX) // lane_h))
+    spans = []
+    for line in labelled:
+        w = line.label.boundingRect().width()
+        px = (float(line.value()) - x0) / (x1 - x0) * width
+        leftward = px + w > width - GAP_PX
+        left = px - w if leftward else px
+        spans.append((left, w, leftward, line))
+    spans.sort(key=lambda s: s[0])
+    lane_ends: list[float] = []
+    rects: list[QRectF] = []
+    for left, w, leftward, line in spans:
+        label = line.label
+        if left + w < 0 or left > width:
+            continue  # out of view: takes no lane
+        lane = next((k for k, end in enumerate(lane_ends) if end + GAP_PX <= left), None)
+        if lane is None and len(lane_ends) < max_lanes:
+            lane = len(lane_ends)
+            lane_ends.append(-1e9)
+        if lane is None:
+            label.setVisible(False)
+            continue
+        lane_ends[lane] = left + w
+        top = TOP_PX + lane * lane_h
+        anchor = (1, 0) if leftward else (0, 0)
+        label.anchors = [anchor, anchor]
+        label.orthoPos = 1.0 - top / height
+        if not label.isVisible():
+            label.setVisible(True)
+        label.updatePosition()
+        rects.append(QRectF(left, top, w, lane_h))
+    share = (TOP_PX + len(lane_ends) * lane_h + GAP_PX) / height if lane_ends else 0.0
+    return rects, min(share, MAX_LANE_SHARE + 0.05)
+
+
+def place_threshold_labels(lines: Sequence[pg.InfiniteLine], taken: list[QRectF],
+                           y0: float, y1: float, width: float, height: float) -> None:
+    """Put each threshold's label on its line, as far right as it goes without touching
+    a label already placed (``taken``, in view pixels); hidden where none fits."""
+    if width <= 0 or height <= 0 or y1 <= y0:
+        return
+    for line in sorted(lines, key=lambda ln: -float(ln.value())):
+        label = getattr(line, "label", None)
+        if label is None:
+            continue
+        box = label.boundingRect()
+        w, h = box.width(), box.height()
+        y = height - (float(line.value()) - y0) / (y1 - y0) * height
+        if y < 0 or y > height:
+            continue  # out of view
+        above = y - h >= 0  # the label sits on its line, or under it at the very top
+        top = y - h if above else y
+        right = width * 0.98
+        spot: QRectF | None = None
+        while right - w >= 0:
+            rect = QRectF(right - w, top, w, h)
+            hit = [r for r in taken if r.adjusted(-GAP_PX, 0, GAP_PX, 0).intersects(rect)]
+            if not hit:
+                spot = rect
+                break
+            right = min(r.left() for r in hit) - GAP_PX
+        if spot is None:
+            label.setVisible(False)
+            continue
+        anchor = (1, 1) if above else (1, 0)
+        label.anchors = [anchor, anchor]
+        label.orthoPos = spot.right() / width
+        if not label.isVisible():
+            label.setVisible(True)
+        label.updatePosition()
+        taken.append(spot)
