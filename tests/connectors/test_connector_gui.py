@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +13,7 @@ import pytest
 from services.bootstrap import Diagnostics, Local
 from services.shop.api import ApiShopRepository
 from tests.connectors.conftest import Shop, flask_site
+from tests.support.shots import save_shot
 from ui.context import AppContext
 from ui.pages.bookings import BookingsPage
 from ui.pages.orders import OrdersPage
@@ -22,8 +21,6 @@ from ui.pages.products import ProductsPage
 from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui
-#: Where to save what the page looked like (docs/screenshots when refreshing the docs).
-SHOTS = os.environ.get("BACKROOM_SHOTS")
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +69,7 @@ def test_a_second_editor_gets_a_conflict_not_a_lost_update(qtbot: Any, django_sh
         stored = other.get_booking(mine.id)
         assert (stored.party_size, stored.notes) == (6, "birthday cake")
         assert stored.version > theirs.version
-        if SHOTS:
-            page.grab().save(str(Path(SHOTS) / "bookings-django-connector.png"))
+        save_shot(page, "bookings-django-connector.png")
     finally:
         tasks.shutdown()
 
@@ -108,8 +104,7 @@ def test_a_shop_without_a_version_field_is_read_only_with_the_reason(qtbot: Any,
                          if b.isVisibleTo(page.form)))
         assert not seat.isEnabled()
         assert "read-only" in seat.toolTip()
-        if SHOTS:
-            page.grab().save(str(Path(SHOTS) / "bookings-connector-read-only.png"))
+        save_shot(page, "bookings-connector-read-only.png")
     finally:
         tasks.shutdown()
 

@@ -10,9 +10,10 @@ from PyQt6.QtCore import QRectF
 #: Pixels kept between two labels on one lane, and above the first lane.
 GAP_PX = 6.0
 TOP_PX = 2.0
-#: At most this share of a chart's height holds lanes of event labels; a label that finds
-#: no room is hidden (its line and tooltip stay).
+#: At most this share of a chart's height holds lanes of event labels (but always two
+#: lanes); a label that finds no room is hidden (its line and tooltip stay).
 MAX_LANE_SHARE = 0.45
+MIN_LANES = 2
 
 
 def place_event_labels(lines: Sequence[pg.InfiniteLine], x0: float, x1: float,
@@ -28,7 +29,7 @@ def place_event_labels(lines: Sequence[pg.InfiniteLine], x0: float, x1: float,
     if not labelled or width <= 0 or height <= 0 or x1 <= x0:
         return [], 0.0
     lane_h = max(line.label.boundingRect().height() for line in labelled)
-    max_lanes = max(1, int((height * MAX_LANE_SHARE - TOP_PX) // lane_h))
+    max_lanes = max(MIN_LANES, int((height * MAX_LANE_SHARE - TOP_PX) // lane_h))
     spans = []
     for line in labelled:
         w = line.label.boundingRect().width()
@@ -60,7 +61,7 @@ def place_event_labels(lines: Sequence[pg.InfiniteLine], x0: float, x1: float,
         label.updatePosition()
         rects.append(QRectF(left, top, w, lane_h))
     share = (TOP_PX + len(lane_ends) * lane_h + GAP_PX) / height if lane_ends else 0.0
-    return rects, min(share, MAX_LANE_SHARE + 0.05)
+    return rects, min(share, 0.6)
 
 
 def place_threshold_labels(lines: Sequence[pg.InfiniteLine], taken: list[QRectF],
