@@ -25,25 +25,33 @@ def place_event_labels(lines: Sequence[pg.InfiniteLine], x0: float, x1: float,
     not cut off. Returns the labels' rectangles (view pixels, y down) and the share of the
     chart's height the lanes use.
     """
-    labelled = [line for line in lines if getattr(line, "label", None) is not None]
-    if not labelled or width <= 0 or height <= 0 or x1 <= x0:
+    if width <= 0 or height <= 0 or x1 <= x0:
         return [], 0.0
-    lane_h = max(line.label.boundingRect().height() for line in labelled)
-    max_lanes = max(MIN_LANES, int((height * MAX_LANE_SHARE - TOP_PX) // lane_h))
     spans = []
-    for line in labelled:
-        w = line.label.boundingRect().width()
+    lane_h = 0.0
+    for line in lines:
+        label = getattr(line, "label", None)
+        if label is None:
+            continue
         px = (float(line.value()) - x0) / (x1 - x0) * width
+        if px < -width or px > 2 * width:
+            continue  # far out of view: takes no lane
+        box = label.boundingRect()
+        w = box.width()
+        lane_h = max(lane_h, box.height())
         leftward = px + w > width - GAP_PX
         left = px - w if leftward else px
+        if left + w < 0 or left > width:
+            continue  # out of view: takes no lane
         spans.append((left, w, leftward, line))
+    if not spans:
+        return [], 0.0
+    max_lanes = max(MIN_LANES, int((height * MAX_LANE_SHARE - TOP_PX) // lane_h))
     spans.sort(key=lambda s: s[0])
     lane_ends: list[float] = []
     rects: list[QRectF] = []
     for left, w, leftward, line in spans:
         label = line.label
-        if left + w < 0 or left > width:
-            continue  # out of view: takes no lane
         lane = next((k for k, end in enumerate(lane_ends) if end + GAP_PX <= left), None)
         if lane is None and len(lane_ends) < max_lanes:
             lane = len(lane_ends)
@@ -53,12 +61,7 @@ def place_event_labels(lines: Sequence[pg.InfiniteLine], x0: float, x1: float,
             continue
         lane_ends[lane] = left + w
         top = TOP_PX + lane * lane_h
-        anchor = (1, 0) if leftward else (0, 0)
-        label.anchors = [anchor, anchor]
-        label.orthoPos = 1.0 - top / height
-        if not label.isVisible():
-            label.setVisible(True)
-        label.updatePosition()
+        _move(label, (1, 0) if leftward else (0, 0), 1.0 - top / height)
         rects.append(QRectF(left, top, w, lane_h))
     share = (TOP_PX + len(lane_ends) * lane_h + GAP_PX) / height if lane_ends else 0.0
     return rects, min(share, 0.6)
@@ -93,10 +96,17 @@ def place_threshold_labels(lines: Sequence[pg.InfiniteLine], taken: list[QRectF]
         if spot is None:
             label.setVisible(False)
             continue
-        anchor = (1, 1) if above else (1, 0)
-        label.anchors = [anchor, anchor]
-        label.orthoPos = spot.right() / width
-        if not label.isVisible():
-            label.setVisible(True)
-        label.updatePosition()
+        _move(label, (1, 1) if above else (1, 0), spot.right() / width)
         taken.append(spot)
+
+
+def _move(label: pg.InfLineLabel, anchor: tuple[int, int], position: float) -> None:
+    """Put a line's label at ``position`` along it, with ``anchor``; shown. Untouched when
+    already there (pyqtgraph keeps it in place as the view moves)."""
+    if not label.isVisible():
+        label.setVisible(True)
+    elif tuple(label.anchors[0]) == anchor and abs(label.orthoPos - position) < 1e-4:
+        return
+    label.anchors = [anchor, anchor]
+    label.orthoPos = position
+    label.updatePosition()
