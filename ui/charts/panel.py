@@ -6,15 +6,15 @@ import html
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PyQt6.QtCore import QObject, QPoint, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QMenu, QWidget
 
+from ui.charts.chooser import ClickLabel, line_icon
 from ui.charts.decimate import Rendered, SeriesBuffer
 from ui.charts.lanes import place_event_labels, place_threshold_labels
 from ui.charts.time_axis import GridLines, TimeAxis, ValueAxis
@@ -140,7 +140,7 @@ class ChartPanel(QObject):
         if spec.y_floor is not None or spec.y_ceiling is not None:
             vb.setLimits(yMin=None if spec.y_floor is None else spec.y_floor * 1.0 - 1e-9,
                          yMax=None if spec.y_ceiling is None else spec.y_ceiling * 1.04)
-        self.chooser = _ClickLabel(self._open_chooser)
+        self.chooser = ClickLabel(self._open_chooser)
         self.chooser.setParentItem(self.plot)
         self.chooser.setText("series ▾", size="8pt", color=theme.muted)
         self.chooser.setToolTip("Choose the series this chart shows")
@@ -223,7 +223,7 @@ class ChartPanel(QObject):
         """The chooser's menu: one checkable entry per series, in its colour and dash."""
         menu = QMenu(parent)
         for name, curve in sorted(self.curves.items(), key=lambda kv: kv[1].style.label):
-            action = menu.addAction(_line_icon(curve.style), curve.style.label)
+            action = menu.addAction(line_icon(curve.style), curve.style.label)
             assert action is not None
             action.setCheckable(True)
             action.setChecked(curve.style.visible)
@@ -530,32 +530,3 @@ def _blend(a: str, b: str, t: float = 0.55) -> str:
                    round(ca.green() + (cb.green() - ca.green()) * t),
                    round(ca.blue() + (cb.blue() - ca.blue()) * t))
     return str(mixed.name())
-
-
-def _line_icon(style: SeriesStyle) -> QIcon:
-    pix = QPixmap(22, 12)
-    pix.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pix)
-    pen = QPen(QColor(style.colour), 2)
-    pen.setStyle(style.dash)
-    painter.setPen(pen)
-    painter.drawLine(1, 6, 21, 6)
-    painter.end()
-    return QIcon(pix)
-
-
-class _ClickLabel(pg.LabelItem):
-    """A text item that calls back with the screen position when clicked."""
-
-    def __init__(self, on_click: Callable[[QPoint], None]) -> None:
-        super().__init__("", justify="right")
-        self._on_click = on_click
-        self.setAcceptHoverEvents(True)
-
-    def mouseClickEvent(self, event: Any) -> None:
-        event.accept()
-        self._on_click(event.screenPos().toPoint())
-
-    def hoverEvent(self, event: Any) -> None:
-        if not event.isExit():
-            event.acceptClicks(Qt.MouseButton.LeftButton)
