@@ -155,3 +155,33 @@ def test_a_firing_rules_threshold_far_above_the_data_is_in_view(make_page, qtbot
     assert top < huge.value()  # a rule that does not fire leaves the data their height
     assert stuck.label.isVisible()
     assert queue.view_box.sceneBoundingRect().contains(stuck.label.sceneBoundingRect())
+
+
+def test_the_demo_switches_come_once_the_demo_shop_answers(make_page, qtbot) -> None:
+    """The demo shop still starting when the dashboard opened: its switches were left
+    disabled with "did not answer" for good; they are read again on the next events tick."""
+    from services.shop.demo_control import DemoEvent, DemoScenario
+
+    now = time.time()
+    calls: list[int] = []
+
+    class Demo:
+        def scenario(self) -> DemoScenario:
+            calls.append(1)
+            if len(calls) == 1:
+                raise TimeoutError("the demo shop did not answer within 3 s")
+            return DemoScenario(cache=True, booking_time_index=True, workers=2,
+                                slow_endpoint=None, slow_ms=0, traffic_rate=5.0)
+
+        def events(self, since_ts: float | None = None) -> list[DemoEvent]:
+            return []
+
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), incident_store(now),
+                              demo_control=Demo()), is_demo=True)
+    panel = page.demo_panel
+    qtbot.waitUntil(lambda: "did not answer" in panel.status.text(), timeout=5000)
+    assert not panel.cache.isEnabled()
+    page.fetch_events()  # the events tick, every few seconds
+    qtbot.waitUntil(lambda: panel.scenario is not None, timeout=5000)
+    assert panel.cache.isEnabled() and panel.cache.isChecked()
+    assert "did not answer" not in panel.status.text()
