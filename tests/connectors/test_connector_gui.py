@@ -13,6 +13,7 @@ import pytest
 from services.bootstrap import Diagnostics, Local
 from services.shop.api import ApiShopRepository
 from tests.connectors.conftest import Shop, flask_site
+from tests.support.shots import save_shot
 from ui.context import AppContext
 from ui.pages.bookings import BookingsPage
 from ui.pages.orders import OrdersPage
@@ -68,6 +69,7 @@ def test_a_second_editor_gets_a_conflict_not_a_lost_update(qtbot: Any, django_sh
         stored = other.get_booking(mine.id)
         assert (stored.party_size, stored.notes) == (6, "birthday cake")
         assert stored.version > theirs.version
+        save_shot(page, "bookings-django-connector.png")
     finally:
         tasks.shutdown()
 
@@ -102,6 +104,7 @@ def test_a_shop_without_a_version_field_is_read_only_with_the_reason(qtbot: Any,
                          if b.isVisibleTo(page.form)))
         assert not seat.isEnabled()
         assert "read-only" in seat.toolTip()
+        save_shot(page, "bookings-connector-read-only.png")
     finally:
         tasks.shutdown()
 

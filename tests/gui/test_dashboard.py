@@ -21,6 +21,7 @@ from console.domain import SourceState, iso_time
 from console.store import MetricStore
 from services.bootstrap import Diagnostics, Local
 from services.monitoring.poller import SourceStatus
+from tests.support.shots import SHOTS, save_shot
 from ui.context import AppContext
 from ui.pages.dashboard import DashboardPage
 from ui.theme import FAIL, WARN
@@ -230,6 +231,9 @@ def test_a_source_that_is_down(make_page, qtbot, tmp_path: Path) -> None:
         latency = page.timeline.panel("latency")
         qtbot.waitUntil(lambda: "home/latency_p95" in latency.curves, timeout=10_000)
         assert "gone/latency_p95" not in latency.curves
+        if SHOTS:
+            qtbot.wait(8000)  # a few seconds of line for the docs
+            save_shot(page, "dashboard-source-down.png")
     finally:
         poller.stop()
         shop.stop()
@@ -473,6 +477,7 @@ def test_what_moved_first(make_page, qtbot) -> None:
     assert headline.startswith("web cache hit rate fell 30 s before web p95 latency rose")
     assert not page.live
     assert page.movers_box.isVisible()
+    save_shot(page, "dashboard-what-moved.png")
     first_row = page.movers_box.rows.item(0).text()
     assert "→" in first_row
     page.movers_button.setChecked(False)

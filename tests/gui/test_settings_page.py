@@ -19,6 +19,7 @@ from services.local.profiles import load_profile
 from services.monitoring.alerting import AlertService
 from tests import servers
 from tests.support.keychain import MemoryKeyring
+from tests.support.shots import save_shot
 from ui.context import AppContext
 from ui.pages.console_settings import REFRESH_KEY, THEME_KEY
 from ui.pages.settings import SettingsPage
@@ -232,6 +233,7 @@ def test_invalid_fields_are_refused_with_messages_beside_them(qtbot, make_page,
     before = path.read_text(encoding="utf-8")
     page = make_page()
     editor = page.editor
+    save_shot(page, "settings.png")
     cache = editor.source_forms[2]
     cache.url_edit.setText("cache.internal:6379")
     cache.url_edit.textEdited.emit("cache.internal:6379")
@@ -248,6 +250,7 @@ def test_invalid_fields_are_refused_with_messages_beside_them(qtbot, make_page,
     assert editor.tabs.tabText(2) == "Sources ⚠ 2"
     assert editor.message.text().startswith("Not saved:")
     assert path.read_text(encoding="utf-8") == before
+    save_shot(page, "settings-invalid.png")
     # Fixing a field clears its message on the next check.
     cache.url_edit.setText("redis://cache.internal:6379/0")
     editor.validate()
@@ -292,6 +295,7 @@ def test_without_a_keychain_the_user_is_told_and_offered_env(qtbot, make_page, s
     assert not page.save()
     assert cache.problem_text("password") == NO_KEYCHAIN_PROBLEM
     assert not field.value_edit.isEnabled()
+    save_shot(page, "settings-no-keychain.png")
     field.set_mode(ENV)
     field.name_edit.setText("CACHE_PASSWORD")
     field.name_edit.textEdited.emit("CACHE_PASSWORD")
@@ -360,6 +364,7 @@ def test_test_connection_says_unreachable_off_the_gui_thread(qtbot, make_page,
     # The token named in the file is not in this keychain: the test says so.
     assert blocker.args[1] == "secret"
     assert "no secret named 'main-street-bistro/api-token'" in backend.result.text()
+    save_shot(page, "settings-connection-test.png")
     backend.token.value_edit.setText(SECRET)
     with qtbot.waitSignal(page.editor.sig_tested, timeout=15_000) as blocker:
         backend.test_button.click()
@@ -471,6 +476,7 @@ def test_suggested_rules_fit_the_sources(qtbot, make_page, memory_keyring) -> No
     assert "2x its usual" in busier.describe()
     assert editor.alerts.add_suggested() == 0
     assert editor.validate() is not None
+    save_shot(page, "settings-alerts.png")
 
 
 def test_theme_applies_live_and_preferences_are_kept(qtbot, make_page, qapp,

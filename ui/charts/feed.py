@@ -138,8 +138,9 @@ class StatusUpdate:
 
 
 def read_status(poller: Any, store: Any, headlines: tuple[str, ...], spark_s: float,
-                now: float) -> StatusUpdate:
-    """Run on a worker thread: the poller's statuses and the tiles' numbers."""
+                now: float, latest_only: tuple[str, ...] = ()) -> StatusUpdate:
+    """Run on a worker thread: the poller's statuses and the tiles' numbers (with
+    sparklines for ``headlines``, the latest value alone for ``latest_only``)."""
     statuses = list(poller.statuses()) if poller is not None else []
     names = store.series_names() if store is not None else []
     update = StatusUpdate(statuses, names)
@@ -147,4 +148,7 @@ def read_status(poller: Any, store: Any, headlines: tuple[str, ...], spark_s: fl
         for name in headlines:
             update.latest[name] = store.latest(name)
             update.sparks[name] = Window.of(store.window(name, now - spark_s, now))
+        for name in latest_only:
+            if name not in update.latest:
+                update.latest[name] = store.latest(name)
     return update

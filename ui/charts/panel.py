@@ -6,22 +6,24 @@ import html
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PyQt6.QtCore import QObject, QPoint, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PyQt6.QtCore import QObject, QPoint, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QMenu, QWidget
 
+from ui.charts.chooser import ClickLabel, line_icon
 from ui.charts.decimate import Rendered, SeriesBuffer
+from ui.charts.lanes import place_event_labels, place_threshold_labels
 from ui.charts.time_axis import GridLines, TimeAxis, ValueAxis
 from ui.charts.units import Unit
 from ui.plain_text import set_plain_tooltip
 from ui.theme import Theme
 
 LEFT_AXIS_WIDTH = 70
+TITLE_HEIGHT = 22
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class Threshold:
     value: float
     label: str
     colour: str
+    rule: str = ""  # the alert rule's name: while it fires, its line is always in view
 
 
 @dataclass(eq=False)
@@ -124,8 +127,9 @@ class ChartPanel(QObject):
         self.plot.addItem(self.grid, ignoreBounds=True)
         self.plot.getViewBox().sigRangeChanged.connect(lambda *_: self.grid.view_changed())
         self.plot.setTitle("", justify="left", size="10pt", color=theme.text)
-        self.plot.layout.setRowFixedHeight(0, 22)
-        self.plot.titleLabel.setMaximumHeight(22)
+        self._title_height = TITLE_HEIGHT
+        self.plot.layout.setRowFixedHeight(0, TITLE_HEIGHT)
+        self.plot.titleLabel.setMaximumHeight(TITLE_HEIGHT)
         self.value_axis.setWidth(LEFT_AXIS_WIDTH)
         vb = self.plot.getViewBox()
         vb.setMouseEnabled(x=True, y=False)
@@ -136,7 +140,7 @@ class ChartPanel(QObject):
         if spec.y_floor is not None or spec.y_ceiling is not None:
             vb.setLimits(yMin=None if spec.y_floor is None else spec.y_floor * 1.0 - 1e-9,
                          yMax=None if spec.y_ceiling is None else spec.y_ceiling * 1.04)
-        self.chooser = _ClickLabel(self._open_chooser)
+        self.chooser = ClickLabel(self._open_chooser)
         self.chooser.setParentItem(self.plot)
         self.chooser.setText("series ▾", size="8pt", color=theme.muted)
         self.chooser.setToolTip("Choose the series this chart shows")
@@ -147,6 +151,9 @@ class ChartPanel(QObject):
         self._visible = 0
         self.label_lane = 0.0
         self.thresholds: list[pg.InfiniteLine] = []
+        self._threshold_rules: list[str] = []
+        self.firing: frozenset[str] = frozenset()
+        self._event_rects: list[QRectF] = []  # event labels' places, in view pixels
         self.markers: list[pg.InfiniteLine] = []
         self.crosshair = pg.InfiniteLine(angle=90, movable=False,
                                          pen=pg.mkPen(theme.muted, width=1,
@@ -195,12 +202,28 @@ class ChartPanel(QObject):
     def _place_chooser(self) -> None:
         width = self.plot.geometry().width()
         self.chooser.setPos(width - self.chooser.boundingRect().width() - 4, 0)
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        """The title line (the legend and readout) wraps within the chart's width, left of
+        the series chooser: a long legend must never widen the chart past the window."""
+        label = self.plot.titleLabel
+        room = self.plot.geometry().width() - LEFT_AXIS_WIDTH \
+            - self.chooser.boundingRect().width() - 16
+        label.item.setTextWidth(max(room, 120.0))
+        label.updateMin()
+        height = max(TITLE_HEIGHT, math.ceil(label.itemRect().height()))
+        label.setMinimumWidth(0)  # never wider than the chart gives it
+        label.setMaximumHeight(height)
+        if height != self._title_height:
+            self._title_height = height
+            self.plot.layout.setRowFixedHeight(0, height)
 
     def chooser_actions(self, parent: QWidget | None = None) -> QMenu:
         """The chooser's menu: one checkable entry per series, in its colour and dash."""
         menu = QMenu(parent)
         for name, curve in sorted(self.curves.items(), key=lambda kv: kv[1].style.label):
-            action = menu.addAction(_line_icon(curve.style), curve.style.label)
+            action = menu.addAction(line_icon(curve.style), curve.style.label)
             assert action is not None
             action.setCheckable(True)
             action.setChecked(curve.style.visible)
@@ -334,9 +357,11 @@ class ChartPanel(QObject):
                 hi = max(hi, curve.y_bounds[1])
         if not (math.isfinite(lo) and math.isfinite(hi)):
             return
-        for line in self.thresholds:
+        for line, rule in zip(self.thresholds, self._threshold_rules, strict=True):
             value = float(line.value())
-            if hi < value * 1.12 and value <= 2 * hi:
+            if rule in self.firing:
+                lo, hi = min(lo, value), max(hi, value * 1.12)  # a firing rule's line
+            elif hi < value * 1.12 and value <= 2 * hi:
                 hi = value * 1.12  # the line and its label in view
         spec = self.spec
         bottom = spec.y_floor if spec.y_floor is not None and lo >= spec.y_floor \
@@ -353,6 +378,7 @@ class ChartPanel(QObject):
         self._y_range = (bottom, top)
         shown_top = bottom + (top - bottom) / (1.0 - self.label_lane)
         self.view_box.setYRange(bottom, shown_top, padding=0.03)
+        self._place_threshold_labels()
 
     def set_label_lane(self, fraction: float) -> None:
         """Keep the top ``fraction`` of the chart free of data, for event labels (the top
@@ -368,10 +394,19 @@ class ChartPanel(QObject):
 
     # -- thresholds, markers, readout -----------------------------------------------------
 
+    def set_firing(self, rules: Iterable[str]) -> None:
+        """The alert rules firing now: their threshold lines are kept in view."""
+        firing = frozenset(rules)
+        if firing != self.firing:
+            self.firing = firing
+            self._y_range = None
+            self.fit_y()
+
     def set_thresholds(self, thresholds: Iterable[Threshold]) -> None:
         for line in self.thresholds:
             self.plot.removeItem(line)
         self.thresholds = []
+        self._threshold_rules = []
         for th in thresholds:
             line = pg.InfiniteLine(
                 pos=th.value * self.spec.unit.scale, angle=0, movable=False,
@@ -382,6 +417,9 @@ class ChartPanel(QObject):
             line.setZValue(20)
             self.plot.addItem(line, ignoreBounds=True)
             self.thresholds.append(line)
+            self._threshold_rules.append(th.rule)
+        self._y_range = None
+        self.fit_y()
 
     def add_marker(self, ts: float, text: str, colour: str, labelled: bool,
                    height: float = 0.96) -> pg.InfiniteLine:
@@ -400,18 +438,23 @@ class ChartPanel(QObject):
         self.markers.append(line)
         return line
 
-    def align_marker_labels(self, x0: float, x1: float) -> None:
-        """Labels of events near the right edge go to the left of their line, so they are
-        not cut off where the newest events are."""
-        edge = x1 - 0.2 * (x1 - x0)
-        for line in self.markers:
-            label = getattr(line, "label", None)
-            if label is None:
-                continue
-            want = (1, 0) if line.value() > edge else (0, 0)
-            if tuple(label.anchors[0]) != want:
-                label.anchors = [want, want]
-                label.updatePosition()
+    def layout_labels(self, x0: float, x1: float) -> None:
+        """Event and alert labels on lanes across the top (the chart's data kept below
+        them), then threshold labels where no other label is: no two labels overlap."""
+        width, height = self.view_box.width(), self.view_box.height()
+        self._event_rects, share = place_event_labels(self.markers, x0, x1, width, height)
+        if share != self.label_lane:
+            self.set_label_lane(share)  # places the threshold labels too
+        else:
+            self._place_threshold_labels()
+
+    def _place_threshold_labels(self) -> None:
+        if not self.thresholds:
+            return
+        y0, y1 = self.view_box.viewRange()[1]
+        place_threshold_labels(self.thresholds, list(self._event_rects),
+                               float(y0), float(y1), self.view_box.width(),
+                               self.view_box.height())
 
     def clear_markers(self) -> None:
         for line in self.markers:
@@ -433,13 +476,16 @@ class ChartPanel(QObject):
             parts.append(f"<span style='color:{self.theme.muted}'>&nbsp;&nbsp;{when}</span>")
         for curve, value in values:
             text = unit.format(value, with_unit=False) if value is not None else "–"
-            parts.append(f"&nbsp;&nbsp;<span style='color:{curve.style.colour}'>●</span>&nbsp;"
-                         f"{html.escape(curve.style.label)} <b>{text}</b>")
+            # an entry stays on one line; the legend wraps between entries
+            entry = f"{html.escape(curve.style.label)} <b>{text}</b>".replace(" ", "&nbsp;")
+            parts.append(f"&nbsp; <span style='color:{curve.style.colour}'>●</span>&nbsp;"
+                         f"{entry}")
         readout = "".join(parts)
         if readout != self.readout_html:
             self.readout_html = readout
             self.plot.titleLabel.setText(readout, justify="left", size="9pt",
                                          color=self.theme.text)
+            self._fit_title()
 
     def readout_text(self) -> str:
         """The readout as plain text (what a user reads in the title line)."""
@@ -484,32 +530,3 @@ def _blend(a: str, b: str, t: float = 0.55) -> str:
                    round(ca.green() + (cb.green() - ca.green()) * t),
                    round(ca.blue() + (cb.blue() - ca.blue()) * t))
     return str(mixed.name())
-
-
-def _line_icon(style: SeriesStyle) -> QIcon:
-    pix = QPixmap(22, 12)
-    pix.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pix)
-    pen = QPen(QColor(style.colour), 2)
-    pen.setStyle(style.dash)
-    painter.setPen(pen)
-    painter.drawLine(1, 6, 21, 6)
-    painter.end()
-    return QIcon(pix)
-
-
-class _ClickLabel(pg.LabelItem):
-    """A text item that calls back with the screen position when clicked."""
-
-    def __init__(self, on_click: Callable[[QPoint], None]) -> None:
-        super().__init__("", justify="right")
-        self._on_click = on_click
-        self.setAcceptHoverEvents(True)
-
-    def mouseClickEvent(self, event: Any) -> None:
-        event.accept()
-        self._on_click(event.screenPos().toPoint())
-
-    def hoverEvent(self, event: Any) -> None:
-        if not event.isExit():
-            event.acceptClicks(Qt.MouseButton.LeftButton)

@@ -64,10 +64,7 @@ class Timeline(pg.GraphicsLayoutWidget):
 
     def add_panel(self, spec: PanelSpec) -> ChartPanel:
         panel = ChartPanel(spec, self.theme)
-        if self.panels:
-            panel.plot.setXLink(self.panels[0].plot)
-        else:
-            panel.view_box.sigXRangeChanged.connect(lambda *_: self._view_redraw.request())
+        panel.view_box.sigXRangeChanged.connect(lambda *_: self._view_redraw.request())
         panel.view_box.sigRangeChangedManually.connect(self._user_moved)
         self.panels.append(panel)
         return panel
@@ -86,7 +83,15 @@ class Timeline(pg.GraphicsLayoutWidget):
         wanted = [p for p in self.panels if p.has_series()]
         if wanted == self._shown:
             return
+        start, end = self.x_range()
         self.ci.clear()
+        # the shown panels follow the first shown one (any panel may be the only one: a
+        # profile without latency sources has no latency chart)
+        for panel in self.panels:
+            panel.plot.setXLink(None)
+            panel.view_box.setXRange(start, end, padding=0)
+        for panel in wanted[1:]:
+            panel.plot.setXLink(wanted[0].plot)
         for row, panel in enumerate(wanted):
             self.ci.addItem(panel.plot, row=row, col=0)
             panel.show_time_labels(row == len(wanted) - 1)
@@ -96,19 +101,20 @@ class Timeline(pg.GraphicsLayoutWidget):
                 panel.plot.hide()
         self._shown = wanted
         self._place_markers()
-        self._set_lanes()
+        self._lay_out_labels()
         self._rendered = None
 
     # -- range ----------------------------------------------------------------------------
 
     def x_range(self) -> tuple[float, float]:
-        lo, hi = self.panels[0].view_box.viewRange()[0]
+        lo, hi = (self._shown or self.panels)[0].view_box.viewRange()[0]
         return float(lo), float(hi)
 
     def set_x_range(self, start: float, end: float) -> None:
-        """Show ``[start, end]`` (the page's time range or follow-live)."""
-        if self.panels:
-            self.panels[0].view_box.setXRange(start, end, padding=0)
+        """Show ``[start, end]`` (the page's time range or follow-live) on every panel,
+        shown or not yet shown."""
+        for panel in self.panels:
+            panel.view_box.setXRange(start, end, padding=0)
 
     def columns(self) -> int:
         panels = self._shown or self.panels
@@ -137,7 +143,8 @@ class Timeline(pg.GraphicsLayoutWidget):
         key = (start, end, cols)
         only = None if dirty is None or key != self._rendered else set(dirty)
         if key != self._rendered:
-            self._shown[0].align_marker_labels(start, end)
+            for panel in self._shown:
+                panel.layout_labels(start, end)
         total = 0
         for panel in self._shown:
             total += panel.render(start, end, cols, only)
@@ -225,17 +232,19 @@ class Timeline(pg.GraphicsLayoutWidget):
 
     def add_marker(self, marker: Marker) -> None:
         self._markers.append(marker)
-        height = _label_height(len(self._markers) - 1)
         for row, panel in enumerate(self._shown):
-            panel.add_marker(marker.ts, marker.text, marker.colour, labelled=row == 0,
-                             height=height)
-        if self._shown:
-            self._shown[0].align_marker_labels(*self.x_range())
-        self._set_lanes()
+            panel.add_marker(marker.ts, marker.text, marker.colour, labelled=row == 0)
+        self._lay_out_labels()
 
-    def _set_lanes(self) -> None:
-        for row, panel in enumerate(self._shown):
-            panel.set_label_lane(LABEL_LANE if row == 0 and self._markers else 0.0)
+    def _lay_out_labels(self) -> None:
+        """Labels on lanes (see :meth:`ChartPanel.layout_labels`); panels that no longer
+        carry event labels give their lane back."""
+        start, end = self.x_range()
+        for panel in self.panels:
+            if panel in self._shown:
+                panel.layout_labels(start, end)
+            else:
+                panel.set_label_lane(0.0)
 
     def markers(self) -> list[Marker]:
         return list(self._markers)
@@ -243,17 +252,6 @@ class Timeline(pg.GraphicsLayoutWidget):
     def _place_markers(self) -> None:
         for panel in self.panels:
             panel.clear_markers()
-        for index, marker in enumerate(self._markers):
+        for marker in self._markers:
             for row, panel in enumerate(self._shown):
-                panel.add_marker(marker.ts, marker.text, marker.colour, labelled=row == 0,
-                                 height=_label_height(index))
-
-
-#: The top of the top chart kept free of data for event labels (two rows of them).
-LABEL_LANE = 0.24
-
-
-def _label_height(index: int) -> float:
-    """Neighbouring marker labels on two rows of the label lane, so close events stay
-    readable."""
-    return 0.975 if index % 2 == 0 else 0.875
+                panel.add_marker(marker.ts, marker.text, marker.colour, labelled=row == 0)

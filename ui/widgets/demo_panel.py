@@ -71,6 +71,7 @@ class DemoPanel(QFrame):
         self._pending: dict[str, Any] = {}
         self._loading = False
         self.scenario: DemoScenario | None = None
+        self.reading = False  # the switches are being read
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
@@ -154,10 +155,23 @@ class DemoPanel(QFrame):
         return self._control
 
     def load(self) -> None:
-        """Read the current switches (off the GUI thread)."""
+        """Read the current switches (off the GUI thread); once at a time."""
+        if self.reading:
+            return
         control = self.control()
-        self._tasks.run(lambda _s: control.scenario(), owner=self, on_success=self._show,
-                        on_failure=self._failed, name="demo-scenario")
+        self.reading = True
+
+        def done(scenario: DemoScenario) -> None:
+            self.reading = False
+            self.status.setText("")  # an earlier "did not answer" is over
+            self._show(scenario)
+
+        def failed(exc: BaseException) -> None:
+            self.reading = False
+            self._failed(exc)
+
+        self._tasks.run(lambda _s: control.scenario(), owner=self, on_success=done,
+                        on_failure=failed, name="demo-scenario")
 
     def _queue(self, **changes: Any) -> None:
         if self._loading:

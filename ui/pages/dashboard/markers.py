@@ -47,7 +47,8 @@ class EventMarkers:
                 colour = FAIL if str(spec.severity) == "fail" else WARN
                 word = ">" if spec.direction == "above" else "<"
                 value = panel.spec.unit.format(spec.threshold)
-                lines.append(Threshold(spec.threshold, f"{spec.name} ({word} {value})", colour))
+                lines.append(Threshold(spec.threshold, f"{spec.name} ({word} {value})", colour,
+                                       rule=spec.name))
             panel.set_thresholds(lines)
 
     def fetch(self) -> None:
@@ -62,9 +63,10 @@ class EventMarkers:
         since_demo, since_alerts = self._events_since, self._alerts_since
         demo_control = page.demo_control
 
-        def work(_state: TaskState) -> tuple[list[Any], list[Any], str]:
+        def work(_state: TaskState) -> tuple[list[Any], list[Any], str, set[str]]:
             demo_events: list[Any] = []
             marks: list[Any] = []
+            firing: set[str] = set()
             problem = ""
             if want_demo:
                 try:
@@ -73,11 +75,15 @@ class EventMarkers:
                     problem = str(exc)
             if alerts is not None and hasattr(alerts, "marks_since"):
                 marks = list(alerts.marks_since(since_alerts))
-            return demo_events, marks, problem
+            if alerts is not None and hasattr(alerts, "firing"):
+                firing = {status.name for status in alerts.firing()}
+            return demo_events, marks, problem, firing
 
-        def done(result: tuple[list[Any], list[Any], str]) -> None:
+        def done(result: tuple[list[Any], list[Any], str, set[str]]) -> None:
             self.busy = False
-            demo_events, marks, problem = result
+            demo_events, marks, problem, firing = result
+            for panel in page.timeline.panels:
+                panel.set_firing(firing)
             added = 0
             for event in demo_events:
                 self._events_since = max(self._events_since, event.ts)

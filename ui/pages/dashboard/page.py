@@ -244,8 +244,6 @@ class DashboardPage(QWidget):
             self._data_timer.start()
             self._status_timer.start()
             self._events_timer.start()
-            if self.demo_panel is not None and self.demo_panel.scenario is None:
-                self.demo_panel.load()
             self.fetch_events()
 
     def refresh(self) -> None:
@@ -319,8 +317,12 @@ class DashboardPage(QWidget):
         self.markers.set_thresholds()
 
     def fetch_events(self) -> None:
-        """Scenario changes (demo) and alert marks since the last fetch, off the GUI thread."""
+        """Scenario changes (demo) and alert marks since the last fetch, off the GUI thread;
+        the demo shop's switches again while they could not be read (the shop still
+        starting when the page opened)."""
         self.markers.fetch()
+        if self.demo_panel is not None and self.demo_panel.scenario is None:
+            self.demo_panel.load()
 
     def add_marker(self, ts: float, text: str, colour: str) -> int:
         """Mark an event on the timeline (once); returns 1 if it was new."""

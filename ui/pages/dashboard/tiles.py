@@ -46,6 +46,7 @@ class StatusTiles:
         self.statuses: list[Any] = []
         self._headline: dict[str, str | None] = {}
         self._error_series: dict[str, str | None] = {}  # each source's error ratio
+        self._queues: dict[str, list[str]] = {}  # a source's queues, when it has several
         profile = page.ctx.profile
         self._error_limits = source_thresholds(getattr(profile, "sources", ()) or ())
         self._by_source: dict[str, list[str]] = {}
@@ -69,12 +70,16 @@ class StatusTiles:
             self._indexed = len(names)
             self._headline.clear()
             self._error_series.clear()
+            self._queues.clear()
         return self._by_source
 
-    def _headlines_in_view(self) -> tuple[str, ...]:
+    def _headlines_in_view(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The series whose values and sparklines the tiles in view show, and the series
+        whose latest value alone is needed (every queue of a source with several)."""
         tiles = self.page.tiles
         span = tiles.visible_span()
         wanted = []
+        latest_only: list[str] = []
         for name, tile in tiles.tiles.items():
             headline = self._headline.get(name)
             if headline is not None and tiles.in_view(tile, span):
@@ -82,7 +87,14 @@ class StatusTiles:
                 errors = self._error_series.get(name)
                 if errors is not None and errors != headline:
                     wanted.append(errors)
-        return tuple(wanted)
+                latest_only.extend(self._queues.get(name, ()))
+        return tuple(wanted), tuple(latest_only)
+
+    def _deepest(self, source: str, update: StatusUpdate) -> str | None:
+        """The source's deepest queue now (its tile's headline), None before any reading."""
+        depths = [(latest.value, name) for name in self._queues.get(source, ())
+                  if (latest := update.latest.get(name)) is not None]
+        return max(depths)[1] if depths else None
 
     def update(self) -> None:
         """Read the poller's states and the tiles' numbers on a worker thread, then show them.
@@ -95,7 +107,7 @@ class StatusTiles:
         page = self.page
         poller = page.ctx.poller
         store = page.store
-        headlines = self._headlines_in_view()
+        headlines, latest_only = self._headlines_in_view()
         now = page.clock()
         self.busy = True
 
@@ -103,7 +115,7 @@ class StatusTiles:
             self.busy = False
             log.warning("reading the sources' states failed: %s", exc)
 
-        page.run_read(lambda: read_status(poller, store, headlines, SPARK_S, now),
+        page.run_read(lambda: read_status(poller, store, headlines, SPARK_S, now, latest_only),
                       self._apply, failed, "dashboard-status")
 
     def _apply(self, update: StatusUpdate) -> None:
@@ -136,6 +148,14 @@ class StatusTiles:
                 error_series = f"{status.name}/{m.ERROR_RATIO}"
                 self._error_series[status.name] = (
                     error_series if error_series in index.get(status.name, []) else None)
+                queues = [n for n in index.get(status.name, [])
+                          if split_series(n)[1] == m.QUEUE_DEPTH]
+                if len(queues) > 1:
+                    self._queues[status.name] = queues
+            deepest = self._deepest(status.name, update)
+            if deepest is not None and deepest != self._headline[status.name]:
+                self._headline[status.name] = deepest
+                page.status_soon.request()  # its sparkline
             headline = self._headline[status.name]
             if headline is None:
                 if state == "down":
@@ -146,6 +166,9 @@ class StatusTiles:
             _s, metric, _l = split_series(headline)
             unit = unit_for(metric)
             caption = dict(HEADLINES).get(metric, metric.replace("_", " "))
+            if status.name in self._queues:
+                queue = split_series(headline)[2].get("queue") or headline
+                caption = f"deepest of {len(self._queues[status.name])} queues: {queue}"
             latest = update.latest[headline]
             fresh = latest is not None and state == "up"
             text = unit.format(latest.value) if latest is not None else "–"
@@ -154,8 +177,9 @@ class StatusTiles:
             caption, alarm = self._with_errors(status.name, update, caption, fresh)
             tile.set_value(text, caption)
             tile.set_alarm(alarm)
-            w = update.sparks[headline]
-            tile.set_spark(w.ts, w.value * unit.scale, (now - SPARK_S, now))
+            w = update.sparks.get(headline)
+            if w is not None:
+                tile.set_spark(w.ts, w.value * unit.scale, (now - SPARK_S, now))
         if not page.timeline.shown_panels():
             page.show_empty()
 
