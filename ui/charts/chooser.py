@@ -10,7 +10,7 @@ from PyQt6.QtCore import QPoint, Qt
 from PyQt6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
 if TYPE_CHECKING:
-    from ui.charts.panel import SeriesStyle
+    from ui.charts.panel_parts import SeriesStyle
 
 
 def line_icon(style: SeriesStyle) -> QIcon:

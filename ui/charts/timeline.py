@@ -12,7 +12,8 @@ from PyQt6.QtWidgets import QWidget
 
 from ui.charts.coalesce import CoalescingTimer
 from ui.charts.crosshair import Crosshair
-from ui.charts.panel import ChartPanel, PanelSpec
+from ui.charts.panel import ChartPanel
+from ui.charts.panel_parts import PanelSpec
 from ui.theme import Theme
 
 #: Redraw at most this often while the user drags or zooms (about 60 frames a second).

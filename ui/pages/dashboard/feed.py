@@ -10,7 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ui.charts.feed import DataRequest, DataUpdate, Tail, Window, read_data
-from ui.charts.panel import ChartPanel, SeriesCurve
+from ui.charts.panel import ChartPanel
+from ui.charts.panel_parts import SeriesCurve
 from ui.pages.dashboard.routing import SeriesRouter
 from ui.worker import TaskState
 

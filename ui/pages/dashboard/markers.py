@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ui.charts.panel import Threshold
+from ui.charts.panel_parts import Threshold
 from ui.charts.timeline import Marker
 from ui.theme import FAIL, WARN, state_colour
 from ui.worker import TaskState

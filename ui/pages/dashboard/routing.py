@@ -8,7 +8,7 @@ from PyQt6.QtCore import Qt
 
 from console import metrics as m
 from console.domain import series_name, split_series
-from ui.charts.panel import PanelSpec, SeriesCurve, SeriesStyle
+from ui.charts.panel_parts import PanelSpec, SeriesCurve, SeriesStyle
 from ui.charts.timeline import Timeline
 from ui.charts.units import MS, MSGS, PER_MIN, PERCENT, REQ_S
 from ui.theme import series_colour
