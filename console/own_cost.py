@@ -75,6 +75,20 @@ class SourceCost:
     cpu_s: float  # CPU time of the poller thread inside collect()
     seconds: float  # the window's length
     poll_share: float  # of all sources' time inside collect() in the window, 0..1
+    interval_s: float | None = None  # the profile's polling interval, where known
+
+    @property
+    def polling_requests_per_s(self) -> float | None:
+        """What polling at ``interval_s`` asks of the source: requests per call / interval."""
+        if not self.interval_s or not self.calls:
+            return None
+        return self.requests / self.calls / self.interval_s
+
+    @property
+    def polling_bytes_per_s(self) -> float | None:
+        if not self.interval_s or not self.calls:
+            return None
+        return self.bytes / self.calls / self.interval_s
 
     @property
     def requests_per_s(self) -> float:
@@ -120,9 +134,19 @@ class CostWindow:
                          "bytes": s.bytes, "seconds": round(s.busy_s, 4),
                          "requests_per_s": round(s.requests_per_s, 3),
                          "bytes_per_s": round(s.bytes_per_s, 1),
-                         "poll_time_share": round(s.poll_share, 4)}
+                         "poll_time_share": round(s.poll_share, 4),
+                         **_polling(s)}
                         for s in self.sources],
         }
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        """Headers and rows of "Backroom's own cost" (the report and the text output): per
+        source, then the process's CPU."""
+        rows = [[s.source, f"{s.requests_per_s:,.2f}", f"{s.bytes_per_s / 1024:,.1f}",
+                 f"{s.poll_share:.0%}"] for s in sorted(self.sources, key=lambda s: -s.busy_s)]
+        rows.append([f"process CPU over {self.seconds:,.1f} s", "", "",
+                     f"{self.cpu_percent:.1f} % CPU"])
+        return ["OWN COST", "req/s", "KiB/s", "poll time"], rows
 
     def readings(self, ts: float) -> list[Reading]:
         """The window as the console's own series (source :data:`OWN_SOURCE`)."""
@@ -135,6 +159,15 @@ class CostWindow:
                     Reading(series_name(OWN_SOURCE, BYTES_PER_S, labels), ts, s.bytes_per_s),
                     Reading(series_name(OWN_SOURCE, POLL_SHARE, labels), ts, s.poll_share)]
         return out
+
+
+def _polling(s: SourceCost) -> dict[str, float]:
+    """At the profile's interval: what steady polling asks (diagnose calls each source once)."""
+    rps, bps = s.polling_requests_per_s, s.polling_bytes_per_s
+    if s.interval_s is None or rps is None or bps is None:
+        return {}
+    return {"interval_s": s.interval_s, "polling_requests_per_s": round(rps, 3),
+            "polling_bytes_per_s": round(bps, 1)}
 
 
 def cost_rows(latest: Sequence[Reading]) -> tuple[float | None, list[tuple[str, float, float,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import threading
 import time
@@ -13,7 +15,9 @@ from typing import Any
 import pytest
 
 import demo.app
+from commands.diagnose import diagnose_main
 from console.own_cost import OWN_SOURCE, CostWindow, PollCost, cost_rows
+from console.profile import parse_profile
 from console.store import MetricStore
 from services.collectors.http_probe import HttpProbe
 from services.collectors.prometheus import PrometheusCollector
@@ -150,3 +154,32 @@ def test_cpu_share_is_a_share_and_rises_under_a_heavy_page(pages: str) -> None:
     assert heavy.cpu_percent > light.cpu_percent + 10.0, (light.cpu_percent, heavy.cpu_percent)
     # the poller thread's own CPU (not the test server's): reading the heavy page costs it
     assert heavy.sources[0].cpu_s > 5 * light.sources[0].cpu_s
+
+
+def test_diagnose_json_and_report_tell_what_the_run_asked_of_the_shop(logged_shop,
+                                                                      tmp_path: Path) -> None:
+    shop, access = logged_shop
+    profile = parse_profile({
+        "name": "Bistro",
+        "probes": [{"name": "health", "url": shop.base_url + "/health"}],
+        "sources": [{"name": "web", "kind": "prometheus", "url": shop.metrics_url,
+                     "interval_s": 10}],
+    })
+    access.reset()
+    out, err = io.StringIO(), io.StringIO()
+    report = tmp_path / "report.html"
+    code = diagnose_main(profile, as_json=True, samples=4, stdout=out, stderr=err,
+                         html_path=report)
+    assert code in (0, 1), err.getvalue()
+    cost = json.loads(out.getvalue())["console_cost"]
+    by_source = {s["source"]: s for s in cost["sources"]}
+    assert by_source["health"]["requests"] == access.requests["/health"] == 4
+    assert by_source["web"]["requests"] == access.requests["/metrics"] == 1
+    assert by_source["web"]["bytes"] == pytest.approx(access.bytes["/metrics"], rel=0.05)
+    # polled every 10 s, the page asks one request per 10 s of the shop
+    assert by_source["web"]["polling_requests_per_s"] == pytest.approx(0.1)
+    assert by_source["web"]["polling_bytes_per_s"] == pytest.approx(
+        access.bytes["/metrics"] / 10, rel=0.05)
+    assert 0.0 <= cost["cpu_percent"] <= 100.0 * (os.cpu_count() or 1)
+    html = report.read_text(encoding="utf-8")
+    assert "Backroom&#39;s own cost" in html or "Backroom's own cost" in html
