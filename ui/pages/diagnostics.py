@@ -30,6 +30,7 @@ from ui.plain_text import plain_label, set_plain_text
 from ui.shortcuts import SWEEP_KEYS
 from ui.theme import LIGHT, SERIES, state_colour
 from ui.widgets.db_views import DbViews
+from ui.widgets.own_cost import OwnCostView
 from ui.widgets.pstats_browser import PstatsBrowser
 from ui.widgets.sweep_table import FindingsList, SweepTable
 
@@ -146,6 +147,7 @@ class DiagnosticsPage(QWidget):
         self.tabs.addTab(self.sweep_stack, "Sweep")
         self.tabs.addTab(self.db_views, "Database")
         self.tabs.addTab(self.pstats, "Profiler (pstats)")
+        self.tabs.addTab(OwnCostView(ctx.store, ctx.tasks), "Backroom's own cost")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -64,6 +64,10 @@ def _table(model: RowsTableModel, stretch: int, chip: bool = False) -> QTableVie
     return view
 
 
+rows_table = _table
+"""The sortable, read-only table of a RowsTableModel, for other views of rows."""
+
+
 def _size(size_bytes: int) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if size_bytes < 1024 or unit == "GB":
