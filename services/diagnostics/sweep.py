@@ -299,6 +299,14 @@ def report_sections(insights: Sequence[DatabaseInsights]) -> list[Section]:
                 ("Total ms", "Mean ms", "Calls", "Rows", "Query"),
                 tuple((f"{q.total_ms:,.1f}", f"{q.mean_ms:,.2f}", f"{q.calls:,}",
                        f"{q.rows:,}", q.query) for q in db.top_by_total[:15]), note=note))
+            if db.own_statements:
+                sections.append(Section(
+                    f"{head}: Backroom's own statements",
+                    ("Total ms", "Mean ms", "Calls", "Rows", "Query"),
+                    tuple((f"{q.total_ms:,.1f}", f"{q.mean_ms:,.2f}", f"{q.calls:,}",
+                           f"{q.rows:,}", q.query) for q in db.own_statements[:15]),
+                    note="What the console's own monitoring queries cost this database "
+                         "(left out of the top statements above)."))
             sections.append(Section(
                 f"{head}: tables read by sequential scans",
                 ("Table", "Seq scans", "Rows read by seq scans", "Index scans", "Live rows",

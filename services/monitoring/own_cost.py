@@ -12,8 +12,9 @@ from console.own_cost import OWN_SOURCE, PollCost
 if TYPE_CHECKING:
     from services.collectors.base import Collector
 
-#: How often the own series get a point (each point is the mean over the interval).
+#: How often the own series get a point, each the mean over the trailing OWN_COST_SPAN_S.
 OWN_COST_INTERVAL_S = 5.0
+OWN_COST_SPAN_S = 60.0
 
 
 class OwnCostCollector:
@@ -32,7 +33,7 @@ class OwnCostCollector:
         self._clock = clock
 
     def collect(self) -> CollectorReport:
-        window = self._cost.window()
+        window = self._cost.window(OWN_COST_SPAN_S)
         detail = (f"{window.requests_per_s:.2f} requests/s, "
                   f"{window.bytes_per_s / 1024:.1f} KiB/s to the shop; "
                   f"CPU {window.cpu_percent:.1f} %")

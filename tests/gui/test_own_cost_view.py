@@ -9,12 +9,19 @@ from types import SimpleNamespace
 
 import pytest
 from PyQt6.QtWidgets import QApplication, QMainWindow
+from sqlalchemy import create_engine, text
 
+from console.own_cost import metered
+from console.profile import Profile
 from services.bootstrap import Diagnostics, Local, Services, build_services
+from services.collectors.database import OWN_STATEMENT_TAG, DatabaseCollector, database_engine
+from services.diagnostics.db_insights import collect_insights
 from services.local.profiles import demo_profile
+from tests.support.databases import throwaway_postgres
 from tests.support.demo_shop import quiet_demo
 from ui.context import AppContext
 from ui.pages.diagnostics import DiagnosticsPage
+from ui.widgets.db_views import DbViews
 from ui.widgets.own_cost import OwnCostView
 from ui.worker import TaskRunner
 
@@ -82,3 +89,75 @@ def test_the_table_shows_what_each_source_costs_and_the_cpu(qtbot, runner: TaskR
     assert not view.empty.isVisible()
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     assert window.grab().save(str(SCREENSHOT))
+
+
+@pytest.fixture
+def watched_postgres() -> Iterator[str]:
+    """An own PostgreSQL database with pg_stat_statements, dropped after the test."""
+    url, drop = throwaway_postgres("br_own_cost")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            conn.exec_driver_sql("CREATE TABLE orders (id serial PRIMARY KEY, total int)")
+            conn.exec_driver_sql("INSERT INTO orders (total) SELECT g FROM "
+                                 "generate_series(1, 2000) g")
+        engine.dispose()
+        yield url
+    finally:
+        engine.dispose()
+        drop()
+
+
+def test_slow_query_views_label_backroom_statements_with_a_toggle(
+        qtbot, runner: TaskRunner, watched_postgres: str) -> None:
+    url = watched_postgres
+    collector = DatabaseCollector("database", database_engine(url), url=url)
+    try:
+        for _ in range(3):  # Backroom polling the database, as the console does
+            with metered() as tally:
+                collector.collect()
+            assert tally.requests >= 5  # each statement counted as a request of its own cost
+    finally:
+        collector.close()
+    shop = create_engine(url)
+    with shop.connect() as conn:  # the shop's own statement
+        for total in range(4):
+            conn.execute(text("SELECT count(*) FROM orders WHERE total > :t"), {"t": total})
+    shop.dispose()
+
+    insights = collect_insights(url, name="shop db", timeout_s=5.0, limit=50)
+    own = insights.own_statements
+    assert own and all(q.own and q.query.startswith(OWN_STATEMENT_TAG) for q in own)
+    assert any("pg_stat_statements" in q.query for q in own)  # the collector's own read
+    for ordering in ("total", "mean", "calls", "rows"):
+        assert not any(q.own for q in insights.top(ordering))
+        both = insights.top(ordering, own=True)
+        assert {q.query for q in own} <= {q.query for q in both}
+
+    views = DbViews(Profile(name="x"), runner, Diagnostics())
+    show = QMainWindow()
+    show.resize(1300, 420)
+    show.setCentralWidget(views)
+    qtbot.addWidget(show)
+    show.show()
+    views.show_insights([insights])
+    views.ordering_combo.setCurrentIndex(list(views._diagnostics.statement_orderings)
+                                         .index("calls"))
+    rows = views.statements.rows()
+    by = {row[5]: row[0] for row in rows}
+    shop_rows = [q for q in by if "FROM orders WHERE total" in q]
+    assert shop_rows and all(by[q] == "" for q in shop_rows)
+    assert [by[q] for q in by if q.startswith(OWN_STATEMENT_TAG)]
+    assert all(by[q] == "Backroom" for q in by if q.startswith(OWN_STATEMENT_TAG))
+    assert views.own_check.isChecked()  # labelled, not hidden, by default
+    views.own_check.setChecked(False)
+    hidden = views.statements.rows()
+    assert hidden and not any(row[0] == "Backroom" for row in hidden)
+    assert any("FROM orders WHERE total" in row[5] for row in hidden)
+    views.own_check.setChecked(True)
+    sections = Diagnostics().report_sections([insights])
+    own_section = next(s for s in sections if s.title == "shop db (" + insights.server_version
+                       + "): Backroom's own statements")
+    assert {row[4] for row in own_section.rows} == {q.query for q in own[:15]}
+    assert show.grab().save(str(SCREENSHOT.with_name("diagnostics-own-statements.png")))

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ("Source", "Requests/s", "KiB/s read", "% of poll time")
 REFRESH_MS = 5000
-EXPLAIN = ("What Backroom's own polling asks of the shop, over the last few seconds: the "
+EXPLAIN = ("What Backroom's own polling asks of the shop, over the last minute: the "
            "requests it makes to each source (HTTP pages, SQL statements, Redis round trips), "
            "the bytes it reads (HTTP answers; SQL, Redis and AMQP answers are not counted) and "
            "which source takes its polling time. The same figures are charted as the "
