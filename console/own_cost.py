@@ -141,13 +141,21 @@ class CostWindow:
         }
 
     def table(self) -> tuple[list[str], list[list[str]]]:
-        """Headers and rows of "Backroom's own cost" (the report and the text output): per
-        source, then the process's CPU."""
-        rows = [[s.source, f"{s.requests_per_s:,.2f}", f"{s.bytes_per_s / 1024:,.1f}",
-                 f"{s.poll_share:.0%}"] for s in sorted(self.sources, key=lambda s: -s.busy_s)]
-        rows.append([f"process CPU over {self.seconds:,.1f} s", "", "",
-                     f"{self.cpu_percent:.1f} % CPU"])
-        return ["OWN COST", "req/s", "KiB/s", "poll time"], rows
+        """Headers and rows of "Backroom's own cost" in diagnose's text and HTML report: per
+        source what the run asked of it and, at its polling interval, what steady polling
+        asks; then the process's CPU over the run."""
+        rows = []
+        for s in sorted(self.sources, key=lambda s: -s.busy_s):
+            rps, bps = s.polling_requests_per_s, s.polling_bytes_per_s
+            rows.append([s.source, f"{s.requests:,}", f"{s.bytes / 1024:,.1f}",
+                         f"{s.poll_share:.0%}", "-" if rps is None else f"{rps:,.3f}",
+                         "-" if bps is None else f"{bps / 1024:,.2f}"])
+        took = (f"{self.seconds:.1f} s" if self.seconds >= 1
+                else f"{self.seconds * 1000:.0f} ms")
+        rows.append([f"process CPU over the {took} run: {self.cpu_percent:.0f} %",
+                     "", "", "", "", ""])
+        return ["OWN COST", "requests", "KiB read", "time", "polled req/s",
+                "polled KiB/s"], rows
 
     def readings(self, ts: float) -> list[Reading]:
         """The window as the console's own series (source :data:`OWN_SOURCE`)."""

@@ -170,7 +170,7 @@ def figure_tables(result: Any) -> list[tuple[str, list[str], list[list[str]], se
     cost = getattr(result, "console_cost", None)
     if cost is not None and cost.sources:
         headers, rows = cost.table()
-        tables.append(("Backroom's own cost", headers, rows, {1, 2, 3}))
+        tables.append(("Backroom's own cost", headers, rows, {1, 2, 3, 4, 5}))
     return tables
 
 
