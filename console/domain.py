@@ -210,6 +210,7 @@ class SlowQuery:
     total_ms: float
     rows: int = 0
     source: str = ""  # the database source that reported it
+    own: bool = False  # Backroom's own statement (its monitoring queries), not the shop's
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.domain import Check, Finding, Reading, SlowQuery, Status
+from console.own_cost import CostWindow
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,8 @@ class DiagnoseResult:
     readings: tuple[Reading, ...] = ()
     started_at: float = 0.0
     duration_s: float = 0.0
+    console_cost: CostWindow | None = None
+    """What this run asked of the sources and its CPU (``console.own_cost``)."""
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -63,7 +66,7 @@ def _finite(value: float | None) -> float | None:
 
 def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
     """The JSON shape of ``backroom diagnose --json`` (latencies in milliseconds)."""
-    return {
+    out: dict[str, Any] = {
         "profile": result.profile,
         "status": result.status.value,
         "checks": [
@@ -97,6 +100,9 @@ def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
             for f in result.findings
         ],
     }
+    if result.console_cost is not None:  # what the run itself asked of the sources
+        out["console_cost"] = result.console_cost.as_json()
+    return out
 
 
 def render_json(result: DiagnoseResult) -> str:
@@ -161,6 +167,10 @@ def figure_tables(result: Any) -> list[tuple[str, list[str], list[list[str]], se
     if queues:
         tables.append(("Queues", ["QUEUE", "waiting"],
                        [[name, str(depth)] for name, depth in queues], {1}))
+    cost = getattr(result, "console_cost", None)
+    if cost is not None and cost.sources:
+        headers, rows = cost.table()
+        tables.append(("Backroom's own cost", headers, rows, {1, 2, 3, 4, 5}))
     return tables
 
 

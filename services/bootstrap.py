@@ -199,6 +199,7 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     from services.monitoring.alert_log import AlertLog
     from services.monitoring.alerting import AlertService
     from services.monitoring.history_writer import History
+    from services.monitoring.own_cost import with_own_cost
     from services.monitoring.poller import Poller
 
     # made when the history and the alert log open: a folder that cannot be made turns them
@@ -215,7 +216,8 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     # opened when the services start (after the window paints, in the GUI)
     hist = History(directory / f"history-{slug}.sqlite", lazy=True) if history else None
     limits = {s.name: s.max_series for s in profile.sources}
-    poller = Poller(collectors, store, hist, series_limits=limits) if poll else None
+    polled, cost = with_own_cost(collectors)  # the console's own cost as series too
+    poller = Poller(polled, store, hist, series_limits=limits, cost=cost) if poll else None
     alert_log = AlertLog(directory / "alerts.sqlite", profile=profile.name)
     alerts = AlertService.from_profile(profile, store, poller, alert_log)
     shop = build_shop(profile, resolve=resolve)

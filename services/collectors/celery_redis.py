@@ -13,6 +13,7 @@ import redis.exceptions
 
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
+from console.own_cost import count_request
 from services.collectors._cache import OwnLookups
 from services.collectors.redis_source import redis_error
 
@@ -109,6 +110,7 @@ class CeleryRedisCollector:
             return
         for _ in range(SCAN_CALLS_PER_COLLECT):
             try:
+                count_request()
                 cursor, keys = self._client.scan(cursor=found.cursor, count=SCAN_COUNT)
             except redis.exceptions.ResponseError as err:  # SCAN renamed or not allowed
                 log.info("%s: no SCAN (%s); the profile's options and kombu's defaults are "
@@ -139,6 +141,7 @@ class CeleryRedisCollector:
         pipe = self._client.pipeline(transaction=False)
         for key in todo:
             pipe.smembers(key)
+        count_request()  # one round trip
         answers = pipe.execute(raise_on_error=False)
         found.bindings_read.update(todo)
         members = [m for a in answers if isinstance(a, set) for m in a]
@@ -225,6 +228,7 @@ class CeleryRedisCollector:
                 for keys in lists.values():
                     for key in keys:
                         pipe.llen(key)
+                count_request()  # one round trip
                 answers = pipe.execute(raise_on_error=False)
                 # Redis deletes an emptied list: LLEN > 0 found a key, 0 found none; a key of
                 # another type (WRONGTYPE) was found too, and holds no task.

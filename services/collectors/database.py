@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from console import metrics
 from console.domain import CollectorReport, Reading, SlowQuery, Status, series_name
+from console.own_cost import count_request
 from console.redaction import mask_url
 from services.collectors.mysql_stats import (
     ENABLE_PERFORMANCE_SCHEMA,
@@ -85,7 +86,19 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def database_engine(url: str, password: str | None = None, timeout_s: float = 5.0) -> Engine:
-    """An engine for monitoring: read-only, every connect and statement bounded."""
+    """An engine for monitoring: read-only, every connect and statement bounded, every
+    statement counted as a request of the console's own cost (console/own_cost.py)."""
+    engine = _monitoring_engine(url, password, timeout_s)
+    sa.event.listen(engine, "before_cursor_execute", _count_statement)
+    return engine
+
+
+def _count_statement(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                     executemany: bool) -> None:
+    count_request()
+
+
+def _monitoring_engine(url: str, password: str | None, timeout_s: float) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.drivername in ("mysql", "mariadb"):
         parsed = parsed.set(drivername=f"{parsed.drivername}+pymysql")

@@ -12,6 +12,7 @@ from pymemcache.exceptions import MemcacheError
 
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
+from console.own_cost import count_request
 from services.collectors._cache import CacheCounters, cache_figures
 from services.errors import BadResponse, SourceTimeout, SourceUnreachable
 
@@ -51,6 +52,7 @@ class MemcachedCollector:
     def collect(self) -> CollectorReport:
         try:
             raw = self._client.stats()
+            count_request()
         except TimeoutError as err:
             self._client.close()
             raise SourceTimeout(f"memcached at {self._address} did not answer within "

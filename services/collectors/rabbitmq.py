@@ -17,6 +17,7 @@ import requests
 
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
+from console.own_cost import count_request
 from console.redaction import mask_url
 from services.errors import (
     AuthFailed,
@@ -194,6 +195,7 @@ class RabbitMQCollector:
             for queue in self.queues:
                 channel = self._channel()
                 try:
+                    count_request()
                     ok = channel.queue_declare(queue=queue, passive=True)
                 except pika.exceptions.ChannelClosedByBroker as err:
                     if err.reply_code == 404:

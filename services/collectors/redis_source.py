@@ -12,6 +12,7 @@ import redis.exceptions
 
 from console import metrics
 from console.domain import CollectorReport, Reading, series_name
+from console.own_cost import count_request
 from console.quantiles import counter_increase
 from console.redaction import mask_url
 from services.collectors._cache import (
@@ -81,6 +82,7 @@ class RedisCollector:
         try:
             with self._own.held() as own:
                 info = self._client.info()
+                count_request()
                 own_hits, own_misses = own.hits, own.misses
         except redis.exceptions.RedisError as err:
             raise redis_error(err, self._url, self.timeout_s) from err

@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from console.domain import SlowQuery
 from console.redaction import mask_url, redact
-from services.collectors.database import statement_filter, tag_own_statements
+from services.collectors.database import OWN_STATEMENT_TAG, statement_filter, tag_own_statements
 from services.local.secrets import with_password
 
 log = logging.getLogger(__name__)
@@ -120,16 +120,23 @@ class DatabaseInsights:
     top_by_mean: tuple[SlowQuery, ...] = ()
     top_by_calls: tuple[SlowQuery, ...] = ()
     top_by_rows: tuple[SlowQuery, ...] = ()
+    own_statements: tuple[SlowQuery, ...] = ()
+    """Backroom's own statements (its monitoring queries), labelled, by total time."""
     table_scans: tuple[TableScans, ...] = ()
     unused_indexes: tuple[UnusedIndex, ...] = ()
     plans: tuple[QueryPlan, ...] = ()
     notes: tuple[str, ...] = ()
     elapsed_ms: float = 0.0
 
-    def top(self, ordering: str) -> tuple[SlowQuery, ...]:
-        """Top statements by one of :data:`ORDERINGS`."""
-        return {"total": self.top_by_total, "mean": self.top_by_mean,
+    def top(self, ordering: str, own: bool = False) -> tuple[SlowQuery, ...]:
+        """Top statements by one of :data:`ORDERINGS`; with ``own`` Backroom's own among
+        them, in the same order."""
+        shop = {"total": self.top_by_total, "mean": self.top_by_mean,
                 "calls": self.top_by_calls, "rows": self.top_by_rows}[ordering]
+        if not own or not self.own_statements:
+            return shop
+        key = {"total": "total_ms", "mean": "mean_ms", "calls": "calls", "rows": "rows"}[ordering]
+        return tuple(sorted((*shop, *self.own_statements), key=lambda q: -getattr(q, key)))
 
     @property
     def index_candidates(self) -> tuple[TableScans, ...]:
@@ -271,6 +278,21 @@ def pg_top_statements(conn: Connection, ordering: str = "total", limit: int = 20
                            total_ms=float(r[3] or 0.0), rows=int(r[4] or 0)) for r in rows)
 
 
+def pg_own_statements(conn: Connection, limit: int = 20) -> tuple[SlowQuery, ...]:
+    """Backroom's own statements in this database (they begin with OWN_STATEMENT_TAG), by
+    total time: what the console's monitoring costs the database."""
+    rows = conn.execute(text(
+        """SELECT query, calls, mean_exec_time, total_exec_time, rows
+            FROM pg_stat_statements
+            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND query LIKE :own_tag
+            ORDER BY total_exec_time DESC NULLS LAST, queryid
+            LIMIT :limit"""), {"own_tag": OWN_STATEMENT_TAG + "%", "limit": int(limit)}).all()
+    return tuple(SlowQuery(query=str(r[0]), calls=int(r[1]), mean_ms=float(r[2] or 0.0),
+                           total_ms=float(r[3] or 0.0), rows=int(r[4] or 0), own=True)
+                 for r in rows)
+
+
 def pg_table_scans(conn: Connection, limit: int = 30) -> tuple[TableScans, ...]:
     """Tables by rows read in sequential scans, most first."""
     rows = conn.execute(text(
@@ -408,6 +430,7 @@ def _collect_pg(conn: Connection, name: str, masked: str, limit: int, notes: lis
                 cancelled: Callable[[], bool] | None) -> DatabaseInsights:
     version = str(conn.execute(text("SHOW server_version")).scalar_one())
     tops: dict[str, tuple[SlowQuery, ...]] = dict.fromkeys(ORDERINGS, ())
+    own: tuple[SlowQuery, ...] = ()
     if _pg_has_statements(conn):
         for ordering in ORDERINGS:
             if cancelled is not None and cancelled():
@@ -421,6 +444,11 @@ def _collect_pg(conn: Connection, name: str, masked: str, limit: int, notes: lis
                     notes.append(f"pg_stat_statements could not be read: "
                                  f"{_explain_error(exc, ())}")
                     break
+        with conn.begin_nested() as nested:
+            try:
+                own = pg_own_statements(conn, limit)
+            except DBAPIError:
+                nested.rollback()  # the note above says why the statements are missing
         if any("<insufficient privilege>" in q.query for q in tops["total"]):
             notes.append("Some statement texts are hidden: grant pg_read_all_stats to the "
                          "console's database user to see them.")
@@ -437,7 +465,8 @@ def _collect_pg(conn: Connection, name: str, masked: str, limit: int, notes: lis
     return DatabaseInsights(
         name=name, dialect="postgresql", url=masked, server_version=f"PostgreSQL {version}",
         top_by_total=tops["total"], top_by_mean=tops["mean"], top_by_calls=tops["calls"],
-        top_by_rows=tops["rows"], table_scans=scans, unused_indexes=unused)
+        top_by_rows=tops["rows"], own_statements=own, table_scans=scans,
+        unused_indexes=unused)
 
 
 def _collect_mysql(conn: Connection, name: str, masked: str, limit: int,

@@ -29,6 +29,7 @@ from console.domain import (
     Status,
     split_series,
 )
+from console.own_cost import CostWindow, PollCost, metered
 from console.profile import Profile
 from console.quantiles import sample_quantile
 from console.redaction import Redactor, profile_secrets
@@ -76,7 +77,19 @@ def _error_detail(err: Exception) -> str:
     return f"error: {type(err).__name__}: {err}"
 
 
-def _check_probe(collector: Collector, samples: int) -> _Outcome:
+def _metered_collect(collector: Collector, cost: PollCost | None) -> CollectorReport:
+    """``collector.collect()``, its requests, bytes and time added to ``cost``."""
+    if cost is None:
+        return collector.collect()
+    start = time.perf_counter()
+    with metered() as tally:
+        try:
+            return collector.collect()
+        finally:
+            cost.add(collector.name, tally, time.perf_counter() - start)
+
+
+def _check_probe(collector: Collector, samples: int, cost: PollCost | None = None) -> _Outcome:
     latencies: list[float] = []
     readings: list[Reading] = []
     statuses: list[Status] = []
@@ -84,7 +97,7 @@ def _check_probe(collector: Collector, samples: int) -> _Outcome:
     failures = 0
     for _ in range(samples):
         try:
-            report = collector.collect()
+            report = _metered_collect(collector, cost)
         except Exception as err:
             failures += 1
             details.append(_error_detail(err))
@@ -112,11 +125,12 @@ def _check_probe(collector: Collector, samples: int) -> _Outcome:
 _Timed = tuple[CollectorReport, float]
 
 
-def _read_once(collector: Collector, limit: SeriesLimit) -> _Timed:
+def _read_once(collector: Collector, limit: SeriesLimit,
+               cost: PollCost | None = None) -> _Timed:
     """One reading of a source, kept to its ``max_series`` per metric as the poller keeps it
     (the rest folded into ``other``; the check says so and is at least a warning)."""
     start = time.perf_counter()
-    report = collector.collect()
+    report = _metered_collect(collector, cost)
     elapsed_ms = (time.perf_counter() - start) * 1000
     kept = limit.apply(report.readings, report.folded)
     warning = limit.warning()
@@ -174,10 +188,12 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
                              else list(collectors or ()))
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, len(todo))),
                                                  thread_name_prefix="diagnose")
+    cost = PollCost()
     try:
         budget = max((_budget(c, samples, window_s) for c in todo), default=0.0)
         limits = {s.name: s.max_series for s in profile.sources}
-        outcomes = _sweep(pool, todo, samples, window_s, start + budget, progress, limits)
+        outcomes = _sweep(pool, todo, samples, window_s, start + budget, progress, limits,
+                          cost)
         for index, c in enumerate(todo):
             if index not in outcomes:
                 outcomes[index] = _Outcome(Check(c.name, c.kind, Status.FAIL,
@@ -192,13 +208,21 @@ def run_diagnose(profile: Profile, *, samples: int = 5, window_s: float = 0.0,
                     log.debug("closing %s failed", collector.name, exc_info=True)
     ordered = [outcomes[i] for i in range(len(todo))]
     result = _summarise(profile, ordered, started_at, time.monotonic() - start, recent)
+    result = replace(result, console_cost=_with_intervals(cost.since_start(), todo))
     return _redacted(result, Redactor(profile_secrets(profile, resolve_secret)))
+
+
+def _with_intervals(window: CostWindow, collectors: Sequence[Collector]) -> CostWindow:
+    """The run's cost, each source with its polling interval (so steady polling is told)."""
+    intervals = {c.name: float(c.interval_s) for c in collectors}
+    return replace(window, sources=tuple(replace(s, interval_s=intervals.get(s.source))
+                                         for s in window.sources))
 
 
 def _sweep(pool: concurrent.futures.ThreadPoolExecutor, todo: list[Collector], samples: int,
            window_s: float, deadline: float,
            progress: Callable[[Check], None] | None,
-           max_series: dict[str, int]) -> dict[int, _Outcome]:
+           max_series: dict[str, int], cost: PollCost | None = None) -> dict[int, _Outcome]:
     """Run the probes and every source's first reading on the pool; each source's second
     reading is handed to the pool ``window_s`` after its first one came back (the main
     thread keeps the timetable), until ``deadline`` (monotonic). A source's readings keep
@@ -217,14 +241,14 @@ def _sweep(pool: concurrent.futures.ThreadPoolExecutor, todo: list[Collector], s
 
     for index, collector in enumerate(todo):
         if collector.kind == "http":
-            probes[pool.submit(_check_probe, collector, samples)] = index
+            probes[pool.submit(_check_probe, collector, samples, cost)] = index
         else:
-            reads[pool.submit(_read_once, collector, limits[index])] = (index, False)
+            reads[pool.submit(_read_once, collector, limits[index], cost)] = (index, False)
     while probes or reads or due:
         now = time.monotonic()
         while due and due[0][0] <= now:
             _, index = heapq.heappop(due)
-            reads[pool.submit(_read_once, todo[index], limits[index])] = (index, True)
+            reads[pool.submit(_read_once, todo[index], limits[index], cost)] = (index, True)
         if now >= deadline:
             break
         wait_s = max(0.0, (min(deadline, due[0][0]) if due else deadline) - now)
@@ -335,7 +359,8 @@ def _redacted(result: DiagnoseResult, clean: Redactor) -> DiagnoseResult:
         traffic=result.traffic, cache_hit_rate=result.cache_hit_rate,
         queue_depth=result.queue_depth,
         slow_queries=slow, findings=findings, readings=result.readings,
-        started_at=result.started_at, duration_s=result.duration_s)
+        started_at=result.started_at, duration_s=result.duration_s,
+        console_cost=result.console_cost)
 
 
 def _with_recent(outcomes: list[_Outcome], recent: Sequence[Reading]) -> None:

@@ -22,6 +22,7 @@ from console.domain import (
     Status,
     split_series,
 )
+from console.own_cost import CostWindow
 from console.profile import Profile
 from console.redaction import Redactor, profile_secrets
 from console.report import DiagnoseResult, LatencySummary, render_json
@@ -106,6 +107,10 @@ class SweepResult:
         return self.diagnose.started_at
 
     @property
+    def console_cost(self) -> CostWindow | None:
+        return self.diagnose.console_cost
+
+    @property
     def duration_s(self) -> float:
         return self.finished_at - self.diagnose.started_at
 
@@ -123,7 +128,7 @@ class SweepResult:
             profile=d.profile, status=self.status, checks=self.checks, latency=d.latency,
             traffic=d.traffic, cache_hit_rate=d.cache_hit_rate, queue_depth=d.queue_depth,
             slow_queries=d.slow_queries, findings=self.findings, readings=d.readings,
-            started_at=d.started_at, duration_s=self.duration_s)
+            started_at=d.started_at, duration_s=self.duration_s, console_cost=d.console_cost)
 
     def to_json(self) -> str:
         return render_json(self.as_diagnose_result())
@@ -294,6 +299,14 @@ def report_sections(insights: Sequence[DatabaseInsights]) -> list[Section]:
                 ("Total ms", "Mean ms", "Calls", "Rows", "Query"),
                 tuple((f"{q.total_ms:,.1f}", f"{q.mean_ms:,.2f}", f"{q.calls:,}",
                        f"{q.rows:,}", q.query) for q in db.top_by_total[:15]), note=note))
+            if db.own_statements:
+                sections.append(Section(
+                    f"{head}: Backroom's own statements",
+                    ("Total ms", "Mean ms", "Calls", "Rows", "Query"),
+                    tuple((f"{q.total_ms:,.1f}", f"{q.mean_ms:,.2f}", f"{q.calls:,}",
+                           f"{q.rows:,}", q.query) for q in db.own_statements[:15]),
+                    note="What the console's own monitoring queries cost this database "
+                         "(left out of the top statements above)."))
             sections.append(Section(
                 f"{head}: tables read by sequential scans",
                 ("Table", "Seq scans", "Rows read by seq scans", "Index scans", "Live rows",

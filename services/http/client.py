@@ -13,6 +13,7 @@ import requests
 import requests.adapters
 import urllib3
 
+from console.own_cost import count_request
 from console.redaction import mask_url, redact
 from services.errors import (
     AuthFailed,
@@ -108,6 +109,7 @@ def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool
     request and of its answer are left out, as they are client time, not the server's."""
     start = time.perf_counter()
     deadline = start + timeout_s
+    read = 0
     try:
         # requests bounds each socket read only: the watchdog bounds connect and head together
         with deadline_in(timeout_s):
@@ -120,6 +122,7 @@ def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool
                 body, truncated = b"", True
             else:
                 data, truncated = _read_body(response, max_bytes, deadline, url, timeout_s)
+                read = len(data)
                 # bytes() of bytes is the same object; a refused page is never copied
                 body = b"" if truncated and refuse_larger else bytes(data)
             elapsed = head_s + (time.perf_counter() - head_at)
@@ -127,6 +130,8 @@ def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool
             response.close()
     except requests.RequestException as err:
         raise translate(err, url, timeout_s) from err
+    finally:
+        count_request(read)  # the console's own cost (console/own_cost.py), failed calls too
     return Fetched(status=response.status_code, body=body, elapsed_s=elapsed,
                    truncated=truncated, content_type=response.headers.get("Content-Type", ""))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from console.domain import CollectorReport, Reading, SourceState, Status, series_name
+from console.own_cost import PollCost, metered
 from console.series_limit import DEFAULT_MAX_SERIES, SeriesLimit
 from console.store import MetricStore
 from services.collectors.base import Collector
@@ -152,11 +153,13 @@ class Poller:
         max_backoff_s: float = 60.0,
         tick_s: float = 0.1,
         series_limits: Mapping[str, int] | None = None,
+        cost: PollCost | None = None,
     ) -> None:
         names = [c.name for c in collectors]
         if len(set(names)) != len(names):
             raise ValueError("two sources share a name")
         self._store = store
+        self.cost = cost or PollCost()  # what each source's collect() asked of it
         self.history = history  # where readings go besides the store (None: nowhere)
         self._clock = clock
         self._wall = wall
@@ -365,7 +368,7 @@ class Poller:
         kept: list[Reading] = []
         with holds_until_folded():  # a collector's readings folded before collections resume
             try:
-                with cancelled_by(self._cancel):
+                with metered() as tally, cancelled_by(self._cancel):
                     report = source.collector.collect()
             except CollectorError as exc:
                 error = str(exc) or f"{exc.kind} error"
@@ -384,6 +387,7 @@ class Poller:
         with self._wake:
             now = self._clock()
             latency = now - started
+            self.cost.add(source.name, tally, latency)  # also a failed or abandoned call's
             source.call = None
             if call.abandoned or self._stopping.is_set():
                 return

@@ -43,6 +43,7 @@ from ui.context import AppContext
 from ui.pages.diagnostics import DiagnosticsPage
 from ui.pages.settings import SettingsPage
 from ui.tray import AlertNotifier
+from ui.widgets.db_views import STATEMENT_COLUMNS
 from ui.widgets.profile_editor import ProfileEditor
 from ui.widgets.source_states import SourceStates
 from ui.widgets.status_light import StatusLight
@@ -113,11 +114,12 @@ def test_slow_query_text_is_shown_as_typed(qtbot: Any, runner: TaskRunner,
     with qtbot.waitSignal(views.sig_loaded, timeout=15_000):
         views.refresh()
     model = views.statements
-    rows = [model.data(model.index(r, 4)) for r in range(model.rowCount())]
+    query = STATEMENT_COLUMNS.index("Query")
+    rows = [model.data(model.index(r, query)) for r in range(model.rowCount())]
     for key, text in strings.items():
         row = next((r for r, q in enumerate(rows) if text in q), None)
         assert row is not None, f"{key} not among the top statements: {rows}"
-        tip = model.data(model.index(row, 4), Qt.ItemDataRole.ToolTipRole)
+        tip = model.data(model.index(row, query), Qt.ItemDataRole.ToolTipRole)
         assert_tooltip_shows(tip, head(text), views)
     hostile.check_gui_was_free()
 

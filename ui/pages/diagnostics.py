@@ -31,6 +31,7 @@ from ui.shortcuts import SWEEP_KEYS
 from ui.theme import LIGHT, SERIES, state_colour
 from ui.widgets.celery_inside import CeleryInsideView
 from ui.widgets.db_views import DbViews
+from ui.widgets.own_cost import OwnCostView
 from ui.widgets.pstats_browser import PstatsBrowser
 from ui.widgets.redis_inside import RedisInsideView
 from ui.widgets.sweep_table import FindingsList, SweepTable
@@ -152,6 +153,7 @@ class DiagnosticsPage(QWidget):
                                         tools=ctx.diagnostics.redis_tools()), "Redis")
         self.tabs.addTab(CeleryInsideView(ctx.profile, ctx.tasks,
                                          tools=ctx.diagnostics.celery_tools()), "Celery")
+        self.tabs.addTab(OwnCostView(ctx.store, ctx.tasks), "Backroom's own cost")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

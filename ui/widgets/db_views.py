@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PyQt6.QtCore import QSortFilterProxyModel, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -35,7 +36,9 @@ if TYPE_CHECKING:
     from services.diagnostics.db_insights import DatabaseInsights
     from ui.worker import TaskRunner, TaskState
 
-STATEMENT_COLUMNS = ("Total ms", "Mean ms", "Calls", "Rows", "Query")
+STATEMENT_COLUMNS = ("By", "Total ms", "Mean ms", "Calls", "Rows", "Query")
+#: The chip of a statement Backroom itself sent (its monitoring queries).
+OWN_CHIP = "Backroom"
 SCAN_COLUMNS = ("Verdict", "Table", "Seq scans", "Rows read by seq scans", "Index scans",
                 "Live rows", "Index use")
 UNUSED_COLUMNS = ("Table", "Index", "Size")
@@ -104,6 +107,11 @@ class DbViews(QWidget):
         for key, words in diagnostics.statement_orderings.items():
             self.ordering_combo.addItem(f"by {words}", key)
         self.ordering_combo.currentIndexChanged.connect(self._show_current)
+        self.own_check = QCheckBox("Backroom's own")
+        self.own_check.setChecked(True)
+        self.own_check.setToolTip("Show the statements Backroom itself sends (its monitoring "
+                                  "queries, chip “Backroom”) among the shop's")
+        self.own_check.toggled.connect(self._show_current)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Read the database views again (F5)")
         self.refresh_button.clicked.connect(self.refresh)
@@ -114,6 +122,7 @@ class DbViews(QWidget):
         top.addWidget(self.database_combo)
         top.addWidget(QLabel("Top statements"))
         top.addWidget(self.ordering_combo)
+        top.addWidget(self.own_check)
         top.addStretch(1)
         top.addWidget(self.state)
         top.addWidget(self.refresh_button)
@@ -131,7 +140,7 @@ class DbViews(QWidget):
         self.unused = RowsTableModel(UNUSED_COLUMNS, self)
         self.plans = RowsTableModel(PLAN_COLUMNS, self)
         self.tabs = QTabWidget()
-        self.tabs.addTab(rows_table(self.statements, 4), "Top statements")
+        self.tabs.addTab(rows_table(self.statements, 5, chip=True), "Top statements")
         self.tabs.addTab(rows_table(self.scans, 1, chip=True), "Index candidates")
         self.tabs.addTab(rows_table(self.unused, 1), "Unused indexes")
         self.tabs.addTab(rows_table(self.plans, 5, chip=True), "Query plans")
@@ -229,9 +238,11 @@ class DbViews(QWidget):
         set_plain_text(self.state, f"{db.server_version} · read in {db.elapsed_ms:,.0f} ms")
         set_plain_text(self.notes, " ".join(db.notes))
         self.notes.setVisible(bool(db.notes))
-        self.statements.set_rows([(f"{q.total_ms:,.1f}", f"{q.mean_ms:,.2f}", f"{q.calls:,}",
-                                   f"{q.rows:,}", " ".join(q.query.split()))
-                                  for q in db.top(ordering)])
+        statements = db.top(ordering, own=self.own_check.isChecked())
+        self.statements.set_rows([(OWN_CHIP if q.own else "", f"{q.total_ms:,.1f}",
+                                   f"{q.mean_ms:,.2f}", f"{q.calls:,}", f"{q.rows:,}",
+                                   " ".join(q.query.split())) for q in statements],
+                                 ["active" if q.own else "" for q in statements])
         self.scans.set_rows([("INDEX?" if t.index_candidate else "OK", t.table,
                               f"{t.seq_scan:,}", f"{t.seq_tup_read:,}", f"{t.idx_scan:,}",
                               f"{t.live_rows:,}", f"{t.index_use:.0%}")
@@ -253,6 +264,7 @@ class DbViews(QWidget):
         self.sessions.set_target(target)
         self.blocking.set_target(postgres)
         self.statement_windows.set_target(postgres)
+        self.own_check.setEnabled(not sqlite)
         # enable the new dialect's tabs and move there before disabling the others, so Qt
         # does not pick a neighbouring tab by itself
         wanted = ((3,) if sqlite else (0, 1, 2, 4, 5, 6) if postgres is not None
