@@ -14,13 +14,15 @@ from PyQt6.QtWidgets import QApplication, QMainWindow
 
 from services.bootstrap import Diagnostics
 from tests.support.pg_sessions import LiveDatabase, Running, blocking_chain, live_database
+from tests.support.shots import SHOTS
 from ui.widgets.db_live import SessionsView
 from ui.widgets.db_views import DbViews
 from ui.worker import TaskRunner
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+#: docs/screenshots when BACKROOM_SHOTS names that folder.
+SCREENSHOTS = Path(SHOTS or ".")
 
 
 @pytest.fixture
@@ -162,12 +164,14 @@ def test_the_blocking_chain_is_a_tree(qtbot, runner: TaskRunner, db: LiveDatabas
         assert top is not None and top.text(1).startswith("idle in transaction")
         assert top.child(0).text(2) == "ShareLock on transactionid"  # type: ignore[union-attr]
         qtbot.wait(50)  # the labels' new sizes laid out
-        widget.blocking.grab().save(str(SCREENSHOTS / "diagnostics-blocking.png"))
+        if SHOTS:
+            widget.blocking.grab().save(str(SCREENSHOTS / "diagnostics-blocking.png"))
         open_tab(qtbot, widget, widget.sessions)
         waiting = [r for r in widget.sessions.model.rows() if r[4] == "Lock: relation"]
         assert [int(r[0]) for r in waiting] == [c]
         qtbot.wait(50)
-        widget.grab().save(str(SCREENSHOTS / "diagnostics-sessions.png"))
+        if SHOTS:
+            widget.grab().save(str(SCREENSHOTS / "diagnostics-sessions.png"))
 
 
 def test_statements_over_a_window_reset_and_the_index_to_copy(qtbot, runner: TaskRunner,
