@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import (
 )
 
 from console.domain import summarise_sources
+from console.own_cost import OWN_SOURCE
 from ui import icons
 from ui.context import AppContext
 from ui.pages import registry
@@ -259,8 +260,9 @@ class MainWindow(QMainWindow):
             self.top_bar.light.set_state("unknown", "No live sources in this profile")
             return
         statuses = list(poller.statuses())
-        self.source_states.update_states(
-            (s.name, str(s.state), s.last_error or "") for s in statuses)
+        self.source_states.update_states(  # the console's own cost source: not the shop's
+            (s.name, str(s.state), s.last_error or "") for s in statuses
+            if s.name != OWN_SOURCE)
         summary = getattr(self.ctx.services, "health_summary", None)
         state, words = summary() if callable(summary) else summarise_sources(statuses)
         self.top_bar.light.set_state(state, words)

@@ -185,3 +185,34 @@ def test_the_demo_switches_come_once_the_demo_shop_answers(make_page, qtbot) -> 
     qtbot.waitUntil(lambda: panel.scenario is not None, timeout=5000)
     assert panel.cache.isEnabled() and panel.cache.isChecked()
     assert "did not answer" not in panel.status.text()
+
+
+def test_a_relative_rule_draws_no_line_at_its_factor(make_page, qtbot) -> None:
+    """"Busier than usual" fires at 2x the series' own median: its 2 is no level on the
+    requests axis (it drew a "> 2 req/s" line), an absolute rule's line stays."""
+    now = time.time()
+    store = MetricStore()
+    fill(store, "shop/request_rate", now - 120, now, lambda ts: np.full(ts.size, 9.0))
+    busier = rule("Busier than usual", "request_rate", "shop", above=2.0)
+    busier.baseline_s = 900.0
+    profile = SimpleNamespace(name="x", alerts=(
+        busier, rule("Flooded", "request_rate", "shop", above=50.0)))
+    page = make_page(Services(profile, store))
+    requests = page.timeline.panel("traffic")
+    settled(qtbot, page, lambda: requests.curves)
+    assert [t.label.toPlainText() for t in requests.thresholds] == ["Flooded (> 50 req/s)"]
+
+
+def test_the_consoles_own_cost_source_gets_no_tile(make_page, qtbot) -> None:
+    """The console's own polling cost (source "backroom") is shown in Diagnostics, not as a
+    tile beside the shop's sources."""
+    now = time.time()
+    store = MetricStore()
+    fill(store, "shop/latency_p95", now - 60, now, lambda ts: np.full(ts.size, 0.05))
+    fill(store, "backroom/cpu_percent", now - 60, now, lambda ts: np.full(ts.size, 3.0))
+    poller = FakePoller([status("shop", SourceState.UP, last_ok=now),
+                         status("backroom", SourceState.UP, last_ok=now)])
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), store, poller))
+    settled(qtbot, page, lambda: "shop" in page.tiles.tiles)
+    qtbot.wait(300)
+    assert list(page.tiles.tiles) == ["shop"]

@@ -42,7 +42,9 @@ class EventMarkers:
         for panel in self.page.timeline.panels:
             lines = []
             for spec in rules:
-                if spec.metric not in panel.spec.metrics:
+                # a relative rule's threshold is a factor of the series' usual value, not a
+                # level on the axis
+                if spec.metric not in panel.spec.metrics or spec.baseline_s:
                     continue
                 colour = FAIL if str(spec.severity) == "fail" else WARN
                 word = ">" if spec.direction == "above" else "<"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from console import metrics as m
 from console.advisor import Thresholds, source_thresholds
 from console.domain import series_source, split_series
+from console.own_cost import OWN_SOURCE
 from ui.charts.feed import StatusUpdate, read_status
 from ui.charts.units import unit_for
 from ui.theme import FAIL, WARN, series_colour
@@ -128,6 +129,8 @@ class StatusTiles:
         made = 0
         span = tiles.visible_span()
         for status in update.statuses:
+            if status.name == OWN_SOURCE:  # the console's own cost: Diagnostics shows it
+                continue
             tile = tiles.tiles.get(status.name)
             if tile is None:
                 if made >= NEW_TILES_PER_TICK:
