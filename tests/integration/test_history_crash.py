@@ -56,6 +56,15 @@ WRITER = textwrap.dedent(
 )
 
 
+def committed_in(line: str) -> int:
+    """The count of a whole "committed N" line; 0 for the last line of a child killed while it
+    printed it (its flush is done, and the next run's "ready" says how far it got)."""
+    words = line.split()
+    if len(words) == 2 and words[0] == "committed" and words[1].isdigit():
+        return int(words[1])
+    return 0
+
+
 def read_lines(stream: object, out: queue.Queue[str]) -> None:
     for line in stream:  # type: ignore[attr-defined]
         out.put(line.strip())
@@ -105,8 +114,8 @@ def test_sigkill_during_writes_never_corrupts_or_loses_committed_samples(
             if proc.stdout is not None:
                 proc.stdout.close()
         while not lines.empty():  # a flush reported just before the kill also counts
-            word, count = lines.get_nowait().split()
-            committed = max(committed, int(count))
+            done = committed_in(lines.get_nowait())
+            committed = max(committed, done)
 
         with sqlite3.connect(path) as conn:
             assert conn.execute("pragma integrity_check").fetchone()[0] == "ok", f"run {run}"
