@@ -61,7 +61,8 @@ def show(qtbot, widget) -> QMainWindow:
 
 
 def sweep(qtbot, page: DiagnosticsPage) -> object:
-    with qtbot.waitSignal(page.sig_sweep_finished, timeout=30_000) as blocker:
+    # a fresh demo shop on a loaded CI host took over 30 s to answer a first sweep once
+    with qtbot.waitSignal(page.sig_sweep_finished, timeout=60_000) as blocker:
         page.run_sweep()
     return blocker.args[0]
 
