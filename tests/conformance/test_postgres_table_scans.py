@@ -9,7 +9,8 @@ import psycopg
 
 from console.advisor import Thresholds, measurements_from_readings, seq_scan_findings
 from services.collectors.database import DatabaseCollector, database_engine
-from services.diagnostics.db_insights import MIN_CANDIDATE_ROWS, collect_insights
+from services.diagnostics.db_insights import collect_insights
+from services.diagnostics.insights_model import MIN_CANDIDATE_ROWS
 from tests.conformance.compare import record
 
 #: Rows the purged table held, and kept after the purge (one in a thousand, on every page).
