@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from PyQt6.QtCore import QSettings
-from PyQt6.QtWidgets import QApplication, QMainWindow
+from PyQt6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QMainWindow
 
 from console.profile import SecretRef, parse_profile
 from console.store import MetricStore
@@ -595,3 +595,22 @@ def test_without_a_keychain_a_secret_can_be_used_for_this_session(
     assert "typed-here-1234" not in text
     # the console reads it back like an exported variable, until it quits
     assert resolve_secret(SecretRef("env", "CACHE_PASSWORD")) == "typed-here-1234"
+
+
+def test_a_source_card_added_to_a_long_list_gets_full_height_fields(qtbot, make_page,
+                                                                    memory_keyring) -> None:
+    """Seen by a new user: a newly added card had a half-height Name field (not seen again
+    offscreen nor under Xvfb with openbox, at 1400x900, 1000x800 or 900x450: this guards it)."""
+    page = make_page()
+    editor = page.editor
+    editor.tabs.setCurrentIndex(2)
+    for kind in ("redis", "prometheus", "database"):
+        form = editor.add_source({"kind": kind})
+        scroll = editor._scrolls[2]
+        qtbot.waitUntil(lambda f=form: f.isVisible() and f.height() > 0)
+        scroll.ensureWidgetVisible(form.name_edit)
+        edits = [e for e in form.findChildren(QLineEdit) if e.isVisibleTo(form)
+                 and not isinstance(e.parent(), QAbstractSpinBox | QComboBox)]
+        assert edits
+        qtbot.waitUntil(lambda es=edits: all(e.height() >= e.sizeHint().height() for e in es),
+                        timeout=2_000)
