@@ -8,7 +8,8 @@ from typing import Any
 
 from console import metrics
 from console.alert_rules import RuleSpec
-from console.domain import Finding, Reading, Severity, SlowQuery, split_series
+from console.domain import Finding, Severity
+from console.measurements import Measurements
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,8 @@ class Thresholds:
     slow_calls: int = 100  # ... over >= 100 calls is a slow query
     seq_scans: int = 100
     seq_scan_rows: int = 10_000
+    full_scans_per_s: float = 0.5  # one table read whole more often than this, over a window
+    full_scan_min_rows: int = 1_000  # where the rows are known: smaller tables are cheap to read
     cache_warn: float = 0.8
     cache_fail: float = 0.5
     cache_min_lookups: int = 20  # fewer lookups than this say nothing about a hit rate
@@ -66,154 +69,12 @@ def _with_rule(t: Thresholds, rule: RuleSpec) -> Thresholds:
         return replace(t, cache_warn=rule.threshold, cache_fail=fail)
     if rule.metric == metrics.QUEUE_DEPTH and rule.direction == "above":
         return replace(t, queue_depth=rule.threshold)
+    if rule.metric == metrics.FULL_SCANS_RATE and rule.direction == "above":
+        return replace(t, full_scans_per_s=rule.threshold)
     if rule.metric == metrics.ERROR_RATIO and rule.direction == "above":
         fail = rule.threshold if fails else max(t.error_ratio_fail, rule.threshold)
         return replace(t, error_ratio_warn=rule.threshold, error_ratio_fail=fail)
     return t
-
-
-@dataclass(frozen=True, slots=True)
-class LatencyFacts:
-    source: str
-    p95_s: float
-    group: str = ""  # e.g. "instance=web-3" where a source reads per group
-
-    @property
-    def where(self) -> str:
-        return f"{self.source} ({self.group})" if self.group else self.source
-
-
-@dataclass(frozen=True, slots=True)
-class TrafficFacts:
-    """Requests and server errors (5xx) a source saw over its last window."""
-
-    source: str
-    request_rate: float
-    error_rate: float | None
-    error_ratio: float | None
-    group: str = ""
-
-    @property
-    def where(self) -> str:
-        return f"{self.source} ({self.group})" if self.group else self.source
-
-
-@dataclass(frozen=True, slots=True)
-class CacheFacts:
-    source: str
-    hit_rate: float | None
-    evictions_per_s: float | None = None
-    lookups: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QueueFacts:
-    source: str
-    queue: str
-    depth: float
-    growth_per_s: float | None = None
-    consumers: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PoolFacts:
-    source: str
-    connections: float
-    max_connections: float
-
-
-@dataclass(frozen=True, slots=True)
-class TableFacts:
-    source: str
-    table: str
-    seq_scans: float
-    idx_scans: float
-    rows: float
-
-
-@dataclass(frozen=True, slots=True)
-class Measurements:
-    """What the advisor looks at, gathered from readings, slow queries and source facts."""
-
-    latency: tuple[LatencyFacts, ...] = ()
-    traffic: tuple[TrafficFacts, ...] = ()
-    caches: tuple[CacheFacts, ...] = ()
-    queues: tuple[QueueFacts, ...] = ()
-    pools: tuple[PoolFacts, ...] = ()
-    tables: tuple[TableFacts, ...] = ()
-    slow_queries: tuple[SlowQuery, ...] = ()
-
-
-def _latest(readings: Iterable[Reading]) -> dict[str, Reading]:
-    latest: dict[str, Reading] = {}
-    for reading in readings:
-        held = latest.get(reading.series)
-        if held is None or reading.ts >= held.ts:
-            latest[reading.series] = reading
-    return latest
-
-
-def measurements_from_readings(readings: Iterable[Reading], *,
-                               earlier: Iterable[Reading] = (),
-                               slow_queries: Iterable[SlowQuery] = ()) -> Measurements:
-    """Build :class:`Measurements` from the latest readings (``earlier`` readings of the same
-    series, if any, give queue growth)."""
-    now = _latest(readings)
-    before = _latest(earlier)
-    latency: list[LatencyFacts] = []
-    traffic: dict[tuple[str, str], dict[str, float]] = {}
-    caches: dict[str, dict[str, float]] = {}
-    queues: dict[tuple[str, str], dict[str, float]] = {}
-    pools: dict[str, dict[str, float]] = {}
-    tables: dict[tuple[str, str], dict[str, float]] = {}
-    workers: dict[str, float] = {}
-    for series, reading in sorted(now.items()):
-        source, metric, labels = split_series(series)
-        value = reading.value
-        group = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        if metric == metrics.LATENCY_P95:
-            latency.append(LatencyFacts(source, value, group))
-        elif metric in (metrics.REQUEST_RATE, metrics.ERROR_RATE, metrics.ERROR_RATIO):
-            traffic.setdefault((source, group), {})[metric] = value
-        elif metric in (metrics.CACHE_HIT_RATE, metrics.EVICTIONS_RATE, metrics.CACHE_LOOKUPS):
-            caches.setdefault(source, {})[metric] = value
-        elif metric in (metrics.QUEUE_DEPTH, metrics.QUEUE_CONSUMERS) and "queue" in labels:
-            entry = queues.setdefault((source, labels["queue"]), {})
-            entry[metric] = value
-            old = before.get(series)
-            if metric == metrics.QUEUE_DEPTH and old is not None and reading.ts > old.ts:
-                entry["growth"] = (value - old.value) / (reading.ts - old.ts)
-        elif metric == metrics.WORKERS and not labels:
-            workers[source] = value
-        elif metric in (metrics.DB_CONNECTIONS_TOTAL, metrics.DB_MAX_CONNECTIONS):
-            pools.setdefault(source, {})[metric] = value
-        elif metric in (metrics.TABLE_SEQ_SCANS, metrics.TABLE_IDX_SCANS, metrics.TABLE_ROWS) \
-                and "table" in labels:
-            tables.setdefault((source, labels["table"]), {})[metric] = value
-    for (source, _), entry in queues.items():
-        # A source that counts its workers as a whole (Celery on Redis) and has none: no queue
-        # of it has a consumer.
-        if workers.get(source) == 0 and metrics.QUEUE_CONSUMERS not in entry:
-            entry[metrics.QUEUE_CONSUMERS] = 0.0
-    return Measurements(
-        latency=tuple(latency),
-        traffic=tuple(TrafficFacts(s, f[metrics.REQUEST_RATE], f.get(metrics.ERROR_RATE),
-                                   f.get(metrics.ERROR_RATIO), g)
-                      for (s, g), f in sorted(traffic.items()) if metrics.REQUEST_RATE in f),
-        caches=tuple(CacheFacts(s, f.get(metrics.CACHE_HIT_RATE), f.get(metrics.EVICTIONS_RATE),
-                                f.get(metrics.CACHE_LOOKUPS))
-                     for s, f in sorted(caches.items())),
-        queues=tuple(QueueFacts(s, q, f.get(metrics.QUEUE_DEPTH, 0.0), f.get("growth"),
-                                f.get(metrics.QUEUE_CONSUMERS))
-                     for (s, q), f in sorted(queues.items()) if metrics.QUEUE_DEPTH in f),
-        pools=tuple(PoolFacts(s, f[metrics.DB_CONNECTIONS_TOTAL], f[metrics.DB_MAX_CONNECTIONS])
-                    for s, f in sorted(pools.items())
-                    if metrics.DB_CONNECTIONS_TOTAL in f and f.get(metrics.DB_MAX_CONNECTIONS)),
-        tables=tuple(TableFacts(s, t, f.get(metrics.TABLE_SEQ_SCANS, 0.0),
-                                f.get(metrics.TABLE_IDX_SCANS, 0.0), f.get(metrics.TABLE_ROWS, 0.0))
-                     for (s, t), f in sorted(tables.items())),
-        slow_queries=tuple(slow_queries),
-    )
 
 
 # ---- rules ----------------------------------------------------------------------------------
@@ -262,6 +123,34 @@ def seq_scan_findings(m: Measurements, t: Thresholds) -> list[Finding]:
             sources=(x.source,),
         )
         for x in heavy[: t.max_findings_per_rule]
+    ]
+
+
+def full_scan_findings(m: Measurements, base: Thresholds,
+                       per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
+    """A table read whole more than ``full_scans_per_s`` times a second over the window
+    (where its rows are known, only one of ``full_scan_min_rows`` or more): a dropped or
+    missing index, or a query that cannot use one."""
+    per_source = per_source or {}
+    hot = [x for x in m.tables if x.full_scans_per_s is not None
+           and x.full_scans_per_s > per_source.get(x.source, base).full_scans_per_s
+           and (not x.rows or x.rows >= base.full_scan_min_rows)]
+    hot.sort(key=lambda x: x.full_scans_per_s or 0.0, reverse=True)
+    return [
+        Finding(
+            severity=Severity.WARN,
+            title=f"Table {x.table} is read whole {x.full_scans_per_s:.1f} times a second",
+            evidence=(f"{x.source}: {x.full_scans_per_s:.1f} whole-table reads/s of {x.table}"
+                      + (f" ({int(x.rows):,} rows)" if x.rows else "")
+                      + f" (threshold {per_source.get(x.source, base).full_scans_per_s:g}/s)"),
+            advice=("An index the queries on this table need is missing or was dropped: the "
+                    "sweep's query plans and the slow statements name the query; index the "
+                    "columns it filters and sorts on (CREATE INDEX CONCURRENTLY ... on "
+                    "PostgreSQL)."),
+            rule="full-scans",
+            sources=(x.source,),
+        )
+        for x in hot[: base.max_findings_per_rule]
     ]
 
 
@@ -474,8 +363,8 @@ def advise(m: Measurements, thresholds: Thresholds | None = None,
     overrides thresholds for the sources it names, e.g. from :func:`thresholds_from_rules`;
     ``apps`` maps sources to their app, so that causes link within one app)."""
     t = thresholds or Thresholds()
-    causes = (slow_query_findings(m, t) + seq_scan_findings(m, t)
-              + cache_findings(m, t, per_source))
+    causes = (full_scan_findings(m, t, per_source) + slow_query_findings(m, t)
+              + seq_scan_findings(m, t) + cache_findings(m, t, per_source))
     findings = (error_findings(m, t, per_source) + latency_findings(m, t, causes, per_source, apps)
                 + causes + queue_findings(m, t, per_source) + pool_findings(m, t))
     return sorted(merge_duplicates(findings, apps), key=lambda f: _ORDER[f.severity])

@@ -214,6 +214,8 @@ def format_value(metric: str, value: float | None) -> str:
 BUSIER_THAN_USUAL = "Busier than usual"
 BUSIER_FACTOR = 2.0
 BUSIER_BASELINE_S = 900.0
+#: Whole-table reads of one table (the demo's bookings: a dropped index) past a few a second.
+TABLES_READ_WHOLE = "Tables read whole"
 
 
 @dataclass(frozen=True, slots=True)

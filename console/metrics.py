@@ -40,6 +40,9 @@ DB_FREE_PAGES = "db_free_pages"
 TABLE_SEQ_SCANS = "table_seq_scans"
 TABLE_IDX_SCANS = "table_idx_scans"
 TABLE_ROWS = "table_rows"
+#: Reads of every row of a table per second (PostgreSQL's seq_scan, MySQL's Select_scan, a
+#: plan's SCAN step): a rise with no rise in traffic is a missing or dropped index.
+FULL_SCANS_RATE = "full_scans_rate"
 BOOKINGS_RATE = "bookings_rate"
 ORDERS_RATE = "orders_rate"
 
@@ -65,7 +68,8 @@ STANDARD_METRICS: tuple[str, ...] = (
     QUEUE_DELIVER_RATE, WORKERS, MEMORY_BYTES, CLIENTS, EVICTIONS_RATE, EXPIRIES_RATE,
     DB_CONNECTIONS, DB_CONNECTIONS_TOTAL, DB_MAX_CONNECTIONS, DB_BUFFER_HIT_RATE, DB_SIZE_BYTES,
     DB_WAL_BYTES,
-    DB_FREE_PAGES, TABLE_SEQ_SCANS, TABLE_IDX_SCANS, TABLE_ROWS, BOOKINGS_RATE, ORDERS_RATE,
+    DB_FREE_PAGES, TABLE_SEQ_SCANS, TABLE_IDX_SCANS, TABLE_ROWS, FULL_SCANS_RATE, BOOKINGS_RATE,
+    ORDERS_RATE,
 )
 
 #: Context only, never judged: a cache's hit rate and lookups since its server started (what
@@ -79,5 +83,5 @@ WINDOWED_METRICS = frozenset({
     LATENCY_P50, LATENCY_P95, LATENCY_P99, LATENCY_COUNT, REQUEST_RATE, ERROR_RATE,
     ERROR_RATIO, CACHE_HIT_RATE, CACHE_LOOKUPS, CACHE_HITS_RATE, CACHE_MISSES_RATE,
     EVICTIONS_RATE, EXPIRIES_RATE, QUEUE_PUBLISH_RATE, QUEUE_DELIVER_RATE, BOOKINGS_RATE,
-    ORDERS_RATE,
+    ORDERS_RATE, FULL_SCANS_RATE,
 })

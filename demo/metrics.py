@@ -43,6 +43,12 @@ class ShopMetrics:
         self.db_query_duration = Histogram(
             "db_query_duration_seconds", "Time of the expensive database reads.", ("query",),
             buckets=HTTP_BUCKETS, registry=reg)
+        self.full_scans = Counter(
+            "db_full_scans_total", "Reads of every row of a table (the query plan's SCAN, no "
+            "index used).", ("table",), registry=reg)
+        self.table_rows = Gauge(
+            "db_table_rows", "Rows in each table of the shop's database.", ("table",),
+            registry=reg)
         self.bookings_created = Counter(
             "shop_bookings_created_total", "Bookings created through the API.", registry=reg)
         self.bookings_cancelled = Counter(

@@ -125,9 +125,10 @@ class DemoShop:
         from demo.app import create_app
         from demo.cache import MemoryStore, ReadThroughCache, RedisStore
         from demo.context import ShopContext
-        from demo.db import Database
+        from demo.db import Database, metadata
         from demo.jobs import AmqpQueue, JobQueue, JobRunner, MemoryQueue, WorkerPool
         from demo.metrics import ShopMetrics
+        from demo.scans import FullScanCounter, count_rows
         from demo.scenario import EventLog, Scenario
         from demo.seed import seed_or_top_up
         from demo.server import WsgiServer
@@ -139,6 +140,9 @@ class DemoShop:
         db.set_booking_time_index(True)
 
         metrics = ShopMetrics()
+        tables = [table.name for table in metadata.sorted_tables]
+        parts["scans"] = FullScanCounter(db.engine, metrics.full_scans, tables)
+        count_rows(self.db_path, tables, metrics.table_rows)
         scenario = Scenario(workers=self._workers, traffic_rate=self._traffic_rate)
         store: Any
         if self._redis_url:
@@ -279,6 +283,7 @@ class DemoShop:
             if "booking_time_index" in changes:
                 want = changes["booking_time_index"]
                 if self._parts["db"].set_booking_time_index(want):
+                    self._parts["scans"].forget()
                     events.add(f"index ix_bookings_start_at {'created' if want else 'dropped'}")
                 scenario.booking_time_index = want
             if "workers" in changes and changes["workers"] != scenario.workers:

@@ -188,6 +188,8 @@ class DatabaseCollector:
         self.statement_history: Any = None
         self.history_profile = ""
         self._sampled_at = -math.inf
+        #: Full-scan counters at the last collect (monotonic time, by table), for their rates.
+        self._scans_before: tuple[float, dict[str, float]] | None = None
 
     def collect(self) -> CollectorReport:
         try:
@@ -240,6 +242,8 @@ class DatabaseCollector:
             add(metrics.TABLE_SEQ_SCANS, seq_scan, labels)
             add(metrics.TABLE_IDX_SCANS, idx_scan, labels)
             add(metrics.TABLE_ROWS, rows, labels)
+        for table, rate in self._scan_rates({str(t): float(s) for t, s, _i, _r in tables}):
+            add(metrics.FULL_SCANS_RATE, rate, {"table": table})
         slow, pgss = self._statements(conn, int(version_num))
         if pgss == "enabled" and int(version_num) >= PG13:
             self._sample_statements(conn)
@@ -253,6 +257,17 @@ class DatabaseCollector:
         return CollectorReport(readings=tuple(out), detail=detail, status=status,
                                server_version=str(version), slow_queries=tuple(slow),
                                facts=(("pg_stat_statements", pgss),))
+
+    def _scan_rates(self, counts: dict[str, float]) -> list[tuple[str, float]]:
+        """Full scans per second of each table since the last collect (a table first seen, or
+        a counter that went down after a restart or reset, gives none this time)."""
+        now = time.monotonic()
+        before, self._scans_before = self._scans_before, (now, counts)
+        if before is None or now <= before[0]:
+            return []
+        dt = now - before[0]
+        return [(table, (count - before[1][table]) / dt) for table, count in counts.items()
+                if table in before[1] and count >= before[1][table]]
 
     def _statements(self, conn: Connection, version_num: int) -> tuple[list[SlowQuery], str]:
         installed = conn.execute(sa.text(
@@ -308,6 +323,10 @@ class DatabaseCollector:
             add(metrics.DB_BUFFER_HIT_RATE, s.buffer_hit_rate)
         slow: tuple[SlowQuery, ...] = ()
         problems: list[str] = []
+        select_scan = conn.execute(sa.text("SHOW GLOBAL STATUS LIKE 'Select_scan'")).first()
+        if select_scan is not None:
+            for _all, rate in self._scan_rates({"": float(select_scan[1])}):
+                add(metrics.FULL_SCANS_RATE, rate)
         if s.performance_schema:
             slow = mysql_top_statements(conn, "total", TOP_STATEMENTS)
             for scan in mysql_full_scans(conn, TOP_TABLES):

@@ -53,6 +53,15 @@ BUSINESS_COUNTERS: tuple[tuple[str, str], ...] = (
     ("shop_orders_created_total", metrics.ORDERS_RATE),
 )
 
+#: Counters of whole-table reads, by table (a ``table``/``relname`` label): the rate each gives.
+FULL_SCAN_COUNTERS: tuple[str, ...] = (
+    "db_full_scans_total",  # the demo shop
+)
+#: Gauges of each table's rows (a ``table`` label).
+TABLE_ROW_GAUGES: tuple[str, ...] = (
+    "db_table_rows",  # the demo shop
+)
+
 #: redis_exporter gauges and counters.
 REDIS_EXPORTER_HITS = "redis_keyspace_hits_total"
 REDIS_EXPORTER_MEMORY = "redis_memory_used_bytes"

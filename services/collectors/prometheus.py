@@ -35,6 +35,11 @@ ACCEPT = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"
 MULTIPROCESS_SCRAPES = 12
 MULTIPROCESS_DROPS = 2
 MAX_PAGE_BYTES = 64 * MIB
+#: Counters read as a rate per label set (each table's full scans), not summed, and over
+#: the scrapes of the last ``SMOOTHED_RATE_S`` seconds, not the last one alone: a table read
+#: whole in bursts (a cached answer recomputed every 15 s) shows as a steady rate.
+PER_LABEL_RATES = frozenset({metrics.FULL_SCANS_RATE})
+SMOOTHED_RATE_S = 30.0
 
 LabelKey = tuple[tuple[str, str], ...]
 
@@ -87,6 +92,8 @@ class _Scrape:
     down: list[tuple[str, str]] = field(default_factory=list)
     #: Label sets past the cap summed into 'other' as the page was read, per metric.
     folded: dict[str, int] = field(default_factory=dict)
+    #: Earlier scrapes' per-label counters of the last SMOOTHED_RATE_S: (monotonic, counts).
+    earlier: dict[str, list[tuple[float, dict[LabelKey, float]]]] = field(default_factory=dict)
 
 
 def _increase(before: dict[LabelKey, float], after: dict[LabelKey, float]) -> float:
@@ -142,6 +149,7 @@ class PrometheusPageReader:
             wanted |= set(pair)
         wanted |= {name for name, _ in self.queue_gauges}
         wanted |= {name for name, _ in known.BUSINESS_COUNTERS}
+        wanted |= set(known.FULL_SCAN_COUNTERS) | set(known.TABLE_ROW_GAUGES)
         wanted |= {known.REDIS_EXPORTER_MEMORY, known.REDIS_EXPORTER_CLIENTS,
                    known.REDIS_EXPORTER_EVICTIONS}
         wanted |= {name for name, _ in known.EXPORTER_UP}
@@ -197,10 +205,17 @@ class PrometheusPageReader:
                              (known.REDIS_EXPORTER_EVICTIONS, metrics.EVICTIONS_RATE)):
             if name in samples:
                 scrape.counters[metric] = {_key(lb): float(v) for lb, v in samples[name]}
+        for name in known.FULL_SCAN_COUNTERS:
+            if name in samples:
+                scrape.counters[metrics.FULL_SCANS_RATE] = {
+                    _key(lb): float(v) for lb, v in samples[name]}
         for name, metric in ((known.REDIS_EXPORTER_MEMORY, metrics.MEMORY_BYTES),
                              (known.REDIS_EXPORTER_CLIENTS, metrics.CLIENTS)):
             for _labels, value in _unique(samples.get(name, ())).values():
                 scrape.gauges.append((metric, (), float(value)))
+        for name in known.TABLE_ROW_GAUGES:
+            for labels, value in _unique(samples.get(name, ())).values():
+                scrape.gauges.append((metrics.TABLE_ROWS, _key(labels), float(value)))
         redis_gauges, scrape.gauges = scrape.gauges, []  # after the queues', as ever
         for name, metric in self.queue_gauges:  # last: their rows are used up as they are read
             rows = samples.get(name) or []
@@ -303,6 +318,9 @@ class PrometheusPageReader:
                 if hits + misses > 0:
                     add(metrics.CACHE_HIT_RATE, hits / (hits + misses))
             for metric, series in scrape.counters.items():
+                if metric in PER_LABEL_RATES:
+                    self._smoothed_rates(metric, scrape, previous, add)
+                    continue
                 grown = _increase(previous.counters.get(metric, {}), series)
                 per_minute = metric in (metrics.BOOKINGS_RATE, metrics.ORDERS_RATE)
                 add(metric, grown / dt * (60.0 if per_minute else 1.0))
@@ -319,6 +337,24 @@ class PrometheusPageReader:
         for (metric, labels_key), value in totals.items():
             add(metric, value, dict(labels_key) or None)
         return out
+
+
+    @staticmethod
+    def _smoothed_rates(metric: str, scrape: _Scrape, previous: _Scrape,
+                        add: Callable[[str, float | None, dict[str, str] | None], None]
+                        ) -> None:
+        """Each label set's rate since the oldest scrape of the last SMOOTHED_RATE_S (a
+        label set's first count gives none yet; a reset counts from zero, as Prometheus)."""
+        history = [(mono, counts) for mono, counts in previous.earlier.get(metric, ())
+                   if mono >= scrape.mono - SMOOTHED_RATE_S]
+        history.append((previous.mono, previous.counters.get(metric, {})))
+        scrape.earlier[metric] = history
+        base_mono, base = history[0]
+        span = scrape.mono - base_mono
+        for label_set, count in scrape.counters[metric].items():
+            if label_set in base and span > 0:
+                add(metric, counter_increase(base[label_set], count) / span,
+                    dict(label_set) or None)
 
 
 class PrometheusCollector:

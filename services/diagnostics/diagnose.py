@@ -12,12 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from console import metrics
-from console.advisor import (
-    advise,
-    measurements_from_readings,
-    source_thresholds,
-    thresholds_from_rules,
-)
+from console.advisor import advise, source_thresholds, thresholds_from_rules
 from console.alert_rules import RuleSpec
 from console.domain import (
     Check,
@@ -29,6 +24,7 @@ from console.domain import (
     Status,
     split_series,
 )
+from console.measurements import measurements_from_readings
 from console.own_cost import CostWindow, PollCost, metered
 from console.profile import Profile
 from console.quantiles import sample_quantile

@@ -12,7 +12,12 @@ import platformdirs
 import tomli_w
 
 from console import metrics
-from console.alert_rules import BUSIER_BASELINE_S, BUSIER_FACTOR, BUSIER_THAN_USUAL
+from console.alert_rules import (
+    BUSIER_BASELINE_S,
+    BUSIER_FACTOR,
+    BUSIER_THAN_USUAL,
+    TABLES_READ_WHOLE,
+)
 from console.domain import Severity
 from console.profile import (
     AlertRule,
@@ -156,6 +161,9 @@ def demo_profile(base_url: str, token: str, db_path: Path) -> Profile:
             AlertRule(name="Requests failing", source=DEMO_PROMETHEUS,
                       metric=metrics.ERROR_RATIO, above=0.05, for_s=30.0,
                       severity=Severity.FAIL),
+            AlertRule(name=TABLES_READ_WHOLE, source=DEMO_PROMETHEUS,
+                      metric=metrics.FULL_SCANS_RATE, above=0.5, for_s=30.0,
+                      severity=Severity.WARN, labels=(("table", "bookings"),)),
             AlertRule(name=BUSIER_THAN_USUAL, source=DEMO_PROMETHEUS,
                       metric=metrics.REQUEST_RATE, above=BUSIER_FACTOR, for_s=30.0,
                       severity=Severity.INFO, baseline_s=BUSIER_BASELINE_S),

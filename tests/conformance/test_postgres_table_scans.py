@@ -7,7 +7,8 @@ import time
 
 import psycopg
 
-from console.advisor import Thresholds, measurements_from_readings, seq_scan_findings
+from console.advisor import Thresholds, seq_scan_findings
+from console.measurements import measurements_from_readings
 from services.collectors.database import DatabaseCollector, database_engine
 from services.diagnostics.db_insights import collect_insights
 from services.diagnostics.insights_model import MIN_CANDIDATE_ROWS

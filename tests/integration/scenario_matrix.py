@@ -58,6 +58,8 @@ class Switch:
     sources: tuple[str, ...] = ()  # where the switched metric shows (empty: anywhere)
     #: Other words of the status light that name the switch (besides its rule's name).
     light: tuple[str, ...] = ()
+    seed_scale: float | None = None  # the shop's size for this switch, if not the matrix's
+    labels: tuple[tuple[str, str], ...] = ()  # the switched series' labels (empty: any)
 
     def named_by_light(self, words: str) -> bool:
         """The light's words name this switch: its rule, pending or firing, or its own words."""
@@ -68,8 +70,9 @@ SWITCHES: tuple[Switch, ...] = (
     Switch("cache off", {"cache": False}, {"cache": True}, (metrics.CACHE_HIT_RATE,), "fell",
            "Cache hit rate low", ("cache-hit-rate",)),
     Switch("index dropped", {"booking_time_index": False}, {"booking_time_index": True},
-           (metrics.LATENCY_P50, metrics.LATENCY_P95, metrics.LATENCY_P99), "rose",
-           "Slow responses", ("missing-index", "table-seq-scans"), ("availability",)),
+           (metrics.FULL_SCANS_RATE,), "rose", "Tables read whole",
+           ("missing-index", "table-seq-scans", "full-scans"), ("shop",), seed_scale=0.3,
+           labels=(("table", "bookings"),)),
     Switch("workers 0", {"workers": 0}, {"workers": 2},
            (metrics.QUEUE_DEPTH,), "rose", "Queue backing up",
            ("queue-no-consumers", "queue-growing")),
@@ -133,8 +136,10 @@ def names_the_switch(sentence: str, named: str, switch: Switch) -> bool:
     """The sentence starts from the switched metric, moving the right way, and says how much
     earlier it moved than the rest, that the rest moved within a poll of it (no earlier to
     tell), or that nothing else moved."""
-    source, metric, _labels = split_series(named)
+    source, metric, labels = split_series(named)
     if metric not in switch.metrics or (switch.sources and source not in switch.sources):
+        return False
+    if any(labels.get(k) != v for k, v in switch.labels):
         return False
     if not sentence.startswith(f"{_human(named)} {switch.direction}"):
         return False
@@ -217,8 +222,8 @@ def run_matrix(tmp: Path, switches: tuple[Switch, ...] = SWITCHES,
     started = time.monotonic()
     rows = []
     for n, switch in enumerate(switches):
-        with demo_console(tmp / f"shop-{n}", seed_scale=seed_scale) as (shop, profile, store,
-                                                                         alerts):
+        size = switch.seed_scale or seed_scale
+        with demo_console(tmp / f"shop-{n}", seed_scale=size) as (shop, profile, store, alerts):
             time.sleep(SETTLE_S)  # the calm the headline compares with
             rows.append(run_switch(shop, profile, store, alerts, switch))
     return rows, time.monotonic() - started

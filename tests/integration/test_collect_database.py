@@ -231,3 +231,62 @@ def test_mariadb_without_performance_schema_says_how_to_turn_it_on(tmp_path: Pat
     assert not report.slow_queries
     assert any(n.startswith("Performance_schema is off") for n in insights.notes)
     assert insights.top_by_total == () and insights.table_scans == ()
+
+
+def test_postgres_whole_table_reads_per_second_by_table(pg_engine: sa.Engine,
+                                                        own_database: str) -> None:
+    """pg_stat_user_tables' seq_scan between two collects, per table: what a dropped index
+    makes rise."""
+    workload = sa.create_engine(own_database, isolation_level="AUTOCOMMIT")
+    with workload.connect() as conn:
+        conn.execute(sa.text("CREATE TABLE bookings (id serial PRIMARY KEY, party int)"))
+        conn.execute(sa.text("INSERT INTO bookings (party) SELECT g % 20 FROM "
+                             "generate_series(1, 5000) g"))
+        conn.execute(sa.text("ANALYZE bookings"))
+    collector = DatabaseCollector("db", database_engine(own_database, timeout_s=5.0),
+                                  url=own_database)
+    try:
+        first = values(collector.collect())
+        assert 'full_scans_rate{table="public.bookings"}' not in first  # no before yet
+        started = time.monotonic()
+        with workload.connect() as conn:
+            for i in range(40):  # no index on party: each reads the whole table
+                conn.execute(sa.text("SELECT count(*) FROM bookings WHERE party = :p"),
+                             {"p": i % 20})
+        workload.dispose()  # a backend reports its counts at exit (else at most every 1 s)
+        time.sleep(0.5)
+        second = values(collector.collect())
+        took = time.monotonic() - started
+    finally:
+        collector.close()
+        workload.dispose()
+    rate = second['full_scans_rate{table="public.bookings"}']
+    assert rate == pytest.approx(40 / took, rel=0.5)  # 40 scans over the collects' interval
+    assert rate >= 40 / (took + 1.0)
+
+
+def test_mariadb_whole_table_reads_per_second(mariadb_database: str) -> None:
+    """Select_scan between two collects (the server's joins that read a whole first table)."""
+    workload = sa.create_engine(mariadb_database)
+    with workload.connect() as conn:
+        conn.execute(sa.text("CREATE TABLE bookings (id INT AUTO_INCREMENT PRIMARY KEY, "
+                             "party INT)"))
+        conn.execute(sa.text("INSERT INTO bookings (party) VALUES " +
+                             ", ".join(f"({i % 20})" for i in range(2000))))
+        conn.commit()
+    collector = DatabaseCollector("db", database_engine(mariadb_database, timeout_s=5.0),
+                                  url=mariadb_database)
+    try:
+        assert metrics.FULL_SCANS_RATE not in values(collector.collect())
+        started = time.monotonic()
+        with workload.connect() as conn:
+            for i in range(200):
+                conn.execute(sa.text("SELECT count(*) FROM bookings WHERE party = :p"),
+                             {"p": i % 20})
+        rate = values(collector.collect())[metrics.FULL_SCANS_RATE]
+        took = time.monotonic() - started
+    finally:
+        collector.close()
+        workload.dispose()
+    # server-wide: ours, and whatever else the server is doing meanwhile
+    assert rate >= 200 / took * 0.9

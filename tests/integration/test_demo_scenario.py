@@ -106,6 +106,32 @@ def test_index_switch_really_drops_and_creates_the_index(shop: DemoShop,
     assert all(since < e["ts"] <= time.time() for e in events)
 
 
+def test_a_dropped_index_shows_as_whole_table_reads_of_bookings(
+        shop: DemoShop, session: requests.Session) -> None:
+    """The demo counts the reads its query plans make of a whole table (as PostgreSQL's
+    seq_scan does), and each table's rows; availability over a day reads bookings whole once
+    per half hour of it (27) when the index is gone, never while it is there."""
+    def bookings_read_whole() -> float:
+        return gauge(shop, "db_full_scans_total", table="bookings")
+
+    post_scenario(shop, session, cache=False, booking_time_index=True)
+    before = bookings_read_whole()
+    for day in range(3):
+        date = (datetime.now(UTC).date() + timedelta(days=day)).isoformat()
+        assert session.get(shop.base_url + "/api/availability", timeout=TIMEOUT,
+                           params={"date": date, "party_size": "2"}).status_code == 200
+    assert bookings_read_whole() == before
+    post_scenario(shop, session, booking_time_index=False)
+    for day in range(3):
+        date = (datetime.now(UTC).date() + timedelta(days=day)).isoformat()
+        assert session.get(shop.base_url + "/api/availability", timeout=TIMEOUT,
+                           params={"date": date, "party_size": "2"}).status_code == 200
+    assert bookings_read_whole() == before + 3 * 27
+    with sqlite3.connect(shop.db_path) as conn:
+        rows = conn.execute("SELECT count(*) FROM bookings").fetchone()[0]
+    assert gauge(shop, "db_table_rows", table="bookings") == rows
+
+
 def test_queue_depth_climbs_without_workers_and_drains_with_them(
         shop: DemoShop, session: requests.Session) -> None:
     assert post_scenario(shop, session, workers=0)["workers"] == 0

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from console.advisor import (
+from console.advisor import Thresholds, advise
+from console.domain import Reading, Severity, SlowQuery
+from console.measurements import (
     CacheFacts,
     LatencyFacts,
     Measurements,
     PoolFacts,
     QueueFacts,
     TableFacts,
-    Thresholds,
-    advise,
     measurements_from_readings,
 )
-from console.domain import Reading, Severity, SlowQuery
 
 AVAILABILITY = SlowQuery("SELECT * FROM bookings WHERE start_at >= $1 AND start_at < $2",
                          calls=1500, mean_ms=48.2, total_ms=72_300.0)
@@ -167,7 +166,7 @@ def test_a_source_without_workers_has_no_consumers_on_any_queue() -> None:
 
 
 def test_failing_requests_warn_at_1_and_fail_at_5_percent() -> None:
-    from console.advisor import TrafficFacts
+    from console.measurements import TrafficFacts
 
     quiet = Measurements(traffic=(TrafficFacts("web", 50.0, 0.4, 0.008),))
     assert advise(quiet) == []

@@ -122,7 +122,11 @@ def test_demo_profile_is_valid_and_has_the_default_alerts(tmp_path: Path) -> Non
                      (metrics.QUEUE_DEPTH, 50.0, None, 60.0, 0.0),
                      (metrics.ERROR_RATIO, 0.05, None, 30.0, 0.0),
                      # traffic against its own last 15 minutes (a relative rule)
-                     (metrics.REQUEST_RATE, 2.0, None, 30.0, 900.0)}
+                     (metrics.REQUEST_RATE, 2.0, None, 30.0, 900.0),
+                     # the bookings read whole (a dropped index)
+                     (metrics.FULL_SCANS_RATE, 0.5, None, 30.0, 0.0)}
+    whole = next(a for a in profile.alerts if a.metric == metrics.FULL_SCANS_RATE)
+    assert whole.series == 'shop/full_scans_rate{table="bookings"}'
     # The demo profile passes the same validation as a user's file.
     data = tomllib.loads(tomli_w.dumps(profile_to_dict(profile)))
     assert parse_profile(data) == profile

@@ -140,3 +140,29 @@ request_latency_ms_count {all}
                                        {"latency": "request_latency_ms"}, unit="ms"))
     assert got[metrics.LATENCY_P50] == pytest.approx(0.010)
     assert got[metrics.LATENCY_P95] == pytest.approx(0.010 + 0.090 * 45 / 50)
+
+
+def test_whole_table_reads_are_a_rate_per_table_over_the_last_30_seconds() -> None:
+    """A table read whole in bursts (the demo's availability, recomputed when its 15 s cache
+    runs out: 27 reads at once) is a steady rate, not a poll of 5.4/s between polls of 0."""
+    from prometheus_client import CollectorRegistry, Counter, generate_latest
+
+    registry = CollectorRegistry()
+    scans = Counter("db_full_scans", "reads of a whole table", ("table",), registry=registry)
+    scans.labels(table="bookings")
+    pages = []
+    for t in range(0, 45, 5):
+        if t in (15, 30):
+            scans.labels(table="bookings").inc(27)
+        scans.labels(table="products").inc(5)
+        if t == 40:
+            scans.labels(table="orders").inc(3)  # first seen: no rate yet
+        pages.append((generate_latest(registry).decode(), float(t)))
+    got = by_metric(readings_from_text("shop", pages))
+    # 54 reads of bookings since the page of 30 s ago (t=10), none in the last poll
+    assert got['full_scans_rate{table="bookings"}'] == pytest.approx(54 / 30)
+    assert got['full_scans_rate{table="products"}'] == pytest.approx(1.0)
+    assert 'full_scans_rate{table="orders"}' not in got
+    # per poll, the bookings' last five seconds held no read
+    last_two = by_metric(readings_from_text("shop", pages[-2:]))
+    assert last_two['full_scans_rate{table="bookings"}'] == 0.0

@@ -47,6 +47,7 @@ MS = Unit("ms", 1000.0)
 PERCENT = Unit("%", 100.0, 1, " %")
 MSGS = Unit("msgs", 1.0, 0)
 REQ_S = Unit("req/s", 1.0)
+SCANS_S = Unit("scans/s", 1.0)
 PER_MIN = Unit("/min", 1.0, None, " /min")
 BYTES_MB = Unit("MB", 1e-6)
 COUNT = Unit("", 1.0, None, "")
@@ -65,6 +66,8 @@ def unit_for(metric: str) -> Unit:
         return REQ_S
     if metric in (m.BOOKINGS_RATE, m.ORDERS_RATE):
         return PER_MIN
+    if metric == m.FULL_SCANS_RATE:
+        return SCANS_S
     if metric in (m.MEMORY_BYTES, m.DB_SIZE_BYTES, m.DB_WAL_BYTES):
         return BYTES_MB
     if metric == "scrape_seconds":

@@ -10,7 +10,7 @@ from console import metrics as m
 from console.domain import series_name, split_series
 from ui.charts.panel_parts import PanelSpec, SeriesCurve, SeriesStyle
 from ui.charts.timeline import Timeline
-from ui.charts.units import MS, MSGS, PER_MIN, PERCENT, REQ_S
+from ui.charts.units import MS, MSGS, PER_MIN, PERCENT, REQ_S, SCANS_S
 from ui.theme import series_colour
 
 #: Series a chart shows by default; more are a click away in its series chooser.
@@ -26,6 +26,8 @@ PANELS: tuple[PanelSpec, ...] = (
               min_span=1.0),
     PanelSpec("business", "Bookings and orders", PER_MIN,
               metrics=(m.BOOKINGS_RATE, m.ORDERS_RATE), min_span=5.0),
+    PanelSpec("scans", "Whole-table reads", SCANS_S, metrics=(m.FULL_SCANS_RATE,),
+              min_span=1.0),
 )
 
 _QUANTILE = {m.LATENCY_P50: "p50", m.LATENCY_P95: "p95", m.LATENCY_P99: "p99"}
@@ -71,6 +73,10 @@ def route(series: str) -> Route | None:
     if metric in (m.BOOKINGS_RATE, m.ORDERS_RATE):
         what = "bookings" if metric == m.BOOKINGS_RATE else "orders"
         return Route("business", what, f"{what} per minute", series)
+    if metric == m.FULL_SCANS_RATE:
+        table = labels.get("table") or extra
+        where = f"{source} {table}".strip()
+        return Route("scans", where, f"{where} whole-table reads", series)
     return None
 
 
