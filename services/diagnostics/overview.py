@@ -13,6 +13,7 @@ from pathlib import Path
 
 import requests
 
+from console import metrics
 from console.alert_rules import RuleSpec
 from console.overview import (
     ShopRow,
@@ -35,6 +36,10 @@ MAX_PARALLEL = 4
 SOURCE_TIMEOUT_S = 5.0
 #: Sources the overview does not read: a database's statistics are no cheap summary.
 SKIPPED_KINDS = frozenset({"database"})
+#: What a Prometheus server is asked for a shop's row: its p95, its errors over its
+#: requests, its cache hit rate and queue depth (not p50/p99, consumers, business rates).
+SUMMARY_METRICS = frozenset({metrics.LATENCY_P95, metrics.REQUEST_RATE, metrics.ERROR_RATE,
+                             metrics.CACHE_HIT_RATE, metrics.QUEUE_DEPTH})
 
 
 @dataclass(slots=True)
@@ -144,6 +149,10 @@ class ShopOverview:
         collectors = [c for c in build_collectors(profile, session=session,
                                                   timeout_cap_s=self.timeout_s)
                       if c.kind not in SKIPPED_KINDS]
+        for collector in collectors:
+            keep_only = getattr(collector, "keep_only", None)  # a Prometheus server's
+            if callable(keep_only):
+                keep_only(SUMMARY_METRICS)
         return _Shop(stamp, profile, collectors, session)
 
     def _summarise(self, key: str, shop: _Shop) -> list[ShopRow]:

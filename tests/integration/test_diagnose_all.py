@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from commands.diagnose_all import diagnose_all_main
 from console.domain import Status
@@ -112,3 +113,25 @@ def test_no_profiles_or_a_single_shop_option_is_one_line_and_exit_3(tmp_path: Pa
     assert mixed.returncode == 3
     assert mixed.stderr.strip() == ("backroom: error: --all reads every profile in the config "
                                     "folder; it does not take --demo")
+
+
+def _queries_served(chain: Chain) -> float:
+    """The server's own count of instant queries answered (its /metrics, the truth)."""
+    text = requests.get(chain.url + "/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("prometheus_http_requests_total{")
+               and 'handler="/api/v1/query"' in line)
+
+
+def test_a_read_of_twenty_shops_is_five_queries_a_shop(chain: Chain, tmp_path: Path) -> None:
+    chain.write_profiles(tmp_path)
+    overview = ShopOverview()
+    try:
+        overview.read_folder(tmp_path)  # the first read also learns each server's plan
+        before = _queries_served(chain)
+        rows = overview.read_folder(tmp_path)
+        asked = _queries_served(chain) - before
+    finally:
+        overview.close()
+    assert len(rows) == 20 and rows[0].shop == f"Bistro {chain.slow}"
+    assert asked == 20 * 5  # p95, request rate, error rate, cache hit rate, queue depth
