@@ -34,10 +34,11 @@ class Chain:
     failing: str
 
     def query(self, expr: str, at: float | None = None) -> dict[str, float]:
-        """PromQL straight from the HTTP API: the value per ``site`` label ('' for none)."""
-        params: dict[str, str | float] = {"query": expr}
+        """PromQL straight from the HTTP API: the value per ``site`` label ('' for none), at
+        ``at`` to the millisecond as the console asks (Prometheus' own precision)."""
+        params = {"query": expr}
         if at is not None:
-            params["time"] = at
+            params["time"] = f"{at:.3f}"
         answer = requests.get(self.url + "/api/v1/query", params=params, timeout=10).json()
         assert answer["status"] == "success", answer
         return {item["metric"].get("site", ""): float(item["value"][1])

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 REFRESH_S = 15.0
 #: How often the ages in "last reading" move on between reads.
 AGE_TICK_MS = 1000
+#: Space added to each column past its widest cell, and inside each cell on either side.
+COLUMN_AIR_PX = 18
+CELL_PADDING_PX = 8
 #: The key of the demo shop's row (the profile switcher's key for it).
 DEMO_KEY = ""
 _WORDS = {Status.OK: "OK", Status.WARN: "Warn", Status.FAIL: "Fail"}
@@ -67,6 +70,7 @@ COLUMNS: tuple[ListColumn[ShopRow], ...] = (
                header_tooltip="The profile's alert rules over their line at the last read"),
     ListColumn("Last reading", _cell(5), sort_key=lambda r: _sort_value(r.last_reading),
                numeric=True, tabular=True),
+    ListColumn("What is wrong", lambda r: r.problem, tooltip=lambda r: r.problem or None),
 )
 
 
@@ -112,14 +116,16 @@ class OverviewPage(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setShowGrid(False)
+        # Air on both sides of every cell: right-aligned figures next to left-aligned words.
+        self.view.setStyleSheet(f"QTableView::item {{ padding: 0 {CELL_PADDING_PX}px; }}")
         self.view.setWordWrap(False)
         rows = self.view.verticalHeader()
         if rows is not None:
             rows.setVisible(False)
         header = self.view.horizontalHeader()
         assert header is not None
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
         # A double-click or Enter on a row (Qt's "activated"; connecting doubleClicked too
         # would open the shop twice).
         self.view.activated.connect(self._open_row)
@@ -189,6 +195,7 @@ class OverviewPage(QWidget):
             self.model.update_rows(rows)  # same shops, same order: the selection stays
         else:
             self.model.show_rows(rows)
+            self._fit_columns()
         folder = self.ctx.local.config_dir()
         set_plain_text(self.empty, f"No shops to show. Each profile in {folder} is a row "
                        "here: add one in Settings → Profiles, or put one TOML file per shop "
@@ -197,6 +204,13 @@ class OverviewPage(QWidget):
         self._say(rows)
         self.sig_rows_shown.emit(len(rows))
 
+    def _fit_columns(self) -> None:
+        """Each column as wide as its widest cell and a little air (the user may still
+        drag them; a refresh of the same shops keeps what they chose)."""
+        self.view.resizeColumnsToContents()
+        for column in range(self.model.columnCount() - 1):
+            self.view.setColumnWidth(column, self.view.columnWidth(column) + COLUMN_AIR_PX)
+
     def _say(self, rows: tuple[ShopRow, ...] | list[ShopRow]) -> None:
         failing = sum(r.status is Status.FAIL for r in rows)
         warning = sum(r.status is Status.WARN for r in rows)
@@ -204,7 +218,7 @@ class OverviewPage(QWidget):
         if failing:
             parts.append(f"{failing} failing")
         if warning:
-            parts.append(f"{warning} need attention")
+            parts.append(f"{warning} need{'s' if warning == 1 else ''} attention")
         if not failing and not warning and rows:
             parts.append("all normal")
         read = "" if self._read_wall is None else \
