@@ -80,6 +80,7 @@ class ShopOverview:
         self._clock = clock
         self._lock = threading.Lock()
         self._shops: dict[str, _Shop] = {}
+        self._closed = False
 
     def read_folder(self, folder: Path | None = None,
                     extra: Sequence[tuple[str, Profile]] = ()) -> list[ShopRow]:
@@ -106,7 +107,14 @@ class ShopOverview:
             budget = rounds * (self.timeout_s * 3 + 2.0)
             done, late = concurrent.futures.wait(futures, timeout=budget)
             for future in done:
-                rows += future.result()
+                try:
+                    rows += future.result()
+                except Exception as err:  # one shop's fault must not blank the others
+                    key = futures[future]
+                    log.warning("overview: %s could not be read", key, exc_info=True)
+                    rows.append(failed_profile(Path(key).stem or key, key,
+                                               f"could not be read: {type(err).__name__}: "
+                                               f"{err}"))
             for future in late:
                 key = futures[future]
                 rows.append(failed_profile(Path(key).stem or key, key,
@@ -134,6 +142,8 @@ class ShopOverview:
     def _read_profile(self, key: str, profile: Profile,
                       stamp: tuple[float, int] = (0.0, 0)) -> list[ShopRow]:
         with self._lock:
+            if self._closed:
+                return [failed_profile(profile.name, key, "the overview was closed")]
             shop = self._shops.get(key)
             if shop is None or shop.stamp != stamp or shop.profile != profile:
                 if shop is not None:
@@ -174,7 +184,10 @@ class ShopOverview:
                                  profile.sources)
 
     def close(self) -> None:
+        """Close every shop's collectors and sessions; a read still under way ends with
+        failing rows, and nothing is built after this."""
         with self._lock:
+            self._closed = True
             shops, self._shops = list(self._shops.values()), {}
         for shop in shops:
             shop.close()
