@@ -175,7 +175,6 @@ class OverviewPage(QWidget):
         self._reading = self.ctx.tasks.run(
             lambda _state: reader.read_folder(folder, extra), owner=self,
             on_success=self._show, on_failure=self._failed, name="overview")
-        self._reading.sig_finished.connect(lambda: self.refresh_button.setEnabled(True))
 
     def tick(self) -> None:
         """Once a second: a new read when one is due and the page shows; else the ages."""
@@ -190,6 +189,7 @@ class OverviewPage(QWidget):
 
     def _show(self, rows: list[ShopRow]) -> None:
         self._read_at, self._read_wall = time.monotonic(), time.time()
+        self.refresh_button.setEnabled(True)
         keys = [(r.profile, r.group) for r in rows]
         if keys == [(r.profile, r.group) for r in self.model.all_rows()]:
             self.model.update_rows(rows)  # same shops, same order: the selection stays
@@ -228,6 +228,7 @@ class OverviewPage(QWidget):
     def _failed(self, error: BaseException) -> None:
         log.warning("the overview could not read the shops: %s", error)
         self._read_at = time.monotonic()  # try again at the next refresh, not every second
+        self.refresh_button.setEnabled(True)
         set_plain_text(self.summary, f"Could not read the shops: {error}. Press Refresh to "
                        "try again.")
 
