@@ -135,3 +135,19 @@ def test_a_read_of_twenty_shops_is_five_queries_a_shop(chain: Chain, tmp_path: P
         overview.close()
     assert len(rows) == 20 and rows[0].shop == f"Bistro {chain.slow}"
     assert asked == 20 * 5  # p95, request rate, error rate, cache hit rate, queue depth
+
+
+def test_at_most_four_profiles_are_read_at_once(tmp_path: Path, hanging_port: int) -> None:
+    for number in range(8):  # eight shops whose server accepts and never answers
+        (tmp_path / f"shop-{number}.toml").write_text(
+            f"name = 'Shop {number}'\n[[sources]]\nname = 'web'\n"
+            f"kind = 'prometheus-server'\nurl = 'http://127.0.0.1:{hanging_port}'\n")
+    overview = ShopOverview(max_parallel=4, timeout_s=1.0)
+    start = time.monotonic()
+    try:
+        rows = overview.read_folder(tmp_path)
+    finally:
+        overview.close()
+    elapsed = time.monotonic() - start
+    assert len(rows) == 8 and all(r.problem.startswith("web: timeout") for r in rows)
+    assert 1.9 <= elapsed < 5  # two rounds of four 1 s timeouts, not one round of eight
