@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from PyQt6.QtWidgets import QApplication
 from console.profile import Profile
 from services.bootstrap import Diagnostics, Local
 from services.local.profiles import load_profile
-from tests.gui.hostile import GuiTicks
+from tests.gui.hostile import GuiTicks, Hostile, assert_tooltip_shows
 from tests.support.chain import Chain
 from ui.app import ConsoleApp
 from ui.context import AppContext
@@ -24,6 +25,9 @@ from ui.pages.overview import OverviewPage
 from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui
+#: How far PromQL asked afterwards at the console's instant may differ: a scrape under way at
+#: that instant lands later with an earlier timestamp (one sample of a 60 s window).
+TRUTH_REL = 0.1
 #: The longest the GUI thread may go without its 20 ms timer while 20 shops are read (a
 #: loaded 2-core host included; a read done on the GUI thread would take a second or more).
 GUI_GAP_S = 0.25
@@ -81,7 +85,8 @@ def test_twenty_shops_in_5_s_the_slow_one_on_top_as_promql_says(
     for number, row in enumerate(page.model.all_rows()):  # each p95 as PromQL says, then
         site = row.shop.removeprefix("Bistro ")
         truth = chain.query(P95.format(site=site), row.last_reading)[site]
-        assert cell(page, number, "p95") == f"{truth * 1000:,.0f} ms", site
+        shown = float(cell(page, number, "p95").removesuffix(" ms").replace(",", ""))
+        assert shown == pytest.approx(truth * 1000, rel=TRUTH_REL, abs=0.5), site
     assert cell(page, 0, "What is wrong").startswith("p95 ")
     qtmodeltester.check(page.model)
 
@@ -158,3 +163,27 @@ def test_no_profiles_says_where_to_add_one_and_nothing_is_read_while_hidden(
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.empty, timeout=5000)
     assert str(tmp_path) in page.empty.text() and "Settings → Profiles" in page.empty.text()
     assert page.summary.text().startswith("0 shops")
+
+
+def test_shop_names_and_profile_faults_are_shown_as_typed(make_page: Any, qtbot: Any,
+                                                          tmp_path: Path,
+                                                          hostile: Hostile) -> None:
+    ids = ("img", "link", "h1", "table", "rtl")
+    for number, key in enumerate(ids):
+        text = json.dumps(hostile.strings[key])  # a TOML basic string as well
+        (tmp_path / f"named-{number}.toml").write_text(f"name = {text}\n")
+        (tmp_path / f"broken-{number}.toml").write_text(
+            f"name = 'x'\n[[sources]]\nname = 'web'\nkind = {text}\n")
+    page = make_page(tmp_path, Profile(name="x", origin=str(tmp_path / "named-0.toml")))
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2 * len(ids), timeout=10_000)
+    shops = page.row_shops()
+    for number, key in enumerate(ids):
+        literal = hostile.strings[key]
+        assert literal in shops, key  # the name as the shop typed it
+        if key == "rtl":
+            continue  # the profile's fault quotes it with repr(): the override escaped
+        row = shops.index(f"broken-{number}")
+        tip = cell(page, row, "Shop", Qt.ItemDataRole.ToolTipRole)
+        assert_tooltip_shows(tip, literal, near=page)
+    hostile.check_gui_was_free()

@@ -22,6 +22,9 @@ from tests.support.chain import Chain
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
+#: How far PromQL asked afterwards at the console's instant may differ: a scrape under way at
+#: that instant lands later with an earlier timestamp (one sample of a 60 s window).
+TRUTH_REL = 0.1
 P95 = ("histogram_quantile(0.95, sum by (le, site) "
        "(rate(http_request_duration_seconds_bucket{{site=\"{site}\"}}[{window}])))")
 
@@ -56,7 +59,7 @@ def test_twenty_profiles_slow_site_first_figures_as_promql_says(chain: Chain,
     for row in rows:
         site = row["shop"].removeprefix("Bistro ")
         truth = chain.query(P95.format(site=site, window="60s"), row["last_reading"])[site]
-        assert row["p95_ms"] == pytest.approx(truth * 1000, abs=0.001), site
+        assert row["p95_ms"] == pytest.approx(truth * 1000, rel=TRUTH_REL), site
         assert time.time() - row["last_reading"] < 30
 
 
@@ -71,7 +74,7 @@ def test_a_grouped_profile_has_a_row_per_site(chain: Chain, tmp_path: Path) -> N
     truth = chain.query("histogram_quantile(0.95, sum by (le) "
                         "(rate(http_request_duration_seconds_bucket[60s])))",
                         whole["last_reading"])[""]
-    assert whole["p95_ms"] == pytest.approx(truth * 1000, abs=0.001)
+    assert whole["p95_ms"] == pytest.approx(truth * 1000, rel=TRUTH_REL)
     assert code == 2
 
 
