@@ -56,17 +56,19 @@ def _finite(values: Iterable[float]) -> list[float]:
     return [v for v in values if math.isfinite(v)]
 
 
-def _figures(readings: Sequence[Reading], group: Labels | None
+def _figures(readings: Sequence[Reading], group: Labels | None, grouped: frozenset[str]
              ) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Values per metric of the series that belong to the row (``group`` None: the whole
     profile's unlabelled series and its queues; else exactly that group's series), and the
-    queue depth of each queue."""
+    queue depth of each queue. A grouped source's queues are left out: one series per queue
+    name stands for that queue at every site, so no sum of them is the chain's."""
     by_metric: dict[str, list[float]] = {}
     queues: dict[str, float] = {}
     for reading in readings:
-        _source, metric, labels = split_series(reading.series)
-        if metric == metrics.QUEUE_DEPTH and group is None:
-            queues[reading.series] = reading.value
+        source, metric, labels = split_series(reading.series)
+        if metric == metrics.QUEUE_DEPTH:
+            if group is None and source not in grouped:
+                queues[reading.series] = reading.value
             continue
         key = tuple(sorted(labels.items()))
         if (group is None and key) or (group is not None and key != group):
@@ -111,8 +113,8 @@ def _breached(rules: Sequence[RuleSpec], readings: Sequence[Reading], now: float
 
 def _row(shop: str, profile: str, readings: Sequence[Reading], group: Labels | None,
          rules: Sequence[RuleSpec], lines: Mapping[str, Thresholds], errors: list[str],
-         now: float) -> ShopRow:
-    by_metric, queues = _figures(readings, group)
+         now: float, grouped: frozenset[str] = frozenset()) -> ShopRow:
+    by_metric, queues = _figures(readings, group, grouped)
     p95s = _finite(by_metric.get(metrics.LATENCY_P95, []))
     ratios = _finite(by_metric.get(metrics.ERROR_RATIO, []))
     caches = _finite(by_metric.get(metrics.CACHE_HIT_RATE, []))
@@ -147,7 +149,8 @@ def summarise_profile(shop: str, profile: str, reads: Sequence[SourceRead],
     errors = [f"{read.source}: {read.error}" for read in reads if read.error]
     names = {read.source for read in reads}
     lines = source_thresholds(sources, thresholds_from_rules(rules, names))
-    rows = [_row(shop, profile, readings, None, rules, lines, errors, now)]
+    grouped = frozenset(read.source for read in reads if read.group_by)
+    rows = [_row(shop, profile, readings, None, rules, lines, errors, now, grouped)]
     groups: set[Labels] = set()
     for read in reads:
         if not read.group_by:
@@ -157,7 +160,7 @@ def summarise_profile(shop: str, profile: str, reads: Sequence[SourceRead],
             if labels and set(labels) == set(read.group_by):
                 groups.add(tuple(sorted(labels.items())))
     for group in sorted(groups):
-        rows.append(_row(shop, profile, readings, group, rules, lines, [], now))
+        rows.append(_row(shop, profile, readings, group, rules, lines, [], now, grouped))
     return rows
 
 

@@ -118,3 +118,14 @@ def test_json_has_one_object_per_shop_in_milliseconds() -> None:
     out = json.loads(json.dumps(row_to_dict(row), allow_nan=False))
     assert out["shop"] == "Bistro" and out["status"] == "ok" and out["p95_ms"] == 250.0
     assert out["group"] == {} and out["alerts"] == [] and out["last_reading"] == NOW
+
+
+def test_a_grouped_source_gives_no_queue_depth_a_site_sources_own_queues_add_up() -> None:
+    queue = [Reading(series_name("web", metrics.QUEUE_DEPTH, {"queue": "emails"}), NOW, 7.0)]
+    rows = shop("Chain", [SourceRead("web", (*figures(), *figures(labels={"site": "york"}),
+                                             *queue), group_by=("site",))])
+    assert [r.queue_depth for r in rows] == [None, None]
+    mail = Reading(series_name("mq", metrics.QUEUE_DEPTH, {"queue": "emails"}), NOW, 3.0)
+    jobs = Reading(series_name("mq", metrics.QUEUE_DEPTH, {"queue": "jobs"}), NOW, 4.0)
+    (row,) = shop("Bistro", [SourceRead("web", tuple(figures())), SourceRead("mq", (mail, jobs))])
+    assert row.queue_depth == 7.0
