@@ -123,6 +123,8 @@ class _Overview:
     """What the All shops phase measured."""
 
     late: list[float]
+    before: list[float]
+    """The same, with the sites and Prometheus running but no page (their CPU included)."""
     first_rows_s: float
     rows: int
     reads: int
@@ -131,7 +133,8 @@ class _Overview:
 
 def _overview_phase(app: Any, warmup_s: float, measure_s: float) -> _Overview | None:
     """The All shops page over 20 profiles of 20 sites behind Debian's Prometheus (None when
-    it is not installed), asked to read every shop once a second: 15 times its own pace."""
+    it is not installed), asked to read every shop once a second: 15 times its own pace. The
+    GIL's switch interval is the console's own (``ui.app.share_the_gil``) for this phase."""
     import shutil
     import tempfile
     from pathlib import Path
@@ -142,6 +145,7 @@ def _overview_phase(app: Any, warmup_s: float, measure_s: float) -> _Overview | 
     from services.bootstrap import Diagnostics, Local
     from services.local.profiles import load_profile
     from tests.support.chain import running_chain
+    from ui.app import share_the_gil
     from ui.context import AppContext
     from ui.pages.overview import OverviewPage
     from ui.worker import TaskRunner
@@ -149,9 +153,11 @@ def _overview_phase(app: Any, warmup_s: float, measure_s: float) -> _Overview | 
     if not (os.path.exists("/usr/bin/prometheus") or shutil.which("prometheus")):
         print("gui_wait: no prometheus binary: the All shops phase is left out")
         return None
+    share_the_gil()  # as the console does at its start
     with tempfile.TemporaryDirectory(prefix="bench-chain-") as tmp, \
             running_chain(Path(tmp)) as chain:
         chain.wait_for_rates()
+        before = _lateness(app, measure_s)
         folder = Path(tmp) / "profiles"
         paths = chain.write_profiles(folder)
         tasks = TaskRunner(app)
@@ -179,7 +185,7 @@ def _overview_phase(app: Any, warmup_s: float, measure_s: float) -> _Overview | 
         tasks.shutdown()
         page.close()
         page.deleteLater()
-    return _Overview(late, first_rows_s, rows, reads[0], top)
+    return _Overview(late, before, first_rows_s, rows, reads[0], top)
 
 
 def run(quick: bool = False) -> list[Figure]:
@@ -263,6 +269,7 @@ def run(quick: bool = False) -> list[Figure]:
     figures = []
     if overview is not None:
         o_p99, o_worst = percentile(overview.late, 99) * ms, max(overview.late) * ms
+        b_p99, b_worst = percentile(overview.before, 99) * ms, max(overview.before) * ms
         print(f"gui_wait: All shops over 20 sites: {overview.rows} rows "
               f"{overview.first_rows_s:.2f} s after the page showed, top row {overview.top}; "
               f"{overview.reads} reads of every shop while measuring; median lateness "
@@ -271,9 +278,10 @@ def run(quick: bool = False) -> list[Figure]:
             Figure("gui_wait", "All shops, 20 sites: every row shown", overview.first_rows_s,
                    "s", "", None, "<= 5 s", overview.first_rows_s <= 5.0 and overview.rows == 20),
             Figure("gui_wait", "10 ms timer lateness p99, All shops 20 sites", o_p99, "ms",
-                   "same poll load, no window (p99)", base_p99, "<= 12 ms", o_p99 <= 12.0),
+                   "same poll load and sites, no page (p99)", b_p99, "<= 12 ms",
+                   o_p99 <= 12.0),
             Figure("gui_wait", "10 ms timer lateness worst, All shops 20 sites", o_worst,
-                   "ms", "same poll load, no window (worst)", base_worst, "<= 30 ms",
+                   "ms", "same poll load and sites, no page (worst)", b_worst, "<= 30 ms",
                    o_worst <= 30.0)]
     return [
         Figure("gui_wait", "10 ms timer lateness p99, dashboard live", p99, "ms",
