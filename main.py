@@ -16,7 +16,7 @@ EXIT_OK = 0
 EXIT_USAGE = 3
 COMMANDS = ("gui", "diagnose", "demo", "db", "package")
 PAGES = ("today", "dashboard", "bookings", "orders", "products", "diagnostics", "alerts",
-         "settings")
+         "overview", "settings")
 #: Bounds of the numbers the command line takes: beyond them a run would never end (a
 #: --window of inf sleeps forever), overflow Qt's timer, or be a typo.
 MAX_QUIT_AFTER_S = 7 * 86_400.0
@@ -66,6 +66,8 @@ def build_parser() -> CliParser:
     diag = sub.add_parser("diagnose", help="check every probe and source once, headless")
     _add_profile_options(diag)
     diag.add_argument("--json", action="store_true", help="print one JSON object")
+    diag.add_argument("--all", action="store_true",
+                      help="every profile in the config folder, one line per shop, worst first")
     diag.add_argument("--samples", type=_ranged_int(1, MAX_SAMPLES), default=5,
                       help=f"requests per probe, 1 to {MAX_SAMPLES} (default 5)")
     diag.add_argument("--window", type=_ranged_float(0.0, MAX_WINDOW_S), default=0.0,
@@ -283,10 +285,26 @@ def _demo_on_demand(traffic: bool) -> Callable[[], tuple[Any, Any, Callable[[], 
 def _run_diagnose(args: argparse.Namespace) -> int:
     from commands.diagnose import diagnose_main
 
+    if args.all:
+        return _run_diagnose_all(args)
     with _profile_for(args, traffic=False) as (profile, _shop):
         return diagnose_main(profile, as_json=args.json, samples=args.samples,
                              window_s=args.window, html_path=args.html,
                              bundle_path=args.bundle, stdout=sys.stdout, stderr=sys.stderr)
+
+
+def _run_diagnose_all(args: argparse.Namespace) -> int:
+    """``diagnose --all``: the config folder's profiles; a single-shop option is refused."""
+    from commands.diagnose_all import diagnose_all_main
+
+    alone = [flag for flag, given in (("--profile", args.profile is not None),
+                                      ("--demo", args.demo), ("--html", args.html is not None),
+                                      ("--bundle", args.bundle is not None),
+                                      ("--window", args.window > 0)) if given]
+    if alone:
+        raise UsageError(f"--all reads every profile in the config folder; it does not take "
+                         f"{', '.join(alone)}")
+    return diagnose_all_main(as_json=args.json, stdout=sys.stdout, stderr=sys.stderr)
 
 
 def _run_demo(args: argparse.Namespace) -> int:

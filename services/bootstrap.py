@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from services.diagnostics.connection_check import ConnectionResult
     from services.diagnostics.database_live import DatabaseLiveTools
     from services.diagnostics.db_insights import DatabaseInsights
+    from services.diagnostics.overview import ShopOverview
     from services.diagnostics.pyspy import PySpyTools
     from services.diagnostics.redis_inside import RedisTools
     from services.diagnostics.sweep import ProgressFn, SweepResult
@@ -276,6 +277,12 @@ class Diagnostics:
 
         return run_sweep(profile, samples=samples, progress=progress, cancelled=cancelled,
                          recent=recent)
+
+    def shop_overview(self) -> ShopOverview:
+        """A reader of every shop's summary for the All shops page (close it when done)."""
+        from services.diagnostics.overview import ShopOverview
+
+        return ShopOverview()
 
     def live_figures(self, store: MetricStore, profile: Profile) -> list[Reading]:
         """The store's latest figures the sweep's findings may use."""

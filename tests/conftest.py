@@ -12,8 +12,8 @@ from hypothesis import settings
 from tests import servers
 
 # The fixtures every kind of test may ask for, by name: ``demo_shop``, ``memory_keyring``,
-# ``no_keychain``.
-pytest_plugins = ["tests.support.demo_shop", "tests.support.keychain"]
+# ``no_keychain``, ``chain`` (20 sites behind a real Prometheus).
+pytest_plugins = ["tests.support.demo_shop", "tests.support.keychain", "tests.support.chain"]
 
 # Property tests explore new examples on every local run; under CI they replay a fixed set,
 # so a run does not go red on an example nobody has looked at. What they find locally is

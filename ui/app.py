@@ -115,6 +115,12 @@ class ConsoleApp(QObject):
 
     def _wire_page(self, key: str, widget: QWidget) -> None:
         """Connect what a page offers to the rest of the app (pages never reach for globals)."""
+        if key == "overview":
+            from ui.pages.overview import OverviewPage  # imported already: the page is built
+
+            if isinstance(widget, OverviewPage):
+                widget.sig_open_shop.connect(self.open_shop)
+            return
         if key != "settings":
             return
         from ui.pages.settings import SettingsPage  # imported already: the page is built
@@ -186,6 +192,19 @@ class ConsoleApp(QObject):
         old_window.close()
         old_window.deleteLater()
         old_services.stop()
+
+    def open_shop(self, key: str, group: str) -> None:
+        """A row of All shops: that shop's profile (the switcher's key), on its dashboard; a
+        site of a grouped source is shown there alone where the dashboard can."""
+        self.switch_profile(key)
+        window, services = self.window, self.services
+        if window is None or services is None \
+                or _entry_of(services.profile, window.ctx.is_demo) != key:
+            return  # the profile could not be opened: the switch said why
+        window.show_page("dashboard")
+        focus = getattr(window.page("dashboard"), "focus_group", None)
+        if group and callable(focus):
+            focus(group)
 
     def show_problem(self, text: str) -> None:
         """One line about something that went wrong, in the open window's status bar."""

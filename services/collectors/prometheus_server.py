@@ -94,6 +94,8 @@ class PrometheusServerCollector:
         self.window = rate_window(self.scrape_interval_s)
         self.queries: dict[str, str] = {}
         self.group_queries: dict[str, str] = {}
+        #: Only these standard metrics are asked for (None: every one); see :meth:`keep_only`.
+        self._only: frozenset[str] | None = None
         self._build()
         self._clock = clock
 
@@ -107,6 +109,16 @@ class PrometheusServerCollector:
             grouped = default_queries(self._selector, self._families, self.window,
                                       by=self.group_by, latency=self._latency)
             self.group_queries = {m: q for m, q in grouped.items() if m not in self._custom}
+        if self._only is not None:
+            self.queries = {m: q for m, q in self.queries.items() if m in self._only}
+            self.group_queries = {m: q for m, q in self.group_queries.items()
+                                  if m in self._only}
+
+    def keep_only(self, wanted: frozenset[str]) -> None:
+        """Ask only for these standard metrics from now on (a summary of the shop, as the
+        overview of every shop reads it: a few queries instead of every one)."""
+        self._only = wanted
+        self._build()
 
     def _plan(self, deadline: float) -> None:
         """Learn (every PLAN_TTL_S, every collect until found) the scrape interval and the

@@ -72,7 +72,8 @@ def make_window(qtbot, qapp: QApplication, prefs: QSettings):
 def test_rail_lists_every_page_and_switches_the_stack(make_window) -> None:
     window = make_window()
     assert window.rail.visible_keys() == ["today", "dashboard", "bookings", "orders",
-                                          "products", "diagnostics", "alerts", "settings"]
+                                          "products", "diagnostics", "alerts", "overview",
+                                          "settings"]
     window.rail.select("orders")
     assert window.current_page_key() == "orders"
     assert window.stack.currentWidget() is window.page("orders")

@@ -44,6 +44,8 @@ PAGES: tuple[PageSpec, ...] = (
              "ui.pages.diagnostics:DiagnosticsPage", frozenset({SUPPORT})),
     PageSpec("alerts", "Alerts", "fa5s.bell", "ui.pages.alerts:AlertsPage",
              frozenset({SUPPORT})),
+    PageSpec("overview", "All shops", "fa5s.store", "ui.pages.overview:OverviewPage",
+             frozenset({SUPPORT})),
     PageSpec("settings", "Settings", "fa5s.cog", "ui.pages.settings:SettingsPage",
              frozenset({MANAGER, SUPPORT})),
 )
