@@ -33,6 +33,7 @@ from ui.pages.dashboard.feed import ChartFeed, ReadRunner
 from ui.pages.dashboard.markers import EventMarkers
 from ui.pages.dashboard.movers import MovedFirst
 from ui.pages.dashboard.routing import PANELS, SeriesRouter
+from ui.pages.dashboard.sites import SiteLines
 from ui.pages.dashboard.tiles import StatusTiles
 from ui.pages.dashboard.time_range import TimeRange
 from ui.plain_text import plain_label
@@ -97,7 +98,8 @@ class DashboardPage(QWidget):
         self.time_range = TimeRange(self)
 
         self._build()
-        self.router = SeriesRouter(self.timeline)
+        self.sites = SiteLines(self)
+        self.router = SeriesRouter(self.timeline, self.sites.book)
         self.feed = ChartFeed(self, self.router)
         self.status = StatusTiles(self)
         self.markers = EventMarkers(self)
