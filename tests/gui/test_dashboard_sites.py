@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,10 @@ from PyQt6.QtCore import QPoint, Qt
 from console.domain import SourceState, series_name
 from console.profile import Profile, Source
 from console.store import MetricStore
+from services.collectors.prometheus_server import PrometheusServerCollector
+from services.http.client import new_session
 from tests.gui.test_dashboard import FakePoller, Services, fill, make_page, settled, status
+from tests.support.chain import running_chain
 from tests.support.shots import save_shot
 from ui.charts.panel import ChartPanel
 from ui.pages.dashboard import DashboardPage
@@ -53,8 +57,8 @@ def chain_page(make_page, now: float, store: MetricStore | None = None) -> Dashb
 
 
 def shown_sites(panel: ChartPanel) -> set[str]:
-    """The sites whose lines a user sees on a chart."""
-    return {c.style.label.split()[1] for c in panel.curves.values()
+    """The labels of the site lines a user sees on a chart."""
+    return {c.style.label for c in panel.curves.values()
             if c.style.visible and "site-" in c.style.label}
 
 
@@ -70,7 +74,8 @@ def test_latency_chart_draws_the_chain_and_its_five_slowest_sites(make_page, qtb
     page = chain_page(make_page, now)
     latency = page.timeline.panel("latency")
     settled(qtbot, page, lambda: len(shown_sites(latency)) == 5)
-    assert shown_sites(latency) == {"site-7", "site-2", "site-5", "site-1", "site-8"}
+    assert shown_sites(latency) == {f"chain {s} p95" for s in
+                                    ("site-7", "site-2", "site-5", "site-1", "site-8")}
     assert latency.curves["chain/latency_p95"].style.visible  # the whole chain too
     assert latency.control_text() == "worst 5 of 8 sites · show all"
     page.timeline.refresh_readouts(now - 5)
@@ -78,7 +83,8 @@ def test_latency_chart_draws_the_chain_and_its_five_slowest_sites(make_page, qtb
     assert "site-6" not in latency.readout_text()
     # the cache chart ranks the other way: the lowest hit rates are the worst
     cache = page.timeline.panel("cache")
-    assert shown_sites(cache) == {"site-4", "site-6", "site-1", "site-8", "site-3"}
+    assert shown_sites(cache) == {f"chain {s}" for s in
+                                  ("site-4", "site-6", "site-1", "site-8", "site-3")}
     save_shot(page, "dashboard-chain-sites.png")
 
     click_control(qtbot, page, latency)
@@ -108,12 +114,13 @@ def test_a_site_that_turns_slow_takes_its_place_among_the_worst(make_page, qtbot
     page = chain_page(make_page, now, store)
     latency = page.timeline.panel("latency")
     settled(qtbot, page, lambda: len(shown_sites(latency)) == 5)
-    assert "site-6" not in shown_sites(latency)
+    assert "chain site-6 p95" not in shown_sites(latency)
     fill(store, series_name("chain", "latency_p95", {"site": "site-6"}), now + 1,
          now + 3, lambda ts: np.full(ts.size, 0.900))
-    settled(qtbot, page, lambda: "site-6" in shown_sites(latency)
+    settled(qtbot, page, lambda: "chain site-6 p95" in shown_sites(latency)
             and page.tiles.tiles["chain"].value.text() == "900 ms", timeout=8000)
-    assert shown_sites(latency) == {"site-6", "site-7", "site-2", "site-5", "site-1"}
+    assert shown_sites(latency) == {f"chain {s} p95" for s in
+                                    ("site-6", "site-7", "site-2", "site-5", "site-1")}
     assert page.tiles.tiles["chain"].caption.text().startswith(
         "p95 latency — worst of 8 sites: site-6")
 
@@ -129,4 +136,34 @@ def test_a_site_chosen_by_hand_stays_chosen(make_page, qtbot) -> None:
     menu.deleteLater()
     page.update_status()
     settled(qtbot, page)
-    assert "site-6" in shown_sites(latency)  # not hidden again by the next ranking
+    assert "chain site-6 p95" in shown_sites(latency)  # not hidden again by the next ranking
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_real_chain_through_prometheus_names_its_slow_site(make_page, qtbot,
+                                                            tmp_path: Path) -> None:
+    """Four sites on real prometheus_client pages, a real Prometheus adding `site`, the
+    prometheus-server collector into the store: the user sees the slow site named."""
+    sites = {"site-1": 1.0, "site-2": 1.0, "site-3": 4.0, "site-4": 1.2}
+    store = MetricStore()
+    with running_chain(tmp_path, sites) as chain, new_session() as session:
+        chain.wait_scraped(samples=3)
+        collector = PrometheusServerCollector("chain", chain.url, session, timeout_s=10,
+                                              selector='job="chain"', group_by=("site",))
+        for _ in range(3):
+            store.append(list(collector.collect().readings))
+            time.sleep(1.0)
+    now = time.time()
+    page = chain_page(make_page, now, store)
+    settled(qtbot, page, lambda: "chain" in page.tiles.tiles and "worst of 4 sites"
+            in page.tiles.tiles["chain"].caption.text())
+    assert page.tiles.tiles["chain"].caption.text().startswith(
+        "p95 latency — worst of 4 sites: site-3 · all ")
+    latency = page.timeline.panel("latency")
+    settled(qtbot, page, lambda: len(shown_sites(latency)) == 4)
+    assert latency.control_text() == ""  # four sites: all drawn, nothing to choose
+    queue = page.timeline.panel("queue")
+    settled(qtbot, page, lambda: len(shown_sites(queue)) == 5)
+    assert queue.control_text() == "worst 5 of 8 site queues · show all"
+    assert "site-3 orders" in shown_sites(queue)

@@ -112,6 +112,8 @@ class SiteLines:
                 continue
             source = split_series(lines[0])[0]
             noun = self.book.noun(source)
+            if len({self.book.site(n) for n in lines}) < len(lines):
+                noun = f"{noun[:-1]} queues"  # a line per queue of each site
             if len(lines) <= WORST_SHOWN:
                 panel.set_control("")
                 if key not in self.by_hand:
