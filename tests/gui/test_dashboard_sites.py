@@ -167,3 +167,24 @@ def test_a_real_chain_through_prometheus_names_its_slow_site(make_page, qtbot,
     settled(qtbot, page, lambda: len(shown_sites(queue)) == 5)
     assert queue.control_text() == "worst 5 of 8 site queues · show all"
     assert "site-3 orders" in shown_sites(queue)
+
+
+def test_two_sites_about_level_do_not_swap_lines_every_second(make_page, qtbot) -> None:
+    """site-8 (110 ms), the fifth slowest, is drawn; site-4 edges past it by 5 %: no
+    swap; by 30 %: it takes the line."""
+    now = time.time()
+    store = chain_store(now)
+    page = chain_page(make_page, now, store)
+    latency = page.timeline.panel("latency")
+    settled(qtbot, page, lambda: "chain site-8 p95" in shown_sites(latency))
+    site_4 = series_name("chain", "latency_p95", {"site": "site-4"})
+    fill(store, site_4, now + 1, now + 3, lambda ts: np.full(ts.size, 0.1155))
+    page.update_status()
+    settled(qtbot, page)
+    page.update_status()
+    settled(qtbot, page)
+    assert "chain site-8 p95" in shown_sites(latency)
+    assert "chain site-4 p95" not in shown_sites(latency)
+    fill(store, site_4, now + 3, now + 5, lambda ts: np.full(ts.size, 0.143))
+    settled(qtbot, page, lambda: "chain site-4 p95" in shown_sites(latency), timeout=5000)
+    assert "chain site-8 p95" not in shown_sites(latency)

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 #: Site lines a chart draws by default: the worst ones.
 WORST_SHOWN = 5
+#: A drawn site gives its place only to one worse by more than this share of its figure,
+#: so two sites about level do not swap lines every second.
+KEEP_MARGIN = 0.1
 
 #: Each chart's site lines are ranked by one figure: (metric, True when lower is worse).
 RANKED_BY: dict[str, tuple[str, bool]] = {
@@ -53,14 +56,19 @@ class SiteBook:
         by = self.group_by.get(source, ())
         return f"{by[0]}s" if len(by) == 1 else "groups"
 
-    def worst(self, names: Iterable[str], latest: Mapping[str, Any],
-              lower_is_worse: bool) -> list[str]:
-        """``names`` worst first by their latest values (those without one last)."""
+    def worst(self, names: Iterable[str], latest: Mapping[str, Any], lower_is_worse: bool,
+              drawn: Iterable[str] = ()) -> list[str]:
+        """``names`` worst first by their latest values (those without one last); the
+        ``drawn`` ones count :data:`KEEP_MARGIN` worse than they are."""
+        keep = set(drawn)
+
         def key(name: str) -> tuple[int, float, str]:
             found = latest.get(name)
             value = getattr(found, "value", None)
             if value is None or not math.isfinite(value):
                 return (1, 0.0, name)
+            if name in keep:
+                value *= (1 - KEEP_MARGIN) if lower_is_worse else (1 + KEEP_MARGIN)
             return (0, value if lower_is_worse else -value, name)
         return sorted(names, key=key)
 
@@ -127,7 +135,8 @@ class SiteLines:
                 panel.set_control(f"worst {WORST_SHOWN} of {len(lines)} {noun} · show all",
                                   f"Draw every one of the {len(lines)} {noun}")
                 if key not in self.by_hand:
-                    worst = self.book.worst(lines, latest, lower_is_worse)
+                    drawn = [n for n in lines if panel.curves[n].style.visible]
+                    worst = self.book.worst(lines, latest, lower_is_worse, drawn)
                     self._show(key, set(worst[:WORST_SHOWN]))
 
     def toggle_every_site(self, key: str) -> None:
