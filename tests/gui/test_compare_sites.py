@@ -62,7 +62,7 @@ def compare(make_page, qtbot) -> CompareSites:
     qtbot.mouseClick(page.compare_button, Qt.MouseButton.LeftButton)
     dialog = page.compare
     assert dialog is not None and dialog.isVisible()
-    qtbot.waitUntil(lambda: dialog.sites.count() == 20, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.sites.count() == 21, timeout=5000)
     return dialog
 
 
@@ -71,7 +71,8 @@ def listed(dialog: CompareSites) -> list[str]:
 
 
 def test_sites_are_listed_worst_first_with_their_figure(compare: CompareSites) -> None:
-    first, second = listed(compare)[:2]
+    chain, first, second = listed(compare)[:3]
+    assert chain == "chain (all sites) · 150 ms"  # the whole chain on top, to read against
     assert re.fullmatch(r"site-7 · (599|600|601) ms", first)
     assert re.fullmatch(r"site-12 · (449|450|451) ms", second)
     assert listed(compare)[-1].startswith("site-1 · ")
@@ -106,7 +107,8 @@ def test_at_most_eight_and_the_worst_eight_in_one_click(compare, qtbot) -> None:
         compare.worst_button.click()
     items = compare.items()
     assert [i.checkState() == Qt.CheckState.Checked for i in items].count(True) == 8
-    assert not items[8].flags() & Qt.ItemFlag.ItemIsEnabled  # a ninth cannot be picked
+    assert items[0].checkState() == Qt.CheckState.Unchecked  # the chain's whole is no site
+    assert not items[9].flags() & Qt.ItemFlag.ItemIsEnabled  # a ninth cannot be picked
     assert compare.hint.text() == "8 sites picked: the most one chart compares."
     save_shot(compare, "compare-sites.png")
     compare.clear_button.click()
@@ -117,6 +119,7 @@ def test_at_most_eight_and_the_worst_eight_in_one_click(compare, qtbot) -> None:
 def test_another_figure_lists_its_own_worst_and_draws_in_its_unit(compare, qtbot) -> None:
     compare.figure.setCurrentIndex(compare.figure.findText("cache hit rate"))
     qtbot.waitUntil(lambda: listed(compare)[0] == "site-15 · 60.0 %", timeout=5000)
+    assert len(listed(compare)) == 20  # no whole-chain hit rate in this store
     with qtbot.waitSignal(compare.sig_drawn, check_params_cb=lambda n: n == 2, timeout=5000):
         compare.pick(["site-15", "site-2"])
     assert compare.panel.spec.unit.label == "%"
@@ -130,3 +133,21 @@ def test_a_profile_without_sites_has_no_compare_button(make_page, qtbot) -> None
         Source("chain", "prometheus-server", "http://prometheus:9090"),)), store))
     settled(qtbot, page, page.timeline.shown_panels)
     assert not page.compare_button.isVisible()
+
+
+def test_a_shop_per_source_compares_its_sources(make_page, qtbot) -> None:
+    """Three restaurants, each its own /metrics source (no Prometheus server)."""
+    now = time.time()
+    store = MetricStore()
+    for n, name in enumerate(("north", "south", "harbour")):
+        fill(store, f"{name}/latency_p95", now - 300, now,
+             lambda ts, n=n: np.full(ts.size, 0.05 * (n + 1)))
+    sources = tuple(Source(name, "prometheus", f"http://{name}:8000/metrics")
+                    for name in ("north", "south", "harbour"))
+    page = make_page(Services(Profile(name="Three", sources=sources), store))
+    settled(qtbot, page, page.compare_button.isVisible)
+    dialog = page.open_compare()
+    qtbot.waitUntil(lambda: len(listed(dialog)) == 3, timeout=5000)
+    assert listed(dialog) == ["harbour · 150 ms", "south · 100 ms", "north · 50 ms"]
+    with qtbot.waitSignal(dialog.sig_drawn, check_params_cb=lambda n: n == 3, timeout=5000):
+        dialog.pick_worst()

@@ -35,6 +35,7 @@ from ui.worker import TaskState
 
 if TYPE_CHECKING:
     from ui.pages.dashboard.page import DashboardPage
+    from ui.pages.dashboard.sites import SiteBook
 
 #: The figures a comparison can show: (metric, words).
 FIGURES: tuple[tuple[str, str], ...] = (
@@ -51,8 +52,24 @@ REFRESH_MS = 2000
 _SERIES = Qt.ItemDataRole.UserRole
 
 
+def _comparable(series: str, metric: str, book: SiteBook) -> bool:
+    """A site's series of the figure, or a whole source's (one site per source, or a
+    chain's whole beside its sites); a whole source's queues each count as one."""
+    _source, found, labels = split_series(series)
+    return found == metric and (book.site(series) is not None or set(labels) <= {"queue"})
+
+
+def worth_comparing(profile: Any) -> bool:
+    """True when a profile has sites to compare: a grouped source, or two sources or probes
+    (a shop per source)."""
+    sources = tuple(getattr(profile, "sources", ()) or ())
+    probes = tuple(getattr(profile, "probes", ()) or ())
+    return any(getattr(s, "group_by", ()) for s in sources) or len(sources) + len(probes) >= 2
+
+
 class CompareSites(QDialog):
-    """Pick two to eight sites (the groups of a grouped source) and one figure: their lines
+    """Pick two to eight sites (the groups of a grouped source, or whole sources: a shop
+    per source) and one figure: their lines
     share one chart, one time axis (the dashboard's range) and one unit. A shaded window
     on the chart ranks which of them moved first (:func:`console.correlate.rank_movers`
     against the window before it). Reads run off the GUI thread, owned by the dialog."""
@@ -161,11 +178,14 @@ class CompareSites(QDialog):
         book = self.book
 
         def read(_state: TaskState) -> list[tuple[str, Any]]:
-            names = [n for n in store.series_names()
-                     if split_series(n)[1] == metric and book.site(n) is not None]
+            names = [n for n in store.series_names() if _comparable(n, metric, book)]
             latest = {n: store.latest(n) for n in names}
-            ranked = book.worst(names, latest, metric == m.CACHE_HIT_RATE)
-            return [(n, latest[n]) for n in ranked]
+            # a chain's whole first, as the line its sites are read against
+            wholes = [n for n in names if book.site(n) is None
+                      and split_series(n)[0] in book.group_by]
+            ranked = book.worst([n for n in names if n not in wholes], latest,
+                                metric == m.CACHE_HIT_RATE)
+            return [(n, latest[n]) for n in wholes + ranked]
 
         self.page.ctx.tasks.run(read, owner=self, on_success=self._listed,
                                 name="compare-sites-list")
@@ -193,8 +213,12 @@ class CompareSites(QDialog):
                               "group_by = [\"site\"] gives each site its own.")
 
     def site_of(self, series: str) -> str:
+        """'site-7', 'site-7 orders'; a whole source by its name ('chain (all sites)')."""
         source, _metric, labels = split_series(series)
-        site = self.book.site(series) or source
+        site = self.book.site(series)
+        if site is None:
+            site = (f"{source} (all {self.book.noun(source)})" if source in self.book.group_by
+                    else source)
         queue = labels.get("queue")
         return f"{site} {queue}" if queue else site
 
@@ -217,8 +241,11 @@ class CompareSites(QDialog):
         self._picked()
 
     def pick_worst(self) -> None:
-        self.pick([self.site_of(str(item.data(_SERIES)))
-                   for item in self.items()[:MAX_COMPARED]])
+        """The first :data:`MAX_COMPARED` sites of the list (a chain's whole left out)."""
+        sites = [str(item.data(_SERIES)) for item in self.items()]
+        sites = [s for s in sites if self.book.site(s) is not None
+                 or split_series(s)[0] not in self.book.group_by]
+        self.pick([self.site_of(s) for s in sites[:MAX_COMPARED]])
 
     def _picked(self, _item: QListWidgetItem | None = None) -> None:
         chosen = self.chosen()

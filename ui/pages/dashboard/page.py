@@ -28,7 +28,7 @@ from ui.charts.movers import MoversPanel
 from ui.charts.tiles import TileRow
 from ui.charts.timeline import Timeline
 from ui.context import AppContext
-from ui.pages.dashboard.compare import CompareSites
+from ui.pages.dashboard.compare import CompareSites, worth_comparing
 from ui.pages.dashboard.export import DashboardExport
 from ui.pages.dashboard.feed import ChartFeed, ReadRunner
 from ui.pages.dashboard.markers import EventMarkers
@@ -218,7 +218,7 @@ class DashboardPage(QWidget):
         """Connect the widgets to the parts that act on them."""
         self.movers_button.toggled.connect(self.moved_first.set_region_mode)
         self.compare_button.clicked.connect(lambda _checked: self.open_compare())
-        self.compare_button.setVisible(bool(self.sites.book))
+        self.compare_button.setVisible(worth_comparing(self.ctx.profile))
         self.compare: CompareSites | None = None
         self._export_menu.addAction("Dashboard as PNG…", self.export.ask_png)
         self._export_menu.addAction("Visible range as CSV…", self.export.ask_csv)
