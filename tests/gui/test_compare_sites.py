@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -151,3 +152,37 @@ def test_a_shop_per_source_compares_its_sources(make_page, qtbot) -> None:
     assert listed(dialog) == ["harbour · 150 ms", "south · 100 ms", "north · 50 ms"]
     with qtbot.waitSignal(dialog.sig_drawn, check_params_cb=lambda n: n == 3, timeout=5000):
         dialog.pick_worst()
+
+
+def test_a_week_compares_from_the_history_on_disk(make_page, qtbot, tmp_path: Path) -> None:
+    """Seven days: what the store no longer holds comes from the history, as on the charts."""
+    from services.monitoring.history_writer import History
+
+    now = time.time()
+    history = History(tmp_path / "history.sqlite")
+    history.start()
+    try:
+        old_ts = np.arange(now - 5 * 86_400, now - 2 * 86_400, 60.0)
+        for site, level in (("site-1", 0.1), ("site-2", 0.3)):
+            history.record_many(series_name("chain", metrics.LATENCY_P95, {"site": site}),
+                                old_ts, np.full(old_ts.size, level))
+        assert history.flush(timeout=30)
+        store = MetricStore()
+        for site, level in (("site-1", 0.1), ("site-2", 0.3)):
+            fill(store, series_name("chain", metrics.LATENCY_P95, {"site": site}),
+                 now - 600, now, lambda ts, v=level: np.full(ts.size, v))
+        profile = Profile(name="Chain", sources=(
+            Source("chain", "prometheus-server", "http://prometheus:9090",
+                   group_by=("site",)),))
+        page = make_page(Services(profile, store, history=history))
+        page.set_range(7 * 86_400)
+        dialog = page.open_compare()
+        qtbot.waitUntil(lambda: len(listed(dialog)) == 2, timeout=5000)
+        with qtbot.waitSignal(dialog.sig_drawn, check_params_cb=lambda n: n == 2,
+                              timeout=20_000):
+            dialog.pick(["site-1", "site-2"])
+        for curve in dialog.panel.curves.values():
+            assert curve.buffer.first_ts() < now - 4 * 86_400  # from the disk
+            assert curve.buffer.last_real_ts() > now - 60  # and the store's newest
+    finally:
+        history.stop()

@@ -29,6 +29,7 @@ from ui.charts.panel import ChartPanel
 from ui.charts.panel_parts import PanelSpec, SeriesStyle
 from ui.charts.timeline import Timeline
 from ui.charts.units import unit_for
+from ui.pages.dashboard.feed import MEMORY_REACH_S
 from ui.plain_text import plain_label, plain_tooltip
 from ui.theme import series_colour
 from ui.worker import TaskState
@@ -280,11 +281,26 @@ class CompareSites(QDialog):
             self.sig_drawn.emit(0)
             return
         store = self.page.store
+        history = self.page.ctx.history
         start, end = self.page.view_range()
+        reach = self.page.clock() - MEMORY_REACH_S  # older than this is on disk only
+        columns = self.timeline.columns()
         serial = self._serial
 
+        def window(name: str) -> Window:
+            recent = Window.of(store.window(name, max(start, reach), max(end, start + 1)))
+            if history is None or start >= reach:
+                return recent
+            older = Window.of(history.series_window(name, start, reach,
+                                                    max_points=2 * columns))
+            keep = older.ts < (recent.ts[0] if recent.ts.size else np.inf)
+            return Window(np.concatenate([older.ts[keep], recent.ts]),
+                          np.concatenate([older.value[keep], recent.value]),
+                          np.concatenate([older.lo[keep], recent.lo]),
+                          np.concatenate([older.hi[keep], recent.hi]), recent.step_s)
+
         def read(_state: TaskState) -> dict[str, Window]:
-            return {n: Window.of(store.window(n, start, max(end, start + 1))) for n in chosen}
+            return {n: window(n) for n in chosen}
 
         def done(windows: dict[str, Window]) -> None:
             if serial == self._serial:  # else the picks or the figure changed since
