@@ -60,12 +60,16 @@ def _comparable(series: str, metric: str, book: SiteBook) -> bool:
     return found == metric and (book.site(series) is not None or set(labels) <= {"queue"})
 
 
+#: Sources that read a whole shop's back end (a site each, when a profile has several).
+SHOP_KINDS = frozenset({"prometheus", "prometheus-server"})
+
+
 def worth_comparing(profile: Any) -> bool:
-    """True when a profile has sites to compare: a grouped source, or two sources or probes
-    (a shop per source)."""
+    """True when a profile has sites to compare: a grouped source, or two Prometheus
+    sources (a shop per source; a shop's probes and caches are not sites)."""
     sources = tuple(getattr(profile, "sources", ()) or ())
-    probes = tuple(getattr(profile, "probes", ()) or ())
-    return any(getattr(s, "group_by", ()) for s in sources) or len(sources) + len(probes) >= 2
+    return (any(getattr(s, "group_by", ()) for s in sources)
+            or sum(1 for s in sources if getattr(s, "kind", "") in SHOP_KINDS) >= 2)
 
 
 class CompareSites(QDialog):
