@@ -188,3 +188,27 @@ def test_two_sites_about_level_do_not_swap_lines_every_second(make_page, qtbot) 
     fill(store, site_4, now + 3, now + 5, lambda ts: np.full(ts.size, 0.143))
     settled(qtbot, page, lambda: "chain site-4 p95" in shown_sites(latency), timeout=5000)
     assert "chain site-8 p95" not in shown_sites(latency)
+
+
+def test_label_names_and_sites_from_outside_are_shown_as_text(make_page, qtbot) -> None:
+    now = time.time()
+    store = MetricStore()
+    label = "<b>shop</b>"
+    sites = [f"<i>{n}</i>" for n in range(7)]
+    fill(store, "chain/latency_p95", now - 60, now, lambda ts: np.full(ts.size, 0.1))
+    for n, site in enumerate(sites):
+        fill(store, series_name("chain", "latency_p95", {label: site}), now - 60, now,
+             lambda ts, n=n: np.full(ts.size, 0.1 + n / 100))
+    profile = Profile(name="Chain", sources=(
+        Source("chain", "prometheus-server", "http://prometheus:9090", group_by=(label,)),))
+    poller = FakePoller([status("chain", SourceState.UP, last_ok=now,
+                                kind="prometheus-server")])
+    page = make_page(Services(profile, store, poller))
+    latency = page.timeline.panel("latency")
+    settled(qtbot, page, lambda: latency.control_text() != "")
+    assert latency.control.item.toPlainText() == f"worst 5 of 7 {label}s · show all"
+    tile = page.tiles.tiles["chain"]
+    settled(qtbot, page, lambda: "worst" in tile.caption.text())
+    assert tile.caption.text() == f"p95 latency — worst of 7 {label}s: <i>6</i> · all 100 ms"
+    page.timeline.refresh_readouts(now - 2)
+    assert "chain <i>6</i> p95 160" in latency.readout_text()

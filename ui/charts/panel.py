@@ -138,14 +138,15 @@ class ChartPanel(QObject):
         all"); "" hides it. A click emits :attr:`sig_control_clicked`."""
         if text == self.control_text():
             return
-        self.control.setText(text, size="8pt", color=self.theme.accent)
-        self.control.setToolTip(tooltip)
+        # pyqtgraph reads a label as HTML: the words (a label name from the profile) as text
+        self.control.setText(html.escape(text), size="8pt", color=self.theme.accent)
+        set_plain_tooltip(self.control, tooltip)
         self.control.setVisible(bool(text))
         self._place_chooser()
 
     def control_text(self) -> str:
         """What the chart's control says ("" when it has none)."""
-        return str(self.control.text) if self.control.isVisible() else ""
+        return html.unescape(str(self.control.text)) if self.control.isVisible() else ""
 
     def _controls_width(self) -> float:
         width = self.chooser.boundingRect().width()
