@@ -76,7 +76,9 @@ def test_latency_chart_draws_the_chain_and_its_five_slowest_sites(make_page, qtb
     settled(qtbot, page, lambda: len(shown_sites(latency)) == 5)
     assert shown_sites(latency) == {f"chain {s} p95" for s in
                                     ("site-7", "site-2", "site-5", "site-1", "site-8")}
-    assert latency.curves["chain/latency_p95"].style.visible  # the whole chain too
+    whole = latency.curves["chain/latency_p95"]
+    assert whole.style.visible  # the whole chain too, in the text colour (no site's)
+    assert whole.style.colour == page.theme.text
     assert latency.control_text() == "worst 5 of 8 sites · show all"
     page.timeline.refresh_readouts(now - 5)
     assert "chain site-7 p95 412" in latency.readout_text()

@@ -114,8 +114,11 @@ class SeriesRouter:
         if curve is None:
             shown = panel.visible_count() < MAX_SHOWN_PER_PANEL
             site = self.sites.site(series) is not None
-            style = SeriesStyle(r.legend, self.colour(r.panel, r.colour_key, site), r.dash,
-                                visible=r.visible and shown)
+            colour = self.colour(r.panel, r.colour_key, site)
+            source, _metric, labels = split_series(series)
+            if not site and not labels and source in self.sites.group_by:
+                colour = self.timeline.theme.text  # a chain's whole: the line sites face
+            style = SeriesStyle(r.legend, colour, r.dash, visible=r.visible and shown)
             curve = panel.add_series(series, style)
             curve.extra["human"] = r.human
         return curve

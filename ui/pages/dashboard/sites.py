@@ -125,19 +125,19 @@ class SiteLines:
             if len(lines) <= WORST_SHOWN:
                 panel.set_control("")
                 if key not in self.by_hand:
-                    self._show(key, set(lines))
+                    self._show(key, self.book.worst(lines, latest, lower_is_worse))
                 continue
             if key in self.every_site:
                 panel.set_control(f"all {len(lines)} {noun} · show the worst {WORST_SHOWN}",
                                   f"Draw only the {WORST_SHOWN} worst {noun} again")
-                self._show(key, set(lines))
+                self._show(key, self.book.worst(lines, latest, lower_is_worse))
             else:
                 panel.set_control(f"worst {WORST_SHOWN} of {len(lines)} {noun} · show all",
                                   f"Draw every one of the {len(lines)} {noun}")
                 if key not in self.by_hand:
                     drawn = [n for n in lines if panel.curves[n].style.visible]
                     worst = self.book.worst(lines, latest, lower_is_worse, drawn)
-                    self._show(key, set(worst[:WORST_SHOWN]))
+                    self._show(key, worst[:WORST_SHOWN])
 
     def toggle_every_site(self, key: str) -> None:
         """The chart's control: every site, or back to the worst few."""
@@ -148,13 +148,19 @@ class SiteLines:
         self.by_hand.discard(key)
         self.apply(self._latest)
 
-    def _show(self, key: str, shown: set[str]) -> None:
+    def _show(self, key: str, shown: list[str]) -> None:
+        """Draw ``shown`` (worst first) and no other site line of the chart."""
         panel = self.page.timeline.panel(key)
+        for name in shown:  # first drawn: the next colour of the drawn ones, worst first
+            curve = panel.curves[name]
+            if not curve.has_item and not curve.style.visible:
+                curve.style.colour = self.page.router.colour(key + ":drawn", name, site=True)
+        wanted = set(shown)
         self._applying = True
         try:
             for name in self.lines(key):
-                if panel.curves[name].style.visible != (name in shown):
-                    panel.set_visible(name, name in shown)
+                if panel.curves[name].style.visible != (name in wanted):
+                    panel.set_visible(name, name in wanted)
         finally:
             self._applying = False
 
