@@ -214,3 +214,22 @@ def test_label_names_and_sites_from_outside_are_shown_as_text(make_page, qtbot) 
     assert tile.caption.text() == f"p95 latency — worst of 7 {label}s: <i>6</i> · all 100 ms"
     page.timeline.refresh_readouts(now - 2)
     assert "chain <i>6</i> p95 160" in latency.readout_text()
+
+
+def test_one_site_focused_is_drawn_alone_until_the_user_asks_for_the_worst(make_page,
+                                                                           qtbot) -> None:
+    now = time.time()
+    page = chain_page(make_page, now)
+    latency = page.timeline.panel("latency")
+    cache = page.timeline.panel("cache")
+    settled(qtbot, page, lambda: len(shown_sites(latency)) == 5)
+    page.sites.focus("site-6")  # e.g. its row clicked in an overview of every site
+    assert shown_sites(latency) == {"chain site-6 p95"}
+    assert shown_sites(cache) == {"chain site-6"}
+    assert latency.control_text() == "site-6 only · show the worst 5"
+    page.update_status()
+    settled(qtbot, page)
+    assert shown_sites(latency) == {"chain site-6 p95"}  # the ranking leaves it alone
+    click_control(qtbot, page, latency)
+    settled(qtbot, page, lambda: len(shown_sites(latency)) == 5 == len(shown_sites(cache)))
+    assert latency.control_text() == "worst 5 of 8 sites · show all"

@@ -83,6 +83,7 @@ class SiteLines:
         self.book = SiteBook(getattr(page.ctx.profile, "sources", ()) or ())
         self.every_site: set[str] = set()  # charts showing every site
         self.by_hand: set[str] = set()  # charts whose sites the user chose in the chooser
+        self.focused: str | None = None  # one site drawn alone (see focus)
         self._applying = False
         self._lines: dict[str, tuple[int, list[str]]] = {}  # chart -> (curves seen, lines)
         self._latest: Mapping[str, Any] = {}
@@ -122,6 +123,11 @@ class SiteLines:
             noun = self.book.noun(source)
             if len({self.book.site(n) for n in lines}) < len(lines):
                 noun = f"{noun[:-1]} queues"  # a line per queue of each site
+            if self.focused is not None:
+                panel.set_control(f"{self.focused} only · show the worst {WORST_SHOWN}",
+                                  f"Draw the {WORST_SHOWN} worst {noun} again")
+                self._show(key, [n for n in lines if self.book.site(n) == self.focused])
+                continue
             if len(lines) <= WORST_SHOWN:
                 panel.set_control("")
                 if key not in self.by_hand:
@@ -139,8 +145,20 @@ class SiteLines:
                     worst = self.book.worst(lines, latest, lower_is_worse, drawn)
                     self._show(key, worst[:WORST_SHOWN])
 
+    def focus(self, site: str | None) -> None:
+        """Draw only ``site``'s lines (beside the whole source's) on every chart, e.g. a
+        site opened from an overview of every site; None: the worst few again."""
+        self.focused = site
+        self.every_site.clear()
+        self.by_hand.clear()
+        self.apply(self._latest)
+
     def toggle_every_site(self, key: str) -> None:
-        """The chart's control: every site, or back to the worst few."""
+        """The chart's control: every site, or back to the worst few (from one site
+        focused: the worst few on every chart)."""
+        if self.focused is not None:
+            self.focus(None)
+            return
         if key in self.every_site:
             self.every_site.discard(key)
         else:
