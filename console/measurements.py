@@ -116,7 +116,10 @@ def measurements_from_readings(readings: Iterable[Reading], *,
         elif metric in (metrics.CACHE_HIT_RATE, metrics.EVICTIONS_RATE, metrics.CACHE_LOOKUPS):
             caches.setdefault(source, {})[metric] = value
         elif metric in (metrics.QUEUE_DEPTH, metrics.QUEUE_CONSUMERS) and "queue" in labels:
-            entry = queues.setdefault((source, labels["queue"]), {})
+            # a chain's sites each have their own queue of the name (group_by)
+            where = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()) if k != "queue")
+            queue = f"{labels['queue']} ({where})" if where else labels["queue"]
+            entry = queues.setdefault((source, queue), {})
             entry[metric] = value
             old = before.get(series)
             if metric == metrics.QUEUE_DEPTH and old is not None and reading.ts > old.ts:

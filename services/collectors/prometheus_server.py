@@ -260,6 +260,8 @@ class PrometheusServerCollector:
             value = raw * scale
             if group:
                 keep: dict[str, str] | None = {g: labels.get(g, "") for g in group}
+                if metric in PER_QUEUE:  # each group's queues
+                    keep = {**(self._labels(metric, labels) or {}), **(keep or {})}
             elif metric in PER_QUEUE:
                 keep = self._labels(metric, labels)
             elif metric in ADDITIVE or len(answer) == 1:

@@ -49,6 +49,7 @@ def default_queries(selector: str = "", families: dict[str, str] | None = None,
 
     Counters are summed before any ratio or quantile is taken; ``by`` keeps the groups
     (e.g. ``("site",)``) apart, so each group's ratio comes from that group's counters only.
+    Queues are kept by name (per group too), a queue's depth added up across targets.
     ``latency`` names the one histogram family to read (else every known one)."""
     overrides = families or {}
     extra = f", {selector}" if selector.strip() else ""
@@ -88,13 +89,12 @@ def default_queries(selector: str = "", families: dict[str, str] | None = None,
     queries[metrics.CACHE_HITS_RATE] = rate(hits)
     queries[metrics.CACHE_MISSES_RATE] = rate(misses)
     queries[metrics.CACHE_HIT_RATE] = f"{rate(hits)} / ({rate(hits)} + {rate(misses)})"
-    queries[metrics.QUEUE_DEPTH] = sel(depth)
-    queries[metrics.QUEUE_CONSUMERS] = sel(consumers)
+    # queues by name, added up across the targets that report one (a chain's sites)
+    queue_group = f" by ({', '.join((*by, '__name__', *known.QUEUE_LABELS))})"
+    queries[metrics.QUEUE_DEPTH] = f"sum{queue_group} ({sel(depth)})"
+    queries[metrics.QUEUE_CONSUMERS] = f"sum{queue_group} ({sel(consumers)})"
     queries[metrics.BOOKINGS_RATE] = f"{rate(['shop_bookings_created_total'])} * 60"
     queries[metrics.ORDERS_RATE] = f"{rate(['shop_orders_created_total'])} * 60"
-    if by:  # queues keep their own labels; per group only what is a ratio, quantile or rate
-        for metric in (metrics.QUEUE_DEPTH, metrics.QUEUE_CONSUMERS):
-            del queries[metric]
     return queries
 
 

@@ -325,7 +325,9 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
         for (metric, labels), value in latest.items():
             if metric == metrics.QUEUE_DEPTH and labels:
                 queue = dict(labels).get("queue") or ("(other)" if labels == _OTHER else "")
-                queues.append((f"{name}/{queue}", int(value)))
+                site = "" if labels == _OTHER else "".join(  # a chain's site, group_by
+                    f" {k}={v}" for k, v in labels if k != "queue")
+                queues.append((f"{name}/{queue}{site}", int(value)))
     measurements = measurements_from_readings(readings, earlier=earlier, slow_queries=slow)
     rules = [RuleSpec.from_rule(rule) for rule in profile.alerts]
     from_rules = thresholds_from_rules(rules, {o.check.name for o in outcomes})

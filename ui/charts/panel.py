@@ -42,6 +42,8 @@ class ChartPanel(QObject):
 
     sig_visibility = pyqtSignal(str, bool)
     """Emitted with (series, shown) when a series is shown or hidden."""
+    sig_control_clicked = pyqtSignal()
+    """Emitted when the chart's own control (see :meth:`set_control`) is clicked."""
 
     def __init__(self, spec: PanelSpec, theme: Theme) -> None:
         super().__init__()
@@ -73,6 +75,9 @@ class ChartPanel(QObject):
         self.chooser.setParentItem(self.plot)
         self.chooser.setText("series ▾", size="8pt", color=theme.muted)
         self.chooser.setToolTip("Choose the series this chart shows")
+        self.control = ClickLabel(lambda _pos: self.sig_control_clicked.emit())
+        self.control.setParentItem(self.plot)
+        self.control.hide()
         self.plot.geometryChanged.connect(self._place_chooser)
         if spec.min_span:
             vb.setLimits(minYRange=spec.min_span)
@@ -128,17 +133,39 @@ class ChartPanel(QObject):
 
     # -- the series chooser (the legend of hidden and shown series) ------------------------
 
+    def set_control(self, text: str, tooltip: str = "") -> None:
+        """A clickable text left of the series chooser (e.g. "worst 5 of 20 sites · show
+        all"); "" hides it. A click emits :attr:`sig_control_clicked`."""
+        if text == self.control_text():
+            return
+        # pyqtgraph reads a label as HTML: the words (a label name from the profile) as text
+        self.control.setText(html.escape(text), size="8pt", color=self.theme.accent)
+        set_plain_tooltip(self.control, tooltip)
+        self.control.setVisible(bool(text))
+        self._place_chooser()
+
+    def control_text(self) -> str:
+        """What the chart's control says ("" when it has none)."""
+        return html.unescape(str(self.control.text)) if self.control.isVisible() else ""
+
+    def _controls_width(self) -> float:
+        width = self.chooser.boundingRect().width()
+        if self.control.isVisible():
+            width += self.control.boundingRect().width() + 8
+        return float(width)
+
     def _place_chooser(self) -> None:
         width = self.plot.geometry().width()
         self.chooser.setPos(width - self.chooser.boundingRect().width() - 4, 0)
+        if self.control.isVisible():
+            self.control.setPos(width - self._controls_width() - 4, 0)
         self._fit_title()
 
     def _fit_title(self) -> None:
         """The title line (the legend and readout) wraps within the chart's width, left of
         the series chooser: a long legend must never widen the chart past the window."""
         label = self.plot.titleLabel
-        room = self.plot.geometry().width() - LEFT_AXIS_WIDTH \
-            - self.chooser.boundingRect().width() - 16
+        room = self.plot.geometry().width() - LEFT_AXIS_WIDTH - self._controls_width() - 16
         label.item.setTextWidth(max(room, 120.0))
         label.updateMin()
         height = max(TITLE_HEIGHT, math.ceil(label.itemRect().height()))

@@ -28,11 +28,13 @@ from ui.charts.movers import MoversPanel
 from ui.charts.tiles import TileRow
 from ui.charts.timeline import Timeline
 from ui.context import AppContext
+from ui.pages.dashboard.compare import CompareSites, worth_comparing
 from ui.pages.dashboard.export import DashboardExport
 from ui.pages.dashboard.feed import ChartFeed, ReadRunner
 from ui.pages.dashboard.markers import EventMarkers
 from ui.pages.dashboard.movers import MovedFirst
 from ui.pages.dashboard.routing import PANELS, SeriesRouter
+from ui.pages.dashboard.sites import SiteLines
 from ui.pages.dashboard.tiles import StatusTiles
 from ui.pages.dashboard.time_range import TimeRange
 from ui.plain_text import plain_label
@@ -97,7 +99,8 @@ class DashboardPage(QWidget):
         self.time_range = TimeRange(self)
 
         self._build()
-        self.router = SeriesRouter(self.timeline)
+        self.sites = SiteLines(self)
+        self.router = SeriesRouter(self.timeline, self.sites.book)
         self.feed = ChartFeed(self, self.router)
         self.status = StatusTiles(self)
         self.markers = EventMarkers(self)
@@ -154,6 +157,10 @@ class DashboardPage(QWidget):
                                       "most against the window before it are ranked, with "
                                       "which moved first")
         bar.addWidget(self.movers_button)
+        self.compare_button = QPushButton("Compare sites…")
+        self.compare_button.setToolTip("One figure of 2 to 8 sites of a chain on one chart, "
+                                       "and which of them moved first")
+        bar.addWidget(self.compare_button)
         self.export_button = QToolButton()
         self.export_button.setText("Export ▾")
         self.export_button.setStyleSheet("QToolButton { padding: 4px 10px; } "
@@ -210,6 +217,9 @@ class DashboardPage(QWidget):
     def _wire(self) -> None:
         """Connect the widgets to the parts that act on them."""
         self.movers_button.toggled.connect(self.moved_first.set_region_mode)
+        self.compare_button.clicked.connect(lambda _checked: self.open_compare())
+        self.compare_button.setVisible(worth_comparing(self.ctx.profile))
+        self.compare: CompareSites | None = None
         self._export_menu.addAction("Dashboard as PNG…", self.export.ask_png)
         self._export_menu.addAction("Visible range as CSV…", self.export.ask_csv)
         self.timeline.sig_user_range.connect(self.time_range.user_range)
@@ -262,6 +272,8 @@ class DashboardPage(QWidget):
         for handle in (self.feed.history_task, self.moved_first.task):
             if handle is not None:
                 handle.cancel()
+        if self.compare is not None:
+            self.compare.done(0)
         if self.demo_panel is not None:
             self.demo_panel.shutdown()
 
@@ -331,6 +343,21 @@ class DashboardPage(QWidget):
     def select_region(self, start: float, end: float) -> None:
         """Put the selection on ``[start, end]`` and rank what moved there."""
         self.moved_first.select_region(start, end)
+
+    def open_compare(self) -> CompareSites:
+        """The "Compare sites" window (one at a time), shown and raised."""
+        if self.compare is None:
+            self.compare = CompareSites(self)
+            self.compare.finished.connect(self._compare_closed)
+            self.compare.show()
+        else:
+            self.compare.raise_()  # open already: to the front
+        return self.compare
+
+    def _compare_closed(self) -> None:
+        if self.compare is not None:
+            self.compare.deleteLater()
+            self.compare = None
 
     def export_png(self, path: Path) -> bool:
         """The page as the user sees it (tiles and charts)."""

@@ -11,7 +11,8 @@ from console.domain import series_name, split_series
 from ui.charts.panel_parts import PanelSpec, SeriesCurve, SeriesStyle
 from ui.charts.timeline import Timeline
 from ui.charts.units import MS, MSGS, PER_MIN, PERCENT, REQ_S, SCANS_S
-from ui.theme import series_colour
+from ui.pages.dashboard.sites import SiteBook
+from ui.theme import SERIES, series_colour
 
 #: Series a chart shows by default; more are a click away in its series chooser.
 MAX_SHOWN_PER_PANEL = 8
@@ -47,10 +48,14 @@ class Route:
     visible: bool = True
 
 
-def route(series: str) -> Route | None:
-    """The panel and names of a series, None for series the dashboard does not chart."""
+def route(series: str, site: str | None = None) -> Route | None:
+    """The panel and names of a series, None for series the dashboard does not chart.
+    ``site``: the group of a grouped source the series is one of (see
+    :class:`~ui.pages.dashboard.sites.SiteBook`): its line starts hidden, and the site lines
+    shown are the worst ones (:class:`~ui.pages.dashboard.sites.SiteLines`)."""
     source, metric, labels = split_series(series)
     extra = " ".join(labels.values())
+    shown = site is None
     if metric in _QUANTILE:
         q = _QUANTILE[metric]
         where = f"{source} {extra}".strip()
@@ -59,17 +64,20 @@ def route(series: str) -> Route | None:
                      visible=metric == m.LATENCY_P95 and not labels)
     if metric == m.CACHE_HIT_RATE:
         where = f"{source} {extra}".strip()
-        return Route("cache", where, f"{where} cache hit rate", series)
+        return Route("cache", where, f"{where} cache hit rate", series, visible=shown)
     if metric == m.QUEUE_DEPTH:
         queue = labels.get("queue") or extra or source
-        return Route("queue", queue, f"{queue} queue depth", series)
+        if site is not None:
+            queue = f"{site} {queue}" if labels.get("queue") else site
+        return Route("queue", queue, f"{queue} queue depth", series, visible=shown)
     if metric == m.REQUEST_RATE:
         where = f"{source} {extra}".strip()
-        return Route("traffic", f"{where} requests", f"{where} request rate", series)
+        return Route("traffic", f"{where} requests", f"{where} request rate", series,
+                     visible=shown)
     if metric == m.ERROR_RATE:
         where = f"{source} {extra}".strip()
         return Route("traffic", f"{where} errors", f"{where} error rate", series,
-                     Qt.PenStyle.DashLine)
+                     Qt.PenStyle.DashLine, visible=shown)
     if metric in (m.BOOKINGS_RATE, m.ORDERS_RATE):
         what = "bookings" if metric == m.BOOKINGS_RATE else "orders"
         return Route("business", what, f"{what} per minute", series)
@@ -83,20 +91,23 @@ def route(series: str) -> Route | None:
 class SeriesRouter:
     """The routes met so far, each panel's colour book, and the curve of a series."""
 
-    def __init__(self, timeline: Timeline) -> None:
+    def __init__(self, timeline: Timeline, sites: SiteBook | None = None) -> None:
         self.timeline = timeline
+        self.sites = sites or SiteBook(())
         self._routes: dict[str, Route | None] = {}
         self._colours: dict[str, dict[str, str]] = {}
 
     def route(self, series: str) -> Route | None:
         if series not in self._routes:
-            self._routes[series] = route(series)
+            self._routes[series] = route(series, self.sites.site(series))
         return self._routes[series]
 
-    def colour(self, panel: str, key: str) -> str:
-        book = self._colours.setdefault(panel, {})
+    def colour(self, panel: str, key: str, site: bool = False) -> str:
+        """A panel's next colour for ``key``; a site's line never takes the first colour,
+        which stays the whole source's (however many sites a chain has)."""
+        book = self._colours.setdefault(panel + ":sites" if site else panel, {})
         if key not in book:
-            book[key] = series_colour(len(book))
+            book[key] = series_colour(1 + len(book) % (len(SERIES) - 1) if site else len(book))
         return book[key]
 
     def curve(self, series: str) -> SeriesCurve | None:
@@ -108,8 +119,12 @@ class SeriesRouter:
         curve = panel.curves.get(series)
         if curve is None:
             shown = panel.visible_count() < MAX_SHOWN_PER_PANEL
-            style = SeriesStyle(r.legend, self.colour(r.panel, r.colour_key), r.dash,
-                                visible=r.visible and shown)
+            site = self.sites.site(series) is not None
+            colour = self.colour(r.panel, r.colour_key, site)
+            source, _metric, labels = split_series(series)
+            if not site and not labels and source in self.sites.group_by:
+                colour = self.timeline.theme.text  # a chain's whole: the line sites face
+            style = SeriesStyle(r.legend, colour, r.dash, visible=r.visible and shown)
             curve = panel.add_series(series, style)
             curve.extra["human"] = r.human
         return curve

@@ -48,6 +48,8 @@ class StatusTiles:
         self._headline: dict[str, str | None] = {}
         self._error_series: dict[str, str | None] = {}  # each source's error ratio
         self._queues: dict[str, list[str]] = {}  # a source's queues, when it has several
+        self._sites: dict[str, list[str]] = {}  # a grouped source's sites' headline series
+        self._overall: dict[str, str] = {}  # a grouped source's headline over every site
         profile = page.ctx.profile
         self._error_limits = source_thresholds(getattr(profile, "sources", ()) or ())
         self._by_source: dict[str, list[str]] = {}
@@ -72,6 +74,7 @@ class StatusTiles:
             self._headline.clear()
             self._error_series.clear()
             self._queues.clear()
+            self._sites.clear()
         return self._by_source
 
     def _headlines_in_view(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -89,6 +92,10 @@ class StatusTiles:
                 if errors is not None and errors != headline:
                     wanted.append(errors)
                 latest_only.extend(self._queues.get(name, ()))
+                latest_only.extend(self._sites.get(name, ()))
+                if name in self._overall:
+                    latest_only.append(self._overall[name])
+        latest_only.extend(self.page.sites.wanted())
         return tuple(wanted), tuple(latest_only)
 
     def _deepest(self, source: str, update: StatusUpdate) -> str | None:
@@ -96,6 +103,27 @@ class StatusTiles:
         depths = [(latest.value, name) for name in self._queues.get(source, ())
                   if (latest := update.latest.get(name)) is not None]
         return max(depths)[1] if depths else None
+
+    def _worst_site(self, source: str, update: StatusUpdate) -> str | None:
+        """A grouped source's worst site now (its tile's headline), None before any reading."""
+        sites = self._sites.get(source)
+        if not sites:
+            return None
+        metric = split_series(sites[0])[1]
+        ranked = self.page.sites.book.worst(sites, update.latest, metric == m.CACHE_HIT_RATE)
+        return ranked[0] if update.latest.get(ranked[0]) is not None else None
+
+    def _find_sites(self, source: str, mine: list[str]) -> None:
+        """A grouped source's tile shows its worst site: the sites' series of its headline."""
+        headline = self._headline.get(source)
+        book = self.page.sites.book
+        if headline is None or source not in book.group_by:
+            return
+        metric = split_series(headline)[1]
+        sites = [n for n in mine if split_series(n)[1] == metric and book.site(n) is not None]
+        if sites:
+            self._sites[source] = sites
+            self._overall[source] = headline
 
     def update(self) -> None:
         """Read the poller's states and the tiles' numbers on a worker thread, then show them.
@@ -153,9 +181,12 @@ class StatusTiles:
                     error_series if error_series in index.get(status.name, []) else None)
                 queues = [n for n in index.get(status.name, [])
                           if split_series(n)[1] == m.QUEUE_DEPTH]
-                if len(queues) > 1:
+                headline_metric = split_series(self._headline[status.name] or "")[1]
+                if len(queues) > 1 and headline_metric == m.QUEUE_DEPTH:
                     self._queues[status.name] = queues
-            deepest = self._deepest(status.name, update)
+                self._find_sites(status.name, index.get(status.name, []))
+            deepest = self._worst_site(status.name, update) or self._deepest(status.name,
+                                                                               update)
             if deepest is not None and deepest != self._headline[status.name]:
                 self._headline[status.name] = deepest
                 page.status_soon.request()  # its sparkline
@@ -169,7 +200,9 @@ class StatusTiles:
             _s, metric, _l = split_series(headline)
             unit = unit_for(metric)
             caption = dict(HEADLINES).get(metric, metric.replace("_", " "))
-            if status.name in self._queues:
+            if status.name in self._sites:
+                caption = self._site_caption(status.name, headline, caption, update)
+            elif status.name in self._queues:
                 queue = split_series(headline)[2].get("queue") or headline
                 caption = f"deepest of {len(self._queues[status.name])} queues: {queue}"
             latest = update.latest[headline]
@@ -183,8 +216,23 @@ class StatusTiles:
             w = update.sparks.get(headline)
             if w is not None:
                 tile.set_spark(w.ts, w.value * unit.scale, (now - SPARK_S, now))
+        page.sites.apply(update.latest)
         if not page.timeline.shown_panels():
             page.show_empty()
+
+    def _site_caption(self, source: str, headline: str, caption: str,
+                      update: StatusUpdate) -> str:
+        """'p95 latency — worst of 20 sites: site-7 · all 180 ms' (the whole chain's figure
+        after the worst site's, never in its place)."""
+        book = self.page.sites.book
+        sites = {book.site(n) for n in self._sites[source]}
+        caption = (f"{caption} — worst of {len(sites)} {book.noun(source)}: "
+                   f"{book.site(headline)}")
+        overall = update.latest.get(self._overall[source])
+        metric = split_series(headline)[1]
+        if overall is not None and metric != m.QUEUE_DEPTH:
+            caption += f" · all {unit_for(metric).format(overall.value)}"
+        return caption
 
     def _with_errors(self, source: str, update: StatusUpdate, caption: str,
                      fresh: bool) -> tuple[str, str]:
