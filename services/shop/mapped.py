@@ -197,7 +197,8 @@ class MappedShopRepository(MappedOrders):
             if current.version != version:
                 raise Conflict(status, current)
             if current.status != status:
-                check_booking_transition(current.status, status)
+                check_booking_transition(current.status, status, changed_at=current.updated_at,
+                                         now=self._clock())
             self._cas(uow.conn, m, booking_id, version, {col.name: m.status_code(status.value)},
                       status, self._load_booking)
             booking = self._load_booking(uow.conn, booking_id)

@@ -156,11 +156,13 @@ class SqlShopRepository(SqlListing):
             current = self._load_booking(uow.conn, booking_id)
             if current.version != version:
                 raise Conflict(status, current)
+            now = self._clock()
             if current.status != status:
-                check_booking_transition(current.status, status)
+                check_booking_transition(current.status, status, changed_at=current.updated_at,
+                                         now=now)
             self._versioned_update(uow.conn, bookings, booking_id, version,
-                                   {"status": status.value,
-                                    "updated_at": naive_utc(self._clock())}, status)
+                                   {"status": status.value, "updated_at": naive_utc(now)},
+                                   status)
             booking = self._load_booking(uow.conn, booking_id)
             uow.commit()
         return booking

@@ -232,6 +232,7 @@ def test_status_buttons_offer_only_allowed_moves(qtbot: Any, page: BookingsPage,
     visible = {s for s, b in page.form.action_buttons.items() if b.isVisibleTo(page.form)}
     assert visible == {BookingStatus.SEATED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED}
     page.form.action_buttons[BookingStatus.SEATED].click()
+    page.form.confirm_yes.click()  # not today: it asks first
     qtbot.waitUntil(lambda: page.form.booking.status is BookingStatus.SEATED, timeout=10_000)
     assert backend.repo.get_booking(booking.id).status is BookingStatus.SEATED
     assert page.model.data(page.model.index(0, 5)) == "Seated"

@@ -20,12 +20,12 @@ from console.shop_rules import validate_booking
 from ui.context import AppContext
 from ui.models.formatting import BOOKING_ACTIONS, when_text
 from ui.models.shop_tables import BookingsTableModel
-from ui.pages.booking_form import BookingForm, default_start
+from ui.pages.booking_form import ASKED, BookingForm, default_start
 from ui.pages.shop_form_page import ShopFormPage
 from ui.pages.shop_list_page import local_midnight
 from ui.pages.shop_texts import NO_BACKEND
 from ui.pages.shop_widgets import header_button, search_box, set_primary_enabled
-from ui.plain_text import plain_label, plain_tooltip, set_plain_text
+from ui.plain_text import isolated, plain_label, plain_tooltip, set_plain_text
 from ui.widgets.conflict_dialog import FieldSpec
 
 DAY, NEXT_7, ALL_DATES = "day", "next7", "all"
@@ -39,6 +39,13 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[BookingStatus]], ...] = (
     ("No-show", frozenset({BookingStatus.NO_SHOW})),
     ("Cancelled", frozenset({BookingStatus.CANCELLED})),
 )
+# What a status change did, as the panel's message says it.
+DONE = {
+    BookingStatus.SEATED: "seated",
+    BookingStatus.NO_SHOW: "marked a no-show",
+    BookingStatus.CANCELLED: "cancelled",
+    BookingStatus.CONFIRMED: "confirmed again",
+}
 FIELDS = (
     FieldSpec("customer_name", "Guest"),
     FieldSpec("phone", "Phone"),
@@ -117,6 +124,9 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.form.sig_save.connect(self.save)
         self.form.sig_status.connect(self.change_status)
         self.form.sig_discard.connect(self._discard)
+        self.form.sig_undo.connect(self.undo)
+        self._undo_to: tuple[int, BookingStatus] | None = None
+        """The booking and the status Undo puts back, while it is offered."""
         self.range_combo.currentIndexChanged.connect(self._range_changed)
         self.model.sig_count.connect(self._say_order)
         self.refresh()
@@ -157,12 +167,24 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
             self._save_over(booking.id, booking.version, draft)
 
     def change_status(self, status: BookingStatus) -> None:
+        """Move the shown booking (the form has asked already where it asks) and say so."""
         shop, booking = self.ctx.shop, self.form.booking
         if shop is None or booking is None:
             return
         self.form.clear_feedback()
+        before = booking.status
         self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
-                       self._saved, "booking-save")
+                       lambda b: self._status_changed(b, before), "booking-save")
+
+    def undo(self) -> None:
+        """Put back the status the last cancel or no-show replaced, on the version it made."""
+        shop, booking, undo_to = self.ctx.shop, self.form.booking, self._undo_to
+        self._undo_to = None
+        if shop is None or booking is None or undo_to is None or undo_to[0] != booking.id:
+            return
+        previous = undo_to[1]
+        self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, previous),
+                       self._undone, "booking-save")
 
     def apply_access(self, shared: EntityAccess) -> None:
         self.form.set_access(shared)
@@ -287,6 +309,21 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self._run_save(lambda _s: shop.update_booking(booking_id, version, draft), self._saved,
                        "booking-save")
 
+    def _status_changed(self, booking: Booking, before: BookingStatus) -> None:
+        self._saved(booking)
+        who = f"{isolated(booking.customer_name)} ({booking.party_size}, " \
+              f"{when_text(booking.start_at)})"
+        undoable = booking.status in ASKED and before is not booking.status
+        self._undo_to = (booking.id, before) if undoable else None
+        self.form.show_message(f"Booking #{booking.id} of {who} {DONE[booking.status]}"
+                               f" (was {before.label.lower()}).", undo=undoable)
+
+    def _undone(self, booking: Booking) -> None:
+        self._saved(booking)
+        self.form.show_message(f"Undone: booking #{booking.id} of "
+                               f"{isolated(booking.customer_name)} is "
+                               f"{booking.status.label.lower()} again.")
+
     def _created(self, booking: Booking) -> None:
         self.form.load(booking)
         self.form.show_message(f"Booking #{booking.id} created for {booking.customer_name}, "
@@ -298,6 +335,7 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         # A status change has nothing to merge: show theirs and let the user choose again.
         if isinstance(conflict.mine, BookingStatus):
             theirs: Booking = conflict.theirs
+            self._undo_to = None
             self.form.load(theirs)
             self.model.replace_row(theirs)
             self.form.show_message(
