@@ -21,6 +21,7 @@ from ui.context import AppContext
 from ui.models.formatting import BOOKING_ACTIONS, when_text
 from ui.models.shop_tables import BookingsTableModel
 from ui.pages.booking_form import ASKED, BookingForm, default_start
+from ui.pages.run_sheet import RunSheetDialog
 from ui.pages.shop_form_page import ShopFormPage
 from ui.pages.shop_list_page import local_midnight
 from ui.pages.shop_texts import NO_BACKEND
@@ -107,6 +108,12 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.order_note.setObjectName("muted")
         self.order_note.setVisible(False)
         self.new_button = header_button("New booking", self.new_booking, primary=True)
+        self.run_sheet_button = header_button(
+            "Run sheet…", self.open_run_sheet,
+            tooltip="Print tonight: a service's bookings by time, with covers, tables, notes "
+                    "and allergies")
+        self.head.addWidget(self.run_sheet_button)
+        self.run_sheet: RunSheetDialog | None = None
         self.add_export_button()
         self.head.addWidget(self.new_button)
         self.outer.addLayout(bar)
@@ -147,6 +154,16 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
             return
         self.table.clearSelection()
         self.form.start_new(default_start())
+
+    def open_run_sheet(self) -> None:
+        """The run sheet of the day shown (today when the list is not one day)."""
+        day = (self.day_edit.date().toPyDate() if self.range_combo.currentData() == DAY
+               else date.today())
+        if self.run_sheet is not None:
+            self.run_sheet.close()
+            self.run_sheet.deleteLater()
+        self.run_sheet = RunSheetDialog(self.ctx, day, parent=self)
+        self.run_sheet.open()
 
     def save(self, draft: BookingDraft) -> None:
         """Create or update from the form; the form stays filled whatever happens."""
