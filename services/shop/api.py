@@ -7,11 +7,12 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any, TypeVar
 
 import requests
 
+from console.past_days import PastDays, check_range
 from console.redaction import mask_url
 from console.shop import (
     BackendUnavailable,
@@ -35,6 +36,7 @@ from console.shop import (
     RowCount,
     ShopError,
     TodayFigures,
+    Unsupported,
     ValidationFailed,
     iso_z,
     utc_now,
@@ -52,6 +54,7 @@ from services.shop.api_json import (
     order_detail_from_json,
     order_from_json,
     page_from_json,
+    past_days_from_json,
     product_from_json,
     today_from_json,
     total_from_json,
@@ -405,6 +408,18 @@ class ApiShopRepository:
         return order_detail_from_json(data)
 
     # ------------------------------------------------------------------ today
+
+    def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
+        """The shop's own days (UTC for the demo; ``tz`` is the server's call)."""
+        check_range(first, last)
+        try:
+            data = self._call("GET", "/api/reports/days",
+                              params={"from": first.isoformat(), "to": last.isoformat()})
+        except NotFound as exc:
+            raise Unsupported("This shop's API has no day report (GET /api/reports/days of "
+                              "docs/api.md): ask its developer for it, or connect its "
+                              "database in Settings.") from exc
+        return past_days_from_json(data)
 
     def today(self, *, now: datetime | None = None, tz: tzinfo | None = None) -> TodayFigures:
         """The shop's own figures for its today (``now`` and ``tz`` are the server's call)."""

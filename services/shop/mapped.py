@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Row
 
+from console.past_days import PastDays
 from console.shop import (
     REVENUE_STATUSES,
     Booking,
@@ -29,6 +30,7 @@ from console.shop import (
     ProductSort,
     RowCount,
     TodayFigures,
+    Unsupported,
     ValidationFailed,
     hour_buckets,
     utc,
@@ -334,6 +336,10 @@ class MappedShopRepository(MappedOrders):
         return tuple(str(r) for r in rows if r)
 
     # ------------------------------------------------------------------ today
+
+    def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
+        raise Unsupported("The day report reads Backroom's own schema or the shop's API; on "
+                          "the shop's own tables (a mapped database) it is not available.")
 
     def today(self, *, now: datetime | None = None, tz: tzinfo | None = None) -> TodayFigures:
         now = utc(now or self._clock())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Row
 
+from console.past_days import PastDays
 from console.shop import (
     REVENUE_STATUSES,
     Booking,
@@ -48,7 +49,7 @@ from console.shop_rules import (
     check_restock,
     check_search,
 )
-from services.shop import upcoming
+from services.shop import sql_reports, upcoming
 from services.shop.schema import bookings, order_items, orders, products
 from services.shop.sql_paging import (
     ListSpec,
@@ -353,6 +354,11 @@ class SqlShopRepository(SqlListing):
                 updated_at=naive_utc(self._clock())))
 
     # ------------------------------------------------------------------ today
+
+    def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
+        """Each day of ``first..last`` in ``tz`` (the console's zone by default)."""
+        with self._uow() as uow:
+            return sql_reports.past_days(uow.conn, first, last, tz)
 
     def today(self, *, now: datetime | None = None, tz: tzinfo | None = None) -> TodayFigures:
         now = utc(now or self._clock())

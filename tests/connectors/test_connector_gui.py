@@ -164,3 +164,42 @@ def test_orders_a_shop_does_not_share_say_so(qtbot: Any, cafe: Shop) -> None:
                         timeout=15_000)
     finally:
         page.ctx.tasks.shutdown()
+
+
+def test_a_no_show_is_asked_said_and_undone_over_the_django_connector(
+        qtbot: Any, django_shop: Shop) -> None:
+    from console.shop import BookingStatus
+
+    page, tasks = open_page(qtbot, django_shop.repo())
+    try:
+        row = next(r for r in range(page.model.rowCount())
+                   if page.model.row_object(r).status is BookingStatus.CONFIRMED)
+        booking = select_row(qtbot, page, row)
+        page.form.action_buttons[BookingStatus.NO_SHOW].click()
+        assert page.form.confirm_label.text().startswith("Mark ")
+        page.form.confirm_yes.click()
+        qtbot.waitUntil(lambda: page.form.booking.status is BookingStatus.NO_SHOW,
+                        timeout=10_000)
+        assert page.form.message.text().endswith(" marked a no-show (was confirmed).")
+        page.form.undo_button.click()
+        qtbot.waitUntil(lambda: page.form.booking.status is BookingStatus.CONFIRMED,
+                        timeout=10_000)
+        assert django_shop.repo().get_booking(booking.id).status is BookingStatus.CONFIRMED
+    finally:
+        tasks.shutdown()
+
+
+def test_past_days_over_a_connector_without_the_report_says_so(qtbot: Any,
+                                                               django_shop: Shop) -> None:
+    from ui.pages.past_days import PastDaysPage
+
+    tasks = TaskRunner()
+    page = PastDaysPage(AppContext(services=SimpleNamespace(shop=django_shop.repo(),
+                                                            profile=None),
+                                   tasks=tasks, diagnostics=Diagnostics(), local=Local()))
+    qtbot.add_widget(page)
+    try:
+        qtbot.waitUntil(lambda: page.notice.text() != "", timeout=15_000)
+        assert page.notice.text().startswith("This shop's API has no day report")
+    finally:
+        tasks.shutdown()

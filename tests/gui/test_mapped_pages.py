@@ -224,3 +224,20 @@ def test_a_list_whose_table_lacks_its_index_says_which_to_add_and_never_adds_it(
     finally:
         engine.dispose()
         made.drop()
+
+
+def test_past_days_on_the_shop_s_own_tables_says_it_is_not_available(
+        qtbot: Any, shop: Restaurant) -> None:
+    from ui.pages.past_days import PastDaysPage
+
+    ctx, _repo = context(shop)
+    try:
+        page = PastDaysPage(ctx)
+        qtbot.add_widget(page)
+        page.show()
+        qtbot.waitUntil(lambda: page.notice.text() != "", timeout=10_000)
+        assert page.notice.text().startswith("The day report reads Backroom's own schema or the "
+                                             "shop's API")
+        assert not page.export_button.isEnabled()
+    finally:
+        ctx.tasks.shutdown()
