@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from console.guests import GuestHistory, guest_history
 from console.past_days import PastDays, check_range
 from console.redaction import mask_url
 from console.shop import (
@@ -50,6 +51,7 @@ from services.shop.api_json import (
     booking_body,
     booking_from_json,
     categories_from_json,
+    guest_from_json,
     json_object,
     order_detail_from_json,
     order_from_json,
@@ -59,6 +61,7 @@ from services.shop.api_json import (
     today_from_json,
     total_from_json,
 )
+from services.shop.guests import history_by_search
 from services.shop.repository import PAGE_LIMIT_MAX
 
 log = logging.getLogger(__name__)
@@ -408,6 +411,17 @@ class ApiShopRepository:
         return order_detail_from_json(data)
 
     # ------------------------------------------------------------------ today
+
+    def guest_history(self, booking: Booking, *, now: datetime | None = None) -> GuestHistory:
+        """``GET /api/bookings/<id>/guest``; a shop without it is searched by name and phone."""
+        now = now or self._clock()
+        try:
+            data = self._call("GET", f"/api/bookings/{int(booking.id)}/guest")
+        except NotFound:
+            self.get_booking(booking.id)  # NotFound again: the booking itself is gone
+            return history_by_search(booking, lambda q, n: self.list_bookings(q, limit=n), now)
+        matched_by, others = guest_from_json(data)
+        return guest_history(booking, others, matched_by=matched_by, now=now)
 
     def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
         """The shop's own days (UTC for the demo; ``tz`` is the server's call)."""

@@ -245,3 +245,10 @@ def past_days_from_json(data: Any) -> PastDays:
             category_cents=_counts(day["category_cents"], "category_cents", str)))
     return PastDays(date.fromisoformat(_req_str(d, "from")), date.fromisoformat(_req_str(d, "to")),
                     tuple(days), _opt_str(d, "timezone"))
+
+
+@documented
+def guest_from_json(data: Any) -> tuple[str, list[Booking]]:
+    """``GET /api/bookings/<id>/guest``: what the guest was matched on, their other bookings."""
+    d = json_object(data)
+    return _req_str(d, "matched_by"), [booking_from_json(b) for b in d["bookings"]]

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Row
 
+from console.guests import GuestHistory
 from console.past_days import PastDays
 from console.shop import (
     REVENUE_STATUSES,
@@ -43,6 +44,7 @@ from console.shop_rules import (
     check_search,
 )
 from services.shop import upcoming
+from services.shop.guests import history_by_search
 from services.shop.mapped_base import NO_STATUS, cents_of
 from services.shop.mapped_orders import MappedOrders
 from services.shop.mapping import MappedTable
@@ -336,6 +338,11 @@ class MappedShopRepository(MappedOrders):
         return tuple(str(r) for r in rows if r)
 
     # ------------------------------------------------------------------ today
+
+    def guest_history(self, booking: Booking, *, now: datetime | None = None) -> GuestHistory:
+        """Found through the list's search (name, phone as typed) on the shop's own tables."""
+        return history_by_search(booking, lambda q, n: self.list_bookings(q, limit=n),
+                                 now or self._clock())
 
     def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
         raise Unsupported("The day report reads Backroom's own schema or the shop's API; on "

@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Row
 
+from console.guests import GuestHistory
 from console.past_days import PastDays
 from console.shop import (
     REVENUE_STATUSES,
@@ -354,6 +355,11 @@ class SqlShopRepository(SqlListing):
                 updated_at=naive_utc(self._clock())))
 
     # ------------------------------------------------------------------ today
+
+    def guest_history(self, booking: Booking, *, now: datetime | None = None) -> GuestHistory:
+        """The booking's guest's other bookings, matched by phone or e-mail, else name."""
+        with self._uow() as uow:
+            return sql_reports.guest_bookings(uow.conn, booking, now or self._clock(), _booking)
 
     def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
         """Each day of ``first..last`` in ``tz`` (the console's zone by default)."""

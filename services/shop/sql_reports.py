@@ -1,15 +1,31 @@
-"""Reports read from our schema in one unit of work: the past days' figures."""
+"""Reads from our schema that look across many rows: the past days' figures, a guest's
+history."""
 
 from __future__ import annotations
 
-from datetime import date, tzinfo
+from collections.abc import Callable
+from datetime import date, datetime, tzinfo
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.engine import Connection
 
+from console.guests import (
+    BY_EMAIL,
+    BY_NAME,
+    BY_PHONE,
+    HISTORY_LIMIT,
+    GuestHistory,
+    guest_history,
+    match_basis,
+    phone_tail,
+)
 from console.past_days import PastDays, check_range, day_window, tally
-from console.shop import REVENUE_STATUSES, naive_utc
-from services.shop.schema import bookings, order_items, orders, products
+from console.shop import REVENUE_STATUSES, Booking, naive_utc
+from services.shop.schema import bookings, customers, order_items, orders, products
+
+# What people put between a phone number's digits (console.guests.phone_digits drops them).
+_PHONE_PUNCTUATION = " +-()./"
 
 
 def past_days(conn: Connection, first: date, last: date, tz: tzinfo | None) -> PastDays:
@@ -34,3 +50,31 @@ def past_days(conn: Connection, first: date, last: date, tz: tzinfo | None) -> P
                  bookings=((r[0], r[1], r[2] or 0) for r in b),
                  orders=((r[0], r[1], r[2] or 0) for r in o),
                  lines=((r[0], r[1] or "", r[2] or 0) for r in lines))
+
+
+def guest_bookings(conn: Connection, booking: Booking, now: datetime,
+                   load: Callable[[Any], Booking]) -> GuestHistory:
+    """The guest's other bookings: the same phone (its last digits, however it is spaced) or
+    a customer with the same e-mail; by name (as written) only when neither is known. Each
+    is one scan of ``bookings`` (the phone is not indexed), the latest 200 at most."""
+    email = ""
+    if booking.customer_id is not None:
+        email = conn.execute(select(customers.c.email)
+                             .where(customers.c.id == booking.customer_id)).scalar() or ""
+    basis = match_basis(booking, email)
+    conds: list[ColumnElement[bool]] = []
+    if basis == BY_PHONE:
+        digits: Any = bookings.c.phone
+        for ch in _PHONE_PUNCTUATION:
+            digits = func.replace(digits, ch, "")
+        conds.append(digits.endswith(phone_tail(booking.phone), autoescape=True))
+    if email.strip():
+        same_email = select(customers.c.id).where(
+            func.lower(customers.c.email) == email.strip().lower())
+        conds.append(bookings.c.customer_id.in_(same_email))
+    if basis == BY_NAME:
+        conds.append(bookings.c.customer_name == booking.customer_name.strip())
+    rows = conn.execute(select(bookings).where(or_(*conds), bookings.c.id != booking.id)
+                        .order_by(bookings.c.start_at.desc()).limit(HISTORY_LIMIT)).all()
+    return guest_history(booking, (load(r) for r in rows),
+                         matched_by=BY_EMAIL if basis == BY_EMAIL else basis, now=now)

@@ -172,8 +172,10 @@ def test_a_no_show_is_asked_said_and_undone_over_the_django_connector(
 
     page, tasks = open_page(qtbot, django_shop.repo())
     try:
+        qtbot.waitUntil(lambda: page.model.row_object(0) is not None, timeout=10_000)
         row = next(r for r in range(page.model.rowCount())
-                   if page.model.row_object(r).status is BookingStatus.CONFIRMED)
+                   if (b := page.model.row_object(r)) is not None
+                   and b.status is BookingStatus.CONFIRMED)
         booking = select_row(qtbot, page, row)
         page.form.action_buttons[BookingStatus.NO_SHOW].click()
         assert page.form.confirm_label.text().startswith("Mark ")
@@ -201,5 +203,17 @@ def test_past_days_over_a_connector_without_the_report_says_so(qtbot: Any,
     try:
         qtbot.waitUntil(lambda: page.notice.text() != "", timeout=15_000)
         assert page.notice.text().startswith("This shop's API has no day report")
+    finally:
+        tasks.shutdown()
+
+
+def test_guest_history_over_a_connector_is_searched_by_name_and_phone(
+        qtbot: Any, django_shop: Shop) -> None:
+    page, tasks = open_page(qtbot, django_shop.repo())
+    try:
+        select_row(qtbot, page, 0)
+        qtbot.waitUntil(lambda: page.form.guest.history is not None, timeout=15_000)
+        assert "Only bookings under the same name or the same phone as typed were searched" \
+            in page.form.guest.basis.text()
     finally:
         tasks.shutdown()

@@ -241,3 +241,20 @@ def test_past_days_on_the_shop_s_own_tables_says_it_is_not_available(
         assert not page.export_button.isEnabled()
     finally:
         ctx.tasks.shutdown()
+
+
+def test_guest_history_on_the_shop_s_own_tables_says_how_it_was_searched(
+        qtbot: Any, shop: Restaurant) -> None:
+    ctx, _repo = context(shop)
+    try:
+        page = BookingsPage(ctx)
+        qtbot.add_widget(page)
+        page.set_day(shop.day.date())
+        shown(qtbot, page)
+        page.table.selectRow(0)
+        qtbot.waitUntil(lambda: page.form.guest.history is not None, timeout=10_000)
+        assert page.form.guest.summary.text()
+        assert "Only bookings under the same name or the same phone as typed were searched" \
+            in page.form.guest.basis.text()
+    finally:
+        ctx.tasks.shutdown()

@@ -22,6 +22,7 @@ from console.shop_access import EntityAccess
 from console.shop_map import version_words
 from console.shop_rules import NAME_MAX, PHONE_MAX, allowed_booking_transitions
 from ui.models.formatting import BOOKING_ACTIONS, BOOKING_STATES, when_text
+from ui.pages.guest_box import GuestBox
 from ui.pages.shop_access import grey_fixed_fields
 from ui.pages.shop_widgets import (
     card_layout,
@@ -194,6 +195,8 @@ class BookingForm(QFrame):
         self.confirm_yes.clicked.connect(self._confirmed)
         self.confirm_no.clicked.connect(self._hide_confirm)
         self._confirming: BookingStatus | None = None
+        self.guest = GuestBox()
+        body.addWidget(self.guest)
         layout.addStretch(1)
 
         self.save_button.clicked.connect(self._save)
@@ -225,6 +228,7 @@ class BookingForm(QFrame):
         self._update_buttons()
 
     def start_new(self, start: datetime) -> None:
+        self.guest.clear()
         self.booking, self.is_new = None, True
         self.base = None
         self._fill(BookingDraft(customer_name="", party_size=2, start_at=start))
@@ -242,6 +246,7 @@ class BookingForm(QFrame):
         self._update_buttons()
 
     def clear(self) -> None:
+        self.guest.clear()
         self.booking, self.base, self.is_new = None, None, False
         self.heading.setText("No booking selected")
         self.status_chip.hide()
