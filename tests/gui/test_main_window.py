@@ -323,3 +323,11 @@ def test_the_window_says_history_is_off_and_what_to_do(qtbot, qapp, prefs: QSett
     finally:
         services.stop()
         runner.shutdown()
+
+
+def test_a_manager_page_opened_from_support_switches_to_the_manager_view(make_window) -> None:
+    window = make_window()
+    window.top_bar.support_button.click()
+    assert "past_days" not in window.rail.visible_keys()
+    window.show_page("past_days")
+    assert window.view == "manager" and window.current_page_key() == "past_days"

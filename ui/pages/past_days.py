@@ -130,6 +130,7 @@ class PastDaysPage(ShopPage):
         split.addWidget(self.category_table)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        split.setSizes([1050, 330])
         self.outer.addWidget(split, 1)
         self.from_edit.dateChanged.connect(self.refresh)
         self.to_edit.dateChanged.connect(self.refresh)
