@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from demo.api_bookings import booking_json
 from demo.context import ShopContext
@@ -36,7 +36,8 @@ def register(app: Flask, ctx: ShopContext) -> None:
                 stored: Any = bookings.c.phone
                 for ch in " +-()./":
                     stored = func.replace(stored, ch, "")
-                conds.append(stored.endswith(digits[-TAIL:], autoescape=True))
+                conds.append(and_(bookings.c.phone.endswith(digits[-2:], autoescape=True),
+                                  stored.endswith(digits[-TAIL:], autoescape=True)))
             else:
                 matched_by = "e-mail" if email else "name"
             if email:
@@ -45,5 +46,8 @@ def register(app: Flask, ctx: ShopContext) -> None:
             if matched_by == "name":
                 conds.append(bookings.c.customer_name == b["customer_name"])
             rows = conn.execute(select(bookings).where(or_(*conds), bookings.c.id != booking_id)
-                                .order_by(bookings.c.start_at.desc()).limit(LIMIT)).all()
+                                # an expression: the start_at index would be walked whole
+                                .order_by(func.coalesce(bookings.c.start_at,
+                                                        bookings.c.start_at).desc())
+                                .limit(LIMIT)).all()
         return jsonify({"matched_by": matched_by, "bookings": [booking_json(r) for r in rows]})
