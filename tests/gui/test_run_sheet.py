@@ -74,7 +74,8 @@ def test_the_run_sheet_of_a_service_saved_as_pdf_reads_back(
         save_shot(dialog, "run-sheet.png")
 
     path = tmp_path / "tonight.pdf"
-    dialog.save_pdf(path)
+    with qtbot.waitSignal(dialog.sig_saved, timeout=20_000):
+        dialog.save_pdf(path)
     assert dialog.message.text().startswith("Saved the run sheet (3 bookings")
     text = pdf_text(path)
     assert "Run sheet: All day, " + day.strftime("%a %d %b %Y") in text
@@ -89,6 +90,17 @@ def test_the_run_sheet_of_a_service_saved_as_pdf_reads_back(
     assert local_hour(day, 19) in ada and "window seat" in ada
     total = next(line for line in lines if line.strip().startswith("Total"))
     assert total.split()[-1] == "11"
+
+
+def test_a_pdf_that_cannot_be_written_says_so(qtbot: Any, ctx: AppContext, backend: Backend,
+                                              tmp_path: Path) -> None:
+    dialog = RunSheetDialog(ctx, backend.fresh_day())
+    qtbot.add_widget(dialog)
+    qtbot.waitUntil(lambda: dialog.sheet is not None, timeout=10_000)
+    dialog.save_pdf(tmp_path / "no such folder" / "sheet.pdf")
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("Could not save the PDF: "),
+                    timeout=10_000)
+    assert dialog.pdf_button.isEnabled()
 
 
 def test_an_empty_service_says_so(qtbot: Any, ctx: AppContext, backend: Backend) -> None:

@@ -52,7 +52,7 @@ def sheet_document(sheet: RunSheet) -> QTextDocument:
 
 
 def save_pdf(sheet: RunSheet, path: Path) -> None:
-    """Write the sheet to ``path`` as an A4 landscape PDF (wide enough for notes)."""
+    """Write the sheet to ``path`` as an A4 landscape PDF (wide enough for notes); any thread."""
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(path))
@@ -60,7 +60,10 @@ def save_pdf(sheet: RunSheet, path: Path) -> None:
                                       QPageLayout.Orientation.Landscape,
                                       QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter))
     printer.setDocName(f"Run sheet: {sheet.title}")
+    path.open("wb").close()  # the OSError of a folder that is not there, which Qt would drop
     sheet_document(sheet).print(printer)
+    if path.stat().st_size == 0:
+        raise OSError(f"{path} could not be written")
 
 
 class RunSheetDialog(QDialog):
@@ -68,6 +71,8 @@ class RunSheetDialog(QDialog):
 
     sig_loaded = pyqtSignal(object)
     """Emitted with the :class:`RunSheet` each time one is shown."""
+    sig_saved = pyqtSignal(object)
+    """Emitted with the PDF's path once it is written."""
 
     def __init__(self, ctx: AppContext, day: date | None = None,
                  parent: QWidget | None = None) -> None:
@@ -141,15 +146,25 @@ class RunSheetDialog(QDialog):
             name="run-sheet")
 
     def save_pdf(self, path: Path) -> None:
-        """Save the shown sheet as a PDF at ``path`` and say where."""
-        if self.sheet is None:
+        """Save the shown sheet as a PDF at ``path`` off the GUI thread (a long sheet takes a
+        second; Qt paints to a printer in any thread) and say where."""
+        sheet = self.sheet
+        if sheet is None:
             return
-        try:
-            save_pdf(self.sheet, path)
-        except OSError as exc:
+        self._set_ready(False)
+        self._say("Saving the PDF…", "")
+
+        def saved(_none: None) -> None:
+            self._set_ready(True)
+            self._say(f"Saved the run sheet ({sheet.summary}) to {path}.", "")
+            self.sig_saved.emit(path)
+
+        def failed(exc: BaseException) -> None:
+            self._set_ready(True)
             self._say(f"Could not save the PDF: {exc}", "fail")
-            return
-        self._say(f"Saved the run sheet ({self.sheet.summary}) to {path}.", "")
+
+        self.ctx.tasks.run(lambda _s: save_pdf(sheet, path), owner=self, on_success=saved,
+                           on_failure=failed, name="run-sheet-pdf")
 
     def _show(self, sheet: RunSheet) -> None:
         self._task = None
