@@ -65,7 +65,8 @@ def test_a_second_editor_gets_a_conflict_not_a_lost_update(qtbot: Any, django_sh
         assert dialog is not None
         assert {d.name for d in dialog.diffs} == {"party_size", "notes"}
         dialog.merge_button.click()
-        qtbot.waitUntil(lambda: page.form.message.text() == "Saved.", timeout=10_000)
+        qtbot.waitUntil(lambda: page.form.message.text().startswith("Saved booking #"),
+                        timeout=10_000)
         stored = other.get_booking(mine.id)
         assert (stored.party_size, stored.notes) == (6, "birthday cake")
         assert stored.version > theirs.version
@@ -84,7 +85,8 @@ def test_a_field_the_shop_does_not_map_is_hidden_and_greyed(qtbot: Any, cafe: Sh
         select_row(qtbot, page, 0)
         page.form.party_spin.setValue(3)
         page.form.save_button.click()
-        qtbot.waitUntil(lambda: page.form.message.text() == "Saved.", timeout=10_000)
+        qtbot.waitUntil(lambda: page.form.message.text().startswith("Saved booking #"),
+                        timeout=10_000)
         assert cafe.repo().get_booking(page.form.booking.id).party_size == 3
     finally:
         tasks.shutdown()

@@ -71,7 +71,8 @@ def test_bookings_of_the_shop_s_own_table_list_and_save(qtbot: Any, shop: Restau
         page.form.party_spin.setValue(6)
         assert page.form.save_button.isEnabled()
         page.form.save_button.click()
-        qtbot.waitUntil(lambda: page.form.message.text() == "Saved.", timeout=10_000)
+        qtbot.waitUntil(lambda: page.form.message.text().startswith("Saved booking #"),
+                        timeout=10_000)
         assert repo.get_booking(booking.id).party_size == 6
         if SHOTS:
             kind = request.node.callspec.params["shop"]

@@ -57,6 +57,21 @@ FIELDS = (
 )
 
 
+def saved_text(booking: Booking, before: BookingDraft | None) -> str:
+    """'Saved booking #12: party size 2 → 4, notes changed.' (what the save changed)."""
+    after = booking.draft()
+    changes = []
+    for spec in FIELDS:
+        old, new = getattr(before, spec.name, None), getattr(after, spec.name)
+        if before is None or old == new:
+            continue
+        changes.append(f"{spec.label.lower()} changed" if spec.name == "notes" else
+                       f"{spec.label.lower()} {spec.show(old) or 'none'} → "
+                       f"{spec.show(new) or 'none'}")
+    return (f"Saved booking #{booking.id}: {isolated(', '.join(changes))}." if changes
+            else f"Saved booking #{booking.id}.")
+
+
 class BookingsPage(ShopFormPage[Booking, BookingQuery]):
     """Bookings of one day (or the next 7 days, or all), searchable, edited on the right.
 
@@ -336,9 +351,9 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
             self.form.clear()
 
     def _save_over(self, booking_id: int, version: int, draft: BookingDraft) -> None:
-        shop = self.ctx.shop
-        self._run_save(lambda _s: shop.update_booking(booking_id, version, draft), self._saved,
-                       "booking-save")
+        shop, before = self.ctx.shop, self.form.base
+        self._run_save(lambda _s: shop.update_booking(booking_id, version, draft),
+                       lambda b: self._saved(b, saved_text(b, before)), "booking-save")
 
     def _status_changed(self, booking: Booking, before: BookingStatus) -> None:
         self._saved(booking)
