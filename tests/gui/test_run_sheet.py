@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PyQt6.QtWidgets import QPushButton
 
 from console.run_sheet import allergy_words
 from console.shop import BookingStatus
@@ -118,3 +119,21 @@ def test_allergy_words_are_found_as_words() -> None:
     assert allergy_words("birthday, window seat, peanut-free cake") == ("peanut",)
     assert allergy_words("Allergic, see the email") == ()
     assert allergy_words("high chair, anniversary") is None
+
+
+def test_print_tonight_on_today_opens_tonight_s_dinner(qtbot: Any, ctx: AppContext) -> None:
+    from datetime import date
+
+    from ui.pages.today import TodayPage
+
+    page = TodayPage(ctx)
+    qtbot.add_widget(page)
+    page.show()
+    button = next(b for b in page.findChildren(QPushButton) if b.text() == "Print tonight…")
+    button.click()
+    dialog = page.run_sheet
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.sheet is not None, timeout=10_000)
+    assert dialog.day_edit.date().toPyDate() == date.today()
+    assert dialog.service_combo.currentData() == "dinner"
+    assert dialog.sheet.title.startswith("Dinner, ")
