@@ -168,6 +168,30 @@ def test_orders_a_shop_does_not_share_say_so(qtbot: Any, cafe: Shop) -> None:
         page.ctx.tasks.shutdown()
 
 
+def test_a_cancel_is_undone_over_the_django_connector(qtbot: Any, django_shop: Shop) -> None:
+    """The connector keeps the contract's two minutes for undoing a cancel."""
+    from console.shop import BookingStatus
+
+    page, tasks = open_page(qtbot, django_shop.repo())
+    try:
+        qtbot.waitUntil(lambda: page.model.row_object(0) is not None, timeout=10_000)
+        row = next(r for r in range(page.model.rowCount())
+                   if (b := page.model.row_object(r)) is not None
+                   and b.status is BookingStatus.CONFIRMED)
+        booking = select_row(qtbot, page, row)
+        page.form.action_buttons[BookingStatus.CANCELLED].click()
+        page.form.confirm_yes.click()
+        qtbot.waitUntil(lambda: page.form.booking.status is BookingStatus.CANCELLED,
+                        timeout=10_000)
+        page.form.undo_button.click()
+        qtbot.waitUntil(lambda: page.form.booking.status is BookingStatus.CONFIRMED,
+                        timeout=10_000)
+        assert page.form.message.text().startswith("Undone: ")
+        assert django_shop.repo().get_booking(booking.id).status is BookingStatus.CONFIRMED
+    finally:
+        tasks.shutdown()
+
+
 def test_a_no_show_is_asked_said_and_undone_over_the_django_connector(
         qtbot: Any, django_shop: Shop) -> None:
     from console.shop import BookingStatus
