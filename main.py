@@ -16,7 +16,7 @@ EXIT_OK = 0
 EXIT_USAGE = 3
 COMMANDS = ("gui", "diagnose", "demo", "db", "package")
 PAGES = ("today", "dashboard", "bookings", "orders", "products", "diagnostics", "alerts",
-         "overview", "settings")
+         "overview", "settings", "past_days")
 #: Bounds of the numbers the command line takes: beyond them a run would never end (a
 #: --window of inf sleeps forever), overflow Qt's timer, or be a typo.
 MAX_QUIT_AFTER_S = 7 * 86_400.0

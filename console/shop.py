@@ -90,6 +90,10 @@ class NotFound(ShopError):
     """The record does not exist (any more)."""
 
 
+class Unsupported(ShopError):
+    """This route to the shop cannot do this (the message says why and what would)."""
+
+
 class BackendUnavailable(ShopError):
     """The API or database could not be reached or answered with an error of its own."""
 

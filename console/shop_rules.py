@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from console.shop import (
     BookingDraft,
@@ -30,7 +30,8 @@ _PHONE_CHARS = re.compile(r"^[0-9+()\-. /]*$")
 # --------------------------------------------------------------------------- status moves
 
 # As the shop API defines them: a confirmed booking can be seated, cancelled or marked a
-# no-show; a seat can be undone; a late no-show can still be seated; cancelled is final.
+# no-show; a seat can be undone; a late no-show can still be seated; cancelled is final, but
+# for the few minutes of UNDO_CANCEL (see check_booking_transition).
 BOOKING_TRANSITIONS: Mapping[BookingStatus, tuple[BookingStatus, ...]] = {
     BookingStatus.CONFIRMED: (BookingStatus.SEATED, BookingStatus.NO_SHOW,
                               BookingStatus.CANCELLED),
@@ -38,6 +39,10 @@ BOOKING_TRANSITIONS: Mapping[BookingStatus, tuple[BookingStatus, ...]] = {
     BookingStatus.NO_SHOW: (BookingStatus.CONFIRMED, BookingStatus.SEATED),
     BookingStatus.CANCELLED: (),
 }
+
+#: How long after a cancel the booking may be confirmed again (the console's Undo offers 10 s;
+#: the rest is slack for a slow network and a second console's clock).
+UNDO_CANCEL = timedelta(minutes=2)
 
 ORDER_TRANSITIONS: Mapping[OrderStatus, tuple[OrderStatus, ...]] = {
     OrderStatus.PENDING: (OrderStatus.PAID, OrderStatus.CANCELLED),
@@ -68,9 +73,29 @@ def check_order_transition(current: OrderStatus, new: OrderStatus) -> None:
                                           f"{new.value} (allowed: {allowed})."})
 
 
-def check_booking_transition(current: BookingStatus, new: BookingStatus) -> None:
-    """Raise :class:`ValidationFailed` unless ``current -> new`` is allowed."""
+def undoes_a_cancel(current: BookingStatus, new: BookingStatus,
+                    changed_at: datetime | None, now: datetime) -> bool:
+    """Whether ``current -> new`` is the undo of a cancel made within :data:`UNDO_CANCEL`."""
+    return (BookingStatus(current) is BookingStatus.CANCELLED
+            and BookingStatus(new) is BookingStatus.CONFIRMED and changed_at is not None
+            and timedelta(0) <= utc(now) - utc(changed_at) <= UNDO_CANCEL)
+
+
+def check_booking_transition(current: BookingStatus, new: BookingStatus, *,
+                             changed_at: datetime | None = None,
+                             now: datetime | None = None) -> None:
+    """Raise :class:`ValidationFailed` unless ``current -> new`` is allowed.
+
+    A cancelled booking last changed at ``changed_at`` may be confirmed again until
+    :data:`UNDO_CANCEL` has passed (the undo of a cancel made by mistake).
+    """
+    if now is not None and undoes_a_cancel(current, new, changed_at, now):
+        return
     if BookingStatus(new) not in BOOKING_TRANSITIONS[BookingStatus(current)]:
+        if BookingStatus(current) is BookingStatus.CANCELLED:
+            minutes = int(UNDO_CANCEL.total_seconds() // 60)
+            raise ValidationFailed({"status": "A cancelled booking can be confirmed again "
+                                              f"only within {minutes} minutes of the cancel."})
         raise ValidationFailed({"status": f"A booking that is {current.label.lower()} cannot "
                                           f"become {new.label.lower()}."})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Flask, Response, jsonify
@@ -32,6 +32,7 @@ from demo.web import (
     time_window,
 )
 
+UNDO_CANCEL = timedelta(minutes=2)  # a cancel may be undone (back to confirmed) this long
 OPENS = time(11, 0)
 CLOSES = time(23, 0)
 TABLES = 30
@@ -102,6 +103,14 @@ def _load(conn: Connection, booking_id: int) -> dict[str, Any]:
     if row is None:
         raise not_found(f"booking {booking_id}")
     return booking_json(row)
+
+
+def _undoes_a_cancel(current: dict[str, Any], new: str) -> bool:
+    """Back to confirmed within UNDO_CANCEL of the cancel: the undo of a mistake."""
+    if current["status"] != "cancelled" or new != "confirmed" or not current["updated_at"]:
+        return False
+    age = utcnow() - parse_time(current["updated_at"])
+    return timedelta(0) <= age <= UNDO_CANCEL + timedelta(seconds=1)  # stored to the second
 
 
 def _transition_error(current: dict[str, Any], new: str) -> ApiError:
@@ -186,7 +195,9 @@ def register(app: Flask, ctx: ShopContext) -> None:
                 raise invalid(errors)
             check_version(sent, current)
             new_status = values.get("status", current["status"])
-            if new_status != current["status"] and new_status not in TRANSITIONS[current["status"]]:
+            if new_status != current["status"] \
+                    and new_status not in TRANSITIONS[current["status"]] \
+                    and not _undoes_a_cancel(current, new_status):
                 raise _transition_error(current, new_status)
             changes = {k: v for k, v in values.items()
                        if (iso(v) if isinstance(v, datetime) else v) != current[k]}

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from demo import api_bookings, api_orders, api_products, api_reads
+from demo import api_bookings, api_guests, api_orders, api_products, api_reads, api_reports
 from demo.context import ShopContext
 from demo.scenario import validate_scenario
 from demo.web import ApiError, invalid, json_body
@@ -166,6 +166,7 @@ def create_app(ctx: ShopContext) -> Flask:
             since = float(raw)
         return jsonify(ctx.events.since(since))
 
-    for module in (api_bookings, api_products, api_orders, api_reads):
+    for module in (api_bookings, api_products, api_orders, api_reads, api_reports,
+                   api_guests):
         module.register(app, ctx)
     return app

@@ -62,7 +62,7 @@ UNUSED_QT_MODULES = (
     "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender",
     "QtBluetooth", "QtCharts", "QtDataVisualization", "QtDBus", "QtDesigner", "QtHelp",
     "QtMultimedia", "QtMultimediaWidgets", "QtNetwork", "QtNetworkAuth", "QtNfc",
-    "QtPdf", "QtPdfWidgets", "QtPositioning", "QtPrintSupport", "QtQml",
+    "QtPdf", "QtPdfWidgets", "QtPositioning", "QtQml",
     "QtQuick", "QtQuick3D", "QtQuickWidgets", "QtRemoteObjects", "QtSensors", "QtSerialPort",
     "QtSpatialAudio", "QtSql", "QtStateMachine", "QtTest", "QtTextToSpeech", "QtWebChannel",
     "QtWebEngineCore", "QtWebEngineQuick", "QtWebEngineWidgets", "QtWebSockets", "QtXml",
@@ -111,6 +111,7 @@ KEPT_QT_PLUGINS: dict[str, tuple[str, ...]] = {
     "wayland-graphics-integration-client": ("*qt-plugin-wayland-egl*", "*shm-emulation*"),
     "wayland-shell-integration": ("*xdg-shell*", "*qt-shell*"),
     "styles": ("*",),                    # Windows: the modern Windows style
+    "printsupport": ("*",),              # the run sheet's Print… (CUPS on Linux)
 }
 
 # Qt libraries only the left-out plugins or modules need; dropped even if a hook pulled them in.
@@ -120,7 +121,7 @@ UNUSED_QT_LIBRARIES = (
     "*Qt6SerialPort*", "*Qt6Positioning*", "*Qt6Help*", "*Qt6Sql*", "*Qt6Test*",
     "*Qt6RemoteObjects*", "*Qt6VirtualKeyboard*", "*Qt6TextToSpeech*", "*Qt6SpatialAudio*",
     "*Qt6Charts*", "*Qt6DataVisualization*", "*Qt6Network*",
-    "*Qt6PrintSupport*", "*Qt6StateMachine*", "*Qt6WebSockets*", "*Qt6WebChannel*",
+    "*Qt6StateMachine*", "*Qt6WebSockets*", "*Qt6WebChannel*",
     "*libavcodec*", "*libavformat*", "*libavutil*", "*libswresample*", "*libswscale*",
     "*libassimp*",
 )

@@ -158,8 +158,9 @@ class MainWindow(QMainWindow):
         return self.rail.current_key()
 
     def show_page(self, key: str) -> None:
-        if key not in self.rail.visible_keys():
-            self.set_view("support")
+        if key not in self.rail.visible_keys():  # to the view that has it (Support, else Manager)
+            views = registry.spec(key).views
+            self.set_view(registry.SUPPORT if registry.SUPPORT in views else registry.MANAGER)
         if self.rail.current_key() != key:
             self.rail.select(key)  # comes back through _on_rail
         else:
@@ -175,7 +176,7 @@ class MainWindow(QMainWindow):
         self.sig_page_changed.emit(key)
 
     def set_view(self, view: str) -> None:
-        """Manager view shows the manager's pages; Support shows everything."""
+        """Manager view shows the manager's pages; Support the support staff's."""
         keys = {p.key for p in registry.PAGES if view in p.views}
         self.rail.set_visible_keys(keys)
         titles = {p.key: p.title for p in registry.PAGES}

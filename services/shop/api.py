@@ -7,11 +7,13 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any, TypeVar
 
 import requests
 
+from console.guests import GuestHistory, guest_history
+from console.past_days import PastDays, check_range
 from console.redaction import mask_url
 from console.shop import (
     BackendUnavailable,
@@ -35,6 +37,7 @@ from console.shop import (
     RowCount,
     ShopError,
     TodayFigures,
+    Unsupported,
     ValidationFailed,
     iso_z,
     utc_now,
@@ -48,14 +51,17 @@ from services.shop.api_json import (
     booking_body,
     booking_from_json,
     categories_from_json,
+    guest_from_json,
     json_object,
     order_detail_from_json,
     order_from_json,
     page_from_json,
+    past_days_from_json,
     product_from_json,
     today_from_json,
     total_from_json,
 )
+from services.shop.guests import history_by_search
 from services.shop.repository import PAGE_LIMIT_MAX
 
 log = logging.getLogger(__name__)
@@ -405,6 +411,29 @@ class ApiShopRepository:
         return order_detail_from_json(data)
 
     # ------------------------------------------------------------------ today
+
+    def guest_history(self, booking: Booking, *, now: datetime | None = None) -> GuestHistory:
+        """``GET /api/bookings/<id>/guest``; a shop without it is searched by name and phone."""
+        now = now or self._clock()
+        try:
+            data = self._call("GET", f"/api/bookings/{int(booking.id)}/guest")
+        except NotFound:
+            self.get_booking(booking.id)  # NotFound again: the booking itself is gone
+            return history_by_search(booking, lambda q, n: self.list_bookings(q, limit=n), now)
+        matched_by, others = guest_from_json(data)
+        return guest_history(booking, others, matched_by=matched_by, now=now)
+
+    def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
+        """The shop's own days (UTC for the demo; ``tz`` is the server's call)."""
+        check_range(first, last)
+        try:
+            data = self._call("GET", "/api/reports/days",
+                              params={"from": first.isoformat(), "to": last.isoformat()})
+        except NotFound as exc:
+            raise Unsupported("This shop's API has no day report (GET /api/reports/days of "
+                              "docs/api.md): ask its developer for it, or connect its "
+                              "database in Settings.") from exc
+        return past_days_from_json(data)
 
     def today(self, *, now: datetime | None = None, tz: tzinfo | None = None) -> TodayFigures:
         """The shop's own figures for its today (``now`` and ``tz`` are the server's call)."""

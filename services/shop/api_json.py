@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, ParamSpec, TypeVar
 
+from console.past_days import DayFigures, PastDays
 from console.shop import (
     BackendUnavailable,
     Booking,
@@ -214,3 +215,40 @@ def today_from_json(data: Any) -> TodayFigures:
         bookings_per_hour_last_week=_ints(d["bookings_per_hour_last_week"]),
         orders_per_hour=_ints(d["orders_per_hour"]),
         orders_per_hour_last_week=_ints(d["orders_per_hour_last_week"]))
+
+
+def _counts(value: Any, name: str, keys: Callable[[str], Any]) -> dict[Any, int]:
+    """A JSON object of integers by key; keys ``keys`` cannot read (a status this console
+    does not know) are left out rather than refusing the whole answer."""
+    out: dict[Any, int] = {}
+    for key, n in json_object(value).items():
+        try:
+            k = keys(key)
+        except ValueError:
+            continue
+        out[k] = _int(n, f"{name}.{key}")
+    return out
+
+
+@documented
+def past_days_from_json(data: Any) -> PastDays:
+    d = json_object(data)
+    days = []
+    for raw in d["days"]:
+        day = json_object(raw)
+        days.append(DayFigures(
+            day=date.fromisoformat(_req_str(day, "day")),
+            bookings=_counts(day["bookings"], "bookings", BookingStatus),
+            covers=_counts(day["covers"], "covers", BookingStatus),
+            orders=_counts(day["orders"], "orders", OrderStatus),
+            order_cents=_counts(day["order_cents"], "order_cents", OrderStatus),
+            category_cents=_counts(day["category_cents"], "category_cents", str)))
+    return PastDays(date.fromisoformat(_req_str(d, "from")), date.fromisoformat(_req_str(d, "to")),
+                    tuple(days), _opt_str(d, "timezone"))
+
+
+@documented
+def guest_from_json(data: Any) -> tuple[str, list[Booking]]:
+    """``GET /api/bookings/<id>/guest``: what the guest was matched on, their other bookings."""
+    d = json_object(data)
+    return _req_str(d, "matched_by"), [booking_from_json(b) for b in d["bookings"]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +11,8 @@ from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Row
 
+from console.guests import GuestHistory
+from console.past_days import PastDays
 from console.shop import (
     REVENUE_STATUSES,
     Booking,
@@ -29,6 +31,7 @@ from console.shop import (
     ProductSort,
     RowCount,
     TodayFigures,
+    Unsupported,
     ValidationFailed,
     hour_buckets,
     utc,
@@ -41,6 +44,7 @@ from console.shop_rules import (
     check_search,
 )
 from services.shop import upcoming
+from services.shop.guests import history_by_search
 from services.shop.mapped_base import NO_STATUS, cents_of
 from services.shop.mapped_orders import MappedOrders
 from services.shop.mapping import MappedTable
@@ -197,7 +201,8 @@ class MappedShopRepository(MappedOrders):
             if current.version != version:
                 raise Conflict(status, current)
             if current.status != status:
-                check_booking_transition(current.status, status)
+                check_booking_transition(current.status, status, changed_at=current.updated_at,
+                                         now=self._clock())
             self._cas(uow.conn, m, booking_id, version, {col.name: m.status_code(status.value)},
                       status, self._load_booking)
             booking = self._load_booking(uow.conn, booking_id)
@@ -333,6 +338,15 @@ class MappedShopRepository(MappedOrders):
         return tuple(str(r) for r in rows if r)
 
     # ------------------------------------------------------------------ today
+
+    def guest_history(self, booking: Booking, *, now: datetime | None = None) -> GuestHistory:
+        """Found through the list's search (name, phone as typed) on the shop's own tables."""
+        return history_by_search(booking, lambda q, n: self.list_bookings(q, limit=n),
+                                 now or self._clock())
+
+    def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
+        raise Unsupported("The day report reads Backroom's own schema or the shop's API; on "
+                          "the shop's own tables (a mapped database) it is not available.")
 
     def today(self, *, now: datetime | None = None, tz: tzinfo | None = None) -> TodayFigures:
         now = utc(now or self._clock())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Protocol, runtime_checkable
 
+from console.guests import GuestHistory
+from console.past_days import PastDays
 from console.shop import (
     Booking,
     BookingDraft,
@@ -78,6 +80,17 @@ class ShopRepository(Protocol):
     # today
     def today(self, *, now: datetime | None = None, tz: tzinfo | None = None) -> TodayFigures:
         """Today's figures; ``tz`` is the shop's time zone (the API decides it itself)."""
+        ...
+
+    def guest_history(self, booking: Booking, *, now: datetime | None = None) -> GuestHistory:
+        """What the shop knows of ``booking``'s guest from their other bookings (matched by
+        phone or e-mail, else name)."""
+        ...
+
+    # past days
+    def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
+        """Bookings, covers, orders and sales by category per day of ``first..last``;
+        ``Unsupported`` on a route that cannot tell (the shop's own tables)."""
         ...
 
     def close(self) -> None: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +14,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Row
 
+from console.guests import GuestHistory
+from console.past_days import PastDays
 from console.shop import (
     REVENUE_STATUSES,
     Booking,
@@ -48,7 +50,7 @@ from console.shop_rules import (
     check_restock,
     check_search,
 )
-from services.shop import upcoming
+from services.shop import sql_reports, upcoming
 from services.shop.schema import bookings, order_items, orders, products
 from services.shop.sql_paging import (
     ListSpec,
@@ -156,11 +158,13 @@ class SqlShopRepository(SqlListing):
             current = self._load_booking(uow.conn, booking_id)
             if current.version != version:
                 raise Conflict(status, current)
+            now = self._clock()
             if current.status != status:
-                check_booking_transition(current.status, status)
+                check_booking_transition(current.status, status, changed_at=current.updated_at,
+                                         now=now)
             self._versioned_update(uow.conn, bookings, booking_id, version,
-                                   {"status": status.value,
-                                    "updated_at": naive_utc(self._clock())}, status)
+                                   {"status": status.value, "updated_at": naive_utc(now)},
+                                   status)
             booking = self._load_booking(uow.conn, booking_id)
             uow.commit()
         return booking
@@ -351,6 +355,16 @@ class SqlShopRepository(SqlListing):
                 updated_at=naive_utc(self._clock())))
 
     # ------------------------------------------------------------------ today
+
+    def guest_history(self, booking: Booking, *, now: datetime | None = None) -> GuestHistory:
+        """The booking's guest's other bookings, matched by phone or e-mail, else name."""
+        with self._uow() as uow:
+            return sql_reports.guest_bookings(uow.conn, booking, now or self._clock(), _booking)
+
+    def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
+        """Each day of ``first..last`` in ``tz`` (the console's zone by default)."""
+        with self._uow() as uow:
+            return sql_reports.past_days(uow.conn, first, last, tz)
 
     def today(self, *, now: datetime | None = None, tz: tzinfo | None = None) -> TodayFigures:
         now = utc(now or self._clock())

@@ -65,7 +65,8 @@ def test_a_second_editor_gets_a_conflict_not_a_lost_update(qtbot: Any, django_sh
         assert dialog is not None
         assert {d.name for d in dialog.diffs} == {"party_size", "notes"}
         dialog.merge_button.click()
-        qtbot.waitUntil(lambda: page.form.message.text() == "Saved.", timeout=10_000)
+        qtbot.waitUntil(lambda: page.form.message.text().startswith("Saved booking #"),
+                        timeout=10_000)
         stored = other.get_booking(mine.id)
         assert (stored.party_size, stored.notes) == (6, "birthday cake")
         assert stored.version > theirs.version
@@ -84,7 +85,8 @@ def test_a_field_the_shop_does_not_map_is_hidden_and_greyed(qtbot: Any, cafe: Sh
         select_row(qtbot, page, 0)
         page.form.party_spin.setValue(3)
         page.form.save_button.click()
-        qtbot.waitUntil(lambda: page.form.message.text() == "Saved.", timeout=10_000)
+        qtbot.waitUntil(lambda: page.form.message.text().startswith("Saved booking #"),
+                        timeout=10_000)
         assert cafe.repo().get_booking(page.form.booking.id).party_size == 3
     finally:
         tasks.shutdown()
@@ -164,3 +166,80 @@ def test_orders_a_shop_does_not_share_say_so(qtbot: Any, cafe: Shop) -> None:
                         timeout=15_000)
     finally:
         page.ctx.tasks.shutdown()
+
+
+def test_a_cancel_is_undone_over_the_django_connector(qtbot: Any, django_shop: Shop) -> None:
+    """The connector keeps the contract's two minutes for undoing a cancel."""
+    from console.shop import BookingStatus
+
+    page, tasks = open_page(qtbot, django_shop.repo())
+    try:
+        qtbot.waitUntil(lambda: page.model.row_object(0) is not None, timeout=10_000)
+        row = next(r for r in range(page.model.rowCount())
+                   if (b := page.model.row_object(r)) is not None
+                   and b.status is BookingStatus.CONFIRMED)
+        booking = select_row(qtbot, page, row)
+        page.form.action_buttons[BookingStatus.CANCELLED].click()
+        page.form.confirm_yes.click()
+        qtbot.waitUntil(lambda: page.form.booking.status is BookingStatus.CANCELLED,
+                        timeout=10_000)
+        page.form.undo_button.click()
+        qtbot.waitUntil(lambda: page.form.booking.status is BookingStatus.CONFIRMED,
+                        timeout=10_000)
+        assert page.form.message.text().startswith("Undone: ")
+        assert django_shop.repo().get_booking(booking.id).status is BookingStatus.CONFIRMED
+    finally:
+        tasks.shutdown()
+
+
+def test_a_no_show_is_asked_said_and_undone_over_the_django_connector(
+        qtbot: Any, django_shop: Shop) -> None:
+    from console.shop import BookingStatus
+
+    page, tasks = open_page(qtbot, django_shop.repo())
+    try:
+        qtbot.waitUntil(lambda: page.model.row_object(0) is not None, timeout=10_000)
+        row = next(r for r in range(page.model.rowCount())
+                   if (b := page.model.row_object(r)) is not None
+                   and b.status is BookingStatus.CONFIRMED)
+        booking = select_row(qtbot, page, row)
+        page.form.action_buttons[BookingStatus.NO_SHOW].click()
+        assert page.form.confirm_label.text().startswith("Mark ")
+        page.form.confirm_yes.click()
+        qtbot.waitUntil(lambda: page.form.booking.status is BookingStatus.NO_SHOW,
+                        timeout=10_000)
+        assert page.form.message.text().endswith(" marked a no-show (was confirmed).")
+        page.form.undo_button.click()
+        qtbot.waitUntil(lambda: page.form.booking.status is BookingStatus.CONFIRMED,
+                        timeout=10_000)
+        assert django_shop.repo().get_booking(booking.id).status is BookingStatus.CONFIRMED
+    finally:
+        tasks.shutdown()
+
+
+def test_past_days_over_a_connector_without_the_report_says_so(qtbot: Any,
+                                                               django_shop: Shop) -> None:
+    from ui.pages.past_days import PastDaysPage
+
+    tasks = TaskRunner()
+    page = PastDaysPage(AppContext(services=SimpleNamespace(shop=django_shop.repo(),
+                                                            profile=None),
+                                   tasks=tasks, diagnostics=Diagnostics(), local=Local()))
+    qtbot.add_widget(page)
+    try:
+        qtbot.waitUntil(lambda: page.notice.text() != "", timeout=15_000)
+        assert page.notice.text().startswith("This shop's API has no day report")
+    finally:
+        tasks.shutdown()
+
+
+def test_guest_history_over_a_connector_is_searched_by_name_and_phone(
+        qtbot: Any, django_shop: Shop) -> None:
+    page, tasks = open_page(qtbot, django_shop.repo())
+    try:
+        select_row(qtbot, page, 0)
+        qtbot.waitUntil(lambda: page.form.guest.history is not None, timeout=15_000)
+        assert "Only bookings under the same name or the same phone as typed were searched" \
+            in page.form.guest.basis.text()
+    finally:
+        tasks.shutdown()

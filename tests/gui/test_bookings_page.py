@@ -151,8 +151,10 @@ def test_edit_and_save_updates_the_row(qtbot: Any, page: BookingsPage,
     page.form.party_spin.setValue(7)
     assert page.form.save_button.isEnabled()
     page.form.save_button.click()
-    qtbot.waitUntil(lambda: page.form.message.text() == "Saved.", timeout=10_000)
+    qtbot.waitUntil(lambda: page.form.message.text().startswith("Saved booking #"),
+                        timeout=10_000)
     assert backend.repo.get_booking(booking.id).party_size == 7
+    assert page.form.message.text() == f"Saved booking #{booking.id}: party size 2 → 7."
     assert page.model.data(page.model.index(0, 3)) == "7"
     assert page.form.hint.text().startswith(f"Version {booking.version + 1}")
 
@@ -216,7 +218,8 @@ def test_a_stale_save_shows_both_versions(qtbot: Any, page: BookingsPage, backen
         qtbot.waitUntil(lambda: page.form.booking.version == theirs.version)
         assert backend.repo.get_booking(mine.id).version == theirs.version
     else:
-        qtbot.waitUntil(lambda: page.form.message.text() == "Saved.", timeout=10_000)
+        qtbot.waitUntil(lambda: page.form.message.text().startswith("Saved booking #"),
+                        timeout=10_000)
         assert backend.repo.get_booking(mine.id).version == theirs.version + 1
     stored = backend.repo.get_booking(mine.id)
     assert (stored.party_size, stored.notes) == expected
@@ -232,6 +235,7 @@ def test_status_buttons_offer_only_allowed_moves(qtbot: Any, page: BookingsPage,
     visible = {s for s, b in page.form.action_buttons.items() if b.isVisibleTo(page.form)}
     assert visible == {BookingStatus.SEATED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED}
     page.form.action_buttons[BookingStatus.SEATED].click()
+    page.form.confirm_yes.click()  # not today: it asks first
     qtbot.waitUntil(lambda: page.form.booking.status is BookingStatus.SEATED, timeout=10_000)
     assert backend.repo.get_booking(booking.id).status is BookingStatus.SEATED
     assert page.model.data(page.model.index(0, 5)) == "Seated"

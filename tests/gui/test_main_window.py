@@ -100,9 +100,9 @@ def test_ctrl_number_follows_the_rail_of_the_current_view(qtbot, make_window) ->
     window.top_bar.manager_button.click()
     press(qtbot, window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_key() == "bookings"  # the manager's 2nd page, not the Dashboard
-    press(qtbot, window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_key() == "settings"
-    press(qtbot, window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)  # no 7th page here
+    press(qtbot, window, Qt.Key.Key_8, Qt.KeyboardModifier.ControlModifier)  # no 8th page here
     assert window.current_page_key() == "settings" and window.view == "manager"
     assert window.rail.item(2).toolTip() == "Bookings (Ctrl+2)"
 
@@ -132,7 +132,7 @@ def test_the_help_menu_lists_the_shortcuts_of_the_current_view(make_window) -> N
     assert "Run the diagnostic sweep\tCtrl+Shift+D" in listing
     assert [line for line in listing if line.startswith("Go to")] == [
         "Go to Today\tCtrl+1", "Go to Bookings\tCtrl+2", "Go to Orders\tCtrl+3",
-        "Go to Products\tCtrl+4", "Go to Settings\tCtrl+5"]
+        "Go to Products\tCtrl+4", "Go to Past days\tCtrl+5", "Go to Settings\tCtrl+6"]
     window.top_bar.support_button.click()
     assert "Go to Dashboard\tCtrl+2" in window.help_menu.listing()
     menu_bar = window.menuBar()
@@ -214,7 +214,8 @@ def test_manager_view_hides_support_pages(make_window) -> None:
     window = make_window()
     window.show_page("dashboard")
     window.top_bar.manager_button.click()
-    assert window.rail.visible_keys() == ["today", "bookings", "orders", "products", "settings"]
+    assert window.rail.visible_keys() == ["today", "bookings", "orders", "products", "past_days",
+                                          "settings"]
     assert window.current_page_key() == "today"
     window.top_bar.support_button.click()
     assert "diagnostics" in window.rail.visible_keys()
@@ -323,3 +324,11 @@ def test_the_window_says_history_is_off_and_what_to_do(qtbot, qapp, prefs: QSett
     finally:
         services.stop()
         runner.shutdown()
+
+
+def test_a_manager_page_opened_from_support_switches_to_the_manager_view(make_window) -> None:
+    window = make_window()
+    window.top_bar.support_button.click()
+    assert "past_days" not in window.rail.visible_keys()
+    window.show_page("past_days")
+    assert window.view == "manager" and window.current_page_key() == "past_days"

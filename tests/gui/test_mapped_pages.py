@@ -71,7 +71,8 @@ def test_bookings_of_the_shop_s_own_table_list_and_save(qtbot: Any, shop: Restau
         page.form.party_spin.setValue(6)
         assert page.form.save_button.isEnabled()
         page.form.save_button.click()
-        qtbot.waitUntil(lambda: page.form.message.text() == "Saved.", timeout=10_000)
+        qtbot.waitUntil(lambda: page.form.message.text().startswith("Saved booking #"),
+                        timeout=10_000)
         assert repo.get_booking(booking.id).party_size == 6
         if SHOTS:
             kind = request.node.callspec.params["shop"]
@@ -224,3 +225,37 @@ def test_a_list_whose_table_lacks_its_index_says_which_to_add_and_never_adds_it(
     finally:
         engine.dispose()
         made.drop()
+
+
+def test_past_days_on_the_shop_s_own_tables_says_it_is_not_available(
+        qtbot: Any, shop: Restaurant) -> None:
+    from ui.pages.past_days import PastDaysPage
+
+    ctx, _repo = context(shop)
+    try:
+        page = PastDaysPage(ctx)
+        qtbot.add_widget(page)
+        page.show()
+        qtbot.waitUntil(lambda: page.notice.text() != "", timeout=10_000)
+        assert page.notice.text().startswith("The day report reads Backroom's own schema or the "
+                                             "shop's API")
+        assert not page.export_button.isEnabled()
+    finally:
+        ctx.tasks.shutdown()
+
+
+def test_guest_history_on_the_shop_s_own_tables_says_how_it_was_searched(
+        qtbot: Any, shop: Restaurant) -> None:
+    ctx, _repo = context(shop)
+    try:
+        page = BookingsPage(ctx)
+        qtbot.add_widget(page)
+        page.set_day(shop.day.date())
+        shown(qtbot, page)
+        page.table.selectRow(0)
+        qtbot.waitUntil(lambda: page.form.guest.history is not None, timeout=10_000)
+        assert page.form.guest.summary.text()
+        assert "Only bookings under the same name or the same phone as typed were searched" \
+            in page.form.guest.basis.text()
+    finally:
+        ctx.tasks.shutdown()

@@ -1,4 +1,5 @@
-"""Every row of a paged list written to a CSV file, its cells safe from spreadsheet formulas."""
+"""Rows written to a CSV file (every page of a paged list, or a report's rows), its cells safe
+from spreadsheet formulas."""
 
 from __future__ import annotations
 
@@ -40,9 +41,24 @@ def write_csv(path: Path, source: ListSource[R, Q], query: Q, columns: Sequence[
     return written
 
 
+def write_rows(path: Path, rows: Sequence[Sequence[Any]]) -> int:
+    """Write ``rows`` (a header first) into ``path`` via a ``.part`` file; the rows after the
+    header. Cells are made safe as :func:`write_csv`'s are."""
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        for row in rows:
+            writer.writerow([safe_cell(v) for v in row])
+    tmp.replace(path)
+    return max(0, len(rows) - 1)
+
+
 def _csv_value(col: Column[Any], obj: Any) -> Any:
-    value = col.export(obj) if col.export is not None else col.text(obj)
-    # Spreadsheets run cells starting with = + - @ as formulas: quote them as text.
+    return safe_cell(col.export(obj) if col.export is not None else col.text(obj))
+
+
+def safe_cell(value: Any) -> Any:
+    """Spreadsheets run cells starting with = + - @ as formulas: quote them as text."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
         return "'" + value
     return value

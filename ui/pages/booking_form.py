@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from PyQt6.QtCore import QDateTime, Qt, pyqtSignal
+from PyQt6.QtCore import QDateTime, Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QDateTimeEdit,
     QFormLayout,
@@ -22,6 +22,7 @@ from console.shop_access import EntityAccess
 from console.shop_map import version_words
 from console.shop_rules import NAME_MAX, PHONE_MAX, allowed_booking_transitions
 from ui.models.formatting import BOOKING_ACTIONS, BOOKING_STATES, when_text
+from ui.pages.guest_box import GuestBox
 from ui.pages.shop_access import grey_fixed_fields
 from ui.pages.shop_widgets import (
     card_layout,
@@ -36,9 +37,32 @@ from ui.pages.shop_widgets import (
     show_chip,
     show_field_errors,
 )
-from ui.plain_text import plain_tooltip, set_plain_editor_text
+from ui.plain_text import (
+    isolated,
+    plain_label,
+    plain_tooltip,
+    set_plain_editor_text,
+    set_plain_text,
+)
 
 PICK_HINT = "Pick a booking in the list to see and edit it, or press New booking."
+#: Moves that drop a guest's table: asked once more, and undoable for a while after.
+ASKED = frozenset({BookingStatus.CANCELLED, BookingStatus.NO_SHOW})
+UNDO_WINDOW_MS = 10_000
+"""How long the Undo of a cancel or no-show is offered (the shop allows two minutes)."""
+
+
+def confirm_question(booking: Booking, status: BookingStatus, today: date) -> str | None:
+    """What to ask before moving ``booking`` to ``status``, or None when it needs no asking."""
+    who = (f"{isolated(booking.customer_name)}, {booking.party_size} at "
+           f"{when_text(booking.start_at)}")
+    if status is BookingStatus.CANCELLED:
+        return f"Cancel the booking of {who}?"
+    if status is BookingStatus.NO_SHOW:
+        return f"Mark {who} as a no-show?"
+    if status is BookingStatus.SEATED and booking.start_at.astimezone().date() != today:
+        return f"This booking is not for today. Seat {who} now anyway?"
+    return None
 
 
 def to_qdatetime(dt: datetime) -> QDateTime:
@@ -69,6 +93,8 @@ class BookingForm(QFrame):
     """Emitted with the :class:`BookingStatus` an action button asks for."""
     sig_discard = pyqtSignal()
     """Emitted when the user drops their changes."""
+    sig_undo = pyqtSignal()
+    """Emitted when the user presses Undo after a cancel or no-show."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,7 +155,18 @@ class BookingForm(QFrame):
 
         self.message = message_label()
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.message)
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.message, 1)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Put the booking back as it was")
+        self.undo_button.hide()
+        self.undo_button.clicked.connect(self._undo)
+        message_row.addWidget(self.undo_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(message_row)
+        self.undo_timer = QTimer(self)
+        self.undo_timer.setSingleShot(True)
+        self.undo_timer.timeout.connect(self.undo_button.hide)
+        self.undo_window_ms = UNDO_WINDOW_MS
 
         buttons, self.save_button, self.discard_button = save_discard_row()
         body.addLayout(buttons)
@@ -138,11 +175,28 @@ class BookingForm(QFrame):
         for status in (BookingStatus.SEATED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED,
                        BookingStatus.CONFIRMED):
             button = QPushButton(BOOKING_ACTIONS[status])
-            button.clicked.connect(lambda _=False, s=status: self.sig_status.emit(s))
+            button.clicked.connect(lambda _=False, s=status: self._asked(s))
             self.action_buttons[status] = button
             actions.addWidget(button)
         actions.addStretch(1)
         body.addLayout(actions)
+        self.confirm_label = plain_label()
+        self.confirm_label.setWordWrap(True)
+        self.confirm_no = QPushButton("No, keep it")
+        self.confirm_yes = QPushButton("Yes")
+        for w in (self.confirm_label, self.confirm_no, self.confirm_yes):
+            w.hide()
+        body.addWidget(self.confirm_label)
+        confirm = QHBoxLayout()
+        confirm.addStretch(1)
+        confirm.addWidget(self.confirm_no)
+        confirm.addWidget(self.confirm_yes)
+        body.addLayout(confirm)
+        self.confirm_yes.clicked.connect(self._confirmed)
+        self.confirm_no.clicked.connect(self._hide_confirm)
+        self._confirming: BookingStatus | None = None
+        self.guest = GuestBox()
+        body.addWidget(self.guest)
         layout.addStretch(1)
 
         self.save_button.clicked.connect(self._save)
@@ -174,6 +228,7 @@ class BookingForm(QFrame):
         self._update_buttons()
 
     def start_new(self, start: datetime) -> None:
+        self.guest.clear()
         self.booking, self.is_new = None, True
         self.base = None
         self._fill(BookingDraft(customer_name="", party_size=2, start_at=start))
@@ -191,6 +246,7 @@ class BookingForm(QFrame):
         self._update_buttons()
 
     def clear(self) -> None:
+        self.guest.clear()
         self.booking, self.base, self.is_new = None, None, False
         self.heading.setText("No booking selected")
         self.status_chip.hide()
@@ -220,15 +276,25 @@ class BookingForm(QFrame):
         if text:
             self.show_message(text, "fail")
 
-    def show_message(self, text: str, kind: str = "ok") -> None:
+    def show_message(self, text: str, kind: str = "ok", *, undo: bool = False) -> None:
+        """Say how the last action went; ``undo`` offers Undo for :attr:`undo_window_ms`."""
         set_message(self.message, text, kind)
         self.message.show()
+        self.undo_button.setVisible(undo)
+        if undo:
+            self.undo_button.setEnabled(True)
+            self.undo_timer.start(self.undo_window_ms)
+        else:
+            self.undo_timer.stop()
 
     def clear_feedback(self) -> None:
         for label in self.errors.values():
             set_field_error(label, None)
         self.message.hide()
         self.message.setText("")
+        self.undo_button.hide()
+        self.undo_timer.stop()
+        self._hide_confirm()
 
     def set_access(self, access: EntityAccess) -> None:
         """What the shop lets us see and change: the rest is greyed with the reason."""
@@ -242,7 +308,7 @@ class BookingForm(QFrame):
             self._update_buttons()
             return
         set_primary_enabled(self.save_button, False)
-        for button in self.action_buttons.values():
+        for button in (*self.action_buttons.values(), self.undo_button, self.confirm_yes):
             button.setEnabled(False)
 
     # -- internals ------------------------------------------------------------------------
@@ -289,3 +355,33 @@ class BookingForm(QFrame):
 
     def _save(self) -> None:
         self.sig_save.emit(self.draft())
+
+    def _asked(self, status: BookingStatus) -> None:
+        """Cancel, no-show and a seat on another day ask first, in the panel; the rest go."""
+        question = (confirm_question(self.booking, status, date.today())
+                    if self.booking is not None else None)
+        if question is None:
+            self.sig_status.emit(status)
+            return
+        self._confirming = status
+        set_plain_text(self.confirm_label, question)
+        self.confirm_yes.setText(f"Yes, {BOOKING_ACTIONS[status].lower()}")
+        self.confirm_yes.setEnabled(True)
+        for w in (self.confirm_label, self.confirm_no, self.confirm_yes):
+            w.show()
+
+    def _confirmed(self) -> None:
+        status = self._confirming
+        self._hide_confirm()
+        if status is not None:
+            self.sig_status.emit(status)
+
+    def _hide_confirm(self) -> None:
+        self._confirming = None
+        for w in (self.confirm_label, self.confirm_no, self.confirm_yes):
+            w.hide()
+
+    def _undo(self) -> None:
+        self.undo_button.hide()
+        self.undo_timer.stop()
+        self.sig_undo.emit()

@@ -20,12 +20,13 @@ from console.shop_rules import validate_booking
 from ui.context import AppContext
 from ui.models.formatting import BOOKING_ACTIONS, when_text
 from ui.models.shop_tables import BookingsTableModel
-from ui.pages.booking_form import BookingForm, default_start
+from ui.pages.booking_form import ASKED, BookingForm, default_start
+from ui.pages.run_sheet import RunSheetDialog
 from ui.pages.shop_form_page import ShopFormPage
 from ui.pages.shop_list_page import local_midnight
-from ui.pages.shop_texts import NO_BACKEND
+from ui.pages.shop_texts import NO_BACKEND, error_text
 from ui.pages.shop_widgets import header_button, search_box, set_primary_enabled
-from ui.plain_text import plain_label, plain_tooltip, set_plain_text
+from ui.plain_text import isolated, plain_label, plain_tooltip, set_plain_text
 from ui.widgets.conflict_dialog import FieldSpec
 
 DAY, NEXT_7, ALL_DATES = "day", "next7", "all"
@@ -39,6 +40,13 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[BookingStatus]], ...] = (
     ("No-show", frozenset({BookingStatus.NO_SHOW})),
     ("Cancelled", frozenset({BookingStatus.CANCELLED})),
 )
+# What a status change did, as the panel's message says it.
+DONE = {
+    BookingStatus.SEATED: "seated",
+    BookingStatus.NO_SHOW: "marked a no-show",
+    BookingStatus.CANCELLED: "cancelled",
+    BookingStatus.CONFIRMED: "confirmed again",
+}
 FIELDS = (
     FieldSpec("customer_name", "Guest"),
     FieldSpec("phone", "Phone"),
@@ -47,6 +55,21 @@ FIELDS = (
     FieldSpec("table_no", "Table", lambda v: str(v) if v else "none"),
     FieldSpec("notes", "Notes"),
 )
+
+
+def saved_text(booking: Booking, before: BookingDraft | None) -> str:
+    """'Saved booking #12: party size 2 → 4, notes changed.' (what the save changed)."""
+    after = booking.draft()
+    changes = []
+    for spec in FIELDS:
+        old, new = getattr(before, spec.name, None), getattr(after, spec.name)
+        if before is None or old == new:
+            continue
+        changes.append(f"{spec.label.lower()} changed" if spec.name == "notes" else
+                       f"{spec.label.lower()} {spec.show(old) or 'none'} → "
+                       f"{spec.show(new) or 'none'}")
+    return (f"Saved booking #{booking.id}: {isolated(', '.join(changes))}." if changes
+            else f"Saved booking #{booking.id}.")
 
 
 class BookingsPage(ShopFormPage[Booking, BookingQuery]):
@@ -100,6 +123,12 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.order_note.setObjectName("muted")
         self.order_note.setVisible(False)
         self.new_button = header_button("New booking", self.new_booking, primary=True)
+        self.run_sheet_button = header_button(
+            "Run sheet…", self.open_run_sheet,
+            tooltip="Print tonight: a service's bookings by time, with covers, tables, notes "
+                    "and allergies")
+        self.head.addWidget(self.run_sheet_button)
+        self.run_sheet: RunSheetDialog | None = None
         self.add_export_button()
         self.head.addWidget(self.new_button)
         self.outer.addLayout(bar)
@@ -117,6 +146,9 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.form.sig_save.connect(self.save)
         self.form.sig_status.connect(self.change_status)
         self.form.sig_discard.connect(self._discard)
+        self.form.sig_undo.connect(self.undo)
+        self._undo_to: tuple[int, BookingStatus] | None = None
+        """The booking and the status Undo puts back, while it is offered."""
         self.range_combo.currentIndexChanged.connect(self._range_changed)
         self.model.sig_count.connect(self._say_order)
         self.refresh()
@@ -138,6 +170,16 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.table.clearSelection()
         self.form.start_new(default_start())
 
+    def open_run_sheet(self) -> None:
+        """The run sheet of the day shown (today when the list is not one day)."""
+        day = (self.day_edit.date().toPyDate() if self.range_combo.currentData() == DAY
+               else date.today())
+        if self.run_sheet is not None:
+            self.run_sheet.close()
+            self.run_sheet.deleteLater()
+        self.run_sheet = RunSheetDialog(self.ctx, day, parent=self)
+        self.run_sheet.open()
+
     def save(self, draft: BookingDraft) -> None:
         """Create or update from the form; the form stays filled whatever happens."""
         shop = self.ctx.shop
@@ -157,12 +199,24 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
             self._save_over(booking.id, booking.version, draft)
 
     def change_status(self, status: BookingStatus) -> None:
+        """Move the shown booking (the form has asked already where it asks) and say so."""
         shop, booking = self.ctx.shop, self.form.booking
         if shop is None or booking is None:
             return
         self.form.clear_feedback()
+        before = booking.status
         self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
-                       self._saved, "booking-save")
+                       lambda b: self._status_changed(b, before), "booking-save")
+
+    def undo(self) -> None:
+        """Put back the status the last cancel or no-show replaced, on the version it made."""
+        shop, booking, undo_to = self.ctx.shop, self.form.booking, self._undo_to
+        self._undo_to = None
+        if shop is None or booking is None or undo_to is None or undo_to[0] != booking.id:
+            return
+        previous = undo_to[1]
+        self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, previous),
+                       self._undone, "booking-save")
 
     def apply_access(self, shared: EntityAccess) -> None:
         self.form.set_access(shared)
@@ -258,6 +312,7 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
             return
         self.form.load(booking)
         self._fetch_fresh(booking.id)
+        self._fetch_guest(booking)
 
     def _fetch_fresh(self, booking_id: int) -> None:
         """The list may be a little old: show the stored booking as it is now."""
@@ -276,6 +331,19 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.ctx.tasks.run(lambda _s: shop.get_booking(booking_id), owner=self, on_success=fresh,
                            on_failure=lambda _e: None, name="booking-detail")
 
+    def _fetch_guest(self, booking: Booking) -> None:
+        """The guest's other bookings, for the panel's Guest history."""
+        shop = self.ctx.shop
+        if shop is None:
+            return
+        box = self.form.guest
+        box.show_loading(booking.id)
+        self.ctx.tasks.run(lambda _s: shop.guest_history(booking), owner=self,
+                           on_success=lambda h: box.show_history(booking.id, h),
+                           on_failure=lambda e: box.show_failure(
+                               booking.id, error_text(e, self.location())),
+                           name="booking-guest")
+
     def _discard(self) -> None:
         if self.form.booking is not None:
             self.form.load(self.form.booking)
@@ -283,12 +351,28 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
             self.form.clear()
 
     def _save_over(self, booking_id: int, version: int, draft: BookingDraft) -> None:
-        shop = self.ctx.shop
-        self._run_save(lambda _s: shop.update_booking(booking_id, version, draft), self._saved,
-                       "booking-save")
+        shop, before = self.ctx.shop, self.form.base
+        self._run_save(lambda _s: shop.update_booking(booking_id, version, draft),
+                       lambda b: self._saved(b, saved_text(b, before)), "booking-save")
+
+    def _status_changed(self, booking: Booking, before: BookingStatus) -> None:
+        self._saved(booking)
+        who = f"{isolated(booking.customer_name)} ({booking.party_size}, " \
+              f"{when_text(booking.start_at)})"
+        undoable = booking.status in ASKED and before is not booking.status
+        self._undo_to = (booking.id, before) if undoable else None
+        self.form.show_message(f"Booking #{booking.id} of {who} {DONE[booking.status]}"
+                               f" (was {before.label.lower()}).", undo=undoable)
+
+    def _undone(self, booking: Booking) -> None:
+        self._saved(booking)
+        self.form.show_message(f"Undone: booking #{booking.id} of "
+                               f"{isolated(booking.customer_name)} is "
+                               f"{booking.status.label.lower()} again.")
 
     def _created(self, booking: Booking) -> None:
         self.form.load(booking)
+        self._fetch_guest(booking)
         self.form.show_message(f"Booking #{booking.id} created for {booking.customer_name}, "
                                f"{when_text(booking.start_at)}.")
         self.sig_saved.emit(booking)
@@ -298,6 +382,7 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         # A status change has nothing to merge: show theirs and let the user choose again.
         if isinstance(conflict.mine, BookingStatus):
             theirs: Booking = conflict.theirs
+            self._undo_to = None
             self.form.load(theirs)
             self.model.replace_row(theirs)
             self.form.show_message(

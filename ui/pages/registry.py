@@ -40,6 +40,8 @@ PAGES: tuple[PageSpec, ...] = (
              frozenset({MANAGER, SUPPORT})),
     PageSpec("products", "Products", "fa5s.box", "ui.pages.products:ProductsPage",
              frozenset({MANAGER, SUPPORT})),
+    PageSpec("past_days", "Past days", "fa5s.chart-bar", "ui.pages.past_days:PastDaysPage",
+             frozenset({MANAGER})),
     PageSpec("diagnostics", "Diagnostics", "fa5s.stethoscope",
              "ui.pages.diagnostics:DiagnosticsPage", frozenset({SUPPORT})),
     PageSpec("alerts", "Alerts", "fa5s.bell", "ui.pages.alerts:AlertsPage",

@@ -7,6 +7,7 @@ from console.shop import (
     Conflict,
     NotFound,
     RowCount,
+    Unsupported,
     ValidationFailed,
 )
 
@@ -24,6 +25,8 @@ def error_text(exc: BaseException, location: str) -> str:
         return unreachable_text(location, exc.message)
     if isinstance(exc, ValidationFailed):
         return f"The shop refused this: {'; '.join(exc.errors.values())}"
+    if isinstance(exc, Unsupported):
+        return str(exc)
     if isinstance(exc, NotFound):
         return ("That record is no longer there (someone may have deleted it). "
                 "Press F5 to reload the list.")

@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
 from console.shop import TodayFigures
 from ui.context import AppContext
 from ui.models.formatting import money
+from ui.pages.run_sheet import RunSheetDialog
 from ui.pages.shop_page import ShopPage
 from ui.pages.shop_texts import NO_BACKEND, error_text
 from ui.pages.shop_widgets import header_button
@@ -176,6 +177,10 @@ class TodayPage(ShopPage):
         self.updated.setObjectName("muted")
         self.head.addWidget(self.updated)
         self.head.addWidget(header_button("Refresh", self.refresh, tooltip="Refresh (F5)"))
+        self.head.addWidget(header_button(
+            "Print tonight…", self.open_run_sheet,
+            tooltip="Tonight's run sheet: bookings by time, covers, tables, notes, allergies"))
+        self.run_sheet: RunSheetDialog | None = None
         cards = QHBoxLayout()
         self.bookings_card = FigureCard("Bookings today")
         self.covers_card = FigureCard("Covers")
@@ -201,6 +206,14 @@ class TodayPage(ShopPage):
         self._timer.setInterval(AUTO_REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         self.refresh()
+
+    def open_run_sheet(self) -> None:
+        """Tonight's dinner run sheet, to print or save as PDF."""
+        if self.run_sheet is not None:
+            self.run_sheet.close()
+            self.run_sheet.deleteLater()
+        self.run_sheet = RunSheetDialog(self.ctx, parent=self)
+        self.run_sheet.open()
 
     def refresh(self) -> None:
         """Fetch today's figures again (F5; also every minute while the page is shown)."""

@@ -379,6 +379,25 @@ def _field(m: Mapping, name: str, value: Any, errors: dict[str, str]) -> Any:
     return value
 
 
+#: How long after a cancel a booking may be confirmed again (the console's Undo), as the
+#: contract says (docs/api.md).
+UNDO_CANCEL = timedelta(minutes=2)
+
+
+def _undoes_a_cancel(m: Mapping, row: dict[str, Any], was: str | None, status: str) -> bool:
+    """Back to confirmed within UNDO_CANCEL of the cancel, judged by the row's last change
+    (its updated_at, or a timestamp version); a shop that keeps neither keeps cancels final."""
+    if m.entity.name != "bookings" or was != "cancelled" or status != "confirmed":
+        return False
+    changed = row.get("updated_at") if m.has("updated_at") else None
+    if not isinstance(changed, datetime) and isinstance(row.get("version"), datetime):
+        changed = row["version"]
+    if not isinstance(changed, datetime):
+        return False
+    changed = changed if changed.tzinfo is not None else changed.replace(tzinfo=UTC)
+    return timedelta(0) <= datetime.now(UTC) - changed <= UNDO_CANCEL + timedelta(seconds=1)
+
+
 def _save(store: Store, m: Mapping, row: dict[str, Any], sent: int | str | None,
           change: Callable[[dict[str, Any]], dict[str, Any]], cancel: bool = False) -> Answer:
     for _attempt in range(3):
@@ -392,7 +411,7 @@ def _save(store: Store, m: Mapping, row: dict[str, Any], sent: int | str | None,
         was = m.status_of(row.get("status"))
         if status is not None and status != was:
             allowed = m.entity.transitions.get(was or "", ())
-            if status not in allowed:
+            if status not in allowed and not _undoes_a_cancel(m, row, was, status):
                 text = (f"this {m.entity.noun} is already cancelled" if cancel
                         else f"a {m.entity.noun} that is {was} cannot become {status}")
                 raise Refusal(409, {"error": text, "allowed": list(allowed),
