@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from console.shop import (
     BookingDraft,
@@ -25,6 +25,8 @@ CATEGORY_MAX = 60
 TABLE_NO_MAX = 999
 RESTOCK_MAX = 100_000
 SEARCH_MAX = 200
+#: How far a walk-in's start may be from now (the console's and the shop's clocks differ a bit).
+WALK_IN_WINDOW = timedelta(minutes=15)
 _PHONE_CHARS = re.compile(r"^[0-9+()\-. /]*$")
 
 # --------------------------------------------------------------------------- status moves
@@ -81,12 +83,14 @@ def check_booking_transition(current: BookingStatus, new: BookingStatus) -> None
 
 
 def validate_booking(draft: BookingDraft, *, now: datetime,
-                     stored_start: Callable[[], datetime] | None = None) -> dict[str, str]:
+                     stored_start: Callable[[], datetime] | None = None,
+                     walk_in: bool = False) -> dict[str, str]:
     """What is wrong with ``draft``, field by field; empty when it may be saved.
 
     A new booking (``stored_start`` None) must start in the future; an edit must only when it
     moves the start time. ``stored_start`` reads the start as stored; it is called only for a
-    draft that starts by ``now``, the one case where the answer depends on it.
+    draft that starts by ``now``, the one case where the answer depends on it. A walk-in
+    starts now: within :data:`WALK_IN_WINDOW` of ``now``.
     """
     errors: dict[str, str] = {}
     name = draft.customer_name.strip()
@@ -98,7 +102,10 @@ def validate_booking(draft: BookingDraft, *, now: datetime,
             PARTY_SIZE_MIN <= draft.party_size <= PARTY_SIZE_MAX):
         errors["party_size"] = (f"Party size must be {PARTY_SIZE_MIN} to {PARTY_SIZE_MAX}; "
                                 "for larger groups call the restaurant.")
-    if utc(draft.start_at) <= utc(now) and (
+    if walk_in:
+        if abs(utc(draft.start_at) - utc(now)) > WALK_IN_WINDOW:
+            errors["start_at"] = "A walk-in starts now."
+    elif utc(draft.start_at) <= utc(now) and (
             stored_start is None or utc(stored_start()) != utc(draft.start_at)):
         errors["start_at"] = "Pick a time in the future."
     phone = draft.phone.strip()
@@ -141,9 +148,10 @@ def validate_restock(quantity: int) -> dict[str, str]:
 
 
 def check_booking(draft: BookingDraft, *, now: datetime,
-                  stored_start: Callable[[], datetime] | None = None) -> None:
+                  stored_start: Callable[[], datetime] | None = None,
+                  walk_in: bool = False) -> None:
     """Raise :class:`ValidationFailed` with what :func:`validate_booking` finds."""
-    _refuse(validate_booking(draft, now=now, stored_start=stored_start))
+    _refuse(validate_booking(draft, now=now, stored_start=stored_start, walk_in=walk_in))
 
 
 def check_product(draft: ProductDraft) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -11,6 +12,7 @@ from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Row
 
+from console.floor import FloorPlan
 from console.shop import (
     REVENUE_STATUSES,
     Booking,
@@ -145,14 +147,27 @@ class MappedShopRepository(MappedOrders):
         return {m.table.c[col].name: fields[f] for f, col in m.spec.columns if f in fields}
 
     def create_booking(self, draft: BookingDraft) -> Booking:
+        return self._insert_booking(draft, walk_in=False)
+
+    def seat_walk_in(self, draft: BookingDraft) -> Booking:
+        return self._insert_booking(draft, walk_in=True)
+
+    def floor(self) -> FloorPlan:
+        """A mapped schema names no tables of the room: the floor says so."""
+        return FloorPlan()
+
+    def _insert_booking(self, draft: BookingDraft, *, walk_in: bool) -> Booking:
         m = self._need("bookings")
         self._writable(m)
         now = self._clock()
-        check_booking(draft, now=now)
+        check_booking(draft, now=now, walk_in=walk_in)
+        if walk_in:
+            draft = dataclasses.replace(draft, start_at=now)
         values = self._booking_values(m, draft)
         status = m.col("status")
         if status is not None:
-            values[status.name] = m.status_code(BookingStatus.CONFIRMED.value)
+            values[status.name] = m.status_code(
+                (BookingStatus.SEATED if walk_in else BookingStatus.CONFIRMED).value)
         created = m.col("created_at")
         if created is not None:
             values[created.name] = m.time_value(created, now)
