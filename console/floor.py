@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Protocol
 
-from console.shop import Booking, BookingStatus, utc
+from console.shop import Booking, BookingQuery, BookingStatus, Page, utc
 
 #: Bookings that hold a table and count as covers (a cancelled or no-show booking holds none).
 HOLDING = frozenset({BookingStatus.CONFIRMED, BookingStatus.SEATED})
@@ -213,3 +214,33 @@ def best_table(day: FloorDay, party_size: int, start: datetime) -> DiningTable |
     end = start + timedelta(minutes=day.plan.expected_minutes(party_size))
     fits = [t for t in day.free_between(start, end) if t.seats >= party_size]
     return min(fits, key=lambda t: (t.seats, t.number), default=None)
+
+
+class FloorSource(Protocol):
+    """What reading a day's floor needs of a shop repository."""
+
+    def floor(self) -> FloorPlan: ...
+
+    def list_bookings(self, query: BookingQuery, *, after: str | None = None,
+                      limit: int = 100) -> Page[Booking]: ...
+
+
+#: Bookings read per page for a day's floor (the most the repositories give at once).
+DAY_PAGE = 200
+
+
+def read_day(shop: FloorSource, day: date, tz: tzinfo) -> FloorDay:
+    """``day``'s plan and every booking starting that local day, keyset page by page, laid
+    out (blocking: call it off the GUI thread)."""
+    plan = shop.floor()
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    query = BookingQuery(start_from=start, start_to=datetime.combine(
+        day + timedelta(days=1), time(0), tzinfo=tz))
+    rows: list[Booking] = []
+    after: str | None = None
+    while True:
+        page = shop.list_bookings(query, after=after, limit=DAY_PAGE)
+        rows += page.rows
+        after = page.next_cursor
+        if after is None:
+            return lay_out(plan, rows, day, tz)

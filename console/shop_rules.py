@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from console.shop import (
     BookingDraft,
@@ -25,8 +25,6 @@ CATEGORY_MAX = 60
 TABLE_NO_MAX = 999
 RESTOCK_MAX = 100_000
 SEARCH_MAX = 200
-#: How far a walk-in's start may be from now (the console's and the shop's clocks differ a bit).
-WALK_IN_WINDOW = timedelta(minutes=15)
 _PHONE_CHARS = re.compile(r"^[0-9+()\-. /]*$")
 
 # --------------------------------------------------------------------------- status moves
@@ -90,7 +88,7 @@ def validate_booking(draft: BookingDraft, *, now: datetime,
     A new booking (``stored_start`` None) must start in the future; an edit must only when it
     moves the start time. ``stored_start`` reads the start as stored; it is called only for a
     draft that starts by ``now``, the one case where the answer depends on it. A walk-in
-    starts now: within :data:`WALK_IN_WINDOW` of ``now``.
+    (``walk_in``) starts when it is stored, so its start is not checked.
     """
     errors: dict[str, str] = {}
     name = draft.customer_name.strip()
@@ -102,10 +100,8 @@ def validate_booking(draft: BookingDraft, *, now: datetime,
             PARTY_SIZE_MIN <= draft.party_size <= PARTY_SIZE_MAX):
         errors["party_size"] = (f"Party size must be {PARTY_SIZE_MIN} to {PARTY_SIZE_MAX}; "
                                 "for larger groups call the restaurant.")
-    if walk_in:
-        if abs(utc(draft.start_at) - utc(now)) > WALK_IN_WINDOW:
-            errors["start_at"] = "A walk-in starts now."
-    elif utc(draft.start_at) <= utc(now) and (
+    # A walk-in is seated now: the adapter stores the shop's now, whatever the draft says.
+    if not walk_in and utc(draft.start_at) <= utc(now) and (
             stored_start is None or utc(stored_start()) != utc(draft.start_at)):
         errors["start_at"] = "Pick a time in the future."
     phone = draft.phone.strip()

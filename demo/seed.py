@@ -42,7 +42,7 @@ SEATS = sum(r[2] for r in ROOM)
 # Covers that may arrive in one half hour (what the kitchen can take), and how long a party
 # holds its table (two hours, as availability counts it).
 FLOOR = {"id": 1, "opens_at": "11:00", "closes_at": "23:00", "slot_minutes": 30,
-         "covers_per_slot": 40, "turn_minutes": 120, "large_party_turn_minutes": 120}
+         "covers_per_slot": 24, "turn_minutes": 120, "large_party_turn_minutes": 120}
 
 FIRST = (
     'Ana', 'Ben', 'Chloé', 'Dara', 'Eli', 'Farah', 'Gus', 'Hana', 'Ivo', 'Jon', 'Kemi', 'Lars',

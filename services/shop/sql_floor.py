@@ -18,7 +18,7 @@ SEED_ROOM: tuple[DiningTable, ...] = (
         (2, 2, 2, 2, 4, 4, 4, 4, 4, 4, 4, 4), start=19)),
 )
 SEED_PLAN = FloorPlan(tables=SEED_ROOM, opens_at=time(11, 0), closes_at=time(23, 0),
-                      slot_minutes=30, covers_per_slot=40, turn_minutes=90,
+                      slot_minutes=30, covers_per_slot=24, turn_minutes=90,
                       large_party_turn_minutes=120)
 
 

@@ -26,7 +26,7 @@ def test_the_room_has_tables_in_two_areas_hours_and_a_covers_limit(backend: Back
     plan = backend.repo.floor()
     assert len(plan.tables) == 30 and plan.seats == 120
     assert {t.area for t in plan.tables} == {"Dining room", "Terrace"}
-    assert plan.covers_per_slot == 40 and plan.slot_minutes == 30
+    assert plan.covers_per_slot == 24 and plan.slot_minutes == 30
     assert plan.opens_at.hour == 11 and plan.closes_at.hour == 23
 
 

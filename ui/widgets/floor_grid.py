@@ -1,0 +1,388 @@
+"""The floor as a grid: tables down the side, time across, a block a booking, drawn by QPainter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from PyQt6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, pyqtSignal
+from PyQt6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QHelpEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
+from PyQt6.QtWidgets import QToolTip, QWidget
+
+from console.floor import FloorDay, Seating
+from console.shop import Booking, BookingStatus, utc
+from ui.plain_text import plain_tooltip
+from ui.theme import ACTIVE, FAIL, OK, STALE, WARN, series_colour
+
+LABEL_W = 150
+HEADER_H = 42
+ROW_H = 28
+AREA_H = 20
+PX_PER_MIN = 1.6
+SNAP_MIN = 15
+DRAG_START_PX = 6
+STATUS_FILL = {BookingStatus.CONFIRMED: QColor(series_colour(0)),
+               BookingStatus.SEATED: QColor(ACTIVE),
+               BookingStatus.NO_SHOW: QColor(STALE)}
+
+
+@dataclass(slots=True)
+class _Row:
+    """One row of the grid: an area's heading, a table, or a lane of bookings without one."""
+
+    top: int
+    height: int
+    title: str
+    detail: str = ""
+    table_no: int | None = None
+    area: bool = False
+    free: bool = False
+
+
+@dataclass(slots=True)
+class _Block:
+    seating: Seating
+    rect: QRectF
+    row: int
+
+
+class FloorGrid(QWidget):
+    """A day of the floor. Paints only the rows in the exposed rectangle; the layout of rows
+    and blocks is made once per :meth:`set_day`, so a repaint does no arithmetic on times.
+
+    Click a block: :attr:`sig_booking_clicked`. Drag it to another table or time (snapped to
+    15 minutes): :attr:`sig_booking_moved`; the page decides whether that may be saved.
+    """
+
+    sig_booking_clicked = pyqtSignal(object)
+    """Emitted with the :class:`Booking` whose block was clicked."""
+    sig_booking_moved = pyqtSignal(object, object, object)
+    """Emitted with the :class:`Booking`, the table number and the start it was dropped on."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.day: FloorDay | None = None
+        self.now: datetime | None = None
+        self.selected_id: int | None = None
+        self.rows: list[_Row] = []
+        self.blocks: list[_Block] = []
+        self._blocks_by_row: list[list[_Block]] = []
+        self._origin = datetime.min
+        self.tz: tzinfo | None = datetime.now().astimezone().tzinfo
+        self._press: tuple[_Block, QPoint] | None = None
+        self._ghost: QRectF | None = None
+        self._small = QFont(self.font())
+        self._small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.85))
+        self._bold = QFont(self.font())
+        self._bold.setBold(True)
+
+    # -- data ----------------------------------------------------------------------------
+
+    def set_day(self, day: FloorDay | None, now: datetime | None = None) -> None:
+        """Show ``day``; ``now`` draws the now-line and marks the tables free at it."""
+        self.day, self.now = day, now
+        self._press = self._ghost = None
+        self.rows, self.blocks, self._blocks_by_row = [], [], []
+        if day is not None:
+            self._lay_out(day)
+        self.updateGeometry()
+        self.resize(self.sizeHint())
+        self.update()
+
+    def set_now(self, now: datetime | None) -> None:
+        """Move the now-line (free tables follow on the next :meth:`set_day`)."""
+        self.now = now
+        self.update()
+
+    def block_rect(self, booking_id: int) -> QRect:
+        """Where a booking's block is drawn (for tests and for scrolling to it)."""
+        for b in self.blocks:
+            if b.seating.booking.id == booking_id:
+                return b.rect.toAlignedRect()
+        raise KeyError(booking_id)
+
+    def row_top(self, table_no: int) -> int:
+        for r in self.rows:
+            if r.table_no == table_no and not r.area:
+                return r.top
+        raise KeyError(table_no)
+
+    def x_of(self, when: datetime) -> float:
+        return LABEL_W + (utc(when) - self._origin).total_seconds() / 60 * PX_PER_MIN
+
+    def time_at(self, x: float) -> datetime:
+        minutes = (x - LABEL_W) / PX_PER_MIN
+        snapped = round(minutes / SNAP_MIN) * SNAP_MIN
+        return self._origin + timedelta(minutes=snapped)
+
+    def sizeHint(self) -> QSize:
+        if self.day is None:
+            return QSize(600, 200)
+        width = self.x_of(self.day.end) + 16
+        height = (self.rows[-1].top + self.rows[-1].height) if self.rows else HEADER_H
+        return QSize(int(width), height + 4)
+
+    def _lay_out(self, day: FloorDay) -> None:
+        local = day.start.astimezone(self.tz)
+        self._origin = utc(local.replace(minute=0, second=0, microsecond=0))
+        free = ({t.number for t in day.free_at(self.now)} if self.now is not None
+                and day.start <= utc(self.now) < day.end
+                else {t.number for t in day.plan.tables if not day.seatings.get(t.number)})
+        top = HEADER_H
+        area = None
+        for t in day.plan.tables:
+            if t.area != area:
+                area = t.area
+                self.rows.append(_Row(top, AREA_H, t.area or "Tables", area=True))
+                self._blocks_by_row.append([])
+                top += AREA_H
+            row = _Row(top, ROW_H, t.name, f"{t.seats} seats", table_no=t.number,
+                       free=t.number in free)
+            self.rows.append(row)
+            self._blocks_by_row.append(self._blocks_of(day.seatings.get(t.number, ()), row,
+                                                       len(self.rows) - 1))
+            top += ROW_H
+        if day.unassigned:
+            self.rows.append(_Row(top, AREA_H, "No table yet", area=True))
+            self._blocks_by_row.append([])
+            top += AREA_H
+            lanes: list[list[Seating]] = []
+            for s in day.unassigned:  # first lane where it fits, as a person would stack them
+                lane = next((ln for ln in lanes if ln[-1].end <= s.start), None)
+                if lane is None:
+                    lanes.append([s])
+                else:
+                    lane.append(s)
+            for lane in lanes:
+                row = _Row(top, ROW_H, "–", "no table")
+                self.rows.append(row)
+                self._blocks_by_row.append(self._blocks_of(lane, row, len(self.rows) - 1))
+                top += ROW_H
+        self.blocks = [b for blocks in self._blocks_by_row for b in blocks]
+
+    def _blocks_of(self, seatings: tuple[Seating, ...] | list[Seating], row: _Row,
+                   index: int) -> list[_Block]:
+        return [_Block(s, QRectF(self.x_of(s.start) + 1, row.top + 3,
+                                 max(8.0, self.x_of(s.end) - self.x_of(s.start) - 2),
+                                 row.height - 6), index) for s in seatings]
+
+    # -- painting ------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent | None) -> None:
+        exposed = event.rect() if event is not None else self.rect()
+        p = QPainter(self)
+        pal = self.palette()
+        base, text = pal.base().color(), pal.text().color()
+        muted = QColor(text)
+        muted.setAlpha(140)
+        grid = QColor(text)
+        grid.setAlpha(28)
+        p.fillRect(exposed, base)
+        day = self.day
+        if day is None:
+            p.end()
+            return
+        fm = QFontMetrics(self.font())
+        right = int(self.x_of(day.end))
+        # Hour and slot lines down the grid.
+        slot = timedelta(minutes=max(5, day.plan.slot_minutes))
+        t = self._origin
+        while t <= day.end:
+            x = int(self.x_of(t))
+            if exposed.left() - 2 <= x <= exposed.right() + 2:
+                grid.setAlpha(50 if t.minute == 0 else 22)
+                p.setPen(grid)
+                p.drawLine(x, HEADER_H - 4, x, exposed.bottom())
+            t += slot
+        # Rows: only those the exposed rectangle crosses.
+        first = self._first_row(exposed.top())
+        for i in range(first, len(self.rows)):
+            r = self.rows[i]
+            if r.top > exposed.bottom():
+                break
+            if r.area:
+                p.fillRect(QRect(0, r.top, right, r.height), pal.alternateBase())
+                p.setFont(self._bold)
+                p.setPen(text)
+                p.drawText(QRect(8, r.top, LABEL_W * 2, r.height),
+                           int(Qt.AlignmentFlag.AlignVCenter), r.title)
+                continue
+            grid.setAlpha(30)
+            p.setPen(grid)
+            p.drawLine(0, r.top + r.height - 1, right, r.top + r.height - 1)
+            if r.free:
+                tint = QColor(OK)
+                tint.setAlpha(38)
+                p.fillRect(QRect(0, r.top, LABEL_W - 2, r.height - 1), tint)
+            p.setFont(self.font())
+            p.setPen(text)
+            p.drawText(QRect(8, r.top, 60, r.height), int(Qt.AlignmentFlag.AlignVCenter),
+                       r.title)
+            p.setFont(self._small)
+            p.setPen(QColor(OK) if r.free else muted)
+            p.drawText(QRect(62, r.top, LABEL_W - 66, r.height),
+                       int(Qt.AlignmentFlag.AlignVCenter),
+                       f"{r.detail} · free" if r.free else r.detail)
+            for b in self._blocks_by_row[i]:
+                if b.rect.right() >= exposed.left() and b.rect.left() <= exposed.right():
+                    self._paint_block(p, b, fm)
+        self._paint_header(p, day, exposed, text, muted)
+        if self.now is not None and day.start <= utc(self.now) <= day.end:
+            x = int(self.x_of(self.now))
+            p.setPen(QPen(QColor(FAIL), 2))
+            p.drawLine(x, HEADER_H - 6, x, self.height())
+        if self._ghost is not None:
+            pen = QPen(text, 1.5, Qt.PenStyle.DashLine)
+            p.setPen(pen)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(self._ghost, 4, 4)
+        p.end()
+
+    def _first_row(self, y: int) -> int:
+        lo, hi = 0, len(self.rows)
+        while lo < hi:  # the rows are in order of top: bisect
+            mid = (lo + hi) // 2
+            if self.rows[mid].top + self.rows[mid].height <= y:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def _paint_block(self, p: QPainter, b: _Block, fm: QFontMetrics) -> None:
+        s = b.seating
+        booking = s.booking
+        fill = QColor(STATUS_FILL.get(booking.status, QColor(STALE)))
+        if booking.status is BookingStatus.NO_SHOW:
+            fill.setAlpha(110)
+        flagged = s.double_booked or s.too_small
+        pen = QPen(QColor(FAIL), 2.5) if flagged else QPen(fill.darker(130), 1)
+        if booking.id == self.selected_id:
+            pen = QPen(self.palette().text().color(), 2.5)
+        p.setPen(pen)
+        p.setBrush(fill)
+        p.drawRoundedRect(b.rect, 4, 4)
+        label = f"{'⚠ ' if flagged else ''}{booking.customer_name} · {booking.party_size}"
+        if booking.status is not BookingStatus.CONFIRMED:
+            label += f" · {booking.status.label}"
+        p.setPen(QColor("#ffffff"))
+        p.setFont(self.font())
+        inner = b.rect.adjusted(5, 0, -3, 0)
+        p.drawText(inner, int(Qt.AlignmentFlag.AlignVCenter),
+                   fm.elidedText(label, Qt.TextElideMode.ElideRight, int(inner.width())))
+
+    def _paint_header(self, p: QPainter, day: FloorDay, exposed: QRect, text: QColor,
+                      muted: QColor) -> None:
+        if exposed.top() > HEADER_H:
+            return
+        p.fillRect(QRect(exposed.left(), 0, exposed.width(), HEADER_H), self.palette().base())
+        p.setFont(self._small)
+        p.setPen(muted)
+        p.drawText(QRect(8, 2, LABEL_W - 8, 18), int(Qt.AlignmentFlag.AlignVCenter), "Time")
+        p.drawText(QRect(8, 20, LABEL_W - 8, 18), int(Qt.AlignmentFlag.AlignVCenter),
+                   "Covers / limit")
+        t = self._origin
+        p.setPen(text)
+        while t <= day.end:
+            x = int(self.x_of(t))
+            if exposed.left() - 60 <= x <= exposed.right():
+                p.drawText(QRect(x + 3, 2, 60, 18), int(Qt.AlignmentFlag.AlignVCenter),
+                           t.astimezone(self.tz).strftime("%H:%M"))
+            t += timedelta(hours=1)
+        width = max(10, int(day.plan.slot_minutes * PX_PER_MIN))
+        for s in day.slots:
+            x = int(self.x_of(s.start))
+            if x + width < exposed.left() or x > exposed.right() or not s.covers:
+                continue
+            cell = QRect(x + 1, 21, width - 2, 17)
+            if s.over:
+                p.fillRect(cell, QColor(WARN))
+            p.setPen(QColor("#1d232b") if s.over else text)
+            p.drawText(cell, int(Qt.AlignmentFlag.AlignCenter), s.text)
+
+    # -- mouse ---------------------------------------------------------------------------
+
+    def block_at(self, pos: QPointF) -> _Block | None:
+        for b in self.blocks:
+            if b.rect.contains(pos):
+                return b
+        return None
+
+    def table_at(self, y: float) -> int | None:
+        for r in self.rows:
+            if r.top <= y < r.top + r.height:
+                return None if r.area else r.table_no
+        return None
+
+    def mousePressEvent(self, event: QMouseEvent | None) -> None:
+        if event is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        block = self.block_at(event.position())
+        self._press = (block, event.position().toPoint()) if block is not None else None
+
+    def mouseMoveEvent(self, event: QMouseEvent | None) -> None:
+        if event is None or self._press is None:
+            return
+        block, origin = self._press
+        delta = event.position().toPoint() - origin
+        if self._ghost is None and delta.manhattanLength() < DRAG_START_PX:
+            return
+        table = self.table_at(event.position().y())
+        top = self.row_top(table) + 3 if table is not None else block.rect.top()
+        start = self.time_at(block.rect.left() - 1 + delta.x())
+        self._ghost = QRectF(self.x_of(start) + 1, top, block.rect.width(), block.rect.height())
+        self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent | None) -> None:
+        if event is None or self._press is None:
+            return
+        block, origin = self._press
+        self._press = None
+        dragged = self._ghost is not None
+        self._ghost = None
+        self.update()
+        booking: Booking = block.seating.booking
+        if not dragged:
+            self.selected_id = booking.id
+            self.sig_booking_clicked.emit(booking)
+            return
+        delta = event.position().toPoint() - origin
+        table = self.table_at(event.position().y())
+        start = self.time_at(block.rect.left() - 1 + delta.x())
+        if table is None:
+            table = booking.table_no
+        if table != booking.table_no or start != utc(booking.start_at):
+            self.sig_booking_moved.emit(booking, table, start)
+
+    def event(self, event: QEvent | None) -> bool:
+        if event is not None and event.type() == QEvent.Type.ToolTip:
+            assert isinstance(event, QHelpEvent)
+            block = self.block_at(QPointF(event.pos()))
+            if block is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), plain_tooltip(_describe(block.seating)),
+                                  self)
+            return True
+        return super().event(event)
+
+
+def _describe(s: Seating) -> str:
+    b = s.booking
+    local = s.start.astimezone()
+    lines = [f"{b.customer_name}, {b.party_size} covers",
+             f"{local:%H:%M}–{s.end.astimezone():%H:%M} · {b.status.label}"]
+    lines += [f"⚠ {flag}" for flag in s.flags]
+    if b.notes:
+        lines.append(b.notes)
+    return "\n".join(lines)
