@@ -130,7 +130,11 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
     # -- public ------------------------------------------------------------------------
 
     def set_day(self, day: date) -> None:
-        self.day_edit.setDate(QDate(day.year, day.month, day.day))
+        """Show ``day`` (read again when it is the day shown already)."""
+        if day == self.shown_day():
+            self.refresh()
+        else:
+            self.day_edit.setDate(QDate(day.year, day.month, day.day))
 
     def shown_day(self) -> date:
         return self.day_edit.date().toPyDate()

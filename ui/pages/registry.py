@@ -33,7 +33,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("today", "Today", "fa5s.calendar-day", "ui.pages.today:TodayPage",
              frozenset({MANAGER, SUPPORT})),
     PageSpec("floor", "Floor", "fa5s.chair", "ui.pages.floor:FloorPage",
-             frozenset({MANAGER, SUPPORT})),
+             frozenset({MANAGER})),
     PageSpec("dashboard", "Dashboard", "fa5s.chart-line", "ui.pages.dashboard:DashboardPage",
              frozenset({SUPPORT})),
     PageSpec("bookings", "Bookings", "fa5s.book-open", "ui.pages.bookings:BookingsPage",
