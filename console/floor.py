@@ -41,6 +41,11 @@ class FloorPlan:
     covers_per_slot: int | None = None
     turn_minutes: int = 90
     large_party_turn_minutes: int = 120
+    _by_number: dict[int, DiningTable] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # A 200-table floor looks its tables up by number for every booking.
+        object.__setattr__(self, "_by_number", {t.number: t for t in self.tables})
 
     @property
     def has_tables(self) -> bool:
@@ -51,10 +56,7 @@ class FloorPlan:
         return sum(t.seats for t in self.tables)
 
     def table(self, number: int | None) -> DiningTable | None:
-        for t in self.tables:
-            if t.number == number:
-                return t
-        return None
+        return self._by_number.get(number) if number is not None else None
 
     def expected_minutes(self, party_size: int) -> int:
         """How long a party holds its table: the turn time, longer for a large party."""
@@ -109,10 +111,11 @@ def covers_per_slot(plan: FloorPlan, bookings: Iterable[Booking], day: date,
         return []
     step = timedelta(minutes=max(5, plan.slot_minutes))
     counts = [0] * len(slots)
+    first = utc(slots[0])
     for b in bookings:
         if b.status not in HOLDING:
             continue
-        i = int((utc(b.start_at) - utc(slots[0])) // step)
+        i = int((b.start_at - first) // step)  # a Booking's start is aware already
         if -1 <= i <= len(slots):  # a little outside the hours: the nearest slot
             counts[min(max(i, 0), len(slots) - 1)] += b.party_size
     return [SlotCovers(s, c, plan.covers_per_slot) for s, c in zip(slots, counts, strict=True)]
@@ -188,11 +191,17 @@ def lay_out(plan: FloorPlan, bookings: Iterable[Booking], day: date, tz: tzinfo)
         seats.sort(key=lambda s: (s.start, s.booking.id))
         table = plan.table(number)
         assert table is not None
+        # Sorted by start, a booking can only clash with those starting before it ends.
+        holding = [s for s in seats if s.booking.status in HOLDING]
+        clashing: set[int] = set()
+        for i, s in enumerate(holding):
+            for o in holding[i + 1:]:
+                if o.start >= s.end:
+                    break
+                clashing.update((s.booking.id, o.booking.id))
         flagged = []
         for s in seats:
-            holds = s.booking.status in HOLDING
-            clash = holds and any(o is not s and o.booking.status in HOLDING
-                                  and o.start < s.end and s.start < o.end for o in seats)
+            clash = s.booking.id in clashing
             small = s.booking.party_size > table.seats
             if clash or small:
                 problems += 1

@@ -9,7 +9,6 @@ from PyQt6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, pyqt
 from PyQt6.QtGui import (
     QColor,
     QFont,
-    QFontMetrics,
     QHelpEvent,
     QMouseEvent,
     QPainter,
@@ -33,6 +32,7 @@ DRAG_START_PX = 6
 STATUS_FILL = {BookingStatus.CONFIRMED: QColor(series_colour(0)),
                BookingStatus.SEATED: QColor(ACTIVE),
                BookingStatus.NO_SHOW: QColor(STALE)}
+_WHITE = QColor("#ffffff")
 
 
 @dataclass(slots=True)
@@ -46,6 +46,7 @@ class _Row:
     table_no: int | None = None
     area: bool = False
     free: bool = False
+    seatings: tuple[Seating, ...] = ()
 
 
 @dataclass(slots=True)
@@ -76,8 +77,8 @@ class FloorGrid(QWidget):
         self.now: datetime | None = None
         self.selected_id: int | None = None
         self.rows: list[_Row] = []
-        self.blocks: list[_Block] = []
-        self._blocks_by_row: list[list[_Block]] = []
+        self._blocks_by_row: list[list[_Block] | None] = []
+        self._row_of: dict[int, int] = {}
         self._origin = datetime.min
         self.tz: tzinfo | None = datetime.now().astimezone().tzinfo
         self._press: tuple[_Block, QPoint] | None = None
@@ -93,7 +94,7 @@ class FloorGrid(QWidget):
         """Show ``day``; ``now`` draws the now-line and marks the tables free at it."""
         self.day, self.now = day, now
         self._press = self._ghost = None
-        self.rows, self.blocks, self._blocks_by_row = [], [], []
+        self.rows, self._blocks_by_row, self._row_of = [], [], {}
         if day is not None:
             self._lay_out(day)
         self.updateGeometry()
@@ -107,10 +108,14 @@ class FloorGrid(QWidget):
 
     def block_rect(self, booking_id: int) -> QRect:
         """Where a booking's block is drawn (for tests and for scrolling to it)."""
-        for b in self.blocks:
+        for b in self.row_blocks(self._row_of[booking_id]):
             if b.seating.booking.id == booking_id:
                 return b.rect.toAlignedRect()
         raise KeyError(booking_id)
+
+    @property
+    def block_count(self) -> int:
+        return len(self._row_of)
 
     def row_top(self, table_no: int) -> int:
         for r in self.rows:
@@ -119,7 +124,8 @@ class FloorGrid(QWidget):
         raise KeyError(table_no)
 
     def x_of(self, when: datetime) -> float:
-        return LABEL_W + (utc(when) - self._origin).total_seconds() / 60 * PX_PER_MIN
+        """The x of an aware time (any zone)."""
+        return LABEL_W + (when - self._origin).total_seconds() / 60 * PX_PER_MIN
 
     def time_at(self, x: float) -> datetime:
         minutes = (x - LABEL_W) / PX_PER_MIN
@@ -145,17 +151,13 @@ class FloorGrid(QWidget):
             if t.area != area:
                 area = t.area
                 self.rows.append(_Row(top, AREA_H, t.area or "Tables", area=True))
-                self._blocks_by_row.append([])
                 top += AREA_H
-            row = _Row(top, ROW_H, t.name, f"{t.seats} seats", table_no=t.number,
-                       free=t.number in free)
-            self.rows.append(row)
-            self._blocks_by_row.append(self._blocks_of(day.seatings.get(t.number, ()), row,
-                                                       len(self.rows) - 1))
+            self.rows.append(_Row(top, ROW_H, t.name, f"{t.seats} seats", table_no=t.number,
+                                  free=t.number in free,
+                                  seatings=day.seatings.get(t.number, ())))
             top += ROW_H
         if day.unassigned:
             self.rows.append(_Row(top, AREA_H, "No table yet", area=True))
-            self._blocks_by_row.append([])
             top += AREA_H
             lanes: list[list[Seating]] = []
             for s in day.unassigned:  # first lane where it fits, as a person would stack them
@@ -165,17 +167,25 @@ class FloorGrid(QWidget):
                 else:
                     lane.append(s)
             for lane in lanes:
-                row = _Row(top, ROW_H, "–", "no table")
-                self.rows.append(row)
-                self._blocks_by_row.append(self._blocks_of(lane, row, len(self.rows) - 1))
+                self.rows.append(_Row(top, ROW_H, "–", "no table", seatings=tuple(lane)))
                 top += ROW_H
-        self.blocks = [b for blocks in self._blocks_by_row for b in blocks]
+        # Blocks are placed when their row is first painted (or hit): a 200-table evening
+        # costs the GUI thread only the rows the viewport shows.
+        self._blocks_by_row = [None] * len(self.rows)
+        self._row_of = {s.booking.id: i for i, r in enumerate(self.rows) for s in r.seatings}
 
-    def _blocks_of(self, seatings: tuple[Seating, ...] | list[Seating], row: _Row,
-                   index: int) -> list[_Block]:
-        return [_Block(s, QRectF(self.x_of(s.start) + 1, row.top + 3,
-                                 max(8.0, self.x_of(s.end) - self.x_of(s.start) - 2),
-                                 row.height - 6), index) for s in seatings]
+    def row_blocks(self, index: int) -> list[_Block]:
+        made = self._blocks_by_row[index]
+        if made is None:
+            row = self.rows[index]
+            made = []
+            for s in row.seatings:
+                x = self.x_of(s.start)
+                width = (s.end - s.start).total_seconds() / 60 * PX_PER_MIN
+                made.append(_Block(s, QRectF(x + 1, row.top + 3, max(8.0, width - 2),
+                                             row.height - 6), index))
+            self._blocks_by_row[index] = made
+        return made
 
     # -- painting ------------------------------------------------------------------------
 
@@ -186,14 +196,14 @@ class FloorGrid(QWidget):
         base, text = pal.base().color(), pal.text().color()
         muted = QColor(text)
         muted.setAlpha(140)
-        grid = QColor(text)
-        grid.setAlpha(28)
+        hour_line = _mix(base, text, 0.2)
+        slot_line = _mix(base, text, 0.09)
+        row_line = _mix(base, text, 0.12)
         p.fillRect(exposed, base)
         day = self.day
         if day is None:
             p.end()
             return
-        fm = QFontMetrics(self.font())
         right = int(self.x_of(day.end))
         # Hour and slot lines down the grid.
         slot = timedelta(minutes=max(5, day.plan.slot_minutes))
@@ -201,9 +211,9 @@ class FloorGrid(QWidget):
         while t <= day.end:
             x = int(self.x_of(t))
             if exposed.left() - 2 <= x <= exposed.right() + 2:
-                grid.setAlpha(50 if t.minute == 0 else 22)
-                p.setPen(grid)
-                p.drawLine(x, HEADER_H - 4, x, exposed.bottom())
+                # Solid fills, not lines: a raster engine fills a 1-pixel rectangle at once.
+                p.fillRect(QRect(x, max(HEADER_H - 4, exposed.top()), 1, exposed.height()),
+                           hour_line if t.minute == 0 else slot_line)
             t += slot
         # Rows: only those the exposed rectangle crosses.
         first = self._first_row(exposed.top())
@@ -218,9 +228,8 @@ class FloorGrid(QWidget):
                 p.drawText(QRect(8, r.top, LABEL_W * 2, r.height),
                            int(Qt.AlignmentFlag.AlignVCenter), r.title)
                 continue
-            grid.setAlpha(30)
-            p.setPen(grid)
-            p.drawLine(0, r.top + r.height - 1, right, r.top + r.height - 1)
+            p.fillRect(QRect(exposed.left(), r.top + r.height - 1,
+                             min(right, exposed.right()) - exposed.left() + 1, 1), row_line)
             if r.free:
                 tint = QColor(OK)
                 tint.setAlpha(38)
@@ -234,14 +243,14 @@ class FloorGrid(QWidget):
             p.drawText(QRect(62, r.top, LABEL_W - 66, r.height),
                        int(Qt.AlignmentFlag.AlignVCenter),
                        f"{r.detail} · free" if r.free else r.detail)
-            for b in self._blocks_by_row[i]:
+            for b in self.row_blocks(i):
                 if b.rect.right() >= exposed.left() and b.rect.left() <= exposed.right():
-                    self._paint_block(p, b, fm)
+                    self._paint_block(p, b)
         self._paint_header(p, day, exposed, text, muted)
         if self.now is not None and day.start <= utc(self.now) <= day.end:
             x = int(self.x_of(self.now))
-            p.setPen(QPen(QColor(FAIL), 2))
-            p.drawLine(x, HEADER_H - 6, x, self.height())
+            p.fillRect(QRect(x - 1, max(HEADER_H - 6, exposed.top()), 2, exposed.height()),
+                       QColor(FAIL))
         if self._ghost is not None:
             pen = QPen(text, 1.5, Qt.PenStyle.DashLine)
             p.setPen(pen)
@@ -259,27 +268,24 @@ class FloorGrid(QWidget):
                 hi = mid
         return lo
 
-    def _paint_block(self, p: QPainter, b: _Block, fm: QFontMetrics) -> None:
+    def _paint_block(self, p: QPainter, b: _Block) -> None:
         s = b.seating
         booking = s.booking
-        fill = QColor(STATUS_FILL.get(booking.status, QColor(STALE)))
-        if booking.status is BookingStatus.NO_SHOW:
-            fill.setAlpha(110)
+        fill = STATUS_FILL.get(booking.status, STATUS_FILL[BookingStatus.NO_SHOW])
+        p.fillRect(b.rect, fill)
         flagged = s.double_booked or s.too_small
-        pen = QPen(QColor(FAIL), 2.5) if flagged else QPen(fill.darker(130), 1)
-        if booking.id == self.selected_id:
-            pen = QPen(self.palette().text().color(), 2.5)
-        p.setPen(pen)
-        p.setBrush(fill)
-        p.drawRoundedRect(b.rect, 4, 4)
+        if flagged or booking.id == self.selected_id:
+            p.setPen(QPen(QColor(FAIL) if flagged and booking.id != self.selected_id
+                          else self.palette().text().color(), 2.5))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(b.rect.adjusted(1, 1, -1, -1))
         label = f"{'⚠ ' if flagged else ''}{booking.customer_name} · {booking.party_size}"
         if booking.status is not BookingStatus.CONFIRMED:
             label += f" · {booking.status.label}"
-        p.setPen(QColor("#ffffff"))
-        p.setFont(self.font())
-        inner = b.rect.adjusted(5, 0, -3, 0)
-        p.drawText(inner, int(Qt.AlignmentFlag.AlignVCenter),
-                   fm.elidedText(label, Qt.TextElideMode.ElideRight, int(inner.width())))
+        p.setPen(_WHITE)
+        # drawText clips to its rectangle; eliding each label would cost more than the rest
+        # of the paint.
+        p.drawText(b.rect.adjusted(5, 0, -3, 0), int(Qt.AlignmentFlag.AlignVCenter), label)
 
     def _paint_header(self, p: QPainter, day: FloorDay, exposed: QRect, text: QColor,
                       muted: QColor) -> None:
@@ -313,10 +319,10 @@ class FloorGrid(QWidget):
     # -- mouse ---------------------------------------------------------------------------
 
     def block_at(self, pos: QPointF) -> _Block | None:
-        for b in self.blocks:
-            if b.rect.contains(pos):
-                return b
-        return None
+        i = self._first_row(int(pos.y()))
+        if i >= len(self.rows) or self.rows[i].top > pos.y():
+            return None
+        return next((b for b in self.row_blocks(i) if b.rect.contains(pos)), None)
 
     def table_at(self, y: float) -> int | None:
         for r in self.rows:
@@ -375,6 +381,13 @@ class FloorGrid(QWidget):
                                   self)
             return True
         return super().event(event)
+
+
+def _mix(a: QColor, b: QColor, share: float) -> QColor:
+    """``a`` with ``share`` of ``b`` mixed in: a faint line that needs no blending."""
+    return QColor(int(a.red() + (b.red() - a.red()) * share),
+                  int(a.green() + (b.green() - a.green()) * share),
+                  int(a.blue() + (b.blue() - a.blue()) * share))
 
 
 def _describe(s: Seating) -> str:
