@@ -217,4 +217,58 @@ def test_today_shows_covers_per_slot_against_the_limit(qtbot: Any, ctx: AppConte
     assert at_nine.covers >= 32 and at_nine.over
     assert f"21:00 {at_nine.covers}/{limit}" in widget.covers_strip.texts()
     assert "over the limit" in widget.slots_note.text()
-    save_shot(widget, "today-covers-per-slot.png")
+
+
+@pytest.mark.integration
+def test_the_demo_shops_evening_fills_the_room_without_a_clash(qtbot: Any,
+                                                                tmp_path: Path) -> None:
+    """The demo shop at full size: every booking of tonight on a table that seats it, none
+    double-booked, seated up to the now-line (20:00 on the page's clock)."""
+    from services.shop.api import ApiShopRepository
+    from tests.support.demo_shop import quiet_demo
+
+    today = datetime.now(UTC).date()
+    eight = datetime(today.year, today.month, today.day, 20, tzinfo=UTC)
+    with quiet_demo(tmp_path, seed_scale=1.0, workers=1) as shop:
+        repo = ApiShopRepository(shop.base_url, shop.token)
+        tasks = TaskRunner()
+        ctx = AppContext(services=SimpleNamespace(shop=repo, profile=None), tasks=tasks,
+                         diagnostics=Diagnostics(), local=Local())
+        try:
+            page = FloorPage(ctx)
+            page.clock = lambda: eight
+            qtbot.add_widget(page)
+            page.resize(1400, 900)
+            page.show()
+            qtbot.waitUntil(lambda: page.day is not None, timeout=20_000)
+            day = page.day
+            assert day is not None
+            tonight = [b for b in page.bookings if b.status is BookingStatus.CONFIRMED]
+            assert len(tonight) >= 30 and day.problems == 0
+            assert all(b.table_no is not None for b in tonight)
+            # As the evening would stand at 20:00: those who came are seated.
+            for b in tonight:
+                if b.start_at <= eight - timedelta(minutes=15):
+                    repo.set_booking_status(b.id, b.version, BookingStatus.SEATED)
+            with qtbot.waitSignal(page.sig_loaded, timeout=20_000):
+                page.refresh()
+            assert "tables free now" in page.summary.text()
+            assert any(r.free for r in page.grid.rows) or "0 tables free" in page.summary.text()
+            page.grid.setFocus()
+            save_shot(page, "floor-demo-evening.png")
+            first = page.bookings[0]
+            QTest.mouseClick(page.grid, Qt.MouseButton.LeftButton,
+                             pos=centre(page.grid, first.id))
+            assert page.form.booking is not None
+            save_shot(page, "floor-side-panel.png")
+            today_page = TodayPage(ctx)
+            qtbot.add_widget(today_page)
+            today_page.resize(1300, 800)
+            today_page.show()
+            qtbot.waitUntil(lambda: today_page.floor_day is not None, timeout=20_000)
+            texts = today_page.covers_strip.texts()
+            assert len(texts) == 24 and all(t.endswith("/24") for t in texts)
+            save_shot(today_page, "today-covers-per-slot.png")
+        finally:
+            tasks.shutdown()
+            repo.close()

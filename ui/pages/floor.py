@@ -267,8 +267,13 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
             parts.append(f"{len(day.unassigned)} without a table")
         set_plain_text(self.summary, " · ".join(parts))
         if now is not None and not self.grid.selected_id:
-            self.floor_area.horizontalScrollBar().setValue(  # type: ignore[union-attr]
-                max(0, int(self.grid.x_of(now - timedelta(hours=1))) - 150))
+            # The now-line in view, with the two hours before it (the labels scroll away
+            # only when the evening is wider than the window).
+            bar = self.floor_area.horizontalScrollBar()
+            viewport = self.floor_area.viewport()
+            if bar is not None and viewport is not None:
+                bar.setValue(max(0, int(self.grid.x_of(now + timedelta(hours=2)))
+                                 - viewport.width()))
 
     def _failed(self, exc: BaseException) -> None:
         self.show_failure(exc)
