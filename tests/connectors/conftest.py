@@ -75,9 +75,9 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
 
 
 def _site_env(python: str, site: Path, connector: str, **extra: str) -> dict[str, str]:
-    paths = [site]
-    if python != sys.executable:
-        paths += [CONNECTORS / "core", CONNECTORS / connector]
+    # This checkout's connectors, ahead of any installed copy (an editable install may point
+    # at another checkout).
+    paths = [site, CONNECTORS / "core", CONNECTORS / connector]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, paths)), **extra}
 
 

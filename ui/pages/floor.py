@@ -151,9 +151,11 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
         tz = datetime.now().astimezone().tzinfo
         assert tz is not None
         set_plain_text(self.summary, "Loading…")
-        self._task = self.ctx.tasks.run(lambda _s: read_day(shop, day, tz), owner=self,
-                                        on_success=self._loaded, on_failure=self._failed,
-                                        name="floor-day")
+        self._task = self.ctx.tasks.run(
+            lambda _s: read_day(shop, day, tz), owner=self,
+            # A day picked while another was loading: only the day shown now is drawn.
+            on_success=lambda floor: self._loaded(floor) if day == self.shown_day() else None,
+            on_failure=self._failed, name="floor-day")
 
     def focus_search(self) -> None:
         """The floor has no search box: Ctrl+F does nothing here."""

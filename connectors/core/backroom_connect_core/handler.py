@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from backroom_connect_core.contract import BOOL, INT, STATUS, TEXT, TIME, Mapping
+from backroom_connect_core.contract import (
+    BOOL,
+    FLOOR_DEFAULTS,
+    INT,
+    STATUS,
+    TEXT,
+    TIME,
+    Mapping,
+)
 from backroom_connect_core.values import (
     DEFAULT_LIMIT,
     MAX_INT,
@@ -95,6 +103,9 @@ def handle(store: Store, mappings: dict[str, Mapping], token: str, method: str, 
         if parts[1:3] == ["stats", "today"] and len(parts) == 3:
             _only(method, "GET")
             return Answer(200, _today(store, mappings))
+        if parts[1:] == ["floor"]:
+            _only(method, "GET")
+            return Answer(200, _floor(store, mappings))
         m = mappings.get(parts[1])
         if m is None:
             raise Refusal(404, {"error": f"{parts[1][:40]} are not shared by this shop "
@@ -113,6 +124,7 @@ def discovery(mappings: dict[str, Mapping], server: str) -> dict[str, Any]:
     return {"contract": 1, "server": server,
             "entities": {name: m.describe() for name, m in mappings.items()},
             "today": bookings is not None or orders is not None,
+            "floor": "tables" in mappings,
             "availability": False, "menu": False,
             "order_items": False if orders is not None else None}
 
@@ -422,6 +434,11 @@ def _create(store: Store, m: Mapping, data: dict[str, Any]) -> Answer:
         raise Refusal(405, {"error": f"{m.describe()['read_only_reason']}"})
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
+    walk_in = data.get("walk_in") is True
+    if walk_in:  # seated now: this server's clock is the start
+        data = {**data, "start_at": iso(datetime.now(UTC))}
+        if "seated" not in m.status_values:
+            errors["status"] = "this shop stores no seated status for a walk-in"
     for name in ("customer_name", "party_size", "start_at", "phone", "table_no", "notes"):
         if name not in data:
             if name in m.entity.required:
@@ -430,18 +447,34 @@ def _create(store: Store, m: Mapping, data: dict[str, Any]) -> Answer:
         if not m.has(name):
             continue
         value = _field(m, name, data[name], errors)
-        if name == "start_at" and name not in errors and value <= datetime.now(UTC):
+        if name == "start_at" and name not in errors and not walk_in \
+                and value <= datetime.now(UTC):
             errors[name] = "must be in the future"
         values[name] = value
     if errors:
         raise invalid(errors)
-    values["status"] = m.status_values["confirmed"]
+    values["status"] = m.status_values["seated" if walk_in else "confirmed"]
     ident = store.create(m, values)
     row = store.get(m, ident)
     assert row is not None
     answer = _one(m, row, 201)
     answer.headers["Location"] = f"api/bookings/{ident}"
     return answer
+
+
+# --------------------------------------------------------------------------- the floor
+
+
+def _floor(store: Store, mappings: dict[str, Mapping]) -> dict[str, Any]:
+    """The room (the mapped tables) and its rules (the settings' floor, else defaults)."""
+    m = mappings.get("tables")
+    if m is None:
+        raise Refusal(404, {"error": "this shop maps no tables (BACKROOM_CONNECT has no "
+                                     "'tables')"})
+    tables = [{"number": r["number"], "name": str(r.get("name") or r["number"]),
+               "seats": r["seats"], "area": r.get("area") or ""}
+              for r in store.rows(m, [], ("number", False), None)]
+    return {**FLOOR_DEFAULTS, **m.options, "tables": tables}
 
 
 # --------------------------------------------------------------------------- today
