@@ -80,11 +80,12 @@ class DjangoStore:
         out = {}
         for name, value in values.items():
             attr = m.columns[name]
+            stored = value
             if value is None:
                 found = m.model._meta.get_field(attr)
                 if not found.null and found.empty_strings_allowed:
-                    value = ""
-            out[attr] = _stored(value)
+                    stored = ""
+            out[attr] = _stored(stored)
         return out
 
     def update(self, m: Mapping, ident: int, seen_version: Any,
