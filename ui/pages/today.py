@@ -251,6 +251,9 @@ class TodayPage(ShopPage):
         self.slots_note.setText(note)
 
     def _loaded(self, figures: TodayFigures) -> None:
+        # The load has answered: a refresh from here on asks again, even before the task's
+        # own end reaches this thread (F5 right after a failure was ignored otherwise).
+        self._task = None
         self.notice.clear()
         self.figures = figures
         last_b = sum(figures.bookings_per_hour_last_week)
@@ -282,6 +285,7 @@ class TodayPage(ShopPage):
         self.sig_loaded.emit(figures)
 
     def _failed(self, exc: BaseException) -> None:
+        self._task = None
         self.notice.show_text(error_text(exc, self.location()))
         self.updated.setText("Not updated")
 
