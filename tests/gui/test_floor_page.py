@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtCore import QPoint, QPointF, Qt
 from PyQt6.QtTest import QTest
 
 from console.shop import BookingDraft, BookingStatus
@@ -272,3 +272,27 @@ def test_the_demo_shops_evening_fills_the_room_without_a_clash(qtbot: Any,
         finally:
             tasks.shutdown()
             repo.close()
+
+
+def test_the_table_column_and_time_header_stay_in_view_when_scrolled(
+        qtbot: Any, page: FloorPage, backend: Backend) -> None:
+    day = backend.fresh_day()
+    late = book(backend, day, "Ivy Late", 22, 2, table=30)
+    open_day(qtbot, page, day)
+    page.resize(700, 400)
+    area = page.floor_area
+    qtbot.waitUntil(lambda: area.verticalScrollBar().maximum() > 0  # type: ignore[union-attr]
+                    and area.horizontalScrollBar().maximum() > 0)  # type: ignore[union-attr]
+    area.ensureVisible(page.grid.block_rect(late.id).center().x(),
+                       page.grid.block_rect(late.id).center().y())
+    view = page.grid.view_rect()
+    assert view.top() > 0 and view.left() > 0
+    # A click on the table column over a block that scrolled under it opens nothing.
+    under_column = QPoint(view.left() + 20, page.grid.row_top(30) + 10)
+    assert page.grid.block_at(QPointF(under_column)) is None
+    image = page.grid.grab(view)
+    header_row = image.toImage().pixelColor(view.width() // 2, 19)  # between its lines
+    assert header_row == page.grid.palette().base().color()  # the header, not a block
+    QTest.mouseClick(page.grid, Qt.MouseButton.LeftButton,
+                     pos=page.grid.block_rect(late.id).center())
+    assert page.form.booking is not None and page.form.booking.id == late.id

@@ -217,36 +217,22 @@ class FloorGrid(QWidget):
             t += slot
         # Rows: only those the exposed rectangle crosses.
         first = self._first_row(exposed.top())
+        shown = []
         for i in range(first, len(self.rows)):
             r = self.rows[i]
             if r.top > exposed.bottom():
                 break
+            shown.append(r)
             if r.area:
-                p.fillRect(QRect(0, r.top, right, r.height), pal.alternateBase())
-                p.setFont(self._bold)
-                p.setPen(text)
-                p.drawText(QRect(8, r.top, LABEL_W * 2, r.height),
-                           int(Qt.AlignmentFlag.AlignVCenter), r.title)
+                p.fillRect(QRect(exposed.left(), r.top, exposed.width(), r.height),
+                           pal.alternateBase())
                 continue
             p.fillRect(QRect(exposed.left(), r.top + r.height - 1,
                              min(right, exposed.right()) - exposed.left() + 1, 1), row_line)
-            if r.free:
-                tint = QColor(OK)
-                tint.setAlpha(38)
-                p.fillRect(QRect(0, r.top, LABEL_W - 2, r.height - 1), tint)
-            p.setFont(self.font())
-            p.setPen(text)
-            p.drawText(QRect(8, r.top, 60, r.height), int(Qt.AlignmentFlag.AlignVCenter),
-                       r.title)
             p.setFont(self._small)
-            p.setPen(QColor(OK) if r.free else muted)
-            p.drawText(QRect(62, r.top, LABEL_W - 66, r.height),
-                       int(Qt.AlignmentFlag.AlignVCenter),
-                       f"{r.detail} · free" if r.free else r.detail)
             for b in self.row_blocks(i):
                 if b.rect.right() >= exposed.left() and b.rect.left() <= exposed.right():
                     self._paint_block(p, b)
-        self._paint_header(p, day, exposed, text, muted)
         if self.now is not None and day.start <= utc(self.now) <= day.end:
             x = int(self.x_of(self.now))
             p.fillRect(QRect(x - 1, max(HEADER_H - 6, exposed.top()), 2, exposed.height()),
@@ -255,8 +241,49 @@ class FloorGrid(QWidget):
             pen = QPen(text, 1.5, Qt.PenStyle.DashLine)
             p.setPen(pen)
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRoundedRect(self._ghost, 4, 4)
+            p.drawRect(self._ghost)
+        # The table column and the time header stay where the view is: painted last, over
+        # whatever scrolled under them.
+        view = self.view_rect(exposed)
+        self._paint_labels(p, shown, view.left(), exposed, text, muted)
+        self._paint_header(p, day, exposed, view, text, muted)
         p.end()
+
+    def view_rect(self, exposed: QRect | None = None) -> QRect:
+        """The part of the grid the scroll area shows (the whole exposed part when the grid
+        is drawn on its own, as into an image)."""
+        seen = self.visibleRegion().boundingRect()
+        return seen if not seen.isEmpty() else (exposed or self.rect())
+
+    def _paint_labels(self, p: QPainter, rows: list[_Row], left: int, exposed: QRect,
+                      text: QColor, muted: QColor) -> None:
+        if left + LABEL_W < exposed.left() or left > exposed.right():
+            return
+        pal = self.palette()
+        p.fillRect(QRect(left, exposed.top(), LABEL_W, exposed.height()), pal.base())
+        p.fillRect(QRect(left + LABEL_W - 1, exposed.top(), 1, exposed.height()),
+                   _mix(pal.base().color(), text, 0.2))
+        for r in rows:
+            if r.area:
+                p.fillRect(QRect(left, r.top, LABEL_W - 1, r.height), pal.alternateBase())
+                p.setFont(self._bold)
+                p.setPen(text)
+                p.drawText(QRect(left + 8, r.top, LABEL_W - 10, r.height),
+                           int(Qt.AlignmentFlag.AlignVCenter), r.title)
+                continue
+            if r.free:
+                tint = QColor(OK)
+                tint.setAlpha(38)
+                p.fillRect(QRect(left, r.top, LABEL_W - 2, r.height - 1), tint)
+            p.setFont(self.font())
+            p.setPen(text)
+            p.drawText(QRect(left + 8, r.top, 60, r.height),
+                       int(Qt.AlignmentFlag.AlignVCenter), r.title)
+            p.setFont(self._small)
+            p.setPen(QColor(OK) if r.free else muted)
+            p.drawText(QRect(left + 62, r.top, LABEL_W - 66, r.height),
+                       int(Qt.AlignmentFlag.AlignVCenter),
+                       f"{r.detail} · free" if r.free else r.detail)
 
     def _first_row(self, y: int) -> int:
         lo, hi = 0, len(self.rows)
@@ -287,22 +314,21 @@ class FloorGrid(QWidget):
         # of the paint.
         p.drawText(b.rect.adjusted(5, 0, -3, 0), int(Qt.AlignmentFlag.AlignVCenter), label)
 
-    def _paint_header(self, p: QPainter, day: FloorDay, exposed: QRect, text: QColor,
-                      muted: QColor) -> None:
-        if exposed.top() > HEADER_H:
+    def _paint_header(self, p: QPainter, day: FloorDay, exposed: QRect, view: QRect,
+                      text: QColor, muted: QColor) -> None:
+        top = view.top()
+        if top + HEADER_H < exposed.top() or top > exposed.bottom():
             return
-        p.fillRect(QRect(exposed.left(), 0, exposed.width(), HEADER_H), self.palette().base())
+        p.fillRect(QRect(exposed.left(), top, exposed.width(), HEADER_H), self.palette().base())
+        p.fillRect(QRect(exposed.left(), top + HEADER_H - 1, exposed.width(), 1),
+                   _mix(self.palette().base().color(), text, 0.2))
         p.setFont(self._small)
-        p.setPen(muted)
-        p.drawText(QRect(8, 2, LABEL_W - 8, 18), int(Qt.AlignmentFlag.AlignVCenter), "Time")
-        p.drawText(QRect(8, 20, LABEL_W - 8, 18), int(Qt.AlignmentFlag.AlignVCenter),
-                   "Covers / limit")
         t = self._origin
         p.setPen(text)
         while t <= day.end:
             x = int(self.x_of(t))
             if exposed.left() - 60 <= x <= exposed.right():
-                p.drawText(QRect(x + 3, 2, 60, 18), int(Qt.AlignmentFlag.AlignVCenter),
+                p.drawText(QRect(x + 3, top + 2, 60, 18), int(Qt.AlignmentFlag.AlignVCenter),
                            t.astimezone(self.tz).strftime("%H:%M"))
             t += timedelta(hours=1)
         width = max(10, int(day.plan.slot_minutes * PX_PER_MIN))
@@ -310,15 +336,25 @@ class FloorGrid(QWidget):
             x = int(self.x_of(s.start))
             if x + width < exposed.left() or x > exposed.right() or not s.covers:
                 continue
-            cell = QRect(x + 1, 21, width - 2, 17)
+            cell = QRect(x + 1, top + 21, width - 2, 17)
             if s.over:
                 p.fillRect(cell, QColor(WARN))
             p.setPen(QColor("#1d232b") if s.over else text)
             p.drawText(cell, int(Qt.AlignmentFlag.AlignCenter), s.text)
+        left = view.left()
+        p.fillRect(QRect(left, top, LABEL_W, HEADER_H - 1), self.palette().base())
+        p.setPen(muted)
+        p.drawText(QRect(left + 8, top + 2, LABEL_W - 8, 18), int(Qt.AlignmentFlag.AlignVCenter),
+                   "Time")
+        p.drawText(QRect(left + 8, top + 20, LABEL_W - 8, 18),
+                   int(Qt.AlignmentFlag.AlignVCenter), "Covers / limit")
 
     # -- mouse ---------------------------------------------------------------------------
 
     def block_at(self, pos: QPointF) -> _Block | None:
+        view = self.view_rect()
+        if pos.x() < view.left() + LABEL_W or pos.y() < view.top() + HEADER_H:
+            return None  # under the table column or the time header
         i = self._first_row(int(pos.y()))
         if i >= len(self.rows) or self.rows[i].top > pos.y():
             return None
