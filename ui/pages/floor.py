@@ -91,9 +91,10 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
         self.floor_area = QScrollArea()
         self.floor_area.setWidget(self.grid)
         self.floor_area.setWidgetResizable(False)
-        for bar in (self.floor_area.horizontalScrollBar(), self.floor_area.verticalScrollBar()):
-            if bar is not None:  # the table column and time header stay in view
-                bar.valueChanged.connect(lambda _v: self.grid.update())
+        for scroll in (self.floor_area.horizontalScrollBar(),
+                       self.floor_area.verticalScrollBar()):
+            if scroll is not None:  # the table column and time header stay in view
+                scroll.valueChanged.connect(lambda _v: self.grid.update())
         self.empty = QLabel()
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
