@@ -32,11 +32,11 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("today", "Today", "fa5s.calendar-day", "ui.pages.today:TodayPage",
              frozenset({MANAGER, SUPPORT})),
-    PageSpec("floor", "Floor", "fa5s.chair", "ui.pages.floor:FloorPage",
-             frozenset({MANAGER})),
     PageSpec("dashboard", "Dashboard", "fa5s.chart-line", "ui.pages.dashboard:DashboardPage",
              frozenset({SUPPORT})),
     PageSpec("bookings", "Bookings", "fa5s.book-open", "ui.pages.bookings:BookingsPage",
+             frozenset({MANAGER, SUPPORT})),
+    PageSpec("floor", "Floor", "fa5s.chair", "ui.pages.floor:FloorPage",
              frozenset({MANAGER, SUPPORT})),
     PageSpec("orders", "Orders", "fa5s.receipt", "ui.pages.orders:OrdersPage",
              frozenset({MANAGER, SUPPORT})),
