@@ -263,8 +263,11 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
         over = sum(1 for s in day.slots if s.over)
         parts = [f"{len(day.plan.tables)} tables, {day.plan.seats} seats",
                  f"{covers} covers booked"]
-        if now is not None:
+        if now is not None and day.start <= now < day.end:
             parts.append(f"{len(day.free_at(now))} tables free now")
+        else:  # what the green labels say outside the service: no booking all day
+            idle = sum(1 for t in day.plan.tables if not day.seatings.get(t.number))
+            parts.append(f"{idle} tables without a booking")
         if over:
             parts.append(f"{over} slot{'s' if over != 1 else ''} over the covers limit")
         if day.problems:
