@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Row
 
-from console.floor import FloorPlan
+from console.floor import DiningTable, FloorPlan
 from console.shop import (
     REVENUE_STATUSES,
     Booking,
@@ -153,8 +153,19 @@ class MappedShopRepository(MappedOrders):
         return self._insert_booking(draft, walk_in=True)
 
     def floor(self) -> FloorPlan:
-        """A mapped schema names no tables of the room: the floor says so."""
-        return FloorPlan()
+        """The room from the shop's own table of tables (``[database.map.tables]``), with the
+        plan's default hours and no covers limit; no map, no tables: the floor says so."""
+        m = self._mapped("tables")
+        if m is None:
+            return FloorPlan()
+        number = m.need("number")
+        cols = [c.label(f) for f in ("number", "seats", "name", "area")
+                if (c := m.col(f)) is not None]
+        with self._uow() as uow:
+            rows = [r._mapping for r in uow.conn.execute(select(*cols).order_by(number))]
+        tables = [DiningTable(int(r["number"]), str(r.get("name") or r["number"]),
+                              int(r["seats"]), str(r.get("area") or "")) for r in rows]
+        return FloorPlan(tables=tuple(sorted(tables, key=lambda t: (t.area, t.number))))
 
     def _insert_booking(self, draft: BookingDraft, *, walk_in: bool) -> Booking:
         m = self._need("bookings")
