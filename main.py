@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 EXIT_OK = 0
 EXIT_USAGE = 3
 COMMANDS = ("gui", "diagnose", "demo", "db", "package")
-PAGES = ("today", "dashboard", "bookings", "orders", "products", "diagnostics", "alerts",
+PAGES = ("today", "dashboard", "bookings", "floor", "orders", "products", "diagnostics", "alerts",
          "overview", "settings", "past_days")
 #: Bounds of the numbers the command line takes: beyond them a run would never end (a
 #: --window of inf sleeps forever), overflow Qt's timer, or be a typo.

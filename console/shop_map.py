@@ -21,12 +21,15 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "orders": ("id", "placed_at", "customer_name", "status", "total_cents", "total"),
     "order_lines": ("id", "order_id", "product_id", "quantity", "unit_price_cents",
                     "unit_price"),
+    # The room, for the Floor (read only; a booking's ``table`` names a table's number).
+    "tables": ("number", "name", "seats", "area"),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "bookings": ("id", "start_at", "guest_name", "party_size"),
     "products": ("id", "name"),
     "orders": ("id", "placed_at"),
     "order_lines": ("id", "order_id", "product_id", "quantity"),
+    "tables": ("number", "seats"),
 }
 STATUS_VALUES: dict[str, tuple[str, ...]] = {
     "bookings": tuple(s.value for s in BookingStatus),
@@ -91,10 +94,11 @@ class ShopMap:
     products: EntityMap | None = None
     orders: EntityMap | None = None
     order_lines: EntityMap | None = None
+    tables: EntityMap | None = None
 
     def entities(self) -> tuple[EntityMap, ...]:
-        return tuple(m for m in (self.bookings, self.products, self.orders, self.order_lines)
-                     if m is not None)
+        return tuple(m for m in (self.bookings, self.products, self.orders, self.order_lines,
+                                 self.tables) if m is not None)
 
 
 READ_ONLY_REASON = ("The shop's table {table} has no version column in the profile, so the "
@@ -113,7 +117,8 @@ def parse_shop_map(data: Any, path: str, problem: Callable[[str, str], None]) ->
     if data is None:
         return None
     if not isinstance(data, dict):
-        problem(path, "expected a table with bookings, products, orders or order_lines")
+        problem(path, "expected a table with bookings, products, orders, order_lines or "
+                      "tables")
         return None
     found: dict[str, EntityMap] = {}
     for key, value in data.items():

@@ -106,12 +106,14 @@ def check_booking_transition(current: BookingStatus, new: BookingStatus, *,
 
 
 def validate_booking(draft: BookingDraft, *, now: datetime,
-                     stored_start: Callable[[], datetime] | None = None) -> dict[str, str]:
+                     stored_start: Callable[[], datetime] | None = None,
+                     walk_in: bool = False) -> dict[str, str]:
     """What is wrong with ``draft``, field by field; empty when it may be saved.
 
     A new booking (``stored_start`` None) must start in the future; an edit must only when it
     moves the start time. ``stored_start`` reads the start as stored; it is called only for a
-    draft that starts by ``now``, the one case where the answer depends on it.
+    draft that starts by ``now``, the one case where the answer depends on it. A walk-in
+    (``walk_in``) starts when it is stored, so its start is not checked.
     """
     errors: dict[str, str] = {}
     name = draft.customer_name.strip()
@@ -123,7 +125,8 @@ def validate_booking(draft: BookingDraft, *, now: datetime,
             PARTY_SIZE_MIN <= draft.party_size <= PARTY_SIZE_MAX):
         errors["party_size"] = (f"Party size must be {PARTY_SIZE_MIN} to {PARTY_SIZE_MAX}; "
                                 "for larger groups call the restaurant.")
-    if utc(draft.start_at) <= utc(now) and (
+    # A walk-in is seated now: the adapter stores the shop's now, whatever the draft says.
+    if not walk_in and utc(draft.start_at) <= utc(now) and (
             stored_start is None or utc(stored_start()) != utc(draft.start_at)):
         errors["start_at"] = "Pick a time in the future."
     phone = draft.phone.strip()
@@ -166,9 +169,10 @@ def validate_restock(quantity: int) -> dict[str, str]:
 
 
 def check_booking(draft: BookingDraft, *, now: datetime,
-                  stored_start: Callable[[], datetime] | None = None) -> None:
+                  stored_start: Callable[[], datetime] | None = None,
+                  walk_in: bool = False) -> None:
     """Raise :class:`ValidationFailed` with what :func:`validate_booking` finds."""
-    _refuse(validate_booking(draft, now=now, stored_start=stored_start))
+    _refuse(validate_booking(draft, now=now, stored_start=stored_start, walk_in=walk_in))
 
 
 def check_product(draft: ProductDraft) -> None:

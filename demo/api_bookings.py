@@ -10,7 +10,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection, Row
 
 from demo.context import ShopContext
-from demo.db import BOOKING_STATUSES, bookings, customers, utcnow
+from demo.db import (
+    BOOKING_STATUSES,
+    bookings,
+    customers,
+    dining_tables,
+    floor_settings,
+    utcnow,
+)
 from demo.web import (
     ApiError,
     SortKey,
@@ -61,7 +68,8 @@ def booking_json(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _start_at(value: Any, errors: dict[str, str], must_be_future: bool) -> datetime | None:
+def _start_at(value: Any, errors: dict[str, str], must_be_future: bool,
+              hours: bool = True) -> datetime | None:
     try:
         start = parse_time(value)
     except ValueError as exc:
@@ -69,7 +77,7 @@ def _start_at(value: Any, errors: dict[str, str], must_be_future: bool) -> datet
         return None
     if must_be_future and start <= utcnow():
         errors["start_at"] = "must be in the future"
-    elif not OPENS <= start.time() < CLOSES:
+    elif hours and not OPENS <= start.time() < CLOSES:
         errors["start_at"] = "must be within opening hours, 11:00 to 23:00 (UTC)"
     return start
 
@@ -145,12 +153,27 @@ def register(app: Flask, ctx: ShopContext) -> None:
                                bookings.c.id, SORTS, "start_at", errors, booking_json)
         return jsonify(page)
 
+    @app.get("/api/floor")
+    def floor() -> Response:
+        with ctx.db.read() as conn:
+            tables = [{"number": r.number, "name": r.name, "seats": r.seats, "area": r.area}
+                      for r in conn.execute(select(dining_tables).order_by(
+                          dining_tables.c.area, dining_tables.c.number))]
+            settings = conn.execute(select(floor_settings)).first()
+        plan = dict(settings._mapping) if settings is not None else {}
+        plan.pop("id", None)
+        return jsonify({**plan, "tables": tables})
+
     @app.post("/api/bookings")
     def create_booking() -> Response:
         body = json_body()
         errors: dict[str, str] = {}
+        walk_in = body.get("walk_in") is True
+        if walk_in:  # seated now: the server's clock says when
+            body = {**body, "start_at": iso(utcnow())}
         values = _fields(body, errors, creating=True)
-        start = _start_at(body["start_at"], errors, True) if "start_at" in body else None
+        start = (_start_at(body["start_at"], errors, not walk_in, hours=not walk_in)
+                 if "start_at" in body else None)
         if errors:
             raise invalid(errors)
         now = utcnow()
@@ -160,14 +183,16 @@ def register(app: Flask, ctx: ShopContext) -> None:
             ).first() is None:
                 raise invalid({"customer_id": "no such customer"})
             result = conn.execute(bookings.insert().values(
-                **values, start_at=start, status="confirmed", version=1, created_at=now,
+                **values, start_at=start, status="seated" if walk_in else "confirmed",
+                version=1, created_at=now,
                 updated_at=now))
             pk = result.inserted_primary_key
             assert pk is not None
             created = _load(conn, int(pk[0]))
         ctx.metrics.bookings_created.inc()
         invalidate_days(created["start_at"])
-        ctx.enqueue("booking_message", {"booking_id": created["id"], "event": "confirmed"})
+        if not walk_in:  # a party at the door needs no confirmation message
+            ctx.enqueue("booking_message", {"booking_id": created["id"], "event": "confirmed"})
         return resource(created, 201, f"/api/bookings/{created['id']}")
 
     @app.get("/api/bookings/<int:booking_id>")

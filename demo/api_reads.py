@@ -48,8 +48,8 @@ def occupancy(ctx: ShopContext, day: date) -> list[list[int]]:
 
 #: The demo shares every field of the contract and lets the console change what it allows.
 DISCOVERY: dict[str, Any] = {
-    "contract": 1, "server": "backroom demo shop", "today": True, "availability": True,
-    "menu": True, "order_items": True,
+    "contract": 1, "server": "backroom demo shop", "today": True, "floor": True,
+    "availability": True, "menu": True, "order_items": True,
     "entities": {
         "bookings": {
             "fields": ["id", "customer_id", "customer_name", "phone", "party_size", "start_at",

@@ -115,6 +115,29 @@ order_items = Table(
     Index("ix_order_items_product_id", "product_id"),
 )
 
+# The room: the tables a booking's table_no names, and the floor's hours, slots and limit.
+dining_tables = Table(
+    "dining_tables",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("area", Text, nullable=False, server_default=text("''"), default=""),
+    CheckConstraint("seats > 0", name="ck_dining_tables_seats"),
+)
+
+floor_settings = Table(
+    "floor_settings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("opens_at", String(5), nullable=False),
+    Column("closes_at", String(5), nullable=False),
+    Column("slot_minutes", Integer, nullable=False),
+    Column("covers_per_slot", Integer, nullable=True),
+    Column("turn_minutes", Integer, nullable=False),
+    Column("large_party_turn_minutes", Integer, nullable=False),
+)
+
 # Tables the demo adds for its own work (the console never needs them).
 messages = Table(
     "messages",

@@ -16,6 +16,8 @@ from demo.db import (
     bookings,
     customers,
     demo_meta,
+    dining_tables,
+    floor_settings,
     order_items,
     orders,
     products,
@@ -25,11 +27,22 @@ from demo.db import (
 SEED_FORMAT = "1"
 PAST_DAYS = 90
 FUTURE_DAYS = 30
-TABLES = 30
-SEATS = 120
 HOLD = timedelta(hours=2)
 OPEN_AT = time(11, 0)
 CLOSE_AT = time(23, 0)
+# The room: 18 tables in the dining room and 12 on the terrace, 120 seats (number -> seats).
+ROOM: tuple[tuple[int, str, int, str], ...] = (
+    *((n, f"D{n}", seats, "Dining room") for n, seats in enumerate(
+        (2, 2, 2, 2, 4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 8, 8), start=1)),
+    *((n, f"T{n - 18}", seats, "Terrace") for n, seats in enumerate(
+        (2, 2, 2, 2, 4, 4, 4, 4, 4, 4, 4, 4), start=19)),
+)
+TABLES = len(ROOM)
+SEATS = sum(r[2] for r in ROOM)
+# Covers that may arrive in one half hour (what the kitchen can take), and how long a party
+# holds its table (two hours, as availability counts it).
+FLOOR = {"id": 1, "opens_at": "11:00", "closes_at": "23:00", "slot_minutes": 30,
+         "covers_per_slot": 24, "turn_minutes": 120, "large_party_turn_minutes": 120}
 
 FIRST = (
     'Ana', 'Ben', 'Chloé', 'Dara', 'Eli', 'Farah', 'Gus', 'Hana', 'Ivo', 'Jon', 'Kemi', 'Lars',
@@ -127,6 +140,7 @@ def seed_or_top_up(db: Database, scale: float = 1.0, now: datetime | None = None
     rng = random.Random(1234)
     written: dict[str, int] = defaultdict(int)
     with db.write() as conn:
+        _seed_room(conn)
         meta = {r.key: r.value for r in conn.execute(select(demo_meta))}
         if meta.get("seed_format") != SEED_FORMAT:
             _seed_fresh(conn, rng, SeedSizes.at(scale), now, written)
@@ -148,6 +162,28 @@ def seed_or_top_up(db: Database, scale: float = 1.0, now: datetime | None = None
             "orders_until": now.isoformat(),
         })
     return dict(written)
+
+
+def _seed_room(conn: Connection) -> None:
+    """The tables and the floor's settings, once (a demo file from before the floor gets
+    them on its next start)."""
+    if conn.execute(select(dining_tables.c.number).limit(1)).first() is None:
+        conn.execute(dining_tables.insert(), [
+            {"number": n, "name": name, "seats": seats, "area": area}
+            for n, name, seats, area in ROOM])
+    if conn.execute(select(floor_settings.c.id)).first() is None:
+        conn.execute(floor_settings.insert().values(**FLOOR))
+
+
+def _free_table(tables: dict[int, list[datetime]], party: int, start: datetime,
+                preferred: int) -> int | None:
+    """The smallest table that seats ``party`` and is free for the hold from ``start``;
+    among equals the first from ``preferred`` on (so the room fills evenly)."""
+    fits = [(seats, (n - preferred) % TABLES, n) for n, _name, seats, _area in ROOM
+            if seats >= party and all(abs(other - start) >= HOLD for other in tables[n])]
+    if not fits:
+        return None
+    return min(fits)[2]
 
 
 def _set_meta(conn: Connection, values: dict[str, str]) -> None:
@@ -208,6 +244,7 @@ def _seed_bookings(conn: Connection, rng: random.Random, sizes: SeedSizes, days:
         count = max(1, round(rng.gauss(sizes.bookings_per_day, sizes.bookings_per_day * 0.12)
                              * WEEKDAY_FACTOR[day.weekday()]))
         held: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])  # half hour -> tables, covers
+        taken: dict[int, list[datetime]] = defaultdict(list)  # table -> starts held
         for _ in range(count):
             r = rng.random()
             slot = rng.choice(DINNER_SLOTS if r < 0.62 else LUNCH_SLOTS if r < 0.9 else OTHER_SLOTS)
@@ -232,11 +269,17 @@ def _seed_bookings(conn: Connection, rng: random.Random, sizes: SeedSizes, days:
             created = min(now, start - timedelta(days=rng.randint(0, 21),
                                                  minutes=rng.randint(30, 900)))
             edited = rng.random() < 0.15
+            # The same draws in the same order as before the room had its own tables.
+            keep_phone = rng.random() < 0.9
+            table = (None if status == "cancelled"
+                     else _free_table(taken, party, start, rng.randint(1, TABLES)))
+            if table is not None and status != "no_show":
+                taken[table].append(start)
             rows.append({
                 "id": next_id, "customer_id": customer_id, "customer_name": name,
-                "phone": phone if rng.random() < 0.9 else None, "party_size": party,
+                "phone": phone if keep_phone else None, "party_size": party,
                 "start_at": start,
-                "table_no": rng.randint(1, TABLES) if status != "cancelled" else None,
+                "table_no": table,
                 "status": status, "notes": rng.choice(NOTES) if rng.random() < 0.12 else "",
                 "version": 2 if edited else 1, "created_at": created,
                 "updated_at": min(now, created + timedelta(hours=rng.randint(1, 48))) if edited

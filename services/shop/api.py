@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from console.floor import FloorPlan
 from console.guests import GuestHistory, guest_history
 from console.past_days import PastDays, check_range
 from console.redaction import mask_url
@@ -51,6 +52,7 @@ from services.shop.api_json import (
     booking_body,
     booking_from_json,
     categories_from_json,
+    floor_from_json,
     guest_from_json,
     json_object,
     order_detail_from_json,
@@ -283,6 +285,19 @@ class ApiShopRepository:
         check_booking(draft, now=self._clock())
         return booking_from_json(self._call("POST", "/api/bookings",
                                             body=booking_body(draft)))
+
+    def seat_walk_in(self, draft: BookingDraft) -> Booking:
+        check_booking(draft, now=self._clock(), walk_in=True)
+        body = {k: v for k, v in booking_body(draft).items() if k != "start_at"}
+        return booking_from_json(self._call("POST", "/api/bookings",
+                                            body={**body, "walk_in": True}))
+
+    def floor(self) -> FloorPlan:
+        """``GET /api/floor``; a shop without it (404) keeps no tables."""
+        try:
+            return floor_from_json(self._call("GET", "/api/floor"))
+        except NotFound:
+            return FloorPlan()
 
     def update_booking(self, booking_id: int, version: int, draft: BookingDraft) -> Booking:
         # Read the stored start only when the rule needs it: for a draft starting in the past.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, ParamSpec, TypeVar
 
+from console.floor import DiningTable, FloorPlan
 from console.past_days import DayFigures, PastDays
 from console.shop import (
     BackendUnavailable,
@@ -252,3 +253,27 @@ def guest_from_json(data: Any) -> tuple[str, list[Booking]]:
     """``GET /api/bookings/<id>/guest``: what the guest was matched on, their other bookings."""
     d = json_object(data)
     return _req_str(d, "matched_by"), [booking_from_json(b) for b in d["bookings"]]
+
+
+def _clock(value: Any, name: str) -> time:
+    """'HH:MM' as the floor's opening hours are written."""
+    text = _req_str({name: value}, name)
+    hours, _, minutes = text.partition(":")
+    return time(int(hours), int(minutes))
+
+
+@documented
+def floor_from_json(data: Any) -> FloorPlan:
+    d = json_object(data)
+    tables = tuple(DiningTable(number=_req_int(t, "number"), name=_opt_str(t, "name")
+                               or str(t["number"]), seats=_req_int(t, "seats"),
+                               area=_opt_str(t, "area"))
+                   for t in (json_object(x) for x in d.get("tables") or ()))
+    limit = d.get("covers_per_slot")
+    return FloorPlan(tables=tables, opens_at=_clock(d["opens_at"], "opens_at"),
+                     closes_at=_clock(d["closes_at"], "closes_at"),
+                     slot_minutes=_req_int(d, "slot_minutes"),
+                     covers_per_slot=None if limit is None else _int(limit, "covers_per_slot"),
+                     turn_minutes=_req_int(d, "turn_minutes"),
+                     large_party_turn_minutes=_opt_int(d, "large_party_turn_minutes",
+                                                       _req_int(d, "turn_minutes")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -11,6 +12,7 @@ from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Row
 
+from console.floor import DiningTable, FloorPlan
 from console.guests import GuestHistory
 from console.past_days import PastDays
 from console.shop import (
@@ -149,14 +151,38 @@ class MappedShopRepository(MappedOrders):
         return {m.table.c[col].name: fields[f] for f, col in m.spec.columns if f in fields}
 
     def create_booking(self, draft: BookingDraft) -> Booking:
+        return self._insert_booking(draft, walk_in=False)
+
+    def seat_walk_in(self, draft: BookingDraft) -> Booking:
+        return self._insert_booking(draft, walk_in=True)
+
+    def floor(self) -> FloorPlan:
+        """The room from the shop's own table of tables (``[database.map.tables]``), with the
+        plan's default hours and no covers limit; no map, no tables: the floor says so."""
+        m = self._mapped("tables")
+        if m is None:
+            return FloorPlan()
+        number = m.need("number")
+        cols = [c.label(f) for f in ("number", "seats", "name", "area")
+                if (c := m.col(f)) is not None]
+        with self._uow() as uow:
+            rows = [r._mapping for r in uow.conn.execute(select(*cols).order_by(number))]
+        tables = [DiningTable(int(r["number"]), str(r.get("name") or r["number"]),
+                              int(r["seats"]), str(r.get("area") or "")) for r in rows]
+        return FloorPlan(tables=tuple(sorted(tables, key=lambda t: (t.area, t.number))))
+
+    def _insert_booking(self, draft: BookingDraft, *, walk_in: bool) -> Booking:
         m = self._need("bookings")
         self._writable(m)
         now = self._clock()
-        check_booking(draft, now=now)
+        check_booking(draft, now=now, walk_in=walk_in)
+        if walk_in:
+            draft = dataclasses.replace(draft, start_at=now)
         values = self._booking_values(m, draft)
         status = m.col("status")
         if status is not None:
-            values[status.name] = m.status_code(BookingStatus.CONFIRMED.value)
+            values[status.name] = m.status_code(
+                (BookingStatus.SEATED if walk_in else BookingStatus.CONFIRMED).value)
         created = m.col("created_at")
         if created is not None:
             values[created.name] = m.time_value(created, now)

@@ -22,11 +22,11 @@ FIELD_KINDS: dict[str, str] = {
     "party_size": "int", "table": "int", "stock": "int", "low_stock_threshold": "int",
     "quantity": "int", "price_cents": "int", "total_cents": "int", "unit_price_cents": "int",
     "price": "number", "total": "number", "unit_price": "number",
-    "active": "bool",
+    "active": "bool", "number": "int", "seats": "int", "area": "text",
 }
 #: The column each list is sorted by first (what needs an index on a big table).
 LIST_SORT = {"bookings": "start_at", "products": "name", "orders": "placed_at",
-             "order_lines": "order_id"}
+             "order_lines": "order_id", "tables": "number"}
 
 
 class MappingError(Exception):
@@ -202,6 +202,7 @@ def check_map(engine: Engine, shop_map: ShopMap) -> CheckResult:
             spec = mapped.spec
             rows = int(conn.execute(select(func.count()).select_from(mapped.table)).scalar_one())
             mode = ("read (lines are never edited)" if entity == "order_lines" else
+                    "read (the Floor's tables)" if entity == "tables" else
                     "read and write" if spec.writable else "read-only (no version column)")
             found.append(f"{entity}: {spec.table}, {rows:,} rows, {mode}")
             status = mapped.col("status")
@@ -213,7 +214,7 @@ def check_map(engine: Engine, shop_map: ShopMap) -> CheckResult:
                     advice.append(f"{entity}.status: the code {code!r} ({n:,} rows) is not in "
                                   "status_values; those rows show as "
                                   f"{STATUS_VALUES[entity][0]}")
-            ddl = missing_index(engine, insp, mapped)
+            ddl = None if entity == "tables" else missing_index(engine, insp, mapped)
             if ddl is not None:
                 column = mapped.need(LIST_SORT[entity]).name
                 use = ("an order's lines are found by it" if entity == "order_lines"

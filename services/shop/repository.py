@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Protocol, runtime_checkable
 
+from console.floor import FloorPlan
 from console.guests import GuestHistory
 from console.past_days import PastDays
 from console.shop import (
@@ -57,6 +58,15 @@ class ShopRepository(Protocol):
     def update_booking(self, booking_id: int, version: int, draft: BookingDraft) -> Booking: ...
     def set_booking_status(self, booking_id: int, version: int,
                            status: BookingStatus) -> Booking: ...
+    def seat_walk_in(self, draft: BookingDraft) -> Booking:
+        """A party without a booking, seated now: a booking created seated, starting now."""
+        ...
+
+    # the floor
+    def floor(self) -> FloorPlan:
+        """The tables, opening hours, slot length and covers limit; a plan without tables
+        when the shop keeps none."""
+        ...
 
     # products
     def list_products(self, query: ProductQuery, *, after: str | None = None,

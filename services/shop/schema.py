@@ -110,4 +110,31 @@ order_items = Table(
     Index("ix_order_items_product_id", "product_id"),
 )
 
+dining_tables = Table(
+    "dining_tables",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("area", Text, nullable=False, server_default=text("''")),
+    CheckConstraint("seats > 0", name="ck_dining_tables_seats"),
+)
+
+# One row (id 1): opening hours as 'HH:MM' shop-local, slot length, the covers limit per slot
+# (NULL: none) and how long a party holds its table.
+floor_settings = Table(
+    "floor_settings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("opens_at", String(5), nullable=False),
+    Column("closes_at", String(5), nullable=False),
+    Column("slot_minutes", Integer, nullable=False),
+    Column("covers_per_slot", Integer, nullable=True),
+    Column("turn_minutes", Integer, nullable=False),
+    Column("large_party_turn_minutes", Integer, nullable=False),
+)
+
+#: The baseline's tables (revision 0001): a database that has these is a shop.
 SHOP_TABLES = ("customers", "bookings", "products", "orders", "order_items")
+#: The floor's tables (revision 0002); a shop without them has no floor.
+FLOOR_TABLES = ("dining_tables", "floor_settings")

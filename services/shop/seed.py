@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL
 
 from services.shop.db import init_db, make_engine
 from services.shop.schema import bookings, customers, order_items, orders, products
+from services.shop.sql_floor import SEED_PLAN, has_room, write_floor
 
 Progress = Callable[[int, int, str], None]
 """progress(done, total, what): rows written so far of all the rows asked for."""
@@ -154,6 +155,8 @@ def seed(url: str | URL, *, bookings: int = 0, products: int = 0, orders: int = 
     try:
         with _seeding(engine) as conn:
             writer = _Writer(conn, n_customers + bookings + products + orders, progress)
+            if bookings and not has_room(conn):
+                write_floor(conn, SEED_PLAN)
             customer_names = _seed_customers(writer, rng, n_customers, now)
             _seed_bookings(writer, rng, bookings, customer_names, now)
             product_prices = _seed_products(writer, rng, products, now)

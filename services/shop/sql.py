@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Row
 
+from console.floor import FloorPlan
 from console.guests import GuestHistory
 from console.past_days import PastDays
 from console.shop import (
@@ -52,6 +53,7 @@ from console.shop_rules import (
 )
 from services.shop import sql_reports, upcoming
 from services.shop.schema import bookings, order_items, orders, products
+from services.shop.sql_floor import read_floor
 from services.shop.sql_paging import (
     ListSpec,
     SqlListing,
@@ -136,6 +138,22 @@ class SqlShopRepository(SqlListing):
             booking = self._load_booking(uow.conn, new_id)
             uow.commit()
         return booking
+
+    def seat_walk_in(self, draft: BookingDraft) -> Booking:
+        now = self._clock()
+        check_booking(draft, now=now, walk_in=True)
+        stamp = naive_utc(now)
+        with self._uow(write=True) as uow:
+            result = uow.conn.execute(bookings.insert().values(
+                **{**_booking_values(draft), "start_at": stamp},
+                status=BookingStatus.SEATED.value, version=1, created_at=stamp, updated_at=stamp))
+            booking = self._load_booking(uow.conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
+            uow.commit()
+        return booking
+
+    def floor(self) -> FloorPlan:
+        with self._uow() as uow:
+            return read_floor(uow.conn)
 
     def update_booking(self, booking_id: int, version: int, draft: BookingDraft) -> Booking:
         now = self._clock()

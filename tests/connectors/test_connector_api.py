@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from console.shop import (
+    BookingDraft,
     BookingQuery,
     BookingSort,
     BookingStatus,
@@ -217,3 +218,29 @@ def test_simultaneous_saves_of_one_version_let_exactly_one_through(shop: Shop) -
     assert len(winners) == 1, results
     assert sorted(status for _, status in results) == [200] + [412] * 5
     assert shop.repo().get_booking(booking.id).party_size == winners[0]
+
+
+def test_the_floor_is_the_shops_mapped_tables_or_none(shop: Shop) -> None:
+    plan = shop.repo().floor()
+    if shop.name.startswith("flask"):  # the café keeps no tables: no floor, lists as before
+        assert not plan.has_tables
+        assert call(shop, "GET", "/api/floor").status_code == 404
+        return
+    assert [t.number for t in plan.tables] == list(range(1, 21))
+    assert {t.area for t in plan.tables} == {"Window", "Bar"}
+    assert plan.table(13).name == "B13"  # type: ignore[union-attr]
+    assert (plan.covers_per_slot, plan.turn_minutes, plan.large_party_turn_minutes) == (
+        20, 90, 120)
+    assert call(shop, "GET", "/api/discovery").json()["floor"] is True
+
+
+def test_a_walk_in_is_seated_now_through_the_connector(shop: Shop) -> None:
+    repo = shop.repo()
+    now = datetime.now(UTC)
+    draft = BookingDraft(customer_name="Walk-in Ito", party_size=2, start_at=now, table_no=4)
+    seated = repo.seat_walk_in(draft)
+    assert seated.status is BookingStatus.SEATED
+    assert abs(seated.start_at - now) < timedelta(minutes=1)
+    with pytest.raises(ValidationFailed) as refused:  # without walk_in, now is the past
+        repo.create_booking(draft)
+    assert "start_at" in refused.value.errors

@@ -243,3 +243,40 @@ def test_guest_history_over_a_connector_is_searched_by_name_and_phone(
             in page.form.guest.basis.text()
     finally:
         tasks.shutdown()
+
+
+def test_the_floor_draws_a_django_shops_tables_and_a_drag_saves(qtbot: Any,
+                                                                django_shop: Shop) -> None:
+    from PyQt6.QtCore import QPoint, Qt
+    from PyQt6.QtTest import QTest
+
+    from ui.pages.floor import FloorPage
+    from ui.widgets.floor_grid import PX_PER_MIN
+
+    repo = django_shop.repo()
+    page = FloorPage(context(repo))
+    qtbot.add_widget(page)
+    page.resize(1400, 900)
+    page.show()
+    tasks = page.ctx.tasks
+    try:
+        with qtbot.waitSignal(page.sig_loaded, timeout=15_000):
+            page.set_day((datetime.now(UTC) + timedelta(days=1)).date())
+        day = page.day
+        assert day is not None and len(day.plan.tables) == 20
+        assert len(page.bookings) == 40
+        booking = next(b for b in page.bookings if b.table_no == 3)
+        grid = page.grid
+        start = grid.block_rect(booking.id).center()
+        end = QPoint(start.x() + int(30 * PX_PER_MIN), grid.row_top(20) + 14)
+        with qtbot.waitSignal(page.sig_saved, timeout=15_000):
+            QTest.mousePress(grid, Qt.MouseButton.LeftButton, pos=start)
+            QTest.mouseMove(grid, QPoint(start.x() + 10, start.y()))
+            QTest.mouseMove(grid, end)
+            QTest.mouseRelease(grid, Qt.MouseButton.LeftButton, pos=end)
+        stored = repo.get_booking(booking.id)
+        assert stored.table_no == 20
+        assert stored.start_at == booking.start_at + timedelta(minutes=30)
+        save_shot(page, "floor-django-connector.png")
+    finally:
+        tasks.shutdown()

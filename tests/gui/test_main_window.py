@@ -71,7 +71,7 @@ def make_window(qtbot, qapp: QApplication, prefs: QSettings):
 
 def test_rail_lists_every_page_and_switches_the_stack(make_window) -> None:
     window = make_window()
-    assert window.rail.visible_keys() == ["today", "dashboard", "bookings", "orders",
+    assert window.rail.visible_keys() == ["today", "dashboard", "bookings", "floor", "orders",
                                           "products", "diagnostics", "alerts", "overview",
                                           "settings"]
     window.rail.select("orders")
@@ -83,7 +83,7 @@ def test_ctrl_number_jumps_to_a_page(qtbot, make_window) -> None:
     window = make_window()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-    qtbot.keyClick(window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_key() == "diagnostics"
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_key() == "bookings"
@@ -100,7 +100,9 @@ def test_ctrl_number_follows_the_rail_of_the_current_view(qtbot, make_window) ->
     window.top_bar.manager_button.click()
     press(qtbot, window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_key() == "bookings"  # the manager's 2nd page, not the Dashboard
-    press(qtbot, window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page_key() == "floor"
+    press(qtbot, window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_key() == "settings"
     press(qtbot, window, Qt.Key.Key_8, Qt.KeyboardModifier.ControlModifier)  # no 8th page here
     assert window.current_page_key() == "settings" and window.view == "manager"
@@ -131,8 +133,9 @@ def test_the_help_menu_lists_the_shortcuts_of_the_current_view(make_window) -> N
     assert "Search this page\tCtrl+F" in listing
     assert "Run the diagnostic sweep\tCtrl+Shift+D" in listing
     assert [line for line in listing if line.startswith("Go to")] == [
-        "Go to Today\tCtrl+1", "Go to Bookings\tCtrl+2", "Go to Orders\tCtrl+3",
-        "Go to Products\tCtrl+4", "Go to Past days\tCtrl+5", "Go to Settings\tCtrl+6"]
+        "Go to Today\tCtrl+1", "Go to Bookings\tCtrl+2", "Go to Floor\tCtrl+3",
+        "Go to Orders\tCtrl+4", "Go to Products\tCtrl+5", "Go to Past days\tCtrl+6",
+        "Go to Settings\tCtrl+7"]
     window.top_bar.support_button.click()
     assert "Go to Dashboard\tCtrl+2" in window.help_menu.listing()
     menu_bar = window.menuBar()
@@ -214,7 +217,8 @@ def test_manager_view_hides_support_pages(make_window) -> None:
     window = make_window()
     window.show_page("dashboard")
     window.top_bar.manager_button.click()
-    assert window.rail.visible_keys() == ["today", "bookings", "orders", "products", "past_days",
+    assert window.rail.visible_keys() == ["today", "bookings", "floor", "orders", "products",
+                                          "past_days",
                                           "settings"]
     assert window.current_page_key() == "today"
     window.top_bar.support_button.click()

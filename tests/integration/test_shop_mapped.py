@@ -236,3 +236,43 @@ def test_today_counts_the_shop_s_own_rows(shop: Restaurant, repo: MappedShopRepo
     assert figures.low_stock == 2  # Pappardelle (3 left) and Bistecca (2): at most 5
     yesterday = repo.today(now=shop.day - timedelta(hours=2), tz=UTC)
     assert yesterday.orders == 2 and yesterday.revenue_cents == 4800  # only "done" is revenue
+
+
+def test_the_floor_reads_the_shop_s_own_table_of_tables(shop: Restaurant) -> None:
+    """Without [database.map.tables] the floor has no tables; with it, the shop's rows."""
+    plain = make_repository(db_url=shop.url, db_map=shop.shop_map)
+    try:
+        assert not plain.floor().has_tables
+    finally:
+        plain.close()
+    engine = make_engine(shop.url)
+    room = sa.Table("room_table", sa.MetaData(), sa.Column("num", sa.Integer, primary_key=True),
+                    sa.Column("label", sa.String(20)), sa.Column("covers", sa.Integer),
+                    sa.Column("zone", sa.String(40)))
+    try:
+        room.create(engine)
+        with engine.begin() as conn:
+            conn.execute(room.insert(), [{"num": 2, "label": "Booth 2", "covers": 6,
+                                          "zone": "Booths"},
+                                         {"num": 1, "label": "Bar 1", "covers": 2,
+                                          "zone": "Bar"}])
+    finally:
+        engine.dispose()
+    text = profile_text(shop.url) + (
+        '\n[database.map.tables]\ntable = "room_table"\n'
+        'columns = { number = "num", name = "label", seats = "covers", area = "zone" }\n')
+    import tomllib
+
+    profile = parse_profile(tomllib.loads(text))
+    assert profile.database is not None and profile.database.map is not None
+    mapped = make_repository(db_url=shop.url, db_map=profile.database.map)
+    try:
+        plan = mapped.floor()
+        assert [(t.number, t.name, t.seats, t.area) for t in plan.tables] == [
+            (1, "Bar 1", 2, "Bar"), (2, "Booth 2", 6, "Booths")]
+        assert plan.covers_per_slot is None  # the map says nothing of limits
+    finally:
+        mapped.close()
+    out, err = io.StringIO(), io.StringIO()
+    assert db_check_main(profile, out, err) == 0, err.getvalue()
+    assert "tables: room_table, 2 rows, read (the Floor's tables)" in out.getvalue()

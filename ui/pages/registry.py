@@ -36,6 +36,8 @@ PAGES: tuple[PageSpec, ...] = (
              frozenset({SUPPORT})),
     PageSpec("bookings", "Bookings", "fa5s.book-open", "ui.pages.bookings:BookingsPage",
              frozenset({MANAGER, SUPPORT})),
+    PageSpec("floor", "Floor", "fa5s.chair", "ui.pages.floor:FloorPage",
+             frozenset({MANAGER, SUPPORT})),
     PageSpec("orders", "Orders", "fa5s.receipt", "ui.pages.orders:OrdersPage",
              frozenset({MANAGER, SUPPORT})),
     PageSpec("products", "Products", "fa5s.box", "ui.pages.products:ProductsPage",

@@ -85,6 +85,10 @@ class ShopFormPage(ShopListPage[E, Q]):
         """The conflict dialog's name for the record, and a note on their version."""
         raise NotImplementedError
 
+    def _show_stored(self, record: E) -> None:
+        """Show ``record`` as stored now wherever the page shows it (the list's row)."""
+        self.model.replace_row(record)
+
     # -- saving --------------------------------------------------------------------------
 
     def _run_save(self, fn: Callable[[TaskState], E], on_success: Callable[[E], None],
@@ -97,7 +101,7 @@ class ShopFormPage(ShopListPage[E, Q]):
     def _saved(self, record: E, message: str = "Saved.") -> None:
         self.form.load(record)
         self.form.show_message(message)
-        self.model.replace_row(record)
+        self._show_stored(record)
         self.sig_saved.emit(record)
 
     def _save_failed(self, exc: BaseException) -> None:
@@ -135,7 +139,7 @@ class ShopFormPage(ShopListPage[E, Q]):
         self.conflict_dialog = None
         if resolution.choice == TAKE_THEIRS:
             self.form.load(theirs)
-            self.model.replace_row(theirs)
+            self._show_stored(theirs)
             self.form.show_message("Showing their version; your changes were dropped.")
         elif resolution.choice in (KEEP_MINE, MERGE):
             self.form.load(theirs)

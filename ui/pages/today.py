@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from console.floor import FloorDay, read_day
 from console.shop import TodayFigures
 from ui.context import AppContext
 from ui.models.formatting import money
@@ -29,6 +30,7 @@ from ui.pages.shop_page import ShopPage
 from ui.pages.shop_texts import NO_BACKEND, error_text
 from ui.pages.shop_widgets import header_button
 from ui.theme import WARN, resolve, series_colour, tabular_font
+from ui.widgets.covers_strip import CoversStrip
 from ui.worker import TaskHandle
 
 log = logging.getLogger(__name__)
@@ -191,6 +193,17 @@ class TodayPage(ShopPage):
                      self.revenue_card, self.low_stock_card):
             cards.addWidget(card)
         self.outer.addLayout(cards)
+        slots_head = QHBoxLayout()
+        slots_title = QLabel("Covers per slot")
+        slots_title.setObjectName("cardTitle")
+        self.slots_note = QLabel(" ")
+        self.slots_note.setObjectName("muted")
+        slots_head.addWidget(slots_title)
+        slots_head.addWidget(self.slots_note, 1)
+        self.outer.addLayout(slots_head)
+        self.covers_strip = CoversStrip()
+        self.outer.addWidget(self.covers_strip)
+        self.floor_day: FloorDay | None = None
         charts = QGridLayout()
         self.bookings_chart = HourChart("Bookings by start time")
         self.orders_chart = HourChart("Orders by time placed")
@@ -230,8 +243,30 @@ class TodayPage(ShopPage):
         self._task = self.ctx.tasks.run(lambda _s: shop.today(tz=local_tz), owner=self,
                                         on_success=self._loaded, on_failure=self._failed,
                                         name="today")
+        assert local_tz is not None
+        today = datetime.now(local_tz).date()
+        self.ctx.tasks.run(lambda _s: read_day(shop, today, local_tz), owner=self,
+                           on_success=self._slots_loaded,
+                           on_failure=lambda e: self.slots_note.setText(
+                               "not read: " + error_text(e, self.location())),
+                           name="today-slots")
+
+    def _slots_loaded(self, day: FloorDay) -> None:
+        """Covers booked per slot against the limit, the slots over it in warning colour."""
+        self.floor_day = day
+        self.covers_strip.set_slots(day.slots)
+        over = [s for s in day.slots if s.over]
+        limit = day.plan.covers_per_slot
+        note = (f"booked / limit of {limit} per {day.plan.slot_minutes} minutes"
+                if limit is not None else "booked (the shop sets no limit per slot)")
+        if over:
+            note += f" · {len(over)} over the limit"
+        self.slots_note.setText(note)
 
     def _loaded(self, figures: TodayFigures) -> None:
+        # The load has answered: a refresh from here on asks again, even before the task's
+        # own end reaches this thread (F5 right after a failure was ignored otherwise).
+        self._task = None
         self.notice.clear()
         self.figures = figures
         last_b = sum(figures.bookings_per_hour_last_week)
@@ -263,6 +298,7 @@ class TodayPage(ShopPage):
         self.sig_loaded.emit(figures)
 
     def _failed(self, exc: BaseException) -> None:
+        self._task = None
         self.notice.show_text(error_text(exc, self.location()))
         self.updated.setText("Not updated")
 

@@ -65,7 +65,18 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         sorts=("placed_at", "total_cents"), default_sort="-placed_at",
         search=("customer_name",), time_field="placed_at", editable=("status",),
         aliases={"guest_name": "customer_name", "total": "total_cents"}),
+    Entity(
+        name="tables", noun="table",
+        fields={"number": INT, "name": TEXT, "seats": INT, "area": TEXT},
+        required=("number", "seats"), statuses=(), transitions={},
+        sorts=("number",), default_sort="number", search=("name",), time_field=None,
+        editable=(), aliases={"label": "name", "room": "area"}),
 )}
+
+#: The floor's rules when the shop's settings leave one out (docs/api.md, "The floor").
+FLOOR_DEFAULTS: dict[str, Any] = {"opens_at": "11:00", "closes_at": "23:00",
+                                  "slot_minutes": 30, "covers_per_slot": None,
+                                  "turn_minutes": 90, "large_party_turn_minutes": 120}
 
 
 class MappingError(ValueError):
@@ -83,6 +94,8 @@ class Mapping:
     status_values: dict[str, Any]
     """contract status -> the value the shop stores."""
     version: str | None
+    options: dict[str, Any] = field(default_factory=dict)
+    """The floor's rules for ``tables`` (opening hours, slot, covers limit, turn times)."""
 
     @property
     def writable(self) -> bool:
@@ -174,5 +187,34 @@ def parse_config(config: AnyMapping[str, Any], resolve_model: Any = None,
                 raise MappingError(f"{where}['version'] must name an integer or timestamp field")
             columns["version"] = version
         model = resolve_model(spec["model"]) if resolve_model else spec["model"]
-        out[name] = Mapping(entity, model, columns, values, version)
+        options = _floor_options(spec.get("floor"), where) if name == "tables" else {}
+        out[name] = Mapping(entity, model, columns, values, version, options)
+    return out
+
+
+def _floor_options(floor: Any, where: str) -> dict[str, Any]:
+    """The ``floor`` dict of the tables' settings, checked: HH:MM hours, whole minutes."""
+    if floor is None:
+        return {}
+    if not isinstance(floor, AnyMapping):
+        raise MappingError(f"{where}['floor'] must be a dict")
+    unknown = set(floor) - set(FLOOR_DEFAULTS)
+    if unknown:
+        raise MappingError(f"{where}['floor'] has unknown keys: {', '.join(sorted(unknown))} "
+                           f"(known: {', '.join(FLOOR_DEFAULTS)})")
+    out: dict[str, Any] = {}
+    for key, value in floor.items():
+        if key in ("opens_at", "closes_at"):
+            hours, _, minutes = str(value).partition(":")
+            if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24
+                    and int(minutes) < 60):
+                raise MappingError(f"{where}['floor']['{key}'] must be HH:MM, not {value!r}")
+            out[key] = f"{int(hours):02d}:{int(minutes):02d}"
+        elif value is None and key == "covers_per_slot":
+            out[key] = None
+        elif not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1440:
+            raise MappingError(f"{where}['floor']['{key}'] must be whole minutes (or covers) "
+                               "from 1 to 1440")
+        else:
+            out[key] = value
     return out

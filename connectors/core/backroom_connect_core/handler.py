@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from backroom_connect_core.contract import BOOL, INT, STATUS, TEXT, TIME, Mapping
+from backroom_connect_core.summaries import floor_plan, today_figures
 from backroom_connect_core.values import (
     DEFAULT_LIMIT,
     MAX_INT,
@@ -94,7 +95,10 @@ def handle(store: Store, mappings: dict[str, Mapping], token: str, method: str, 
             raise Refusal(404, {"error": f"no such path: /{'/'.join(parts)[:80]}"})
         if parts[1:3] == ["stats", "today"] and len(parts) == 3:
             _only(method, "GET")
-            return Answer(200, _today(store, mappings))
+            return Answer(200, today_figures(store, mappings))
+        if parts[1:] == ["floor"]:
+            _only(method, "GET")
+            return Answer(200, floor_plan(store, mappings))
         m = mappings.get(parts[1])
         if m is None:
             raise Refusal(404, {"error": f"{parts[1][:40]} are not shared by this shop "
@@ -113,6 +117,7 @@ def discovery(mappings: dict[str, Mapping], server: str) -> dict[str, Any]:
     return {"contract": 1, "server": server,
             "entities": {name: m.describe() for name, m in mappings.items()},
             "today": bookings is not None or orders is not None,
+            "floor": "tables" in mappings,
             "availability": False, "menu": False,
             "order_items": False if orders is not None else None}
 
@@ -441,6 +446,11 @@ def _create(store: Store, m: Mapping, data: dict[str, Any]) -> Answer:
         raise Refusal(405, {"error": f"{m.describe()['read_only_reason']}"})
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
+    walk_in = data.get("walk_in") is True
+    if walk_in:  # seated now: this server's clock is the start
+        data = {**data, "start_at": iso(datetime.now(UTC))}
+        if "seated" not in m.status_values:
+            errors["status"] = "this shop stores no seated status for a walk-in"
     for name in ("customer_name", "party_size", "start_at", "phone", "table_no", "notes"):
         if name not in data:
             if name in m.entity.required:
@@ -449,68 +459,16 @@ def _create(store: Store, m: Mapping, data: dict[str, Any]) -> Answer:
         if not m.has(name):
             continue
         value = _field(m, name, data[name], errors)
-        if name == "start_at" and name not in errors and value <= datetime.now(UTC):
+        if name == "start_at" and name not in errors and not walk_in \
+                and value <= datetime.now(UTC):
             errors[name] = "must be in the future"
         values[name] = value
     if errors:
         raise invalid(errors)
-    values["status"] = m.status_values["confirmed"]
+    values["status"] = m.status_values["seated" if walk_in else "confirmed"]
     ident = store.create(m, values)
     row = store.get(m, ident)
     assert row is not None
     answer = _one(m, row, 201)
     answer.headers["Location"] = f"api/bookings/{ident}"
     return answer
-
-
-# --------------------------------------------------------------------------- today
-
-
-def _today(store: Store, mappings: dict[str, Mapping]) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    start = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    week_ago = start - timedelta(days=7)
-    out: dict[str, Any] = {"date": start.date().isoformat(), "generated_at": iso(now),
-                           "bookings": 0, "covers": 0, "orders": 0, "revenue_cents": 0,
-                           "low_stock_count": 0}
-    for name, field_name, counted in (("bookings", "start_at", "bookings"),
-                                      ("orders", "placed_at", "orders")):
-        m = mappings.get(name)
-        today_rows = _day_rows(store, m, field_name, start) if m else []
-        last_week = _day_rows(store, m, field_name, week_ago) if m else []
-        if m is not None and name == "bookings":
-            live = [r for r in today_rows if m.status_of(r.get("status")) != "cancelled"]
-            out["bookings"] = len(live)
-            out["covers"] = sum(r.get("party_size") or 0 for r in live
-                                if m.status_of(r.get("status")) != "no_show")
-        elif m is not None:
-            out["orders"] = len(today_rows)
-            paid = {"paid", "preparing", "ready", "completed"}
-            out["revenue_cents"] = sum(r.get("total_cents") or 0 for r in today_rows
-                                       if m.status_of(r.get("status")) in paid)
-        out[f"{counted}_per_hour"] = _per_hour(today_rows, field_name, start)
-        out[f"{counted}_per_hour_last_week"] = _per_hour(last_week, field_name, week_ago)
-    products = mappings.get("products")
-    if products is not None and products.has("stock") and products.has("low_stock_threshold"):
-        where: list[Cond] = [("le_field", "stock", "low_stock_threshold")]
-        if products.has("active"):
-            where.append(("eq", "active", True))
-        out["low_stock_count"] = store.count(products, where)
-    return out
-
-
-def _day_rows(store: Store, m: Mapping, name: str, start: datetime) -> list[dict[str, Any]]:
-    return store.rows(m, [("ge", name, start), ("lt", name, start + timedelta(days=1))],
-                      (name, False), None)
-
-
-def _per_hour(rows: list[dict[str, Any]], name: str, start: datetime) -> list[int]:
-    counts = [0] * 24
-    for r in rows:
-        value = r.get(name)
-        if isinstance(value, datetime):
-            aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-            hour = int((aware - start) // timedelta(hours=1))
-            if 0 <= hour < 24:
-                counts[hour] += 1
-    return counts

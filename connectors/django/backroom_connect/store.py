@@ -74,14 +74,28 @@ class DjangoStore:
             *dict.fromkeys(m.columns.values())).first()
         return self._row(m, found) if found is not None else None
 
+    def _values(self, m: Mapping, values: dict[str, Any]) -> dict[str, Any]:
+        """The contract's values as the model stores them: an empty text field that may not
+        be NULL (Django's habit: ``blank=True`` without ``null=True``) gets ``""``."""
+        out = {}
+        for name, value in values.items():
+            attr = m.columns[name]
+            stored = value
+            if value is None:
+                found = m.model._meta.get_field(attr)
+                if not found.null and found.empty_strings_allowed:
+                    stored = ""
+            out[attr] = _stored(stored)
+        return out
+
     def update(self, m: Mapping, ident: int, seen_version: Any,
                changes: dict[str, Any]) -> bool:
-        values = {m.columns[k]: _stored(v) for k, v in changes.items()}
+        values = self._values(m, changes)
         return self._all(m).filter(**{m.columns["id"]: ident,
                                       m.columns["version"]: seen_version}).update(**values) == 1
 
     def create(self, m: Mapping, values: dict[str, Any]) -> int:
-        obj = m.model(**{m.columns[k]: _stored(v) for k, v in values.items()})
+        obj = m.model(**self._values(m, values))
         obj.save()
         return int(obj.pk)
 

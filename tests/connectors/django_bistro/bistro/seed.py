@@ -9,7 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bistro.settings")
 django.setup()
 
 from kitchen.models import Dish, Ticket  # noqa: E402
-from reservations.models import Reservation  # noqa: E402
+from reservations.models import DiningTable, Reservation  # noqa: E402
 
 NAMES = ["Ana Lima", "Tom Berg", "Zoë Müller", "Percy 100% Sure", "Dana O'Hara", "Li Wei",
          "Sam Okafor", "Maria Rossi"]
@@ -30,6 +30,9 @@ def main() -> None:
                                     table_no=1 + i % 20, notes="window" if i % 5 == 0 else "",
                                     state="C"))
     Reservation.objects.bulk_create(rows, batch_size=5000)
+    DiningTable.objects.bulk_create(
+        DiningTable(number=n, label=f"{'W' if n <= 12 else 'B'}{n}", seats=2 + 2 * (n % 3),
+                    room="Window" if n <= 12 else "Bar") for n in range(1, 21))
     for i in range(30):
         Dish.objects.create(code=f"D-{i:03d}", title=f"Dish {i}", section="Mains" if i % 2
                             else "Starters", price_pence=500 + 50 * i, portions_left=i,

@@ -68,4 +68,10 @@ BACKROOM_CONNECT = {
                           "refunded": "refund"},
         # no version: tickets are read-only in Backroom
     },
+    "tables": {
+        "model": "reservations.DiningTable",
+        "fields": {"number": "number", "label": "label", "seats": "seats", "room": "room"},
+        "floor": {"opens_at": "11:00", "closes_at": "23:00", "slot_minutes": 30,
+                  "covers_per_slot": 20, "turn_minutes": 90},
+    },
 }

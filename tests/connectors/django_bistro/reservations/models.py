@@ -1,4 +1,4 @@
-"""A reservation as this restaurant's site keeps it."""
+"""A reservation as this restaurant's site keeps it, and the tables it is kept at."""
 
 from django.db import models
 
@@ -17,3 +17,13 @@ class Reservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.time:%Y-%m-%d %H:%M}"
+
+
+class DiningTable(models.Model):
+    number = models.PositiveSmallIntegerField(unique=True)
+    label = models.CharField(max_length=20)
+    seats = models.PositiveSmallIntegerField()
+    room = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.seats})"
