@@ -1,20 +1,23 @@
-"""MySQL/MariaDB, live: the sessions of a database (PROCESSLIST) and KILL QUERY / KILL."""
+"""MySQL/MariaDB, live: sessions (PROCESSLIST) and KILL, InnoDB lock waits, statement digests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from services.diagnostics.db_insights import make_engine
-from services.diagnostics.pg_live import Session, SignalRight
+from services.diagnostics.pg_live import Session, SignalRight, Wait
 
 #: MySQL's "Unknown thread id": the session had already gone.
 UNKNOWN_THREAD = 1094
+#: "Access denied; you need the PROCESS privilege".
+NEEDS_RIGHT = 1227
 _STATES = {"Query": "active", "Execute": "active", "Sleep": "idle"}
 
 
@@ -48,6 +51,72 @@ def read_sessions(conn: Connection) -> tuple[Session, ...]:
             wait_event_type="", wait_event=str(state or ""), query=str(info or ""),
             query_start=started, duration_s=float(seconds or 0)))
     return tuple(sessions)
+
+
+def read_waits(conn: Connection) -> tuple[Wait, ...]:
+    """Who waits for whose row or table lock in this database, and the lock each holds
+    (InnoDB's information_schema.INNODB_LOCK_WAITS, INNODB_TRX and INNODB_LOCKS: MariaDB and
+    MySQL 5.7; the pid of a wait is the blocked connection's id). Reading InnoDB's
+    transactions needs the PROCESS privilege: without it, a PermissionError says so."""
+    try:
+        rows = _lock_waits(conn)
+    except DBAPIError as exc:
+        if getattr(exc.orig, "args", (None,))[0] != NEEDS_RIGHT:
+            raise
+        user = str(conn.execute(text("SELECT CURRENT_USER()")).scalar_one())
+        name, _, host = user.rpartition("@")
+        raise PermissionError(
+            f"The database user {user} may not read InnoDB's lock waits: that needs the "
+            f"PROCESS privilege (GRANT PROCESS ON *.* TO '{name}'@'{host}')") from None
+    return _waits_of(rows)
+
+
+def _lock_waits(conn: Connection) -> Sequence[Any]:
+    return conn.execute(text(
+        """SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id,
+                  bl.lock_mode, bl.lock_type, bl.lock_table, rl.lock_mode, rl.lock_table
+           FROM information_schema.INNODB_LOCK_WAITS w
+           JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
+           JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
+           LEFT JOIN information_schema.INNODB_LOCKS bl ON bl.lock_id = w.blocking_lock_id
+           LEFT JOIN information_schema.INNODB_LOCKS rl ON rl.lock_id = w.requested_lock_id
+           WHERE rl.lock_table LIKE CONCAT('`', DATABASE(), '`.%')
+           ORDER BY 1, 2""")).all()
+
+
+def _waits_of(rows: Sequence[Any]) -> tuple[Wait, ...]:
+    waits = []
+    for waiter, blocker, held_mode, held_type, held_table, want_mode, want_table in rows:
+        kind = "row lock" if str(held_type or "").upper() == "RECORD" else "table lock"
+        held = f"{held_mode} {kind} on table {_table(held_table)}" if held_mode else ""
+        wanted = f"{want_mode} on table {_table(want_table)}" if want_mode else ""
+        waits.append(Wait(int(waiter), int(blocker), held, wanted, noun="connection"))
+    return tuple(waits)
+
+
+def _table(name: object) -> str:
+    """`shop`.`bookings` -> bookings (the view is of one database)."""
+    return str(name or "").rsplit(".", 1)[-1].strip("`")
+
+
+def statement_totals(conn: Connection) -> list[tuple[str, str, int, float, int]]:
+    """(digest, text, calls, total ms, rows) of every statement of this database since the
+    digests were last truncated (performance_schema's events_statements_summary_by_digest;
+    its timers count picoseconds). Empty when performance_schema is off."""
+    rows = conn.execute(text(
+        """SELECT DIGEST, DIGEST_TEXT, COUNT_STAR, SUM_TIMER_WAIT / 1000000000,
+                  SUM_ROWS_SENT + SUM_ROWS_AFFECTED
+           FROM performance_schema.events_statements_summary_by_digest
+           WHERE SCHEMA_NAME = DATABASE() AND DIGEST IS NOT NULL""")).all()
+    return [(str(r[0]), str(r[1] or ""), int(r[2]), float(r[3] or 0.0), int(r[4] or 0))
+            for r in rows]
+
+
+def statements_switched_on(conn: Connection) -> bool:
+    """Whether performance_schema collects statement digests (it is off unless the server
+    was started with performance_schema=ON)."""
+    row = conn.execute(text("SELECT @@performance_schema")).scalar()
+    return bool(int(row or 0))
 
 
 def signal_right(conn: Connection) -> SignalRight:

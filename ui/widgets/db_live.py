@@ -266,7 +266,8 @@ class SessionsView(LiveView):
 
 
 class BlockingView(LiveView):
-    """pg_locks and pg_blocking_pids as trees: each holder, and below it who waits for it."""
+    """Lock waits as trees (PostgreSQL's pg_locks and pg_blocking_pids, InnoDB's lock
+    waits on MySQL/MariaDB): each holder, and below it who waits for it."""
 
     COLUMNS = ("Session", "State", "Waiting for", "Query")
 
@@ -303,11 +304,12 @@ class BlockingView(LiveView):
         waits, sessions = found
         self.tree.clear()
         self.empty.setVisible(not waits)
+        noun = waits[0].noun if waits else "pid"
 
         def item(node: ChainNode) -> QTreeWidgetItem:
             session = sessions.get(node.pid)
             first = node.wait.words() if node.wait is not None else (
-                f"pid {node.pid} blocks others")
+                f"{noun} {node.pid} blocks others")
             row = [first, "", node.wait.wanted if node.wait is not None else "", ""]
             if session is not None:
                 row[1] = f"{session.state} {_duration(session.duration_s)}"

@@ -86,19 +86,22 @@ class StatementWindowView(LiveView):
     def show_found(self, found: StatementWindow) -> None:
         self.found, oldest = found.statements, found.oldest
         self.reset_button.setVisible(found.may_reset)
+        postgres = self.target is None or self.target.dialect != "mysql"
+        self.copy_button.setVisible(postgres)  # the advice is PostgreSQL's CONCURRENTLY
         rows = []
         for s in self.found:
-            advice = index_advice(s.query)
+            advice = index_advice(s.query) if postgres else None
             rows.append((f"{s.total_ms:,.1f}", f"{s.mean_ms:,.2f}", f"{s.calls:,}",
                          f"{s.rows:,}", " ".join(s.query.split()),
                          " ".join(advice.sql.split()) if advice else ""))
         self.model.set_rows(rows)
         since = ("no sample yet with a change" if oldest is None else
                  time.strftime("%Y-%m-%d %H:%M", time.localtime(oldest)))
-        set_plain_text(self.note, (
-            "Totals since pg_stat_statements was last reset." if found.window_s is None else
+        counted_by = found.counted_by
+        set_plain_text(self.note, found.switched_off or (
+            f"Totals since {counted_by} was last reset." if found.window_s is None else
             f"Calls and time within the window, from the console's samples of "
-            f"pg_stat_statements every {int(self.tools.sample_s // 60)} min (history since "
+            f"{counted_by} every {int(self.tools.sample_s // 60)} min (history since "
             f"{since}; kept {int(self.tools.keep_s // 86400)} days)."))
 
     def copy_index(self) -> str:

@@ -260,15 +260,14 @@ class DbViews(QWidget):
         sqlite = db.dialect == "sqlite"
         self.ordering_combo.setEnabled(not sqlite)
         target = None if sqlite else self.live.target(self._profile, db.name, db.dialect)
-        postgres = target if db.dialect == "postgresql" else None
         self.sessions.set_target(target)
-        self.blocking.set_target(postgres)
-        self.statement_windows.set_target(postgres)
+        self.blocking.set_target(target)
+        self.statement_windows.set_target(target)
         self.own_check.setEnabled(not sqlite)
         # enable the new dialect's tabs and move there before disabling the others, so Qt
         # does not pick a neighbouring tab by itself
-        wanted = ((3,) if sqlite else (0, 1, 2, 4, 5, 6) if postgres is not None
-                  else (0, 1, 2, 4) if target is not None else (0, 1, 2))
+        wanted = ((3,) if sqlite else (0, 1, 2, 4, 5, 6) if target is not None
+                  else (0, 1, 2))
         for tab in wanted:
             self.tabs.setTabEnabled(tab, True)
         if self.tabs.currentIndex() not in wanted:
