@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.collectors.database import STATEMENT_SAMPLE_S, pg_statement_totals
+from services.collectors.database import (
+    STATEMENT_SAMPLE_S,
+    is_own_statement,
+    pg_statement_totals,
+)
 from services.diagnostics import mysql_live, pg_live
 from services.diagnostics.db_insights import database_targets
 from services.diagnostics.pg_live import ChainNode, Session, SignalRight, Wait
@@ -52,6 +56,10 @@ class StatementWindow:
     """Where the database counts its statements, in the words of the view's note."""
     switched_off: str = ""
     """Why the database counts no statements, and how to switch it on ("": it does)."""
+
+    def own(self, statement: WindowStatement) -> bool:
+        """Whether the statement is the console's own (its polling and these views)."""
+        return is_own_statement(statement.query)
 
 
 class DatabaseLiveTools:

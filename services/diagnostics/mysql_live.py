@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from services.collectors.database import OWN_ALIAS
 from services.diagnostics.db_insights import make_engine
 from services.diagnostics.pg_live import Session, SignalRight, Wait
 
@@ -35,22 +36,37 @@ def mysql_connection(url: str, password: str | None, timeout_s: float) -> Iterat
 def read_sessions(conn: Connection) -> tuple[Session, ...]:
     """This database's client sessions other than this one, the running first."""
     rows = conn.execute(text(
-        """SELECT ID, USER, HOST, COMMAND, TIME, STATE, INFO, NOW()
-           FROM information_schema.PROCESSLIST
-           WHERE ID <> CONNECTION_ID() AND DB = DATABASE()
-             AND COMMAND NOT IN ('Daemon', 'Binlog Dump')
-           ORDER BY COMMAND = 'Sleep', TIME DESC, ID""")).all()
+        f"""SELECT ID, USER, HOST, COMMAND, TIME, STATE, INFO, NOW()
+            FROM information_schema.PROCESSLIST {OWN_ALIAS}
+            WHERE ID <> CONNECTION_ID() AND DB = DATABASE()
+              AND COMMAND NOT IN ('Daemon', 'Binlog Dump')
+            ORDER BY COMMAND = 'Sleep', TIME DESC, ID""")).all()
+    programs = _programs(conn)
     sessions = []
     for pid, user, host, command, seconds, state, info, now in rows:
         active = _STATES.get(str(command), str(command).lower()) == "active"
         started: datetime | None = (now - timedelta(seconds=int(seconds or 0))
                                     if active and isinstance(now, datetime) else None)
         sessions.append(Session(
-            pid=int(pid), user=str(user or ""), application=str(host or ""),
+            pid=int(pid), user=str(user or ""),
+            application=" on ".join(p for p in (programs.get(int(pid), ""), str(host or "")) if p),
             database="", state=_STATES.get(str(command), str(command).lower()),
             wait_event_type="", wait_event=str(state or ""), query=str(info or ""),
             query_start=started, duration_s=float(seconds or 0)))
     return tuple(sessions)
+
+
+def _programs(conn: Connection) -> dict[int, str]:
+    """Each connection's program_name attribute (the console's say "backroom"), by id; none
+    when performance_schema is off or not readable by this user."""
+    try:  # a failed statement leaves MySQL's transaction as it was
+        rows = conn.execute(text(
+            f"""SELECT PROCESSLIST_ID, ATTR_VALUE
+                FROM performance_schema.session_connect_attrs {OWN_ALIAS}
+                WHERE ATTR_NAME = 'program_name'""")).all()
+    except DBAPIError:
+        return {}
+    return {int(r[0]): str(r[1]) for r in rows}
 
 
 def read_waits(conn: Connection) -> tuple[Wait, ...]:
@@ -63,7 +79,7 @@ def read_waits(conn: Connection) -> tuple[Wait, ...]:
     except DBAPIError as exc:
         if getattr(exc.orig, "args", (None,))[0] != NEEDS_RIGHT:
             raise
-        user = str(conn.execute(text("SELECT CURRENT_USER()")).scalar_one())
+        user = str(conn.execute(text(f"SELECT CURRENT_USER() AS {OWN_ALIAS}")).scalar_one())
         name, _, host = user.rpartition("@")
         raise PermissionError(
             f"The database user {user} may not read InnoDB's lock waits: that needs the "
@@ -72,14 +88,15 @@ def read_waits(conn: Connection) -> tuple[Wait, ...]:
 
 
 def _lock_waits(conn: Connection) -> Sequence[Any]:
+    w = OWN_ALIAS
     return conn.execute(text(
-        """SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id,
+        f"""SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id,
                   bl.lock_mode, bl.lock_type, bl.lock_table, rl.lock_mode, rl.lock_table
-           FROM information_schema.INNODB_LOCK_WAITS w
-           JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
-           JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
-           LEFT JOIN information_schema.INNODB_LOCKS bl ON bl.lock_id = w.blocking_lock_id
-           LEFT JOIN information_schema.INNODB_LOCKS rl ON rl.lock_id = w.requested_lock_id
+           FROM information_schema.INNODB_LOCK_WAITS {w}
+           JOIN information_schema.INNODB_TRX r ON r.trx_id = {w}.requesting_trx_id
+           JOIN information_schema.INNODB_TRX b ON b.trx_id = {w}.blocking_trx_id
+           LEFT JOIN information_schema.INNODB_LOCKS bl ON bl.lock_id = {w}.blocking_lock_id
+           LEFT JOIN information_schema.INNODB_LOCKS rl ON rl.lock_id = {w}.requested_lock_id
            WHERE rl.lock_table LIKE CONCAT('`', DATABASE(), '`.%')
            ORDER BY 1, 2""")).all()
 
@@ -104,9 +121,9 @@ def statement_totals(conn: Connection) -> list[tuple[str, str, int, float, int]]
     digests were last truncated (performance_schema's events_statements_summary_by_digest;
     its timers count picoseconds). Empty when performance_schema is off."""
     rows = conn.execute(text(
-        """SELECT DIGEST, DIGEST_TEXT, COUNT_STAR, SUM_TIMER_WAIT / 1000000000,
+        f"""SELECT DIGEST, DIGEST_TEXT, COUNT_STAR, SUM_TIMER_WAIT / 1000000000,
                   SUM_ROWS_SENT + SUM_ROWS_AFFECTED
-           FROM performance_schema.events_statements_summary_by_digest
+           FROM performance_schema.events_statements_summary_by_digest {OWN_ALIAS}
            WHERE SCHEMA_NAME = DATABASE() AND DIGEST IS NOT NULL""")).all()
     return [(str(r[0]), str(r[1] or ""), int(r[2]), float(r[3] or 0.0), int(r[4] or 0))
             for r in rows]
@@ -115,17 +132,18 @@ def statement_totals(conn: Connection) -> list[tuple[str, str, int, float, int]]
 def statements_switched_on(conn: Connection) -> bool:
     """Whether performance_schema collects statement digests (it is off unless the server
     was started with performance_schema=ON)."""
-    row = conn.execute(text("SELECT @@performance_schema")).scalar()
+    row = conn.execute(text(f"SELECT @@performance_schema AS {OWN_ALIAS}")).scalar()
     return bool(int(row or 0))
 
 
 def signal_right(conn: Connection) -> SignalRight:
     """Killing others' sessions needs SUPER or (MariaDB 10.5+, MySQL 8) CONNECTION_ADMIN."""
-    user = str(conn.execute(text("SELECT CURRENT_USER()")).scalar_one())
+    user = str(conn.execute(text(f"SELECT CURRENT_USER() AS {OWN_ALIAS}")).scalar_one())
     name, _, host = user.rpartition("@")
     grantee = f"'{name}'@'{host}'"
     rights = {str(r[0]).upper().replace("_", " ") for r in conn.execute(text(
-        "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = :g"),
+        f"SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES {OWN_ALIAS} "
+        "WHERE GRANTEE = :g"),
         {"g": grantee}).all()}
     if rights & {"SUPER", "CONNECTION ADMIN"}:
         return SignalRight(True, user)

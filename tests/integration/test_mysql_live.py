@@ -137,3 +137,34 @@ def test_statements_over_time_are_deltas_of_the_digests(db: LiveMariaDB, tmp_pat
         assert next(s for s in since_reset.statements if s.query == select.query).calls >= 10
     finally:
         tools.close()
+
+
+def test_the_consoles_own_statements_and_sessions_are_labelled(db: LiveMariaDB,
+                                                               tmp_path) -> None:
+    """MySQL drops comments from its digests: the console's statements name an alias that
+    survives them, and its connections say program_name=backroom, so both are told from
+    the shop's in the views."""
+    from services.diagnostics.db_insights import make_engine
+
+    tools, target = _tools(tmp_path, db)
+    try:
+        tools.statement_window(target, 3600.0, "calls")  # the baseline
+        with db.engine().connect() as conn:
+            conn.exec_driver_sql("SELECT guests FROM bookings WHERE id = 2").all()
+        console = make_engine(db.url).connect()  # as the console's database views connect
+        try:
+            mine = int(console.exec_driver_sql("SELECT CONNECTION_ID()").scalar_one())
+            console.exec_driver_sql("USE " + console.engine.url.database)
+            sessions, _right = tools.sessions(target)
+            assert {s.pid: s.application for s in sessions}[mine].startswith("backroom on ")
+        finally:
+            console.close()
+        window = tools.statement_window(target, 3600.0, "calls")
+        own = {s.query: window.own(s) for s in window.statements}
+        (shop,) = [q for q in own if "`bookings`" in q]
+        assert own[shop] is False
+        reads = [q for q in own if "events_statements_summary_by_digest" in q
+                 or "PROCESSLIST" in q]
+        assert len(reads) >= 2 and all(own[q] for q in reads)
+    finally:
+        tools.close()

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 SESSION_COLUMNS = ("PID", "User", "Application", "State", "Waiting for", "Duration", "Query")
 #: Sessions and locks are read again this often while shown.
 LIVE_INTERVAL_MS = 5_000
+#: The chip of a statement Backroom itself sent (its monitoring queries).
+OWN_CHIP = "Backroom"
 
 Confirm = Callable[[QWidget, str, str], bool]
 """Asks the user (parent, title, words) and says whether they agreed."""

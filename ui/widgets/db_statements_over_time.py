@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 from console.index_advice import index_advice
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
-from ui.widgets.db_live import Confirm, LiveView, confirm_action, live_table
+from ui.widgets.db_live import OWN_CHIP, Confirm, LiveView, confirm_action, live_table
 
 if TYPE_CHECKING:
     from services.diagnostics.database_live import (
@@ -91,10 +91,11 @@ class StatementWindowView(LiveView):
         rows = []
         for s in self.found:
             advice = index_advice(s.query) if postgres else None
+            own = f"{OWN_CHIP} · " if found.own(s) else ""
             rows.append((f"{s.total_ms:,.1f}", f"{s.mean_ms:,.2f}", f"{s.calls:,}",
-                         f"{s.rows:,}", " ".join(s.query.split()),
+                         f"{s.rows:,}", own + " ".join(s.query.split()),
                          " ".join(advice.sql.split()) if advice else ""))
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, ["active" if found.own(s) else "" for s in self.found])
         since = ("no sample yet with a change" if oldest is None else
                  time.strftime("%Y-%m-%d %H:%M", time.localtime(oldest)))
         counted_by = found.counted_by

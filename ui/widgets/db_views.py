@@ -25,7 +25,7 @@ from ui.models.roles import SORT_ROLE
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
 from ui.theme import tabular_font
-from ui.widgets.db_live import BlockingView, SessionsView
+from ui.widgets.db_live import OWN_CHIP, BlockingView, SessionsView
 from ui.widgets.db_statements_over_time import StatementWindowView
 from ui.widgets.sweep_table import StatusChipDelegate
 
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     from ui.worker import TaskRunner, TaskState
 
 STATEMENT_COLUMNS = ("By", "Total ms", "Mean ms", "Calls", "Rows", "Query")
-#: The chip of a statement Backroom itself sent (its monitoring queries).
-OWN_CHIP = "Backroom"
 SCAN_COLUMNS = ("Verdict", "Table", "Seq scans", "Rows read by seq scans", "Index scans",
                 "Live rows", "Index use")
 UNUSED_COLUMNS = ("Table", "Index", "Size")
