@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -14,6 +15,8 @@ from services.http.client import MIB
 #: parse is 0.3 s or more of Python in one thread, which the GUI thread must share the GIL
 #: with (every return from Qt into Python waits for it). Pages of ordinary size stay here.
 BIG_PAGE_BYTES = MIB
+#: How much lower the child's priority is than the console's (Unix nice).
+CHILD_NICENESS = 10
 #: How long a child that was told to stop may take before it is killed.
 STOP_WAIT_S = 0.5
 
@@ -38,7 +41,10 @@ class PageTimeout(ChildGone):
 def _serve(conn: Connection) -> None:
     """In the child: read pages until the pipe closes. Each is the reader (with its state),
     the time of the scrape and the page's bytes; the answer is the scrape and the reader as
-    the page left it (the label sets its series limit kept), or the reader's error."""
+    the page left it (the label sets its series limit kept), or the reader's error. It runs
+    at a lower priority: on a busy machine the console's GUI thread gets the CPU first."""
+    if hasattr(os, "nice"):
+        os.nice(CHILD_NICENESS)
     while True:
         try:
             reader, mono = conn.recv()
