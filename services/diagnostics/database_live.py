@@ -56,6 +56,8 @@ class StatementWindow:
     """Where the database counts its statements, in the words of the view's note."""
     switched_off: str = ""
     """Why the database counts no statements, and how to switch it on ("": it does)."""
+    lost: str = ""
+    """Why some statements are missing, and what to do ("": none is)."""
 
     def own(self, statement: WindowStatement) -> bool:
         """Whether the statement is the console's own (its polling and these views)."""
@@ -127,7 +129,7 @@ class DatabaseLiveTools:
         """Sample the database's statement totals (pg_stat_statements; performance_schema's
         digests on MySQL/MariaDB) into the history, then the top statements of the window
         (``order``: total, mean or calls)."""
-        counted_by, off = "pg_stat_statements", ""
+        counted_by, off, lost = "pg_stat_statements", "", ""
         if target.dialect == "mysql":
             counted_by = "performance_schema's statement digests"
             with mysql_live.mysql_connection(target.url, target.password(),
@@ -136,6 +138,8 @@ class DatabaseLiveTools:
                 if not mysql_live.statements_switched_on(conn):
                     off = ("performance_schema is off on this server: start it with "
                            "performance_schema=ON (my.cnf, [mysqld]) to count statements")
+                else:
+                    lost = mysql_live.digests_lost(conn)
             may_reset = False  # TRUNCATE of the digests resets every database of the server
         else:
             with pg_live.pg_connection(target.url, target.password(),
@@ -153,7 +157,7 @@ class DatabaseLiveTools:
         else:
             top = self.history.top(target.profile, target.name, time.time() - window_s,
                                    WINDOW_TOP, order)
-        return StatementWindow(top, may_reset, oldest, window_s, counted_by, off)
+        return StatementWindow(top, may_reset, oldest, window_s, counted_by, off, lost)
 
     def reset_statements(self, target: LiveTarget) -> None:
         """pg_stat_statements_reset for this database (the local history stays)."""

@@ -129,6 +129,23 @@ def statement_totals(conn: Connection) -> list[tuple[str, str, int, float, int]]
             for r in rows]
 
 
+def digests_lost(conn: Connection) -> str:
+    """What the view must say when the server's digest table is full: past
+    performance_schema_digests_size statements (of every database), new ones are only
+    counted together, under no digest ("": room left)."""
+    used, size, lost = conn.execute(text(
+        f"""SELECT COUNT(*), @@performance_schema_digests_size,
+                   COALESCE(SUM(CASE WHEN DIGEST IS NULL THEN COUNT_STAR END), 0)
+            FROM performance_schema.events_statements_summary_by_digest {OWN_ALIAS}""")).one()
+    if not lost and int(used or 0) < int(size or 0):
+        return ""
+    return (f"The server's statement digest table is full ({int(size or 0):,} statements of "
+            f"all its databases): {int(lost or 0):,} calls since were counted under no "
+            "statement, so new statements are missing here. TRUNCATE "
+            "performance_schema.events_statements_summary_by_digest (every database's totals "
+            "start again) or raise performance_schema_digests_size (a restart).")
+
+
 def statements_switched_on(conn: Connection) -> bool:
     """Whether performance_schema collects statement digests (it is off unless the server
     was started with performance_schema=ON)."""

@@ -285,6 +285,9 @@ def test_mariadb_blocking_chain_and_statements_over_time(qtbot, runner: TaskRunn
             assert waiting.done.wait(10)
         open_tab(qtbot, widget, windows)
         read(qtbot, windows)
+        if "digest table is full" in windows.note.text():  # a shared server: see the note
+            pytest.skip("the server's statement digest table is full (other databases' "
+                        "statements); the view says so")
         rows = [r for r in windows.model.rows() if "UPDATE `bookings`" in r[4]]
         assert rows and rows[0][2] == "2" and rows[0][5] == ""  # the holder's and the waiter's
         assert not windows.reset_button.isVisible() and not windows.copy_button.isVisible()

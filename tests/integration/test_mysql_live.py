@@ -80,6 +80,14 @@ def _tools(tmp_path, db: LiveMariaDB, url: str | None = None):  # type: ignore[n
     return tools, LiveTarget("Shop", "shop", url or db.url, None, 5.0, "mysql")
 
 
+def _skip_when_full(window) -> None:  # type: ignore[no-untyped-def]
+    """On a shared server other databases may have filled the digest table: new statements
+    are then counted under no digest, and the window says so (asserted) before the skip."""
+    if window.lost:
+        assert "TRUNCATE performance_schema.events_statements_summary_by_digest" in window.lost
+        pytest.skip(f"the server's statement digest table is full: {window.lost}")
+
+
 def test_a_real_lock_wait_is_shown_as_a_blocking_chain(db: LiveMariaDB, tmp_path) -> None:
     """Two real sessions: one holds a row of bookings in an open transaction, the other's
     UPDATE of that row waits for it; the chain names both connections and the lock."""
@@ -111,7 +119,8 @@ def test_a_real_lock_wait_is_shown_as_a_blocking_chain(db: LiveMariaDB, tmp_path
         assert waiting.done.wait(10)
         tools.close()
     assert waiting.error is None  # it got the row once the holder let go
-    assert tools.waits(target)[0] == ()
+    # InnoDB refreshes what information_schema shows of its transactions every 0.1 s
+    wait_until(lambda: tools.waits(target)[0] == ())
 
 
 def test_statements_over_time_are_deltas_of_the_digests(db: LiveMariaDB, tmp_path) -> None:
@@ -125,10 +134,12 @@ def test_statements_over_time_are_deltas_of_the_digests(db: LiveMariaDB, tmp_pat
         first = tools.statement_window(target, 3600.0, "calls")
         assert first.statements == () and first.counted_by.startswith("performance_schema")
         assert not first.may_reset and first.switched_off == ""
+        # the digest table (5,000 by default) is the server's, shared by every database
         with db.engine().connect() as conn:
             for _ in range(7):
                 conn.exec_driver_sql("SELECT guests FROM bookings WHERE id = 2").all()
         window = tools.statement_window(target, 3600.0, "calls")
+        _skip_when_full(window)
         (select,) = [s for s in window.statements if "bookings" in s.query
                      and s.query.upper().startswith("SELECT")]
         assert select.calls == 7 and select.rows == 7
@@ -160,6 +171,7 @@ def test_the_consoles_own_statements_and_sessions_are_labelled(db: LiveMariaDB,
         finally:
             console.close()
         window = tools.statement_window(target, 3600.0, "calls")
+        _skip_when_full(window)
         own = {s.query: window.own(s) for s in window.statements}
         (shop,) = [q for q in own if "`bookings`" in q]
         assert own[shop] is False

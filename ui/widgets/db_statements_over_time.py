@@ -103,7 +103,8 @@ class StatementWindowView(LiveView):
             f"Totals since {counted_by} was last reset." if found.window_s is None else
             f"Calls and time within the window, from the console's samples of "
             f"{counted_by} every {int(self.tools.sample_s // 60)} min (history since "
-            f"{since}; kept {int(self.tools.keep_s // 86400)} days)."))
+            f"{since}; kept {int(self.tools.keep_s // 86400)} days).") + (
+            f" {found.lost}" if found.lost else ""))
 
     def copy_index(self) -> str:
         rows = self.table.selectionModel().selectedRows()  # type: ignore[union-attr]
