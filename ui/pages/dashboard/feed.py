@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 MEMORY_REACH_S = 86_400.0
 #: How long one read may spend giving new series their curves (a source with 1,001 series
 #: at once: the rest in the next reads, each well inside a frame at 60 Hz).
-ADOPT_SLICE_S = 0.004
+ADOPT_SLICE_S = 0.002
 
 #: Runs a read of the store or the poller: ``run(read, on_success, on_failure, name)``.
 ReadRunner = Callable[[Callable[[], Any], Callable[[Any], None],
