@@ -88,6 +88,7 @@ class StatementWindowView(LiveView):
         self.reset_button.setVisible(found.may_reset)
         postgres = self.target is None or self.target.dialect != "mysql"
         self.copy_button.setVisible(postgres)  # the advice is PostgreSQL's CONCURRENTLY
+        self.table.setColumnHidden(WINDOW_COLUMNS.index("Index to try"), not postgres)
         rows = []
         for s in self.found:
             advice = index_advice(s.query) if postgres else None
