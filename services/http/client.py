@@ -36,7 +36,9 @@ class Fetched:
     """An HTTP answer read (up to a size cap) within a deadline."""
 
     status: int
-    body: bytes
+    #: The body as read, not copied into ``bytes``: a 5 MB page's copy is one C call holding
+    #: the GIL while the GUI thread waits for it.
+    body: bytes | bytearray
     elapsed_s: float
     truncated: bool
     content_type: str
@@ -110,6 +112,7 @@ def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool
     start = time.perf_counter()
     deadline = start + timeout_s
     read = 0
+    body: bytes | bytearray
     try:
         # requests bounds each socket read only: the watchdog bounds connect and head together
         with deadline_in(timeout_s):
@@ -123,8 +126,7 @@ def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool
             else:
                 data, truncated = _read_body(response, max_bytes, deadline, url, timeout_s)
                 read = len(data)
-                # bytes() of bytes is the same object; a refused page is never copied
-                body = b"" if truncated and refuse_larger else bytes(data)
+                body = b"" if truncated and refuse_larger else data
             elapsed = head_s + (time.perf_counter() - head_at)
         finally:
             response.close()
