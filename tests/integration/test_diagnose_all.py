@@ -58,7 +58,7 @@ def test_twenty_profiles_slow_site_first_figures_as_promql_says(chain: Chain,
     # The truth: PromQL's own quantile for each site, at the instant its row was read.
     for row in rows:
         site = row["shop"].removeprefix("Bistro ")
-        truth = chain.query(P95.format(site=site, window="60s"), row["last_reading"])[site]
+        truth = chain.by_site(P95.format(site=site, window="60s"), row["last_reading"])[site]
         assert row["p95_ms"] == pytest.approx(truth * 1000, rel=TRUTH_REL), site
         assert time.time() - row["last_reading"] < 30
 
@@ -71,7 +71,7 @@ def test_a_grouped_profile_has_a_row_per_site(chain: Chain, tmp_path: Path) -> N
     assert len(rows) == 21
     assert rows[0]["group"] == {"site": chain.slow} and rows[0]["status"] == "fail"
     whole = next(r for r in rows if not r["group"])
-    truth = chain.query("histogram_quantile(0.95, sum by (le) "
+    truth = chain.by_site("histogram_quantile(0.95, sum by (le) "
                         "(rate(http_request_duration_seconds_bucket[60s])))",
                         whole["last_reading"])[""]
     assert whole["p95_ms"] == pytest.approx(truth * 1000, rel=TRUTH_REL)
