@@ -15,8 +15,8 @@ from console.store import MetricStore
 from services.collectors.prometheus_server import PrometheusServerCollector
 from services.http.client import new_session
 from tests.gui.test_dashboard import FakePoller, Services, fill, make_page, settled, status
-from tests.support.shots import save_shot
 from tests.support.chain import Chain
+from tests.support.shots import save_shot
 from ui.charts.panel import ChartPanel
 from ui.pages.dashboard import DashboardPage
 

@@ -75,7 +75,7 @@ def main(argv: list[str]) -> None:
     port = int(argv[0])
     sites: dict[str, Site] = {}
     for n, spec in enumerate(argv[1:]):
-        name, slowdown, errors = (spec.split(":") + ["", ""])[:3]
+        name, slowdown, errors = [*spec.split(":"), "", ""][:3]
         sites[name] = Site(name, float(slowdown or 1.0), float(errors or 0.0), seed=n + 1)
 
     class Handler(BaseHTTPRequestHandler):
