@@ -222,9 +222,9 @@ class CompareSites(QDialog):
         if self.lines is self.shop_lines and self.shop_lines is not None and (
                 self._shops_task is None or self._shops_task.done):
             overview, ctx = self.shop_lines.overview, self.page.ctx
-            extra = open_shop_outside_folder(ctx)
             self._shops_task = ctx.tasks.run(
-                lambda _s: overview.read_if_due(ctx.local.config_dir(), extra,
+                lambda _s: overview.read_if_due(ctx.local.config_dir(),
+                                                open_shop_outside_folder(ctx),
                                                 SHOPS_REFRESH_S),
                 owner=self, on_success=self._shops_read, name="compare-shops-read")
         self.read()
