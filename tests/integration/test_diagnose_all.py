@@ -16,7 +16,9 @@ import pytest
 import requests
 
 from commands.diagnose_all import diagnose_all_main
+from console import metrics
 from console.domain import Status
+from console.shop_history import line_name
 from services.diagnostics.overview import ShopOverview
 from tests.support.chain import Chain
 
@@ -154,3 +156,25 @@ def test_at_most_four_profiles_are_read_at_once(tmp_path: Path, hanging_port: in
     elapsed = time.monotonic() - start
     assert len(rows) == 8 and all(r.problem.startswith("web: timeout") for r in rows)
     assert 1.9 <= elapsed < 5  # two rounds of four 1 s timeouts, not one round of eight
+
+
+def test_two_views_at_one_pace_share_one_read_and_each_read_is_remembered(
+        chain: Chain, tmp_path: Path) -> None:
+    """All shops and Compare ask for every shop at one pace: a read younger than the pace
+    is given again, not made again; each read made lands in the hour kept for Compare."""
+    chain.write_profiles(tmp_path, count=3)
+    overview = ShopOverview()
+    try:
+        rows = overview.read_folder(tmp_path)  # All shops' read (it learns each plan too)
+        before = _queries_served(chain)
+        again = overview.read_if_due(tmp_path, (), pace_s=60.0)  # Compare, a moment later
+        shared = _queries_served(chain) - before
+        later = overview.read_if_due(tmp_path, (), pace_s=0.0)  # the pace come round
+        made = _queries_served(chain) - before - shared
+    finally:
+        overview.close()
+    assert again == rows and shared == 0
+    assert made == 3 * 5 and len(later) == 3
+    for row in later:
+        ts, p95 = overview.history.line(line_name(row, metrics.LATENCY_P95))
+        assert ts.size == 2 and p95[-1] == row.p95_s and ts[-1] == row.last_reading
