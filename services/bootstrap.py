@@ -278,11 +278,23 @@ class Diagnostics:
         return run_sweep(profile, samples=samples, progress=progress, cancelled=cancelled,
                          recent=recent)
 
-    def shop_overview(self) -> ShopOverview:
-        """A reader of every shop's summary for the All shops page (close it when done)."""
-        from services.diagnostics.overview import ShopOverview
+    _overview: ShopOverview | None = None
 
-        return ShopOverview()
+    def shop_overview(self) -> ShopOverview:
+        """The reader of every shop's summary (All shops, Compare's shops), one for as long
+        as these diagnostics live (a profile switch keeps it, and its hour of reads);
+        :meth:`close` closes it."""
+        if self._overview is None:
+            from services.diagnostics.overview import ShopOverview
+
+            self._overview = ShopOverview()
+        return self._overview
+
+    def close(self) -> None:
+        """Close what was opened for the UI (the shops' reader)."""
+        if self._overview is not None:
+            self._overview.close()
+            self._overview = None
 
     def live_figures(self, store: MetricStore, profile: Profile) -> list[Reading]:
         """The store's latest figures the sweep's findings may use."""
