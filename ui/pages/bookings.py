@@ -13,16 +13,15 @@ from console.shop import (
     BookingQuery,
     BookingSort,
     BookingStatus,
-    Conflict,
 )
 from console.shop_access import EntityAccess
 from console.shop_rules import validate_booking
 from ui.context import AppContext
-from ui.models.formatting import BOOKING_ACTIONS, when_text
+from ui.models.formatting import when_text
 from ui.models.shop_tables import BookingsTableModel
-from ui.pages.booking_form import ASKED, BookingForm, default_start
+from ui.pages.booking_actions import BookingPanelPage
+from ui.pages.booking_form import BookingForm, default_start
 from ui.pages.run_sheet import RunSheetDialog
-from ui.pages.shop_form_page import ShopFormPage
 from ui.pages.shop_list_page import local_midnight
 from ui.pages.shop_texts import NO_BACKEND, error_text
 from ui.pages.shop_widgets import header_button, search_box, set_primary_enabled
@@ -40,13 +39,6 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[BookingStatus]], ...] = (
     ("No-show", frozenset({BookingStatus.NO_SHOW})),
     ("Cancelled", frozenset({BookingStatus.CANCELLED})),
 )
-# What a status change did, as the panel's message says it.
-DONE = {
-    BookingStatus.SEATED: "seated",
-    BookingStatus.NO_SHOW: "marked a no-show",
-    BookingStatus.CANCELLED: "cancelled",
-    BookingStatus.CONFIRMED: "confirmed again",
-}
 FIELDS = (
     FieldSpec("customer_name", "Guest"),
     FieldSpec("phone", "Phone"),
@@ -72,20 +64,16 @@ def saved_text(booking: Booking, before: BookingDraft | None) -> str:
             else f"Saved booking #{booking.id}.")
 
 
-class BookingsPage(ShopFormPage[Booking, BookingQuery]):
+class BookingsPage(BookingPanelPage):
     """Bookings of one day (or the next 7 days, or all), searchable, edited on the right.
 
     ``ctx.shop`` is the repository; every call runs on ``ctx.tasks``.
     """
 
     title = "Bookings"
-    noun = "booking"
-    entity = "bookings"
     field_columns = {"phone": 2, "table_no": 4, "notes": 6}
     export_progress = True
     conflict_fields = FIELDS
-    gone_text = ("Not saved: this booking is no longer there (someone may have deleted it). "
-                 "Your text is still in the form.")
 
     sig_saved = pyqtSignal(object)
     """Emitted with the stored :class:`Booking` after a create, edit or status change."""
@@ -144,11 +132,8 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.next_button.clicked.connect(lambda: self._step_day(1))
         self.today_button.clicked.connect(self._go_today)
         self.form.sig_save.connect(self.save)
-        self.form.sig_status.connect(self.change_status)
         self.form.sig_discard.connect(self._discard)
-        self.form.sig_undo.connect(self.undo)
-        self._undo_to: tuple[int, BookingStatus] | None = None
-        """The booking and the status Undo puts back, while it is offered."""
+        self.connect_actions()
         self.range_combo.currentIndexChanged.connect(self._range_changed)
         self.model.sig_count.connect(self._say_order)
         self.refresh()
@@ -197,26 +182,6 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
             self._run_save(lambda _s: shop.create_booking(draft), self._created, "booking-save")
         else:
             self._save_over(booking.id, booking.version, draft)
-
-    def change_status(self, status: BookingStatus) -> None:
-        """Move the shown booking (the form has asked already where it asks) and say so."""
-        shop, booking = self.ctx.shop, self.form.booking
-        if shop is None or booking is None:
-            return
-        self.form.clear_feedback()
-        before = booking.status
-        self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
-                       lambda b: self._status_changed(b, before), "booking-save")
-
-    def undo(self) -> None:
-        """Put back the status the last cancel or no-show replaced, on the version it made."""
-        shop, booking, undo_to = self.ctx.shop, self.form.booking, self._undo_to
-        self._undo_to = None
-        if shop is None or booking is None or undo_to is None or undo_to[0] != booking.id:
-            return
-        previous = undo_to[1]
-        self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, previous),
-                       self._undone, "booking-save")
 
     def apply_access(self, shared: EntityAccess) -> None:
         self.form.set_access(shared)
@@ -355,21 +320,6 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self._run_save(lambda _s: shop.update_booking(booking_id, version, draft),
                        lambda b: self._saved(b, saved_text(b, before)), "booking-save")
 
-    def _status_changed(self, booking: Booking, before: BookingStatus) -> None:
-        self._saved(booking)
-        who = f"{isolated(booking.customer_name)} ({booking.party_size}, " \
-              f"{when_text(booking.start_at)})"
-        undoable = booking.status in ASKED and before is not booking.status
-        self._undo_to = (booking.id, before) if undoable else None
-        self.form.show_message(f"Booking #{booking.id} of {who} {DONE[booking.status]}"
-                               f" (was {before.label.lower()}).", undo=undoable)
-
-    def _undone(self, booking: Booking) -> None:
-        self._saved(booking)
-        self.form.show_message(f"Undone: booking #{booking.id} of "
-                               f"{isolated(booking.customer_name)} is "
-                               f"{booking.status.label.lower()} again.")
-
     def _created(self, booking: Booking) -> None:
         self.form.load(booking)
         self._fetch_guest(booking)
@@ -377,21 +327,3 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
                                f"{when_text(booking.start_at)}.")
         self.sig_saved.emit(booking)
         self.model.reload()
-
-    def _conflict(self, conflict: Conflict) -> None:
-        # A status change has nothing to merge: show theirs and let the user choose again.
-        if isinstance(conflict.mine, BookingStatus):
-            theirs: Booking = conflict.theirs
-            self._undo_to = None
-            self.form.load(theirs)
-            self.model.replace_row(theirs)
-            self.form.show_message(
-                f"Someone else changed this booking first; it is now {theirs.status.label}. "
-                f"Your change ({BOOKING_ACTIONS[conflict.mine]}) was not made. Check the "
-                "booking and try again.", "warn")
-            return
-        super()._conflict(conflict)
-
-    def _conflict_heading(self, theirs: Booking) -> tuple[str, str]:
-        return (f"Booking #{theirs.id}",
-                f"Their version is {theirs.version}, status {theirs.status.label}.")

@@ -20,13 +20,13 @@ from PyQt6.QtWidgets import (
 )
 
 from console.floor import FloorDay, lay_out, read_day
-from console.shop import Booking, BookingDraft, BookingQuery, BookingStatus, Conflict
+from console.shop import Booking, BookingDraft
 from console.shop_rules import validate_booking
 from ui.context import AppContext
-from ui.models.formatting import BOOKING_ACTIONS, when_text
+from ui.models.formatting import when_text
+from ui.pages.booking_actions import BookingPanelPage
 from ui.pages.booking_form import BookingForm
 from ui.pages.bookings import FIELDS
-from ui.pages.shop_form_page import ShopFormPage
 from ui.pages.shop_texts import NO_BACKEND, error_text
 from ui.pages.shop_widgets import header_button, set_primary_enabled
 from ui.plain_text import plain_label, set_plain_text
@@ -39,16 +39,12 @@ NO_TABLES = ("This shop keeps no tables (its schema or connector has none), so t
              "cannot be drawn. The Bookings page lists this day's bookings as usual.")
 
 
-class FloorPage(ShopFormPage[Booking, BookingQuery]):
+class FloorPage(BookingPanelPage):
     """A day of the floor: tables down the side, time across; a click opens the booking in
     the side panel, a drag moves it (an edit with the version check), Walk-in seats now."""
 
     title = "Floor"
-    noun = "booking"
-    entity = "bookings"
     conflict_fields = FIELDS
-    gone_text = ("Not saved: this booking is no longer there (someone may have deleted it). "
-                 "Your text is still in the form.")
 
     sig_saved = pyqtSignal(object)
     """Emitted with the stored :class:`Booking` after a move, an edit, a status change or a
@@ -119,7 +115,7 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
         self.grid.sig_booking_clicked.connect(self.open_booking)
         self.grid.sig_booking_moved.connect(self.move_booking)
         self.form.sig_save.connect(self.save)
-        self.form.sig_status.connect(self.change_status)
+        self.connect_actions()
         self.form.sig_discard.connect(lambda: self.form.load(self.form.booking)
                                       if self.form.booking else None)
         self.day_edit.dateChanged.connect(lambda _d: self.refresh())
@@ -209,15 +205,6 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
             return
         self.form.clear_feedback()
         self._save_over(booking.id, booking.version, draft)
-
-    def change_status(self, status: BookingStatus) -> None:
-        shop, booking = self.ctx.shop, self.form.booking
-        if shop is None or booking is None:
-            return
-        self.form.clear_feedback()
-        self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
-                       lambda b: self._saved(b, f"{b.customer_name}: {b.status.label}."),
-                       "floor-status")
 
     def walk_in(self) -> None:
         """Walk-in: choose covers and a free table, seated now in one step."""
@@ -337,21 +324,6 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
                            on_failure=lambda e: self._say(
                                "The walk-in was not seated: " + error_text(e, self.location())),
                            name="floor-walk-in")
-
-    def _conflict(self, conflict: Conflict) -> None:
-        if isinstance(conflict.mine, BookingStatus):
-            theirs: Booking = conflict.theirs
-            self.form.load(theirs)
-            self._show_stored(theirs)
-            self.form.show_message(
-                f"Someone else changed this booking first; it is now {theirs.status.label}. "
-                f"Your change ({BOOKING_ACTIONS[conflict.mine]}) was not made.", "warn")
-            return
-        super()._conflict(conflict)
-
-    def _conflict_heading(self, theirs: Booking) -> tuple[str, str]:
-        return (f"Booking #{theirs.id}",
-                f"Their version is {theirs.version}, status {theirs.status.label}.")
 
     def _say(self, text: str) -> None:
         set_plain_text(self.said, text)
