@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from PyQt6.QtCore import QDate, QModelIndex, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QPushButton, QWidget
 
+from console.floor import DiningTable
 from console.shop import (
     Booking,
     BookingDraft,
@@ -49,19 +52,27 @@ FIELDS = (
 )
 
 
-def saved_text(booking: Booking, before: BookingDraft | None) -> str:
-    """'Saved booking #12: party size 2 → 4, notes changed.' (what the save changed)."""
+def saved_text(booking: Booking, before: BookingDraft | None,
+               tables: Mapping[int, DiningTable] | None = None) -> str:
+    """'Saved booking #12: party size 2 → 4, table T1 → T2, notes changed.' (what the save
+    changed; a table by its name where the shop's ``tables`` are known)."""
     after = booking.draft()
     changes = []
     for spec in FIELDS:
         old, new = getattr(before, spec.name, None), getattr(after, spec.name)
         if before is None or old == new:
             continue
+        show = _table_name(tables, spec.show) if spec.name == "table_no" else spec.show
         changes.append(f"{spec.label.lower()} changed" if spec.name == "notes" else
-                       f"{spec.label.lower()} {spec.show(old) or 'none'} → "
-                       f"{spec.show(new) or 'none'}")
+                       f"{spec.label.lower()} {show(old) or 'none'} → "
+                       f"{show(new) or 'none'}")
     return (f"Saved booking #{booking.id}: {isolated(', '.join(changes))}." if changes
             else f"Saved booking #{booking.id}.")
+
+
+def _table_name(tables: Mapping[int, DiningTable] | None,
+                plain: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda v: tables[v].name if tables and v in tables else plain(v)
 
 
 class BookingsPage(BookingPanelPage):
@@ -182,6 +193,15 @@ class BookingsPage(BookingPanelPage):
             self._run_save(lambda _s: shop.create_booking(draft), self._created, "booking-save")
         else:
             self._save_over(booking.id, booking.version, draft)
+
+    def refresh(self) -> None:
+        """F5: the list again, and the shop's tables so the panel names them ("T1")."""
+        super().refresh()
+        shop = self.ctx.shop
+        if shop is not None:
+            self.ctx.tasks.run(lambda _s: shop.floor(), owner=self,
+                               on_success=lambda plan: self.form.set_tables(plan.tables),
+                               on_failure=lambda _e: None, name="booking-tables")
 
     def apply_access(self, shared: EntityAccess) -> None:
         self.form.set_access(shared)
@@ -316,9 +336,10 @@ class BookingsPage(BookingPanelPage):
             self.form.clear()
 
     def _save_over(self, booking_id: int, version: int, draft: BookingDraft) -> None:
-        shop, before = self.ctx.shop, self.form.base
+        shop, before, tables = self.ctx.shop, self.form.base, self.form.table_spin.tables
         self._run_save(lambda _s: shop.update_booking(booking_id, version, draft),
-                       lambda b: self._saved(b, saved_text(b, before)), "booking-save")
+                       lambda b: self._saved(b, saved_text(b, before, tables)),
+                       "booking-save")
 
     def _created(self, booking: Booking) -> None:
         self.form.load(booking)

@@ -227,6 +227,7 @@ class FloorPage(BookingPanelPage):
     def _loaded(self, day: FloorDay) -> None:
         self.notice.clear()
         self.day = day
+        self.form.set_tables(day.plan.tables)
         self.bookings = [s.booking for seats in day.seatings.values() for s in seats]
         self.bookings += [s.booking for s in day.unassigned]
         self._draw()
