@@ -17,8 +17,8 @@ from ui.pages.floor import FloorPage
 pytestmark = pytest.mark.gui
 
 
-def asking(page: FloorPage) -> str:
-    return page.form.confirm_label.text() if page.form.confirm_label.isVisibleTo(page) else ""
+def asking(floor: FloorPage) -> str:
+    return floor.form.confirm_label.text() if floor.form.confirm_label.isVisibleTo(floor) else ""
 
 
 def test_cancel_on_the_floor_asks_says_and_undo_puts_the_block_back(
