@@ -24,7 +24,7 @@ def asking(floor: FloorPage) -> str:
 def test_cancel_on_the_floor_asks_says_and_undo_puts_the_block_back(
         qtbot: Any, page: FloorPage, backend: Backend) -> None:  # noqa: F811
     day = backend.fresh_day()
-    booking = book(backend, day, "<i>Ivy</i> Floor", 19, 4, table=6)
+    booking = book(backend, day, "<i>Ivy</i> Floor", 13, 4, table=6)
     open_day(qtbot, page, day)
     QTest.mouseClick(page.grid, Qt.MouseButton.LeftButton, pos=centre(page.grid, booking.id))
     page.form.action_buttons[BookingStatus.CANCELLED].click()

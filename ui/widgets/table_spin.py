@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PyQt6.QtGui import QValidator
-from PyQt6.QtWidgets import QSpinBox, QWidget
+from PyQt6.QtWidgets import QSizePolicy, QSpinBox, QWidget
 
 from console.floor import DiningTable
 
@@ -30,6 +30,8 @@ class TableSpin(QSpinBox):
         super().__init__(parent)
         self.setRange(0, 999)
         self.setSpecialValueText(NONE_TEXT)
+        # "D13 (6 seats, Dining room)" is wider than any number the spin box sizes for
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.tables: dict[int, DiningTable] = {}
         self._order: list[int] = []
         self._by_name: dict[str, int] = {}
