@@ -63,6 +63,7 @@ from services.shop.api_json import (
     today_from_json,
     total_from_json,
 )
+from services.shop.api_waitlist import ApiWaitlist
 from services.shop.guests import history_by_search
 from services.shop.repository import PAGE_LIMIT_MAX
 
@@ -82,7 +83,7 @@ def etag(version: int) -> str:
     return f'W/"{version}"'
 
 
-class ApiShopRepository:
+class ApiShopRepository(ApiWaitlist):
     """:class:`~services.shop.repository.ShopRepository` over HTTP.
 
     ``session`` is passed in (the composition root owns it: pooling, proxies, retries);

@@ -54,17 +54,13 @@ from console.shop_rules import (
 from services.shop import sql_reports, upcoming
 from services.shop.schema import bookings, order_items, orders, products
 from services.shop.sql_floor import read_floor
-from services.shop.sql_paging import (
-    ListSpec,
-    SqlListing,
-    aware,
-    check_limit,
-)
+from services.shop.sql_paging import ListSpec, aware, check_limit
+from services.shop.sql_waitlist import SqlWaitlist
 
 log = logging.getLogger(__name__)
 
 
-class SqlShopRepository(SqlListing):
+class SqlShopRepository(SqlWaitlist):
     """:class:`~services.shop.repository.ShopRepository` on Backroom's own schema (``db init``).
 
     Versions are checked in the UPDATE itself (``WHERE id = ? AND version = ?``) and the row
@@ -141,15 +137,19 @@ class SqlShopRepository(SqlListing):
 
     def seat_walk_in(self, draft: BookingDraft) -> Booking:
         now = self._clock()
-        check_booking(draft, now=now, walk_in=True)
-        stamp = naive_utc(now)
         with self._uow(write=True) as uow:
-            result = uow.conn.execute(bookings.insert().values(
-                **{**_booking_values(draft), "start_at": stamp},
-                status=BookingStatus.SEATED.value, version=1, created_at=stamp, updated_at=stamp))
-            booking = self._load_booking(uow.conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
+            booking = self._insert_walk_in(uow.conn, draft, now)
             uow.commit()
         return booking
+
+    def _insert_walk_in(self, conn: Connection, draft: BookingDraft, now: datetime) -> Booking:
+        """A booking seated now (a walk-in, or a party from the waitlist)."""
+        check_booking(draft, now=now, walk_in=True)
+        stamp = naive_utc(now)
+        result = conn.execute(bookings.insert().values(
+            **{**_booking_values(draft), "start_at": stamp},
+            status=BookingStatus.SEATED.value, version=1, created_at=stamp, updated_at=stamp))
+        return self._load_booking(conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
 
     def floor(self) -> FloorPlan:
         with self._uow() as uow:
