@@ -198,8 +198,7 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     (and, for the demo shop's profile, ``demo=True``, the demo shop's control)."""
     from console.redaction import profile_secrets
     from console.store import MetricStore
-    from services.collectors import build_collectors
-    from services.collectors.database import attach_statement_history
+    from services.collectors import attach_statement_history, build_collectors
     from services.monitoring.alert_log import AlertLog
     from services.monitoring.alerting import AlertService
     from services.monitoring.history_writer import History
