@@ -401,26 +401,3 @@ def pg_statement_totals(conn: Connection) -> list[tuple[str, str, int, float, in
              AND queryid IS NOT NULL
            GROUP BY queryid, query""")).all()
     return [(str(r[0]), str(r[1]), int(r[2]), float(r[3] or 0.0), int(r[4] or 0)) for r in rows]
-
-
-def attach_statement_history(collectors: list[Any], path: Path | None, profile: str) -> None:
-    """Have every PostgreSQL database source sample pg_stat_statements into the statement
-    history file at ``path`` (one file beside the alert log; None: no history)."""
-    if path is None:
-        return
-    from services.local.statement_history import StatementHistory
-
-    history = StatementHistory(path)
-
-    def attach(collector: Any) -> None:
-        if isinstance(collector, DatabaseCollector) and \
-                collector._engine.dialect.name == "postgresql":
-            collector.statement_history = history
-            collector.history_profile = profile
-
-    for collector in collectors:
-        when_built = getattr(collector, "when_built", None)  # built on its first collect
-        if callable(when_built):
-            when_built(attach)
-        else:
-            attach(collector)

@@ -154,10 +154,10 @@ def test_statement_deltas_answer_the_last_hour_and_the_day(db: LiveDatabase,
 
 def test_the_database_source_samples_the_history_while_it_polls(db: LiveDatabase,
                                                                 tmp_path: Path) -> None:
+    from services.collectors import attach_statement_history
     from services.collectors.database import (
         STATEMENT_SAMPLE_S,
         DatabaseCollector,
-        attach_statement_history,
         database_engine,
     )
 

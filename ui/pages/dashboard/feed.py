@@ -26,6 +26,10 @@ MEMORY_REACH_S = 86_400.0
 #: How long one read may spend giving new series their curves (a source with 1,001 series
 #: at once: the rest in the next reads, each well inside a frame at 60 Hz).
 ADOPT_SLICE_S = 0.002
+#: Following live, the view moves at most this often (a pixel at most, on the 5 min range):
+#: a repaint of every chart is the costliest thing the page does, and at the data tick's
+#: 5 Hz it was most of the console's idle cost (bench_idle_cost).
+LIVE_MOVE_S = 1.0
 
 #: Runs a read of the store or the poller: ``run(read, on_success, on_failure, name)``.
 ReadRunner = Callable[[Callable[[], Any], Callable[[Any], None],
@@ -259,9 +263,10 @@ class ChartFeed:
             if self.loaded is not None:
                 self.loaded = (self.loaded[0], end)
             shown_end = timeline.x_range()[1]
-            # move the view only when it moves by a pixel or more (24 h: 100 s a pixel):
-            # a repaint of every chart is the costliest thing the page does
-            if abs(end - shown_end) >= page.span_s / timeline.columns():
+            # move the view only when it moves by a pixel or more (24 h: 100 s a pixel),
+            # and a second or more: a repaint of every chart is the costliest thing the
+            # page does
+            if abs(end - shown_end) >= max(page.span_s / timeline.columns(), LIVE_MOVE_S):
                 timeline.set_x_range(start, end)
                 moved = True
         if dirty or moved:
