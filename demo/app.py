@@ -14,7 +14,15 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from demo import api_bookings, api_guests, api_orders, api_products, api_reads, api_reports
+from demo import (
+    api_bookings,
+    api_guests,
+    api_orders,
+    api_products,
+    api_reads,
+    api_reports,
+    history,
+)
 from demo.context import ShopContext
 from demo.scenario import validate_scenario
 from demo.web import ApiError, invalid, json_body
@@ -167,6 +175,6 @@ def create_app(ctx: ShopContext) -> Flask:
         return jsonify(ctx.events.since(since))
 
     for module in (api_bookings, api_products, api_orders, api_reads, api_reports,
-                   api_guests):
+                   api_guests, history):
         module.register(app, ctx)
     return app

@@ -9,9 +9,11 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import requests
 
+from console.changes import Change, Entity, clean_user
 from console.floor import FloorPlan
 from console.guests import GuestHistory, guest_history
 from console.past_days import PastDays, check_range
@@ -52,6 +54,7 @@ from services.shop.api_json import (
     booking_body,
     booking_from_json,
     categories_from_json,
+    changes_from_json,
     floor_from_json,
     guest_from_json,
     json_object,
@@ -60,6 +63,7 @@ from services.shop.api_json import (
     page_from_json,
     past_days_from_json,
     product_from_json,
+    saved_by_from_json,
     today_from_json,
     total_from_json,
 )
@@ -76,6 +80,8 @@ BUSY_RETRIES = 2
 BUSY_WAIT_MAX_S = 1.0
 # The API's query parameter names where they differ from the console's field names.
 _FIELD_NAMES = {"q": "search"}
+#: The request header that names the console's user (docs/api.md).
+USER_HEADER = "X-Backroom-User"
 
 
 def etag(version: int) -> str:
@@ -96,8 +102,10 @@ class ApiShopRepository:
 
     def __init__(self, base_url: str, token: str, *, session: requests.Session | None = None,
                  timeout: float = DEFAULT_TIMEOUT_S, verify: bool | str = True,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now, user: str = "") -> None:
         self.base_url = base_url.rstrip("/")
+        #: Who the console's changes are made as: sent as X-Backroom-User on every call.
+        self.user = clean_user(user)
         self.location = mask_url(self.base_url)
         self._token = token
         self._own_session = session is None
@@ -144,6 +152,8 @@ class ApiShopRepository:
               body: Mapping[str, Any] | None = None, version: int | None = None,
               on_conflict: Callable[[dict[str, Any]], ShopError] | None = None) -> Any:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        if self.user:  # UTF-8, percent-encoded: a header carries Latin-1 only
+            headers[USER_HEADER] = quote(self.user, safe="")
         if version is not None:
             headers["If-Match"] = etag(version)
         url = f"{self.base_url}{path}"
@@ -181,7 +191,10 @@ class ApiShopRepository:
         error = error if isinstance(error, str) else ""
         if status == 412 and on_conflict is not None and isinstance(data, dict) \
                 and isinstance(data.get("current"), dict):
-            raise on_conflict(data["current"])
+            conflict = on_conflict(data["current"])
+            if isinstance(conflict, Conflict):
+                conflict.saved_by = saved_by_from_json(data.get("saved_by"))
+            raise conflict
         if status == 422 and isinstance(data, dict) and isinstance(data.get("errors"), dict):
             raise ValidationFailed({_FIELD_NAMES.get(k, k): str(v)
                                     for k, v in data["errors"].items()})
@@ -191,6 +204,8 @@ class ApiShopRepository:
             raise ValidationFailed({"status": f"{error} (allowed now: {allowed or 'none'})"})
         if status == 404:
             raise NotFound(error or f"{path} not found")
+        if status == 501:  # the shop cannot do this at all (e.g. it keeps no history)
+            raise Unsupported(error or f"the shop cannot answer {method} {path}")
         if status == 401:
             raise BackendUnavailable("the shop refused the API token (401); check the token "
                                      "in Settings")
@@ -437,6 +452,15 @@ class ApiShopRepository:
             return history_by_search(booking, lambda q, n: self.list_bookings(q, limit=n), now)
         matched_by, others = guest_from_json(data)
         return guest_history(booking, others, matched_by=matched_by, now=now)
+
+    def history(self, entity: Entity, record_id: int) -> tuple[Change, ...]:
+        """``GET /api/<entity>/<id>/history``; Unsupported when the shop keeps none."""
+        path = f"/api/{Entity(entity).value}/{int(record_id)}/history"
+        try:
+            data = self._call("GET", path)
+        except NotFound as exc:
+            raise Unsupported(f"no history: this shop's API has no GET {path}") from exc
+        return changes_from_json(data)
 
     def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
         """The shop's own days (UTC for the demo; ``tz`` is the server's call)."""

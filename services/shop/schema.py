@@ -134,7 +134,27 @@ floor_settings = Table(
     Column("large_party_turn_minutes", Integer, nullable=False),
 )
 
+# Who changed what (revision 0003): a row per changed field; "created" for a new record.
+change_log = Table(
+    "change_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity", String(20), nullable=False),
+    Column("record_id", Integer, nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("field", String(40), nullable=False),
+    Column("old_value", Text, nullable=True),
+    Column("new_value", Text, nullable=True),
+    Column("changed_by", IndexedText, nullable=False, server_default=text("''")),
+    Column("changed_at", Stamp, nullable=False),
+    CheckConstraint("entity IN ('bookings', 'orders', 'products')",
+                    name="ck_change_log_entity"),
+    Index("ix_change_log_record", "entity", "record_id", "id"),
+)
+
 #: The baseline's tables (revision 0001): a database that has these is a shop.
 SHOP_TABLES = ("customers", "bookings", "products", "orders", "order_items")
 #: The floor's tables (revision 0002); a shop without them has no floor.
 FLOOR_TABLES = ("dining_tables", "floor_settings")
+#: The change log's table (revision 0003); a shop without it keeps no history.
+HISTORY_TABLES = ("change_log",)
