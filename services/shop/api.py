@@ -458,7 +458,8 @@ class ApiShopRepository:
         path = f"/api/{Entity(entity).value}/{int(record_id)}/history"
         try:
             data = self._call("GET", path)
-        except NotFound as exc:
+        except NotFound as exc:  # the record is gone, or the shop's API predates history
+            self._call("GET", path.removesuffix("/history"))
             raise Unsupported(f"no history: this shop's API has no GET {path}") from exc
         return changes_from_json(data)
 
