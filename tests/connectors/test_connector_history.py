@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 
 from console.changes import Entity
 from console.shop import NotFound, OrderQuery, Unsupported
-from tests.connectors.conftest import Shop
+from services.bootstrap import Diagnostics, Local
+from tests.connectors.conftest import Shop, flask_site
+from ui.context import AppContext
+from ui.pages.bookings import BookingsPage
+from ui.worker import TaskRunner
 
 
 def test_the_shops_own_log_is_the_history_or_the_shop_says_it_keeps_none(shop: Shop) -> None:
@@ -33,3 +41,49 @@ def test_the_shops_own_log_is_the_history_or_the_shop_says_it_keeps_none(shop: S
             repo.history(Entity.BOOKINGS, 10**9)
     finally:
         repo.close()
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("site", ["django", "flask"])
+def test_the_history_tab_over_a_connector(qtbot: Any, site: str, django_shop: Shop,
+                                          cafe: Shop) -> None:
+    """Django: the admin's log, by name; Flask: "no history", and the panel still edits."""
+    running = django_shop if site == "django" else cafe
+    repo = running.repo()
+    tasks = TaskRunner()
+    page = BookingsPage(AppContext(services=SimpleNamespace(shop=repo, profile=None),
+                                   tasks=tasks, diagnostics=Diagnostics(), local=Local()))
+    qtbot.add_widget(page)
+    page.resize(1400, 820)
+    page.show()
+    try:
+        first = repo.get_booking(1)
+        page.set_day(first.start_at.date())
+        qtbot.waitUntil(lambda: page.model.count is not None and not page.model.loading,
+                        timeout=15_000)
+        page.panel_tabs.setCurrentWidget(page.history_box)
+        row = page.model.find_row(first.id)
+        assert row is not None
+        page.table.selectRow(row)
+        qtbot.waitUntil(lambda: page.history_box.changes is not None, timeout=15_000)
+        box = page.history_box
+        if site == "django":
+            who = {str(box.model.data(box.model.index(r, 1)))
+                   for r in range(box.model.rowCount())}
+            fields = {str(box.model.data(box.model.index(r, 2)))
+                      for r in range(box.model.rowCount())}
+            assert who == {"chef.anna"} and fields == {"Created", "Party size", "Notes"}
+        else:
+            assert box.summary.text().startswith("No history: this shop keeps no record")
+            assert box.model.rowCount() == 0
+        page.panel_tabs.setCurrentIndex(0)
+        assert page.form.name_edit.text() == first.customer_name
+    finally:
+        tasks.shutdown()
+        repo.close()
+
+
+@pytest.fixture(scope="module")
+def cafe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    with flask_site("sqlite", tmp_path_factory.mktemp("cafe-history")) as running:
+        yield running

@@ -18,7 +18,6 @@ from console.shop import (
     ProductQuery,
     Unsupported,
 )
-from services.shop.api import ApiShopRepository
 from services.shop.db import alembic_config, head_revision, init_db, make_engine
 from services.shop.sql import SqlShopRepository
 from tests.support.shops import Backend, backend_params, open_backend
@@ -32,19 +31,8 @@ def backend(request: pytest.FixtureRequest,
     yield from open_backend(request, tmp_path_factory)
 
 
-def as_user(backend: Backend, user: str) -> Any:
-    """A second client of the same shop that names ``user``."""
-    if backend.sql_url is not None:
-        repo: Any = SqlShopRepository(make_engine(backend.sql_url), user=user)
-    else:
-        shop = backend.demo  # type: ignore[attr-defined]
-        repo = ApiShopRepository(shop.base_url, shop.token, user=user)
-    backend.closers.append(repo.close)
-    return repo
-
-
 def test_an_edit_is_recorded_field_by_field_with_who_and_when(backend: Backend) -> None:
-    maria, zoe = as_user(backend, MARIA), as_user(backend, ZOE)
+    maria, zoe = backend.as_user(MARIA), backend.as_user(ZOE)
     made = backend.add_booking(backend.fresh_day(), "Ada Lovelace", party=2, repo=maria)
     moved = zoe.update_booking(made.id, made.version, made.draft().__class__(
         **{**_fields(made.draft()), "party_size": 4, "notes": "window seat"}))
@@ -61,7 +49,7 @@ def test_an_edit_is_recorded_field_by_field_with_who_and_when(backend: Backend) 
 
 
 def test_the_conflict_names_who_saved_first_and_when(backend: Backend) -> None:
-    maria, zoe = as_user(backend, MARIA), as_user(backend, ZOE)
+    maria, zoe = backend.as_user(MARIA), backend.as_user(ZOE)
     made = backend.add_booking(backend.fresh_day(), "Grace Hopper", party=2, repo=maria)
     saved = zoe.update_booking(made.id, made.version, made.draft().__class__(
         **{**_fields(made.draft()), "party_size": 3}))
@@ -75,7 +63,7 @@ def test_the_conflict_names_who_saved_first_and_when(backend: Backend) -> None:
 
 
 def test_status_changes_orders_and_products_are_recorded(backend: Backend) -> None:
-    maria = as_user(backend, MARIA)
+    maria = backend.as_user(MARIA)
     made = backend.add_booking(backend.fresh_day(), "Edsger Dijkstra", repo=maria)
     maria.set_booking_status(made.id, made.version, BookingStatus.CANCELLED)
     status = next(c for c in maria.history(Entity.BOOKINGS, made.id) if c.field == "status")
