@@ -83,6 +83,9 @@ class ShopListPage(ShopPage, Generic[R, Q]):
     count_label: QLabel
     search_edit: QLineEdit
     export_button: QPushButton
+    history_box: ChangeHistoryBox | None = None
+    """The side panel's History tab (None on a page without :meth:`add_list`)."""
+    panel_tabs: QTabWidget
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -242,9 +245,9 @@ class ShopListPage(ShopPage, Generic[R, Q]):
     def refresh_history(self) -> None:
         """Read the shown record's history, when the History tab is the one showing."""
         box = self.history_box
+        if box is None or self.panel_tabs.currentWidget() is not box:
+            return  # a page without the list's side panel (the Floor), or Details showing
         record_id = self._shown_record_id()
-        if self.panel_tabs.currentWidget() is not box:
-            return
         shop = self.ctx.shop
         if record_id is None or shop is None:
             box.show_nothing()
