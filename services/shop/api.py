@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
@@ -67,6 +66,7 @@ from services.shop.api_json import (
     today_from_json,
     total_from_json,
 )
+from services.shop.api_texts import connection_reason, first_line, still_answering
 from services.shop.guests import history_by_search
 from services.shop.repository import PAGE_LIMIT_MAX
 
@@ -139,7 +139,7 @@ class ApiShopRepository:
         try:
             data, truncated = read_body(resp, MAX_ANSWER_BYTES, deadline, url, total)
         except SourceTimeout as exc:
-            raise BackendUnavailable(_still_answering(total)) from exc
+            raise BackendUnavailable(still_answering(total)) from exc
         finally:
             resp.close()
         if truncated:
@@ -167,16 +167,16 @@ class ApiShopRepository:
                     break
                 time.sleep(_retry_after(resp))
         except requests.exceptions.SSLError as exc:
-            raise BackendUnavailable(f"the TLS certificate check failed ({_first_line(exc)}); "
+            raise BackendUnavailable(f"the TLS certificate check failed ({first_line(exc)}); "
                                      "add the shop's CA bundle to the profile") from exc
         except requests.exceptions.Timeout as exc:
             if cut_off(exc) == "headers":  # the head was still coming in at the deadline
-                raise BackendUnavailable(_still_answering(self._timeout[1])) from exc
+                raise BackendUnavailable(still_answering(self._timeout[1])) from exc
             raise BackendUnavailable(f"no answer within {self._timeout[1]:g} s") from exc
         except requests.exceptions.ConnectionError as exc:
-            raise BackendUnavailable(_connection_reason(exc)) from exc
+            raise BackendUnavailable(connection_reason(exc)) from exc
         except requests.exceptions.RequestException as exc:
-            raise BackendUnavailable(_first_line(exc)) from exc
+            raise BackendUnavailable(first_line(exc)) from exc
         try:
             data = json.loads(answer) if answer else {}
         except (ValueError, RecursionError):
@@ -489,10 +489,6 @@ def _own_session() -> requests.Session:
     return new_session(pool_size=4)
 
 
-def _still_answering(total: float) -> str:
-    return f"the shop was still answering after {total:g} s; it is overloaded or the answer is huge"
-
-
 def _retry_after(resp: requests.Response) -> float:
     """Seconds to wait before retrying a 503: its Retry-After, at most a second."""
     try:
@@ -500,25 +496,3 @@ def _retry_after(resp: requests.Response) -> float:
     except ValueError:
         wait = 0.2
     return max(0.05, min(BUSY_WAIT_MAX_S, wait))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    if not text:
-        return type(exc).__name__
-    # OpenSSL's reason sits deep inside urllib3's wrapping: keep it rather than the wrapping.
-    reason = re.search(r"certificate verify failed: ([^()]+?)(?:\s*\(_ssl|\)|'|$)", text)
-    if reason:
-        return f"certificate verify failed: {reason.group(1).strip()}"
-    return text.splitlines()[0][:200]
-
-
-def _connection_reason(exc: requests.exceptions.ConnectionError) -> str:
-    text = str(exc)
-    if "Connection refused" in text or "ECONNREFUSED" in text or "[Errno 111]" in text:
-        return "connection refused (is the shop's server running?)"
-    if "Name or service not known" in text or "getaddrinfo" in text or "nodename" in text:
-        return "the host name does not resolve"
-    if "timed out" in text:
-        return "the connection timed out"
-    return _first_line(exc)
