@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from console.shop import BookingDraft, ProductQuery
+from console.shop import BookingDraft, OrderStatus, ProductQuery
 from services.bootstrap import Diagnostics, Local
 from tests.support.shops import Backend
 from tests.support.shots import save_shot
 from ui.context import AppContext
 from ui.models.formatting import when_text
 from ui.pages.bookings import BookingsPage
+from ui.pages.orders import OrdersPage
 from ui.pages.products import ProductsPage
 from ui.worker import TaskRunner
 
@@ -114,3 +115,23 @@ def test_history_follows_the_selected_product(qtbot: Any, maria_ctx: AppContext,
     first = rows(page)[0]
     assert (first[1], first[2]) == (MARIA, "Stock")
     assert int(first[4]) == int(first[3]) + 5
+
+
+def test_an_orders_history_shows_its_status_move(qtbot: Any, maria_ctx: AppContext,
+                                                 backend: Backend) -> None:
+    order_id = backend.add_order("Barbara Liskov")
+    page = OrdersPage(maria_ctx)
+    qtbot.add_widget(page)
+    page.resize(1400, 820)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.count is not None and not page.model.loading,
+                    timeout=10_000)
+    page.panel_tabs.setCurrentWidget(page.history_box)
+    row = page.model.find_row(order_id)
+    assert row is not None
+    page.table.selectRow(row)
+    qtbot.waitUntil(lambda: page.history_box.changes == (), timeout=10_000)
+    assert page.history_box.summary.text() == "No changes recorded since it was made."
+    page.move_order(OrderStatus.PAID)  # what the panel's Paid button asks
+    qtbot.waitUntil(lambda: bool(page.history_box.changes), timeout=10_000)
+    assert [r[1:] for r in rows(page)] == [(MARIA, "Status", "Pending", "Paid")]

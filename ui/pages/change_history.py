@@ -5,7 +5,7 @@ from __future__ import annotations
 from PyQt6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from console.changes import Change
-from console.shop import parse_iso
+from console.shop import BookingStatus, OrderStatus, parse_iso
 from ui.models.formatting import money, short_when, when_text
 from ui.models.list_table import ListColumn, ListTableModel
 from ui.pages.shop_widgets import set_message
@@ -37,6 +37,12 @@ def value_text(field: str, value: str | None) -> str:
             return money(int(value))
     except ValueError:
         pass
+    if field == "status":
+        for kind in (BookingStatus, OrderStatus):
+            try:
+                return kind(value).label
+            except ValueError:
+                continue
     if field == "active":
         return {"true": "yes", "false": "no"}.get(value, value)
     return preview(value, 120)

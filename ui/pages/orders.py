@@ -368,6 +368,7 @@ class OrdersPage(ShopListPage[Order, OrderQuery]):
             return  # a status change landed after this read started
         self.panel.show_detail(detail)
         self.panel.show_message("")
+        self.refresh_history()
 
     def _moved(self, detail: OrderDetail) -> None:
         self.panel.set_busy(False)
