@@ -9,7 +9,7 @@ from console.shop import BookingStatus, OrderStatus, parse_iso
 from ui.models.formatting import money, short_when, when_text
 from ui.models.list_table import ListColumn, ListTableModel
 from ui.pages.shop_widgets import set_message
-from ui.plain_text import plain_label, preview
+from ui.plain_text import isolated, plain_label, preview
 
 #: The shop's field names in the manager's words (what the side panels call them).
 FIELD_LABELS = {
@@ -49,7 +49,8 @@ def value_text(field: str, value: str | None) -> str:
 
 
 def who_text(user: str) -> str:
-    return user or NOBODY
+    """A user name as the shop stored it, kept to one readable length; bidi kept inside."""
+    return isolated(preview(user, 120)) if user else NOBODY
 
 
 COLUMNS: tuple[ListColumn[Change], ...] = (
