@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import requests
 
-from console.changes import Change, Entity, clean_user
+from console.changes import Change, Entity, SavedBy, clean_user, last_saved
 from console.floor import FloorPlan
 from console.guests import GuestHistory, guest_history
 from console.past_days import PastDays, check_range
@@ -329,8 +329,15 @@ class ApiShopRepository:
         ``version``."""
         stored = self.get_booking(booking_id)
         if stored.version != version:
-            raise Conflict(mine, stored)
+            raise Conflict(mine, stored, self._last_saved(Entity.BOOKINGS, booking_id))
         return stored
+
+    def _last_saved(self, entity: Entity, record_id: int) -> SavedBy | None:
+        """Who saved the record last, from its history (None where the shop keeps none)."""
+        try:
+            return last_saved(self.history(entity, record_id))
+        except (Unsupported, NotFound):
+            return None
 
     def set_booking_status(self, booking_id: int, version: int,
                            status: BookingStatus) -> Booking:
