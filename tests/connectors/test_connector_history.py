@@ -12,6 +12,7 @@ from console.changes import Entity
 from console.shop import NotFound, OrderQuery, Unsupported
 from services.bootstrap import Diagnostics, Local
 from tests.connectors.conftest import Shop, flask_site
+from tests.support.shots import save_shot
 from ui.context import AppContext
 from ui.pages.bookings import BookingsPage
 from ui.worker import TaskRunner
@@ -73,6 +74,10 @@ def test_the_history_tab_over_a_connector(qtbot: Any, site: str, django_shop: Sh
             fields = {str(box.model.data(box.model.index(r, 2)))
                       for r in range(box.model.rowCount())}
             assert who == {"chef.anna"} and fields == {"Created", "Party size", "Notes"}
+            assert str(box.model.data(box.model.index(0, 4))) == \
+                "changed (the shop keeps no values)"
+            page.panel_tabs.parentWidget().setSizes([700, 700])  # the panel dragged wider
+            save_shot(page, "history-tab-django.png")
         else:
             assert box.summary.text().startswith("No history: this shop keeps no record")
             assert box.model.rowCount() == 0

@@ -20,6 +20,7 @@ FIELD_LABELS = {
     "low_stock_threshold": "Low-stock threshold", "active": "On sale",
 }
 NOBODY = "(not named)"
+NO_VALUES = "changed (the shop keeps no values)"
 
 
 def field_label(field: str) -> str:
@@ -53,14 +54,20 @@ def who_text(user: str) -> str:
     return isolated(preview(user, 120)) if user else NOBODY
 
 
+def _values_kept(c: Change) -> bool:
+    """False for a field change whose shop names the field only (Django's admin log)."""
+    return c.field in ("created", "deleted") or c.old is not None or c.new is not None
+
+
 COLUMNS: tuple[ListColumn[Change], ...] = (
     ListColumn("When", lambda c: short_when(c.at), sort_key=lambda c: c.at,
                tooltip=lambda c: when_text(c.at), tabular=True),
     ListColumn("Who", lambda c: who_text(c.user), tooltip=lambda c: c.user or None),
     ListColumn("Field", lambda c: field_label(c.field)),
-    ListColumn("From", lambda c: "" if c.field in ("created", "deleted") else
-               value_text(c.field, c.old), tooltip=lambda c: c.old),
-    ListColumn("To", lambda c: value_text(c.field, c.new), tooltip=lambda c: c.new),
+    ListColumn("From", lambda c: "" if c.field in ("created", "deleted") or not _values_kept(c)
+               else value_text(c.field, c.old), tooltip=lambda c: c.old),
+    ListColumn("To", lambda c: value_text(c.field, c.new) if _values_kept(c) else
+               NO_VALUES, tooltip=lambda c: c.new),
 )
 
 
