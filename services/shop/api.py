@@ -336,7 +336,7 @@ class ApiShopRepository:
         """Who saved the record last, from its history (None where the shop keeps none)."""
         try:
             return last_saved(self.history(entity, record_id))
-        except (Unsupported, NotFound):
+        except ShopError:  # no history, or none readable: the conflict stands unnamed
             return None
 
     def set_booking_status(self, booking_id: int, version: int,
