@@ -335,6 +335,11 @@ def _run_db(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
+    import multiprocessing
+
+    # a bundled console (PyInstaller) starts its page reader (services/collectors/
+    # page_process.py) as itself: that child must run the reader, not the console
+    multiprocessing.freeze_support()
     argv = _normalise(list(sys.argv[1:] if argv is None else argv))
     args = _parse(argv)
     from services.local.logsetup import log_dir, setup_logging

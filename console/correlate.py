@@ -28,6 +28,9 @@ HEADLINE_SHARE = 0.3
 #: switched off and the latency it causes are seen by the same polls).
 SYMPTOM_METRICS = frozenset({metrics.LATENCY, metrics.LATENCY_P50, metrics.LATENCY_P95,
                              metrics.LATENCY_P99, metrics.LATENCY_MEAN})
+#: Work a database does for what the cache did not answer: named after a cache that moved
+#: within a poll of it (a cache switched off sends its reads to the tables), before symptoms.
+DATABASE_WORK_METRICS = frozenset({metrics.FULL_SCANS_RATE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +75,11 @@ class Mover:
         return abs(math.log(max(abs(self.during), floor) / max(abs(self.before), floor)))
 
     @property
-    def symptom(self) -> bool:
-        """True for a latency: what users feel, rarely what was switched."""
-        return split_series(self.series)[1] in SYMPTOM_METRICS
+    def upstream(self) -> int:
+        """How far from the switched cause a figure usually is: 0 for a cause (a cache, a
+        queue, traffic, errors), 1 for the database's work, 2 for a symptom (a latency)."""
+        metric = split_series(self.series)[1]
+        return 2 if metric in SYMPTOM_METRICS else 1 if metric in DATABASE_WORK_METRICS else 0
 
 
 def ks_distance(a: FloatArray, b: FloatArray) -> float:
@@ -197,13 +202,14 @@ def _together(a: Mover, b: Mover) -> bool:
 
 def lead_mover(candidates: list[Mover]) -> Mover:
     """The mover the headline starts from: the first to change; of those that changed
-    within the polls' :func:`resolution` of it, a cause before a symptom (a cache hit rate
-    before the latency it raises), then the cleanest change (the higher score: the probe of
-    a slowed endpoint, whose every reading is slow, before the whole shop's quantiles, which
-    blend it with the other endpoints), then the bigger change for its size."""
+    within the polls' :func:`resolution` of it, a cause before the database's work before a
+    symptom (a cache hit rate before the table reads and the latency it raises), then the
+    cleanest change (the higher score: the probe of a slowed endpoint, whose every reading is
+    slow, before the whole shop's quantiles, which blend it with the other endpoints), then
+    the bigger change for its size."""
     earliest = min(candidates, key=lambda m: (m.change_ts, -m.score))
     together = [m for m in candidates if _together(m, earliest)]
-    return min(together, key=lambda m: (m.symptom, -round(m.score, 2), -m.fold))
+    return min(together, key=lambda m: (m.upstream, -round(m.score, 2), -m.fold))
 
 
 def explain(movers: list[Mover], label: Callable[[str], str] = default_label,

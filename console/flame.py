@@ -1,21 +1,26 @@
-"""py-spy's profiles (collapsed stacks, speedscope JSON) as a frame tree; its layout and search."""
+"""py-spy's profiles (collapsed stacks, speedscope JSON) as a frame tree in flat arrays."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 #: A function as a profiler names it: (name, file, line); file "" and line 0 when unknown.
 FrameKey = tuple[str, str, int]
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
 
-#: py-spy's frame text in collapsed stacks: ``name (file:line)``, ``name (file)`` or ``name``.
 #: How much of a file is read to tell py-spy's output from a cProfile dump.
 SNIFF_BYTES = 65536
 _COLLAPSED_LINE = re.compile(rb"^\S.* \d+(\.\d+)?$")
+#: py-spy's frame text in collapsed stacks: ``name (file:line)``, ``name (file)`` or ``name``.
 _FRAME_TEXT = re.compile(r"^(?P<name>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
 
 
@@ -24,22 +29,21 @@ class FlameError(ValueError):
 
 
 class Frame:
-    """One node of the tree: a function reached by one particular path of callers.
+    """One node of the tree (a function reached by one path of callers), as a view of the
+    tree's arrays: made when asked for, equal to any other view of the same node.
 
     ``total`` counts the samples (or seconds) in the frame and everything it called, ``own``
-    those where it was the innermost frame. ``children`` is heaviest first once the tree is
-    finished."""
+    those where it was the innermost frame; ``children`` are heaviest first."""
 
-    __slots__ = ("_index", "children", "depth", "key", "own", "parent", "total")
+    __slots__ = ("index", "tree")
 
-    def __init__(self, key: FrameKey, parent: Frame | None) -> None:
-        self.key = key
-        self.total = 0.0
-        self.own = 0.0
-        self.parent = parent
-        self.depth: int = 0 if parent is None else parent.depth + 1
-        self.children: list[Frame] = []
-        self._index: dict[Any, Frame] = {}
+    def __init__(self, tree: FlameTree, index: int) -> None:
+        self.tree = tree
+        self.index = index
+
+    @property
+    def key(self) -> FrameKey:
+        return self.tree.keys[int(self.tree.function[self.index])]
 
     @property
     def name(self) -> str:
@@ -52,6 +56,34 @@ class Frame:
     @property
     def line(self) -> int:
         return self.key[2]
+
+    @property
+    def total(self) -> float:
+        return float(self.tree.totals[self.index])
+
+    @property
+    def own(self) -> float:
+        return float(self.tree.owns[self.index])
+
+    @property
+    def depth(self) -> int:
+        return int(self.tree.depth[self.index])
+
+    @property
+    def parent(self) -> Frame | None:
+        up = int(self.tree.parent[self.index])
+        return Frame(self.tree, up) if up >= 0 else None
+
+    @property
+    def children(self) -> list[Frame]:
+        """The frames it called, heaviest first (the next nodes of its subtree in order)."""
+        size, tree = self.tree.size, self.tree
+        out = []
+        at, end = self.index + 1, self.index + int(size[self.index])
+        while at < end:
+            out.append(Frame(tree, at))
+            at += int(size[at])
+        return out
 
     @property
     def label(self) -> str:
@@ -72,134 +104,204 @@ class Frame:
         chain.reverse()
         return chain
 
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Frame) and other.index == self.index
+                and other.tree is self.tree)
+
+    def __hash__(self) -> int:
+        return hash((id(self.tree), self.index))
+
     def __repr__(self) -> str:
         return f"Frame({self.label!r}, total={self.total:g})"
 
 
-@dataclass(frozen=True, slots=True)
 class FlameTree:
-    """A whole profile: the root frame ("all"), the unit of its values and where it came from."""
+    """A whole profile as arrays over its frames, in depth-first order with each frame's
+    callees heaviest first, so a frame's subtree is the ``size[i]`` nodes from ``i``; node 0
+    is the root ("all"). ``offset`` is where a frame starts, in samples from the root's
+    left edge (its x on screen times the scale). ``keys`` names each ``function``."""
 
-    root: Frame
-    unit: str = "samples"
-    source: str = ""
-    stacks: int = 0
-    threads: int = 1
+    __slots__ = ("depth", "function", "keys", "offset", "owns", "parent", "size", "source",
+                 "stacks", "threads", "totals", "unit")
+
+    def __init__(self, keys: list[FrameKey], function: Ints, parent: Ints, depth: Ints,
+                 totals: Floats, owns: Floats, size: Ints, offset: Floats, *,
+                 unit: str = "samples", source: str = "", stacks: int = 0,
+                 threads: int = 1) -> None:
+        self.keys = keys
+        self.function, self.parent, self.depth = function, parent, depth
+        self.totals, self.owns, self.size, self.offset = totals, owns, size, offset
+        self.unit, self.source, self.stacks, self.threads = unit, source, stacks, threads
+
+    @property
+    def root(self) -> Frame:
+        return Frame(self, 0)
 
     @property
     def total(self) -> float:
-        return self.root.total
+        return float(self.totals[0])
 
-    def frames(self) -> Iterable[Frame]:
+    def __len__(self) -> int:
+        """Frames below the root."""
+        return len(self.function) - 1
+
+    def frames(self) -> Iterator[Frame]:
         """Every frame below the root, depth first."""
-        pending = list(reversed(self.root.children))
-        while pending:
-            node = pending.pop()
-            yield node
-            pending.extend(reversed(node.children))
+        return (Frame(self, i) for i in range(1, len(self.function)))
 
-    def share(self, predicate: Any) -> float:
-        """The fraction of all samples spent in frames ``predicate(frame)`` holds for (a frame
-        under another matching one is counted once)."""
-        if self.total <= 0:
+    def matching(self, functions: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """Which frames are of the functions ``functions`` marks (one flag a function)."""
+        marked = functions[self.function]
+        marked[0] = False
+        return marked
+
+    def share(self, nodes: npt.NDArray[np.bool_], within: int = 0) -> float:
+        """What the marked frames hold under ``within`` (the root by default), a frame under
+        another marked one counted once."""
+        start, end = within, within + int(self.size[within])
+        if nodes[within]:
+            return float(self.totals[within])
+        found = np.flatnonzero(nodes[start:end]) + start
+        if found.size == 0:
             return 0.0
-        found = 0.0
-        pending = list(self.root.children)
-        while pending:
-            node = pending.pop()
-            if predicate(node):
-                found += node.total
-            else:
-                pending.extend(node.children)
-        return found / self.total
+        ends = found + self.size[found]
+        reach = np.maximum.accumulate(ends)
+        outermost = np.ones(found.size, dtype=bool)
+        outermost[1:] = found[1:] >= reach[:-1]  # not inside an earlier marked frame
+        return float(self.totals[found[outermost]].sum())
 
 
-class TreeBuilder:
-    """Adds stacks (outermost frame first) one at a time, then :meth:`finish` sorts the tree."""
+# -- building the tree ------------------------------------------------------------------------
+
+
+class Stacks:
+    """Stacks gathered before the tree is built: frame numbers (outermost first) in one flat
+    list, how many each stack has, and its value."""
 
     def __init__(self) -> None:
-        self.root = Frame(("all", "", 0), None)
-        self.stacks = 0
+        self.flat: list[Ints] = []
+        self.lengths: list[Ints] = []
+        self.values: list[Floats] = []
 
-    def add(self, stack: Sequence[int], value: float, functions: Sequence[Any],
-            keys: Sequence[FrameKey], head: tuple[Any, FrameKey] | None = None) -> None:
-        """``stack`` is frame numbers into ``keys``; frames whose ``functions[number]`` are
-        equal under one parent are one frame. ``head`` goes above the stack (a thread)."""
-        if value <= 0:
-            return
-        node = self.root
-        node.total += value
-        if head is not None:
-            node = self._child(node, head[0], head[1])
-            node.total += value
-        for number in stack:
-            ident = functions[number]
-            child = node._index.get(ident)
-            if child is None:
-                child = Frame(keys[number], node)
-                node._index[ident] = child
-                node.children.append(child)
-            child.total += value
-            node = child
-        node.own += value
-        self.stacks += 1
+    def add(self, flat: Ints, lengths: Ints, values: Floats, head: int | None = None) -> None:
+        """Stacks of ``lengths`` frames each from ``flat``; ``head`` goes above each one (a
+        thread of a profile with several)."""
+        if head is not None and lengths.size:
+            starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            flat = np.insert(flat, starts, head)
+            lengths = lengths + 1
+        self.flat.append(flat)
+        self.lengths.append(lengths)
+        self.values.append(values)
 
-    @staticmethod
-    def _child(node: Frame, ident: Any, key: FrameKey) -> Frame:
-        child = node._index.get(ident)
-        if child is None:
-            child = node._index[ident] = Frame(key, node)
-            node.children.append(child)
-        return child
-
-    def add_texts(self, parts: Sequence[str], value: float,
-                  keys: dict[str, tuple[tuple[str, str], FrameKey]]) -> None:
-        """A stack of frame texts (collapsed stacks): :meth:`add` without a pair per frame;
-        ``keys`` caches each text's function (its look-up id) and key."""
-        if value <= 0:
-            return
-        node = self.root
-        node.total += value
-        for part in parts:
-            known = keys.get(part)
-            if known is None:
-                key = frame_key(part)
-                known = keys[part] = ((key[0], key[1]), key)
-            child = node._index.get(known[0])
-            if child is None:
-                child = Frame(known[1], node)
-                node._index[known[0]] = child
-                node.children.append(child)
-            child.total += value
-            node = child
-        node.own += value
-        self.stacks += 1
-
-    def finish(self, unit: str = "samples", source: str = "", threads: int = 1,
-               keys: Iterable[FrameKey] = ()) -> FlameTree:
-        """Sort every frame's callees, heaviest first. A function sampled at several of its
-        lines is one frame (py-spy names the line running, not the function's); it is named
-        by the first of those lines among ``keys``."""
-        first = first_lines(keys)
-        pending = [self.root]
-        while pending:
-            node = pending.pop()
-            node._index = {}
-            line = first.get((node.key[0], node.key[1]))
-            if line is not None and line != node.key[2]:
-                node.key = (node.key[0], node.key[1], line)
-            node.children.sort(key=lambda c: (-c.total, c.key))
-            pending.extend(node.children)
-        return FlameTree(self.root, unit, source, self.stacks, threads)
+    def build(self, keys: list[FrameKey], unit: str = "samples", source: str = "",
+              threads: int = 1) -> FlameTree:
+        """The tree of the stacks whose value is over 0; frame number ``n`` is function
+        ``n`` of ``keys`` (already one number per function)."""
+        flat = np.concatenate(self.flat) if self.flat else np.zeros(0, np.int64)
+        lengths = np.concatenate(self.lengths) if self.lengths else np.zeros(0, np.int64)
+        values = np.concatenate(self.values) if self.values else np.zeros(0)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        kept = values > 0
+        starts, lengths, values = starts[kept], lengths[kept], values[kept]
+        return _tree(keys, flat.astype(np.int64), starts, lengths.astype(np.int64), values,
+                     unit=unit, source=source, threads=threads)
 
 
-def first_lines(keys: Iterable[FrameKey]) -> dict[tuple[str, str], int]:
+def _tree(keys: list[FrameKey], flat: Ints, starts: Ints, lengths: Ints, values: Floats, *,
+          unit: str, source: str, threads: int) -> FlameTree:
+    """One level of depth at a time: the stacks still that deep are grouped by (the node
+    reached so far, their next function) with ``np.unique``; each group is a node."""
+    count = len(keys)
+    at = np.zeros(lengths.size, np.int64)  # the node each stack has reached
+    parents: list[Ints] = [np.array([-1])]
+    functions: list[Ints] = [np.array([count])]  # the root's function: "all", added below
+    level_totals: list[Floats] = [np.array([values.sum()])]
+    made = 1
+    depth = 0
+    deep = np.arange(lengths.size)
+    while True:
+        deep = deep[lengths[deep] > depth]
+        if deep.size == 0:
+            break
+        pair = at[deep] * (count + 1) + flat[starts[deep] + depth]
+        groups, which = np.unique(pair, return_inverse=True)
+        parents.append(groups // (count + 1))
+        functions.append(groups % (count + 1))
+        at[deep] = made + which
+        level_totals.append(np.bincount(which, weights=values[deep],
+                                        minlength=groups.size).astype(np.float64))
+        made += groups.size
+        depth += 1
+    parent = np.concatenate(parents)
+    function = np.concatenate(functions)
+    level_of = np.repeat(np.arange(depth + 1), [p.size for p in parents])
+    totals = np.concatenate(level_totals)
+    owns = np.bincount(at, weights=values, minlength=made).astype(np.float64)
+    all_keys = [*keys, ("all", "", 0)]
+    return _ordered(all_keys, function, parent, level_of, totals, owns, [p.size for p in parents],
+                    unit=unit, source=source, stacks=int(lengths.size), threads=threads)
+
+
+def _ordered(keys: list[FrameKey], function: Ints, parent: Ints, depth: Ints, totals: Floats,
+             owns: Floats, per_level: list[int], **about: Any) -> FlameTree:
+    """The nodes (made level by level) put in depth-first order, callees heaviest first
+    (ties by name, file, line), with each node's subtree size and left edge."""
+    made = function.size
+    size = np.ones(made, np.int64)
+    bounds = np.concatenate(([0], np.cumsum(per_level)))
+    for level in range(len(per_level) - 1, 0, -1):  # sizes bottom up, a level's callers
+        lo, hi, up = bounds[level], bounds[level + 1], bounds[level - 1]  # are the level above
+        size[up:lo] += np.bincount(parent[lo:hi] - up, weights=size[lo:hi],
+                                   minlength=lo - up).astype(np.int64)
+    ranks = np.empty(len(keys), np.int64)
+    ranks[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+    where = np.zeros(made, np.int64)  # each node's place in depth-first order
+    offset = np.zeros(made)
+    for level in range(1, len(per_level)):
+        lo, hi = bounds[level], bounds[level + 1]
+        nodes = np.arange(lo, hi)
+        up = parent[lo:hi]
+        order = np.lexsort((ranks[function[lo:hi]], -totals[lo:hi], where[up]))
+        nodes, up = nodes[order], up[order]
+        first = np.ones(nodes.size, dtype=bool)
+        first[1:] = up[1:] != up[:-1]
+        group = np.cumsum(first) - 1
+        for values, out, base in ((size, where, 1), (totals, offset, 0)):
+            run = np.cumsum(values[nodes])
+            before = run - values[nodes]
+            out[nodes] = out[up] + base + before - (before[first])[group]
+    order = np.argsort(where)
+    new_index = where
+    parent_new = np.where(parent[order] >= 0, new_index[np.maximum(parent[order], 0)], -1)
+    return FlameTree(keys, function[order], parent_new, depth[order], totals[order],
+                     owns[order], size[order], offset[order], **about)
+
+
+def first_lines(keys: Sequence[FrameKey]) -> dict[tuple[str, str], int]:
     """The smallest line seen of each function (name, file), for a function seen at several."""
     first: dict[tuple[str, str], int] = {}
     for name, file, line in keys:
         if line and line < first.get((name, file), line + 1):
             first[(name, file)] = line
     return first
+
+
+class Functions:
+    """One number per function (name, file): a function sampled at several of its lines is
+    one frame (py-spy names the line running, not the function's), named by its first line."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[tuple[str, str], int] = {}
+        self.seen: list[FrameKey] = []
+
+    def number(self, key: FrameKey) -> int:
+        self.seen.append(key)
+        return self.numbers.setdefault((key[0], key[1]), len(self.numbers))
+
+    def keys(self) -> list[FrameKey]:
+        first = first_lines(self.seen)
+        return [(name, file, first.get((name, file), 0)) for name, file in self.numbers]
 
 
 def frame_key(text: str) -> FrameKey:
@@ -214,8 +316,9 @@ def frame_key(text: str) -> FrameKey:
 def parse_collapsed(text: str, source: str = "") -> FlameTree:
     """Collapsed stacks (``py-spy record --format raw``, flamegraph.pl's input): one line a
     stack, ``outer;inner;innermost COUNT``."""
-    builder = TreeBuilder()
-    keys: dict[str, tuple[tuple[str, str], FrameKey]] = {}
+    parts: list[str] = []
+    lengths: list[int] = []
+    values: list[float] = []
     bad = 0
     for raw in text.splitlines():
         line = raw.strip()
@@ -230,68 +333,89 @@ def parse_collapsed(text: str, source: str = "") -> FlameTree:
         if not stack_text:
             bad += 1
             continue
-        builder.add_texts(stack_text.split(";"), count, keys)
-    if builder.stacks == 0:
+        frames = stack_text.split(";")
+        parts += frames
+        lengths.append(len(frames))
+        values.append(count)
+    if not any(v > 0 for v in values):
         what = f"{bad} lines not read" if bad else "no stacks"
         raise FlameError(f"{source or 'the file'} holds no collapsed stacks ({what}); record one "
                          "with `py-spy record --format raw -o profile.txt --pid PID`")
-    return builder.finish("samples", source, keys=(key for _fn, key in keys.values()))
+    texts = {t: i for i, t in enumerate(dict.fromkeys(parts))}
+    functions = Functions()
+    of_text = np.array([functions.number(frame_key(t)) for t in texts], np.int64)
+    flat = of_text[np.fromiter(map(texts.__getitem__, parts), np.int64, len(parts))]
+    stacks = Stacks()
+    stacks.add(flat, np.array(lengths, np.int64), np.array(values))
+    return stacks.build(functions.keys(), "samples", source)
 
 
 def parse_speedscope(data: Any, source: str = "") -> FlameTree:
     """A speedscope file (``py-spy record --format speedscope``): its sampled and evented
     profiles, one a thread; with several threads each becomes a root frame of its own."""
+    functions = Functions()
     try:
         frames = data["shared"]["frames"]
         profiles = data["profiles"]
-        keys = [(str(f.get("name", "?")), str(f.get("file") or ""), int(f.get("line") or 0))
-                for f in frames]
+        of_frame = np.array([functions.number(
+            (str(f.get("name", "?")), str(f.get("file") or ""), int(f.get("line") or 0)))
+            for f in frames], np.int64)
     except (KeyError, TypeError, AttributeError, ValueError):
         raise FlameError(f"{source or 'the file'} is not a speedscope profile (no shared "
                          "frames or profiles)") from None
-    functions = [(name, file) for name, file, _line in keys]
-    builder = TreeBuilder()
+    stacks = Stacks()
     units = set()
     threaded = len(profiles) > 1
+    heads: list[FrameKey] = []
     try:
         for number, profile in enumerate(profiles):
             units.add(str(profile.get("unit", "none")))
-            head: tuple[Any, FrameKey] | None = None
+            head: int | None = None
             if threaded:
-                thread = str(profile.get("name") or f"thread {number + 1}")
-                head = (("thread", thread), (thread, "", 0))
+                heads.append((str(profile.get("name") or f"thread {number + 1}"), "", 0))
+                head = len(functions.numbers) + len(heads) - 1
             if profile.get("type") == "evented":
-                _add_evented(builder, profile, keys, functions, head)
+                samples, weights = _evented(profile)
             else:
                 samples, weights = profile["samples"], profile.get("weights")
                 if weights is None:
                     weights = [1.0] * len(samples)
-                for stack, weight in zip(samples, weights, strict=False):
-                    builder.add(stack, float(weight), functions, keys, head)
+            samples = samples[:len(weights)]
+            lengths = np.fromiter(map(len, samples), np.int64, len(samples))
+            flat = np.fromiter(itertools.chain.from_iterable(samples), np.int64,
+                               int(lengths.sum()))
+            if flat.size and (flat.min() < 0 or flat.max() >= of_frame.size):
+                raise IndexError("a sample names a frame the file does not have")
+            stacks.add(of_frame[flat], lengths,
+                       np.array([float(w) for w in weights[:len(samples)]]), head)
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise FlameError(f"{source or 'the file'}: a speedscope profile could not be read "
                          f"({type(exc).__name__}: {exc})") from None
-    if builder.stacks == 0:
+    tree = stacks.build(functions.keys() + heads, "samples", source, max(1, len(profiles)))
+    if tree.stacks == 0:
         raise FlameError(f"{source or 'the file'} holds no samples")
     unit = units.pop() if len(units) == 1 else "samples"
-    return builder.finish("samples" if unit == "none" else unit, source, max(1, len(profiles)),
-                          keys)
+    tree.unit = "samples" if unit == "none" else unit
+    return tree
 
 
-def _add_evented(builder: TreeBuilder, profile: Any, keys: list[FrameKey],
-                 functions: list[tuple[str, str]], head: tuple[Any, FrameKey] | None) -> None:
+def _evented(profile: Any) -> tuple[list[list[int]], list[float]]:
     """Open/close events: the time between two events goes to the stack open in between."""
+    samples: list[list[int]] = []
+    weights: list[float] = []
     open_stack: list[int] = []
     last = float(profile.get("startValue", 0.0))
     for event in profile["events"]:
         at = float(event["at"])
         if open_stack and at > last:
-            builder.add(open_stack, at - last, functions, keys, head)
+            samples.append(list(open_stack))
+            weights.append(at - last)
         last = at
         if event["type"] == "O":
             open_stack.append(int(event["frame"]))
         elif open_stack:
             open_stack.pop()
+    return samples, weights
 
 
 def load_flame(path: Path | str) -> FlameTree:
@@ -328,114 +452,3 @@ def is_sampled_profile(path: Path | str) -> bool:
     if not newline and len(head) == SNIFF_BYTES:  # one stack deeper than the bytes read
         return b";" in first
     return _COLLAPSED_LINE.match(first.strip()) is not None
-
-
-# -- layout ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Box:
-    """A frame's rectangle on screen: ``x`` and ``width`` in pixels, ``depth`` in rows."""
-
-    x: float
-    width: float
-    depth: int
-    frame: Frame
-    above_zoom: bool = False
-
-
-def layout(zoom: Frame, width: float, min_width: float = 1.0) -> list[Box]:
-    """The boxes to paint with ``zoom`` filling ``width`` pixels: its callers (the path up to
-    the root) as full-width rows above it, and below it every frame at least ``min_width``
-    wide. A frame narrower than that is left out with all it called (its callees are no
-    wider), so the work follows what can be seen, not the size of the profile."""
-    boxes = [Box(0.0, width, f.depth, f, True) for f in zoom.path()[:-1]]
-    if zoom.total <= 0 or width <= 0:
-        return boxes
-    scale = width / zoom.total
-    pending: list[tuple[Frame, float]] = [(zoom, 0.0)]
-    append = boxes.append
-    while pending:
-        node, x = pending.pop()
-        w = node.total * scale
-        append(Box(x, w, node.depth, node))
-        child_x = x
-        for child in node.children:
-            cw = child.total * scale
-            if cw < min_width:
-                break  # heaviest first: every later sibling is narrower still
-            pending.append((child, child_x))
-            child_x += cw
-    return boxes
-
-
-def hit(boxes: Sequence[Box], x: float, depth: int) -> Frame | None:
-    """The frame painted at ``x`` in row ``depth``, if any."""
-    for box in boxes:
-        if box.depth == depth and box.x <= x < box.x + box.width:
-            return box.frame
-    return None
-
-
-# -- search ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Matches:
-    """The frames whose function matches a search, and the share of samples under them."""
-
-    text: str
-    frames: frozenset[int]
-    """``id()`` of every matching frame (a set look-up per painted box)."""
-    functions: int
-    value: float
-    share: float
-
-
-class SearchIndex:
-    """Frames grouped by function, so a search looks at each function once, not each frame."""
-
-    def __init__(self, tree: FlameTree) -> None:
-        self.tree = tree
-        self._by_key: dict[FrameKey, list[Frame]] = {}
-        for frame in tree.frames():
-            self._by_key.setdefault(frame.key, []).append(frame)
-
-    def find(self, text: str, within: Frame | None = None) -> Matches:
-        """Frames whose name or file contains ``text`` (case-insensitive); the share is of
-        ``within`` (the zoomed frame; the root by default), a nested match counted once."""
-        needle = text.strip().casefold()
-        within = within or self.tree.root
-        if not needle:
-            return Matches(text, frozenset(), 0, 0.0, 0.0)
-        found: list[Frame] = []
-        functions = 0
-        for key, frames in self._by_key.items():
-            if needle in key[0].casefold() or needle in key[1].casefold():
-                functions += 1
-                found.extend(frames)
-        ids = frozenset(id(f) for f in found)
-        if id(within) in ids:
-            value = within.total
-        else:
-            value = sum(f.total for f in found if _counted(f, within, ids))
-        share = value / within.total if within.total > 0 else 0.0
-        return Matches(text, ids, functions, value, share)
-
-
-def _counted(frame: Frame, within: Frame, ids: frozenset[int]) -> bool:
-    """Whether a matching frame is under ``within`` with no matching caller up to it (a
-    frame inside another match is in that match's share already)."""
-    node = frame.parent
-    while node is not None and node.depth >= within.depth:
-        if id(node) in ids:
-            return False
-        if node is within:
-            return True
-        node = node.parent
-    return False
-
-
-def share_of(tree: FlameTree, name: str) -> float:
-    """The fraction of all samples under frames of the function called ``name``."""
-    return tree.share(lambda frame: frame.name == name)

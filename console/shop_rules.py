@@ -129,16 +129,24 @@ def validate_booking(draft: BookingDraft, *, now: datetime,
     if not walk_in and utc(draft.start_at) <= utc(now) and (
             stored_start is None or utc(stored_start()) != utc(draft.start_at)):
         errors["start_at"] = "Pick a time in the future."
-    phone = draft.phone.strip()
-    if len(phone) > PHONE_MAX:
-        errors["phone"] = f"At most {PHONE_MAX} characters."
-    elif not _PHONE_CHARS.match(phone):
-        errors["phone"] = "Use digits, spaces and + ( ) - only."
+    phone = phone_error(draft.phone)
+    if phone:
+        errors["phone"] = phone
     if draft.table_no is not None and not (1 <= draft.table_no <= TABLE_NO_MAX):
         errors["table_no"] = f"Table number must be 1 to {TABLE_NO_MAX}, or empty."
     if len(draft.notes) > NOTES_MAX:
         errors["notes"] = f"At most {NOTES_MAX} characters."
     return errors
+
+
+def phone_error(phone: str) -> str | None:
+    """What is wrong with a guest's phone as typed (a booking's, a waiting party's), or None."""
+    phone = phone.strip()
+    if len(phone) > PHONE_MAX:
+        return f"At most {PHONE_MAX} characters."
+    if not _PHONE_CHARS.match(phone):
+        return "Use digits, spaces and + ( ) - only."
+    return None
 
 
 def validate_product(draft: ProductDraft) -> dict[str, str]:

@@ -49,6 +49,7 @@ def occupancy(ctx: ShopContext, day: date) -> list[list[int]]:
 #: The demo shares every field of the contract and lets the console change what it allows.
 DISCOVERY: dict[str, Any] = {
     "contract": 1, "server": "backroom demo shop", "today": True, "floor": True,
+    "waitlist": True,
     "availability": True, "menu": True, "order_items": True,
     "entities": {
         "bookings": {

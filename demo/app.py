@@ -21,6 +21,7 @@ from demo import (
     api_products,
     api_reads,
     api_reports,
+    api_waitlist,
     history,
 )
 from demo.context import ShopContext
@@ -175,6 +176,6 @@ def create_app(ctx: ShopContext) -> Flask:
         return jsonify(ctx.events.since(since))
 
     for module in (api_bookings, api_products, api_orders, api_reads, api_reports,
-                   api_guests, history):
+                   api_guests, api_waitlist, history):
         module.register(app, ctx)
     return app

@@ -138,7 +138,7 @@ floor_settings = Table(
     Column("large_party_turn_minutes", Integer, nullable=False),
 )
 
-# Who changed what: a row per changed field, as Backroom's schema keeps it (revision 0003).
+# Who changed what: a row per changed field, as Backroom's schema keeps it (0004_change_log).
 change_log = Table(
     "change_log",
     metadata,
@@ -154,6 +154,25 @@ change_log = Table(
     CheckConstraint("entity IN ('bookings', 'orders', 'products')",
                     name="ck_change_log_entity"),
     Index("ix_change_log_record", "entity", "record_id", "id"),
+)
+
+# The waitlist: parties waiting for a table; a row stays once seated or taken off.
+waitlist = Table(
+    "waitlist",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("phone", Text),
+    Column("covers", Integer, nullable=False),
+    Column("quoted_minutes", Integer, nullable=False),
+    Column("added_at", DateTime, nullable=False),
+    Column("state", String(10), nullable=False, server_default=text("'waiting'")),
+    Column("seated_at", DateTime),
+    Column("removed_at", DateTime),
+    Column("booking_id", Integer, ForeignKey("bookings.id"), nullable=True),
+    CheckConstraint("state IN ('waiting', 'seated', 'removed')", name="ck_waitlist_state"),
+    CheckConstraint("covers > 0", name="ck_waitlist_covers"),
+    Index("ix_waitlist_state_added_at", "state", "added_at"),
 )
 
 # Tables the demo adds for its own work (the console never needs them).

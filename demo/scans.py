@@ -59,7 +59,8 @@ class FullScanCounter:
             plan = cursor.connection.execute(
                 f"EXPLAIN QUERY PLAN /* plan {self._generation} */ {statement}",
                 parameters).fetchall()
-            tables = tuple(m.group(1) for row in plan if (m := _SCAN.match(str(row[3]))))
+            tables = tuple(m.group(1) for row in plan if (m := _SCAN.match(str(row[3])))
+                           and not m.group(1).startswith("sqlite_"))  # SQLite's own
             with self._lock:
                 if len(self._plans) >= MAX_PLANS:
                     self._plans.clear()

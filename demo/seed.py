@@ -22,6 +22,7 @@ from demo.db import (
     orders,
     products,
     utcnow,
+    waitlist,
 )
 
 SEED_FORMAT = "1"
@@ -141,6 +142,7 @@ def seed_or_top_up(db: Database, scale: float = 1.0, now: datetime | None = None
     written: dict[str, int] = defaultdict(int)
     with db.write() as conn:
         _seed_room(conn)
+        _seed_waitlist(conn, rng, now)
         meta = {r.key: r.value for r in conn.execute(select(demo_meta))}
         if meta.get("seed_format") != SEED_FORMAT:
             _seed_fresh(conn, rng, SeedSizes.at(scale), now, written)
@@ -173,6 +175,25 @@ def _seed_room(conn: Connection) -> None:
             for n, name, seats, area in ROOM])
     if conn.execute(select(floor_settings.c.id)).first() is None:
         conn.execute(floor_settings.insert().values(**FLOOR))
+
+
+def _seed_waitlist(conn: Connection, rng: random.Random, now: datetime) -> None:
+    """A few parties waiting now and two seated from the list earlier today, once a day, so
+    the Floor's waitlist and its average wait show something on a fresh start."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if conn.execute(select(waitlist.c.id).where(waitlist.c.added_at >= midnight)
+                    .limit(1)).first() is not None:
+        return
+    rows = []
+    for ago, waited, covers, quoted in ((180, 12, 2, 15), (150, 22, 4, 20),
+                                        (27, None, 2, 20), (14, None, 5, 30), (6, None, 3, 15)):
+        added = max(midnight, now - timedelta(minutes=ago))
+        seated = added + timedelta(minutes=waited) if waited is not None else None
+        rows.append({"name": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "covers": covers,
+                     "phone": f"+44 7700 9{rng.randrange(10**5):05d}", "quoted_minutes": quoted,
+                     "added_at": added, "state": "seated" if seated else "waiting",
+                     "seated_at": seated})
+    conn.execute(waitlist.insert(), rows)
 
 
 def _free_table(tables: dict[int, list[datetime]], party: int, start: datetime,

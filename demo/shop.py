@@ -140,9 +140,11 @@ class DemoShop:
         db.set_booking_time_index(True)
 
         metrics = ShopMetrics()
-        tables = [table.name for table in metadata.sorted_tables]
-        parts["scans"] = FullScanCounter(db.engine, metrics.full_scans, tables)
-        count_rows(self.db_path, tables, metrics.table_rows)
+        # the bookings count from zero at once (the index switch is about them: their rate
+        # needs a before); other tables show once first read whole
+        parts["scans"] = FullScanCounter(db.engine, metrics.full_scans, ["bookings"])
+        count_rows(self.db_path, [table.name for table in metadata.sorted_tables],
+                   metrics.table_rows)
         scenario = Scenario(workers=self._workers, traffic_rate=self._traffic_rate)
         store: Any
         if self._redis_url:

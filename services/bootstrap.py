@@ -48,6 +48,10 @@ RELOAD_HISTORY_S = 86_400.0
 STOP_WAIT_S = 0.5
 #: The statement history's file in the data folder (the database sources and views share it).
 STATEMENT_HISTORY = "statements.sqlite"
+#: How often the console's history writes: each flush rewrites the open chunk of every
+#: series that got samples, so its cost is per flush (200 targets at 1 Hz: 14 % of a core
+#: at 1 s, bench_idle_cost); a killed console loses at most this much of its history.
+HISTORY_FLUSH_S = 5.0
 
 
 def data_dir(create: bool = True) -> Path:
@@ -196,8 +200,7 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     (and, for the demo shop's profile, ``demo=True``, the demo shop's control)."""
     from console.redaction import profile_secrets
     from console.store import MetricStore
-    from services.collectors import build_collectors
-    from services.collectors.database import attach_statement_history
+    from services.collectors import attach_statement_history, build_collectors
     from services.monitoring.alert_log import AlertLog
     from services.monitoring.alerting import AlertService
     from services.monitoring.history_writer import History
@@ -216,7 +219,8 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
                              profile.name)
     slug = profile_slug(profile.name)
     # opened when the services start (after the window paints, in the GUI)
-    hist = History(directory / f"history-{slug}.sqlite", lazy=True) if history else None
+    hist = History(directory / f"history-{slug}.sqlite", lazy=True,
+                   flush_interval_s=HISTORY_FLUSH_S) if history else None
     limits = {s.name: s.max_series for s in profile.sources}
     polled, cost = with_own_cost(collectors)  # the console's own cost as series too
     poller = Poller(polled, store, hist, series_limits=limits, cost=cost) if poll else None
@@ -279,11 +283,23 @@ class Diagnostics:
         return run_sweep(profile, samples=samples, progress=progress, cancelled=cancelled,
                          recent=recent)
 
-    def shop_overview(self) -> ShopOverview:
-        """A reader of every shop's summary for the All shops page (close it when done)."""
-        from services.diagnostics.overview import ShopOverview
+    _overview: ShopOverview | None = None
 
-        return ShopOverview()
+    def shop_overview(self) -> ShopOverview:
+        """The reader of every shop's summary (All shops, Compare's shops), one for as long
+        as these diagnostics live (a profile switch keeps it, and its hour of reads);
+        :meth:`close` closes it."""
+        if self._overview is None:
+            from services.diagnostics.overview import ShopOverview
+
+            self._overview = ShopOverview()
+        return self._overview
+
+    def close(self) -> None:
+        """Close what was opened for the UI (the shops' reader)."""
+        if self._overview is not None:
+            self._overview.close()
+            self._overview = None
 
     def live_figures(self, store: MetricStore, profile: Profile) -> list[Reading]:
         """The store's latest figures the sweep's findings may use."""

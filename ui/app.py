@@ -19,7 +19,7 @@ from ui.preferences import settings
 
 if TYPE_CHECKING:
     from console.profile import Profile
-    from services.bootstrap import Services
+    from services.bootstrap import Diagnostics, Services
     from services.local.logsetup import SecretMaskingFilter
     from ui.main_window import MainWindow
     from ui.tray import AlertNotifier
@@ -61,6 +61,7 @@ class ConsoleApp(QObject):
         self.masking = masking
         self.demo_profile = demo_profile
         self.tasks = TaskRunner(self)
+        self.diagnostics: Diagnostics | None = None  # one for every profile opened
         self.services: Services | None = None
         self.window: MainWindow | None = None
         self.notifier: AlertNotifier | None = None
@@ -78,7 +79,9 @@ class ConsoleApp(QObject):
         days = _int_pref(self.prefs, "alerts/retention_days", 30)
         if services.alerts is not None:
             services.alerts.retention_s = days * 86_400.0
-        ctx = AppContext(services=services, tasks=self.tasks, diagnostics=Diagnostics(),
+        if self.diagnostics is None:
+            self.diagnostics = Diagnostics()
+        ctx = AppContext(services=services, tasks=self.tasks, diagnostics=self.diagnostics,
                          local=Local(), is_demo=is_demo, settings=self.prefs)
         window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view,
                             broken_profile=broken_profile)
@@ -215,6 +218,8 @@ class ConsoleApp(QObject):
         if getattr(self, "notifier", None) is not None:
             self.notifier.stop()
         self.tasks.shutdown()
+        if self.diagnostics is not None:
+            self.diagnostics.close()
         if self.services is not None:
             self.services.stop()
         if self._stop_demo is not None:

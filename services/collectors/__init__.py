@@ -6,6 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -273,3 +275,30 @@ def build_checked(profile: Profile, *, timeout_cap_s: float | None = None) -> li
     collectors = build_collectors(profile, session=session, timeout_cap_s=timeout_cap_s)
     backend = backend_probe(profile, session, timeout_cap_s)
     return collectors + ([backend] if backend is not None else [])
+
+
+def attach_statement_history(collectors: list[Any], path: Path | None, profile: str) -> None:
+    """Have every PostgreSQL database source sample pg_stat_statements into the statement
+    history file at ``path`` (one file beside the alert log; None: no history). Here, not
+    beside the database collector, so that building the services imports no SQLAlchemy:
+    a database source is built on its first collect, and finished then."""
+    if path is None:
+        return
+    from services.local.statement_history import StatementHistory
+
+    history = StatementHistory(path)  # opens its file when first written
+
+    def attach(collector: Any) -> None:
+        from services.collectors.database import DatabaseCollector
+
+        if isinstance(collector, DatabaseCollector) and \
+                collector._engine.dialect.name == "postgresql":
+            collector.statement_history = history
+            collector.history_profile = profile
+
+    for collector in collectors:
+        when_built = getattr(collector, "when_built", None)  # built on its first collect
+        if callable(when_built):
+            when_built(attach)
+        elif getattr(collector, "kind", "") == "database":
+            attach(collector)

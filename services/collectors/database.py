@@ -46,6 +46,10 @@ PG13 = 130000
 #: Begins every statement the console sends to PostgreSQL, so pg_stat_statements tells them
 #: apart (it keeps a leading comment in its query text) and the slow list leaves them out.
 OWN_STATEMENT_TAG = "/* backroom */"
+#: MySQL keeps no comment in a statement digest: the console's own statements there name this
+#: alias (an identifier survives the digest), and its connections say this program_name.
+OWN_ALIAS = "backroom_own"
+OWN_PROGRAM = "backroom"
 #: Maintenance that is slow by nature and says nothing about a missing index.
 MAINTENANCE = (r"^\s*(copy|create\s+(unique\s+)?index|reindex|vacuum|analyze|cluster"
                r"|refresh\s+materialized\s+view)\M")
@@ -59,6 +63,12 @@ def tag_own_statements(engine: Engine) -> Engine:
 
     sa.event.listen(engine, "before_cursor_execute", tag, retval=True)
     return engine
+
+
+def is_own_statement(query: str) -> bool:
+    """Whether a statement (as pg_stat_statements or a MySQL digest gives it) is the
+    console's own: tagged on PostgreSQL, naming OWN_ALIAS on MySQL."""
+    return query.lstrip().startswith(OWN_STATEMENT_TAG) or OWN_ALIAS in query
 
 
 def statement_filter(include_maintenance: bool = False) -> tuple[str, dict[str, str]]:
@@ -129,6 +139,7 @@ def _monitoring_engine(url: str, password: str | None, timeout_s: float) -> Engi
             "connect_timeout": seconds, "read_timeout": seconds, "write_timeout": seconds,
             # read_timeout bounds every statement on our side; the session only reads.
             "init_command": "SET SESSION TRANSACTION READ ONLY",
+            "program_name": OWN_PROGRAM,  # performance_schema.session_connect_attrs
         }
     engine = sa.create_engine(parsed, pool_pre_ping=True, pool_size=1, max_overflow=1,
                               pool_timeout=timeout_s, connect_args=connect_args)
@@ -390,26 +401,3 @@ def pg_statement_totals(conn: Connection) -> list[tuple[str, str, int, float, in
              AND queryid IS NOT NULL
            GROUP BY queryid, query""")).all()
     return [(str(r[0]), str(r[1]), int(r[2]), float(r[3] or 0.0), int(r[4] or 0)) for r in rows]
-
-
-def attach_statement_history(collectors: list[Any], path: Path | None, profile: str) -> None:
-    """Have every PostgreSQL database source sample pg_stat_statements into the statement
-    history file at ``path`` (one file beside the alert log; None: no history)."""
-    if path is None:
-        return
-    from services.local.statement_history import StatementHistory
-
-    history = StatementHistory(path)
-
-    def attach(collector: Any) -> None:
-        if isinstance(collector, DatabaseCollector) and \
-                collector._engine.dialect.name == "postgresql":
-            collector.statement_history = history
-            collector.history_profile = profile
-
-    for collector in collectors:
-        when_built = getattr(collector, "when_built", None)  # built on its first collect
-        if callable(when_built):
-            when_built(attach)
-        else:
-            attach(collector)

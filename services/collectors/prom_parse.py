@@ -146,7 +146,7 @@ def _parse_line(line: str, match: re.Match[str] | None) -> tuple[dict[str, str],
     return labels, value
 
 
-def _lines(page: str | bytes) -> Iterator[str]:
+def _lines(page: str | bytes | bytearray) -> Iterator[str]:
     """The page's lines, split (and a page of bytes decoded as UTF-8) a bounded piece at a
     time: one ``str.split`` of a 5 MB page makes (and later frees) 100,000 strings in one C
     call, and one ``decode`` copies it all, each holding the GIL for 10-50 ms on a busy
@@ -208,8 +208,8 @@ class LabelSetCap:
         return tuple((k, labels[k]) for k in self.keep if k in labels), value
 
 
-def parse_samples(text: str | bytes, wanted: Collection[str], cap: LabelSetCap | None = None
-                  ) -> Samples:
+def parse_samples(text: str | bytes | bytearray, wanted: Collection[str],
+                  cap: LabelSetCap | None = None) -> Samples:
     """Samples of the ``wanted`` sample names (e.g. ``x_bucket``, ``y_total``) on a page.
 
     Gives what prometheus_client's parser gives for those names (the samples of a family

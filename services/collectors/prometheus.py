@@ -25,8 +25,14 @@ from console.series_limit import OTHER_LABELS
 from services.collectors import known_metrics as known
 from services.collectors._cache import REDIS_HIT_RATE_SCOPE
 from services.collectors.gc_hold import gc_held
+from services.collectors.page_process import (
+    BIG_PAGE_BYTES,
+    ChildGone,
+    PageProcess,
+    PageTimeout,
+)
 from services.collectors.prom_parse import LabelSetCap, PromParseError, Samples, parse_samples
-from services.errors import BadResponse, SourceUnreachable
+from services.errors import BadResponse, SourceTimeout, SourceUnreachable
 from services.http.client import MIB, check_status, fetch, server_said, verify_option
 
 ACCEPT = "text/plain;version=0.0.4;q=1.0, */*;q=0.1"
@@ -155,7 +161,7 @@ class PrometheusPageReader:
         wanted |= {name for name, _ in known.EXPORTER_UP}
         self.wanted = frozenset(wanted)
 
-    def scrape(self, text: str | bytes, mono: float) -> _Scrape:
+    def scrape(self, text: str | bytes | bytearray, mono: float) -> _Scrape:
         """Parse a page (raises PromParseError) and keep what the readings need."""
         samples = parse_samples(text, self.wanted, self.cap)
         scrape = self.reduce(samples, mono)
@@ -376,6 +382,7 @@ class PrometheusCollector:
         self._verify = verify_option(verify_tls, ca_bundle)
         self._auth = auth
         self._reader = PrometheusPageReader(name, families, unit, max_series)
+        self._page_process = PageProcess()  # started at the first page over BIG_PAGE_BYTES
         self._previous: _Scrape | None = None
         #: Requests counted on the last pages: counters that go down again and again mean
         #: several processes answer /metrics, each with its own counters.
@@ -394,9 +401,29 @@ class PrometheusCollector:
         with gc_held():  # a page of 100,000 samples: no full collection per 25 % of them
             return self._report(fetched.body)  # decoded a piece at a time as it is read
 
-    def _report(self, text: str | bytes) -> CollectorReport:
+    def _scrape(self, body: str | bytes | bytearray) -> _Scrape:
+        """The page's scrape: a very large page read in a child process (its parse would
+        hold the GIL the GUI thread needs for 0.3 s and more), a page of usual size here."""
+        mono = self._monotonic()
+        if len(body) < BIG_PAGE_BYTES or isinstance(body, str):
+            return self._reader.scrape(body, mono)
         try:
-            scrape = self._reader.scrape(text, self._monotonic())
+            scrape, self._reader = self._page_process.scrape(self._reader, body, mono,
+                                                             self.timeout_s)
+        except PageTimeout as err:
+            raise SourceTimeout(f"reading the {len(body) / MIB:.0f} MiB metrics page at "
+                                f"{mask_url(self.url)} took over {self.timeout_s:g} s; "
+                                "scrape a smaller endpoint or set max_series") from err
+        except ChildGone:
+            if self._page_process.closed:
+                raise
+            return self._reader.scrape(body, mono)  # the child died: this page is read here
+        assert isinstance(scrape, _Scrape)
+        return scrape
+
+    def _report(self, text: str | bytes | bytearray) -> CollectorReport:
+        try:
+            scrape = self._scrape(text)
         except PromParseError as err:
             raise BadResponse(f"{mask_url(self.url)} is not a Prometheus metrics page "
                               f"({server_said(err, self._auth)}); check the URL points at "
@@ -435,7 +462,9 @@ class PrometheusCollector:
                                facts=tuple(facts), folded=tuple(scrape.folded.items()))
 
     def close(self) -> None:
-        """The session is shared and closed by whoever made it."""
+        """Ends the child that reads large pages; the session is shared and closed by
+        whoever made it."""
+        self._page_process.close()
 
 
 def readings_from_text(source: str, texts: Iterable[tuple[str, float]],

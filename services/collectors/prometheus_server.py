@@ -327,7 +327,7 @@ class PrometheusServerCollector:
         """The session is shared and closed by whoever made it."""
 
 
-def _json(body: bytes, url: str) -> dict[str, Any]:
+def _json(body: bytes | bytearray, url: str) -> dict[str, Any]:
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError) as err:

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.collectors.database import STATEMENT_SAMPLE_S, pg_statement_totals
+from services.collectors.database import (
+    STATEMENT_SAMPLE_S,
+    is_own_statement,
+    pg_statement_totals,
+)
 from services.diagnostics import mysql_live, pg_live
 from services.diagnostics.db_insights import database_targets
 from services.diagnostics.pg_live import ChainNode, Session, SignalRight, Wait
@@ -27,7 +31,7 @@ class LiveTarget:
     url: str
     password_ref: Any
     timeout_s: float
-    dialect: str = "postgresql"  # or "mysql": only the sessions view
+    dialect: str = "postgresql"  # or "mysql"
 
     def password(self) -> str | None:
         if self.password_ref is None:
@@ -48,6 +52,16 @@ class StatementWindow:
     """When the local history of this database starts (None: no change sampled yet)."""
     window_s: float | None
     """The window asked for (None: since the last reset)."""
+    counted_by: str = "pg_stat_statements"
+    """Where the database counts its statements, in the words of the view's note."""
+    switched_off: str = ""
+    """Why the database counts no statements, and how to switch it on ("": it does)."""
+    lost: str = ""
+    """Why some statements are missing, and what to do ("": none is)."""
+
+    def own(self, statement: WindowStatement) -> bool:
+        """Whether the statement is the console's own (its polling and these views)."""
+        return is_own_statement(statement.query)
 
 
 class DatabaseLiveTools:
@@ -94,7 +108,13 @@ class DatabaseLiveTools:
                                              target.timeout_s))
 
     def waits(self, target: LiveTarget) -> tuple[tuple[Wait, ...], dict[int, Session]]:
-        """Who waits for whose lock, and the sessions involved by pid (PostgreSQL)."""
+        """Who waits for whose lock, and the sessions involved by pid."""
+        if target.dialect == "mysql":
+            with mysql_live.mysql_connection(target.url, target.password(),
+                                             target.timeout_s) as conn:
+                found = mysql_live.read_waits(conn)
+                sessions = {s.pid: s for s in mysql_live.read_sessions(conn)} if found else {}
+                return found, sessions
         with pg_live.pg_connection(target.url, target.password(), target.timeout_s) as conn:
             waits = pg_live.read_waits(conn)
             sessions = {s.pid: s for s in pg_live.read_sessions(conn)} if waits else {}
@@ -106,11 +126,26 @@ class DatabaseLiveTools:
 
     def statement_window(self, target: LiveTarget, window_s: float | None,
                          order: str) -> StatementWindow:
-        """Sample pg_stat_statements into the history, then the top statements of the
-        window (``order``: total, mean or calls)."""
-        with pg_live.pg_connection(target.url, target.password(), target.timeout_s) as conn:
-            totals = pg_statement_totals(conn)
-            may_reset = pg_live.may_reset_statements(conn)
+        """Sample the database's statement totals (pg_stat_statements; performance_schema's
+        digests on MySQL/MariaDB) into the history, then the top statements of the window
+        (``order``: total, mean or calls)."""
+        counted_by, off, lost = "pg_stat_statements", "", ""
+        if target.dialect == "mysql":
+            counted_by = "performance_schema's statement digests"
+            with mysql_live.mysql_connection(target.url, target.password(),
+                                             target.timeout_s) as conn:
+                totals = mysql_live.statement_totals(conn)
+                if not mysql_live.statements_switched_on(conn):
+                    off = ("performance_schema is off on this server: start it with "
+                           "performance_schema=ON (my.cnf, [mysqld]) to count statements")
+                else:
+                    lost = mysql_live.digests_lost(conn)
+            may_reset = False  # TRUNCATE of the digests resets every database of the server
+        else:
+            with pg_live.pg_connection(target.url, target.password(),
+                                       target.timeout_s) as conn:
+                totals = pg_statement_totals(conn)
+                may_reset = pg_live.may_reset_statements(conn)
         self.history.record(target.profile, target.name, totals)
         oldest = self.history.oldest(target.profile, target.name)
         if window_s is None:
@@ -122,7 +157,7 @@ class DatabaseLiveTools:
         else:
             top = self.history.top(target.profile, target.name, time.time() - window_s,
                                    WINDOW_TOP, order)
-        return StatementWindow(top, may_reset, oldest, window_s)
+        return StatementWindow(top, may_reset, oldest, window_s, counted_by, off, lost)
 
     def reset_statements(self, target: LiveTarget) -> None:
         """pg_stat_statements_reset for this database (the local history stays)."""

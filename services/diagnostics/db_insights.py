@@ -17,7 +17,12 @@ from sqlalchemy.pool import NullPool
 
 from console.domain import SlowQuery
 from console.redaction import mask_url, redact
-from services.collectors.database import OWN_STATEMENT_TAG, statement_filter, tag_own_statements
+from services.collectors.database import (
+    OWN_PROGRAM,
+    OWN_STATEMENT_TAG,
+    statement_filter,
+    tag_own_statements,
+)
 from services.diagnostics.insights_model import (
     ORDERINGS,
     DatabaseInsights,
@@ -87,7 +92,7 @@ def make_engine(url: str, *, password: str | None = None, timeout_s: float = 5.0
         # read_timeout bounds every statement; the session cannot write.
         return create_engine(parsed, poolclass=NullPool, connect_args={
             "connect_timeout": seconds, "read_timeout": seconds, "write_timeout": seconds,
-            "init_command": "SET SESSION TRANSACTION READ ONLY"})
+            "init_command": "SET SESSION TRANSACTION READ ONLY", "program_name": OWN_PROGRAM})
     raise InsightsError(f"unsupported database {dialect!r}: expected postgresql, mysql/mariadb "
                         "or sqlite")
 

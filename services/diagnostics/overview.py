@@ -23,6 +23,7 @@ from console.overview import (
     worst_first,
 )
 from console.profile import Profile, ProfileError
+from console.shop_history import ShopHistory
 from services.collectors import build_collectors
 from services.collectors.base import Collector
 from services.errors import CollectorError
@@ -70,17 +71,34 @@ def _stamp(path: Path) -> tuple[float, int]:
 class ShopOverview:
     """Reads the summary of many shops: for each profile one read of each of its sources
     (never its database), ``max_parallel`` profiles at a time, each source read bounded by
-    ``timeout_s``, the whole by the sum of a profile's. Thread-safe; :meth:`close` ends it."""
+    ``timeout_s``, the whole by the sum of a profile's. Every read's rows go into
+    ``history`` (the last hour, in memory: what Compare draws of whole shops). Thread-safe;
+    :meth:`close` ends it."""
 
     def __init__(self, *, max_parallel: int = MAX_PARALLEL,
                  timeout_s: float = SOURCE_TIMEOUT_S,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 history: ShopHistory | None = None) -> None:
         self.max_parallel = max(1, max_parallel)
         self.timeout_s = timeout_s
+        self.history = history or ShopHistory()
         self._clock = clock
         self._lock = threading.Lock()
+        self._reading = threading.Lock()  # one read of every shop at a time
+        self._last: tuple[float, list[ShopRow]] | None = None  # (monotonic, rows)
         self._shops: dict[str, _Shop] = {}
         self._closed = False
+
+    def read_if_due(self, folder: Path | None, extra: Sequence[tuple[str, Profile]],
+                    pace_s: float) -> list[ShopRow]:
+        """The rows of the last read when it is younger than ``pace_s`` seconds (the one under
+        way, when there is one), else a new read: two views that want every shop at one pace
+        share one read."""
+        with self._reading:
+            last = self._last
+            if last is not None and time.monotonic() - last[0] < pace_s:
+                return last[1]
+            return self._read_locked([str(p.resolve()) for p in list_profiles(folder)], extra)
 
     def read_folder(self, folder: Path | None = None,
                     extra: Sequence[tuple[str, Profile]] = ()) -> list[ShopRow]:
@@ -92,10 +110,16 @@ class ShopOverview:
              ) -> list[ShopRow]:
         """The rows of the profile files ``paths`` and the ``extra`` profiles, worst first.
         A profile that cannot be loaded, or does not answer in time, is a failing row."""
+        with self._reading:
+            return self._read_locked(paths, extra)
+
+    def _read_locked(self, paths: Sequence[str], extra: Sequence[tuple[str, Profile]]
+                     ) -> list[ShopRow]:
         jobs: list[tuple[str, Callable[[], list[ShopRow]]]] = [
             (path, partial(self._read_path, path)) for path in paths]
         jobs += [(key, partial(self._read_profile, key, profile)) for key, profile in extra]
         if not jobs:
+            self._last = (time.monotonic(), [])
             return []
         pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=min(self.max_parallel, len(jobs)), thread_name_prefix="overview")
@@ -121,7 +145,10 @@ class ShopOverview:
                                            f"no answer within {budget:.0f} s"))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-        return worst_first(rows)
+        rows = worst_first(rows)
+        self.history.add(rows, self._clock())
+        self._last = (time.monotonic(), rows)
+        return rows
 
     def _read_path(self, path: str) -> list[ShopRow]:
         try:

@@ -63,10 +63,11 @@ class Wait:
     blocker: int
     held: str  # "RowExclusiveLock on table bookings"
     wanted: str  # "ShareLock on transactionid"
+    noun: str = "pid"  # what the database calls a session's number (MySQL: connection)
 
     def words(self) -> str:
         held = f" (holds {self.held})" if self.held else ""
-        return f"pid {self.pid} waits for pid {self.blocker}{held}"
+        return f"{self.noun} {self.pid} waits for {self.noun} {self.blocker}{held}"
 
 
 @dataclass(slots=True)

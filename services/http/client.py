@@ -24,6 +24,7 @@ from services.errors import (
     TlsError,
 )
 from services.http.watchdog import WatchedAdapter, cut_off, deadline_in
+from services.http.wire import timed_on_wire
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,9 @@ class Fetched:
     """An HTTP answer read (up to a size cap) within a deadline."""
 
     status: int
-    body: bytes
+    #: The body as read, not copied into ``bytes``: a 5 MB page's copy is one C call holding
+    #: the GIL while the GUI thread waits for it.
+    body: bytes | bytearray
     elapsed_s: float
     truncated: bool
     content_type: str
@@ -104,30 +107,37 @@ def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool
     server that drips its header lines), the body by our own deadline (also against a server
     that drips it a byte at a time). With ``refuse_larger`` an answer
     whose Content-Length is over ``max_bytes`` is not read at all (``truncated``, empty).
-    Latency is the time on the wire: from handing the request to the connection (requests'
-    ``elapsed``, summed over redirects) to the last byte read; requests' own preparation of the
-    request and of its answer are left out, as they are client time, not the server's."""
+    Latency is the time on the wire, summed over redirects: from a request's connect (a new
+    connection) or first byte sent to the last byte of its answer read off the socket
+    (services/http/wire.py); requests' and urllib3's own work before and after is client
+    time, not the server's, and left out. Through a connection that is not stamped (a SOCKS
+    proxy's) it is requests' ``elapsed`` to the head plus the time to read the body."""
     start = time.perf_counter()
     deadline = start + timeout_s
     read = 0
+    body: bytes | bytearray
     try:
-        # requests bounds each socket read only: the watchdog bounds connect and head together
-        with deadline_in(timeout_s):
-            response = session.get(url, timeout=(timeout_s, timeout_s), stream=True,
-                                   verify=verify, headers=headers, auth=auth, params=params)
-        head_s = sum((r.elapsed.total_seconds() for r in (*response.history, response)), 0.0)
-        head_at = time.perf_counter()
-        try:
-            if refuse_larger and _declared_length(response) > max_bytes:
-                body, truncated = b"", True
-            else:
-                data, truncated = _read_body(response, max_bytes, deadline, url, timeout_s)
-                read = len(data)
-                # bytes() of bytes is the same object; a refused page is never copied
-                body = b"" if truncated and refuse_larger else bytes(data)
-            elapsed = head_s + (time.perf_counter() - head_at)
-        finally:
-            response.close()
+        with timed_on_wire() as wire:
+            # requests bounds each socket read only: the watchdog bounds connect and head
+            with deadline_in(timeout_s):
+                response = session.get(url, timeout=(timeout_s, timeout_s), stream=True,
+                                       verify=verify, headers=headers, auth=auth,
+                                       params=params)
+            head_at = time.perf_counter()
+            try:
+                if refuse_larger and _declared_length(response) > max_bytes:
+                    body, truncated = b"", True
+                else:
+                    data, truncated = _read_body(response, max_bytes, deadline, url, timeout_s)
+                    read = len(data)
+                    body = b"" if truncated and refuse_larger else data
+                elapsed = wire.elapsed()
+                if elapsed is None:
+                    elapsed = sum((r.elapsed.total_seconds()
+                                   for r in (*response.history, response)), 0.0) + (
+                        time.perf_counter() - head_at)
+            finally:
+                response.close()
     except requests.RequestException as err:
         raise translate(err, url, timeout_s) from err
     finally:

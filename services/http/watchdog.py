@@ -19,6 +19,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.response import HTTPResponse
 
+from services.http.wire import TimedConnection
+
 T = TypeVar("T")
 
 THREAD_NAME = "backroom-http-watchdog"
@@ -293,8 +295,9 @@ def _head(conn: object, getresponse: Callable[[], HTTPResponse]) -> HTTPResponse
     return _watched(conn, getresponse, failed="response", done="headers")
 
 
-class WatchedHTTPConnection(HTTPConnection):
-    """urllib3's connection, its connect and response head watched (new and reused ones)."""
+class WatchedHTTPConnection(TimedConnection, HTTPConnection):
+    """urllib3's connection, its connect and response head watched (new and reused ones), its
+    time on the wire stamped (services/http/wire.py)."""
 
     def connect(self) -> None:
         _connect(self, super().connect)
@@ -303,7 +306,7 @@ class WatchedHTTPConnection(HTTPConnection):
         return _head(self, super().getresponse)
 
 
-class WatchedHTTPSConnection(HTTPSConnection):
+class WatchedHTTPSConnection(TimedConnection, HTTPSConnection):
     """The same for HTTPS (the TLS handshake is part of connect)."""
 
     def connect(self) -> None:

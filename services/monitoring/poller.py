@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 #: A source that has had no successful reading for this many intervals (and is not known
 #: to be down) is shown as stale.
 STALE_AFTER_INTERVALS = 3
+#: The scheduler sleeps at least this long (or its tick, if shorter) between walks over the
+#: sources: a source is dispatched up to this late, and sources due together go together.
+BATCH_S = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +183,9 @@ class Poller:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._poked = False
+        # When the scheduler, waiting, looks next (monotonic; -inf while it is not waiting):
+        # a call that ends need not wake it unless its source is due sooner.
+        self._wake_at = float("-inf")
         self._listeners: list[StatusListener] = []
         self._tasks: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
@@ -294,7 +300,12 @@ class Poller:
                 for source in self._sources.values():
                     wait = min(wait, self._tick_source(source, now, changes))
                 if not changes and not self._poked and wait > 0:
+                    # sources due a few ms apart are dispatched together: 200 sources at
+                    # 1 Hz woke it 200 times a second, each a walk over every source
+                    wait = max(wait, min(BATCH_S, self._tick))
+                    self._wake_at = now + wait
                     self._wake.wait(wait)
+                    self._wake_at = float("-inf")
                 self._poked = False
             self._notify(changes)
 
@@ -402,8 +413,12 @@ class Poller:
                 source.last_ok_mono = now
                 source.last_report = report  # with the readings kept, not 100,000 of them
                 self._set_state(source, SourceState.UP, changes)
-            self._poked = True
-            self._wake.notify_all()
+            # Waking the scheduler for every call that ends made it walk every source 200
+            # more times a second at 200 targets (6.5 % of a core, bench_idle_cost): only
+            # when this source is due before it would look anyway.
+            if source.next_due < self._wake_at:
+                self._poked = True
+                self._wake.notify_all()
         if report is not None:
             readings = (
                 *kept,

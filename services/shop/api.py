@@ -67,6 +67,7 @@ from services.shop.api_json import (
     total_from_json,
 )
 from services.shop.api_texts import connection_reason, first_line, still_answering
+from services.shop.api_waitlist import ApiWaitlist
 from services.shop.guests import history_by_search
 from services.shop.repository import PAGE_LIMIT_MAX
 
@@ -88,7 +89,7 @@ def etag(version: int) -> str:
     return f'W/"{version}"'
 
 
-class ApiShopRepository:
+class ApiShopRepository(ApiWaitlist):
     """:class:`~services.shop.repository.ShopRepository` over HTTP.
 
     ``session`` is passed in (the composition root owns it: pooling, proxies, retries);

@@ -46,12 +46,17 @@ from console.shop_rules import (
     check_restock,
     check_search,
 )
+from console.waitlist import WaitingParty, Waitlist, WaitlistDraft
 from services.shop import upcoming
 from services.shop.guests import history_by_search
 from services.shop.mapped_base import NO_STATUS, cents_of
 from services.shop.mapped_orders import MappedOrders
 from services.shop.mapping import MappedTable
 from services.shop.sql_paging import ListSpec, check_limit, failure_reason
+
+NO_WAITLIST = ("This shop's own tables keep no waitlist (a map names bookings, tables, orders "
+               "and products only): connect a database made by `backroom db init` or a shop "
+               "API with /api/waitlist for one.")
 
 
 class MappedShopRepository(MappedOrders):
@@ -171,6 +176,19 @@ class MappedShopRepository(MappedOrders):
         tables = [DiningTable(int(r["number"]), str(r.get("name") or r["number"]),
                               int(r["seats"]), str(r.get("area") or "")) for r in rows]
         return FloorPlan(tables=tuple(sorted(tables, key=lambda t: (t.area, t.number))))
+
+    # The shop's own tables have no waitlist: the Floor's panel says so, greyed.
+    def waitlist(self, since: datetime) -> Waitlist:
+        raise Unsupported(NO_WAITLIST)
+
+    def add_to_waitlist(self, draft: WaitlistDraft) -> WaitingParty:
+        raise Unsupported(NO_WAITLIST)
+
+    def seat_from_waitlist(self, party_id: int, table_no: int) -> tuple[WaitingParty, Booking]:
+        raise Unsupported(NO_WAITLIST)
+
+    def remove_from_waitlist(self, party_id: int) -> WaitingParty:
+        raise Unsupported(NO_WAITLIST)
 
     def _insert_booking(self, draft: BookingDraft, *, walk_in: bool) -> Booking:
         m = self._need("bookings")

@@ -25,6 +25,7 @@ from console.shop import (
     RowCount,
     TodayFigures,
 )
+from console.waitlist import WaitingParty, Waitlist, WaitlistDraft
 
 PAGE_LIMIT_MAX = 200
 
@@ -70,6 +71,19 @@ class ShopRepository(Protocol):
         """The tables, opening hours, slot length and covers limit; a plan without tables
         when the shop keeps none."""
         ...
+
+    # the waitlist
+    def waitlist(self, since: datetime) -> Waitlist:
+        """The parties waiting now and those that left the list since ``since`` (the start
+        of the shop's today, for the average wait); ``Unsupported`` where the shop keeps
+        no waitlist (its own tables, a connector without one)."""
+        ...
+    def add_to_waitlist(self, draft: WaitlistDraft) -> WaitingParty: ...
+    def seat_from_waitlist(self, party_id: int, table_no: int) -> tuple[WaitingParty, Booking]:
+        """Seat a waiting party now at ``table_no``: the walk-in booking it becomes, with
+        the party as it left the list; ``Conflict`` when someone seated or removed it first."""
+        ...
+    def remove_from_waitlist(self, party_id: int) -> WaitingParty: ...
 
     # products
     def list_products(self, query: ProductQuery, *, after: str | None = None,

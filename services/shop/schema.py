@@ -134,7 +134,7 @@ floor_settings = Table(
     Column("large_party_turn_minutes", Integer, nullable=False),
 )
 
-# Who changed what (revision 0003): a row per changed field; "created" for a new record.
+# Who changed what (revision 0004_change_log): a row per changed field; "created" for a new record.
 change_log = Table(
     "change_log",
     metadata,
@@ -152,9 +152,29 @@ change_log = Table(
     Index("ix_change_log_record", "entity", "record_id", "id"),
 )
 
+# The waitlist (revision 0003_waitlist): parties waiting for a table; a row stays when the
+# party is seated (with the booking it became) or taken off, for today's average wait.
+waitlist = Table(
+    "waitlist",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("phone", Text),
+    Column("covers", Integer, nullable=False),
+    Column("quoted_minutes", Integer, nullable=False),
+    Column("added_at", Stamp, nullable=False),
+    Column("state", String(10), nullable=False, server_default=text("'waiting'")),
+    Column("seated_at", Stamp),
+    Column("removed_at", Stamp),
+    Column("booking_id", Integer, ForeignKey("bookings.id"), nullable=True),
+    CheckConstraint("state IN ('waiting', 'seated', 'removed')", name="ck_waitlist_state"),
+    CheckConstraint("covers > 0", name="ck_waitlist_covers"),
+    Index("ix_waitlist_state_added_at", "state", "added_at"),
+)
+
 #: The baseline's tables (revision 0001): a database that has these is a shop.
 SHOP_TABLES = ("customers", "bookings", "products", "orders", "order_items")
 #: The floor's tables (revision 0002); a shop without them has no floor.
 FLOOR_TABLES = ("dining_tables", "floor_settings")
-#: The change log's table (revision 0003); a shop without it keeps no history.
+#: The change log's table (revision 0004_change_log); a shop without it keeps no history.
 HISTORY_TABLES = ("change_log",)

@@ -55,21 +55,18 @@ from services.shop import sql_history, sql_reports, upcoming
 from services.shop.schema import bookings, order_items, orders, products
 from services.shop.sql_floor import read_floor
 from services.shop.sql_history import LoggedChanges
-from services.shop.sql_paging import (
-    ListSpec,
-    aware,
-    check_limit,
-)
+from services.shop.sql_paging import ListSpec, aware, check_limit
+from services.shop.sql_waitlist import SqlWaitlist
 
 log = logging.getLogger(__name__)
 
 
-class SqlShopRepository(LoggedChanges):
+class SqlShopRepository(LoggedChanges, SqlWaitlist):
     """:class:`~services.shop.repository.ShopRepository` on Backroom's own schema (``db init``).
 
     Versions are checked in the UPDATE itself (``WHERE id = ? AND version = ?``) and the row
     count tells whether someone else saved first. Every change is written to ``change_log``
-    in the same transaction, as :attr:`user` (when the database has the table: 0003).
+    in the same transaction, as :attr:`user` (when the database has the table: 0004_change_log).
     """
 
     # ------------------------------------------------------------------ bookings
@@ -143,15 +140,20 @@ class SqlShopRepository(LoggedChanges):
 
     def seat_walk_in(self, draft: BookingDraft) -> Booking:
         now = self._clock()
+        with self._uow(write=True) as uow:
+            booking = self._insert_walk_in(uow.conn, draft, now)
+            uow.commit()
+        return booking
+
+    def _insert_walk_in(self, conn: Connection, draft: BookingDraft, now: datetime) -> Booking:
+        """A booking seated now (a walk-in, or a party from the waitlist)."""
         check_booking(draft, now=now, walk_in=True)
         stamp = naive_utc(now)
-        with self._uow(write=True) as uow:
-            result = uow.conn.execute(bookings.insert().values(
-                **{**_booking_values(draft), "start_at": stamp},
-                status=BookingStatus.SEATED.value, version=1, created_at=stamp, updated_at=stamp))
-            booking = self._load_booking(uow.conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
-            self._log_created(uow.conn, booking, "walk-in")
-            uow.commit()
+        result = conn.execute(bookings.insert().values(
+            **{**_booking_values(draft), "start_at": stamp},
+            status=BookingStatus.SEATED.value, version=1, created_at=stamp, updated_at=stamp))
+        booking = self._load_booking(conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
+        self._log_created(conn, booking, "walk-in")
         return booking
 
     def floor(self) -> FloorPlan:

@@ -26,7 +26,7 @@ READ_LIMIT = 500
 
 
 def has_change_log(conn: Connection) -> bool:
-    """Whether the database is at revision 0003 or later (``db init`` upgrades it)."""
+    """Whether the database is at revision 0004_change_log or later (``db init`` upgrades it)."""
     return inspect(conn).has_table(change_log.name)
 
 

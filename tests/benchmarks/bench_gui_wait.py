@@ -156,7 +156,7 @@ def _overview_phase(app: Any, warmup_s: float, measure_s: float) -> _Overview | 
     share_the_gil()  # as the console does at its start
     with tempfile.TemporaryDirectory(prefix="bench-chain-") as tmp, \
             running_chain(Path(tmp)) as chain:
-        chain.wait_for_rates()
+        chain.wait_scraped(samples=4)
         before = _lateness(app, measure_s)
         folder = Path(tmp) / "profiles"
         paths = chain.write_profiles(folder)
@@ -183,6 +183,7 @@ def _overview_phase(app: Any, warmup_s: float, measure_s: float) -> _Overview | 
         rows, top = page.model.rowCount(), (page.row_shops() or ["-"])[0]
         page.shutdown()
         tasks.shutdown()
+        ctx.diagnostics.close()  # the shops' reader is the root's, not the page's
         page.close()
         page.deleteLater()
     return _Overview(late, before, first_rows_s, rows, reads[0], top)

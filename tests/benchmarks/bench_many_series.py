@@ -49,6 +49,24 @@ class _FullCollections:
             self.ms.append((time.perf_counter() - self._started) * 1000)
 
 
+def _page_pids(collector: Any) -> tuple[int, ...]:
+    """The process that reads the source's large pages, if it started one."""
+    process = getattr(collector, "_page_process", None)
+    return process.pids() if process is not None else ()
+
+
+def _peak_of(pid: int) -> int:
+    """A process's peak RSS (bytes) from /proc; 0 where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def _run_until(app: Any, condition: Any, timeout_s: float) -> bool:
     """Run the event loop until ``condition()`` or the timeout; whether it came true."""
     from PyQt6.QtCore import QEventLoop, QTimer
@@ -102,7 +120,8 @@ def measure(queues: int = QUEUES, limit: int = LIMIT, measure_s: float = MEASURE
             Source(name="web", kind="prometheus", url=url, interval_s=4.0, timeout_s=30.0,
                    max_series=limit),))
         store = MetricStore()
-        poller = Poller(build_collectors(profile), store, series_limits={"web": limit})
+        collectors = build_collectors(profile)
+        poller = Poller(collectors, store, series_limits={"web": limit})
         tasks = TaskRunner()
         host = QWidget()
         host.resize(1400, 900)
@@ -123,6 +142,8 @@ def measure(queues: int = QUEUES, limit: int = LIMIT, measure_s: float = MEASURE
             _run_until(app, lambda: "web" in page.tiles.tiles
                        and page.tiles.tiles["web"].warning.isVisible(), 90.0)
             peak = peak_rss_bytes() or 0
+            parser_peak = sum(_peak_of(pid) for c in collectors
+                              for pid in _page_pids(c))
             tile = page.tiles.tiles.get("web")
             warning = tile.warning.toolTip() if tile is not None else ""
             depths = [n for n in store.series_names() if split_series(n)[1] == "queue_depth"]
@@ -131,12 +152,15 @@ def measure(queues: int = QUEUES, limit: int = LIMIT, measure_s: float = MEASURE
             if full.seen in gc.callbacks:
                 gc.callbacks.remove(full.seen)
             poller.stop()
+            for collector in collectors:
+                collector.close()
             page.shutdown()
             tasks.shutdown()
             host.close()
     ms = [x * 1000 for x in late]
     return {"queues": queues, "limit": limit, "depth_series": len(depths), "curves": curves,
             "rss_before_mib": before / MIB, "rss_peak_mib": peak / MIB,
+            "parser_rss_peak_mib": parser_peak / MIB,
             "late_median_ms": percentile(ms, 50), "late_p99_ms": percentile(ms, 99),
             "late_worst_ms": max(ms), "firings": len(ms), "warning": warning,
             "idle_p99_ms": percentile(idle, 99), "idle_worst_ms": max(idle),
@@ -147,7 +171,8 @@ def run(quick: bool = False) -> list[Figure]:
     got = measure(measure_s=8.0 if quick else MEASURE_S)
     print(f"many_series: {got['queues']:,} queue label sets, limit {got['limit']:,}: "
           f"{got['depth_series']:,} queue series, {got['curves']:,} curves; RSS "
-          f"{got['rss_before_mib']:.0f} MiB before; lateness median "
+          f"{got['rss_before_mib']:.0f} MiB before, the page reader's process "
+          f"{got['parser_rss_peak_mib']:.0f} MiB at peak; lateness median "
           f"{got['late_median_ms']:.1f} ms over {got['firings']} firings; "
           f"{got['full_collections']} full collections (worst "
           f"{got['full_collection_worst_ms']:.0f} ms); {got['warning']}")

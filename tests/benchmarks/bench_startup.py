@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BUNDLE_EXE = ROOT / "dist" / "backroom" / ("backroom-cli.exe" if sys.platform == "win32"
                                             else "backroom")
 TARGET_S = 0.8
+#: Issue 23: within this many times the bare window's first paint, measured in the same run.
+TARGET_RATIO = 1.5
 TIMEOUT_S = 90.0
 PAINT_LOG = {
     "QT_LOGGING_RULES": "qt.widgets.painting.debug=true",
@@ -128,8 +130,9 @@ def run(quick: bool = False) -> list[Figure]:
                                   first, "s", baseline_name, baseline))
             typical = _median(start, repeat)
             figures.append(Figure("startup", f"{label}: gui --demo to first paint", typical, "s",
-                                  baseline_name, baseline, f"<= {TARGET_S} s",
-                                  typical <= TARGET_S))
+                                  baseline_name, baseline,
+                                  f"<= {TARGET_RATIO:g}x bare, <= {TARGET_S} s",
+                                  typical <= TARGET_RATIO * baseline and typical <= TARGET_S))
             def version_run(base: list[str] = base, env: dict[str, str] = env) -> float:
                 return wall_time([*base, "--version"], env)
 

@@ -18,18 +18,9 @@ from services.collectors.prometheus_server import PrometheusServerCollector
 from services.diagnostics.diagnose import run_diagnose
 from services.http.client import new_session
 from tests.conformance.compare import record, values
-from tests.support.site_chain import Chain, running_chain
+from tests.support.chain import Chain, SiteLoad, running_chain
 
-#: Four sites; site-3 is four times slower (and fails and misses its cache more).
-SITES = {"site-1": 1.0, "site-2": 1.0, "site-3": 4.0, "site-4": 1.5}
 SEL = 'job="chain"'
-
-
-@pytest.fixture(scope="session")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
-    with running_chain(tmp_path_factory.mktemp("chain"), SITES) as made:
-        made.wait_scraped(samples=4)
-        yield made
 
 
 @pytest.fixture
@@ -40,6 +31,8 @@ def session() -> Iterator[requests.Session]:
 
 def test_each_site_has_its_own_figures_and_promql_agrees(chain: Chain,
                                                          session: requests.Session) -> None:
+    """The shared chain of 20: the slow site the slowest and the worst cache, the failing
+    site the most errors, every figure as PromQL gives it at the same instant."""
     # read a moment in the past, so the truth below is asked of the very same samples
     collector = PrometheusServerCollector("chain", chain.url, session, timeout_s=10,
                                           selector=SEL, group_by=("site",),
@@ -65,19 +58,21 @@ def test_each_site_has_its_own_figures_and_promql_agrees(chain: Chain,
             f"(sum by (site) (rate(cache_hits_total{{{SEL}}}[{window}])) + "
             f"sum by (site) (rate(cache_misses_total{{{SEL}}}[{window}])))", at),
     }
+    worst_site = {metrics.LATENCY_P95: chain.slow, metrics.ERROR_RATIO: chain.failing,
+                  metrics.CACHE_HIT_RATE: chain.slow}
     for metric, per_site in truth.items():
-        assert set(per_site) == set(SITES)
+        assert set(per_site) == set(chain.sites)
         for site, expected in per_site.items():
             name = f'{metric}{{site="{site}"}}'
-            record("prometheus server (chain of 4 sites)", f"{metric} of {site}", got[name],
+            record("prometheus server (chain of 20 sites)", f"{metric} of {site}", got[name],
                    expected, "PromQL by site, same instant")
             assert got[name] == pytest.approx(expected, rel=1e-6), name
         worst = (min if metric == metrics.CACHE_HIT_RATE else max)(
-            SITES, key=lambda s, m=metric: got[f'{m}{{site="{s}"}}'])
-        assert worst == "site-3", metric
+            chain.sites, key=lambda s, m=metric: got[f'{m}{{site="{s}"}}'])
+        assert worst == worst_site[metric], metric
     # queue depth: each site's own queues, and the whole chain's per queue
     depths = chain.query(f"job_queue_depth{{{SEL}}}", at)
-    assert len(depths) == 2 * len(SITES)
+    assert len(depths) == 2 * len(chain.sites)
     for labels, depth in depths:
         name = f'{metrics.QUEUE_DEPTH}{{queue="{labels["queue"]}",site="{labels["site"]}"}}'
         assert got[name] == depth, name
@@ -90,24 +85,26 @@ def test_each_site_has_its_own_figures_and_promql_agrees(chain: Chain,
         f"(rate(http_request_duration_seconds_bucket{{{SEL}}}[{window}])))", at)
     assert got[metrics.LATENCY_P95] == pytest.approx(p95_all, rel=1e-6)
     names = {r.series for r in report.readings}
-    assert series_name("chain", metrics.LATENCY_P95, {"site": "site-3"}) in names
+    assert series_name("chain", metrics.LATENCY_P95, {"site": chain.slow}) in names
 
 
 def test_a_site_that_turns_slow_becomes_the_worst(session: requests.Session,
                                                   tmp_path: Path) -> None:
-    # a chain of its own: the shared one's site-3 stays the slowest for the other tests
-    with running_chain(tmp_path, SITES) as chain:
+    # a chain of its own: the shared one's slow site stays the slowest for the other tests
+    sites = {"site-1": SiteLoad(), "site-2": SiteLoad(), "site-3": SiteLoad(slowdown=4.0),
+             "site-4": SiteLoad(slowdown=1.5)}
+    with running_chain(tmp_path, sites) as chain:
         chain.wait_scraped(samples=3)
         collector = PrometheusServerCollector("chain", chain.url, session, timeout_s=10,
                                               selector=SEL, group_by=("site",),
                                               scrape_interval_s=1.0)
         p95 = f'{metrics.LATENCY_P95}{{site="site-2"}}'
         before = values(collector.collect())[p95]
-        chain.set_slowdown("site-2", 10.0)
+        chain.set_load("site-2", slowdown=10.0)
         deadline = time.monotonic() + 40
         while True:
             got = values(collector.collect())
-            ranked = sorted(SITES, key=lambda s: -got[f'{metrics.LATENCY_P95}{{site="{s}"}}'])
+            ranked = sorted(sites, key=lambda s: -got[f'{metrics.LATENCY_P95}{{site="{s}"}}'])
             if ranked[0] == "site-2" or time.monotonic() > deadline:
                 break
             time.sleep(1.0)
@@ -117,7 +114,7 @@ def test_a_site_that_turns_slow_becomes_the_worst(session: requests.Session,
 
 def test_pages_have_no_site_label_of_their_own(chain: Chain, tmp_path: Path) -> None:
     """The label comes from the Prometheus config (relabelling), not from the pages."""
-    page = requests.get(f"{chain.pages}/metrics/site-1", timeout=5).text
+    page = requests.get(f"{chain.pages}/metrics/site-01", timeout=5).text
     assert "http_request_duration_seconds_bucket" in page
     assert "site=" not in page
 
@@ -128,10 +125,10 @@ def test_diagnose_names_each_sites_figures_and_queues(chain: Chain) -> None:
     result = run_diagnose(Profile(name="Chain", sources=(source,)))
     figures = json.loads(render_json(result))["metrics"]
     p95 = {where: row["p95"] for where, row in figures["latency_ms"].items()}
-    assert {f"chain site={s}" for s in SITES} | {"chain"} == set(p95)
-    assert max(p95, key=lambda where: p95[where]) == "chain site=site-3"
+    assert {f"chain site={s}" for s in chain.sites} | {"chain"} == set(p95)
+    assert max(p95, key=lambda where: p95[where]) == f"chain site={chain.slow}"
     queues = figures["queue_depth"]
     # each site's queue under its own name, and the chain's total of each queue
-    assert {f"chain/orders site={s}" for s in SITES} | {"chain/orders"} <= set(queues)
-    assert queues["chain/orders"] == sum(queues[f"chain/orders site={s}"] for s in SITES)
-    assert "chain/orders site=site-3" in render_table(result)
+    assert {f"chain/orders site={s}" for s in chain.sites} | {"chain/orders"} <= set(queues)
+    assert queues["chain/orders"] == sum(queues[f"chain/orders site={s}"] for s in chain.sites)
+    assert f"chain/orders site={chain.slow}" in render_table(result)

@@ -277,6 +277,10 @@ def test_the_floor_draws_a_django_shops_tables_and_a_drag_saves(qtbot: Any,
         stored = repo.get_booking(booking.id)
         assert stored.table_no == 20
         assert stored.start_at == booking.start_at + timedelta(minutes=30)
+        # The connector keeps no waitlist: the panel is greyed with the reason, nothing fails.
+        box = page.waitlist_box
+        qtbot.waitUntil(lambda: "keeps no waitlist" in box.summary.text(), timeout=15_000)
+        assert not box.add_button.isEnabled() and not box.seat_button.isEnabled()
         save_shot(page, "floor-django-connector.png")
     finally:
         tasks.shutdown()

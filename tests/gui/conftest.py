@@ -8,6 +8,7 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from PyQt6.QtCore import QCoreApplication, QEvent
@@ -17,6 +18,7 @@ from services.bootstrap import Diagnostics, Local
 from tests.gui.hostile import FifoWatch, GuiTicks, Hostile, corpus
 from tests.support.shops import Backend, backend_params, open_backend
 from ui.context import AppContext
+from ui.pages.bookings import BookingsPage
 from ui.worker import TaskRunner
 
 
@@ -67,6 +69,18 @@ def ctx(backend: Backend) -> Iterator[AppContext]:
     yield AppContext(services=SimpleNamespace(shop=backend.repo, profile=None), tasks=tasks,
                      diagnostics=Diagnostics(), local=Local())
     tasks.shutdown()
+
+
+@pytest.fixture
+def bookings_page(qtbot: Any, ctx: AppContext) -> BookingsPage:
+    """The Bookings page on ``ctx``'s shop, shown at 1400x900, its first page loaded."""
+    widget = BookingsPage(ctx)
+    qtbot.add_widget(widget)
+    widget.resize(1400, 900)
+    widget.show()
+    qtbot.waitUntil(lambda: widget.model.count is not None and not widget.model.loading,
+                    timeout=10_000)
+    return widget
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PyQt6.QtCore import QRectF
+from PyQt6.QtWidgets import QWidget
 
 from console.domain import SourceState, series_name
 from console.store import MetricStore
@@ -216,3 +217,40 @@ def test_the_consoles_own_cost_source_gets_no_tile(make_page, qtbot) -> None:
     settled(qtbot, page, lambda: "shop" in page.tiles.tiles)
     qtbot.wait(300)
     assert list(page.tiles.tiles) == ["shop"]
+
+
+def test_following_live_the_view_moves_once_a_second_not_at_every_read(qtbot) -> None:
+    """The 5 min range is 0.2 s a pixel: moving the view at every 5 Hz read repainted every
+    chart five times a second (most of the console's idle cost). It moves once a second."""
+    from services.bootstrap import Diagnostics, Local
+    from ui.context import AppContext
+    from ui.pages.dashboard import DashboardPage
+    from ui.pages.dashboard.feed import LIVE_MOVE_S, read_in_step
+    from ui.worker import TaskRunner
+
+    now = [time.time()]
+    store = MetricStore()
+    fill(store, "web/latency_p95", now[0] - 600, now[0], lambda ts: np.full(ts.size, 0.05))
+    ctx = AppContext(services=Services(SimpleNamespace(name="x", alerts=()), store),
+                     tasks=TaskRunner(), diagnostics=Diagnostics(), local=Local())
+    host = QWidget()  # a plain host window, as make_page's
+    qtbot.add_widget(host)
+    host.resize(1400, 900)
+    page = DashboardPage(ctx, host, clock=lambda: now[0], reads=read_in_step)
+    page.resize(1400, 900)
+    host.show()
+    try:
+        page.tick()
+        qtbot.waitUntil(lambda: bool(page.timeline.shown_panels()))
+        page.tick()
+        shown = page.timeline.x_range()[1]
+        for _ in range(4):  # four reads at 5 Hz: the view stays where it is
+            now[0] += 0.2
+            page.tick()
+            assert page.timeline.x_range()[1] == shown
+        now[0] += LIVE_MOVE_S  # a second on: it catches up with the clock
+        page.tick()
+        assert page.timeline.x_range()[1] == pytest.approx(shown + 0.8 + LIVE_MOVE_S, abs=0.01)
+    finally:
+        page.shutdown()
+        ctx.tasks.shutdown()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,8 @@ from console.store import MetricStore
 from services.collectors.prometheus_server import PrometheusServerCollector
 from services.http.client import new_session
 from tests.gui.test_dashboard import FakePoller, Services, fill, make_page, settled, status
+from tests.support.chain import Chain
 from tests.support.shots import save_shot
-from tests.support.site_chain import running_chain
 from ui.charts.panel import ChartPanel
 from ui.pages.dashboard import DashboardPage
 
@@ -144,13 +143,11 @@ def test_a_site_chosen_by_hand_stays_chosen(make_page, qtbot) -> None:
 @pytest.mark.integration
 @pytest.mark.slow
 def test_a_real_chain_through_prometheus_names_its_slow_site(make_page, qtbot,
-                                                            tmp_path: Path) -> None:
-    """Four sites on real prometheus_client pages, a real Prometheus adding `site`, the
-    prometheus-server collector into the store: the user sees the slow site named."""
-    sites = {"site-1": 1.0, "site-2": 1.0, "site-3": 4.0, "site-4": 1.2}
+                                                            chain: Chain) -> None:
+    """The shared 20 sites on real prometheus_client pages, a real Prometheus adding `site`,
+    the prometheus-server collector into the store: the user sees the slow site named."""
     store = MetricStore()
-    with running_chain(tmp_path, sites) as chain, new_session() as session:
-        chain.wait_scraped(samples=3)
+    with new_session() as session:
         collector = PrometheusServerCollector("chain", chain.url, session, timeout_s=10,
                                               selector='job="chain"', group_by=("site",))
         for _ in range(3):
@@ -158,17 +155,18 @@ def test_a_real_chain_through_prometheus_names_its_slow_site(make_page, qtbot,
             time.sleep(1.0)
     now = time.time()
     page = chain_page(make_page, now, store)
-    settled(qtbot, page, lambda: "chain" in page.tiles.tiles and "worst of 4 sites"
+    settled(qtbot, page, lambda: "chain" in page.tiles.tiles and "worst of 20 sites"
             in page.tiles.tiles["chain"].caption.text())
     assert page.tiles.tiles["chain"].caption.text().startswith(
-        "p95 latency — worst of 4 sites: site-3 · all ")
+        f"p95 latency — worst of 20 sites: {chain.slow} · all ")
     latency = page.timeline.panel("latency")
-    settled(qtbot, page, lambda: len(shown_sites(latency)) == 4)
-    assert latency.control_text() == ""  # four sites: all drawn, nothing to choose
+    settled(qtbot, page, lambda: len(shown_sites(latency)) == 5)
+    assert latency.control_text() == "worst 5 of 20 sites · show all"
+    assert f"chain {chain.slow} p95" in shown_sites(latency)
     queue = page.timeline.panel("queue")
     settled(qtbot, page, lambda: len(shown_sites(queue)) == 5)
-    assert queue.control_text() == "worst 5 of 8 site queues · show all"
-    assert "site-3 orders" in shown_sites(queue)
+    assert queue.control_text() == "worst 5 of 40 site queues · show all"
+    assert f"{chain.slow} orders" in shown_sites(queue)
 
 
 def test_two_sites_about_level_do_not_swap_lines_every_second(make_page, qtbot) -> None:

@@ -9,7 +9,8 @@ import pytest
 from PyQt6.QtCore import QPoint, Qt
 from PyQt6.QtWidgets import QApplication, QMainWindow
 
-from console.flame import Box, parse_collapsed
+from console.flame import parse_collapsed
+from console.flame_layout import Box
 from services.bootstrap import Diagnostics
 from tests.support.pyspy import hot_process, require_pyspy
 from ui.widgets.flame_graph import (
@@ -109,7 +110,7 @@ def test_click_zooms_into_a_frame_and_back_zooms_out(qtbot, view: FlameView) -> 
     qtbot.mouseClick(view.graph, Qt.MouseButton.LeftButton, pos=centre(above))
     assert view.graph.zoom.name == "main"  # type: ignore[union-attr]
     qtbot.mouseClick(view.reset_button, Qt.MouseButton.LeftButton)
-    assert view.graph.zoom is view.graph.tree.root  # type: ignore[union-attr]
+    assert view.graph.zoom == view.graph.tree.root  # type: ignore[union-attr]
     assert not view.reset_button.isEnabled()
     assert box_of(view, "idle").width == pytest.approx(view.graph.width() * 0.1)
 
@@ -186,3 +187,31 @@ def test_without_py_spy_the_recorder_says_how_to_install_it(qtbot, runner: TaskR
     browser.record_button.setChecked(True)
     assert not browser.recorder.record_button.isEnabled()
     assert "pip install py-spy" in browser.recorder.message.text()
+
+
+def test_a_large_profile_opens_paints_and_searches_as_the_old_tree_did(qtbot) -> None:
+    """20,000 stacks (some 230,000 frames) in the flat-array tree: the graph paints only what
+    is a pixel wide or more, a search says the share the old one-object-a-frame tree gives,
+    and a click zooms into the frame under the mouse."""
+    from tests.benchmarks.bench_flame import collapsed_stacks
+    from tests.support import flame_oracle as oracle
+    from tests.support.shots import save_shot
+
+    text = collapsed_stacks(20_000, seed=11)
+    flame = FlameView()
+    window = shown(qtbot, flame, 1400, 900)  # noqa: F841 - keeps the window alive
+    flame.set_tree(parse_collapsed(text, "big.txt"))
+    boxes = flame.graph.boxes()
+    assert 100 < len(boxes) < 20_000 and all(b.width >= 1.0 for b in boxes)
+    old = oracle.parse_collapsed(text)
+    want = oracle.SearchIndex(old).find("module_7.py").share
+    with qtbot.waitSignal(flame.sig_search_done) as searched:
+        flame.search_edit.setText("module_7.py")
+    assert searched.args[0].share == pytest.approx(want)
+    assert flame.match_label.text().endswith(f"{want * 100:.1f} % of all")
+    flame.graph.grab()
+    save_shot(flame, "diagnostics-flame-large.png")
+    heavy = max((b for b in flame.graph.boxes() if b.depth == 3), key=lambda b: b.width)
+    qtbot.mouseClick(flame.graph, Qt.MouseButton.LeftButton, pos=centre(heavy))
+    assert flame.graph.zoom == heavy.frame
+    assert flame.breadcrumb.text().endswith(heavy.frame.label)

@@ -238,7 +238,7 @@ def test_the_demo_shops_evening_fills_the_room_without_a_clash(qtbot: Any,
             page = FloorPage(ctx)
             page.clock = lambda: eight
             qtbot.add_widget(page)
-            page.resize(1400, 900)
+            page.resize(1700, 900)  # the waitlist on the left, the evening, the side panel
             page.show()
             qtbot.waitUntil(lambda: page.day is not None, timeout=20_000)
             day = page.day

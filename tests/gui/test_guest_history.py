@@ -14,21 +14,14 @@ from services.shop.sql import SqlShopRepository
 from tests.gui.test_bookings_page import open_day, select
 from tests.support.shops import Backend
 from tests.support.shots import save_shot
-from ui.context import AppContext
 from ui.pages.bookings import BookingsPage
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def page(qtbot: Any, ctx: AppContext) -> BookingsPage:
-    widget = BookingsPage(ctx)
-    qtbot.add_widget(widget)
-    widget.resize(1400, 900)
-    widget.show()
-    qtbot.waitUntil(lambda: widget.model.count is not None and not widget.model.loading,
-                    timeout=10_000)
-    return widget
+def page(bookings_page: BookingsPage) -> BookingsPage:
+    return bookings_page
 
 
 def set_status(backend: Backend, booking: Booking, status: BookingStatus) -> None:

@@ -84,7 +84,7 @@ def test_twenty_shops_in_5_s_the_slow_one_on_top_as_promql_says(
     assert page.summary.text().startswith("20 shops, 1 failing")
     for number, row in enumerate(page.model.all_rows()):  # each p95 as PromQL says, then
         site = row.shop.removeprefix("Bistro ")
-        truth = chain.query(P95.format(site=site), row.last_reading)[site]
+        truth = chain.by_site(P95.format(site=site), row.last_reading)[site]
         shown = float(cell(page, number, "p95").removesuffix(" ms").replace(",", ""))
         assert shown == pytest.approx(truth * 1000, rel=TRUTH_REL, abs=0.5), site
     assert cell(page, 0, "What is wrong").startswith("p95 ")

@@ -36,14 +36,8 @@ def pdf_text(path: Path) -> str:
 
 
 @pytest.fixture
-def page(qtbot: Any, ctx: AppContext) -> BookingsPage:
-    widget = BookingsPage(ctx)
-    qtbot.add_widget(widget)
-    widget.resize(1400, 900)
-    widget.show()
-    qtbot.waitUntil(lambda: widget.model.count is not None and not widget.model.loading,
-                    timeout=10_000)
-    return widget
+def page(bookings_page: BookingsPage) -> BookingsPage:
+    return bookings_page
 
 
 def local_hour(day: Any, hour: int) -> str:

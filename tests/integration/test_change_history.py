@@ -92,7 +92,7 @@ def test_the_migration_adds_the_change_log_to_an_older_shop(tmp_path: Path) -> N
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)
     with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "0002")
+        command.upgrade(alembic_config(conn), "0003_waitlist")
     engine.dispose()
     repo = SqlShopRepository(make_engine(url), user=MARIA)
     try:
@@ -100,7 +100,7 @@ def test_the_migration_adds_the_change_log_to_an_older_shop(tmp_path: Path) -> N
             repo.history(Entity.BOOKINGS, 1)  # not upgraded yet: says so, no error
     finally:
         repo.close()
-    assert init_db(url) == head_revision() == "0003"
+    assert init_db(url) == head_revision() == "0004_change_log"
     engine = make_engine(url)
     try:
         assert "change_log" in sa.inspect(engine).get_table_names()

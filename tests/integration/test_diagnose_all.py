@@ -16,7 +16,9 @@ import pytest
 import requests
 
 from commands.diagnose_all import diagnose_all_main
+from console import metrics
 from console.domain import Status
+from console.shop_history import line_name
 from services.diagnostics.overview import ShopOverview
 from tests.support.chain import Chain
 
@@ -58,7 +60,7 @@ def test_twenty_profiles_slow_site_first_figures_as_promql_says(chain: Chain,
     # The truth: PromQL's own quantile for each site, at the instant its row was read.
     for row in rows:
         site = row["shop"].removeprefix("Bistro ")
-        truth = chain.query(P95.format(site=site, window="60s"), row["last_reading"])[site]
+        truth = chain.by_site(P95.format(site=site, window="60s"), row["last_reading"])[site]
         assert row["p95_ms"] == pytest.approx(truth * 1000, rel=TRUTH_REL), site
         assert time.time() - row["last_reading"] < 30
 
@@ -71,7 +73,7 @@ def test_a_grouped_profile_has_a_row_per_site(chain: Chain, tmp_path: Path) -> N
     assert len(rows) == 21
     assert rows[0]["group"] == {"site": chain.slow} and rows[0]["status"] == "fail"
     whole = next(r for r in rows if not r["group"])
-    truth = chain.query("histogram_quantile(0.95, sum by (le) "
+    truth = chain.by_site("histogram_quantile(0.95, sum by (le) "
                         "(rate(http_request_duration_seconds_bucket[60s])))",
                         whole["last_reading"])[""]
     assert whole["p95_ms"] == pytest.approx(truth * 1000, rel=TRUTH_REL)
@@ -154,3 +156,25 @@ def test_at_most_four_profiles_are_read_at_once(tmp_path: Path, hanging_port: in
     elapsed = time.monotonic() - start
     assert len(rows) == 8 and all(r.problem.startswith("web: timeout") for r in rows)
     assert 1.9 <= elapsed < 5  # two rounds of four 1 s timeouts, not one round of eight
+
+
+def test_two_views_at_one_pace_share_one_read_and_each_read_is_remembered(
+        chain: Chain, tmp_path: Path) -> None:
+    """All shops and Compare ask for every shop at one pace: a read younger than the pace
+    is given again, not made again; each read made lands in the hour kept for Compare."""
+    chain.write_profiles(tmp_path, count=3)
+    overview = ShopOverview()
+    try:
+        rows = overview.read_folder(tmp_path)  # All shops' read (it learns each plan too)
+        before = _queries_served(chain)
+        again = overview.read_if_due(tmp_path, (), pace_s=60.0)  # Compare, a moment later
+        shared = _queries_served(chain) - before
+        later = overview.read_if_due(tmp_path, (), pace_s=0.0)  # the pace come round
+        made = _queries_served(chain) - before - shared
+    finally:
+        overview.close()
+    assert again == rows and shared == 0
+    assert made == 3 * 5 and len(later) == 3
+    for row in later:
+        ts, p95 = overview.history.line(line_name(row, metrics.LATENCY_P95))
+        assert ts.size == 2 and p95[-1] == row.p95_s and ts[-1] == row.last_reading

@@ -154,10 +154,10 @@ def test_statement_deltas_answer_the_last_hour_and_the_day(db: LiveDatabase,
 
 def test_the_database_source_samples_the_history_while_it_polls(db: LiveDatabase,
                                                                 tmp_path: Path) -> None:
+    from services.collectors import attach_statement_history
     from services.collectors.database import (
         STATEMENT_SAMPLE_S,
         DatabaseCollector,
-        attach_statement_history,
         database_engine,
     )
 
@@ -215,4 +215,40 @@ def test_the_view_shows_what_the_profiles_database_source_sampled(
         assert window.oldest is not None
     finally:
         services.stop()
+        tools.close()
+
+
+def test_the_consoles_own_statements_and_sessions_are_labelled(db: LiveDatabase,
+                                                               tmp_path: Path) -> None:
+    """The console names its connections (application_name, set when it connects) and tags
+    its statements: in the statements over time, its own reads are told from the shop's."""
+    from services.diagnostics.database_live import DatabaseLiveTools, LiveTarget
+    from services.diagnostics.db_insights import make_engine
+
+    tools = DatabaseLiveTools(tmp_path / "statements.sqlite")
+    target = LiveTarget("Shop", "shop", db.url, None, 5.0)
+    try:
+        tools.statement_window(target, 3600.0, "calls")  # the baseline
+        with db.engine(application="shop-web").connect() as conn:
+            conn.execute(sa.text("SELECT count(*) FROM bookings WHERE guests > 3"))
+        console = make_engine(db.url).connect()  # as the console's database views connect
+        try:
+            # a statement of its own: pg_stat_statements keeps one text per normalised
+            # statement and user, the first seen (the same SELECT by the shop's user first
+            # would keep the shop's text)
+            console.execute(sa.text("SELECT max(guests) FROM bookings WHERE guests > 5"))
+            mine = int(console.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+            sessions, _right = tools.sessions(target)
+            assert {s.pid: s.application for s in sessions}[mine] == "backroom-insights"
+        finally:
+            console.close()
+        window = tools.statement_window(target, 3600.0, "calls")
+        by_query = {s.query: window.own(s) for s in window.statements}
+        shops = [q for q in by_query if "count(*) FROM bookings" in q]
+        owns = [q for q in by_query if "guests >" in q and q.startswith("/* backroom */")]
+        assert shops and owns
+        assert not any(by_query[q] for q in shops) and all(by_query[q] for q in owns)
+        # the views' own reads of pg_stat_statements and pg_stat_activity are the console's
+        assert any(by_query[q] for q in by_query if "pg_stat_activity" in q)
+    finally:
         tools.close()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from console.flame import load_flame, share_of
+from console.flame import load_flame
+from console.flame_layout import share_of
 from services.diagnostics.pyspy import (
     PTRACE_FIX,
     PySpyError,

@@ -59,17 +59,65 @@ def test_a_scrape_of_100000_queues_never_holds_the_page_as_objects() -> None:
         profile = Profile(name="Huge page", sources=(
             Source(name="web", kind="prometheus", url=url, timeout_s=60.0, max_series=1000),))
         (collector,) = build_collectors(profile)
-        collector.collect()  # the first scrape: the 1,000 queues kept are chosen
-        tracemalloc.start()
         try:
-            report = collector.collect()
-            _now, peak = tracemalloc.get_traced_memory()
+            collector.collect()  # the first scrape: the 1,000 queues kept are chosen
+            tracemalloc.start()
+            try:
+                report = collector.collect()
+                _now, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
         finally:
-            tracemalloc.stop()
+            collector.close()
     depths = [r for r in report.readings if "queue_depth" in r.series]
     assert len(depths) == 1001
     assert dict(report.folded) == {"queue_depth": 99_000}
     assert depths[-1].series == 'web/queue_depth{series="other"}'
     assert depths[-1].value == sum(i % 13 for i in range(1000, 100_000))
     page_mib = 5.1
-    assert peak / 2**20 < 2 * page_mib + 4  # the body read and its copy, and a little
+    # the body read and its pickle to the process that parses it, and a little
+    assert peak / 2**20 < 2 * page_mib + 4
+
+
+def test_a_large_page_is_read_in_a_process_of_its_own_with_the_same_readings() -> None:
+    """A page over BIG_PAGE_BYTES is parsed in a child process (its 0.3 s and more of Python
+    no longer shares the GIL with the GUI thread): the readings, the 'other' sum and the
+    queues kept across scrapes are those of the same page read here; a child that dies is
+    replaced, and the page read meanwhile is not lost."""
+    import signal
+
+    import requests
+
+    from console.profile import Profile, Source
+    from services.collectors import build_collectors
+    from services.collectors.page_process import BIG_PAGE_BYTES
+    from services.collectors.prometheus import PrometheusPageReader
+    from tests.reliability.support import many_queues_page
+
+    def values(readings: object) -> dict[str, float]:
+        return {r.series: r.value for r in readings  # type: ignore[attr-defined]
+                if "queue_depth" in r.series}
+
+    with many_queues_page(30_000) as url:
+        body = requests.get(url, timeout=30).content
+        assert len(body) > BIG_PAGE_BYTES
+        here = PrometheusPageReader("web", max_series=1000)
+        expected = values(here.readings(here.scrape(body, 0.0), None, 0.0))
+        profile = Profile(name="Large page", sources=(
+            Source(name="web", kind="prometheus", url=url, timeout_s=60.0, max_series=1000),))
+        (collector,) = build_collectors(profile)
+        try:
+            first = collector.collect()
+            children = collector._page_process.pids()  # type: ignore[attr-defined]
+            assert len(children) == 1
+            assert values(first.readings) == expected
+            assert dict(first.folded) == {"queue_depth": 29_000}
+            os.kill(children[0], signal.SIGKILL)
+            again = collector.collect()  # read here while the child is replaced
+            assert values(again.readings) == expected
+            third = collector.collect()
+            assert collector._page_process.pids() != children  # type: ignore[attr-defined]
+            assert values(third.readings) == expected
+        finally:
+            collector.close()
+    assert collector._page_process.pids() == ()  # type: ignore[attr-defined]

@@ -135,6 +135,24 @@ def test_a_switched_cache_is_named_before_the_latency_it_raises_in_the_same_poll
     assert "latency p95 (availability) rose within 4 s of it." in sentence
 
 
+def test_a_switched_cache_is_named_before_the_table_reads_its_misses_cause() -> None:
+    # The cache switched off at T0+40 sends its reads to the database: the bookings are read
+    # whole 0.05 -> 0.5 times a second, a cleaner and bigger change than the hit rate's (a few
+    # noisy lookups a poll), seen by the same scrape. The cache is named first.
+    rng = np.random.default_rng(5)
+    scrape = polled(2.0, 0.0, 40)
+    hit = np.where(scrape < T0 + 41, rng.uniform(0.4, 1.0, scrape.size), 0.0)
+    hit[scrape == T0 + 42] = 0.3
+    reads = np.where(scrape < T0 + 41, 0.05, 0.5) * rng.uniform(0.95, 1.05, scrape.size)
+    data = {"shop/cache_hit_rate": (scrape, hit),
+            'shop/full_scans_rate{table="bookings"}': (scrape, reads)}
+    movers = rank_movers(data, T0 + 36, T0 + 60, baseline_s=16)
+    assert movers[0].series.startswith("shop/full_scans_rate")  # it scores higher
+    sentence = explain(movers)
+    assert sentence.startswith("cache hit rate (shop) fell"), sentence
+    assert "full scans rate (shop, bookings) rose within 4 s of it." in sentence
+
+
 def test_the_slowed_endpoints_probe_is_named_before_the_whole_shops_quantile() -> None:
     # /api/availability slowed to 900 ms: every probe reading goes 10 ms -> 900 ms; the shop's
     # p50 over every endpoint goes 2 ms -> 900 ms (a bigger change for its size) but blends

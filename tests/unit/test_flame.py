@@ -10,16 +10,13 @@ import pytest
 
 from console.flame import (
     FlameError,
-    SearchIndex,
     frame_key,
-    hit,
     is_sampled_profile,
-    layout,
     load_flame,
     parse_collapsed,
     parse_speedscope,
-    share_of,
 )
+from console.flame_layout import SearchIndex, hit, layout, share_of
 from console.pstats_view import load_merged, load_stats
 from services.diagnostics.pyspy import PTRACE_FIX, explain
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 from PyQt6.QtCore import QDateTime, Qt, QTimer, pyqtSignal
@@ -17,6 +18,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from console.floor import DiningTable
 from console.shop import Booking, BookingDraft, BookingStatus
 from console.shop_access import EntityAccess
 from console.shop_map import version_words
@@ -44,6 +46,7 @@ from ui.plain_text import (
     set_plain_editor_text,
     set_plain_text,
 )
+from ui.widgets.table_spin import TableSpin
 
 PICK_HINT = "Pick a booking in the list to see and edit it, or press New booking."
 #: Moves that drop a guest's table: asked once more, and undoable for a while after.
@@ -128,9 +131,7 @@ class BookingForm(QFrame):
         self.when_edit.setCalendarPopup(True)
         self.when_edit.setDisplayFormat("ddd d MMM yyyy  HH:mm")
         self.when_error = field_error()
-        self.table_spin = QSpinBox()
-        self.table_spin.setRange(0, 999)
-        self.table_spin.setSpecialValueText("none")
+        self.table_spin = TableSpin()
         self.table_error = field_error()
         self.notes_edit = QPlainTextEdit()
         self.notes_edit.setPlaceholderText("Allergies, high chair, occasion…")
@@ -226,6 +227,10 @@ class BookingForm(QFrame):
         self.clear_feedback()
         self._set_enabled(True)
         self._update_buttons()
+
+    def set_tables(self, tables: Iterable[DiningTable]) -> None:
+        """The shop's tables, so the Table field names them ("T1") as the floor does."""
+        self.table_spin.set_tables(tables)
 
     def start_new(self, start: datetime) -> None:
         self.guest.clear()

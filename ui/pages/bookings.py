@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from PyQt6.QtCore import QDate, QModelIndex, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QPushButton, QWidget
 
+from console.floor import DiningTable
 from console.shop import (
     Booking,
     BookingDraft,
     BookingQuery,
     BookingSort,
     BookingStatus,
-    Conflict,
 )
 from console.shop_access import EntityAccess
 from console.shop_rules import validate_booking
 from ui.context import AppContext
-from ui.models.formatting import BOOKING_ACTIONS, when_text
+from ui.models.formatting import when_text
 from ui.models.shop_tables import BookingsTableModel
-from ui.pages.booking_form import ASKED, BookingForm, default_start
+from ui.pages.booking_actions import BookingPanelPage
+from ui.pages.booking_form import BookingForm, default_start
 from ui.pages.run_sheet import RunSheetDialog
-from ui.pages.shop_form_page import ShopFormPage
 from ui.pages.shop_list_page import local_midnight
 from ui.pages.shop_texts import NO_BACKEND, error_text
 from ui.pages.shop_widgets import header_button, search_box, set_primary_enabled
@@ -40,13 +42,6 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[BookingStatus]], ...] = (
     ("No-show", frozenset({BookingStatus.NO_SHOW})),
     ("Cancelled", frozenset({BookingStatus.CANCELLED})),
 )
-# What a status change did, as the panel's message says it.
-DONE = {
-    BookingStatus.SEATED: "seated",
-    BookingStatus.NO_SHOW: "marked a no-show",
-    BookingStatus.CANCELLED: "cancelled",
-    BookingStatus.CONFIRMED: "confirmed again",
-}
 FIELDS = (
     FieldSpec("customer_name", "Guest"),
     FieldSpec("phone", "Phone"),
@@ -57,35 +52,39 @@ FIELDS = (
 )
 
 
-def saved_text(booking: Booking, before: BookingDraft | None) -> str:
-    """'Saved booking #12: party size 2 → 4, notes changed.' (what the save changed)."""
+def saved_text(booking: Booking, before: BookingDraft | None,
+               tables: Mapping[int, DiningTable] | None = None) -> str:
+    """'Saved booking #12: party size 2 → 4, table T1 → T2, notes changed.' (what the save
+    changed; a table by its name where the shop's ``tables`` are known)."""
     after = booking.draft()
     changes = []
     for spec in FIELDS:
         old, new = getattr(before, spec.name, None), getattr(after, spec.name)
         if before is None or old == new:
             continue
+        show = _table_name(tables, spec.show) if spec.name == "table_no" else spec.show
         changes.append(f"{spec.label.lower()} changed" if spec.name == "notes" else
-                       f"{spec.label.lower()} {spec.show(old) or 'none'} → "
-                       f"{spec.show(new) or 'none'}")
+                       f"{spec.label.lower()} {show(old) or 'none'} → "
+                       f"{show(new) or 'none'}")
     return (f"Saved booking #{booking.id}: {isolated(', '.join(changes))}." if changes
             else f"Saved booking #{booking.id}.")
 
 
-class BookingsPage(ShopFormPage[Booking, BookingQuery]):
+def _table_name(tables: Mapping[int, DiningTable] | None,
+                plain: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda v: tables[v].name if tables and v in tables else plain(v)
+
+
+class BookingsPage(BookingPanelPage):
     """Bookings of one day (or the next 7 days, or all), searchable, edited on the right.
 
     ``ctx.shop`` is the repository; every call runs on ``ctx.tasks``.
     """
 
     title = "Bookings"
-    noun = "booking"
-    entity = "bookings"
     field_columns = {"phone": 2, "table_no": 4, "notes": 6}
     export_progress = True
     conflict_fields = FIELDS
-    gone_text = ("Not saved: this booking is no longer there (someone may have deleted it). "
-                 "Your text is still in the form.")
 
     sig_saved = pyqtSignal(object)
     """Emitted with the stored :class:`Booking` after a create, edit or status change."""
@@ -144,11 +143,8 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         self.next_button.clicked.connect(lambda: self._step_day(1))
         self.today_button.clicked.connect(self._go_today)
         self.form.sig_save.connect(self.save)
-        self.form.sig_status.connect(self.change_status)
         self.form.sig_discard.connect(self._discard)
-        self.form.sig_undo.connect(self.undo)
-        self._undo_to: tuple[int, BookingStatus] | None = None
-        """The booking and the status Undo puts back, while it is offered."""
+        self.connect_actions()
         self.range_combo.currentIndexChanged.connect(self._range_changed)
         self.model.sig_count.connect(self._say_order)
         self.refresh()
@@ -198,25 +194,14 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
         else:
             self._save_over(booking.id, booking.version, draft)
 
-    def change_status(self, status: BookingStatus) -> None:
-        """Move the shown booking (the form has asked already where it asks) and say so."""
-        shop, booking = self.ctx.shop, self.form.booking
-        if shop is None or booking is None:
-            return
-        self.form.clear_feedback()
-        before = booking.status
-        self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
-                       lambda b: self._status_changed(b, before), "booking-save")
-
-    def undo(self) -> None:
-        """Put back the status the last cancel or no-show replaced, on the version it made."""
-        shop, booking, undo_to = self.ctx.shop, self.form.booking, self._undo_to
-        self._undo_to = None
-        if shop is None or booking is None or undo_to is None or undo_to[0] != booking.id:
-            return
-        previous = undo_to[1]
-        self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, previous),
-                       self._undone, "booking-save")
+    def refresh(self) -> None:
+        """F5: the list again, and the shop's tables so the panel names them ("T1")."""
+        super().refresh()
+        shop = self.ctx.shop
+        if shop is not None:
+            self.ctx.tasks.run(lambda _s: shop.floor(), owner=self,
+                               on_success=lambda plan: self.form.set_tables(plan.tables),
+                               on_failure=lambda _e: None, name="booking-tables")
 
     def apply_access(self, shared: EntityAccess) -> None:
         self.form.set_access(shared)
@@ -354,24 +339,10 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
             self.form.clear()
 
     def _save_over(self, booking_id: int, version: int, draft: BookingDraft) -> None:
-        shop, before = self.ctx.shop, self.form.base
+        shop, before, tables = self.ctx.shop, self.form.base, self.form.table_spin.tables
         self._run_save(lambda _s: shop.update_booking(booking_id, version, draft),
-                       lambda b: self._saved(b, saved_text(b, before)), "booking-save")
-
-    def _status_changed(self, booking: Booking, before: BookingStatus) -> None:
-        self._saved(booking)
-        who = f"{isolated(booking.customer_name)} ({booking.party_size}, " \
-              f"{when_text(booking.start_at)})"
-        undoable = booking.status in ASKED and before is not booking.status
-        self._undo_to = (booking.id, before) if undoable else None
-        self.form.show_message(f"Booking #{booking.id} of {who} {DONE[booking.status]}"
-                               f" (was {before.label.lower()}).", undo=undoable)
-
-    def _undone(self, booking: Booking) -> None:
-        self._saved(booking)
-        self.form.show_message(f"Undone: booking #{booking.id} of "
-                               f"{isolated(booking.customer_name)} is "
-                               f"{booking.status.label.lower()} again.")
+                       lambda b: self._saved(b, saved_text(b, before, tables)),
+                       "booking-save")
 
     def _created(self, booking: Booking) -> None:
         self.form.load(booking)
@@ -380,21 +351,3 @@ class BookingsPage(ShopFormPage[Booking, BookingQuery]):
                                f"{when_text(booking.start_at)}.")
         self.sig_saved.emit(booking)
         self.model.reload()
-
-    def _conflict(self, conflict: Conflict) -> None:
-        # A status change has nothing to merge: show theirs and let the user choose again.
-        if isinstance(conflict.mine, BookingStatus):
-            theirs: Booking = conflict.theirs
-            self._undo_to = None
-            self.form.load(theirs)
-            self.model.replace_row(theirs)
-            self.form.show_message(
-                f"Someone else changed this booking first; it is now {theirs.status.label}. "
-                f"Your change ({BOOKING_ACTIONS[conflict.mine]}) was not made. Check the "
-                "booking and try again.", "warn")
-            return
-        super()._conflict(conflict)
-
-    def _conflict_heading(self, theirs: Booking) -> tuple[str, str]:
-        return (f"Booking #{theirs.id}",
-                f"Their version is {theirs.version}, status {theirs.status.label}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from PyQt6.QtCore import QDate, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QHideEvent, QShowEvent
@@ -20,16 +20,18 @@ from PyQt6.QtWidgets import (
 )
 
 from console.floor import FloorDay, lay_out, read_day
-from console.shop import Booking, BookingDraft, BookingQuery, BookingStatus, Conflict
+from console.shop import Booking, BookingDraft, Conflict, Unsupported, ValidationFailed
 from console.shop_rules import validate_booking
+from console.waitlist import WaitingParty, Waitlist, WaitlistDraft, WaitState
 from ui.context import AppContext
-from ui.models.formatting import BOOKING_ACTIONS, when_text
+from ui.models.formatting import when_text
+from ui.pages.booking_actions import BookingPanelPage
 from ui.pages.booking_form import BookingForm
 from ui.pages.bookings import FIELDS
-from ui.pages.shop_form_page import ShopFormPage
 from ui.pages.shop_texts import NO_BACKEND, error_text
 from ui.pages.shop_widgets import header_button, set_primary_enabled
-from ui.plain_text import plain_label, set_plain_text
+from ui.pages.waitlist_box import WaitlistBox, removed_text, seated_text
+from ui.plain_text import isolated, plain_label, set_plain_text
 from ui.widgets.floor_grid import FloorGrid
 from ui.widgets.walk_in_dialog import WalkInDialog
 from ui.worker import TaskHandle
@@ -39,22 +41,20 @@ NO_TABLES = ("This shop keeps no tables (its schema or connector has none), so t
              "cannot be drawn. The Bookings page lists this day's bookings as usual.")
 
 
-class FloorPage(ShopFormPage[Booking, BookingQuery]):
+class FloorPage(BookingPanelPage):
     """A day of the floor: tables down the side, time across; a click opens the booking in
     the side panel, a drag moves it (an edit with the version check), Walk-in seats now."""
 
     title = "Floor"
-    noun = "booking"
-    entity = "bookings"
     conflict_fields = FIELDS
-    gone_text = ("Not saved: this booking is no longer there (someone may have deleted it). "
-                 "Your text is still in the form.")
 
     sig_saved = pyqtSignal(object)
     """Emitted with the stored :class:`Booking` after a move, an edit, a status change or a
     walk-in."""
     sig_loaded = pyqtSignal(object)
     """Emitted with the :class:`FloorDay` each time a day has been read and drawn."""
+    sig_waitlist = pyqtSignal(object)
+    """Emitted with the :class:`Waitlist` each time it has been read and shown."""
 
     form: BookingForm
 
@@ -104,22 +104,27 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
         self.stack.addWidget(self.empty)
         self.form = BookingForm()
         self.form.hide()
+        self.waitlist_box = WaitlistBox()
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.waitlist_box)
         split.addWidget(self.stack)
         split.addWidget(self.form)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        split.setSizes([900, 360])
+        split.setStretchFactor(1, 3)
+        split.setStretchFactor(2, 1)
+        split.setSizes([300, 760, 360])
         self.outer.addWidget(split, 1)
         self.said = plain_label()
         self.said.setObjectName("muted")
         self.said.setWordWrap(True)
         self.outer.addWidget(self.said)
 
+        self.waitlist_box.sig_add.connect(self.add_to_waitlist)
+        self.waitlist_box.sig_seat.connect(self.seat_waiting)
+        self.waitlist_box.sig_remove.connect(self.remove_waiting)
         self.grid.sig_booking_clicked.connect(self.open_booking)
         self.grid.sig_booking_moved.connect(self.move_booking)
         self.form.sig_save.connect(self.save)
-        self.form.sig_status.connect(self.change_status)
+        self.connect_actions()
         self.form.sig_discard.connect(lambda: self.form.load(self.form.booking)
                                       if self.form.booking else None)
         self.day_edit.dateChanged.connect(lambda _d: self.refresh())
@@ -128,7 +133,7 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
         self.today_button.clicked.connect(lambda: self.set_day(self._today()))
         self._now_timer = QTimer(self)
         self._now_timer.setInterval(NOW_LINE_MS)
-        self._now_timer.timeout.connect(lambda: self.grid.set_now(self._now()))
+        self._now_timer.timeout.connect(self._tick)
         self.refresh()
 
     # -- public ------------------------------------------------------------------------
@@ -160,6 +165,7 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
             # A day picked while another was loading: only the day shown now is drawn.
             on_success=lambda floor: self._loaded(floor) if day == self.shown_day() else None,
             on_failure=self._failed, name="floor-day")
+        self._load_waitlist()
 
     def focus_search(self) -> None:
         """The floor has no search box: Ctrl+F does nothing here."""
@@ -210,15 +216,6 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
         self.form.clear_feedback()
         self._save_over(booking.id, booking.version, draft)
 
-    def change_status(self, status: BookingStatus) -> None:
-        shop, booking = self.ctx.shop, self.form.booking
-        if shop is None or booking is None:
-            return
-        self.form.clear_feedback()
-        self._run_save(lambda _s: shop.set_booking_status(booking.id, booking.version, status),
-                       lambda b: self._saved(b, f"{b.customer_name}: {b.status.label}."),
-                       "floor-status")
-
     def walk_in(self) -> None:
         """Walk-in: choose covers and a free table, seated now in one step."""
         if self.day is None or not self.day.plan.has_tables:
@@ -229,7 +226,119 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 
+    def add_to_waitlist(self, draft: WaitlistDraft) -> None:
+        """The panel's Add: the party goes on the list, quoted ``draft.quoted_minutes``."""
+        shop = self.ctx.shop
+        if shop is None:
+            return
+        box = self.waitlist_box
+
+        def added(party: WaitingParty) -> None:
+            box.clear_form()
+            said = (f"Added {isolated(party.name)} ({party.covers}) to the waitlist, quoted "
+                    f"{party.quoted_minutes} min.")
+            box.show_message(said)
+            self._say(said)
+            self._load_waitlist(choose=party.id)
+
+        self.ctx.tasks.run(lambda _s: shop.add_to_waitlist(draft), owner=self, on_success=added,
+                           on_failure=lambda e: self._waitlist_failed(e, "Not added"),
+                           name="waitlist-add")
+
+    def seat_waiting(self, party: WaitingParty) -> None:
+        """The panel's Seat: a free table that fits, chosen as for a walk-in, then seated."""
+        if self.day is None or not self.day.plan.has_tables:
+            return
+        dialog = WalkInDialog(self.day, self.clock(), parent=self, party=party)
+        self.walk_in_dialog = dialog
+        dialog.sig_seat.connect(lambda d: self._seat_waiting(party, d.table_no))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def remove_waiting(self, party: WaitingParty) -> None:
+        """The panel's Remove (asked there first): the party leaves the list."""
+        shop = self.ctx.shop
+        if shop is None:
+            return
+
+        def removed(gone: WaitingParty) -> None:
+            said = removed_text(gone)
+            self.waitlist_box.show_message(said)
+            self._say(said)
+            self._load_waitlist()
+
+        self.ctx.tasks.run(lambda _s: shop.remove_from_waitlist(party.id), owner=self,
+                           on_success=removed,
+                           on_failure=lambda e: self._waitlist_failed(e, "Not removed"),
+                           name="waitlist-remove")
+
     # -- loading -------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        """A minute on: the now-line and the waitlist's waiting times move."""
+        self.grid.set_now(self._now())
+        self.waitlist_box.set_now(self.clock())
+
+    def _load_waitlist(self, choose: int | None = None) -> None:
+        shop = self.ctx.shop
+        if shop is None:
+            self.waitlist_box.show_unavailable("No shop back end: no waitlist.")
+            return
+        tz = datetime.now().astimezone().tzinfo
+        since = datetime.combine(self._today(), time(0), tzinfo=tz)
+
+        def shown(waitlist: Waitlist) -> None:
+            self.waitlist_box.show_waitlist(waitlist, self.clock())
+            if choose is not None:
+                self.waitlist_box.choose(choose)
+            self.sig_waitlist.emit(waitlist)
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, Unsupported):
+                self.waitlist_box.show_unavailable(str(exc))
+            else:
+                self.waitlist_box.show_message(
+                    "The waitlist could not be read: " + error_text(exc, self.location()),
+                    "fail")
+
+        self.ctx.tasks.run(lambda _s: shop.waitlist(since), owner=self, on_success=shown,
+                           on_failure=failed, name="waitlist")
+
+    def _seat_waiting(self, party: WaitingParty, table_no: int | None) -> None:
+        shop = self.ctx.shop
+        if shop is None or table_no is None:
+            return
+        table = self.day.plan.table(table_no) if self.day else None
+        where = table.name if table is not None else f"table {table_no}"
+
+        def seated(result: tuple[WaitingParty, Booking]) -> None:
+            left, booking = result
+            self._show_stored(booking)
+            self.open_booking(booking)
+            said = seated_text(left, where)
+            self.waitlist_box.show_message(said)
+            self.form.show_message(said)
+            self._say(said)
+            self.sig_saved.emit(booking)
+            self._load_waitlist()
+
+        self.ctx.tasks.run(lambda _s: shop.seat_from_waitlist(party.id, table_no), owner=self,
+                           on_success=seated,
+                           on_failure=lambda e: self._waitlist_failed(e, "Not seated"),
+                           name="waitlist-seat")
+
+    def _waitlist_failed(self, exc: BaseException, what: str) -> None:
+        if isinstance(exc, Conflict):  # another host seated or removed the party first
+            theirs: WaitingParty = exc.theirs
+            done = ("seated {}" if theirs.state is WaitState.SEATED else "took {} off the list")
+            text = f"{what}: someone else already {done.format(isolated(theirs.name))}."
+            self.waitlist_box.show_message(text, "warn")
+            self._load_waitlist()
+            return
+        if isinstance(exc, ValidationFailed):
+            self.waitlist_box.show_message(f"{what}: " + " ".join(exc.errors.values()), "fail")
+            return
+        self.waitlist_box.show_message(f"{what}: " + error_text(exc, self.location()), "fail")
 
     def _today(self) -> date:
         return self.clock().astimezone().date()
@@ -240,6 +349,7 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
     def _loaded(self, day: FloorDay) -> None:
         self.notice.clear()
         self.day = day
+        self.form.set_tables(day.plan.tables)
         self.bookings = [s.booking for seats in day.seatings.values() for s in seats]
         self.bookings += [s.booking for s in day.unassigned]
         self._draw()
@@ -250,6 +360,11 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
         assert day is not None
         today = self.shown_day() == self._today()
         set_primary_enabled(self.walk_in_button, today and day.plan.has_tables)
+        self.waitlist_box.set_seating(
+            today and day.plan.has_tables,
+            "" if today and day.plan.has_tables else
+            "Parties are seated today: go to Today" if day.plan.has_tables else
+            "This shop keeps no tables to seat them at")
         self.walk_in_button.setToolTip("Seat a party without a booking now" if today
                                        else "Walk-ins are seated today: go to Today")
         if not day.plan.has_tables:
@@ -337,21 +452,6 @@ class FloorPage(ShopFormPage[Booking, BookingQuery]):
                            on_failure=lambda e: self._say(
                                "The walk-in was not seated: " + error_text(e, self.location())),
                            name="floor-walk-in")
-
-    def _conflict(self, conflict: Conflict) -> None:
-        if isinstance(conflict.mine, BookingStatus):
-            theirs: Booking = conflict.theirs
-            self.form.load(theirs)
-            self._show_stored(theirs)
-            self.form.show_message(
-                f"Someone else changed this booking first; it is now {theirs.status.label}. "
-                f"Your change ({BOOKING_ACTIONS[conflict.mine]}) was not made.", "warn")
-            return
-        super()._conflict(conflict)
-
-    def _conflict_heading(self, theirs: Booking) -> tuple[str, str]:
-        return (f"Booking #{theirs.id}",
-                f"Their version is {theirs.version}, status {theirs.status.label}.")
 
     def _say(self, text: str) -> None:
         set_plain_text(self.said, text)

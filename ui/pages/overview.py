@@ -74,6 +74,18 @@ COLUMNS: tuple[ListColumn[ShopRow], ...] = (
 )
 
 
+def open_shop_outside_folder(ctx: AppContext) -> list[tuple[str, Any]]:
+    """The open shop when it is not a file of the config folder (the demo shop, or a
+    profile given with --profile): it is a row too, as (key, profile)."""
+    profile = ctx.profile
+    if ctx.is_demo:
+        return [(DEMO_KEY, profile)]
+    origin = Path(profile.origin).resolve() if profile.origin else None
+    if origin is None or origin.parent != ctx.local.config_dir().resolve():
+        return [(str(origin) if origin else profile.name, profile)]
+    return []
+
+
 class OverviewPage(QWidget):
     """Every profile in the config folder (and the demo shop when it is open), each read
     lightly in the background while the page shows: a row per shop and per site of a
@@ -154,15 +166,7 @@ class OverviewPage(QWidget):
     # -- reading -------------------------------------------------------------------------------
 
     def _extra(self) -> list[tuple[str, Any]]:
-        """The open shop when it is not a file of the config folder (the demo shop, or a
-        profile given with --profile): it is a row too."""
-        profile = self.ctx.profile
-        if self.ctx.is_demo:
-            return [(DEMO_KEY, profile)]
-        origin = Path(profile.origin).resolve() if profile.origin else None
-        if origin is None or origin.parent != self.ctx.local.config_dir().resolve():
-            return [(str(origin) if origin else profile.name, profile)]
-        return []
+        return open_shop_outside_folder(self.ctx)
 
     def refresh(self) -> None:
         """Read every shop again now (unless a read is under way)."""
@@ -253,4 +257,5 @@ class OverviewPage(QWidget):
         self._timer.stop()
         if self._reading is not None:
             self._reading.cancel()
-        self._reader.close()
+        # the reader is the root's (Compare reads through it too, and its hour of reads
+        # outlives this window): the root closes it

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 SESSION_COLUMNS = ("PID", "User", "Application", "State", "Waiting for", "Duration", "Query")
 #: Sessions and locks are read again this often while shown.
 LIVE_INTERVAL_MS = 5_000
+#: The chip of a statement Backroom itself sent (its monitoring queries).
+OWN_CHIP = "Backroom"
 
 Confirm = Callable[[QWidget, str, str], bool]
 """Asks the user (parent, title, words) and says whether they agreed."""
@@ -266,7 +268,8 @@ class SessionsView(LiveView):
 
 
 class BlockingView(LiveView):
-    """pg_locks and pg_blocking_pids as trees: each holder, and below it who waits for it."""
+    """Lock waits as trees (PostgreSQL's pg_locks and pg_blocking_pids, InnoDB's lock
+    waits on MySQL/MariaDB): each holder, and below it who waits for it."""
 
     COLUMNS = ("Session", "State", "Waiting for", "Query")
 
@@ -303,11 +306,12 @@ class BlockingView(LiveView):
         waits, sessions = found
         self.tree.clear()
         self.empty.setVisible(not waits)
+        noun = waits[0].noun if waits else "pid"
 
         def item(node: ChainNode) -> QTreeWidgetItem:
             session = sessions.get(node.pid)
             first = node.wait.words() if node.wait is not None else (
-                f"pid {node.pid} blocks others")
+                f"{noun} {node.pid} blocks others")
             row = [first, "", node.wait.wanted if node.wait is not None else "", ""]
             if session is not None:
                 row[1] = f"{session.state} {_duration(session.duration_s)}"

@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 from console.index_advice import index_advice
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
-from ui.widgets.db_live import Confirm, LiveView, confirm_action, live_table
+from ui.widgets.db_live import OWN_CHIP, Confirm, LiveView, confirm_action, live_table
 
 if TYPE_CHECKING:
     from services.diagnostics.database_live import (
@@ -86,20 +86,26 @@ class StatementWindowView(LiveView):
     def show_found(self, found: StatementWindow) -> None:
         self.found, oldest = found.statements, found.oldest
         self.reset_button.setVisible(found.may_reset)
+        postgres = self.target is None or self.target.dialect != "mysql"
+        self.copy_button.setVisible(postgres)  # the advice is PostgreSQL's CONCURRENTLY
+        self.table.setColumnHidden(WINDOW_COLUMNS.index("Index to try"), not postgres)
         rows = []
         for s in self.found:
-            advice = index_advice(s.query)
+            advice = index_advice(s.query) if postgres else None
+            own = f"{OWN_CHIP} · " if found.own(s) else ""
             rows.append((f"{s.total_ms:,.1f}", f"{s.mean_ms:,.2f}", f"{s.calls:,}",
-                         f"{s.rows:,}", " ".join(s.query.split()),
+                         f"{s.rows:,}", own + " ".join(s.query.split()),
                          " ".join(advice.sql.split()) if advice else ""))
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, ["active" if found.own(s) else "" for s in self.found])
         since = ("no sample yet with a change" if oldest is None else
                  time.strftime("%Y-%m-%d %H:%M", time.localtime(oldest)))
-        set_plain_text(self.note, (
-            "Totals since pg_stat_statements was last reset." if found.window_s is None else
+        counted_by = found.counted_by
+        set_plain_text(self.note, found.switched_off or (
+            f"Totals since {counted_by} was last reset." if found.window_s is None else
             f"Calls and time within the window, from the console's samples of "
-            f"pg_stat_statements every {int(self.tools.sample_s // 60)} min (history since "
-            f"{since}; kept {int(self.tools.keep_s // 86400)} days)."))
+            f"{counted_by} every {int(self.tools.sample_s // 60)} min (history since "
+            f"{since}; kept {int(self.tools.keep_s // 86400)} days).") + (
+            f" {found.lost}" if found.lost else ""))
 
     def copy_index(self) -> str:
         rows = self.table.selectionModel().selectedRows()  # type: ignore[union-attr]

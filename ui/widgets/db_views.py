@@ -25,7 +25,7 @@ from ui.models.roles import SORT_ROLE
 from ui.models.sweep_model import RowsTableModel
 from ui.plain_text import plain_label, set_plain_text
 from ui.theme import tabular_font
-from ui.widgets.db_live import BlockingView, SessionsView
+from ui.widgets.db_live import OWN_CHIP, BlockingView, SessionsView
 from ui.widgets.db_statements_over_time import StatementWindowView
 from ui.widgets.sweep_table import StatusChipDelegate
 
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     from ui.worker import TaskRunner, TaskState
 
 STATEMENT_COLUMNS = ("By", "Total ms", "Mean ms", "Calls", "Rows", "Query")
-#: The chip of a statement Backroom itself sent (its monitoring queries).
-OWN_CHIP = "Backroom"
 SCAN_COLUMNS = ("Verdict", "Table", "Seq scans", "Rows read by seq scans", "Index scans",
                 "Live rows", "Index use")
 UNUSED_COLUMNS = ("Table", "Index", "Size")
@@ -260,15 +258,14 @@ class DbViews(QWidget):
         sqlite = db.dialect == "sqlite"
         self.ordering_combo.setEnabled(not sqlite)
         target = None if sqlite else self.live.target(self._profile, db.name, db.dialect)
-        postgres = target if db.dialect == "postgresql" else None
         self.sessions.set_target(target)
-        self.blocking.set_target(postgres)
-        self.statement_windows.set_target(postgres)
+        self.blocking.set_target(target)
+        self.statement_windows.set_target(target)
         self.own_check.setEnabled(not sqlite)
         # enable the new dialect's tabs and move there before disabling the others, so Qt
         # does not pick a neighbouring tab by itself
-        wanted = ((3,) if sqlite else (0, 1, 2, 4, 5, 6) if postgres is not None
-                  else (0, 1, 2, 4) if target is not None else (0, 1, 2))
+        wanted = ((3,) if sqlite else (0, 1, 2, 4, 5, 6) if target is not None
+                  else (0, 1, 2))
         for tab in wanted:
             self.tabs.setTabEnabled(tab, True)
         if self.tabs.currentIndex() not in wanted:

@@ -25,7 +25,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from console.flame import Box, FlameTree, Frame, Matches, SearchIndex, hit, layout
+from console.flame import FlameTree, Frame
+from console.flame_layout import Box, Matches, SearchIndex, hit, layout
 from ui.plain_text import plain_label, plain_tooltip
 
 ROW_HEIGHT = 18
@@ -74,7 +75,7 @@ class FlameGraph(QWidget):
         self._boxes: list[Box] = []
         self._layout_key: tuple[int, int, float] | None = None
         self._colours: dict[str, QColor] = {}
-        self._texts: dict[int, str] = {}
+        self._texts: dict[int, str] = {}  # elided words by frame number
         self._depth = 1
 
     # -- state ---------------------------------------------------------------------------------
@@ -89,7 +90,7 @@ class FlameGraph(QWidget):
 
     def zoom_to(self, frame: Frame) -> None:
         """Make ``frame`` fill the width; the frame before it goes on the back history."""
-        if frame is self.zoom or self.zoom is None:
+        if frame == self.zoom or self.zoom is None:
             return
         self.history.append(self.zoom)
         self.zoom = frame
@@ -106,7 +107,7 @@ class FlameGraph(QWidget):
         return True
 
     def reset_zoom(self) -> None:
-        if self.tree is not None and self.zoom is not self.tree.root:
+        if self.tree is not None and self.zoom != self.tree.root:
             self.zoom_to(self.tree.root)
 
     def set_matches(self, matches: Matches | None) -> None:
@@ -140,7 +141,7 @@ class FlameGraph(QWidget):
         """The boxes of the current zoom and width (computed once per zoom and width)."""
         if self.zoom is None:
             return []
-        key = (id(self.zoom), max(1, self.width()), self.min_frame_px)
+        key = (self.zoom.index, max(1, self.width()), self.min_frame_px)
         if key != self._layout_key:
             self._boxes = layout(self.zoom, float(key[1]), self.min_frame_px)
             self._layout_key = key
@@ -167,7 +168,7 @@ class FlameGraph(QWidget):
         painter.setFont(font)
         painter.setPen(TEXT_COLOUR)
         metrics = painter.fontMetrics()
-        matched = self.matches.frames if self.matches is not None else None
+        matched = self.matches.nodes if self.matches is not None else None
         texts = self._texts
         top, bottom = ((clip.top() // ROW_HEIGHT, clip.bottom() // ROW_HEIGHT)
                        if clip is not None else (0, 1 << 30))
@@ -182,16 +183,16 @@ class FlameGraph(QWidget):
             if box.above_zoom:
                 colour = ABOVE_ZOOM_COLOUR
             elif matched is not None:
-                colour = MATCH_COLOUR if id(box.frame) in matched else DIM_COLOUR
+                colour = MATCH_COLOUR if matched[box.frame.index] else DIM_COLOUR
             else:
                 colour = self._colour(box.frame.name)
             painter.fillRect(rect, colour)
             if box.width >= MIN_TEXT_PX:
                 # drawText with a rectangle paints the words as they are: a function name
                 # from a file is never read as markup.
-                text = texts.get(id(box.frame))
+                text = texts.get(box.frame.index)
                 if text is None:
-                    text = texts[id(box.frame)] = metrics.elidedText(
+                    text = texts[box.frame.index] = metrics.elidedText(
                         box.frame.label, Qt.TextElideMode.ElideRight, int(box.width - 6))
                 painter.drawText(rect.adjusted(3, 0, -3, 0), align, text)
         return painted
@@ -303,7 +304,7 @@ class FlameView(QWidget):
         matches = self._index.find(text, within=self.graph.zoom)
         self.graph.set_matches(matches)
         if matches.functions:
-            where = "of all" if self.graph.zoom is self._index.tree.root else "of this zoom"
+            where = "of all" if self.graph.zoom == self._index.tree.root else "of this zoom"
             noun = "function" if matches.functions == 1 else "functions"
             self.match_label.setText(f"{matches.functions:,} {noun} matching, "
                                      f"{matches.share * 100:.1f} % {where}")

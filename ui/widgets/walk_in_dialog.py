@@ -20,18 +20,21 @@ from PyQt6.QtWidgets import (
 from console.floor import FloorDay
 from console.shop import BookingDraft
 from console.shop_rules import NAME_MAX, PARTY_SIZE_MAX, PARTY_SIZE_MIN, PHONE_MAX
+from console.waitlist import WaitingParty
 from ui.plain_text import plain_label, set_plain_text
 
 
 class WalkInDialog(QDialog):
-    """Covers, a name (or just 'Walk-in') and a free table that fits, smallest first."""
+    """Covers, a name (or just 'Walk-in') and a free table that fits, smallest first; for a
+    party from the waitlist (``party``) only the table is chosen."""
 
     sig_seat = pyqtSignal(object)
     """Emitted with the :class:`BookingDraft` to seat (start now, the table chosen)."""
 
-    def __init__(self, day: FloorDay, now: datetime, parent: QWidget | None = None) -> None:
+    def __init__(self, day: FloorDay, now: datetime, parent: QWidget | None = None, *,
+                 party: WaitingParty | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Walk-in")
+        self.setWindowTitle("Walk-in" if party is None else "Seat from the waitlist")
         self.day, self.now = day, now
         layout = QVBoxLayout(self)
         form = QFormLayout()
@@ -61,6 +64,12 @@ class WalkInDialog(QDialog):
         buttons.accepted.connect(self._seat)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        if party is not None:  # who they are is on the list already: only the table is chosen
+            self.covers.setValue(party.covers)
+            self.name_edit.setText(party.name)
+            self.phone_edit.setText(party.phone)
+            for w in (self.covers, self.name_edit, self.phone_edit):
+                w.setEnabled(False)
         self.covers.valueChanged.connect(self._fill_tables)
         self._fill_tables()
 

@@ -1,4 +1,4 @@
-"""Compare sites: one figure of 2 to 8 sites on one chart, and which of them moved first."""
+"""Compare sites: one figure of 2 to 8 sites or shops on one chart, and which moved first."""
 
 from __future__ import annotations
 
@@ -22,42 +22,26 @@ from PyQt6.QtWidgets import (
 
 from console import metrics as m
 from console.correlate import Mover, rank_movers
-from console.domain import split_series
 from ui.charts.feed import Window
 from ui.charts.movers import MoversPanel
 from ui.charts.panel import ChartPanel
 from ui.charts.panel_parts import PanelSpec, SeriesStyle
 from ui.charts.timeline import Timeline
 from ui.charts.units import unit_for
-from ui.pages.dashboard.feed import MEMORY_REACH_S
+from ui.pages.dashboard.compare_lines import FIGURES, ShopLines, SiteLines, shop_reads
+from ui.pages.overview import REFRESH_S as SHOPS_REFRESH_S
+from ui.pages.overview import open_shop_outside_folder
 from ui.plain_text import plain_label, plain_tooltip
 from ui.theme import series_colour
-from ui.worker import TaskState
 
 if TYPE_CHECKING:
     from ui.pages.dashboard.page import DashboardPage
-    from ui.pages.dashboard.sites import SiteBook
 
-#: The figures a comparison can show: (metric, words).
-FIGURES: tuple[tuple[str, str], ...] = (
-    (m.LATENCY_P95, "p95 latency"),
-    (m.ERROR_RATIO, "error ratio"),
-    (m.CACHE_HIT_RATE, "cache hit rate"),
-    (m.QUEUE_DEPTH, "queue depth"),
-    (m.REQUEST_RATE, "requests"),
-)
 MIN_COMPARED = 2
 MAX_COMPARED = 8
 #: How often the chart reads the store again while it is open.
 REFRESH_MS = 2000
 _SERIES = Qt.ItemDataRole.UserRole
-
-
-def _comparable(series: str, metric: str, book: SiteBook) -> bool:
-    """A site's series of the figure, or a whole source's (one site per source, or a
-    chain's whole beside its sites); a whole source's queues each count as one."""
-    _source, found, labels = split_series(series)
-    return found == metric and (book.site(series) is not None or set(labels) <= {"queue"})
 
 
 #: Sources that read a whole shop's back end (a site each, when a profile has several).
@@ -74,45 +58,63 @@ def worth_comparing(profile: Any) -> bool:
 
 class CompareSites(QDialog):
     """Pick two to eight sites (the groups of a grouped source, or whole sources: a shop
-    per source) and one figure: their lines
-    share one chart, one time axis (the dashboard's range) and one unit. A shaded window
-    on the chart ranks which of them moved first (:func:`console.correlate.rank_movers`
-    against the window before it). Reads run off the GUI thread, owned by the dialog."""
+    per source) or whole shops (every profile, as All shops reads them) and one figure:
+    their lines share one chart, one time axis (the dashboard's range; for shops, the time
+    the console has been reading them) and one unit. A shaded window on the chart ranks
+    which of them moved first (:func:`console.correlate.rank_movers` against the window
+    before it). Reads run off the GUI thread, owned by the dialog."""
 
     sig_drawn = pyqtSignal(int)
-    """Emitted with the number of sites drawn after each read of the store."""
+    """Emitted with the number of lines drawn after each read."""
     sig_ranked = pyqtSignal(object)
     """Emitted with the list of :class:`~console.correlate.Mover` for the shaded window."""
+    sig_shops_read = pyqtSignal(int)
+    """Emitted with the number of shops after each read of every shop made for this window."""
 
     def __init__(self, page: DashboardPage) -> None:
         super().__init__(page)
         self.page = page
         self.book = page.sites.book
+        overview = shop_reads(page)
+        self.site_lines = SiteLines(page)
+        self.shop_lines = ShopLines(overview) if overview is not None else None
+        self.lines: SiteLines | ShopLines = self.site_lines
+        if not worth_comparing(page.ctx.profile) and self.shop_lines is not None:
+            self.lines = self.shop_lines
         self.setWindowTitle("Compare sites")
         self.resize(1280, 760)
         self.movers: list[Mover] = []
         self._colours: dict[str, str] = {}
         self._task: Any = None
+        self._shops_task: Any = None
         self._serial = 0  # numbers the reads; an answer to an older one is dropped
-        self._region_set: set[str] = set()  # figures whose chart has its shaded window
-        self._charts: dict[str, Timeline] = {}  # one chart per figure, made when first shown
+        self._region_set: set[tuple[str, str]] = set()  # charts with their shaded window
+        self._charts: dict[tuple[str, str], Timeline] = {}  # one per (noun, figure)
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.read)
+        self._timer.timeout.connect(self._tick)
         self._timer.start()
+        self._tick()
         self.list_sites()
 
     def _build(self) -> None:
         outer = QHBoxLayout(self)
         left = QVBoxLayout()
+        self.what = QComboBox()
+        self.what.addItem("Sites of this shop", "site")
+        if self.shop_lines is not None:
+            self.what.addItem("Shops (every profile)", "shop")
+        self.what.setCurrentIndex(self.what.findData(self.lines.noun))
+        self.what.setToolTip("Sites: this profile's own. Shops: every profile in the config "
+                             "folder, as All shops reads them (every 15 s, the last hour kept)")
+        self.what.currentIndexChanged.connect(lambda _i: self._what_changed())
         self.figure = QComboBox()
-        for metric, words in FIGURES:
-            self.figure.addItem(words, metric)
+        self._fill_figures()
         self.figure.currentIndexChanged.connect(lambda _i: self.list_sites())
         self.sites = QListWidget()
         self.sites.itemChanged.connect(self._picked)
-        self.hint = plain_label(f"Pick {MIN_COMPARED} to {MAX_COMPARED} sites.")
+        self.hint = plain_label(self._pick_words())
         self.hint.setObjectName("muted")
         self.hint.setWordWrap(True)
         self.worst_button = QPushButton(f"The {MAX_COMPARED} worst")
@@ -122,9 +124,13 @@ class CompareSites(QDialog):
         buttons = QHBoxLayout()
         buttons.addWidget(self.worst_button)
         buttons.addWidget(self.clear_button)
+        self.what_label = QLabel("Compare")
+        left.addWidget(self.what_label)
+        left.addWidget(self.what)
         left.addWidget(QLabel("Figure"))
         left.addWidget(self.figure)
-        left.addWidget(QLabel("Sites, worst first"))
+        self.list_label = QLabel()
+        left.addWidget(self.list_label)
         left.addWidget(self.sites, 1)
         left.addLayout(buttons)
         left.addWidget(self.hint)
@@ -145,25 +151,60 @@ class CompareSites(QDialog):
         right.setSizes([520, 200])
         outer.addWidget(side)
         outer.addWidget(right, 1)
+        self._show_what()
+
+    def _show_what(self) -> None:
+        """The Compare choice only where both are offered; the list's words for the choice."""
+        both = worth_comparing(self.page.ctx.profile) and self.shop_lines is not None
+        self.what.setVisible(both)
+        self.what_label.setVisible(both)
+        self.list_label.setText(f"{self.lines.noun.capitalize()}s, worst first")
+
+    def _fill_figures(self) -> None:
+        metric = self.figure.currentData()
+        self.figure.blockSignals(True)
+        self.figure.clear()
+        for figure, words in self.lines.figures():
+            self.figure.addItem(words, figure)
+        self.figure.setCurrentIndex(max(0, self.figure.findData(metric)))
+        self.figure.blockSignals(False)
+
+    def _what_changed(self) -> None:
+        """Sites or shops: another list, another chart; nothing picked carries over."""
+        wanted = self.shop_lines if self.what.currentData() == "shop" else self.site_lines
+        if wanted is None or wanted is self.lines:
+            return
+        self.lines = wanted
+        self._fill_figures()
+        self._show_what()
+        self.sites.clear()
+        self._tick()
+        self.list_sites()
+
+    def _pick_words(self) -> str:
+        return f"Pick {MIN_COMPARED} to {MAX_COMPARED} {self.lines.noun}s."
 
     def _spec(self) -> PanelSpec:
         metric = self.figure_metric()
         unit = unit_for(metric)
         ratio = metric in m.RATIO_METRICS
-        return PanelSpec("compare", f"{dict(FIGURES)[metric]} by site", unit, y_floor=0.0,
-                         y_ceiling=100.0 if ratio else None, metrics=(metric,),
+        return PanelSpec("compare", f"{dict(FIGURES)[metric]} by {self.lines.noun}", unit,
+                         y_floor=0.0, y_ceiling=100.0 if ratio else None, metrics=(metric,),
                          min_span=1.0 if ratio else 5.0)
 
     def figure_metric(self) -> str:
         return str(self.figure.currentData())
 
+    def _chart_key(self) -> tuple[str, str]:
+        return self.lines.noun, self.figure_metric()
+
     @property
     def timeline(self) -> Timeline:
         """The chart of the chosen figure (each figure its own, in its own unit)."""
-        metric = self.figure_metric()
-        chart = self._charts.get(metric)
+        key = self._chart_key()
+        chart = self._charts.get(key)
         if chart is None:
-            chart = self._charts[metric] = Timeline(self.page.theme)
+            chart = self._charts[key] = Timeline(self.page.theme)
             chart.add_panel(self._spec())
             chart.sig_region_changed.connect(lambda *_: self.rank())
             self.stack.addWidget(chart)
@@ -175,27 +216,31 @@ class CompareSites(QDialog):
 
     # -- the sites ------------------------------------------------------------------------
 
+    def _tick(self) -> None:
+        """Every 2 s: the picked lines again; comparing shops, a read of every shop when
+        one is due at All shops' pace (the same read All shops makes, shared)."""
+        if self.lines is self.shop_lines and self.shop_lines is not None and (
+                self._shops_task is None or self._shops_task.done):
+            overview, ctx = self.shop_lines.overview, self.page.ctx
+            self._shops_task = ctx.tasks.run(
+                lambda _s: overview.read_if_due(ctx.local.config_dir(),
+                                                open_shop_outside_folder(ctx),
+                                                SHOPS_REFRESH_S),
+                owner=self, on_success=self._shops_read, name="compare-shops-read")
+        self.read()
+
+    def _shops_read(self, rows: list[Any]) -> None:
+        self.sig_shops_read.emit(len(rows))
+        if self.lines is self.shop_lines:
+            self.list_sites()
+
     def list_sites(self) -> None:
-        """The sites that have the chosen figure, worst first with their latest value (read
-        off the GUI thread)."""
-        store = self.page.store
-        metric = self.figure_metric()
-        book = self.book
+        """The sites (or shops) that have the chosen figure, worst first with their latest
+        value (read off the GUI thread)."""
+        self.page.ctx.tasks.run(self.lines.lister(self.figure_metric()), owner=self,
+                                on_success=self._listed, name="compare-sites-list")
 
-        def read(_state: TaskState) -> list[tuple[str, Any]]:
-            names = [n for n in store.series_names() if _comparable(n, metric, book)]
-            latest = {n: store.latest(n) for n in names}
-            # a chain's whole first, as the line its sites are read against
-            wholes = [n for n in names if book.site(n) is None
-                      and split_series(n)[0] in book.group_by]
-            ranked = book.worst([n for n in names if n not in wholes], latest,
-                                metric == m.CACHE_HIT_RATE)
-            return [(n, latest[n]) for n in wholes + ranked]
-
-        self.page.ctx.tasks.run(read, owner=self, on_success=self._listed,
-                                name="compare-sites-list")
-
-    def _listed(self, ranked: list[tuple[str, Any]]) -> None:
+    def _listed(self, ranked: list[tuple[str, float | None]]) -> None:
         kept = {self.site_of(s) for s in self.chosen()}
         unit = unit_for(self.figure_metric())
         self.stack.setCurrentWidget(self.timeline)
@@ -203,7 +248,8 @@ class CompareSites(QDialog):
         self.sites.clear()
         for name, latest in ranked:
             site = self.site_of(name)
-            value = unit.format(latest.value) if latest is not None else "no reading"
+            value = unit.format(latest) if latest is not None and np.isfinite(latest) \
+                else "no reading"
             item = QListWidgetItem(f"{site} · {value}")
             item.setData(_SERIES, name)
             item.setToolTip(plain_tooltip(f"{name}"))
@@ -214,24 +260,17 @@ class CompareSites(QDialog):
         self.sites.blockSignals(False)
         self._picked()
         if not ranked:
-            self.hint.setText("No site has this figure yet. A prometheus-server source with "
-                              "group_by = [\"site\"] gives each site its own.")
+            self.hint.setText(self.lines.empty_words())
 
     def site_of(self, series: str) -> str:
-        """'site-7', 'site-7 orders'; a whole source by its name ('chain (all sites)')."""
-        source, _metric, labels = split_series(series)
-        site = self.book.site(series)
-        if site is None:
-            site = (f"{source} (all {self.book.noun(source)})" if source in self.book.group_by
-                    else source)
-        queue = labels.get("queue")
-        return f"{site} {queue}" if queue else site
+        """'site-7', 'site-7 orders', 'chain (all sites)'; a shop as All shops names it."""
+        return self.lines.label(series)
 
     def items(self) -> list[QListWidgetItem]:
         return [item for i in range(self.sites.count()) if (item := self.sites.item(i))]
 
     def chosen(self) -> list[str]:
-        """The series of the picked sites, in the list's order."""
+        """The lines of the picked sites, in the list's order."""
         return [str(item.data(_SERIES)) for item in self.items()
                 if item.checkState() == Qt.CheckState.Checked]
 
@@ -246,10 +285,9 @@ class CompareSites(QDialog):
         self._picked()
 
     def pick_worst(self) -> None:
-        """The first :data:`MAX_COMPARED` sites of the list (a chain's whole left out)."""
+        """The first :data:`MAX_COMPARED` of the list (a chain's whole left out)."""
         sites = [str(item.data(_SERIES)) for item in self.items()]
-        sites = [s for s in sites if self.book.site(s) is not None
-                 or split_series(s)[0] not in self.book.group_by]
+        sites = [s for s in sites if not self.lines.is_whole(s)]
         self.pick([self.site_of(s) for s in sites[:MAX_COMPARED]])
 
     def _picked(self, _item: QListWidgetItem | None = None) -> None:
@@ -264,12 +302,13 @@ class CompareSites(QDialog):
             else:
                 item.setFlags(flags | Qt.ItemFlag.ItemIsEnabled)
         self.sites.blockSignals(False)
+        noun = self.lines.noun
         if len(chosen) < MIN_COMPARED:
-            self.hint.setText(f"Pick {MIN_COMPARED} to {MAX_COMPARED} sites.")
+            self.hint.setText(self._pick_words())
         elif full:
-            self.hint.setText(f"{MAX_COMPARED} sites picked: the most one chart compares.")
+            self.hint.setText(f"{MAX_COMPARED} {noun}s picked: the most one chart compares.")
         else:
-            self.hint.setText(f"{len(chosen)} sites picked.")
+            self.hint.setText(f"{len(chosen)} {noun}s picked.")
         for name, curve in self.panel.curves.items():
             if curve.style.visible != (name in chosen):
                 self.panel.set_visible(name, name in chosen)
@@ -278,33 +317,15 @@ class CompareSites(QDialog):
     # -- the chart ------------------------------------------------------------------------
 
     def read(self) -> None:
-        """Read the picked sites over the dashboard's range (off the GUI thread)."""
+        """Read the picked lines over the time axis (off the GUI thread)."""
         chosen = self.chosen()
         self._serial += 1
         if len(chosen) < MIN_COMPARED:
             self.sig_drawn.emit(0)
             return
-        store = self.page.store
-        history = self.page.ctx.history
-        start, end = self.page.view_range()
-        reach = self.page.clock() - MEMORY_REACH_S  # older than this is on disk only
-        columns = self.timeline.columns()
+        start, end = self.lines.time_range()
         serial = self._serial
-
-        def window(name: str) -> Window:
-            recent = Window.of(store.window(name, max(start, reach), max(end, start + 1)))
-            if history is None or start >= reach:
-                return recent
-            older = Window.of(history.series_window(name, start, reach,
-                                                    max_points=2 * columns))
-            keep = older.ts < (recent.ts[0] if recent.ts.size else np.inf)
-            return Window(np.concatenate([older.ts[keep], recent.ts]),
-                          np.concatenate([older.value[keep], recent.value]),
-                          np.concatenate([older.lo[keep], recent.lo]),
-                          np.concatenate([older.hi[keep], recent.hi]), recent.step_s)
-
-        def read(_state: TaskState) -> dict[str, Window]:
-            return {n: window(n) for n in chosen}
+        read = self.lines.reader(chosen, start, end, self.timeline.columns())
 
         def done(windows: dict[str, Window]) -> None:
             if serial == self._serial:  # else the picks or the figure changed since
@@ -327,8 +348,8 @@ class CompareSites(QDialog):
         newest = [t for n in chosen if n in self.panel.curves
                   and (t := self.panel.curves[n].buffer.last_real_ts()) is not None]
         self.timeline.refresh_readouts(min(max(newest), end) if newest else end)
-        if self.figure_metric() not in self._region_set:
-            self._region_set.add(self.figure_metric())
+        if self._chart_key() not in self._region_set:
+            self._region_set.add(self._chart_key())
             span = end - start
             self.timeline.show_region(end - span * 0.4, end - span * 0.02)
             self.rank()
@@ -338,7 +359,7 @@ class CompareSites(QDialog):
 
     def show_window(self, start: float, end: float) -> None:
         """Put the shaded window on ``[start, end]`` and rank what moved there."""
-        self._region_set.add(self.figure_metric())
+        self._region_set.add(self._chart_key())
         self.timeline.show_region(start, end)
         self.rank()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,13 @@ log = logging.getLogger(__name__)
 
 #: After a restart the store holds the last day (refilled from history); older is on disk.
 MEMORY_REACH_S = 86_400.0
-#: New series given their curves per read (a source with 1,001 series at once: no stall).
-NEW_SERIES_PER_TICK = 64
+#: How long one read may spend giving new series their curves (a source with 1,001 series
+#: at once: the rest in the next reads, each well inside a frame at 60 Hz).
+ADOPT_SLICE_S = 0.002
+#: Following live, the view moves at most this often (a pixel at most, on the 5 min range):
+#: a repaint of every chart is the costliest thing the page does, and at the data tick's
+#: 5 Hz it was most of the console's idle cost (bench_idle_cost).
+LIVE_MOVE_S = 1.0
 
 #: Runs a read of the store or the poller: ``run(read, on_success, on_failure, name)``.
 ReadRunner = Callable[[Callable[[], Any], Callable[[Any], None],
@@ -62,6 +68,7 @@ class ChartFeed:
         self._serial = 0  # numbers the reads of the store
         self.data_busy = False
         self._uncharted: set[str] = set()  # series no chart shows (up, status_code...)
+        self._layout_due = False  # series were given curves since the panels were laid out
 
     def older(self, names: Iterable[str]) -> dict[str, tuple[npt.NDArray[np.float64], ...]]:
         """What the history gave for these series (before the store's part), by name."""
@@ -118,7 +125,18 @@ class ChartFeed:
         self.tick()
         page.update_status()
 
-    def _adopt_new_series(self, names: Iterable[str]) -> None:
+    def _adopt_some(self) -> None:
+        """Give waiting series their curves for at most :data:`ADOPT_SLICE_S` (the panel
+        layout, when a chart first shows, counted in it); the rest at the next read."""
+        deadline = time.perf_counter() + ADOPT_SLICE_S
+        taken = 0
+        while taken < len(self.to_adopt) and (taken == 0 or time.perf_counter() < deadline):
+            taken += 1
+            self._adopt_new_series(self.to_adopt[taken - 1:taken], layout=False)
+        del self.to_adopt[:taken]
+        self._lay_out()
+
+    def _adopt_new_series(self, names: Iterable[str], layout: bool = True) -> None:
         added = False
         for name in names:
             curve = self.router.curve(name)
@@ -132,10 +150,19 @@ class ChartFeed:
             else:
                 self.behind.add(name)
         if added:
-            page = self.page
-            page.timeline.relayout()
-            page.markers.set_thresholds()
-            page.charts.setCurrentWidget(page.chart_card)
+            self._layout_due = True
+            if layout:
+                self._lay_out()
+
+    def _lay_out(self) -> None:
+        """Show the panels that gained series (once per read, not once per series)."""
+        if not self._layout_due:
+            return
+        self._layout_due = False
+        page = self.page
+        page.timeline.relayout()
+        page.markers.set_thresholds()
+        page.charts.setCurrentWidget(page.chart_card)
 
     # -- reading the store (off the GUI thread) -----------------------------------------------
 
@@ -192,9 +219,7 @@ class ChartFeed:
             self._known |= new
             self.to_adopt += sorted(new)
         if self.to_adopt:
-            now, self.to_adopt = (self.to_adopt[:NEW_SERIES_PER_TICK],
-                                  self.to_adopt[NEW_SERIES_PER_TICK:])
-            self._adopt_new_series(now)
+            self._adopt_some()
             if self.to_adopt:
                 page.read_soon.request()  # the rest in a moment
         dirty: list[str] = []
@@ -238,9 +263,10 @@ class ChartFeed:
             if self.loaded is not None:
                 self.loaded = (self.loaded[0], end)
             shown_end = timeline.x_range()[1]
-            # move the view only when it moves by a pixel or more (24 h: 100 s a pixel):
-            # a repaint of every chart is the costliest thing the page does
-            if abs(end - shown_end) >= page.span_s / timeline.columns():
+            # move the view only when it moves by a pixel or more (24 h: 100 s a pixel),
+            # and a second or more: a repaint of every chart is the costliest thing the
+            # page does
+            if abs(end - shown_end) >= max(page.span_s / timeline.columns(), LIVE_MOVE_S):
                 timeline.set_x_range(start, end)
                 moved = True
         if dirty or moved:

@@ -29,6 +29,7 @@ from ui.charts.tiles import TileRow
 from ui.charts.timeline import Timeline
 from ui.context import AppContext
 from ui.pages.dashboard.compare import CompareSites, worth_comparing
+from ui.pages.dashboard.compare_lines import shop_reads
 from ui.pages.dashboard.export import DashboardExport
 from ui.pages.dashboard.feed import ChartFeed, ReadRunner
 from ui.pages.dashboard.markers import EventMarkers
@@ -158,8 +159,9 @@ class DashboardPage(QWidget):
                                       "which moved first")
         bar.addWidget(self.movers_button)
         self.compare_button = QPushButton("Compare sites…")
-        self.compare_button.setToolTip("One figure of 2 to 8 sites of a chain on one chart, "
-                                       "and which of them moved first")
+        self.compare_button.setToolTip("One figure of 2 to 8 sites of a chain, or of 2 to 8 "
+                                       "shops as All shops reads them, on one chart, and "
+                                       "which of them moved first")
         bar.addWidget(self.compare_button)
         self.export_button = QToolButton()
         self.export_button.setText("Export ▾")
@@ -218,7 +220,7 @@ class DashboardPage(QWidget):
         """Connect the widgets to the parts that act on them."""
         self.movers_button.toggled.connect(self.moved_first.set_region_mode)
         self.compare_button.clicked.connect(lambda _checked: self.open_compare())
-        self.compare_button.setVisible(worth_comparing(self.ctx.profile))
+        self._show_compare_button()
         self.compare: CompareSites | None = None
         self._export_menu.addAction("Dashboard as PNG…", self.export.ask_png)
         self._export_menu.addAction("Visible range as CSV…", self.export.ask_csv)
@@ -323,6 +325,14 @@ class DashboardPage(QWidget):
         """Tiles (state, value, sparkline), latest readouts and the status line."""
         self._show_status_line()
         self.status.update()
+        self._show_compare_button()
+
+    def _show_compare_button(self) -> None:
+        """Compare is offered for a profile with sites, or once All shops has read two
+        shops or more (their reads are what it draws of whole shops)."""
+        overview = shop_reads(self)
+        self.compare_button.setVisible(worth_comparing(self.ctx.profile) or (
+            overview is not None and overview.history.count() >= 2))
 
     def set_thresholds(self) -> None:
         """Horizontal lines at the profile's alert thresholds, on the panel of the metric."""

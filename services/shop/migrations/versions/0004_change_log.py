@@ -9,8 +9,8 @@ from sqlalchemy.dialects import mysql
 INDEXED_TEXT = sa.Text().with_variant(mysql.VARCHAR(255), "mysql", "mariadb")
 STAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004_change_log"
+down_revision = "0003_waitlist"
 branch_labels = None
 depends_on = None
 

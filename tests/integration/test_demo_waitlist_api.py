@@ -1,0 +1,75 @@
+"""The demo shop's /api/waitlist as docs/api.md describes it: add, list, seat, remove, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from demo import DemoShop
+from tests.integration.test_demo_api import Api, sql
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoShop]:
+    path = tmp_path_factory.mktemp("demo-waitlist") / "shop.sqlite3"
+    with DemoShop(path, traffic=False, seed_scale=0.1, workers=1) as running:
+        yield running
+
+
+@pytest.fixture
+def api(shop: DemoShop) -> Iterator[Api]:
+    client = Api(shop)
+    yield client
+    client.s.close()
+
+
+def test_a_fresh_demo_has_parties_waiting_and_two_seated_today(api: Api) -> None:
+    assert api.get("/api/discovery").json()["waitlist"] is True
+    items = api.get("/api/waitlist").json()["items"]
+    assert [p["state"] for p in items].count("waiting") >= 3
+    seated = [p for p in items if p["state"] == "seated"]
+    assert len(seated) == 2 and all(p["seated_at"] > p["added_at"] for p in seated)
+
+
+def test_add_seat_and_the_booking_it_became(api: Api, shop: DemoShop) -> None:
+    added = api.post("/api/waitlist", {"name": " Ada Door ", "covers": 3, "quoted_minutes": 20,
+                                       "phone": "+44 7700 900111"})
+    assert added.status_code == 201, added.text
+    party = added.json()
+    assert added.headers["Location"] == f"/api/waitlist/{party['id']}"
+    assert (party["name"], party["state"], party["booking_id"]) == ("Ada Door", "waiting", None)
+    seat = api.post(f"/api/waitlist/{party['id']}/seat", {"table_no": 12})
+    assert seat.status_code == 200, seat.text
+    body = seat.json()
+    assert body["party"]["state"] == "seated" and body["party"]["seated_at"]
+    booking = body["booking"]
+    assert body["party"]["booking_id"] == booking["id"]
+    assert (booking["status"], booking["table_no"], booking["party_size"]) == ("seated", 12, 3)
+    assert booking["notes"] == "From the waitlist: waited 0 min (quoted 20)."
+    assert sql(shop, "SELECT status FROM bookings WHERE id = ?", booking["id"]) == [("seated",)]
+    again = api.post(f"/api/waitlist/{party['id']}/seat", {"table_no": 13})
+    assert again.status_code == 412 and again.json()["current"]["state"] == "seated"
+    assert api.post(f"/api/waitlist/{party['id']}/remove").status_code == 412
+
+
+def test_remove_and_what_is_refused(api: Api) -> None:
+    party = api.post("/api/waitlist", {"name": "Bo Left", "covers": 2,
+                                       "quoted_minutes": 5}).json()
+    gone = api.post(f"/api/waitlist/{party['id']}/remove")
+    assert gone.status_code == 200 and gone.json()["state"] == "removed"
+    assert party["id"] not in {p["id"] for p in api.get("/api/waitlist").json()["items"]
+                               if p["state"] == "waiting"}
+    bad = api.post("/api/waitlist", {"name": "", "covers": 0, "quoted_minutes": 241})
+    assert bad.status_code == 422
+    assert set(bad.json()["errors"]) == {"name", "covers", "quoted_minutes"}
+    assert api.post("/api/waitlist", ["not", "an", "object"]).status_code in (400, 422)
+    other = api.post("/api/waitlist", {"name": "Cy", "covers": 2, "quoted_minutes": 5}).json()
+    assert api.post(f"/api/waitlist/{other['id']}/seat", {"table_no": 99}).status_code == 422
+    assert api.post("/api/waitlist/999999/seat", {"table_no": 1}).status_code == 404
+    assert api.get("/api/waitlist", since="yesterday").status_code == 422
+
+
+def test_the_waitlist_needs_the_token(api: Api) -> None:
+    assert requests.get(api.base + "/api/waitlist", timeout=10).status_code == 401
