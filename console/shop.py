@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from console.changes import SavedBy
+
 T = TypeVar("T")
 
 
@@ -80,9 +82,11 @@ class Conflict(ShopError):
     ``theirs`` is the current record (with its new version) or None when it was deleted.
     """
 
-    def __init__(self, mine: Any, theirs: Any) -> None:
+    def __init__(self, mine: Any, theirs: Any, saved_by: SavedBy | None = None) -> None:
         self.mine = mine
         self.theirs = theirs
+        #: Who saved first and when, where the back end says (else None).
+        self.saved_by = saved_by
         super().__init__("Someone else changed this record after you opened it")
 
 

@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection, Row
 
+from demo import history
 from demo.context import ShopContext
 from demo.db import (
     BOOKING_STATUSES,
@@ -189,6 +190,9 @@ def register(app: Flask, ctx: ShopContext) -> None:
             pk = result.inserted_primary_key
             assert pk is not None
             created = _load(conn, int(pk[0]))
+            history.created(conn, "bookings", created["id"],
+                            f"{'walk-in' if walk_in else 'booked'}: "
+                            f"{created['customer_name']}, {created['party_size']}")
         ctx.metrics.bookings_created.inc()
         invalidate_days(created["start_at"])
         if not walk_in:  # a party at the door needs no confirmation message
@@ -218,7 +222,7 @@ def register(app: Flask, ctx: ShopContext) -> None:
                         values["start_at"] = start
             if errors:
                 raise invalid(errors)
-            check_version(sent, current)
+            check_version(sent, current, history.saved_by(conn, "bookings", booking_id))
             new_status = values.get("status", current["status"])
             if new_status != current["status"] \
                     and new_status not in TRANSITIONS[current["status"]] \
@@ -230,6 +234,7 @@ def register(app: Flask, ctx: ShopContext) -> None:
                 conn.execute(bookings.update().where(bookings.c.id == booking_id).values(
                     **changes, version=bookings.c.version + 1, updated_at=utcnow()))
             updated = _load(conn, booking_id)
+            history.logged(conn, "bookings", booking_id, current, updated)
         invalidate_days(current["start_at"], updated["start_at"])
         if updated["status"] == "cancelled" and current["status"] != "cancelled":
             ctx.metrics.bookings_cancelled.inc()
@@ -246,7 +251,7 @@ def register(app: Flask, ctx: ShopContext) -> None:
             raise invalid(errors)
         with ctx.db.write() as conn:
             current = _load(conn, booking_id)
-            check_version(sent, current)
+            check_version(sent, current, history.saved_by(conn, "bookings", booking_id))
             if current["status"] == "cancelled":
                 raise ApiError(409, {"error": "booking is already cancelled", "allowed": [],
                                      "current": current})
@@ -259,6 +264,7 @@ def register(app: Flask, ctx: ShopContext) -> None:
                 status="cancelled", notes=notes[:2000], version=bookings.c.version + 1,
                 updated_at=utcnow()))
             updated = _load(conn, booking_id)
+            history.logged(conn, "bookings", booking_id, current, updated)
         ctx.metrics.bookings_cancelled.inc()
         invalidate_days(updated["start_at"])
         ctx.enqueue("booking_message", {"booking_id": booking_id, "event": "cancelled"})

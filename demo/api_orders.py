@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Row
 
+from demo import history
 from demo.context import ShopContext
 from demo.db import ORDER_STATUSES, order_items, orders, products, utcnow
 from demo.web import (
@@ -181,7 +182,7 @@ def register(app: Flask, ctx: ShopContext) -> None:
             raise invalid({"status": f"must be one of {', '.join(ORDER_STATUSES)}"})
         with ctx.db.write() as conn:
             current = _load(conn, order_id)
-            check_version(sent, current)
+            check_version(sent, current, history.saved_by(conn, "orders", order_id))
             if new != current["status"]:
                 if new not in TRANSITIONS[current["status"]]:
                     raise ApiError(409, {
@@ -192,11 +193,17 @@ def register(app: Flask, ctx: ShopContext) -> None:
                     status=new, version=orders.c.version + 1, updated_at=now))
                 if new == "cancelled":
                     for line in current["items"]:
+                        stock = conn.execute(select(products.c.stock).where(
+                            products.c.id == line["product_id"])).scalar()
+                        history.logged(conn, "products", line["product_id"],
+                                       {"stock": stock},
+                                       {"stock": (stock or 0) + line["quantity"]})
                         conn.execute(products.update()
                                      .where(products.c.id == line["product_id"])
                                      .values(stock=products.c.stock + line["quantity"],
                                              version=products.c.version + 1, updated_at=now))
             updated = _load(conn, order_id)
+            history.logged(conn, "orders", order_id, current, updated)
         if new == "cancelled" and current["status"] != "cancelled":
             ctx.enqueue("stock_recount",
                         {"product_ids": sorted({i["product_id"] for i in current["items"]})})

@@ -10,6 +10,7 @@ from flask import Flask, Response, jsonify, request
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection, Row
 
+from demo import history
 from demo.context import ShopContext
 from demo.db import order_items, orders, products, utcnow
 from demo.web import (
@@ -153,12 +154,13 @@ def register(app: Flask, ctx: ShopContext) -> None:
         values = {k: v for k, v in values.items() if v is not ...}
         with ctx.db.write() as conn:
             current = _load(conn, product_id)
-            check_version(sent, current)
+            check_version(sent, current, history.saved_by(conn, "products", product_id))
             changes = {k: v for k, v in values.items() if v != current[k]}
             if changes:
                 conn.execute(products.update().where(products.c.id == product_id).values(
                     **changes, version=products.c.version + 1, updated_at=utcnow()))
             updated = _load(conn, product_id)
+            history.logged(conn, "products", product_id, current, updated)
         ctx.cache.invalidate("menu", "all")
         if "stock" in values:
             ctx.enqueue("stock_recount", {"product_ids": [product_id]})
@@ -174,11 +176,12 @@ def register(app: Flask, ctx: ShopContext) -> None:
             raise invalid(errors)
         with ctx.db.write() as conn:
             current = _load(conn, product_id)
-            check_version(sent, current)
+            check_version(sent, current, history.saved_by(conn, "products", product_id))
             conn.execute(products.update().where(and_(products.c.id == product_id)).values(
                 stock=products.c.stock + qty, version=products.c.version + 1,
                 updated_at=utcnow()))
             updated = _load(conn, product_id)
+            history.logged(conn, "products", product_id, current, updated)
         ctx.cache.invalidate("menu", "all")
         ctx.enqueue("stock_recount", {"product_ids": [product_id]})
         return resource(updated)

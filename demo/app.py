@@ -22,6 +22,7 @@ from demo import (
     api_reads,
     api_reports,
     api_waitlist,
+    history,
 )
 from demo.context import ShopContext
 from demo.scenario import validate_scenario
@@ -175,6 +176,6 @@ def create_app(ctx: ShopContext) -> Flask:
         return jsonify(ctx.events.since(since))
 
     for module in (api_bookings, api_products, api_orders, api_reads, api_reports,
-                   api_guests, api_waitlist):
+                   api_guests, api_waitlist, history):
         module.register(app, ctx)
     return app

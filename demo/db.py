@@ -138,6 +138,24 @@ floor_settings = Table(
     Column("large_party_turn_minutes", Integer, nullable=False),
 )
 
+# Who changed what: a row per changed field, as Backroom's schema keeps it (0004_change_log).
+change_log = Table(
+    "change_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity", String(20), nullable=False),
+    Column("record_id", Integer, nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("field", String(40), nullable=False),
+    Column("old_value", Text, nullable=True),
+    Column("new_value", Text, nullable=True),
+    Column("changed_by", Text, nullable=False, server_default=text("''"), default=""),
+    Column("changed_at", DateTime, nullable=False),
+    CheckConstraint("entity IN ('bookings', 'orders', 'products')",
+                    name="ck_change_log_entity"),
+    Index("ix_change_log_record", "entity", "record_id", "id"),
+)
+
 # The waitlist: parties waiting for a table; a row stays once seated or taken off.
 waitlist = Table(
     "waitlist",

@@ -129,6 +129,7 @@ class TrafficGenerator:
         rng = random.Random(None if self._seed is None else self._seed + n)
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {self._token}"
+        session.headers["X-Backroom-User"] = "website"  # who the change log names
         customer = _Customer(session, self._base, rng, self.orders, self.bookings)
         # Actions are due on a schedule (a Poisson process), not a pause after each one: a
         # slow answer delays the next action, not the rate (traffic x5 is 5x on a loaded
@@ -256,7 +257,8 @@ class _Customer:
             status = "cancelled" if o["status"] == "pending" and self.rng.random() < 0.04 \
                 else nxt[o["status"]]
             self.s.patch(f"{self.base}/api/orders/{o['id']}", json={"status": status},
-                         headers={"If-Match": f'"{o["version"]}"'}, timeout=TIMEOUT_S)
+                         headers={"If-Match": f'"{o["version"]}"', "X-Backroom-User": "kitchen"},
+                         timeout=TIMEOUT_S)
 
     def front_desk(self) -> None:
         """Staff check today's figures, seat arrived guests, restock what runs low."""
@@ -268,14 +270,16 @@ class _Customer:
             if b["start_at"] <= now.isoformat(timespec="seconds") + "Z":
                 status = "no_show" if self.rng.random() < 0.05 else "seated"
                 self.s.patch(f"{self.base}/api/bookings/{b['id']}", json={"status": status},
-                             headers={"If-Match": f'W/"{b["version"]}"'}, timeout=TIMEOUT_S)
+                             headers={"If-Match": f'W/"{b["version"]}"',
+                                      "X-Backroom-User": "front%20desk"}, timeout=TIMEOUT_S)
                 break
         if self.rng.random() < 0.3:
             self.get("/api/bookings", q=self.rng.choice(SEARCH_TERMS), limit=20)
         low = self.get("/api/products", low_stock="true", active="true", limit=5)
         for p in (low or {}).get("items", [])[:2]:
             self.s.post(f"{self.base}/api/products/{p['id']}/restock",
-                        json={"quantity": self.rng.choice((24, 48, 100))}, timeout=TIMEOUT_S)
+                        json={"quantity": self.rng.choice((24, 48, 100))},
+                        headers={"X-Backroom-User": "front%20desk"}, timeout=TIMEOUT_S)
 
     def cancel_one(self) -> None:
         if not self.mine:

@@ -285,14 +285,16 @@ def if_match(required: bool = True) -> int | None:
     return -1 if version is None else version
 
 
-def check_version(sent: int | None, current: dict[str, Any]) -> None:
+def check_version(sent: int | None, current: dict[str, Any],
+                  saved_by: Callable[[], dict[str, Any] | None] | None = None) -> None:
+    """412 with the current record (and who saved it last, when ``saved_by`` can say)."""
     if sent is not None and sent != current["version"]:
-        raise ApiError(
-            412,
-            {"error": f"version mismatch: you sent {sent}, current is {current['version']}",
-             "current": current},
-            {"ETag": etag(current["version"])},
-        )
+        body = {"error": f"version mismatch: you sent {sent}, current is {current['version']}",
+                "current": current}
+        who = saved_by() if saved_by is not None else None
+        if who is not None:
+            body["saved_by"] = who
+        raise ApiError(412, body, {"ETag": etag(current["version"])})
 
 
 def resource(body: dict[str, Any], status: int = 200, location: str | None = None) -> Response:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
+from console.changes import default_user
 from console.domain import summarise_sources
 from console.profile import Profile, SecretRef
 from services.local.local_files import describe_write_error
@@ -267,7 +268,7 @@ def build_shop(profile: Profile, prefer: str = "api",
         timeout=backend.timeout_s if backend else 10.0,
         db_url=database.url if database else None, db_password=db_password,
         db_map=database.map if database else None,
-        prefer="sql" if prefer == "sql" else "api")
+        prefer="sql" if prefer == "sql" else "api", user=default_user(profile.user))
 
 
 class Diagnostics:

@@ -192,6 +192,8 @@ class Profile:
 
     name: str
     role: Role = "support"
+    user: str | None = None
+    """Who this console's changes to the shop are recorded as; None: the OS user."""
     backend: Backend | None = None
     probes: tuple[Probe, ...] = ()
     sources: tuple[Source, ...] = ()

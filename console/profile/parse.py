@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from console import metrics
+from console.changes import MAX_USER, clean_user
 from console.domain import Severity, parse_labels
 from console.profile.fields import FieldReader, join_path, quote_list, type_name
 from console.profile.model import (
@@ -73,10 +74,15 @@ def parse_profile(data: dict[str, Any], origin: str = "") -> Profile:
     reader = FieldReader()
     if not isinstance(data, dict):
         raise ProfileError([f"profile: expected a table, got {type_name(data)}"], origin)
-    reader.unknown_keys(data, "", {"name", "role", "backend", "probes", "sources", "database",
-                                   "alerts"})
+    reader.unknown_keys(data, "", {"name", "role", "user", "backend", "probes", "sources",
+                                   "database", "alerts"})
     name = reader.string(data, "name", "", required=True) or ""
     role = reader.string(data, "role", "", default="support") or "support"
+    user = reader.string(data, "user", "", default=None)
+    if user is not None and not clean_user(user):
+        reader.problem("user", "must name someone (or leave it out for the computer's user)")
+    elif user is not None and len(" ".join(user.split())) > MAX_USER:
+        reader.problem("user", f"is longer than {MAX_USER} characters")
     if role not in ROLES:
         reader.problem("role", f"unknown role {role!r} (expected one of {quote_list(ROLES)})")
         role = "support"
@@ -100,6 +106,7 @@ def parse_profile(data: dict[str, Any], origin: str = "") -> Profile:
     if reader.problems:
         raise ProfileError(reader.problems, origin)
     return Profile(name=name.strip(), role=role,  # type: ignore[arg-type]
+                   user=clean_user(user) if user else None,
                    backend=backend, probes=probes, sources=sources, database=database,
                    alerts=alerts, origin=origin, warnings=tuple(reader.warnings))
 

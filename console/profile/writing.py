@@ -36,6 +36,8 @@ def profile_to_dict(profile: Profile, *, redact: bool = False,
     data: dict[str, Any] = {"name": profile.name}
     if profile.role != "support":
         data["role"] = profile.role
+    if profile.user:
+        data["user"] = profile.user
     if profile.backend is not None:
         b = profile.backend
         backend: dict[str, Any] = {"base_url": url(b.base_url)}

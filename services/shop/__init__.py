@@ -18,14 +18,15 @@ def make_repository(*, base_url: str | None = None, token: str | None = None,
                     db_url: str | None = None, db_password: str | None = None,
                     db_map: ShopMap | None = None,
                     session: requests.Session | None = None,
-                    prefer: Literal["api", "sql"] = "api") -> ShopRepository | None:
+                    prefer: Literal["api", "sql"] = "api",
+                    user: str = "") -> ShopRepository | None:
     """The shop repository for a profile, or None when it names neither a back end nor a database.
 
     ``base_url``/``token``/``verify``/``timeout`` come from the profile's ``[backend]``
     (``verify`` is True, False or a CA bundle path); ``db_url``/``db_password`` from its
     ``[database]``, and ``db_map`` its ``[database.map.*]`` (the shop's own tables; without
-    it, Backroom's schema). With both, ``prefer`` picks. Nothing connects here: the first
-    call does.
+    it, Backroom's schema). With both, ``prefer`` picks. ``user`` is who the console's
+    changes are recorded as. Nothing connects here: the first call does.
     """
     use_api = bool(base_url) and (prefer == "api" or not db_url)
     if use_api:
@@ -33,7 +34,7 @@ def make_repository(*, base_url: str | None = None, token: str | None = None,
 
         assert base_url is not None
         return ApiShopRepository(base_url, token or "", session=session, timeout=timeout,
-                                 verify=verify)
+                                 verify=verify, user=user)
     if db_url:
         from services.shop.db import make_engine
 
@@ -41,8 +42,8 @@ def make_repository(*, base_url: str | None = None, token: str | None = None,
         if db_map is not None:
             from services.shop.mapped import MappedShopRepository
 
-            return MappedShopRepository(engine, db_map)
+            return MappedShopRepository(engine, db_map, user=user)
         from services.shop.sql import SqlShopRepository
 
-        return SqlShopRepository(engine)
+        return SqlShopRepository(engine, user=user)
     return None

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import requests
 
+from console.changes import Change, Entity, SavedBy, clean_user, last_saved
 from console.floor import FloorPlan
 from console.guests import GuestHistory, guest_history
 from console.past_days import PastDays, check_range
@@ -52,6 +53,7 @@ from services.shop.api_json import (
     booking_body,
     booking_from_json,
     categories_from_json,
+    changes_from_json,
     floor_from_json,
     guest_from_json,
     json_object,
@@ -60,9 +62,11 @@ from services.shop.api_json import (
     page_from_json,
     past_days_from_json,
     product_from_json,
+    saved_by_from_json,
     today_from_json,
     total_from_json,
 )
+from services.shop.api_texts import connection_reason, first_line, still_answering
 from services.shop.api_waitlist import ApiWaitlist
 from services.shop.guests import history_by_search
 from services.shop.repository import PAGE_LIMIT_MAX
@@ -77,6 +81,8 @@ BUSY_RETRIES = 2
 BUSY_WAIT_MAX_S = 1.0
 # The API's query parameter names where they differ from the console's field names.
 _FIELD_NAMES = {"q": "search"}
+#: The request header that names the console's user (docs/api.md).
+USER_HEADER = "X-Backroom-User"
 
 
 def etag(version: int) -> str:
@@ -97,8 +103,10 @@ class ApiShopRepository(ApiWaitlist):
 
     def __init__(self, base_url: str, token: str, *, session: requests.Session | None = None,
                  timeout: float = DEFAULT_TIMEOUT_S, verify: bool | str = True,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now, user: str = "") -> None:
         self.base_url = base_url.rstrip("/")
+        #: Who the console's changes are made as: sent as X-Backroom-User on every call.
+        self.user = clean_user(user)
         self.location = mask_url(self.base_url)
         self._token = token
         self._own_session = session is None
@@ -132,7 +140,7 @@ class ApiShopRepository(ApiWaitlist):
         try:
             data, truncated = read_body(resp, MAX_ANSWER_BYTES, deadline, url, total)
         except SourceTimeout as exc:
-            raise BackendUnavailable(_still_answering(total)) from exc
+            raise BackendUnavailable(still_answering(total)) from exc
         finally:
             resp.close()
         if truncated:
@@ -145,6 +153,8 @@ class ApiShopRepository(ApiWaitlist):
               body: Mapping[str, Any] | None = None, version: int | None = None,
               on_conflict: Callable[[dict[str, Any]], ShopError] | None = None) -> Any:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        if self.user:  # UTF-8, percent-encoded: a header carries Latin-1 only
+            headers[USER_HEADER] = quote(self.user, safe="")
         if version is not None:
             headers["If-Match"] = etag(version)
         url = f"{self.base_url}{path}"
@@ -158,16 +168,16 @@ class ApiShopRepository(ApiWaitlist):
                     break
                 time.sleep(_retry_after(resp))
         except requests.exceptions.SSLError as exc:
-            raise BackendUnavailable(f"the TLS certificate check failed ({_first_line(exc)}); "
+            raise BackendUnavailable(f"the TLS certificate check failed ({first_line(exc)}); "
                                      "add the shop's CA bundle to the profile") from exc
         except requests.exceptions.Timeout as exc:
             if cut_off(exc) == "headers":  # the head was still coming in at the deadline
-                raise BackendUnavailable(_still_answering(self._timeout[1])) from exc
+                raise BackendUnavailable(still_answering(self._timeout[1])) from exc
             raise BackendUnavailable(f"no answer within {self._timeout[1]:g} s") from exc
         except requests.exceptions.ConnectionError as exc:
-            raise BackendUnavailable(_connection_reason(exc)) from exc
+            raise BackendUnavailable(connection_reason(exc)) from exc
         except requests.exceptions.RequestException as exc:
-            raise BackendUnavailable(_first_line(exc)) from exc
+            raise BackendUnavailable(first_line(exc)) from exc
         try:
             data = json.loads(answer) if answer else {}
         except (ValueError, RecursionError):
@@ -182,7 +192,10 @@ class ApiShopRepository(ApiWaitlist):
         error = error if isinstance(error, str) else ""
         if status == 412 and on_conflict is not None and isinstance(data, dict) \
                 and isinstance(data.get("current"), dict):
-            raise on_conflict(data["current"])
+            conflict = on_conflict(data["current"])
+            if isinstance(conflict, Conflict):
+                conflict.saved_by = saved_by_from_json(data.get("saved_by"))
+            raise conflict
         if status == 422 and isinstance(data, dict) and isinstance(data.get("errors"), dict):
             raise ValidationFailed({_FIELD_NAMES.get(k, k): str(v)
                                     for k, v in data["errors"].items()})
@@ -192,6 +205,8 @@ class ApiShopRepository(ApiWaitlist):
             raise ValidationFailed({"status": f"{error} (allowed now: {allowed or 'none'})"})
         if status == 404:
             raise NotFound(error or f"{path} not found")
+        if status == 501:  # the shop cannot do this at all (e.g. it keeps no history)
+            raise Unsupported(error or f"the shop cannot answer {method} {path}")
         if status == 401:
             raise BackendUnavailable("the shop refused the API token (401); check the token "
                                      "in Settings")
@@ -315,8 +330,15 @@ class ApiShopRepository(ApiWaitlist):
         ``version``."""
         stored = self.get_booking(booking_id)
         if stored.version != version:
-            raise Conflict(mine, stored)
+            raise Conflict(mine, stored, self._last_saved(Entity.BOOKINGS, booking_id))
         return stored
+
+    def _last_saved(self, entity: Entity, record_id: int) -> SavedBy | None:
+        """Who saved the record last, from its history (None where the shop keeps none)."""
+        try:
+            return last_saved(self.history(entity, record_id))
+        except ShopError:  # no history, or none readable: the conflict stands unnamed
+            return None
 
     def set_booking_status(self, booking_id: int, version: int,
                            status: BookingStatus) -> Booking:
@@ -439,6 +461,16 @@ class ApiShopRepository(ApiWaitlist):
         matched_by, others = guest_from_json(data)
         return guest_history(booking, others, matched_by=matched_by, now=now)
 
+    def history(self, entity: Entity, record_id: int) -> tuple[Change, ...]:
+        """``GET /api/<entity>/<id>/history``; Unsupported when the shop keeps none."""
+        path = f"/api/{Entity(entity).value}/{int(record_id)}/history"
+        try:
+            data = self._call("GET", path)
+        except NotFound as exc:  # the record is gone, or the shop's API predates history
+            self._call("GET", path.removesuffix("/history"))
+            raise Unsupported(f"no history: this shop's API has no GET {path}") from exc
+        return changes_from_json(data)
+
     def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
         """The shop's own days (UTC for the demo; ``tz`` is the server's call)."""
         check_range(first, last)
@@ -465,10 +497,6 @@ def _own_session() -> requests.Session:
     return new_session(pool_size=4)
 
 
-def _still_answering(total: float) -> str:
-    return f"the shop was still answering after {total:g} s; it is overloaded or the answer is huge"
-
-
 def _retry_after(resp: requests.Response) -> float:
     """Seconds to wait before retrying a 503: its Retry-After, at most a second."""
     try:
@@ -476,25 +504,3 @@ def _retry_after(resp: requests.Response) -> float:
     except ValueError:
         wait = 0.2
     return max(0.05, min(BUSY_WAIT_MAX_S, wait))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    if not text:
-        return type(exc).__name__
-    # OpenSSL's reason sits deep inside urllib3's wrapping: keep it rather than the wrapping.
-    reason = re.search(r"certificate verify failed: ([^()]+?)(?:\s*\(_ssl|\)|'|$)", text)
-    if reason:
-        return f"certificate verify failed: {reason.group(1).strip()}"
-    return text.splitlines()[0][:200]
-
-
-def _connection_reason(exc: requests.exceptions.ConnectionError) -> str:
-    text = str(exc)
-    if "Connection refused" in text or "ECONNREFUSED" in text or "[Errno 111]" in text:
-        return "connection refused (is the shop's server running?)"
-    if "Name or service not known" in text or "getaddrinfo" in text or "nodename" in text:
-        return "the host name does not resolve"
-    if "timed out" in text:
-        return "the connection timed out"
-    return _first_line(exc)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any, ParamSpec, TypeVar
 
+from console.changes import Change, SavedBy
 from console.floor import DiningTable, FloorPlan
 from console.past_days import DayFigures, PastDays
 from console.shop import (
@@ -277,3 +278,34 @@ def floor_from_json(data: Any) -> FloorPlan:
                      turn_minutes=_req_int(d, "turn_minutes"),
                      large_party_turn_minutes=_opt_int(d, "large_party_turn_minutes",
                                                        _req_int(d, "turn_minutes")))
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@documented
+def changes_from_json(data: Any) -> tuple[Change, ...]:
+    """``GET /api/<entity>/<id>/history``: its items, newest first as sent."""
+    items = json_object(data)["items"]
+    if not isinstance(items, list):
+        raise TypeError("items is not a list")
+    out = []
+    for raw in items:
+        d = json_object(raw)
+        out.append(Change(at=_time(d.get("at"), "at"), user=_opt_str(d, "user"),
+                          field=_req_str(d, "field"), old=_text_or_none(d.get("from")),
+                          new=_text_or_none(d.get("to")),
+                          version=_opt_int(d, "version", None)))
+    return tuple(out)
+
+
+def saved_by_from_json(data: Any) -> SavedBy | None:
+    """A 412 answer's ``saved_by`` (who saved first, when), or None when it has none."""
+    if not isinstance(data, dict) or not isinstance(data.get("user"), str):
+        return None
+    try:
+        at = _opt_time(data.get("at"))
+    except _MALFORMED:
+        at = None
+    return SavedBy(data["user"], at)

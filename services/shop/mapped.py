@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Row
 
+from console.changes import Change, Entity
 from console.floor import DiningTable, FloorPlan
 from console.guests import GuestHistory
 from console.past_days import PastDays
@@ -387,6 +388,10 @@ class MappedShopRepository(MappedOrders):
         """Found through the list's search (name, phone as typed) on the shop's own tables."""
         return history_by_search(booking, lambda q, n: self.list_bookings(q, limit=n),
                                  now or self._clock())
+
+    def history(self, entity: Entity, record_id: int) -> tuple[Change, ...]:
+        raise Unsupported("no history: the shop's own tables (a mapped database) keep no "
+                          "record of who changed what; the shop's API may (docs/api.md)")
 
     def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
         raise Unsupported("The day report reads Backroom's own schema or the shop's API; on "

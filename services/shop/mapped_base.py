@@ -42,8 +42,8 @@ class MappedListing(SqlListing):
     """The shop's own tables, reflected once from the profile's map; a base for the entities."""
 
     def __init__(self, engine: Engine, shop_map: ShopMap, *, location: str | None = None,
-                 clock: Callable[[], datetime] = utc_now) -> None:
-        super().__init__(engine, location=location, clock=clock)
+                 clock: Callable[[], datetime] = utc_now, user: str = "") -> None:
+        super().__init__(engine, location=location, clock=clock, user=user)
         self.shop_map = shop_map
         self._tables: dict[str, MappedTable] | None = None
         self._lock = threading.Lock()

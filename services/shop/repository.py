@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Protocol, runtime_checkable
 
+from console.changes import Change, Entity
 from console.floor import FloorPlan
 from console.guests import GuestHistory
 from console.past_days import PastDays
@@ -42,6 +43,8 @@ class ShopRepository(Protocol):
 
     kind: str
     """``"api"`` or ``"sql"``."""
+    user: str
+    """Who the console's changes are made as (the profile's user or the OS user)."""
     location: str
     """Where the data lives, for messages (a URL without its password)."""
     can_seek: bool
@@ -109,6 +112,12 @@ class ShopRepository(Protocol):
     def guest_history(self, booking: Booking, *, now: datetime | None = None) -> GuestHistory:
         """What the shop knows of ``booking``'s guest from their other bookings (matched by
         phone or e-mail, else name)."""
+        ...
+
+    # who changed what
+    def history(self, entity: Entity, record_id: int) -> tuple[Change, ...]:
+        """Who changed which field of one booking, order or product, when, from what to what
+        (newest first); ``Unsupported`` ("no history: ...") when the shop keeps none."""
         ...
 
     # past days

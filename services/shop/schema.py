@@ -134,6 +134,24 @@ floor_settings = Table(
     Column("large_party_turn_minutes", Integer, nullable=False),
 )
 
+# Who changed what (revision 0004_change_log): a row per changed field; "created" for a new record.
+change_log = Table(
+    "change_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity", String(20), nullable=False),
+    Column("record_id", Integer, nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("field", String(40), nullable=False),
+    Column("old_value", Text, nullable=True),
+    Column("new_value", Text, nullable=True),
+    Column("changed_by", IndexedText, nullable=False, server_default=text("''")),
+    Column("changed_at", Stamp, nullable=False),
+    CheckConstraint("entity IN ('bookings', 'orders', 'products')",
+                    name="ck_change_log_entity"),
+    Index("ix_change_log_record", "entity", "record_id", "id"),
+)
+
 # The waitlist (revision 0003_waitlist): parties waiting for a table; a row stays when the
 # party is seated (with the booking it became) or taken off, for today's average wait.
 waitlist = Table(
@@ -158,3 +176,5 @@ waitlist = Table(
 SHOP_TABLES = ("customers", "bookings", "products", "orders", "order_items")
 #: The floor's tables (revision 0002); a shop without them has no floor.
 FLOOR_TABLES = ("dining_tables", "floor_settings")
+#: The change log's table (revision 0004_change_log); a shop without it keeps no history.
+HISTORY_TABLES = ("change_log",)

@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Row
 
+from console.changes import Entity
 from console.floor import FloorPlan
 from console.guests import GuestHistory
 from console.past_days import PastDays
@@ -24,7 +25,6 @@ from console.shop import (
     BookingQuery,
     BookingSort,
     BookingStatus,
-    Conflict,
     NotFound,
     Order,
     OrderDetail,
@@ -51,20 +51,22 @@ from console.shop_rules import (
     check_restock,
     check_search,
 )
-from services.shop import sql_reports, upcoming
+from services.shop import sql_history, sql_reports, upcoming
 from services.shop.schema import bookings, order_items, orders, products
 from services.shop.sql_floor import read_floor
+from services.shop.sql_history import LoggedChanges
 from services.shop.sql_paging import ListSpec, aware, check_limit
 from services.shop.sql_waitlist import SqlWaitlist
 
 log = logging.getLogger(__name__)
 
 
-class SqlShopRepository(SqlWaitlist):
+class SqlShopRepository(LoggedChanges, SqlWaitlist):
     """:class:`~services.shop.repository.ShopRepository` on Backroom's own schema (``db init``).
 
     Versions are checked in the UPDATE itself (``WHERE id = ? AND version = ?``) and the row
-    count tells whether someone else saved first.
+    count tells whether someone else saved first. Every change is written to ``change_log``
+    in the same transaction, as :attr:`user` (when the database has the table: 0004_change_log).
     """
 
     # ------------------------------------------------------------------ bookings
@@ -132,6 +134,7 @@ class SqlShopRepository(SqlWaitlist):
                 created_at=stamp, updated_at=stamp))
             new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
             booking = self._load_booking(uow.conn, new_id)
+            self._log_created(uow.conn, booking, "booked")
             uow.commit()
         return booking
 
@@ -149,7 +152,9 @@ class SqlShopRepository(SqlWaitlist):
         result = conn.execute(bookings.insert().values(
             **{**_booking_values(draft), "start_at": stamp},
             status=BookingStatus.SEATED.value, version=1, created_at=stamp, updated_at=stamp))
-        return self._load_booking(conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
+        booking = self._load_booking(conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
+        self._log_created(conn, booking, "walk-in")
+        return booking
 
     def floor(self) -> FloorPlan:
         with self._uow() as uow:
@@ -160,7 +165,7 @@ class SqlShopRepository(SqlWaitlist):
         with self._uow(write=True) as uow:
             current = self._load_booking(uow.conn, booking_id)
             if current.version != version:
-                raise Conflict(draft, current)
+                raise self._conflict(uow.conn, Entity.BOOKINGS, draft, current)
             check_booking(draft, now=now, stored_start=lambda: current.start_at)
             self._versioned_update(uow.conn, bookings, booking_id, version,
                                    {**_booking_values(draft), "updated_at": naive_utc(now)},
@@ -175,7 +180,7 @@ class SqlShopRepository(SqlWaitlist):
         with self._uow(write=True) as uow:
             current = self._load_booking(uow.conn, booking_id)
             if current.version != version:
-                raise Conflict(status, current)
+                raise self._conflict(uow.conn, Entity.BOOKINGS, status, current)
             now = self._clock()
             if current.status != status:
                 check_booking_transition(current.status, status, changed_at=current.updated_at,
@@ -189,14 +194,19 @@ class SqlShopRepository(SqlWaitlist):
 
     def _versioned_update(self, conn: Connection, table: Any, row_id: int, version: int,
                           values: dict[str, Any], mine: Any) -> None:
-        """UPDATE ... WHERE id = ? AND version = ?; a missed row means someone saved first."""
+        """UPDATE ... WHERE id = ? AND version = ?; a missed row means someone saved first.
+        The fields that moved go to the change log."""
+        logs = self._logs(conn)
+        before = sql_history.row_values(conn, table, row_id) if logs else {}
         result = conn.execute(table.update()
                               .where(table.c.id == row_id, table.c.version == version)
                               .values(**values, version=table.c.version + 1))
         if result.rowcount != 1:
             loader = {"bookings": self._load_booking, "products": self._load_product,
                       "orders": self._load_order}[table.name]
-            raise Conflict(mine, loader(conn, row_id))
+            raise self._conflict(conn, Entity(table.name), mine, loader(conn, row_id))
+        if logs:
+            self._log_update(conn, Entity(table.name), row_id, before)
 
     # ------------------------------------------------------------------ products
 
@@ -254,7 +264,7 @@ class SqlShopRepository(SqlWaitlist):
         with self._uow(write=True) as uow:
             current = self._load_product(uow.conn, product_id)
             if current.version != version:
-                raise Conflict(draft, current)
+                raise self._conflict(uow.conn, Entity.PRODUCTS, draft, current)
             self._versioned_update(uow.conn, products, product_id, version, {
                 "name": draft.name.strip(), "category": draft.category.strip(),
                 "price_cents": draft.price_cents, "stock": draft.stock,
@@ -269,11 +279,15 @@ class SqlShopRepository(SqlWaitlist):
         check_restock(quantity)
         p = products.c
         with self._uow(write=True) as uow:
+            logs = self._logs(uow.conn)
+            before = sql_history.row_values(uow.conn, products, product_id) if logs else {}
             result = uow.conn.execute(products.update().where(p.id == product_id).values(
                 stock=func.coalesce(p.stock, 0) + quantity, version=p.version + 1,
                 updated_at=naive_utc(self._clock())))
             if result.rowcount != 1:
                 raise NotFound(f"product {product_id} not found")
+            if logs:
+                self._log_update(uow.conn, Entity.PRODUCTS, product_id, before)
             product = self._load_product(uow.conn, product_id)
             uow.commit()
         return product
@@ -351,7 +365,8 @@ class SqlShopRepository(SqlWaitlist):
         with self._uow(write=True) as uow:
             current = self._load_order(uow.conn, order_id)
             if current.version != version:
-                raise Conflict(status, self._load_detail(uow.conn, order_id))
+                raise self._conflict(uow.conn, Entity.ORDERS, status,
+                                     self._load_detail(uow.conn, order_id))
             check_order_transition(current.status, status)
             self._versioned_update(uow.conn, orders, order_id, version,
                                    {"status": status.value,
@@ -368,9 +383,13 @@ class SqlShopRepository(SqlWaitlist):
         for product_id, quantity in conn.execute(
                 select(i.product_id, func.sum(i.quantity)).where(i.order_id == order_id)
                 .group_by(i.product_id)).all():
+            before = sql_history.row_values(conn, products, product_id) if self._logs(conn) \
+                else {}
             conn.execute(products.update().where(p.id == product_id).values(
                 stock=func.coalesce(p.stock, 0) + quantity, version=p.version + 1,
                 updated_at=naive_utc(self._clock())))
+            if before:
+                self._log_update(conn, Entity.PRODUCTS, product_id, before)
 
     # ------------------------------------------------------------------ today
 

@@ -137,8 +137,10 @@ class SqlListing:
     can_seek = True
 
     def __init__(self, engine: Engine, *, location: str | None = None,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now, user: str = "") -> None:
         self.engine = engine
+        #: Who the console's changes are recorded as (the profile's user or the OS user).
+        self.user = user
         self.location = location or mask_url(engine.url.render_as_string(hide_password=True))
         self._clock = clock
         self._dialect = engine.dialect.name

@@ -186,3 +186,44 @@ def test_booking_conflict_dialog_shows_their_guest_and_notes_as_typed(
             assert form.name_edit.text() == text
         assert form.notes_edit.toPlainText() == text
     hostile.check_gui_was_free()
+
+
+def test_history_shows_who_and_what_as_the_shop_stored_them(
+        qtbot: Any, ctx: AppContext, backend: Backend, hostile: Hostile) -> None:
+    from datetime import UTC, datetime
+
+    from services.shop.schema import change_log
+
+    strings = outside_strings(backend, hostile)
+    day = backend.fresh_day()
+    booking = backend.add_booking(day, "History Guest", hour=14)
+    url = backend.sql_url or f"sqlite:///{backend.demo.db_path}"  # type: ignore[attr-defined]
+    engine = make_engine(url)
+    try:
+        with hostile.ticks.aside(), engine.begin() as conn:
+            # What the shop's database holds: names and values its own users typed.
+            conn.execute(change_log.insert(), [
+                {"entity": "bookings", "record_id": booking.id, "version": 2 + i,
+                 "field": "notes", "old_value": None, "new_value": text,
+                 "changed_by": text, "changed_at": datetime.now(UTC).replace(tzinfo=None)}
+                for i, text in enumerate(strings.values())])
+    finally:
+        engine.dispose()
+    page = BookingsPage(ctx)
+    shown(qtbot, page)
+    page.set_day(day)
+    settled(qtbot, page)
+    page.panel_tabs.setCurrentWidget(page.history_box)
+    page.table.selectRow(row_of(page, booking.id))
+    box = page.history_box
+    qtbot.waitUntil(lambda: box.changes is not None and len(box.changes) >= len(strings),
+                    timeout=10_000)
+    assert box.summary.textFormat() == PLAIN
+    last = list(strings.values())[-1]
+    assert_plain(box.summary, last[:120])
+    model = box.model
+    shown_who = {str(model.data(model.index(r, 1))).translate({0x2068: None, 0x2069: None})
+                 for r in range(model.rowCount())}
+    for text in strings.values():
+        assert text[:120] in "\n".join(shown_who)
+    hostile.check_gui_was_free()

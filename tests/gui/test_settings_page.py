@@ -614,3 +614,18 @@ def test_a_source_card_added_to_a_long_list_gets_full_height_fields(qtbot, make_
         assert edits
         qtbot.waitUntil(lambda es=edits: all(e.height() >= e.sizeHint().height() for e in es),
                         timeout=2_000)
+
+
+def test_your_name_is_saved_in_the_profile_and_blank_means_your_login(
+        qtbot, make_page, shop_dir: Path) -> None:
+    page = make_page()
+    editor = page.editor
+    assert editor.general.user_edit.text() == ""
+    assert editor.general.user_edit.placeholderText().startswith("your login: ")
+    editor.general.user_edit.setText("  Maria   Rossi ")
+    editor.general.user_edit.textEdited.emit("Maria Rossi")
+    saved = save_and_wait(qtbot, page)
+    assert load_profile(saved).user == "Maria Rossi"
+    editor.general.user_edit.setText("")
+    editor.general.user_edit.textEdited.emit("")
+    assert load_profile(save_and_wait(qtbot, page)).user is None

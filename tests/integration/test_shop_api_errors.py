@@ -203,4 +203,7 @@ def test_a_past_edit_of_a_booking_changed_since_is_a_conflict(server: tuple[str,
     with pytest.raises(Conflict) as caught:
         ApiShopRepository(url, "t").update_booking(7, 3, draft)
     assert caught.value.mine == draft and caught.value.theirs.version == 5
-    assert [method for method, _, _ in script.seen] == ["GET"]
+    # Nothing written: the booking read, then its history for who saved it (none here).
+    assert [(method, path) for method, path, _ in script.seen] == [
+        ("GET", "/api/bookings/7"), ("GET", "/api/bookings/7/history")]
+    assert caught.value.saved_by is None

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from commands.db import db_check_main
+from console.changes import Entity
 from console.profile import parse_profile
 from console.shop import (
     BookingDraft,
@@ -23,6 +24,7 @@ from console.shop import (
     ProductDraft,
     ProductQuery,
     ProductSort,
+    Unsupported,
     ValidationFailed,
 )
 from services.shop import make_repository
@@ -91,6 +93,11 @@ def test_bookings_page_over_the_shop_s_own_columns(shop: Restaurant,
     cursor = repo.seek_bookings(day_query(shop), 40)
     assert [r.id for r in repo.list_bookings(day_query(shop), after=cursor, limit=5).rows] == \
         [r.id for r in rows[40:45]]
+
+
+def test_the_shops_own_tables_keep_no_history_and_say_so(repo: MappedShopRepository) -> None:
+    with pytest.raises(Unsupported, match="no history"):
+        repo.history(Entity.BOOKINGS, 1)
 
 
 def test_status_codes_filters_and_search_use_the_map(shop: Restaurant,

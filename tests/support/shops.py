@@ -95,6 +95,16 @@ class Backend:
         finally:
             engine.dispose()
 
+    def as_user(self, user: str) -> Any:
+        """Another client of the same shop, whose changes are recorded as ``user``."""
+        if self.sql_url is not None:
+            repo: Any = SqlShopRepository(make_engine(self.sql_url), user=user)
+        else:
+            shop = self.demo  # type: ignore[attr-defined]
+            repo = ApiShopRepository(shop.base_url, shop.token, user=user)
+        self.closers.append(repo.close)
+        return repo
+
     def close(self) -> None:
         for close in reversed(self.closers):
             close()

@@ -299,6 +299,9 @@ class BookingsPage(BookingPanelPage):
         self._fetch_fresh(booking.id)
         self._fetch_guest(booking)
 
+    def _shown_record_id(self) -> int | None:
+        return self.form.booking.id if self.form.booking is not None else None
+
     def _fetch_fresh(self, booking_id: int) -> None:
         """The list may be a little old: show the stored booking as it is now."""
         shop = self.ctx.shop

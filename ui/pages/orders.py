@@ -357,6 +357,9 @@ class OrdersPage(ShopListPage[Order, OrderQuery]):
                 "Could not load this order. " + error_text(exc, self.location()), "fail"),
             name="order-detail")
 
+    def _shown_record_id(self) -> int | None:
+        return self.panel.detail.order.id if self.panel.detail is not None else None
+
     def _detail_loaded(self, detail: OrderDetail) -> None:
         self._detail_task = None
         shown = self.panel.detail
@@ -365,10 +368,12 @@ class OrdersPage(ShopListPage[Order, OrderQuery]):
             return  # a status change landed after this read started
         self.panel.show_detail(detail)
         self.panel.show_message("")
+        self.refresh_history()
 
     def _moved(self, detail: OrderDetail) -> None:
         self.panel.set_busy(False)
         self.panel.show_detail(detail)
+        self.refresh_history()
         self.model.replace_row(detail.order)
         final = "" if allowed_order_transitions(detail.order.status) else \
             " It cannot change any more."

@@ -372,6 +372,9 @@ class ProductsPage(ShopFormPage[Product, ProductQuery]):
         return ("The shop has no products yet. Add them in the shop's own admin, or seed a "
                 "test database with `backroom db seed`.")
 
+    def _shown_record_id(self) -> int | None:
+        return self.form.product.id if self.form.product is not None else None
+
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         product = self.model.row_object(current.row()) if current.isValid() else None
         if product is None or (self.form.product is not None

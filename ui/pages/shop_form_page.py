@@ -102,6 +102,7 @@ class ShopFormPage(ShopListPage[E, Q]):
         self.form.load(record)
         self.form.show_message(message)
         self._show_stored(record)
+        self.refresh_history()
         self.sig_saved.emit(record)
 
     def _save_failed(self, exc: BaseException) -> None:
@@ -127,7 +128,8 @@ class ShopFormPage(ShopListPage[E, Q]):
         theirs: E = conflict.theirs
         what, note = self._conflict_heading(theirs)
         dialog = ConflictDialog(what, self.conflict_fields, self.form.base, conflict.mine,
-                                theirs.draft(), theirs_note=note, parent=self)
+                                theirs.draft(), theirs_note=note,
+                                saved_by=conflict.saved_by, parent=self)
         self.conflict_dialog = dialog
         dialog.sig_resolved.connect(lambda r: self._resolved(r, theirs))
         dialog.rejected.connect(lambda: self.form.show_message(

@@ -8,17 +8,27 @@ from typing import Any, Generic, TypeVar
 
 from PyQt6.QtCore import QModelIndex, Qt, QTimer
 from PyQt6.QtGui import QHideEvent, QShowEvent
-from PyQt6.QtWidgets import QLabel, QLineEdit, QPushButton, QSplitter, QTableView, QWidget
+from PyQt6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QWidget,
+)
 
-from console.shop import RowCount
+from console.changes import Entity
+from console.shop import RowCount, Unsupported
 from console.shop_access import EntityAccess, ShopAccess, access_of
 from ui.context import AppContext
 from ui.file_dialogs import ask_save_path
 from ui.models.freshness import ListFreshness
 from ui.models.paged import PagedTableModel
+from ui.pages.change_history import ChangeHistoryBox
 from ui.pages.shop_access import NOT_SHARED, hide_unmapped_columns
 from ui.pages.shop_page import ShopPage
-from ui.pages.shop_texts import NO_BACKEND, count_text
+from ui.pages.shop_texts import NO_BACKEND, count_text, error_text
 from ui.pages.shop_widgets import IndexHint, TableArea, header_button, make_table
 from ui.plain_text import plain_label
 
@@ -73,6 +83,9 @@ class ShopListPage(ShopPage, Generic[R, Q]):
     count_label: QLabel
     search_edit: QLineEdit
     export_button: QPushButton
+    history_box: ChangeHistoryBox | None = None
+    """The side panel's History tab (None on a page without :meth:`add_list`)."""
+    panel_tabs: QTabWidget
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -99,7 +112,14 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         self.outer.addWidget(self.index_hint)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.area)
-        split.addWidget(panel)
+        # The side panel: the record (Details) and who changed it (History).
+        self.panel_tabs = QTabWidget()
+        self.panel_tabs.setDocumentMode(True)
+        self.panel_tabs.addTab(panel, "Details")
+        self.history_box = ChangeHistoryBox()
+        self.panel_tabs.addTab(self.history_box, "History")
+        self.panel_tabs.currentChanged.connect(lambda _i: self.refresh_history())
+        split.addWidget(self.panel_tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, panel_stretch)
         split.setSizes(list(sizes))
@@ -122,6 +142,8 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         selection = self.table.selectionModel()
         assert selection is not None
         selection.currentRowChanged.connect(self._row_changed)
+        # After the page's own slot: the panel shows the new record by then.
+        selection.currentRowChanged.connect(lambda _c, _p: self.refresh_history())
         self.freshness = ListFreshness(model, self.table, self.ctx.tasks)
 
     def showEvent(self, event: QShowEvent | None) -> None:
@@ -215,6 +237,31 @@ class ShopListPage(ShopPage, Generic[R, Q]):
                      _previous: QModelIndex) -> None:  # pragma: no cover
         """The user picked another row: show it in the side panel."""
         raise NotImplementedError
+
+    def _shown_record_id(self) -> int | None:  # pragma: no cover - every page overrides it
+        """The id of the record the side panel shows (None: none, or a new one)."""
+        return None
+
+    def refresh_history(self) -> None:
+        """Read the shown record's history, when the History tab is the one showing."""
+        box = self.history_box
+        if box is None or self.panel_tabs.currentWidget() is not box:
+            return  # a page without the list's side panel (the Floor), or Details showing
+        record_id = self._shown_record_id()
+        shop = self.ctx.shop
+        if record_id is None or shop is None:
+            box.show_nothing()
+            return
+        box.show_loading(record_id)
+        entity = Entity(self.entity)
+
+        def failed(exc: BaseException) -> None:
+            text = str(exc) if isinstance(exc, Unsupported) else error_text(exc, self.location())
+            box.show_unavailable(record_id, text[:1].upper() + text[1:])
+
+        self.ctx.tasks.run(lambda _s: shop.history(entity, record_id), owner=self,
+                           on_success=lambda changes: box.show_changes(record_id, changes),
+                           on_failure=failed, name=f"{self.noun}-history")
 
     # -- the list ----------------------------------------------------------------------
 

@@ -20,7 +20,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from console.changes import SavedBy
 from console.shop import Side, diff_drafts, merge_drafts
+from ui.models.formatting import when_text
 from ui.plain_text import escaped, isolated, plain_label, preview
 
 KEEP_MINE = "mine"
@@ -60,9 +62,12 @@ class ConflictDialog(QDialog):
     """Emitted with a :class:`Resolution` when the user picks; not emitted on Escape."""
 
     def __init__(self, what: str, fields: Sequence[FieldSpec], base: Any, mine: Any,
-                 theirs: Any, *, theirs_note: str = "", parent: QWidget | None = None) -> None:
+                 theirs: Any, *, theirs_note: str = "", saved_by: SavedBy | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"{preview(what, 200)} changed by someone else")
+        who = isolated(preview(saved_by.user, 80)) if saved_by and saved_by.user else ""
+        self.saved_by_text = who_saved(saved_by)
+        self.setWindowTitle(f"{preview(what, 200)} changed by {who or 'someone else'}")
         self.setModal(True)
         self.mine, self.theirs = mine, theirs
         self.resolution: Resolution | None = None
@@ -70,9 +75,9 @@ class ConflictDialog(QDialog):
         self.diffs = [d for d in diff_drafts(base, mine, theirs) if d.name in specs]
         layout = QVBoxLayout(self)
         intro = QLabel(
-            f"<b>{escaped(preview(what, 200))} was saved by someone else after you opened "
-            "it.</b> Nothing has been overwritten. Compare the two versions and choose what to "
-            "keep." +
+            f"<b>{escaped(preview(what, 200))} was saved by {escaped(self.saved_by_text)} "
+            "after you opened it.</b> Nothing has been overwritten. Compare the two versions "
+            "and choose what to keep." +
             (f"<br>{escaped(theirs_note)}" if theirs_note else ""))
         # Rich for our own bold; the record's name and the note are escaped.
         intro.setTextFormat(Qt.TextFormat.RichText)
@@ -150,6 +155,15 @@ class ConflictDialog(QDialog):
         self.resolution = Resolution(choice, draft)
         self.sig_resolved.emit(self.resolution)
         self.accept()
+
+
+def who_saved(saved_by: SavedBy | None) -> str:
+    """'Maria Rossi at Mon 07 Dec 19:42', or 'someone else' when the shop did not say."""
+    if saved_by is None or not saved_by.user:
+        return "someone else" + (f" at {when_text(saved_by.at)}" if saved_by and saved_by.at
+                                 else "")
+    who = isolated(preview(saved_by.user, 80))
+    return f"{who} at {when_text(saved_by.at)}" if saved_by.at else who
 
 
 def _shown(spec: FieldSpec, value: Any) -> str:

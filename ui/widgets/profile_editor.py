@@ -180,6 +180,7 @@ class ProfileEditor(QWidget):
             self.general.name_edit.setText(str(data.get("name", "")))
             role = str(data.get("role", "support"))
             self.general.role_box.setCurrentIndex(max(0, self.general.role_box.findData(role)))
+            self.general.user_edit.setText(str(data.get("user") or ""))
             backend = data.get("backend")
             self.backend.load(backend if isinstance(backend, dict) else None)
             database = data.get("database")
@@ -259,6 +260,9 @@ class ProfileEditor(QWidget):
         """The profile as TOML data, every secret as a reference (never a keychain value)."""
         data: dict[str, Any] = {"name": self.general.name_edit.text().strip(),
                                 "role": str(self.general.role_box.currentData())}
+        user = self.general.user_edit.text().strip()
+        if user:
+            data["user"] = user
         backend = self.backend.to_data()
         if backend is not None:
             data["backend"] = backend

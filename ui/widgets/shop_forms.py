@@ -6,6 +6,7 @@ from typing import Any
 
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QWidget
 
+from console.changes import default_user
 from console.profile import DEFAULT_BACKEND_TIMEOUT_S, DEFAULT_TIMEOUT_S
 from ui.widgets.form_section import FormSection
 from ui.widgets.source_form import URL_HINTS
@@ -16,7 +17,7 @@ ROLE_LABELS = (("support", "Support: everything (charts, diagnostics, alerts)"),
 
 
 class GeneralForm(FormSection):
-    """The profile's name and the view it opens in."""
+    """The profile's name, the view it opens in and who its user is."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("The shop", parent)
@@ -30,6 +31,11 @@ class GeneralForm(FormSection):
         self.role_box.currentIndexChanged.connect(lambda _i: self.sig_changed.emit())
         self.add_row("role", "Opens in", self.role_box,
                      "Everyone can switch views in the top bar; this is where it starts.")
+        self.user_edit = QLineEdit()
+        self.user_edit.setPlaceholderText(f"your login: {default_user() or 'none'}")
+        self.user_edit.textEdited.connect(lambda _t: self.sig_changed.emit())
+        self.add_row("user", "Your name", self.user_edit,
+                     "Who your changes are recorded as in the shop's History.")
 
 
 class OptionalTargetForm(TargetForm):

@@ -171,6 +171,9 @@ def _entity(store: Store, m: Mapping, method: str, rest: list[str],
     action = rest[1] if len(rest) == 2 else None
     if action is None and method == "GET":
         return _one(m, row)
+    if action == "history":
+        _only(method, "GET")
+        return _history(store, m, ident)
     allowed = {None: ("GET", "PATCH"), "cancel": ("POST",), "restock": ("POST",)}
     if action not in allowed or (action == "cancel" and name != "bookings") or (
             action == "restock" and name != "products"):
@@ -439,6 +442,20 @@ def _save(store: Store, m: Mapping, row: dict[str, Any], sent: int | str | None,
             break
         row = again
     raise Refusal(404, {"error": f"{m.entity.noun} {row['id']} not found"})
+
+
+def _history(store: Store, m: Mapping, ident: int) -> Answer:
+    """The shop's own record of who changed the row, where the framework's side keeps one
+    (a store's optional ``history(m, ident)``: change dicts, or None for "keeps none")."""
+    read = getattr(store, "history", None)
+    changes = read(m, ident) if read is not None else None
+    if changes is None:
+        raise Refusal(501, {"error": f"no history: this shop keeps no record of who changed "
+                                     f"its {m.entity.name}"})
+    return Answer(200, {"items": [{"at": iso(c["at"]), "user": str(c.get("user") or ""),
+                                   "field": c["field"], "from": c.get("from"),
+                                   "to": c.get("to"), "version": c.get("version")}
+                                  for c in changes]})
 
 
 def _create(store: Store, m: Mapping, data: dict[str, Any]) -> Answer:

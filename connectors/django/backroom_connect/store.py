@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from backroom_connect_core.contract import Mapping
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import F, Q, QuerySet
 
@@ -16,6 +19,23 @@ def _stored(value: Any) -> Any:
     if isinstance(value, datetime) and not settings.USE_TZ and value.tzinfo is not None:
         return value.astimezone(UTC).replace(tzinfo=None)
     return value
+
+
+HISTORY_LIMIT = 500
+
+
+def _changed_labels(message: str) -> list[str]:
+    """The field labels of an admin change message (JSON since Django 1.10; older: none)."""
+    try:
+        parts = json.loads(message or "[]")
+    except ValueError:
+        return []
+    labels: list[str] = []
+    for part in parts if isinstance(parts, list) else []:
+        changed = part.get("changed") if isinstance(part, dict) else None
+        fields = changed.get("fields") if isinstance(changed, dict) else None
+        labels += [str(f) for f in fields or [] if isinstance(f, str)]
+    return labels
 
 
 class DjangoStore:
@@ -101,6 +121,37 @@ class DjangoStore:
 
     def distinct(self, m: Mapping, name: str) -> list[Any]:
         return list(self._all(m).order_by().values_list(m.columns[name], flat=True).distinct())
+
+    def history(self, m: Mapping, ident: int) -> list[dict[str, Any]] | None:
+        """The admin's log of the row (who added or changed which fields, when; Django keeps
+        no old and new values), or None when the site has no admin to keep one."""
+        if not django_apps.is_installed("django.contrib.admin"):
+            return None
+        from django.contrib.admin.models import ADDITION, DELETION, LogEntry
+        from django.contrib.contenttypes.models import ContentType
+
+        names: dict[str, str] = {}  # the admin's field label, folded -> the contract's name
+        for name, attr in m.columns.items():
+            try:
+                found = m.model._meta.get_field(attr)
+            except FieldDoesNotExist:
+                continue
+            names[str(getattr(found, "verbose_name", attr)).casefold()] = name
+            names[attr.casefold()] = name
+        kind = ContentType.objects.get_for_model(m.model)
+        out: list[dict[str, Any]] = []
+        for entry in (LogEntry.objects.filter(content_type=kind, object_id=str(ident))
+                      .select_related("user").order_by("-action_time", "-pk")[:HISTORY_LIMIT]):
+            user = entry.user.get_username() if entry.user is not None else ""
+            if entry.action_flag in (ADDITION, DELETION):
+                field = "created" if entry.action_flag == ADDITION else "deleted"
+                out.append({"at": entry.action_time, "user": user, "field": field,
+                            "to": entry.object_repr or None})
+                continue
+            for label in _changed_labels(entry.change_message) or ["changed"]:
+                out.append({"at": entry.action_time, "user": user,
+                            "field": names.get(label.casefold(), label)})
+        return out
 
     def ping(self) -> None:
         with connections["default"].cursor() as cursor:

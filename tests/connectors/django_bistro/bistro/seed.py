@@ -1,5 +1,6 @@
 """Fill the test site with reservations, dishes and tickets (run after migrate)."""
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -37,9 +38,27 @@ def main() -> None:
         Dish.objects.create(code=f"D-{i:03d}", title=f"Dish {i}", section="Mains" if i % 2
                             else "Starters", price_pence=500 + 50 * i, portions_left=i,
                             reorder_at=5, on_menu=i != 7)
+    _edited_in_the_admin(Reservation.objects.order_by("pk").first())
     for i in range(25):
         Ticket.objects.create(guest=NAMES[i % len(NAMES)], opened=now - timedelta(minutes=7 * i),
                               stage="open" if i % 3 else "paid", bill_pence=1000 + i, dishes=2)
+
+
+def _edited_in_the_admin(reservation: Reservation | None) -> None:
+    """What Django's admin writes when a manager adds, then edits a reservation there."""
+    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+    from django.contrib.auth.models import User
+    from django.contrib.contenttypes.models import ContentType
+
+    if reservation is None:
+        return
+    chef = User.objects.create_user("chef.anna", password=None)
+    kind = ContentType.objects.get_for_model(Reservation)
+    for flag, message in ((ADDITION, [{"added": {}}]),
+                          (CHANGE, [{"changed": {"fields": ["Covers", "Notes"]}}])):
+        LogEntry.objects.create(user=chef, content_type=kind, object_id=str(reservation.pk),
+                                object_repr=str(reservation)[:200], action_flag=flag,
+                                change_message=json.dumps(message))
 
 
 if __name__ == "__main__":
