@@ -6,16 +6,15 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, tzinfo
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
 
-from console.changes import Change, Entity, SavedBy, clean_user, last_saved
+from console.changes import Entity, SavedBy, clean_user, last_saved
 from console.floor import FloorPlan
 from console.guests import GuestHistory, guest_history
-from console.past_days import PastDays, check_range
 from console.redaction import mask_url
 from console.shop import (
     BackendUnavailable,
@@ -38,7 +37,6 @@ from console.shop import (
     ProductSort,
     RowCount,
     ShopError,
-    TodayFigures,
     Unsupported,
     ValidationFailed,
     iso_z,
@@ -53,19 +51,17 @@ from services.shop.api_json import (
     booking_body,
     booking_from_json,
     categories_from_json,
-    changes_from_json,
     floor_from_json,
     guest_from_json,
     json_object,
     order_detail_from_json,
     order_from_json,
     page_from_json,
-    past_days_from_json,
     product_from_json,
     saved_by_from_json,
-    today_from_json,
     total_from_json,
 )
+from services.shop.api_reports import ApiReports
 from services.shop.api_texts import connection_reason, first_line, still_answering
 from services.shop.api_waitlist import ApiWaitlist
 from services.shop.guests import history_by_search
@@ -89,7 +85,7 @@ def etag(version: int) -> str:
     return f'W/"{version}"'
 
 
-class ApiShopRepository(ApiWaitlist):
+class ApiShopRepository(ApiReports, ApiWaitlist):
     """:class:`~services.shop.repository.ShopRepository` over HTTP.
 
     ``session`` is passed in (the composition root owns it: pooling, proxies, retries);
@@ -460,32 +456,6 @@ class ApiShopRepository(ApiWaitlist):
             return history_by_search(booking, lambda q, n: self.list_bookings(q, limit=n), now)
         matched_by, others = guest_from_json(data)
         return guest_history(booking, others, matched_by=matched_by, now=now)
-
-    def history(self, entity: Entity, record_id: int) -> tuple[Change, ...]:
-        """``GET /api/<entity>/<id>/history``; Unsupported when the shop keeps none."""
-        path = f"/api/{Entity(entity).value}/{int(record_id)}/history"
-        try:
-            data = self._call("GET", path)
-        except NotFound as exc:  # the record is gone, or the shop's API predates history
-            self._call("GET", path.removesuffix("/history"))
-            raise Unsupported(f"no history: this shop's API has no GET {path}") from exc
-        return changes_from_json(data)
-
-    def past_days(self, first: date, last: date, *, tz: tzinfo | None = None) -> PastDays:
-        """The shop's own days (UTC for the demo; ``tz`` is the server's call)."""
-        check_range(first, last)
-        try:
-            data = self._call("GET", "/api/reports/days",
-                              params={"from": first.isoformat(), "to": last.isoformat()})
-        except NotFound as exc:
-            raise Unsupported("This shop's API has no day report (GET /api/reports/days of "
-                              "docs/api.md): ask its developer for it, or connect its "
-                              "database in Settings.") from exc
-        return past_days_from_json(data)
-
-    def today(self, *, now: datetime | None = None, tz: tzinfo | None = None) -> TodayFigures:
-        """The shop's own figures for its today (``now`` and ``tz`` are the server's call)."""
-        return today_from_json(self._call("GET", "/api/stats/today"))
 
 
 

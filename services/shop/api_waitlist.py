@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from console.shop import Booking, Conflict, NotFound, ShopError, Unsupported, iso_z
+from console.shop import Booking, Conflict, NotFound, Unsupported, iso_z
 from console.waitlist import WaitingParty, Waitlist, WaitlistDraft, WaitState, check_waiting
+from services.shop.api_calls import ApiCalls
 from services.shop.api_json import (
     _opt_int,
     _opt_str,
@@ -52,15 +52,9 @@ def _seated(data: Any) -> tuple[WaitingParty, Booking]:
     return party_from_json(d["party"]), booking_from_json(d["booking"])
 
 
-class ApiWaitlist:
+class ApiWaitlist(ApiCalls):
     """The waitlist part of the API repository: a seat is one call that makes the walk-in
     booking; 412 with ``current`` means someone seated or removed the party first."""
-
-    def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-              body: Mapping[str, Any] | None = None, version: int | None = None,
-              on_conflict: Callable[[dict[str, Any]], ShopError] | None = None
-              ) -> Any:  # pragma: no cover - the subclass's
-        raise NotImplementedError
 
     def waitlist(self, since: datetime) -> Waitlist:
         """``GET /api/waitlist?since=``; a shop without it keeps no waitlist (Unsupported)."""
