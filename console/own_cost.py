@@ -30,6 +30,8 @@ class Tally:
     requests: int = 0
     bytes: int = 0
     cpu_s: float = 0.0
+    #: CPU spent for the call outside this process (a child reading a large page).
+    elsewhere_cpu_s: float = 0.0
 
 
 def count_request(nbytes: int = 0, requests: int = 1) -> None:
@@ -39,6 +41,14 @@ def count_request(nbytes: int = 0, requests: int = 1) -> None:
     if tally is not None:
         tally.requests += requests
         tally.bytes += nbytes
+
+
+def count_cpu_elsewhere(seconds: float) -> None:
+    """Count CPU time a child process spent for the call being metered on this thread (the
+    console's own cost all the same); a no-op outside :func:`metered`."""
+    tally: Tally | None = getattr(_current, "tally", None)
+    if tally is not None:
+        tally.elsewhere_cpu_s += max(seconds, 0.0)
 
 
 @contextmanager
@@ -51,7 +61,7 @@ def metered() -> Iterator[Tally]:
     try:
         yield tally
     finally:
-        tally.cpu_s = time.thread_time() - cpu
+        tally.cpu_s = time.thread_time() - cpu + tally.elsewhere_cpu_s
         _current.tally = outer
 
 
@@ -211,6 +221,8 @@ class PollCost:
         self._cpu = cpu
         self._lock = threading.Lock()
         self._totals: dict[str, _Totals] = {}
+        #: CPU the sources' calls spent in child processes (not in ``cpu()``), in all.
+        self._elsewhere_s = 0.0
         self._start: tuple[float, float, dict[str, _Totals]] = (clock(), cpu(), {})
         self._marks = deque([self._start])
 
@@ -226,6 +238,7 @@ class PollCost:
             totals.bytes += tally.bytes
             totals.busy_s += busy_s
             totals.cpu_s += tally.cpu_s
+            self._elsewhere_s += tally.elsewhere_cpu_s
 
     def since_start(self) -> CostWindow:
         with self._lock:
@@ -244,7 +257,7 @@ class PollCost:
 
     def _since(self, mark: tuple[float, float, dict[str, _Totals]]
                ) -> tuple[CostWindow, tuple[float, float, dict[str, _Totals]]]:
-        now, cpu = self._clock(), self._cpu()
+        now, cpu = self._clock(), self._cpu() + self._elsewhere_s
         then, cpu_then, before = mark
         seconds = max(now - then, 1e-9)
         deltas: list[tuple[str, _Totals]] = []

@@ -5,10 +5,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol, TypeVar
 
+from console.own_cost import count_cpu_elsewhere
 from services.http.client import MIB
 
 #: A page this large is parsed in the child: 100,000 label sets are about 5 MB, and their
@@ -51,8 +53,10 @@ def _serve(conn: Connection) -> None:
             body = conn.recv_bytes()
         except (EOFError, OSError):
             return
+        cpu = time.process_time()
         try:
-            answer: tuple[Any, ...] = ("ok", reader.scrape(body, mono), reader)
+            answer: tuple[Any, ...] = ("ok", reader.scrape(body, mono), reader,
+                                       time.process_time() - cpu)
         except Exception as exc:  # raised again in the parent, as it was
             answer = ("error", exc)
         del body
@@ -108,6 +112,7 @@ class PageProcess:
                                 ) from exc
         if answer[0] == "error":
             raise answer[1]
+        count_cpu_elsewhere(answer[3])  # the console's own cost, in its child
         return answer[1], answer[2]
 
     @property
