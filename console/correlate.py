@@ -31,6 +31,9 @@ SYMPTOM_METRICS = frozenset({metrics.LATENCY, metrics.LATENCY_P50, metrics.LATEN
 #: Work a database does for what the cache did not answer: named after a cache that moved
 #: within a poll of it (a cache switched off sends its reads to the tables), before symptoms.
 DATABASE_WORK_METRICS = frozenset({metrics.FULL_SCANS_RATE})
+#: Below these levels a figure's moves are noise, however large for their size: a table read
+#: whole once in 30 s, then three times, is no change anyone should be shown first.
+NOISE_FLOORS: dict[str, float] = {metrics.FULL_SCANS_RATE: 0.2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +164,9 @@ def rank_movers(
         ks = ks_distance(before, during)
         mean_before = float(np.mean(before))
         mean_during = float(np.mean(during))
+        floor = NOISE_FLOORS.get(split_series(name)[1], 0.0)
+        if max(abs(mean_before), abs(mean_during)) < floor:
+            continue
         shift = (mean_during - mean_before) / robust_scale(before)
         size = max(abs(mean_before), abs(mean_during))
         relative = abs(mean_during - mean_before) / size if size > 0 else 0.0

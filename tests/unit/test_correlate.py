@@ -181,3 +181,16 @@ def test_a_cause_a_poll_or_more_earlier_is_named_with_its_lead() -> None:
                          baseline_s=30)
     assert explain(movers) == ("cache hit rate (shop) fell 11 s before latency p95 "
                                "(availability) rose.")
+
+
+def test_a_rate_under_its_noise_floor_is_no_mover() -> None:
+    # the bookings read whole 0.03 -> 0.1 times a second: three times more, and nothing
+    rng = np.random.default_rng(6)
+    scrape = polled(2.0, 0.0, 40)
+    reads = np.where(scrape < T0 + 41, 0.03, 0.1) * rng.uniform(0.9, 1.1, scrape.size)
+    latency = np.where(scrape < T0 + 43, 0.010, 0.900) * rng.uniform(0.9, 1.1, scrape.size)
+    data = {'shop/full_scans_rate{table="bookings"}': (scrape, reads),
+            "availability/latency_p95": (scrape + 1.0, latency)}
+    movers = rank_movers(data, T0 + 36, T0 + 60, baseline_s=16)
+    assert [m.series for m in movers] == ["availability/latency_p95"]
+    assert explain(movers).startswith("latency p95 (availability) rose")
