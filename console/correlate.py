@@ -130,6 +130,25 @@ def change_point(ts: FloatArray, values: FloatArray) -> float | None:
     return float(ts[best])
 
 
+def onset(ts: FloatArray, values: FloatArray, when: float, baseline: FloatArray,
+          rising: bool) -> float:
+    """Where the change found at ``when`` began: the first sample of the unbroken run before
+    it that is already past everything the baseline held (by more than its spread). A
+    step's onset is its change point; a ramp's (a queue filling) is where it left the
+    baseline, not its middle, where the mean-shift statistic puts it."""
+    if baseline.size == 0:
+        return when
+    margin = robust_scale(baseline)  # past the baseline's noise, not one of its own dips
+    edge = float(np.max(baseline)) + margin if rising else float(np.min(baseline)) - margin
+    beyond = values > edge if rising else values < edge
+    k = int(np.searchsorted(ts, when))
+    if k >= ts.size or not beyond[k]:
+        return when
+    while k > 0 and beyond[k - 1]:
+        k -= 1
+    return float(ts[k])
+
+
 def _finite(ts: FloatArray, values: FloatArray, lo: float, hi: float) -> tuple[FloatArray,
                                                                                 FloatArray]:
     mask = (ts >= lo) & (ts < hi) & np.isfinite(values)
@@ -173,6 +192,8 @@ def rank_movers(
         score = ks * (1.0 - math.exp(-abs(shift) / 3.0)) * min(1.0, relative / RELATIVE_FULL)
         both_ts, both = _finite(ts, values, base_start, end)
         when = change_point(both_ts, both)
+        if when is not None:
+            when = onset(both_ts, both, when, before, rising=mean_during > mean_before)
         if when is not None and when < start - span / 2:
             when = None  # no onset near the window: a drift under way long before it
         step = float(np.median(np.diff(both_ts))) if both_ts.size > 1 else 0.0

@@ -122,6 +122,7 @@ def test_a_switched_cache_is_named_before_the_latency_it_raises_in_the_same_poll
     rng = np.random.default_rng(3)
     scrape, probe = polled(2.0, 0.0, 40), polled(2.0, 1.0, 40)
     hit = np.where(scrape < T0 + 41, rng.uniform(0.4, 1.0, scrape.size), 0.0)
+    hit[scrape == T0 + 40] = 0.7  # the last poll before the switch, an ordinary one
     hit[scrape == T0 + 42] = 0.3  # the first poll after the switch blends before and after
     latency = np.where(probe < T0 + 40, 0.010, 0.050) * rng.uniform(0.9, 1.1, probe.size)
     data = {"shop/cache_hit_rate": (scrape, hit), "availability/latency_p95": (probe, latency)}
@@ -181,6 +182,23 @@ def test_a_cause_a_poll_or_more_earlier_is_named_with_its_lead() -> None:
                          baseline_s=30)
     assert explain(movers) == ("cache hit rate (shop) fell 11 s before latency p95 "
                                "(availability) rose.")
+
+
+def test_a_queue_filling_up_starts_where_it_left_its_baseline() -> None:
+    # workers stopped at T0+40: the queue grows 2 jobs a poll from 0; the shop's p50 latency
+    # falls at once (the workers' writes stop). The mean-shift statistic alone puts the
+    # ramp's change in its middle, 20 s later than the latency's: the onset is its first
+    # job, and the queue (a cause) is named first.
+    rng = np.random.default_rng(8)
+    scrape = polled(2.0, 0.0, 40)
+    depth = np.where(scrape < T0 + 41, 0.0, (scrape - T0 - 40) * 1.0)
+    p50 = np.where(scrape < T0 + 41, 0.020, 0.012) * rng.uniform(0.95, 1.05, scrape.size)
+    data = {"shop/queue_depth": (scrape, depth), "shop/latency_p50": (scrape, p50)}
+    movers = rank_movers(data, T0 + 36, T0 + 76, baseline_s=16)
+    by_name = {m.series: m for m in movers}
+    assert by_name["shop/queue_depth"].change_ts == T0 + 42  # its first job
+    sentence = explain(movers)
+    assert sentence.startswith("queue depth (shop) rose"), sentence
 
 
 def test_a_rate_under_its_noise_floor_is_no_mover() -> None:
