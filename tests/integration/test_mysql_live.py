@@ -98,7 +98,8 @@ def test_a_real_lock_wait_is_shown_as_a_blocking_chain(db: LiveMariaDB, tmp_path
                                     "UPDATE bookings SET guests = 5 WHERE id = 1"])
     tools, target = _tools(tmp_path, db)
     try:
-        waits, sessions = wait_until(lambda: tools.waits(target)[0] and tools.waits(target))
+        waits, sessions = wait_until(lambda: tools.waits(target)[0] and tools.waits(target),
+                                     every_s=0.25)  # see the end
         (wait,) = waits
         assert wait.blocker == held_by
         assert "guests = 5" in sessions[wait.pid].query
@@ -119,8 +120,9 @@ def test_a_real_lock_wait_is_shown_as_a_blocking_chain(db: LiveMariaDB, tmp_path
         assert waiting.done.wait(10)
         tools.close()
     assert waiting.error is None  # it got the row once the holder let go
-    # InnoDB refreshes what information_schema shows of its transactions every 0.1 s
-    wait_until(lambda: tools.waits(target)[0] == ())
+    # InnoDB refills what information_schema shows of its lock waits only when nobody has
+    # read it for 0.1 s (each read restarts that clock): asked every 50 ms it never changes
+    wait_until(lambda: tools.waits(target)[0] == (), every_s=0.25)
 
 
 def test_statements_over_time_are_deltas_of_the_digests(db: LiveMariaDB, tmp_path) -> None:

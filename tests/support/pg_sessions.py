@@ -92,14 +92,16 @@ class Running:
             self.done.set()
 
 
-def wait_until(check: Callable[[], Any], timeout_s: float = 10.0) -> Any:
-    """Poll ``check`` until it returns something true; fails the test at the deadline."""
+def wait_until(check: Callable[[], Any], timeout_s: float = 10.0,
+               every_s: float = 0.05) -> Any:
+    """Poll ``check`` every ``every_s`` until it returns something true; fails the test at
+    the deadline."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         found = check()
         if found:
             return found
-        time.sleep(0.05)
+        time.sleep(every_s)
     raise AssertionError("the database never got there")
 
 
