@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +19,7 @@ from tests.gui.hostile import FifoWatch, GuiTicks, Hostile, corpus
 from tests.support.shops import Backend, backend_params, open_backend
 from ui.context import AppContext
 from ui.pages.bookings import BookingsPage
+from ui.pages.dashboard import DashboardPage
 from ui.worker import TaskRunner
 
 
@@ -81,6 +82,34 @@ def bookings_page(qtbot: Any, ctx: AppContext) -> BookingsPage:
     qtbot.waitUntil(lambda: widget.model.count is not None and not widget.model.loading,
                     timeout=10_000)
     return widget
+
+
+@pytest.fixture
+def make_page(qtbot: Any, qapp: QApplication) -> Iterator[Callable[..., DashboardPage]]:
+    """A dashboard of ``services`` in a plain host window (as in the main window's page stack:
+    the offscreen platform warns when a top-level window's size hints change after it is
+    shown); ``local`` gives it a config folder of its own (All shops' profiles)."""
+    made: list[DashboardPage] = []
+    hosts: list[QWidget] = []  # held: a page goes with its host
+
+    def make(services: Any, is_demo: bool = False, local: Local | None = None) -> DashboardPage:
+        ctx = AppContext(services=services, tasks=TaskRunner(), diagnostics=Diagnostics(),
+                         local=local or Local(), is_demo=is_demo)
+        host = QWidget()
+        hosts.append(host)
+        qtbot.add_widget(host)
+        host.resize(1400, 900)
+        page = DashboardPage(ctx, host)
+        page.resize(1400, 900)
+        host.show()
+        made.append(page)
+        return page
+
+    yield make
+    for page in made:
+        page.shutdown()
+        page.ctx.tasks.shutdown()
+        page.ctx.diagnostics.close()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QWidget
 
 from console import metrics
 from console.domain import Status
@@ -19,16 +18,14 @@ from console.overview import ShopRow
 from console.profile import Profile, Source
 from console.shop_history import line_name
 from console.store import MetricStore
-from services.bootstrap import Diagnostics, Local
+from services.bootstrap import Local
 from services.local.profiles import load_profile
 from tests.gui.test_dashboard import Services
 from tests.support.chain import Chain, SiteLoad, running_chain
 from tests.support.shots import save_shot
-from ui.context import AppContext
 from ui.pages.dashboard import DashboardPage
 from ui.pages.dashboard import compare as compare_module
 from ui.pages.dashboard.compare import CompareSites
-from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui
 #: Three restaurants, each its own profile over the chain's Prometheus.
@@ -48,29 +45,11 @@ def three_shops(tmp_path: Path) -> Iterator[tuple[Chain, Path]]:
 
 
 @pytest.fixture
-def make_dashboard(qtbot: Any) -> Iterator[Callable[[Profile, Path], DashboardPage]]:
+def make_dashboard(make_page: Callable[..., DashboardPage]
+                   ) -> Callable[[Profile, Path], DashboardPage]:
     """A dashboard of ``profile``, the console's config folder being ``folder``."""
-    made: list[DashboardPage] = []
-    hosts: list[QWidget] = []  # held: a page goes with its host
-
-    def make(profile: Profile, folder: Path) -> DashboardPage:
-        ctx = AppContext(services=Services(profile, MetricStore()), tasks=TaskRunner(),
-                         diagnostics=Diagnostics(), local=Local(profiles_dir=folder))
-        host = QWidget()
-        hosts.append(host)
-        qtbot.add_widget(host)
-        host.resize(1400, 900)
-        page = DashboardPage(ctx, host)
-        page.resize(1400, 900)
-        host.show()
-        made.append(page)
-        return page
-
-    yield make
-    for page in made:
-        page.shutdown()
-        page.ctx.tasks.shutdown()
-        page.ctx.diagnostics.close()
+    return lambda profile, folder: make_page(Services(profile, MetricStore()),
+                                             local=Local(profiles_dir=folder))
 
 
 @pytest.fixture

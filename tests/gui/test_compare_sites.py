@@ -15,12 +15,11 @@ from console import metrics
 from console.domain import SourceState, series_name
 from console.profile import Profile, Source
 from console.store import MetricStore
-from tests.gui.test_dashboard import FakePoller, Services, fill, make_page, settled, status
+from tests.gui.test_dashboard import FakePoller, Services, fill, settled, status
 from tests.support.shots import save_shot
 from ui.pages.dashboard.compare import CompareSites
 
 pytestmark = pytest.mark.gui
-__all__ = ["make_page"]
 
 SITES = [f"site-{n}" for n in range(1, 21)]
 

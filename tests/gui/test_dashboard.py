@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,17 +15,14 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
 from PyQt6.QtGui import QImage, QWheelEvent
-from PyQt6.QtWidgets import QApplication, QWidget
+from PyQt6.QtWidgets import QApplication
 
 from console.domain import SourceState, iso_time
 from console.store import MetricStore
-from services.bootstrap import Diagnostics, Local
 from services.monitoring.poller import SourceStatus
 from tests.support.shots import SHOTS, save_shot
-from ui.context import AppContext
 from ui.pages.dashboard import DashboardPage
 from ui.theme import FAIL, WARN
-from ui.worker import TaskRunner
 
 pytestmark = pytest.mark.gui
 
@@ -57,32 +54,6 @@ def rule(name: str, metric: str, source: str = "", *, above: float | None = None
          below: float | None = None) -> SimpleNamespace:
     return SimpleNamespace(name=name, metric=metric, source=source, above=above, below=below,
                            for_s=30.0, severity="warn")
-
-
-@pytest.fixture
-def make_page(qtbot, qapp: QApplication) -> Iterator[Callable[..., DashboardPage]]:
-    made: list[DashboardPage] = []
-    hosts: list[QWidget] = []
-
-    def make(services: Services, is_demo: bool = False) -> DashboardPage:
-        ctx = AppContext(services=services, tasks=TaskRunner(), diagnostics=Diagnostics(),
-                         local=Local(), is_demo=is_demo)
-        # a plain host window, as in the main window's page stack: the offscreen platform
-        # warns when a top-level window's size hints change after it is shown
-        host = QWidget()
-        hosts.append(host)
-        qtbot.add_widget(host)
-        host.resize(1400, 900)
-        page = DashboardPage(ctx, host)
-        page.resize(1400, 900)
-        host.show()
-        made.append(page)
-        return page
-
-    yield make
-    for page in made:
-        page.shutdown()
-        page.ctx.tasks.shutdown()
 
 
 def settled(qtbot, page: DashboardPage, condition: Callable[[], object] = lambda: True,

@@ -17,7 +17,6 @@ from tests.gui.test_dashboard import (
     Services,
     fill,
     incident_store,
-    make_page,
     rule,
     settled,
     status,
@@ -25,7 +24,6 @@ from tests.gui.test_dashboard import (
 from ui.theme import WARN
 
 pytestmark = pytest.mark.gui
-__all__ = ["make_page"]
 
 
 def test_without_a_latency_source_every_chart_shows_the_last_minutes(make_page, qtbot) -> None:

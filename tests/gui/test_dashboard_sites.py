@@ -14,14 +14,13 @@ from console.profile import Profile, Source
 from console.store import MetricStore
 from services.collectors.prometheus_server import PrometheusServerCollector
 from services.http.client import new_session
-from tests.gui.test_dashboard import FakePoller, Services, fill, make_page, settled, status
+from tests.gui.test_dashboard import FakePoller, Services, fill, settled, status
 from tests.support.chain import Chain
 from tests.support.shots import save_shot
 from ui.charts.panel import ChartPanel
 from ui.pages.dashboard import DashboardPage
 
 pytestmark = pytest.mark.gui
-__all__ = ["make_page"]
 
 #: Eight sites' p95 (s): site-7 is the slowest, then site-2, site-5, site-1, site-8.
 P95 = {"site-1": 0.120, "site-2": 0.300, "site-3": 0.060, "site-4": 0.070,
