@@ -64,6 +64,8 @@ class LiveView(QWidget):
         self.target: LiveTarget | None = None
         self.state = plain_label()
         self.state.setObjectName("muted")
+        # as wide as its widest text, so the bar does not jump (nor clip) at each read
+        self.state.setMinimumWidth(self.state.fontMetrics().horizontalAdvance("read at 00:00:00"))
         self.outcome = plain_label()  # what the last action did; kept across reads
         self.error = plain_label()
         self.error.setObjectName("errorText")
@@ -75,6 +77,23 @@ class LiveView(QWidget):
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
+
+    def lay_out(self, tools: list[QWidget], body: list[QWidget]) -> None:
+        """The view's bar (``tools`` on the left; what the last action did, when it was read
+        and Refresh on the right), the error line, then ``body`` (the last one stretches)."""
+        bar = QHBoxLayout()
+        for widget in tools:
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.outcome)
+        bar.addWidget(self.state)
+        bar.addWidget(self.refresh_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.error)
+        for widget in body:
+            layout.addWidget(widget, 1 if widget is body[-1] else 0)
 
     def set_target(self, target: LiveTarget | None) -> None:
         changed = target != self.target
@@ -184,19 +203,7 @@ class SessionsView(LiveView):
         self.no_right = QLabel("Cancel and terminate are not available to this user")
         self.no_right.setObjectName("muted")
         self.no_right.setVisible(False)
-        bar = QHBoxLayout()
-        bar.addWidget(self.cancel_button)
-        bar.addWidget(self.terminate_button)
-        bar.addWidget(self.no_right)
-        bar.addStretch(1)
-        bar.addWidget(self.outcome)
-        bar.addWidget(self.state)
-        bar.addWidget(self.refresh_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(bar)
-        layout.addWidget(self.error)
-        layout.addWidget(self.table, 1)
+        self.lay_out([self.cancel_button, self.terminate_button, self.no_right], [self.table])
         self._selected()
 
     def read(self, target: LiveTarget, *options: Any) -> Any:
@@ -287,17 +294,7 @@ class BlockingView(LiveView):
         header.setStretchLastSection(True)
         self.empty = QLabel("No session waits for another's lock.")
         self.empty.setObjectName("muted")
-        bar = QHBoxLayout()
-        bar.addWidget(self.empty)
-        bar.addStretch(1)
-        bar.addWidget(self.outcome)
-        bar.addWidget(self.state)
-        bar.addWidget(self.refresh_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(bar)
-        layout.addWidget(self.error)
-        layout.addWidget(self.tree, 1)
+        self.lay_out([self.empty], [self.tree])
 
     def read(self, target: LiveTarget, *options: Any) -> Any:
         return self.tools.waits(target)

@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtGui import QGuiApplication
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
 
 from console.index_advice import index_advice
 from ui.models.sweep_model import RowsTableModel
@@ -55,22 +55,8 @@ class StatementWindowView(LiveView):
         self.note = plain_label()
         self.note.setObjectName("muted")
         self.note.setWordWrap(True)
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Window"))
-        bar.addWidget(self.window_combo)
-        bar.addWidget(self.order_combo)
-        bar.addWidget(self.copy_button)
-        bar.addWidget(self.reset_button)
-        bar.addStretch(1)
-        bar.addWidget(self.outcome)
-        bar.addWidget(self.state)
-        bar.addWidget(self.refresh_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(bar)
-        layout.addWidget(self.error)
-        layout.addWidget(self.note)
-        layout.addWidget(self.table, 1)
+        self.lay_out([QLabel("Window"), self.window_combo, self.order_combo, self.copy_button,
+                      self.reset_button], [self.note, self.table])
 
     def _tick(self) -> None:  # sample even when not shown: the history needs its points
         self.refresh()
