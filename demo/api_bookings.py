@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Row
 
 from demo import history
@@ -23,7 +23,6 @@ from demo.web import (
     ApiError,
     SortKey,
     check_version,
-    contains,
     count_of,
     if_match,
     int_field,
@@ -31,13 +30,11 @@ from demo.web import (
     iso,
     json_body,
     keyset_page,
+    list_filters,
     not_found,
     parse_time,
     resource,
-    search_text,
-    statuses,
     text_field,
-    time_window,
 )
 
 UNDO_CANCEL = timedelta(minutes=2)  # a cancel may be undone (back to confirmed) this long
@@ -137,18 +134,8 @@ def register(app: Flask, ctx: ShopContext) -> None:
     @app.get("/api/bookings")
     def list_bookings() -> Response:
         errors: dict[str, str] = {}
-        lo, hi = time_window(errors)
-        wanted = statuses(BOOKING_STATUSES, errors)
-        q = search_text(errors)
-        where: list[Any] = []
-        if lo is not None:
-            where.append(bookings.c.start_at >= lo)
-        if hi is not None:
-            where.append(bookings.c.start_at < hi)
-        if wanted:
-            where.append(bookings.c.status.in_(wanted))
-        if q:
-            where.append(or_(contains(bookings.c.customer_name, q), contains(bookings.c.phone, q)))
+        where = list_filters(bookings.c.start_at, bookings.c.status, BOOKING_STATUSES,
+                             (bookings.c.customer_name, bookings.c.phone), errors)
         with ctx.db.read() as conn:
             page = keyset_page(conn, select(bookings).where(*where), count_of(bookings, *where),
                                bookings.c.id, SORTS, "start_at", errors, booking_json)

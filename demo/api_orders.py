@@ -15,7 +15,6 @@ from demo.web import (
     ApiError,
     SortKey,
     check_version,
-    contains,
     count_of,
     if_match,
     int_field,
@@ -23,12 +22,10 @@ from demo.web import (
     iso,
     json_body,
     keyset_page,
+    list_filters,
     not_found,
     resource,
-    search_text,
-    statuses,
     text_field,
-    time_window,
 )
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -108,18 +105,8 @@ def register(app: Flask, ctx: ShopContext) -> None:
     @app.get("/api/orders")
     def list_orders() -> Response:
         errors: dict[str, str] = {}
-        lo, hi = time_window(errors)
-        wanted = statuses(ORDER_STATUSES, errors)
-        q = search_text(errors)
-        where: list[Any] = []
-        if lo is not None:
-            where.append(orders.c.placed_at >= lo)
-        if hi is not None:
-            where.append(orders.c.placed_at < hi)
-        if wanted:
-            where.append(orders.c.status.in_(wanted))
-        if q:
-            where.append(contains(orders.c.customer_name, q))
+        where = list_filters(orders.c.placed_at, orders.c.status, ORDER_STATUSES,
+                             (orders.c.customer_name,), errors)
         with ctx.db.read() as conn:
             page = keyset_page(conn, select(orders, _UNITS).where(*where),
                                count_of(orders, *where), orders.c.id, SORTS, "-placed_at",

@@ -164,6 +164,26 @@ def contains(column: Any, q: str) -> ColumnElement[bool]:
     return func.br_fold(column).like(f"%{escaped}%", escape="\\")
 
 
+def list_filters(when: Any, status: Any, allowed: tuple[str, ...], searched: tuple[Any, ...],
+                 errors: dict[str, str]) -> list[ColumnElement[bool]]:
+    """The WHERE terms of a list from its query parameters: the ``date`` or ``from``/``to``
+    window on ``when``, ``status`` (one of ``allowed``), and ``q`` found in any of
+    ``searched``; a bad parameter is named in ``errors``."""
+    lo, hi = time_window(errors)
+    wanted = statuses(allowed, errors)
+    q = search_text(errors)
+    where: list[ColumnElement[bool]] = []
+    if lo is not None:
+        where.append(when >= lo)
+    if hi is not None:
+        where.append(when < hi)
+    if wanted:
+        where.append(status.in_(wanted))
+    if q:
+        where.append(or_(*(contains(column, q) for column in searched)))
+    return where
+
+
 def parse_limit(errors: dict[str, str]) -> int:
     raw = request.args.get("limit")
     if raw is None or raw == "":
