@@ -7,27 +7,12 @@ from typing import Any
 import pytest
 
 from console.shop import OrderStatus
+from tests.gui.test_orders_page import page, settled
 from tests.support.shops import Backend
-from ui.context import AppContext
-from ui.pages.orders import ALL_TIME, OrdersPage
+from ui.pages.orders import OrdersPage
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def page(qtbot: Any, ctx: AppContext) -> OrdersPage:
-    widget = OrdersPage(ctx)
-    qtbot.add_widget(widget)
-    widget.resize(1400, 900)
-    widget.show()
-    widget.set_range(ALL_TIME)
-    settled(qtbot, widget)
-    return widget
-
-
-def settled(qtbot: Any, page: OrdersPage) -> None:
-    qtbot.waitUntil(lambda: page.model.count is not None and not page.model.loading,
-                    timeout=10_000)
+__all__ = ["page"]  # the Orders page fixture, shared with its own tests
 
 
 def selected_id(page: OrdersPage) -> int | None:
