@@ -89,7 +89,7 @@ def test_a_click_opens_the_booking_in_the_side_panel(qtbot: Any, page: FloorPage
     day = backend.fresh_day()
     booking = book(backend, day, "Eve Click", 13, 2, table=3)
     open_day(qtbot, page, day)
-    assert page.form.isHidden()
+    assert page.panel_tabs.isHidden()  # no side panel until a booking is clicked
     QTest.mouseClick(page.grid, Qt.MouseButton.LeftButton, pos=centre(page.grid, booking.id))
     assert page.form.isVisible()
     assert page.form.booking is not None and page.form.booking.id == booking.id

@@ -103,12 +103,13 @@ class FloorPage(BookingPanelPage):
         self.stack.addWidget(self.floor_area)
         self.stack.addWidget(self.empty)
         self.form = BookingForm()
-        self.form.hide()
+        panel = self.add_side_panel(self.form)  # Details and History, as on Bookings
+        panel.hide()  # until a booking is clicked
         self.waitlist_box = WaitlistBox()
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.waitlist_box)
         split.addWidget(self.stack)
-        split.addWidget(self.form)
+        split.addWidget(panel)
         split.setStretchFactor(1, 3)
         split.setStretchFactor(2, 1)
         split.setSizes([300, 760, 360])
@@ -177,8 +178,12 @@ class FloorPage(BookingPanelPage):
             self.form.show_message("Save or discard your changes first, then pick another "
                                    "booking.", "warn")
             return
-        self.form.show()
+        shown = self.form.booking
+        self.panel_tabs.show()
         self.form.load(booking)
+        if shown is None or shown.id != booking.id:
+            self._fetch_guest(booking)
+        self.refresh_history()
         self.grid.selected_id = booking.id
         self.grid.update()
 
@@ -349,7 +354,7 @@ class FloorPage(BookingPanelPage):
     def _loaded(self, day: FloorDay) -> None:
         self.notice.clear()
         self.day = day
-        self.form.set_tables(day.plan.tables)
+        self._tables_known(day.plan.tables)
         self.bookings = [s.booking for seats in day.seatings.values() for s in seats]
         self.bookings += [s.booking for s in day.unassigned]
         self._draw()
