@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from console.changes import Change
@@ -96,12 +97,19 @@ class ChangeHistoryBox(QFrame):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()  # type: ignore[union-attr]
-        self.table.setWordWrap(False)
+        rows = self.table.verticalHeader()
+        assert rows is not None
+        rows.hide()
+        # Who, From and To share what When and Field leave and wrap there: a name, a new
+        # time or a note is read whole in a side panel of any width, not cut to "20…".
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         header = self.table.horizontalHeader()
         assert header is not None
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        for column in (1, 3, 4):  # Who, From, To
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table, 1)
         self.record_id: int | None = None
         self.changes: tuple[Change, ...] | None = None

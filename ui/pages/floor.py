@@ -112,7 +112,7 @@ class FloorPage(BookingPanelPage):
         split.addWidget(panel)
         split.setStretchFactor(1, 3)
         split.setStretchFactor(2, 1)
-        split.setSizes([300, 760, 360])
+        split.setSizes([280, 700, 420])
         self.outer.addWidget(split, 1)
         self.said = plain_label()
         self.said.setObjectName("muted")
@@ -186,6 +186,12 @@ class FloorPage(BookingPanelPage):
         self.refresh_history()
         self.grid.selected_id = booking.id
         self.grid.update()
+        # Once the panel has taken its width: the block stays in view, not behind it.
+        QTimer.singleShot(0, self._keep_shown_in_view)
+
+    def _keep_shown_in_view(self) -> None:
+        if self.grid.selected_id:
+            self.grid.keep_in_view(self.floor_area, self.grid.selected_id)
 
     def move_booking(self, booking: Booking, table_no: int | None, start: datetime) -> None:
         """A block dropped on another table or time: saved as an edit of the version shown."""
@@ -429,6 +435,7 @@ class FloorPage(BookingPanelPage):
             self.day = lay_out(self.day.plan, self.bookings, self.shown_day(), tz)
             self.grid.selected_id = record.id
             self._draw()
+            QTimer.singleShot(0, self._keep_shown_in_view)  # where it moved to, in view
 
     def _saved(self, record: Booking, message: str = "Saved.") -> None:
         super()._saved(record, message)
