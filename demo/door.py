@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from demo.seed import FIRST, LAST, is_open
+from demo.seed import FIRST, LAST, is_open, last_closing
 
 TIMEOUT_S = 5.0
 #: At most this many parties wait at once (the host quotes longer rather than queue more).
@@ -20,7 +20,8 @@ WHO = {"X-Backroom-User": "host"}  # who the change log names
 class DoorHost:
     """Parties who come without a booking: seated at once at a free table that fits, or put
     on the waitlist and seated when their quoted wait is up. Closed (before opening, after
-    closing), nobody comes and the parties still waiting are sent home."""
+    closing), nobody comes, and the parties still waiting from the service that closed are
+    sent home (one a manager adds by hand while closed is theirs to seat or remove)."""
 
     def __init__(self, session: Any, base: str, rng: random.Random,
                  may_come: Callable[[], bool],
@@ -40,8 +41,8 @@ class DoorHost:
         if not r.ok:
             return
         waiting = [p for p in r.json()["items"] if p["state"] == "waiting"]
-        if not is_open(now):
-            for party in waiting:
+        if not is_open(now):  # closed: whoever waited when the service closed went home
+            for party in (p for p in waiting if _added(p) < last_closing(now)):
                 self.s.post(f"{self.base}/api/waitlist/{party['id']}/remove", json={},
                             headers=WHO, timeout=TIMEOUT_S)
             return

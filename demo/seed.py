@@ -184,6 +184,19 @@ def is_open(at: datetime) -> bool:
     return OPEN_AT <= at.time() < CLOSE_AT
 
 
+def closing_after(at: datetime) -> datetime:
+    """The first closing time at or after ``at`` (naive UTC, as the demo stores times)."""
+    closing = datetime.combine(at.date(), CLOSE_AT)
+    return closing if at <= closing else closing + timedelta(days=1)
+
+
+def last_closing(now: datetime) -> datetime:
+    """The latest closing time before ``now``: a party added before it and still waiting is
+    left over from a service that has closed (one added by hand since is left alone)."""
+    closing = datetime.combine(now.date(), CLOSE_AT)
+    return closing if now >= closing else closing - timedelta(days=1)
+
+
 def _seed_waitlist(conn: Connection, rng: random.Random, now: datetime) -> None:
     """A few parties waiting now and two seated from the list earlier today, once a day while
     the restaurant is open, so the Floor's waitlist and its average wait show something on a
@@ -211,16 +224,12 @@ def _seed_waitlist(conn: Connection, rng: random.Random, now: datetime) -> None:
 
 def _send_home(conn: Connection, now: datetime) -> None:
     """Parties still waiting when their service closed (the demo was not running then) leave
-    the list at that closing time, or now when the restaurant is closed now."""
+    the list at that closing time."""
     w = waitlist.c
-    waiting = select(w.id, w.added_at).where(w.state == "waiting")
-    if is_open(now):  # those of today's service wait on
-        waiting = waiting.where(w.added_at < datetime.combine(now.date(), OPEN_AT))
-    for party_id, added in conn.execute(waiting).all():
-        # One added while closed (by an older demo) is gone at once.
-        gone = min(now, datetime.combine(added.date(), CLOSE_AT)) if is_open(added) else added
+    for party_id, added in conn.execute(select(w.id, w.added_at).where(
+            w.state == "waiting", w.added_at < last_closing(now))).all():
         conn.execute(waitlist.update().where(w.id == party_id).values(
-            state="removed", removed_at=gone))
+            state="removed", removed_at=min(now, closing_after(added))))
 
 
 def _free_table(tables: dict[int, list[datetime]], party: int, start: datetime,

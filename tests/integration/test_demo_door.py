@@ -30,9 +30,10 @@ def api(shop: DemoShop) -> Iterator[Api]:
     client.s.close()
 
 
-def host_at(api: Api, at: time) -> DoorHost:
-    """The host with the clock set to ``at`` today (UTC), a party free to come each time."""
-    now = datetime.combine(datetime.now(UTC).date(), at, tzinfo=UTC)
+def host_at(api: Api, at: time, days: int = 0) -> DoorHost:
+    """The host with the clock set to ``at`` on today + ``days`` (UTC), a party free to come
+    each time."""
+    now = datetime.combine(datetime.now(UTC).date() + timedelta(days=days), at, tzinfo=UTC)
     return DoorHost(api.s, api.base, random.Random(21), lambda: True, clock=lambda: now)
 
 
@@ -49,17 +50,28 @@ def walk_ins_and_parties(api: Api) -> tuple[int, int]:
     return seated["estimated_total"], len(api.get("/api/waitlist").json()["items"])
 
 
-@pytest.mark.parametrize("at", [time(6, 51), time(10, 59), time(23, 0), time(23, 40)])
-def test_outside_opening_hours_nobody_waits_and_nobody_walks_in(api: Api, at: time) -> None:
-    # A party left on the list (by a host before closing, or typed in by hand).
+@pytest.mark.parametrize("at", [time(6, 51), time(10, 59)])
+def test_before_opening_nobody_comes_to_queue_or_walk_in(api: Api, at: time) -> None:
+    before = walk_ins_and_parties(api), waiting(api)
+    host = host_at(api, at)
+    for _ in range(25):  # the host at the door all morning: nobody comes
+        host.act()
+    assert (walk_ins_and_parties(api), waiting(api)) == before
+
+
+@pytest.mark.parametrize(("days", "at"), [(1, time(23, 0)), (1, time(23, 40)),
+                                          (2, time(6, 51))])
+def test_after_closing_the_parties_still_waiting_are_sent_home(api: Api, days: int,
+                                                               at: time) -> None:
+    # A party on the list during the service (added now; the service closes after).
     added = api.post("/api/waitlist", {"name": "Late Party", "covers": 2, "quoted_minutes": 15})
     assert added.status_code == 201, added.text
-    before = walk_ins_and_parties(api)
-    host = host_at(api, at)
-    for _ in range(25):  # the host at the door all night: nobody comes
+    before = walk_ins_and_parties(api)[0]
+    host = host_at(api, at, days)
+    for _ in range(25):
         host.act()
     assert waiting(api) == []  # sent home at closing
-    assert walk_ins_and_parties(api) == before
+    assert walk_ins_and_parties(api)[0] == before  # and nobody walked in
 
 
 def test_while_open_parties_walk_in_or_wait_and_are_seated_at_a_table_that_fits(
