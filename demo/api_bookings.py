@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, jsonify
@@ -19,6 +19,7 @@ from demo.db import (
     floor_settings,
     utcnow,
 )
+from demo.seed import CLOSE_AT, OPEN_AT, is_open
 from demo.web import (
     ApiError,
     SortKey,
@@ -38,8 +39,6 @@ from demo.web import (
 )
 
 UNDO_CANCEL = timedelta(minutes=2)  # a cancel may be undone (back to confirmed) this long
-OPENS = time(11, 0)
-CLOSES = time(23, 0)
 TABLES = 30
 TRANSITIONS: dict[str, frozenset[str]] = {
     "confirmed": frozenset({"seated", "no_show", "cancelled"}),
@@ -75,8 +74,9 @@ def _start_at(value: Any, errors: dict[str, str], must_be_future: bool,
         return None
     if must_be_future and start <= utcnow():
         errors["start_at"] = "must be in the future"
-    elif hours and not OPENS <= start.time() < CLOSES:
-        errors["start_at"] = "must be within opening hours, 11:00 to 23:00 (UTC)"
+    elif hours and not is_open(start):
+        errors["start_at"] = (f"must be within opening hours, {OPEN_AT:%H:%M} to "
+                              f"{CLOSE_AT:%H:%M} (UTC)")
     return start
 
 

@@ -42,7 +42,8 @@ TABLES = len(ROOM)
 SEATS = sum(r[2] for r in ROOM)
 # Covers that may arrive in one half hour (what the kitchen can take), and how long a party
 # holds its table (two hours, as availability counts it).
-FLOOR = {"id": 1, "opens_at": "11:00", "closes_at": "23:00", "slot_minutes": 30,
+FLOOR = {"id": 1, "opens_at": f"{OPEN_AT:%H:%M}", "closes_at": f"{CLOSE_AT:%H:%M}",
+         "slot_minutes": 30,
          "covers_per_slot": 24, "turn_minutes": 120, "large_party_turn_minutes": 120}
 
 FIRST = (
@@ -177,23 +178,58 @@ def _seed_room(conn: Connection) -> None:
         conn.execute(floor_settings.insert().values(**FLOOR))
 
 
+def is_open(at: datetime) -> bool:
+    """Whether the restaurant is open at ``at`` (UTC, naive or aware: the demo's hours are
+    UTC): parties queue and walk in only then."""
+    return OPEN_AT <= at.time() < CLOSE_AT
+
+
+def closing_after(at: datetime) -> datetime:
+    """The first closing time at or after ``at`` (naive UTC, as the demo stores times)."""
+    closing = datetime.combine(at.date(), CLOSE_AT)
+    return closing if at <= closing else closing + timedelta(days=1)
+
+
+def last_closing(now: datetime) -> datetime:
+    """The latest closing time before ``now``: a party added before it and still waiting is
+    left over from a service that has closed (one added by hand since is left alone)."""
+    closing = datetime.combine(now.date(), CLOSE_AT)
+    return closing if now >= closing else closing - timedelta(days=1)
+
+
 def _seed_waitlist(conn: Connection, rng: random.Random, now: datetime) -> None:
-    """A few parties waiting now and two seated from the list earlier today, once a day, so
-    the Floor's waitlist and its average wait show something on a fresh start."""
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if conn.execute(select(waitlist.c.id).where(waitlist.c.added_at >= midnight)
+    """A few parties waiting now and two seated from the list earlier today, once a day while
+    the restaurant is open, so the Floor's waitlist and its average wait show something on a
+    fresh start; parties left waiting from a closed service were sent home at closing."""
+    _send_home(conn, now)
+    if not is_open(now):
+        return
+    opened = datetime.combine(now.date(), OPEN_AT)
+    if conn.execute(select(waitlist.c.id).where(waitlist.c.added_at >= opened)
                     .limit(1)).first() is not None:
         return
     rows = []
     for ago, waited, covers, quoted in ((180, 12, 2, 15), (150, 22, 4, 20),
                                         (27, None, 2, 20), (14, None, 5, 30), (6, None, 3, 15)):
-        added = max(midnight, now - timedelta(minutes=ago))
+        added = max(opened, now - timedelta(minutes=ago))
         seated = added + timedelta(minutes=waited) if waited is not None else None
+        if seated is not None and seated > now:  # just after opening: still waiting
+            seated = None
         rows.append({"name": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "covers": covers,
                      "phone": f"+44 7700 9{rng.randrange(10**5):05d}", "quoted_minutes": quoted,
                      "added_at": added, "state": "seated" if seated else "waiting",
                      "seated_at": seated})
     conn.execute(waitlist.insert(), rows)
+
+
+def _send_home(conn: Connection, now: datetime) -> None:
+    """Parties still waiting when their service closed (the demo was not running then) leave
+    the list at that closing time."""
+    w = waitlist.c
+    for party_id, added in conn.execute(select(w.id, w.added_at).where(
+            w.state == "waiting", w.added_at < last_closing(now))).all():
+        conn.execute(waitlist.update().where(w.id == party_id).values(
+            state="removed", removed_at=min(now, closing_after(added))))
 
 
 def _free_table(tables: dict[int, list[datetime]], party: int, start: datetime,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from demo.door import DoorHost
 from demo.seed import FIRST, LAST
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ PRODUCT_TERMS = ("wine", "roast", "tea", "pizza", "lemon", "oil", "smoked", "DRK
 #: that Today stays believable. Browsing, searching and the kitchen's updates are not capped.
 ORDERS_PER_HOUR = 40.0
 BOOKINGS_PER_HOUR = 25.0
+#: Parties at the door without a booking (walk-ins and the waitlist), while open.
+WALK_INS_PER_HOUR = 10.0
 DEFAULT_RATE = 5.0
 #: Placements that may happen at once after a quiet spell (the first order comes at once).
 BURST = 2.0
@@ -93,6 +96,7 @@ class TrafficGenerator:
         self._lock = threading.Lock()
         self.orders = PlacementBudget(lambda: ORDERS_PER_HOUR * self._scale())
         self.bookings = PlacementBudget(lambda: BOOKINGS_PER_HOUR * self._scale())
+        self.walk_ins = PlacementBudget(lambda: WALK_INS_PER_HOUR * self._scale())
 
     def start(self) -> None:
         if self._threads:
@@ -130,7 +134,8 @@ class TrafficGenerator:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {self._token}"
         session.headers["X-Backroom-User"] = "website"  # who the change log names
-        customer = _Customer(session, self._base, rng, self.orders, self.bookings)
+        customer = _Customer(session, self._base, rng, self.orders, self.bookings,
+                             DoorHost(session, self._base, rng, self.walk_ins.take))
         # Actions are due on a schedule (a Poisson process), not a pause after each one: a
         # slow answer delays the next action, not the rate (traffic x5 is 5x on a loaded
         # machine too); at most 1 s behind is caught up.
@@ -166,8 +171,10 @@ class _Customer:
 
     def __init__(self, session: Any, base: str, rng: random.Random,
                  orders: PlacementBudget | None = None,
-                 bookings: PlacementBudget | None = None) -> None:
+                 bookings: PlacementBudget | None = None,
+                 door: DoorHost | None = None) -> None:
         self.s = session
+        self.door = door
         self.orders = orders
         self.bookings = bookings
         self.base = base
@@ -183,8 +190,11 @@ class _Customer:
         r = self.rng.random()
         if r < 0.35:
             self.search_and_book()
-        elif r < 0.55:
+        elif r < 0.52:
             self.browse()
+        elif r < 0.55:
+            if self.door is not None:
+                self.door.act()
         elif r < 0.75:
             self.order()
         elif r < 0.90:

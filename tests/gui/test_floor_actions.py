@@ -45,6 +45,8 @@ def test_cancel_on_the_floor_asks_says_and_undo_puts_the_block_back(
     assert page.said.text() == said  # the line under the floor says it too
     assert page.form.undo_button.isVisibleTo(page)
     assert booking.id not in {s.booking.id for s in page.day.seatings.get(6, ())}  # type: ignore[union-attr]
+    if backend.name == "sqlite":
+        save_shot(page, "floor-cancel-undo.png")
 
     with qtbot.waitSignal(page.sig_saved, timeout=10_000):
         page.form.undo_button.click()

@@ -89,7 +89,7 @@ def test_a_click_opens_the_booking_in_the_side_panel(qtbot: Any, page: FloorPage
     day = backend.fresh_day()
     booking = book(backend, day, "Eve Click", 13, 2, table=3)
     open_day(qtbot, page, day)
-    assert page.form.isHidden()
+    assert page.panel_tabs.isHidden()  # no side panel until a booking is clicked
     QTest.mouseClick(page.grid, Qt.MouseButton.LeftButton, pos=centre(page.grid, booking.id))
     assert page.form.isVisible()
     assert page.form.booking is not None and page.form.booking.id == booking.id
@@ -163,13 +163,19 @@ def test_walk_in_seats_a_party_now_at_a_free_table_in_one_step(
     table_no = dialog.table_combo.currentData()
     table = page.day.plan.table(table_no)  # type: ignore[union-attr]
     assert table is not None and table.seats >= 3
+    if backend.name == "sqlite":
+        save_shot(dialog, "floor-walk-in.png")
     with qtbot.waitSignal(page.sig_saved, timeout=10_000) as saved:
         QTest.mouseClick(dialog.seat_button, Qt.MouseButton.LeftButton)
+    if backend.name == "sqlite":
+        save_shot(page, "floor-walk-in-seated.png")
     seated = saved.args[0]
     assert seated.status is BookingStatus.SEATED and seated.table_no == table_no
     assert abs(seated.start_at - datetime.now(UTC)) < timedelta(minutes=2)
     assert page.said.text() == f"Seated Walk-in, 3 covers, at {table.name} now."
     assert page.form.booking is not None and page.form.booking.id == seated.id
+    # Seated to the second (or finer): the panel holds no change to save or discard.
+    assert not page.form.dirty() and not page.form.save_button.isEnabled()
 
 
 def test_a_shop_without_tables_says_so_and_its_list_still_works(

@@ -229,3 +229,38 @@ def test_slow_answers_delay_the_next_action_not_the_rate(monkeypatch) -> None:
     done = gen.actions - before
     gen.stop()
     assert done >= 30, done  # 40 due in the 2 s; 20 with a pause after each
+
+
+def test_the_seeded_waitlist_waits_only_while_the_restaurant_is_open(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from demo.db import waitlist
+
+    db = Database(tmp_path / "hours.sqlite3")
+
+    def parties() -> list[tuple[str, datetime, datetime | None]]:
+        with db.read() as conn:
+            w = waitlist.c
+            return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+                select(w.state, w.added_at, w.removed_at).order_by(w.id))]
+
+    early = datetime(2026, 12, 7, 6, 51)  # what a manager saw: parties queueing at dawn
+    seed_or_top_up(db, 0.05, now=early)
+    assert parties() == []
+    evening = early.replace(hour=19)
+    seed_or_top_up(db, 0.05, now=evening)
+    seeded = parties()
+    assert [s for s, _a, _r in seeded].count("waiting") == 3
+    assert all(datetime(2026, 12, 7, 11, 0) <= added <= evening for _s, added, _r in seeded)
+    just_opened = datetime(2026, 12, 8, 11, 5)  # next day: the first parties come at 11:00
+    after_close = datetime(2026, 12, 8, 23, 20)
+    seed_or_top_up(db, 0.05, now=datetime(2026, 12, 8, 6, 51))
+    assert [s for s, _a, _r in parties()].count("waiting") == 0
+    # Sent home when the service closed, not when the demo happened to start again.
+    assert {r for s, _a, r in parties() if s == "removed"} == {datetime(2026, 12, 7, 23, 0)}
+    seed_or_top_up(db, 0.05, now=just_opened)
+    today = [p for p in parties() if p[1] >= datetime(2026, 12, 8, 11, 0)]
+    assert today and all(s == "waiting" for s, _a, _r in today)  # none seated in the future
+    seed_or_top_up(db, 0.05, now=after_close)
+    assert [s for s, _a, _r in parties()].count("waiting") == 0
+    db.dispose()

@@ -1,14 +1,18 @@
-"""A page with the booking side panel: Seat, No-show, Cancel and Confirm, said and undoable."""
+"""A page with the booking side panel: status moves said and undoable, the guest, the History."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PyQt6.QtWidgets import QWidget
 
+from console.floor import DiningTable
 from console.shop import Booking, BookingQuery, BookingStatus, Conflict
 from ui.context import AppContext
 from ui.models.formatting import BOOKING_ACTIONS, when_text
 from ui.pages.booking_form import ASKED, BookingForm
 from ui.pages.shop_form_page import ShopFormPage
+from ui.pages.shop_texts import error_text
 from ui.plain_text import isolated
 
 # What a status change did, as the panel's message says it.
@@ -45,6 +49,29 @@ class BookingPanelPage(ShopFormPage[Booking, BookingQuery]):
         """Wire the panel's status buttons and its Undo to this page."""
         self.form.sig_status.connect(self.change_status)
         self.form.sig_undo.connect(self.undo)
+
+    def _tables_known(self, tables: Iterable[DiningTable]) -> None:
+        """The shop's tables: the panel's Table field and its History name them ("D5")."""
+        listed = list(tables)
+        self.form.set_tables(listed)
+        if self.history_box is not None:
+            self.history_box.set_tables(listed)
+
+    def _shown_record_id(self) -> int | None:
+        return self.form.booking.id if self.form.booking is not None else None
+
+    def _fetch_guest(self, booking: Booking) -> None:
+        """The guest's other bookings, for the panel's Guest history."""
+        shop = self.ctx.shop
+        if shop is None:
+            return
+        box = self.form.guest
+        box.show_loading(booking.id)
+        self.ctx.tasks.run(lambda _s: shop.guest_history(booking), owner=self,
+                           on_success=lambda h: box.show_history(booking.id, h),
+                           on_failure=lambda e: box.show_failure(
+                               booking.id, error_text(e, self.location())),
+                           name="booking-guest")
 
     def change_status(self, status: BookingStatus) -> None:
         """Move the shown booking (the panel has asked already where it asks) and say so."""

@@ -262,10 +262,15 @@ class BookingForm(QFrame):
 
     def draft(self) -> BookingDraft:
         table = self.table_spin.value()
+        start = from_qdatetime(self.when_edit.dateTime())
+        if self.base is not None and start == self.base.start_at.replace(microsecond=0):
+            # The field holds whole seconds; a walk-in seated at 08:34:27.41 is unchanged,
+            # not an edit to save (nor a When moved by 0.41 s in the History).
+            start = self.base.start_at
         return BookingDraft(
             customer_name=self.name_edit.text().strip(),
             party_size=self.party_spin.value(),
-            start_at=from_qdatetime(self.when_edit.dateTime()),
+            start_at=start,
             phone=self.phone_edit.text().strip(),
             table_no=table or None,
             notes=self.notes_edit.toPlainText())

@@ -26,7 +26,7 @@ from ui.pages.booking_actions import BookingPanelPage
 from ui.pages.booking_form import BookingForm, default_start
 from ui.pages.run_sheet import RunSheetDialog
 from ui.pages.shop_list_page import local_midnight
-from ui.pages.shop_texts import NO_BACKEND, error_text
+from ui.pages.shop_texts import NO_BACKEND
 from ui.pages.shop_widgets import header_button, search_box, set_primary_enabled
 from ui.plain_text import isolated, plain_label, plain_tooltip, set_plain_text
 from ui.widgets.conflict_dialog import FieldSpec
@@ -200,7 +200,7 @@ class BookingsPage(BookingPanelPage):
         shop = self.ctx.shop
         if shop is not None:
             self.ctx.tasks.run(lambda _s: shop.floor(), owner=self,
-                               on_success=lambda plan: self.form.set_tables(plan.tables),
+                               on_success=lambda plan: self._tables_known(plan.tables),
                                on_failure=lambda _e: None, name="booking-tables")
 
     def apply_access(self, shared: EntityAccess) -> None:
@@ -299,9 +299,6 @@ class BookingsPage(BookingPanelPage):
         self._fetch_fresh(booking.id)
         self._fetch_guest(booking)
 
-    def _shown_record_id(self) -> int | None:
-        return self.form.booking.id if self.form.booking is not None else None
-
     def _fetch_fresh(self, booking_id: int) -> None:
         """The list may be a little old: show the stored booking as it is now."""
         shop = self.ctx.shop
@@ -318,19 +315,6 @@ class BookingsPage(BookingPanelPage):
 
         self.ctx.tasks.run(lambda _s: shop.get_booking(booking_id), owner=self, on_success=fresh,
                            on_failure=lambda _e: None, name="booking-detail")
-
-    def _fetch_guest(self, booking: Booking) -> None:
-        """The guest's other bookings, for the panel's Guest history."""
-        shop = self.ctx.shop
-        if shop is None:
-            return
-        box = self.form.guest
-        box.show_loading(booking.id)
-        self.ctx.tasks.run(lambda _s: shop.guest_history(booking), owner=self,
-                           on_success=lambda h: box.show_history(booking.id, h),
-                           on_failure=lambda e: box.show_failure(
-                               booking.id, error_text(e, self.location())),
-                           name="booking-guest")
 
     def _discard(self) -> None:
         if self.form.booking is not None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from console.changes import Change
+from console.floor import DiningTable
 from console.shop import BookingStatus, OrderStatus, parse_iso
 from ui.models.formatting import money, short_when, when_text
 from ui.models.list_table import ListColumn, ListTableModel
@@ -27,10 +31,14 @@ def field_label(field: str) -> str:
     return FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
 
 
-def value_text(field: str, value: str | None) -> str:
-    """A logged value as the side panel shows that field: times local, prices in money."""
+def value_text(field: str, value: str | None,
+               tables: Mapping[int, DiningTable] | None = None) -> str:
+    """A logged value as the side panel shows that field: times local, prices in money, a
+    table by its name where the shop's ``tables`` are known ("D5", as the floor calls it)."""
     if value is None or value == "":
         return "—"
+    if field == "table_no" and tables and value.isdigit() and int(value) in tables:
+        return tables[int(value)].name
     try:
         if field == "start_at":
             return when_text(parse_iso(value))
@@ -59,16 +67,19 @@ def _values_kept(c: Change) -> bool:
     return c.field in ("created", "deleted") or c.old is not None or c.new is not None
 
 
-COLUMNS: tuple[ListColumn[Change], ...] = (
-    ListColumn("When", lambda c: short_when(c.at), sort_key=lambda c: c.at,
-               tooltip=lambda c: when_text(c.at), tabular=True),
-    ListColumn("Who", lambda c: who_text(c.user), tooltip=lambda c: c.user or None),
-    ListColumn("Field", lambda c: field_label(c.field)),
-    ListColumn("From", lambda c: "" if c.field in ("created", "deleted") or not _values_kept(c)
-               else value_text(c.field, c.old), tooltip=lambda c: c.old),
-    ListColumn("To", lambda c: value_text(c.field, c.new) if _values_kept(c) else
-               NO_VALUES, tooltip=lambda c: c.new),
-)
+def history_columns(tables: Mapping[int, DiningTable]) -> tuple[ListColumn[Change], ...]:
+    """The History tab's columns; ``tables`` (filled in later) names a booking's tables."""
+    return (
+        ListColumn("When", lambda c: short_when(c.at), sort_key=lambda c: c.at,
+                   tooltip=lambda c: when_text(c.at), tabular=True),
+        ListColumn("Who", lambda c: who_text(c.user), tooltip=lambda c: c.user or None),
+        ListColumn("Field", lambda c: field_label(c.field)),
+        ListColumn("From", lambda c: "" if c.field in ("created", "deleted")
+                   or not _values_kept(c) else value_text(c.field, c.old, tables),
+                   tooltip=lambda c: c.old),
+        ListColumn("To", lambda c: value_text(c.field, c.new, tables) if _values_kept(c)
+                   else NO_VALUES, tooltip=lambda c: c.new),
+    )
 
 
 class ChangeHistoryBox(QFrame):
@@ -81,20 +92,35 @@ class ChangeHistoryBox(QFrame):
         self.summary = plain_label()
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.model: ListTableModel[Change] = ListTableModel(COLUMNS, self)
+        self.tables: dict[int, DiningTable] = {}
+        self.model: ListTableModel[Change] = ListTableModel(history_columns(self.tables), self)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()  # type: ignore[union-attr]
-        self.table.setWordWrap(False)
+        rows = self.table.verticalHeader()
+        assert rows is not None
+        rows.hide()
+        # Who, From and To share what When and Field leave and wrap there: a name, a new
+        # time or a note is read whole in a side panel of any width, not cut to "20…".
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         header = self.table.horizontalHeader()
         assert header is not None
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        for column in (1, 3, 4):  # Who, From, To
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table, 1)
         self.record_id: int | None = None
         self.changes: tuple[Change, ...] | None = None
         self.show_nothing()
+
+    def set_tables(self, tables: Iterable[DiningTable]) -> None:
+        """The shop's tables, so a change of table reads "D5 → D17" as the floor names them."""
+        self.tables.clear()
+        self.tables.update((t.number, t) for t in tables)
+        if self.changes:
+            self.model.show_rows(self.changes)
 
     def show_nothing(self) -> None:
         self.record_id, self.changes = None, None

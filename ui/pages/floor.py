@@ -103,15 +103,16 @@ class FloorPage(BookingPanelPage):
         self.stack.addWidget(self.floor_area)
         self.stack.addWidget(self.empty)
         self.form = BookingForm()
-        self.form.hide()
+        panel = self.add_side_panel(self.form)  # Details and History, as on Bookings
+        panel.hide()  # until a booking is clicked
         self.waitlist_box = WaitlistBox()
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.waitlist_box)
         split.addWidget(self.stack)
-        split.addWidget(self.form)
+        split.addWidget(panel)
         split.setStretchFactor(1, 3)
         split.setStretchFactor(2, 1)
-        split.setSizes([300, 760, 360])
+        split.setSizes([280, 700, 420])
         self.outer.addWidget(split, 1)
         self.said = plain_label()
         self.said.setObjectName("muted")
@@ -177,10 +178,20 @@ class FloorPage(BookingPanelPage):
             self.form.show_message("Save or discard your changes first, then pick another "
                                    "booking.", "warn")
             return
-        self.form.show()
+        shown = self.form.booking
+        self.panel_tabs.show()
         self.form.load(booking)
+        if shown is None or shown.id != booking.id:
+            self._fetch_guest(booking)
+        self.refresh_history()
         self.grid.selected_id = booking.id
         self.grid.update()
+        # Once the panel has taken its width: the block stays in view, not behind it.
+        QTimer.singleShot(0, self._keep_shown_in_view)
+
+    def _keep_shown_in_view(self) -> None:
+        if self.grid.selected_id:
+            self.grid.keep_in_view(self.floor_area, self.grid.selected_id)
 
     def move_booking(self, booking: Booking, table_no: int | None, start: datetime) -> None:
         """A block dropped on another table or time: saved as an edit of the version shown."""
@@ -349,7 +360,7 @@ class FloorPage(BookingPanelPage):
     def _loaded(self, day: FloorDay) -> None:
         self.notice.clear()
         self.day = day
-        self.form.set_tables(day.plan.tables)
+        self._tables_known(day.plan.tables)
         self.bookings = [s.booking for seats in day.seatings.values() for s in seats]
         self.bookings += [s.booking for s in day.unassigned]
         self._draw()
@@ -424,6 +435,7 @@ class FloorPage(BookingPanelPage):
             self.day = lay_out(self.day.plan, self.bookings, self.shown_day(), tz)
             self.grid.selected_id = record.id
             self._draw()
+            QTimer.singleShot(0, self._keep_shown_in_view)  # where it moved to, in view
 
     def _saved(self, record: Booking, message: str = "Saved.") -> None:
         super()._saved(record, message)

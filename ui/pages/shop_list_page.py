@@ -84,7 +84,7 @@ class ShopListPage(ShopPage, Generic[R, Q]):
     search_edit: QLineEdit
     export_button: QPushButton
     history_box: ChangeHistoryBox | None = None
-    """The side panel's History tab (None on a page without :meth:`add_list`)."""
+    """The side panel's History tab (None on a page without :meth:`add_side_panel`)."""
     panel_tabs: QTabWidget
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -112,14 +112,7 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         self.outer.addWidget(self.index_hint)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.area)
-        # The side panel: the record (Details) and who changed it (History).
-        self.panel_tabs = QTabWidget()
-        self.panel_tabs.setDocumentMode(True)
-        self.panel_tabs.addTab(panel, "Details")
-        self.history_box = ChangeHistoryBox()
-        self.panel_tabs.addTab(self.history_box, "History")
-        self.panel_tabs.currentChanged.connect(lambda _i: self.refresh_history())
-        split.addWidget(self.panel_tabs)
+        split.addWidget(self.add_side_panel(panel))
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, panel_stretch)
         split.setSizes(list(sizes))
@@ -145,6 +138,17 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         # After the page's own slot: the panel shows the new record by then.
         selection.currentRowChanged.connect(lambda _c, _p: self.refresh_history())
         self.freshness = ListFreshness(model, self.table, self.ctx.tasks)
+
+    def add_side_panel(self, details: QWidget) -> QTabWidget:
+        """The side panel: the record (``details``) and who changed it (History), read
+        when the History tab is opened or the shown record changes; the caller places it."""
+        self.panel_tabs = QTabWidget()
+        self.panel_tabs.setDocumentMode(True)
+        self.panel_tabs.addTab(details, "Details")
+        self.history_box = ChangeHistoryBox()
+        self.panel_tabs.addTab(self.history_box, "History")
+        self.panel_tabs.currentChanged.connect(lambda _i: self.refresh_history())
+        return self.panel_tabs
 
     def showEvent(self, event: QShowEvent | None) -> None:
         """Shown (opened from the rail): is the list still what the shop holds?"""
@@ -246,7 +250,7 @@ class ShopListPage(ShopPage, Generic[R, Q]):
         """Read the shown record's history, when the History tab is the one showing."""
         box = self.history_box
         if box is None or self.panel_tabs.currentWidget() is not box:
-            return  # a page without the list's side panel (the Floor), or Details showing
+            return  # a page without a side panel, or Details showing
         record_id = self._shown_record_id()
         shop = self.ctx.shop
         if record_id is None or shop is None:

@@ -15,7 +15,7 @@ from PyQt6.QtGui import (
     QPaintEvent,
     QPen,
 )
-from PyQt6.QtWidgets import QToolTip, QWidget
+from PyQt6.QtWidgets import QScrollArea, QToolTip, QWidget
 
 from console.floor import FloorDay, Seating
 from console.shop import Booking, BookingStatus, utc
@@ -112,6 +112,26 @@ class FloorGrid(QWidget):
             if b.seating.booking.id == booking_id:
                 return b.rect.toAlignedRect()
         raise KeyError(booking_id)
+
+    def keep_in_view(self, area: QScrollArea, booking_id: int) -> None:
+        """Scroll ``area`` (the grid's scroll area) so the booking's block is clear of the
+        table column and the time header that stay painted over the left and top edges."""
+        try:
+            rect = self.block_rect(booking_id)
+        except KeyError:  # not on a table (or another day): nothing to show
+            return
+        viewport = area.viewport()
+        bars = area.horizontalScrollBar(), area.verticalScrollBar()
+        if viewport is None or bars[0] is None or bars[1] is None:
+            return
+        for bar, lo, hi, fixed, size in (
+                (bars[0], rect.left(), rect.right(), LABEL_W, viewport.width()),
+                (bars[1], rect.top(), rect.bottom(), HEADER_H, viewport.height())):
+            shown = bar.value()
+            if lo - fixed < shown:  # under the fixed column or header, or left of them
+                bar.setValue(max(0, lo - fixed - 8))
+            elif hi > shown + size:  # past the right or bottom edge
+                bar.setValue(min(hi - size + 8, lo - fixed - 8))
 
     @property
     def block_count(self) -> int:
