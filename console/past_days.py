@@ -12,7 +12,7 @@ from console.shop import REVENUE_STATUSES, BookingStatus, OrderStatus, Validatio
 #: The longest range one report covers (a year, a leap day included).
 MAX_DAYS = 366
 #: Covers of these bookings are the ones the room served or expected.
-SERVED = frozenset({BookingStatus.CONFIRMED, BookingStatus.SEATED})
+BOOKED = frozenset({BookingStatus.CONFIRMED, BookingStatus.SEATED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +32,9 @@ class DayFigures:
         return sum(self.bookings.values())
 
     @property
-    def served_covers(self) -> int:
+    def booked_covers(self) -> int:
         """Covers of bookings confirmed or seated (no-shows and cancels left out)."""
-        return sum(n for s, n in self.covers.items() if s in SERVED)
+        return sum(n for s, n in self.covers.items() if s in BOOKED)
 
     @property
     def order_count(self) -> int:
@@ -137,7 +137,7 @@ def csv_rows(report: PastDays) -> list[list[object]]:
     Money in the shop's units with two decimals (spreadsheets sum them as numbers)."""
     cats = report.categories
     head: list[object] = [
-        "day", "bookings", *(f"bookings {s.value}" for s in BookingStatus), "covers served",
+        "day", "bookings", *(f"bookings {s.value}" for s in BookingStatus), "covers booked",
         *(f"covers {s.value}" for s in BookingStatus), "orders",
         *(f"orders {s.value}" for s in OrderStatus), "revenue",
         *(f"sales {c}" for c in cats)]
@@ -145,7 +145,7 @@ def csv_rows(report: PastDays) -> list[list[object]]:
     for label, d in [*((d.day.isoformat(), d) for d in report.days), ("total", report.total())]:
         rows.append([
             label, d.booking_count, *(d.bookings.get(s, 0) for s in BookingStatus),
-            d.served_covers, *(d.covers.get(s, 0) for s in BookingStatus), d.order_count,
+            d.booked_covers, *(d.covers.get(s, 0) for s in BookingStatus), d.order_count,
             *(d.orders.get(s, 0) for s in OrderStatus), _amount(d.revenue_cents),
             *(_amount(d.category_cents.get(c, 0)) for c in cats)])
     return rows

@@ -68,14 +68,14 @@ def test_a_range_of_days_counts_bookings_and_covers_by_status(
     assert cells(page, 1)[1:6] == ["1", "0", "0", "0", "1 (6)"]
     assert page.summary.text().startswith(
         f"{day.strftime('%a %d %b')} to {nxt.strftime('%a %d %b %Y')}: 5 bookings, 9 covers "
-        "served, 1 no-shows (5 covers), 1 cancelled; ")
+        "booked, 1 no-shows (5 covers), 1 cancelled; ")
 
     path = tmp_path / "days.csv"
     page.export_csv(path)
     assert page.notice.text() == f"Saved 2 days and their total to {path}."
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     assert [r["day"] for r in rows] == [day.isoformat(), nxt.isoformat(), "total"]
-    assert rows[0]["bookings"] == "4" and rows[0]["covers served"] == "9"
+    assert rows[0]["bookings"] == "4" and rows[0]["covers booked"] == "9"
     assert rows[0]["covers no_show"] == "5" and rows[1]["bookings cancelled"] == "1"
     assert rows[2]["bookings"] == "5" and rows[2]["covers cancelled"] == "6"
 

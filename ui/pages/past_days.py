@@ -35,9 +35,10 @@ DAY_COLUMNS: tuple[ListColumn[DayFigures], ...] = (
     ListColumn("Day", lambda d: d.day.strftime("%a %d %b %Y"), sort_key=lambda d: d.day),
     ListColumn("Bookings", lambda d: f"{d.booking_count:,}", sort_key=lambda d: d.booking_count,
                numeric=True, tabular=True),
-    ListColumn("Covers served", lambda d: f"{d.served_covers:,}",
-               sort_key=lambda d: d.served_covers, numeric=True, tabular=True,
-               header_tooltip="Covers of bookings confirmed or seated"),
+    ListColumn("Covers booked", lambda d: f"{d.booked_covers:,}",
+               sort_key=lambda d: d.booked_covers, numeric=True, tabular=True,
+               header_tooltip="Covers of bookings confirmed or seated (still to come, or "
+                              "come); no-shows and cancels are counted apart"),
     ListColumn("Seated", lambda d: f"{d.bookings.get(BookingStatus.SEATED, 0):,}",
                numeric=True, tabular=True),
     ListColumn("No-shows", lambda d: _with_covers(d, BookingStatus.NO_SHOW), numeric=True,
@@ -211,7 +212,7 @@ class PastDaysPage(ShopPage):
         span = f"{report.first.strftime('%a %d %b')} to {report.last.strftime('%a %d %b %Y')}"
         no_shows = t.bookings.get(BookingStatus.NO_SHOW, 0)
         zone = f" Days are the shop's ({report.zone})." if report.zone else ""
-        return (f"{span}: {t.booking_count:,} bookings, {t.served_covers:,} covers served, "
+        return (f"{span}: {t.booking_count:,} bookings, {t.booked_covers:,} covers booked, "
                 f"{no_shows:,} no-shows ({t.covers.get(BookingStatus.NO_SHOW, 0):,} covers), "
                 f"{t.bookings.get(BookingStatus.CANCELLED, 0):,} cancelled; "
                 f"{t.order_count:,} orders, {money(t.revenue_cents)} revenue.{zone}")
