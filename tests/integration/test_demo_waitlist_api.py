@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
-import pytest
 import requests
 
 from demo import DemoShop
 from demo.seed import is_open
-from tests.integration.test_demo_api import Api, sql
+from tests.integration.test_demo_api import Api, api, shop, sql
 
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoShop]:
-    path = tmp_path_factory.mktemp("demo-waitlist") / "shop.sqlite3"
-    with DemoShop(path, traffic=False, seed_scale=0.1, workers=1) as running:
-        yield running
-
-
-@pytest.fixture
-def api(shop: DemoShop) -> Iterator[Api]:
-    client = Api(shop)
-    yield client
-    client.s.close()
+#: the demo API tests' fixtures: a shop of this module's own (module scope) and its client
+__all__ = ["api", "shop"]
 
 
 def test_a_fresh_demo_has_parties_waiting_and_two_seated_today_while_open(
