@@ -35,9 +35,11 @@ class Shop:
     name: str
     base_url: str
     token: str
+    database: str = ""
+    """The shop's database as a SQLAlchemy URL: what a test checks the connector against."""
 
-    def repo(self) -> ApiShopRepository:
-        return ApiShopRepository(self.base_url, self.token, timeout=10.0)
+    def repo(self, user: str = "") -> ApiShopRepository:
+        return ApiShopRepository(self.base_url, self.token, timeout=10.0, user=user)
 
 
 def _needs(module: str) -> None:
@@ -94,7 +96,8 @@ def django_site(kind: str, tmp: Path, python: str = sys.executable) -> Iterator[
         port = servers.free_port()
         with process_on_port([python, *_waitress("bistro.wsgi:application", port)], port,
                              "Django site", timeout_s=30, env=env):
-            yield Shop(f"django-{kind}", f"http://127.0.0.1:{port}/backroom", token)
+            yield Shop(f"django-{kind}", f"http://127.0.0.1:{port}/backroom", token,
+                       _sqlalchemy_url(kind, db))
 
 
 @contextmanager
@@ -104,14 +107,18 @@ def flask_site(kind: str, tmp: Path, python: str = sys.executable,
     _needs("backroom_connect_flask")
     token = secrets.token_urlsafe(24)
     with database(kind, tmp) as db:
-        url = (db.replace("postgresql://", "postgresql+psycopg://") if kind == "postgresql"
-               else f"sqlite:///{db}")
+        url = _sqlalchemy_url(kind, db)
         env = _site_env(python, FLASK_SITE, "flask", CAFE_DB=url, CAFE_ORM=orm,
                         BACKROOM_TOKEN=token)
         port = servers.free_port()
         with process_on_port([python, *_waitress("cafe:create_app", port)[:-1], "--call",
                               "cafe:create_app"], port, "Flask café", timeout_s=30, env=env):
-            yield Shop(f"flask-{kind}", f"http://127.0.0.1:{port}/backroom", token)
+            yield Shop(f"flask-{kind}", f"http://127.0.0.1:{port}/backroom", token, url)
+
+
+def _sqlalchemy_url(kind: str, db: str) -> str:
+    return (db.replace("postgresql://", "postgresql+psycopg://") if kind == "postgresql"
+            else f"sqlite:///{db}")
 
 
 def _waitress(app: str, port: int) -> list[str]:

@@ -16,7 +16,6 @@ from console.shop import (
     Conflict,
     OrderQuery,
     ProductQuery,
-    Unsupported,
     ValidationFailed,
 )
 from tests.connectors.conftest import Shop
@@ -245,9 +244,3 @@ def test_a_walk_in_is_seated_now_through_the_connector(shop: Shop) -> None:
     with pytest.raises(ValidationFailed) as refused:  # without walk_in, now is the past
         repo.create_booking(draft)
     assert "start_at" in refused.value.errors
-
-
-def test_a_connector_without_a_waitlist_says_so_in_words(shop: Shop) -> None:
-    assert call(shop, "GET", "/api/waitlist").status_code == 404
-    with pytest.raises(Unsupported, match="keeps no waitlist"):
-        shop.repo().waitlist(datetime.now(UTC))

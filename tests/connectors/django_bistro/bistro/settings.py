@@ -74,4 +74,16 @@ BACKROOM_CONNECT = {
         "floor": {"opens_at": "11:00", "closes_at": "23:00", "slot_minutes": 30,
                   "covers_per_slot": 20, "turn_minutes": 90},
     },
+    "waitlist": {
+        "model": "reservations.WaitingParty",
+        "fields": {"guest_name": "guest", "phone": "mobile", "party_size": "people",
+                   "quoted": "quoted", "added_at": "joined", "seated_at": "seated",
+                   "removed_at": "left", "booking_id": "reservation", "state": "state"},
+        "status_values": {"waiting": "W", "seated": "S", "removed": "G"},
+    },
+    "order_lines": {
+        "model": "kitchen.TicketLine",
+        "fields": {"order": "ticket", "product": "dish", "quantity": "qty",
+                   "price_cents": "price_pence"},
+    },
 }

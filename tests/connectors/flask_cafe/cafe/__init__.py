@@ -40,6 +40,21 @@ class Cake(Base):
     slices: Mapped[int] = mapped_column(Integer)
 
 
+class DoorQueue(Base):
+    """People waiting at the door; the café keeps no link to the booking they became."""
+
+    __tablename__ = "door_queue"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    who: Mapped[str] = mapped_column(String(120))
+    mobile: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    people: Mapped[int] = mapped_column(Integer)
+    quote: Mapped[int] = mapped_column(Integer)
+    since: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(8), default="queued")
+    seated: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    gone: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 def settings(token: str) -> dict[str, Any]:
     return {
         "token": token,
@@ -53,6 +68,13 @@ def settings(token: str) -> dict[str, Any]:
         },
         "products": {"model": "cafe:Cake",
                      "fields": {"name": "label", "price_cents": "price", "stock": "slices"}},
+        "waitlist": {"model": DoorQueue,
+                     "fields": {"name": "who", "phone": "mobile", "covers": "people",
+                                "quoted_minutes": "quote", "added_at": "since",
+                                "state": "status", "seated_at": "seated",
+                                "removed_at": "gone"},
+                     "status_values": {"waiting": "queued", "seated": "sat",
+                                       "removed": "left"}},
     }
 
 
@@ -81,6 +103,7 @@ def create_app() -> Flask:
     # the same bookings shared without a version field: read-only in the console
     read_only = settings(token)
     del read_only["bookings"]["version"]
+    del read_only["waitlist"]  # and no waitlist: the console says so
     app.register_blueprint(make_blueprint(read_only, session, name="backroom_read_only"),
                            url_prefix="/backroom-read-only")
     return app
