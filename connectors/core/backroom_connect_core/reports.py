@@ -56,8 +56,8 @@ def day_report(store: Store, mappings: dict[str, Mapping],
     hi = datetime(end.year, end.month, end.day, tzinfo=zone)
     days: dict[str, dict[str, Any]] = {}
     for i in range((last - first).days + 1):
-        day = (first + timedelta(days=i)).isoformat()
-        days[day] = {"day": day, "bookings": {}, "covers": {}, "orders": {},
+        name = (first + timedelta(days=i)).isoformat()
+        days[name] = {"day": name, "bookings": {}, "covers": {}, "orders": {},
                      "order_cents": {}, "category_cents": {}}
     for name, when, summed, counts, sums in (
             ("bookings", "start_at", "party_size", "bookings", "covers"),
@@ -65,10 +65,10 @@ def day_report(store: Store, mappings: dict[str, Mapping],
         m = mappings.get(name)
         if m is None or not m.has(when) or not m.has("status"):
             continue
-        for day, stored, n, total in store.day_totals(
+        for grouped, stored, n, total in store.day_totals(
                 m, when, summed if m.has(summed) else None, lo, hi):
             status = m.status_of(stored)
-            entry = days.get(_day(day))
+            entry = days.get(_day(grouped))
             if status is None or entry is None:  # a status the shop does not map
                 continue
             entry[counts][status] = entry[counts].get(status, 0) + int(n)
@@ -80,11 +80,12 @@ def day_report(store: Store, mappings: dict[str, Mapping],
         products = mappings.get("products")
         if products is not None and not products.has("category"):
             products = None
-        for day, category, cents in store.line_totals(lines, orders, products, lo, hi, paid):
-            entry = days.get(_day(day))
+        for grouped, category, cents in store.line_totals(lines, orders, products, lo, hi,
+                                                          paid):
+            entry = days.get(_day(grouped))
             if entry is not None:
-                name = str(category or UNCATEGORISED)
-                entry["category_cents"][name] = entry["category_cents"].get(name, 0) + \
-                    int(cents or 0)
+                sold = entry["category_cents"]
+                key = str(category or UNCATEGORISED)
+                sold[key] = sold.get(key, 0) + int(cents or 0)
     return {"from": first.isoformat(), "to": last.isoformat(), "timezone": zone_name,
             "days": list(days.values())}

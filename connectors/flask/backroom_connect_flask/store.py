@@ -168,11 +168,11 @@ class SqlAlchemyStore:
         day = func.date(placed)
         cents = func.sum(self._col(lines, "quantity") * self._col(lines, "unit_price_cents"))
         by_product = products is not None and lines.has("product")
-        category = self._col(products, "category") if by_product else null()
+        category = self._col(products, "category") if products is not None and by_product \
+            else null()
         stmt = select(day, category, cents).select_from(lines.model).join(
             orders.model, self._col(lines, "order") == self._col(orders, "id"))
-        if by_product:
-            assert products is not None
+        if products is not None and by_product:
             stmt = stmt.outerjoin(products.model,
                                   self._col(lines, "product") == self._col(products, "id"))
         stmt = stmt.where(placed >= self._value(orders, "placed_at", lo),
