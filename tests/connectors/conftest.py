@@ -84,12 +84,14 @@ def _site_env(python: str, site: Path, connector: str, **extra: str) -> dict[str
 
 
 @contextmanager
-def django_site(kind: str, tmp: Path, python: str = sys.executable) -> Iterator[Shop]:
+def django_site(kind: str, tmp: Path, python: str = sys.executable,
+                zone: str = "UTC") -> Iterator[Shop]:
+    """The bistro; ``zone`` is its TIME_ZONE (the days its reports count)."""
     _needs("backroom_connect")
     token = secrets.token_urlsafe(24)
     with database(kind, tmp) as db:
         env = _site_env(python, DJANGO_SITE, "django", DJANGO_SETTINGS_MODULE="bistro.settings",
-                        BISTRO_DB=db, BACKROOM_TOKEN=token)
+                        BISTRO_DB=db, BACKROOM_TOKEN=token, BISTRO_TZ=zone)
         for step in (["-m", "django", "migrate", "-v", "0"], ["-m", "bistro.seed"]):
             subprocess.run([python, *step], env=env, cwd=DJANGO_SITE, check=True,
                            timeout=120)

