@@ -83,18 +83,20 @@ def _add(store: Store, m: Mapping, data: dict[str, Any]) -> Answer:
     values: dict[str, Any] = {}
     for name, (lo, hi, nullable) in RULES.items():
         value = data.get(name)
-        if value is None and not nullable:
-            errors[name] = "is required"
-        elif value is not None and isinstance(value, str) and name in ("name", "phone"):
-            value = value.strip()
-            if not lo <= len(value) <= hi:
+        text = name in ("name", "phone")
+        if value is None:
+            if not nullable:
+                errors[name] = "is required"
+        elif text and not isinstance(value, str):
+            errors[name] = "must be a string"
+        elif text:
+            value = value.strip() or None
+            if not lo <= len(value or "") <= hi:
                 errors[name] = "must not be empty" if not value else f"at most {hi} characters"
-        elif value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                    or not lo <= value <= hi):
-            errors[name] = (f"must be an integer from {lo} to {hi}" if name not in
-                            ("name", "phone") else "must be a string")
+        elif not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            errors[name] = f"must be an integer from {lo} to {hi}"
         if name not in errors and m.has(name):
-            values[name] = (value or None) if name == "phone" else value
+            values[name] = value
     if "waiting" not in m.status_values:
         errors["state"] = "this shop stores no waiting state (its connector does not map it)"
     if errors:
