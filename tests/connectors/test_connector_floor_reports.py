@@ -79,6 +79,28 @@ def test_a_party_waits_is_seated_and_becomes_a_walk_in(shop: Shop) -> None:
         host.close()
 
 
+def test_six_hosts_seating_one_party_at_once_make_one_booking(shop: Shop) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from console.shop import BookingQuery
+
+    repo = shop.repo()
+    party = repo.add_to_waitlist(WaitlistDraft(name="Rush Hour", covers=2, quoted_minutes=5))
+    headers = {"Authorization": f"Bearer {shop.token}"}
+
+    def seat(table: int) -> int:
+        return requests.post(f"{shop.base_url}/api/waitlist/{party.id}/seat", timeout=10,
+                             json={"table_no": table}, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = sorted(pool.map(seat, range(1, 7)))
+    assert answers == [200] + [412] * 5
+    today = BookingQuery(start_from=midnight(), start_to=midnight() + timedelta(days=1),
+                         search="Rush Hour")
+    assert repo.count_bookings(today).value == 1
+    repo.close()
+
+
 def test_a_shop_that_maps_no_waitlist_says_so_in_words(shop: Shop) -> None:
     if not shop.name.startswith("flask"):
         pytest.skip("the café's second blueprint is the one without a waitlist")
