@@ -56,7 +56,7 @@ def test_a_second_editor_gets_a_conflict_not_a_lost_update(qtbot: Any, django_sh
     try:
         mine = select_row(qtbot, page, 5)
         page.form.notes_edit.setPlainText("birthday cake")
-        other = django_shop.repo()
+        other = django_shop.repo(user="Zoë Ng")  # the console at the other till
         theirs = other.update_booking(mine.id, mine.version,
                                       replace(mine.draft(), party_size=6))
         page.form.save_button.click()
@@ -64,6 +64,9 @@ def test_a_second_editor_gets_a_conflict_not_a_lost_update(qtbot: Any, django_sh
         dialog = page.conflict_dialog
         assert dialog is not None
         assert {d.name for d in dialog.diffs} == {"party_size", "notes"}
+        # who saved first, from the connector's own log
+        assert "Zoë Ng" in dialog.windowTitle() and "Zoë Ng" in dialog.saved_by_text
+        save_shot(dialog, "conflict-named-django.png")
         dialog.merge_button.click()
         qtbot.waitUntil(lambda: page.form.message.text().startswith("Saved booking #"),
                         timeout=10_000)
