@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -22,7 +23,10 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+
+log = logging.getLogger("backroom_connect")
 
 HISTORY_LIMIT = 500
 
@@ -44,23 +48,34 @@ changes = Table(
 
 
 class ChangeLog:
-    """Writes and reads of the log; the table is made on first use where it is missing."""
+    """Writes and reads of the log; the table is made on first use where it is missing.
+
+    Where it can be neither found nor made (a database user without CREATE rights), edits
+    still go through, unrecorded, with one warning in the site's log, and the history
+    answers "keeps none"."""
 
     def __init__(self) -> None:
-        self._ready = False
+        self._ready: bool | None = None  # None: not looked for yet
         self._lock = threading.Lock()
 
-    def ensure(self, session: Session) -> None:
-        if self._ready:
-            return
+    def ensure(self, session: Session) -> bool:
+        if self._ready is not None:
+            return self._ready
         with self._lock:
-            if not self._ready:
-                metadata.create_all(session.get_bind(), checkfirst=True)
-                self._ready = True
+            if self._ready is None:
+                try:
+                    metadata.create_all(session.get_bind(), checkfirst=True)
+                    self._ready = True
+                except SQLAlchemyError as exc:
+                    log.warning("backroom_connect: no table %s and it cannot be made (%s): "
+                                "edits through the connector are not recorded",
+                                changes.name, type(exc).__name__)
+                    self._ready = False
+        return self._ready
 
     def write(self, session: Session, log: Sequence[Logged], record_id: int) -> None:
         """Into the caller's transaction; a create's rows get the new record's id."""
-        if not log:
+        if not log or not self._ready:
             return
         session.execute(insert(changes), [{
             "entity": c["entity"],

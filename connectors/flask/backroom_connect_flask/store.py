@@ -97,7 +97,7 @@ class SqlAlchemyStore:
                 .values(self._set(m, changes))
                 .execution_options(synchronize_session=False))
         with self._session() as session:
-            self._log.ensure(session)
+            self._log.ensure(session)  # before the transaction: it may CREATE TABLE
             done = session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
             if done:
                 self._log.write(session, log, ident)
@@ -139,9 +139,10 @@ class SqlAlchemyStore:
             session.commit()
             return ident
 
-    def history(self, m: Mapping, ident: int) -> list[dict[str, Any]]:
+    def history(self, m: Mapping, ident: int) -> list[dict[str, Any]] | None:
         with self._session() as session:
-            self._log.ensure(session)
+            if not self._log.ensure(session):
+                return None  # "keeps no history"
             return self._log.read(session, m, ident)
 
     # ------------------------------------------------------------------ the day report
