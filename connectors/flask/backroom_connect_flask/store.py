@@ -150,27 +150,38 @@ class SqlAlchemyStore:
     def timezone(self) -> str:
         return "UTC"  # naive times are UTC to the connector
 
+    def _day(self, session: Session, m: Mapping, name: str) -> Any:
+        """The UTC day of a time column: PostgreSQL's date() of a timestamptz would take the
+        session's zone (whatever the server or the shop's engine set)."""
+        col = self._col(m, name)
+        col_type = getattr(col, "type", None)
+        if isinstance(col_type, DateTime) and col_type.timezone \
+                and session.get_bind().dialect.name == "postgresql":
+            return func.date(func.timezone("UTC", col))
+        return func.date(col)
+
     def day_totals(self, m: Mapping, time_field: str, sum_field: str | None, lo: datetime,
                    hi: datetime) -> list[tuple[date | str, Any, int, int | None]]:
         when, status = self._col(m, time_field), self._col(m, "status")
-        day = func.date(when)
         total = func.sum(self._col(m, sum_field)) if sum_field else null()
-        stmt = (select(day, status, func.count(), total)
-                .where(when >= self._value(m, time_field, lo),
-                       when < self._value(m, time_field, hi))
-                .group_by(day, status))
         with self._session() as session:
+            day = self._day(session, m, time_field)
+            stmt = (select(day, status, func.count(), total)
+                    .where(when >= self._value(m, time_field, lo),
+                           when < self._value(m, time_field, hi))
+                    .group_by(day, status))
             return [(d, s, int(n), t) for d, s, n, t in session.execute(stmt)]
 
     def line_totals(self, lines: Mapping, orders: Mapping, products: Mapping | None,
                     lo: datetime, hi: datetime, statuses: list[Any]
                     ) -> list[tuple[date | str, Any, int | None]]:
         placed = self._col(orders, "placed_at")
-        day = func.date(placed)
         cents = func.sum(self._col(lines, "quantity") * self._col(lines, "unit_price_cents"))
         by_product = products is not None and lines.has("product")
         category = self._col(products, "category") if products is not None and by_product \
             else null()
+        with self._session() as session:
+            day = self._day(session, orders, "placed_at")
         stmt = select(day, category, cents).select_from(lines.model).join(
             orders.model, self._col(lines, "order") == self._col(orders, "id"))
         if products is not None and by_product:
