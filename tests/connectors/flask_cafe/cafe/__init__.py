@@ -167,7 +167,7 @@ def seed(session: Any) -> None:
         s.flush()
         for day in range(1, 4):
             for i in range(3 + day):
-                at = start - timedelta(days=day + 1, hours=-(8 + i))
+                at = start - timedelta(days=day + 1, hours=-(8 + 3 * i))  # to 23:00
                 lines = [SaleLine(cake_id=cakes[(i + day) % 8].id, n=1 + i % 3,
                                   each=cakes[(i + day) % 8].price),
                          SaleLine(cake_id=None, n=1, each=250)]
