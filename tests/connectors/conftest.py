@@ -35,9 +35,11 @@ class Shop:
     name: str
     base_url: str
     token: str
+    database: str = ""
+    """The shop's database as a SQLAlchemy URL: what a test checks the connector against."""
 
-    def repo(self) -> ApiShopRepository:
-        return ApiShopRepository(self.base_url, self.token, timeout=10.0)
+    def repo(self, user: str = "") -> ApiShopRepository:
+        return ApiShopRepository(self.base_url, self.token, timeout=10.0, user=user)
 
 
 def _needs(module: str) -> None:
@@ -82,19 +84,22 @@ def _site_env(python: str, site: Path, connector: str, **extra: str) -> dict[str
 
 
 @contextmanager
-def django_site(kind: str, tmp: Path, python: str = sys.executable) -> Iterator[Shop]:
+def django_site(kind: str, tmp: Path, python: str = sys.executable,
+                zone: str = "UTC") -> Iterator[Shop]:
+    """The bistro; ``zone`` is its TIME_ZONE (the days its reports count)."""
     _needs("backroom_connect")
     token = secrets.token_urlsafe(24)
     with database(kind, tmp) as db:
         env = _site_env(python, DJANGO_SITE, "django", DJANGO_SETTINGS_MODULE="bistro.settings",
-                        BISTRO_DB=db, BACKROOM_TOKEN=token)
+                        BISTRO_DB=db, BACKROOM_TOKEN=token, BISTRO_TZ=zone)
         for step in (["-m", "django", "migrate", "-v", "0"], ["-m", "bistro.seed"]):
             subprocess.run([python, *step], env=env, cwd=DJANGO_SITE, check=True,
                            timeout=120)
         port = servers.free_port()
         with process_on_port([python, *_waitress("bistro.wsgi:application", port)], port,
                              "Django site", timeout_s=30, env=env):
-            yield Shop(f"django-{kind}", f"http://127.0.0.1:{port}/backroom", token)
+            yield Shop(f"django-{kind}", f"http://127.0.0.1:{port}/backroom", token,
+                       _sqlalchemy_url(kind, db))
 
 
 @contextmanager
@@ -104,14 +109,18 @@ def flask_site(kind: str, tmp: Path, python: str = sys.executable,
     _needs("backroom_connect_flask")
     token = secrets.token_urlsafe(24)
     with database(kind, tmp) as db:
-        url = (db.replace("postgresql://", "postgresql+psycopg://") if kind == "postgresql"
-               else f"sqlite:///{db}")
+        url = _sqlalchemy_url(kind, db)
         env = _site_env(python, FLASK_SITE, "flask", CAFE_DB=url, CAFE_ORM=orm,
                         BACKROOM_TOKEN=token)
         port = servers.free_port()
         with process_on_port([python, *_waitress("cafe:create_app", port)[:-1], "--call",
                               "cafe:create_app"], port, "Flask café", timeout_s=30, env=env):
-            yield Shop(f"flask-{kind}", f"http://127.0.0.1:{port}/backroom", token)
+            yield Shop(f"flask-{kind}", f"http://127.0.0.1:{port}/backroom", token, url)
+
+
+def _sqlalchemy_url(kind: str, db: str) -> str:
+    return (db.replace("postgresql://", "postgresql+psycopg://") if kind == "postgresql"
+            else f"sqlite:///{db}")
 
 
 def _waitress(app: str, port: int) -> list[str]:

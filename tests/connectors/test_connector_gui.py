@@ -56,7 +56,7 @@ def test_a_second_editor_gets_a_conflict_not_a_lost_update(qtbot: Any, django_sh
     try:
         mine = select_row(qtbot, page, 5)
         page.form.notes_edit.setPlainText("birthday cake")
-        other = django_shop.repo()
+        other = django_shop.repo(user="Zoë Ng")  # the console at the other till
         theirs = other.update_booking(mine.id, mine.version,
                                       replace(mine.draft(), party_size=6))
         page.form.save_button.click()
@@ -64,6 +64,9 @@ def test_a_second_editor_gets_a_conflict_not_a_lost_update(qtbot: Any, django_sh
         dialog = page.conflict_dialog
         assert dialog is not None
         assert {d.name for d in dialog.diffs} == {"party_size", "notes"}
+        # who saved first, from the connector's own log
+        assert "Zoë Ng" in dialog.windowTitle() and "Zoë Ng" in dialog.saved_by_text
+        save_shot(dialog, "conflict-named-django.png")
         dialog.merge_button.click()
         qtbot.waitUntil(lambda: page.form.message.text().startswith("Saved booking #"),
                         timeout=10_000)
@@ -217,8 +220,10 @@ def test_a_no_show_is_asked_said_and_undone_over_the_django_connector(
         tasks.shutdown()
 
 
-def test_past_days_over_a_connector_without_the_report_says_so(qtbot: Any,
-                                                               django_shop: Shop) -> None:
+def test_past_days_over_the_django_connector_show_the_shops_days(qtbot: Any,
+                                                                  django_shop: Shop) -> None:
+    """The report the connector sums in the shop's database, on the page: the seed's three
+    past days have bookings, tickets and sales by the dishes' sections."""
     from ui.pages.past_days import PastDaysPage
 
     tasks = TaskRunner()
@@ -226,9 +231,21 @@ def test_past_days_over_a_connector_without_the_report_says_so(qtbot: Any,
                                                             profile=None),
                                    tasks=tasks, diagnostics=Diagnostics(), local=Local()))
     qtbot.add_widget(page)
+    page.resize(1400, 900)
+    page.show()
     try:
-        qtbot.waitUntil(lambda: page.notice.text() != "", timeout=15_000)
-        assert page.notice.text().startswith("This shop's API has no day report")
+        today = datetime.now(UTC).date()
+        with qtbot.waitSignal(page.sig_loaded, timeout=15_000) as loaded:
+            page.set_range(today - timedelta(days=3), today - timedelta(days=1))
+        report = loaded.args[0]
+        assert page.days_model.rowCount() == 3
+        assert all(d.booking_count > 0 for d in report.days)
+        assert report.zone == "UTC"
+        sections = {page.category_model.data(page.category_model.index(r, 0))
+                    for r in range(page.category_model.rowCount())}
+        assert {"Mains", "Starters", "Uncategorised"} <= sections
+        assert page.notice.text() == ""  # no "no day report" any more
+        save_shot(page, "past-days-django.png")
     finally:
         tasks.shutdown()
 
@@ -277,10 +294,72 @@ def test_the_floor_draws_a_django_shops_tables_and_a_drag_saves(qtbot: Any,
         stored = repo.get_booking(booking.id)
         assert stored.table_no == 20
         assert stored.start_at == booking.start_at + timedelta(minutes=30)
-        # The connector keeps no waitlist: the panel is greyed with the reason, nothing fails.
+        save_shot(page, "floor-django-connector.png")
+    finally:
+        tasks.shutdown()
+
+
+def test_a_host_seats_a_waiting_party_over_the_django_connector(qtbot: Any,
+                                                                 django_shop: Shop) -> None:
+    """Tonight's Floor on the Django site: a party added in the panel waits, is seated at a
+    free table through the walk-in dialog, and is a seated booking in the shop's model."""
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtTest import QTest
+
+    from console.shop import BookingStatus
+    from ui.pages.floor import FloorPage
+
+    repo = django_shop.repo(user="Hana Host")
+    page = FloorPage(context(repo))
+    qtbot.add_widget(page)
+    page.resize(1500, 900)
+    tasks = page.ctx.tasks
+    try:
+        with qtbot.waitSignal(page.sig_waitlist, timeout=15_000):
+            page.show()
+        qtbot.waitUntil(lambda: page.day is not None, timeout=15_000)
+        box = page.waitlist_box
+        box.name_edit.setText("Ruth Door")
+        box.covers_spin.setValue(4)
+        box.quoted_spin.setValue(30)
+        with qtbot.waitSignal(page.sig_waitlist, timeout=15_000):
+            QTest.mouseClick(box.add_button, Qt.MouseButton.LeftButton)
+        assert box.message.text() == "Added Ruth Door (4) to the waitlist, quoted 30 min."
+        names = [box.model.data(box.model.index(r, 0)) for r in range(box.model.rowCount())]
+        box.table.selectRow(names.index("Ruth Door"))
+        save_shot(page, "floor-waitlist-django.png")
+        QTest.mouseClick(box.seat_button, Qt.MouseButton.LeftButton)
+        dialog = page.walk_in_dialog
+        assert dialog is not None and dialog.windowTitle() == "Seat from the waitlist"
+        table_no = dialog.table_combo.currentData()
+        with qtbot.waitSignal(page.sig_waitlist, timeout=15_000):
+            QTest.mouseClick(dialog.seat_button, Qt.MouseButton.LeftButton)
+        assert box.message.text().startswith("Seated Ruth Door, 4 covers, at ")
+        assert box.average.text().startswith("Average wait today: ")
+        booking = page.form.booking
+        assert booking is not None
+        stored = repo.get_booking(booking.id)
+        assert (stored.customer_name, stored.party_size, stored.table_no, stored.status) == (
+            "Ruth Door", 4, table_no, BookingStatus.SEATED)
+        assert stored.notes == "From the waitlist: waited 0 min (quoted 30)."
+    finally:
+        tasks.shutdown()
+
+
+def test_a_shop_without_a_waitlist_greys_the_panel_with_the_reason(qtbot: Any,
+                                                                   cafe: Shop) -> None:
+    from ui.pages.floor import FloorPage
+
+    bare = Shop(cafe.name, cafe.base_url.replace("/backroom", "/backroom-read-only"),
+                cafe.token)
+    page = FloorPage(context(bare.repo()))
+    qtbot.add_widget(page)
+    page.resize(1400, 900)
+    tasks = page.ctx.tasks
+    try:
+        page.show()
         box = page.waitlist_box
         qtbot.waitUntil(lambda: "keeps no waitlist" in box.summary.text(), timeout=15_000)
         assert not box.add_button.isEnabled() and not box.seat_button.isEnabled()
-        save_shot(page, "floor-django-connector.png")
     finally:
         tasks.shutdown()

@@ -58,6 +58,39 @@ def test_a_mapping_mistake_names_the_key(config: dict[str, Any], named: str) -> 
         parse_config(config)
 
 
+WAITLIST = {"model": "reservations.WaitingParty",
+            "fields": {"guest_name": "guest", "party_size": "people", "quoted": "quoted",
+                       "added_at": "joined", "state": "state"},
+            "status_values": {"waiting": "W", "seated": "S", "removed": "G"}}
+
+
+@pytest.mark.parametrize(("spec", "named"), [
+    ({**WAITLIST, "status_values": {}}, "status_values"),
+    ({**WAITLIST, "status_values": {"waiting": "W", "left": "L"}}, "left"),
+    ({**WAITLIST, "fields": {"guest_name": "guest", "party_size": "people",
+                             "added_at": "joined", "state": "state"}}, "quoted_minutes"),
+])
+def test_a_waitlist_mapping_mistake_names_the_key(spec: dict[str, Any], named: str) -> None:
+    with pytest.raises(MappingError, match=named):
+        parse_config({**bookings(), "waitlist": spec})
+
+
+def test_a_party_changes_by_its_state_and_is_no_entity_of_discovery() -> None:
+    from backroom_connect_core.handler import discovery
+
+    mappings = parse_config({**bookings(), "waitlist": WAITLIST, "order_lines": {
+        "model": "kitchen.TicketLine",
+        "fields": {"order": "ticket", "quantity": "qty", "price_cents": "price_pence"}}})
+    party = mappings["waitlist"]
+    assert party.columns["version"] == party.columns["state"] == "state"  # seat compares it
+    assert mappings["order_lines"].columns["unit_price_cents"] == "price_pence"
+    found = discovery(mappings, "test")
+    assert found["waitlist"] is True
+    assert set(found["entities"]) == {"bookings"}
+    with pytest.raises(MappingError, match="order"):
+        parse_config({**bookings(), "order_lines": {"model": "x", "fields": {"qty": "q"}}})
+
+
 def test_without_a_version_the_entity_is_read_only_and_says_why() -> None:
     config = bookings()
     del config["bookings"]["version"]

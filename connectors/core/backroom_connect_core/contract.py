@@ -71,7 +71,27 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (
         required=("number", "seats"), statuses=(), transitions={},
         sorts=("number",), default_sort="number", search=("name",), time_field=None,
         editable=(), aliases={"label": "name", "room": "area"}),
+    Entity(
+        name="waitlist", noun="waiting party",
+        fields={"name": TEXT, "phone": TEXT, "covers": INT, "quoted_minutes": INT,
+                "added_at": TIME, "state": STATUS, "seated_at": TIME, "removed_at": TIME,
+                "booking_id": INT},
+        required=("name", "covers", "quoted_minutes", "added_at", "state"),
+        statuses=("waiting", "seated", "removed"), transitions={},
+        sorts=("added_at",), default_sort="added_at", search=(), time_field="added_at",
+        editable=(), aliases={"guest_name": "name", "party_size": "covers",
+                              "quoted": "quoted_minutes"}),
+    Entity(
+        name="order_lines", noun="order line",
+        fields={"order": INT, "product": INT, "quantity": INT, "unit_price_cents": INT},
+        required=("order", "quantity", "unit_price_cents"), statuses=(), transitions={},
+        sorts=(), default_sort="order", search=(), time_field=None, editable=(),
+        aliases={"price_cents": "unit_price_cents"}),
 )}
+
+#: Mapped for a part of the contract of their own (the waitlist, the day report), not
+#: served as lists under /api/<name> nor described among discovery's entities.
+NOT_LISTED = frozenset({"waitlist", "order_lines"})
 
 #: The floor's rules when the shop's settings leave one out (docs/api.md, "The floor").
 FLOOR_DEFAULTS: dict[str, Any] = {"opens_at": "11:00", "closes_at": "23:00",
@@ -182,6 +202,10 @@ def parse_config(config: AnyMapping[str, Any], resolve_model: Any = None,
                 raise MappingError(f"{where}['status_values'] must map the statuses the shop "
                                    f"stores ({', '.join(entity.statuses)})")
         version = spec.get("version")
+        if name == "waitlist":
+            # a party changes once (seated or removed), judged by its state: the state is
+            # what a seat or a remove compares and sets (the version field of a party)
+            version = columns["state"]
         if version is not None:
             if not isinstance(version, str) or not version:
                 raise MappingError(f"{where}['version'] must name an integer or timestamp field")

@@ -9,7 +9,7 @@ from backroom_connect_core.contract import FLOOR_DEFAULTS, Mapping
 from backroom_connect_core.values import Refusal, iso
 
 if TYPE_CHECKING:
-    from backroom_connect_core.handler import Cond, Store
+    from backroom_connect_core.store import Cond, Store
 
 
 # --------------------------------------------------------------------------- the floor

@@ -7,6 +7,7 @@ from django.apps import AppConfig
 
 class BackroomConnectConfig(AppConfig):
     name = "backroom_connect"
+    default_auto_field = "django.db.models.BigAutoField"  # as its migration, whatever the site's
     verbose_name = "Backroom connector"
 
     def ready(self) -> None:

@@ -2,40 +2,30 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from backroom_connect_core.contract import Mapping
-from django.apps import apps as django_apps
+from backroom_connect_core.store import Logged
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist
-from django.db import connections
-from django.db.models import F, Q, QuerySet
+from django.db import connections, router, transaction
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import Cast, TruncDate
 
+from backroom_connect.history import history, stored_time, write_log
 
-def _stored(value: Any) -> Any:
-    """Times as the site stores them: aware with USE_TZ, naive UTC without."""
-    if isinstance(value, datetime) and not settings.USE_TZ and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
-HISTORY_LIMIT = 500
-
-
-def _changed_labels(message: str) -> list[str]:
-    """The field labels of an admin change message (JSON since Django 1.10; older: none)."""
-    try:
-        parts = json.loads(message or "[]")
-    except ValueError:
-        return []
-    labels: list[str] = []
-    for part in parts if isinstance(parts, list) else []:
-        changed = part.get("changed") if isinstance(part, dict) else None
-        fields = changed.get("fields") if isinstance(changed, dict) else None
-        labels += [str(f) for f in fields or [] if isinstance(f, str)]
-    return labels
+_stored = stored_time
 
 
 class DjangoStore:
@@ -59,6 +49,11 @@ class DjangoStore:
             q = Q(pk__in=[])
             for name in cond[1]:  # icontains escapes % and _ itself
                 q |= Q(**{f"{col[name]}__icontains": cond[2]})
+            return q
+        if op == "any":
+            q = Q(pk__in=[])
+            for each in cond[1]:
+                q |= self._q(m, each)
             return q
         if op == "after":
             _, name, descending, value, row_id = cond
@@ -99,60 +94,107 @@ class DjangoStore:
         be NULL (Django's habit: ``blank=True`` without ``null=True``) gets ``""``."""
         out = {}
         for name, value in values.items():
-            attr = m.columns[name]
+            found = m.model._meta.get_field(m.columns[name])
             stored = value
-            if value is None:
-                found = m.model._meta.get_field(attr)
-                if not found.null and found.empty_strings_allowed:
-                    stored = ""
-            out[attr] = _stored(stored)
+            if value is None and not found.null and found.empty_strings_allowed:
+                stored = ""
+            # a relation (a party's booking) is written by its id: booking_id, not booking
+            out[found.attname if found.is_relation else found.name] = _stored(stored)
         return out
 
-    def update(self, m: Mapping, ident: int, seen_version: Any,
-               changes: dict[str, Any]) -> bool:
-        values = self._values(m, changes)
-        return self._all(m).filter(**{m.columns["id"]: ident,
-                                      m.columns["version"]: seen_version}).update(**values) == 1
+    @staticmethod
+    def _db(m: Mapping) -> str:
+        return router.db_for_write(m.model)
 
-    def create(self, m: Mapping, values: dict[str, Any]) -> int:
-        obj = m.model(**self._values(m, values))
-        obj.save()
+    def update(self, m: Mapping, ident: int, seen_version: Any, changes: dict[str, Any],
+               log: Sequence[Logged] = ()) -> bool:
+        values = self._values(m, changes)
+        using = self._db(m)
+        with transaction.atomic(using=using):
+            done = self._all(m).filter(**{m.columns["id"]: ident,
+                                          m.columns["version"]: seen_version}
+                                       ).update(**values) == 1
+            if done:
+                write_log(log, ident, using)
+        return done
+
+    def create(self, m: Mapping, values: dict[str, Any], log: Sequence[Logged] = ()) -> int:
+        using = self._db(m)
+        with transaction.atomic(using=using):
+            obj = m.model(**self._values(m, values))
+            obj.save(using=using)
+            write_log(log, int(obj.pk), using)
         return int(obj.pk)
+
+    def seat(self, party: Mapping, bookings: Mapping, party_id: int, waiting: Any,
+             seated: dict[str, Any], booking: dict[str, Any], log: Sequence[Logged]
+             ) -> int | None:
+        using = self._db(bookings)
+        with transaction.atomic(using=using):
+            one = self._all(party).filter(**{party.columns["id"]: party_id,
+                                             party.columns["state"]: waiting})
+            if one.update(**self._values(party, seated)) != 1:
+                return None
+            made = bookings.model(**self._values(bookings, booking))
+            made.save(using=using)
+            if party.has("booking_id"):
+                self._all(party).filter(**{party.columns["id"]: party_id}).update(
+                    **self._values(party, {"booking_id": made.pk}))
+            write_log(log, int(made.pk), using)
+        return int(made.pk)
+
+    def history(self, m: Mapping, ident: int) -> list[dict[str, Any]]:
+        return history(m, ident, self._db(m))
+
+    # ------------------------------------------------------------------ the day report
+
+    def timezone(self) -> str:
+        return str(settings.TIME_ZONE or "UTC") if settings.USE_TZ else "UTC"
+
+    def _day(self, m: Mapping, path: str) -> Func:
+        """The day of a time in the site's zone. On SQLite in UTC: its own date(), not
+        TruncDate's Python function per row (300,000 rows: 1.3 s against 0.42 s)."""
+        vendor = connections[router.db_for_read(m.model)].vendor
+        if vendor == "sqlite" and self.timezone() == "UTC":
+            return Cast(path, DateField())
+        return TruncDate(path)
+
+    def day_totals(self, m: Mapping, time_field: str, sum_field: str | None, lo: datetime,
+                   hi: datetime) -> list[tuple[date | str, Any, int, int | None]]:
+        when, status = m.columns[time_field], m.columns["status"]
+        qs = (self._all(m).order_by()
+              .filter(**{f"{when}__gte": _stored(lo), f"{when}__lt": _stored(hi)})
+              .annotate(backroom_day=self._day(m, when)).values("backroom_day", status))
+        sums = {"backroom_sum": Sum(m.columns[sum_field])} if sum_field else {}
+        return [(r["backroom_day"], r[status], r["backroom_rows"], r.get("backroom_sum"))
+                for r in qs.annotate(backroom_rows=Count("pk"), **sums)]
+
+    def line_totals(self, lines: Mapping, orders: Mapping, products: Mapping | None,
+                    lo: datetime, hi: datetime, statuses: list[Any]
+                    ) -> list[tuple[date | str, Any, int | None]]:
+        order = relation(lines, "order")
+        placed = f"{order}__{orders.columns['placed_at']}"
+        qs = (lines.model._default_manager.order_by()
+              .filter(**{f"{placed}__gte": _stored(lo), f"{placed}__lt": _stored(hi),
+                         f"{order}__{orders.columns['status']}__in": statuses})
+              .annotate(backroom_day=self._day(lines, placed)))
+        category = (f"{relation(lines, 'product')}__{products.columns['category']}"
+                    if products is not None and lines.has("product") else None)
+        qs = qs.values("backroom_day", *([category] if category else [])).annotate(
+            backroom_cents=Sum(ExpressionWrapper(
+                F(lines.columns["quantity"]) * F(lines.columns["unit_price_cents"]),
+                output_field=BigIntegerField())))
+        return [(r["backroom_day"], r[category] if category else None, r["backroom_cents"])
+                for r in qs]
 
     def distinct(self, m: Mapping, name: str) -> list[Any]:
         return list(self._all(m).order_by().values_list(m.columns[name], flat=True).distinct())
 
-    def history(self, m: Mapping, ident: int) -> list[dict[str, Any]] | None:
-        """The admin's log of the row (who added or changed which fields, when; Django keeps
-        no old and new values), or None when the site has no admin to keep one."""
-        if not django_apps.is_installed("django.contrib.admin"):
-            return None
-        from django.contrib.admin.models import ADDITION, DELETION, LogEntry
-        from django.contrib.contenttypes.models import ContentType
-
-        names: dict[str, str] = {}  # the admin's field label, folded -> the contract's name
-        for name, attr in m.columns.items():
-            try:
-                found = m.model._meta.get_field(attr)
-            except FieldDoesNotExist:
-                continue
-            names[str(getattr(found, "verbose_name", attr)).casefold()] = name
-            names[attr.casefold()] = name
-        kind = ContentType.objects.get_for_model(m.model)
-        out: list[dict[str, Any]] = []
-        for entry in (LogEntry.objects.filter(content_type=kind, object_id=str(ident))
-                      .select_related("user").order_by("-action_time", "-pk")[:HISTORY_LIMIT]):
-            user = entry.user.get_username() if entry.user is not None else ""
-            if entry.action_flag in (ADDITION, DELETION):
-                field = "created" if entry.action_flag == ADDITION else "deleted"
-                out.append({"at": entry.action_time, "user": user, "field": field,
-                            "to": entry.object_repr or None})
-                continue
-            for label in _changed_labels(entry.change_message) or ["changed"]:
-                out.append({"at": entry.action_time, "user": user,
-                            "field": names.get(label.casefold(), label)})
-        return out
-
     def ping(self) -> None:
         with connections["default"].cursor() as cursor:
             cursor.execute("SELECT 1")
+
+
+def relation(m: Mapping, name: str) -> str:
+    """The name of the foreign key ``name`` is mapped onto (``ticket`` for ``ticket_id``)."""
+    return str(m.model._meta.get_field(m.columns[name]).name)

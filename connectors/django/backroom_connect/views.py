@@ -9,7 +9,7 @@ from backroom_connect_core import handle, parse_config
 from backroom_connect_core.contract import Mapping, MappingError
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -28,9 +28,29 @@ def connector() -> tuple[DjangoStore, dict[str, Mapping], str]:
                                    "BACKROOM_CONNECT dict (see docs/connect.md)")
     try:
         mappings = parse_config(config, _model, id_attr="pk")
+        _check_lines(mappings)
     except MappingError as exc:
         raise ImproperlyConfigured(str(exc)) from None
     return DjangoStore(), mappings, config["token"]
+
+
+def _check_lines(mappings: dict[str, Mapping]) -> None:
+    """Order lines reach their order and product by foreign keys to the mapped models."""
+    lines = mappings.get("order_lines")
+    if lines is None:
+        return
+    for name, to in (("order", "orders"), ("product", "products")):
+        target = mappings.get(to)
+        if not lines.has(name) or (target is None and name == "product"):
+            continue
+        try:
+            found = lines.model._meta.get_field(lines.columns[name])
+        except FieldDoesNotExist:
+            found = None
+        if found is None or not found.is_relation or target is None \
+                or found.related_model is not target.model:
+            raise MappingError(f"BACKROOM_CONNECT['order_lines']['fields']['{name}'] must "
+                               f"name a foreign key to the {to} model")
 
 
 def _model(label: Any) -> Any:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from backroom_connect_core.contract import Mapping
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, text, update
+from backroom_connect_core.store import Logged
+from sqlalchemy import ColumnElement, and_, false, func, null, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.types import DateTime
+
+from backroom_connect_flask.history import ChangeLog
 
 
 class SqlAlchemyStore:
@@ -17,6 +20,7 @@ class SqlAlchemyStore:
 
     def __init__(self, session: Callable[[], Session]) -> None:
         self._session = session
+        self._log = ChangeLog()
 
     @staticmethod
     def _col(m: Mapping, name: str) -> Any:
@@ -47,6 +51,8 @@ class SqlAlchemyStore:
                 return false()
             return or_(*(func.lower(self._col(m, n)).contains(cond[2].lower(), autoescape=True)
                          for n in cond[1]))
+        if op == "any":
+            return or_(false(), *(self._cond(m, each) for each in cond[1]))
         if op == "after":
             _, name, descending, value, row_id = cond
             col, ident = self._col(m, name), self._col(m, "id")
@@ -81,23 +87,112 @@ class SqlAlchemyStore:
             obj = session.scalars(select(m.model).where(self._col(m, "id") == ident)).first()
             return self._row(m, obj) if obj is not None else None
 
-    def update(self, m: Mapping, ident: int, seen_version: Any,
-               changes: dict[str, Any]) -> bool:
+    def _set(self, m: Mapping, values: dict[str, Any]) -> dict[str, Any]:
+        return {m.columns[k]: self._value(m, k, v) for k, v in values.items()}
+
+    def update(self, m: Mapping, ident: int, seen_version: Any, changes: dict[str, Any],
+               log: Sequence[Logged] = ()) -> bool:
         stmt = (update(m.model)
                 .where(self._col(m, "id") == ident, self._col(m, "version") == seen_version)
-                .values({m.columns[k]: self._value(m, k, v) for k, v in changes.items()})
+                .values(self._set(m, changes))
                 .execution_options(synchronize_session=False))
         with self._session() as session:
+            self._log.ensure(session)  # before the transaction: it may CREATE TABLE
             done = session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+            if done:
+                self._log.write(session, log, ident)
             session.commit()
             return done
 
-    def create(self, m: Mapping, values: dict[str, Any]) -> int:
-        obj = m.model(**{m.columns[k]: self._value(m, k, v) for k, v in values.items()})
+    def create(self, m: Mapping, values: dict[str, Any], log: Sequence[Logged] = ()) -> int:
+        obj = m.model(**self._set(m, values))
         with self._session() as session:
+            self._log.ensure(session)
             session.add(obj)
+            session.flush()
+            ident = int(getattr(obj, m.columns["id"]))
+            self._log.write(session, log, ident)
             session.commit()
-            return int(getattr(obj, m.columns["id"]))
+            return ident
+
+    def seat(self, party: Mapping, bookings: Mapping, party_id: int, waiting: Any,
+             seated: dict[str, Any], booking: dict[str, Any], log: Sequence[Logged]
+             ) -> int | None:
+        pid = self._col(party, "id")
+        with self._session() as session:
+            self._log.ensure(session)
+            taken = session.execute(
+                update(party.model).where(pid == party_id, self._col(party, "state") == waiting)
+                .values(self._set(party, seated)).execution_options(synchronize_session=False))
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
+                return None
+            made = bookings.model(**self._set(bookings, booking))
+            session.add(made)
+            session.flush()
+            ident = int(getattr(made, bookings.columns["id"]))
+            if party.has("booking_id"):
+                session.execute(update(party.model).where(pid == party_id).values(
+                    self._set(party, {"booking_id": ident}))
+                    .execution_options(synchronize_session=False))
+            self._log.write(session, log, ident)
+            session.commit()
+            return ident
+
+    def history(self, m: Mapping, ident: int) -> list[dict[str, Any]] | None:
+        with self._session() as session:
+            if not self._log.ensure(session):
+                return None  # "keeps no history"
+            return self._log.read(session, m, ident)
+
+    # ------------------------------------------------------------------ the day report
+
+    def timezone(self) -> str:
+        return "UTC"  # naive times are UTC to the connector
+
+    def _day(self, session: Session, m: Mapping, name: str) -> Any:
+        """The UTC day of a time column: PostgreSQL's date() of a timestamptz would take the
+        session's zone (whatever the server or the shop's engine set)."""
+        col = self._col(m, name)
+        col_type = getattr(col, "type", None)
+        if isinstance(col_type, DateTime) and col_type.timezone \
+                and session.get_bind().dialect.name == "postgresql":
+            return func.date(func.timezone("UTC", col))
+        return func.date(col)
+
+    def day_totals(self, m: Mapping, time_field: str, sum_field: str | None, lo: datetime,
+                   hi: datetime) -> list[tuple[date | str, Any, int, int | None]]:
+        when, status = self._col(m, time_field), self._col(m, "status")
+        total = func.sum(self._col(m, sum_field)) if sum_field else null()
+        with self._session() as session:
+            day = self._day(session, m, time_field)
+            stmt = (select(day, status, func.count(), total)
+                    .where(when >= self._value(m, time_field, lo),
+                           when < self._value(m, time_field, hi))
+                    .group_by(day, status))
+            return [(d, s, int(n), t) for d, s, n, t in session.execute(stmt)]
+
+    def line_totals(self, lines: Mapping, orders: Mapping, products: Mapping | None,
+                    lo: datetime, hi: datetime, statuses: list[Any]
+                    ) -> list[tuple[date | str, Any, int | None]]:
+        placed = self._col(orders, "placed_at")
+        cents = func.sum(self._col(lines, "quantity") * self._col(lines, "unit_price_cents"))
+        by_product = products is not None and lines.has("product")
+        category = self._col(products, "category") if products is not None and by_product \
+            else null()
+        with self._session() as session:
+            day = self._day(session, orders, "placed_at")
+        stmt = select(day, category, cents).select_from(lines.model).join(
+            orders.model, self._col(lines, "order") == self._col(orders, "id"))
+        if products is not None and by_product:
+            stmt = stmt.outerjoin(products.model,
+                                  self._col(lines, "product") == self._col(products, "id"))
+        stmt = stmt.where(placed >= self._value(orders, "placed_at", lo),
+                          placed < self._value(orders, "placed_at", hi),
+                          self._col(orders, "status").in_(statuses)
+                          ).group_by(day, *([category] if by_product else []))
+        with self._session() as session:
+            return [(d, c, t) for d, c, t in session.execute(stmt)]
 
     def distinct(self, m: Mapping, name: str) -> list[Any]:
         with self._session() as session:

@@ -9,7 +9,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bistro.settings")
 django.setup()
 
-from kitchen.models import Dish, Ticket  # noqa: E402
+from kitchen.models import Dish, Ticket, TicketLine  # noqa: E402
 from reservations.models import DiningTable, Reservation  # noqa: E402
 
 NAMES = ["Ana Lima", "Tom Berg", "Zoë Müller", "Percy 100% Sure", "Dana O'Hara", "Li Wei",
@@ -42,6 +42,30 @@ def main() -> None:
     for i in range(25):
         Ticket.objects.create(guest=NAMES[i % len(NAMES)], opened=now - timedelta(minutes=7 * i),
                               stage="open" if i % 3 else "paid", bill_pence=1000 + i, dishes=2)
+    _past_days(now.replace(hour=0), list(Dish.objects.order_by("pk")))
+
+
+def _past_days(midnight: datetime, dishes: list[Dish]) -> None:
+    """Three days before today: kept, missed and cancelled reservations, and tickets with
+    their dishes (one line without a dish) in every stage, for Backroom's day report."""
+    stages = ["served", "paid", "void", "refund", "cooking", "open"]
+    for day in range(1, 4):
+        at = midnight - timedelta(days=day)
+        Reservation.objects.bulk_create(
+            Reservation(time=at + timedelta(hours=12 + i % 9, minutes=30 * (i % 2)),
+                        name=f"Past {day}-{i}", covers=1 + (i * day) % 7,
+                        state="CNX"[i % 3], phone="", notes="") for i in range(5 + day))
+        for i in range(4 + day):
+            ticket = Ticket.objects.create(guest=NAMES[i % len(NAMES)],
+                                           opened=at + timedelta(hours=11 + 2 * i % 12),
+                                           stage=stages[(i + day) % len(stages)],
+                                           bill_pence=900 + 100 * i, dishes=3)
+            TicketLine.objects.bulk_create([
+                TicketLine(ticket=ticket, dish=dishes[(i + day) % len(dishes)], qty=2,
+                           price_pence=dishes[(i + day) % len(dishes)].price_pence),
+                TicketLine(ticket=ticket, dish=dishes[(3 * i + 1) % len(dishes)], qty=1,
+                           price_pence=725),
+                TicketLine(ticket=ticket, dish=None, qty=1, price_pence=150 + i)])
 
 
 def _edited_in_the_admin(reservation: Reservation | None) -> None:

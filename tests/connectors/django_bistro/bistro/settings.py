@@ -8,7 +8,7 @@ SECRET_KEY = "test-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 USE_TZ = True
-TIME_ZONE = "UTC"
+TIME_ZONE = os.environ.get("BISTRO_TZ", "UTC")
 ROOT_URLCONF = "bistro.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = [
@@ -73,5 +73,17 @@ BACKROOM_CONNECT = {
         "fields": {"number": "number", "label": "label", "seats": "seats", "room": "room"},
         "floor": {"opens_at": "11:00", "closes_at": "23:00", "slot_minutes": 30,
                   "covers_per_slot": 20, "turn_minutes": 90},
+    },
+    "waitlist": {
+        "model": "reservations.WaitingParty",
+        "fields": {"guest_name": "guest", "phone": "mobile", "party_size": "people",
+                   "quoted": "quoted", "added_at": "joined", "seated_at": "seated",
+                   "removed_at": "left", "booking_id": "reservation", "state": "state"},
+        "status_values": {"waiting": "W", "seated": "S", "removed": "G"},
+    },
+    "order_lines": {
+        "model": "kitchen.TicketLine",
+        "fields": {"order": "ticket", "product": "dish", "quantity": "qty",
+                   "price_cents": "price_pence"},
     },
 }

@@ -26,3 +26,12 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guest} {self.opened:%H:%M}"
+
+
+class TicketLine(models.Model):
+    """A dish on a ticket, at the price it was sold at."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="lines")
+    dish = models.ForeignKey(Dish, null=True, blank=True, on_delete=models.SET_NULL)
+    qty = models.PositiveSmallIntegerField(default=1)
+    price_pence = models.PositiveIntegerField()

@@ -27,3 +27,23 @@ class DiningTable(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.seats})"
+
+
+class WaitingParty(models.Model):
+    """A party waiting at the door for a table (the site's own waitlist)."""
+
+    STATES = [("W", "Waiting"), ("S", "Seated"), ("G", "Gone")]
+
+    guest = models.CharField(max_length=120)
+    mobile = models.CharField(max_length=40, blank=True)
+    people = models.PositiveSmallIntegerField()
+    quoted = models.PositiveSmallIntegerField(default=15)
+    joined = models.DateTimeField()
+    state = models.CharField(max_length=1, choices=STATES, default="W")
+    seated = models.DateTimeField(null=True, blank=True)
+    left = models.DateTimeField(null=True, blank=True)
+    reservation = models.ForeignKey(Reservation, null=True, blank=True,
+                                    on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return f"{self.guest} ({self.people})"
