@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -361,5 +362,48 @@ def test_a_shop_without_a_waitlist_greys_the_panel_with_the_reason(qtbot: Any,
         box = page.waitlist_box
         qtbot.waitUntil(lambda: "keeps no waitlist" in box.summary.text(), timeout=15_000)
         assert not box.add_button.isEnabled() and not box.seat_button.isEnabled()
+    finally:
+        tasks.shutdown()
+
+
+def test_the_run_sheet_of_a_django_shop_saved_as_pdf_reads_back(qtbot: Any, django_shop: Shop,
+                                                                tmp_path: Path) -> None:
+    """Print tonight over the Django connector: the service's bookings by time with covers
+    and notes, an allergy called out, a cancelled booking left out, read back from the PDF."""
+    from console.shop import BookingDraft, BookingStatus
+    from tests.gui.test_run_sheet import local_hour, pdf_text
+    from ui.pages.run_sheet import RunSheetDialog
+
+    repo = django_shop.repo()
+    day = (datetime.now(UTC) + timedelta(days=47)).date()  # no other test books this day
+
+    def book(name: str, hour: int, party: int, notes: str = "") -> Any:
+        return repo.create_booking(BookingDraft(
+            customer_name=name, party_size=party, notes=notes,
+            start_at=datetime(day.year, day.month, day.day, hour, tzinfo=UTC)))
+
+    book("Early Ada", 19, 2, "window seat")
+    book("<b>Bob</b> & Co", 20, 6, "Severe nut allergy, EpiPen")
+    gone = book("Gone Gus", 21, 4)
+    repo.set_booking_status(gone.id, gone.version, BookingStatus.CANCELLED)
+    tasks = TaskRunner()
+    dialog = RunSheetDialog(AppContext(services=SimpleNamespace(shop=repo, profile=None),
+                                       tasks=tasks, diagnostics=Diagnostics(), local=Local()),
+                            day)
+    qtbot.add_widget(dialog)
+    try:
+        with qtbot.waitSignal(dialog.sig_loaded, timeout=15_000) as loaded:
+            dialog.set_service("day")
+        sheet = loaded.args[0]
+        assert [line.guest for line in sheet.lines] == ["Early Ada", "<b>Bob</b> & Co"]
+        assert sheet.summary == "2 bookings · 8 covers · 1 with allergies"
+        path = tmp_path / "tonight.pdf"
+        with qtbot.waitSignal(dialog.sig_saved, timeout=20_000):
+            dialog.save_pdf(path)
+        text = pdf_text(path)
+        assert "<b>Bob</b> & Co" in text and "Gone Gus" not in text
+        assert "ALLERGY (nut): Severe nut allergy, EpiPen" in text
+        ada = next(line for line in text.splitlines() if "Early Ada" in line)
+        assert local_hour(day, 19) in ada and "window seat" in ada
     finally:
         tasks.shutdown()
