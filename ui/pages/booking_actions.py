@@ -125,4 +125,4 @@ class BookingPanelPage(ShopFormPage[Booking, BookingQuery]):
 
     def _conflict_heading(self, theirs: Booking) -> tuple[str, str]:
         return (f"Booking #{theirs.id}",
-                f"Their version is {theirs.version}, status {theirs.status.label}.")
+                f"It is {theirs.status.label} now.")  # the version is the shop's token

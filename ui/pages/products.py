@@ -398,4 +398,4 @@ class ProductsPage(ShopFormPage[Product, ProductQuery]):
                        "product-save")
 
     def _conflict_heading(self, theirs: Product) -> tuple[str, str]:
-        return theirs.name or theirs.sku, f"Their version is {theirs.version}."
+        return theirs.name or theirs.sku, f"{theirs.stock:,} in stock now."
