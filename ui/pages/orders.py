@@ -139,7 +139,7 @@ class OrderPanel(QFrame):
         self.heading.setText(f"Order #{order.id}")
         show_chip(self.status_chip, order.status.label, ORDER_STATES[order.status])
         set_plain_text(self.summary, f"{isolated(order.customer_name or 'No name')} · placed "
-                                     f"{when_text(order.placed_at)} · version {order.version}")
+                                     f"{when_text(order.placed_at)}")
         self.items.setRowCount(len(detail.items))
         for row, item in enumerate(detail.items):
             cells = (f"{item.product_name}  ({item.sku})" if item.sku else item.product_name,
