@@ -19,10 +19,12 @@ from ui.preferences import settings
 
 if TYPE_CHECKING:
     from console.profile import Profile
+    from console.store import MetricStore
     from services.bootstrap import Diagnostics, Services
     from services.local.logsetup import SecretMaskingFilter
     from ui.main_window import MainWindow
     from ui.tray import AlertNotifier
+    from ui.worker import TaskState
 
 log = logging.getLogger(__name__)
 
@@ -63,26 +65,35 @@ class ConsoleApp(QObject):
         self.tasks = TaskRunner(self)
         self.diagnostics: Diagnostics | None = None  # one for every profile opened
         self.services: Services | None = None
+        """The open window's services; None until they are built (after its first paint)."""
+        self._unadopted: list[Services] = []
+        """Services built on a worker thread whose window has not taken them yet."""
+        self._waiting_for_demo = False
+        self._closing = False
         self.window: MainWindow | None = None
         self.notifier: AlertNotifier | None = None
 
     def open(self, profile: Profile, *, is_demo: bool, first_run: bool = False,
              view: str | None = None, page: str | None = None,
              broken_profile: tuple[str, str] | None = None) -> None:
-        """Build the services for ``profile`` and show its main window."""
-        from services.bootstrap import Diagnostics, Local, build_services
-        from ui.context import AppContext
-        from ui.main_window import MainWindow
-        from ui.tray import AlertNotifier
+        """Show ``profile``'s main window, then build its services off the GUI thread.
 
-        services = build_services(profile, masking=self.masking, demo=is_demo)
-        days = _int_pref(self.prefs, "alerts/retention_days", 30)
-        if services.alerts is not None:
-            services.alerts.retention_s = days * 86_400.0
+        The window paints first (rail, top bar, the page it opens on) on a metric store and
+        the profile alone; collectors, poller, history, alerts and the shop repository are
+        built once it has painted, on a worker thread, and handed to its pages when done
+        (:meth:`_services_built`). The embedded demo shop, when it is still to start, starts
+        then too; the services start once both are ready."""
+        from console.store import MetricStore
+        from services.bootstrap import Diagnostics, Local
+        from ui.context import AppContext, StartingServices
+        from ui.main_window import MainWindow
+
+        store = MetricStore()
         if self.diagnostics is None:
             self.diagnostics = Diagnostics()
-        ctx = AppContext(services=services, tasks=self.tasks, diagnostics=self.diagnostics,
-                         local=Local(), is_demo=is_demo, settings=self.prefs)
+        ctx = AppContext(services=StartingServices(profile, store), tasks=self.tasks,
+                         diagnostics=self.diagnostics, local=Local(), is_demo=is_demo,
+                         settings=self.prefs)
         window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view,
                             broken_profile=broken_profile)
         window.sig_page_built.connect(self._wire_page)
@@ -91,22 +102,64 @@ class ConsoleApp(QObject):
         window.top_bar.set_profiles(self._profile_entries(), _entry_of(profile, is_demo),
                                     profile.name)
         window.sig_profile_chosen.connect(self.switch_profile)
-        self.notifier = AlertNotifier(services.alerts, window, icon=_app_icon())
-        self.notifier.sig_open_alerts.connect(lambda: window.show_page("alerts"))
         if page:
             window.show_page(page)
         window.show()
-        self.services, self.window = services, window
-        # Threads and the history reload start once the window has painted: first paint
-        # sooner, and the charts fill in a moment later. The embedded demo shop, when it is
-        # still to start, starts then too; the services follow once it serves.
+        self.services, self.window, self.notifier = None, window, None
+        self._waiting_for_demo = self._start_demo is not None
+        after_first_paint(window, lambda: self._after_paint(window, profile, store, is_demo))
+
+    def _after_paint(self, window: MainWindow, profile: Profile, store: MetricStore,
+                     is_demo: bool) -> None:
+        """The window has painted: start the demo shop if it is still to start, and build
+        the profile's services on a worker thread (imports and clients: a tenth of a
+        second or more, which the first frame does not wait for)."""
+        if window is not self.window:
+            return  # switched away before the first paint: that window's open builds
         if self._start_demo is not None:
             start_demo, self._start_demo = self._start_demo, None
-            after_first_paint(window, lambda: start_demo(self.sig_demo_ready.emit))
-        else:
-            after_first_paint(window, services.start)
+            start_demo(self.sig_demo_ready.emit)
+        from services.bootstrap import build_services
+
+        masking, built = self.masking, self._unadopted
+
+        def build(_state: TaskState) -> Services:
+            services = build_services(profile, masking=masking, demo=is_demo, store=store)
+            built.append(services)  # stopped at quit if its window never takes it
+            return services
+
+        def failed(exc: BaseException) -> None:
+            log.error("the services of %s could not be built", profile.name, exc_info=exc)
+            self.show_problem(f"The console could not connect its sources: {exc}. "
+                              "See the log.")
+
+        self.tasks.run(build, owner=None, name="build-services",
+                       on_success=lambda services: self._services_built(window, services),
+                       on_failure=failed)
+
+    def _services_built(self, window: MainWindow, services: Services) -> None:
+        """The services are built: hand them to the window's pages, and start them once the
+        demo shop (if any) serves. A window closed or switched away meanwhile: stop them."""
+        from ui.tray import AlertNotifier
+
+        with contextlib.suppress(ValueError):
+            self._unadopted.remove(services)
+        if window is not self.window or sip.isdeleted(window) or self._closing:
+            services.stop()
+            return
+        days = _int_pref(self.prefs, "alerts/retention_days", 30)
+        if services.alerts is not None:
+            services.alerts.retention_s = days * 86_400.0
+        self.services = services
+        window.ctx.services = services
+        self.notifier = AlertNotifier(services.alerts, window, icon=_app_icon())
+        self.notifier.sig_open_alerts.connect(lambda: window.show_page("alerts"))
+        window.services_ready()
+        if not self._waiting_for_demo:
+            services.start()
 
     def _demo_ready(self, error: BaseException | None) -> None:
+        self._waiting_for_demo = False
         if error is not None:
             log.error("the demo shop could not start: %s", error)
             if self.window is not None:
@@ -142,9 +195,9 @@ class ConsoleApp(QObject):
             self._show_current_profile()
 
     def _show_current_profile(self) -> None:
-        if self.services is None or self.window is None:
+        if self.window is None:
             return
-        profile = self.services.profile
+        profile = self.window.ctx.profile
         is_demo = self.window.ctx.is_demo
         self.window.top_bar.set_profiles(self._profile_entries(), _entry_of(profile, is_demo),
                                          profile.name)
@@ -182,9 +235,10 @@ class ConsoleApp(QObject):
                 self._show_current_profile()
                 return
         old_window, old_services = self.window, self.services
-        if old_window is None or old_services is None:
+        if old_window is None:
             return  # nothing is open yet (open() comes first)
-        current, was_demo = old_services.profile, old_window.ctx.is_demo
+        # old_services is None while they are still being built: they stop when they come
+        current, was_demo = old_window.ctx.profile, old_window.ctx.is_demo
         if _entry_of(profile, is_demo) == _entry_of(current, was_demo) and profile == current:
             return  # the shop that is open, unchanged: nothing to rebuild
         if self.notifier is not None:
@@ -194,15 +248,15 @@ class ConsoleApp(QObject):
         self.open(profile, is_demo=is_demo, view=getattr(old_window, "view", None))
         old_window.close()
         old_window.deleteLater()
-        old_services.stop()
+        if old_services is not None:
+            old_services.stop()
 
     def open_shop(self, key: str, group: str) -> None:
         """A row of All shops: that shop's profile (the switcher's key), on its dashboard; a
         site of a grouped source is shown there alone where the dashboard can."""
         self.switch_profile(key)
-        window, services = self.window, self.services
-        if window is None or services is None \
-                or _entry_of(services.profile, window.ctx.is_demo) != key:
+        window = self.window
+        if window is None or _entry_of(window.ctx.profile, window.ctx.is_demo) != key:
             return  # the profile could not be opened: the switch said why
         window.show_page("dashboard")
         focus = getattr(window.page("dashboard"), "focus_group", None)
@@ -215,9 +269,13 @@ class ConsoleApp(QObject):
             self.window.statusBar().showMessage(text)
 
     def shutdown(self) -> None:
+        self._closing = True
         if getattr(self, "notifier", None) is not None:
             self.notifier.stop()
         self.tasks.shutdown()
+        for services in self._unadopted:  # built after the event loop ended: never started
+            services.stop()
+        self._unadopted.clear()
         if self.diagnostics is not None:
             self.diagnostics.close()
         if self.services is not None:

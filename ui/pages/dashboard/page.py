@@ -28,8 +28,7 @@ from ui.charts.movers import MoversPanel
 from ui.charts.tiles import TileRow
 from ui.charts.timeline import Timeline
 from ui.context import AppContext
-from ui.pages.dashboard.compare import CompareSites, worth_comparing
-from ui.pages.dashboard.compare_lines import shop_reads
+from ui.pages.dashboard.compare_lines import shop_reads, worth_comparing
 from ui.pages.dashboard.export import DashboardExport
 from ui.pages.dashboard.feed import ChartFeed, ReadRunner
 from ui.pages.dashboard.markers import EventMarkers
@@ -43,6 +42,7 @@ from ui.widgets.demo_panel import DemoPanel
 
 if TYPE_CHECKING:
     from services.shop.demo_control import DemoControl
+    from ui.pages.dashboard.compare import CompareSites
 
 #: How often the charts read the store (only series changed since the last read).
 DATA_TICK_MS = 200
@@ -95,7 +95,6 @@ class DashboardPage(QWidget):
         self.store = ctx.store
         self.clock = clock
         self.run_read: ReadRunner = reads or self._read_on_tasks
-        self._demo: DemoControl | None = ctx.demo_control
         self.theme = _current_theme()
         self.time_range = TimeRange(self)
 
@@ -233,9 +232,11 @@ class DashboardPage(QWidget):
 
     def demo_control(self) -> DemoControl:
         """The demo shop's control handed in by the composition root."""
-        if self._demo is None:
-            raise RuntimeError("this profile has no demo shop back end")
-        return self._demo
+        demo = self.ctx.demo_control
+        if demo is None:
+            raise RuntimeError("the demo shop's control is not there yet" if self.ctx.starting
+                               else "this profile has no demo shop back end")
+        return demo
 
     # -- page protocol ----------------------------------------------------------------------
 
@@ -257,6 +258,12 @@ class DashboardPage(QWidget):
             self._status_timer.start()
             self._events_timer.start()
             self.fetch_events()
+
+    def services_ready(self) -> None:
+        """The profile's services came after the page was built (the window's first frame):
+        the sources' states, the alert marks, the demo shop's switches."""
+        self.update_status()
+        self.fetch_events()
 
     def refresh(self) -> None:
         """F5: reload every chart from the store (and the history for old ranges)."""
@@ -330,7 +337,7 @@ class DashboardPage(QWidget):
     def _show_compare_button(self) -> None:
         """Compare is offered for a profile with sites, or once All shops has read two
         shops or more (their reads are what it draws of whole shops)."""
-        overview = shop_reads(self)
+        overview = shop_reads(self, made_only=True)
         self.compare_button.setVisible(worth_comparing(self.ctx.profile) or (
             overview is not None and overview.history.count() >= 2))
 
@@ -341,7 +348,10 @@ class DashboardPage(QWidget):
     def fetch_events(self) -> None:
         """Scenario changes (demo) and alert marks since the last fetch, off the GUI thread;
         the demo shop's switches again while they could not be read (the shop still
-        starting when the page opened)."""
+        starting when the page opened). Nothing while the services are still being built:
+        :meth:`services_ready` fetches them."""
+        if self.ctx.starting:
+            return
         self.markers.fetch()
         if self.demo_panel is not None and self.demo_panel.scenario is None:
             self.demo_panel.load()
@@ -357,6 +367,8 @@ class DashboardPage(QWidget):
     def open_compare(self) -> CompareSites:
         """The "Compare sites" window (one at a time), shown and raised."""
         if self.compare is None:
+            from ui.pages.dashboard.compare import CompareSites  # its first opening pays
+
             self.compare = CompareSites(self)
             self.compare.finished.connect(self._compare_closed)
             self.compare.show()
@@ -388,7 +400,13 @@ class DashboardPage(QWidget):
 
     def show_empty(self) -> None:
         statuses = self.status.statuses
-        if not statuses:
+        if self.ctx.starting:
+            profile = self.ctx.profile
+            names = [item.name for item in (*profile.probes, *profile.sources)]
+            self.empty.setText("Starting…" if not names else
+                               f"Waiting for the first readings from {', '.join(names[:12])}"
+                               f"{f' and {len(names) - 12} more' if len(names) > 12 else ''}.")
+        elif not statuses:
             self.empty.setText("No live sources in this profile yet.\nAdd a probe (any URL) or "
                                "a source (Prometheus, Redis, RabbitMQ, a database) in Settings, "
                                "and the charts fill within seconds.")
