@@ -114,8 +114,8 @@ class ConsoleApp(QObject):
         """The window has painted: start the demo shop if it is still to start, and build
         the profile's services on a worker thread (imports and clients: a tenth of a
         second or more, which the first frame does not wait for)."""
-        if window is not self.window:
-            return  # switched away before the first paint: that window's open builds
+        if window is not self.window or self._closing:
+            return  # switched away or quit before the first paint: nothing to build
         if self._start_demo is not None:
             start_demo, self._start_demo = self._start_demo, None
             start_demo(self.sig_demo_ready.emit)
