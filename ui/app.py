@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PyQt6 import sip
-from PyQt6.QtCore import QEvent, QObject, QSettings, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, QSettings, QTimer, pyqtSignal
 from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication, QWidget
 
+from ui.first_paint import after_first_paint
 from ui.plain_text import warn
 from ui.preferences import settings
 
@@ -32,7 +33,6 @@ DEMO_ENTRY = ""
 DEMO_NAME = "Demo shop"
 StartDemo = Callable[[Callable[[BaseException | None], None]], None]
 DemoOnDemand = Callable[[], tuple["Profile", StartDemo, Callable[[], None]]]
-FIRST_PAINT_WAIT_MS = 1000
 #: How long a thread keeps the GIL once another asks for it (CPython's default: 5 ms).
 GIL_SWITCH_S = 0.001
 
@@ -283,40 +283,6 @@ class ConsoleApp(QObject):
         if self._stop_demo is not None:
             stop, self._stop_demo = self._stop_demo, None
             stop()
-
-
-class _FirstPaint(QObject):
-    """Runs a function once, just after the watched widget's first paint has been handled,
-    or after ``FIRST_PAINT_WAIT_MS`` if no paint comes (a window opened minimised)."""
-
-    def __init__(self, widget: QWidget, fn: Callable[[], None]) -> None:
-        super().__init__(widget)
-        self._fn: Callable[[], None] | None = fn
-        self._widget = widget
-        widget.installEventFilter(self)
-        QTimer.singleShot(FIRST_PAINT_WAIT_MS, self._run)
-
-    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
-        if event is not None and event.type() == QEvent.Type.Paint:
-            QTimer.singleShot(0, self._run)  # runs once this paint is done
-        return False
-
-    def _run(self) -> None:
-        fn, self._fn = self._fn, None
-        if fn is not None:
-            with contextlib.suppress(RuntimeError):  # the window may be gone already
-                self._widget.removeEventFilter(self)
-            fn()
-
-
-def after_first_paint(widget: QWidget, fn: Callable[[], None]) -> None:
-    """Call ``fn`` once ``widget`` has painted its first frame (at once if it is not shown, so
-    that nothing waits on a window that never paints). Work started on a zero timer instead
-    may run before the first paint and hold it up (imports hold the GIL)."""
-    if widget.isVisible():
-        _FirstPaint(widget, fn)
-    else:
-        QTimer.singleShot(0, fn)
 
 
 def _entry_of(profile: Profile, is_demo: bool) -> str:

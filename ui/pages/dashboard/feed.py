@@ -77,7 +77,7 @@ class ChartFeed:
         return {name: self._history[name] for name in names if name in self._history}
 
     def charted(self) -> list[tuple[ChartPanel, SeriesCurve]]:
-        return [(p, c) for p in self.page.timeline.panels for c in p.curves.values()]
+        return [(p, c) for p in self.page.timeline.made_panels() for c in p.curves.values()]
 
     def series_toggled(self, series: str, shown: bool) -> None:
         """A series was shown from a chart's chooser: read it if it fell behind."""

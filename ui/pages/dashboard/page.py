@@ -28,6 +28,7 @@ from ui.charts.movers import MoversPanel
 from ui.charts.tiles import TileRow
 from ui.charts.timeline import Timeline
 from ui.context import AppContext
+from ui.first_paint import after_first_paint
 from ui.pages.dashboard.compare_lines import shop_reads, worth_comparing
 from ui.pages.dashboard.export import DashboardExport
 from ui.pages.dashboard.feed import ChartFeed, ReadRunner
@@ -121,7 +122,6 @@ class DashboardPage(QWidget):
         self.read_soon = CoalescingTimer(30, self.tick, self)
         self.tiles.horizontalScrollBar().valueChanged.connect(
             lambda _v: self.status_soon.request())
-        self.set_thresholds()
         self.tick()
         self.update_status()
 
@@ -176,8 +176,10 @@ class DashboardPage(QWidget):
         outer.addWidget(self.tiles)
 
         self.timeline = Timeline(self.theme)
-        for spec in PANELS:
-            self.timeline.add_panel(spec)
+        # made once the window has painted, or when first asked for: until the first
+        # readings the page shows its empty state, not the charts
+        self.timeline.plan_panels(PANELS)
+        after_first_paint(self, self.timeline.make_panels, not_shown_yet=True)
         self.empty = plain_label()
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
@@ -224,11 +226,19 @@ class DashboardPage(QWidget):
         self._export_menu.addAction("Dashboard as PNG…", self.export.ask_png)
         self._export_menu.addAction("Visible range as CSV…", self.export.ask_csv)
         self.timeline.sig_user_range.connect(self.time_range.user_range)
-        for panel in self.timeline.panels:
-            panel.sig_visibility.connect(self.feed.series_toggled)
+        self.timeline.sig_panels_made.connect(self._panels_made)
+        if self.timeline.panels_made:
+            self._panels_made()
         self.timeline.sig_region_changed.connect(lambda *_: self.moved_first.rank_region())
         if self.demo_panel is not None:
             self.demo_panel.sig_applied.connect(lambda _s: self.fetch_events())
+
+    def _panels_made(self) -> None:
+        """The charts' panels exist now: wire them, draw the alert thresholds on them."""
+        self.sites.panels_made()
+        for panel in self.timeline.panels:
+            panel.sig_visibility.connect(self.feed.series_toggled)
+        self.set_thresholds()
 
     def demo_control(self) -> DemoControl:
         """The demo shop's control handed in by the composition root."""
