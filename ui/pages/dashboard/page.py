@@ -409,21 +409,19 @@ class DashboardPage(QWidget):
         self.status_label.setText(words)
 
     def show_empty(self) -> None:
-        statuses = self.status.statuses
-        if self.ctx.starting:
+        names: list[str]
+        if self.ctx.starting:  # the poller is still being built: the profile names them
             profile = self.ctx.profile
-            names = [item.name for item in (*profile.probes, *profile.sources)]
-            self.empty.setText("Starting…" if not names else
-                               f"Waiting for the first readings from {', '.join(names[:12])}"
-                               f"{f' and {len(names) - 12} more' if len(names) > 12 else ''}.")
-        elif not statuses:
+            names = [p.name for p in profile.probes] + [s.name for s in profile.sources]
+        else:
+            names = [s.name for s in self.status.statuses]
+        if not names:
             self.empty.setText("No live sources in this profile yet.\nAdd a probe (any URL) or "
                                "a source (Prometheus, Redis, RabbitMQ, a database) in Settings, "
                                "and the charts fill within seconds.")
         else:
-            names = ", ".join(s.name for s in statuses[:12])
-            more = f" and {len(statuses) - 12} more" if len(statuses) > 12 else ""
-            self.empty.setText(f"Waiting for the first readings from {names}{more}.\nCharts "
-                               "appear as soon as a source answers; a source that does not "
-                               "shows its error on its tile above.")
+            more = f" and {len(names) - 12} more" if len(names) > 12 else ""
+            self.empty.setText(f"Waiting for the first readings from {', '.join(names[:12])}"
+                               f"{more}.\nCharts appear as soon as a source answers; a source "
+                               "that does not shows its error on its tile above.")
         self.charts.setCurrentWidget(self.empty)
