@@ -16,7 +16,7 @@ a slower real start: "to first data" is when the dashboard drew its first readin
 line the console writes to its own log then ("the dashboard drew its first readings").
 
     python -m tests.benchmarks startup
-    python -m tests.benchmarks.bench_startup --importtime    (the slowest imports)
+    python -m tests.benchmarks.bench_startup --importtime    (the slowest imports before the paint)
 """
 
 from __future__ import annotations
@@ -199,39 +199,56 @@ def run(quick: bool = False) -> list[Figure]:
     return figures
 
 
-def import_offenders(args: list[str], top: int = 12) -> tuple[list[tuple[int, int, str]],
-                                                            list[tuple[int, str]]]:
-    """The slowest imports of ``python -X importtime main.py ARGS``.
+def import_offenders(args: list[str], top: int = 12, script: Path | None = None,
+                     until_paint: str | None = None
+                     ) -> tuple[list[tuple[int, int, str]], list[tuple[int, str]], int]:
+    """The slowest imports of ``python -X importtime main.py ARGS`` (or of ``script``).
 
     Returns (top-level imports as (cumulative us, self us, module), packages as (cumulative us,
-    package)), slowest first. "Top-level" is what main.py or a lazy import inside a function
-    asked for; a package's figure is its first import wherever it happened (one package's
-    figure can include another's: flask includes werkzeug).
+    package), every import's self time summed in us), slowest first. "Top-level" is what
+    main.py or a lazy import inside a function asked for; a package's figure is its first
+    import wherever it happened (one package's figure can include another's: flask includes
+    werkzeug). ``until_paint``: only the imports before Qt's first flush of a window of that
+    class (Qt's paint log goes to stderr between importtime's lines).
     """
+    command = [sys.executable, "-X", "importtime", str(script or ROOT / "main.py"), *args]
     with tempfile.TemporaryDirectory(prefix="backroom-importtime-") as tmp:
-        done = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "main.py"), *args],
-                              env=_isolated_env(Path(tmp)), cwd=ROOT, capture_output=True,
-                              text=True, timeout=TIMEOUT_S, check=False)
+        env = _isolated_env(Path(tmp))
+        for _ in range(2):  # the first run seeds the demo shop and draws the icons
+            done = subprocess.run(command, env={**env, **PAINT_LOG}, cwd=ROOT,
+                                  capture_output=True, text=True, timeout=TIMEOUT_S,
+                                  check=False)
     rows: list[tuple[int, int, str]] = []
     packages: list[tuple[int, str]] = []
+    total = 0
     for line in done.stderr.splitlines():
+        if until_paint and "Flushing" in line and f" of {until_paint}(" in line:
+            break
         if not line.startswith("import time:") or "self [us]" in line:
             continue
         self_us, cumulative_us, name = line.split(":", 1)[1].split("|", 2)
         module = name.strip()
+        total += int(self_us)
         if "." not in module and not module.startswith("_"):
             packages.append((int(cumulative_us), module))
         if not name.startswith(" " * 3):  # nested ones count in their importer's time
             rows.append((int(cumulative_us), int(self_us), module))
     rows.sort(reverse=True)
     packages.sort(reverse=True)
-    return rows[:top], packages[:top]
+    return rows[:top], packages[:top], total
 
 
 def _print_offenders() -> None:
-    for args in (["--version"], ["gui", "--demo", "--quit-after", "0.01"]):
-        rows, packages = import_offenders(args)
-        print(f"python -X importtime main.py {' '.join(args)}")
+    with tempfile.TemporaryDirectory(prefix="backroom-bare-") as tmp:
+        bare = Path(tmp) / "bare_window.py"
+        bare.write_text(BARE_WINDOW, encoding="utf-8")
+        _rows, _packages, bare_us = import_offenders([], script=bare, until_paint="QMainWindow")
+    print(f"imports before the first paint: bare PyQt6 + pyqtgraph window {bare_us / 1000:.0f} ms")
+    runs = ((["--version"], None), (["gui", "--demo", "--quit-after", "1"], "MainWindow"))
+    for args, until in runs:
+        rows, packages, total = import_offenders(args, until_paint=until)
+        where = " before the first paint" if until else ""
+        print(f"python -X importtime main.py {' '.join(args)}: {total / 1000:.0f} ms{where}")
         print(f"  top-level imports   {'cumulative ms':>13} {'self ms':>8}")
         for cumulative, self_us, name in rows:
             print(f"  {name:<30} {cumulative / 1000:8.1f} {self_us / 1000:8.1f}")
@@ -242,7 +259,8 @@ def _print_offenders() -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_startup")
-    parser.add_argument("--importtime", action="store_true", help="print the slowest imports")
+    parser.add_argument("--importtime", action="store_true",
+                        help="print the slowest imports (gui: those before the first paint)")
     parser.add_argument("--quick", action="store_true")
     options = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
