@@ -120,6 +120,7 @@ class ConsoleApp(QObject):
             start_demo, self._start_demo = self._start_demo, None
             start_demo(self.sig_demo_ready.emit)
         from services.bootstrap import build_services
+        from ui.context import StartingServices
 
         masking, built = self.masking, self._unadopted
 
@@ -130,6 +131,11 @@ class ConsoleApp(QObject):
 
         def failed(exc: BaseException) -> None:
             log.error("the services of %s could not be built", profile.name, exc_info=exc)
+            if window is not self.window:
+                return
+            if isinstance(window.ctx.services, StartingServices):
+                window.ctx.services.failed = True
+            window.update_source_states()
             self.show_problem(f"The console could not connect its sources: {exc}. "
                               "See the log.")
 

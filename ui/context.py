@@ -67,11 +67,15 @@ class StartingServices:
     def __init__(self, profile: Profile, store: MetricStore) -> None:
         self.profile = profile
         self.store = store
+        self.failed = False
+        """Building them failed (the status bar says why): the light says so."""
 
     def storage_problems(self) -> list[str]:
         return []
 
     def health_summary(self) -> tuple[str, str]:
+        if self.failed:
+            return "fail", "Sources not connected"
         return "unknown", "Starting…"
 
 

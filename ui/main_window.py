@@ -271,8 +271,8 @@ class MainWindow(QMainWindow):
     def update_source_states(self) -> None:
         """Read the poller's per-source states (thread-safe) into the chips and the light,
         and what is wrong with the console's own files into the notice."""
-        if self.ctx.starting:
-            self.top_bar.light.set_state("unknown", "Starting…")
+        if self.ctx.starting:  # the services are being built: what they say meanwhile
+            self.top_bar.light.set_state(*self.ctx.services.health_summary())
             return
         storage_problems = getattr(self.ctx.services, "storage_problems", None)
         if callable(storage_problems):
