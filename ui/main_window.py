@@ -16,7 +16,6 @@ from PyQt6.QtWidgets import (
 )
 
 from console.domain import summarise_sources
-from console.own_cost import OWN_SOURCE
 from ui import icons
 from ui.context import AppContext
 from ui.pages import registry
@@ -281,6 +280,8 @@ class MainWindow(QMainWindow):
         if poller is None:
             self.top_bar.light.set_state("unknown", "No live sources in this profile")
             return
+        from console.own_cost import OWN_SOURCE  # imported by the services by now
+
         statuses = list(poller.statuses())
         self.source_states.update_states(  # the console's own cost source: not the shop's
             (s.name, str(s.state), s.last_error or "") for s in statuses

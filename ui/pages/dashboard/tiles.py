@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from console import metrics as m
 from console.domain import series_source, split_series
-from console.own_cost import OWN_SOURCE
 from ui.charts.feed import StatusUpdate, read_status
 from ui.charts.units import unit_for
 from ui.theme import FAIL, WARN, series_colour
@@ -147,6 +146,8 @@ class StatusTiles:
                       self._apply, failed, "dashboard-status")
 
     def _apply(self, update: StatusUpdate) -> None:
+        from console.own_cost import OWN_SOURCE  # imported by the services by now
+
         self.busy = False
         page = self.page
         tiles = page.tiles
