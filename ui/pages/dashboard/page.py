@@ -122,8 +122,13 @@ class DashboardPage(QWidget):
         self.read_soon = CoalescingTimer(30, self.tick, self)
         self.tiles.horizontalScrollBar().valueChanged.connect(
             lambda _v: self.status_soon.request())
-        self.tick()
-        self.update_status()
+        if ctx.starting:  # nothing to read yet (services_ready reads): say what it waits for
+            self._show_status_line()
+            self._show_compare_button()
+            self.show_empty()
+        else:
+            self.tick()
+            self.update_status()
 
     def _read_on_tasks(self, read: Callable[[], Any], on_success: Callable[[Any], None],
                        on_failure: Callable[[BaseException], None], name: str) -> None:
