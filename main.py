@@ -335,11 +335,13 @@ def _run_db(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
-    import multiprocessing
+    if getattr(sys, "frozen", False):
+        import multiprocessing
 
-    # a bundled console (PyInstaller) starts its page reader (services/collectors/
-    # page_process.py) as itself: that child must run the reader, not the console
-    multiprocessing.freeze_support()
+        # a bundled console (PyInstaller) starts its page reader (services/collectors/
+        # page_process.py) as itself: that child must run the reader, not the console
+        # (from source there is nothing to do, and multiprocessing is not imported yet)
+        multiprocessing.freeze_support()
     argv = _normalise(list(sys.argv[1:] if argv is None else argv))
     args = _parse(argv)
     from services.local.logsetup import log_dir, setup_logging

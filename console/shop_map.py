@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.shop import BookingStatus, OrderStatus
+from console.shop_status import BookingStatus, OrderStatus
 
 #: The entities a profile can map, and the fields each knows (Backroom's words on the left of
 #: ``columns``). ``id`` and the fields in REQUIRED must be mapped; the rest may be left out and

@@ -195,9 +195,10 @@ def _resolver(masking: SecretMaskingFilter | None) -> Callable[[SecretRef], str]
 
 def build_services(profile: Profile, *, directory: Path | None = None, history: bool = True,
                    poll: bool = True, masking: SecretMaskingFilter | None = None,
-                   demo: bool = False) -> Services:
+                   demo: bool = False, store: MetricStore | None = None) -> Services:
     """Build store, collectors, poller, history, alerts and the shop repository for a profile
-    (and, for the demo shop's profile, ``demo=True``, the demo shop's control)."""
+    (and, for the demo shop's profile, ``demo=True``, the demo shop's control). ``store``:
+    the metric store to fill (the GUI makes it before its first paint, for the charts)."""
     from console.redaction import profile_secrets
     from console.store import MetricStore
     from services.collectors import attach_statement_history, build_collectors
@@ -213,7 +214,7 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     resolve = _resolver(masking)
     if masking is not None:  # literals and what the URLs hold; resolve adds the rest
         masking.add_secrets(profile_secrets(profile))
-    store = MetricStore()
+    store = store if store is not None else MetricStore()
     collectors = build_collectors(profile, resolve=resolve) if poll else []
     attach_statement_history(collectors, directory / STATEMENT_HISTORY if history else None,
                              profile.name)
@@ -293,6 +294,11 @@ class Diagnostics:
             from services.diagnostics.overview import ShopOverview
 
             self._overview = ShopOverview()
+        return self._overview
+
+    def shop_overview_made(self) -> ShopOverview | None:
+        """The reader of every shop if it was made already (None: no shop was read yet);
+        asking does not import it, which a page's status tick need not pay for."""
         return self._overview
 
     def close(self) -> None:

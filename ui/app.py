@@ -10,19 +10,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PyQt6 import sip
-from PyQt6.QtCore import QEvent, QObject, QSettings, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, QSettings, QTimer, pyqtSignal
 from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication, QWidget
 
+from ui.first_paint import after_first_paint
 from ui.plain_text import warn
 from ui.preferences import settings
 
 if TYPE_CHECKING:
     from console.profile import Profile
+    from console.store import MetricStore
     from services.bootstrap import Diagnostics, Services
     from services.local.logsetup import SecretMaskingFilter
     from ui.main_window import MainWindow
     from ui.tray import AlertNotifier
+    from ui.worker import TaskState
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,6 @@ DEMO_ENTRY = ""
 DEMO_NAME = "Demo shop"
 StartDemo = Callable[[Callable[[BaseException | None], None]], None]
 DemoOnDemand = Callable[[], tuple["Profile", StartDemo, Callable[[], None]]]
-FIRST_PAINT_WAIT_MS = 1000
 #: How long a thread keeps the GIL once another asks for it (CPython's default: 5 ms).
 GIL_SWITCH_S = 0.001
 
@@ -63,26 +65,35 @@ class ConsoleApp(QObject):
         self.tasks = TaskRunner(self)
         self.diagnostics: Diagnostics | None = None  # one for every profile opened
         self.services: Services | None = None
+        """The open window's services; None until they are built (after its first paint)."""
+        self._unadopted: list[Services] = []
+        """Services built on a worker thread whose window has not taken them yet."""
+        self._waiting_for_demo = False
+        self._closing = False
         self.window: MainWindow | None = None
         self.notifier: AlertNotifier | None = None
 
     def open(self, profile: Profile, *, is_demo: bool, first_run: bool = False,
              view: str | None = None, page: str | None = None,
              broken_profile: tuple[str, str] | None = None) -> None:
-        """Build the services for ``profile`` and show its main window."""
-        from services.bootstrap import Diagnostics, Local, build_services
-        from ui.context import AppContext
-        from ui.main_window import MainWindow
-        from ui.tray import AlertNotifier
+        """Show ``profile``'s main window, then build its services off the GUI thread.
 
-        services = build_services(profile, masking=self.masking, demo=is_demo)
-        days = _int_pref(self.prefs, "alerts/retention_days", 30)
-        if services.alerts is not None:
-            services.alerts.retention_s = days * 86_400.0
+        The window paints first (rail, top bar, the page it opens on) on a metric store and
+        the profile alone; collectors, poller, history, alerts and the shop repository are
+        built once it has painted, on a worker thread, and handed to its pages when done
+        (:meth:`_services_built`). The embedded demo shop, when it is still to start, starts
+        then too; the services start once both are ready."""
+        from console.store import MetricStore
+        from services.bootstrap import Diagnostics, Local
+        from ui.context import AppContext, StartingServices
+        from ui.main_window import MainWindow
+
+        store = MetricStore()
         if self.diagnostics is None:
             self.diagnostics = Diagnostics()
-        ctx = AppContext(services=services, tasks=self.tasks, diagnostics=self.diagnostics,
-                         local=Local(), is_demo=is_demo, settings=self.prefs)
+        ctx = AppContext(services=StartingServices(profile, store), tasks=self.tasks,
+                         diagnostics=self.diagnostics, local=Local(), is_demo=is_demo,
+                         settings=self.prefs)
         window = MainWindow(ctx, self.prefs, is_demo=is_demo, first_run=first_run, view=view,
                             broken_profile=broken_profile)
         window.sig_page_built.connect(self._wire_page)
@@ -91,22 +102,70 @@ class ConsoleApp(QObject):
         window.top_bar.set_profiles(self._profile_entries(), _entry_of(profile, is_demo),
                                     profile.name)
         window.sig_profile_chosen.connect(self.switch_profile)
-        self.notifier = AlertNotifier(services.alerts, window, icon=_app_icon())
-        self.notifier.sig_open_alerts.connect(lambda: window.show_page("alerts"))
         if page:
             window.show_page(page)
         window.show()
-        self.services, self.window = services, window
-        # Threads and the history reload start once the window has painted: first paint
-        # sooner, and the charts fill in a moment later. The embedded demo shop, when it is
-        # still to start, starts then too; the services follow once it serves.
+        self.services, self.window, self.notifier = None, window, None
+        self._waiting_for_demo = self._start_demo is not None
+        after_first_paint(window, lambda: self._after_paint(window, profile, store, is_demo))
+
+    def _after_paint(self, window: MainWindow, profile: Profile, store: MetricStore,
+                     is_demo: bool) -> None:
+        """The window has painted: start the demo shop if it is still to start, and build
+        the profile's services on a worker thread (imports and clients: a tenth of a
+        second or more, which the first frame does not wait for)."""
+        if window is not self.window or self._closing:
+            return  # switched away or quit before the first paint: nothing to build
         if self._start_demo is not None:
             start_demo, self._start_demo = self._start_demo, None
-            after_first_paint(window, lambda: start_demo(self.sig_demo_ready.emit))
-        else:
-            after_first_paint(window, services.start)
+            start_demo(self.sig_demo_ready.emit)
+        from services.bootstrap import build_services
+        from ui.context import StartingServices
+
+        masking, built = self.masking, self._unadopted
+
+        def build(_state: TaskState) -> Services:
+            services = build_services(profile, masking=masking, demo=is_demo, store=store)
+            built.append(services)  # stopped at quit if its window never takes it
+            return services
+
+        def failed(exc: BaseException) -> None:
+            log.error("the services of %s could not be built", profile.name, exc_info=exc)
+            if window is not self.window:
+                return
+            if isinstance(window.ctx.services, StartingServices):
+                window.ctx.services.failed = True
+            window.update_source_states()
+            self.show_problem(f"The console could not connect its sources: {exc}. "
+                              "See the log.")
+
+        self.tasks.run(build, owner=None, name="build-services",
+                       on_success=lambda services: self._services_built(window, services),
+                       on_failure=failed)
+
+    def _services_built(self, window: MainWindow, services: Services) -> None:
+        """The services are built: hand them to the window's pages, and start them once the
+        demo shop (if any) serves. A window closed or switched away meanwhile: stop them."""
+        from ui.tray import AlertNotifier
+
+        with contextlib.suppress(ValueError):
+            self._unadopted.remove(services)
+        if window is not self.window or sip.isdeleted(window) or self._closing:
+            services.stop()
+            return
+        days = _int_pref(self.prefs, "alerts/retention_days", 30)
+        if services.alerts is not None:
+            services.alerts.retention_s = days * 86_400.0
+        self.services = services
+        window.ctx.services = services
+        self.notifier = AlertNotifier(services.alerts, window, icon=_app_icon())
+        self.notifier.sig_open_alerts.connect(lambda: window.show_page("alerts"))
+        window.services_ready()
+        if not self._waiting_for_demo:
+            services.start()
 
     def _demo_ready(self, error: BaseException | None) -> None:
+        self._waiting_for_demo = False
         if error is not None:
             log.error("the demo shop could not start: %s", error)
             if self.window is not None:
@@ -142,9 +201,9 @@ class ConsoleApp(QObject):
             self._show_current_profile()
 
     def _show_current_profile(self) -> None:
-        if self.services is None or self.window is None:
+        if self.window is None:
             return
-        profile = self.services.profile
+        profile = self.window.ctx.profile
         is_demo = self.window.ctx.is_demo
         self.window.top_bar.set_profiles(self._profile_entries(), _entry_of(profile, is_demo),
                                          profile.name)
@@ -182,9 +241,10 @@ class ConsoleApp(QObject):
                 self._show_current_profile()
                 return
         old_window, old_services = self.window, self.services
-        if old_window is None or old_services is None:
+        if old_window is None:
             return  # nothing is open yet (open() comes first)
-        current, was_demo = old_services.profile, old_window.ctx.is_demo
+        # old_services is None while they are still being built: they stop when they come
+        current, was_demo = old_window.ctx.profile, old_window.ctx.is_demo
         if _entry_of(profile, is_demo) == _entry_of(current, was_demo) and profile == current:
             return  # the shop that is open, unchanged: nothing to rebuild
         if self.notifier is not None:
@@ -194,15 +254,15 @@ class ConsoleApp(QObject):
         self.open(profile, is_demo=is_demo, view=getattr(old_window, "view", None))
         old_window.close()
         old_window.deleteLater()
-        old_services.stop()
+        if old_services is not None:
+            old_services.stop()
 
     def open_shop(self, key: str, group: str) -> None:
         """A row of All shops: that shop's profile (the switcher's key), on its dashboard; a
         site of a grouped source is shown there alone where the dashboard can."""
         self.switch_profile(key)
-        window, services = self.window, self.services
-        if window is None or services is None \
-                or _entry_of(services.profile, window.ctx.is_demo) != key:
+        window = self.window
+        if window is None or _entry_of(window.ctx.profile, window.ctx.is_demo) != key:
             return  # the profile could not be opened: the switch said why
         window.show_page("dashboard")
         focus = getattr(window.page("dashboard"), "focus_group", None)
@@ -215,9 +275,13 @@ class ConsoleApp(QObject):
             self.window.statusBar().showMessage(text)
 
     def shutdown(self) -> None:
+        self._closing = True
         if getattr(self, "notifier", None) is not None:
             self.notifier.stop()
         self.tasks.shutdown()
+        for services in self._unadopted:  # built after the event loop ended: never started
+            services.stop()
+        self._unadopted.clear()
         if self.diagnostics is not None:
             self.diagnostics.close()
         if self.services is not None:
@@ -225,40 +289,6 @@ class ConsoleApp(QObject):
         if self._stop_demo is not None:
             stop, self._stop_demo = self._stop_demo, None
             stop()
-
-
-class _FirstPaint(QObject):
-    """Runs a function once, just after the watched widget's first paint has been handled,
-    or after ``FIRST_PAINT_WAIT_MS`` if no paint comes (a window opened minimised)."""
-
-    def __init__(self, widget: QWidget, fn: Callable[[], None]) -> None:
-        super().__init__(widget)
-        self._fn: Callable[[], None] | None = fn
-        self._widget = widget
-        widget.installEventFilter(self)
-        QTimer.singleShot(FIRST_PAINT_WAIT_MS, self._run)
-
-    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
-        if event is not None and event.type() == QEvent.Type.Paint:
-            QTimer.singleShot(0, self._run)  # runs once this paint is done
-        return False
-
-    def _run(self) -> None:
-        fn, self._fn = self._fn, None
-        if fn is not None:
-            with contextlib.suppress(RuntimeError):  # the window may be gone already
-                self._widget.removeEventFilter(self)
-            fn()
-
-
-def after_first_paint(widget: QWidget, fn: Callable[[], None]) -> None:
-    """Call ``fn`` once ``widget`` has painted its first frame (at once if it is not shown, so
-    that nothing waits on a window that never paints). Work started on a zero timer instead
-    may run before the first paint and hold it up (imports hold the GIL)."""
-    if widget.isVisible():
-        _FirstPaint(widget, fn)
-    else:
-        QTimer.singleShot(0, fn)
 
 
 def _entry_of(profile: Profile, is_demo: bool) -> str:

@@ -51,6 +51,34 @@ class ActiveServices(Protocol):
     def health_summary(self) -> tuple[str, str]: ...
 
 
+class StartingServices:
+    """The active profile's services while they are built, after the window's first paint:
+    the profile and its metric store (the pages' charts hold it already); nothing else yet.
+    The window and its pages say "starting" rather than "none" while these are in place."""
+
+    starting = True
+    poller: SourceStates | None = None
+    history: History | None = None
+    shop: ShopRepository | None = None
+    alerts: AlertService | None = None
+    alert_log: AlertLog | None = None
+    demo_control: DemoControl | None = None
+
+    def __init__(self, profile: Profile, store: MetricStore) -> None:
+        self.profile = profile
+        self.store = store
+        self.failed = False
+        """Building them failed (the status bar says why): the light says so."""
+
+    def storage_problems(self) -> list[str]:
+        return []
+
+    def health_summary(self) -> tuple[str, str]:
+        if self.failed:
+            return "fail", "Sources not connected"
+        return "unknown", "Starting…"
+
+
 @dataclass
 class AppContext:
     """The composition root's output as the UI sees it; pages take it, never a global.
@@ -74,6 +102,12 @@ class AppContext:
     @property
     def profile(self) -> Profile:
         return self.services.profile
+
+    @property
+    def starting(self) -> bool:
+        """The services are still being built (the window paints first): what they will
+        have (a shop, a poller, alerts) is not there yet, which is not the same as absent."""
+        return bool(getattr(self.services, "starting", False))
 
     @property
     def shop(self) -> ShopRepository | None:

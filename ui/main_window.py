@@ -16,7 +16,6 @@ from PyQt6.QtWidgets import (
 )
 
 from console.domain import summarise_sources
-from console.own_cost import OWN_SOURCE
 from ui import icons
 from ui.context import AppContext
 from ui.pages import registry
@@ -63,6 +62,8 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self._settings = settings
         self._pages: dict[str, QWidget] = {}
+        self._after_start: str | None = None
+        """The page chosen while the services were being built, shown once they are."""
         profile = ctx.profile
         self.setWindowTitle(f"Backroom — {profile.name}")
         self.setMinimumSize(960, 600)
@@ -167,6 +168,11 @@ class MainWindow(QMainWindow):
             self._on_rail(key)
 
     def _on_rail(self, key: str) -> None:
+        if self.ctx.starting and key not in self._pages \
+                and not registry.spec(key).before_services:
+            self._after_start = key  # built once the services are (services_ready)
+            return
+        self._after_start = None
         widget = self.page(key)
         self.stack.setCurrentWidget(widget)
         on_shown = getattr(widget, "on_shown", None)
@@ -174,6 +180,17 @@ class MainWindow(QMainWindow):
             on_shown()
         self._settings.setValue("window/page", key)
         self.sig_page_changed.emit(key)
+
+    def services_ready(self) -> None:
+        """The profile's services are built (they come after the first paint): the pages
+        built before them read them now, and a page asked for meanwhile is built."""
+        for widget in list(self._pages.values()):
+            ready = getattr(widget, "services_ready", None)
+            if callable(ready):
+                ready()
+        if self._after_start is not None and self._after_start == self.rail.current_key():
+            self._on_rail(self._after_start)
+        self.update_source_states()
 
     def set_view(self, view: str) -> None:
         """Manager view shows the manager's pages; Support the support staff's."""
@@ -253,6 +270,9 @@ class MainWindow(QMainWindow):
     def update_source_states(self) -> None:
         """Read the poller's per-source states (thread-safe) into the chips and the light,
         and what is wrong with the console's own files into the notice."""
+        if self.ctx.starting:  # the services are being built: what they say meanwhile
+            self.top_bar.light.set_state(*self.ctx.services.health_summary())
+            return
         storage_problems = getattr(self.ctx.services, "storage_problems", None)
         if callable(storage_problems):
             self.storage_notice.set_problems(storage_problems())
@@ -260,6 +280,8 @@ class MainWindow(QMainWindow):
         if poller is None:
             self.top_bar.light.set_state("unknown", "No live sources in this profile")
             return
+        from console.own_cost import OWN_SOURCE  # imported by the services by now
+
         statuses = list(poller.statuses())
         self.source_states.update_states(  # the console's own cost source: not the shop's
             (s.name, str(s.state), s.last_error or "") for s in statuses

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-import tomli_w
 
 from console import metrics
 from console.alert_rules import (
@@ -104,6 +102,8 @@ def parse_toml(raw: bytes, name: str, origin: str = "") -> dict[str, Any]:
     """The TOML data of a profile file's bytes. Raises :class:`ProfileError` naming the file
     and the fault for text that is not UTF-8 or not TOML, nesting too deep included (tomllib
     recurses once a level and raises RecursionError there)."""
+    import tomllib  # here: the demo's start reads no file before its window paints
+
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
@@ -120,6 +120,8 @@ def save_profile(profile: Profile, path: Path | str) -> Path:
     may be in it). A symbolic link is written through: its target is replaced and the link
     stays a link. A path (or link target) that is not a regular file raises
     :class:`~services.user_files.UnusableFile`. Returns ``path``."""
+    import tomli_w
+
     path = Path(path)
     text = tomli_w.dumps(profile_to_dict(profile))
     replace_file(Path(os.path.realpath(path)), text.encode("utf-8"), mode=0o600,

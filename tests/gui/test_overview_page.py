@@ -119,15 +119,16 @@ def test_double_click_opens_that_shop_and_a_site_opens_its_chains_dashboard(
                               pos=rect.center())
 
         double_click("Bistro site-07")
-        qtbot.waitUntil(lambda: app.services.profile.name == "Bistro site-07", timeout=10_000)
+        qtbot.waitUntil(lambda: app.services is not None
+                        and app.services.profile.name == "Bistro site-07", timeout=10_000)
         assert app.window.current_page_key() == "dashboard"
         assert app.window.top_bar.profiles.currentText() == "Bistro site-07"
         app.window.show_page("overview")
         page = app.window.page("overview")
         qtbot.waitUntil(lambda: page.model.rowCount() == 8 + 21, timeout=10_000)
         double_click(f"The whole chain · site={chain.slow}")
-        qtbot.waitUntil(lambda: app.services.profile.name == "The whole chain",
-                        timeout=10_000)
+        qtbot.waitUntil(lambda: app.services is not None
+                        and app.services.profile.name == "The whole chain", timeout=10_000)
         assert app.window.current_page_key() == "dashboard"
     finally:
         window = app.window

@@ -54,6 +54,8 @@ def test_choosing_another_shop_opens_it(console, qtbot) -> None:
     box.setCurrentIndex(index)
     box.activated.emit(index)  # what a user's pick in the list sends
     qtbot.waitUntil(lambda: app.window is not first)
+    # the services are built after the window's first paint
+    qtbot.waitUntil(lambda: app.services is not None)
     assert app.services.profile.name == "Harbour Café"
     assert app.window.top_bar.profiles.currentText() == "Harbour Café"
     assert items(app) == ["Main Street Bistro", "Harbour Café"]
@@ -77,7 +79,7 @@ def test_switching_then_quitting_at_once_leaves_no_thread_behind(console, qtbot)
     them start afterwards with nobody left to stop them."""
     app, folder = console
     app.open(load_profile(folder / "a-bistro.toml"), is_demo=False)
-    qtbot.waitUntil(lambda: app.services._started)
+    qtbot.waitUntil(lambda: app.services is not None and app.services._started)
     app.switch_profile(str((folder / "b-harbour.toml").resolve()))
     app.shutdown()  # before the event loop has run the new services' start
     qtbot.wait(300)
@@ -116,7 +118,8 @@ def test_the_demo_is_offered_when_a_real_shop_is_open_and_starts_when_picked(
         box = app.window.top_bar.profiles
         box.setCurrentIndex(0)
         box.activated.emit(0)
-        qtbot.waitUntil(lambda: app.services.profile.name == "Demo shop", timeout=10_000)
+        qtbot.waitUntil(lambda: app.services is not None
+                        and app.services.profile.name == "Demo shop", timeout=10_000)
         assert len(made) == 1
         url = made[0].base_url
         qtbot.waitUntil(lambda: _serves(requests, url), timeout=30_000)

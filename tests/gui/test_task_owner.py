@@ -98,6 +98,8 @@ def test_switching_shop_while_every_page_loads_reaches_no_deleted_widget(
         with qtbot.captureExceptions() as exceptions:
             app.open(profile, is_demo=True, view="support")
             old = app.window
+            # its services are built after the first paint; then every page can load
+            qtbot.waitUntil(lambda: app.services is not None)
             for spec in registry.PAGES:
                 old.show_page(spec.key)
             old.page("diagnostics").run_sweep()
@@ -112,6 +114,7 @@ def test_switching_shop_while_every_page_loads_reaches_no_deleted_widget(
             qtbot.waitUntil(lambda: app.tasks.active() == 0, timeout=SLOW_MS * 4 + 10_000)
         assert [f"{e[0].__name__}: {e[1]}" for e in exceptions] == []
         assert reached_deleted == []
+        qtbot.waitUntil(lambda: app.services is not None)
         assert app.services.profile.name == "Harbour Café"
         # The new shop works: its pages open.
         app.window.show_page("bookings")

@@ -43,6 +43,8 @@ class Timeline(pg.GraphicsLayoutWidget):
     """Emitted with (start, end) when the user has moved the selection region."""
     sig_crosshair = pyqtSignal(float)
     """Emitted with the time under the cursor while it moves over a panel."""
+    sig_panels_made = pyqtSignal()
+    """Emitted once the planned panels (:meth:`plan_panels`) have been made."""
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent, show=False, size=None, title=None)
@@ -50,7 +52,8 @@ class Timeline(pg.GraphicsLayoutWidget):
         self.setBackground(theme.base)
         self.ci.setContentsMargins(6, 4, 10, 4)
         self.ci.setSpacing(2)
-        self.panels: list[ChartPanel] = []
+        self._panels: list[ChartPanel] = []
+        self._planned: list[PanelSpec] = []
         self._shown: list[ChartPanel] = []
         self._markers: list[Marker] = []
         self._rendered: tuple[float, float, int] | None = None
@@ -63,12 +66,43 @@ class Timeline(pg.GraphicsLayoutWidget):
 
     # -- panels ---------------------------------------------------------------------------
 
+    @property
+    def panels(self) -> list[ChartPanel]:
+        """Every panel in order; planned ones are made now if they were not yet."""
+        if self._planned:
+            self.make_panels()
+        return self._panels
+
+    def made_panels(self) -> list[ChartPanel]:
+        """The panels made so far (none of the planned ones is made by asking)."""
+        return list(self._panels)
+
+    @property
+    def panels_made(self) -> bool:
+        """No planned panel is left to make."""
+        return not self._planned
+
     def add_panel(self, spec: PanelSpec) -> ChartPanel:
+        self.make_panels()  # in the order they were asked for
         panel = ChartPanel(spec, self.theme)
         panel.view_box.sigXRangeChanged.connect(lambda *_: self._view_redraw.request())
         panel.view_box.sigRangeChangedManually.connect(self._user_moved)
-        self.panels.append(panel)
+        self._panels.append(panel)
         return panel
+
+    def plan_panels(self, specs: Iterable[PanelSpec]) -> None:
+        """Panels made when first asked for (:attr:`panels`, :meth:`panel`) or by
+        :meth:`make_panels`: a page whose charts are not on screen yet (no readings) opens
+        without paying for them, some 5 ms a panel."""
+        self._planned.extend(specs)
+
+    def make_panels(self) -> None:
+        """Make the planned panels now (then :attr:`sig_panels_made`)."""
+        planned, self._planned = self._planned, []
+        for spec in planned:
+            self.add_panel(spec)
+        if planned:
+            self.sig_panels_made.emit()
 
     def panel(self, key: str) -> ChartPanel:
         for panel in self.panels:
@@ -101,6 +135,10 @@ class Timeline(pg.GraphicsLayoutWidget):
             if panel not in wanted:
                 panel.plot.hide()
         self._shown = wanted
+        # the central item is the whole view (GraphicsView.resizeEvent): a layout activated
+        # between the clear and the re-adds above bounds it by the emptied grid, and the
+        # panels stayed at their minimum (88 px wide) until the next resize
+        self.ci.setGeometry(self.range)
         self._place_markers()
         self._lay_out_labels()
         self._rendered = None

@@ -20,20 +20,24 @@ SUPPORT = "support"
 
 @dataclass(frozen=True, slots=True)
 class PageSpec:
-    """One entry of the navigation rail; ``target`` is 'module:Class' built lazily."""
+    """One entry of the navigation rail; ``target`` is 'module:Class' built lazily.
+    ``before_services``: the page can be built while the profile's services are still being
+    built (the window's first frame), and reads them when its ``services_ready()`` is
+    called; any other page is built once they are there."""
 
     key: str
     title: str
     icon: str
     target: str
     views: frozenset[str]
+    before_services: bool = False
 
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("today", "Today", "fa5s.calendar-day", "ui.pages.today:TodayPage",
-             frozenset({MANAGER, SUPPORT})),
+             frozenset({MANAGER, SUPPORT}), before_services=True),
     PageSpec("dashboard", "Dashboard", "fa5s.chart-line", "ui.pages.dashboard:DashboardPage",
-             frozenset({SUPPORT})),
+             frozenset({SUPPORT}), before_services=True),
     PageSpec("bookings", "Bookings", "fa5s.book-open", "ui.pages.bookings:BookingsPage",
              frozenset({MANAGER, SUPPORT})),
     PageSpec("floor", "Floor", "fa5s.chair", "ui.pages.floor:FloorPage",

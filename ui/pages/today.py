@@ -228,9 +228,16 @@ class TodayPage(ShopPage):
         self.run_sheet = RunSheetDialog(self.ctx, parent=self)
         self.run_sheet.open()
 
+    def services_ready(self) -> None:
+        """The shop repository came after the page was built (the window's first frame)."""
+        self.refresh()
+
     def refresh(self) -> None:
         """Fetch today's figures again (F5; also every minute while the page is shown)."""
         shop = self.ctx.shop
+        if self.ctx.starting:
+            self.updated.setText("Updating…")  # services_ready() asks once the shop is there
+            return
         if shop is None:
             self.notice.show_text(NO_BACKEND, "warn")
             self._show_nothing("Nothing to show yet: this profile has no shop back end or "

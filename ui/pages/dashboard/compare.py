@@ -28,7 +28,13 @@ from ui.charts.panel import ChartPanel
 from ui.charts.panel_parts import PanelSpec, SeriesStyle
 from ui.charts.timeline import Timeline
 from ui.charts.units import unit_for
-from ui.pages.dashboard.compare_lines import FIGURES, ShopLines, SiteLines, shop_reads
+from ui.pages.dashboard.compare_lines import (
+    FIGURES,
+    ShopLines,
+    SiteLines,
+    shop_reads,
+    worth_comparing,
+)
 from ui.pages.overview import REFRESH_S as SHOPS_REFRESH_S
 from ui.pages.overview import open_shop_outside_folder
 from ui.plain_text import plain_label, plain_tooltip
@@ -42,18 +48,6 @@ MAX_COMPARED = 8
 #: How often the chart reads the store again while it is open.
 REFRESH_MS = 2000
 _SERIES = Qt.ItemDataRole.UserRole
-
-
-#: Sources that read a whole shop's back end (a site each, when a profile has several).
-SHOP_KINDS = frozenset({"prometheus", "prometheus-server"})
-
-
-def worth_comparing(profile: Any) -> bool:
-    """True when a profile has sites to compare: a grouped source, or two Prometheus
-    sources (a shop per source; a shop's probes and caches are not sites)."""
-    sources = tuple(getattr(profile, "sources", ()) or ())
-    return (any(getattr(s, "group_by", ()) for s in sources)
-            or sum(1 for s in sources if getattr(s, "kind", "") in SHOP_KINDS) >= 2)
 
 
 class CompareSites(QDialog):

@@ -11,9 +11,6 @@ import numpy as np
 
 from console import metrics as m
 from console.domain import split_series
-from console.overview import shop_name
-from console.shop_history import FIGURES as SHOP_FIGURES
-from console.shop_history import line_name
 from ui.charts.feed import Window
 from ui.pages.dashboard.feed import MEMORY_REACH_S
 from ui.worker import TaskState
@@ -34,6 +31,18 @@ FIGURES: tuple[tuple[str, str], ...] = (
 SHOPS_MIN_SPAN_S = 60.0
 #: A list of (line name, its latest value or None), worst first.
 Listed = list[tuple[str, float | None]]
+
+
+#: Sources that read a whole shop's back end (a site each, when a profile has several).
+SHOP_KINDS = frozenset({"prometheus", "prometheus-server"})
+
+
+def worth_comparing(profile: Any) -> bool:
+    """True when a profile has sites to compare: a grouped source, or two Prometheus
+    sources (a shop per source; a shop's probes and caches are not sites)."""
+    sources = tuple(getattr(profile, "sources", ()) or ())
+    return (any(getattr(s, "group_by", ()) for s in sources)
+            or sum(1 for s in sources if getattr(s, "kind", "") in SHOP_KINDS) >= 2)
 
 
 class SiteLines:
@@ -126,11 +135,17 @@ class ShopLines:
         self._labels: dict[str, str] = {}
 
     def figures(self) -> tuple[tuple[str, str], ...]:
+        from console.shop_history import FIGURES as SHOP_FIGURES  # the dashboard opens without
+
         kept = {metric for metric, _field in SHOP_FIGURES}
         return tuple((metric, words) for metric, words in FIGURES if metric in kept)
 
     def lister(self, metric: str) -> Callable[[TaskState], Listed]:
         history = self.overview.history
+        from console.overview import shop_name  # not imported before Compare opens
+        from console.shop_history import FIGURES as SHOP_FIGURES
+        from console.shop_history import line_name
+
         field = dict(SHOP_FIGURES)[metric]
         labels = self._labels
 
@@ -184,8 +199,9 @@ class ShopLines:
                 "All shops every 15 s while it or this window is open.")
 
 
-def shop_reads(page: DashboardPage) -> Any:
-    """The root's reader of every shop (the one All shops uses), or None without one."""
+def shop_reads(page: DashboardPage, *, made_only: bool = False) -> Any:
+    """The root's reader of every shop (the one All shops uses), or None without one;
+    ``made_only``: None too while nothing has made it (no shop was read yet)."""
     diagnostics = page.ctx.diagnostics
-    make = getattr(diagnostics, "shop_overview", None)
+    make = getattr(diagnostics, "shop_overview_made" if made_only else "shop_overview", None)
     return make() if callable(make) else None

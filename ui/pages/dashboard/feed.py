@@ -59,6 +59,8 @@ class ChartFeed:
         self._history: dict[str, tuple[npt.NDArray[np.float64], ...]] = {}
         self.history_task: Any = None
         self._known: set[str] = set()  # series seen by the tick (charted or not)
+        self.drawn = False
+        """Readings have been drawn on the charts (once: the log says when)."""
         self.to_adopt: list[str] = []  # seen, waiting for their curves
         self._curves: dict[str, SeriesCurve] = {}
         self._latest_seen: dict[str, float] = {}  # newest reading's time at the last tick
@@ -75,7 +77,7 @@ class ChartFeed:
         return {name: self._history[name] for name in names if name in self._history}
 
     def charted(self) -> list[tuple[ChartPanel, SeriesCurve]]:
-        return [(p, c) for p in self.page.timeline.panels for c in p.curves.values()]
+        return [(p, c) for p in self.page.timeline.made_panels() for c in p.curves.values()]
 
     def series_toggled(self, series: str, shown: bool) -> None:
         """A series was shown from a chart's chooser: read it if it fell behind."""
@@ -271,6 +273,9 @@ class ChartFeed:
                 moved = True
         if dirty or moved:
             timeline.render(dirty)
+        if dirty and not self.drawn:
+            self.drawn = True  # the log tells how long a start took to show data
+            log.info("the dashboard drew its first readings (%d series)", len(dirty))
         if self.full_pending:
             page.read_soon.request()
 

@@ -28,8 +28,8 @@ from ui.charts.movers import MoversPanel
 from ui.charts.tiles import TileRow
 from ui.charts.timeline import Timeline
 from ui.context import AppContext
-from ui.pages.dashboard.compare import CompareSites, worth_comparing
-from ui.pages.dashboard.compare_lines import shop_reads
+from ui.first_paint import after_first_paint
+from ui.pages.dashboard.compare_lines import shop_reads, worth_comparing
 from ui.pages.dashboard.export import DashboardExport
 from ui.pages.dashboard.feed import ChartFeed, ReadRunner
 from ui.pages.dashboard.markers import EventMarkers
@@ -43,6 +43,7 @@ from ui.widgets.demo_panel import DemoPanel
 
 if TYPE_CHECKING:
     from services.shop.demo_control import DemoControl
+    from ui.pages.dashboard.compare import CompareSites
 
 #: How often the charts read the store (only series changed since the last read).
 DATA_TICK_MS = 200
@@ -95,7 +96,6 @@ class DashboardPage(QWidget):
         self.store = ctx.store
         self.clock = clock
         self.run_read: ReadRunner = reads or self._read_on_tasks
-        self._demo: DemoControl | None = ctx.demo_control
         self.theme = _current_theme()
         self.time_range = TimeRange(self)
 
@@ -122,9 +122,13 @@ class DashboardPage(QWidget):
         self.read_soon = CoalescingTimer(30, self.tick, self)
         self.tiles.horizontalScrollBar().valueChanged.connect(
             lambda _v: self.status_soon.request())
-        self.set_thresholds()
-        self.tick()
-        self.update_status()
+        if ctx.starting:  # nothing to read yet (services_ready reads): say what it waits for
+            self._show_status_line()
+            self._show_compare_button()
+            self.show_empty()
+        else:
+            self.tick()
+            self.update_status()
 
     def _read_on_tasks(self, read: Callable[[], Any], on_success: Callable[[Any], None],
                        on_failure: Callable[[BaseException], None], name: str) -> None:
@@ -177,8 +181,10 @@ class DashboardPage(QWidget):
         outer.addWidget(self.tiles)
 
         self.timeline = Timeline(self.theme)
-        for spec in PANELS:
-            self.timeline.add_panel(spec)
+        # made once the window has painted, or when first asked for: until the first
+        # readings the page shows its empty state, not the charts
+        self.timeline.plan_panels(PANELS)
+        after_first_paint(self, self.timeline.make_panels, not_shown_yet=True)
         self.empty = plain_label()
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
@@ -225,17 +231,27 @@ class DashboardPage(QWidget):
         self._export_menu.addAction("Dashboard as PNG…", self.export.ask_png)
         self._export_menu.addAction("Visible range as CSV…", self.export.ask_csv)
         self.timeline.sig_user_range.connect(self.time_range.user_range)
-        for panel in self.timeline.panels:
-            panel.sig_visibility.connect(self.feed.series_toggled)
+        self.timeline.sig_panels_made.connect(self._panels_made)
+        if self.timeline.panels_made:
+            self._panels_made()
         self.timeline.sig_region_changed.connect(lambda *_: self.moved_first.rank_region())
         if self.demo_panel is not None:
             self.demo_panel.sig_applied.connect(lambda _s: self.fetch_events())
 
+    def _panels_made(self) -> None:
+        """The charts' panels exist now: wire them, draw the alert thresholds on them."""
+        self.sites.panels_made()
+        for panel in self.timeline.panels:
+            panel.sig_visibility.connect(self.feed.series_toggled)
+        self.set_thresholds()
+
     def demo_control(self) -> DemoControl:
         """The demo shop's control handed in by the composition root."""
-        if self._demo is None:
-            raise RuntimeError("this profile has no demo shop back end")
-        return self._demo
+        demo = self.ctx.demo_control
+        if demo is None:
+            raise RuntimeError("the demo shop's control is not there yet" if self.ctx.starting
+                               else "this profile has no demo shop back end")
+        return demo
 
     # -- page protocol ----------------------------------------------------------------------
 
@@ -257,6 +273,12 @@ class DashboardPage(QWidget):
             self._status_timer.start()
             self._events_timer.start()
             self.fetch_events()
+
+    def services_ready(self) -> None:
+        """The profile's services came after the page was built (the window's first frame):
+        the sources' states, the alert marks, the demo shop's switches."""
+        self.update_status()
+        self.fetch_events()
 
     def refresh(self) -> None:
         """F5: reload every chart from the store (and the history for old ranges)."""
@@ -330,7 +352,7 @@ class DashboardPage(QWidget):
     def _show_compare_button(self) -> None:
         """Compare is offered for a profile with sites, or once All shops has read two
         shops or more (their reads are what it draws of whole shops)."""
-        overview = shop_reads(self)
+        overview = shop_reads(self, made_only=True)
         self.compare_button.setVisible(worth_comparing(self.ctx.profile) or (
             overview is not None and overview.history.count() >= 2))
 
@@ -341,7 +363,10 @@ class DashboardPage(QWidget):
     def fetch_events(self) -> None:
         """Scenario changes (demo) and alert marks since the last fetch, off the GUI thread;
         the demo shop's switches again while they could not be read (the shop still
-        starting when the page opened)."""
+        starting when the page opened). Nothing while the services are still being built:
+        :meth:`services_ready` fetches them."""
+        if self.ctx.starting:
+            return
         self.markers.fetch()
         if self.demo_panel is not None and self.demo_panel.scenario is None:
             self.demo_panel.load()
@@ -357,6 +382,8 @@ class DashboardPage(QWidget):
     def open_compare(self) -> CompareSites:
         """The "Compare sites" window (one at a time), shown and raised."""
         if self.compare is None:
+            from ui.pages.dashboard.compare import CompareSites  # its first opening pays
+
             self.compare = CompareSites(self)
             self.compare.finished.connect(self._compare_closed)
             self.compare.show()
@@ -387,15 +414,19 @@ class DashboardPage(QWidget):
         self.status_label.setText(words)
 
     def show_empty(self) -> None:
-        statuses = self.status.statuses
-        if not statuses:
+        names: list[str]
+        if self.ctx.starting:  # the poller is still being built: the profile names them
+            profile = self.ctx.profile
+            names = [p.name for p in profile.probes] + [s.name for s in profile.sources]
+        else:
+            names = [s.name for s in self.status.statuses]
+        if not names:
             self.empty.setText("No live sources in this profile yet.\nAdd a probe (any URL) or "
                                "a source (Prometheus, Redis, RabbitMQ, a database) in Settings, "
                                "and the charts fill within seconds.")
         else:
-            names = ", ".join(s.name for s in statuses[:12])
-            more = f" and {len(statuses) - 12} more" if len(statuses) > 12 else ""
-            self.empty.setText(f"Waiting for the first readings from {names}{more}.\nCharts "
-                               "appear as soon as a source answers; a source that does not "
-                               "shows its error on its tile above.")
+            more = f" and {len(names) - 12} more" if len(names) > 12 else ""
+            self.empty.setText(f"Waiting for the first readings from {', '.join(names[:12])}"
+                               f"{more}.\nCharts appear as soon as a source answers; a source "
+                               "that does not shows its error on its tile above.")
         self.charts.setCurrentWidget(self.empty)

@@ -87,8 +87,11 @@ class SiteLines:
         self._applying = False
         self._lines: dict[str, tuple[int, list[str]]] = {}  # chart -> (curves seen, lines)
         self._latest: Mapping[str, Any] = {}
+
+    def panels_made(self) -> None:
+        """The page's charts exist now: follow their controls and choosers."""
         for key in RANKED_BY:
-            panel = page.timeline.panel(key)
+            panel = self.page.timeline.panel(key)
             panel.sig_control_clicked.connect(lambda k=key: self.toggle_every_site(k))
             panel.sig_visibility.connect(lambda s, _on, k=key: self._chosen(k, s))
 

@@ -7,14 +7,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from console import metrics as m
-from console.advisor import Thresholds, source_thresholds
 from console.domain import series_source, split_series
-from console.own_cost import OWN_SOURCE
 from ui.charts.feed import StatusUpdate, read_status
 from ui.charts.units import unit_for
 from ui.theme import FAIL, WARN, series_colour
 
 if TYPE_CHECKING:
+    from console.advisor import Thresholds
     from ui.pages.dashboard.page import DashboardPage
 
 log = logging.getLogger(__name__)
@@ -50,8 +49,7 @@ class StatusTiles:
         self._queues: dict[str, list[str]] = {}  # a source's queues, when it has several
         self._sites: dict[str, list[str]] = {}  # a grouped source's sites' headline series
         self._overall: dict[str, str] = {}  # a grouped source's headline over every site
-        profile = page.ctx.profile
-        self._error_limits = source_thresholds(getattr(profile, "sources", ()) or ())
+        self._error_limits: dict[str, Thresholds] | None = None  # made at the first reading
         self._by_source: dict[str, list[str]] = {}
         self._indexed = -1
 
@@ -148,6 +146,8 @@ class StatusTiles:
                       self._apply, failed, "dashboard-status")
 
     def _apply(self, update: StatusUpdate) -> None:
+        from console.own_cost import OWN_SOURCE  # imported by the services by now
+
         self.busy = False
         page = self.page
         tiles = page.tiles
@@ -234,13 +234,22 @@ class StatusTiles:
             caption += f" · all {unit_for(metric).format(overall.value)}"
         return caption
 
+    def _limits_of(self, source: str) -> Thresholds:
+        """The advisor's error thresholds of ``source`` (imported after the first paint)."""
+        from console.advisor import Thresholds, source_thresholds
+
+        if self._error_limits is None:
+            profile = self.page.ctx.profile
+            self._error_limits = source_thresholds(getattr(profile, "sources", ()) or ())
+        return self._error_limits.get(source, Thresholds())
+
     def _with_errors(self, source: str, update: StatusUpdate, caption: str,
                      fresh: bool) -> tuple[str, str]:
         """The caption with the share of failing requests once it reaches the advisor's
         warning threshold (the source's own, if its profile sets one), and its colour."""
         series = self._error_series.get(source)
         errors = update.latest.get(series) if series is not None and fresh else None
-        limits = self._error_limits.get(source, Thresholds())
+        limits = self._limits_of(source)
         if errors is None or errors.value < limits.error_ratio_warn:
             return caption, ""
         colour = FAIL if errors.value >= limits.error_ratio_fail else WARN
