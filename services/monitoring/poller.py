@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 STALE_AFTER_INTERVALS = 3
 #: The scheduler sleeps at least this long (or its tick, if shorter) between walks over the
 #: sources: a source is dispatched up to this late, and sources due together go together.
-BATCH_S = 0.01
+#: Each walk visits every source: at 200 sources, 0.01 s cost about 1.2 % of a core in walks
+#: alone, 0.04 s a quarter of that (bench_idle_cost); the schedule stays fixed-rate.
+BATCH_S = 0.04
 
 
 @dataclass(frozen=True, slots=True)
