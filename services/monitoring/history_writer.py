@@ -98,11 +98,22 @@ class History(HistoryReader):
         wall: Callable[[], float] = time.time,
         lazy: bool = False,
         backlog_s: float = 600.0,
+        flush_share: float | None = None,
+        max_flush_interval_s: float = 30.0,
     ) -> None:
         if synchronous.upper() not in {"NORMAL", "FULL", "EXTRA"}:
             raise ValueError("synchronous must be NORMAL, FULL or EXTRA")
         self.path = Path(path)
         self.flush_interval_s = flush_interval_s
+        #: With ``flush_share`` (of one core) the writer waits longer than
+        #: ``flush_interval_s`` between flushes when a flush costs more than that share of
+        #: the wait, up to ``max_flush_interval_s``: a flush rewrites the open chunk of every
+        #: series, ~50 us each whatever its size, so thousands of series would otherwise cost
+        #: several % of a core (bench_idle_cost), and a few series keep the short interval.
+        self.flush_share = flush_share
+        self.max_flush_interval_s = max(max_flush_interval_s, flush_interval_s)
+        self.interval_s = flush_interval_s
+        """The wait between flushes now (longer than ``flush_interval_s`` when costly)."""
         self.flush_every = flush_every
         self.chunk_samples = chunk_samples
         self.chunk_span_s = chunk_span_s
@@ -252,7 +263,7 @@ class History(HistoryReader):
                 self._handle(_Prune())
                 next_prune = now + self.prune_every_s
                 last_flush = time.monotonic()
-            wait = self.flush_interval_s - (time.monotonic() - last_flush)
+            wait = self.interval_s - (time.monotonic() - last_flush)
             try:
                 item = self._queue.get(timeout=max(wait, 0.001)) if wait > 0 else None
             except queue.Empty:
@@ -269,9 +280,13 @@ class History(HistoryReader):
                 if elapsed >= self.flush_interval_s:
                     self._keep_backlog()
                     last_flush = time.monotonic()
-            elif self._pending >= self.flush_every or elapsed >= self.flush_interval_s:
+            elif self._pending >= self.flush_every or elapsed >= self.interval_s:
+                cpu = time.thread_time()
                 self._flush()
                 last_flush = time.monotonic()
+                if self.flush_share:  # this thread's CPU: its waits on the disk are free
+                    self.interval_s = min(self.max_flush_interval_s, max(
+                        self.flush_interval_s, (time.thread_time() - cpu) / self.flush_share))
 
     def _drain(self) -> None:
         """Take in everything queued (requests included), without waiting."""
