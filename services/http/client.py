@@ -125,7 +125,7 @@ def fetch(session: requests.Session, url: str, *, timeout_s: float, verify: bool
 
     A plain http:// GET of a :func:`new_session` session with no auth, params, proxy or
     cookies goes on the stdlib's keep-alive connections (services/http/keep_alive.py): a
-    third of the CPU of the same call through requests; a redirect goes back to requests."""
+    quarter of the CPU of the same call through requests; a redirect goes back to requests."""
     start = time.perf_counter()
     deadline = start + timeout_s
     read = 0

@@ -156,6 +156,7 @@ class KeepAlive:
         self._idle: dict[Host, list[WatchedPlainConnection]] = {}
         self._targets: dict[str, Target | None] = {}
         self._through_requests: set[str | Host] = set()
+        self._closed = False
 
     def target(self, session: requests.Session, url: str, auth: object,
                params: object) -> Target | None:
@@ -169,6 +170,7 @@ class KeepAlive:
             with self._lock:
                 if len(self._targets) >= MAX_TARGETS:
                     self._targets.clear()
+                    self._through_requests.clear()
                 self._targets[url] = target
         if target is None or url in self._through_requests or \
                 (target.host, target.port) in self._through_requests:
@@ -230,7 +232,7 @@ class KeepAlive:
         key = (conn.host, conn.port)
         with self._lock:
             idle = self._idle.setdefault(key, [])
-            if len(idle) < self.per_host:
+            if len(idle) < self.per_host and not self._closed:
                 idle.append(conn)
                 return
         conn.close()
@@ -256,7 +258,9 @@ class KeepAlive:
             return sum(len(conns) for conns in self._idle.values())
 
     def close(self) -> None:
+        """Close the idle connections, and each one in use when its call ends."""
         with self._lock:
+            self._closed = True
             idle = [conn for conns in self._idle.values() for conn in conns]
             self._idle.clear()
         for conn in idle:
