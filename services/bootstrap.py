@@ -50,8 +50,13 @@ STOP_WAIT_S = 0.5
 STATEMENT_HISTORY = "statements.sqlite"
 #: How often the console's history writes: each flush rewrites the open chunk of every
 #: series that got samples, so its cost is per flush (200 targets at 1 Hz: 14 % of a core
-#: at 1 s, bench_idle_cost); a killed console loses at most this much of its history.
+#: at 1 s, bench_idle_cost); a killed console loses at most this much of its history...
 HISTORY_FLUSH_S = 5.0
+#: ...or more where flushes cost more than this share of a core at that pace (thousands of
+#: series: 200 targets at 1 Hz flushed every 5 s took 3-5 % of a core), up to
+#: HISTORY_FLUSH_MAX_S.
+HISTORY_FLUSH_SHARE = 0.01
+HISTORY_FLUSH_MAX_S = 30.0
 
 
 def data_dir(create: bool = True) -> Path:
@@ -221,7 +226,8 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     slug = profile_slug(profile.name)
     # opened when the services start (after the window paints, in the GUI)
     hist = History(directory / f"history-{slug}.sqlite", lazy=True,
-                   flush_interval_s=HISTORY_FLUSH_S) if history else None
+                   flush_interval_s=HISTORY_FLUSH_S, flush_share=HISTORY_FLUSH_SHARE,
+                   max_flush_interval_s=HISTORY_FLUSH_MAX_S) if history else None
     limits = {s.name: s.max_series for s in profile.sources}
     polled, cost = with_own_cost(collectors)  # the console's own cost as series too
     poller = Poller(polled, store, hist, series_limits=limits, cost=cost) if poll else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import http.client
 import itertools
 import socket
 import threading
@@ -314,6 +315,17 @@ class WatchedHTTPSConnection(TimedConnection, HTTPSConnection):
 
     def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # as urllib3's own
         return _head(self, super().getresponse)
+
+
+class WatchedPlainConnection(TimedConnection):
+    """The stdlib's own connection for plain http:// (services/http/keep_alive.py), watched
+    and stamped as urllib3's are above."""
+
+    def connect(self) -> None:
+        _connect(self, super().connect)
+
+    def getresponse(self) -> http.client.HTTPResponse:
+        return _watched(self, super().getresponse, failed="response", done="headers")
 
 
 class WatchedHTTPConnectionPool(HTTPConnectionPool):

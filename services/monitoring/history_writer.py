@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import threading
@@ -57,6 +58,7 @@ class _Prune(_Request):
 
 
 _STOP = object()
+_WAKE = object()  # flush_every samples wait in the inbox
 MAX_RETRY_S = 30.0  #: the longest wait between tries to write a file that cannot be written
 
 
@@ -96,11 +98,22 @@ class History(HistoryReader):
         wall: Callable[[], float] = time.time,
         lazy: bool = False,
         backlog_s: float = 600.0,
+        flush_share: float | None = None,
+        max_flush_interval_s: float = 30.0,
     ) -> None:
         if synchronous.upper() not in {"NORMAL", "FULL", "EXTRA"}:
             raise ValueError("synchronous must be NORMAL, FULL or EXTRA")
         self.path = Path(path)
         self.flush_interval_s = flush_interval_s
+        #: With ``flush_share`` (of one core) the writer waits longer than
+        #: ``flush_interval_s`` between flushes when a flush costs more than that share of
+        #: the wait, up to ``max_flush_interval_s``: a flush rewrites the open chunk of every
+        #: series, ~50 us each whatever its size, so thousands of series would otherwise cost
+        #: several % of a core (bench_idle_cost), and a few series keep the short interval.
+        self.flush_share = flush_share
+        self.max_flush_interval_s = max(max_flush_interval_s, flush_interval_s)
+        self.interval_s = flush_interval_s
+        """The wait between flushes now (longer than ``flush_interval_s`` when costly)."""
         self.flush_every = flush_every
         self.chunk_samples = chunk_samples
         self.chunk_span_s = chunk_span_s
@@ -116,6 +129,10 @@ class History(HistoryReader):
         self._next_chunk_id = 1
         self._next_series_id = 1
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        #: Readings wait here for the next flush without waking the writer: one wake per
+        #: source's poll was a thread switch each (200 targets at 1 Hz: 200 a second).
+        self._inbox: collections.deque[Any] = collections.deque()
+        self._inbox_samples = 0
         self._open: dict[str, OpenChunk] = {}
         self._pending = 0
         self._thread: threading.Thread | None = None
@@ -177,7 +194,7 @@ class History(HistoryReader):
     def record(self, readings: Sequence[Reading]) -> None:
         """Queue readings for the next flush; never waits. Ignored once stopped."""
         if readings and not self._stopped:
-            self._queue.put(tuple(readings))
+            self._take(tuple(readings), len(readings))
 
     def record_many(self, series: str, ts: npt.ArrayLike, values: npt.ArrayLike) -> None:
         """Queue many samples of one series (arrays); never waits. Ignored once stopped."""
@@ -186,7 +203,15 @@ class History(HistoryReader):
         if ts_arr.shape != val_arr.shape or ts_arr.ndim != 1:
             raise ValueError("ts and values must be 1-D arrays of one length")
         if ts_arr.size and not self._stopped:
-            self._queue.put((series, ts_arr, val_arr))
+            self._take((series, ts_arr, val_arr), ts_arr.size)
+
+    def _take(self, item: Any, samples: int) -> None:
+        """Keep ``item`` for the writer; wake it only when ``flush_every`` samples wait."""
+        self._inbox.append(item)
+        self._inbox_samples += samples  # a count raced by two threads is off by one poll
+        if self._inbox_samples >= self.flush_every:
+            self._inbox_samples = 0
+            self._queue.put(_WAKE)
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Write everything recorded so far; returns True once it is committed."""
@@ -238,7 +263,7 @@ class History(HistoryReader):
                 self._handle(_Prune())
                 next_prune = now + self.prune_every_s
                 last_flush = time.monotonic()
-            wait = self.flush_interval_s - (time.monotonic() - last_flush)
+            wait = self.interval_s - (time.monotonic() - last_flush)
             try:
                 item = self._queue.get(timeout=max(wait, 0.001)) if wait > 0 else None
             except queue.Empty:
@@ -247,26 +272,38 @@ class History(HistoryReader):
                 self._drain()
                 self._flush()
                 return
-            if item is not None:
+            self._take_inbox()
+            if item is not None and item is not _WAKE:
                 self._handle(item)
             elapsed = time.monotonic() - last_flush
             if time.monotonic() < self._retry_at:  # the file cannot be written: wait
                 if elapsed >= self.flush_interval_s:
                     self._keep_backlog()
                     last_flush = time.monotonic()
-            elif self._pending >= self.flush_every or elapsed >= self.flush_interval_s:
+            elif self._pending >= self.flush_every or elapsed >= self.interval_s:
+                cpu = time.thread_time()
                 self._flush()
                 last_flush = time.monotonic()
+                if self.flush_share:  # this thread's CPU: its waits on the disk are free
+                    self.interval_s = min(self.max_flush_interval_s, max(
+                        self.flush_interval_s, (time.thread_time() - cpu) / self.flush_share))
 
     def _drain(self) -> None:
         """Take in everything queued (requests included), without waiting."""
+        self._take_inbox()
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if item is not _STOP:
+            if item is not _STOP and item is not _WAKE:
                 self._handle(item)
+
+    def _take_inbox(self) -> None:
+        """Add the readings recorded since the last look to the open chunks."""
+        inbox = self._inbox
+        while inbox:
+            self._handle(inbox.popleft())
 
     def _handle(self, item: Any) -> None:
         if isinstance(item, _Request):

@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 STALE_AFTER_INTERVALS = 3
 #: The scheduler sleeps at least this long (or its tick, if shorter) between walks over the
 #: sources: a source is dispatched up to this late, and sources due together go together.
-BATCH_S = 0.01
+#: Each walk visits every source, and a walk's batch wakes workers: at 200 sources at 1 Hz
+#: with no window 0.01 s took 14.3 % of a core, 0.04 s 11.6-12.7 % (bench_idle_cost's
+#: no-window case, one run each); the schedule stays fixed-rate.
+BATCH_S = 0.04
 
 
 @dataclass(frozen=True, slots=True)

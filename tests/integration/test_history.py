@@ -289,6 +289,33 @@ def test_record_does_not_wait_for_the_disk(history_path: Path) -> None:
     reopened.stop()
 
 
+@pytest.mark.parametrize("share", [None, 1e-9])
+def test_costly_flushes_come_less_often_and_nothing_is_lost(history_path: Path,
+                                                            share: float | None) -> None:
+    """With a share of a core, a flush that costs more than it at the set pace waits longer
+    (up to the longest wait given); every sample is written all the same."""
+    from tests.reliability.support import wait_until
+
+    history = History(history_path, flush_interval_s=0.02, flush_share=share,
+                      max_flush_interval_s=0.3, wall=lambda: NOW)
+    history.start()
+    for second in range(50):
+        history.record([Reading(f"s{i}/m", NOW + second, float(second)) for i in range(50)])
+    if share is None:
+        wait_until(lambda: history.series_names() != [], 10)
+        assert history.interval_s == 0.02
+    else:
+        wait_until(lambda: history.interval_s > 0.02, 10)
+        assert history.interval_s == 0.3, "as long as allowed: no flush costs nothing"
+    history.record([Reading("s0/m", NOW + 50, 50.0)])
+    assert history.stop()
+    reopened = History(history_path, wall=lambda: NOW)
+    loaded = {name: values for name, _ts, values in reopened.load(NOW - 1)}
+    reopened.stop()
+    assert len(loaded) == 50
+    assert list(loaded["s0/m"]) == [float(v) for v in range(51)]
+
+
 def test_a_file_of_another_format_is_refused_with_advice(history_path: Path) -> None:
     History(history_path, wall=lambda: NOW).stop()
     with sqlite3.connect(history_path) as conn:

@@ -29,6 +29,9 @@ class SourceStates(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(10)
         self._chips: dict[str, QLabel] = {}
+        #: What each chip shows (state, error, colour): a chip is set again only when it
+        #: changes, not 200 rich-text labels parsed and laid out again every second.
+        self._shown: dict[str, tuple[str, str, str]] = {}
 
     def update_states(self, states: Iterable[tuple[str, str, str]]) -> None:
         """``states``: (source name, state, error text) for every source."""
@@ -40,10 +43,14 @@ class SourceStates(QWidget):
                 self._layout.addWidget(chip)
                 # Rich for our coloured dot; the source's name and state are escaped.
                 chip.setTextFormat(Qt.TextFormat.RichText)
+            colour = state_colour(state)
+            if self._shown.get(name) == (state, error, colour):
+                continue
+            self._shown[name] = (state, error, colour)
             # A source that fails says why where it is seen, not only on hover: the charts
             # wait for it under "Waiting for the first readings" with nothing else to read.
             why = f" — {escaped(isolated(_clip(error)))}" if error and state in FAILING else ""
-            chip.setText(f"<span style='color:{state_colour(state)}'>●</span> "
+            chip.setText(f"<span style='color:{colour}'>●</span> "
                          f"{escaped(name)}: {escaped(state)}{why}")
             set_plain_tooltip(chip, error or f"{name} is {state}")
             chip.setProperty("state", state)
