@@ -149,6 +149,12 @@ def _dpkg_owner(path: str) -> str:
     return ""
 
 
+def module_of_pyc(dest: str) -> str:
+    """The module a collected .pyc file holds: ``jaraco/context.pyc`` -> ``jaraco.context``."""
+    name = dest.replace("\\", "/").removesuffix(".pyc").replace("/", ".")
+    return name.removesuffix(".__init__")
+
+
 def survey(pure: Iterable[tuple[str, str, str]], binaries: Iterable[tuple[str, str, str]],
            datas: Iterable[tuple[str, str, str]]) -> tuple[list[BundledDistribution],
                                                           list[SystemLibrary], int]:
@@ -174,7 +180,13 @@ def survey(pure: Iterable[tuple[str, str, str]], binaries: Iterable[tuple[str, s
                 licence_files=licence_files(dist))
         entry.files_in_bundle += 1
 
-    for name, _path, _kind in pure:
+    # The spec collects modules as .pyc files beside the executable (noarchive), so they come
+    # as data files named after their module rather than in ``pure``; both count as modules.
+    datas = list(datas)
+    modules = [name for name, _path, _kind in pure]
+    modules += [module_of_pyc(dest) for dest, _source, kind in datas
+                if kind == "DATA" and dest.endswith(".pyc")]
+    for name in modules:
         if name.split(".", 1)[0] in OWN_TOP_LEVEL:
             continue
         dist = index.owner_of_module(name)
@@ -185,6 +197,8 @@ def survey(pure: Iterable[tuple[str, str, str]], binaries: Iterable[tuple[str, s
     for dest, source, kind in [*binaries, *datas]:
         if kind == "SYMLINK" or dest.replace("\\", "/").split("/", 1)[0] in OWN_TOP_LEVEL:
             continue  # a link is another name for a file counted where it lives
+        if kind == "DATA" and dest.endswith(".pyc"):
+            continue  # counted above as a module
         dist = index.owner_of_file(dest)
         if dist is not None:
             count(dist)

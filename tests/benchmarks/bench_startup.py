@@ -15,13 +15,21 @@ The console paints first and builds its services after, so the first paint alone
 a slower real start: "to first data" is when the dashboard drew its first readings, from the
 line the console writes to its own log then ("the dashboard drew its first readings").
 
+The bundle starts through PyInstaller's bootloader, which costs a fixed amount a start from
+source does not pay; ``--bare-bundle`` (or ``BACKROOM_BENCH_BARE_BUNDLE=1``) also times the bare
+window bundled the same way (packaging/bundle_rules.py's exclusions and filters, modules as
+.pyc files, stripped), built once with PyInstaller (about a minute) and kept under
+build/bench-bare-bundle/; once built it is timed in every run.
+
     python -m tests.benchmarks startup
+    python -m tests.benchmarks.bench_startup --bare-bundle   (also the bare window, bundled)
     python -m tests.benchmarks.bench_startup --importtime    (the slowest imports before the paint)
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
 import os
 import re
@@ -73,6 +81,60 @@ window.show()
 QTimer.singleShot(500, app.quit)
 sys.exit(app.exec())
 """
+
+
+# The bare window's bundle: the same PyInstaller settings and bundle_rules steps as
+# packaging/backroom.spec, nothing of the console's.
+BARE_BUNDLE_DIR = ROOT / "build" / "bench-bare-bundle"
+BARE_BUNDLE_ASKED = "BACKROOM_BENCH_BARE_BUNDLE"
+BARE_SPEC = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {packaging!r})
+import bundle_rules
+
+a = Analysis([{script!r}], excludes=bundle_rules.excluded_modules(), noarchive=True, optimize=0)
+a.binaries, _dropped = bundle_rules.filter_toc(a.binaries)
+a.datas, _dropped = bundle_rules.filter_toc(a.datas)
+a.binaries, _orphans = bundle_rules.prune_orphans(a.binaries)
+present = {{dest for dest, _src, kind in [*a.binaries, *a.datas] if kind != "SYMLINK"}}
+a.binaries, _dangling = bundle_rules.drop_dangling_links(a.binaries, present)
+a.datas, _dangling = bundle_rules.drop_dangling_links(a.datas, present)
+exe = EXE(PYZ(a.pure), a.scripts, [], exclude_binaries=True, name="bare_window", console=True,
+          strip=False, upx=False)
+COLLECT(exe, a.binaries, a.datas, strip=False, upx=False, name="bare_window")
+bundle_rules.strip_bundle(Path(DISTPATH) / "bare_window")
+"""
+
+
+def bare_bundle(build: bool) -> Path | None:
+    """The bare window's bundled executable, built first if ``build`` and not cached; None if
+    not built. The cache is keyed by the script, the spec, PyInstaller's version and the
+    bundle rules, so a change to any of them builds it again."""
+    try:
+        from PyInstaller import __version__ as pyinstaller_version
+    except ImportError:
+        return None
+    packaging = ROOT / "packaging"
+    rules = (packaging / "bundle_rules.py").read_bytes()
+    key = hashlib.sha256(b"\0".join([BARE_WINDOW.encode(), BARE_SPEC.encode(),
+                                      pyinstaller_version.encode(), rules])).hexdigest()[:12]
+    folder = BARE_BUNDLE_DIR / key
+    exe = folder / "dist" / "bare_window" / ("bare_window.exe" if sys.platform == "win32"
+                                             else "bare_window")
+    if exe.exists() or not build:
+        return exe if exe.exists() else None
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "bare_window.py"
+    script.write_text(BARE_WINDOW, encoding="utf-8")
+    spec = folder / "bare_window.spec"
+    spec.write_text(BARE_SPEC.format(packaging=str(packaging), script=str(script)),
+                    encoding="utf-8")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
+    subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+                    "--distpath", str(folder / "dist"), "--workpath", str(folder / "work"),
+                    str(spec)], cwd=folder, env=env, check=True, timeout=900)
+    return exe
 
 
 def _isolated_env(home: Path) -> dict[str, str]:
@@ -139,8 +201,13 @@ def _median(fn: Callable[[], float], repeat: int) -> float:
     return statistics.median(fn() for _ in range(repeat))
 
 
-def run(quick: bool = False) -> list[Figure]:
+def run(quick: bool = False, bare_bundled: bool | None = None) -> list[Figure]:
+    """``bare_bundled``: build the bare window's bundle if need be (default: when
+    BACKROOM_BENCH_BARE_BUNDLE=1); a cached one is timed either way."""
     repeat = 3 if quick else 7
+    if bare_bundled is None:
+        bare_bundled = os.environ.get(BARE_BUNDLE_ASKED) == "1"
+    bare_exe = bare_bundle(build=bare_bundled and BUNDLE_EXE.exists())
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="backroom-bench-startup-") as tmp:
         work = Path(tmp)
@@ -156,6 +223,15 @@ def run(quick: bool = False) -> list[Figure]:
         baseline_name = "bare PyQt6 + pyqtgraph window, new process to first paint"
         figures.append(Figure("startup", "bare PyQt6 + pyqtgraph window to first paint",
                               baseline, "s"))
+        bundled_baseline = None
+        if bare_exe is not None and BUNDLE_EXE.exists():
+            def bare_bundled_run(exe: Path = bare_exe) -> float:
+                return first_paint([str(exe)], bare_env, "QMainWindow")
+
+            bare_bundled_run()
+            bundled_baseline = _median(bare_bundled_run, repeat)
+            figures.append(Figure("startup", "bare window bundled the same way, first paint",
+                                  bundled_baseline, "s", baseline_name, baseline))
 
         cases = [("source", [sys.executable, str(ROOT / "main.py")])]
         if BUNDLE_EXE.exists():
@@ -182,6 +258,12 @@ def run(quick: bool = False) -> list[Figure]:
                                   baseline_name, baseline,
                                   f"<= {TARGET_RATIO:g}x bare, <= {TARGET_S} s",
                                   typical <= TARGET_RATIO * baseline and typical <= TARGET_S))
+            if label == "bundle" and bundled_baseline is not None:
+                figures.append(Figure(
+                    "startup", "bundle: first paint against the bare window bundled", typical,
+                    "s", "bare PyQt6 + pyqtgraph window bundled the same way", bundled_baseline,
+                    f"<= {TARGET_RATIO:g}x bare bundled",
+                    typical <= TARGET_RATIO * bundled_baseline))
             data = [d for _paint, d in runs if d is not None]
             figures.append(Figure(
                 "startup", f"{label}: gui --demo to first data on the dashboard",
@@ -262,10 +344,13 @@ if __name__ == "__main__":
     parser.add_argument("--importtime", action="store_true",
                         help="print the slowest imports (gui: those before the first paint)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--bare-bundle", action="store_true",
+                        help="also time the bare window bundled the same way (built once, "
+                             "about a minute, kept under build/bench-bare-bundle/)")
     options = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if options.importtime:
         _print_offenders()
     else:
-        for figure in run(quick=options.quick):
+        for figure in run(quick=options.quick, bare_bundled=options.bare_bundle or None):
             print(f"{figure.name:<60} {figure.value:8.3f} {figure.unit}  {figure.target}")
