@@ -42,6 +42,23 @@ def test_without_a_latency_source_every_chart_shows_the_last_minutes(make_page, 
     assert page.timeline.x_range()[1] == pytest.approx(now, abs=30)
 
 
+def test_the_queues_folded_past_the_series_limit_are_not_the_deepest_queue(make_page,
+                                                                          qtbot) -> None:
+    """A page of 40,000 queues past max_series: the fold of the rest (their sum) is no queue;
+    the tile names the deepest queue it kept."""
+    now = time.time()
+    store = MetricStore()
+    for labels, depth in (('queue="emails"', 3.0), ('queue="orders"', 40.0),
+                          ('series="other"', 1_871_907.0)):
+        fill(store, f"mq/queue_depth{{{labels}}}", now - 60, now,
+             lambda ts, d=depth: np.full(ts.size, d))
+    poller = FakePoller([status("mq", SourceState.UP, last_ok=now, kind="prometheus")])
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), store, poller))
+    settled(qtbot, page, lambda: "mq" in page.tiles.tiles
+            and page.tiles.tiles["mq"].value.text() == "40 msgs")
+    assert page.tiles.tiles["mq"].caption.text() == "deepest of 2 queues: orders"
+
+
 def test_queue_tile_shows_the_deepest_queue_and_says_so(make_page, qtbot) -> None:
     now = time.time()
     store = MetricStore()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from console import metrics as m
 from console.domain import series_source, split_series
+from console.series_limit import OTHER_LABELS
 from ui.charts.feed import StatusUpdate, read_status
 from ui.charts.units import unit_for
 from ui.theme import FAIL, WARN, series_colour
@@ -179,8 +180,11 @@ class StatusTiles:
                 error_series = f"{status.name}/{m.ERROR_RATIO}"
                 self._error_series[status.name] = (
                     error_series if error_series in index.get(status.name, []) else None)
+                # not the series that past the series limit folds the rest into: a sum of
+                # thousands of queues is no queue, and it would always read deepest
                 queues = [n for n in index.get(status.name, [])
-                          if split_series(n)[1] == m.QUEUE_DEPTH]
+                          if split_series(n)[1] == m.QUEUE_DEPTH
+                          and split_series(n)[2] != OTHER_LABELS]
                 headline_metric = split_series(self._headline[status.name] or "")[1]
                 if len(queues) > 1 and headline_metric == m.QUEUE_DEPTH:
                     self._queues[status.name] = queues
@@ -204,7 +208,7 @@ class StatusTiles:
                 caption = self._site_caption(status.name, headline, caption, update)
             elif status.name in self._queues:
                 queue = split_series(headline)[2].get("queue") or headline
-                caption = f"deepest of {len(self._queues[status.name])} queues: {queue}"
+                caption = f"deepest of {len(self._queues[status.name]):,} queues: {queue}"
             latest = update.latest[headline]
             fresh = latest is not None and state == "up"
             text = unit.format(latest.value) if latest is not None else "–"
