@@ -135,15 +135,21 @@ def onset(ts: FloatArray, values: FloatArray, when: float, baseline: FloatArray,
     """Where the change found at ``when`` began: the first sample of the unbroken run before
     it that is already past everything the baseline held (by more than its spread). A
     step's onset is its change point; a ramp's (a queue filling) is where it left the
-    baseline, not its middle, where the mean-shift statistic puts it."""
+    baseline, not its middle, where the mean-shift statistic puts it. A change point on a
+    sample the baseline could hold (a spike like its own, just before the change, which the
+    mean shift takes for the new level) is not where the change began: the first sample
+    after it that is past the baseline is."""
     if baseline.size == 0:
         return when
     margin = robust_scale(baseline)  # past the baseline's noise, not one of its own dips
     edge = float(np.max(baseline)) + margin if rising else float(np.min(baseline)) - margin
     beyond = values > edge if rising else values < edge
     k = int(np.searchsorted(ts, when))
-    if k >= ts.size or not beyond[k]:
+    if k >= ts.size:
         return when
+    if not beyond[k]:
+        later = np.flatnonzero(beyond[k:])
+        return float(ts[k + later[0]]) if later.size else when
     while k > 0 and beyond[k - 1]:
         k -= 1
     return float(ts[k])

@@ -212,3 +212,26 @@ def test_a_rate_under_its_noise_floor_is_no_mover() -> None:
     movers = rank_movers(data, T0 + 36, T0 + 60, baseline_s=16)
     assert [m.series for m in movers] == ["availability/latency_p95"]
     assert explain(movers).startswith("latency p95 (availability) rose")
+
+
+def test_a_spike_just_before_the_switch_is_not_where_the_change_began() -> None:
+    # The demo's availability probe reads ~2 ms from the cache and ~9 ms when its day's entry
+    # has expired and is recomputed (every 15 s: at T0+25 and T0+39), and 9 ms on every
+    # reading once the cache is switched off at T0+40. The mean shift splits before the
+    # T0+39 spike (it looks like the new level), 5 s before the hit rate's first reading past
+    # its baseline (the T0+42 poll saw little of the switch), and the latency was named first
+    # (a matrix run: "availability p95 moved 5 s before the hit rate"). A spike like those
+    # the baseline held is not where the change began: the first reading past them is.
+    rng = np.random.default_rng(11)
+    scrape, probe = polled(2.0, 0.0, 40), polled(2.0, 1.0, 40)
+    hit = np.where(scrape < T0 + 41, rng.uniform(0.6, 0.9, scrape.size), 0.0)
+    hit[scrape == T0 + 42] = 0.72  # the switch came late in this poll
+    latency = np.where(probe < T0 + 40, 0.002, 0.009) * rng.uniform(0.95, 1.05, probe.size)
+    latency[(probe == T0 + 25) | (probe == T0 + 39)] = 0.009  # recomputes of today's entry
+    data = {"shop/cache_hit_rate": (scrape, hit), "availability/latency_p50": (probe, latency)}
+    movers = rank_movers(data, T0 + 36, T0 + 56, baseline_s=16)
+    by_name = {m.series: m for m in movers}
+    assert by_name["shop/cache_hit_rate"].change_ts == T0 + 44
+    assert by_name["availability/latency_p50"].change_ts > T0 + 40
+    sentence = explain(movers)
+    assert sentence.startswith("cache hit rate (shop) fell"), sentence
