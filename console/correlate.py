@@ -28,6 +28,10 @@ HEADLINE_SHARE = 0.3
 #: switched off and the latency it causes are seen by the same polls).
 SYMPTOM_METRICS = frozenset({metrics.LATENCY, metrics.LATENCY_P50, metrics.LATENCY_P95,
                              metrics.LATENCY_P99, metrics.LATENCY_MEAN})
+#: Causes that show a switch up to a poll later than the latency they feed: a hit rate is a
+#: ratio over a poll's few lookups (the first poll after a switch may hold too few to tell,
+#: and under load its scrape comes late), a probe times its first slow request at once.
+FEEDS_LATENCY_METRICS = frozenset({metrics.CACHE_HIT_RATE})
 #: Work a database does for what the cache did not answer: named after a cache that moved
 #: within a poll of it (a cache switched off sends its reads to the tables), before symptoms.
 DATABASE_WORK_METRICS = frozenset({metrics.FULL_SCANS_RATE})
@@ -228,14 +232,23 @@ def resolution(a: Mover, b: Mover) -> float:
     return max(a.step_s + b.step_s, 1.0)
 
 
+def reach(a: Mover, b: Mover) -> float:
+    """How far apart two movers' change points may be and still be read as one switch seen
+    by different polls: the polls' :func:`resolution`, and twice it between a cache and a
+    latency it feeds (:data:`FEEDS_LATENCY_METRICS`)."""
+    kinds = {split_series(a.series)[1], split_series(b.series)[1]}
+    feeds = bool(kinds & FEEDS_LATENCY_METRICS) and bool(kinds & SYMPTOM_METRICS)
+    return resolution(a, b) * (2.0 if feeds else 1.0)
+
+
 def _together(a: Mover, b: Mover) -> bool:
     assert a.change_ts is not None and b.change_ts is not None
-    return abs(a.change_ts - b.change_ts) <= resolution(a, b)
+    return abs(a.change_ts - b.change_ts) <= reach(a, b)
 
 
 def lead_mover(candidates: list[Mover]) -> Mover:
     """The mover the headline starts from: the first to change; of those that changed
-    within the polls' :func:`resolution` of it, a cause before the database's work before a
+    within the polls' :func:`reach` of it, a cause before the database's work before a
     symptom (a cache hit rate before the table reads and the latency it raises), then the
     cleanest change (the higher score: the probe of a slowed endpoint, whose every reading is
     slow, before the whole shop's quantiles, which blend it with the other endpoints), then
@@ -279,8 +292,12 @@ def explain(movers: list[Mover], label: Callable[[str], str] = default_label,
     assert first.change_ts is not None and after.change_ts is not None
     lag = after.change_ts - first.change_ts
     if _together(first, after):
+        # the tightest bound that holds: a poll of each, or the reach of a cache and its latency
+        bound = resolution(first, after)
+        if abs(lag) > bound:
+            bound = reach(first, after)
         return (f"{label(first.series)} {first.direction}; {label(after.series)} "
-                f"{after.direction} within {format_duration(resolution(first, after))} "
+                f"{after.direction} within {format_duration(bound)} "
                 "of it.")
     return (f"{label(first.series)} {first.direction} {format_duration(lag)} before "
             f"{label(after.series)} {after.direction}.")

@@ -235,3 +235,22 @@ def test_a_spike_just_before_the_switch_is_not_where_the_change_began() -> None:
     assert by_name["availability/latency_p50"].change_ts > T0 + 40
     sentence = explain(movers)
     assert sentence.startswith("cache hit rate (shop) fell"), sentence
+
+
+def test_a_cache_is_named_before_the_latency_it_feeds_up_to_two_polls_apart() -> None:
+    # Under load the scrape that first sees the cache off comes late: the hit rate's first
+    # reading past its baseline is 6 s after the probe's first slow request (2 s polls). A
+    # hit rate is a ratio over a poll's few lookups, a probe times one request: which moved
+    # first is not told by a poll or two, and the cache that feeds the latency is named.
+    scrape, probe = polled(2.0, 0.0, 40), polled(2.0, 1.0, 40)
+    hit = np.where(scrape < T0 + 46, 0.8, 0.0)
+    latency = np.where(probe < T0 + 40, 0.002, 0.009)
+    data = {"shop/cache_hit_rate": (scrape, hit), "availability/latency_p50": (probe, latency)}
+    sentence = explain(rank_movers(data, T0 + 36, T0 + 60, baseline_s=16))
+    assert sentence == ("cache hit rate (shop) fell; latency p50 (availability) rose within "
+                        "8 s of it."), sentence
+    # a latency 11 s later is no reading of the same switch's polls: told apart, with its lead
+    late = {"shop/cache_hit_rate": (scrape, np.where(scrape < T0 + 52, 0.8, 0.0)),
+            "availability/latency_p50": (probe, latency)}
+    assert explain(rank_movers(late, T0 + 36, T0 + 70, baseline_s=16)).startswith(
+        "latency p50 (availability) rose 11 s before")
