@@ -254,3 +254,31 @@ def test_a_cache_is_named_before_the_latency_it_feeds_up_to_two_polls_apart() ->
             "availability/latency_p50": (probe, latency)}
     assert explain(rank_movers(late, T0 + 36, T0 + 70, baseline_s=16)).startswith(
         "latency p50 (availability) rose 11 s before")
+
+
+def test_a_latency_of_a_few_milliseconds_is_no_mover() -> None:
+    # workers stopped at T0+40 (the queue fills from its next poll); the health probe,
+    # answering in ~1 ms, happened to read 0.6 ms from T0+35: no one feels a page answer in
+    # 0.6 ms instead of 1.2, and the sentence was "health p95 latency fell 5 s before
+    # demo.jobs queue depth rose" (a matrix run, 10 s after the switch)
+    scrape, probe = polled(2.0, 0.0, 40), polled(2.0, 1.0, 40)
+    depth = np.where(scrape < T0 + 41, 0.0, (scrape - T0 - 40) * 1.2)
+    health = np.where(probe < T0 + 35, 0.0012, 0.0006)
+    data = {'shop/queue_depth{queue="demo.jobs"}': (scrape, depth),
+            "health/latency_p95": (probe, health)}
+    movers = rank_movers(data, T0 + 36, T0 + 50, baseline_s=16)
+    assert [m.series for m in movers] == ['shop/queue_depth{queue="demo.jobs"}']
+    assert explain(movers).startswith("queue depth (shop, demo.jobs) rose; nothing else")
+
+
+def test_a_change_inside_the_baseline_is_measured_against_what_came_before_it() -> None:
+    # a window drawn 20 s after the cache fell: the baseline holds 20 s of the new level, so
+    # against the whole baseline the drop is past nothing; against the readings before it, it
+    # is the onset (not a later poll that dipped past the new level, at T0+700)
+    data = incident()
+    ts, hit = data["cache/cache_hit_rate"]
+    hit[ts == T0 + 700] = 0.36
+    movers = rank_movers(data, T0 + 620, T0 + 800, baseline_s=180)
+    by_name = {m.series: m for m in movers}
+    assert by_name["cache/cache_hit_rate"].change_ts == T0 + 600
+    assert explain(movers).startswith("cache hit rate (cache) fell 30 s before latency p95")
