@@ -296,3 +296,18 @@ def test_a_table_read_whole_less_often_than_the_advisor_speaks_of_is_no_mover() 
             "availability/latency_p50": (probe, latency)}
     movers = rank_movers(data, T0 + 36, T0 + 50, baseline_s=16)
     assert [m.series for m in movers] == ["availability/latency_p50"]
+
+
+def test_a_move_smaller_than_its_noise_floor_is_no_mover() -> None:
+    # /api/availability slowed at T0+40; the products' whole-table reads (a rate over 30 s of
+    # the customers' product searches) happened to climb 0.45 -> 0.65 a second from T0+33:
+    # a change of 0.2 a second, under the 0.5 that counts, however it crosses 0.5. The
+    # sentence was "shop products whole-table reads rose 7 s before availability p50 latency
+    # rose" for all of a matrix run's 60 s.
+    scrape, probe = polled(2.0, 0.0, 40), polled(2.0, 1.0, 40)
+    reads = np.interp(scrape, [T0, T0 + 33, T0 + 47, T0 + 80], [0.45, 0.45, 0.65, 0.65])
+    latency = np.where(probe < T0 + 40, 0.010, 0.900)
+    data = {'shop/full_scans_rate{table="products"}': (scrape, reads),
+            "availability/latency_p50": (probe, latency)}
+    movers = rank_movers(data, T0 + 36, T0 + 60, baseline_s=16)
+    assert [m.series for m in movers] == ["availability/latency_p50"]
