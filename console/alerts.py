@@ -234,7 +234,7 @@ def _message(s: _RuleState) -> str:
     if s.state is AlertState.NO_DATA:
         return f"No data from {spec.where}"
     if s.learning and s.state is AlertState.NORMAL:
-        return (f"learning its usual: judged once {spec.where} has "
+        return (f"Learning its usual: judged once {spec.where} has "
                 f"{format_duration(min_history_s(spec.baseline_s))} of readings")
     now_value = spec.show(s.value)
     return f"{now_value} now; fires when {spec.describe()}"

@@ -226,7 +226,8 @@ def test_a_relative_rule_judges_nothing_until_it_has_a_third_of_its_baseline() -
         service.evaluate_once(t)
         states.append(service.statuses()[0].state)
     assert set(states) == {"normal"}, states
-    assert "learning its usual" in service.statuses()[0].message
+    assert service.statuses()[0].message == ("Learning its usual: judged once "
+                                             "shop/request_rate has 5 min of readings")
     assert service.health_summary()[0] == "ok"
     # a calm 5 min: the usual is known, and a rise is judged against it
     calm_store, _p, calm = make((BUSIER,), shop=SourceState.UP)
