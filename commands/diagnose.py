@@ -8,8 +8,10 @@ from typing import TextIO
 from console.domain import Status
 from console.profile import Profile
 from console.report import DiagnoseResult, render_json, render_table
+from services.bootstrap import history_path
 from services.diagnostics.diagnose import run_diagnose
 from services.diagnostics.query_plans import with_query_plans
+from services.diagnostics.usual import history_usual
 from services.local.user_files import UnusableFile, check_target
 
 EXIT_BY_STATUS = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2}
@@ -46,8 +48,11 @@ def _diagnose(profile: Profile, *, as_json: bool, samples: int, window_s: float,
     if not as_json:
         print(f"Checking {len(profile.probes)} probes and {len(profile.sources)} sources of "
               f"{profile.name}...", file=stderr, flush=True)
+    # the usual traffic, where a console on this machine keeps the profile's history
+    usual = history_usual(profile, history_path(profile.name))
     result = with_query_plans(run_diagnose(profile, samples=samples, window_s=window_s,
-                                      timeout_cap_s=timeout_cap_s), profile)
+                                           timeout_cap_s=timeout_cap_s, recent=usual),
+                              profile)
     stdout.write(render_json(result) + "\n" if as_json else render_table(result))
     stdout.flush()
     if not _write_files(result, profile, html_path, bundle_path, stderr):

@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from console import metrics
-from console.alert_rules import RuleSpec
+from console.alert_rules import BUSIER_BASELINE_S, BUSIER_FACTOR, RuleSpec
 from console.domain import Finding, Severity
+from console.durations import format_duration
 from console.measurements import Measurements
 
 
@@ -33,6 +34,8 @@ class Thresholds:
     connections_warn: float = 0.8
     connections_fail: float = 0.95
     max_findings_per_rule: int = 5
+    busier_factor: float = BUSIER_FACTOR  # requests at this many times their usual ...
+    usual_window_s: float = BUSIER_BASELINE_S  # ... the median of this long before
 
 
 def thresholds_from_rules(rules: Iterable[RuleSpec], sources: Iterable[str],
@@ -59,6 +62,8 @@ def thresholds_from_rules(rules: Iterable[RuleSpec], sources: Iterable[str],
 
 def _with_rule(t: Thresholds, rule: RuleSpec) -> Thresholds:
     if rule.relative:
+        if rule.metric == metrics.REQUEST_RATE and rule.direction == "above":
+            return replace(t, busier_factor=rule.threshold, usual_window_s=rule.baseline_s)
         return t  # a factor of the series' own usual value, not a line the advisor draws
     fails = rule.severity is Severity.FAIL
     if rule.metric == metrics.LATENCY_P95 and rule.direction == "above":
@@ -294,6 +299,29 @@ def error_findings(m: Measurements, t: Thresholds,
     return found
 
 
+def traffic_findings(m: Measurements, t: Thresholds,
+                     per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
+    """Requests over the window at ``busier_factor`` times their usual or more (the median of
+    the ``usual_window_s`` before, from the console's history): news, not a fault. Without
+    a usual nothing is said here (the traffic table says there is no history to judge by)."""
+    found = []
+    for x in m.traffic:
+        own = (per_source or {}).get(x.source, t)
+        usual = x.usual_rate
+        if usual is None or usual <= 0 or x.request_rate < own.busier_factor * usual:
+            continue
+        found.append(Finding(
+            Severity.INFO, "Busier than usual",
+            f"{x.where}: {x.request_rate:.2f} requests/s, {x.request_rate / usual:.1f}x its "
+            f"usual {usual:.2f}/s (median of the last {format_duration(own.usual_window_s)};"
+            f" threshold {own.busier_factor:g}x)",
+            "More requests than usual: a rush, a promotion, a crawler or clients retrying "
+            "(the access log says who). Nothing to do while latency and errors stay normal; "
+            "else add app servers or workers, or rate-limit the crawler.",
+            "traffic-high", (x.source,)))
+    return found
+
+
 def pool_findings(m: Measurements, t: Thresholds) -> list[Finding]:
     """Connections near max_connections (>= 80 % warn, >= 95 % fail)."""
     found = []
@@ -366,5 +394,6 @@ def advise(m: Measurements, thresholds: Thresholds | None = None,
     causes = (full_scan_findings(m, t, per_source) + slow_query_findings(m, t)
               + seq_scan_findings(m, t) + cache_findings(m, t, per_source))
     findings = (error_findings(m, t, per_source) + latency_findings(m, t, causes, per_source, apps)
-                + causes + queue_findings(m, t, per_source) + pool_findings(m, t))
+                + causes + queue_findings(m, t, per_source) + pool_findings(m, t)
+                + traffic_findings(m, t, per_source))
     return sorted(merge_duplicates(findings, apps), key=lambda f: _ORDER[f.severity])

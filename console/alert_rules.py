@@ -20,6 +20,9 @@ DEFAULT_NO_DATA_AFTER_S = 30.0
 DEFAULT_ERROR_AFTER_S = 10.0
 #: A relative rule's usual value needs at least this many readings in its baseline.
 MIN_BASELINE_POINTS = 5
+#: ... spread over at least this share of the baseline: a young console's first minute (a
+#: quiet morning before the lunch rush) is no usual of 15 minutes; 5 min of them is.
+MIN_BASELINE_SHARE = 1 / 3
 
 
 _SEVERITY_ALIASES = {
@@ -181,13 +184,24 @@ class RuleSpec:
         return text
 
 
-def usual_value(values: Iterable[float]) -> float | None:
-    """A relative rule's usual value: the median of the finite readings of its baseline;
-    None with fewer than :data:`MIN_BASELINE_POINTS` or a usual of zero or less (nothing to be
-    a multiple of)."""
-    finite = sorted(v for v in values if math.isfinite(v))
-    if len(finite) < MIN_BASELINE_POINTS:
+def min_history_s(baseline_s: float) -> float:
+    """How long a series must have been read before its usual over ``baseline_s`` is known."""
+    return baseline_s * MIN_BASELINE_SHARE
+
+
+def usual_value(ts: Iterable[float], values: Iterable[float],
+                baseline_s: float) -> float | None:
+    """A relative rule's usual value: the median of the finite readings (``ts``, ``values``)
+    of its baseline; None with fewer than :data:`MIN_BASELINE_POINTS`, over less than
+    :func:`min_history_s` of the baseline (too little history to know what is usual), or a
+    usual of zero or less (nothing to be a multiple of)."""
+    pairs = [(t, v) for t, v in zip(ts, values, strict=True) if math.isfinite(v)]
+    if len(pairs) < MIN_BASELINE_POINTS:
         return None
+    stamps = [t for t, _ in pairs]
+    if max(stamps) - min(stamps) < min_history_s(baseline_s):
+        return None
+    finite = sorted(v for _, v in pairs)
     mid = len(finite) // 2
     median = finite[mid] if len(finite) % 2 else (finite[mid - 1] + finite[mid]) / 2
     return median if median > 0 else None

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from console.alert_rules import RuleSpec
+from console.alert_rules import RuleSpec, min_history_s
 from console.domain import (
     Reading,
     Severity,
@@ -54,6 +54,9 @@ class Observation:
     source_state: SourceState = SourceState.UP
     series: str = ""
     error: str = ""
+    #: A relative rule's series read, but none has a usual yet (too little history): the
+    #: rule is normal and says it is learning, not silent.
+    learning: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,7 @@ class _RuleState:
     series: str = ""
     error: str = ""
     last_event: str = ""
+    learning: bool = False
 
 
 _SEVERITY_ORDER = {Severity.FAIL: 0, Severity.WARN: 1, Severity.INFO: 2}
@@ -229,6 +233,9 @@ def _message(s: _RuleState) -> str:
         return f"Source {spec.source or '?'} is down" + (f": {s.error}" if s.error else "")
     if s.state is AlertState.NO_DATA:
         return f"No data from {spec.where}"
+    if s.learning and s.state is AlertState.NORMAL:
+        return (f"Learning its usual: judged once {spec.where} has "
+                f"{format_duration(min_history_s(spec.baseline_s))} of readings")
     now_value = spec.show(s.value)
     return f"{now_value} now; fires when {spec.describe()}"
 
@@ -252,6 +259,12 @@ def _step(s: _RuleState, now: float, obs: Observation) -> AlertEvent | None:
         return None
     s.down_since = None
 
+    s.learning = value is None and obs.learning
+    if s.learning:
+        s.silent_since = None  # read, not silent: judged once its usual is known
+        if before in (AlertState.NO_DATA, AlertState.ERROR):
+            return _enter(s, AlertState.NORMAL, now, None)
+        return None
     if value is None:
         if s.silent_since is None:
             s.silent_since = now
@@ -337,6 +350,7 @@ def observe(spec: RuleSpec, latest: Iterable[Reading], now: float, max_age_s: fl
     ``latest`` may hold readings of other series; they are ignored.
     """
     best: tuple[float, str] | None = None
+    learning = False
     for reading in latest:
         if not spec.matches(reading.series):
             continue
@@ -346,12 +360,13 @@ def observe(spec: RuleSpec, latest: Iterable[Reading], now: float, max_age_s: fl
         if spec.relative:
             base = (usual or {}).get(reading.series)
             if base is None or base <= 0:
+                learning = True
                 continue
             value = value / base
         if best is None or (value > best[0] if spec.direction == "above" else value < best[0]):
             best = (value, reading.series)
     if best is None:
-        return Observation(None, source_state, "", error)
+        return Observation(None, source_state, "", error, learning=learning)
     return Observation(best[0], source_state, best[1], error)
 
 

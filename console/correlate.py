@@ -28,12 +28,22 @@ HEADLINE_SHARE = 0.3
 #: switched off and the latency it causes are seen by the same polls).
 SYMPTOM_METRICS = frozenset({metrics.LATENCY, metrics.LATENCY_P50, metrics.LATENCY_P95,
                              metrics.LATENCY_P99, metrics.LATENCY_MEAN})
+#: Causes that show a switch up to a poll later than the latency they feed: a hit rate is a
+#: ratio over a poll's few lookups (the first poll after a switch may hold too few to tell,
+#: and under load its scrape comes late), a probe times its first slow request at once.
+FEEDS_LATENCY_METRICS = frozenset({metrics.CACHE_HIT_RATE})
 #: Work a database does for what the cache did not answer: named after a cache that moved
 #: within a poll of it (a cache switched off sends its reads to the tables), before symptoms.
 DATABASE_WORK_METRICS = frozenset({metrics.FULL_SCANS_RATE})
-#: Below these levels a figure's moves are noise, however large for their size: a table read
-#: whole once in 30 s, then three times, is no change anyone should be shown first.
-NOISE_FLOORS: dict[str, float] = {metrics.FULL_SCANS_RATE: 0.2}
+#: A figure that moves by less than this is noise, however large the move for its size or
+#: whatever line it crosses: whole-table reads changing by under the 0.5 a second the advisor
+#: speaks from (``Thresholds``; the customers' product searches wander 0.45 -> 0.65 a
+#: second) are no change anyone should be shown first; nor is a latency changing by under
+#: 5 ms (a health check answering in 0.6 ms instead of 1.2 ms), which no one feels.
+LATENCY_FLOOR_S = 0.005
+FULL_SCANS_FLOOR_PER_S = 0.5
+NOISE_FLOORS: dict[str, float] = {metrics.FULL_SCANS_RATE: FULL_SCANS_FLOOR_PER_S,
+                                  **dict.fromkeys(SYMPTOM_METRICS, LATENCY_FLOOR_S)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,15 +145,21 @@ def onset(ts: FloatArray, values: FloatArray, when: float, baseline: FloatArray,
     """Where the change found at ``when`` began: the first sample of the unbroken run before
     it that is already past everything the baseline held (by more than its spread). A
     step's onset is its change point; a ramp's (a queue filling) is where it left the
-    baseline, not its middle, where the mean-shift statistic puts it."""
+    baseline, not its middle, where the mean-shift statistic puts it. A change point on a
+    sample the baseline could hold (a spike like its own, just before the change, which the
+    mean shift takes for the new level) is not where the change began: the first sample
+    after it that is past the baseline is."""
     if baseline.size == 0:
         return when
     margin = robust_scale(baseline)  # past the baseline's noise, not one of its own dips
     edge = float(np.max(baseline)) + margin if rising else float(np.min(baseline)) - margin
     beyond = values > edge if rising else values < edge
     k = int(np.searchsorted(ts, when))
-    if k >= ts.size or not beyond[k]:
+    if k >= ts.size:
         return when
+    if not beyond[k]:
+        later = np.flatnonzero(beyond[k:])
+        return float(ts[k + later[0]]) if later.size else when
     while k > 0 and beyond[k - 1]:
         k -= 1
     return float(ts[k])
@@ -176,7 +192,7 @@ def rank_movers(
     for name, (ts_like, values_like) in series.items():
         ts = np.asarray(ts_like, dtype=np.float64)
         values = np.asarray(values_like, dtype=np.float64)
-        _, before = _finite(ts, values, base_start, start)
+        before_ts, before = _finite(ts, values, base_start, start)
         _, during = _finite(ts, values, start, end)
         if before.size < min_points or during.size < min_points:
             continue
@@ -184,8 +200,8 @@ def rank_movers(
         mean_before = float(np.mean(before))
         mean_during = float(np.mean(during))
         floor = NOISE_FLOORS.get(split_series(name)[1], 0.0)
-        if max(abs(mean_before), abs(mean_during)) < floor:
-            continue
+        if abs(mean_during - mean_before) < floor:
+            continue  # a move under its noise floor, whatever levels it moves between
         shift = (mean_during - mean_before) / robust_scale(before)
         size = max(abs(mean_before), abs(mean_during))
         relative = abs(mean_during - mean_before) / size if size > 0 else 0.0
@@ -193,7 +209,10 @@ def rank_movers(
         both_ts, both = _finite(ts, values, base_start, end)
         when = change_point(both_ts, both)
         if when is not None:
-            when = onset(both_ts, both, when, before, rising=mean_during > mean_before)
+            # against what came before the change (a change inside the baseline is not
+            # measured against its own new level)
+            when = onset(both_ts, both, when, before[before_ts < when],
+                         rising=mean_during > mean_before)
         if when is not None and when < start - span / 2:
             when = None  # no onset near the window: a drift under way long before it
         step = float(np.median(np.diff(both_ts))) if both_ts.size > 1 else 0.0
@@ -222,14 +241,23 @@ def resolution(a: Mover, b: Mover) -> float:
     return max(a.step_s + b.step_s, 1.0)
 
 
+def reach(a: Mover, b: Mover) -> float:
+    """How far apart two movers' change points may be and still be read as one switch seen
+    by different polls: the polls' :func:`resolution`, and twice it between a cache and a
+    latency it feeds (:data:`FEEDS_LATENCY_METRICS`)."""
+    kinds = {split_series(a.series)[1], split_series(b.series)[1]}
+    feeds = bool(kinds & FEEDS_LATENCY_METRICS) and bool(kinds & SYMPTOM_METRICS)
+    return resolution(a, b) * (2.0 if feeds else 1.0)
+
+
 def _together(a: Mover, b: Mover) -> bool:
     assert a.change_ts is not None and b.change_ts is not None
-    return abs(a.change_ts - b.change_ts) <= resolution(a, b)
+    return abs(a.change_ts - b.change_ts) <= reach(a, b)
 
 
 def lead_mover(candidates: list[Mover]) -> Mover:
     """The mover the headline starts from: the first to change; of those that changed
-    within the polls' :func:`resolution` of it, a cause before the database's work before a
+    within the polls' :func:`reach` of it, a cause before the database's work before a
     symptom (a cache hit rate before the table reads and the latency it raises), then the
     cleanest change (the higher score: the probe of a slowed endpoint, whose every reading is
     slow, before the whole shop's quantiles, which blend it with the other endpoints), then
@@ -273,8 +301,12 @@ def explain(movers: list[Mover], label: Callable[[str], str] = default_label,
     assert first.change_ts is not None and after.change_ts is not None
     lag = after.change_ts - first.change_ts
     if _together(first, after):
+        # the tightest bound that holds: a poll of each, or the reach of a cache and its latency
+        bound = resolution(first, after)
+        if abs(lag) > bound:
+            bound = reach(first, after)
         return (f"{label(first.series)} {first.direction}; {label(after.series)} "
-                f"{after.direction} within {format_duration(resolution(first, after))} "
+                f"{after.direction} within {format_duration(bound)} "
                 "of it.")
     return (f"{label(first.series)} {first.direction} {format_duration(lag)} before "
             f"{label(after.series)} {after.direction}.")

@@ -29,6 +29,9 @@ class TrafficFacts:
     error_rate: float | None
     error_ratio: float | None
     group: str = ""
+    #: Its usual request rate (the median over the baseline, from the console's history);
+    #: None where no history holds one.
+    usual_rate: float | None = None
 
     @property
     def where(self) -> str:
@@ -111,7 +114,8 @@ def measurements_from_readings(readings: Iterable[Reading], *,
         group = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
         if metric == metrics.LATENCY_P95:
             latency.append(LatencyFacts(source, value, group))
-        elif metric in (metrics.REQUEST_RATE, metrics.ERROR_RATE, metrics.ERROR_RATIO):
+        elif metric in (metrics.REQUEST_RATE, metrics.ERROR_RATE, metrics.ERROR_RATIO,
+                        metrics.REQUEST_RATE_USUAL):
             traffic.setdefault((source, group), {})[metric] = value
         elif metric in (metrics.CACHE_HIT_RATE, metrics.EVICTIONS_RATE, metrics.CACHE_LOOKUPS):
             caches.setdefault(source, {})[metric] = value
@@ -139,7 +143,8 @@ def measurements_from_readings(readings: Iterable[Reading], *,
     return Measurements(
         latency=tuple(latency),
         traffic=tuple(TrafficFacts(s, f[metrics.REQUEST_RATE], f.get(metrics.ERROR_RATE),
-                                   f.get(metrics.ERROR_RATIO), g)
+                                   f.get(metrics.ERROR_RATIO), g,
+                                   f.get(metrics.REQUEST_RATE_USUAL))
                       for (s, g), f in sorted(traffic.items()) if metrics.REQUEST_RATE in f),
         caches=tuple(CacheFacts(s, f.get(metrics.CACHE_HIT_RATE), f.get(metrics.EVICTIONS_RATE),
                                 f.get(metrics.CACHE_LOOKUPS))

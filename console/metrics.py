@@ -45,6 +45,9 @@ TABLE_ROWS = "table_rows"
 FULL_SCANS_RATE = "full_scans_rate"
 BOOKINGS_RATE = "bookings_rate"
 ORDERS_RATE = "orders_rate"
+#: A source's usual request rate: the median of its ``request_rate`` over the baseline of the
+#: profile's "Busier than usual" rule, read from the console's history (never polled).
+REQUEST_RATE_USUAL = "request_rate_usual"
 
 LATENCY_QUANTILES: tuple[tuple[str, float], ...] = (
     (LATENCY_P50, 0.50),
@@ -83,5 +86,5 @@ WINDOWED_METRICS = frozenset({
     LATENCY_P50, LATENCY_P95, LATENCY_P99, LATENCY_COUNT, REQUEST_RATE, ERROR_RATE,
     ERROR_RATIO, CACHE_HIT_RATE, CACHE_LOOKUPS, CACHE_HITS_RATE, CACHE_MISSES_RATE,
     EVICTIONS_RATE, EXPIRIES_RATE, QUEUE_PUBLISH_RATE, QUEUE_DELIVER_RATE, BOOKINGS_RATE,
-    ORDERS_RATE, FULL_SCANS_RATE,
+    ORDERS_RATE, FULL_SCANS_RATE, REQUEST_RATE_USUAL,
 })

@@ -30,6 +30,8 @@ class TrafficSummary:
     request_rate: float | None
     error_rate: float | None
     error_ratio: float | None
+    #: The usual request rate (from the console's history); None: no history to judge by.
+    usual_rate: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,8 @@ def diagnose_to_dict(result: DiagnoseResult) -> dict[str, Any]:
             "traffic": {
                 t.name: {"requests_per_s": _finite(t.request_rate),
                          "errors_per_s": _finite(t.error_rate),
-                         "error_ratio": _finite(t.error_ratio)}
+                         "error_ratio": _finite(t.error_ratio),
+                         "usual_requests_per_s": _finite(t.usual_rate)}
                 for t in result.traffic
             },
             "cache_hit_rate": {name: _finite(rate) for name, rate in result.cache_hit_rate},
@@ -156,10 +159,14 @@ def figure_tables(result: Any) -> list[tuple[str, list[str], list[list[str]], se
                        [[s.name, _cell(_ms(s.p50)), _cell(_ms(s.p95)), _cell(_ms(s.p99)),
                          str(s.count)] for s in latency], {1, 2, 3, 4}))
     if traffic:
-        tables.append(("Requests and errors", ["TRAFFIC", "req/s", "5xx/s", "errors"],
+        # without a usual (no history of the last minutes) a rise cannot be judged: said so
+        tables.append(("Requests and errors",
+                       ["TRAFFIC", "req/s", "5xx/s", "errors", "usual req/s"],
                        [[t.name, _cell(_finite(t.request_rate)), _cell(_finite(t.error_rate)),
-                         "-" if _finite(t.error_ratio) is None else f"{t.error_ratio:.1%}"]
-                        for t in traffic], {1, 2, 3}))
+                         "-" if _finite(t.error_ratio) is None else f"{t.error_ratio:.1%}",
+                         "no history" if _finite(t.usual_rate) is None
+                         else _cell(_finite(t.usual_rate))]
+                        for t in traffic], {1, 2, 3, 4}))
     if caches:
         tables.append(("Cache hit rate", ["CACHE", "hit rate"],
                        [[name, "-" if _finite(rate) is None else f"{rate:.1%}"]

@@ -73,6 +73,12 @@ def profile_slug(name: str) -> str:
     return "-".join(part for part in cleaned.split("-") if part) or "profile"
 
 
+def history_path(profile_name: str, directory: Path | None = None) -> Path:
+    """The file where the console keeps a profile's metric history (in the data folder)."""
+    folder = directory if directory is not None else data_dir(create=False)
+    return folder / f"history-{profile_slug(profile_name)}.sqlite"
+
+
 @dataclass
 class Services:
     """Everything the UI and the headless commands use for one profile.
@@ -223,9 +229,8 @@ def build_services(profile: Profile, *, directory: Path | None = None, history: 
     collectors = build_collectors(profile, resolve=resolve) if poll else []
     attach_statement_history(collectors, directory / STATEMENT_HISTORY if history else None,
                              profile.name)
-    slug = profile_slug(profile.name)
     # opened when the services start (after the window paints, in the GUI)
-    hist = History(directory / f"history-{slug}.sqlite", lazy=True,
+    hist = History(history_path(profile.name, directory), lazy=True,
                    flush_interval_s=HISTORY_FLUSH_S, flush_share=HISTORY_FLUSH_SHARE,
                    max_flush_interval_s=HISTORY_FLUSH_MAX_S) if history else None
     limits = {s.name: s.max_series for s in profile.sources}

@@ -319,7 +319,8 @@ def _summarise(profile: Profile, outcomes: list[_Outcome], started_at: float,
             if metrics.REQUEST_RATE in figures:
                 traffic.append(TrafficSummary(where, figures.get(metrics.REQUEST_RATE),
                                               figures.get(metrics.ERROR_RATE),
-                                              figures.get(metrics.ERROR_RATIO)))
+                                              figures.get(metrics.ERROR_RATIO),
+                                              figures.get(metrics.REQUEST_RATE_USUAL)))
             if metrics.CACHE_HIT_RATE in figures or (kind in CACHE_KINDS and not labels):
                 caches.append((where, figures.get(metrics.CACHE_HIT_RATE)))
         for (metric, labels), value in latest.items():

@@ -32,6 +32,7 @@ from services.collectors.base import Collector
 from services.diagnostics.db_insights import DatabaseInsights, collect_profile_insights
 from services.diagnostics.diagnose import run_diagnose
 from services.diagnostics.query_plans import plan_findings
+from services.diagnostics.usual import usual_request_rates
 from services.http.tls_check import certificate_check, https_targets
 from services.local.secrets import resolve_secret
 
@@ -257,7 +258,8 @@ def run_sweep(profile: Profile, *, samples: int = 3, progress: ProgressFn | None
 
 def live_figures(store: Any, profile: Profile, now: float | None = None) -> list[Reading]:
     """The newest windowed figure of every series in the live store (what the charts and the
-    alerts show), those no older than three of their source's intervals."""
+    alerts show), those no older than three of their source's intervals, and each source's
+    usual request rate where the store holds enough history for one."""
     intervals = {p.name: p.interval_s for p in profile.probes}
     intervals.update({s.name: s.interval_s for s in profile.sources})
     now = time.time() if now is None else now
@@ -269,7 +271,8 @@ def live_figures(store: Any, profile: Profile, now: float | None = None) -> list
         reading = store.latest(name)
         if reading is not None and now - reading.ts <= 3 * intervals[source]:
             fresh.append(reading)
-    return fresh
+    # and each source's usual traffic, from the history the store holds (its last day)
+    return fresh + usual_request_rates(profile, store.series_names(), store.window, now)
 
 
 def _close(collectors: Sequence[Collector]) -> None:

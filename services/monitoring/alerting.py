@@ -145,7 +145,7 @@ class AlertService:
                     continue
             self._usual.pop(key, None)
             window = self.store.window(name, now - spec.baseline_s, now)
-            value = usual_value(window.value.tolist())
+            value = usual_value(window.ts.tolist(), window.value.tolist(), spec.baseline_s)
             if value is None:
                 continue
             if now_value is not None and spec.breaching(now_value / value):

@@ -3,7 +3,8 @@
 For every switch it measures how long the "what moved first" headline takes to name the
 switched metric (with its lead time), how long the status light takes to name the switch (its
 rule, pending or firing, or its own words: failing requests), and what ``diagnose --window
-30`` puts first. Run it as a script to print the matrix:
+30`` puts first, reading the usual traffic from the console's history file as the command
+does. Run it as a script to print the matrix:
 ``python -m tests.integration.scenario_matrix``.
 """
 
@@ -21,14 +22,18 @@ from typing import Any
 import numpy as np
 
 from console import metrics
+from console.alert_rules import BUSIER_BASELINE_S, min_history_s
 from console.correlate import explain, rank_movers
 from console.domain import split_series
 from console.store import MetricStore
+from services.bootstrap import HISTORY_FLUSH_S
 from services.collectors import build_collectors
 from services.diagnostics.diagnose import run_diagnose
 from services.diagnostics.query_plans import with_query_plans
+from services.diagnostics.usual import history_usual
 from services.local.profiles import demo_profile
 from services.monitoring.alerting import AlertService
+from services.monitoring.history_writer import History
 from services.monitoring.poller import Poller
 from ui.pages.dashboard import route
 from ui.widgets.demo_panel import DEFAULT_SLOW_MS
@@ -42,6 +47,12 @@ SETTLE_S = 20.0
 #: The headline's window: from just before the switch to now, against the calm before it.
 LEAD_IN_S = 4.0
 BASELINE_S = SETTLE_S - LEAD_IN_S
+#: The console's history file in each shop's folder.
+HISTORY_FILE = "history.sqlite"
+#: Calm time before a switch judged against the usual ("Busier than usual", and diagnose's
+#: traffic): the least history a usual of the demo's rule needs, a flush of the history file
+#: and a few polls.
+USUAL_SETTLE_S = min_history_s(BUSIER_BASELINE_S) + HISTORY_FLUSH_S + 5 * INTERVAL_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +71,7 @@ class Switch:
     light: tuple[str, ...] = ()
     seed_scale: float | None = None  # the shop's size for this switch, if not the matrix's
     labels: tuple[tuple[str, str], ...] = ()  # the switched series' labels (empty: any)
+    settle_s: float = SETTLE_S  # calm before the switch (a relative rule needs its usual)
 
     def named_by_light(self, words: str) -> bool:
         """The light's words name this switch: its rule, pending or firing, or its own words."""
@@ -81,7 +93,8 @@ SWITCHES: tuple[Switch, ...] = (
            (metrics.LATENCY_P50, metrics.LATENCY_P95, metrics.LATENCY_P99), "rose",
            "Slow responses", ("latency-p95",), ("availability",)),
     Switch("traffic x5", {"traffic_rate": 25.0}, {"traffic_rate": 5.0},
-           (metrics.REQUEST_RATE,), "rose", "Busier than usual", ("traffic-high",)),
+           (metrics.REQUEST_RATE,), "rose", "Busier than usual", ("traffic-high",),
+           settle_s=USUAL_SETTLE_S),
     Switch("back-end errors", {"error_ratio": 0.2}, {"error_ratio": 0.0},
            (metrics.ERROR_RATIO, metrics.ERROR_RATE), "rose", "Requests failing",
            ("error-ratio",), light=("of requests fail",)),
@@ -150,8 +163,9 @@ def names_the_switch(sentence: str, named: str, switch: Switch) -> bool:
 @contextmanager
 def demo_console(tmp: Path, traffic_rate: float = 5.0, seed_scale: float = 0.3
                  ) -> Iterator[tuple[Any, Any, MetricStore, AlertService]]:
-    """A real demo shop with customers, polled as the console polls it, with its rules (seed
-    0.3 holds enough bookings for a dropped index to show in the query plans). Its customers
+    """A real demo shop with customers, polled as the console polls it, with its rules and
+    its history file (``tmp/history.sqlite``, written as the console writes it); seed 0.3
+    holds enough bookings for a dropped index to show in the query plans. Its customers
     keep a steady pace: the demo's compressed day would bring the lunch rush (4x the morning's
     traffic) 30 s into each row, a traffic switch of its own."""
     from demo import DemoShop
@@ -166,8 +180,10 @@ def demo_console(tmp: Path, traffic_rate: float = 5.0, seed_scale: float = 0.3
         probes=tuple(dataclasses.replace(p, interval_s=INTERVAL_S) for p in profile.probes),
         sources=tuple(dataclasses.replace(s, interval_s=INTERVAL_S) for s in profile.sources))
     store = MetricStore()
-    poller = Poller(build_collectors(profile), store)
+    history = History(tmp / HISTORY_FILE, flush_interval_s=HISTORY_FLUSH_S)
+    poller = Poller(build_collectors(profile), store, history)
     alerts = AlertService.from_profile(profile, store, poller, interval_s=1.0)
+    history.start()
     poller.start()
     alerts.start()
     try:
@@ -175,17 +191,23 @@ def demo_console(tmp: Path, traffic_rate: float = 5.0, seed_scale: float = 0.3
     finally:
         alerts.stop()
         poller.stop()
+        history.stop()
         shop.stop()
 
 
 def run_switch(shop: Any, profile: Any, store: MetricStore, alerts: AlertService,
-               switch: Switch, *, diagnose_window_s: float = 30.0) -> Row:
-    """Flip one switch, watch the headline and the light, diagnose alongside, then undo it."""
+               switch: Switch, *, diagnose_window_s: float = 30.0,
+               history: Path | None = None) -> Row:
+    """Flip one switch, watch the headline and the light, diagnose alongside (the usual
+    traffic read from the console's ``history`` file, as ``backroom diagnose`` reads it),
+    then undo it."""
     diagnosed: dict[str, Any] = {}
 
     def diagnose() -> None:
+        usual = history_usual(profile, history) if history is not None else []
         diagnosed["result"] = with_query_plans(
-            run_diagnose(profile, samples=3, window_s=diagnose_window_s), profile)
+            run_diagnose(profile, samples=3, window_s=diagnose_window_s, recent=usual),
+            profile)
 
     t0 = time.time()
     shop.set_scenario(**switch.on)
@@ -223,9 +245,11 @@ def run_matrix(tmp: Path, switches: tuple[Switch, ...] = SWITCHES,
     rows = []
     for n, switch in enumerate(switches):
         size = switch.seed_scale or seed_scale
-        with demo_console(tmp / f"shop-{n}", seed_scale=size) as (shop, profile, store, alerts):
-            time.sleep(SETTLE_S)  # the calm the headline compares with
-            rows.append(run_switch(shop, profile, store, alerts, switch))
+        folder = tmp / f"shop-{n}"
+        with demo_console(folder, seed_scale=size) as (shop, profile, store, alerts):
+            time.sleep(switch.settle_s)  # the calm the headline (and a usual) compares with
+            rows.append(run_switch(shop, profile, store, alerts, switch,
+                                   history=folder / HISTORY_FILE))
     return rows, time.monotonic() - started
 
 

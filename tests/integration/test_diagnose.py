@@ -254,3 +254,36 @@ def test_diagnose_reads_the_query_plans_as_the_sweep_does(tmp_path: Path) -> Non
     assert code == 1, data
     assert not any("reads the whole table" in f["title"] for f in fixed["findings"])
     assert fixed_code == 0, fixed
+
+
+def test_diagnose_judges_a_traffic_rise_by_the_history_a_console_keeps(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.domain import Reading
+    from services.bootstrap import history_path
+    from services.monitoring.history_writer import History
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the data folder of this "machine"
+    registry = CollectorRegistry()
+    requests_total = Counter("http_requests_total", "requests", ["status"], registry=registry)
+
+    def page(request: object) -> None:  # ~20 requests a second over diagnose's window
+        requests_total.labels("200").inc(10)
+        reply(body=generate_latest(registry))(request)  # type: ignore[arg-type]
+
+    with http_server({"/metrics": page}) as site:
+        profile = parse_profile({"name": "Bistro", "sources": [
+            {"name": "web", "kind": "prometheus", "url": f"{site}/metrics"}]})
+        code, data = run_json(profile_to_dict(profile), window_s=0.5)
+        assert data["metrics"]["traffic"]["web"]["usual_requests_per_s"] is None
+        assert "Busier than usual" not in [f["title"] for f in data["findings"]]
+        # a console ran here on this profile: 6 minutes at ~4 requests a second
+        now = time.time()
+        history = History(history_path("Bistro", tmp_path / "backroom"))
+        history.record([Reading("web/request_rate", now - 360 + t, 4.0)
+                        for t in range(0, 360, 5)])
+        assert history.stop()
+        code, data = run_json(profile_to_dict(profile), window_s=0.5)
+    assert data["metrics"]["traffic"]["web"]["usual_requests_per_s"] == 4.0
+    titles = [f["title"] for f in data["findings"]]
+    assert titles == ["Busier than usual"], data["findings"]
+    assert code == 0  # news, not a fault

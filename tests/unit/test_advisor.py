@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console.advisor import Thresholds, advise
+from console.advisor import Thresholds, advise, thresholds_from_rules
 from console.domain import Reading, Severity, SlowQuery
 from console.measurements import (
     CacheFacts,
@@ -217,3 +217,31 @@ def test_one_cache_seen_by_two_sources_is_one_finding_with_both_as_evidence() ->
                     source="db")
     one = SlowQuery(AVAILABILITY.query, 1500, 48.2, 72_300.0, source="db")
     assert rules(advise(Measurements(slow_queries=(one, two)))) == ["missing-index"] * 2
+
+
+def test_traffic_at_twice_its_usual_is_news_and_without_a_usual_nothing_is_judged() -> None:
+    from console.alert_rules import RuleSpec
+    from console.measurements import TrafficFacts
+
+    # traffic x5 on the demo: 24 requests/s against a usual 6.9/s (its last 15 min's median)
+    readings = [Reading("shop/request_rate", 10.0, 24.2),
+                Reading("shop/request_rate_usual", 10.0, 6.9)]
+    found = advise(measurements_from_readings(readings))
+    assert [(f.rule, f.severity, f.title) for f in found] == [
+        ("traffic-high", Severity.INFO, "Busier than usual")]
+    assert found[0].evidence == ("shop: 24.20 requests/s, 3.5x its usual 6.90/s (median of "
+                                 "the last 15 min; threshold 2x)")
+    # just under twice: nothing; no usual (no history): nothing judged
+    assert advise(Measurements(traffic=(TrafficFacts("shop", 13.7, None, None,
+                                                     usual_rate=6.9),))) == []
+    assert advise(Measurements(traffic=(TrafficFacts("shop", 240.0, None, None),))) == []
+    # the profile's relative rule sets the factor and the window
+    rule = RuleSpec.create("Busier than usual", "request_rate", "shop", above=3.0,
+                           baseline_s=1800)
+    per_source = thresholds_from_rules([rule], ["shop"])
+    m = Measurements(traffic=(TrafficFacts("shop", 24.2, None, None, usual_rate=6.9),))
+    found = advise(m, per_source=per_source)
+    assert "3.5x its usual 6.90/s (median of the last 30 min; threshold 3x)" in \
+        found[0].evidence
+    slower = Measurements(traffic=(TrafficFacts("shop", 18.0, None, None, usual_rate=6.9),))
+    assert advise(slower, per_source=per_source) == []

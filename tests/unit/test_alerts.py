@@ -214,8 +214,13 @@ def test_a_relative_rule_reads_as_a_factor_of_its_usual() -> None:
     assert rule.describe() == ("shop/request_rate above 3x its usual (median of 15 min) "
                                "for 30 s")
     assert rule.show(4.6) == "4.6x usual"
-    assert usual_value([5.0, 6.0, 4.0, 5.0, 100.0]) == 5.0  # a median: one spike is no usual
-    assert usual_value([5.0, 6.0]) is None and usual_value([0.0] * 9) is None
+    minutes = [0.0, 100.0, 200.0, 300.0, 400.0]
+    # a median: one spike is no usual
+    assert usual_value(minutes, [5.0, 6.0, 4.0, 5.0, 100.0], 900) == 5.0
+    assert usual_value(minutes[:2], [5.0, 6.0], 900) is None
+    assert usual_value(range(0, 900, 100), [0.0] * 9, 900) is None
+    # five readings over 4 min are too little history for a usual of 15 min (5 min needed)
+    assert usual_value([0.0, 60.0, 120.0, 180.0, 240.0], [5.0] * 5, 900) is None
     obs = observe(rule, [Reading("shop/request_rate", 100.0, 20.0)], 100.0, 30.0,
                   usual={"shop/request_rate": 5.0})
     assert obs.value == 4.0

@@ -206,7 +206,7 @@ def test_a_relative_rule_fires_on_traffic_at_three_times_its_own_usual_and_holds
 
 def test_a_relative_rule_waits_for_a_usual_and_never_divides_by_zero() -> None:
     store, _poller, service = make((BUSIER,), shop=SourceState.UP)
-    store.append([Reading("shop/request_rate", 1000 + t, 0.0) for t in range(0, 20, 2)])
+    store.append([Reading("shop/request_rate", 700 + t, 0.0) for t in range(0, 320, 2)])
     store.append([Reading("shop/request_rate", 1020, 30.0)])
     assert service.evaluate_once(1020) == []  # a usual of 0: nothing to be a multiple of
     fresh_store, _p, fresh = make((BUSIER,), shop=SourceState.UP)
@@ -215,11 +215,34 @@ def test_a_relative_rule_waits_for_a_usual_and_never_divides_by_zero() -> None:
     assert fresh.evaluate_once(1002) == []  # two readings are no usual yet
 
 
-def test_a_rise_longer_than_a_young_baseline_does_not_become_its_own_usual() -> None:
-    # 20 s of calm after the console started, then 5x for 40 s with one dip to 2.9x:
-    # the usual is held from the first breach, so the rise fires instead of being absorbed
+def test_a_relative_rule_judges_nothing_until_it_has_a_third_of_its_baseline() -> None:
+    # the GUI demo: a quiet first minute, then the lunch rush at 5x. A minute of a 15-minute
+    # usual is no usual: the rule learns (normal, and says so) until it has 5 min of readings
     store, _poller, service = make((BUSIER,), shop=SourceState.UP)
-    store.append([Reading("shop/request_rate", 1000 + t, 6.0) for t in range(0, 20, 2)])
+    store.append([Reading("shop/request_rate", 1000 + t, 6.0) for t in range(0, 60, 5)])
+    states = []
+    for t in range(1060, 1300, 5):
+        store.append([Reading("shop/request_rate", t, 30.0)])
+        service.evaluate_once(t)
+        states.append(service.statuses()[0].state)
+    assert set(states) == {"normal"}, states
+    assert service.statuses()[0].message == ("Learning its usual: judged once "
+                                             "shop/request_rate has 5 min of readings")
+    assert service.health_summary()[0] == "ok"
+    # a calm 5 min: the usual is known, and a rise is judged against it
+    calm_store, _p, calm = make((BUSIER,), shop=SourceState.UP)
+    calm_store.append([Reading("shop/request_rate", 1000 + t, 6.0) for t in range(0, 300, 5)])
+    calm_store.append([Reading("shop/request_rate", 1300, 30.0)])
+    calm.evaluate_once(1300)
+    assert calm.statuses()[0].state == "pending"
+
+
+def test_a_rise_longer_than_a_young_baseline_does_not_become_its_own_usual() -> None:
+    # 5 min of calm (the least history a 15-minute usual is judged on), then 5x for 40 s with
+    # one dip to 2.9x: the usual is held from the first breach, so the rise fires instead of
+    # being absorbed
+    store, _poller, service = make((BUSIER,), shop=SourceState.UP)
+    store.append([Reading("shop/request_rate", 720 + t, 6.0) for t in range(0, 300, 2)])
     states = []
     for t in range(1020, 1062, 2):
         value = 17.4 if t == 1030 else 30.0

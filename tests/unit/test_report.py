@@ -74,3 +74,19 @@ def test_the_html_report_has_the_latency_cache_and_queue_tables_the_text_prints(
     for figure in ("home", "10.0", "20.0", "30.1", "75.0%", "mq/emails", "12"):
         assert figure in cells, figure
         assert figure in text
+
+
+def test_traffic_says_its_usual_or_that_there_is_no_history_to_judge_a_rise_by() -> None:
+    from console.report import TrafficSummary
+
+    result = dataclasses.replace(RESULT, traffic=(
+        TrafficSummary("shop", 24.2, 0.0, 0.0, usual_rate=6.9),
+        TrafficSummary("api", 3.0, 0.0, 0.0)))
+    lines = render_table(result).splitlines()
+    assert any("usual req/s" in line for line in lines)
+    assert any(line.startswith("shop") and line.rstrip().endswith("6.9") for line in lines)
+    assert any(line.startswith("api") and line.rstrip().endswith("no history")
+               for line in lines)
+    data = json.loads(render_json(result))
+    assert data["metrics"]["traffic"]["shop"]["usual_requests_per_s"] == 6.9
+    assert data["metrics"]["traffic"]["api"]["usual_requests_per_s"] is None
