@@ -87,6 +87,8 @@ class AlertStatus:
     series: str
     message: str
     last_event: str = ""
+    #: A relative rule with too little history to know its usual yet (normal meanwhile).
+    learning: bool = False
 
     @property
     def name(self) -> str:
@@ -224,7 +226,8 @@ def summarise_pending(statuses: Sequence[AlertStatus], now: float) -> tuple[str,
 
 def _status(s: _RuleState) -> AlertStatus:
     return AlertStatus(rule=s.spec, state=s.state, since=s.since, value=s.value,
-                       series=s.series, message=_message(s), last_event=s.last_event)
+                       series=s.series, message=_message(s), last_event=s.last_event,
+                       learning=s.learning and s.state is AlertState.NORMAL)
 
 
 def _message(s: _RuleState) -> str:

@@ -228,3 +228,33 @@ def test_a_pending_rule_says_how_long_and_when_it_fires(qtbot, shop, tmp_path: P
     row = [s.name for s in shop.service.statuses()].index("Cache hit rate low")
     assert cell(page.rules_view, row, 0) == "Pending"
     assert window.grab().save(str(tmp_path / "alerts_pending.png"))
+
+
+def test_a_relative_rule_still_learning_says_so_in_its_row(qtbot, tmp_path: Path) -> None:
+    """'Busier than usual' with a minute of a 15-minute usual: normal, and its Now cell says
+    it is learning (not a dash), the tooltip for how long."""
+    busier = RuleSpec.create("Busier than usual", "request_rate", "shop", above=3.0, for_s=20,
+                             baseline_s=900)
+    store = MetricStore()
+    now = time.time()
+    store.append([Reading("shop/request_rate", now - 60 + t, 6.0) for t in range(0, 60, 5)])
+    log = AlertLog(tmp_path / "alerts.sqlite", profile="Demo")
+    service = AlertService([busier], store, FakePoller({"shop": SourceState.UP}), log,
+                           max_age_s=3600)
+    runner = TaskRunner()
+    page = AlertsPage(AppContext(services=SimpleNamespace(alerts=service, profile=None,
+                                                          store=store),
+                                 tasks=runner, diagnostics=Diagnostics(), local=Local()))
+    try:
+        window = show(qtbot, page)
+        service.evaluate_once(now)
+        qtbot.waitUntil(lambda: page.rules_model.rowCount() == 1
+                        and cell(page.rules_view, 0, 3) == "learning its usual", timeout=5000)
+        assert cell(page.rules_view, 0, 0) == "Normal"
+        assert page.summary.text() == "Nothing firing (1 rule watching)"
+        tip = page.rules_model.index(0, 3).data(Qt.ItemDataRole.ToolTipRole)
+        assert tip.startswith("Learning its usual: judged once shop/request_rate has 5 min")
+        assert window.grab().save(str(tmp_path / "alerts_learning.png"))
+    finally:
+        runner.shutdown()
+        log.close()

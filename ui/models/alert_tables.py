@@ -78,8 +78,7 @@ class AlertRulesModel(ListTableModel[AlertStatus]):
             ListColumn("Severity", lambda s: SEVERITY_WORDS.get(s.severity.value,
                                                                 s.severity.value),
                        tooltip=message, state=state),
-            ListColumn("Now", lambda s: format_value(s.rule.metric, s.value), tooltip=message,
-                       state=state, tabular=True),
+            ListColumn("Now", self._now_value, tooltip=message, state=state, tabular=True),
             ListColumn("For", self._held_for, tooltip=message, state=state, tabular=True),
             ListColumn("Watches", lambda s: s.rule.describe(), tooltip=message, state=state),
         ), parent)
@@ -91,6 +90,13 @@ class AlertRulesModel(ListTableModel[AlertStatus]):
             self.update_rows(statuses)
         else:
             self.show_rows(statuses)
+
+    @staticmethod
+    def _now_value(s: AlertStatus) -> str:
+        """The value now; a rule still learning its usual says so (its tooltip says how long)."""
+        if s.learning:
+            return "learning its usual"
+        return format_value(s.rule.metric, s.value)
 
     def _held_for(self, s: AlertStatus) -> str:
         if s.state is AlertState.NORMAL or not s.since:

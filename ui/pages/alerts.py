@@ -216,7 +216,8 @@ class AlertsPage(QWidget):
             self.summary.setText("Nothing firing; pending: "
                                  + "; ".join(pending_words(s, now) for s in pending))
         else:
-            self.summary.setText(f"Nothing firing ({len(statuses)} rules watching)")
+            rules = f"{len(statuses)} rule" + ("" if len(statuses) == 1 else "s")
+            self.summary.setText(f"Nothing firing ({rules} watching)")
         count = int(getattr(self.alerts, "event_count", 0))
         if count != self._seen_events:
             self._seen_events = count
