@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
 
-from demo import DemoShop
 from demo.door import DoorHost
-from tests.integration.test_demo_api import Api
+from tests.integration.test_demo_api import Api, api, shop
+
+#: the demo API tests' fixtures: a shop of this module's own (module scope) and its client
+__all__ = ["api", "shop"]
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoShop]:
-    path = tmp_path_factory.mktemp("demo-door") / "shop.sqlite3"
-    with DemoShop(path, traffic=False, seed_scale=0.1, workers=1) as running:
-        yield running
-
-
-@pytest.fixture
-def api(shop: DemoShop) -> Iterator[Api]:
-    client = Api(shop)
-    yield client
-    client.s.close()
 
 
 def host_at(api: Api, at: time, days: int = 0) -> DoorHost:
