@@ -113,15 +113,15 @@ def slow_query_findings(m: Measurements, t: Thresholds) -> list[Finding]:
 def seq_scan_findings(m: Measurements, t: Thresholds) -> list[Finding]:
     """Tables read mostly by sequential scans while holding many rows."""
     heavy = [x for x in m.tables
-             if x.seq_scans >= t.seq_scans and x.rows >= t.seq_scan_rows
+             if x.seq_scans >= t.seq_scans and (x.rows or 0.0) >= t.seq_scan_rows
              and x.seq_scans > x.idx_scans]
-    heavy.sort(key=lambda x: x.seq_scans * x.rows, reverse=True)
+    heavy.sort(key=lambda x: x.seq_scans * (x.rows or 0.0), reverse=True)
     return [
         Finding(
             severity=Severity.WARN,
             title=f"Table {x.table} is read by sequential scans",
             evidence=(f"{x.source}: {int(x.seq_scans)} sequential vs {int(x.idx_scans)} index "
-                      f"scans over {int(x.rows):,} rows"),
+                      f"scans over {int(x.rows or 0):,} rows"),
             advice=("Find the queries filtering this table (slow queries list) and index the "
                     "columns they filter on."),
             rule="table-seq-scans",
@@ -134,19 +134,20 @@ def seq_scan_findings(m: Measurements, t: Thresholds) -> list[Finding]:
 def full_scan_findings(m: Measurements, base: Thresholds,
                        per_source: Mapping[str, Thresholds] | None = None) -> list[Finding]:
     """A table read whole more than ``full_scans_per_s`` times a second over the window
-    (where its rows are known, only one of ``full_scan_min_rows`` or more): a dropped or
+    (where its rows are known, only one of ``full_scan_min_rows`` or more; an empty table is
+    known to be small): a dropped or
     missing index, or a query that cannot use one."""
     per_source = per_source or {}
     hot = [x for x in m.tables if x.full_scans_per_s is not None
            and x.full_scans_per_s > per_source.get(x.source, base).full_scans_per_s
-           and (not x.rows or x.rows >= base.full_scan_min_rows)]
+           and (x.rows is None or x.rows >= base.full_scan_min_rows)]
     hot.sort(key=lambda x: x.full_scans_per_s or 0.0, reverse=True)
     return [
         Finding(
             severity=Severity.WARN,
             title=f"Table {x.table} is read whole {x.full_scans_per_s:.1f} times a second",
             evidence=(f"{x.source}: {x.full_scans_per_s:.1f} whole-table reads/s of {x.table}"
-                      + (f" ({int(x.rows):,} rows)" if x.rows else "")
+                      + (f" ({int(x.rows):,} rows)" if x.rows is not None else "")
                       + f" (threshold {per_source.get(x.source, base).full_scans_per_s:g}/s)"),
             advice=("An index the queries on this table need is missing or was dropped: the "
                     "sweep's query plans and the slow statements name the query; index the "

@@ -68,7 +68,7 @@ class TableFacts:
     table: str
     seq_scans: float
     idx_scans: float
-    rows: float
+    rows: float | None  # None: not known (an empty table is 0)
     full_scans_per_s: float | None = None
 
 
@@ -156,7 +156,7 @@ def measurements_from_readings(readings: Iterable[Reading], *,
                     for s, f in sorted(pools.items())
                     if metrics.DB_CONNECTIONS_TOTAL in f and f.get(metrics.DB_MAX_CONNECTIONS)),
         tables=tuple(TableFacts(s, t, f.get(metrics.TABLE_SEQ_SCANS, 0.0),
-                                f.get(metrics.TABLE_IDX_SCANS, 0.0), f.get(metrics.TABLE_ROWS, 0.0),
+                                f.get(metrics.TABLE_IDX_SCANS, 0.0), f.get(metrics.TABLE_ROWS),
                                 f.get(metrics.FULL_SCANS_RATE))
                      for (s, t), f in sorted(tables.items())),
         slow_queries=tuple(slow_queries),

@@ -245,3 +245,17 @@ def test_traffic_at_twice_its_usual_is_news_and_without_a_usual_nothing_is_judge
         found[0].evidence
     slower = Measurements(traffic=(TrafficFacts("shop", 18.0, None, None, usual_rate=6.9),))
     assert advise(slower, per_source=per_source) == []
+
+
+def test_a_table_read_whole_is_a_finding_where_it_is_big_or_its_size_unknown() -> None:
+    # traffic x5 on the demo: the empty waitlist (0 rows) read whole 0.6 times a second was
+    # the top finding, its 0 rows taken for "not known"
+    bookings = TableFacts("shop", "bookings", 0, 0, rows=2_717, full_scans_per_s=2.0)
+    empty = TableFacts("shop", "waitlist", 0, 0, rows=0.0, full_scans_per_s=0.6)
+    small = TableFacts("shop", "dining_tables", 0, 0, rows=30.0, full_scans_per_s=5.0)
+    unknown = TableFacts("db", "public.orders", 0, 0, rows=None, full_scans_per_s=0.8)
+    found = advise(Measurements(tables=(bookings, empty, small, unknown)))
+    assert [(f.rule, f.title) for f in found] == [
+        ("full-scans", "Table bookings is read whole 2.0 times a second"),
+        ("full-scans", "Table public.orders is read whole 0.8 times a second")]
+    assert "(2,717 rows)" in found[0].evidence and "rows)" not in found[1].evidence
