@@ -66,10 +66,17 @@ def http_server(routes: dict[str, Handler], *, tls: tuple[str, str] | None = Non
         context.load_cert_chain(*tls)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         scheme = "https"
+    with serving(server) as port:
+        yield f"{scheme}://127.0.0.1:{port}"
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[int]:
+    """``server`` answering on a thread of its own while the block runs; yields its port."""
     thread = threading.Thread(target=server.serve_forever, name="test-http", daemon=True)
     thread.start()
     try:
-        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
+        yield int(server.server_address[1])
     finally:
         server.shutdown()
         server.server_close()

@@ -4,7 +4,6 @@ requests (the oracle): the same answers, readings, caps, redirects, gzip and err
 from __future__ import annotations
 
 import gzip
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,6 +15,7 @@ from services.collectors.http_probe import HttpProbe
 from services.collectors.prometheus import PrometheusCollector
 from services.errors import CollectorError
 from services.http.client import ConsoleSession, Fetched, fetch, new_session
+from tests.integration.local_servers import serving
 from tests.reliability.support import drip_body, drip_headers, raw_server, silent
 
 pytestmark = pytest.mark.integration
@@ -101,12 +101,8 @@ class ShopServer(ThreadingHTTPServer):
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[str]:
-    server = ShopServer(("127.0.0.1", 0), Shop)
-    thread = threading.Thread(target=server.serve_forever, name="test-shop", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(ShopServer(("127.0.0.1", 0), Shop)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

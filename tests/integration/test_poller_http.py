@@ -19,6 +19,7 @@ from console.store import MetricStore
 from services.collectors.http_probe import HttpProbe
 from services.monitoring.history_writer import History
 from services.monitoring.poller import Poller
+from tests.integration.local_servers import serving
 from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
@@ -38,13 +39,8 @@ class _Quick(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def quick_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Quick)
-    thread = threading.Thread(target=server.serve_forever, name="test-http", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Quick)) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 @pytest.fixture
