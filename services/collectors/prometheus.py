@@ -31,7 +31,7 @@ from services.collectors.page_process import (
     PageProcess,
     PageTimeout,
 )
-from services.collectors.prom_parse import LabelSetCap, PromParseError, Samples, parse_samples
+from services.collectors.prom_parse import LabelSetCap, PageShape, PromParseError, Samples
 from services.errors import BadResponse, SourceTimeout, SourceUnreachable
 from services.http.client import MIB, check_status, fetch, server_said, verify_option
 
@@ -51,7 +51,9 @@ LabelKey = tuple[tuple[str, str], ...]
 
 
 def _key(labels: dict[str, str], drop: str = "") -> LabelKey:
-    return tuple(sorted((k, v) for k, v in labels.items() if k != drop))
+    if drop in labels:
+        labels = {k: v for k, v in labels.items() if k != drop}
+    return tuple(sorted(labels.items()))
 
 
 def _is_error(labels: dict[str, str]) -> bool:
@@ -160,10 +162,11 @@ class PrometheusPageReader:
                    known.REDIS_EXPORTER_EVICTIONS}
         wanted |= {name for name, _ in known.EXPORTER_UP}
         self.wanted = frozenset(wanted)
+        self.shape = PageShape()  # the last page's shape: a page like it reads its values only
 
     def scrape(self, text: str | bytes | bytearray, mono: float) -> _Scrape:
         """Parse a page (raises PromParseError) and keep what the readings need."""
-        samples = parse_samples(text, self.wanted, self.cap)
+        samples = self.shape.parse(text, self.wanted, self.cap)
         scrape = self.reduce(samples, mono)
         if self.cap is not None:
             for name, metric in self.queue_gauges:

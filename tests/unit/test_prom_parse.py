@@ -265,3 +265,82 @@ def test_a_page_of_bytes_is_read_a_piece_at_a_time_as_its_text_would_be() -> Non
     got = parse_samples(page, wanted)
     assert got == parse_samples(page.decode("utf-8", errors="replace"), wanted)
     assert len(got["celery_queue_length"]) == 6001
+
+
+# -- a page read through the last page's shape -----------------------------------------------
+
+def _revalued(page: str, values: list[str]) -> str:
+    """The page with each simple sample line's value replaced, in turn, by ``values``."""
+    lines = []
+    for i, line in enumerate(page.split("\n")):
+        head, sep, _value = line.rpartition(" ")
+        if sep and head and not line.lstrip().startswith("#"):
+            lines.append(f"{head} {values[i % len(values)]}")
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=PAGES, values=st.lists(CLEAN_VALUES | VALUES, min_size=1, max_size=5),
+       other=PAGES, wanted=WANTED)
+def test_a_page_read_through_the_last_ones_shape_is_read_as_in_full(
+        first: str, values: list[str], other: str, wanted: set[str]) -> None:
+    from services.collectors.prom_parse import PageShape
+
+    shape = PageShape()
+    for page in (first, _revalued(first, values), _revalued(first, values[::-1]), other, first):
+        try:
+            expected = comparable(parse_samples(page, wanted))
+        except PromParseError:
+            with pytest.raises(PromParseError):
+                shape.parse(page, wanted)
+            continue
+        assert comparable(shape.parse(page, wanted)) == expected
+
+
+def test_a_scrape_like_the_last_is_read_through_its_shape_and_a_new_series_in_full() -> None:
+    from services.collectors.prom_parse import PageShape
+
+    registry = CollectorRegistry()
+    Gauge("celery_queue_length", "depth", registry=registry).set(9)  # a value before ours
+    hits = Counter("http_requests", "requests", ["status"], registry=registry)
+    hits.labels("200").inc(3)
+    shape = PageShape()
+    wanted = {"http_requests_total"}
+    assert shape.parse(generate_latest(registry), wanted) == {
+        "http_requests_total": [({"status": "200"}, 3.0)]}
+    hits.labels("200").inc(2)
+    page = generate_latest(registry)
+    import services.collectors.prom_parse as prom_parse
+
+    calls: list[int] = []
+    full = prom_parse.parse_samples
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return full(*args, **kwargs)  # type: ignore[arg-type]
+
+    prom_parse.parse_samples = counted  # type: ignore[assignment]
+    try:
+        assert shape.parse(page, wanted) == {"http_requests_total": [({"status": "200"}, 5.0)]}
+        assert calls == []  # the same series: its values read alone
+        hits.labels("500").inc()
+        assert shape.parse(generate_latest(registry), wanted) == {
+            "http_requests_total": [({"status": "200"}, 5.0), ({"status": "500"}, 1.0)]}
+        assert calls  # a new series: the page parsed in full
+    finally:
+        prom_parse.parse_samples = full
+
+
+def test_past_the_cap_a_page_is_never_read_through_a_shape() -> None:
+    from services.collectors.prom_parse import LabelSetCap, PageShape
+
+    page = _queues_page(30)
+    cap = LabelSetCap(20)
+    shape = PageShape()
+    for _ in range(3):
+        rows = shape.parse(page, {"rabbitmq_queue_messages"}, cap)["rabbitmq_queue_messages"]
+        assert len(rows) == 21 and rows[-1] == ({"series": "other"},
+                                                float(sum(i % 7 for i in range(20, 30))))
+        assert cap.folded == {"rabbitmq_queue_messages": 10}
