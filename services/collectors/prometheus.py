@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
@@ -51,9 +52,12 @@ LabelKey = tuple[tuple[str, str], ...]
 
 
 def _key(labels: dict[str, str], drop: str = "") -> LabelKey:
-    if drop in labels:
-        labels = {k: v for k, v in labels.items() if k != drop}
-    return tuple(sorted(labels.items()))
+    return _sorted_key(tuple(labels.items()), drop)
+
+
+@functools.lru_cache(maxsize=4096)  # a page's label sets are the last page's, mostly
+def _sorted_key(items: LabelKey, drop: str) -> LabelKey:
+    return tuple(sorted(item for item in items if item[0] != drop))
 
 
 def _is_error(labels: dict[str, str]) -> bool:

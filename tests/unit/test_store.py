@@ -265,3 +265,17 @@ def test_readers_see_consistent_snapshots_while_the_writer_appends() -> None:
     assert not any(t.is_alive() for t in threads)
     assert written["n"] > 1000, "the writer made progress"
     assert not problems, problems[:3]
+
+
+def test_values_past_float32_are_stored_as_infinity_in_every_tier() -> None:
+    store = MetricStore()
+    feed(store, "s/bytes", T0, [1.0, 1e39, -1e39, 2.0, float("inf"), 3.0])
+    raw = store.window("s/bytes", T0, T0 + 5)
+    assert list(raw.value) == [1.0, np.inf, -np.inf, 2.0, np.inf, 3.0]
+    minute = store.window("s/bytes", T0 - 86400, T0 + 5)
+    assert minute.step_s > 1
+    assert np.nanmax(minute.max) == np.inf and np.nanmin(minute.min) == -np.inf
+    feed(store, "s/ok", T0, [4.0, 1.0, 7.0])  # a bucket's mean, low and high, one at a time
+    ok = store.window("s/ok", T0 - 86400, T0 + 2)
+    filled = ~np.isnan(ok.value)
+    assert (ok.value[filled][0], ok.min[filled][0], ok.max[filled][0]) == (4.0, 1.0, 7.0)
