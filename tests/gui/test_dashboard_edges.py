@@ -269,3 +269,54 @@ def test_following_live_the_view_moves_once_a_second_not_at_every_read(qtbot) ->
     finally:
         page.shutdown()
         ctx.tasks.shutdown()
+
+
+def test_following_live_each_move_of_the_view_paints_the_charts_once(qtbot) -> None:
+    """Each move of the view repainted every chart twice: pyqtgraph set the views' new
+    transforms in the first paint, which moved every item and asked for a second one."""
+    from PyQt6.QtCore import QEvent, QObject
+
+    from services.bootstrap import Diagnostics, Local
+    from ui.context import AppContext
+    from ui.pages.dashboard import DashboardPage
+    from ui.pages.dashboard.feed import LIVE_MOVE_S, read_in_step
+    from ui.worker import TaskRunner
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, _obj: QObject | None, event: QEvent | None) -> bool:
+            if event is not None and event.type() == QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    now = [time.time()]
+    store = MetricStore()
+    fill(store, "web/latency_p95", now[0] - 600, now[0], lambda ts: np.full(ts.size, 0.05))
+    fill(store, "web/request_rate", now[0] - 600, now[0], lambda ts: np.full(ts.size, 9.0))
+    ctx = AppContext(services=Services(SimpleNamespace(name="x", alerts=()), store),
+                     tasks=TaskRunner(), diagnostics=Diagnostics(), local=Local())
+    host = QWidget()
+    qtbot.add_widget(host)
+    host.resize(1400, 900)
+    page = DashboardPage(ctx, host, clock=lambda: now[0], reads=read_in_step)
+    page.resize(1400, 900)
+    host.show()
+    paints = Paints()
+    try:
+        page.tick()
+        qtbot.waitUntil(lambda: len(page.timeline.shown_panels()) == 2)
+        page.tick()
+        qtbot.wait(100)
+        viewport = page.timeline.viewport()
+        assert viewport is not None
+        viewport.installEventFilter(paints)
+        shown = page.timeline.x_range()[1]
+        now[0] += LIVE_MOVE_S
+        page.tick()
+        qtbot.wait(80)
+        assert page.timeline.x_range()[1] == pytest.approx(shown + LIVE_MOVE_S, abs=0.01)
+        assert paints.count == 1
+    finally:
+        page.shutdown()
+        ctx.tasks.shutdown()

@@ -154,6 +154,11 @@ class Timeline(pg.GraphicsLayoutWidget):
         shown or not yet shown."""
         for panel in self.panels:
             panel.view_box.setXRange(start, end, padding=0)
+        for panel in self._shown:
+            # the views' new transforms now, not in the next paint (pyqtgraph defers them
+            # to its prepareForPaint): set there, they moved every item again and the
+            # charts were painted twice at each move of the view
+            panel.view_box.updateMatrix()
 
     def columns(self) -> int:
         panels = self._shown or self.panels
