@@ -250,7 +250,7 @@ def _pack_many(
     if clock:
         slope = np.rint((x[ends - 1] - first) / (n - 1)).astype(np.int64)
         step = np.arange(x.size, dtype=np.int64) - np.repeat(starts, n)
-        line: IntArray = np.repeat(first, n) + np.repeat(slope, n) * step
+        line = np.asarray(np.repeat(first, n) + np.repeat(slope, n) * step, dtype=np.int64)
         u_a = _zigzag(x - line)
         mode_a, a_a, b_a = _MODE_LINEAR, first, slope
     else:
