@@ -204,9 +204,9 @@ def _encode_block(
         whole = np.logical_and.reduceat(kept == np.rint(kept), starts)
         whole &= np.maximum.reduceat(np.abs(kept), starts) < _MAX_EXACT
         exps = [0] * count
-        for i in np.flatnonzero(fast & ~whole).tolist():
+        for i, rough in _exponents(kept, starts, n, fast & ~whole, digits).items():
             lo = int(starts[i])
-            exp = _exponent(values[lo : lo + sizes[i]], digits)
+            exp = rough if rough is not None else _exponent(values[lo : lo + sizes[i]], digits)
             if exp is None:
                 fast[i] = False
             else:
@@ -226,6 +226,37 @@ def _encode_block(
         else:
             header = _HEADER.pack(FORMAT_VERSION, RAW, 0, exps[i], size)
             out.append(header + zlib.compress(ts_part + value_part, 6))
+    return out
+
+
+def _exponents(
+    kept: FloatArray, starts: IntArray, n: IntArray, todo: npt.NDArray[np.bool_], digits: int
+) -> dict[int, int | None]:
+    """:func:`_exponent` of each chunk marked ``todo`` (finite, not all whole numbers), from
+    the decades of its values at once: the lower median's decade is the lower median of the
+    decades. None where a value sits within a hair of a power of ten (numpy's log10 and the
+    math module's could then round to either side) or the chunk is kept as floats."""
+    chunk = np.repeat(np.arange(n.size), n)
+    pick = np.repeat(todo, n) & (kept != 0)
+    magnitude, chunk = np.abs(kept[pick]), chunk[pick]
+    log = np.log10(magnitude)
+    decade = np.floor(log)
+    near = np.zeros(n.size, dtype=bool)
+    near[chunk[(log - decade < 1e-9) | (log - decade > 1 - 1e-9)]] = True
+    nonzero = np.bincount(chunk, minlength=n.size)
+    key = chunk * 1024 + (decade.astype(np.int64) + 400)  # decades run -324 .. 308
+    key.sort()
+    middle = np.cumsum(nonzero) - nonzero + np.maximum(nonzero - 1, 0) // 2
+    typical = key[np.minimum(middle, max(key.size - 1, 0))] % 1024 - 400 if key.size else middle
+    top = np.maximum.reduceat(np.abs(kept), starts)
+    out: dict[int, int | None] = {}
+    for i, count, ten, largest, close in zip(
+        np.flatnonzero(todo).tolist(), nonzero[todo].tolist(), typical[todo].tolist(),
+        top[todo].tolist(), near[todo].tolist(), strict=True,
+    ):
+        exp = (ten if count else 0) - (digits - 1)
+        fits = -120 <= exp <= 120 and largest / 10.0**exp < _MAX_EXACT
+        out[i] = exp if fits and not close else None
     return out
 
 

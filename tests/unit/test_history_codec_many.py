@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 from console.history_codec import decode_raw, encode_raw, encode_raw_many
@@ -29,6 +31,11 @@ def _values(kind: int, n: int, rng: np.random.Generator) -> np.ndarray:
         return values
     if kind == 6:
         return rng.integers(-3, 3, n) * 2.0**60  # whole but too big to be exact integers
+    if kind == 7:  # powers of ten and their neighbours, where a decade could go either way
+        tens = 10.0 ** rng.integers(-6, 6, n)
+        return tens * rng.choice([1.0, 1 - 2**-52, 1 + 2**-52, 0.5, 3.0], n)
+    if kind == 8:
+        return rng.lognormal(-3, 0.7, n) * rng.choice([0.0, 1.0], n)  # half of them zero
     return np.zeros(n)
 
 
@@ -42,10 +49,10 @@ def _clock(kind: int, n: int, rng: np.random.Generator) -> np.ndarray:
 
 def test_many_chunks_at_once_are_byte_for_byte_the_chunks_one_at_a_time() -> None:
     rng = np.random.default_rng(23)
-    sizes = [int(s) for s in rng.choice([1, 2, 3, 4, 17, 256, 511, 512, 600], 400)]
+    sizes = [int(s) for s in rng.choice([1, 2, 3, 4, 17, 256, 511, 512, 600], 600)]
     ts = np.concatenate([_clock(int(rng.integers(0, 3)), s, rng) for s in sizes])
     ts_sorted = np.concatenate([np.sort(p) for p in np.split(ts, np.cumsum(sizes)[:-1])])
-    values = np.concatenate([_values(int(rng.integers(0, 8)), s, rng) for s in sizes])
+    values = np.concatenate([_values(int(rng.integers(0, 10)), s, rng) for s in sizes])
 
     many = encode_raw_many(ts_sorted, values, sizes)
 
@@ -57,9 +64,10 @@ def test_many_chunks_at_once_are_byte_for_byte_the_chunks_one_at_a_time() -> Non
         np.testing.assert_allclose(back_ts, piece_ts, atol=0.006)
         finite = np.isfinite(piece_values)
         assert (np.isfinite(back_values) == finite).all()
-        np.testing.assert_allclose(back_values[finite], piece_values[finite], rtol=0.01,
-                                   atol=1e-3 * float(np.median(np.abs(piece_values[finite]))
-                                                     if finite.any() else 0.0))
+        _, _, flags, exponent, _ = struct.unpack_from("<BBBbI", payload)
+        quantum = 0.0 if flags & 2 else 10.0**exponent  # floats kept whole, or to 10**exp
+        np.testing.assert_allclose(back_values[finite], piece_values[finite], rtol=1e-12,
+                                   atol=quantum / 2)
         lo += size
 
 
