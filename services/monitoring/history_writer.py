@@ -111,8 +111,9 @@ class History(HistoryReader):
         #: With ``flush_share`` (of one core) the writer waits longer than
         #: ``flush_interval_s`` between flushes when a flush costs more than that share of
         #: the wait, up to ``max_flush_interval_s``: a flush rewrites the open chunk of every
-        #: series, ~50 us each whatever its size, so thousands of series would otherwise cost
-        #: several % of a core (bench_idle_cost), and a few series keep the short interval.
+        #: series, ~20-35 us each (fuller chunks cost more), so thousands of series would
+        #: otherwise cost several % of a core (bench_idle_cost), and a few series keep the
+        #: short interval.
         self.flush_share = flush_share
         self.max_flush_interval_s = max(max_flush_interval_s, flush_interval_s)
         self.interval_s = flush_interval_s
