@@ -192,32 +192,6 @@ def plan_flush(
     sorted and cut into chunks (:func:`chunk_pieces`), its open chunk's row rewritten."""
     plan = FlushPlan([], [], [], next_chunk_id, next_series_id, [])
     entries = list(dirty)
-    if not entries:
-        return plan
-    sizes = [len(chunk.ts) for _, chunk in entries]
-    # one copy of every series' samples end to end (the arrays grow on): the codec then
-    # encodes all the chunks in one go (encode_raw_many), not one small chunk at a time
-    ts = np.concatenate([np.frombuffer(chunk.ts, dtype=np.float64) for _, chunk in entries])
-    values = np.concatenate([np.frombuffer(c.values, dtype=np.float64) for _, c in entries])
-    ends = np.cumsum(sizes)
-    starts = ends - sizes
-    back = np.zeros(ts.size, dtype=bool)
-    back[1:] = ts[1:] < ts[:-1]
-    back[starts] = False  # a series' first sample follows the previous series' last
-    for i in np.unique(np.searchsorted(ends, np.flatnonzero(back), side="right")).tolist():
-        lo, hi = int(starts[i]), int(ends[i])
-        order = lo + np.argsort(ts[lo:hi], kind="stable")
-        ts[lo:hi], values[lo:hi] = ts[order], values[order]
-    single = (np.asarray(sizes) <= max_samples) & (ts[ends - 1] < ts[starts] + max_span_s)
-    pieces: list[tuple[int, int, int]] = []  # (series, lo, hi) in the joined arrays
-    for i, (lo, hi, one) in enumerate(zip(starts.tolist(), ends.tolist(), single.tolist(),
-                                          strict=True)):
-        if one:
-            pieces.append((i, lo, hi))
-        else:
-            pieces.extend((i, lo + a, lo + b) for a, b in chunk_pieces(ts[lo:hi], max_samples,
-                                                                    max_span_s))
-    payloads = encode_raw_many(ts, values, [hi - lo for _, lo, hi in pieces], digits)
     sids: list[int] = []
     for name, _ in entries:
         sid = series_ids.get(name)
@@ -226,6 +200,35 @@ def plan_flush(
             plan.next_series_id += 1
             plan.new_series.append({"id": sid, "name": name})
         sids.append(sid)
+    sizes = [len(chunk.ts) for _, chunk in entries]
+    if not sum(sizes):
+        return plan
+    # one copy of every series' samples end to end (the arrays grow on): the codec then
+    # encodes all the chunks in one go (encode_raw_many), not one small chunk at a time
+    ts = np.concatenate([np.frombuffer(chunk.ts, dtype=np.float64) for _, chunk in entries])
+    values = np.concatenate([np.frombuffer(c.values, dtype=np.float64) for _, c in entries])
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    back = np.zeros(ts.size, dtype=bool)
+    back[1:] = ts[1:] < ts[:-1]
+    back[starts[starts < ts.size]] = False  # a series' first follows the previous' last
+    for i in np.unique(np.searchsorted(ends, np.flatnonzero(back), side="right")).tolist():
+        lo, hi = int(starts[i]), int(ends[i])
+        order = lo + np.argsort(ts[lo:hi], kind="stable")
+        ts[lo:hi], values[lo:hi] = ts[order], values[order]
+    at = np.minimum(starts, ts.size - 1)  # (an empty open chunk's start is past the end)
+    single = (np.asarray(sizes) <= max_samples) & (ts[ends - 1] < ts[at] + max_span_s)
+    pieces: list[tuple[int, int, int]] = []  # (series, lo, hi) in the joined arrays
+    for i, (lo, hi, one) in enumerate(zip(starts.tolist(), ends.tolist(), single.tolist(),
+                                          strict=True)):
+        if hi == lo:
+            continue
+        if one:
+            pieces.append((i, lo, hi))
+        else:
+            pieces.extend((i, lo + a, lo + b) for a, b in chunk_pieces(ts[lo:hi], max_samples,
+                                                                    max_span_s))
+    payloads = encode_raw_many(ts, values, [hi - lo for _, lo, hi in pieces], digits)
     first, last = starts.tolist(), ends.tolist()
     lows = np.array([lo for _, lo, _ in pieces])
     highs = np.array([hi for _, _, hi in pieces])
