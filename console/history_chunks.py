@@ -17,7 +17,7 @@ from console.history_codec import (
     FloatArray,
     decode_raw,
     decode_rollup,
-    encode_raw,
+    encode_raw_many,
     encode_rollup,
     roll_up,
 )
@@ -191,35 +191,62 @@ def plan_flush(
     """The rows that write the open chunks with new samples (``dirty``): each series' samples
     sorted and cut into chunks (:func:`chunk_pieces`), its open chunk's row rewritten."""
     plan = FlushPlan([], [], [], next_chunk_id, next_series_id, [])
-    for name, chunk in dirty:
+    entries = list(dirty)
+    sids: list[int] = []
+    for name, _ in entries:
         sid = series_ids.get(name)
         if sid is None:
             sid = plan.next_series_id
             plan.next_series_id += 1
             plan.new_series.append({"id": sid, "name": name})
-        ts = np.frombuffer(chunk.ts, dtype=np.float64).copy()  # a copy: the array
-        values = np.frombuffer(chunk.values, dtype=np.float64).copy()  # grows on
-        if ts.size > 1 and (np.diff(ts) < 0).any():
-            order = np.argsort(ts, kind="stable")
-            ts, values = ts[order], values[order]
-        for lo, hi in chunk_pieces(ts, max_samples, max_span_s):
-            piece_ts, piece_values = ts[lo:hi], values[lo:hi]
-            row = {
-                "start_ts": float(piece_ts[0]),
-                "end_ts": float(piece_ts[-1]),
-                "n": int(piece_ts.size),
-                "payload": encode_raw(piece_ts, piece_values, digits),
-            }
-            if lo == 0 and chunk.chunk_id is not None:
-                row_id = chunk.chunk_id
-                plan.updates.append({"cid": row_id, **row})
+        sids.append(sid)
+    sizes = [len(chunk.ts) for _, chunk in entries]
+    if not sum(sizes):
+        return plan
+    # one copy of every series' samples end to end (the arrays grow on): the codec then
+    # encodes all the chunks in one go (encode_raw_many), not one small chunk at a time
+    ts = np.concatenate([np.frombuffer(chunk.ts, dtype=np.float64) for _, chunk in entries])
+    values = np.concatenate([np.frombuffer(c.values, dtype=np.float64) for _, c in entries])
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    back = np.zeros(ts.size, dtype=bool)
+    back[1:] = ts[1:] < ts[:-1]
+    back[starts[starts < ts.size]] = False  # a series' first follows the previous' last
+    for i in np.unique(np.searchsorted(ends, np.flatnonzero(back), side="right")).tolist():
+        lo, hi = int(starts[i]), int(ends[i])
+        order = lo + np.argsort(ts[lo:hi], kind="stable")
+        ts[lo:hi], values[lo:hi] = ts[order], values[order]
+    at = np.minimum(starts, ts.size - 1)  # (an empty open chunk's start is past the end)
+    single = (np.asarray(sizes) <= max_samples) & (ts[ends - 1] < ts[at] + max_span_s)
+    pieces: list[tuple[int, int, int]] = []  # (series, lo, hi) in the joined arrays
+    for i, (lo, hi, one) in enumerate(zip(starts.tolist(), ends.tolist(), single.tolist(),
+                                          strict=True)):
+        if hi == lo:
+            continue
+        if one:
+            pieces.append((i, lo, hi))
+        else:
+            pieces.extend((i, lo + a, lo + b) for a, b in chunk_pieces(ts[lo:hi], max_samples,
+                                                                    max_span_s))
+    payloads = encode_raw_many(ts, values, [hi - lo for _, lo, hi in pieces], digits)
+    first, last = starts.tolist(), ends.tolist()
+    lows = np.array([lo for _, lo, _ in pieces])
+    highs = np.array([hi for _, _, hi in pieces])
+    spans = zip(pieces, payloads, ts[lows].tolist(), ts[highs - 1].tolist(), strict=True)
+    for (i, lo, hi), payload, start_ts, end_ts in spans:
+        chunk = entries[i][1]
+        row = {"start_ts": start_ts, "end_ts": end_ts, "n": hi - lo,
+               "payload": payload}
+        if lo == first[i] and chunk.chunk_id is not None:
+            row_id = chunk.chunk_id
+            plan.updates.append({"cid": row_id, **row})
+        else:
+            row_id = plan.next_chunk_id
+            plan.next_chunk_id += 1
+            plan.inserts.append({"id": row_id, "series_id": sids[i], "tier": RAW, **row})
+        if hi == last[i]:  # the newest piece stays open unless it is full
+            if hi - lo < max_samples:
+                plan.kept.append((chunk, row_id, ts[lo:hi], values[lo:hi]))
             else:
-                row_id = plan.next_chunk_id
-                plan.next_chunk_id += 1
-                plan.inserts.append({"id": row_id, "series_id": sid, "tier": RAW, **row})
-            if hi == ts.size:  # the newest piece stays open unless it is full
-                if piece_ts.size < max_samples:
-                    plan.kept.append((chunk, row_id, piece_ts, piece_values))
-                else:
-                    plan.kept.append((chunk, None, ts[:0], values[:0]))
+                plan.kept.append((chunk, None, ts[:0], values[:0]))
     return plan

@@ -59,6 +59,9 @@ class _Prune(_Request):
 
 _STOP = object()
 _WAKE = object()  # flush_every samples wait in the inbox
+_INSERT_CHUNK = ("INSERT INTO chunk (id, series_id, tier, start_ts, end_ts, n, payload) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)")
+_UPDATE_CHUNK = "UPDATE chunk SET start_ts = ?, end_ts = ?, n = ?, payload = ? WHERE id = ?"
 MAX_RETRY_S = 30.0  #: the longest wait between tries to write a file that cannot be written
 
 
@@ -108,8 +111,9 @@ class History(HistoryReader):
         #: With ``flush_share`` (of one core) the writer waits longer than
         #: ``flush_interval_s`` between flushes when a flush costs more than that share of
         #: the wait, up to ``max_flush_interval_s``: a flush rewrites the open chunk of every
-        #: series, ~50 us each whatever its size, so thousands of series would otherwise cost
-        #: several % of a core (bench_idle_cost), and a few series keep the short interval.
+        #: series, ~20-35 us each (fuller chunks cost more), so thousands of series would
+        #: otherwise cost several % of a core (bench_idle_cost), and a few series keep the
+        #: short interval.
         self.flush_share = flush_share
         self.max_flush_interval_s = max(max_flush_interval_s, flush_interval_s)
         self.interval_s = flush_interval_s
@@ -344,20 +348,16 @@ class History(HistoryReader):
             with engine.begin() as conn:
                 if plan.new_series:
                     conn.execute(db.sa.insert(db.series), plan.new_series)
+                # the driver's executemany of plain tuples: thousands of rows a flush,
+                # SQLAlchemy's per-row parameter processing cost more than SQLite's work
                 if plan.inserts:
-                    conn.execute(db.sa.insert(db.chunk), plan.inserts)
+                    conn.exec_driver_sql(_INSERT_CHUNK, [
+                        (r["id"], r["series_id"], r["tier"], r["start_ts"], r["end_ts"],
+                         r["n"], r["payload"]) for r in plan.inserts])
                 if plan.updates:
-                    conn.execute(
-                        db.sa.update(db.chunk)
-                        .where(db.chunk.c.id == db.sa.bindparam("cid"))
-                        .values(
-                            start_ts=db.sa.bindparam("start_ts"),
-                            end_ts=db.sa.bindparam("end_ts"),
-                            n=db.sa.bindparam("n"),
-                            payload=db.sa.bindparam("payload"),
-                        ),
-                        plan.updates,
-                    )
+                    conn.exec_driver_sql(_UPDATE_CHUNK, [
+                        (r["start_ts"], r["end_ts"], r["n"], r["payload"], r["cid"])
+                        for r in plan.updates])
         except Exception as err:
             return self._failed(err)
         if self._fault is not None:

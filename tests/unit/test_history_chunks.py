@@ -104,3 +104,28 @@ def test_joined_and_decoded_chunks() -> None:
     assert count.tolist() == [1.0, 1.0, 1.0] and got_ts[0] == pytest.approx(NOW)
     tier, columns = decode_columns([])
     assert tier == RAW and all(c.size == 0 for c in columns)
+
+
+def test_a_flush_plan_of_many_series_writes_each_its_own_samples() -> None:
+    chunks = {f"web/s{k}": OpenChunk(ts=array("d", NOW + np.arange(k + 1.0)),
+                                     values=array("d", np.arange(k + 1.0) * k), unflushed=k + 1)
+              for k in range(40)}
+    chunks["web/s7"].ts[3], chunks["web/s7"].ts[4] = NOW + 4, NOW + 3  # arrived out of order
+    chunks["web/empty"] = OpenChunk()
+    plan = plan_flush(chunks.items(), {}, next_chunk_id=1, next_series_id=1, max_samples=16,
+                      max_span_s=3600.0, digits=3)
+
+    assert [s["name"] for s in plan.new_series] == list(chunks)
+    by_series: dict[int, list[float]] = {}
+    for row in plan.inserts:
+        ts, values = decode_raw(row["payload"])
+        assert (row["start_ts"], row["end_ts"], row["n"]) == (ts[0], ts[-1], ts.size)
+        by_series.setdefault(row["series_id"], []).extend(values.tolist())
+    names = {s["id"]: s["name"] for s in plan.new_series}
+    for sid, values in by_series.items():
+        k = int(names[sid].removeprefix("web/s"))
+        expected = (np.arange(k + 1.0) * k).tolist()
+        if k == 7:
+            expected[3], expected[4] = expected[4], expected[3]
+        assert values == expected
+    assert len(by_series) == 40, "the empty open chunk writes no row"
