@@ -166,6 +166,11 @@ def aggregate_to_grid(
 #: The largest finite float32: a larger value is stored as infinity, as numpy does.
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
+
+def _buffer(array: npt.NDArray[np.float32]) -> memoryview[float]:
+    """A float32 array's memory as a memoryview of its floats (the same memory)."""
+    return array.data.cast("B").cast("f")
+
 class _Ring:
     """One tier of one series. Timestamps are implicit: bucket ``b`` lives in slot
     ``b % capacity`` and is valid while ``head - capacity < b <= head``."""
@@ -183,11 +188,11 @@ class _Ring:
             self.lo = np.full(spec.capacity, np.nan, dtype=np.float32)
             self.hi = np.full(spec.capacity, np.nan, dtype=np.float32)
             self.count = np.zeros(spec.capacity, dtype=np.uint32)
-            self._los, self._his = memoryview(self.lo), memoryview(self.hi)
-            self._counts = memoryview(self.count)
+            self._los, self._his = _buffer(self.lo), _buffer(self.hi)
+            self._counts = self.count.data.cast("B").cast("I")
         # One sample at a time through the arrays' buffers: a numpy scalar read or write
         # costs 2-3x a memoryview's (a poll of 200 targets stores ~8,000 samples a second).
-        self._values = memoryview(self.value)
+        self._values = _buffer(self.value)
 
     @property
     def nbytes(self) -> int:
