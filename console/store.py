@@ -253,22 +253,20 @@ class _Ring:
         return True
 
     def _put_wide(self, slot: int, value: float) -> bool:
-        """:meth:`put` of a value past float32's range (or infinite), through numpy."""
-        with np.errstate(over="ignore", invalid="ignore"):  # ±inf is what is meant
-            return self._put_numpy(slot, value)
-
-    def _put_numpy(self, slot: int, value: float) -> bool:
-        if not self.agg:
-            self.value[slot] = value
-            return True
-        seen = int(self.count[slot])
-        if seen == 0:
-            self.value[slot] = self.lo[slot] = self.hi[slot] = value
-        else:
-            self.value[slot] += (value - self.value[slot]) / (seen + 1)
-            self.lo[slot] = min(self.lo[slot], value)
-            self.hi[slot] = max(self.hi[slot], value)
-        self.count[slot] = seen + 1
+        """:meth:`put` of a value past float32's range (or infinite), through numpy: it is
+        stored as ±inf, which is what is meant (no overflow warning)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not self.agg:
+                self.value[slot] = value
+                return True
+            seen = int(self.count[slot])
+            if seen == 0:
+                self.value[slot] = self.lo[slot] = self.hi[slot] = value
+            else:
+                self.value[slot] += (value - self.value[slot]) / (seen + 1)
+                self.lo[slot] = min(self.lo[slot], value)
+                self.hi[slot] = max(self.hi[slot], value)
+            self.count[slot] = seen + 1
         return True
 
     def put_many(self, ts: FloatArray, values: FloatArray) -> bool:
