@@ -235,8 +235,8 @@ class _Ring:
         elif bucket <= self.head - self.capacity:
             return False
         slot = bucket % self.capacity
-        if abs(value) > _FLOAT32_MAX:  # numpy's conversion (to ±inf), which a buffer refuses
-            return self._put_wide(slot, value)
+        if abs(value) > _FLOAT32_MAX:  # stored as ±inf, as numpy would (a buffer refuses it)
+            value = math.copysign(math.inf, value)
         if not self.agg:
             self._values[slot] = value
             return True
@@ -250,23 +250,6 @@ class _Ring:
             self._los[slot] = min(self._los[slot], value)
             self._his[slot] = max(self._his[slot], value)
         self._counts[slot] = seen + 1
-        return True
-
-    def _put_wide(self, slot: int, value: float) -> bool:
-        """:meth:`put` of a value past float32's range (or infinite), through numpy: it is
-        stored as ±inf, which is what is meant (no overflow warning)."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            if not self.agg:
-                self.value[slot] = value
-                return True
-            seen = int(self.count[slot])
-            if seen == 0:
-                self.value[slot] = self.lo[slot] = self.hi[slot] = value
-            else:
-                self.value[slot] += (value - self.value[slot]) / (seen + 1)
-                self.lo[slot] = min(self.lo[slot], value)
-                self.hi[slot] = max(self.hi[slot], value)
-            self.count[slot] = seen + 1
         return True
 
     def put_many(self, ts: FloatArray, values: FloatArray) -> bool:
