@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import queue
 import threading
 import time
@@ -31,6 +32,17 @@ STALE_AFTER_INTERVALS = 3
 #: with no window 0.01 s took 14.3 % of a core, 0.04 s 11.6-12.7 % (bench_idle_cost's
 #: no-window case, one run each); the schedule stays fixed-rate.
 BATCH_S = 0.04
+#: Workers kept while there is little to do. One more starts, up to the pool's size, for
+#: each call that has waited :data:`GROW_AFTER_S` while every worker was in a call (slow
+#: sources; a shorter wait is the GIL held by a collection or a flush, which more threads
+#: would not shorten). Every :data:`RESIZE_S` the pool is cut back to twice the workers its
+#: calls kept busy on average (plus one while calls take longer than :data:`GROW_AFTER_S`).
+#: Sixteen workers woken in turn by 200 fast sources spent their time handing the GIL to
+#: each other: bench_idle_cost's 200-target case with no window took 16-18 % of a core with
+#: 16, 12-13 % with 2, 10-12 % with 1 (30 s each, this machine).
+CORE_WORKERS = 1
+GROW_AFTER_S = 0.25
+RESIZE_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +79,11 @@ class ReadingSink(Protocol):
 class _Call:
     """One ``collect()`` run: the watchdog abandons it when it overruns its deadline."""
 
-    __slots__ = ("abandoned", "deadline", "source")
+    __slots__ = ("abandoned", "deadline", "queued", "source")
 
-    def __init__(self, source: _Source) -> None:
+    def __init__(self, source: _Source, queued: float) -> None:
         self.source = source
+        self.queued = queued  # when the scheduler queued it (monotonic)
         self.deadline: float | None = None
         self.abandoned = False
 
@@ -132,6 +145,8 @@ class _Source:
 class Poller:
     """Polls every collector at its ``interval_s`` on a bounded pool of worker threads.
 
+    - :data:`CORE_WORKERS` workers wait for calls; the pool grows to ``max_workers`` while
+      calls wait for a worker (slow sources) and shrinks again when they stop waiting.
     - A call that overruns ``timeout_s + grace_s`` is abandoned by the watchdog: the source
       is marked down, a fresh worker replaces the stuck one, and the source is not polled
       again until the stuck call returns (so each source holds at most one thread).
@@ -192,6 +207,13 @@ class Poller:
         self._listeners: list[StatusListener] = []
         self._tasks: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
+        self._pool = 0  # workers that are not stuck in an abandoned call
+        self._busy = 0  # workers in a call, stuck ones included
+        self._waiting = 0  # calls that the last walk found waiting too long for a worker
+        self._excess = 0  # workers to end (each after its call): the pool is cut back
+        self._work_s = 0.0  # seconds of calls since the pool was last sized
+        self._slow_calls = False  # whether one of them took longer than GROW_AFTER_S
+        self._sized_at = 0.0  # monotonic
         self._worker_seq = 0
         self._scheduler: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -209,8 +231,9 @@ class Poller:
         if self._scheduler is not None:
             raise RuntimeError("the poller was already started")
         with self._lock:
-            for _ in range(self._max_workers):
+            for _ in range(min(CORE_WORKERS, self._max_workers)):
                 self._spawn_worker()
+            self._sized_at = self._clock()
         self._scheduler = threading.Thread(
             target=self._run_scheduler, name="poller-scheduler", daemon=True
         )
@@ -300,8 +323,10 @@ class Poller:
             with self._wake:
                 now = self._clock()
                 wait = self._tick
+                self._waiting = 0
                 for source in self._sources.values():
                     wait = min(wait, self._tick_source(source, now, changes))
+                self._size_pool(now)
                 if not changes and not self._poked and wait > 0:
                     # sources due a few ms apart are dispatched together: 200 sources at
                     # 1 Hz woke it 200 times a second, each a walk over every source
@@ -327,12 +352,13 @@ class Poller:
                     "check that it is running and reachable",
                     changes,
                 )
+                self._pool -= 1  # its worker is stuck: a fresh one takes its place
                 self._spawn_worker()
             elif call.abandoned and now >= source.next_due:
                 # still stuck: do not start a second call, try again after another backoff
                 source.next_due = now + self._backoff(source)
         elif now >= source.next_due:
-            source.call = _Call(source)
+            source.call = _Call(source, now)
             following = source.next_due + source.interval
             source.next_due = following if following > now else now + source.interval
             self._tasks.put(source.call)
@@ -345,13 +371,29 @@ class Poller:
             until = source.next_due - now
         elif call.deadline is not None:
             until = call.deadline - now
-        else:
-            until = self._tick  # queued for a worker
+        else:  # queued for a worker
+            until = self._tick
+            if now - call.queued >= GROW_AFTER_S:
+                self._waiting += 1
         return max(until, 0.0)
+
+    def _size_pool(self, now: float) -> None:
+        """Grow the pool for calls that wait, or cut it back to what its calls need; called
+        with the lock held, after a walk."""
+        if self._waiting and self._busy >= self._pool:
+            self._excess = 0
+            for _ in range(min(self._waiting, self._max_workers - self._pool)):
+                self._spawn_worker()
+        elif now - self._sized_at >= RESIZE_S:
+            busy = self._work_s / (now - self._sized_at)  # workers busy on average
+            need = max(CORE_WORKERS, math.ceil(2 * busy) + self._slow_calls)
+            self._excess = max(0, self._pool - need)
+            self._work_s, self._slow_calls, self._sized_at = 0.0, False, now
 
     def _spawn_worker(self) -> None:
         """Start one more worker; called with the lock held."""
         self._workers = [w for w in self._workers if w.is_alive()]
+        self._pool += 1
         self._worker_seq += 1
         worker = threading.Thread(
             target=self._run_worker, name=f"poller-worker-{self._worker_seq}", daemon=True
@@ -370,12 +412,19 @@ class Poller:
             self._run_call(call)
             if call.abandoned:
                 return  # a replacement took this worker's place while it was stuck
+            if self._excess:
+                with self._lock:
+                    if self._excess:  # the pool is cut back: this worker goes
+                        self._excess -= 1
+                        self._pool -= 1
+                        return
 
     def _run_call(self, call: _Call) -> None:
         source = call.source
         with self._lock:
             started = self._clock()
             call.deadline = started + source.timeout + self._grace
+            self._busy += 1
         wall_ts = self._wall()
         report: CollectorReport | None = None
         error = ""
@@ -403,6 +452,9 @@ class Poller:
             latency = now - started
             self.cost.add(source.name, tally, latency)  # also a failed or abandoned call's
             source.call = None
+            self._busy -= 1
+            self._work_s += latency
+            self._slow_calls = self._slow_calls or latency > GROW_AFTER_S
             if call.abandoned or self._stopping.is_set():
                 return
             source.last_latency = latency
