@@ -163,6 +163,8 @@ def aggregate_to_grid(
     return grid, out_mean, out_lo, out_hi
 
 
+#: Up to this many slots are emptied one by one through the buffers, more with numpy.
+_FEW_SLOTS = 4
 #: The largest finite float32: a larger value is stored as infinity, as numpy does.
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -207,6 +209,14 @@ class _Ring:
     def _clear(self, start: int, n: int) -> None:
         """Empty ``n`` slots from slot ``start`` on, wrapping around."""
         cap = self.capacity
+        if n <= _FEW_SLOTS:  # a series read each second: one slot, cheaper than a numpy slice
+            for i in range(start, start + n):
+                slot = i % cap
+                self._values[slot] = math.nan
+                if self.agg:
+                    self._los[slot] = self._his[slot] = math.nan
+                    self._counts[slot] = 0
+            return
         if n >= cap:
             spans = [(0, cap)]
         elif start + n <= cap:

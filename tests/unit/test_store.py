@@ -279,3 +279,24 @@ def test_values_past_float32_are_stored_as_infinity_in_every_tier() -> None:
     ok = store.window("s/ok", T0 - 86400, T0 + 2)
     filled = ~np.isnan(ok.value)
     assert (ok.value[filled][0], ok.min[filled][0], ok.max[filled][0]) == (4.0, 1.0, 7.0)
+
+
+
+@pytest.mark.parametrize("silent_s", [1, 2, 4, 5, 9])
+def test_seconds_skipped_after_the_ring_wrapped_are_gaps_in_every_tier(silent_s: int) -> None:
+    """A full ring, then a source silent for a few seconds: the skipped buckets hold nothing
+    (not the values of a lap ago), and a coarse bucket starts its mean, min and max anew."""
+    store = MetricStore(tiers=(TierSpec(step_s=1, capacity=10), TierSpec(step_s=2, capacity=5)))
+    feed(store, "q/depth", T0, [100.0 + i for i in range(20)])  # two laps of both tiers
+    last = T0 + 20 + silent_s
+    store.append([Reading("q/depth", last, 7.0)])
+
+    fine = store.window("q/depth", last - 9, last)
+    assert fine.tier == 0
+    assert np.isnan(fine.value[-1 - silent_s:-1]).all(), "a skipped second shows nothing"
+    assert fine.value[-1] == 7.0
+    coarse = store.window("q/depth", last - 11, last)
+    assert coarse.tier == 1
+    assert (coarse.value[-1], coarse.min[-1], coarse.max[-1]) == (7.0, 7.0, 7.0)
+    skipped = (coarse.ts > T0 + 19) & (coarse.ts + 2 <= last)
+    assert np.isnan(coarse.value[skipped]).all() and np.isnan(coarse.max[skipped]).all()
