@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 from pathlib import Path
 
 import pytest
-from PyQt6.QtCore import QSettings
+from PyQt6.QtCore import QCoreApplication, QEvent, QSettings
 from PyQt6.QtWidgets import QApplication
 
 from services.local.profiles import load_profile
@@ -138,3 +140,23 @@ def _serves(requests, url: str) -> bool:  # type: ignore[no-untyped-def]
         return requests.get(url + "/health", timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+def test_the_window_of_a_shop_switched_away_from_is_freed(console, qtbot) -> None:
+    """The open window's objects are kept out of the collector's sight (gc.freeze) once its
+    services are built; switching shop thaws them, so the closed window is freed, and
+    freezes the new one's."""
+    app, folder = console
+    app.open(load_profile(folder / "a-bistro.toml"), is_demo=False)
+    qtbot.waitUntil(lambda: app.services is not None)
+    assert gc.get_freeze_count() > 0, "the open shop's objects are frozen"
+    first = weakref.ref(app.window)
+    app.switch_profile(str((folder / "b-harbour.toml").resolve()))
+    qtbot.waitUntil(lambda: app.services is not None)
+    assert app.services.profile.name == "Harbour Café"
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    assert first() is None, "the closed shop's window was freed"
+    assert gc.get_freeze_count() > 0
+    app.shutdown()
+    assert gc.get_freeze_count() == 0, "quitting thaws what was frozen"
