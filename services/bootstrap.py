@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from console.changes import default_user
-from console.domain import summarise_sources
+from console.domain import NamedState, summarise_sources
 from console.profile import Profile, SecretRef
 from services.local.local_files import describe_write_error
 
@@ -159,11 +159,14 @@ class Services:
             problems.append(f"The alert history is not kept: {alert_problem}.")
         return problems
 
-    def health_summary(self) -> tuple[str, str]:
-        """(state, words) for the overall status light: firing alerts first, then sources."""
+    def health_summary(self, sources: Iterable[NamedState] | None = None) -> tuple[str, str]:
+        """(state, words) for the overall status light: firing alerts first, then sources
+        (``sources``: the poller's statuses, when just read)."""
         if self.alerts is not None:
-            return self.alerts.health_summary()
-        return summarise_sources(self.poller.statuses() if self.poller is not None else ())
+            return self.alerts.health_summary(sources)
+        if sources is None:
+            sources = self.poller.statuses() if self.poller is not None else ()
+        return summarise_sources(sources)
 
     def stop(self) -> None:
         self._stopped = True

@@ -10,6 +10,9 @@ from PyQt6.QtCore import QSettings
 from ui.worker import TaskRunner
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from console.domain import NamedState
     from console.profile import Profile
     from console.store import MetricStore
     from services.bootstrap import Diagnostics, Local
@@ -48,7 +51,7 @@ class ActiveServices(Protocol):
     @property
     def demo_control(self) -> DemoControl | None: ...
     def storage_problems(self) -> list[str]: ...
-    def health_summary(self) -> tuple[str, str]: ...
+    def health_summary(self, sources: Iterable[NamedState] | None = None) -> tuple[str, str]: ...
 
 
 class StartingServices:
@@ -73,7 +76,7 @@ class StartingServices:
     def storage_problems(self) -> list[str]:
         return []
 
-    def health_summary(self) -> tuple[str, str]:
+    def health_summary(self, sources: Iterable[NamedState] | None = None) -> tuple[str, str]:
         if self.failed:
             return "fail", "Sources not connected"
         return "unknown", "Starting…"

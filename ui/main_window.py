@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
             (s.name, str(s.state), s.last_error or "") for s in statuses
             if s.name != OWN_SOURCE)
         summary = getattr(self.ctx.services, "health_summary", None)
-        state, words = summary() if callable(summary) else summarise_sources(statuses)
+        state, words = summary(statuses) if callable(summary) else summarise_sources(statuses)
         self.top_bar.light.set_state(state, words)
 
     # -- lifetime ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from console.alerts import (
     summarise,
     summarise_pending,
 )
-from console.domain import Reading, SourceState, split_series, summarise_sources
+from console.domain import NamedState, Reading, SourceState, split_series, summarise_sources
 from services.monitoring.alert_log import TIMELINE_STATES, AlertLog
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 AlertListener = Callable[[AlertEvent], None]
 
 _STATE_RANK = {"ok": 0, "unknown": 1, "warn": 2, "fail": 3}
+#: How the name of a source's error ratio series ends (``web/error_ratio``).
+_ERROR_RATIO_TAIL = "/" + metrics.ERROR_RATIO
 
 
 class _Store(Protocol):
@@ -267,6 +269,8 @@ class AlertService:
         now = self._clock() if now is None else now
         worst: tuple[float, str, str] | None = None
         for series in self.store.series_names():
+            if not series.endswith(_ERROR_RATIO_TAIL):  # a once-a-second walk of them all
+                continue
             source, metric, labels = split_series(series)
             if metric != metrics.ERROR_RATIO or labels:
                 continue
@@ -282,14 +286,15 @@ class AlertService:
                 worst = (reading.value, state, f"{source}: {reading.value:.0%} of requests fail")
         return None if worst is None else (worst[1], worst[2])
 
-    def health_summary(self) -> tuple[str, str]:
+    def health_summary(self, sources: Iterable[NamedState] | None = None) -> tuple[str, str]:
         """The overall light: the worst of "sources" (down, stale), "alerts" (firing) and
         failing requests; on a tie the alert's words win, then the failing requests', since
         they say what is wrong for the shop. With nothing firing or failing and every source
         fine, a pending rule shows ('pending': an amber outline, "Cache hit rate low for
-        20 s, fires at 60 s")."""
-        source_state, source_words = summarise_sources(
-            self.poller.statuses() if self.poller is not None else ())
+        20 s, fires at 60 s"). ``sources``: the poller's statuses, when just read."""
+        if sources is None:
+            sources = self.poller.statuses() if self.poller is not None else ()
+        source_state, source_words = summarise_sources(sources)
         firing, failing = summarise(self.firing()), self.failing_requests()
         if firing is None and failing is None:
             pending = summarise_pending(self.statuses(), self._clock())
