@@ -210,6 +210,10 @@ class Poller:
         self._pool = 0  # workers that are not stuck in an abandoned call
         self._busy = 0  # workers in a call, stuck ones included
         self._waiting = 0  # calls that the last walk found waiting too long for a worker
+        # When the scheduler last woke late: the whole process had stood still (a full
+        # collection of a large heap holds the GIL for 300 ms). Calls queued before then
+        # waited for that, not for a worker, and do not grow the pool.
+        self._stood_still_at = float("-inf")
         self._excess = 0  # workers to end (each after its call): the pool is cut back
         self._work_s = 0.0  # seconds of calls since the pool was last sized
         self._slow_calls = False  # whether one of them took longer than GROW_AFTER_S
@@ -333,6 +337,9 @@ class Poller:
                     wait = max(wait, min(BATCH_S, self._tick))
                     self._wake_at = now + wait
                     self._wake.wait(wait)
+                    woke = self._clock()
+                    if woke - self._wake_at >= GROW_AFTER_S / 2:
+                        self._stood_still_at = woke
                     self._wake_at = float("-inf")
                 self._poked = False
             self._notify(changes)
@@ -373,7 +380,7 @@ class Poller:
             until = call.deadline - now
         else:  # queued for a worker
             until = self._tick
-            if now - call.queued >= GROW_AFTER_S:
+            if now - call.queued >= GROW_AFTER_S and call.queued >= self._stood_still_at:
                 self._waiting += 1
         return max(until, 0.0)
 

@@ -50,3 +50,31 @@ def test_slow_sources_grow_the_pool_and_it_shrinks_once_they_are_fast_again(
     time.sleep(1.0)
     assert all(len(s.calls) - b >= 8 for s, b in zip(fast, before, strict=True)), \
         "the sources are still polled on time after the pool shrank"
+
+
+def _hold_the_gil(seconds: float) -> None:
+    """Stand the whole process still, as a full collection of a large heap does: one call
+    into C that never lets the GIL go."""
+    n = 1_000_000
+    started = time.perf_counter()
+    sum(range(n))
+    took = time.perf_counter() - started
+    sum(range(int(n * seconds / max(took, 1e-6))))
+
+
+def test_the_process_standing_still_grows_no_worker(
+        running: Callable[..., Poller]) -> None:  # noqa: F811
+    """Calls that waited while the whole process stood still waited for no worker: more
+    threads would not have shortened it (the suite's soak grew to 7 workers in CI)."""
+    sources = [FakeCollector(f"web{i}", interval_s=0.2) for i in range(20)]
+    for source in sources:
+        source.work_s = 0.004  # the worker is in a call 40 % of the time
+    poller = running(sources, max_workers=8)
+    time.sleep(0.5)
+    for _ in range(5):
+        _hold_the_gil(0.4)
+        time.sleep(0.4)
+    assert poller.thread_count() == CORE_WORKERS
+    before = [len(source.calls) for source in sources]
+    time.sleep(1.0)
+    assert all(len(s.calls) - b >= 4 for s, b in zip(sources, before, strict=True))
