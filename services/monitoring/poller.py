@@ -27,19 +27,11 @@ log = logging.getLogger(__name__)
 #: to be down) is shown as stale.
 STALE_AFTER_INTERVALS = 3
 #: The scheduler sleeps at least this long (or its tick, if shorter) between walks over the
-#: sources: a source is dispatched up to this late, and sources due together go together.
-#: Each walk visits every source, and a walk's batch wakes workers: at 200 sources at 1 Hz
-#: with no window 0.01 s took 14.3 % of a core, 0.04 s 11.6-12.7 % (bench_idle_cost's
-#: no-window case, one run each); the schedule stays fixed-rate.
+#: sources: a source is dispatched up to this late; sources due together go together.
 BATCH_S = 0.04
-#: Workers kept while there is little to do. One more starts, up to the pool's size, for
-#: each call that has waited :data:`GROW_AFTER_S` while every worker was in a call (slow
-#: sources; a shorter wait is the GIL held by a collection or a flush, which more threads
-#: would not shorten). Every :data:`RESIZE_S` the pool is cut back to twice the workers its
-#: calls kept busy on average (plus one while calls take longer than :data:`GROW_AFTER_S`).
-#: Sixteen workers woken in turn by 200 fast sources spent their time handing the GIL to
-#: each other: bench_idle_cost's 200-target case with no window took 16-18 % of a core with
-#: 16, 12-13 % with 2, 10-12 % with 1 (30 s each, this machine).
+#: Workers kept while calls answer in time; the pool grows up to ``max_workers`` for calls
+#: that waited :data:`GROW_AFTER_S` behind busy workers and is cut back every
+#: :data:`RESIZE_S` (docs/monitoring.md, "Workers": 16 idle workers cost a third more CPU).
 CORE_WORKERS = 1
 GROW_AFTER_S = 0.25
 RESIZE_S = 10.0
