@@ -31,7 +31,7 @@ STALE_AFTER_INTERVALS = 3
 BATCH_S = 0.04
 #: Workers kept while calls answer in time; the pool grows up to ``max_workers`` for calls
 #: that waited :data:`GROW_AFTER_S` behind busy workers and is cut back every
-#: :data:`RESIZE_S` (docs/monitoring.md, "Workers": 16 idle workers cost a third more CPU).
+#: :data:`RESIZE_S` (docs/monitoring.md, "Workers"; figures in docs/reliability.md §11).
 CORE_WORKERS = 1
 GROW_AFTER_S = 0.25
 RESIZE_S = 10.0
