@@ -12,7 +12,7 @@ from console import metrics
 from console.alert_rules import BUSIER_BASELINE_S, RuleSpec, usual_value
 from console.domain import Reading, series_name, split_series
 from console.profile import Profile
-from console.store import SeriesWindow
+from console.series_window import SeriesWindow
 from services.monitoring.history_reader import HistoryReader
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from console.history_chunks import decode_columns, samples_since
 from console.history_codec import RAW, ROLLUP, ROLLUP_STEP_S, FloatArray, decode_raw
-from console.store import SeriesWindow, aggregate_to_grid, make_window
+from console.series_window import SeriesWindow, aggregate_to_grid, make_window
 from services.monitoring.history_schema import history_sql
 
 if TYPE_CHECKING:

@@ -6,9 +6,12 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from console.domain import Reading
-from console.store import DEFAULT_TIERS, MetricStore, TierSpec, aggregate_to_grid, downsample
+from console.series_window import aggregate_to_grid, downsample
+from console.store import DEFAULT_TIERS, MetricStore, TierSpec
 
 T0 = 1_699_999_200.0  # a whole hour since the epoch: buckets of every tier line up with it
 
@@ -300,3 +303,63 @@ def test_seconds_skipped_after_the_ring_wrapped_are_gaps_in_every_tier(silent_s:
     assert (coarse.value[-1], coarse.min[-1], coarse.max[-1]) == (7.0, 7.0, 7.0)
     skipped = (coarse.ts > T0 + 19) & (coarse.ts + 2 <= last)
     assert np.isnan(coarse.value[skipped]).all() and np.isnan(coarse.max[skipped]).all()
+
+
+SMALL_TIERS = (TierSpec(step_s=1, capacity=10), TierSpec(step_s=2, capacity=5),
+               TierSpec(step_s=6, capacity=4))
+
+
+def _held(samples: list[tuple[float, float]], tier: TierSpec, coarse: bool,
+          buckets: np.ndarray) -> tuple[list[float], list[float], list[float]]:
+    """What a tier should hold for ``buckets`` (starts) after ``samples`` in that order: the
+    last sample of each second in the finest tier, the mean, min and max of every real sample
+    in a coarse one; nothing older than the tier's reach from its newest bucket."""
+    newest = max(int(ts // tier.step_s) for ts, _ in samples)
+    got: dict[int, list[float]] = {}
+    for ts, sample in samples:
+        bucket = int(ts // tier.step_s)
+        if coarse and np.isnan(sample):
+            continue
+        big = abs(sample) > 3.4e38  # what a float32 slot holds: past its largest, infinity
+        value = np.copysign(np.inf, sample) if big else float(np.float32(sample))
+        got[bucket] = [*got.get(bucket, []), value] if coarse else [value]
+    mean, lo, hi = [], [], []
+    for start in buckets:
+        bucket = int(start // tier.step_s)
+        values = got.get(bucket) if newest - tier.capacity < bucket <= newest else None
+        real = [v for v in values or [] if not np.isnan(v)]
+        mean.append(float(np.mean(real)) if real else np.nan)
+        lo.append(min(real) if real else np.nan)
+        hi.append(max(real) if real else np.nan)
+    return mean, lo, hi
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.one_of(
+    st.floats(-1e3, 1e3), st.just(float("nan")), st.just(1e39)), st.booleans(), st.booleans()),
+    min_size=1, max_size=80))
+def test_every_tier_holds_what_each_sample_put_there_whatever_the_order_and_reads(
+        steps: list[tuple[int, float, bool, bool]]) -> None:
+    """Samples in any order (late ones, NaN gaps, values past float32), one by one or as a
+    loaded array, with reads between them at random: each tier read shows what the samples
+    put there, by an independent count. The coarse tiers take samples through an open
+    bucket, folded in on reads."""
+    store = MetricStore(tiers=SMALL_TIERS)
+    samples: list[tuple[float, float]] = []
+    for offset, value, read, loaded in steps:
+        ts = T0 + offset + 0.5
+        if loaded:
+            store.append_many("s/x", [ts], [value])
+        else:
+            store.append([Reading("s/x", ts, value)])
+        samples.append((ts, value))
+        if read:
+            store.window("s/x", T0, T0 + 61)
+    end = max(ts for ts, _ in samples)
+    for start in (end - 9, end - 10, end - 24, end - 60):
+        window = store.window("s/x", start, end)
+        tier = SMALL_TIERS[window.tier]
+        mean, lo, hi = _held(samples, tier, window.tier > 0, window.ts)
+        np.testing.assert_allclose(window.value, mean, rtol=1e-5, equal_nan=True)
+        np.testing.assert_allclose(window.min, lo, rtol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(window.max, hi, rtol=1e-6, equal_nan=True)
