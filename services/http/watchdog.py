@@ -20,6 +20,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.response import HTTPResponse
 
+from services.http.head import PlainResponse
 from services.http.wire import TimedConnection
 
 T = TypeVar("T")
@@ -319,7 +320,9 @@ class WatchedHTTPSConnection(TimedConnection, HTTPSConnection):
 
 class WatchedPlainConnection(TimedConnection):
     """The stdlib's own connection for plain http:// (services/http/keep_alive.py), watched
-    and stamped as urllib3's are above."""
+    and stamped as urllib3's are above, its answer's head read by services/http/head.py."""
+
+    response_class = PlainResponse
 
     def connect(self) -> None:
         _connect(self, super().connect)
