@@ -14,7 +14,6 @@ import requests
 import requests.cookies
 import requests.models
 import urllib3.exceptions
-from requests.structures import CaseInsensitiveDict
 from urllib3.response import ContentDecoder, DeflateDecoder, GzipDecoder, MultiDecoder
 from urllib3.util.wait import wait_for_read
 
@@ -182,9 +181,7 @@ class KeepAlive:
         """Send the GET and read the answer's head; None when the answer is a redirect (or
         sets cookies): requests makes the call again, and every later one like it. Raises
         requests' exception for what went wrong, as requests would."""
-        sent = CaseInsensitiveDict(session.headers)
-        sent.update(headers or {})
-        lines = {k: v for k, v in sent.items() if v is not None}
+        lines = _header_lines(session.headers, headers)
         key = (target.host, target.port)
         for attempt in (0, 1):
             conn, reused = self._connection(key, timeout_s)
@@ -265,6 +262,19 @@ class KeepAlive:
             self._idle.clear()
         for conn in idle:
             conn.close()
+
+
+def _header_lines(session: Mapping[str, str | None],
+                  call: Mapping[str, str | None] | None) -> dict[str, str]:
+    """The headers sent: the session's, those of the call in their place whatever their
+    case, none set to None (as requests merges them; a new CaseInsensitiveDict a call cost
+    more than the rest of this path's header work)."""
+    lines = {k: v for k, v in session.items() if v is not None}
+    if call:
+        replaced = {k.lower() for k in call}
+        lines = {k: v for k, v in lines.items() if k.lower() not in replaced}
+        lines.update((k, v) for k, v in call.items() if v is not None)
+    return lines
 
 
 _CLOSED_BY_PEER = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)

@@ -58,6 +58,9 @@ class Shop(BaseHTTPRequestHandler):
             self._answer(200, b"ok", "text/plain", {"Set-Cookie": "shop=1; Path=/"})
         elif path == "/echo-cookie":
             self._answer(200, (self.headers.get("Cookie") or "none").encode(), "text/plain")
+        elif path == "/echo-headers":
+            sent = sorted(f"{k.lower()}: {v}" for k, v in self.headers.items())
+            self._answer(200, "\n".join(sent).encode(), "text/plain")
         elif path == "/chunked":
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
@@ -156,6 +159,19 @@ def test_the_same_answer_as_requests(shop: str, plain: ConsoleSession,
     if path == "/gzip":
         assert bytes(ours.body) == PAGE, "decoded as requests decodes it"
     assert plain.keep_alive is not None and plain.keep_alive.idle == 1, "kept for the next call"
+
+
+@pytest.mark.parametrize("headers", [None, {"accept": "text/plain", "X-Shop": "7"},
+                                     {"Accept": None, "ACCEPT-ENCODING": "identity"}])
+def test_the_same_headers_are_sent_as_through_requests(
+        shop: str, plain: ConsoleSession, oracle: ConsoleSession,
+        headers: dict[str, str | None] | None) -> None:
+    """A call's headers take the place of the session's whatever their case, and None
+    drops one, as requests merges them."""
+    plain.headers["X-Session"] = "s"
+    oracle.headers["X-Session"] = "s"
+    ours, _ = both(plain, oracle, shop + "/echo-headers", headers=headers)
+    assert b"x-session: s" in bytes(ours.body)
 
 
 def test_one_connection_serves_call_after_call(shop: str, plain: ConsoleSession) -> None:
