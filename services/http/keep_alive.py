@@ -264,8 +264,8 @@ class KeepAlive:
             conn.close()
 
 
-def _header_lines(session: Mapping[str, str | None],
-                  call: Mapping[str, str | None] | None) -> dict[str, str]:
+def _header_lines(session: Mapping[str, str | bytes],
+                  call: Mapping[str, str] | None) -> dict[str, str | bytes]:
     """The headers sent: the session's, those of the call in their place whatever their
     case, none set to None (as requests merges them; a new CaseInsensitiveDict a call cost
     more than the rest of this path's header work)."""
