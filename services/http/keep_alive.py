@@ -17,7 +17,8 @@ import urllib3.exceptions
 from urllib3.response import ContentDecoder, DeflateDecoder, GzipDecoder, MultiDecoder
 from urllib3.util.wait import wait_for_read
 
-from services.http.watchdog import CutOff, WatchedAdapter, WatchedPlainConnection
+from services.http.plain import PlainConnection
+from services.http.watchdog import CutOff, WatchedAdapter
 
 #: Answers that requests follows: the call is made again through requests, and so is every
 #: later call to that URL (what it does with redirects is its own: methods, auth, limits).
@@ -60,7 +61,7 @@ class PlainBody:
     ``amt`` bytes) and its errors, and the connection whose socket the deadline bounds."""
 
     def __init__(self, response: http.client.HTTPResponse,
-                 connection: WatchedPlainConnection) -> None:
+                 connection: PlainConnection) -> None:
         self._response = response
         self.connection = connection
         self._coding = response.getheader("Content-Encoding", "").lower()
@@ -152,7 +153,7 @@ class KeepAlive:
     def __init__(self, per_host: int = 10) -> None:
         self.per_host = per_host
         self._lock = threading.Lock()
-        self._idle: dict[Host, list[WatchedPlainConnection]] = {}
+        self._idle: dict[Host, list[PlainConnection]] = {}
         self._targets: dict[str, Target | None] = {}
         self._through_requests: set[str | Host] = set()
         self._closed = False
@@ -186,8 +187,7 @@ class KeepAlive:
         for attempt in (0, 1):
             conn, reused = self._connection(key, timeout_s)
             try:
-                conn.request("GET", target.path, headers=lines)
-                response = conn.getresponse()
+                response = conn.get(target.path, lines)
             except CutOff as err:
                 conn.close()
                 raise requests.exceptions.ReadTimeout(err) from err
@@ -234,13 +234,13 @@ class KeepAlive:
                 return
         conn.close()
 
-    def _connection(self, key: Host, timeout_s: float) -> tuple[WatchedPlainConnection, bool]:
+    def _connection(self, key: Host, timeout_s: float) -> tuple[PlainConnection, bool]:
         while True:
             with self._lock:
                 idle = self._idle.get(key)
                 conn = idle.pop() if idle else None
             if conn is None:
-                return WatchedPlainConnection(key[0], key[1], timeout=timeout_s), False
+                return PlainConnection(key[0], key[1], timeout_s), False
             sock = conn.sock
             if sock is None or wait_for_read(sock, timeout=0.0):  # closed by the server
                 conn.close()
@@ -288,7 +288,7 @@ def _plain_session(session: requests.Session, url: str) -> bool:
             and isinstance(session.get_adapter(url), WatchedAdapter))
 
 
-def _not_connected(conn: WatchedPlainConnection, err: BaseException) -> Exception:
+def _not_connected(conn: PlainConnection, err: BaseException) -> Exception:
     """urllib3's error for a connection that could not be made (what requests' reads)."""
     made = cast(Any, conn)
     if isinstance(err, socket.gaierror):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import http.client
 import itertools
 import socket
 import threading
@@ -20,7 +19,6 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.response import HTTPResponse
 
-from services.http.head import PlainResponse
 from services.http.wire import TimedConnection
 
 T = TypeVar("T")
@@ -257,7 +255,7 @@ def deadline_in(seconds: float) -> Iterator[None]:
         _local.deadline = previous
 
 
-def _watched(conn: object, step: Callable[[], T], *, failed: str, done: str) -> T:
+def watched(conn: object, step: Callable[[], T], *, failed: str, done: str) -> T:
     """``step()`` under the watchdog; cut off, it raises :class:`CutOff` for phase ``failed``
     when the step then failed, ``done`` when it returned all the same."""
     deadline: float | None = getattr(_local, "deadline", None)
@@ -286,7 +284,7 @@ def _watched(conn: object, step: Callable[[], T], *, failed: str, done: str) -> 
 
 
 def _connect(conn: object, connect: Callable[[], None]) -> None:
-    _watched(conn, connect, failed="connect", done="connect")
+    watched(conn, connect, failed="connect", done="connect")
 
 
 def _head(conn: object, getresponse: Callable[[], HTTPResponse]) -> HTTPResponse:
@@ -294,7 +292,7 @@ def _head(conn: object, getresponse: Callable[[], HTTPResponse]) -> HTTPResponse
     # the header lines, the shut socket reads as their end and http.client returns a response
     # with the headers so far and an empty body, which must not pass for an answer
     # ("headers": the server was still sending).
-    return _watched(conn, getresponse, failed="response", done="headers")
+    return watched(conn, getresponse, failed="response", done="headers")
 
 
 class WatchedHTTPConnection(TimedConnection, HTTPConnection):
@@ -316,19 +314,6 @@ class WatchedHTTPSConnection(TimedConnection, HTTPSConnection):
 
     def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # as urllib3's own
         return _head(self, super().getresponse)
-
-
-class WatchedPlainConnection(TimedConnection):
-    """The stdlib's own connection for plain http:// (services/http/keep_alive.py), watched
-    and stamped as urllib3's are above, its answer's head read by services/http/head.py."""
-
-    response_class = PlainResponse
-
-    def connect(self) -> None:
-        _connect(self, super().connect)
-
-    def getresponse(self) -> http.client.HTTPResponse:
-        return _watched(self, super().getresponse, failed="response", done="headers")
 
 
 class WatchedHTTPConnectionPool(HTTPConnectionPool):

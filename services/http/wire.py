@@ -57,7 +57,8 @@ def timed_on_wire() -> Iterator[WireTime]:
         _local.wire = previous
 
 
-def _current() -> WireTime | None:
+def current_wire() -> WireTime | None:
+    """The hops this thread's call is stamping (:func:`timed_on_wire`), if any."""
     return getattr(_local, "wire", None)
 
 
@@ -107,7 +108,7 @@ class TimedResponse(http.client.HTTPResponse):
     """http.client's response, its reads stamped on the hop of the request it answers."""
 
     def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
-        wire = _current()
+        wire = current_wire()
         # (a proxy's answer to CONNECT comes while connecting, before the request is put)
         if wire is not None and wire.hops and wire.connect_at is None:
             sock = _TimedSocket(sock, wire.hops[-1])
@@ -121,7 +122,7 @@ class TimedConnection(http.client.HTTPConnection):
     response_class = TimedResponse
 
     def connect(self) -> None:
-        wire = _current()
+        wire = current_wire()
         if wire is not None:
             hop = wire.hops[-1] if wire.hops else None
             if hop is not None and hop.end is None:  # plain HTTP connects on the first send
@@ -132,14 +133,14 @@ class TimedConnection(http.client.HTTPConnection):
         super().connect()
 
     def putrequest(self, method: str, url: str, *args: Any, **kwargs: Any) -> None:
-        wire = _current()
+        wire = current_wire()
         if wire is not None:
             wire.hops.append(Hop(wire.connect_at))
             wire.connect_at = None
         super().putrequest(method, url, *args, **kwargs)
 
     def send(self, data: Any) -> None:
-        wire = _current()
+        wire = current_wire()
         if wire is not None and wire.hops and wire.hops[-1].start is None:
             wire.hops[-1].start = time.perf_counter()
         super().send(data)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from services.http.head import PlainResponse
+from services.http.plain import PlainResponse, request_bytes
 
 
 class _Socket:
@@ -87,3 +87,38 @@ def test_an_answer_reads_the_same_to_its_end(data: bytes) -> None:
     theirs.begin()
     assert (ours.status, ours.getheaders(), ours.read1(100), ours.read1(100)) == \
         (theirs.status, theirs.getheaders(), theirs.read1(100), theirs.read1(100))
+
+
+class _Recorder(http.client.HTTPConnection):
+    """http.client's own connection, writing to a list instead of a socket."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(host, port)
+        self.sent: list[bytes] = []
+
+    def send(self, data: object) -> None:
+        assert isinstance(data, bytes)
+        self.sent.append(data)
+
+
+@pytest.mark.parametrize(("host", "port", "path", "headers"), [
+    ("127.0.0.1", 8000, "/metrics", {"User-Agent": "Backroom", "Accept": "*/*"}),
+    ("shop.example", 80, "/t/1/health?x=1%202", {"Accept-Encoding": "gzip, deflate"}),
+    ("::1", 9090, "/", {"X-Token": b"bytes value", "accept-encoding": "identity"}),
+    ("xn--bcher-kva.example", 8080, "/%C3%BC", {}),
+])
+def test_the_request_is_the_bytes_http_client_sends(host: str, port: int, path: str,
+                                                    headers: dict[str, str | bytes]) -> None:
+    recorder = _Recorder(host, port)
+    recorder.request("GET", path, headers=headers)
+    assert request_bytes(host, port, path, headers) == b"".join(recorder.sent)
+
+
+@pytest.mark.parametrize("headers", [{"X-A": "one\r\nX-Injected: two"}, {"X-A": "a\nb"},
+                                     {"Bad\r\nName": "x"}, {"": "x"}])
+def test_a_header_that_would_split_the_request_is_refused_as_http_client_refuses_it(
+        headers: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        _Recorder("h", 80).request("GET", "/", headers=headers)
+    with pytest.raises(ValueError):
+        request_bytes("h", 80, "/", headers)
