@@ -81,8 +81,11 @@ class PlainResponse(TimedResponse):
             self.will_close = True  # the body ends when the server closes
 
 
-#: What http.client refuses in a header name or value (it would split the request).
+#: What a header name or value may not hold here (it would split the request); http.client
+#: allows a folded value, this refuses any line break.
 _UNSAFE = re.compile(r"[\r\n\0]")
+#: What http.client refuses in a request's path: control characters and spaces.
+_UNSAFE_PATH = re.compile(r"[\x00-\x20\x7f]")
 
 
 class PlainConnection:
@@ -151,6 +154,6 @@ def request_bytes(host: str, port: int, path: str, headers: Mapping[str, str | b
         if _UNSAFE.search(name) or ":" in name or not name or _UNSAFE.search(text):
             raise ValueError(f"Invalid header {name!r}")
         lines.append(f"{name}: {text}")
-    if _UNSAFE.search(path) or " " in path:
+    if _UNSAFE_PATH.search(path):
         raise http.client.InvalidURL(f"URL can't contain control characters. {path!r}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -122,3 +122,11 @@ def test_a_header_that_would_split_the_request_is_refused_as_http_client_refuses
         _Recorder("h", 80).request("GET", "/", headers=headers)
     with pytest.raises(ValueError):
         request_bytes("h", 80, "/", headers)
+
+
+@pytest.mark.parametrize("path", ["/a b", "/a\tb", "/a\x7f", "/a\r\nX: y"])
+def test_a_path_http_client_refuses_is_refused(path: str) -> None:
+    with pytest.raises(http.client.InvalidURL):
+        _Recorder("h", 80).request("GET", path)
+    with pytest.raises(http.client.InvalidURL):
+        request_bytes("h", 80, path, {})
