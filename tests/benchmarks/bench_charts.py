@@ -93,10 +93,13 @@ def run(quick: bool = False) -> list[Figure]:
     from console.domain import Reading
 
     page.set_live(True)
-    for _ in range(3):  # new series, then their whole range
+    # new series (a few each tick: the page adopts them 2 ms at a time), then their whole range
+    for _ in range(50):
         page.tick()
+        shown = sum(len(p.curves) for p in page.timeline.panels)
+        if shown == len(SERIES) and not page.feed.to_adopt and not page.feed.full_pending:
+            break
     page.grab()
-    shown = sum(len(p.curves) for p in page.timeline.panels)
     assert shown == len(SERIES), f"{shown} curves shown"
 
     # Interleaved, so load from elsewhere on the machine hits both alike:
