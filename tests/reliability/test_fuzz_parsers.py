@@ -79,9 +79,8 @@ def check_report(report: CollectorReport) -> None:
     for key, value in report.facts:
         assert isinstance(key, str) and isinstance(value, str)
     with warnings.catch_warnings():
-        # The store keeps float32: a figure near or past 3.4e38 becomes inf with numpy's
-        # overflow warnings (noted in docs/reliability.md); any other warning still fails.
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module="console.store")
+        # The store keeps float32: a figure near or past 3.4e38 becomes inf, without a warning
+        warnings.simplefilter("error")
         MetricStore().append(report.readings)
 
 
