@@ -152,6 +152,25 @@ def test_a_drag_into_the_past_is_refused_in_words(qtbot: Any, page: FloorPage,
     assert backend.repo.get_booking(booking.id).version == booking.version
 
 
+def test_another_day_opens_at_its_start_when_today_was_scrolled_to_the_evening(
+        qtbot: Any, page: FloorPage, backend: Backend) -> None:
+    today = datetime.now().astimezone().date()
+    evening = datetime(today.year, today.month, today.day, 22, 30).astimezone()
+    page.clock = lambda: evening.astimezone(UTC)
+    open_day(qtbot, page, today)
+    bar = page.floor_area.horizontalScrollBar()
+    assert bar is not None and bar.value() > 0, "today opens at its now-line"
+    day = today + timedelta(days=1)
+    lunch = book(backend, day, "Ivo Lunch", 11, 2, table=3, minute=30)
+    open_day(qtbot, page, day)
+    assert bar.value() == 0
+    hit = page.grid.block_at(QPointF(centre(page.grid, lunch.id)))
+    assert hit is not None and hit.seating.booking.id == lunch.id, "lunch can be clicked"
+    bar.setValue(bar.maximum() // 2)  # read again (F5): the manager's scroll stays
+    open_day(qtbot, page, day)
+    assert bar.value() == bar.maximum() // 2 > 0
+
+
 def test_walk_in_seats_a_party_now_at_a_free_table_in_one_step(
         qtbot: Any, page: FloorPage, backend: Backend) -> None:
     open_day(qtbot, page, datetime.now().astimezone().date())

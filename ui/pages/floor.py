@@ -359,14 +359,17 @@ class FloorPage(BookingPanelPage):
 
     def _loaded(self, day: FloorDay) -> None:
         self.notice.clear()
+        other_day = self.day is None or self.day.start != day.start
         self.day = day
         self._tables_known(day.plan.tables)
         self.bookings = [s.booking for seats in day.seatings.values() for s in seats]
         self.bookings += [s.booking for s in day.unassigned]
-        self._draw()
+        self._draw(other_day)
         self.sig_loaded.emit(day)
 
-    def _draw(self) -> None:
+    def _draw(self, other_day: bool = False) -> None:
+        """Draw :attr:`day`; ``other_day`` when it was not the day shown before (another day
+        than today then opens at its start, not at the hour today was scrolled to)."""
         day = self.day
         assert day is not None
         today = self.shown_day() == self._today()
@@ -401,14 +404,17 @@ class FloorPage(BookingPanelPage):
         if day.unassigned:
             parts.append(f"{len(day.unassigned)} without a table")
         set_plain_text(self.summary, " · ".join(parts))
+        bar = self.floor_area.horizontalScrollBar()
+        viewport = self.floor_area.viewport()
+        if bar is None or viewport is None:
+            return
         if now is not None and not self.grid.selected_id:
             # The now-line in view, with the two hours before it (the labels scroll away
             # only when the evening is wider than the window).
-            bar = self.floor_area.horizontalScrollBar()
-            viewport = self.floor_area.viewport()
-            if bar is not None and viewport is not None:
-                bar.setValue(max(0, int(self.grid.x_of(now + timedelta(hours=2)))
-                                 - viewport.width()))
+            bar.setValue(max(0, int(self.grid.x_of(now + timedelta(hours=2)))
+                             - viewport.width()))
+        elif now is None and other_day:
+            bar.setValue(0)
 
     def _failed(self, exc: BaseException) -> None:
         self.show_failure(exc)
