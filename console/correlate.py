@@ -28,9 +28,10 @@ HEADLINE_SHARE = 0.3
 #: switched off and the latency it causes are seen by the same polls).
 SYMPTOM_METRICS = frozenset({metrics.LATENCY, metrics.LATENCY_P50, metrics.LATENCY_P95,
                              metrics.LATENCY_P99, metrics.LATENCY_MEAN})
-#: Causes that show a switch up to a poll later than the latency they feed: a hit rate is a
-#: ratio over a poll's few lookups (the first poll after a switch may hold too few to tell,
-#: and under load its scrape comes late), a probe times its first slow request at once.
+#: Causes that show a switch up to a poll later than the latency and throughput they feed: a
+#: hit rate is a ratio over a poll's few lookups (the first poll after a switch may hold too
+#: few to tell, and under load its scrape comes late), a probe times its first slow request
+#: at once, and a request rate falls with the first slow answers (customers fall behind).
 FEEDS_LATENCY_METRICS = frozenset({metrics.CACHE_HIT_RATE})
 #: Work a database does for what the cache did not answer: named after a cache that moved
 #: within a poll of it (a cache switched off sends its reads to the tables), before symptoms.
@@ -244,10 +245,17 @@ def resolution(a: Mover, b: Mover) -> float:
 def reach(a: Mover, b: Mover) -> float:
     """How far apart two movers' change points may be and still be read as one switch seen
     by different polls: the polls' :func:`resolution`, and twice it between a cache and a
-    latency it feeds (:data:`FEEDS_LATENCY_METRICS`)."""
-    kinds = {split_series(a.series)[1], split_series(b.series)[1]}
-    feeds = bool(kinds & FEEDS_LATENCY_METRICS) and bool(kinds & SYMPTOM_METRICS)
+    figure it feeds (:data:`FEEDS_LATENCY_METRICS`): a latency, or a request rate that fell
+    (a rising one is traffic, a cause of its own)."""
+    feeds = any(split_series(x.series)[1] in FEEDS_LATENCY_METRICS and _fed(y)
+                for x, y in ((a, b), (b, a)))
     return resolution(a, b) * (2.0 if feeds else 1.0)
+
+
+def _fed(m: Mover) -> bool:
+    metric = split_series(m.series)[1]
+    return metric in SYMPTOM_METRICS or (metric == metrics.REQUEST_RATE
+                                         and m.direction == "fell")
 
 
 def _together(a: Mover, b: Mover) -> bool:

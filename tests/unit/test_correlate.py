@@ -256,6 +256,30 @@ def test_a_cache_is_named_before_the_latency_it_feeds_up_to_two_polls_apart() ->
         "latency p50 (availability) rose 11 s before")
 
 
+def test_a_cache_is_named_before_the_customers_it_slows_up_to_two_polls_apart() -> None:
+    # The demo on a loaded machine (a CI run of the scenario matrix): with the cache off the
+    # customers fall behind, so the shop's request rate falls from the first slow answers,
+    # while the hit rate's first poll after the switch holds too few lookups to tell; its
+    # first reading past the baseline came 6 s after the rate's. The sentence was "shop
+    # request rate fell 6 s before shop cache hit rate fell" for the whole minute.
+    rng = np.random.default_rng(5)
+    scrape = polled(2.0, 0.0, 40)
+    hit = np.where(scrape < T0 + 46, rng.uniform(0.6, 0.95, scrape.size), 0.0)
+    rate = np.where(scrape < T0 + 40, 9.0, 6.0) + rng.uniform(-1.0, 1.0, scrape.size)
+    data = {"shop/cache_hit_rate": (scrape, hit), "shop/request_rate": (scrape, rate)}
+    movers = rank_movers(data, T0 + 36, T0 + 60, baseline_s=16)
+    by_name = {m.series: m for m in movers}
+    assert by_name["shop/cache_hit_rate"].change_ts == T0 + 46
+    assert by_name["shop/request_rate"].change_ts == T0 + 40
+    assert explain(movers) == ("cache hit rate (shop) fell; request rate (shop) fell within "
+                               "8 s of it.")
+    # a request rate that rose first is traffic, a cause of its own: told apart, with its lead
+    busier = {"shop/cache_hit_rate": (scrape, hit),
+              "shop/request_rate": (scrape, np.where(scrape < T0 + 40, 9.0, 40.0))}
+    assert explain(rank_movers(busier, T0 + 36, T0 + 60, baseline_s=16)).startswith(
+        "request rate (shop) rose 6 s before cache hit rate (shop) fell")
+
+
 def test_a_latency_of_a_few_milliseconds_is_no_mover() -> None:
     # workers stopped at T0+40 (the queue fills from its next poll); the health probe,
     # answering in ~1 ms, happened to read 0.6 ms from T0+35: no one feels a page answer in
