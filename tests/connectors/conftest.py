@@ -17,6 +17,7 @@ import pytest
 from services.shop.api import ApiShopRepository
 from tests import servers
 from tests.integration.local_servers import process_on_port
+from tests.support.databases import throwaway_mariadb
 
 HERE = Path(__file__).resolve().parent
 DJANGO_SITE = HERE / "django_bistro"
@@ -68,9 +69,23 @@ def postgres_database() -> Iterator[str]:
 
 
 @contextmanager
+def mariadb_database() -> Iterator[str]:
+    """A database of our own on the machine's MariaDB, in the server's default collation
+    for utf8mb4, dropped afterwards: its SQLAlchemy URL (PyMySQL)."""
+    url, drop = throwaway_mariadb("connect", collation=None)
+    try:
+        yield url
+    finally:
+        drop()
+
+
+@contextmanager
 def database(kind: str, tmp: Path) -> Iterator[str]:
     if kind == "postgresql":
         with postgres_database() as url:
+            yield url
+    elif kind == "mariadb":
+        with mariadb_database() as url:
             yield url
     else:
         yield str(tmp / "shop.sqlite3")
@@ -119,8 +134,9 @@ def flask_site(kind: str, tmp: Path, python: str = sys.executable,
 
 
 def _sqlalchemy_url(kind: str, db: str) -> str:
-    return (db.replace("postgresql://", "postgresql+psycopg://") if kind == "postgresql"
-            else f"sqlite:///{db}")
+    if kind == "postgresql":
+        return db.replace("postgresql://", "postgresql+psycopg://")
+    return db if kind == "mariadb" else f"sqlite:///{db}"
 
 
 def _waitress(app: str, port: int) -> list[str]:
@@ -129,11 +145,11 @@ def _waitress(app: str, port: int) -> list[str]:
 
 def _shop(framework: str, kind: str) -> Any:
     return pytest.param((framework, kind), id=f"{framework}-{kind}",
-                        marks=[pytest.mark.integration] if kind == "postgresql" else [])
+                        marks=[pytest.mark.integration] if kind != "sqlite" else [])
 
 
-SHOPS = [_shop("django", "sqlite"), _shop("django", "postgresql"),
-         _shop("flask", "sqlite"), _shop("flask", "postgresql"),
+SHOPS = [_shop("django", "sqlite"), _shop("django", "postgresql"), _shop("django", "mariadb"),
+         _shop("flask", "sqlite"), _shop("flask", "postgresql"), _shop("flask", "mariadb"),
          _shop("flask-sqlalchemy", "sqlite"),
          _shop("django-other", "sqlite"), _shop("django-other", "postgresql"),
          _shop("flask-other", "sqlite")]

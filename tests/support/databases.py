@@ -29,8 +29,10 @@ def throwaway_postgres(prefix: str = "br_test") -> tuple[str, Callable[[], None]
     return admin_url.set(database=name).render_as_string(hide_password=False), drop
 
 
-def throwaway_mariadb(prefix: str = "br_shop_test") -> tuple[str, Callable[[], None]]:
-    """A new empty MariaDB database: its URL and how to drop it."""
+def throwaway_mariadb(prefix: str = "br_shop_test", collation: str | None = "utf8mb4_bin"
+                      ) -> tuple[str, Callable[[], None]]:
+    """A new empty MariaDB database: its URL and how to drop it. ``collation`` None keeps the
+    server's default for utf8mb4 (case-insensitive, as a shop's own database would be)."""
     servers.require_port("MariaDB", "127.0.0.1", 3306)
     admin_url = make_url(servers.MARIADB_URL)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
@@ -38,8 +40,8 @@ def throwaway_mariadb(prefix: str = "br_shop_test") -> tuple[str, Callable[[], N
     with admin.connect() as conn:
         # Code-point order, as the PostgreSQL test database's C collation sorts (the tests
         # compare with Python's sorted()).
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 "
-                             "COLLATE utf8mb4_bin")
+        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
+                             + (f" COLLATE {collation}" if collation else ""))
     url = admin_url.set(database=name).render_as_string(hide_password=False)
 
     def drop() -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from backroom_connect_core import MappingError, parse_config
+from backroom_connect_core.reports import offset_stretches
 from backroom_connect_core.values import (
     Refusal,
     cursor_total,
@@ -16,6 +19,8 @@ from backroom_connect_core.values import (
     parse_if_match,
     version_number,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 TOKEN = "0123456789abcdef-token"
 
@@ -146,3 +151,37 @@ def test_the_first_pages_count_rides_in_the_cursor() -> None:
     assert decode_cursor(cursor, "name") == ("Ana", 3)
     assert cursor_total(cursor) == 120_000
     assert cursor_total(encode_cursor("name", "Ana", 3)) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(zone=st.sampled_from(["Europe/London", "America/New_York", "Australia/Lord_Howe",
+                             "Asia/Kolkata", "Pacific/Chatham", "UTC"]),
+       start=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)),
+       days=st.integers(1, 366), probes=st.lists(st.floats(0, 1), min_size=1, max_size=20))
+def test_a_time_moved_by_its_stretchs_offset_falls_on_its_day_in_the_zone(
+        zone: str, start: datetime, days: int, probes: list[float]) -> None:
+    # what a database without zone tables is given for the day report (MariaDB as
+    # installed): the day of each time must be the zone's own, summer time and all
+    where = ZoneInfo(zone)
+    lo = start.replace(tzinfo=UTC)
+    hi = lo + timedelta(days=days)
+    stretches = offset_stretches(where, lo, hi)
+    assert stretches[-1][0] == hi
+    assert all(a[0] < b[0] for a, b in pairwise(stretches))
+    edges = [lo] + [until for until, _ in stretches]
+    for t in [lo + (hi - lo) * p for p in probes] + [u - timedelta(seconds=1)
+                                                    for u in edges[1:]] + edges[1:-1]:
+        if t >= hi:
+            continue
+        offset = next(off for until, off in stretches if t < until)
+        assert (t + offset).date() == t.astimezone(where).date(), (t, stretches)
+
+
+def test_london_changes_its_offset_twice_a_year_and_kolkata_never() -> None:
+    year = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+    assert offset_stretches(ZoneInfo("Europe/London"), *year) == [
+        (datetime(2027, 3, 28, 1, tzinfo=UTC), timedelta(0)),
+        (datetime(2027, 10, 31, 1, tzinfo=UTC), timedelta(hours=1)),
+        (year[1], timedelta(0))]
+    assert offset_stretches(ZoneInfo("Asia/Kolkata"), *year) == [
+        (year[1], timedelta(hours=5, minutes=30))]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping as AnyMapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,36 @@ def _range(query: AnyMapping[str, str]) -> tuple[date, date]:
     if errors:
         raise invalid(errors)
     return got["from"], got["to"]
+
+
+def offset_stretches(zone: ZoneInfo, lo: datetime, hi: datetime
+                     ) -> list[tuple[datetime, timedelta]]:
+    """``[lo, hi)`` cut where ``zone``'s offset from UTC changes (summer time: twice a year):
+    each stretch's end (UTC) and the offset it keeps, so that a time's day there is the
+    date of the time moved by its stretch's offset, with no zone tables in the database."""
+
+    def offset(t: datetime) -> timedelta:
+        return t.astimezone(zone).utcoffset() or timedelta(0)
+
+    end = hi.astimezone(UTC)
+    t = lo.astimezone(UTC)
+    current = offset(t)
+    out: list[tuple[datetime, timedelta]] = []
+    while t < end:
+        step = min(t + timedelta(days=1), end)  # no zone changes twice in a day
+        if offset(step) != current:
+            a, b = t, step  # the change lies in (a, b]: halve it to a second
+            while b - a > timedelta(seconds=1):
+                mid = a + (b - a) / 2
+                a, b = (mid, b) if offset(mid) == current else (a, mid)
+            step = a.replace(microsecond=0) + timedelta(seconds=1)  # changes are on a second
+            if step >= end:
+                break
+            out.append((step, current))
+            current = offset(step)
+        t = step
+    out.append((end, current))
+    return out
 
 
 def _day(value: Any) -> str:

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from backroom_connect_core.contract import Mapping
+from backroom_connect_core.reports import offset_stretches
 from backroom_connect_core.store import Logged
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import (
     BigIntegerField,
+    Case,
     Count,
     DateField,
+    DateTimeField,
     ExpressionWrapper,
     F,
     Func,
     Q,
     QuerySet,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import Cast, TruncDate
 
@@ -151,20 +157,38 @@ class DjangoStore:
     def timezone(self) -> str:
         return str(settings.TIME_ZONE or "UTC") if settings.USE_TZ else "UTC"
 
-    def _day(self, m: Mapping, path: str) -> Func:
-        """The day of a time in the site's zone. On SQLite in UTC: its own date(), not
-        TruncDate's Python function per row (300,000 rows: 1.3 s against 0.42 s)."""
+    def _day(self, m: Mapping, path: str, lo: datetime, hi: datetime) -> Func | Case:
+        """The day of a time in ``[lo, hi)`` in the site's zone. On SQLite in UTC: its own
+        date(), not TruncDate's Python function per row (300,000 rows: 1.3 s against
+        0.42 s). On MySQL and MariaDB: the date of the time moved by the zone's offset, a
+        stretch of constant offset at a time; TruncDate's CONVERT_TZ needs the server's
+        zone tables, and without them (MariaDB as installed) every day reads NULL."""
         vendor = connections[router.db_for_read(m.model)].vendor
         if vendor == "sqlite" and self.timezone() == "UTC":
             return Cast(path, DateField())
-        return TruncDate(path)
+        if vendor != "mysql":
+            return TruncDate(path)
+
+        def moved(offset: timedelta) -> Func:
+            if not offset:
+                return Cast(path, DateField())
+            return Cast(ExpressionWrapper(F(path) + Value(offset),
+                                          output_field=DateTimeField()), DateField())
+
+        *changes, (_end, last) = offset_stretches(ZoneInfo(self.timezone()), lo, hi)
+        if not changes:
+            return moved(last)
+        return Case(*(When(**{f"{path}__lt": _stored(until)}, then=moved(offset))
+                      for until, offset in changes),
+                    default=moved(last), output_field=DateField())
 
     def day_totals(self, m: Mapping, time_field: str, sum_field: str | None, lo: datetime,
                    hi: datetime) -> list[tuple[date | str, Any, int, int | None]]:
         when, status = m.columns[time_field], m.columns["status"]
         qs = (self._all(m).order_by()
               .filter(**{f"{when}__gte": _stored(lo), f"{when}__lt": _stored(hi)})
-              .annotate(backroom_day=self._day(m, when)).values("backroom_day", status))
+              .annotate(backroom_day=self._day(m, when, lo, hi))
+              .values("backroom_day", status))
         sums = {"backroom_sum": Sum(m.columns[sum_field])} if sum_field else {}
         return [(r["backroom_day"], r[status], r["backroom_rows"], r.get("backroom_sum"))
                 for r in qs.annotate(backroom_rows=Count("pk"), **sums)]
@@ -177,7 +201,7 @@ class DjangoStore:
         qs = (lines.model._default_manager.order_by()
               .filter(**{f"{placed}__gte": _stored(lo), f"{placed}__lt": _stored(hi),
                          f"{order}__{orders.columns['status']}__in": statuses})
-              .annotate(backroom_day=self._day(lines, placed)))
+              .annotate(backroom_day=self._day(lines, placed, lo, hi)))
         category = (f"{relation(lines, 'product')}__{products.columns['category']}"
                     if products is not None and lines.has("product") else None)
         qs = qs.values("backroom_day", *([category] if category else [])).annotate(

@@ -1,4 +1,4 @@
-"""Settings of the test restaurant site; BISTRO_DB picks SQLite (a path) or a PostgreSQL URL."""
+"""Settings of the test restaurant site; BISTRO_DB: SQLite (a path), a PostgreSQL or MySQL URL."""
 
 import os
 from urllib.parse import urlsplit
@@ -38,6 +38,16 @@ if _db.startswith("postgresql://"):
     DATABASES = {"default": {
         "ENGINE": "django.db.backends.postgresql", "NAME": _url.path.lstrip("/"),
         "USER": _url.username or "postgres", "HOST": _url.hostname, "PORT": _url.port or 5432,
+    }}
+elif _db.startswith("mysql"):  # MariaDB through PyMySQL, standing in for mysqlclient
+    import pymysql
+
+    pymysql.install_as_MySQLdb()
+    _url = urlsplit(_db)
+    DATABASES = {"default": {
+        "ENGINE": "django.db.backends.mysql", "NAME": _url.path.lstrip("/"),
+        "USER": _url.username or "root", "HOST": _url.hostname, "PORT": _url.port or 3306,
+        "OPTIONS": {"charset": "utf8mb4"},
     }}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": _db,
