@@ -38,6 +38,8 @@ class Shop:
     token: str
     database: str = ""
     """The shop's database as a SQLAlchemy URL: what a test checks the connector against."""
+    admin_password: str = ""
+    """The Django site's owner's password for its admin (user ``owner``)."""
 
     def repo(self, user: str = "") -> ApiShopRepository:
         return ApiShopRepository(self.base_url, self.token, timeout=10.0, user=user)
@@ -103,10 +105,11 @@ def django_site(kind: str, tmp: Path, python: str = sys.executable,
                 zone: str = "UTC") -> Iterator[Shop]:
     """The bistro; ``zone`` is its TIME_ZONE (the days its reports count)."""
     _needs("backroom_connect")
-    token = secrets.token_urlsafe(24)
+    token, password = secrets.token_urlsafe(24), secrets.token_urlsafe(12)
     with database(kind, tmp) as db:
         env = _site_env(python, DJANGO_SITE, "django", DJANGO_SETTINGS_MODULE="bistro.settings",
-                        BISTRO_DB=db, BACKROOM_TOKEN=token, BISTRO_TZ=zone)
+                        BISTRO_DB=db, BACKROOM_TOKEN=token, BISTRO_TZ=zone,
+                        BISTRO_ADMIN_PASSWORD=password)
         for step in (["-m", "django", "migrate", "-v", "0"], ["-m", "bistro.seed"]):
             subprocess.run([python, *step], env=env, cwd=DJANGO_SITE, check=True,
                            timeout=120)
@@ -114,7 +117,7 @@ def django_site(kind: str, tmp: Path, python: str = sys.executable,
         with process_on_port([python, *_waitress("bistro.wsgi:application", port)], port,
                              "Django site", timeout_s=30, env=env):
             yield Shop(f"django-{kind}", f"http://127.0.0.1:{port}/backroom", token,
-                       _sqlalchemy_url(kind, db))
+                       _sqlalchemy_url(kind, db), password)
 
 
 @contextmanager

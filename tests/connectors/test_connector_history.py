@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date, timedelta
+from html import escape
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import requests
 
 from console.changes import Entity
 from console.shop import BookingQuery, BookingSort, NotFound, OrderQuery
@@ -46,6 +49,49 @@ def test_the_shops_own_log_is_in_the_history_next_to_the_connectors(shop: Shop) 
             repo.history(Entity.BOOKINGS, 10**9)
     finally:
         repo.close()
+
+
+def test_the_owner_reads_the_connectors_log_in_djangos_admin_and_cannot_edit_it(
+        shop: Shop) -> None:
+    """What a console user changed is listed in the site's own admin (Backroom connector >
+    Recorded changes), the user's name shown as text, newest first; no line can be added,
+    edited or deleted there; the "at" filter works on every database (MariaDB as installed
+    has no zone tables)."""
+    if not shop.name.startswith("django"):
+        pytest.skip("the café has no admin")
+    site = shop.base_url.removesuffix("/backroom")
+    name = "Ana <img src=/dev/zero> " + shop.name
+    repo = shop.repo(user=name)
+    try:
+        booking = repo.list_bookings(BookingQuery(sort=BookingSort.START_AT), limit=30).rows[29]
+        repo.update_booking(booking.id, booking.version,
+                            replace(booking.draft(), party_size=booking.party_size % 6 + 1))
+    finally:
+        repo.close()
+    browser = requests.Session()
+    login = f"{site}/admin/login/"
+    browser.get(login, timeout=10).raise_for_status()
+    signed_in = browser.post(login, timeout=10, headers={"Referer": login}, data={
+        "username": "owner", "password": shop.admin_password, "next": "/admin/",
+        "csrfmiddlewaretoken": browser.cookies["csrftoken"]})
+    assert signed_in.url.endswith("/admin/"), "signed in"
+    assert "Recorded changes" in signed_in.text
+    listing = f"{site}/admin/backroom_connect/recordedchange/"
+    for query in ({"q": "dev/zero"}, {"q": "dev/zero", "at__gte": str(date.today()
+                                                                        - timedelta(days=1))}):
+        page = browser.get(listing, params=query, timeout=10)
+        assert page.status_code == 200, page.text[:500]
+        assert escape(name) in page.text and name not in page.text  # as text, not markup
+        assert f">{booking.id}<" in page.text and "party_size" in page.text
+    assert "recordedchange/add/" not in browser.get(listing, timeout=10).text
+    assert browser.get(f"{listing}add/", timeout=10).status_code == 403
+    first = browser.get(listing, params={"q": "dev/zero"}, timeout=10).text
+    ident = first.split(f"{listing.removeprefix(site)}", 2)[1].split("/", 1)[0]
+    row = browser.get(f"{listing}{ident}/change/", timeout=10)
+    assert row.status_code == 200 and "Save" not in row.text  # read-only
+    assert browser.post(f"{listing}{ident}/delete/", timeout=10, headers={"Referer": listing},
+                        data={"post": "yes", "csrfmiddlewaretoken":
+                              browser.cookies["csrftoken"]}).status_code == 403
 
 
 @pytest.mark.gui

@@ -39,6 +39,7 @@ def main() -> None:
                             else "Starters", price_pence=500 + 50 * i, portions_left=i,
                             reorder_at=5, on_menu=i != 7)
     _edited_in_the_admin(Reservation.objects.order_by("pk").first())
+    _owner()
     for i in range(25):
         Ticket.objects.create(guest=NAMES[i % len(NAMES)], opened=now - timedelta(minutes=7 * i),
                               stage="open" if i % 3 else "paid", bill_pence=1000 + i, dishes=2)
@@ -66,6 +67,15 @@ def _past_days(midnight: datetime, dishes: list[Dish]) -> None:
                 TicketLine(ticket=ticket, dish=dishes[(3 * i + 1) % len(dishes)], qty=1,
                            price_pence=725),
                 TicketLine(ticket=ticket, dish=None, qty=1, price_pence=150 + i)])
+
+
+def _owner() -> None:
+    """The site's owner, who signs in to Django's admin (password: BISTRO_ADMIN_PASSWORD)."""
+    from django.contrib.auth.models import User
+
+    password = os.environ.get("BISTRO_ADMIN_PASSWORD")
+    if password:
+        User.objects.create_superuser("owner", "owner@bistro.test", password)
 
 
 def _edited_in_the_admin(reservation: Reservation | None) -> None:
