@@ -218,6 +218,21 @@ def lay_out(plan: FloorPlan, bookings: Iterable[Booking], day: date, tz: tzinfo)
                     max(utc(last), utc(end)), problems)
 
 
+def outside_hours(plan: FloorPlan, moment: datetime) -> str | None:
+    """Why ``moment`` (aware, in the shop's zone) is outside the service, in words, or None
+    when the shop is open then (a service past midnight counts for the night after it)."""
+    tz = moment.tzinfo
+    assert tz is not None, "an aware time"
+    for day in (moment.date() - timedelta(days=1), moment.date()):
+        start, end = plan.service(day, tz)
+        if start <= moment < end:
+            return None
+    start, _end = plan.service(moment.date(), tz)
+    if moment < start:
+        return f"Before opening (the shop opens at {plan.opens_at:%H:%M})"
+    return f"After closing (the shop closes at {plan.closes_at:%H:%M})"
+
+
 def best_table(day: FloorDay, party_size: int, start: datetime) -> DiningTable | None:
     """The smallest table free for a party of ``party_size`` from ``start`` for its turn."""
     end = start + timedelta(minutes=day.plan.expected_minutes(party_size))

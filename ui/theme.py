@@ -91,8 +91,9 @@ QFrame#topBar {{ background: {t.base}; border-bottom: 1px solid {t.border}; }}
 QLabel#shopName {{ font-size: 16px; font-weight: 600; }}
 QLabel#muted, QLabel[muted="true"] {{ color: {t.muted}; }}
 QFrame#banner {{ background: {t.alt_base}; border: 1px solid {t.border}; border-radius: 6px; }}
-QFrame#banner[problem="true"], QFrame#storageNotice {{ border: 1px solid {t.border};
-    border-left: 4px solid {WARN}; }}
+QFrame#banner[problem="true"], QFrame#storageNotice, QLabel#outsideHours {{
+    border: 1px solid {t.border}; border-left: 4px solid {WARN}; }}
+QLabel#outsideHours {{ padding: 6px; }}
 QFrame#card {{ background: {t.base}; border: 1px solid {t.border}; border-radius: 8px; }}
 QLabel#cardValue {{ font-size: 24px; font-weight: 600; }}
 QLabel#cardTitle {{ color: {t.muted}; font-size: 12px; }}

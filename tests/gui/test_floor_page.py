@@ -197,6 +197,30 @@ def test_walk_in_seats_a_party_now_at_a_free_table_in_one_step(
     assert not page.form.dirty() and not page.form.save_button.isEnabled()
 
 
+def test_a_walk_in_before_opening_is_told_so_before_anyone_is_seated(
+        qtbot: Any, page: FloorPage, backend: Backend) -> None:
+    today = datetime.now().astimezone().date()
+    for hour, minute in ((8, 30), (12, 0)):
+        at = datetime(today.year, today.month, today.day, hour, minute).astimezone()
+        page.clock = lambda at=at: at.astimezone(UTC)
+        open_day(qtbot, page, today)
+        QTest.mouseClick(page.walk_in_button, Qt.MouseButton.LeftButton)
+        dialog = page.walk_in_dialog
+        assert dialog is not None and dialog.isVisible()
+        plan = page.day.plan  # type: ignore[union-attr]
+        if hour == 8:
+            assert dialog.hours.isVisible()
+            assert dialog.hours.text() == (f"Before opening (the shop opens at "
+                                           f"{plan.opens_at:%H:%M}): they are seated at 08:30 "
+                                           "all the same.")
+            assert dialog.seat_button.isEnabled(), "the host may still seat them"
+            if backend.name == "sqlite":
+                save_shot(dialog, "floor-walk-in-before-opening.png")
+        else:
+            assert not dialog.hours.isVisible() and dialog.hours.text() == ""
+        dialog.reject()
+
+
 def test_a_shop_without_tables_says_so_and_its_list_still_works(
         qtbot: Any, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'no-tables.db'}"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from console.floor import DiningTable, FloorPlan, best_table, covers_per_slot, lay_out
+from console.floor import (
+    DiningTable,
+    FloorPlan,
+    best_table,
+    covers_per_slot,
+    lay_out,
+    outside_hours,
+)
 from console.shop import Booking, BookingDraft, BookingStatus
 from console.shop_rules import validate_booking
 
@@ -77,3 +84,22 @@ def test_a_walk_in_starts_now_where_a_booking_must_start_later() -> None:
     assert validate_booking(draft, now=now, walk_in=True) == {}
     nameless = BookingDraft(customer_name=" ", party_size=2, start_at=now, table_no=1)
     assert set(validate_booking(nameless, now=now, walk_in=True)) == {"customer_name"}
+
+
+def test_outside_hours_knows_a_service_past_midnight_belongs_to_the_night_before() -> None:
+    from zoneinfo import ZoneInfo
+
+    late = FloorPlan(opens_at=time(17, 0), closes_at=time(1, 0))
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def at(hour: int, minute: int = 0) -> datetime:
+        return datetime(2027, 3, 12, hour, minute, tzinfo=berlin)
+
+    assert outside_hours(late, at(0, 30)) is None  # last night's service, still on
+    assert outside_hours(late, at(1, 0)) == "Before opening (the shop opens at 17:00)"
+    assert outside_hours(late, at(16, 59)) == "Before opening (the shop opens at 17:00)"
+    assert outside_hours(late, at(17, 0)) is None
+    assert outside_hours(late, at(23, 59)) is None
+    lunch = FloorPlan(opens_at=time(11, 0), closes_at=time(15, 0))
+    assert outside_hours(lunch, at(15, 0)) == "After closing (the shop closes at 15:00)"
+    assert outside_hours(lunch, at(10, 0)) == "Before opening (the shop opens at 11:00)"

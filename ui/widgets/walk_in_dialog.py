@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from console.floor import FloorDay
+from console.floor import FloorDay, outside_hours
 from console.shop import BookingDraft
 from console.shop_rules import NAME_MAX, PARTY_SIZE_MAX, PARTY_SIZE_MIN, PHONE_MAX
 from console.waitlist import WaitingParty
@@ -37,6 +37,17 @@ class WalkInDialog(QDialog):
         self.setWindowTitle("Walk-in" if party is None else "Seat from the waitlist")
         self.day, self.now = day, now
         layout = QVBoxLayout(self)
+        #: Before opening or after closing, said before anyone is seated (the host may still
+        #: seat them: an early party, a late one the kitchen will still feed).
+        self.hours = plain_label()
+        self.hours.setObjectName("outsideHours")
+        self.hours.setWordWrap(True)
+        outside = outside_hours(day.plan, now.astimezone())
+        set_plain_text(self.hours, f"{outside}: they are seated at "
+                                   f"{now.astimezone():%H:%M} all the same."
+                       if outside else "")
+        self.hours.setVisible(outside is not None)
+        layout.addWidget(self.hours)
         form = QFormLayout()
         self.covers = QSpinBox()
         self.covers.setRange(PARTY_SIZE_MIN, PARTY_SIZE_MAX)
