@@ -34,6 +34,7 @@ from ui.pages.dashboard.export import DashboardExport
 from ui.pages.dashboard.feed import ChartFeed, ReadRunner
 from ui.pages.dashboard.markers import EventMarkers
 from ui.pages.dashboard.movers import MovedFirst
+from ui.pages.dashboard.queue_lines import QueueLines
 from ui.pages.dashboard.routing import PANELS, SeriesRouter
 from ui.pages.dashboard.sites import SiteLines
 from ui.pages.dashboard.tiles import StatusTiles
@@ -101,6 +102,7 @@ class DashboardPage(QWidget):
 
         self._build()
         self.sites = SiteLines(self)
+        self.queues = QueueLines(self)
         self.router = SeriesRouter(self.timeline, self.sites.book)
         self.feed = ChartFeed(self, self.router)
         self.status = StatusTiles(self)
@@ -241,6 +243,7 @@ class DashboardPage(QWidget):
     def _panels_made(self) -> None:
         """The charts' panels exist now: wire them, draw the alert thresholds on them."""
         self.sites.panels_made()
+        self.queues.panel_made()
         for panel in self.timeline.panels:
             panel.sig_visibility.connect(self.feed.series_toggled)
         self.set_thresholds()

@@ -95,6 +95,7 @@ class StatusTiles:
                 if name in self._overall:
                     latest_only.append(self._overall[name])
         latest_only.extend(self.page.sites.wanted())
+        latest_only.extend(self.page.queues.wanted())
         return tuple(wanted), tuple(latest_only)
 
     def _deepest(self, source: str, update: StatusUpdate) -> str | None:
@@ -221,6 +222,7 @@ class StatusTiles:
             if w is not None:
                 tile.set_spark(w.ts, w.value * unit.scale, (now - SPARK_S, now))
         page.sites.apply(update.latest)
+        page.queues.apply(update.latest)
         if not page.timeline.shown_panels():
             page.show_empty()
 
