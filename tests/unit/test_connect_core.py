@@ -185,3 +185,18 @@ def test_london_changes_its_offset_twice_a_year_and_kolkata_never() -> None:
         (year[1], timedelta(0))]
     assert offset_stretches(ZoneInfo("Asia/Kolkata"), *year) == [
         (year[1], timedelta(hours=5, minutes=30))]
+
+
+def test_the_change_log_reads_no_value_and_an_empty_one_as_the_same() -> None:
+    from backroom_connect_core.changes import change_log
+
+    config = bookings()
+    config["bookings"]["fields"]["phone"] = "phone"
+    m = parse_config(config)["bookings"]
+    before = {"id": 7, "customer_name": "Ana Lima", "phone": "", "party_size": 2}
+    rows = change_log(m, before, {"customer_name": "Ana Lima", "phone": None, "party_size": 3},
+                      version=2, user="Zoë Ng")
+    assert [(r["field"], r["from"], r["to"]) for r in rows] == [("party_size", "2", "3")]
+    cleared = change_log(m, {**before, "phone": "+44 7700 900001"}, {"phone": None}, 3, "Ben")
+    assert [(r["field"], r["from"], r["to"]) for r in cleared] == [
+        ("phone", "+44 7700 900001", None)]

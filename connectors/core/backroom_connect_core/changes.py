@@ -39,13 +39,15 @@ def as_text(value: Any) -> str | None:
 def change_log(m: Mapping, before: dict[str, Any], after: dict[str, Any], version: int,
                user: str) -> list[Logged]:
     """A log row per field whose text differs: ``before`` is the resource as it was,
-    ``after`` the contract's values written (statuses as the contract names them)."""
+    ``after`` the contract's values written (statuses as the contract names them). No value
+    and an empty one read the same (a phone of "" saved back as null is no change)."""
     now = datetime.now(UTC)
     return [{"entity": m.entity.name, "record_id": before["id"], "field": name,
              "from": as_text(before.get(name)), "to": as_text(value), "version": version,
              "user": user, "at": now}
             for name, value in after.items()
-            if name in m.entity.fields and as_text(before.get(name)) != as_text(value)]
+            if name in m.entity.fields
+            and (as_text(before.get(name)) or "") != (as_text(value) or "")]
 
 
 def created_log(m: Mapping, summary: str, version: int | None, user: str) -> list[Logged]:
