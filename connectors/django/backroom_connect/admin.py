@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
 from backroom_connect.models import RecordedChange
 
@@ -42,8 +44,21 @@ class RecordedChangeAdmin(admin.ModelAdmin):
         return change.entity
 
     @admin.display(description="record", ordering="record_id")
-    def record(self, change: RecordedChange) -> int:
-        return change.record_id
+    def record(self, change: RecordedChange) -> Any:
+        """The record's number, a link to it where the site's admin shows its model."""
+        from backroom_connect.views import connector
+
+        mapping = connector()[1].get(change.entity)
+        model = getattr(mapping, "model", None)
+        if model is None or not self.admin_site.is_registered(model):
+            return change.record_id
+        meta = model._meta
+        try:
+            url = reverse(f"{self.admin_site.name}:{meta.app_label}_{meta.model_name}_change",
+                          args=[change.record_id])
+        except NoReverseMatch:
+            return change.record_id
+        return format_html('<a href="{}">{}</a>', url, change.record_id)
 
     @admin.display(description="from")
     def before(self, change: RecordedChange) -> str | None:
