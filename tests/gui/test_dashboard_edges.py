@@ -59,6 +59,30 @@ def test_the_queues_folded_past_the_series_limit_are_not_the_deepest_queue(make_
     assert page.tiles.tiles["mq"].caption.text() == "deepest of 2 queues: orders"
 
 
+@pytest.mark.parametrize("kept", [3, 10])
+def test_the_queue_chart_past_the_series_limit_draws_queues_not_their_fold(
+        make_page, qtbot, kept: int) -> None:
+    """Queues kept and the sum of 39,990 more folded past max_series: the chart draws the
+    deepest queues, never the fold, which would squash them to the floor (series ▾ still
+    lists it), with three queues kept (max_series = 3) as with ten."""
+    now = time.time()
+    store = MetricStore()
+    fill(store, 'mq/queue_depth{series="other"}', now - 60, now,
+         lambda ts: np.full(ts.size, 1_871_907.0))
+    for i in range(kept):
+        fill(store, f'mq/queue_depth{{queue="q{i}"}}', now - 60, now,
+             lambda ts, d=float(i): np.full(ts.size, d))
+    poller = FakePoller([status("mq", SourceState.UP, last_ok=now, kind="prometheus")])
+    page = make_page(Services(SimpleNamespace(name="x", alerts=()), store, poller))
+    panel = page.timeline.panel("queue")
+    deepest = {f'mq/queue_depth{{queue="q{i}"}}' for i in range(max(0, kept - 8), kept)}
+    settled(qtbot, page, lambda: len(panel.curves) == kept + 1 and {
+        n for n, c in panel.curves.items() if c.style.visible} == deepest)
+    assert 'mq/queue_depth{series="other"}' in panel.curves
+    assert panel.control_text() == ("deepest 8 of 10 queues · show all" if kept == 10
+                                    else "")
+
+
 def test_queue_tile_shows_the_deepest_queue_and_says_so(make_page, qtbot) -> None:
     now = time.time()
     store = MetricStore()

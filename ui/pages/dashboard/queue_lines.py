@@ -32,6 +32,7 @@ class QueueLines:
         self._applying = False
         self._lines: tuple[int, list[str]] = (-1, [])  # (curves seen, queue lines)
         self._latest: Mapping[str, Any] = {}
+        self._folds_hidden: set[str] = set()  # the rest-of-the-queues series, hidden once
 
     def panel_made(self) -> None:
         """The page's charts exist now: follow the queue chart's control and chooser."""
@@ -68,10 +69,11 @@ class QueueLines:
     def apply(self, latest: Mapping[str, Any]) -> None:
         """Draw the deepest queues (every one where asked) and say so on the chart."""
         self._latest = latest
+        panel = self.page.timeline.panel(QUEUE_CHART)
+        self._hide_folds(panel)
         lines = self._ranked()
         if not lines:
             return
-        panel = self.page.timeline.panel(QUEUE_CHART)
         count, most = f"{len(lines):,}", MAX_SHOWN_PER_PANEL
         book = self.page.sites.book
         if self.every:
@@ -84,6 +86,16 @@ class QueueLines:
         if not self.by_hand:
             drawn = [n for n in lines if panel.curves[n].style.visible]
             self._show(lines, book.worst(lines, latest, False, drawn)[:most])
+
+    def _hide_folds(self, panel: Any) -> None:
+        """The sum of the queues past the series limit is no queue: drawn, it would squash
+        the deepest ones to the floor. Hidden once; ``series ▾`` shows it again for good."""
+        for name in panel.curves:
+            if name not in self._folds_hidden and split_series(name)[2] == OTHER_LABELS \
+                    and split_series(name)[1] == m.QUEUE_DEPTH:
+                self._folds_hidden.add(name)
+                if panel.curves[name].style.visible:
+                    panel.set_visible(name, False)
 
     def toggle_every(self) -> None:
         """The chart's control: every queue, or back to the deepest few."""
