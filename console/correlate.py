@@ -28,6 +28,10 @@ HEADLINE_SHARE = 0.3
 #: switched off and the latency it causes are seen by the same polls).
 SYMPTOM_METRICS = frozenset({metrics.LATENCY, metrics.LATENCY_P50, metrics.LATENCY_P95,
                              metrics.LATENCY_P99, metrics.LATENCY_MEAN})
+#: What the customers manage to do: bookings and orders a minute fall with whatever slows or
+#: fails the shop (and wander at a few a minute), never the back end's cause; named after a
+#: cause or a latency that moved within a poll of them.
+OUTCOME_METRICS = frozenset({metrics.BOOKINGS_RATE, metrics.ORDERS_RATE})
 #: Causes that show a switch up to a poll later than the latency and throughput they feed: a
 #: hit rate is a ratio over a poll's few lookups (the first poll after a switch may hold too
 #: few to tell, and under load its scrape comes late), a probe times its first slow request
@@ -91,8 +95,11 @@ class Mover:
     @property
     def upstream(self) -> int:
         """How far from the switched cause a figure usually is: 0 for a cause (a cache, a
-        queue, traffic, errors), 1 for the database's work, 2 for a symptom (a latency)."""
+        queue, traffic, errors), 1 for the database's work, 2 for a symptom (a latency), 3
+        for an outcome (bookings a minute)."""
         metric = split_series(self.series)[1]
+        if metric in OUTCOME_METRICS:
+            return 3
         return 2 if metric in SYMPTOM_METRICS else 1 if metric in DATABASE_WORK_METRICS else 0
 
 

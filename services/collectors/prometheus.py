@@ -46,10 +46,6 @@ MAX_PAGE_BYTES = 64 * MIB
 #: the scrapes of the last ``SMOOTHED_RATE_S`` seconds, not the last one alone: a table read
 #: whole in bursts (a cached answer recomputed every 15 s) shows as a steady rate.
 PER_LABEL_RATES = frozenset({metrics.FULL_SCANS_RATE})
-#: Counters of rare events read per minute, summed, over the same last ``SMOOTHED_RATE_S``:
-#: a booking every few seconds read per 2 s poll swings 0 / 30 / 60 a minute, noise a chart
-#: and the "what moved first" headline took for moves.
-PER_MINUTE_RATES = frozenset({metrics.BOOKINGS_RATE, metrics.ORDERS_RATE})
 SMOOTHED_RATE_S = 30.0
 
 LabelKey = tuple[tuple[str, str], ...]
@@ -335,10 +331,12 @@ class PrometheusPageReader:
                 if hits + misses > 0:
                     add(metrics.CACHE_HIT_RATE, hits / (hits + misses))
             for metric, series in scrape.counters.items():
-                if metric in PER_LABEL_RATES or metric in PER_MINUTE_RATES:
+                if metric in PER_LABEL_RATES:
                     self._smoothed_rates(metric, scrape, previous, add)
                     continue
-                add(metric, _increase(previous.counters.get(metric, {}), series) / dt)
+                grown = _increase(previous.counters.get(metric, {}), series)
+                per_minute = metric in (metrics.BOOKINGS_RATE, metrics.ORDERS_RATE)
+                add(metric, grown / dt * (60.0 if per_minute else 1.0))
         elif scrape.hits or scrape.misses:
             # since the app started: context, never judged
             hits, misses = sum(scrape.hits.values()), sum(scrape.misses.values())
@@ -359,24 +357,17 @@ class PrometheusPageReader:
                         add: Callable[[str, float | None, dict[str, str] | None], None]
                         ) -> None:
         """Each label set's rate since the oldest scrape of the last SMOOTHED_RATE_S (a
-        label set's first count gives none yet; a reset counts from zero, as Prometheus);
-        for :data:`PER_MINUTE_RATES` their sum, per minute."""
+        label set's first count gives none yet; a reset counts from zero, as Prometheus)."""
         history = [(mono, counts) for mono, counts in previous.earlier.get(metric, ())
                    if mono >= scrape.mono - SMOOTHED_RATE_S]
         history.append((previous.mono, previous.counters.get(metric, {})))
         scrape.earlier[metric] = history
         base_mono, base = history[0]
         span = scrape.mono - base_mono
-        if span <= 0:
-            return
-        grown = {label_set: counter_increase(base[label_set], count)
-                 for label_set, count in scrape.counters[metric].items() if label_set in base}
-        if metric in PER_MINUTE_RATES:
-            if grown:
-                add(metric, sum(grown.values()) / span * 60.0, None)
-            return
-        for label_set, increase in grown.items():
-            add(metric, increase / span, dict(label_set) or None)
+        for label_set, count in scrape.counters[metric].items():
+            if label_set in base and span > 0:
+                add(metric, counter_increase(base[label_set], count) / span,
+                    dict(label_set) or None)
 
 
 class PrometheusCollector:

@@ -280,6 +280,22 @@ def test_a_cache_is_named_before_the_customers_it_slows_up_to_two_polls_apart() 
         "request rate (shop) rose 6 s before cache hit rate (shop) fell")
 
 
+def test_orders_a_minute_that_fell_with_a_slow_endpoint_are_named_after_it() -> None:
+    # A CI run of the matrix: the availability endpoint slowed at T0+40, and the orders a
+    # minute (a few a minute, read one 2 s poll at a time) fell within a poll of its probe.
+    # The sentence was "orders per minute fell; availability p50 latency rose within 4 s of
+    # it" for the whole minute: what the customers manage to do is no cause.
+    scrape, probe = polled(2.0, 0.0, 40), polled(2.0, 1.0, 40)
+    orders = np.where(scrape < T0 + 38, np.tile([30.0, 60.0, 30.0, 30.0], 10), 0.0)
+    slow = np.where(probe < T0 + 40, 0.01, 0.9)
+    data = {"shop/orders_rate": (scrape, orders), "availability/latency_p50": (probe, slow)}
+    movers = rank_movers(data, T0 + 36, T0 + 60, baseline_s=16)
+    by_name = {m.series: m for m in movers}
+    assert by_name["shop/orders_rate"].change_ts < by_name["availability/latency_p50"].change_ts
+    assert explain(movers).startswith("latency p50 (availability) rose; orders rate (shop) "
+                                      "fell within")
+
+
 def test_a_latency_of_a_few_milliseconds_is_no_mover() -> None:
     # workers stopped at T0+40 (the queue fills from its next poll); the health probe,
     # answering in ~1 ms, happened to read 0.6 ms from T0+35: no one feels a page answer in
