@@ -31,6 +31,7 @@ class QueueLines:
         self.by_hand = False  # the user chose the queues in the chooser
         self._applying = False
         self._lines: tuple[int, list[str]] = (-1, [])  # (curves seen, queue lines)
+        self._folds: list[str] = []  # the chart's rest-of-the-queues series
         self._latest: Mapping[str, Any] = {}
         self._folds_hidden: set[str] = set()  # the rest-of-the-queues series, hidden once
 
@@ -46,11 +47,14 @@ class QueueLines:
         seen, lines = self._lines
         if seen != len(panel.curves):
             book = self.page.sites.book
-            lines = []
+            lines, self._folds = [], []
             for name in panel.curves:
                 _source, metric, labels = split_series(name)
-                if (metric == m.QUEUE_DEPTH and labels.get("queue") and labels != OTHER_LABELS
-                        and book.site(name) is None):
+                if metric != m.QUEUE_DEPTH:
+                    continue
+                if labels == OTHER_LABELS:
+                    self._folds.append(name)
+                elif labels.get("queue") and book.site(name) is None:
                     lines.append(name)
             self._lines = (len(panel.curves), lines)
         return lines
@@ -70,8 +74,8 @@ class QueueLines:
         """Draw the deepest queues (every one where asked) and say so on the chart."""
         self._latest = latest
         panel = self.page.timeline.panel(QUEUE_CHART)
+        lines = self._ranked()  # reads the chart's series again only when it has new ones
         self._hide_folds(panel)
-        lines = self._ranked()
         if not lines:
             return
         count, most = f"{len(lines):,}", MAX_SHOWN_PER_PANEL
@@ -90,9 +94,8 @@ class QueueLines:
     def _hide_folds(self, panel: Any) -> None:
         """The sum of the queues past the series limit is no queue: drawn, it would squash
         the deepest ones to the floor. Hidden once; ``series ▾`` shows it again for good."""
-        for name in panel.curves:
-            if name not in self._folds_hidden and split_series(name)[2] == OTHER_LABELS \
-                    and split_series(name)[1] == m.QUEUE_DEPTH:
+        for name in self._folds:
+            if name not in self._folds_hidden:
                 self._folds_hidden.add(name)
                 if panel.curves[name].style.visible:
                     panel.set_visible(name, False)
